@@ -1,0 +1,29 @@
+//! The domain of zhenxing: the values a rural-revitalization registry holds and the rules over
+//! them. Everything here is pure: no I/O, no async, no SQL, no HTTP. A value of a type from this
+//! crate is valid by construction ("parse, don't validate"): the only way to get an [`IdNumber`]
+//! is to parse one that passes GB 11643, and so on.
+//!
+//! Every message meant for a person is bilingual ([`Text`]): simplified Chinese and English.
+
+pub mod checks;
+pub mod division;
+pub mod enums;
+pub mod household;
+pub mod id_number;
+pub mod income;
+pub mod lang;
+pub mod money;
+pub mod text;
+
+pub use checks::{Finding, FindingCode, Severity};
+pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
+pub use enums::{
+    Education, HealthCondition, HouseholdType, Labor, MonitoringCategory, Relation, SchoolStatus,
+    Sex,
+};
+pub use household::{Health, Household, HouseholdDraft, HouseholdError, Member};
+pub use id_number::{Disability, DocumentNumber, IdNumber, IdNumberError};
+pub use income::IncomeItems;
+pub use lang::{Lang, Text};
+pub use money::{Fen, MoneyError};
+pub use text::{HouseholdNo, PersonName, Phone, TextError};

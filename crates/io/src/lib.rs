@@ -1,0 +1,21 @@
+//! File-format layer of zhenxing: reading CSV (UTF-8 or GB18030) and XLSX
+//! tables row by row, and writing CSV / XLSX exports and XLSX templates.
+//!
+//! This crate knows nothing about the registry itself; it only turns files
+//! into rows of cells and back. Every error is bilingual: its `Display` is
+//! "中文 / English", and `zh()` / `en()` give each language alone.
+
+mod csv_source;
+mod decode;
+pub mod error;
+pub mod sniff;
+pub mod table;
+mod template;
+pub mod write;
+mod xlsx_source;
+mod xlsx_writer;
+
+pub use error::{OpenError, ReadError, WriteError};
+pub use sniff::{FileKind, TextEncoding, sniff};
+pub use table::{Cell, Row, TableReader};
+pub use write::{ColumnSpec, TableWriter, create_writer, write_template};
