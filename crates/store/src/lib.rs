@@ -1,1 +1,197 @@
+//! The only crate that speaks SQL. One [`Db`] value over SQLite (embedded, the default) or
+//! PostgreSQL (production); nothing is generic over the database, so everything compiles once.
+//! The same SQL text serves both backends wherever their dialects agree (`$1` placeholders work
+//! in sqlx's SQLite driver too); where they differ (bulk loads, locking) the difference is one
+//! `match` in one place.
+//!
+//! Every write that changes the registry goes through [`registry`], which writes the audit
+//! record ([`audit`]) and the village counts in the same transaction.
 
+pub mod audit;
+mod bulk;
+pub mod divisions;
+pub mod records;
+pub mod registry;
+pub mod stats;
+mod url;
+
+pub use crate::url::{DatabaseUrl, DEFAULT_DATABASE_URL};
+pub use records::{HouseholdRecord, MemberRecord};
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+use zhenxing_core::Text;
+
+/// The database: one of two pools.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same expression with the pool of either backend bound to `$pool`.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A transaction on either backend.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same expression with the transaction's connection bound to `$conn`.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A bad database URL or a refused connection request, in words for the person who typed it.
+    #[error("{0}")]
+    Config(Text),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data that no longer parses (edited outside zhenxing).
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    /// A write refused because of the registry's state (see [`registry::Conflict`]).
+    #[error("the registry refused the change: {} conflict(s)", .0.len())]
+    Conflicts(Vec<registry::Conflict>),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Connects, applies the migrations and seeds the division list when it is empty.
+    pub async fn open(url: &str) -> Result<Db> {
+        let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
+        db.migrate().await?;
+        db.seed_divisions_if_empty().await?;
+        Ok(db)
+    }
+
+    pub async fn connect(url: &DatabaseUrl) -> Result<Db> {
+        match url {
+            DatabaseUrl::Sqlite { url, create } => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(*create)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory");
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let pool = SqlitePoolOptions::new()
+                    // An in-memory database exists once per connection: keep exactly one.
+                    .max_connections(if in_memory { 1 } else { 8 })
+                    .min_connections(if in_memory { 1 } else { 0 })
+                    .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+                    .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                    .connect_with(options)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres { url } => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Begins a write transaction holding the registry write lock: SQLite's `BEGIN IMMEDIATE`
+    /// (one writer at a time), PostgreSQL's transaction-scoped advisory lock. Registry-wide
+    /// uniqueness checks (household numbers, ID numbers) and the audit hash chain rely on it.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        match self {
+            Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(REGISTRY_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Tx::Postgres(tx))
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// The PostgreSQL advisory lock key of registry writes ("zhenxing" in ASCII, truncated).
+const REGISTRY_WRITE_LOCK: i64 = 0x7a68_656e_7869;
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The current time as stored: UTC, ISO-8601 with milliseconds, sortable as text.
+pub fn now_text() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format).unwrap_or_default()
+}

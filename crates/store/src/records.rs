@@ -1,0 +1,212 @@
+//! Households and members as stored: flat values with enumerations as code names. A record is
+//! what the audit trail compares and what an export writes; it converts to and from the domain
+//! types of zhenxing-core.
+
+use serde::Serialize;
+use zhenxing_core::household::HouseholdDraft;
+use zhenxing_core::id_number::{Disability, DocumentNumber, IdNumber};
+use zhenxing_core::{
+    DivisionCode, Education, Fen, Health, HouseholdNo, HouseholdType, IncomeItems, Labor, Member,
+    MonitoringCategory, PersonName, Phone, Relation, SchoolStatus,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct HouseholdRecord {
+    pub household_no: String,
+    pub division_code: String,
+    pub household_type: String,
+    pub lifted_out_year: Option<i64>,
+    pub monitoring_category: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub wage_income: i64,
+    pub business_income: i64,
+    pub property_income: i64,
+    pub transfer_income: i64,
+    pub business_expense: i64,
+    pub out_of_pocket: i64,
+    pub housing_safe: Option<bool>,
+    pub water_safe: Option<bool>,
+    pub members: Vec<MemberRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct MemberRecord {
+    pub name: String,
+    pub id_number: String,
+    pub disability_category: Option<i64>,
+    pub disability_level: Option<i64>,
+    pub relation: String,
+    pub sex: String,
+    pub birth_date: String,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub school_status: Option<String>,
+    pub health: String,
+    pub labor: String,
+    pub work_months: Option<i64>,
+    pub medical_insurance: bool,
+    pub dibao: Option<bool>,
+}
+
+impl HouseholdRecord {
+    pub fn from_household(h: &zhenxing_core::Household) -> HouseholdRecord {
+        let [wage, business, property, transfer, expense] = h.income.as_array();
+        HouseholdRecord {
+            household_no: h.household_no.as_str().to_owned(),
+            division_code: h.division.as_str().to_owned(),
+            household_type: h.household_type.code().to_owned(),
+            lifted_out_year: h.lifted_out_year.map(i64::from),
+            monitoring_category: h.monitoring_category.map(|c| c.code().to_owned()),
+            phone: h.phone.as_ref().map(|p| p.as_str().to_owned()),
+            address: h.address.clone(),
+            wage_income: wage.0,
+            business_income: business.0,
+            property_income: property.0,
+            transfer_income: transfer.0,
+            business_expense: expense.0,
+            out_of_pocket: h.out_of_pocket.0,
+            housing_safe: h.housing_safe,
+            water_safe: h.water_safe,
+            members: h.members.iter().map(MemberRecord::from_member).collect(),
+        }
+    }
+
+    pub fn county_code(&self) -> &str {
+        &self.division_code[..6]
+    }
+
+    pub fn income(&self) -> IncomeItems {
+        IncomeItems::new(
+            Fen(self.wage_income),
+            Fen(self.business_income),
+            Fen(self.property_income),
+            Fen(self.transfer_income),
+            Fen(self.business_expense),
+        )
+        .unwrap_or_default()
+    }
+
+    pub fn net_income(&self) -> i64 {
+        self.income().net().0
+    }
+
+    pub fn per_capita_net_income(&self) -> i64 {
+        self.income()
+            .per_capita_net(self.members.len() as u32)
+            .unwrap_or(Fen::ZERO)
+            .0
+    }
+
+    pub fn is_lifted_out(&self) -> bool {
+        self.household_type == HouseholdType::LiftedOut.code()
+    }
+
+    /// Back to the domain's draft; fails only on data changed outside zhenxing.
+    pub fn to_draft(&self) -> Result<HouseholdDraft, String> {
+        let bad = |field: &str, value: &str| format!("{}: {field} = {value:?}", self.household_no);
+        Ok(HouseholdDraft {
+            household_no: HouseholdNo::parse(&self.household_no)
+                .map_err(|_| bad("household_no", &self.household_no))?,
+            division: DivisionCode::parse(&self.division_code)
+                .map_err(|_| bad("division_code", &self.division_code))?,
+            household_type: HouseholdType::from_code(&self.household_type)
+                .ok_or_else(|| bad("household_type", &self.household_type))?,
+            lifted_out_year: self.lifted_out_year.map(|y| y as u16),
+            monitoring_category: match &self.monitoring_category {
+                None => None,
+                Some(c) => Some(
+                    MonitoringCategory::from_code(c)
+                        .ok_or_else(|| bad("monitoring_category", c))?,
+                ),
+            },
+            phone: match &self.phone {
+                None => None,
+                Some(p) => Some(Phone::parse(p).map_err(|_| bad("phone", "(masked)"))?),
+            },
+            address: self.address.clone(),
+            income: self.income(),
+            out_of_pocket: Fen(self.out_of_pocket),
+            housing_safe: self.housing_safe,
+            water_safe: self.water_safe,
+            members: self
+                .members
+                .iter()
+                .map(|m| m.to_member().map_err(|f| bad(f, "(stored)")))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+impl MemberRecord {
+    pub fn from_member(m: &Member) -> MemberRecord {
+        let id = m.document.id();
+        let disability = m.document.disability();
+        MemberRecord {
+            name: m.name.as_str().to_owned(),
+            id_number: id.as_str().to_owned(),
+            disability_category: disability.map(|d| i64::from(d.category)),
+            disability_level: disability.map(|d| i64::from(d.level)),
+            relation: m.relation.code().to_owned(),
+            sex: m.sex().code().to_owned(),
+            birth_date: id.birth_date().to_string(),
+            ethnicity: m.ethnicity.clone(),
+            education: m.education.map(|e| e.code().to_owned()),
+            school_status: m.school_status.map(|s| s.code().to_owned()),
+            health: m.health.to_codes(),
+            labor: m.labor.code().to_owned(),
+            work_months: m.work_months.map(i64::from),
+            medical_insurance: m.medical_insurance,
+            dibao: m.dibao,
+        }
+    }
+
+    /// The registry column: the ID number, followed by category and level for a disability
+    /// certificate.
+    pub fn document_number(&self) -> String {
+        match (self.disability_category, self.disability_level) {
+            (Some(c), Some(l)) => format!("{}{c}{l}", self.id_number),
+            _ => self.id_number.clone(),
+        }
+    }
+
+    fn to_member(&self) -> Result<Member, &'static str> {
+        // Stored ID numbers were checked on the way in; re-parse without a date limit.
+        let id = IdNumber::parse_at(&self.id_number, time::Date::MAX).map_err(|_| "id_number")?;
+        let document = match (self.disability_category, self.disability_level) {
+            (Some(c), Some(l)) => DocumentNumber::DisabilityCertificate(
+                id,
+                Disability::parse(
+                    char::from_digit(c as u32, 10).unwrap_or('0'),
+                    char::from_digit(l as u32, 10).unwrap_or('0'),
+                )
+                .map_err(|_| "disability")?,
+            ),
+            _ => DocumentNumber::Resident(id),
+        };
+        let codes: Vec<_> = self
+            .health
+            .split(',')
+            .map(|c| zhenxing_core::HealthCondition::from_code(c).ok_or("health"))
+            .collect::<Result<_, _>>()?;
+        Ok(Member {
+            name: PersonName::parse(&self.name).map_err(|_| "name")?,
+            document,
+            relation: Relation::from_code(&self.relation).ok_or("relation")?,
+            ethnicity: self.ethnicity.clone(),
+            education: match &self.education {
+                None => None,
+                Some(e) => Some(Education::from_code(e).ok_or("education")?),
+            },
+            school_status: match &self.school_status {
+                None => None,
+                Some(s) => Some(SchoolStatus::from_code(s).ok_or("school_status")?),
+            },
+            health: Health::from_conditions(&codes),
+            labor: Labor::from_code(&self.labor).ok_or("labor")?,
+            work_months: self.work_months.map(|m| m as u8),
+            medical_insurance: self.medical_insurance,
+            dibao: self.dibao,
+        })
+    }
+}

@@ -1,0 +1,734 @@
+//! Registry writes: households created or replaced by household number, in one transaction
+//! with their audit records and the village counts. All or nothing: on any conflict the
+//! transaction rolls back and every conflict is reported.
+
+use crate::audit::{self, AuditEntry};
+use crate::bulk::{Batch, ColType};
+use crate::records::{HouseholdRecord, MemberRecord};
+use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+/// Why a write was refused, per household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Conflict {
+    /// The household's village is not in the division table.
+    UnknownDivision {
+        household_no: String,
+        division_code: String,
+    },
+    /// A member's ID number is registered in another household that this write leaves as is.
+    IdNumberInAnotherHousehold {
+        household_no: String,
+        id_number: String,
+        registered_in: String,
+    },
+}
+
+impl Conflict {
+    pub fn household_no(&self) -> &str {
+        match self {
+            Conflict::UnknownDivision { household_no, .. }
+            | Conflict::IdNumberInAnotherHousehold { household_no, .. } => household_no,
+        }
+    }
+
+    pub fn text(&self) -> zhenxing_core::Text {
+        use zhenxing_core::text;
+        match self {
+            Conflict::UnknownDivision { division_code, .. } => text!(
+                "区划代码{division_code}不在登记库的区划表中；请核对代码，或先导入新的区划",
+                "division code {division_code} is not in the registry's division table; check the code or import the new division first"
+            ),
+            Conflict::IdNumberInAnotherHousehold { registered_in, .. } => text!(
+                "该证件号码已登记在户{registered_in}中；一人只能属于一户。如需迁户，请在同一文件中同时提交户{registered_in}（不含此人）",
+                "this ID number is already registered in household {registered_in}; a person belongs to one household only. To move the person, include household {registered_in} (without them) in the same file"
+            ),
+        }
+    }
+}
+
+/// Who writes and why, recorded in the audit trail.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    pub actor: String,
+    /// What caused the write, e.g. `import registry households.xlsx`.
+    pub source: String,
+    pub reason: Option<String>,
+    /// Do everything, report, then roll back.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WriteSummary {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub members_written: u64,
+}
+
+/// A stored household, known by its number.
+struct Existing {
+    id: i64,
+    version: i64,
+    created_at: String,
+    division_code: String,
+    fingerprint: u64,
+}
+
+/// Above this many households, reading the whole registry once beats per-chunk look-ups.
+const FULL_SCAN_THRESHOLD: usize = 2_000;
+const CHUNK: usize = 500;
+
+fn fingerprint(record: &HouseholdRecord) -> u64 {
+    // DefaultHasher::new() has fixed keys: stable within a process, which is all this needs.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    record.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Db {
+    /// Creates or replaces each household (by household number), with its members.
+    /// `progress` is called with the number of households handled so far.
+    pub async fn write_households(
+        &self,
+        households: &[HouseholdRecord],
+        request: &WriteRequest,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<WriteSummary> {
+        let mut tx = self.begin_write().await?;
+        let result = write_in(&mut tx, households, request, progress).await;
+        match result {
+            Ok(summary) if !request.dry_run => {
+                tx.commit().await?;
+                Ok(summary)
+            }
+            other => {
+                tx.rollback().await?;
+                other
+            }
+        }
+    }
+}
+
+async fn write_in(
+    tx: &mut Tx,
+    households: &[HouseholdRecord],
+    request: &WriteRequest,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<WriteSummary> {
+    let divisions: HashSet<String> = on_tx!(tx, conn =>
+        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
+            .fetch_all(conn).await?)
+    .into_iter()
+    .collect();
+    let batch_nos: HashSet<&str> = households.iter().map(|h| h.household_no.as_str()).collect();
+    let (existing, owners) = load_existing(tx, households).await?;
+
+    let mut conflicts = Vec::new();
+    for h in households {
+        if !divisions.contains(&h.division_code) {
+            conflicts.push(Conflict::UnknownDivision {
+                household_no: h.household_no.clone(),
+                division_code: h.division_code.clone(),
+            });
+        }
+        for m in &h.members {
+            if let Some(owner) = owners.get(&m.id_number) {
+                if owner != &h.household_no && !batch_nos.contains(owner.as_str()) {
+                    conflicts.push(Conflict::IdNumberInAnotherHousehold {
+                        household_no: h.household_no.clone(),
+                        id_number: m.id_number.clone(),
+                        registered_in: owner.clone(),
+                    });
+                }
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(StoreError::Conflicts(conflicts));
+    }
+
+    let mut summary = WriteSummary::default();
+    let mut to_replace: Vec<(&HouseholdRecord, &Existing)> = Vec::new();
+    let mut to_create: Vec<&HouseholdRecord> = Vec::new();
+    for h in households {
+        match existing.get(&h.household_no) {
+            Some(e) if e.fingerprint == fingerprint(h) => summary.unchanged += 1,
+            Some(e) => to_replace.push((h, e)),
+            None => to_create.push(h),
+        }
+    }
+
+    // Replaced households: remember the state before, then delete (members cascade) and insert
+    // again below under the same id with the next version.
+    let mut entries = Vec::new();
+    let mut affected_villages: HashSet<String> = HashSet::new();
+    for chunk in to_replace.chunks(CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|(_, e)| e.id).collect();
+        let before = load_records_by_id(tx, &ids).await?;
+        for (h, e) in chunk {
+            let (old, new) = match before.get(&e.id) {
+                Some(old) => diff(old, h),
+                None => (Value::Null, Value::Null),
+            };
+            affected_villages.insert(e.division_code.clone());
+            entries.push(AuditEntry {
+                actor: request.actor.clone(),
+                action: "household.update".into(),
+                object_type: "household".into(),
+                object_id: Some(h.household_no.clone()),
+                county_code: Some(h.county_code().to_owned()),
+                division_code: Some(h.division_code.clone()),
+                reason: Some(reason(request)),
+                before: Some(old),
+                after: Some(new),
+            });
+        }
+        delete_households(tx, &ids).await?;
+    }
+
+    let now = crate::now_text();
+    let (mut next_household_id, mut next_member_id) = next_ids(tx).await?;
+    let mut household_batch = Batch::new("households", HOUSEHOLD_COLUMNS);
+    let mut member_batch = Batch::new("members", MEMBER_COLUMNS);
+    let mut done = 0u64;
+    let replaced = to_replace.iter().map(|(h, e)| (*h, Some(*e)));
+    let created = to_create.iter().map(|h| (*h, None));
+    for (h, existing) in replaced.chain(created) {
+        let (id, version, created_at) = match existing {
+            Some(e) => (e.id, e.version + 1, e.created_at.clone()),
+            None => {
+                next_household_id += 1;
+                (next_household_id, 1, now.clone())
+            }
+        };
+        if existing.is_none() {
+            entries.push(AuditEntry {
+                actor: request.actor.clone(),
+                action: "household.create".into(),
+                object_type: "household".into(),
+                object_id: Some(h.household_no.clone()),
+                county_code: Some(h.county_code().to_owned()),
+                division_code: Some(h.division_code.clone()),
+                reason: Some(reason(request)),
+                before: None,
+                after: Some(json!({
+                    "household_type": h.household_type,
+                    "members": h.members.len(),
+                    "source": request.source,
+                })),
+            });
+            summary.created += 1;
+        } else {
+            summary.updated += 1;
+        }
+        affected_villages.insert(h.division_code.clone());
+        push_household(&mut household_batch, h, id, version, &created_at, &now);
+        for (position, m) in h.members.iter().enumerate() {
+            next_member_id += 1;
+            push_member(&mut member_batch, m, next_member_id, h.county_code(), id, position);
+        }
+        summary.members_written += h.members.len() as u64;
+        if member_batch.len() >= 20_000 {
+            household_batch.flush(tx).await?;
+            member_batch.flush(tx).await?;
+        }
+        done += 1;
+        if done % 10_000 == 0 {
+            progress(summary.unchanged + done);
+        }
+    }
+    household_batch.flush(tx).await?;
+    member_batch.flush(tx).await?;
+    audit::append(tx, entries).await?;
+    refresh_village_counts(tx, &affected_villages).await?;
+    progress(households.len() as u64);
+    Ok(summary)
+}
+
+fn reason(request: &WriteRequest) -> String {
+    match &request.reason {
+        Some(r) => format!("{} ({})", r, request.source),
+        None => request.source.clone(),
+    }
+}
+
+/// Stored households among those being written (by number), and the owner of each member ID
+/// number that the batch mentions.
+async fn load_existing(
+    tx: &mut Tx,
+    households: &[HouseholdRecord],
+) -> Result<(HashMap<String, Existing>, HashMap<String, String>)> {
+    let mut existing = HashMap::new();
+    let mut owners = HashMap::new();
+    let stored: i64 = on_tx!(tx, conn => sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(conn).await?);
+    if stored == 0 {
+        return Ok((existing, owners));
+    }
+    let wanted_ids: HashSet<&str> = households
+        .iter()
+        .flat_map(|h| h.members.iter().map(|m| m.id_number.as_str()))
+        .collect();
+    let wanted_nos: HashSet<&str> = households.iter().map(|h| h.household_no.as_str()).collect();
+    let mut take = |record: HouseholdRecord, meta: RowMeta| {
+        for m in &record.members {
+            if wanted_ids.contains(m.id_number.as_str()) {
+                owners.insert(m.id_number.clone(), record.household_no.clone());
+            }
+        }
+        if wanted_nos.contains(record.household_no.as_str()) {
+            existing.insert(
+                record.household_no.clone(),
+                Existing {
+                    id: meta.id,
+                    version: meta.version,
+                    created_at: meta.created_at,
+                    division_code: record.division_code.clone(),
+                    fingerprint: fingerprint(&record),
+                },
+            );
+        }
+    };
+    if households.len() > FULL_SCAN_THRESHOLD {
+        stream_records(tx, "", &[], &mut take).await?;
+    } else {
+        let nos: Vec<String> = wanted_nos.iter().map(|s| s.to_string()).collect();
+        for chunk in nos.chunks(CHUNK) {
+            let filter = format!("WHERE h.household_no IN ({})", placeholders(chunk.len()));
+            let binds: Vec<Bind> = chunk.iter().map(|s| Bind::Text(s.clone())).collect();
+            stream_records(tx, &filter, &binds, &mut take).await?;
+        }
+        // Households that hold one of the batch's ID numbers but are not in the batch.
+        let ids: Vec<String> = wanted_ids.iter().map(|s| s.to_string()).collect();
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT m.id_number, h.household_no FROM members m JOIN households h ON h.id = m.household_id \
+                 WHERE m.id_number IN ({})",
+                placeholders(chunk.len())
+            );
+            let rows: Vec<(String, String)> = on_tx!(tx, conn => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(conn).await?
+            });
+            owners.extend(rows);
+        }
+    }
+    Ok((existing, owners))
+}
+
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+}
+
+async fn load_records_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRecord>> {
+    let mut out = HashMap::new();
+    let filter = format!("WHERE h.id IN ({})", placeholders(ids.len()));
+    let binds: Vec<Bind> = ids.iter().map(|i| Bind::Int(*i)).collect();
+    stream_records(tx, &filter, &binds, &mut |record, meta| {
+        out.insert(meta.id, record);
+    })
+    .await?;
+    Ok(out)
+}
+
+async fn delete_households(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    let sql_members = format!("DELETE FROM members WHERE household_id IN ({})", placeholders(ids.len()));
+    let sql_households = format!("DELETE FROM households WHERE id IN ({})", placeholders(ids.len()));
+    for sql in [sql_members, sql_households] {
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+async fn next_ids(tx: &mut Tx) -> Result<(i64, i64)> {
+    let h: i64 = on_tx!(tx, conn => sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM households")
+        .fetch_one(conn).await?);
+    let m: i64 = on_tx!(tx, conn => sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM members")
+        .fetch_one(conn).await?);
+    Ok((h, m))
+}
+
+/// Recomputes the leaf counts of the given villages (all of them when many changed).
+pub(crate) async fn refresh_village_counts(tx: &mut Tx, villages: &HashSet<String>) -> Result<()> {
+    const AGGREGATE: &str = "SELECT division_code, count(*), CAST(SUM(member_count) AS BIGINT), \
+        CAST(SUM(CASE WHEN household_type = 'lifted_out' THEN 1 ELSE 0 END) AS BIGINT), \
+        CAST(SUM(CASE WHEN household_type = 'lifted_out' THEN member_count ELSE 0 END) AS BIGINT), \
+        CAST(SUM(CASE WHEN monitoring_category IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), \
+        CAST(SUM(CASE WHEN monitoring_category IS NOT NULL THEN member_count ELSE 0 END) AS BIGINT) \
+        FROM households";
+    if villages.len() > 1_000 {
+        on_tx!(tx, conn => {
+            sqlx::query("DELETE FROM village_counts").execute(&mut *conn).await.map(drop)?;
+            let sql = format!("INSERT INTO village_counts {AGGREGATE} GROUP BY division_code");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(drop)?;
+        });
+        return Ok(());
+    }
+    let villages: Vec<&String> = villages.iter().collect();
+    for chunk in villages.chunks(CHUNK) {
+        let list = placeholders(chunk.len());
+        let delete = format!("DELETE FROM village_counts WHERE division_code IN ({list})");
+        let insert = format!(
+            "INSERT INTO village_counts {AGGREGATE} WHERE division_code IN ({list}) GROUP BY division_code"
+        );
+        for sql in [delete, insert] {
+            on_tx!(tx, conn => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for v in chunk {
+                    q = q.bind(v.as_str());
+                }
+                q.execute(conn).await.map(drop)?
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Before and after of the fields that changed; members keyed by ID number.
+fn diff(old: &HouseholdRecord, new: &HouseholdRecord) -> (Value, Value) {
+    let to_map = |r: &HouseholdRecord| match serde_json::to_value(r) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let (mut a, mut b) = (to_map(old), to_map(new));
+    a.remove("members");
+    b.remove("members");
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for (key, value) in &b {
+        if a.get(key) != Some(value) {
+            before.insert(key.clone(), a.get(key).cloned().unwrap_or(Value::Null));
+            after.insert(key.clone(), value.clone());
+        }
+    }
+    fn by_id(r: &HouseholdRecord) -> HashMap<&str, &MemberRecord> {
+        r.members.iter().map(|m| (m.id_number.as_str(), m)).collect()
+    }
+    let (old_members, new_members) = (by_id(old), by_id(new));
+    let mut members_before = Map::new();
+    let mut members_after = Map::new();
+    for (id, m) in &old_members {
+        if new_members.get(id) != Some(m) {
+            members_before.insert(id.to_string(), serde_json::to_value(m).unwrap_or(Value::Null));
+        }
+    }
+    for (id, m) in &new_members {
+        if old_members.get(id) != Some(m) {
+            members_after.insert(id.to_string(), serde_json::to_value(m).unwrap_or(Value::Null));
+        }
+    }
+    if !members_before.is_empty() || !members_after.is_empty() {
+        before.insert("members".into(), Value::Object(members_before));
+        after.insert("members".into(), Value::Object(members_after));
+    }
+    (Value::Object(before), Value::Object(after))
+}
+
+const HOUSEHOLD_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("household_no", ColType::Text),
+    ("division_code", ColType::Text),
+    ("household_type", ColType::Text),
+    ("lifted_out_year", ColType::Int),
+    ("monitoring_category", ColType::Text),
+    ("phone", ColType::Text),
+    ("address", ColType::Text),
+    ("wage_income", ColType::Int),
+    ("business_income", ColType::Int),
+    ("property_income", ColType::Int),
+    ("transfer_income", ColType::Int),
+    ("business_expense", ColType::Int),
+    ("out_of_pocket", ColType::Int),
+    ("net_income", ColType::Int),
+    ("member_count", ColType::Int),
+    ("per_capita_net_income", ColType::Int),
+    ("housing_safe", ColType::Bool),
+    ("water_safe", ColType::Bool),
+    ("version", ColType::Int),
+    ("created_at", ColType::Text),
+    ("updated_at", ColType::Text),
+];
+
+const MEMBER_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("household_id", ColType::Int),
+    ("position", ColType::Int),
+    ("name", ColType::Text),
+    ("id_number", ColType::Text),
+    ("disability_category", ColType::Int),
+    ("disability_level", ColType::Int),
+    ("relation", ColType::Text),
+    ("sex", ColType::Text),
+    ("birth_date", ColType::Text),
+    ("ethnicity", ColType::Text),
+    ("education", ColType::Text),
+    ("school_status", ColType::Text),
+    ("health", ColType::Text),
+    ("labor", ColType::Text),
+    ("work_months", ColType::Int),
+    ("medical_insurance", ColType::Bool),
+    ("dibao", ColType::Bool),
+];
+
+fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, version: i64, created_at: &str, now: &str) {
+    batch
+        .row()
+        .int(Some(id))
+        .text(Some(h.county_code()))
+        .text(Some(h.household_no.as_str()))
+        .text(Some(h.division_code.as_str()))
+        .text(Some(h.household_type.as_str()))
+        .int(h.lifted_out_year)
+        .text(h.monitoring_category.as_deref())
+        .text(h.phone.as_deref())
+        .text(h.address.as_deref())
+        .int(Some(h.wage_income))
+        .int(Some(h.business_income))
+        .int(Some(h.property_income))
+        .int(Some(h.transfer_income))
+        .int(Some(h.business_expense))
+        .int(Some(h.out_of_pocket))
+        .int(Some(h.net_income()))
+        .int(Some(h.members.len() as i64))
+        .int(Some(h.per_capita_net_income()))
+        .bool(h.housing_safe)
+        .bool(h.water_safe)
+        .int(Some(version))
+        .text(Some(created_at))
+        .text(Some(now));
+}
+
+fn push_member(batch: &mut Batch, m: &MemberRecord, id: i64, county: &str, household_id: i64, position: usize) {
+    batch
+        .row()
+        .int(Some(id))
+        .text(Some(county))
+        .int(Some(household_id))
+        .int(Some(position as i64))
+        .text(Some(m.name.as_str()))
+        .text(Some(m.id_number.as_str()))
+        .int(m.disability_category)
+        .int(m.disability_level)
+        .text(Some(m.relation.as_str()))
+        .text(Some(m.sex.as_str()))
+        .text(Some(m.birth_date.as_str()))
+        .text(m.ethnicity.as_deref())
+        .text(m.education.as_deref())
+        .text(m.school_status.as_deref())
+        .text(Some(m.health.as_str()))
+        .text(Some(m.labor.as_str()))
+        .int(m.work_months)
+        .bool(Some(m.medical_insurance))
+        .bool(m.dibao);
+}
+
+/// Stored metadata that is not part of a record's content.
+pub struct RowMeta {
+    pub id: i64,
+    pub version: i64,
+    pub created_at: String,
+}
+
+/// One row of the household ⋈ member join.
+#[derive(sqlx::FromRow)]
+struct JoinedRow {
+    h_id: i64,
+    h_version: i64,
+    h_created_at: String,
+    household_no: String,
+    division_code: String,
+    household_type: String,
+    lifted_out_year: Option<i64>,
+    monitoring_category: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    wage_income: i64,
+    business_income: i64,
+    property_income: i64,
+    transfer_income: i64,
+    business_expense: i64,
+    out_of_pocket: i64,
+    housing_safe: Option<bool>,
+    water_safe: Option<bool>,
+    name: String,
+    id_number: String,
+    disability_category: Option<i64>,
+    disability_level: Option<i64>,
+    relation: String,
+    sex: String,
+    birth_date: String,
+    ethnicity: Option<String>,
+    education: Option<String>,
+    school_status: Option<String>,
+    health: String,
+    labor: String,
+    work_months: Option<i64>,
+    medical_insurance: bool,
+    dibao: Option<bool>,
+}
+
+pub(crate) const JOINED_SELECT: &str = "SELECT h.id AS h_id, h.version AS h_version, \
+    h.created_at AS h_created_at, h.household_no, h.division_code, h.household_type, \
+    h.lifted_out_year, h.monitoring_category, h.phone, h.address, h.wage_income, h.business_income, \
+    h.property_income, h.transfer_income, h.business_expense, h.out_of_pocket, h.housing_safe, \
+    h.water_safe, m.name, m.id_number, m.disability_category, m.disability_level, m.relation, m.sex, \
+    m.birth_date, m.ethnicity, m.education, m.school_status, m.health, m.labor, m.work_months, \
+    m.medical_insurance, m.dibao \
+    FROM households h JOIN members m ON m.household_id = h.id";
+
+/// Folds consecutive joined rows into household records.
+struct Assembler {
+    current: Option<(HouseholdRecord, RowMeta)>,
+}
+
+impl Assembler {
+    fn push(&mut self, row: JoinedRow) -> Option<(HouseholdRecord, RowMeta)> {
+        let member = MemberRecord {
+            name: row.name,
+            id_number: row.id_number,
+            disability_category: row.disability_category,
+            disability_level: row.disability_level,
+            relation: row.relation,
+            sex: row.sex,
+            birth_date: row.birth_date,
+            ethnicity: row.ethnicity,
+            education: row.education,
+            school_status: row.school_status,
+            health: row.health,
+            labor: row.labor,
+            work_months: row.work_months,
+            medical_insurance: row.medical_insurance,
+            dibao: row.dibao,
+        };
+        if let Some((record, meta)) = &mut self.current {
+            if meta.id == row.h_id {
+                record.members.push(member);
+                return None;
+            }
+        }
+        let record = HouseholdRecord {
+            household_no: row.household_no,
+            division_code: row.division_code,
+            household_type: row.household_type,
+            lifted_out_year: row.lifted_out_year,
+            monitoring_category: row.monitoring_category,
+            phone: row.phone,
+            address: row.address,
+            wage_income: row.wage_income,
+            business_income: row.business_income,
+            property_income: row.property_income,
+            transfer_income: row.transfer_income,
+            business_expense: row.business_expense,
+            out_of_pocket: row.out_of_pocket,
+            housing_safe: row.housing_safe,
+            water_safe: row.water_safe,
+            members: vec![member],
+        };
+        let meta = RowMeta {
+            id: row.h_id,
+            version: row.h_version,
+            created_at: row.h_created_at,
+        };
+        self.current.replace((record, meta))
+    }
+}
+
+/// A value bound to a placeholder of a dynamically built filter.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Streams household records matching `filter` (a `WHERE` clause over `h` and `m` with `$n`
+/// placeholders for `binds`), in household id order.
+async fn stream_records(
+    tx: &mut Tx,
+    filter: &str,
+    binds: &[Bind],
+    each: &mut (dyn FnMut(HouseholdRecord, RowMeta) + Send),
+) -> Result<()> {
+    let sql = format!("{JOINED_SELECT} {filter} ORDER BY h.id, m.position");
+    let mut assembler = Assembler { current: None };
+    on_tx!(tx, conn => {
+        let mut q = sqlx::query_as::<_, JoinedRow>(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.as_str()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        let mut rows = q.fetch(conn);
+        while let Some(row) = rows.try_next().await? {
+            if let Some((record, meta)) = assembler.push(row) {
+                each(record, meta);
+            }
+        }
+    });
+    if let Some((record, meta)) = assembler.current.take() {
+        each(record, meta);
+    }
+    Ok(())
+}
+
+/// Streams households of a division (and everything under it; all when `None`) in id order,
+/// outside any write transaction, for exports.
+pub async fn for_each_household(
+    db: &Db,
+    scope: Option<&zhenxing_core::DivisionCode>,
+    each: &mut (dyn FnMut(HouseholdRecord) -> Result<()> + Send),
+) -> Result<u64> {
+    let (filter, bind) = match scope {
+        Some(code) => ("WHERE h.division_code LIKE $1", Some(format!("{}%", code.prefix()))),
+        None => ("", None),
+    };
+    let sql = format!("{JOINED_SELECT} {filter} ORDER BY h.id, m.position");
+    let mut assembler = Assembler { current: None };
+    let mut count = 0u64;
+    on_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, JoinedRow>(sqlx::AssertSqlSafe(sql));
+        if let Some(b) = &bind {
+            q = q.bind(b.as_str());
+        }
+        let mut rows = q.fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            if let Some((record, _)) = assembler.push(row) {
+                each(record)?;
+                count += 1;
+            }
+        }
+    });
+    if let Some((record, _)) = assembler.current.take() {
+        each(record)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// One household by number, with its version (for the household page and optimistic edits).
+pub async fn household(db: &Db, household_no: &str) -> Result<Option<(HouseholdRecord, RowMeta)>> {
+    let sql = format!("{JOINED_SELECT} WHERE h.household_no = $1 ORDER BY h.id, m.position");
+    let rows: Vec<JoinedRow> = on_pool!(db, pool => sqlx::query_as::<_, JoinedRow>(sqlx::AssertSqlSafe(sql))
+        .bind(household_no).fetch_all(pool).await?);
+    let mut assembler = Assembler { current: None };
+    for row in rows {
+        assembler.push(row);
+    }
+    Ok(assembler.current)
+}
