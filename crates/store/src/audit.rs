@@ -143,7 +143,12 @@ pub async fn append(tx: &mut Tx, entries: Vec<AuditEntry>) -> Result<()> {
             batch.flush(tx).await?;
         }
     }
-    batch.flush(tx).await
+    batch.flush(tx).await?;
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+        .bind(seq).bind(&prev_hash).execute(conn).await.map(drop)?);
+    Ok(())
 }
 
 /// Appends a single entry in its own write transaction.
@@ -206,6 +211,18 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
             check_record(&record, &mut report, &mut prev_hash);
         }
     });
+    let head: Option<(i64, String)> = on_pool!(db, pool =>
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(pool).await?);
+    if let Some((seq, hash)) = head {
+        if seq > report.last_seq {
+            report.problems.push(ChainProblem::Missing {
+                from_seq: report.last_seq + 1,
+                to_seq: seq,
+            });
+        } else if seq == report.last_seq && hash != prev_hash {
+            report.problems.push(ChainProblem::BrokenLink { seq });
+        }
+    }
     Ok(report)
 }
 
@@ -216,10 +233,14 @@ fn check_record(record: &AuditRecord, report: &mut VerifyReport, prev_hash: &mut
             to_seq: record.seq - 1,
         });
     } else if record.prev_hash != *prev_hash {
-        report.problems.push(ChainProblem::BrokenLink { seq: record.seq });
+        report
+            .problems
+            .push(ChainProblem::BrokenLink { seq: record.seq });
     }
     if record.compute_hash() != record.hash {
-        report.problems.push(ChainProblem::Altered { seq: record.seq });
+        report
+            .problems
+            .push(ChainProblem::Altered { seq: record.seq });
     }
     report.records += 1;
     report.last_seq = record.seq;
@@ -227,8 +248,15 @@ fn check_record(record: &AuditRecord, report: &mut VerifyReport, prev_hash: &mut
 }
 
 /// The most recent records about one object, newest first.
-pub async fn history(db: &Db, object_type: &str, object_id: &str, limit: i64) -> Result<Vec<AuditRecord>> {
-    let sql = const_format_select!("WHERE object_type = $1 AND object_id = $2 ORDER BY seq DESC LIMIT $3");
+pub async fn history(
+    db: &Db,
+    object_type: &str,
+    object_id: &str,
+    limit: i64,
+) -> Result<Vec<AuditRecord>> {
+    let sql = const_format_select!(
+        "WHERE object_type = $1 AND object_id = $2 ORDER BY seq DESC LIMIT $3"
+    );
     let rows = on_pool!(db, pool => {
         sqlx::query_as::<_, AuditRecord>(sql)
             .bind(object_type)

@@ -73,7 +73,12 @@ impl Batch {
         if self.rows == 0 {
             return Ok(());
         }
-        let cols = self.names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let cols = self
+            .names
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ");
         match tx {
             Tx::Sqlite(t) => {
                 let per_statement = (32_000 / self.names.len()).min(2_000);
@@ -163,7 +168,10 @@ impl RowWriter<'_> {
         if let Column::Int(v) = &mut self.batch.columns[self.next] {
             v.push(value);
         } else {
-            panic!("column {} of {} is not an integer", self.next, self.batch.table);
+            panic!(
+                "column {} of {} is not an integer",
+                self.next, self.batch.table
+            );
         }
         self.next += 1;
         self
@@ -173,7 +181,10 @@ impl RowWriter<'_> {
         if let Column::Bool(v) = &mut self.batch.columns[self.next] {
             v.push(value);
         } else {
-            panic!("column {} of {} is not a boolean", self.next, self.batch.table);
+            panic!(
+                "column {} of {} is not a boolean",
+                self.next, self.batch.table
+            );
         }
         self.next += 1;
         self

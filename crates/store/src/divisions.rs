@@ -26,7 +26,13 @@ pub struct Division {
 }
 
 impl Division {
-    pub fn new(code: DivisionCode, kind: &str, name_zh: &str, name_en: &str, year: i64) -> Division {
+    pub fn new(
+        code: DivisionCode,
+        kind: &str,
+        name_zh: &str,
+        name_en: &str,
+        year: i64,
+    ) -> Division {
         Division {
             code: code.as_str().to_owned(),
             parent_code: code.parent().map(|p| p.as_str().to_owned()),
@@ -89,7 +95,11 @@ impl Db {
 
     /// Inserts new divisions and renames existing ones, in one transaction with an audit record.
     /// Flags (former poverty) of existing divisions are kept.
-    pub async fn upsert_divisions(&self, divisions: &[Division], actor: &str) -> Result<UpsertSummary> {
+    pub async fn upsert_divisions(
+        &self,
+        divisions: &[Division],
+        actor: &str,
+    ) -> Result<UpsertSummary> {
         let mut tx = self.begin_write().await?;
         let existing: Vec<(String, String, String)> = crate::on_tx!(&mut tx, conn =>
             sqlx::query_as("SELECT code, name_zh, name_en FROM divisions").fetch_all(conn).await?);
@@ -178,14 +188,23 @@ impl Db {
 
     /// Replaces the set of former poverty villages (the synthetic registry chooses them; a real
     /// deployment imports the list).
-    pub async fn set_former_poverty_villages(&self, villages: &[DivisionCode], actor: &str) -> Result<()> {
+    pub async fn set_former_poverty_villages(
+        &self,
+        villages: &[DivisionCode],
+        actor: &str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         crate::on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE divisions SET former_poverty_village = FALSE WHERE former_poverty_village")
             .execute(&mut *conn).await.map(drop)?);
         for chunk in villages.chunks(500) {
-            let placeholders = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",");
-            let sql = format!("UPDATE divisions SET former_poverty_village = TRUE WHERE code IN ({placeholders})");
+            let placeholders = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "UPDATE divisions SET former_poverty_village = TRUE WHERE code IN ({placeholders})"
+            );
             crate::on_tx!(&mut tx, conn => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for v in chunk {
@@ -194,13 +213,17 @@ impl Db {
                 q.execute(conn).await.map(drop)?
             });
         }
-        crate::audit::append(&mut tx, vec![crate::audit::AuditEntry {
-            actor: actor.to_owned(),
-            action: "divisions.former_poverty_villages".into(),
-            object_type: "divisions".into(),
-            after: Some(serde_json::json!({ "villages": villages.len() })),
-            ..Default::default()
-        }]).await?;
+        crate::audit::append(
+            &mut tx,
+            vec![crate::audit::AuditEntry {
+                actor: actor.to_owned(),
+                action: "divisions.former_poverty_villages".into(),
+                object_type: "divisions".into(),
+                after: Some(serde_json::json!({ "villages": villages.len() })),
+                ..Default::default()
+            }],
+        )
+        .await?;
         tx.commit().await
     }
 }

@@ -15,11 +15,13 @@ pub mod registry;
 pub mod stats;
 mod url;
 
-pub use crate::url::{DatabaseUrl, DEFAULT_DATABASE_URL};
+pub use crate::url::{DEFAULT_DATABASE_URL, DatabaseUrl};
 pub use records::{HouseholdRecord, MemberRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 use zhenxing_core::Text;
@@ -112,8 +114,16 @@ impl Db {
                     // An in-memory database exists once per connection: keep exactly one.
                     .max_connections(if in_memory { 1 } else { 8 })
                     .min_connections(if in_memory { 1 } else { 0 })
-                    .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-                    .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                    .idle_timeout(if in_memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(600))
+                    })
+                    .max_lifetime(if in_memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(3600))
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Db::Sqlite(pool))
@@ -195,3 +205,5 @@ pub fn now_text() -> String {
     );
     now.format(&format).unwrap_or_default()
 }
+
+pub mod testing;

@@ -231,7 +231,14 @@ async fn write_in(
         push_household(&mut household_batch, h, id, version, &created_at, &now);
         for (position, m) in h.members.iter().enumerate() {
             next_member_id += 1;
-            push_member(&mut member_batch, m, next_member_id, h.county_code(), id, position);
+            push_member(
+                &mut member_batch,
+                m,
+                next_member_id,
+                h.county_code(),
+                id,
+                position,
+            );
         }
         summary.members_written += h.members.len() as u64;
         if member_batch.len() >= 20_000 {
@@ -326,7 +333,10 @@ async fn load_existing(
 }
 
 fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 async fn load_records_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRecord>> {
@@ -341,8 +351,14 @@ async fn load_records_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, Hou
 }
 
 async fn delete_households(tx: &mut Tx, ids: &[i64]) -> Result<()> {
-    let sql_members = format!("DELETE FROM members WHERE household_id IN ({})", placeholders(ids.len()));
-    let sql_households = format!("DELETE FROM households WHERE id IN ({})", placeholders(ids.len()));
+    let sql_members = format!(
+        "DELETE FROM members WHERE household_id IN ({})",
+        placeholders(ids.len())
+    );
+    let sql_households = format!(
+        "DELETE FROM households WHERE id IN ({})",
+        placeholders(ids.len())
+    );
     for sql in [sql_members, sql_households] {
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -417,19 +433,28 @@ fn diff(old: &HouseholdRecord, new: &HouseholdRecord) -> (Value, Value) {
         }
     }
     fn by_id(r: &HouseholdRecord) -> HashMap<&str, &MemberRecord> {
-        r.members.iter().map(|m| (m.id_number.as_str(), m)).collect()
+        r.members
+            .iter()
+            .map(|m| (m.id_number.as_str(), m))
+            .collect()
     }
     let (old_members, new_members) = (by_id(old), by_id(new));
     let mut members_before = Map::new();
     let mut members_after = Map::new();
     for (id, m) in &old_members {
         if new_members.get(id) != Some(m) {
-            members_before.insert(id.to_string(), serde_json::to_value(m).unwrap_or(Value::Null));
+            members_before.insert(
+                id.to_string(),
+                serde_json::to_value(m).unwrap_or(Value::Null),
+            );
         }
     }
     for (id, m) in &new_members {
         if old_members.get(id) != Some(m) {
-            members_after.insert(id.to_string(), serde_json::to_value(m).unwrap_or(Value::Null));
+            members_after.insert(
+                id.to_string(),
+                serde_json::to_value(m).unwrap_or(Value::Null),
+            );
         }
     }
     if !members_before.is_empty() || !members_after.is_empty() {
@@ -487,7 +512,14 @@ const MEMBER_COLUMNS: &[(&str, ColType)] = &[
     ("dibao", ColType::Bool),
 ];
 
-fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, version: i64, created_at: &str, now: &str) {
+fn push_household(
+    batch: &mut Batch,
+    h: &HouseholdRecord,
+    id: i64,
+    version: i64,
+    created_at: &str,
+    now: &str,
+) {
     batch
         .row()
         .int(Some(id))
@@ -515,7 +547,14 @@ fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, version: i64,
         .text(Some(now));
 }
 
-fn push_member(batch: &mut Batch, m: &MemberRecord, id: i64, county: &str, household_id: i64, position: usize) {
+fn push_member(
+    batch: &mut Batch,
+    m: &MemberRecord,
+    id: i64,
+    county: &str,
+    household_id: i64,
+    position: usize,
+) {
     batch
         .row()
         .int(Some(id))
@@ -695,7 +734,10 @@ pub async fn for_each_household(
     each: &mut (dyn FnMut(HouseholdRecord) -> Result<()> + Send),
 ) -> Result<u64> {
     let (filter, bind) = match scope {
-        Some(code) => ("WHERE h.division_code LIKE $1", Some(format!("{}%", code.prefix()))),
+        Some(code) => (
+            "WHERE h.division_code LIKE $1",
+            Some(format!("{}%", code.prefix())),
+        ),
         None => ("", None),
     };
     let sql = format!("{JOINED_SELECT} {filter} ORDER BY h.id, m.position");

@@ -9,8 +9,13 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhenxing.db";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// `create`: whether a missing file may be created (only with an explicit `sqlite:` scheme).
-    Sqlite { url: String, create: bool },
-    Postgres { url: String },
+    Sqlite {
+        url: String,
+        create: bool,
+    },
+    Postgres {
+        url: String,
+    },
 }
 
 impl DatabaseUrl {

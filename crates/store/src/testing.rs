@@ -1,0 +1,83 @@
+//! Fresh databases for tests: SQLite always, PostgreSQL when `TEST_DATABASE_URL` names a server
+//! (each call creates a new database on it). In CI (`CI` set) a missing `TEST_DATABASE_URL` is
+//! an error, so that the PostgreSQL half of the conformance suite can never be skipped silently.
+
+use crate::{Db, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database that lives as long as this value (the SQLite file's directory is removed on drop;
+/// PostgreSQL test databases are left for the throwaway cluster to take away).
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+/// A temporary directory removed on drop (no dependency on `tempfile` outside tests).
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("zx_test_{}_{}_{}", std::process::id(), nanos, n)
+}
+
+pub async fn sqlite() -> Result<TestDb> {
+    let dir = std::env::temp_dir().join(unique_name());
+    std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    let url = format!("sqlite://{}", dir.join("registry.db").display());
+    let db = Db::open(&url).await?;
+    Ok(TestDb {
+        db,
+        url,
+        _dir: Some(TempDir(dir)),
+    })
+}
+
+/// `None` when no PostgreSQL server is configured (outside CI).
+pub async fn postgres() -> Result<Option<TestDb>> {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("TEST_DATABASE_URL is not set in CI: the PostgreSQL conformance tests must run");
+        }
+        return Ok(None);
+    };
+    let name = unique_name();
+    let admin = Db::connect(&crate::DatabaseUrl::parse(&admin_url)?).await?;
+    if let Db::Postgres(pool) = &admin {
+        let sql = format!("CREATE DATABASE {name}");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+    }
+    admin.close().await;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(&admin_url);
+    let url = format!("{base}/{name}");
+    let db = Db::open(&url).await?;
+    Ok(Some(TestDb {
+        db,
+        url,
+        _dir: None,
+    }))
+}
+
+/// Every backend available: SQLite, then PostgreSQL if configured.
+pub async fn all() -> Result<Vec<TestDb>> {
+    let mut out = vec![sqlite().await?];
+    if let Some(pg) = postgres().await? {
+        out.push(pg);
+    }
+    Ok(out)
+}

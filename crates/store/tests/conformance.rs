@@ -1,0 +1,309 @@
+//! The store's conformance suite: every test runs against SQLite and (when `TEST_DATABASE_URL`
+//! is set, always in CI) PostgreSQL, with the same expectations.
+
+use time::macros::date;
+use zhenxing_core::household::HouseholdDraft;
+use zhenxing_core::*;
+use zhenxing_store::registry::{Conflict, WriteRequest};
+use zhenxing_store::{Db, HouseholdRecord, StoreError, testing};
+
+fn member(id: &str, relation: Relation, name: &str) -> Member {
+    Member {
+        name: PersonName::parse(name).unwrap(),
+        document: DocumentNumber::Resident(IdNumber::parse_at(id, date!(2026 - 01 - 01)).unwrap()),
+        relation,
+        ethnicity: Some("汉族".into()),
+        education: Some(Education::JuniorSecondary),
+        school_status: None,
+        health: Health::HEALTHY,
+        labor: Labor::Ordinary,
+        work_months: Some(6),
+        medical_insurance: true,
+        dibao: Some(false),
+    }
+}
+
+fn household(no: &str, village: &str, members: Vec<Member>) -> HouseholdRecord {
+    let draft = HouseholdDraft {
+        household_no: HouseholdNo::parse(no).unwrap(),
+        division: DivisionCode::parse(village).unwrap(),
+        household_type: HouseholdType::LiftedOut,
+        lifted_out_year: Some(2019),
+        monitoring_category: None,
+        phone: Some(Phone::parse("13900000001").unwrap()),
+        address: Some("城口县".into()),
+        income: IncomeItems::new(
+            Fen::from_yuan(20_000),
+            Fen::from_yuan(3_000),
+            Fen::ZERO,
+            Fen::from_yuan(1_000),
+            Fen::from_yuan(500),
+        )
+        .unwrap(),
+        out_of_pocket: Fen::ZERO,
+        housing_safe: Some(true),
+        water_safe: Some(true),
+        members,
+    };
+    HouseholdRecord::from_household(&draft.build().unwrap())
+}
+
+/// 立新村, 巴山镇, 城口县 (the village of the stories).
+const VILLAGE: &str = "500229102202";
+
+fn request(dry_run: bool) -> WriteRequest {
+    WriteRequest {
+        actor: "test".into(),
+        source: "conformance test".into(),
+        reason: Some("testing".into()),
+        dry_run,
+    }
+}
+
+async fn village() -> String {
+    VILLAGE.to_owned()
+}
+
+fn two_households() -> Vec<HouseholdRecord> {
+    vec![
+        household(
+            "CK-0001",
+            VILLAGE,
+            vec![
+                member("50022919900101001X", Relation::Head, "王世华"),
+                member("500238198506150028", Relation::Spouse, "李红"),
+            ],
+        ),
+        household(
+            "CK-0002",
+            VILLAGE,
+            vec![member("500101194910010071", Relation::Head, "张三")],
+        ),
+    ]
+}
+
+async fn each_backend(test: impl AsyncFn(&Db)) {
+    for t in testing::all().await.unwrap() {
+        eprintln!("backend: {}", t.db.backend_name());
+        test(&t.db).await;
+        t.db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_division_list_is_seeded_with_chongqing() {
+    each_backend(async |db| {
+        let s = db.stats(None).await.unwrap();
+        assert_eq!(s.counties, 38);
+        assert_eq!(s.former_poverty_counties, 18);
+        assert_eq!(s.townships, 1_031);
+        assert_eq!(s.villages, 7_946);
+        assert_eq!(s.communities, 3_324);
+        let chengkou = db
+            .division(&DivisionCode::parse("500229").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(chengkou.name_zh, "城口县");
+        assert_eq!(chengkou.name_en, "Chengkou County");
+        assert_eq!(chengkou.former_poverty_county.as_deref(), Some("national"));
+        assert_eq!(chengkou.parent_code.as_deref(), Some("500000000000"));
+        // Opening again neither duplicates nor fails.
+        assert!(!db.seed_divisions_if_empty().await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn writes_are_counted_audited_and_idempotent() {
+    each_backend(async |db| {
+        let _ = village().await;
+        let batch = two_households();
+        let s = db
+            .write_households(&batch, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            (s.created, s.updated, s.unchanged, s.members_written),
+            (2, 0, 0, 3)
+        );
+        let stats = db
+            .stats(Some(&DivisionCode::parse("500229").unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (stats.households, stats.members, stats.lifted_out_members),
+            (2, 3, 3)
+        );
+        assert_eq!(db.stats_from_households().await.unwrap(), (2, 3, 3));
+
+        // The same data again changes nothing.
+        let s = db
+            .write_households(&batch, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.created, s.updated, s.unchanged), (0, 0, 2));
+
+        // A changed income: one update with before and after in the audit trail.
+        let mut changed = batch.clone();
+        changed[0].wage_income = 1_000_000;
+        let s = db
+            .write_households(&changed, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.created, s.updated, s.unchanged), (0, 1, 1));
+        let history = zhenxing_store::audit::history(db, "household", "CK-0001", 10)
+            .await
+            .unwrap();
+        assert_eq!(history[0].action, "household.update");
+        assert!(
+            history[0]
+                .before_data
+                .as_deref()
+                .unwrap()
+                .contains("2000000"),
+            "{:?}",
+            history[0]
+        );
+        assert!(
+            history[0]
+                .after_data
+                .as_deref()
+                .unwrap()
+                .contains("1000000")
+        );
+        assert_eq!(history[0].actor, "test");
+        assert_eq!(history[1].action, "household.create");
+        let (stored, meta) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, changed[0]);
+        assert_eq!(meta.version, 2);
+
+        // A member moves between two households written together.
+        let mut moved = changed.clone();
+        let spouse = moved[0].members.remove(1);
+        moved[1].members.push(spouse);
+        moved[1].members[1].relation = "other".into();
+        let s = db
+            .write_households(&moved, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(s.updated, 2);
+        assert_eq!(db.stats_from_households().await.unwrap(), (2, 3, 3));
+
+        let report = zhenxing_store::audit::verify(db).await.unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(report.records >= 6);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn conflicts_refuse_the_whole_write() {
+    each_backend(async |db| {
+        db.write_households(&two_households(), &request(false), &|_| {}).await.unwrap();
+        let before = db.stats(None).await.unwrap();
+        let intruder = household(
+            "CK-0003",
+            "500229999999",
+            vec![member("50022919900101001X", Relation::Head, "王世华")],
+        );
+        let fine = household(
+            "CK-0004",
+            VILLAGE,
+            vec![member("500243201003010037", Relation::Head, "冉明")],
+        );
+        let err = db
+            .write_households(&[fine, intruder], &request(false), &|_| {})
+            .await
+            .unwrap_err();
+        let StoreError::Conflicts(conflicts) = err else { panic!("{err}") };
+        assert_eq!(conflicts.len(), 2, "{conflicts:?}");
+        assert!(conflicts.iter().any(|c| matches!(c, Conflict::UnknownDivision { .. })));
+        assert!(conflicts.iter().any(|c| matches!(c,
+            Conflict::IdNumberInAnotherHousehold { registered_in, .. } if registered_in == "CK-0001")));
+        assert_eq!(db.stats(None).await.unwrap(), before, "nothing was written");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_and_writes_nothing() {
+    each_backend(async |db| {
+        let s = db
+            .write_households(&two_households(), &request(true), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(s.created, 2);
+        assert_eq!(db.stats(None).await.unwrap().households, 0);
+        assert_eq!(
+            zhenxing_store::audit::verify(db).await.unwrap().records,
+            1,
+            "only the seed record"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
+    each_backend(async |db| {
+        db.write_households(&two_households(), &request(false), &|_| {})
+            .await
+            .unwrap();
+        let pool_update = "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2";
+        let refused = match db {
+            Db::Sqlite(p) => sqlx::query(pool_update).execute(p).await.is_err(),
+            Db::Postgres(p) => sqlx::query(pool_update).execute(p).await.is_err(),
+        };
+        assert!(refused, "the append-only trigger refuses updates");
+        // Someone with the database owner's rights drops the protection and edits a record.
+        match db {
+            Db::Sqlite(p) => {
+                sqlx::query("DROP TRIGGER audit_log_no_update")
+                    .execute(p)
+                    .await
+                    .unwrap();
+                sqlx::query("DROP TRIGGER audit_log_no_delete")
+                    .execute(p)
+                    .await
+                    .unwrap();
+                sqlx::query(pool_update).execute(p).await.unwrap();
+                sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            Db::Postgres(p) => {
+                sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER")
+                    .execute(p)
+                    .await
+                    .unwrap();
+                sqlx::query(pool_update).execute(p).await.unwrap();
+                sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+        }
+        let report = zhenxing_store::audit::verify(db).await.unwrap();
+        use zhenxing_store::audit::ChainProblem::*;
+        assert!(
+            report.problems.contains(&Altered { seq: 2 }),
+            "{:?}",
+            report.problems
+        );
+        assert!(
+            report.problems.contains(&Missing {
+                from_seq: 3,
+                to_seq: 3
+            }),
+            "{:?}",
+            report.problems
+        );
+        assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+    })
+    .await;
+}
