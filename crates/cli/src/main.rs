@@ -1,1 +1,152 @@
-fn main() {}
+//! `zhenxing`: the command line. Each subcommand wires the crates together; the work itself
+//! lives in them (parsing in zhenxing-io, rules in zhenxing-core, SQL in zhenxing-store).
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zhenxing_core::Lang;
+
+#[derive(Parser)]
+#[command(
+    name = "zhenxing",
+    version,
+    about = "振兴: the registry and monitoring system of a bureau of rural revitalization"
+)]
+struct Cli {
+    /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "ZHENXING_DATABASE_URL", default_value = zhenxing_store::DEFAULT_DATABASE_URL)]
+    database: String,
+    /// Language of messages: zh (simplified Chinese) or en.
+    #[arg(long, global = true, env = "ZHENXING_LANG", default_value = "zh", value_parser = parse_lang)]
+    lang: Lang,
+    #[command(subcommand)]
+    command: Command,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language '{s}': use zh or en"))
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the demo registry if the database is empty, then serve it.
+    Demo {
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Generate the synthetic registry (deterministic for a seed) into an empty database.
+    Generate {
+        /// 1 reproduces the record: 1,906,000 members of lifted-out households.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+        /// Members of ordinary rural households (default: half the lifted-out members).
+        #[arg(long)]
+        ordinary_members: Option<u64>,
+    },
+    /// Import a file: the division list or the registry (CSV or XLSX).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export the registry or an empty import template.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Registry figures for the municipality or a division.
+    Stats {
+        #[arg(long)]
+        division: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the web application.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A division list (代码, 名称, 英文名称).
+    Divisions {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Households and members; all or nothing.
+    Registry {
+        file: PathBuf,
+        /// Check everything and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Why the data is imported (recorded in the audit trail).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The registry as CSV or XLSX (by extension).
+    Registry {
+        file: PathBuf,
+        #[arg(long)]
+        division: Option<String>,
+    },
+    /// An empty XLSX workbook with the headers, text-formatted ID and phone columns and
+    /// drop-down lists.
+    Template { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-compute the hash chain and report any altered or deleted record.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHENXING_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zhenxing_web=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{}", output::error_text(&e, cli_lang()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The language for an error that happened before or outside a command.
+fn cli_lang() -> Lang {
+    std::env::var("ZHENXING_LANG")
+        .ok()
+        .and_then(|s| Lang::parse(&s))
+        .unwrap_or_default()
+}

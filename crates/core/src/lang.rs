@@ -71,3 +71,7 @@ macro_rules! text {
         $crate::lang::Text::new(format!($zh), format!($en))
     };
 }
+
+/// So that a message for a person can travel as an error (and be shown in one language at the
+/// top).
+impl std::error::Error for Text {}

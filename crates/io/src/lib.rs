@@ -7,7 +7,9 @@
 
 mod csv_source;
 mod decode;
+pub mod divisions;
 pub mod error;
+pub mod registry;
 pub mod sniff;
 pub mod table;
 mod template;

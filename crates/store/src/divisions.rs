@@ -251,3 +251,19 @@ pub fn missing_parent_text(code: &str, parent: &str) -> zhenxing_core::Text {
         "the parent {parent} of division {code} is neither in the file nor in the registry; import the parent first"
     )
 }
+
+impl Db {
+    /// Every division's code and Chinese name, in code order.
+    pub async fn division_names(&self) -> Result<Vec<(DivisionCode, String)>> {
+        let rows: Vec<(String, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT code, name_zh FROM divisions ORDER BY code").fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(c, n)| {
+                Ok((
+                    DivisionCode::parse(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    n,
+                ))
+            })
+            .collect()
+    }
+}

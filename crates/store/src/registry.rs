@@ -52,6 +52,46 @@ impl Conflict {
     }
 }
 
+/// What the write path needs of a household: its keys, and its record to store.
+pub trait HouseholdSource: Sync {
+    fn household_no(&self) -> &str;
+    fn division_code(&self) -> &str;
+    fn for_each_member_id(&self, each: &mut dyn FnMut(&str));
+    fn to_record(&self) -> HouseholdRecord;
+}
+
+impl HouseholdSource for HouseholdRecord {
+    fn household_no(&self) -> &str {
+        &self.household_no
+    }
+    fn division_code(&self) -> &str {
+        &self.division_code
+    }
+    fn for_each_member_id(&self, each: &mut dyn FnMut(&str)) {
+        self.members.iter().for_each(|m| each(&m.id_number));
+    }
+    fn to_record(&self) -> HouseholdRecord {
+        self.clone()
+    }
+}
+
+impl HouseholdSource for zhenxing_core::Household {
+    fn household_no(&self) -> &str {
+        self.household_no.as_str()
+    }
+    fn division_code(&self) -> &str {
+        self.division.as_str()
+    }
+    fn for_each_member_id(&self, each: &mut dyn FnMut(&str)) {
+        self.members
+            .iter()
+            .for_each(|m| each(m.document.id().as_str()));
+    }
+    fn to_record(&self) -> HouseholdRecord {
+        HouseholdRecord::from_household(self)
+    }
+}
+
 /// Who writes and why, recorded in the audit trail.
 #[derive(Debug, Clone)]
 pub struct WriteRequest {
@@ -61,6 +101,9 @@ pub struct WriteRequest {
     pub reason: Option<String>,
     /// Do everything, report, then roll back.
     pub dry_run: bool,
+    /// The caller guarantees that none of the households is stored yet (a generator filling an
+    /// empty registry under the write lock), so existing records are not looked up.
+    pub known_new: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -96,12 +139,12 @@ impl Db {
     /// `progress` is called with the number of households handled so far.
     pub async fn write_households(
         &self,
-        households: &[HouseholdRecord],
+        households: &[impl HouseholdSource],
         request: &WriteRequest,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<WriteSummary> {
         let mut tx = self.begin_write().await?;
-        let result = write_in(&mut tx, households, request, progress).await;
+        let result = write_in_transaction(&mut tx, households, request, progress).await;
         match result {
             Ok(summary) if !request.dry_run => {
                 tx.commit().await?;
@@ -115,51 +158,32 @@ impl Db {
     }
 }
 
-async fn write_in(
+/// The write inside a transaction the caller holds (from [`Db::begin_write`]), for callers that
+/// write several batches atomically.
+pub async fn write_in_transaction(
     tx: &mut Tx,
-    households: &[HouseholdRecord],
+    households: &[impl HouseholdSource],
     request: &WriteRequest,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<WriteSummary> {
-    let divisions: HashSet<String> = on_tx!(tx, conn =>
-        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
-            .fetch_all(conn).await?)
-    .into_iter()
-    .collect();
-    let batch_nos: HashSet<&str> = households.iter().map(|h| h.household_no.as_str()).collect();
-    let (existing, owners) = load_existing(tx, households).await?;
-
-    let mut conflicts = Vec::new();
-    for h in households {
-        if !divisions.contains(&h.division_code) {
-            conflicts.push(Conflict::UnknownDivision {
-                household_no: h.household_no.clone(),
-                division_code: h.division_code.clone(),
-            });
-        }
-        for m in &h.members {
-            if let Some(owner) = owners.get(&m.id_number) {
-                if owner != &h.household_no && !batch_nos.contains(owner.as_str()) {
-                    conflicts.push(Conflict::IdNumberInAnotherHousehold {
-                        household_no: h.household_no.clone(),
-                        id_number: m.id_number.clone(),
-                        registered_in: owner.clone(),
-                    });
-                }
-            }
-        }
-    }
+    let (existing, conflicts) = find_conflicts(tx, households, request.known_new).await?;
     if !conflicts.is_empty() {
         return Err(StoreError::Conflicts(conflicts));
     }
 
     let mut summary = WriteSummary::default();
-    let mut to_replace: Vec<(&HouseholdRecord, &Existing)> = Vec::new();
-    let mut to_create: Vec<&HouseholdRecord> = Vec::new();
+    let mut to_replace: Vec<(HouseholdRecord, &Existing)> = Vec::new();
+    let mut to_create: Vec<&dyn HouseholdSource> = Vec::new();
     for h in households {
-        match existing.get(&h.household_no) {
-            Some(e) if e.fingerprint == fingerprint(h) => summary.unchanged += 1,
-            Some(e) => to_replace.push((h, e)),
+        match existing.get(h.household_no()) {
+            Some(e) => {
+                let record = h.to_record();
+                if e.fingerprint == fingerprint(&record) {
+                    summary.unchanged += 1;
+                } else {
+                    to_replace.push((record, e));
+                }
+            }
             None => to_create.push(h),
         }
     }
@@ -197,8 +221,8 @@ async fn write_in(
     let mut household_batch = Batch::new("households", HOUSEHOLD_COLUMNS);
     let mut member_batch = Batch::new("members", MEMBER_COLUMNS);
     let mut done = 0u64;
-    let replaced = to_replace.iter().map(|(h, e)| (*h, Some(*e)));
-    let created = to_create.iter().map(|h| (*h, None));
+    let replaced = to_replace.into_iter().map(|(h, e)| (h, Some(e)));
+    let created = to_create.into_iter().map(|h| (h.to_record(), None));
     for (h, existing) in replaced.chain(created) {
         let (id, version, created_at) = match existing {
             Some(e) => (e.id, e.version + 1, e.created_at.clone()),
@@ -228,7 +252,7 @@ async fn write_in(
             summary.updated += 1;
         }
         affected_villages.insert(h.division_code.clone());
-        push_household(&mut household_batch, h, id, version, &created_at, &now);
+        push_household(&mut household_batch, &h, id, version, &created_at, &now);
         for (position, m) in h.members.iter().enumerate() {
             next_member_id += 1;
             push_member(
@@ -258,6 +282,59 @@ async fn write_in(
     Ok(summary)
 }
 
+/// The stored households among those given, and every conflict that refuses the write.
+async fn find_conflicts(
+    tx: &mut Tx,
+    households: &[impl HouseholdSource],
+    known_new: bool,
+) -> Result<(HashMap<String, Existing>, Vec<Conflict>)> {
+    let divisions: HashSet<String> = on_tx!(tx, conn =>
+        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
+            .fetch_all(conn).await?)
+    .into_iter()
+    .collect();
+    let batch_nos: HashSet<&str> = households.iter().map(|h| h.household_no()).collect();
+    let (existing, owners) = if known_new {
+        (HashMap::new(), HashMap::new())
+    } else {
+        load_existing(tx, households).await?
+    };
+    let mut conflicts = Vec::new();
+    for h in households {
+        if !divisions.contains(h.division_code()) {
+            conflicts.push(Conflict::UnknownDivision {
+                household_no: h.household_no().to_owned(),
+                division_code: h.division_code().to_owned(),
+            });
+        }
+        h.for_each_member_id(&mut |id| {
+            if let Some(owner) = owners.get(id) {
+                if owner != h.household_no() && !batch_nos.contains(owner.as_str()) {
+                    conflicts.push(Conflict::IdNumberInAnotherHousehold {
+                        household_no: h.household_no().to_owned(),
+                        id_number: id.to_owned(),
+                        registered_in: owner.clone(),
+                    });
+                }
+            }
+        });
+    }
+    Ok((existing, conflicts))
+}
+
+impl Db {
+    /// The conflicts a write of these households would meet, without writing.
+    pub async fn conflicts(&self, households: &[impl HouseholdSource]) -> Result<Vec<Conflict>> {
+        let mut tx = match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        let (_, conflicts) = find_conflicts(&mut tx, households, false).await?;
+        tx.rollback().await?;
+        Ok(conflicts)
+    }
+}
+
 fn reason(request: &WriteRequest) -> String {
     match &request.reason {
         Some(r) => format!("{} ({})", r, request.source),
@@ -269,7 +346,7 @@ fn reason(request: &WriteRequest) -> String {
 /// number that the batch mentions.
 async fn load_existing(
     tx: &mut Tx,
-    households: &[HouseholdRecord],
+    households: &[impl HouseholdSource],
 ) -> Result<(HashMap<String, Existing>, HashMap<String, String>)> {
     let mut existing = HashMap::new();
     let mut owners = HashMap::new();
@@ -278,14 +355,16 @@ async fn load_existing(
     if stored == 0 {
         return Ok((existing, owners));
     }
-    let wanted_ids: HashSet<&str> = households
-        .iter()
-        .flat_map(|h| h.members.iter().map(|m| m.id_number.as_str()))
-        .collect();
-    let wanted_nos: HashSet<&str> = households.iter().map(|h| h.household_no.as_str()).collect();
+    let mut wanted_ids: HashSet<String> = HashSet::new();
+    for h in households {
+        h.for_each_member_id(&mut |id| {
+            wanted_ids.insert(id.to_owned());
+        });
+    }
+    let wanted_nos: HashSet<&str> = households.iter().map(|h| h.household_no()).collect();
     let mut take = |record: HouseholdRecord, meta: RowMeta| {
         for m in &record.members {
-            if wanted_ids.contains(m.id_number.as_str()) {
+            if wanted_ids.contains(&m.id_number) {
                 owners.insert(m.id_number.clone(), record.household_no.clone());
             }
         }
@@ -312,7 +391,7 @@ async fn load_existing(
             stream_records(tx, &filter, &binds, &mut take).await?;
         }
         // Households that hold one of the batch's ID numbers but are not in the batch.
-        let ids: Vec<String> = wanted_ids.iter().map(|s| s.to_string()).collect();
+        let ids: Vec<String> = wanted_ids.iter().cloned().collect();
         for chunk in ids.chunks(CHUNK) {
             let sql = format!(
                 "SELECT m.id_number, h.household_no FROM members m JOIN households h ON h.id = m.household_id \
@@ -728,11 +807,11 @@ async fn stream_records(
 
 /// Streams households of a division (and everything under it; all when `None`) in id order,
 /// outside any write transaction, for exports.
-pub async fn for_each_household(
+pub async fn for_each_household<E: From<StoreError>>(
     db: &Db,
     scope: Option<&zhenxing_core::DivisionCode>,
-    each: &mut (dyn FnMut(HouseholdRecord) -> Result<()> + Send),
-) -> Result<u64> {
+    mut each: impl FnMut(HouseholdRecord) -> Result<(), E> + Send,
+) -> Result<u64, E> {
     let (filter, bind) = match scope {
         Some(code) => (
             "WHERE h.division_code LIKE $1",
@@ -743,13 +822,14 @@ pub async fn for_each_household(
     let sql = format!("{JOINED_SELECT} {filter} ORDER BY h.id, m.position");
     let mut assembler = Assembler { current: None };
     let mut count = 0u64;
+    let sql_error = |e: sqlx::Error| E::from(StoreError::from(e));
     on_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, JoinedRow>(sqlx::AssertSqlSafe(sql));
         if let Some(b) = &bind {
             q = q.bind(b.as_str());
         }
         let mut rows = q.fetch(pool);
-        while let Some(row) = rows.try_next().await? {
+        while let Some(row) = rows.try_next().await.map_err(sql_error)? {
             if let Some((record, _)) = assembler.push(row) {
                 each(record)?;
                 count += 1;

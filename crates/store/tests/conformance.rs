@@ -57,6 +57,7 @@ fn request(dry_run: bool) -> WriteRequest {
         source: "conformance test".into(),
         reason: Some("testing".into()),
         dry_run,
+        known_new: false,
     }
 }
 

@@ -1,0 +1,194 @@
+//! `zhenxing import registry|divisions`: all or nothing, every problem reported.
+
+use crate::output::{print_report, say, spinner};
+use anyhow::Result;
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::ExitCode;
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::{Lang, text};
+use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, parse_registry};
+use zhenxing_store::divisions::{Division, required_parent};
+use zhenxing_store::registry::{Conflict, WriteRequest};
+use zhenxing_store::{Db, StoreError};
+
+pub async fn registry(
+    db: &Db,
+    lang: Lang,
+    file: &Path,
+    dry_run: bool,
+    reason: Option<String>,
+) -> Result<ExitCode> {
+    let bar = spinner(&say(lang, "读取行", "reading rows"));
+    let path = file.to_path_buf();
+    let reader_bar = bar.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        parse_registry(&path, today_in_china(), &|n| reader_bar.set_position(n))
+    })
+    .await?;
+    bar.finish_and_clear();
+    let mut problems = parsed.report.problems.clone();
+    let warnings = &parsed.report.warnings;
+
+    let request = WriteRequest {
+        actor: super::cli_actor(),
+        source: format!("import registry {}", file.display()),
+        reason,
+        dry_run,
+        known_new: false,
+    };
+    let summary = if problems.is_empty() {
+        let bar = crate::output::progress(
+            parsed.households.len() as u64,
+            &say(lang, "写入户", "writing"),
+        );
+        let progress_bar = bar.clone();
+        let result = db
+            .write_households(&parsed.households, &request, &move |n| {
+                progress_bar.set_position(n)
+            })
+            .await;
+        bar.finish_and_clear();
+        match result {
+            Ok(summary) => Some(summary),
+            Err(StoreError::Conflicts(conflicts)) => {
+                problems.extend(conflict_problems(&parsed, &conflicts));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        // The file is refused already; the registry's own checks still run, so that one report
+        // lists every problem.
+        let conflicts = db.conflicts(&parsed.households).await?;
+        problems.extend(conflict_problems(&parsed, &conflicts));
+        None
+    };
+    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    print_report(lang, &problems, warnings, 20);
+    let report = &parsed.report;
+    match summary {
+        Some(s) => {
+            let (rows, c, u, n, m) = (
+                report.rows,
+                s.created,
+                s.updated,
+                s.unchanged,
+                s.members_written,
+            );
+            let line = if dry_run {
+                text!(
+                    "试运行：读取{rows}行，全部通过检查；将新建{c}户、更新{u}户，{n}户不变。未写入任何数据。",
+                    "dry run: {rows} rows read, all checks passed; {c} households would be created, {u} updated, {n} unchanged. Nothing was written."
+                )
+            } else {
+                text!(
+                    "导入完成：读取{rows}行，新建{c}户、更新{u}户，{n}户不变，写入成员{m}人。",
+                    "import complete: {rows} rows read; {c} households created, {u} updated, {n} unchanged; {m} members written."
+                )
+            };
+            println!("{}", line.get(lang));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let (n, rows) = (problems.len(), report.rows);
+            let line = text!(
+                "导入被拒绝：发现{n}个问题（共{rows}行）。未写入任何数据；请改正后重新导入整个文件。",
+                "import refused: {n} problem(s) in {rows} rows. Nothing was written; correct them and import the whole file again."
+            );
+            println!("{}", line.get(lang));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn conflict_problems(parsed: &ParsedRegistry, conflicts: &[Conflict]) -> Vec<Problem> {
+    let locate = parsed.locator();
+    conflicts
+        .iter()
+        .map(|c| match c {
+            Conflict::UnknownDivision {
+                household_no,
+                division_code,
+            } => Problem {
+                row: locate.row(household_no, None),
+                column: parsed.header(RegistryColumn::DivisionCode),
+                value: division_code.clone(),
+                reason: c.text(),
+            },
+            Conflict::IdNumberInAnotherHousehold {
+                household_no,
+                id_number,
+                ..
+            } => Problem {
+                row: locate.row(household_no, Some(id_number)),
+                column: parsed.header(RegistryColumn::IdNumber),
+                value: format!("{}********{}", &id_number[..6], &id_number[14..]),
+                reason: c.text(),
+            },
+        })
+        .collect()
+}
+
+pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Result<ExitCode> {
+    let (rows, mut problems) = zhenxing_io::divisions::parse_divisions(file);
+    let known = db.division_codes().await?;
+    let in_file: HashSet<String> = rows.iter().map(|r| r.code.as_str().to_owned()).collect();
+    for r in &rows {
+        if let Some(parent) = required_parent(&r.code) {
+            if !known.contains(parent.as_str()) && !in_file.contains(parent.as_str()) {
+                problems.push(Problem {
+                    row: r.row,
+                    column: "代码".into(),
+                    value: r.code.to_string(),
+                    reason: zhenxing_store::divisions::missing_parent_text(
+                        r.code.as_str(),
+                        parent.as_str(),
+                    ),
+                });
+            }
+        }
+    }
+    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    print_report(lang, &problems, &[], 0);
+    if !problems.is_empty() {
+        let n = problems.len();
+        println!(
+            "{}",
+            text!(
+                "导入被拒绝：发现{n}个问题。未写入任何数据。",
+                "import refused: {n} problem(s). Nothing was written."
+            )
+            .get(lang)
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let year = time::OffsetDateTime::now_utc().year() as i64;
+    let divisions: Vec<Division> = rows
+        .iter()
+        .map(|r| Division::new(r.code, &r.kind, &r.name_zh, &r.name_en, year))
+        .collect();
+    let n = divisions.len();
+    if dry_run {
+        println!(
+            "{}",
+            text!(
+                "试运行：{n}个区划全部通过检查，未写入。",
+                "dry run: {n} divisions passed every check; nothing was written."
+            )
+            .get(lang)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = db.upsert_divisions(&divisions, &super::cli_actor()).await?;
+    let (a, r, u) = (s.added, s.renamed, s.unchanged);
+    println!(
+        "{}",
+        text!(
+            "区划导入完成：新增{a}个，更名{r}个，{u}个不变。",
+            "divisions imported: {a} added, {r} renamed, {u} unchanged."
+        )
+        .get(lang)
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,94 @@
+//! One module per subcommand.
+
+mod audit;
+mod export;
+mod generate;
+mod import;
+mod stats;
+
+use crate::{AuditCommand, Cli, Command, ExportCommand, ImportCommand};
+use anyhow::Result;
+use std::process::ExitCode;
+use zhenxing_core::{DivisionCode, Text};
+use zhenxing_store::Db;
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let lang = cli.lang;
+    let db = Db::open(&cli.database).await?;
+    let code = match cli.command {
+        Command::Demo { scale, seed, bind } => {
+            let empty = db.stats(None).await?.households == 0;
+            if empty {
+                generate::run(&db, lang, scale, seed, None).await?;
+            }
+            for line in demo_banner(lang) {
+                eprintln!("{line}");
+            }
+            serve(&db, bind, true).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Generate {
+            scale,
+            seed,
+            ordinary_members,
+        } => generate::run(&db, lang, scale, seed, ordinary_members).await?,
+        Command::Import(ImportCommand::Registry {
+            file,
+            dry_run,
+            reason,
+        }) => import::registry(&db, lang, &file, dry_run, reason).await?,
+        Command::Import(ImportCommand::Divisions { file, dry_run }) => {
+            import::divisions(&db, lang, &file, dry_run).await?
+        }
+        Command::Export(ExportCommand::Registry { file, division }) => {
+            let scope = division.as_deref().map(parse_division).transpose()?;
+            export::registry(&db, lang, &file, scope.as_ref()).await?
+        }
+        Command::Export(ExportCommand::Template { file }) => export::template(lang, &file)?,
+        Command::Stats { division, json } => {
+            let scope = division.as_deref().map(parse_division).transpose()?;
+            stats::run(&db, lang, scope.as_ref(), json).await?
+        }
+        Command::Serve { bind } => {
+            serve(&db, bind, false).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Audit(AuditCommand::Verify) => audit::verify(&db, lang).await?,
+    };
+    db.close().await;
+    Ok(code)
+}
+
+fn parse_division(s: &str) -> Result<DivisionCode> {
+    DivisionCode::parse(s).map_err(|e| anyhow::Error::new(e.text()))
+}
+
+async fn serve(db: &Db, bind: std::net::SocketAddr, demo: bool) -> Result<()> {
+    let state = zhenxing_web::AppState {
+        db: db.clone(),
+        demo,
+    };
+    eprintln!("http://{bind}/");
+    zhenxing_web::serve(state, bind).await.map_err(|e| {
+        anyhow::Error::new(Text::new(
+            format!("无法在{bind}上提供服务：{e}"),
+            format!("cannot serve on {bind}: {e}"),
+        ))
+    })
+}
+
+fn demo_banner(lang: zhenxing_core::Lang) -> Vec<String> {
+    vec![crate::output::say(
+        lang,
+        "演示：数据为合成数据，并非真实人员。",
+        "Demo: the registry is synthetic; nobody in it is real.",
+    )]
+}
+
+/// Who the CLI acts as in the audit trail: the operating-system account.
+pub fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}

@@ -1,0 +1,12 @@
+//! The registry exchange format (data/formats/registry-columns.csv): one row per member, the
+//! household columns repeated on each member row, Chinese or English headers in any order.
+
+mod columns;
+mod export;
+mod parse;
+mod report;
+
+pub use columns::{COLUMNS, Level, RegistryColumn, template_columns};
+pub use export::{RegistryWriter, record_cells};
+pub use parse::{ParsedRegistry, RowLocator, parse_registry};
+pub use report::{ImportReport, Problem};

@@ -1,0 +1,723 @@
+//! Reading a registry file into households, with every problem reported at its row and column.
+//! Nothing here touches the database: checks that need it (does the village exist, is an ID
+//! number registered in another household) are the store's, and the importer maps its
+//! conflicts back to rows with [`ParsedRegistry::rows_of`].
+
+use super::columns::{COLUMNS, RegistryColumn, column_for_header};
+use super::report::{ImportReport, Problem};
+use crate::table::{Cell, TableReader};
+use std::collections::HashMap;
+use std::path::Path;
+use time::Date;
+use zhenxing_core::enums::parse_yes_no;
+use zhenxing_core::household::{HouseholdDraft, HouseholdError, LIFTED_OUT_YEARS};
+use zhenxing_core::{
+    DivisionCode, DocumentNumber, Education, Fen, Health, Household, HouseholdNo, HouseholdType,
+    IdNumber, IdNumberError, IncomeItems, Labor, Member, MonitoringCategory, PersonName, Phone,
+    Relation, SchoolStatus, Sex, Text, checks, text,
+};
+
+/// The result of reading a file: households ready to write when the report has no problems.
+pub struct ParsedRegistry {
+    pub report: ImportReport,
+    pub households: Vec<Household>,
+    /// First spreadsheet row of each household, parallel to `households`.
+    first_rows: Vec<u64>,
+    /// Spreadsheet row of each member, parallel to `households` and their members.
+    member_rows: Vec<Vec<u64>>,
+    layout: Option<Layout>,
+}
+
+impl ParsedRegistry {
+    /// The header of a column as the file wrote it.
+    pub fn header(&self, column: RegistryColumn) -> String {
+        match &self.layout {
+            Some(layout) => layout.header(column),
+            None => column.info().header_zh.to_owned(),
+        }
+    }
+
+    /// Finds rows by household number (and member ID number) for problems found later, e.g. by
+    /// the store. Built once: O(households).
+    pub fn locator(&self) -> RowLocator<'_> {
+        RowLocator {
+            parsed: self,
+            index: self
+                .households
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.household_no.as_str(), i))
+                .collect(),
+        }
+    }
+}
+
+pub struct RowLocator<'a> {
+    parsed: &'a ParsedRegistry,
+    index: HashMap<&'a str, usize>,
+}
+
+impl RowLocator<'_> {
+    /// The household's first row, or the row of its member with `id_number`; 0 if unknown.
+    pub fn row(&self, household_no: &str, id_number: Option<&str>) -> u64 {
+        let Some(&i) = self.index.get(household_no) else {
+            return 0;
+        };
+        let first = self.parsed.first_rows[i];
+        let offset = id_number.and_then(|id| {
+            self.parsed.households[i]
+                .members
+                .iter()
+                .position(|m| m.document.id().as_str() == id)
+        });
+        offset
+            .map(|o| self.parsed.member_rows[i][o])
+            .unwrap_or(first)
+    }
+}
+
+/// What one household's columns said on its first row; `None` where the value was refused.
+struct HouseholdFields {
+    division: Option<DivisionCode>,
+    household_no: HouseholdNo,
+    household_type: Option<HouseholdType>,
+    lifted_out_year: Option<Option<u16>>,
+    monitoring_category: Option<Option<MonitoringCategory>>,
+    phone: Option<Option<Phone>>,
+    address: Option<Option<String>>,
+    amounts: [Option<Fen>; 6],
+    housing_safe: Option<Option<bool>>,
+    water_safe: Option<Option<bool>>,
+}
+
+struct Group {
+    first_row: u64,
+    fields: HouseholdFields,
+    members: Vec<Member>,
+    member_rows: Vec<u64>,
+    /// A problem was reported for this household: it will not be built.
+    refused: bool,
+}
+
+const AMOUNT_COLUMNS: [RegistryColumn; 6] = [
+    RegistryColumn::WageIncome,
+    RegistryColumn::BusinessIncome,
+    RegistryColumn::PropertyIncome,
+    RegistryColumn::TransferIncome,
+    RegistryColumn::BusinessExpense,
+    RegistryColumn::OutOfPocket,
+];
+
+/// Where each registry column is in the file, and its header as written there.
+struct Layout {
+    index: HashMap<RegistryColumn, usize>,
+    headers: Vec<String>,
+}
+
+impl Layout {
+    fn header(&self, column: RegistryColumn) -> String {
+        match self.index.get(&column) {
+            Some(&i) => self.headers[i].clone(),
+            None => column.info().header_zh.to_owned(),
+        }
+    }
+}
+
+/// The text of a cell for a column; numbers are rendered as typed where that is exact.
+fn cell_text(cell: Cell<'_>) -> Result<String, f64> {
+    match cell {
+        Cell::Empty => Ok(String::new()),
+        Cell::Text(s) => Ok(s.trim().to_owned()),
+        Cell::Number(n) => cell.as_text_lossless().ok_or(n),
+    }
+}
+
+struct RowReader<'r, 'a> {
+    layout: &'a Layout,
+    row: crate::table::Row<'r>,
+    problems: Vec<Problem>,
+}
+
+impl RowReader<'_, '_> {
+    fn raw(&mut self, column: RegistryColumn) -> Option<String> {
+        let i = *self.layout.index.get(&column)?;
+        match cell_text(self.row.get(i)) {
+            Ok(s) => Some(s),
+            // A fraction in a numeric cell: amounts keep it, other columns report it as is.
+            Err(n) => Some(format!("{n}")),
+        }
+    }
+
+    fn problem(&mut self, column: RegistryColumn, value: &str, reason: Text) {
+        self.problems.push(Problem {
+            row: self.row.number,
+            column: self.layout.header(column),
+            value: value.to_owned(),
+            reason,
+        });
+    }
+
+    /// A value that must be present and parse.
+    fn required<T>(
+        &mut self,
+        column: RegistryColumn,
+        parse: impl Fn(&str) -> Result<T, Text>,
+    ) -> Option<T> {
+        let raw = self.raw(column).unwrap_or_default();
+        if raw.is_empty() {
+            self.problem(column, "", text!("必填项为空", "required value is empty"));
+            return None;
+        }
+        match parse(&raw) {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                self.problem(column, &raw, reason);
+                None
+            }
+        }
+    }
+
+    /// A value that may be empty: `Some(None)` when empty, `None` when it does not parse.
+    fn optional<T>(
+        &mut self,
+        column: RegistryColumn,
+        parse: impl Fn(&str) -> Result<T, Text>,
+    ) -> Option<Option<T>> {
+        let raw = self.raw(column).unwrap_or_default();
+        if raw.is_empty() {
+            return Some(None);
+        }
+        match parse(&raw) {
+            Ok(v) => Some(Some(v)),
+            Err(reason) => {
+                self.problem(column, &raw, reason);
+                None
+            }
+        }
+    }
+
+    fn id_number(&mut self, today: Date) -> Option<DocumentNumber> {
+        let column = RegistryColumn::IdNumber;
+        let i = self.layout.index[&column];
+        let cell = self.row.get(i);
+        let raw = match cell_text(cell) {
+            Ok(s) => s,
+            Err(n) => {
+                let shown = format!("{n:e}");
+                self.problem(column, &shown, IdNumberError::StoredAsNumber.text());
+                return None;
+            }
+        };
+        if raw.is_empty() {
+            self.problem(column, "", text!("必填项为空", "required value is empty"));
+            return None;
+        }
+        match DocumentNumber::parse_at(&raw, today) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                let shown = mask_id_like(&raw);
+                self.problem(column, &shown, e.text());
+                None
+            }
+        }
+    }
+}
+
+/// Masks the middle of an ID-like value for the report (the row number finds it in the file).
+fn mask_id_like(raw: &str) -> String {
+    let chars: Vec<char> = raw.chars().collect();
+    if chars.len() >= 14 {
+        let head: String = chars[..6].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
+    } else {
+        raw.to_owned()
+    }
+}
+
+fn money(s: &str) -> Result<Fen, Text> {
+    Fen::parse_non_negative(s).map_err(|e| e.text())
+}
+
+fn year(s: &str) -> Result<u16, Text> {
+    s.parse::<u16>()
+        .ok()
+        .filter(|y| LIFTED_OUT_YEARS.contains(y))
+        .ok_or_else(|| {
+            text!(
+                "脱贫年度“{s}”应为2014至2020之间的年份",
+                "year lifted out '{s}' must be a year from 2014 to 2020"
+            )
+        })
+}
+
+fn months(s: &str) -> Result<u8, Text> {
+    s.parse::<u8>().ok().filter(|m| *m <= 12).ok_or_else(|| {
+        text!(
+            "务工时间“{s}”应为0至12的整数（月）",
+            "months of work '{s}' must be a whole number from 0 to 12"
+        )
+    })
+}
+
+fn read_household_fields(r: &mut RowReader<'_, '_>, household_no: HouseholdNo) -> HouseholdFields {
+    use RegistryColumn as C;
+    let mut amounts = [None; 6];
+    for (slot, column) in amounts.iter_mut().zip(AMOUNT_COLUMNS) {
+        *slot = if column == C::OutOfPocket {
+            r.optional(column, money).map(|v| v.unwrap_or(Fen::ZERO))
+        } else {
+            r.required(column, money)
+        };
+    }
+    HouseholdFields {
+        division: r.required(C::DivisionCode, |s| {
+            DivisionCode::parse(s).map_err(|e| e.text())
+        }),
+        household_no,
+        household_type: r.required(C::HouseholdType, HouseholdType::parse),
+        lifted_out_year: r.optional(C::LiftedOutYear, year),
+        monitoring_category: r.optional(C::MonitoringCategory, MonitoringCategory::parse),
+        phone: r.optional(C::Phone, |s| Phone::parse(s).map_err(|e| e.text())),
+        address: r.optional(C::Address, |s| Ok(s.to_owned())),
+        amounts,
+        housing_safe: r.optional(C::HousingSafe, parse_yes_no),
+        water_safe: r.optional(C::WaterSafe, parse_yes_no),
+    }
+}
+
+/// Reports household columns of a later row that disagree with the household's first row.
+fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, first_row: u64) {
+    use RegistryColumn as C;
+    let later = read_household_fields(r, first.household_no.clone());
+    let differs = |r: &mut RowReader<'_, '_>,
+                   column: RegistryColumn,
+                   a: Option<String>,
+                   b: Option<String>| {
+        if let (Some(a), Some(b)) = (a, b) {
+            if a != b {
+                r.problem(column, &b, text!(
+                    "同一户的户级信息各行应一致：第{first_row}行此列为“{a}”",
+                    "household columns must agree on every row of a household: row {first_row} has '{a}' here"
+                ));
+            }
+        }
+    };
+    let show = |o: Option<Option<String>>| o.map(|v| v.unwrap_or_default());
+    differs(
+        r,
+        C::DivisionCode,
+        first.division.map(|d| d.to_string()),
+        later.division.map(|d| d.to_string()),
+    );
+    differs(
+        r,
+        C::HouseholdType,
+        first.household_type.map(|t| t.zh().into()),
+        later.household_type.map(|t| t.zh().into()),
+    );
+    differs(
+        r,
+        C::LiftedOutYear,
+        show(first.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
+        show(later.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
+    );
+    differs(
+        r,
+        C::MonitoringCategory,
+        show(first.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
+        show(later.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
+    );
+    differs(
+        r,
+        C::Phone,
+        show(
+            first
+                .phone
+                .clone()
+                .map(|p| p.map(|p| p.as_str().to_owned())),
+        ),
+        show(later.phone.map(|p| p.map(|p| p.as_str().to_owned()))),
+    );
+    differs(
+        r,
+        C::Address,
+        show(first.address.clone()),
+        show(later.address),
+    );
+    for (i, column) in AMOUNT_COLUMNS.into_iter().enumerate() {
+        differs(
+            r,
+            column,
+            first.amounts[i].map(|f| f.to_string()),
+            later.amounts[i].map(|f| f.to_string()),
+        );
+    }
+    let yes_no = |o: Option<Option<bool>>| {
+        show(o.map(|b| b.map(|b| zhenxing_core::enums::yes_no_zh(b).to_owned())))
+    };
+    differs(
+        r,
+        C::HousingSafe,
+        yes_no(first.housing_safe),
+        yes_no(later.housing_safe),
+    );
+    differs(
+        r,
+        C::WaterSafe,
+        yes_no(first.water_safe),
+        yes_no(later.water_safe),
+    );
+}
+
+fn read_member(r: &mut RowReader<'_, '_>, today: Date) -> Option<Member> {
+    use RegistryColumn as C;
+    let name = r.required(C::Name, |s| PersonName::parse(s).map_err(|e| e.text()));
+    let document = r.id_number(today);
+    let relation = r.required(C::Relation, Relation::parse);
+    let sex = r.optional(C::Sex, Sex::parse);
+    if let (Some(doc), Some(Some(sex))) = (&document, sex) {
+        if doc.id().sex() != sex {
+            let (given, by_id) = (sex.zh(), doc.id().sex().zh());
+            let (given_en, by_id_en) = (sex.en(), doc.id().sex().en());
+            r.problem(C::Sex, given, text!(
+                "性别“{given}”与证件号码不符（按第17位应为“{by_id}”）；请核对性别或证件号码",
+                "sex '{given_en}' contradicts the ID number (digit 17 says '{by_id_en}'); check the sex or the ID number"
+            ));
+        }
+    }
+    let member = Member {
+        name: name?,
+        document: document?,
+        relation: relation?,
+        ethnicity: r.optional(C::Ethnicity, |s| Ok(s.to_owned()))?,
+        education: r.optional(C::Education, Education::parse)?,
+        school_status: r.optional(C::SchoolStatus, SchoolStatus::parse)?,
+        health: r.required(C::Health, Health::parse)?,
+        labor: r.required(C::Labor, Labor::parse)?,
+        work_months: r.optional(C::WorkMonths, months)?,
+        medical_insurance: r.required(C::MedicalInsurance, parse_yes_no)?,
+        dibao: r.optional(C::Dibao, parse_yes_no)?,
+    };
+    Some(member)
+}
+
+/// Maps the header row; `None` when required columns are missing (nothing else can be read).
+fn read_layout(headers: &[String], report: &mut ImportReport) -> Option<Layout> {
+    let mut index = HashMap::new();
+    for (i, header) in headers.iter().enumerate() {
+        if header.trim().is_empty() {
+            continue;
+        }
+        match column_for_header(header) {
+            Some(column) => {
+                if index.insert(column, i).is_some() {
+                    report.problems.push(Problem {
+                        row: 1,
+                        column: header.clone(),
+                        value: String::new(),
+                        reason: text!(
+                            "此列出现了两次；请删去其中一列",
+                            "this column appears twice; delete one of them"
+                        ),
+                    });
+                }
+            }
+            None => report.warnings.push(Problem {
+                row: 1,
+                column: header.clone(),
+                value: String::new(),
+                reason: text!(
+                    "不是登记表的列，已忽略",
+                    "not a column of the registry format; ignored"
+                ),
+            }),
+        }
+    }
+    let mut complete = true;
+    for info in COLUMNS.iter().filter(|c| c.required) {
+        if !index.contains_key(&info.column) {
+            complete = false;
+            let (zh, en) = (info.header_zh, info.header_en);
+            report.problems.push(Problem {
+                row: 1,
+                column: zh.to_owned(),
+                value: String::new(),
+                reason: text!(
+                    "缺少必需的列“{zh}”；请在表头加上此列（中文“{zh}”或英文“{en}”）",
+                    "the required column '{en}' is missing; add it to the header row (Chinese '{zh}' or English '{en}')"
+                ),
+            });
+        }
+    }
+    (complete && report.problems.is_empty()).then(|| Layout {
+        index,
+        headers: headers.to_vec(),
+    })
+}
+
+/// Reads a registry file (CSV in UTF-8, UTF-8 with BOM or GB18030; XLSX). Never panics on
+/// input; every problem goes into the report.
+pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> ParsedRegistry {
+    let mut report = ImportReport {
+        file: path.display().to_string(),
+        ..Default::default()
+    };
+    let mut parsed = ParsedRegistry {
+        report: ImportReport::default(),
+        households: Vec::new(),
+        first_rows: Vec::new(),
+        member_rows: Vec::new(),
+        layout: None,
+    };
+    let mut table = match TableReader::open(path) {
+        Ok(t) => t,
+        Err(e) => {
+            report.problems.push(Problem {
+                row: 0,
+                column: String::new(),
+                value: String::new(),
+                reason: Text::new(e.zh(), e.en()),
+            });
+            parsed.report = report;
+            return parsed;
+        }
+    };
+    let Some(layout) = read_layout(table.headers(), &mut report) else {
+        parsed.report = report;
+        return parsed;
+    };
+
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    // Every ID number seen: the row and household (group) it was first seen in.
+    let mut seen_ids: HashMap<IdNumber, (u64, usize)> = HashMap::new();
+    loop {
+        let row = match table.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                report.problems.push(Problem {
+                    row: e.row(),
+                    column: String::new(),
+                    value: String::new(),
+                    reason: Text::new(e.zh(), e.en()),
+                });
+                if e.is_recoverable() {
+                    continue;
+                }
+                break;
+            }
+        };
+        if row.is_blank() {
+            continue;
+        }
+        report.rows += 1;
+        if report.rows % 50_000 == 0 {
+            progress(report.rows);
+        }
+        let number = row.number;
+        let mut r = RowReader {
+            layout: &layout,
+            row,
+            problems: Vec::new(),
+        };
+        let Some(household_no) = r.required(RegistryColumn::HouseholdNo, |s| {
+            HouseholdNo::parse(s).map_err(|e| e.text())
+        }) else {
+            report.problems.append(&mut r.problems);
+            continue;
+        };
+        let group_index = match group_of.get(household_no.as_str()) {
+            Some(&g) => {
+                compare_household_fields(&mut r, &groups[g].fields, groups[g].first_row);
+                g
+            }
+            None => {
+                let fields = read_household_fields(&mut r, household_no.clone());
+                groups.push(Group {
+                    first_row: number,
+                    fields,
+                    members: Vec::new(),
+                    member_rows: Vec::new(),
+                    refused: false,
+                });
+                group_of.insert(household_no.as_str().to_owned(), groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        let member = read_member(&mut r, today);
+        if let Some(member) = member {
+            let id = member.document.id().clone();
+            match seen_ids.get(&id) {
+                Some(&(first_row, first_group)) => {
+                    let other = groups[first_group].fields.household_no.as_str().to_owned();
+                    let shown = id.masked();
+                    r.problem(RegistryColumn::IdNumber, &shown, if first_group == group_index {
+                        text!("同一证件号码在本户第{first_row}行已出现", "the same ID number is already on row {first_row} of this household")
+                    } else {
+                        text!(
+                            "同一证件号码已在第{first_row}行的户{other}中出现；一人只能属于一户",
+                            "the same ID number is already on row {first_row}, in household {other}; a person belongs to one household only"
+                        )
+                    });
+                }
+                None => {
+                    seen_ids.insert(id, (number, group_index));
+                    groups[group_index].members.push(member);
+                    groups[group_index].member_rows.push(number);
+                }
+            }
+        }
+        if !r.problems.is_empty() {
+            groups[group_index].refused = true;
+            report.problems.append(&mut r.problems);
+        }
+    }
+    drop(seen_ids);
+    drop(group_of);
+
+    for group in groups {
+        report.members += group.members.len() as u64;
+        report.households += 1;
+        if group.refused {
+            continue;
+        }
+        if let Some((household, first_row, member_rows)) = build(group, &layout, &mut report, today)
+        {
+            parsed.households.push(household);
+            parsed.first_rows.push(first_row);
+            parsed.member_rows.push(member_rows);
+        }
+    }
+    parsed.layout = Some(layout);
+    report.sort();
+    parsed.report = report;
+    parsed
+}
+
+/// Builds one household and reports its structural errors and warnings.
+fn build(
+    group: Group,
+    layout: &Layout,
+    report: &mut ImportReport,
+    today: Date,
+) -> Option<(Household, u64, Vec<u64>)> {
+    use RegistryColumn as C;
+    let f = group.fields;
+    let amounts: Option<Vec<Fen>> = f.amounts.iter().copied().collect();
+    let amounts = amounts?;
+    let income = IncomeItems::new(amounts[0], amounts[1], amounts[2], amounts[3], amounts[4])?;
+    let draft = HouseholdDraft {
+        household_no: f.household_no,
+        division: f.division?,
+        household_type: f.household_type?,
+        lifted_out_year: f.lifted_out_year?,
+        monitoring_category: f.monitoring_category?,
+        phone: f.phone?,
+        address: f.address?,
+        income,
+        out_of_pocket: amounts[5],
+        housing_safe: f.housing_safe?,
+        water_safe: f.water_safe?,
+        members: group.members,
+    };
+    let first_row = group.first_row;
+    let member_rows = group.member_rows;
+    let problem = |row: u64, column: C, value: String, reason: Text| Problem {
+        row,
+        column: layout.header(column),
+        value,
+        reason,
+    };
+    let relation_rows = |draft: &HouseholdDraft, wanted: Relation| -> Vec<u64> {
+        draft
+            .members
+            .iter()
+            .zip(&member_rows)
+            .filter(|(m, _)| m.relation == wanted)
+            .map(|(_, r)| *r)
+            .collect()
+    };
+    let heads = relation_rows(&draft, Relation::Head);
+    let year_text = draft
+        .lifted_out_year
+        .map(|y| y.to_string())
+        .unwrap_or_default();
+    let category_text = draft
+        .monitoring_category
+        .map(|c| c.zh().to_owned())
+        .unwrap_or_default();
+    let division_text = draft.division.to_string();
+    match draft.build() {
+        Ok(household) => {
+            for finding in checks::check_household(&household, today) {
+                let row = finding.member.map(|i| member_rows[i]).unwrap_or(first_row);
+                report.warnings.push(Problem {
+                    row,
+                    column: String::new(),
+                    value: finding.code.code().to_owned(),
+                    reason: finding.text,
+                });
+            }
+            Some((household, first_row, member_rows))
+        }
+        Err(errors) => {
+            for error in errors {
+                let reason = error.text();
+                let found = match error {
+                    HouseholdError::NoMembers | HouseholdError::DuplicateMember(_) => {
+                        problem(first_row, C::HouseholdNo, String::new(), reason)
+                    }
+                    HouseholdError::NoHead => {
+                        problem(first_row, C::Relation, String::new(), reason)
+                    }
+                    HouseholdError::SeveralHeads(_) => {
+                        // Reported on every head after the first.
+                        for &row in heads.iter().skip(2) {
+                            report.problems.push(problem(
+                                row,
+                                C::Relation,
+                                "户主".into(),
+                                reason.clone(),
+                            ));
+                        }
+                        problem(
+                            heads.get(1).copied().unwrap_or(first_row),
+                            C::Relation,
+                            "户主".into(),
+                            reason,
+                        )
+                    }
+                    HouseholdError::LiftedOutYearMissing
+                    | HouseholdError::LiftedOutYearForOrdinary(_)
+                    | HouseholdError::LiftedOutYearOutOfRange(_) => {
+                        problem(first_row, C::LiftedOutYear, year_text.clone(), reason)
+                    }
+                    HouseholdError::CategoryContradictsType(..) => problem(
+                        first_row,
+                        C::MonitoringCategory,
+                        category_text.clone(),
+                        reason,
+                    ),
+                    HouseholdError::NotAVillage(_) => {
+                        problem(first_row, C::DivisionCode, division_text.clone(), reason)
+                    }
+                };
+                report.problems.push(found);
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_id_like_values() {
+        assert_eq!(mask_id_like("500229199001010010"), "500229********0010");
+        assert_eq!(mask_id_like("123"), "123");
+    }
+}
