@@ -127,17 +127,22 @@ pub fn check_character(first17: &[u8]) -> u8 {
 }
 
 fn birth_date(digits: &[u8]) -> Result<Date, IdNumberError> {
-    let text = std::str::from_utf8(digits).unwrap_or("");
-    let shown = format!("{}-{}-{}", &text[0..4], &text[4..6], &text[6..8]);
-    let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap_or(0);
-    let month = Month::try_from(num(4..6) as u8)
-        .map_err(|_| IdNumberError::ImpossibleBirthDate(shown.clone()))?;
+    let num = |r: std::ops::Range<usize>| {
+        digits[r]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0')))
+    };
+    // The message is built only when the date is impossible: this runs for every age check.
+    let impossible = || {
+        let text = String::from_utf8_lossy(digits);
+        IdNumberError::ImpossibleBirthDate(format!("{}-{}-{}", &text[0..4], &text[4..6], &text[6..8]))
+    };
     let year = num(0..4) as i32;
+    let month = Month::try_from(num(4..6) as u8).map_err(|_| impossible())?;
     if year < 1850 {
-        return Err(IdNumberError::ImpossibleBirthDate(shown));
+        return Err(impossible());
     }
-    Date::from_calendar_date(year, month, num(6..8) as u8)
-        .map_err(|_| IdNumberError::ImpossibleBirthDate(shown))
+    Date::from_calendar_date(year, month, num(6..8) as u8).map_err(|_| impossible())
 }
 
 impl IdNumber {
@@ -199,13 +204,11 @@ impl IdNumber {
             return Err(IdNumberError::BirthDateInFuture(born.to_string()));
         }
         let expected = check_character(&first17);
-        if let Some(found) = found_check {
-            if found != expected {
-                return Err(IdNumberError::WrongCheckCharacter {
-                    expected: expected as char,
-                    found: found as char,
-                });
-            }
+        if let Some(found) = found_check.filter(|f| *f != expected) {
+            return Err(IdNumberError::WrongCheckCharacter {
+                expected: expected as char,
+                found: found as char,
+            });
         }
         let mut all = [0u8; 18];
         all[..17].copy_from_slice(&first17);
@@ -216,15 +219,23 @@ impl IdNumber {
     /// Builds the ID number for a person (used by the synthetic registry): the check character is
     /// computed. Returns `None` if the parts do not form a valid number.
     pub fn compose(address: &str, born: Date, sequence: u16) -> Option<IdNumber> {
-        let first17 = format!(
-            "{address}{:04}{:02}{:02}{:03}",
-            born.year(),
-            born.month() as u8,
-            born.day(),
-            sequence
-        );
-        let bytes: [u8; 17] = first17.as_bytes().try_into().ok()?;
-        Self::from_parts(bytes, None, Date::MAX).ok()
+        let address: [u8; 6] = address.as_bytes().try_into().ok()?;
+        if !address.iter().all(u8::is_ascii_digit) || sequence > 999 || !(0..=9999).contains(&born.year()) {
+            return None;
+        }
+        let mut first17 = [b'0'; 17];
+        first17[..6].copy_from_slice(&address);
+        let mut put = |at: usize, width: usize, mut value: u32| {
+            for i in (0..width).rev() {
+                first17[at + i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(6, 4, born.year() as u32);
+        put(10, 2, born.month() as u32);
+        put(12, 2, u32::from(born.day()));
+        put(14, 3, u32::from(sequence));
+        Self::from_parts(first17, None, Date::MAX).ok()
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,5 +1,5 @@
-//! CSV rows, streamed: one reusable `StringRecord`, the file read in
-//! 64 KiB chunks (decoded on the fly for GB18030).
+//! CSV rows, streamed: one reusable `ByteRecord` checked as UTF-8 once per
+//! row, the file read in 64 KiB chunks (decoded on the fly for GB18030).
 //!
 //! Row numbers are what a spreadsheet shows when it opens the file: each
 //! record is one row, however many lines its quoted cells span, and each

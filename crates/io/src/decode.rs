@@ -159,7 +159,7 @@ mod tests {
         Gb18030Reader::new(Trickle(&bytes[..300]), 0)
             .read_to_string(&mut out)
             .expect("valid GB18030");
-        assert_eq!(out.as_bytes(), text[..out.len()].as_bytes());
+        assert_eq!(out.as_bytes(), &text.as_bytes()[..out.len()]);
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn render_datetime(dt: &calamine::ExcelDateTime) -> String {
     }
     let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
     let has_time = (h, mi, s) != (0, 0, 0);
-    if serial >= 0.0 && serial < 1.0 {
+    if (0.0..1.0).contains(&serial) {
         format!("{h:02}:{mi:02}:{s:02}")
     } else if has_time {
         format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")

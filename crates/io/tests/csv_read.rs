@@ -166,6 +166,8 @@ fn bad_utf8_row_after_the_sample_is_reported_and_skipped() {
     assert!(bytes.len() > 64 * 1024);
     bytes.extend_from_slice(b"bad,\xB2\xE2\xCA\xD4\n"); // GBK "测试" in a UTF-8 file
     bytes.extend_from_slice(b"after,1\n");
+    bytes.extend_from_slice(b"\xE4\xB8,\xAD\n"); // "中" split by a comma: bad cells
+    bytes.extend_from_slice(b"end,2\n");
     let dir = tempfile::tempdir().unwrap();
     let path = write_file(dir.path(), "mixed.csv", &bytes);
     let mut reader = TableReader::open(&path).unwrap();
@@ -192,6 +194,14 @@ fn bad_utf8_row_after_the_sample_is_reported_and_skipped() {
     let next = reader.next_row().unwrap().unwrap();
     assert_eq!(next.number, 20_003);
     assert_eq!(next.get(0), zhenxing_io::Cell::Text("after"));
+    let split = reader.next_row().unwrap_err();
+    assert_eq!((split.row(), split.is_recoverable()), (20_004, true));
+    let last = reader.next_row().unwrap().unwrap();
+    assert_eq!(
+        (last.number, last.get(1)),
+        (20_005, zhenxing_io::Cell::Text("2"))
+    );
+    assert!(reader.next_row().unwrap().is_none());
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn row_cells(i: u64, out: &mut Vec<String>) {
         "张{}",
         ["三", "丽华", "建国", "秀英"][(i % 4) as usize]
     ));
-    out.push(if i % 2 == 0 { "男" } else { "女" }.into());
+    out.push(if i.is_multiple_of(2) { "男" } else { "女" }.into());
     out.push(format!("138{:08}", i % 100_000_000));
     out.push("重庆市".into());
     out.push("石柱土家族自治县".into());
@@ -33,7 +33,7 @@ fn row_cells(i: u64, out: &mut Vec<String>) {
     out.push("健康".into());
     out.push("普通劳动力".into());
     out.push(
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             "脱贫户"
         } else {
             "一般农户"
@@ -50,7 +50,7 @@ fn row_cells(i: u64, out: &mut Vec<String>) {
     out.push("否".into());
     out.push(String::new());
     out.push(
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             "备注，含逗号"
         } else {
             ""

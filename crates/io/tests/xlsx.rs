@@ -277,3 +277,26 @@ fn overwriting_an_existing_export_replaces_it() {
     export(&path);
     assert_eq!(read_all(&path).rows.len(), data().len());
 }
+
+#[test]
+fn a_workbook_without_data_has_no_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    workbook.add_worksheet();
+    workbook.save(&path).unwrap();
+    assert!(matches!(
+        TableReader::open(&path),
+        Err(zhenxing_io::OpenError::NoHeader { .. })
+    ));
+}
+
+#[test]
+fn readers_and_writers_can_move_to_other_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<TableReader>();
+    assert_send::<Box<dyn zhenxing_io::TableWriter>>();
+    assert_send::<zhenxing_io::OpenError>();
+    assert_send::<zhenxing_io::ReadError>();
+    assert_send::<WriteError>();
+}

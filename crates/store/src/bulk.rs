@@ -68,23 +68,30 @@ impl Batch {
         }
     }
 
-    /// Inserts every row and empties the batch.
+    /// Inserts every row and empties the batch. Values are moved into the statements, never
+    /// copied: bulk loads are bound by allocation as much as by SQLite.
     pub async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
         if self.rows == 0 {
             return Ok(());
         }
-        let cols = self
-            .names
-            .iter()
-            .map(|(n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = self.names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let rows = std::mem::take(&mut self.rows);
+        let columns: Vec<Column> = self
+            .columns
+            .iter_mut()
+            .map(|c| match c {
+                Column::Text(v) => Column::Text(std::mem::take(v)),
+                Column::Int(v) => Column::Int(std::mem::take(v)),
+                Column::Bool(v) => Column::Bool(std::mem::take(v)),
+            })
+            .collect();
         match tx {
             Tx::Sqlite(t) => {
                 let per_statement = (32_000 / self.names.len()).min(2_000);
+                let mut iters: Vec<ColumnIter> = columns.into_iter().map(ColumnIter::new).collect();
                 let mut start = 0;
-                while start < self.rows {
-                    let end = (start + per_statement).min(self.rows);
+                while start < rows {
+                    let end = (start + per_statement).min(rows);
                     let placeholders = format!("({})", vec!["?"; self.names.len()].join(","));
                     let sql = format!(
                         "INSERT INTO {} ({cols}) VALUES {}",
@@ -94,12 +101,12 @@ impl Batch {
                     // The statement is built from static table and column names only; every
                     // value is bound.
                     let mut query = sqlx::query(AssertSqlSafe(sql));
-                    for row in start..end {
-                        for column in &self.columns {
+                    for _ in start..end {
+                        for column in iters.iter_mut() {
                             query = match column {
-                                Column::Text(v) => query.bind(v[row].clone()),
-                                Column::Int(v) => query.bind(v[row]),
-                                Column::Bool(v) => query.bind(v[row]),
+                                ColumnIter::Text(v) => query.bind(v.next().flatten()),
+                                ColumnIter::Int(v) => query.bind(v.next().flatten()),
+                                ColumnIter::Bool(v) => query.bind(v.next().flatten()),
                             };
                         }
                     }
@@ -108,43 +115,46 @@ impl Batch {
                 }
             }
             Tx::Postgres(t) => {
-                let per_statement = 50_000;
-                let mut start = 0;
-                while start < self.rows {
-                    let end = (start + per_statement).min(self.rows);
-                    let unnest = self
-                        .names
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (_, ty))| format!("${}::{}", i + 1, ty.pg_array()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let sql = format!(
-                        "INSERT INTO {} ({cols}) SELECT * FROM UNNEST({unnest})",
-                        self.table
-                    );
-                    let mut query = sqlx::query(AssertSqlSafe(sql));
-                    for column in &self.columns {
-                        query = match column {
-                            Column::Text(v) => query.bind(v[start..end].to_vec()),
-                            Column::Int(v) => query.bind(v[start..end].to_vec()),
-                            Column::Bool(v) => query.bind(v[start..end].to_vec()),
-                        };
-                    }
-                    query.execute(&mut **t).await?;
-                    start = end;
+                let unnest = self
+                    .names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, ty))| format!("${}::{}", i + 1, ty.pg_array()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO {} ({cols}) SELECT * FROM UNNEST({unnest})",
+                    self.table
+                );
+                // One statement per flush: callers flush every few tens of thousands of rows.
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for column in columns {
+                    query = match column {
+                        Column::Text(v) => query.bind(v),
+                        Column::Int(v) => query.bind(v),
+                        Column::Bool(v) => query.bind(v),
+                    };
                 }
+                query.execute(&mut **t).await?;
             }
         }
-        for column in &mut self.columns {
-            match column {
-                Column::Text(v) => v.clear(),
-                Column::Int(v) => v.clear(),
-                Column::Bool(v) => v.clear(),
-            }
-        }
-        self.rows = 0;
         Ok(())
+    }
+}
+
+enum ColumnIter {
+    Text(std::vec::IntoIter<Option<String>>),
+    Int(std::vec::IntoIter<Option<i64>>),
+    Bool(std::vec::IntoIter<Option<bool>>),
+}
+
+impl ColumnIter {
+    fn new(column: Column) -> ColumnIter {
+        match column {
+            Column::Text(v) => ColumnIter::Text(v.into_iter()),
+            Column::Int(v) => ColumnIter::Int(v.into_iter()),
+            Column::Bool(v) => ColumnIter::Bool(v.into_iter()),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! with their audit records and the village counts. All or nothing: on any conflict the
 //! transaction rolls back and every conflict is reported.
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::bulk::{Batch, ColType};
 use crate::records::{HouseholdRecord, MemberRecord};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
@@ -101,9 +101,13 @@ pub struct WriteRequest {
     pub reason: Option<String>,
     /// Do everything, report, then roll back.
     pub dry_run: bool,
-    /// The caller guarantees that none of the households is stored yet (a generator filling an
-    /// empty registry under the write lock), so existing records are not looked up.
+    /// The caller guarantees that none of the households is stored yet (a generator or an
+    /// import filling an empty registry under the write lock): existing records are not looked
+    /// up.
     pub known_new: bool,
+    /// Leave the village counts to the caller, who calls [`refresh_all_village_counts`] once
+    /// before committing a load made of many batches.
+    pub defer_counts: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -188,9 +192,19 @@ pub async fn write_in_transaction(
         }
     }
 
+    let mut operation = Operation::begin(
+        tx,
+        AuditEntry {
+            actor: request.actor.clone(),
+            action: "registry.write".into(),
+            object_type: "registry".into(),
+            reason: Some(reason(request)),
+            ..Default::default()
+        },
+    )
+    .await?;
     // Replaced households: remember the state before, then delete (members cascade) and insert
     // again below under the same id with the next version.
-    let mut entries = Vec::new();
     let mut affected_villages: HashSet<String> = HashSet::new();
     for chunk in to_replace.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|(_, e)| e.id).collect();
@@ -201,17 +215,16 @@ pub async fn write_in_transaction(
                 None => (Value::Null, Value::Null),
             };
             affected_villages.insert(e.division_code.clone());
-            entries.push(AuditEntry {
-                actor: request.actor.clone(),
-                action: "household.update".into(),
-                object_type: "household".into(),
-                object_id: Some(h.household_no.clone()),
+            let item = AuditItem {
+                action: "update",
+                object_type: "household",
+                object_id: h.household_no.clone(),
                 county_code: Some(h.county_code().to_owned()),
                 division_code: Some(h.division_code.clone()),
-                reason: Some(reason(request)),
-                before: Some(old),
-                after: Some(new),
-            });
+                before: Some(old.to_string()),
+                after: Some(new.to_string()),
+            };
+            operation.item(tx, item).await?;
         }
         delete_households(tx, &ids).await?;
     }
@@ -232,21 +245,16 @@ pub async fn write_in_transaction(
             }
         };
         if existing.is_none() {
-            entries.push(AuditEntry {
-                actor: request.actor.clone(),
-                action: "household.create".into(),
-                object_type: "household".into(),
-                object_id: Some(h.household_no.clone()),
+            let item = AuditItem {
+                action: "create",
+                object_type: "household",
+                object_id: h.household_no.clone(),
                 county_code: Some(h.county_code().to_owned()),
                 division_code: Some(h.division_code.clone()),
-                reason: Some(reason(request)),
                 before: None,
-                after: Some(json!({
-                    "household_type": h.household_type,
-                    "members": h.members.len(),
-                    "source": request.source,
-                })),
-            });
+                after: None,
+            };
+            operation.item(tx, item).await?;
             summary.created += 1;
         } else {
             summary.updated += 1;
@@ -276,8 +284,12 @@ pub async fn write_in_transaction(
     }
     household_batch.flush(tx).await?;
     member_batch.flush(tx).await?;
-    audit::append(tx, entries).await?;
-    refresh_village_counts(tx, &affected_villages).await?;
+    operation
+        .finish(tx, Some(json!({ "source": request.source, "summary": summary })))
+        .await?;
+    if !request.defer_counts {
+        refresh_village_counts(tx, &affected_villages).await?;
+    }
     progress(households.len() as u64);
     Ok(summary)
 }
@@ -458,7 +470,13 @@ async fn next_ids(tx: &mut Tx) -> Result<(i64, i64)> {
     Ok((h, m))
 }
 
-/// Recomputes the leaf counts of the given villages (all of them when many changed).
+/// Recomputes every village's leaf counts.
+pub async fn refresh_all_village_counts(tx: &mut Tx) -> Result<()> {
+    refresh_village_counts(tx, &HashSet::new()).await
+}
+
+/// Recomputes the leaf counts of the given villages (all of them when many changed, or when
+/// none are given).
 pub(crate) async fn refresh_village_counts(tx: &mut Tx, villages: &HashSet<String>) -> Result<()> {
     const AGGREGATE: &str = "SELECT division_code, count(*), CAST(SUM(member_count) AS BIGINT), \
         CAST(SUM(CASE WHEN household_type = 'lifted_out' THEN 1 ELSE 0 END) AS BIGINT), \
@@ -466,7 +484,7 @@ pub(crate) async fn refresh_village_counts(tx: &mut Tx, villages: &HashSet<Strin
         CAST(SUM(CASE WHEN monitoring_category IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), \
         CAST(SUM(CASE WHEN monitoring_category IS NOT NULL THEN member_count ELSE 0 END) AS BIGINT) \
         FROM households";
-    if villages.len() > 1_000 {
+    if villages.len() > 1_000 || villages.is_empty() {
         on_tx!(tx, conn => {
             sqlx::query("DELETE FROM village_counts").execute(&mut *conn).await.map(drop)?;
             let sql = format!("INSERT INTO village_counts {AGGREGATE} GROUP BY division_code");
@@ -853,4 +871,42 @@ pub async fn household(db: &Db, household_no: &str) -> Result<Option<(HouseholdR
         assembler.push(row);
     }
     Ok(assembler.current)
+}
+
+/// Secondary indexes of the household tables, dropped for a bulk load into an empty registry
+/// and built again afterwards: building an index from sorted data is several times faster
+/// than inserting millions of random keys into it (measured: see BENCHMARKS.md). Their
+/// definitions are read back from the database's catalogue, so the migrations stay the one
+/// place that defines them.
+pub struct SuspendedIndexes(Vec<String>);
+
+pub async fn suspend_indexes(tx: &mut Tx) -> Result<SuspendedIndexes> {
+    let definitions: Vec<(String, String)> = match tx {
+        Tx::Sqlite(t) => sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('households', 'members', 'audit_items')",
+        )
+        .fetch_all(&mut **t)
+        .await?,
+        // Indexes that back a primary key or unique constraint stay.
+        Tx::Postgres(t) => sqlx::query_as(
+            "SELECT i.indexname::text, i.indexdef FROM pg_indexes i \
+             WHERE i.tablename IN ('households', 'members', 'audit_items') AND i.schemaname = current_schema() \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        )
+        .fetch_all(&mut **t)
+        .await?,
+    };
+    for (name, _) in &definitions {
+        let sql = format!("DROP INDEX {name}");
+        on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(drop)?);
+    }
+    Ok(SuspendedIndexes(definitions.into_iter().map(|(_, sql)| sql).collect()))
+}
+
+pub async fn restore_indexes(tx: &mut Tx, suspended: SuspendedIndexes) -> Result<()> {
+    for sql in suspended.0 {
+        on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(drop)?);
+    }
+    Ok(())
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
-use zhenxing_store::registry::{WriteRequest, write_in_transaction};
+use zhenxing_store::registry::{
+    WriteRequest, refresh_all_village_counts, restore_indexes, suspend_indexes, write_in_transaction,
+};
 use zhenxing_synth::{SynthConfig, plan, villages_from_divisions};
 
 pub async fn run(
@@ -56,8 +58,10 @@ pub async fn run(
         reason: None,
         dry_run: false,
         known_new: true,
+        defer_counts: true,
     };
     let mut tx = db.begin_write().await?;
+    let indexes = suspend_indexes(&mut tx).await?;
     while let Some(households) = receiver.recv().await {
         let members: u64 = households.iter().map(|h| h.members.len() as u64).sum();
         write_in_transaction(&mut tx, &households, &request, &|_| {}).await?;
@@ -66,6 +70,9 @@ pub async fn run(
     producer
         .join()
         .map_err(|_| anyhow::anyhow!("the generator thread failed"))?;
+    bar.set_message(say(lang, "建立索引", "indexing"));
+    restore_indexes(&mut tx, indexes).await?;
+    refresh_all_village_counts(&mut tx).await?;
     tx.commit().await?;
     bar.finish_and_clear();
     let s = db.stats(None).await?;

@@ -19,6 +19,7 @@ pub async fn registry(
     dry_run: bool,
     reason: Option<String>,
 ) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let bar = spinner(&say(lang, "读取行", "reading rows"));
     let path = file.to_path_buf();
     let reader_bar = bar.clone();
@@ -27,6 +28,7 @@ pub async fn registry(
     })
     .await?;
     bar.finish_and_clear();
+    tracing::info!(rows = parsed.report.rows, elapsed_ms = started.elapsed().as_millis() as u64, "file read and checked");
     let mut problems = parsed.report.problems.clone();
     let warnings = &parsed.report.warnings;
 
@@ -36,6 +38,7 @@ pub async fn registry(
         reason,
         dry_run,
         known_new: false,
+        defer_counts: false,
     };
     let summary = if problems.is_empty() {
         let bar = crate::output::progress(
@@ -49,6 +52,7 @@ pub async fn registry(
             })
             .await;
         bar.finish_and_clear();
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "registry written");
         match result {
             Ok(summary) => Some(summary),
             Err(StoreError::Conflicts(conflicts)) => {

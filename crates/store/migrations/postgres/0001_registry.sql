@@ -99,11 +99,31 @@ CREATE TABLE audit_log (
     reason        TEXT,
     before_data   TEXT,
     after_data    TEXT,
+    item_count    BIGINT NOT NULL DEFAULT 0,
+    items_digest  TEXT,
     prev_hash     TEXT NOT NULL,
     hash          TEXT NOT NULL
 );
 CREATE INDEX audit_object ON audit_log (object_type, object_id);
 CREATE INDEX audit_division ON audit_log (division_code);
+
+
+-- The records one audited operation touched (an import touches many households): each with its
+-- action and, for changes, the fields before and after. Their SHA-256 digest is part of the
+-- operation's hashed record, so an altered or deleted item breaks the chain too.
+CREATE TABLE audit_items (
+    seq           BIGINT NOT NULL,
+    item          BIGINT NOT NULL,
+    action        TEXT NOT NULL,
+    object_type   TEXT NOT NULL,
+    object_id     TEXT NOT NULL,
+    county_code   TEXT,
+    division_code TEXT,
+    before_data   TEXT,
+    after_data    TEXT,
+    PRIMARY KEY (seq, item)
+);
+CREATE INDEX audit_items_object ON audit_items (object_type, object_id);
 
 CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$
 BEGIN
@@ -112,6 +132,12 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_items_no_change BEFORE UPDATE OR DELETE ON audit_items
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_items_no_truncate BEFORE TRUNCATE ON audit_items
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 
 -- The head of the audit chain, updated with every append: deleting records from the end of the
 -- chain (which the chain alone cannot show) leaves the head pointing past the last record.

@@ -17,7 +17,7 @@ CREATE INDEX divisions_parent ON divisions (parent_code);
 CREATE TABLE households (
     id                    INTEGER PRIMARY KEY,
     county_code           TEXT NOT NULL,
-    household_no          TEXT NOT NULL UNIQUE,
+    household_no          TEXT NOT NULL,
     division_code         TEXT NOT NULL REFERENCES divisions (code),
     household_type        TEXT NOT NULL,
     lifted_out_year       INTEGER,
@@ -39,6 +39,7 @@ CREATE TABLE households (
     created_at            TEXT NOT NULL,
     updated_at            TEXT NOT NULL
 );
+CREATE UNIQUE INDEX households_no ON households (household_no);
 CREATE INDEX households_division ON households (division_code, household_type, monitoring_category);
 CREATE INDEX households_income ON households (per_capita_net_income);
 
@@ -48,7 +49,7 @@ CREATE TABLE members (
     household_id        INTEGER NOT NULL REFERENCES households (id) ON DELETE CASCADE,
     position            INTEGER NOT NULL,
     name                TEXT NOT NULL,
-    id_number           TEXT NOT NULL UNIQUE,
+    id_number           TEXT NOT NULL,
     disability_category INTEGER,
     disability_level    INTEGER,
     relation            TEXT NOT NULL,
@@ -63,6 +64,7 @@ CREATE TABLE members (
     medical_insurance   INTEGER NOT NULL,
     dibao               INTEGER
 );
+CREATE UNIQUE INDEX members_id_number ON members (id_number);
 CREATE INDEX members_household ON members (household_id, position);
 CREATE INDEX members_name ON members (name);
 
@@ -91,16 +93,40 @@ CREATE TABLE audit_log (
     reason        TEXT,
     before_data   TEXT,
     after_data    TEXT,
+    item_count    BIGINT NOT NULL DEFAULT 0,
+    items_digest  TEXT,
     prev_hash     TEXT NOT NULL,
     hash          TEXT NOT NULL
 );
 CREATE INDEX audit_object ON audit_log (object_type, object_id);
 CREATE INDEX audit_division ON audit_log (division_code);
 
+
+-- The records one audited operation touched (an import touches many households): each with its
+-- action and, for changes, the fields before and after. Their SHA-256 digest is part of the
+-- operation's hashed record, so an altered or deleted item breaks the chain too.
+CREATE TABLE audit_items (
+    seq           BIGINT NOT NULL,
+    item          BIGINT NOT NULL,
+    action        TEXT NOT NULL,
+    object_type   TEXT NOT NULL,
+    object_id     TEXT NOT NULL,
+    county_code   TEXT,
+    division_code TEXT,
+    before_data   TEXT,
+    after_data    TEXT,
+    PRIMARY KEY (seq, item)
+);
+CREATE INDEX audit_items_object ON audit_items (object_type, object_id);
+
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_items_no_update BEFORE UPDATE ON audit_items
+BEGIN SELECT RAISE(ABORT, 'audit_items is append-only'); END;
+CREATE TRIGGER audit_items_no_delete BEFORE DELETE ON audit_items
+BEGIN SELECT RAISE(ABORT, 'audit_items is append-only'); END;
 
 -- The head of the audit chain, updated with every append: deleting records from the end of the
 -- chain (which the chain alone cannot show) leaves the head pointing past the last record.
