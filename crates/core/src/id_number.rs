@@ -135,7 +135,12 @@ fn birth_date(digits: &[u8]) -> Result<Date, IdNumberError> {
     // The message is built only when the date is impossible: this runs for every age check.
     let impossible = || {
         let text = String::from_utf8_lossy(digits);
-        IdNumberError::ImpossibleBirthDate(format!("{}-{}-{}", &text[0..4], &text[4..6], &text[6..8]))
+        IdNumberError::ImpossibleBirthDate(format!(
+            "{}-{}-{}",
+            &text[0..4],
+            &text[4..6],
+            &text[6..8]
+        ))
     };
     let year = num(0..4) as i32;
     let month = Month::try_from(num(4..6) as u8).map_err(|_| impossible())?;
@@ -220,7 +225,10 @@ impl IdNumber {
     /// computed. Returns `None` if the parts do not form a valid number.
     pub fn compose(address: &str, born: Date, sequence: u16) -> Option<IdNumber> {
         let address: [u8; 6] = address.as_bytes().try_into().ok()?;
-        if !address.iter().all(u8::is_ascii_digit) || sequence > 999 || !(0..=9999).contains(&born.year()) {
+        if !address.iter().all(u8::is_ascii_digit)
+            || sequence > 999
+            || !(0..=9999).contains(&born.year())
+        {
             return None;
         }
         let mut first17 = [b'0'; 17];
@@ -236,6 +244,14 @@ impl IdNumber {
         put(12, 2, u32::from(born.day()));
         put(14, 3, u32::from(sequence));
         Self::from_parts(first17, None, Date::MAX).ok()
+    }
+
+    /// The first 17 digits as a number: a compact key for sets of millions of ID numbers (the
+    /// check character follows from them).
+    pub fn key(&self) -> u64 {
+        self.0[..17]
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'))
     }
 
     pub fn as_str(&self) -> &str {

@@ -194,6 +194,11 @@ impl Operation {
         })
     }
 
+    /// The operation's place in the chain, which records that it touched point to.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
     pub async fn item(&mut self, tx: &mut Tx, item: AuditItem) -> Result<()> {
         self.items += 1;
         digest_item(
@@ -416,7 +421,10 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(pool).await?);
     if let Some((seq, hash)) = head {
         if seq > report.last_seq {
-            report.problems.push(ChainProblem::Missing { from_seq: report.last_seq + 1, to_seq: seq });
+            report.problems.push(ChainProblem::Missing {
+                from_seq: report.last_seq + 1,
+                to_seq: seq,
+            });
         } else if seq == report.last_seq && hash != prev_hash {
             report.problems.push(ChainProblem::BrokenLink { seq });
         }
@@ -439,10 +447,14 @@ fn check_record(record: &AuditRecord, report: &mut VerifyReport, prev_hash: &mut
             to_seq: record.seq - 1,
         });
     } else if record.prev_hash != *prev_hash {
-        report.problems.push(ChainProblem::BrokenLink { seq: record.seq });
+        report
+            .problems
+            .push(ChainProblem::BrokenLink { seq: record.seq });
     }
     if record.compute_hash() != record.hash {
-        report.problems.push(ChainProblem::Altered { seq: record.seq });
+        report
+            .problems
+            .push(ChainProblem::Altered { seq: record.seq });
     }
     report.records += 1;
     report.last_seq = record.seq;
@@ -464,12 +476,25 @@ pub struct HistoryEntry {
     pub after_data: Option<String>,
 }
 
-/// The most recent changes to one record, newest first.
-pub async fn history(db: &Db, object_type: &str, object_id: &str, limit: i64) -> Result<Vec<HistoryEntry>> {
+/// The most recent changes to one record, newest first. A household's creation comes from the
+/// operation its row points to (`created_seq`); its changes from the items.
+pub async fn history(
+    db: &Db,
+    object_type: &str,
+    object_id: &str,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, HistoryEntry>(
-        "SELECT l.seq, l.at, l.actor, l.action AS operation, i.action, l.reason, i.before_data, i.after_data \
-         FROM audit_items i JOIN audit_log l ON l.seq = i.seq \
-         WHERE i.object_type = $1 AND i.object_id = $2 ORDER BY i.seq DESC, i.item DESC LIMIT $3")
+        "SELECT * FROM ( \
+           SELECT l.seq, l.at, l.actor, l.action AS operation, CAST('create' AS TEXT) AS action, l.reason, \
+                  CAST(NULL AS TEXT) AS before_data, CAST(NULL AS TEXT) AS after_data \
+           FROM households h JOIN audit_log l ON l.seq = h.created_seq \
+           WHERE $1 = 'household' AND h.household_no = $2 \
+           UNION ALL \
+           SELECT l.seq, l.at, l.actor, l.action AS operation, i.action, l.reason, i.before_data, i.after_data \
+           FROM audit_items i JOIN audit_log l ON l.seq = i.seq \
+           WHERE i.object_type = $1 AND i.object_id = $2 \
+         ) AS changes ORDER BY seq DESC LIMIT $3")
         .bind(object_type)
         .bind(object_id)
         .bind(limit)

@@ -74,7 +74,12 @@ impl Batch {
         if self.rows == 0 {
             return Ok(());
         }
-        let cols = self.names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let cols = self
+            .names
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows = std::mem::take(&mut self.rows);
         let columns: Vec<Column> = self
             .columns

@@ -123,6 +123,7 @@ struct Existing {
     id: i64,
     version: i64,
     created_at: String,
+    created_seq: i64,
     division_code: String,
     fingerprint: u64,
 }
@@ -162,20 +163,74 @@ impl Db {
     }
 }
 
-/// The write inside a transaction the caller holds (from [`Db::begin_write`]), for callers that
-/// write several batches atomically.
+/// The write inside a transaction the caller holds (from [`Db::begin_write`]), as one audited
+/// operation.
 pub async fn write_in_transaction(
     tx: &mut Tx,
     households: &[impl HouseholdSource],
     request: &WriteRequest,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<WriteSummary> {
+    let mut operation = begin_operation(tx, request).await?;
+    let mut summary = WriteSummary::default();
+    write_chunk(
+        tx,
+        households,
+        request,
+        &mut operation,
+        &mut summary,
+        progress,
+    )
+    .await?;
+    finish_operation(tx, operation, request, &summary).await?;
+    Ok(summary)
+}
+
+/// Starts the audited operation of a write made of several chunks.
+pub async fn begin_operation(tx: &mut Tx, request: &WriteRequest) -> Result<Operation> {
+    Operation::begin(
+        tx,
+        AuditEntry {
+            actor: request.actor.clone(),
+            action: "registry.write".into(),
+            object_type: "registry".into(),
+            reason: Some(reason(request)),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Records the operation with its summary.
+pub async fn finish_operation(
+    tx: &mut Tx,
+    operation: Operation,
+    request: &WriteRequest,
+    summary: &WriteSummary,
+) -> Result<()> {
+    operation
+        .finish(
+            tx,
+            Some(json!({ "source": request.source, "summary": summary })),
+        )
+        .await
+}
+
+/// Writes one chunk of households inside the caller's transaction and operation; refuses the
+/// chunk with every conflict it has before writing any of it.
+pub async fn write_chunk(
+    tx: &mut Tx,
+    households: &[impl HouseholdSource],
+    request: &WriteRequest,
+    operation: &mut Operation,
+    summary: &mut WriteSummary,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<()> {
     let (existing, conflicts) = find_conflicts(tx, households, request.known_new).await?;
     if !conflicts.is_empty() {
         return Err(StoreError::Conflicts(conflicts));
     }
 
-    let mut summary = WriteSummary::default();
     let mut to_replace: Vec<(HouseholdRecord, &Existing)> = Vec::new();
     let mut to_create: Vec<&dyn HouseholdSource> = Vec::new();
     for h in households {
@@ -192,17 +247,6 @@ pub async fn write_in_transaction(
         }
     }
 
-    let mut operation = Operation::begin(
-        tx,
-        AuditEntry {
-            actor: request.actor.clone(),
-            action: "registry.write".into(),
-            object_type: "registry".into(),
-            reason: Some(reason(request)),
-            ..Default::default()
-        },
-    )
-    .await?;
     // Replaced households: remember the state before, then delete (members cascade) and insert
     // again below under the same id with the next version.
     let mut affected_villages: HashSet<String> = HashSet::new();
@@ -237,30 +281,29 @@ pub async fn write_in_transaction(
     let replaced = to_replace.into_iter().map(|(h, e)| (h, Some(e)));
     let created = to_create.into_iter().map(|h| (h.to_record(), None));
     for (h, existing) in replaced.chain(created) {
-        let (id, version, created_at) = match existing {
-            Some(e) => (e.id, e.version + 1, e.created_at.clone()),
+        let (id, version, created_at, created_seq) = match existing {
+            Some(e) => (e.id, e.version + 1, e.created_at.clone(), e.created_seq),
             None => {
                 next_household_id += 1;
-                (next_household_id, 1, now.clone())
+                (next_household_id, 1, now.clone(), operation.seq())
             }
         };
         if existing.is_none() {
-            let item = AuditItem {
-                action: "create",
-                object_type: "household",
-                object_id: h.household_no.clone(),
-                county_code: Some(h.county_code().to_owned()),
-                division_code: Some(h.division_code.clone()),
-                before: None,
-                after: None,
-            };
-            operation.item(tx, item).await?;
+            // A creation is not itemised: the household row points to the operation that created
+            // it (created_seq), and its state as created is the `before` of its first change.
             summary.created += 1;
         } else {
             summary.updated += 1;
         }
         affected_villages.insert(h.division_code.clone());
-        push_household(&mut household_batch, &h, id, version, &created_at, &now);
+        let stamps = Stamps {
+            version,
+            created_at: &created_at,
+            updated_at: &now,
+            created_seq,
+            updated_seq: operation.seq(),
+        };
+        push_household(&mut household_batch, &h, id, &stamps);
         for (position, m) in h.members.iter().enumerate() {
             next_member_id += 1;
             push_member(
@@ -284,14 +327,11 @@ pub async fn write_in_transaction(
     }
     household_batch.flush(tx).await?;
     member_batch.flush(tx).await?;
-    operation
-        .finish(tx, Some(json!({ "source": request.source, "summary": summary })))
-        .await?;
     if !request.defer_counts {
         refresh_village_counts(tx, &affected_villages).await?;
     }
     progress(households.len() as u64);
-    Ok(summary)
+    Ok(())
 }
 
 /// The stored households among those given, and every conflict that refuses the write.
@@ -387,6 +427,7 @@ async fn load_existing(
                     id: meta.id,
                     version: meta.version,
                     created_at: meta.created_at,
+                    created_seq: meta.created_seq,
                     division_code: record.division_code.clone(),
                     fingerprint: fingerprint(&record),
                 },
@@ -585,6 +626,8 @@ const HOUSEHOLD_COLUMNS: &[(&str, ColType)] = &[
     ("version", ColType::Int),
     ("created_at", ColType::Text),
     ("updated_at", ColType::Text),
+    ("created_seq", ColType::Int),
+    ("updated_seq", ColType::Int),
 ];
 
 const MEMBER_COLUMNS: &[(&str, ColType)] = &[
@@ -609,14 +652,16 @@ const MEMBER_COLUMNS: &[(&str, ColType)] = &[
     ("dibao", ColType::Bool),
 ];
 
-fn push_household(
-    batch: &mut Batch,
-    h: &HouseholdRecord,
-    id: i64,
+/// When and by which operation a stored household was created and last changed.
+struct Stamps<'a> {
     version: i64,
-    created_at: &str,
-    now: &str,
-) {
+    created_at: &'a str,
+    updated_at: &'a str,
+    created_seq: i64,
+    updated_seq: i64,
+}
+
+fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, stamps: &Stamps<'_>) {
     batch
         .row()
         .int(Some(id))
@@ -639,9 +684,11 @@ fn push_household(
         .int(Some(h.per_capita_net_income()))
         .bool(h.housing_safe)
         .bool(h.water_safe)
-        .int(Some(version))
-        .text(Some(created_at))
-        .text(Some(now));
+        .int(Some(stamps.version))
+        .text(Some(stamps.created_at))
+        .text(Some(stamps.updated_at))
+        .int(Some(stamps.created_seq))
+        .int(Some(stamps.updated_seq));
 }
 
 fn push_member(
@@ -680,6 +727,7 @@ pub struct RowMeta {
     pub id: i64,
     pub version: i64,
     pub created_at: String,
+    pub created_seq: i64,
 }
 
 /// One row of the household ⋈ member join.
@@ -688,6 +736,7 @@ struct JoinedRow {
     h_id: i64,
     h_version: i64,
     h_created_at: String,
+    h_created_seq: i64,
     household_no: String,
     division_code: String,
     household_type: String,
@@ -721,7 +770,7 @@ struct JoinedRow {
 }
 
 pub(crate) const JOINED_SELECT: &str = "SELECT h.id AS h_id, h.version AS h_version, \
-    h.created_at AS h_created_at, h.household_no, h.division_code, h.household_type, \
+    h.created_at AS h_created_at, h.created_seq AS h_created_seq, h.household_no, h.division_code, h.household_type, \
     h.lifted_out_year, h.monitoring_category, h.phone, h.address, h.wage_income, h.business_income, \
     h.property_income, h.transfer_income, h.business_expense, h.out_of_pocket, h.housing_safe, \
     h.water_safe, m.name, m.id_number, m.disability_category, m.disability_level, m.relation, m.sex, \
@@ -781,6 +830,7 @@ impl Assembler {
             id: row.h_id,
             version: row.h_version,
             created_at: row.h_created_at,
+            created_seq: row.h_created_seq,
         };
         self.current.replace((record, meta))
     }
@@ -901,7 +951,9 @@ pub async fn suspend_indexes(tx: &mut Tx) -> Result<SuspendedIndexes> {
         let sql = format!("DROP INDEX {name}");
         on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(drop)?);
     }
-    Ok(SuspendedIndexes(definitions.into_iter().map(|(_, sql)| sql).collect()))
+    Ok(SuspendedIndexes(
+        definitions.into_iter().map(|(_, sql)| sql).collect(),
+    ))
 }
 
 pub async fn restore_indexes(tx: &mut Tx, suspended: SuspendedIndexes) -> Result<()> {

@@ -158,7 +158,10 @@ async fn writes_are_counted_audited_and_idempotent() {
             .await
             .unwrap();
         assert_eq!(history[0].action, "update");
-        assert_eq!(history[0].reason.as_deref(), Some("testing (conformance test)"));
+        assert_eq!(
+            history[0].reason.as_deref(),
+            Some("testing (conformance test)")
+        );
         assert!(
             history[0]
                 .before_data
@@ -200,7 +203,11 @@ async fn writes_are_counted_audited_and_idempotent() {
         let report = zhenxing_store::audit::verify(db).await.unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
         assert_eq!(report.records, 5, "seed, then one operation per write");
-        assert_eq!(report.items, 2 + 1 + 2);
+        assert_eq!(
+            report.items,
+            1 + 2,
+            "one change, then a move touching two households"
+        );
     })
     .await;
 }
@@ -252,27 +259,56 @@ async fn a_dry_run_reports_and_writes_nothing() {
     .await;
 }
 
-/// Someone rewrites which household an import created.
-const ITEM_UPDATE: &str = "UPDATE audit_items SET object_id = 'CK-9999' WHERE seq = 2 AND item = 1";
+/// Someone rewrites what a change did, and who made an import.
+const ITEM_UPDATE: &str = "UPDATE audit_items SET after_data = '{}' WHERE seq = 3 AND item = 1";
 const LOG_UPDATE: &str = "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2";
 
 async fn run(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
     match db {
-        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.map(drop),
-        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.map(drop),
+        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(p)
+            .await
+            .map(drop),
+        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(p)
+            .await
+            .map(drop),
     }
 }
 
 #[tokio::test]
 async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
     each_backend(async |db| {
-        // The seed record (1), then two imports (2 and 3) of one household each.
+        // The seed record (1), an import (2), a change with one item (3), another import (4).
         let both = two_households();
-        db.write_households(&both[..1], &request(false), &|_| {}).await.unwrap();
-        db.write_households(&both[1..], &request(false), &|_| {}).await.unwrap();
-        assert!(zhenxing_store::audit::verify(db).await.unwrap().problems.is_empty());
-        for sql in [LOG_UPDATE, ITEM_UPDATE, "DELETE FROM audit_log WHERE seq = 3", "DELETE FROM audit_items"] {
-            assert!(run(db, sql).await.is_err(), "the append-only triggers refuse: {sql}");
+        db.write_households(&both[..1], &request(false), &|_| {})
+            .await
+            .unwrap();
+        let mut changed = both[..1].to_vec();
+        changed[0].wage_income += 100;
+        db.write_households(&changed, &request(false), &|_| {})
+            .await
+            .unwrap();
+        db.write_households(&both[1..], &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert!(
+            zhenxing_store::audit::verify(db)
+                .await
+                .unwrap()
+                .problems
+                .is_empty()
+        );
+        for sql in [
+            LOG_UPDATE,
+            ITEM_UPDATE,
+            "DELETE FROM audit_log WHERE seq = 4",
+            "DELETE FROM audit_items",
+        ] {
+            assert!(
+                run(db, sql).await.is_err(),
+                "the append-only triggers refuse: {sql}"
+            );
         }
         // Someone with the database owner's rights drops the protection and edits records.
         let unprotect: &[&str] = match db {
@@ -289,7 +325,11 @@ async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
         for sql in unprotect {
             run(db, sql).await.unwrap();
         }
-        for sql in [LOG_UPDATE, ITEM_UPDATE, "DELETE FROM audit_log WHERE seq = 3"] {
+        for sql in [
+            LOG_UPDATE,
+            ITEM_UPDATE,
+            "DELETE FROM audit_log WHERE seq = 4",
+        ] {
             run(db, sql).await.unwrap();
         }
         let report = zhenxing_store::audit::verify(db).await.unwrap();
@@ -298,7 +338,14 @@ async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
         problems.sort_by_key(|p| format!("{p:?}"));
         assert_eq!(
             problems,
-            vec![Altered { seq: 2 }, ItemsAltered { seq: 2 }, Missing { from_seq: 3, to_seq: 3 }]
+            vec![
+                Altered { seq: 2 },
+                ItemsAltered { seq: 3 },
+                Missing {
+                    from_seq: 4,
+                    to_seq: 4
+                }
+            ]
         );
     })
     .await;

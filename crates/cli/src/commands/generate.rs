@@ -10,7 +10,8 @@ use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
 use zhenxing_store::registry::{
-    WriteRequest, refresh_all_village_counts, restore_indexes, suspend_indexes, write_in_transaction,
+    WriteRequest, refresh_all_village_counts, restore_indexes, suspend_indexes,
+    write_in_transaction,
 };
 use zhenxing_synth::{SynthConfig, plan, villages_from_divisions};
 

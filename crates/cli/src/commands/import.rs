@@ -5,11 +5,17 @@ use anyhow::Result;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
+use zhenxing_core::Household;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Lang, text};
-use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, parse_registry};
+use zhenxing_io::registry::{
+    ImportReport, ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,
+};
 use zhenxing_store::divisions::{Division, required_parent};
-use zhenxing_store::registry::{Conflict, WriteRequest};
+use zhenxing_store::registry::{
+    Conflict, WriteRequest, WriteSummary, begin_operation, finish_operation,
+    refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
+};
 use zhenxing_store::{Db, StoreError};
 
 pub async fn registry(
@@ -19,19 +25,6 @@ pub async fn registry(
     dry_run: bool,
     reason: Option<String>,
 ) -> Result<ExitCode> {
-    let started = std::time::Instant::now();
-    let bar = spinner(&say(lang, "读取行", "reading rows"));
-    let path = file.to_path_buf();
-    let reader_bar = bar.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        parse_registry(&path, today_in_china(), &|n| reader_bar.set_position(n))
-    })
-    .await?;
-    bar.finish_and_clear();
-    tracing::info!(rows = parsed.report.rows, elapsed_ms = started.elapsed().as_millis() as u64, "file read and checked");
-    let mut problems = parsed.report.problems.clone();
-    let warnings = &parsed.report.warnings;
-
     let request = WriteRequest {
         actor: super::cli_actor(),
         source: format!("import registry {}", file.display()),
@@ -40,37 +33,144 @@ pub async fn registry(
         known_new: false,
         defer_counts: false,
     };
-    let summary = if problems.is_empty() {
-        let bar = crate::output::progress(
-            parsed.households.len() as u64,
-            &say(lang, "写入户", "writing"),
+    if db.stats(None).await?.households == 0 {
+        if let Some(code) = stream_into_empty(db, lang, file, &request).await? {
+            return Ok(code);
+        }
+        eprintln!(
+            "{}",
+            say(
+                lang,
+                "文件中同一户的行不相邻，改为整体读入后再导入（较慢、占用内存较多）",
+                "the rows of some household are not together in the file; reading the whole file first instead (slower, more memory)"
+            )
         );
-        let progress_bar = bar.clone();
-        let result = db
-            .write_households(&parsed.households, &request, &move |n| {
-                progress_bar.set_position(n)
-            })
-            .await;
-        bar.finish_and_clear();
-        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "registry written");
-        match result {
-            Ok(summary) => Some(summary),
-            Err(StoreError::Conflicts(conflicts)) => {
-                problems.extend(conflict_problems(&parsed, &conflicts));
-                None
-            }
+    }
+    buffered(db, lang, file, &request).await
+}
+
+/// Imports into an empty registry while the file is still being read: households go to the
+/// database in chunks as soon as they are complete, in one transaction that is rolled back if
+/// any problem turns up. `None` when the file's households are not contiguous.
+async fn stream_into_empty(
+    db: &Db,
+    lang: Lang,
+    file: &Path,
+    request: &WriteRequest,
+) -> Result<Option<ExitCode>> {
+    let started = std::time::Instant::now();
+    let request = WriteRequest {
+        known_new: true,
+        defer_counts: true,
+        ..request.clone()
+    };
+    let mut tx = db.begin_write().await?;
+    let indexes = suspend_indexes(&mut tx).await?;
+    let mut operation = begin_operation(&mut tx, &request).await?;
+    let mut summary = WriteSummary::default();
+    let bar = spinner(&say(lang, "导入行", "importing rows"));
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Household>>(2);
+    let path = file.to_path_buf();
+    let reader_bar = bar.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        stream_registry(
+            &path,
+            today_in_china(),
+            &|n| reader_bar.set_position(n),
+            5_000,
+            &mut |chunk| sender.blocking_send(chunk).is_ok(),
+        )
+    });
+    let mut conflicts = Vec::new();
+    while let Some(chunk) = receiver.recv().await {
+        if !conflicts.is_empty() {
+            // Refused already: only look for more conflicts, so that the report is complete.
+            conflicts.extend(db.conflicts(&chunk).await?);
+            continue;
+        }
+        match write_chunk(
+            &mut tx,
+            &chunk,
+            &request,
+            &mut operation,
+            &mut summary,
+            &|_| {},
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflicts(found)) => conflicts.extend(found),
             Err(e) => return Err(e.into()),
         }
-    } else {
-        // The file is refused already; the registry's own checks still run, so that one report
-        // lists every problem.
-        let conflicts = db.conflicts(&parsed.households).await?;
-        problems.extend(conflict_problems(&parsed, &conflicts));
-        None
-    };
+    }
+    let streamed = reader.await?;
+    bar.finish_and_clear();
+    tracing::info!(
+        rows = streamed.report.rows,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "file read, checked and written"
+    );
+    if !streamed.contiguous {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let mut problems = streamed.report.problems.clone();
+    for c in &conflicts {
+        problems.push(Problem {
+            row: streamed.first_row_of(c.household_no()),
+            column: streamed.header(RegistryColumn::DivisionCode),
+            value: match c {
+                Conflict::UnknownDivision { division_code, .. } => division_code.clone(),
+                Conflict::IdNumberInAnotherHousehold { .. } => String::new(),
+            },
+            reason: c.text(),
+        });
+    }
     problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    print_report(lang, &problems, warnings, 20);
-    let report = &parsed.report;
+    if !problems.is_empty() {
+        tx.rollback().await?;
+        return Ok(Some(finish(
+            lang,
+            &problems,
+            &streamed.report,
+            None,
+            request.dry_run,
+        )));
+    }
+    restore_indexes(&mut tx, indexes).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "indexes built"
+    );
+    refresh_all_village_counts(&mut tx).await?;
+    finish_operation(&mut tx, operation, &request, &summary).await?;
+    if request.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "registry committed"
+    );
+    Ok(Some(finish(
+        lang,
+        &problems,
+        &streamed.report,
+        Some(summary),
+        request.dry_run,
+    )))
+}
+
+/// Prints the report and the outcome; the exit status says whether the file was accepted.
+fn finish(
+    lang: Lang,
+    problems: &[Problem],
+    report: &ImportReport,
+    summary: Option<WriteSummary>,
+    dry_run: bool,
+) -> ExitCode {
+    print_report(lang, problems, &report.warnings, 20);
     match summary {
         Some(s) => {
             let (rows, c, u, n, m) = (
@@ -92,7 +192,7 @@ pub async fn registry(
                 )
             };
             println!("{}", line.get(lang));
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         None => {
             let (n, rows) = (problems.len(), report.rows);
@@ -101,9 +201,69 @@ pub async fn registry(
                 "import refused: {n} problem(s) in {rows} rows. Nothing was written; correct them and import the whole file again."
             );
             println!("{}", line.get(lang));
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
         }
     }
+}
+
+/// Reads the whole file, then writes: for a registry that already holds households (updates
+/// and moves between households need the whole file) and for files whose rows are not grouped.
+async fn buffered(db: &Db, lang: Lang, file: &Path, request: &WriteRequest) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let bar = spinner(&say(lang, "读取行", "reading rows"));
+    let path = file.to_path_buf();
+    let reader_bar = bar.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        parse_registry(&path, today_in_china(), &|n| reader_bar.set_position(n))
+    })
+    .await?;
+    bar.finish_and_clear();
+    tracing::info!(
+        rows = parsed.report.rows,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "file read and checked"
+    );
+    let mut problems = parsed.report.problems.clone();
+
+    let summary = if problems.is_empty() {
+        let bar = crate::output::progress(
+            parsed.households.len() as u64,
+            &say(lang, "写入户", "writing"),
+        );
+        let progress_bar = bar.clone();
+        let result = db
+            .write_households(&parsed.households, &request, &move |n| {
+                progress_bar.set_position(n)
+            })
+            .await;
+        bar.finish_and_clear();
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "registry written"
+        );
+        match result {
+            Ok(summary) => Some(summary),
+            Err(StoreError::Conflicts(conflicts)) => {
+                problems.extend(conflict_problems(&parsed, &conflicts));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        // The file is refused already; the registry's own checks still run, so that one report
+        // lists every problem.
+        let conflicts = db.conflicts(&parsed.households).await?;
+        problems.extend(conflict_problems(&parsed, &conflicts));
+        None
+    };
+    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    Ok(finish(
+        lang,
+        &problems,
+        &parsed.report,
+        summary,
+        request.dry_run,
+    ))
 }
 
 fn conflict_problems(parsed: &ParsedRegistry, conflicts: &[Conflict]) -> Vec<Problem> {

@@ -8,5 +8,5 @@ mod report;
 
 pub use columns::{COLUMNS, Level, RegistryColumn, template_columns};
 pub use export::{RegistryWriter, record_cells};
-pub use parse::{ParsedRegistry, RowLocator, parse_registry};
+pub use parse::{ParsedRegistry, RowLocator, StreamedRegistry, parse_registry, stream_registry};
 pub use report::{ImportReport, Problem};

@@ -6,6 +6,7 @@
 use super::columns::{COLUMNS, RegistryColumn, column_for_header};
 use super::report::{ImportReport, Problem};
 use crate::table::{Cell, TableReader};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::path::Path;
 use time::Date;
@@ -13,8 +14,8 @@ use zhenxing_core::enums::parse_yes_no;
 use zhenxing_core::household::{HouseholdDraft, HouseholdError, LIFTED_OUT_YEARS};
 use zhenxing_core::{
     DivisionCode, DocumentNumber, Education, Fen, Health, Household, HouseholdNo, HouseholdType,
-    IdNumber, IdNumberError, IncomeItems, Labor, Member, MonitoringCategory, PersonName, Phone,
-    Relation, SchoolStatus, Sex, Text, checks, text,
+    IdNumberError, IncomeItems, Labor, Member, MonitoringCategory, PersonName, Phone, Relation,
+    SchoolStatus, Sex, Text, checks, text,
 };
 
 /// The result of reading a file: households ready to write when the report has no problems.
@@ -456,21 +457,146 @@ fn read_layout(headers: &[String], report: &mut ImportReport) -> Option<Layout> 
     })
 }
 
-/// Reads a registry file (CSV in UTF-8, UTF-8 with BOM or GB18030; XLSX). Never panics on
-/// input; every problem goes into the report.
-pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> ParsedRegistry {
+/// The parsing state over the rows of one file.
+struct Parser<'a> {
+    layout: &'a Layout,
+    today: Date,
+    report: ImportReport,
+    /// `None` once a household has been handed on (streaming) or built.
+    groups: Vec<Option<Group>>,
+    first_rows: Vec<u64>,
+    numbers: Vec<Box<str>>,
+    group_of: FxHashMap<Box<str>, u32>,
+    /// Every ID number seen (by [`zhenxing_core::IdNumber::key`]): the row and household (group) it was first
+    /// seen in. Compact because a registry holds millions.
+    seen_ids: FxHashMap<u64, (u32, u32)>,
+    last_group: Option<usize>,
+}
+
+enum RowEffect {
+    /// The row belongs to the household of the row before (or was refused).
+    Same,
+    /// The row starts a new household; the one before it, if any, is complete.
+    Started { previous: Option<usize> },
+    /// The row belongs to a household that was already handed on.
+    Reopened,
+}
+
+impl<'a> Parser<'a> {
+    fn new(layout: &'a Layout, today: Date, report: ImportReport) -> Parser<'a> {
+        Parser {
+            layout,
+            today,
+            report,
+            groups: Vec::new(),
+            first_rows: Vec::new(),
+            numbers: Vec::new(),
+            group_of: FxHashMap::default(),
+            seen_ids: FxHashMap::default(),
+            last_group: None,
+        }
+    }
+
+    fn take_row(&mut self, row: crate::table::Row<'_>) -> RowEffect {
+        let number = row.number;
+        let mut r = RowReader {
+            layout: self.layout,
+            row,
+            problems: Vec::new(),
+        };
+        let Some(household_no) = r.required(RegistryColumn::HouseholdNo, |s| {
+            HouseholdNo::parse(s).map_err(|e| e.text())
+        }) else {
+            self.report.problems.append(&mut r.problems);
+            return RowEffect::Same;
+        };
+        let mut effect = RowEffect::Same;
+        let group_index = match self
+            .group_of
+            .get(household_no.as_str())
+            .map(|&g| g as usize)
+        {
+            Some(g) => match &self.groups[g] {
+                Some(group) => {
+                    compare_household_fields(&mut r, &group.fields, group.first_row);
+                    g
+                }
+                None => return RowEffect::Reopened,
+            },
+            None => {
+                let fields = read_household_fields(&mut r, household_no.clone());
+                self.groups.push(Some(Group {
+                    first_row: number,
+                    fields,
+                    members: Vec::new(),
+                    member_rows: Vec::new(),
+                    refused: false,
+                }));
+                let g = self.groups.len() - 1;
+                self.first_rows.push(number);
+                self.numbers.push(household_no.as_str().into());
+                self.group_of.insert(household_no.as_str().into(), g as u32);
+                effect = RowEffect::Started {
+                    previous: self.last_group,
+                };
+                self.last_group = Some(g);
+                g
+            }
+        };
+        if let Some(member) = read_member(&mut r, self.today) {
+            let id = member.document.id();
+            match self.seen_ids.get(&id.key()) {
+                Some(&(first_row, first_group)) => {
+                    let first_group = first_group as usize;
+                    let other = &self.numbers[first_group];
+                    let shown = id.masked();
+                    r.problem(RegistryColumn::IdNumber, &shown, if first_group == group_index {
+                        text!("同一证件号码在本户第{first_row}行已出现", "the same ID number is already on row {first_row} of this household")
+                    } else {
+                        text!(
+                            "同一证件号码已在第{first_row}行的户{other}中出现；一人只能属于一户",
+                            "the same ID number is already on row {first_row}, in household {other}; a person belongs to one household only"
+                        )
+                    });
+                }
+                None => {
+                    let row = u32::try_from(number).unwrap_or(u32::MAX);
+                    self.seen_ids.insert(id.key(), (row, group_index as u32));
+                    if let Some(group) = &mut self.groups[group_index] {
+                        group.members.push(member);
+                        group.member_rows.push(number);
+                    }
+                }
+            }
+        }
+        if !r.problems.is_empty() {
+            if let Some(group) = &mut self.groups[group_index] {
+                group.refused = true;
+            }
+            self.report.problems.append(&mut r.problems);
+        }
+        effect
+    }
+
+    /// Builds a complete household; `None` if it was refused.
+    fn finish_group(&mut self, g: usize) -> Option<(Household, u64, Vec<u64>)> {
+        let group = self.groups[g].take()?;
+        self.report.members += group.members.len() as u64;
+        self.report.households += 1;
+        if group.refused {
+            return None;
+        }
+        build(group, self.layout, &mut self.report, self.today)
+    }
+}
+
+/// Opens the file and reads its header; on failure the report says why.
+fn open_table(path: &Path) -> Result<(TableReader, Layout, ImportReport), ImportReport> {
     let mut report = ImportReport {
         file: path.display().to_string(),
         ..Default::default()
     };
-    let mut parsed = ParsedRegistry {
-        report: ImportReport::default(),
-        households: Vec::new(),
-        first_rows: Vec::new(),
-        member_rows: Vec::new(),
-        layout: None,
-    };
-    let mut table = match TableReader::open(path) {
+    let table = match TableReader::open(path) {
         Ok(t) => t,
         Err(e) => {
             report.problems.push(Problem {
@@ -479,25 +605,29 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
                 value: String::new(),
                 reason: Text::new(e.zh(), e.en()),
             });
-            parsed.report = report;
-            return parsed;
+            return Err(report);
         }
     };
-    let Some(layout) = read_layout(table.headers(), &mut report) else {
-        parsed.report = report;
-        return parsed;
-    };
+    match read_layout(table.headers(), &mut report) {
+        Some(layout) => Ok((table, layout, report)),
+        None => Err(report),
+    }
+}
 
-    let mut groups: Vec<Group> = Vec::new();
-    let mut group_of: HashMap<String, usize> = HashMap::new();
-    // Every ID number seen: the row and household (group) it was first seen in.
-    let mut seen_ids: HashMap<IdNumber, (u64, usize)> = HashMap::new();
+/// Feeds every row of the table to `each`, recording read errors in the parser's report;
+/// stops when `each` says so.
+fn for_each_row(
+    table: &mut TableReader,
+    parser: &mut Parser<'_>,
+    progress: &dyn Fn(u64),
+    mut each: impl FnMut(&mut Parser<'_>, crate::table::Row<'_>) -> bool,
+) {
     loop {
         let row = match table.next_row() {
             Ok(Some(row)) => row,
             Ok(None) => break,
             Err(e) => {
-                report.problems.push(Problem {
+                parser.report.problems.push(Problem {
                     row: e.row(),
                     column: String::new(),
                     value: String::new(),
@@ -512,88 +642,142 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
         if row.is_blank() {
             continue;
         }
-        report.rows += 1;
-        if report.rows % 50_000 == 0 {
-            progress(report.rows);
+        parser.report.rows += 1;
+        if parser.report.rows % 50_000 == 0 {
+            progress(parser.report.rows);
         }
-        let number = row.number;
-        let mut r = RowReader {
-            layout: &layout,
-            row,
-            problems: Vec::new(),
-        };
-        let Some(household_no) = r.required(RegistryColumn::HouseholdNo, |s| {
-            HouseholdNo::parse(s).map_err(|e| e.text())
-        }) else {
-            report.problems.append(&mut r.problems);
-            continue;
-        };
-        let group_index = match group_of.get(household_no.as_str()) {
-            Some(&g) => {
-                compare_household_fields(&mut r, &groups[g].fields, groups[g].first_row);
-                g
-            }
-            None => {
-                let fields = read_household_fields(&mut r, household_no.clone());
-                groups.push(Group {
-                    first_row: number,
-                    fields,
-                    members: Vec::new(),
-                    member_rows: Vec::new(),
-                    refused: false,
-                });
-                group_of.insert(household_no.as_str().to_owned(), groups.len() - 1);
-                groups.len() - 1
-            }
-        };
-        let member = read_member(&mut r, today);
-        if let Some(member) = member {
-            let id = member.document.id().clone();
-            match seen_ids.get(&id) {
-                Some(&(first_row, first_group)) => {
-                    let other = groups[first_group].fields.household_no.as_str().to_owned();
-                    let shown = id.masked();
-                    r.problem(RegistryColumn::IdNumber, &shown, if first_group == group_index {
-                        text!("同一证件号码在本户第{first_row}行已出现", "the same ID number is already on row {first_row} of this household")
-                    } else {
-                        text!(
-                            "同一证件号码已在第{first_row}行的户{other}中出现；一人只能属于一户",
-                            "the same ID number is already on row {first_row}, in household {other}; a person belongs to one household only"
-                        )
-                    });
-                }
-                None => {
-                    seen_ids.insert(id, (number, group_index));
-                    groups[group_index].members.push(member);
-                    groups[group_index].member_rows.push(number);
-                }
-            }
-        }
-        if !r.problems.is_empty() {
-            groups[group_index].refused = true;
-            report.problems.append(&mut r.problems);
+        if !each(parser, row) {
+            break;
         }
     }
-    drop(seen_ids);
-    drop(group_of);
+}
 
-    for group in groups {
-        report.members += group.members.len() as u64;
-        report.households += 1;
-        if group.refused {
-            continue;
+/// Reads a registry file (CSV in UTF-8, UTF-8 with BOM or GB18030; XLSX) into memory, whatever
+/// the order of its rows. Never panics on input; every problem goes into the report.
+pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> ParsedRegistry {
+    let mut parsed = ParsedRegistry {
+        report: ImportReport::default(),
+        households: Vec::new(),
+        first_rows: Vec::new(),
+        member_rows: Vec::new(),
+        layout: None,
+    };
+    let (mut table, layout, report) = match open_table(path) {
+        Ok(opened) => opened,
+        Err(report) => {
+            parsed.report = report;
+            return parsed;
         }
-        if let Some((household, first_row, member_rows)) = build(group, &layout, &mut report, today)
-        {
+    };
+    let mut parser = Parser::new(&layout, today, report);
+    for_each_row(&mut table, &mut parser, progress, |parser, row| {
+        parser.take_row(row);
+        true
+    });
+    parser.seen_ids = FxHashMap::default();
+    for g in 0..parser.groups.len() {
+        if let Some((household, first_row, member_rows)) = parser.finish_group(g) {
             parsed.households.push(household);
             parsed.first_rows.push(first_row);
             parsed.member_rows.push(member_rows);
         }
     }
-    parsed.layout = Some(layout);
+    let mut report = std::mem::take(&mut parser.report);
     report.sort();
     parsed.report = report;
+    parsed.layout = Some(layout);
     parsed
+}
+
+/// The result of streaming a file: the report, and where each household started.
+pub struct StreamedRegistry {
+    pub report: ImportReport,
+    /// False when a household's rows were not together; the stream stopped there, and the
+    /// caller reads the file again with [`parse_registry`].
+    pub contiguous: bool,
+    first_rows: HashMap<String, u64>,
+    layout: Option<Layout>,
+}
+
+impl StreamedRegistry {
+    pub fn first_row_of(&self, household_no: &str) -> u64 {
+        self.first_rows.get(household_no).copied().unwrap_or(0)
+    }
+
+    pub fn header(&self, column: RegistryColumn) -> String {
+        match &self.layout {
+            Some(layout) => layout.header(column),
+            None => column.info().header_zh.to_owned(),
+        }
+    }
+}
+
+/// Reads a registry file whose households' rows are together (as in every export), handing on
+/// complete households in chunks of `chunk` as it goes, so that a caller can write while the
+/// file is still being read and memory stays bounded. `emit` returns false to stop.
+pub fn stream_registry(
+    path: &Path,
+    today: Date,
+    progress: &dyn Fn(u64),
+    chunk: usize,
+    emit: &mut dyn FnMut(Vec<Household>) -> bool,
+) -> StreamedRegistry {
+    let mut streamed = StreamedRegistry {
+        report: ImportReport::default(),
+        contiguous: true,
+        first_rows: HashMap::new(),
+        layout: None,
+    };
+    let (mut table, layout, report) = match open_table(path) {
+        Ok(opened) => opened,
+        Err(report) => {
+            streamed.report = report;
+            return streamed;
+        }
+    };
+    let mut parser = Parser::new(&layout, today, report);
+    let mut ready: Vec<Household> = Vec::with_capacity(chunk);
+    let mut stopped = false;
+    for_each_row(
+        &mut table,
+        &mut parser,
+        progress,
+        |parser, row| match parser.take_row(row) {
+            RowEffect::Same => true,
+            RowEffect::Started { previous } => {
+                if let Some((household, _, _)) = previous.and_then(|g| parser.finish_group(g)) {
+                    ready.push(household);
+                }
+                if ready.len() >= chunk {
+                    stopped = !emit(std::mem::replace(&mut ready, Vec::with_capacity(chunk)));
+                }
+                !stopped
+            }
+            RowEffect::Reopened => {
+                streamed.contiguous = false;
+                false
+            }
+        },
+    );
+    if streamed.contiguous && !stopped {
+        if let Some((household, _, _)) = parser.last_group.and_then(|g| parser.finish_group(g)) {
+            ready.push(household);
+        }
+        if !ready.is_empty() {
+            emit(ready);
+        }
+    }
+    let mut report = std::mem::take(&mut parser.report);
+    report.sort();
+    streamed.first_rows = parser
+        .numbers
+        .into_iter()
+        .map(String::from)
+        .zip(parser.first_rows)
+        .collect();
+    streamed.report = report;
+    streamed.layout = Some(layout);
+    streamed
 }
 
 /// Builds one household and reports its structural errors and warnings.

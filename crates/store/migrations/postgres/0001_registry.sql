@@ -40,6 +40,10 @@ CREATE TABLE households (
     water_safe            BOOLEAN,
     version               BIGINT NOT NULL DEFAULT 1,
     created_at            TEXT NOT NULL,
+    -- The audit operation that created the household (who, when, from which file) and the one
+    -- that last changed it; changes are itemised in audit_items.
+    created_seq           BIGINT NOT NULL,
+    updated_seq           BIGINT NOT NULL,
     updated_at            TEXT NOT NULL,
     PRIMARY KEY (county_code, id),
     UNIQUE (county_code, household_no)
