@@ -139,19 +139,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let lang = cli.lang;
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", output::error_text(&e, cli_lang()));
+            eprintln!("{}", output::error_text(&e, lang));
             ExitCode::FAILURE
         }
     }
-}
-
-/// The language for an error that happened before or outside a command.
-fn cli_lang() -> Lang {
-    std::env::var("ZHENXING_LANG")
-        .ok()
-        .and_then(|s| Lang::parse(&s))
-        .unwrap_or_default()
 }

@@ -1,8 +1,10 @@
 //! File-format layer of zhenxing: reading CSV (UTF-8 or GB18030) and XLSX
 //! tables row by row, and writing CSV / XLSX exports and XLSX templates.
 //!
-//! This crate knows nothing about the registry itself; it only turns files
-//! into rows of cells and back. Every error is bilingual: its `Display` is
+//! The generic layer (`table`, `sniff`, `write`) knows nothing about the
+//! registry: it turns files into rows of cells and back. `registry` and
+//! `divisions` map those rows onto the domain types of zhenxing-core, with a
+//! report of every problem. Nothing here touches the database. Every error is bilingual: its `Display` is
 //! "中文 / English", and `zh()` / `en()` give each language alone.
 
 mod csv_source;

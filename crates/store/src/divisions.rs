@@ -185,47 +185,45 @@ impl Db {
             .map(|c| DivisionCode::parse(c).map_err(|e| StoreError::Corrupt(e.to_string())))
             .collect()
     }
+}
 
-    /// Replaces the set of former poverty villages (the synthetic registry chooses them; a real
-    /// deployment imports the list).
-    pub async fn set_former_poverty_villages(
-        &self,
-        villages: &[DivisionCode],
-        actor: &str,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        crate::on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE divisions SET former_poverty_village = FALSE WHERE former_poverty_village")
-            .execute(&mut *conn).await.map(drop)?);
-        for chunk in villages.chunks(500) {
-            let placeholders = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(",");
-            let sql = format!(
-                "UPDATE divisions SET former_poverty_village = TRUE WHERE code IN ({placeholders})"
-            );
-            crate::on_tx!(&mut tx, conn => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for v in chunk {
-                    q = q.bind(v.as_str());
-                }
-                q.execute(conn).await.map(drop)?
-            });
-        }
-        crate::audit::append(
-            &mut tx,
-            vec![crate::audit::AuditEntry {
-                actor: actor.to_owned(),
-                action: "divisions.former_poverty_villages".into(),
-                object_type: "divisions".into(),
-                after: Some(serde_json::json!({ "villages": villages.len() })),
-                ..Default::default()
-            }],
-        )
-        .await?;
-        tx.commit().await
+/// Replaces the set of former poverty villages inside the caller's write transaction (the
+/// synthetic registry chooses them; a real deployment imports the list).
+pub async fn set_former_poverty_villages(
+    tx: &mut crate::Tx,
+    villages: &[DivisionCode],
+    actor: &str,
+) -> Result<()> {
+    crate::on_tx!(tx, conn => sqlx::query(
+        "UPDATE divisions SET former_poverty_village = FALSE WHERE former_poverty_village")
+        .execute(conn).await.map(drop)?);
+    for chunk in villages.chunks(500) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "UPDATE divisions SET former_poverty_village = TRUE WHERE code IN ({placeholders})"
+        );
+        crate::on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for v in chunk {
+                q = q.bind(v.as_str());
+            }
+            q.execute(conn).await.map(drop)?
+        });
     }
+    crate::audit::append(
+        tx,
+        vec![crate::audit::AuditEntry {
+            actor: actor.to_owned(),
+            action: "divisions.former_poverty_villages".into(),
+            object_type: "divisions".into(),
+            after: Some(serde_json::json!({ "villages": villages.len() })),
+            ..Default::default()
+        }],
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -10,7 +10,8 @@ use zhenxing_core::{
     MonitoringCategory, PersonName, Phone, Relation, SchoolStatus,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// `Debug` masks the phone number: records must never reach a log in full.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct HouseholdRecord {
     pub household_no: String,
     pub division_code: String,
@@ -30,7 +31,8 @@ pub struct HouseholdRecord {
     pub members: Vec<MemberRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// `Debug` masks the ID number.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct MemberRecord {
     pub name: String,
     pub id_number: String,
@@ -208,5 +210,78 @@ impl MemberRecord {
             medical_insurance: self.medical_insurance,
             dibao: self.dibao,
         })
+    }
+}
+
+/// `500229********001X` for a stored 18-character ID number; stars for anything else.
+pub fn mask_id(id: &str) -> String {
+    if id.len() == 18 && id.is_ascii() {
+        format!("{}********{}", &id[..6], &id[14..])
+    } else {
+        "*".repeat(id.chars().count())
+    }
+}
+
+fn mask_phone(phone: &str) -> String {
+    if phone.len() == 11 && phone.is_ascii() {
+        format!("{}****{}", &phone[..3], &phone[7..])
+    } else {
+        "*".repeat(phone.chars().count())
+    }
+}
+
+impl std::fmt::Debug for HouseholdRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HouseholdRecord")
+            .field("household_no", &self.household_no)
+            .field("division_code", &self.division_code)
+            .field("household_type", &self.household_type)
+            .field("monitoring_category", &self.monitoring_category)
+            .field("phone", &self.phone.as_deref().map(mask_phone))
+            .field("net_income", &self.net_income())
+            .field("members", &self.members)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MemberRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberRecord")
+            .field("id_number", &mask_id(&self.id_number))
+            .field("relation", &self.relation)
+            .field("sex", &self.sex)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_masks_personal_numbers() {
+        let member = MemberRecord {
+            name: "王世华".into(),
+            id_number: "50022919900101001X".into(),
+            disability_category: None,
+            disability_level: None,
+            relation: "head".into(),
+            sex: "male".into(),
+            birth_date: "1990-01-01".into(),
+            ethnicity: None,
+            education: None,
+            school_status: None,
+            health: "healthy".into(),
+            labor: "ordinary".into(),
+            work_months: None,
+            medical_insurance: true,
+            dibao: None,
+        };
+        let shown = format!("{member:?}");
+        assert!(
+            shown.contains("500229********001X") && !shown.contains("19900101"),
+            "{shown}"
+        );
+        assert_eq!(mask_phone("13900000001"), "139****0001");
     }
 }

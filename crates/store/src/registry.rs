@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-/// Why a write was refused, per household.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Why a write was refused, per household. `Debug` masks ID numbers.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Conflict {
     /// The household's village is not in the division table.
@@ -27,13 +27,57 @@ pub enum Conflict {
         id_number: String,
         registered_in: String,
     },
+    /// The same household number twice in one write, or (with `id_number`) the same person in
+    /// two of its households. Importers report these first; the store refuses them anyway, since
+    /// PostgreSQL's per-county unique constraints cannot.
+    DuplicateInWrite {
+        household_no: String,
+        id_number: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::UnknownDivision {
+                household_no,
+                division_code,
+            } => f
+                .debug_struct("UnknownDivision")
+                .field("household_no", household_no)
+                .field("division_code", division_code)
+                .finish(),
+            Conflict::IdNumberInAnotherHousehold {
+                household_no,
+                id_number,
+                registered_in,
+            } => f
+                .debug_struct("IdNumberInAnotherHousehold")
+                .field("household_no", household_no)
+                .field("id_number", &crate::records::mask_id(id_number))
+                .field("registered_in", registered_in)
+                .finish(),
+            Conflict::DuplicateInWrite {
+                household_no,
+                id_number,
+            } => f
+                .debug_struct("DuplicateInWrite")
+                .field("household_no", household_no)
+                .field(
+                    "id_number",
+                    &id_number.as_deref().map(crate::records::mask_id),
+                )
+                .finish(),
+        }
+    }
 }
 
 impl Conflict {
     pub fn household_no(&self) -> &str {
         match self {
             Conflict::UnknownDivision { household_no, .. }
-            | Conflict::IdNumberInAnotherHousehold { household_no, .. } => household_no,
+            | Conflict::IdNumberInAnotherHousehold { household_no, .. }
+            | Conflict::DuplicateInWrite { household_no, .. } => household_no,
         }
     }
 
@@ -47,6 +91,18 @@ impl Conflict {
             Conflict::IdNumberInAnotherHousehold { registered_in, .. } => text!(
                 "该证件号码已登记在户{registered_in}中；一人只能属于一户。如需迁户，请在同一文件中同时提交户{registered_in}（不含此人）",
                 "this ID number is already registered in household {registered_in}; a person belongs to one household only. To move the person, include household {registered_in} (without them) in the same file"
+            ),
+            Conflict::DuplicateInWrite {
+                id_number: None, ..
+            } => text!(
+                "同一户编号在本次写入中出现两次",
+                "the same household number appears twice in this write"
+            ),
+            Conflict::DuplicateInWrite {
+                id_number: Some(_), ..
+            } => text!(
+                "同一证件号码在本次写入的两户中出现；一人只能属于一户",
+                "the same ID number is in two households of this write; a person belongs to one household only"
             ),
         }
     }
@@ -345,13 +401,31 @@ async fn find_conflicts(
             .fetch_all(conn).await?)
     .into_iter()
     .collect();
-    let batch_nos: HashSet<&str> = households.iter().map(|h| h.household_no()).collect();
+    let mut batch_nos: HashSet<&str> = HashSet::with_capacity(households.len());
+    let mut batch_ids: HashSet<String> = HashSet::new();
+    let mut conflicts = Vec::new();
+    for h in households {
+        if !batch_nos.insert(h.household_no()) {
+            conflicts.push(Conflict::DuplicateInWrite {
+                household_no: h.household_no().to_owned(),
+                id_number: None,
+            });
+        }
+        h.for_each_member_id(&mut |id| {
+            if !batch_ids.insert(id.to_owned()) {
+                conflicts.push(Conflict::DuplicateInWrite {
+                    household_no: h.household_no().to_owned(),
+                    id_number: Some(id.to_owned()),
+                });
+            }
+        });
+    }
+    drop(batch_ids);
     let (existing, owners) = if known_new {
         (HashMap::new(), HashMap::new())
     } else {
         load_existing(tx, households).await?
     };
-    let mut conflicts = Vec::new();
     for h in households {
         if !divisions.contains(h.division_code()) {
             conflicts.push(Conflict::UnknownDivision {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
+use zhenxing_store::divisions::set_former_poverty_villages;
 use zhenxing_store::registry::{
     WriteRequest, refresh_all_village_counts, restore_indexes, suspend_indexes,
     write_in_transaction,
@@ -37,8 +38,6 @@ pub async fn run(
     let plan =
         Arc::new(plan(&config, &villages, &counties).map_err(|e| anyhow::Error::new(e.text()))?);
     let actor = super::cli_actor();
-    db.set_former_poverty_villages(plan.former_poverty_villages(), &actor)
-        .await?;
 
     let bar = progress(plan.total_members(), &say(lang, "生成人口", "generating"));
     // Two at a time in flight: one being generated, one being written.
@@ -54,7 +53,7 @@ pub async fn run(
         })
     };
     let request = WriteRequest {
-        actor,
+        actor: actor.clone(),
         source: format!("generate --scale {scale} --seed {seed}"),
         reason: None,
         dry_run: false,
@@ -62,6 +61,7 @@ pub async fn run(
         defer_counts: true,
     };
     let mut tx = db.begin_write().await?;
+    set_former_poverty_villages(&mut tx, plan.former_poverty_villages(), &request.actor).await?;
     let indexes = suspend_indexes(&mut tx).await?;
     while let Some(households) = receiver.recv().await {
         let members: u64 = households.iter().map(|h| h.members.len() as u64).sum();

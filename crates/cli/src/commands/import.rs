@@ -12,6 +12,7 @@ use zhenxing_io::registry::{
     ImportReport, ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,
 };
 use zhenxing_store::divisions::{Division, required_parent};
+use zhenxing_store::records::mask_id;
 use zhenxing_store::registry::{
     Conflict, WriteRequest, WriteSummary, begin_operation, finish_operation,
     refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
@@ -115,17 +116,13 @@ async fn stream_into_empty(
         return Ok(None);
     }
     let mut problems = streamed.report.problems.clone();
-    for c in &conflicts {
-        problems.push(Problem {
-            row: streamed.first_row_of(c.household_no()),
-            column: streamed.header(RegistryColumn::DivisionCode),
-            value: match c {
-                Conflict::UnknownDivision { division_code, .. } => division_code.clone(),
-                Conflict::IdNumberInAnotherHousehold { .. } => String::new(),
-            },
-            reason: c.text(),
-        });
-    }
+    problems.extend(conflicts.iter().map(|c| {
+        conflict_problem(
+            c,
+            |no, _| streamed.first_row_of(no),
+            |col| streamed.header(col),
+        )
+    }));
     problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
     if !problems.is_empty() {
         tx.rollback().await?;
@@ -270,28 +267,41 @@ fn conflict_problems(parsed: &ParsedRegistry, conflicts: &[Conflict]) -> Vec<Pro
     let locate = parsed.locator();
     conflicts
         .iter()
-        .map(|c| match c {
-            Conflict::UnknownDivision {
-                household_no,
-                division_code,
-            } => Problem {
-                row: locate.row(household_no, None),
-                column: parsed.header(RegistryColumn::DivisionCode),
-                value: division_code.clone(),
-                reason: c.text(),
-            },
-            Conflict::IdNumberInAnotherHousehold {
-                household_no,
-                id_number,
-                ..
-            } => Problem {
-                row: locate.row(household_no, Some(id_number)),
-                column: parsed.header(RegistryColumn::IdNumber),
-                value: format!("{}********{}", &id_number[..6], &id_number[14..]),
-                reason: c.text(),
-            },
-        })
+        .map(|c| conflict_problem(c, |no, id| locate.row(no, id), |col| parsed.header(col)))
         .collect()
+}
+
+/// A store conflict as a report line: at the member's row for an ID number, else at the
+/// household's first row.
+fn conflict_problem(
+    c: &Conflict,
+    row_of: impl Fn(&str, Option<&str>) -> u64,
+    header: impl Fn(RegistryColumn) -> String,
+) -> Problem {
+    let (column, id, value) = match c {
+        Conflict::UnknownDivision { division_code, .. } => {
+            (RegistryColumn::DivisionCode, None, division_code.clone())
+        }
+        Conflict::IdNumberInAnotherHousehold { id_number, .. }
+        | Conflict::DuplicateInWrite {
+            id_number: Some(id_number),
+            ..
+        } => (
+            RegistryColumn::IdNumber,
+            Some(id_number.as_str()),
+            mask_id(id_number),
+        ),
+        Conflict::DuplicateInWrite {
+            id_number: None,
+            household_no,
+        } => (RegistryColumn::HouseholdNo, None, household_no.clone()),
+    };
+    Problem {
+        row: row_of(c.household_no(), id),
+        column: header(column),
+        value,
+        reason: c.text(),
+    }
 }
 
 pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Result<ExitCode> {

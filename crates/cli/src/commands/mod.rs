@@ -14,6 +14,16 @@ use zhenxing_store::Db;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let lang = cli.lang;
+    // Arguments are checked before the database is opened, so that a typo creates nothing.
+    let scope = match &cli.command {
+        Command::Stats { division, .. }
+        | Command::Export(ExportCommand::Registry { division, .. }) => {
+            division.as_deref().map(parse_division).transpose()?
+        }
+        _ => None,
+    };
+    let url = zhenxing_store::DatabaseUrl::parse(&cli.database)?;
+    tracing::info!(database = %url.redacted(), "opening");
     let db = Db::open(&cli.database).await?;
     let code = match cli.command {
         Command::Demo { scale, seed, bind } => {
@@ -40,15 +50,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(ImportCommand::Divisions { file, dry_run }) => {
             import::divisions(&db, lang, &file, dry_run).await?
         }
-        Command::Export(ExportCommand::Registry { file, division }) => {
-            let scope = division.as_deref().map(parse_division).transpose()?;
+        Command::Export(ExportCommand::Registry { file, .. }) => {
             export::registry(&db, lang, &file, scope.as_ref()).await?
         }
         Command::Export(ExportCommand::Template { file }) => export::template(lang, &file)?,
-        Command::Stats { division, json } => {
-            let scope = division.as_deref().map(parse_division).transpose()?;
-            stats::run(&db, lang, scope.as_ref(), json).await?
-        }
+        Command::Stats { json, .. } => stats::run(&db, lang, scope.as_ref(), json).await?,
         Command::Serve { bind } => {
             serve(&db, bind, false).await?;
             ExitCode::SUCCESS

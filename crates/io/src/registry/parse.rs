@@ -153,7 +153,7 @@ impl RowReader<'_, '_> {
         self.problems.push(Problem {
             row: self.row.number,
             column: self.layout.header(column),
-            value: value.to_owned(),
+            value: shown_value(column, value),
             reason,
         });
     }
@@ -221,6 +221,28 @@ impl RowReader<'_, '_> {
                 None
             }
         }
+    }
+}
+
+/// A value as a report shows it: ID and phone numbers masked, since reports get printed and
+/// mailed around (the row number finds the value in the file).
+fn shown_value(column: RegistryColumn, value: &str) -> String {
+    match column {
+        RegistryColumn::IdNumber => mask_id_like(value),
+        RegistryColumn::Phone => mask_phone_like(value),
+        _ => value.to_owned(),
+    }
+}
+
+/// `139****0001`; short values are shown as stars only.
+fn mask_phone_like(raw: &str) -> String {
+    let chars: Vec<char> = raw.chars().collect();
+    if chars.len() >= 7 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+    } else {
+        "*".repeat(chars.len())
     }
 }
 
@@ -332,13 +354,8 @@ fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, 
     differs(
         r,
         C::Phone,
-        show(
-            first
-                .phone
-                .clone()
-                .map(|p| p.map(|p| p.as_str().to_owned())),
-        ),
-        show(later.phone.map(|p| p.map(|p| p.as_str().to_owned()))),
+        show(first.phone.clone().map(|p| p.map(|p| p.masked()))),
+        show(later.phone.map(|p| p.map(|p| p.masked()))),
     );
     differs(
         r,
@@ -903,5 +920,11 @@ mod tests {
     fn masks_id_like_values() {
         assert_eq!(mask_id_like("500229199001010010"), "500229********0010");
         assert_eq!(mask_id_like("123"), "123");
+        assert_eq!(
+            shown_value(RegistryColumn::Phone, "13900230001"),
+            "139****0001"
+        );
+        assert_eq!(shown_value(RegistryColumn::Phone, "123"), "***");
+        assert_eq!(shown_value(RegistryColumn::Name, "王"), "王");
     }
 }

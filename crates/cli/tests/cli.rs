@@ -1,0 +1,858 @@
+//! End-to-end tests of the `zhenxing` binary.
+//!
+//! Every scenario is a function of the backend. It runs on SQLite always (module `sqlite`), and
+//! on PostgreSQL (module `postgres`) when `TEST_DATABASE_URL` names a server: each database the
+//! scenario asks for is then a fresh `CREATE DATABASE` on it. Outside CI a missing
+//! `TEST_DATABASE_URL` skips the PostgreSQL half with a note; in CI (`CI` set) it fails, like
+//! `zhenxing_store::testing::postgres`.
+//!
+//! Messages are compared in English (`--lang en`); one test checks that the default is Chinese.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{
+    Backend, Env, assert_problems_match_sidecar, audit_records, fixture, read_sidecar, stats, zx,
+};
+use serde_json::Value;
+
+/// The five encodings of the `good` data set (4 households, 12 members).
+const GOOD_FILES: [&str; 5] = [
+    "registry/good-utf8.csv",
+    "registry/good-utf8-bom.csv",
+    "registry/good-gb18030.csv",
+    "registry/good-openpyxl.xlsx",
+    "registry/good-libreoffice.xlsx",
+];
+
+const BAD_FILES: [&str; 7] = [
+    "registry/bad-binary.csv",
+    "registry/bad-corrupt.xlsx",
+    "registry/bad-empty.csv",
+    "registry/bad-excel-rounded.xlsx",
+    "registry/bad-many.csv",
+    "registry/bad-missing-column.csv",
+    "registry/bad-truncated.xlsx",
+];
+
+/// `#[test]`s for each scenario on each backend.
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    match super::Env::postgres() {
+                        Some(env) => super::$name(env),
+                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+scenarios!(
+    good_files_import_and_reimport_unchanged,
+    bad_files_are_refused_with_every_problem,
+    dry_run_writes_nothing,
+    round_trip_csv_and_xlsx,
+    template_is_a_workbook_with_validation,
+    stats_keys_scopes_and_generated_figures,
+    generate_refuses_a_non_empty_registry,
+    division_import,
+    audit_verify_detects_tampering,
+    id_number_in_another_household_is_refused,
+);
+
+/// The figures that must be equal between a registry and its export re-imported.
+fn without_former_poverty_villages(
+    mut s: serde_json::Map<String, Value>,
+) -> serde_json::Map<String, Value> {
+    s.remove("former_poverty_villages");
+    s
+}
+
+fn int(s: &serde_json::Map<String, Value>, key: &str) -> i64 {
+    s.get(key)
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| panic!("stats has no integer '{key}': {s:?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Good files
+
+fn good_files_import_and_reimport_unchanged(env: Env) {
+    let mut exports: Vec<(String, String)> = Vec::new();
+    for (i, name) in GOOD_FILES.iter().enumerate() {
+        let file = fixture(name);
+        let db = env.fresh_db(&format!("good{i}"));
+
+        let first = zx(&db, &["import", "registry", file.to_str().unwrap()]);
+        first.assert_success(&format!("first import of {name}"));
+        first.assert_contains(
+            "12 rows read; 4 households created, 0 updated, 0 unchanged; 12 members written",
+            name,
+        );
+        let s = stats(&db, &[]);
+        // Per the fixture README: CK0001 (4 members, monitored) and WX0001 (3) are 脱贫户.
+        for (key, want) in [
+            ("households", 4),
+            ("members", 12),
+            ("lifted_out_households", 2),
+            ("lifted_out_members", 7),
+            ("ordinary_households", 2),
+            ("ordinary_members", 5),
+            ("monitored_households", 1),
+            ("monitored_members", 4),
+        ] {
+            assert_eq!(
+                int(&s, key),
+                want,
+                "{name}: stats {key} after the import: {s:?}"
+            );
+        }
+
+        let again = zx(&db, &["import", "registry", file.to_str().unwrap()]);
+        again.assert_success(&format!("second import of {name}"));
+        again.assert_contains("0 households created, 0 updated, 4 unchanged", name);
+        let s2 = stats(&db, &[]);
+        assert_eq!(s, s2, "{name}: a re-import changed the figures");
+
+        // Every encoding holds the same registry: the exports must be identical.
+        let out = env.path(&format!("good{i}.csv"));
+        zx(&db, &["export", "registry", out.to_str().unwrap()])
+            .assert_success(&format!("export after {name}"));
+        exports.push((name.to_string(), std::fs::read_to_string(&out).unwrap()));
+    }
+    let (first_name, first) = &exports[0];
+    for (name, text) in &exports[1..] {
+        common::assert_same_lines(first, text, first_name, name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Bad files
+
+fn bad_files_are_refused_with_every_problem(env: Env) {
+    let mut failures = Vec::new();
+    for (i, name) in BAD_FILES.iter().enumerate() {
+        let file = fixture(name);
+        let sidecar = read_sidecar(&file.with_extension("expected.txt"));
+        let db = env.fresh_db(&format!("bad{i}"));
+        let audit_before = audit_records(&db);
+
+        let run = zx(&db, &["import", "registry", file.to_str().unwrap()]);
+        if run.success() {
+            failures.push(format!("{name}: accepted (exit 0)\n{}", run.all()));
+            continue;
+        }
+        if let Err(e) = assert_problems_match_sidecar(&run, &sidecar) {
+            failures.push(format!("{name}: {e}"));
+        }
+        let n = sidecar.len();
+        if !run
+            .stdout
+            .contains(&format!("import refused: {n} problem(s)"))
+        {
+            failures.push(format!(
+                "{name}: no summary 'import refused: {n} problem(s)'\n{}",
+                run.all()
+            ));
+        }
+        let s = stats(&db, &[]);
+        if int(&s, "households") != 0 || int(&s, "members") != 0 {
+            failures.push(format!("{name}: something was written: {s:?}"));
+        }
+        let audit_after = audit_records(&db);
+        if audit_after != audit_before {
+            failures.push(format!(
+                "{name}: the audit trail grew from {audit_before} to {audit_after} records"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Dry run
+
+fn dry_run_writes_nothing(env: Env) {
+    let db = env.fresh_db("dry");
+    let good = fixture("registry/good-openpyxl.xlsx");
+    let good = good.to_str().unwrap();
+    let audit_before = audit_records(&db);
+
+    let run = zx(&db, &["import", "registry", "--dry-run", good]);
+    run.assert_success("dry run");
+    run.assert_contains(
+        "4 households would be created, 0 updated, 0 unchanged",
+        "dry run",
+    );
+    run.assert_contains("Nothing was written", "dry run");
+    assert_eq!(
+        int(&stats(&db, &[]), "households"),
+        0,
+        "the dry run wrote households"
+    );
+    assert_eq!(
+        audit_records(&db),
+        audit_before,
+        "the dry run wrote to the audit trail"
+    );
+
+    // Once imported, a dry run of the same file sees every household unchanged.
+    zx(&db, &["import", "registry", good]).assert_success("import");
+    let audit_after_import = audit_records(&db);
+    assert!(
+        audit_after_import > audit_before,
+        "the import was not audited"
+    );
+    let run = zx(&db, &["import", "registry", "--dry-run", good]);
+    run.assert_success("second dry run");
+    run.assert_contains(
+        "0 households would be created, 0 updated, 4 unchanged",
+        "dry run",
+    );
+    assert_eq!(
+        audit_records(&db),
+        audit_after_import,
+        "the dry run wrote to the audit trail"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Round trip
+
+fn round_trip_csv_and_xlsx(env: Env) {
+    let a = env.fresh_db("a");
+    zx(&a, &["generate", "--scale", "0.002", "--seed", "7"]).assert_success("generate");
+    let stats_a = stats(&a, &[]);
+    let households = int(&stats_a, "households");
+    assert!(households > 0, "generate made no households: {stats_a:?}");
+
+    let a_csv = env.path("a.csv");
+    let a_xlsx = env.path("a.xlsx");
+    zx(&a, &["export", "registry", a_csv.to_str().unwrap()])
+        .assert_contains(&format!("exported {households} households"), "export a.csv");
+    zx(&a, &["export", "registry", a_xlsx.to_str().unwrap()]).assert_contains(
+        &format!("exported {households} households"),
+        "export a.xlsx",
+    );
+
+    // CSV into B.
+    let b = env.fresh_db("b");
+    let run = zx(&b, &["import", "registry", a_csv.to_str().unwrap()]);
+    run.assert_success("import a.csv into B");
+    run.assert_contains(
+        &format!("{households} households created, 0 updated, 0 unchanged"),
+        "import a.csv",
+    );
+    let stats_b = stats(&b, &[]);
+    assert_eq!(
+        without_former_poverty_villages(stats_a.clone()),
+        without_former_poverty_villages(stats_b),
+        "stats of the generated registry A and of its CSV export imported into B differ"
+    );
+    let b_csv = env.path("b.csv");
+    zx(&b, &["export", "registry", b_csv.to_str().unwrap()]).assert_success("export b.csv");
+    let (a_text, b_text) = (read(&a_csv), read(&b_csv));
+    common::assert_same_lines(&a_text, &b_text, "a.csv", "b.csv");
+    assert!(
+        a_text == b_text,
+        "a.csv and b.csv hold the same lines in a different order"
+    );
+
+    // XLSX into C.
+    let c = env.fresh_db("c");
+    let run = zx(&c, &["import", "registry", a_xlsx.to_str().unwrap()]);
+    run.assert_success("import a.xlsx into C");
+    run.assert_contains(&format!("{households} households created"), "import a.xlsx");
+    assert_eq!(
+        without_former_poverty_villages(stats_a.clone()),
+        without_former_poverty_villages(stats(&c, &[])),
+        "stats of A and of its XLSX export imported into C differ"
+    );
+    let c_csv = env.path("c.csv");
+    zx(&c, &["export", "registry", c_csv.to_str().unwrap()]).assert_success("export c.csv");
+    common::assert_same_lines(&a_text, &read(&c_csv), "a.csv", "c.csv (from a.xlsx)");
+
+    // The export re-imported into its own registry changes nothing.
+    let run = zx(&a, &["import", "registry", a_csv.to_str().unwrap()]);
+    run.assert_success("re-import a.csv into A");
+    run.assert_contains(
+        &format!("0 households created, 0 updated, {households} unchanged"),
+        "re-import into A",
+    );
+    assert_eq!(stats(&a, &[]), stats_a, "re-importing the export changed A");
+}
+
+fn read(p: &std::path::Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Template
+
+fn template_is_a_workbook_with_validation(env: Env) {
+    let db = env.fresh_db("template");
+    let t = env.path("t.xlsx");
+    let run = zx(&db, &["export", "template", t.to_str().unwrap()]);
+    run.assert_success("export template");
+    let file = std::fs::File::open(&t).expect("the template was not written");
+    let mut zip = zip::ZipArchive::new(file).expect("the template is not a zip archive");
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name("xl/worksheets/sheet1.xml")
+            .expect("the template has no xl/worksheets/sheet1.xml"),
+        &mut sheet,
+    )
+    .unwrap();
+    assert!(
+        sheet.contains("dataValidation"),
+        "sheet1.xml has no data validation"
+    );
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name("xl/sharedStrings.xml")
+            .expect("no shared strings"),
+        &mut strings,
+    )
+    .unwrap();
+    for header in ["行政区划代码", "户编号", "证件号码", "与户主关系"] {
+        assert!(
+            strings.contains(header),
+            "the template has no header {header}"
+        );
+    }
+
+    // The empty template imports as zero rows (observed: success, "0 rows read").
+    let run = zx(&db, &["import", "registry", t.to_str().unwrap()]);
+    run.assert_success("import of the empty template");
+    run.assert_contains(
+        "0 rows read; 0 households created",
+        "import of the empty template",
+    );
+    assert_eq!(int(&stats(&db, &[]), "households"), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Stats
+
+fn stats_keys_scopes_and_generated_figures(env: Env) {
+    let db = env.fresh_db("stats");
+    let empty = stats(&db, &[]);
+    for key in [
+        "counties",
+        "former_poverty_counties",
+        "villages",
+        "former_poverty_villages",
+        "households",
+        "members",
+        "lifted_out_households",
+        "lifted_out_members",
+        "monitored_households",
+        "monitored_members",
+    ] {
+        int(&empty, key);
+    }
+    assert_eq!(int(&empty, "counties"), 38, "{empty:?}");
+    assert_eq!(int(&empty, "former_poverty_counties"), 18, "{empty:?}");
+    assert_eq!(int(&empty, "households"), 0, "{empty:?}");
+    assert_eq!(int(&empty, "former_poverty_villages"), 0, "{empty:?}");
+
+    zx(&db, &["generate", "--scale", "0.002"]).assert_success("generate");
+    let whole = stats(&db, &[]);
+    // round(1,906,000 × 0.002) = 3812.
+    assert_eq!(int(&whole, "lifted_out_members"), 3812, "{whole:?}");
+    assert_eq!(int(&whole, "former_poverty_villages"), 1919, "{whole:?}");
+    assert!(
+        int(&whole, "members") >= int(&whole, "lifted_out_members"),
+        "{whole:?}"
+    );
+    assert_eq!(int(&whole, "counties"), 38);
+
+    // 城口县 only.
+    let county = stats(&db, &["--division", "500229"]);
+    assert_eq!(
+        county.get("division"),
+        Some(&Value::from("500229000000")),
+        "{county:?}"
+    );
+    assert_eq!(int(&county, "counties"), 1, "{county:?}");
+    assert_eq!(
+        int(&county, "former_poverty_counties"),
+        1,
+        "城口县 is a former poverty county"
+    );
+    assert!(
+        int(&county, "households") > 0,
+        "no household generated in 城口县: {county:?}"
+    );
+    for (key, v) in &county {
+        if let Some(v) = v.as_i64() {
+            assert!(
+                v <= int(&whole, key),
+                "{key}: 城口县 {v} > the whole {}",
+                int(&whole, key)
+            );
+        }
+    }
+    assert!(
+        int(&county, "households") < int(&whole, "households"),
+        "{county:?}"
+    );
+
+    // An unknown and a malformed division: refused without figures (messages checked last).
+    let unknown = zx(&db, &["stats", "--division", "500299", "--json"]);
+    assert!(
+        !unknown.success(),
+        "stats of unknown division 500299 succeeded:\n{}",
+        unknown.all()
+    );
+    assert!(
+        unknown.stdout.trim().is_empty(),
+        "figures printed for an unknown division"
+    );
+    let malformed = zx(&db, &["stats", "--division", "abc", "--json"]);
+    assert!(
+        !malformed.success(),
+        "stats --division abc succeeded:\n{}",
+        malformed.all()
+    );
+    assert!(
+        malformed.stdout.trim().is_empty(),
+        "figures printed for division abc"
+    );
+    unknown.assert_contains("500299", "unknown division");
+    malformed.assert_contains("abc", "malformed division");
+    unknown.assert_contains("not in the registry", "unknown division (--lang en)");
+    malformed.assert_contains("not digits", "malformed division (--lang en)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Generate refuses a non-empty registry
+
+fn generate_refuses_a_non_empty_registry(env: Env) {
+    let db = env.fresh_db("gen");
+    let good = fixture("registry/good-utf8.csv");
+    zx(&db, &["import", "registry", good.to_str().unwrap()]).assert_success("import");
+    let before = stats(&db, &[]);
+    let audit_before = audit_records(&db);
+
+    let run = zx(&db, &["generate", "--scale", "0.002"]);
+    assert!(
+        !run.success(),
+        "generate into a non-empty registry succeeded:\n{}",
+        run.all()
+    );
+    assert_eq!(
+        stats(&db, &[]),
+        before,
+        "the refused generate changed the registry"
+    );
+    assert_eq!(
+        audit_records(&db),
+        audit_before,
+        "the refused generate wrote to the audit trail"
+    );
+    run.assert_contains("already holds 4 households", "generate refusal (--lang en)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Division import
+
+fn division_import(env: Env) {
+    let db = env.fresh_db("div");
+    let new_village = "500229201299";
+
+    // One household in the new village: refused until the village is imported.
+    let household = env.path("new-village.csv");
+    let good = read(&fixture("registry/good-utf8.csv"));
+    let mut lines = good.lines();
+    let header = lines.next().unwrap();
+    let row = lines
+        .find(|l| l.contains(",WX0002,") && l.contains(",户主,"))
+        .expect("good-utf8.csv has the head of WX0002")
+        .replacen("500238103202,WX0002,", &format!("{new_village},CK0100,"), 1);
+    std::fs::write(&household, format!("{header}\n{row}\n")).unwrap();
+    let household = household.to_str().unwrap();
+
+    let run = zx(&db, &["import", "registry", household]);
+    assert!(
+        !run.success(),
+        "a household in an unknown village was accepted:\n{}",
+        run.all()
+    );
+    run.assert_contains("row 2, column “行政区划代码”", "unknown village");
+
+    let good_divisions = fixture("divisions/good-divisions.csv");
+    let good_divisions = good_divisions.to_str().unwrap();
+    let run = zx(&db, &["import", "divisions", "--dry-run", good_divisions]);
+    run.assert_success("division dry run");
+    run.assert_contains("nothing was written", "division dry run");
+    assert!(
+        division(&db, new_village).is_none(),
+        "the dry run added the village"
+    );
+
+    let run = zx(&db, &["import", "divisions", good_divisions]);
+    run.assert_success("division import");
+    run.assert_contains("1 added, 0 renamed, 3 unchanged", "division import");
+    let v = division(&db, new_village).expect("the new village is not in the division table");
+    assert_eq!(v.name_zh, "新华村村民委员会");
+    assert_eq!(v.name_en, "Xinhua Village", "the derived English name");
+    assert_eq!(v.parent_code.as_deref(), Some("500229201000"));
+    assert_eq!(v.level, "village");
+
+    let run = zx(&db, &["import", "divisions", good_divisions]);
+    run.assert_success("second division import");
+    run.assert_contains("0 added, 0 renamed, 4 unchanged", "second division import");
+
+    let run = zx(&db, &["import", "registry", household]);
+    run.assert_success("import into the new village");
+    run.assert_contains("1 households created", "import into the new village");
+    let s = stats(&db, &["--division", new_village]);
+    assert_eq!((int(&s, "households"), int(&s, "members")), (1, 1), "{s:?}");
+
+    // The bad list: every problem, nothing written.
+    let villages_before = int(&stats(&db, &[]), "villages");
+    let bad = fixture("divisions/bad-divisions.csv");
+    let sidecar = read_sidecar(&bad.with_extension("expected.txt"));
+    let run = zx(&db, &["import", "divisions", bad.to_str().unwrap()]);
+    assert!(
+        !run.success(),
+        "bad-divisions.csv was accepted:\n{}",
+        run.all()
+    );
+    if let Err(e) = assert_problems_match_sidecar(&run, &sidecar) {
+        panic!("bad-divisions.csv: {e}");
+    }
+    run.assert_contains(
+        &format!("import refused: {} problem(s)", sidecar.len()),
+        "bad divisions",
+    );
+    assert_eq!(int(&stats(&db, &[]), "villages"), villages_before);
+    assert!(
+        division(&db, "500229299201").is_none(),
+        "a village of the refused file was written"
+    );
+}
+
+/// A division read back with the store API.
+fn division(url: &str, code: &str) -> Option<zhenxing_store::divisions::Division> {
+    let code = zhenxing_core::DivisionCode::parse(code).unwrap();
+    common::block_on(async {
+        let db = zhenxing_store::Db::open(url).await.unwrap();
+        let d = db.division(&code).await.unwrap();
+        db.close().await;
+        d
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Audit
+
+fn audit_verify_detects_tampering(env: Env) {
+    let db = env.fresh_db("audit");
+    for name in ["registry/good-utf8.csv", "registry/good-gb18030.csv"] {
+        zx(
+            &db,
+            &["import", "registry", fixture(name).to_str().unwrap()],
+        )
+        .assert_success(name);
+        let run = zx(&db, &["audit", "verify"]);
+        run.assert_success("audit verify after imports");
+        run.assert_contains("the hash chain is intact", "audit verify");
+    }
+    let seq = env.tamper_with_audit_actor(&db);
+    let run = zx(&db, &["audit", "verify"]);
+    assert!(
+        !run.success(),
+        "audit verify passed after tampering with record {seq}:\n{}",
+        run.all()
+    );
+    run.assert_contains(
+        &format!("audit record {seq} was altered"),
+        "audit verify after tampering",
+    );
+    assert!(
+        !run.all().contains("intact"),
+        "tampered chain called intact:\n{}",
+        run.all()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. One ID number in two households
+
+fn id_number_in_another_household_is_refused(env: Env) {
+    let db = env.fresh_db("conflict");
+    zx(
+        &db,
+        &[
+            "import",
+            "registry",
+            fixture("registry/good-utf8.csv").to_str().unwrap(),
+        ],
+    )
+    .assert_success("import good-utf8.csv");
+    let before = stats(&db, &[]);
+    let audit_before = audit_records(&db);
+
+    // Household CK0099: a new head (a valid synthetic ID from fixtures/id-numbers.csv, male),
+    // and as spouse 李秀英, who is registered in CK0001.
+    let good = read(&fixture("registry/good-utf8.csv"));
+    let mut lines = good.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.take(2).collect();
+    assert!(rows[0].contains("王建国") && rows[1].contains("李秀英,500229198407080240"));
+    let head = rows[0]
+        .replace(",CK0001,", ",CK0099,")
+        .replace("王建国,500229198203150139", "赵新,50022919900101001X");
+    let spouse = rows[1].replace(",CK0001,", ",CK0099,");
+    let file = env.path("conflict.csv");
+    std::fs::write(&file, format!("{header}\n{head}\n{spouse}\n")).unwrap();
+    let file = file.to_str().unwrap();
+
+    for dry in [false, true] {
+        let mut args = vec!["import", "registry"];
+        if dry {
+            args.push("--dry-run");
+        }
+        args.push(file);
+        let run = zx(&db, &args);
+        assert!(
+            !run.success(),
+            "dry_run={dry}: the conflicting file was accepted:\n{}",
+            run.all()
+        );
+        let problems = common::problem_lines(&run.stdout);
+        assert_eq!(
+            problems.len(),
+            1,
+            "dry_run={dry}: expected one problem:\n{}",
+            run.all()
+        );
+        assert!(
+            problems[0].starts_with("row 3, column “证件号码”"),
+            "dry_run={dry}: the problem is not on row 3, column 证件号码: {}",
+            problems[0]
+        );
+        assert!(
+            problems[0].contains("household CK0001"),
+            "dry_run={dry}: the problem does not name household CK0001: {}",
+            problems[0]
+        );
+        assert!(
+            !problems[0].contains("500229198407080240"),
+            "the full ID number is printed: {}",
+            problems[0]
+        );
+        assert_eq!(
+            stats(&db, &[]),
+            before,
+            "dry_run={dry}: something was written"
+        );
+        assert_eq!(
+            audit_records(&db),
+            audit_before,
+            "dry_run={dry}: the audit trail grew"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests that do not depend on the backend.
+
+/// 7. A database URL without a scheme is an existing SQLite file or refused; never created.
+#[test]
+fn url_without_scheme_never_creates_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent-dir").join("typo.db");
+    let run = common::zx_in(
+        None,
+        &[
+            "--database",
+            missing.to_str().unwrap(),
+            "--lang",
+            "en",
+            "stats",
+        ],
+    );
+    assert!(
+        !run.success(),
+        "a missing file without scheme was accepted:\n{}",
+        run.all()
+    );
+    assert!(
+        !dir.path().join("nonexistent-dir").exists(),
+        "the directory was created"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let run = common::zx_in(
+        Some(empty.path()),
+        &["--database", "typo.db", "--lang", "en", "stats"],
+    );
+    assert!(
+        !run.success(),
+        "'typo.db' without scheme was accepted:\n{}",
+        run.all()
+    );
+    let left: Vec<_> = std::fs::read_dir(empty.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "files were created in the working directory: {left:?}"
+    );
+
+    // Messages last: the checks above must hold whatever the language.
+    run.assert_contains("has no scheme", "typo.db (--lang en)");
+    let missing_run = common::zx_in(
+        None,
+        &[
+            "--database",
+            missing.to_str().unwrap(),
+            "--lang",
+            "en",
+            "stats",
+        ],
+    );
+    missing_run.assert_contains("has no scheme", "nonexistent-dir/typo.db (--lang en)");
+}
+
+/// 7. An existing SQLite file works without the scheme, by absolute and by relative path.
+#[test]
+fn existing_sqlite_file_without_scheme_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.db");
+    let url = format!("sqlite://{}", file.display());
+    zx(
+        &url,
+        &[
+            "import",
+            "registry",
+            fixture("registry/good-utf8.csv").to_str().unwrap(),
+        ],
+    )
+    .assert_success("import");
+    assert_eq!(int(&stats(file.to_str().unwrap(), &[]), "households"), 4);
+    let run = common::zx_in(
+        Some(dir.path()),
+        &["--database", "x.db", "--lang", "en", "stats", "--json"],
+    );
+    run.assert_success("relative path without scheme");
+    let s: serde_json::Map<String, Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(int(&s, "households"), 4);
+}
+
+/// Without `--lang` (and without ZHENXING_LANG) the CLI speaks Chinese.
+#[test]
+fn default_language_is_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("zh.db").display());
+    let good = fixture("registry/good-utf8.csv");
+    let run = common::zx_in(
+        None,
+        &[
+            "--database",
+            &url,
+            "import",
+            "registry",
+            good.to_str().unwrap(),
+        ],
+    );
+    run.assert_success("import");
+    run.assert_contains("导入完成", "default language");
+    run.assert_contains("新建4户", "default language");
+    assert!(
+        !run.stdout.contains("import complete"),
+        "English output by default:\n{}",
+        run.all()
+    );
+
+    let bad = fixture("registry/bad-many.csv");
+    let run = common::zx_in(
+        None,
+        &[
+            "--database",
+            &url,
+            "import",
+            "registry",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!run.success());
+    run.assert_contains("第2行, 列 “证件号码”", "default language");
+    run.assert_contains("导入被拒绝", "default language");
+
+    let run = common::zx_in(None, &["--database", &url, "stats", "--division", "abc"]);
+    assert!(!run.success());
+    run.assert_contains("含有非数字字符", "default language, error path");
+}
+
+/// The sidecar comparison itself can fail: a sidecar with a wrong column, or one line short.
+#[test]
+fn sidecar_check_detects_a_wrong_or_short_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let file = fixture("registry/bad-many.csv");
+    let run = zx(&url, &["import", "registry", file.to_str().unwrap()]);
+    let sidecar = read_sidecar(&file.with_extension("expected.txt"));
+    assert_problems_match_sidecar(&run, &sidecar).expect("the real sidecar matches");
+    let mut wrong = sidecar.clone();
+    wrong[0].1 = "姓名".into();
+    assert!(
+        assert_problems_match_sidecar(&run, &wrong).is_err(),
+        "a wrong column matched"
+    );
+    let short = &sidecar[1..];
+    assert!(
+        assert_problems_match_sidecar(&run, short).is_err(),
+        "an extra problem line went unnoticed"
+    );
+    let mut file_level = sidecar.clone();
+    file_level[0] = (0, "-".into());
+    assert!(
+        assert_problems_match_sidecar(&run, &file_level).is_err(),
+        "a missing file-level problem matched"
+    );
+}
+
+/// The same seed gives the same registry on both backends (when PostgreSQL is configured).
+#[test]
+fn postgres_and_sqlite_generate_and_export_the_same_registry() {
+    let Some(pg) = Env::postgres() else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let lite = Env::new(Backend::Sqlite);
+    let mut exports = Vec::new();
+    for env in [&lite, &pg] {
+        let db = env.fresh_db("same");
+        zx(&db, &["generate", "--scale", "0.002", "--seed", "11"]).assert_success("generate");
+        let out = env.path("same.csv");
+        zx(&db, &["export", "registry", out.to_str().unwrap()]).assert_success("export");
+        exports.push((stats(&db, &[]), read(&out)));
+    }
+    assert_eq!(
+        exports[0].0, exports[1].0,
+        "stats differ between SQLite and PostgreSQL"
+    );
+    common::assert_same_lines(
+        &exports[0].1,
+        &exports[1].1,
+        "SQLite export",
+        "PostgreSQL export",
+    );
+    assert!(
+        exports[0].1 == exports[1].1,
+        "same lines, different order between backends"
+    );
+}
