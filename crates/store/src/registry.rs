@@ -521,7 +521,7 @@ async fn load_existing(
         let ids: Vec<String> = wanted_ids.iter().cloned().collect();
         for chunk in ids.chunks(CHUNK) {
             let sql = format!(
-                "SELECT m.id_number, h.household_no FROM members m JOIN households h ON h.id = m.household_id \
+                "SELECT m.id_number, h.household_no FROM members m JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
                  WHERE m.id_number IN ({})",
                 placeholders(chunk.len())
             );
@@ -850,7 +850,7 @@ pub(crate) const JOINED_SELECT: &str = "SELECT h.id AS h_id, h.version AS h_vers
     h.water_safe, m.name, m.id_number, m.disability_category, m.disability_level, m.relation, m.sex, \
     m.birth_date, m.ethnicity, m.education, m.school_status, m.health, m.labor, m.work_months, \
     m.medical_insurance, m.dibao \
-    FROM households h JOIN members m ON m.household_id = h.id";
+    FROM households h JOIN members m ON m.county_code = h.county_code AND m.household_id = h.id";
 
 /// Folds consecutive joined rows into household records.
 struct Assembler {

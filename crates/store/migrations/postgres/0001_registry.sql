@@ -48,7 +48,7 @@ CREATE TABLE households (
     PRIMARY KEY (county_code, id),
     UNIQUE (county_code, household_no)
 );
-CREATE UNIQUE INDEX households_id ON households (id);
+CREATE INDEX households_id ON households (id);
 CREATE INDEX households_no ON households (household_no);
 CREATE INDEX households_division ON households (division_code, household_type, monitoring_category);
 CREATE INDEX households_income ON households (per_capita_net_income);
