@@ -1,16 +1,19 @@
 //! The audit trail: append-only and hash-chained.
 //!
 //! One record per operation (an import, an edit, a sign-in) in `audit_log`, and one item per
-//! record the operation touched in `audit_items` (with the fields before and after, for
-//! changes). Each operation's hash is SHA-256(previous hash ‖ canonical JSON of the operation),
+//! record the operation changed in `audit_items`, with the fields before and after. A created
+//! household is not itemised: its row names the creating operation (`created_seq`), and its
+//! state as created is the `before` of its first change. Each operation's hash is SHA-256(previous hash ‖ canonical JSON of the operation),
 //! and the operation includes the count and SHA-256 digest of its items, so altering or deleting
 //! any record or item breaks the chain, and [`verify`] says where. `audit_head` remembers the
 //! last hash so that records cut from the end are noticed too. Operations are appended only
 //! inside a registry write transaction ([`crate::Db::begin_write`]), which serialises the chain.
 //!
-//! Why items instead of one chained record per household: an import of a county's workbook
-//! touches a hundred thousand households; chaining each of them cost a third of the import
-//! time (measured), while an item row is small and still tamper-evident through its digest.
+//! Why: an import of a county's workbook touches a hundred thousand households; one chained
+//! record per household cost a third of a bulk load's time (measured with perf on `generate`),
+//! while an item row is small and still tamper-evident through its operation's digest. The
+//! `created_seq` pointer lives in the household row and is not covered by the chain; an
+//! operation's summary records how many households it created.
 
 use crate::bulk::{Batch, ColType};
 use crate::{Db, Result, Tx, on_pool, on_tx};
@@ -43,10 +46,9 @@ pub struct AuditItem {
     pub object_id: String,
     pub county_code: Option<String>,
     pub division_code: Option<String>,
-    /// JSON of the fields before the change (`None` for a creation).
+    /// JSON of the fields that changed, before the change.
     pub before: Option<String>,
-    /// JSON of the fields after the change (`None` for a creation: the state as created is the
-    /// record until its next change, whose item holds it as `before`).
+    /// JSON of the same fields after the change.
     pub after: Option<String>,
 }
 

@@ -112,8 +112,9 @@ CREATE INDEX audit_object ON audit_log (object_type, object_id);
 CREATE INDEX audit_division ON audit_log (division_code);
 
 
--- The records one audited operation touched (an import touches many households): each with its
--- action and, for changes, the fields before and after. Their SHA-256 digest is part of the
+-- The records one audited operation changed (an import changes many households): each with its
+-- action and the fields before and after; creations are not itemised (households.created_seq
+-- names the creating operation). Their SHA-256 digest is part of the
 -- operation's hashed record, so an altered or deleted item breaks the chain too.
 CREATE TABLE audit_items (
     seq           BIGINT NOT NULL,
