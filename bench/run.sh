@@ -159,9 +159,12 @@ thousands() { echo "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\
 IS_SCALE_1=0
 awk -v s="$SCALE" 'BEGIN { exit !(s == 1) }' && IS_SCALE_1=1
 
-# verdict VALUE LIMIT: "met" if VALUE < LIMIT, else "not met" (at scale 1 only).
+# verdict VALUE LIMIT: "met" if VALUE < LIMIT, else "not met" (at scale 1, on SQLite only: the
+# issue sets its targets for SQLite and asks for the same figures on PostgreSQL for comparison).
 verdict() {
-  if ((IS_SCALE_1 == 0)); then
+  if [[ ${VERDICT_BACKEND:-sq} == pg ]]; then
+    echo "– (reported)"
+  elif ((IS_SCALE_1 == 0)); then
     echo "n/a (scale $SCALE)"
   elif awk -v v="$1" -v l="$2" 'BEGIN { exit !(v < l) }'; then
     echo "met"
@@ -348,6 +351,7 @@ secs() { awk -v s="$1" 'BEGIN { if (s < 0.01) print "< 0.01 s"; else printf "%.2
 # rows BACKEND PREFIX RAW_LABEL RATIO: the table rows of one backend.
 rows() {
   local b=$1 p=$2 raw=$3 r=$4 c=""
+  VERDICT_BACKEND=$p
   if [[ $p == pg ]]; then c=" (client process)"; fi
   cat <<EOF
 | $b | \`generate --scale $SCALE\` wall time | < 60 s | $(secs "${WALL[${p}_generate]}") | $(verdict "${WALL[${p}_generate]}" 60) |
@@ -435,7 +439,8 @@ EOF
 
 The issue sets no target for the ratio import ÷ raw load; it is there to show what the checks, the
 domain types, the indexes, the audit trail and the village counts cost over loading the text as it
-is. The targets for PostgreSQL are those of SQLite. What the imports printed:
+is. The issue sets its targets for SQLite and asks for the same figures on PostgreSQL, which are
+reported without a verdict. What the imports printed:
 
 - SQLite, first import: \`$SQ_IMPORT_SUMMARY\`
 - SQLite, second import: \`$SQ_REIMPORT_SUMMARY\`
@@ -455,6 +460,11 @@ EOF
   cat <<EOF
 \`\`\`
 EOF
+  # The analysis of the figures is written by hand and kept across runs.
+  if [[ -f bench/ANALYSIS.md ]]; then
+    echo
+    cat bench/ANALYSIS.md
+  fi
 } >"$REPORT.tmp" || die "cannot write $REPORT.tmp"
 mv "$REPORT.tmp" "$REPORT" || die "cannot write $REPORT"
 
