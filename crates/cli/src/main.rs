@@ -124,8 +124,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZHENXING_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zhenxing_web=info")),
+            tracing_subscriber::EnvFilter::try_from_env("ZHENXING_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,sqlx=error,zhenxing_web=info")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -378,11 +378,10 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         let mut current: Option<(i64, i64, Sha256)> = None;
         while let Some(row) = rows.try_next().await? {
             items += 1;
-            if current.as_ref().is_some_and(|(seq, _, _)| *seq != row.seq) {
-                if let Some((seq, count, hasher)) = current.take() {
+            if current.as_ref().is_some_and(|(seq, _, _)| *seq != row.seq)
+                && let Some((seq, count, hasher)) = current.take() {
                     digests.insert(seq, (count, hex::encode(hasher.finalize())));
                 }
-            }
             let (_, count, hasher) = current.get_or_insert_with(|| (row.seq, 0, Sha256::new()));
             *count += 1;
             // The stored item number is hashed as stored: a renumbered item shows as altered.

@@ -377,7 +377,7 @@ pub async fn write_chunk(
             member_batch.flush(tx).await?;
         }
         done += 1;
-        if done % 10_000 == 0 {
+        if done.is_multiple_of(10_000) {
             progress(summary.unchanged + done);
         }
     }
@@ -434,14 +434,15 @@ async fn find_conflicts(
             });
         }
         h.for_each_member_id(&mut |id| {
-            if let Some(owner) = owners.get(id) {
-                if owner != h.household_no() && !batch_nos.contains(owner.as_str()) {
-                    conflicts.push(Conflict::IdNumberInAnotherHousehold {
-                        household_no: h.household_no().to_owned(),
-                        id_number: id.to_owned(),
-                        registered_in: owner.clone(),
-                    });
-                }
+            if let Some(owner) = owners.get(id)
+                && owner != h.household_no()
+                && !batch_nos.contains(owner.as_str())
+            {
+                conflicts.push(Conflict::IdNumberInAnotherHousehold {
+                    household_no: h.household_no().to_owned(),
+                    id_number: id.to_owned(),
+                    registered_in: owner.clone(),
+                });
             }
         });
     }
@@ -876,11 +877,11 @@ impl Assembler {
             medical_insurance: row.medical_insurance,
             dibao: row.dibao,
         };
-        if let Some((record, meta)) = &mut self.current {
-            if meta.id == row.h_id {
-                record.members.push(member);
-                return None;
-            }
+        if let Some((record, meta)) = &mut self.current
+            && meta.id == row.h_id
+        {
+            record.members.push(member);
+            return None;
         }
         let record = HouseholdRecord {
             household_no: row.household_no,

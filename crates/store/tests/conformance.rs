@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! The store's conformance suite: every test runs against SQLite and (when `TEST_DATABASE_URL`
 //! is set, always in CI) PostgreSQL, with the same expectations.
 

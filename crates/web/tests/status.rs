@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! The server answers over real HTTP on port 0 against a fresh database.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -229,7 +229,7 @@ async fn buffered(db: &Db, lang: Lang, file: &Path, request: &WriteRequest) -> R
         );
         let progress_bar = bar.clone();
         let result = db
-            .write_households(&parsed.households, &request, &move |n| {
+            .write_households(&parsed.households, request, &move |n| {
                 progress_bar.set_position(n)
             })
             .await;
@@ -309,18 +309,19 @@ pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Resul
     let known = db.division_codes().await?;
     let in_file: HashSet<String> = rows.iter().map(|r| r.code.as_str().to_owned()).collect();
     for r in &rows {
-        if let Some(parent) = required_parent(&r.code) {
-            if !known.contains(parent.as_str()) && !in_file.contains(parent.as_str()) {
-                problems.push(Problem {
-                    row: r.row,
-                    column: "代码".into(),
-                    value: r.code.to_string(),
-                    reason: zhenxing_store::divisions::missing_parent_text(
-                        r.code.as_str(),
-                        parent.as_str(),
-                    ),
-                });
-            }
+        if let Some(parent) = required_parent(&r.code)
+            && !known.contains(parent.as_str())
+            && !in_file.contains(parent.as_str())
+        {
+            problems.push(Problem {
+                row: r.row,
+                column: "代码".into(),
+                value: r.code.to_string(),
+                reason: zhenxing_store::divisions::missing_parent_text(
+                    r.code.as_str(),
+                    parent.as_str(),
+                ),
+            });
         }
     }
     problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));

@@ -9,14 +9,14 @@ pub async fn run(
     scope: Option<&DivisionCode>,
     json: bool,
 ) -> Result<ExitCode> {
-    if let Some(code) = scope {
-        if db.division(code).await?.is_none() {
-            let c = code.as_str();
-            return Err(anyhow::Error::new(zhenxing_core::text!(
-                "区划{c}不在登记库中",
-                "division {c} is not in the registry"
-            )));
-        }
+    if let Some(code) = scope
+        && db.division(code).await?.is_none()
+    {
+        let c = code.as_str();
+        return Err(anyhow::Error::new(zhenxing_core::text!(
+            "区划{c}不在登记库中",
+            "division {c} is not in the registry"
+        )));
     }
     let s = db.stats(scope).await?;
     if json {

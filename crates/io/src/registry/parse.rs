@@ -317,13 +317,13 @@ fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, 
                    column: RegistryColumn,
                    a: Option<String>,
                    b: Option<String>| {
-        if let (Some(a), Some(b)) = (a, b) {
-            if a != b {
-                r.problem(column, &b, text!(
+        if let (Some(a), Some(b)) = (a, b)
+            && a != b
+        {
+            r.problem(column, &b, text!(
                     "同一户的户级信息各行应一致：第{first_row}行此列为“{a}”",
                     "household columns must agree on every row of a household: row {first_row} has '{a}' here"
                 ));
-            }
         }
     };
     let show = |o: Option<Option<String>>| o.map(|v| v.unwrap_or_default());
@@ -394,15 +394,15 @@ fn read_member(r: &mut RowReader<'_, '_>, today: Date) -> Option<Member> {
     let document = r.id_number(today);
     let relation = r.required(C::Relation, Relation::parse);
     let sex = r.optional(C::Sex, Sex::parse);
-    if let (Some(doc), Some(Some(sex))) = (&document, sex) {
-        if doc.id().sex() != sex {
-            let (given, by_id) = (sex.zh(), doc.id().sex().zh());
-            let (given_en, by_id_en) = (sex.en(), doc.id().sex().en());
-            r.problem(C::Sex, given, text!(
+    if let (Some(doc), Some(Some(sex))) = (&document, sex)
+        && doc.id().sex() != sex
+    {
+        let (given, by_id) = (sex.zh(), doc.id().sex().zh());
+        let (given_en, by_id_en) = (sex.en(), doc.id().sex().en());
+        r.problem(C::Sex, given, text!(
                 "性别“{given}”与证件号码不符（按第17位应为“{by_id}”）；请核对性别或证件号码",
                 "sex '{given_en}' contradicts the ID number (digit 17 says '{by_id_en}'); check the sex or the ID number"
             ));
-        }
     }
     let member = Member {
         name: name?,
@@ -660,7 +660,7 @@ fn for_each_row(
             continue;
         }
         parser.report.rows += 1;
-        if parser.report.rows % 50_000 == 0 {
+        if parser.report.rows.is_multiple_of(50_000) {
             progress(parser.report.rows);
         }
         if !each(parser, row) {
