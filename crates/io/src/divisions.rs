@@ -101,26 +101,8 @@ pub fn parse_divisions(path: &Path) -> (Vec<DivisionRow>, Vec<Problem>) {
         );
     };
     let headers = table.headers().to_vec();
-    loop {
-        let row = match table.next_row() {
-            Ok(Some(row)) => row,
-            Ok(None) => break,
-            Err(e) => {
-                problems.push(Problem {
-                    row: e.row(),
-                    column: String::new(),
-                    value: String::new(),
-                    reason: Text::new(e.zh(), e.en()),
-                });
-                if e.is_recoverable() {
-                    continue;
-                }
-                break;
-            }
-        };
-        if row.is_blank() {
-            continue;
-        }
+    let mut read_problems = Vec::new();
+    crate::registry::for_each_data_row(&mut table, &mut read_problems, |row| {
         let text_of = |col: usize| -> String {
             match row.get(col) {
                 Cell::Number(_) => row.get(col).as_text_lossless().unwrap_or_default(),
@@ -149,9 +131,9 @@ pub fn parse_divisions(path: &Path) -> (Vec<DivisionRow>, Vec<Problem>) {
                 value: String::new(),
                 reason: text!("名称为空", "the name is empty"),
             });
-            continue;
+            return true;
         }
-        let Some(code) = code else { continue };
+        let Some(code) = code else { return true };
         let (derived, kind) = pinyin_name(&name_zh);
         let kind = kind
             .map(str::to_owned)
@@ -163,7 +145,9 @@ pub fn parse_divisions(path: &Path) -> (Vec<DivisionRow>, Vec<Problem>) {
             name_en: if name_en.is_empty() { derived } else { name_en },
             kind,
         });
-    }
+        true
+    });
+    problems.append(&mut read_problems);
     (rows, problems)
 }
 

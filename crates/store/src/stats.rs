@@ -27,6 +27,48 @@ pub struct RegistryStats {
     pub monitored_members: i64,
 }
 
+impl RegistryStats {
+    /// Each figure with its Chinese and English label, in the order pages and the CLI show them.
+    pub fn labelled(&self) -> [(&'static str, &'static str, i64); 14] {
+        [
+            ("区县", "counties", self.counties),
+            (
+                "其中脱贫区县",
+                "former poverty counties",
+                self.former_poverty_counties,
+            ),
+            ("乡镇（街道）", "townships", self.townships),
+            ("村", "villages", self.villages),
+            ("社区", "communities", self.communities),
+            (
+                "其中脱贫村",
+                "former poverty villages",
+                self.former_poverty_villages,
+            ),
+            ("户", "households", self.households),
+            ("人", "members", self.members),
+            (
+                "脱贫户",
+                "households lifted out of poverty",
+                self.lifted_out_households,
+            ),
+            (
+                "脱贫人口",
+                "members of lifted-out households",
+                self.lifted_out_members,
+            ),
+            ("一般农户", "ordinary households", self.ordinary_households),
+            (
+                "一般农户人口",
+                "members of ordinary households",
+                self.ordinary_members,
+            ),
+            ("监测户", "monitored households", self.monitored_households),
+            ("监测人口", "monitored members", self.monitored_members),
+        ]
+    }
+}
+
 impl Db {
     pub async fn stats(&self, scope: Option<&DivisionCode>) -> Result<RegistryStats> {
         let prefix = format!("{}%", scope.map(|c| c.prefix()).unwrap_or("50"));

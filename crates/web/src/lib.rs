@@ -88,40 +88,12 @@ async fn status_page(State(state): State<AppState>) -> Response {
                 .into_response();
         }
     };
-    let rows = [
-        ("区县", "counties", stats.counties),
-        (
-            "其中脱贫区县",
-            "former poverty counties",
-            stats.former_poverty_counties,
-        ),
-        ("村", "villages", stats.villages),
-        (
-            "其中脱贫村",
-            "former poverty villages",
-            stats.former_poverty_villages,
-        ),
-        ("户", "households", stats.households),
-        ("人", "members", stats.members),
-        (
-            "脱贫户",
-            "households lifted out of poverty",
-            stats.lifted_out_households,
-        ),
-        (
-            "脱贫人口",
-            "members of lifted-out households",
-            stats.lifted_out_members,
-        ),
-        ("监测户", "monitored households", stats.monitored_households),
-        ("监测人口", "monitored members", stats.monitored_members),
-    ];
     let mut html = String::from(PAGE_HEAD);
     if state.demo {
         html.push_str("<p class=\"demo\">演示数据：本系统中的人员与数据均为合成，并非真实。/ Demo: every person and figure here is synthetic.</p>");
     }
     html.push_str("<main><h1>振兴 · 重庆市乡村振兴信息系统</h1><p>zhenxing: the information system of the Chongqing bureau of rural revitalization</p><table>");
-    for (zh, en, value) in rows {
+    for (zh, en, value) in stats.labelled() {
         html.push_str(&format!(
             "<tr><th>{zh} / {en}</th><td class=\"n\">{value}</td></tr>"
         ));

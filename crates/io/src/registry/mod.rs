@@ -9,4 +9,5 @@ mod report;
 pub use columns::{COLUMNS, Level, RegistryColumn, template_columns};
 pub use export::{RegistryWriter, record_cells};
 pub use parse::{ParsedRegistry, RowLocator, StreamedRegistry, parse_registry, stream_registry};
+pub(crate) use report::for_each_data_row;
 pub use report::{ImportReport, Problem};

@@ -639,34 +639,15 @@ fn for_each_row(
     progress: &dyn Fn(u64),
     mut each: impl FnMut(&mut Parser<'_>, crate::table::Row<'_>) -> bool,
 ) {
-    loop {
-        let row = match table.next_row() {
-            Ok(Some(row)) => row,
-            Ok(None) => break,
-            Err(e) => {
-                parser.report.problems.push(Problem {
-                    row: e.row(),
-                    column: String::new(),
-                    value: String::new(),
-                    reason: Text::new(e.zh(), e.en()),
-                });
-                if e.is_recoverable() {
-                    continue;
-                }
-                break;
-            }
-        };
-        if row.is_blank() {
-            continue;
-        }
+    let mut read_problems = Vec::new();
+    super::for_each_data_row(table, &mut read_problems, |row| {
         parser.report.rows += 1;
         if parser.report.rows.is_multiple_of(50_000) {
             progress(parser.report.rows);
         }
-        if !each(parser, row) {
-            break;
-        }
-    }
+        each(parser, row)
+    });
+    parser.report.problems.append(&mut read_problems);
 }
 
 /// Reads a registry file (CSV in UTF-8, UTF-8 with BOM or GB18030; XLSX) into memory, whatever

@@ -1,6 +1,7 @@
 //! The import report: every problem with its row (as a spreadsheet shows it), column header,
 //! value and reason, in both languages.
 
+use crate::table::{Row, TableReader};
 use serde::Serialize;
 use zhenxing_core::{Lang, Text};
 
@@ -62,5 +63,37 @@ impl ImportReport {
             .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
         self.warnings
             .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    }
+}
+
+/// Calls `each` with every non-blank row of the table. A read error becomes a problem: a row that
+/// can be skipped (text not valid in its encoding) is, any other error ends the file. `each`
+/// returns false to stop.
+pub(crate) fn for_each_data_row(
+    table: &mut TableReader,
+    problems: &mut Vec<Problem>,
+    mut each: impl FnMut(Row<'_>) -> bool,
+) {
+    loop {
+        match table.next_row() {
+            Ok(Some(row)) if row.is_blank() => continue,
+            Ok(Some(row)) => {
+                if !each(row) {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                problems.push(Problem {
+                    row: e.row(),
+                    column: String::new(),
+                    value: String::new(),
+                    reason: Text::new(e.zh(), e.en()),
+                });
+                if !e.is_recoverable() {
+                    break;
+                }
+            }
+        }
     }
 }
