@@ -8,7 +8,7 @@ use rust_xlsxwriter::{
 
 use crate::error::{WriteError, display_name};
 use crate::write::{ColumnSpec, TEMPLATE_ROWS, TempTarget};
-use crate::xlsx_writer::{XLSX_MAX_COLUMNS, xlsx_error};
+use crate::xlsx_writer::{XLSX_MAX_COLUMNS, write_header, xlsx_error};
 
 /// Hidden sheet holding drop-down values too long for an inline list.
 const LISTS_SHEET: &str = "lists";
@@ -23,23 +23,13 @@ pub(crate) fn write(path: &Path, columns: &[ColumnSpec]) -> Result<(), WriteErro
     }
     let xlsx_err = |e: XlsxError| xlsx_error(&file, e);
     let mut workbook = Workbook::new();
-    let header_format = Format::new().set_bold();
     let text_format = Format::new().set_num_format("@");
     // Lists too long (or with commas) for an inline list: (column on the lists sheet, values).
     let mut long_lists: Vec<&[String]> = Vec::new();
 
     let sheet = workbook.add_worksheet();
+    write_header(sheet, columns, &text_format).map_err(xlsx_err)?;
     for (col, spec) in (0u16..).zip(columns) {
-        sheet.set_column_width(col, spec.width).map_err(xlsx_err)?;
-        if spec.text {
-            // The whole column, so rows typed or pasted beyond the template stay text too.
-            sheet
-                .set_column_format(col, &text_format)
-                .map_err(xlsx_err)?;
-        }
-        sheet
-            .write_string_with_format(0, col, &spec.header, &header_format)
-            .map_err(xlsx_err)?;
         let Some(choices) = spec.choices.as_deref().filter(|c| !c.is_empty()) else {
             continue;
         };
@@ -60,7 +50,6 @@ pub(crate) fn write(path: &Path, columns: &[ColumnSpec]) -> Result<(), WriteErro
             .add_data_validation(1, col, TEMPLATE_ROWS, col, &validation)
             .map_err(xlsx_err)?;
     }
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
 
     if !long_lists.is_empty() {
         let lists = workbook.add_worksheet();

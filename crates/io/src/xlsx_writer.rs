@@ -49,22 +49,10 @@ impl XlsxTableWriter {
             workbook.set_tempdir(dir).map_err(xlsx_err)?;
         }
         let text_format = Format::new().set_num_format("@");
-        let header_format = Format::new().set_bold();
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .map_err(xlsx_err)?;
-        for (col, spec) in (0u16..).zip(columns) {
-            sheet.set_column_width(col, spec.width).map_err(xlsx_err)?;
-            if spec.text {
-                sheet
-                    .set_column_format(col, &text_format)
-                    .map_err(xlsx_err)?;
-            }
-            sheet
-                .write_string_with_format(0, col, &spec.header, &header_format)
-                .map_err(xlsx_err)?;
-        }
-        sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
+        write_header(sheet, columns, &text_format).map_err(xlsx_err)?;
         Ok(Self {
             workbook,
             target,
@@ -149,6 +137,25 @@ pub(crate) fn xlsx_error(file: &str, error: XlsxError) -> WriteError {
             detail: other.to_string(),
         },
     }
+}
+
+/// The bold, frozen header row, column widths, and the text format on the columns that must stay
+/// text (ID and phone numbers) for the whole column, so rows typed or pasted later stay text too.
+pub(crate) fn write_header(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    columns: &[crate::write::ColumnSpec],
+    text_format: &Format,
+) -> Result<(), XlsxError> {
+    let header_format = Format::new().set_bold();
+    for (col, spec) in (0u16..).zip(columns) {
+        sheet.set_column_width(col, spec.width)?;
+        if spec.text {
+            sheet.set_column_format(col, text_format)?;
+        }
+        sheet.write_string_with_format(0, col, &spec.header, &header_format)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
 }
 
 #[cfg(test)]

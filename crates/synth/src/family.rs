@@ -197,13 +197,7 @@ fn nuclear(
     let child_surname = if with_spouse {
         couple(rng, people, age, family, same_sex_spouse)
     } else {
-        let sex = sex_with_male_share(rng, 0.6);
-        people.push(head(sex, age, family));
-        if sex == Sex::Male {
-            family
-        } else {
-            names::surname(rng)
-        }
+        lone_head(rng, people, age, family, 0.6)
     };
     let head_age = people[0].age;
     if elders > 0 {
@@ -231,13 +225,7 @@ fn three_generations(
     let line = if with_spouse {
         couple(rng, people, age, family, same_sex_spouse)
     } else {
-        let sex = sex_with_male_share(rng, 0.5);
-        people.push(head(sex, age, family));
-        if sex == Sex::Male {
-            family
-        } else {
-            names::surname(rng)
-        }
+        lone_head(rng, people, age, family, 0.5)
     };
     let head_age = people[0].age;
     let slots = n - 1 - usize::from(with_spouse);
@@ -283,6 +271,24 @@ fn three_generations(
         let oldest = (middle_age - 20).min(22);
         let grandchild_age = rng.range(0, i64::from(oldest.max(0))) as i32;
         people.push(member(relation, sex, grandchild_age, grandchild_surname));
+    }
+}
+
+/// A head without a spouse; returns the surname the children carry (the father's: the family's
+/// for a man, another for a woman whose children's father is not in the household).
+fn lone_head(
+    rng: &mut Rng,
+    people: &mut Vec<Planned>,
+    age: i32,
+    family: Surname,
+    male_share: f64,
+) -> Surname {
+    let sex = sex_with_male_share(rng, male_share);
+    people.push(head(sex, age, family));
+    if sex == Sex::Male {
+        family
+    } else {
+        names::surname(rng)
     }
 }
 
