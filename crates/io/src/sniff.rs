@@ -42,14 +42,27 @@ const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument";
 
 /// Looks at the first [`SAMPLE_BYTES`] of `path` and says what it is.
 pub fn sniff(path: &Path) -> Result<FileKind, OpenError> {
-    let file_name = display_name(path);
+    Ok(open_sniffed(path, &display_name(path))?.kind)
+}
+
+/// An opened file (positioned after its sample), its first bytes, and what they say it is.
+pub(crate) struct Sniffed {
+    pub file: File,
+    pub sample: Vec<u8>,
+    pub kind: FileKind,
+}
+
+/// Opens `path` and classifies it from its first [`SAMPLE_BYTES`]; `file_name` names it in errors.
+pub(crate) fn open_sniffed(path: &Path, file_name: &str) -> Result<Sniffed, OpenError> {
     let io_err = |source| OpenError::Io {
-        file: file_name.clone(),
+        file: file_name.to_owned(),
         source,
     };
     let mut file = File::open(path).map_err(io_err)?;
     let (sample, truncated) = read_sample(&mut file).map_err(io_err)?;
-    classify(&sample, truncated).map_err(|problem| problem.into_error(file_name))
+    let kind =
+        classify(&sample, truncated).map_err(|problem| problem.into_error(file_name.to_owned()))?;
+    Ok(Sniffed { file, sample, kind })
 }
 
 /// Reads up to [`SAMPLE_BYTES`]; `truncated` tells whether the file goes on.

@@ -21,12 +21,11 @@
 //! too (a spreadsheet shows them as empty rows). For XLSX the number is the
 //! worksheet row; rows without any value are not returned at all.
 
-use std::fs::File;
 use std::path::Path;
 
 use crate::csv_source::{CsvRow, CsvSource, detect_dialect};
 use crate::error::{OpenError, ReadError, display_name};
-use crate::sniff::{FileKind, classify, read_sample};
+use crate::sniff::{FileKind, Sniffed, open_sniffed};
 use crate::xlsx_source::{Failure, XCell, XlsxSource};
 
 /// A CSV record longer than this (in bytes) is rejected as an unclosed quote.
@@ -160,9 +159,7 @@ impl TableReader {
             file: file_name.clone(),
             source,
         };
-        let mut file = File::open(path).map_err(io_err)?;
-        let (sample, truncated) = read_sample(&mut file).map_err(io_err)?;
-        let kind = classify(&sample, truncated).map_err(|p| p.into_error(file_name.clone()))?;
+        let Sniffed { file, sample, kind } = open_sniffed(path, &file_name)?;
         let source = match kind {
             FileKind::Csv(encoding) => {
                 let dialect = detect_dialect(&sample);
