@@ -2,7 +2,7 @@
 //! in the database and the API), its Chinese label (as in the national system's exports) and its
 //! English label. Parsing accepts any of the three.
 
-use crate::lang::{Lang, Text};
+use crate::lang::Text;
 use crate::text;
 
 /// Declares an enumeration with `(Variant, "code", "中文", "English")` values.
@@ -29,8 +29,8 @@ macro_rules! labelled_enum {
                 match self { $($name::$variant => $en),+ }
             }
 
-            pub fn label(self, lang: Lang) -> &'static str {
-                match lang { Lang::Zh => self.zh(), Lang::En => self.en() }
+            pub fn label(self, lang: $crate::lang::Lang) -> &'static str {
+                match lang { $crate::lang::Lang::Zh => self.zh(), $crate::lang::Lang::En => self.en() }
             }
 
             /// Accepts the Chinese label, the English label or the code name.
@@ -59,6 +59,7 @@ macro_rules! labelled_enum {
         }
     };
 }
+pub(crate) use labelled_enum;
 
 labelled_enum!(
     /// 户类型.

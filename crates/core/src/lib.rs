@@ -5,6 +5,7 @@
 //!
 //! Every message meant for a person is bilingual ([`Text`]): simplified Chinese and English.
 
+pub mod access;
 pub mod checks;
 pub mod division;
 pub mod enums;
@@ -15,6 +16,7 @@ pub mod lang;
 pub mod money;
 pub mod text;
 
+pub use access::{Action, Role, Scope};
 pub use checks::{Finding, FindingCode, Severity};
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
 pub use enums::{

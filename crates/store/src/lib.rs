@@ -7,8 +7,10 @@
 //! Every write that changes the registry goes through [`registry`], which writes the audit
 //! record ([`audit`]) and the village counts in the same transaction.
 
+pub mod accounts;
 pub mod audit;
 mod bulk;
+pub mod credentials;
 pub mod divisions;
 pub mod records;
 pub mod registry;

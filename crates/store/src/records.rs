@@ -213,22 +213,8 @@ impl MemberRecord {
     }
 }
 
-/// `500229********001X` for a stored 18-character ID number; stars for anything else.
-pub fn mask_id(id: &str) -> String {
-    if id.len() == 18 && id.is_ascii() {
-        format!("{}********{}", &id[..6], &id[14..])
-    } else {
-        "*".repeat(id.chars().count())
-    }
-}
-
-fn mask_phone(phone: &str) -> String {
-    if phone.len() == 11 && phone.is_ascii() {
-        format!("{}****{}", &phone[..3], &phone[7..])
-    } else {
-        "*".repeat(phone.chars().count())
-    }
-}
+/// The masks of the access policy, under the names the store has always used.
+pub use zhenxing_core::access::{mask_id_number as mask_id, mask_phone};
 
 impl std::fmt::Debug for HouseholdRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

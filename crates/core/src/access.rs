@@ -1,0 +1,208 @@
+//! Who may do what, where: the access policy, decided here once and asked by every front end.
+//!
+//! An account has one role and one division. It sees and acts only on records whose division
+//! lies under its own ([`Scope::contains`]); outside it, a record answers as if it did not exist.
+//! What each role may do is [`Role::may`]: separation of duties (SECURITY.md) means the
+//! administrator cannot change the audit trail (nobody can), the auditor changes nothing, and
+//! the operators cannot manage accounts.
+
+use crate::division::DivisionCode;
+use crate::enums::labelled_enum;
+use crate::lang::Text;
+use crate::text;
+
+labelled_enum!(
+    /// The roles of the people who use zhenxing (issue 3).
+    Role, "角色", "role", [
+    (MunicipalAdmin, "municipal_admin", "市级管理员", "municipal administrator"),
+    (CountyOfficer, "county_officer", "区县工作人员", "county officer"),
+    (TownshipOfficer, "township_officer", "乡镇工作人员", "township officer"),
+    (VillageCadre, "village_cadre", "村干部", "village cadre"),
+    (Auditor, "auditor", "审计人员", "auditor"),
+    (DepartmentOfficer, "department_officer", "行业部门人员", "department officer"),
+]);
+
+/// Things an account may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Lists, search, household pages, divisions and figures.
+    ReadRegistry,
+    /// Edit households, add and remove members, import registry files.
+    WriteRegistry,
+    /// Export registry files (personal data leaves the system: audited).
+    ExportRegistry,
+    /// See full ID and phone numbers instead of masked ones (every reveal is audited).
+    RevealPersonalNumbers,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Create, disable and change accounts.
+    ManageAccounts,
+    /// Upload other departments' data (issue 4).
+    UploadDepartmentData,
+}
+
+impl Role {
+    pub fn may(self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match action {
+            ReadRegistry => matches!(
+                self,
+                MunicipalAdmin | CountyOfficer | TownshipOfficer | VillageCadre | Auditor
+            ),
+            WriteRegistry => matches!(
+                self,
+                MunicipalAdmin | CountyOfficer | TownshipOfficer | VillageCadre
+            ),
+            // Exports and full numbers are for the officers who work cases at county and
+            // township level, and for the auditor who checks them; a village cadre works with
+            // the people themselves and needs neither in the system.
+            ExportRegistry => matches!(self, MunicipalAdmin | CountyOfficer | TownshipOfficer),
+            RevealPersonalNumbers => matches!(
+                self,
+                MunicipalAdmin | CountyOfficer | TownshipOfficer | Auditor
+            ),
+            ReadAudit => matches!(self, Auditor | MunicipalAdmin),
+            ManageAccounts => matches!(self, MunicipalAdmin),
+            UploadDepartmentData => matches!(self, DepartmentOfficer | MunicipalAdmin),
+        }
+    }
+
+    /// The division level an account of this role is attached to, from the municipality down.
+    pub fn fits_division(self, division: &DivisionCode) -> Result<(), Text> {
+        use crate::division::DivisionLevel as L;
+        let level = division.level();
+        let ok = match self {
+            Role::MunicipalAdmin | Role::Auditor | Role::DepartmentOfficer => {
+                matches!(level, L::Province | L::County)
+            }
+            Role::CountyOfficer => level == L::County,
+            Role::TownshipOfficer => level == L::Township,
+            Role::VillageCadre => level == L::Village,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let (zh, en) = (self.zh(), self.en());
+            let code = division.as_str();
+            Err(text!(
+                "{zh}不能归属于区划{code}（级别不符：区县工作人员属区县，乡镇工作人员属乡镇，村干部属村）",
+                "a {en} cannot belong to division {code} (wrong level: county officers belong to a county, township officers to a township, village cadres to a village)"
+            ))
+        }
+    }
+}
+
+/// The part of the registry an account works in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    division: DivisionCode,
+}
+
+impl Scope {
+    pub fn new(division: DivisionCode) -> Scope {
+        Scope { division }
+    }
+
+    pub fn division(&self) -> &DivisionCode {
+        &self.division
+    }
+
+    /// Whether a record in `division` lies inside the scope.
+    pub fn contains(&self, division: &DivisionCode) -> bool {
+        division.is_within(&self.division)
+    }
+
+    /// Same as [`Scope::contains`] for a stored code; an unparsable code is outside.
+    pub fn contains_code(&self, code: &str) -> bool {
+        DivisionCode::parse(code).is_ok_and(|d| self.contains(&d))
+    }
+
+    /// The `LIKE` prefix that selects the scope's records by division code.
+    pub fn like_pattern(&self) -> String {
+        format!("{}%", self.division.prefix())
+    }
+}
+
+/// Masks an ID number for display: the address code and the last four characters stay
+/// (`500229********001X`); anything that is not an 18-character ID is masked entirely.
+pub fn mask_id_number(id: &str) -> String {
+    if id.len() == 18 && id.is_ascii() {
+        format!("{}********{}", &id[..6], &id[14..])
+    } else {
+        "*".repeat(id.chars().count())
+    }
+}
+
+/// Masks a mobile number for display (`138****0001`); anything else is masked entirely.
+pub fn mask_phone(phone: &str) -> String {
+    if phone.len() == 11 && phone.is_ascii() {
+        format!("{}****{}", &phone[..3], &phone[7..])
+    } else {
+        "*".repeat(phone.chars().count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> DivisionCode {
+        DivisionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn scope_is_a_prefix_of_the_division_code() {
+        let county = Scope::new(code("500229000000"));
+        assert!(county.contains(&code("500229100201")));
+        assert!(!county.contains(&code("500230100201")));
+        let village = Scope::new(code("500229100201"));
+        assert!(village.contains(&code("500229100201")));
+        assert!(!village.contains(&code("500229100202")));
+        let city = Scope::new(code("500000000000"));
+        assert!(city.contains(&code("500229100201")));
+        assert!(!county.contains_code("not a code"));
+    }
+
+    #[test]
+    fn separation_of_duties() {
+        assert!(!Role::Auditor.may(Action::WriteRegistry));
+        assert!(Role::Auditor.may(Action::ReadAudit));
+        assert!(!Role::CountyOfficer.may(Action::ReadAudit));
+        assert!(!Role::CountyOfficer.may(Action::ManageAccounts));
+        assert!(!Role::DepartmentOfficer.may(Action::ReadRegistry));
+        assert!(!Role::VillageCadre.may(Action::RevealPersonalNumbers));
+        assert!(Role::MunicipalAdmin.may(Action::ManageAccounts));
+    }
+
+    #[test]
+    fn roles_belong_to_divisions_of_their_level() {
+        assert!(
+            Role::VillageCadre
+                .fits_division(&code("500229100201"))
+                .is_ok()
+        );
+        assert!(
+            Role::VillageCadre
+                .fits_division(&code("500229000000"))
+                .is_err()
+        );
+        assert!(
+            Role::CountyOfficer
+                .fits_division(&code("500229000000"))
+                .is_ok()
+        );
+        assert!(
+            Role::MunicipalAdmin
+                .fits_division(&code("500000000000"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn masks_keep_only_the_ends() {
+        assert_eq!(mask_id_number("50022919800101001X"), "500229********001X");
+        assert_eq!(mask_phone("13800000001"), "138****0001");
+        assert_eq!(mask_phone("12"), "**");
+    }
+}

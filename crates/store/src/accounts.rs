@@ -1,0 +1,542 @@
+//! Accounts, sign-in, sessions and API tokens. Every change to an account and every sign-in,
+//! sign-out and failed sign-in is an audited operation, in the same transaction as the change.
+
+use crate::audit::{self, AuditEntry};
+use crate::credentials::{
+    check_password_policy, dummy_hash, hash_password, random_token, token_hash, verify_password,
+};
+use crate::{Db, Result, StoreError, on_pool, on_tx};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use zhenxing_core::{DivisionCode, Lang, Role, Scope, Text, text};
+
+/// A person's account, as the access policy needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub division: DivisionCode,
+    pub lang: Lang,
+    pub disabled: bool,
+    pub locked_until: Option<String>,
+    pub created_at: String,
+}
+
+impl Account {
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.division.clone())
+    }
+
+    pub fn may(&self, action: zhenxing_core::Action) -> bool {
+        self.role.may(action)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    name: String,
+    role: String,
+    division_code: String,
+    lang: String,
+    disabled: bool,
+    locked_until: Option<String>,
+    created_at: String,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(r: AccountRow) -> Result<Account> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("account {}: {what}", r.name));
+        Ok(Account {
+            id: r.id,
+            role: Role::from_code(&r.role).ok_or_else(|| corrupt("role"))?,
+            division: DivisionCode::parse(&r.division_code).map_err(|_| corrupt("division"))?,
+            lang: Lang::parse(&r.lang).unwrap_or_default(),
+            disabled: r.disabled,
+            locked_until: r.locked_until,
+            created_at: r.created_at,
+            name: r.name,
+        })
+    }
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.name, a.role, a.division_code, a.lang, a.disabled, a.locked_until, a.created_at";
+
+/// How long sessions live and how sign-in failures are limited.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused for this long ends.
+    pub idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute: Duration,
+    /// Consecutive failed sign-ins that lock an account...
+    pub max_failures: i64,
+    /// ...for this long.
+    pub lockout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(12),
+            max_failures: 5,
+            lockout: Duration::minutes(15),
+        }
+    }
+}
+
+/// A valid account name: 2 to 64 letters, digits, `_`, `-` or `.` (Chinese letters included).
+pub fn check_account_name(name: &str) -> Result<(), Text> {
+    let n = name.chars().count();
+    if !(2..=64).contains(&n)
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(text!(
+            "账号名须为2到64个字母、数字、“_”“-”或“.”",
+            "an account name is 2 to 64 letters, digits, '_', '-' or '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// Why an account operation was refused, in words for the person who asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(Text),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        AccountError::Store(StoreError::Sql(e))
+    }
+}
+
+/// The outcome of a sign-in attempt. The three refusals are told apart only in the audit
+/// trail; a person is told "wrong name or password" or "locked, try later".
+#[derive(Debug)]
+pub enum SignIn {
+    Ok {
+        account: Account,
+        session: NewSession,
+    },
+    Refused,
+    Locked {
+        until: String,
+    },
+}
+
+/// A session just opened: the token goes into the cookie and nowhere else.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+}
+
+/// A session found from its cookie.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account: Account,
+    pub csrf_token: String,
+}
+
+fn time_text(t: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&format).unwrap_or_default()
+}
+
+async fn hash_off_thread(password: String) -> Result<String, AccountError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AccountError::Invalid(text!("内部错误：{e}", "internal error: {e}")))?
+        .map_err(AccountError::Invalid)
+}
+
+async fn verify_off_thread(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false)
+}
+
+fn entry(actor: &str, action: &str, object: &str, after: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        object_type: "account".to_owned(),
+        object_id: Some(object.to_owned()),
+        after: Some(after),
+        ..AuditEntry::default()
+    }
+}
+
+impl Db {
+    /// Creates an account; `actor` is who asked (an administrator's name, or `cli`).
+    pub async fn create_account(
+        &self,
+        name: &str,
+        role: Role,
+        division: &DivisionCode,
+        password: &str,
+        actor: &str,
+    ) -> Result<Account, AccountError> {
+        check_account_name(name).map_err(AccountError::Invalid)?;
+        role.fits_division(division)
+            .map_err(AccountError::Invalid)?;
+        check_password_policy(password).map_err(AccountError::Invalid)?;
+        if self.division(division).await?.is_none() {
+            let code = division.as_str();
+            return Err(AccountError::Invalid(text!(
+                "区划代码{code}不在区划表中",
+                "division {code} is not in the division list"
+            )));
+        }
+        let hash = hash_off_thread(password.to_owned()).await?;
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE name = $1").bind(name).fetch_optional(conn).await?);
+        if exists.is_some() {
+            tx.rollback().await?;
+            return Err(AccountError::Invalid(text!(
+                "账号“{name}”已存在",
+                "an account named '{name}' already exists"
+            )));
+        }
+        let now = crate::now_text();
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO accounts (name, role, division_code, password_hash, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)")
+            .bind(name).bind(role.code()).bind(division.as_str()).bind(&hash).bind(&now)
+            .execute(conn).await.map(drop)?);
+        audit::append(
+            &mut tx,
+            vec![AuditEntry {
+                division_code: Some(division.as_str().to_owned()),
+                ..entry(
+                    actor,
+                    "account.create",
+                    name,
+                    json!({"role": role.code(), "division": division.as_str()}),
+                )
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        self.account_by_name(name)
+            .await?
+            .ok_or_else(|| AccountError::Store(StoreError::Corrupt("account vanished".into())))
+    }
+
+    pub async fn account_by_name(&self, name: &str) -> Result<Option<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.name = $1");
+        let row: Option<AccountRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(name).fetch_optional(pool).await?);
+        row.map(Account::try_from).transpose()
+    }
+
+    /// Every account, by name; with `scope`, only those whose division lies under it.
+    pub async fn accounts(&self, scope: Option<&Scope>) -> Result<Vec<Account>> {
+        let pattern = scope.map_or_else(|| "%".to_owned(), Scope::like_pattern);
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.division_code LIKE $1 ORDER BY a.name"
+        );
+        let rows: Vec<AccountRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(pattern).fetch_all(pool).await?);
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
+    /// Disables or enables an account; disabling also ends its sessions and revokes its tokens.
+    /// Returns false when there is no such account.
+    pub async fn set_account_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        actor: &str,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "UPDATE accounts SET disabled = $1, failed_logins = 0, locked_until = NULL, version = version + 1 \
+             WHERE name = $2 RETURNING id")
+            .bind(disabled).bind(name).fetch_optional(conn).await?);
+        let Some(id) = id else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        if disabled {
+            on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id).execute(conn).await.map(drop)?);
+            on_tx!(&mut tx, conn => sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE account_id = $1")
+                .bind(id).execute(conn).await.map(drop)?);
+        }
+        let action = if disabled {
+            "account.disable"
+        } else {
+            "account.enable"
+        };
+        audit::append(&mut tx, vec![entry(actor, action, name, json!({}))]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sets a new password (checked against the policy) and ends the account's sessions.
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password: &str,
+        actor: &str,
+    ) -> Result<(), AccountError> {
+        check_password_policy(password).map_err(AccountError::Invalid)?;
+        let hash = hash_off_thread(password.to_owned()).await?;
+        let mut tx = self.begin_write().await?;
+        let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
+             locked_until = NULL, version = version + 1 WHERE name = $3 RETURNING id")
+            .bind(&hash).bind(crate::now_text()).bind(name).fetch_optional(conn).await?);
+        let Some(id) = id else {
+            tx.rollback().await?;
+            return Err(AccountError::Invalid(text!(
+                "没有名为“{name}”的账号",
+                "there is no account named '{name}'"
+            )));
+        };
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(id).execute(conn).await.map(drop)?);
+        audit::append(
+            &mut tx,
+            vec![entry(actor, "account.password", name, json!({}))],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The language an account reads pages in.
+    pub async fn set_account_lang(&self, account_id: i64, lang: Lang) -> Result<()> {
+        let code = match lang {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        };
+        on_pool!(self, pool => sqlx::query("UPDATE accounts SET lang = $1 WHERE id = $2")
+            .bind(code).bind(account_id).execute(pool).await.map(drop)?);
+        Ok(())
+    }
+
+    /// Checks a name and password; on success opens a session. `from` is the client's address,
+    /// recorded in the audit trail. Failures count towards the account's lockout.
+    pub async fn sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        from: &str,
+        policy: &SessionPolicy,
+    ) -> Result<SignIn> {
+        let sql =
+            format!("SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a WHERE a.name = $1");
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            account: AccountRow,
+            password_hash: String,
+        }
+        let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(name).fetch_optional(pool).await?);
+        let now = OffsetDateTime::now_utc();
+        let now_text = time_text(now);
+        let Some(row) = row else {
+            // Same work as for a known name, so that timing does not reveal which names exist.
+            verify_off_thread(password.to_owned(), dummy_hash().to_owned()).await;
+            // The name typed is not recorded: people type passwords into the name field.
+            audit::append_one(
+                self,
+                AuditEntry {
+                    actor: "-".to_owned(),
+                    action: "auth.sign_in_failed".to_owned(),
+                    object_type: "account".to_owned(),
+                    after: Some(json!({"from": from, "why": "unknown_account"})),
+                    ..AuditEntry::default()
+                },
+            )
+            .await?;
+            return Ok(SignIn::Refused);
+        };
+        let account = Account::try_from(row.account)?;
+        if let Some(until) = account
+            .locked_until
+            .as_deref()
+            .filter(|u| *u > now_text.as_str())
+        {
+            audit::append_one(
+                self,
+                entry(
+                    &account.name,
+                    "auth.sign_in_failed",
+                    &account.name,
+                    json!({"from": from, "why": "locked"}),
+                ),
+            )
+            .await?;
+            return Ok(SignIn::Locked {
+                until: until.to_owned(),
+            });
+        }
+        let matches = verify_off_thread(password.to_owned(), row.password_hash).await;
+        let mut tx = self.begin_write().await?;
+        if !matches || account.disabled {
+            let failures: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+                .bind(account.id).fetch_one(conn).await?);
+            let locked = failures >= policy.max_failures;
+            let until = time_text(now + policy.lockout);
+            if locked {
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+                    .bind(&until).bind(account.id).execute(conn).await.map(drop)?);
+            }
+            let why = if account.disabled {
+                "disabled"
+            } else {
+                "wrong_password"
+            };
+            audit::append(
+                &mut tx,
+                vec![entry(
+                    &account.name,
+                    "auth.sign_in_failed",
+                    &account.name,
+                    json!({"from": from, "why": why, "failures": failures, "locked": locked}),
+                )],
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(if locked {
+                SignIn::Locked { until }
+            } else {
+                SignIn::Refused
+            });
+        }
+        let session = NewSession {
+            token: random_token(),
+            csrf_token: random_token(),
+        };
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(account.id).execute(conn).await.map(drop)?);
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $4, $5)")
+            .bind(token_hash(&session.token)).bind(account.id).bind(&session.csrf_token)
+            .bind(&now_text).bind(time_text(now + policy.absolute))
+            .execute(conn).await.map(drop)?);
+        // Expired sessions of everyone go with each sign-in: the table stays small without a
+        // background job.
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+            .bind(&now_text).bind(time_text(now - policy.idle)).execute(conn).await.map(drop)?);
+        audit::append(
+            &mut tx,
+            vec![entry(
+                &account.name,
+                "auth.sign_in",
+                &account.name,
+                json!({"from": from}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SignIn::Ok { account, session })
+    }
+
+    /// The live session of a cookie's token, if any; using it keeps it alive.
+    pub async fn session(&self, token: &str, policy: &SessionPolicy) -> Result<Option<Session>> {
+        let now = OffsetDateTime::now_utc();
+        let now_text = time_text(now);
+        let idle_limit = time_text(now - policy.idle);
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.last_seen_at FROM sessions s \
+             JOIN accounts a ON a.id = s.account_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT a.disabled"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            account: AccountRow,
+            csrf_token: String,
+            last_seen_at: String,
+        }
+        let hash = token_hash(token);
+        let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&hash).bind(&now_text).bind(&idle_limit).fetch_optional(pool).await?);
+        let Some(row) = row else { return Ok(None) };
+        // Touch at most once a minute: a page view should not be a write.
+        if row.last_seen_at < time_text(now - Duration::minutes(1)) {
+            on_pool!(self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(&now_text).bind(&hash).execute(pool).await.map(drop)?);
+        }
+        Ok(Some(Session {
+            account: Account::try_from(row.account)?,
+            csrf_token: row.csrf_token,
+        }))
+    }
+
+    /// Ends a session (sign-out), audited.
+    pub async fn sign_out(&self, token: &str, account: &Account) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token)).execute(conn).await.map(drop)?);
+        audit::append(
+            &mut tx,
+            vec![entry(
+                &account.name,
+                "auth.sign_out",
+                &account.name,
+                json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Creates an API token for an account; the token is returned once and stored hashed.
+    pub async fn create_api_token(&self, name: &str, actor: &str) -> Result<String, AccountError> {
+        let Some(account) = self.account_by_name(name).await? else {
+            return Err(AccountError::Invalid(text!(
+                "没有名为“{name}”的账号",
+                "there is no account named '{name}'"
+            )));
+        };
+        if account.disabled {
+            return Err(AccountError::Invalid(text!(
+                "账号“{name}”已停用",
+                "the account '{name}' is disabled"
+            )));
+        }
+        let token = format!("zx_{}", random_token());
+        let mut tx = self.begin_write().await?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO api_tokens (token_hash, account_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash(&token)).bind(account.id).bind(crate::now_text())
+            .execute(conn).await.map(drop)?);
+        audit::append(&mut tx, vec![entry(actor, "token.create", name, json!({}))]).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The account behind an API token (not revoked, account not disabled).
+    pub async fn account_by_api_token(&self, token: &str) -> Result<Option<Account>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = $1 AND NOT t.revoked AND NOT a.disabled"
+        );
+        let row: Option<AccountRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash(token)).fetch_optional(pool).await?);
+        row.map(Account::try_from).transpose()
+    }
+}

@@ -1,0 +1,158 @@
+//! Passwords and random tokens. Passwords are hashed with argon2id (PHC string, random salt);
+//! session and API tokens are 256 random bits, given to the client once and stored only as
+//! their SHA-256, so that a copy of the database opens nothing.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use sha2::{Digest, Sha256};
+use zhenxing_core::{Text, text};
+
+/// The password rules (MLPS 2.0 level 3 asks for length and complexity).
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Checks a new password against the rules; the answer says what is missing.
+pub fn check_password_policy(password: &str) -> Result<(), Text> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(text!(
+            "密码太短：至少{MIN_PASSWORD_CHARS}个字符",
+            "the password is too short: at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(text!(
+            "密码太长：最多{MAX_PASSWORD_CHARS}个字符",
+            "the password is too long: at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if classes < 3 {
+        return Err(text!(
+            "密码须包含以下四类中的至少三类：小写字母、大写字母、数字、其他符号",
+            "the password must contain at least three of: lower-case letters, upper-case letters, digits, other symbols"
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes a password with argon2id. CPU-heavy (tens of milliseconds): call it off the async
+/// threads (`spawn_blocking`).
+pub fn hash_password(password: &str) -> Result<String, Text> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| text!("无法计算密码哈希：{e}", "cannot hash the password: {e}"))
+}
+
+/// Whether `password` matches the stored PHC string. A malformed stored hash matches nothing.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of a password nobody knows, verified against when the account name is unknown so
+/// that a wrong name and a wrong password take the same time.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+}
+
+/// 256 random bits as 64 hexadecimal characters.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    fill_random(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A password for a new account: 16 characters from an alphabet without look-alikes
+/// (no 0/O, 1/l/I), always with lower, upper, digit and symbol, so that it passes the policy.
+pub fn generate_password() -> String {
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    const SYMBOL: &[u8] = b"-_.+=#%";
+    let sets = [LOWER, UPPER, DIGIT, SYMBOL];
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes);
+    // The first four characters take one from each class; rejection-free modulo bias over
+    // alphabets this small is below 2^-7 per character and does not matter for 16 characters.
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let set = if i < 4 {
+                sets[i]
+            } else {
+                sets[(*b as usize) % 3]
+            };
+            set[(*b as usize / 4) % set.len()] as char
+        })
+        .collect()
+}
+
+/// The SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn fill_random(bytes: &mut [u8]) {
+    // The operating system's random source failing is not something a server can recover
+    // from; serving with predictable tokens would be worse than stopping.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(bytes).expect("the operating system's random number generator failed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ_by_salt() {
+        let a = hash_password("Correct-horse-9").unwrap();
+        let b = hash_password("Correct-horse-9").unwrap();
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b);
+        assert!(verify_password("Correct-horse-9", &a));
+        assert!(!verify_password("correct-horse-9", &a));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy() {
+        for _ in 0..50 {
+            let p = generate_password();
+            assert_eq!(p.len(), 16);
+            check_password_policy(&p).unwrap();
+        }
+    }
+
+    #[test]
+    fn policy_names_what_is_missing() {
+        assert!(check_password_policy("short1A").is_err());
+        assert!(check_password_policy("alllowercase").is_err());
+        assert!(check_password_policy("lower-and-9-digits").is_ok());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let t = random_token();
+        assert_eq!(t.len(), 64);
+        assert_ne!(t, random_token());
+        assert_eq!(token_hash(&t).len(), 64);
+        assert_ne!(token_hash(&t), t);
+    }
+}
