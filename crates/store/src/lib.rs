@@ -9,9 +9,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod browse;
 mod bulk;
 pub mod credentials;
 pub mod divisions;
+pub mod edit;
 pub mod records;
 pub mod registry;
 pub mod stats;

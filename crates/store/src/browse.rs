@@ -1,0 +1,257 @@
+//! Reading the registry the way people browse it: a division's children with their counts,
+//! the path from the municipality down to a division, and pages of households under filters.
+//!
+//! Division scopes are code ranges (`BETWEEN '500229000000' AND '500229999999'`) rather than
+//! `LIKE` patterns: both SQLite and PostgreSQL use an index for a range whatever the collation,
+//! which keeps a page of households fast over millions of rows. Pages are keyset-paginated on
+//! the household id, so page 1,000 costs what page 1 costs.
+
+use crate::divisions::Division;
+use crate::{Db, Result, on_pool};
+use serde::Serialize;
+use zhenxing_core::{DivisionCode, DivisionLevel, HouseholdType, IdNumber, MonitoringCategory};
+
+/// The lowest and highest 12-digit code under a division.
+pub fn code_range(division: &DivisionCode) -> (String, String) {
+    let prefix = division.prefix();
+    (format!("{prefix:0<12}"), format!("{prefix:9<12}"))
+}
+
+/// A child division with its registry counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChildDivision {
+    pub division: Division,
+    pub households: i64,
+    pub members: i64,
+    pub lifted_out_households: i64,
+    pub monitored_households: i64,
+}
+
+/// What a search box held, recognised: a full ID number, a household number or a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    IdNumber(IdNumber),
+    HouseholdNo(String),
+    Name(String),
+}
+
+impl Search {
+    /// Recognises what was typed: a valid ID number, digits (a household number), else a name.
+    /// `None` for blank input.
+    pub fn recognise(input: &str) -> Option<Search> {
+        let s = input.trim();
+        if s.is_empty() {
+            return None;
+        }
+        if let Ok(id) = IdNumber::parse(s) {
+            return Some(Search::IdNumber(id));
+        }
+        if s.chars().all(|c| c.is_ascii_digit()) {
+            return Some(Search::HouseholdNo(s.to_owned()));
+        }
+        Some(Search::Name(s.chars().take(50).collect()))
+    }
+}
+
+/// Which households a list shows. `scope` is the account's division (always applied);
+/// `division` narrows it further.
+#[derive(Debug, Clone)]
+pub struct HouseholdFilter {
+    pub scope: DivisionCode,
+    pub division: Option<DivisionCode>,
+    pub household_type: Option<HouseholdType>,
+    pub category: Option<MonitoringCategory>,
+    /// Per-capita net income strictly below this many fen.
+    pub income_below: Option<i64>,
+    pub search: Option<Search>,
+}
+
+/// One line of a household list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct HouseholdSummary {
+    pub id: i64,
+    pub household_no: String,
+    pub division_code: String,
+    pub village_zh: String,
+    pub village_en: String,
+    pub head_name: Option<String>,
+    pub household_type: String,
+    pub monitoring_category: Option<String>,
+    pub member_count: i64,
+    pub per_capita_net_income: i64,
+}
+
+/// A page of households and where the next page starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct HouseholdPage {
+    pub households: Vec<HouseholdSummary>,
+    /// The id to pass as `after` for the next page; `None` on the last page.
+    pub next_after: Option<i64>,
+}
+
+impl Db {
+    /// The children of a division (counties of the municipality, townships of a county,
+    /// villages of a township) with their counts, in code order.
+    pub async fn child_divisions(&self, parent: &DivisionCode) -> Result<Vec<ChildDivision>> {
+        let child_len: i64 = match parent.level() {
+            DivisionLevel::Province => 6,
+            DivisionLevel::County => 9,
+            DivisionLevel::Township | DivisionLevel::Village => 12,
+        };
+        if parent.level() == DivisionLevel::Village {
+            return Ok(Vec::new());
+        }
+        let children: Vec<Division> = on_pool!(self, pool => sqlx::query_as::<_, Division>(
+            "SELECT code, parent_code, level, kind, name_zh, name_en, former_poverty_county, \
+             former_poverty_village, version_year FROM divisions WHERE parent_code = $1 ORDER BY code")
+            .bind(parent.as_str()).fetch_all(pool).await?);
+        let (lo, hi) = code_range(parent);
+        let counts: Vec<(String, i64, i64, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT substr(division_code, 1, $3) AS k, CAST(SUM(households) AS BIGINT), \
+             CAST(SUM(members) AS BIGINT), CAST(SUM(lifted_out_households) AS BIGINT), \
+             CAST(SUM(monitored_households) AS BIGINT) \
+             FROM village_counts WHERE division_code BETWEEN $1 AND $2 GROUP BY k")
+            .bind(&lo).bind(&hi).bind(child_len as i32).fetch_all(pool).await?);
+        let counts: std::collections::HashMap<String, (i64, i64, i64, i64)> = counts
+            .into_iter()
+            .map(|(k, a, b, c, d)| (k, (a, b, c, d)))
+            .collect();
+        Ok(children
+            .into_iter()
+            .map(|division| {
+                let key = &division.code[..child_len as usize];
+                let (households, members, lifted_out_households, monitored_households) =
+                    counts.get(key).copied().unwrap_or_default();
+                ChildDivision {
+                    division,
+                    households,
+                    members,
+                    lifted_out_households,
+                    monitored_households,
+                }
+            })
+            .collect())
+    }
+
+    /// The division and its ancestors, from the municipality down.
+    pub async fn division_path(&self, code: &DivisionCode) -> Result<Vec<Division>> {
+        let mut codes = vec![code.as_str().to_owned()];
+        let mut current = code.clone();
+        while let Some(parent) = current.parent() {
+            codes.push(parent.as_str().to_owned());
+            current = parent;
+        }
+        let mut path = Vec::new();
+        for c in codes.iter().rev() {
+            if let Some(d) = on_pool!(self, pool => sqlx::query_as::<_, Division>(
+                "SELECT code, parent_code, level, kind, name_zh, name_en, former_poverty_county, \
+                 former_poverty_village, version_year FROM divisions WHERE code = $1")
+                .bind(c).fetch_optional(pool).await?)
+            {
+                path.push(d);
+            }
+        }
+        Ok(path)
+    }
+
+    /// A page of households under the filter, after the household id `after`, in id order.
+    pub async fn household_page(
+        &self,
+        filter: &HouseholdFilter,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<HouseholdPage> {
+        // The narrower of scope and chosen division; a division outside the scope selects
+        // nothing (the caller answers as if it did not exist).
+        let within = match &filter.division {
+            Some(d) if d.is_within(&filter.scope) => d.clone(),
+            Some(_) => {
+                return Ok(HouseholdPage {
+                    households: Vec::new(),
+                    next_after: None,
+                });
+            }
+            None => filter.scope.clone(),
+        };
+        let (lo, hi) = code_range(&within);
+        let mut sql = String::from(
+            "SELECT h.id, h.household_no, h.division_code, d.name_zh AS village_zh, d.name_en AS village_en, \
+             (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
+              AND m.relation = 'head' ORDER BY m.position LIMIT 1) AS head_name, \
+             h.household_type, h.monitoring_category, CAST(h.member_count AS BIGINT) AS member_count, \
+             CAST(h.per_capita_net_income AS BIGINT) AS per_capita_net_income \
+             FROM households h JOIN divisions d ON d.code = h.division_code \
+             WHERE h.division_code BETWEEN $1 AND $2 AND h.id > $3",
+        );
+        // Optional conditions bind in a fixed order; unused ones compare with themselves.
+        sql.push_str(" AND ($4 = '' OR h.household_type = $4)");
+        sql.push_str(" AND ($5 = '' OR h.monitoring_category = $5)");
+        sql.push_str(" AND ($6 < 0 OR h.per_capita_net_income < $6)");
+        let (search_kind, search_value) = match &filter.search {
+            None => ("", String::new()),
+            Some(Search::IdNumber(id)) => ("id", id.as_str().to_owned()),
+            Some(Search::HouseholdNo(no)) => ("no", no.clone()),
+            Some(Search::Name(name)) => ("name", name.clone()),
+        };
+        match search_kind {
+            "id" => sql.push_str(
+                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number = $7)",
+            ),
+            "no" => sql.push_str(" AND h.household_no = $7"),
+            "name" => sql
+                .push_str(" AND h.id IN (SELECT m.household_id FROM members m WHERE m.name = $7)"),
+            _ => sql.push_str(" AND $7 = ''"),
+        }
+        sql.push_str(" ORDER BY h.id LIMIT $8");
+        let mut rows: Vec<HouseholdSummary> = on_pool!(self, pool => sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(sql))
+            .bind(&lo)
+            .bind(&hi)
+            .bind(after.unwrap_or(0))
+            .bind(filter.household_type.map(|t| t.code()).unwrap_or(""))
+            .bind(filter.category.map(|c| c.code()).unwrap_or(""))
+            .bind(filter.income_below.unwrap_or(-1))
+            .bind(&search_value)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool).await?);
+        let next_after = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok(HouseholdPage {
+            households: rows,
+            next_after,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_exactly_the_division() {
+        let county = DivisionCode::parse("500229000000").unwrap();
+        assert_eq!(
+            code_range(&county),
+            ("500229000000".to_owned(), "500229999999".to_owned())
+        );
+        let city = DivisionCode::parse("500000000000").unwrap();
+        assert_eq!(code_range(&city).1, "509999999999");
+    }
+
+    #[test]
+    fn search_recognises_what_was_typed() {
+        assert!(matches!(
+            Search::recognise(" 11010519491231002X "),
+            Some(Search::IdNumber(_))
+        ));
+        assert_eq!(
+            Search::recognise("5002290010010001"),
+            Some(Search::HouseholdNo("5002290010010001".into()))
+        );
+        assert_eq!(Search::recognise("张三"), Some(Search::Name("张三".into())));
+        assert_eq!(Search::recognise("  "), None);
+    }
+}
