@@ -1,114 +1,201 @@
-//! The only crate that knows HTTP. Until the web application lands (issue 3) it serves a status
-//! page with the registry's figures and `/healthz`; every answer carries the security headers
-//! a government system is assessed on.
+//! The only crate that knows HTTP, HTML and JSON: the axum router, the server-rendered pages
+//! (askama templates, both languages through Fluent), the JSON API under `/api/v1` with its
+//! OpenAPI document, sessions, CSRF and the security headers.
+//!
+//! Architecture invariant: handlers decide nothing about access themselves; they ask the
+//! account's role ([`zhenxing_core::Role::may`]) and scope ([`zhenxing_core::Scope`]), and a
+//! record outside the scope answers exactly like a record that does not exist.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+mod security;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use zhenxing_store::Db;
+use zhenxing_store::accounts::SessionPolicy;
+
+pub use auth::Viewer;
+pub use error::{AppError, AppResult};
+
+/// Settings of the web application.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub session: SessionPolicy,
+    /// Mark cookies `Secure` (set when the server is reached over TLS, directly or through a
+    /// proxy): `ZHENXING_SECURE_COOKIES=1`.
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy):
+    /// `ZHENXING_TRUST_FORWARDED_FOR=1`.
+    pub trust_forwarded_for: bool,
+    /// Sign-in attempts per client address per window.
+    pub login_attempts_per_window: usize,
+    pub login_window: Duration,
+    /// Largest request body in general, and for file uploads.
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session: SessionPolicy::default(),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            login_attempts_per_window: 20,
+            login_window: Duration::from_secs(300),
+            max_body_bytes: 256 * 1024,
+            max_upload_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl WebConfig {
+    /// Defaults, then `ZHENXING_*` environment variables.
+    pub fn from_env() -> WebConfig {
+        let flag = |name: &str| {
+            std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
+        };
+        let minutes = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|m| *m > 0)
+        };
+        let mut config = WebConfig {
+            secure_cookies: flag("ZHENXING_SECURE_COOKIES"),
+            trust_forwarded_for: flag("ZHENXING_TRUST_FORWARDED_FOR"),
+            ..WebConfig::default()
+        };
+        if let Some(m) = minutes("ZHENXING_SESSION_IDLE_MINUTES") {
+            config.session.idle = time::Duration::minutes(m);
+        }
+        if let Some(m) = minutes("ZHENXING_LOCKOUT_MINUTES") {
+            config.session.lockout = time::Duration::minutes(m);
+        }
+        config
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     /// Every page says so when the registry is synthetic.
     pub demo: bool,
+    pub config: Arc<WebConfig>,
+    pub i18n: Arc<i18n::I18n>,
+    pub limiter: Arc<auth::RateLimiter>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(status_page))
-        .route("/healthz", get(healthz))
-        .fallback(not_found)
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
-}
-
-async fn security_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    set(
-        headers,
-        "content-security-policy",
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    );
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "referrer-policy", "no-referrer");
-    set(headers, "x-frame-options", "DENY");
-    set(headers, "cache-control", "no-store");
-    response
-}
-
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.stats(None).await {
-        Ok(_) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"status":"ok"}"#,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"status":"unavailable"}"#,
-            )
-                .into_response()
+impl AppState {
+    pub fn new(db: Db, demo: bool, config: WebConfig) -> AppState {
+        AppState {
+            db,
+            demo,
+            limiter: Arc::new(auth::RateLimiter::new(
+                config.login_attempts_per_window,
+                config.login_window,
+            )),
+            config: Arc::new(config),
+            i18n: Arc::new(i18n::I18n::new()),
         }
     }
 }
 
-async fn not_found() -> Response {
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/lang", post(auth::switch_lang))
+        .route("/divisions/{code}", get(pages::divisions::division_page))
+        .route("/households", get(pages::households::list))
+        .route("/households/{no}", get(pages::households::detail))
+        .route(
+            "/households/{no}/edit",
+            get(pages::households::edit_form).post(pages::households::edit),
+        )
+        .route("/households/{no}/reveal", post(pages::households::reveal))
+        .route(
+            "/households/{no}/members",
+            post(pages::households::add_member),
+        )
+        .route(
+            "/households/{no}/members/{position}/remove",
+            post(pages::households::remove_member),
+        );
+    Router::new()
+        .merge(pages)
+        .merge(api::router())
+        .route("/healthz", get(healthz))
+        .route("/static/style.css", get(stylesheet))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session_layer,
+        ))
+        .layer(axum::middleware::from_fn(security::request_log))
+        .layer(axum::middleware::map_response(security::security_headers))
+        .with_state(state)
+}
+
+async fn home(axum::Extension(viewer): axum::Extension<Viewer>) -> AppResult<Response> {
+    let account = viewer.account()?;
+    Ok(Redirect::to(&format!("/divisions/{}", account.division.as_str())).into_response())
+}
+
+async fn stylesheet() -> Response {
     (
-        StatusCode::NOT_FOUND,
-        Html(PAGE_HEAD.to_owned() + "<main><h1>未找到 / Not found</h1></main></body></html>"),
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/style.css"),
     )
         .into_response()
 }
 
-const PAGE_HEAD: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>振兴 zhenxing</title><style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:48rem}\
-table{border-collapse:collapse}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}.demo{background:#fff3cd;padding:.5rem}</style></head><body>";
-
-async fn status_page(State(state): State<AppState>) -> Response {
-    let stats = match state.db.stats(None).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "status page failed");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Html("服务暂不可用 / Service unavailable"),
-            )
-                .into_response();
-        }
+async fn healthz(State(state): State<AppState>) -> Response {
+    let ok = state.db.stats(None).await.is_ok();
+    let (status, body) = if ok {
+        (axum::http::StatusCode::OK, r#"{"status":"ok"}"#)
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable"}"#,
+        )
     };
-    let mut html = String::from(PAGE_HEAD);
-    if state.demo {
-        html.push_str("<p class=\"demo\">演示数据：本系统中的人员与数据均为合成，并非真实。/ Demo: every person and figure here is synthetic.</p>");
-    }
-    html.push_str("<main><h1>振兴 · 重庆市乡村振兴信息系统</h1><p>zhenxing: the information system of the Chongqing bureau of rural revitalization</p><table>");
-    for (zh, en, value) in stats.labelled() {
-        html.push_str(&format!(
-            "<tr><th>{zh} / {en}</th><td class=\"n\">{value}</td></tr>"
-        ));
-    }
-    html.push_str("</table></main></body></html>");
-    Html(html).into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Serves on a bound listener until Ctrl-C or SIGTERM, with client addresses available to
+/// the sign-in rate limit and the audit trail.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "serving");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
+    serve_on(tokio::net::TcpListener::bind(bind).await?, state).await
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.
@@ -119,8 +206,8 @@ async fn shutdown_signal() {
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+            Ok(mut s) => {
+                s.recv().await;
             }
             Err(_) => std::future::pending::<()>().await,
         }
@@ -128,7 +215,7 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        _ = ctrl_c => {}
+        _ = terminate => {}
     }
 }

@@ -1,0 +1,453 @@
+//! Who is asking: the session layer resolves the session cookie or the API token once per
+//! request into a [`Viewer`], renders errors in the viewer's language, and the sign-in and
+//! sign-out handlers open and close sessions. CSRF: every form carries the session's random
+//! token (or, on the sign-in page, a double-submit cookie) and a POST without it is refused.
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::pages::{Chrome, render};
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use zhenxing_core::{Action, Lang, Text};
+use zhenxing_store::accounts::{Account, SignIn};
+
+pub const SESSION_COOKIE: &str = "zx_session";
+pub const LANG_COOKIE: &str = "zx_lang";
+pub const LOGIN_CSRF_COOKIE: &str = "zx_login_csrf";
+
+/// The person (or API client) behind a request.
+#[derive(Clone)]
+pub struct Viewer {
+    pub account: Option<Account>,
+    /// The session's CSRF token (absent for API tokens and anonymous visitors).
+    pub csrf: Option<String>,
+    /// The session cookie's token, for sign-out.
+    pub session_token: Option<String>,
+    pub via_api_token: bool,
+    pub lang: Lang,
+    pub client: String,
+}
+
+impl Viewer {
+    /// The signed-in account, or 401 / the sign-in page.
+    pub fn account(&self) -> AppResult<&Account> {
+        self.account.as_ref().ok_or(AppError::Unauthorized)
+    }
+
+    /// The account, if its role may do `action`.
+    pub fn may(&self, action: Action) -> AppResult<&Account> {
+        let account = self.account()?;
+        if account.may(action) {
+            Ok(account)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Refuses a form whose CSRF token is not the session's. Token-authenticated API calls
+    /// carry no ambient credentials and need none.
+    pub fn check_csrf(&self, submitted: &str) -> AppResult<()> {
+        if self.via_api_token {
+            return Ok(());
+        }
+        match &self.csrf {
+            Some(expected) if constant_time_eq(expected.as_bytes(), submitted.as_bytes()) => Ok(()),
+            _ => Err(AppError::Csrf),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The cookies of a request, by name.
+pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// A `Set-Cookie` value: HttpOnly and SameSite always, Secure behind TLS.
+pub fn cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if state.config.secure_cookies {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+fn lang_from_headers(headers: &HeaderMap, jar: &HashMap<String, String>) -> Lang {
+    if let Some(lang) = jar.get(LANG_COOKIE).and_then(|l| Lang::parse(l)) {
+        return lang;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(Lang::parse)
+        .unwrap_or_default()
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when the server is
+/// configured to sit behind a trusted proxy.
+fn client_address(state: &AppState, request: &Request) -> String {
+    if state.config.trust_forwarded_for
+        && let Some(first) = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return first.trim().to_owned();
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Resolves the viewer, runs the handler, renders any [`AppError`] in the viewer's language.
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let jar = cookies(request.headers());
+    let client = client_address(&state, &request);
+    let is_api = request.uri().path().starts_with("/api/");
+    let mut viewer = Viewer {
+        account: None,
+        csrf: None,
+        session_token: None,
+        via_api_token: false,
+        lang: lang_from_headers(request.headers(), &jar),
+        client,
+    };
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let lookup = async {
+        if let Some(token) = bearer {
+            if let Some(account) = state.db.account_by_api_token(&token).await? {
+                viewer.lang = account.lang;
+                viewer.account = Some(account);
+                viewer.via_api_token = true;
+            }
+        } else if let Some(token) = jar.get(SESSION_COOKIE).filter(|t| t.len() == 64) {
+            if let Some(session) = state.db.session(token, &state.config.session).await? {
+                viewer.lang = session.account.lang;
+                viewer.account = Some(session.account);
+                viewer.csrf = Some(session.csrf_token);
+                viewer.session_token = Some(token.clone());
+            }
+        }
+        Ok::<_, zhenxing_store::StoreError>(())
+    };
+    if let Err(e) = lookup.await {
+        tracing::error!(error = %e, "session lookup failed");
+        return render_error(&state, &viewer, is_api, AppError::Internal);
+    }
+    request.extensions_mut().insert(viewer.clone());
+    let response = next.run(request).await;
+    let mut response = match response.extensions().get::<AppError>().cloned() {
+        Some(error) => render_error(&state, &viewer, is_api, error),
+        None => response,
+    };
+    if let Some(account) = &viewer.account {
+        response
+            .extensions_mut()
+            .insert(crate::security::LoggedAccount(account.id));
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    title: String,
+    detail: Option<String>,
+}
+
+fn render_error(state: &AppState, viewer: &Viewer, is_api: bool, error: AppError) -> Response {
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let title = tr.t(error.title_key());
+    let detail = error.detail().map(|t| tr.text(t));
+    if is_api {
+        let body = serde_json::json!({
+            "error": error.code(),
+            "message": detail.clone().unwrap_or_else(|| title.clone()),
+            "message_zh": error.detail().map_or_else(|| state.i18n.get(Lang::Zh, error.title_key(), None), |t| t.zh.clone()),
+            "message_en": error.detail().map_or_else(|| state.i18n.get(Lang::En, error.title_key(), None), |t| t.en.clone()),
+        });
+        let mut response = (error.status(), axum::Json(body)).into_response();
+        if matches!(error, AppError::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        return response;
+    }
+    if matches!(error, AppError::Unauthorized) {
+        return Redirect::to("/login").into_response();
+    }
+    let page = ErrorPage {
+        c: Chrome::new(state, viewer, title.clone()),
+        title,
+        detail,
+    };
+    let mut response = render(&page);
+    *response.status_mut() = error.status();
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in and sign-out
+
+/// Sign-in attempts per client address, counted in memory over a sliding window. Together
+/// with the per-account lockout in the database this limits both guessing one account's
+/// password and trying one password on many accounts.
+pub struct RateLimiter {
+    window: Duration,
+    max: usize,
+    attempts: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: usize, window: Duration) -> RateLimiter {
+        RateLimiter {
+            window,
+            max,
+            attempts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records an attempt; false when the address has used up its attempts.
+    pub fn allow(&self, client: &str) -> bool {
+        let Ok(ip) = client.parse::<IpAddr>() else {
+            return true;
+        };
+        let now = Instant::now();
+        let Ok(mut attempts) = self.attempts.lock() else {
+            return false;
+        };
+        if attempts.len() > 100_000 {
+            attempts.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        let times = attempts.entry(ip).or_default();
+        times.retain(|t| now.duration_since(*t) < self.window);
+        if times.len() >= self.max {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    csrf: String,
+    name: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginQuery {
+    lang: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    Extension(mut viewer): Extension<Viewer>,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    if viewer.account.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let mut headers = Vec::new();
+    if let Some(lang) = query.lang.as_deref().and_then(Lang::parse) {
+        viewer.lang = lang;
+        headers.push(cookie(
+            &state,
+            LANG_COOKIE,
+            lang_code(lang),
+            Some(31_536_000),
+        ));
+    }
+    let csrf = zhenxing_store::credentials::random_token();
+    headers.push(cookie(&state, LOGIN_CSRF_COOKIE, &csrf, Some(3600)));
+    let title = Tr::new(state.i18n.clone(), viewer.lang).t("login-title");
+    let page = LoginPage {
+        c: Chrome::new(&state, &viewer, title),
+        csrf,
+        name: String::new(),
+        message: None,
+    };
+    with_cookies(render(&page), headers)
+}
+
+pub fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "zh",
+        Lang::En => "en",
+    }
+}
+
+pub fn with_cookies(mut response: Response, cookies: Vec<HeaderValue>) -> Response {
+    for c in cookies {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+    csrf: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let jar = cookies(&headers);
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(String::as_str).unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+        return Err(AppError::Csrf);
+    }
+    if !state.limiter.allow(&viewer.client) {
+        return Err(AppError::TooManyRequests(Text::new(
+            "登录尝试过于频繁，请几分钟后再试。",
+            "Too many sign-in attempts from this address; try again in a few minutes.",
+        )));
+    }
+    let name = form.name.trim();
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let refused = |message: String| {
+        let csrf = zhenxing_store::credentials::random_token();
+        let page = LoginPage {
+            c: Chrome::new(&state, &viewer, tr.t("login-title")),
+            csrf: csrf.clone(),
+            name: name.chars().take(64).collect(),
+            message: Some(message),
+        };
+        let mut response = with_cookies(
+            render(&page),
+            vec![cookie(&state, LOGIN_CSRF_COOKIE, &csrf, Some(3600))],
+        );
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response
+    };
+    if name.is_empty() || name.len() > 256 || form.password.len() > 1024 {
+        return Ok(refused(tr.t("login-refused")));
+    }
+    match state
+        .db
+        .sign_in(name, &form.password, &viewer.client, &state.config.session)
+        .await?
+    {
+        SignIn::Ok { account, session } => {
+            tracing::info!(account = account.id, "signed in");
+            let response = Redirect::to("/").into_response();
+            Ok(with_cookies(
+                response,
+                vec![
+                    cookie(&state, SESSION_COOKIE, &session.token, None),
+                    cookie(&state, LOGIN_CSRF_COOKIE, "", Some(0)),
+                    cookie(
+                        &state,
+                        LANG_COOKIE,
+                        lang_code(account.lang),
+                        Some(31_536_000),
+                    ),
+                ],
+            ))
+        }
+        SignIn::Refused => Ok(refused(tr.t("login-refused"))),
+        SignIn::Locked { .. } => Ok(refused(tr.t("login-locked"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    let account = viewer.account()?;
+    viewer.check_csrf(&form.csrf)?;
+    if let Some(token) = &viewer.session_token {
+        state.db.sign_out(token, account).await?;
+    }
+    Ok(with_cookies(
+        Redirect::to("/login").into_response(),
+        vec![cookie(&state, SESSION_COOKIE, "", Some(0))],
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct LangForm {
+    csrf: String,
+    lang: String,
+    back: Option<String>,
+}
+
+/// Switches the page language (stored on the account).
+pub async fn switch_lang(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<LangForm>,
+) -> AppResult<Response> {
+    let account = viewer.account()?;
+    viewer.check_csrf(&form.csrf)?;
+    let lang = Lang::parse(&form.lang)
+        .ok_or_else(|| AppError::bad_request("未知的语言", "unknown language"))?;
+    state.db.set_account_lang(account.id, lang).await?;
+    // Only local paths: an open redirect would let a link send people elsewhere.
+    let back = form
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    Ok(with_cookies(
+        Redirect::to(&back).into_response(),
+        vec![cookie(
+            &state,
+            LANG_COOKIE,
+            lang_code(lang),
+            Some(31_536_000),
+        )],
+    ))
+}

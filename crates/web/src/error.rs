@@ -1,0 +1,135 @@
+//! One conversion from failures to HTTP answers. Handlers return [`AppError`]; the answer is
+//! rendered by [`crate::auth::session_layer`] in the reader's language, as an HTML page or,
+//! under `/api`, as JSON. Internal errors are logged with their cause and shown to nobody.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use zhenxing_core::Text;
+
+#[derive(Debug, Clone)]
+pub enum AppError {
+    /// Not signed in (HTML: to the sign-in page; API: 401).
+    Unauthorized,
+    /// Not found, or outside the account's division: the two answer alike.
+    NotFound,
+    /// The role may not do this.
+    Forbidden,
+    /// Bad input: what was wrong, in both languages.
+    BadRequest(Text),
+    /// A form without a valid CSRF token (expired page, or a forged request).
+    Csrf,
+    /// A stale edit or a duplicate: nothing was changed.
+    Conflict(Text),
+    /// Too many attempts.
+    TooManyRequests(Text),
+    /// A request body too large.
+    PayloadTooLarge,
+    /// Anything else: logged, never shown.
+    Internal,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::NotFound => "not_found",
+            AppError::Forbidden => "forbidden",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Csrf => "csrf",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Internal => "internal",
+        }
+    }
+
+    /// The message key of the error's title (locales).
+    pub fn title_key(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "error-unauthorized",
+            AppError::NotFound => "error-not-found",
+            AppError::Forbidden => "error-forbidden",
+            AppError::BadRequest(_) => "error-bad-request",
+            AppError::Csrf => "error-csrf",
+            AppError::Conflict(_) => "error-conflict",
+            AppError::TooManyRequests(_) => "error-too-many",
+            AppError::PayloadTooLarge => "error-too-large",
+            AppError::Internal => "error-internal",
+        }
+    }
+
+    /// The details, when there are any to tell.
+    pub fn detail(&self) -> Option<&Text> {
+        match self {
+            AppError::BadRequest(t) | AppError::Conflict(t) | AppError::TooManyRequests(t) => {
+                Some(t)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn bad_request(zh: impl Into<String>, en: impl Into<String>) -> AppError {
+        AppError::BadRequest(Text::new(zh.into(), en.into()))
+    }
+}
+
+/// Store failures are internal: logged here with their cause (which never holds personal data:
+/// the store's errors mask ID numbers), answered as a plain 500.
+impl From<zhenxing_store::StoreError> for AppError {
+    fn from(e: zhenxing_store::StoreError) -> Self {
+        match e {
+            zhenxing_store::StoreError::Conflicts(conflicts) => {
+                let zh = conflicts
+                    .iter()
+                    .map(|c| c.text().zh)
+                    .collect::<Vec<_>>()
+                    .join("；");
+                let en = conflicts
+                    .iter()
+                    .map(|c| c.text().en)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                AppError::Conflict(Text::new(zh, en))
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<zhenxing_store::accounts::AccountError> for AppError {
+    fn from(e: zhenxing_store::accounts::AccountError) -> Self {
+        match e {
+            zhenxing_store::accounts::AccountError::Invalid(t) => AppError::BadRequest(t),
+            zhenxing_store::accounts::AccountError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The error travels to the session layer as a response extension, which renders it.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

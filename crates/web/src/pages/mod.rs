@@ -1,0 +1,115 @@
+//! Server-rendered pages: one module per part of the application, askama templates in
+//! `templates/` (escaped by default: text from users is shown as text, never run).
+
+pub mod divisions;
+pub mod households;
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::i18n::Tr;
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use zhenxing_core::Action;
+
+/// What every page shows around its content: title, language, the account and its menu, the
+/// CSRF token for the forms in the header, the demo banner.
+pub struct Chrome {
+    pub tr: Tr,
+    pub title: String,
+    pub demo: bool,
+    pub account_name: Option<String>,
+    pub role_label: String,
+    pub csrf: String,
+    pub can_audit: bool,
+    pub can_accounts: bool,
+    pub can_write: bool,
+    pub can_export: bool,
+    pub home: String,
+}
+
+impl Chrome {
+    pub fn new(state: &AppState, viewer: &Viewer, title: String) -> Chrome {
+        let tr = Tr::new(state.i18n.clone(), viewer.lang);
+        let account = viewer.account.as_ref();
+        Chrome {
+            title,
+            demo: state.demo,
+            account_name: account.map(|a| a.name.clone()),
+            role_label: account
+                .map(|a| a.role.label(viewer.lang).to_owned())
+                .unwrap_or_default(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            can_audit: account.is_some_and(|a| a.may(Action::ReadAudit)),
+            can_accounts: account.is_some_and(|a| a.may(Action::ManageAccounts)),
+            can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
+            can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
+            home: account
+                .map(|a| format!("/divisions/{}", a.division.as_str()))
+                .unwrap_or_else(|| "/login".to_owned()),
+            tr,
+        }
+    }
+
+    /// A message in the page's language, by key (templates call `c.t` with the key).
+    pub fn t(&self, key: &str) -> String {
+        self.tr.t(key)
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        if self.tr.is_en() { "zh" } else { "en" }
+    }
+}
+
+/// Renders a template as an HTML response; a template failure is an internal error.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = html.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Yuan with two decimals from fen, grouped by thousands (`12,345.67`).
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", fen % 100)
+}
+
+/// A count grouped by thousands.
+pub fn count(n: i64) -> String {
+    let y = yuan(n * 100);
+    y[..y.len() - 3].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_counts_read_well() {
+        assert_eq!(yuan(123_456_789), "1,234,567.89");
+        assert_eq!(yuan(-5), "-0.05");
+        assert_eq!(yuan(0), "0.00");
+        assert_eq!(count(1_906_000), "1,906,000");
+        assert_eq!(count(38), "38");
+    }
+}

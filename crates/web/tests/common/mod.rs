@@ -1,0 +1,314 @@
+#![allow(dead_code, clippy::unwrap_used)] // shared by several test files; tests unwrap
+//! Test servers: the real application on port 0 over a fresh database (SQLite always,
+//! PostgreSQL when `TEST_DATABASE_URL` is set), holding the four households of
+//! `fixtures/registry/good-utf8.csv` and one account per role, driven over real HTTP.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use zhenxing_core::{DivisionCode, Role};
+use zhenxing_store::registry::WriteRequest;
+use zhenxing_store::testing::{self, TestDb};
+
+pub const PASSWORD: &str = "Test-password-2026";
+
+/// The accounts every test server has: (name, role, division).
+pub const ACCOUNTS: &[(&str, Role, &str)] = &[
+    ("admin", Role::MunicipalAdmin, "500000000000"),
+    ("chengkou", Role::CountyOfficer, "500229000000"),
+    ("bashan", Role::TownshipOfficer, "500229102000"),
+    ("lixin", Role::VillageCadre, "500229102202"),
+    ("other_village", Role::VillageCadre, "500229104201"),
+    ("wuxi", Role::CountyOfficer, "500238000000"),
+    ("auditor", Role::Auditor, "500000000000"),
+    ("department", Role::DepartmentOfficer, "500000000000"),
+];
+
+/// The fixture's households: (number, village).
+pub const HOUSEHOLDS: &[(&str, &str)] = &[
+    ("CK0001", "500229102202"),
+    ("CK0002", "500229104201"),
+    ("WX0001", "500238101203"),
+    ("WX0002", "500238103202"),
+];
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub test_db: TestDb,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/registry")
+        .join(name)
+}
+
+impl Server {
+    /// One server per configured database.
+    pub async fn all() -> Vec<Server> {
+        let mut servers = Vec::new();
+        for test_db in testing::all().await.unwrap() {
+            servers.push(Server::start(test_db).await);
+        }
+        servers
+    }
+
+    pub async fn start(test_db: TestDb) -> Server {
+        let db = test_db.db.clone();
+        let today = zhenxing_core::id_number::today_in_china();
+        let parsed =
+            zhenxing_io::registry::parse_registry(&fixture("good-utf8.csv"), today, &|_| {});
+        assert!(
+            parsed.report.problems.is_empty(),
+            "{:?}",
+            parsed.report.problems.len()
+        );
+        let request = WriteRequest {
+            actor: "test".into(),
+            source: "fixture good-utf8.csv".into(),
+            reason: None,
+            dry_run: false,
+            known_new: false,
+            defer_counts: false,
+        };
+        db.write_households(&parsed.households, &request, &|_| {})
+            .await
+            .unwrap();
+        for (name, role, division) in ACCOUNTS {
+            db.create_account(
+                name,
+                *role,
+                &DivisionCode::parse(division).unwrap(),
+                PASSWORD,
+                "test",
+            )
+            .await
+            .unwrap();
+        }
+        let state = zhenxing_web::AppState::new(db, true, zhenxing_web::WebConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                zhenxing_web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Server {
+            addr,
+            test_db,
+            task,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            addr: self.addr,
+            cookies: HashMap::new(),
+            bearer: None,
+        }
+    }
+
+    /// A client signed in as `name`.
+    pub async fn signed_in(&self, name: &str) -> Client {
+        let mut client = self.client();
+        let response = client.sign_in(name, PASSWORD).await;
+        assert_eq!(response.status, 303, "sign-in as {name}: {}", response.body);
+        client
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client().get(path).await
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the hidden form field `name` (the first one on the page).
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').unwrap();
+        self.body[start..start + end].to_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// A minimal HTTP/1.1 client with a cookie jar: one connection per request.
+pub struct Client {
+    pub addr: SocketAddr,
+    pub cookies: HashMap<String, String>,
+    pub bearer: Option<String>,
+}
+
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Client {
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Response {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let mut head =
+            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        if let Some(token) = &self.bearer {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        if let Some(ct) = content_type {
+            head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        if method != "GET" {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut body = raw[split + 4..].to_vec();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+        {
+            body = dechunk(&body);
+        }
+        for (k, v) in &headers {
+            if k == "set-cookie" {
+                let pair = v.split(';').next().unwrap();
+                if let Some((name, value)) = pair.split_once('=') {
+                    if value.is_empty() || v.contains("Max-Age=0") {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_owned(), value.to_owned());
+                    }
+                }
+            }
+        }
+        Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.request("GET", path, None, b"").await
+    }
+
+    pub async fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Response {
+        let body = form_encode(pairs);
+        self.request(
+            "POST",
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&mut self, name: &str, password: &str) -> Response {
+        let page = self.get("/login").await;
+        let csrf = page.hidden("csrf");
+        self.post_form(
+            "/login",
+            &[("name", name), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    /// The CSRF token of the signed-in session (from any page's sign-out form).
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/households").await;
+        page.hidden("csrf")
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
+                .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
+        body = &body[line_end + 2 + size + 2..];
+    }
+    out
+}
