@@ -1,5 +1,5 @@
-//! Both languages: every page string is a key in `locales/zh-CN.ftl` and `locales/en.ftl`
-//! (Fluent), built into the binary. A test checks that both files have the same keys and that
+//! Both languages: every page string is a key in the Fluent files of `locales/zh-CN/` and
+//! `locales/en/` (one file per part of the application), built into the binary. A test checks that both files have the same keys and that
 //! every key a template or handler asks for exists.
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -7,15 +7,39 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use std::sync::Arc;
 use zhenxing_core::Lang;
 
-pub const ZH_FTL: &str = include_str!("../locales/zh-CN.ftl");
-pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+/// The message files, one per part of the application, in each language (same names).
+macro_rules! locale_files {
+    ($lang:literal) => {
+        &[
+            (
+                "main",
+                include_str!(concat!("../locales/", $lang, "/main.ftl")),
+            ),
+            (
+                "audit",
+                include_str!(concat!("../locales/", $lang, "/audit.ftl")),
+            ),
+            (
+                "accounts",
+                include_str!(concat!("../locales/", $lang, "/accounts.ftl")),
+            ),
+            (
+                "transfer",
+                include_str!(concat!("../locales/", $lang, "/transfer.ftl")),
+            ),
+        ]
+    };
+}
+
+pub const ZH_FILES: &[(&str, &str)] = locale_files!("zh-CN");
+pub const EN_FILES: &[(&str, &str)] = locale_files!("en");
 
 pub struct I18n {
     zh: FluentBundle<FluentResource>,
     en: FluentBundle<FluentResource>,
 }
 
-fn bundle(locale: &str, source: &str) -> FluentBundle<FluentResource> {
+fn bundle(locale: &str, files: &[(&str, &str)]) -> FluentBundle<FluentResource> {
     let id = locale.parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     // Unicode isolation marks around arguments confuse copy-paste and tests; our arguments are
@@ -23,16 +47,18 @@ fn bundle(locale: &str, source: &str) -> FluentBundle<FluentResource> {
     bundle.set_use_isolating(false);
     // The files are part of the binary and tested: a syntax error is a build defect, and the
     // bundle keeps whatever parsed.
-    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(r, _)| r);
-    let _ = bundle.add_resource(resource);
+    for (_, source) in files {
+        let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(r, _)| r);
+        let _ = bundle.add_resource(resource);
+    }
     bundle
 }
 
 impl I18n {
     pub fn new() -> I18n {
         I18n {
-            zh: bundle("zh-CN", ZH_FTL),
-            en: bundle("en", EN_FTL),
+            zh: bundle("zh-CN", ZH_FILES),
+            en: bundle("en", EN_FILES),
         }
     }
 
@@ -133,8 +159,10 @@ mod tests {
 
     #[test]
     fn both_languages_have_the_same_keys() {
-        let zh = keys(ZH_FTL);
-        let en = keys(EN_FTL);
+        let all =
+            |files: &[(&str, &str)]| files.iter().flat_map(|(_, s)| keys(s)).collect::<Vec<_>>();
+        let zh = all(ZH_FILES);
+        let en = all(EN_FILES);
         let missing_en: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
         let missing_zh: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
         assert!(missing_en.is_empty(), "missing in en.ftl: {missing_en:?}");
@@ -150,9 +178,11 @@ mod tests {
 
     #[test]
     fn both_files_parse_completely() {
-        for (name, source) in [("zh-CN", ZH_FTL), ("en", EN_FTL)] {
-            if let Err((_, errors)) = FluentResource::try_new(source.to_owned()) {
-                panic!("{name}.ftl: {errors:?}");
+        for (lang, files) in [("zh-CN", ZH_FILES), ("en", EN_FILES)] {
+            for (name, source) in files {
+                if let Err((_, errors)) = FluentResource::try_new((*source).to_owned()) {
+                    panic!("{lang}/{name}.ftl: {errors:?}");
+                }
             }
         }
     }
@@ -166,6 +196,7 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src/api"),
         ];
         for root in roots {
             for entry in std::fs::read_dir(root).unwrap() {

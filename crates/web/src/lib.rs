@@ -135,6 +135,9 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .merge(pages)
+        .merge(pages::audit::routes())
+        .merge(pages::accounts::routes())
+        .merge(pages::transfer::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))

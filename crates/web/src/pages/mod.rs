@@ -1,8 +1,11 @@
 //! Server-rendered pages: one module per part of the application, askama templates in
 //! `templates/` (escaped by default: text from users is shown as text, never run).
 
+pub mod accounts;
+pub mod audit;
 pub mod divisions;
 pub mod households;
+pub mod transfer;
 
 use crate::AppState;
 use crate::auth::Viewer;

@@ -1,0 +1,8 @@
+//! (being built: issue 3)
+
+use crate::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
