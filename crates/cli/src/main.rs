@@ -79,6 +79,12 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Accounts of the people who use zhenxing.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens, for programs that act as an account.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Subcommand)]
@@ -118,6 +124,40 @@ enum ExportCommand {
 enum AuditCommand {
     /// Re-compute the hash chain and report any altered or deleted record.
     Verify,
+}
+
+/// Passwords are never arguments (the shell history and `ps` would keep them): they are the
+/// first line of standard input when it is piped, or generated and printed once.
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Add {
+        name: String,
+        /// municipal_admin, county_officer, township_officer, village_cadre, auditor or
+        /// department_officer (or the role's Chinese or English name).
+        #[arg(long)]
+        role: String,
+        /// The division the account works in; its level must fit the role.
+        #[arg(long)]
+        division: String,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account: its sessions end and its API tokens are revoked.
+    Disable { name: String },
+    /// Enable a disabled account again.
+    Enable { name: String },
+    /// Set a new password (from standard input, or generated and printed).
+    Password { name: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account; the token is printed once, alone on the last line.
+    Create { name: String },
 }
 
 fn main() -> ExitCode {

@@ -5,8 +5,9 @@ mod export;
 mod generate;
 mod import;
 mod stats;
+pub mod users;
 
-use crate::{AuditCommand, Cli, Command, ExportCommand, ImportCommand};
+use crate::{AuditCommand, Cli, Command, ExportCommand, ImportCommand, TokenCommand};
 use anyhow::Result;
 use std::process::ExitCode;
 use zhenxing_core::{DivisionCode, Text};
@@ -22,6 +23,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         _ => None,
     };
+    let user_action = match &cli.command {
+        Command::User(cmd) => Some(users::prepare(cmd)?),
+        _ => None,
+    };
     let url = zhenxing_store::DatabaseUrl::parse(&cli.database)?;
     tracing::info!(database = %url.redacted(), "opening");
     let db = Db::open(&cli.database).await?;
@@ -34,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             for line in demo_banner(lang) {
                 eprintln!("{line}");
             }
+            users::ensure_demo_accounts(&db, lang).await?;
             serve(&db, bind, true).await?;
             ExitCode::SUCCESS
         }
@@ -60,6 +66,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Audit(AuditCommand::Verify) => audit::verify(&db, lang).await?,
+        Command::User(cmd) => {
+            let action = match user_action {
+                Some(action) => action,
+                None => users::prepare(&cmd)?,
+            };
+            users::run(&db, lang, action).await?
+        }
+        Command::Token(TokenCommand::Create { name }) => {
+            users::token_create(&db, lang, &name).await?
+        }
     };
     db.close().await;
     Ok(code)
