@@ -25,7 +25,7 @@ pub struct Account {
 
 impl Account {
     pub fn scope(&self) -> Scope {
-        Scope::new(self.division.clone())
+        Scope::new(self.division)
     }
 
     pub fn may(&self, action: zhenxing_core::Action) -> bool {

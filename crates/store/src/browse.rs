@@ -27,17 +27,16 @@ pub struct ChildDivision {
     pub monitored_households: i64,
 }
 
-/// What a search box held, recognised: a full ID number, a household number or a name.
+/// What a search box held, recognised: a full ID number, or text that is matched against
+/// household numbers and members' names (household numbers may hold letters, names digits).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
     IdNumber(IdNumber),
-    HouseholdNo(String),
-    Name(String),
+    Text(String),
 }
 
 impl Search {
-    /// Recognises what was typed: a valid ID number, digits (a household number), else a name.
-    /// `None` for blank input.
+    /// Recognises what was typed: a valid ID number, else text. `None` for blank input.
     pub fn recognise(input: &str) -> Option<Search> {
         let s = input.trim();
         if s.is_empty() {
@@ -46,10 +45,7 @@ impl Search {
         if let Ok(id) = IdNumber::parse(s) {
             return Some(Search::IdNumber(id));
         }
-        if s.chars().all(|c| c.is_ascii_digit()) {
-            return Some(Search::HouseholdNo(s.to_owned()));
-        }
-        Some(Search::Name(s.chars().take(50).collect()))
+        Some(Search::Text(s.chars().take(50).collect()))
     }
 }
 
@@ -136,7 +132,7 @@ impl Db {
     /// The division and its ancestors, from the municipality down.
     pub async fn division_path(&self, code: &DivisionCode) -> Result<Vec<Division>> {
         let mut codes = vec![code.as_str().to_owned()];
-        let mut current = code.clone();
+        let mut current = *code;
         while let Some(parent) = current.parent() {
             codes.push(parent.as_str().to_owned());
             current = parent;
@@ -164,14 +160,14 @@ impl Db {
         // The narrower of scope and chosen division; a division outside the scope selects
         // nothing (the caller answers as if it did not exist).
         let within = match &filter.division {
-            Some(d) if d.is_within(&filter.scope) => d.clone(),
+            Some(d) if d.is_within(&filter.scope) => *d,
             Some(_) => {
                 return Ok(HouseholdPage {
                     households: Vec::new(),
                     next_after: None,
                 });
             }
-            None => filter.scope.clone(),
+            None => filter.scope,
         };
         let (lo, hi) = code_range(&within);
         let mut sql = String::from(
@@ -190,8 +186,7 @@ impl Db {
         let (search_kind, search_value) = match &filter.search {
             None => ("", String::new()),
             Some(Search::IdNumber(id)) => ("id", id.as_str().to_owned()),
-            Some(Search::HouseholdNo(no)) => ("no", no.clone()),
-            Some(Search::Name(name)) => ("name", name.clone()),
+            Some(Search::Text(text)) => ("text", text.clone()),
         };
         match search_kind {
             "id" => sql.push_str(
@@ -248,10 +243,10 @@ mod tests {
             Some(Search::IdNumber(_))
         ));
         assert_eq!(
-            Search::recognise("5002290010010001"),
-            Some(Search::HouseholdNo("5002290010010001".into()))
+            Search::recognise("CK0001"),
+            Some(Search::Text("CK0001".into()))
         );
-        assert_eq!(Search::recognise("张三"), Some(Search::Name("张三".into())));
+        assert_eq!(Search::recognise("张三"), Some(Search::Text("张三".into())));
         assert_eq!(Search::recognise("  "), None);
     }
 }

@@ -86,10 +86,7 @@ fn parse_division(s: &str) -> Result<DivisionCode> {
 }
 
 async fn serve(db: &Db, bind: std::net::SocketAddr, demo: bool) -> Result<()> {
-    let state = zhenxing_web::AppState {
-        db: db.clone(),
-        demo,
-    };
+    let state = zhenxing_web::AppState::new(db.clone(), demo, zhenxing_web::WebConfig::from_env());
     eprintln!("http://{bind}/");
     zhenxing_web::serve(state, bind).await.map_err(|e| {
         anyhow::Error::new(Text::new(

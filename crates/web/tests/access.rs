@@ -1,0 +1,214 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! Every household route, as every role, against a household inside and outside its division:
+//! outside answers exactly like a household that does not exist; roles without the right get
+//! 403; nothing is changed by a refused request.
+
+mod common;
+
+use common::Server;
+
+/// What a role gets on CK0001 (village 500229102202 in 城口县).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reach {
+    /// Inside its division, may read and write.
+    Write,
+    /// Inside its division, may read only.
+    Read,
+    /// Outside its division.
+    Outside,
+    /// Its role may not read the registry at all.
+    NoRegistry,
+}
+
+const ROLES: &[(&str, Reach, bool)] = &[
+    // (account, reach on CK0001, may reveal full numbers)
+    ("admin", Reach::Write, true),
+    ("chengkou", Reach::Write, true),
+    ("bashan", Reach::Write, true),
+    ("lixin", Reach::Write, false),
+    ("other_village", Reach::Outside, false),
+    ("wuxi", Reach::Outside, true),
+    ("auditor", Reach::Read, true),
+    ("department", Reach::NoRegistry, false),
+];
+
+#[tokio::test]
+async fn every_route_as_every_role() {
+    for server in Server::all().await {
+        let missing = {
+            let mut c = server.signed_in("admin").await;
+            c.get("/households/NO-SUCH-HOUSEHOLD").await
+        };
+        assert_eq!(missing.status, 404);
+        for (name, reach, may_reveal) in ROLES {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/login").await; // signed in: redirected, no form
+            assert_eq!(csrf.status, 303, "{name}");
+            let csrf = if *reach == Reach::NoRegistry {
+                // No household list for this role; the token is on any page's sign-out form.
+                c.get("/nowhere").await.hidden("csrf")
+            } else {
+                c.csrf().await
+            };
+            let read_status = match reach {
+                Reach::Write | Reach::Read => 200,
+                Reach::Outside => 404,
+                Reach::NoRegistry => 403,
+            };
+            for path in [
+                "/households/CK0001",
+                "/divisions/500229102202",
+                "/households?division=500229102202",
+            ] {
+                let r = c.get(path).await;
+                assert_eq!(r.status, read_status, "{name} GET {path}");
+                if *reach == Reach::Outside {
+                    assert!(!r.body.contains("王建国"), "{name} sees nothing of CK0001");
+                }
+            }
+            if *reach == Reach::Outside {
+                // Outside reads exactly like a household that does not exist.
+                let r = c.get("/households/CK0001").await;
+                let strip = |s: &str| s.replace(name, "").replace(&csrf, "");
+                let nonexistent = c.get("/households/NO-SUCH-HOUSEHOLD").await;
+                assert_eq!(strip(&r.body), strip(&nonexistent.body), "{name}");
+            }
+            // Search by the head's name only finds what is in scope.
+            if *reach != Reach::NoRegistry {
+                let r = c.get("/households?q=%E7%8E%8B%E5%BB%BA%E5%9B%BD").await;
+                assert_eq!(r.status, 200, "{name}");
+                assert_eq!(
+                    r.body.contains("/households/CK0001"),
+                    *reach != Reach::Outside,
+                    "{name} search"
+                );
+            }
+
+            let write_status = match reach {
+                Reach::Write => 422,
+                Reach::Read | Reach::NoRegistry => 403,
+                Reach::Outside => 404,
+            };
+            let edit_form = c.get("/households/CK0001/edit").await;
+            assert_eq!(
+                edit_form.status,
+                if write_status == 422 {
+                    200
+                } else {
+                    write_status
+                },
+                "{name} GET edit"
+            );
+            // A write without a reason: refused on its merits inside, by access outside.
+            let r = c
+                .post_form(
+                    "/households/CK0001/edit",
+                    &[
+                        ("csrf", &csrf),
+                        ("version", "1"),
+                        ("reason", ""),
+                        ("household_type", "lifted_out"),
+                        ("lifted_out_year", "2016"),
+                        ("category", ""),
+                        ("phone", ""),
+                        ("address", ""),
+                        ("wage", "1"),
+                        ("business", "0"),
+                        ("property", "0"),
+                        ("transfer", "0"),
+                        ("business_expense", "0"),
+                        ("out_of_pocket", "0"),
+                        ("housing_safe", ""),
+                        ("water_safe", ""),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, write_status, "{name} POST edit: {}", r.body);
+            let member_status = if write_status == 422 {
+                400
+            } else {
+                write_status
+            };
+            let r = c
+                .post_form(
+                    "/households/CK0001/members/0/remove",
+                    &[("csrf", &csrf), ("version", "1"), ("reason", "")],
+                )
+                .await;
+            assert_eq!(r.status, member_status, "{name} POST remove");
+            let r = c
+                .post_form(
+                    "/households/CK0001/members",
+                    &[
+                        ("csrf", &csrf),
+                        ("version", "1"),
+                        ("reason", ""),
+                        ("name", "x"),
+                        ("id_number", "x"),
+                        ("relation", "x"),
+                        ("labor", "x"),
+                        ("health", "x"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, member_status, "{name} POST add member");
+
+            let reveal_status = match (reach, may_reveal) {
+                (_, false) => 403,
+                (Reach::Outside, true) => 404,
+                _ => 200,
+            };
+            let r = c
+                .post_form("/households/CK0001/reveal", &[("csrf", &csrf)])
+                .await;
+            assert_eq!(r.status, reveal_status, "{name} reveal");
+            if reveal_status == 200 {
+                assert!(
+                    r.body.contains("500229198203150139"),
+                    "{name}: full ID shown"
+                );
+            }
+
+            // Without the CSRF token every form is refused, whoever asks.
+            let r = c
+                .post_form("/households/CK0001/reveal", &[("csrf", "forged")])
+                .await;
+            assert_eq!(r.status, 403, "{name} forged CSRF");
+        }
+        // Nothing above changed the household.
+        let db = &server.test_db.db;
+        let (record, meta) = zhenxing_store::registry::household(db, "CK0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta.version, 1);
+        assert_eq!(record.members.len(), 4);
+    }
+}
+
+#[tokio::test]
+async fn masked_by_default_everywhere() {
+    for server in Server::all().await {
+        let mut c = server.signed_in("chengkou").await;
+        let page = c.get("/households/CK0001").await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("500229198203150139"), "ID masked");
+        assert!(page.body.contains("500229********0139"));
+        assert!(!page.body.contains("13900230001"), "phone masked");
+        assert!(page.body.contains("139****0001"));
+        // The reveal is audited.
+        let csrf = c.csrf().await;
+        let r = c
+            .post_form("/households/CK0001/reveal", &[("csrf", &csrf)])
+            .await;
+        assert_eq!(r.status, 200);
+        let recent = zhenxing_store::audit::recent(&server.test_db.db, 5)
+            .await
+            .unwrap();
+        assert!(
+            recent
+                .iter()
+                .any(|r| r.action == "personal_data.reveal" && r.actor == "chengkou")
+        );
+    }
+}
