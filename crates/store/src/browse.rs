@@ -2,9 +2,10 @@
 //! the path from the municipality down to a division, and pages of households under filters.
 //!
 //! Division scopes are code ranges (`BETWEEN '500229000000' AND '500229999999'`) rather than
-//! `LIKE` patterns: both SQLite and PostgreSQL use an index for a range whatever the collation,
-//! which keeps a page of households fast over millions of rows. Pages are keyset-paginated on
-//! the household id, so page 1,000 costs what page 1 costs.
+//! `LIKE` patterns: both SQLite and PostgreSQL use an index for a range whatever the collation.
+//! Lists are ordered by (division code, id), the `households_browse` index, and keyset-paginated
+//! on it, so that a page of the whole municipality and page 1,000 cost what page 1 of a village
+//! costs.
 
 use crate::divisions::Division;
 use crate::{Db, Result, on_pool};
@@ -150,7 +151,8 @@ impl Db {
         Ok(path)
     }
 
-    /// A page of households under the filter, after the household id `after`, in id order.
+    /// A page of households under the filter, in (division code, id) order, after the household
+    /// `after` (the last id of the previous page).
     pub async fn household_page(
         &self,
         filter: &HouseholdFilter,
@@ -170,6 +172,22 @@ impl Db {
             None => filter.scope,
         };
         let (lo, hi) = code_range(&within);
+        // The cursor: the household `after` and its division code. The page starts at that
+        // division code (an index seek) and skips the cursor's own village's households up to
+        // and including it.
+        let (start, after_code, after_id) = match after {
+            Some(id) if id > 0 => {
+                let code: Option<String> = on_pool!(self, pool => sqlx::query_scalar(
+                    "SELECT division_code FROM households WHERE id = $1")
+                    .bind(id).fetch_optional(pool).await?);
+                match code {
+                    Some(code) if code >= lo => (code.clone(), code, id),
+                    // A cursor outside the scope (or a deleted household): from the start.
+                    _ => (lo.clone(), String::new(), 0),
+                }
+            }
+            _ => (lo.clone(), String::new(), 0),
+        };
         let mut sql = String::from(
             "SELECT h.id, h.household_no, h.division_code, d.name_zh AS village_zh, d.name_en AS village_en, \
              (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
@@ -177,7 +195,8 @@ impl Db {
              h.household_type, h.monitoring_category, CAST(h.member_count AS BIGINT) AS member_count, \
              CAST(h.per_capita_net_income AS BIGINT) AS per_capita_net_income \
              FROM households h JOIN divisions d ON d.code = h.division_code \
-             WHERE h.division_code BETWEEN $1 AND $2 AND h.id > $3",
+             WHERE h.division_code >= $1 AND h.division_code <= $2 \
+             AND NOT (h.division_code = $9 AND h.id <= $3)",
         );
         // Optional conditions bind in a fixed order; unused ones compare with themselves.
         sql.push_str(" AND ($4 = '' OR h.household_type = $4)");
@@ -192,21 +211,22 @@ impl Db {
             "id" => sql.push_str(
                 " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number = $7)",
             ),
-            "no" => sql.push_str(" AND h.household_no = $7"),
-            "name" => sql
-                .push_str(" AND h.id IN (SELECT m.household_id FROM members m WHERE m.name = $7)"),
+            "text" => sql.push_str(
+                " AND (h.household_no = $7 OR h.id IN (SELECT m.household_id FROM members m WHERE m.name = $7))",
+            ),
             _ => sql.push_str(" AND $7 = ''"),
         }
-        sql.push_str(" ORDER BY h.id LIMIT $8");
+        sql.push_str(" ORDER BY h.division_code, h.id LIMIT $8");
         let mut rows: Vec<HouseholdSummary> = on_pool!(self, pool => sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(sql))
-            .bind(&lo)
+            .bind(&start)
             .bind(&hi)
-            .bind(after.unwrap_or(0))
+            .bind(after_id)
             .bind(filter.household_type.map(|t| t.code()).unwrap_or(""))
             .bind(filter.category.map(|c| c.code()).unwrap_or(""))
             .bind(filter.income_below.unwrap_or(-1))
             .bind(&search_value)
             .bind(i64::from(limit) + 1)
+            .bind(&after_code)
             .fetch_all(pool).await?);
         let next_after = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
