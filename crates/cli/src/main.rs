@@ -162,14 +162,19 @@ enum TokenCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZHENXING_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,sqlx=error,zhenxing_web=info")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logs are key-value events on stderr; `ZHENXING_LOG_FORMAT=json` makes them one JSON
+    // object per line for a log collector. They never hold personal data (see ARCHITECTURE.md).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHENXING_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,sqlx=error,zhenxing_web=info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("ZHENXING_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -55,13 +55,13 @@ pub async fn request_log(request: Request, next: Next) -> Response {
 #[derive(Clone, Copy)]
 pub struct LoggedAccount(pub i64);
 
-/// The path with every segment holding a digit replaced by `{}`: the shape of the route,
-/// without record numbers (`/households/{}/edit`).
+/// The path with every segment holding three digits or more replaced by `{}`: the shape of
+/// the route, without record numbers (`/households/{}/edit`, `/api/v1/me`).
 fn route_of(path: &str) -> String {
     let shape: Vec<&str> = path
         .split('/')
         .map(|s| {
-            if s.chars().any(|c| c.is_ascii_digit()) || s.len() > 40 {
+            if s.chars().filter(char::is_ascii_digit).count() >= 3 || s.len() > 40 {
                 "{}"
             } else {
                 s
@@ -80,5 +80,9 @@ mod tests {
             "/households/{}/edit"
         );
         assert_eq!(super::route_of("/login"), "/login");
+        assert_eq!(
+            super::route_of("/api/v1/households/CK0001"),
+            "/api/v1/households/{}"
+        );
     }
 }
