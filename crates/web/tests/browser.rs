@@ -1,0 +1,628 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+//! Browser tests: the real application (SQLite, the four fixture households, one account per
+//! role) in headless Chromium, driven over WebDriver by chromedriver through `fantoccini`.
+//!
+//! One scenario, as a user goes through it: a wrong password, sign in, find a household by
+//! search, open it, edit an income with a reason, see the new figure and the change in the
+//! household's history, the same pages on a 375-pixel phone screen, switch language and back,
+//! sign out; the auditor sees the edit on the audit page; a village cadre cannot reach another
+//! village's household, by URL or by search.
+//!
+//! Needs `chromium` and `chromedriver` on `PATH` (Debian: `chromium`, `chromium-driver`;
+//! `.ci/run` installs them). Without them the test prints a notice and passes, except when `CI`
+//! is set: then it fails, so CI cannot skip it silently. Screenshots (PNG) and chromedriver's
+//! log go to `target/browser-screenshots/` for inspection.
+
+mod common;
+
+use common::{PASSWORD, Server};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long to wait for a page or an element before failing.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// CK0001 before and after the edit. Four members; net income = wage + business + property +
+/// transfer − business expense = 14,000 + 3,200 + 150 + 4,860.50 − 1,800 = 20,410.50, so
+/// 5,102.625 per head, rounded half away from zero to 5,102.63. A wage of 18,000.50 makes the
+/// net 24,411.00: 6,102.75 per head.
+const PER_CAPITA_BEFORE: &str = "5,102.63";
+const NEW_WAGE: &str = "18000.50";
+const PER_CAPITA_AFTER: &str = "6,102.75";
+const REASON: &str = "2026年务工收入核实（浏览器测试）";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_in_the_browser() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
+        let message = "browser test: `chromium` and `chromedriver` are not on PATH \
+                       (Debian: apt-get install chromium chromium-driver fonts-noto-cjk)";
+        if std::env::var_os("CI").is_some() {
+            panic!("{message}; CI is set, so the browser test must run");
+        }
+        eprintln!("{message}; skipped");
+        return;
+    };
+    let shots = screenshot_dir();
+    std::fs::create_dir_all(&shots).unwrap();
+    let server = Server::start(zhenxing_store::testing::sqlite().await.unwrap()).await;
+    let driver = Driver::start(&chromedriver, &shots.join("chromedriver.log")).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = connect(&driver, &chromium, profile.path()).await;
+    let browser = Browser {
+        c: client.clone(),
+        base: format!("http://{}", server.addr),
+        shots,
+    };
+    // The scenario runs as its own task so that a failed assertion still lets the session
+    // close (and Chromium quit) before the failure is reported.
+    let outcome = tokio::spawn(scenario(browser)).await;
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("browser scenario: {e}"),
+        }
+    }
+}
+
+async fn scenario(b: Browser) {
+    // A wrong password: the sign-in page says so and stays.
+    b.goto("/login?lang=zh").await;
+    b.fill("name", "chengkou").await;
+    b.fill("password", "not-the-password").await;
+    b.click("sign-in").await;
+    let message = b.element("login-message").await.text().await.unwrap();
+    assert!(!message.trim().is_empty(), "the refusal is explained");
+    assert_eq!(b.path().await, "/login");
+    assert!(b.find("sign-out").await.is_none(), "not signed in");
+    b.screenshot("01-login-refused").await;
+
+    // Sign in as the county officer of Chengkou; the start page is the county's division page.
+    b.sign_in("chengkou").await;
+    assert_eq!(b.path().await, "/divisions/500229000000");
+    assert_eq!(b.lang().await, "zh-CN");
+
+    // Find the household by its head's name, from the menu's household list.
+    b.c.find(Locator::Css("header nav a[href='/households']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for(
+        "the household list",
+        "return location.pathname === '/households'",
+    )
+    .await;
+    b.fill("q", "王建国").await;
+    b.click("search").await;
+    b.wait_for(
+        "the search results",
+        "return location.search.includes('q=')",
+    )
+    .await;
+    let rows = b.table_rows("households").await;
+    assert_eq!(rows.len(), 1, "one household headed by 王建国: {rows:?}");
+    assert!(
+        rows[0].contains("CK0001") && rows[0].contains("王建国"),
+        "{rows:?}"
+    );
+    b.screenshot("02-search").await;
+
+    // Open it.
+    b.c.find(Locator::Css("#households a[href='/households/CK0001']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for(
+        "the household page",
+        "return location.pathname === '/households/CK0001'",
+    )
+    .await;
+    assert_eq!(b.text("household-no").await, "CK0001");
+    assert_eq!(b.text("per-capita").await, PER_CAPITA_BEFORE);
+
+    // Edit the wage income, with a reason.
+    b.click("edit").await;
+    b.wait_for(
+        "the edit form",
+        "return location.pathname === '/households/CK0001/edit'",
+    )
+    .await;
+    b.fill("wage", NEW_WAGE).await;
+    b.fill("reason", REASON).await;
+    b.screenshot("03-edit").await;
+    b.click("save").await;
+    b.wait_for(
+        "the household page after saving",
+        "return location.pathname === '/households/CK0001'",
+    )
+    .await;
+    assert!(
+        b.find("errors").await.is_none(),
+        "the edit was refused: {}",
+        b.body_text().await
+    );
+    assert_eq!(b.text("per-capita").await, PER_CAPITA_AFTER);
+    let history = b.table_rows("history").await;
+    assert!(
+        history
+            .iter()
+            .any(|r| r.contains("chengkou") && r.contains(REASON) && r.contains("wage")),
+        "the history shows the edit, its author and its reason: {history:?}"
+    );
+    b.js("document.getElementById('history').scrollIntoView(); return true")
+        .await;
+    b.screenshot("04-household-edited").await;
+
+    // A 375-pixel phone: no sideways scrolling of the page; wide tables scroll in their box.
+    b.c.set_window_size(375, 812).await.unwrap();
+    b.goto("/households").await;
+    b.element("households").await;
+    b.assert_fits_phone("the household list").await;
+    b.screenshot("05-phone-households").await;
+    b.goto("/households/CK0001").await;
+    b.element("members").await;
+    b.assert_fits_phone("the household page").await;
+    let members_scroll = b
+        .js(
+            "const t = document.getElementById('members'); const box = t.parentElement; \
+             return box.classList.contains('scroll') && box.scrollWidth > box.clientWidth",
+        )
+        .await;
+    assert_eq!(
+        members_scroll,
+        json!(true),
+        "the members table is wider than a phone and scrolls inside its .scroll box"
+    );
+    b.screenshot("06-phone-household").await;
+    b.c.set_window_size(1280, 900).await.unwrap();
+
+    // Switch language to English and back; the choice follows the account.
+    b.click("switch-lang").await;
+    b.wait_for(
+        "the English pages",
+        "return document.documentElement.lang.startsWith('en')",
+    )
+    .await;
+    assert!(
+        b.nav_text().await.contains("Households"),
+        "{}",
+        b.nav_text().await
+    );
+    b.goto("/households/CK0001").await;
+    b.element("history").await;
+    assert!(b.body_text().await.contains("History"));
+    b.screenshot("07-english").await;
+    b.click("switch-lang").await;
+    b.wait_for(
+        "the Chinese pages",
+        "return document.documentElement.lang.startsWith('zh')",
+    )
+    .await;
+    assert!(
+        b.nav_text().await.contains("农户"),
+        "{}",
+        b.nav_text().await
+    );
+
+    // Sign out: the household pages are closed again.
+    b.sign_out().await;
+    b.goto("/households/CK0001").await;
+    b.wait_for("the sign-in page", "return location.pathname === '/login'")
+        .await;
+
+    // The auditor finds the edit in the audit trail by household number and author, with its
+    // reason, and the operation's page shows the household it changed.
+    b.sign_in("auditor").await;
+    b.c.find(Locator::Css("header nav a[href='/audit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("the audit page", "return location.pathname === '/audit'")
+        .await;
+    b.fill("record", "CK0001").await;
+    b.fill("actor", "chengkou").await;
+    b.click("search").await;
+    b.wait_for(
+        "the audit search results",
+        "return location.search.includes('record=')",
+    )
+    .await;
+    let operations = b.table_rows("operations").await;
+    assert!(
+        operations
+            .iter()
+            .any(|r| r.contains("chengkou") && r.contains(REASON)),
+        "the audit trail lists chengkou's edit of CK0001 with its reason: {operations:?}"
+    );
+    b.screenshot("08-audit").await;
+    b.c.find(Locator::Css(
+        "#operations tbody tr[data-actor='chengkou'] a",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait_for(
+        "the audit operation page",
+        "return /^\\/audit\\/\\d+$/.test(location.pathname)",
+    )
+    .await;
+    let items = b.table_rows("items").await;
+    assert!(
+        items.iter().any(|r| r.contains("CK0001")),
+        "the operation changed CK0001: {items:?}"
+    );
+    b.screenshot("09-audit-operation").await;
+    b.sign_out().await;
+
+    // A village cadre of 立新村 (500229102202) cannot reach CK0002 of another village: the
+    // direct URL answers exactly like a household that does not exist, and search finds nothing.
+    b.sign_in("lixin").await;
+    b.goto("/households/CK0002").await;
+    let h1 = b.heading().await;
+    assert_eq!(h1, "未找到", "{}", b.body_text().await);
+    assert!(b.find("household-no").await.is_none());
+    b.screenshot("10-other-village").await;
+    b.goto("/households/ZZ9999").await;
+    assert_eq!(
+        b.heading().await,
+        h1,
+        "same answer as for no household at all"
+    );
+    b.goto("/households/CK0002/edit").await;
+    assert_eq!(b.heading().await, h1);
+    b.goto("/households").await;
+    b.fill("q", "CK0002").await;
+    b.click("search").await;
+    b.wait_for(
+        "the search results",
+        "return location.search.includes('q=')",
+    )
+    .await;
+    b.element("no-results").await;
+    assert!(b.find("households").await.is_none(), "no result rows");
+    // ... while the cadre's own household is found the same way.
+    b.goto("/households").await;
+    b.fill("q", "CK0001").await;
+    b.click("search").await;
+    b.wait_for(
+        "the search results",
+        "return location.search.includes('q=')",
+    )
+    .await;
+    let rows = b.table_rows("households").await;
+    assert!(rows.len() == 1 && rows[0].contains("CK0001"), "{rows:?}");
+    b.sign_out().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser, as the scenario uses it
+
+#[derive(Clone)]
+struct Browser {
+    c: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn goto(&self, path: &str) {
+        self.c
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    async fn path(&self) -> String {
+        self.c.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.c
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("script {script}: {e}"))
+    }
+
+    /// Waits until `script` returns true.
+    async fn wait_for(&self, what: &str, script: &str) {
+        let start = Instant::now();
+        loop {
+            if self.c.execute(script, Vec::new()).await.ok() == Some(json!(true)) {
+                return;
+            }
+            if start.elapsed() > PATIENCE {
+                let url = self.c.current_url().await.map(|u| u.to_string());
+                panic!(
+                    "timed out waiting for {what} ({script}); at {url:?}: {}",
+                    self.body_text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The element with this id, waiting for it to appear.
+    async fn element(&self, id: &str) -> fantoccini::elements::Element {
+        match self
+            .c
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Id(id))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => panic!(
+                "no #{id} ({e}) at {}: {}",
+                self.path().await,
+                self.body_text().await
+            ),
+        }
+    }
+
+    /// The element with this id if the current page has it.
+    async fn find(&self, id: &str) -> Option<fantoccini::elements::Element> {
+        self.c.find(Locator::Id(id)).await.ok()
+    }
+
+    async fn text(&self, id: &str) -> String {
+        self.element(id)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    async fn fill(&self, id: &str, value: &str) {
+        let field = self.element(id).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    async fn click(&self, id: &str) {
+        self.element(id).await.click().await.unwrap();
+    }
+
+    async fn body_text(&self) -> String {
+        match self
+            .c
+            .execute(
+                "return document.body ? document.body.innerText : ''",
+                Vec::new(),
+            )
+            .await
+        {
+            Ok(Value::String(s)) => s,
+            other => format!("{other:?}"),
+        }
+    }
+
+    async fn heading(&self) -> String {
+        match self
+            .c
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css("main h1"))
+            .await
+        {
+            Ok(h1) => h1.text().await.unwrap().trim().to_owned(),
+            Err(e) => panic!("no heading ({e}): {}", self.body_text().await),
+        }
+    }
+
+    async fn nav_text(&self) -> String {
+        self.c
+            .find(Locator::Css("header.top nav"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn lang(&self) -> String {
+        self.js("return document.documentElement.lang")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The text of each body row of the table with this id.
+    async fn table_rows(&self, id: &str) -> Vec<String> {
+        let table = self.element(id).await;
+        let mut rows = Vec::new();
+        for row in table.find_all(Locator::Css("tbody tr")).await.unwrap() {
+            rows.push(row.text().await.unwrap());
+        }
+        rows
+    }
+
+    async fn sign_in(&self, name: &str) {
+        self.goto("/login").await;
+        self.fill("name", name).await;
+        self.fill("password", PASSWORD).await;
+        self.click("sign-in").await;
+        self.wait_for(
+            &format!("{name} to be signed in"),
+            "return !location.pathname.startsWith('/login') \
+             && document.getElementById('sign-out') !== null",
+        )
+        .await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("sign-out").await;
+        self.wait_for(
+            "the sign-in page after signing out",
+            "return location.pathname === '/login' \
+             && document.getElementById('sign-in') !== null",
+        )
+        .await;
+    }
+
+    /// The page is no wider than the phone's screen (one pixel of rounding allowed).
+    async fn assert_fits_phone(&self, what: &str) {
+        let sizes = self
+            .js("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        let (scroll_width, inner_width) = (sizes[0].as_f64().unwrap(), sizes[1].as_f64().unwrap());
+        assert_eq!(inner_width, 375.0, "the window is a 375-pixel phone screen");
+        assert!(
+            scroll_width <= 376.0,
+            "{what} is {scroll_width} pixels wide on a 375-pixel screen"
+        );
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// chromedriver and Chromium
+
+/// `chromium` (or another Chrome) and `chromedriver`, if both are on `PATH`.
+fn browser_programs() -> Option<(PathBuf, PathBuf)> {
+    let path = std::env::var_os("PATH")?;
+    let which = |name: &str| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    };
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find_map(which)?;
+    Some((chromium, which("chromedriver")?))
+}
+
+/// `target/browser-screenshots` (under `CARGO_TARGET_DIR` when it is set).
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("browser-screenshots")
+}
+
+/// A chromedriver on a free local port, in its own process group so that the Chromium it
+/// starts goes with it.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start(program: &Path, log: &Path) -> Driver {
+        // chromedriver takes no port 0: take a free port from the system and hand it over.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(program);
+        command
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut driver = Driver {
+            child: command
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {}: {e}", program.display())),
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let start = Instant::now();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = driver.child.try_wait().unwrap() {
+                panic!("chromedriver exited ({status}); see {}", log.display());
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "chromedriver does not answer on port {port}; see {}",
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The whole process group: chromedriver and any Chromium left behind by a failure.
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A new WebDriver session: headless Chromium with a fresh profile, in Chinese, and none of
+/// the background connections that a closed network refuses.
+async fn connect(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--lang=zh-CN",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect::<Vec<_>>();
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": args,
+            "prefs": { "intl": { "accept_languages": "zh-CN,zh" } },
+        },
+    });
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let mut last = None;
+    // chromedriver may accept connections a moment before it takes sessions.
+    for _ in 0..3 {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("no WebDriver session from {}: {last:?}", driver.url);
+}
