@@ -312,3 +312,30 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// API helpers
+
+impl Server {
+    /// A client that authenticates as `name` with a fresh API token.
+    pub async fn api_client(&self, name: &str) -> Client {
+        let token = self
+            .test_db
+            .db
+            .create_api_token(name, "test")
+            .await
+            .unwrap();
+        let mut client = self.client();
+        client.bearer = Some(token);
+        client
+    }
+}
+
+impl Client {
+    /// A request with a JSON body (`Content-Type: application/json`).
+    pub async fn json(&mut self, method: &str, path: &str, body: &serde_json::Value) -> Response {
+        let body = serde_json::to_vec(body).unwrap();
+        self.request(method, path, Some("application/json"), &body)
+            .await
+    }
+}
