@@ -156,13 +156,13 @@ pub async fn session_layer(
                 viewer.account = Some(account);
                 viewer.via_api_token = true;
             }
-        } else if let Some(token) = jar.get(SESSION_COOKIE).filter(|t| t.len() == 64) {
-            if let Some(session) = state.db.session(token, &state.config.session).await? {
-                viewer.lang = session.account.lang;
-                viewer.account = Some(session.account);
-                viewer.csrf = Some(session.csrf_token);
-                viewer.session_token = Some(token.clone());
-            }
+        } else if let Some(token) = jar.get(SESSION_COOKIE).filter(|t| t.len() == 64)
+            && let Some(session) = state.db.session(token, &state.config.session).await?
+        {
+            viewer.lang = session.account.lang;
+            viewer.account = Some(session.account);
+            viewer.csrf = Some(session.csrf_token);
+            viewer.session_token = Some(token.clone());
         }
         Ok::<_, zhenxing_store::StoreError>(())
     };

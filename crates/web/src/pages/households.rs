@@ -88,7 +88,7 @@ pub fn parse_filter(
     let search = blank(&query.q).and_then(Search::recognise);
     Ok((
         HouseholdFilter {
-            scope: account.division.clone(),
+            scope: account.division,
             division,
             household_type,
             category,
@@ -181,7 +181,7 @@ pub async fn list(
             income: yuan(h.per_capita_net_income),
         })
         .collect();
-    let division = filter.division.clone().unwrap_or(filter.scope.clone());
+    let division = filter.division.unwrap_or(filter.scope);
     let values = [
         ("division", blank(&query.division).unwrap_or("")),
         ("type", blank(&query.household_type).unwrap_or("")),
@@ -575,7 +575,20 @@ fn shown(key: &str, value: Option<&serde_json::Value>) -> String {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
-    if key.contains("id_number") {
+    let is_money = matches!(
+        key,
+        "wage_income"
+            | "business_income"
+            | "property_income"
+            | "transfer_income"
+            | "business_expense"
+            | "out_of_pocket"
+            | "net_income"
+            | "per_capita_net_income"
+    );
+    if is_money && let Some(fen) = value.and_then(serde_json::Value::as_i64) {
+        yuan(fen)
+    } else if key.contains("id_number") {
         mask_id_number(&s)
     } else if key.contains("phone") {
         mask_phone(&s)
@@ -603,7 +616,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("phone: 139****0001 → 139****0002"), "{text}");
-        assert!(text.contains("wage_income: 100 → 200"), "{text}");
+        assert!(
+            text.contains("wage_income: 1.00 → 2.00"),
+            "money in yuan: {text}"
+        );
     }
 }
 
