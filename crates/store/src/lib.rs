@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_query;
 pub mod browse;
 mod bulk;
 pub mod credentials;

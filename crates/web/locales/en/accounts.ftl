@@ -1,1 +1,27 @@
-# accounts
+# accounts — the account administration pages
+accounts-title = Accounts
+accounts-create = New account
+accounts-create-submit = Create
+accounts-list = All accounts
+accounts-field-name = Account name
+accounts-field-role = Role
+accounts-field-division = Division code
+accounts-field-password = Initial password
+accounts-password-hint = Leave empty to generate one
+accounts-choose-role = Choose
+accounts-col-status = Status
+accounts-col-created = Created (Beijing time)
+accounts-status-active = Active
+accounts-status-disabled = Disabled
+accounts-status-locked = Locked until
+accounts-you = you
+accounts-enable = Enable
+accounts-unlock = Unlock
+accounts-disable = Disable
+accounts-reset-password = Reset password
+accounts-created = Account created:
+accounts-created-typed = Account created (with the password you typed):
+accounts-password-reset = New password set for the account below; all its sessions have been signed out:
+accounts-password-label = Password:
+accounts-password-once = The password is shown this once only; the system keeps no readable copy. Hand it to the person directly or through a secure channel.
+accounts-error-self = You cannot disable the account you are using.

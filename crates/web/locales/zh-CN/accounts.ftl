@@ -1,1 +1,27 @@
-# accounts
+# accounts — 账号管理页面
+accounts-title = 账号管理
+accounts-create = 新建账号
+accounts-create-submit = 创建
+accounts-list = 全部账号
+accounts-field-name = 账号名
+accounts-field-role = 角色
+accounts-field-division = 所属区划代码
+accounts-field-password = 初始密码
+accounts-password-hint = 留空则自动生成
+accounts-choose-role = 请选择
+accounts-col-status = 状态
+accounts-col-created = 创建时间（北京时间）
+accounts-status-active = 正常
+accounts-status-disabled = 已停用
+accounts-status-locked = 已锁定至
+accounts-you = 本人
+accounts-enable = 启用
+accounts-unlock = 解除锁定
+accounts-disable = 停用
+accounts-reset-password = 重设密码
+accounts-created = 已创建账号
+accounts-created-typed = 已创建账号（使用您输入的密码）
+accounts-password-reset = 已为以下账号重设密码，其现有登录已全部退出：
+accounts-password-label = 密码：
+accounts-password-once = 密码仅显示这一次，系统不保存明文。请当面或通过安全渠道交给本人。
+accounts-error-self = 不能停用您自己正在使用的账号。

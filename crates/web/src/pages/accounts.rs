@@ -1,8 +1,366 @@
-//! (being built: issue 3)
+//! Account administration for the municipal administrator (`Action::ManageAccounts`): the list
+//! of accounts, creating one (with a generated or typed password, shown once), disabling and
+//! enabling, and resetting a password (generated, shown once). The store audits every change,
+//! with the administrator's account name as the actor. An administrator attached to a county
+//! manages the accounts of that county only, and nobody can disable their own account.
 
 use crate::AppState;
-use axum::Router;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::pages::audit::beijing_time;
+use crate::pages::{Chrome, render};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use zhenxing_core::{Action, DivisionCode, Role, Text};
+use zhenxing_store::accounts::{Account, AccountError};
+use zhenxing_store::credentials::generate_password;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/accounts", get(list).post(create))
+        .route("/accounts/disable", post(disable))
+        .route("/accounts/enable", post(enable))
+        .route("/accounts/password", post(reset_password))
+}
+
+pub struct AccountRow {
+    pub name: String,
+    pub role: String,
+    pub division: String,
+    pub status: String,
+    pub disabled: bool,
+    pub locked: bool,
+    pub created_at: String,
+    pub is_self: bool,
+}
+
+/// A password just set, shown on this page only.
+pub struct NewPassword {
+    pub message: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// What the create form held, to show it again with the errors.
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub division: String,
+    /// Empty: generate one.
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    c: Chrome,
+    rows: Vec<AccountRow>,
+    roles: Vec<(String, String)>,
+    form_name: String,
+    form_role: String,
+    form_division: String,
+    errors: Vec<String>,
+    result: Option<NewPassword>,
+}
+
+/// The administrator, if the role may manage accounts.
+fn admin(viewer: &Viewer) -> AppResult<&Account> {
+    viewer.may(Action::ManageAccounts)
+}
+
+fn now_text() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &CreateForm,
+    errors: Vec<String>,
+    result: Option<NewPassword>,
+) -> AppResult<AccountsPage> {
+    let me = admin(viewer)?;
+    let accounts = state.db.accounts(Some(&me.scope())).await?;
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = c.t("accounts-title");
+    let lang = viewer.lang;
+    let now = now_text();
+    let rows = accounts
+        .iter()
+        .map(|a| {
+            let locked = a.locked_until.as_deref().is_some_and(|u| u > now.as_str());
+            let status = if a.disabled {
+                c.t("accounts-status-disabled")
+            } else if locked {
+                format!(
+                    "{} {}",
+                    c.t("accounts-status-locked"),
+                    beijing_time(a.locked_until.as_deref().unwrap_or(""))
+                )
+            } else {
+                c.t("accounts-status-active")
+            };
+            AccountRow {
+                name: a.name.clone(),
+                role: a.role.label(lang).to_owned(),
+                division: a.division.as_str().to_owned(),
+                status,
+                disabled: a.disabled,
+                locked,
+                created_at: beijing_time(&a.created_at),
+                is_self: a.id == me.id,
+            }
+        })
+        .collect();
+    Ok(AccountsPage {
+        rows,
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.code().to_owned(), r.label(lang).to_owned()))
+            .collect(),
+        form_name: form.name.clone(),
+        form_role: form.role.clone(),
+        form_division: form.division.clone(),
+        errors,
+        result,
+        c,
+    })
+}
+
+fn with_status(status: StatusCode, response: Response) -> Response {
+    let mut response = response;
+    *response.status_mut() = status;
+    response
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> AppResult<Response> {
+    admin(&viewer)?;
+    let page = page(&state, &viewer, &CreateForm::default(), Vec::new(), None).await?;
+    Ok(render(&page))
+}
+
+/// The create form's values, checked as far as the web layer can; the store checks the rest
+/// (name, role against division level, password policy, existence of the division).
+fn parse_create(me: &Account, form: &CreateForm) -> Result<(Role, DivisionCode), Vec<Text>> {
+    let mut errors = Vec::new();
+    let role = Role::from_code(form.role.trim())
+        .or_else(|| Role::parse(form.role.trim()).ok())
+        .ok_or_else(|| errors.push(Text::new("请选择角色", "choose a role for the account")))
+        .ok();
+    let division = match DivisionCode::parse(form.division.trim()) {
+        Ok(d) if me.scope().contains(&d) => Some(d),
+        Ok(d) => {
+            let code = d.as_str().to_owned();
+            errors.push(Text::new(
+                format!("区划{code}不在您管理的范围内"),
+                format!("division {code} is outside the part of the registry you manage"),
+            ));
+            None
+        }
+        Err(e) => {
+            let t = e.text();
+            errors.push(Text::new(
+                format!("区划代码：{}", t.zh),
+                format!("division code: {}", t.en),
+            ));
+            None
+        }
+    };
+    match (role, division) {
+        (Some(r), Some(d)) if errors.is_empty() => Ok((r, d)),
+        _ => Err(errors),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<CreateForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let me = admin(&viewer)?.clone();
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let name = form.name.trim().to_owned();
+    let (role, division) = match parse_create(&me, &form) {
+        Ok(ok) => ok,
+        Err(errors) => {
+            let errors = errors.iter().map(|t| tr.text(t)).collect();
+            let page = page(&state, &viewer, &form, errors, None).await?;
+            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)));
+        }
+    };
+    let typed = !form.password.is_empty();
+    let password = if typed {
+        form.password.clone()
+    } else {
+        generate_password()
+    };
+    match state
+        .db
+        .create_account(&name, role, &division, &password, &me.name)
+        .await
+    {
+        Ok(account) => {
+            tracing::info!(account = account.id, "account created");
+            let result = NewPassword {
+                message: tr.t(if typed {
+                    "accounts-created-typed"
+                } else {
+                    "accounts-created"
+                }),
+                name: account.name.clone(),
+                // A typed password is not shown back: the administrator knows it.
+                password: if typed { String::new() } else { password },
+            };
+            let page = page(
+                &state,
+                &viewer,
+                &CreateForm::default(),
+                Vec::new(),
+                Some(result),
+            )
+            .await?;
+            Ok(render(&page))
+        }
+        Err(AccountError::Invalid(t)) => {
+            let page = page(&state, &viewer, &form, vec![tr.text(&t)], None).await?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
+        }
+        Err(AccountError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The account named in a form, if it lies within the administrator's scope; otherwise
+/// "not found", as for a name that does not exist.
+async fn target(state: &AppState, viewer: &Viewer, name: &str) -> AppResult<Account> {
+    let me = admin(viewer)?;
+    if name.is_empty() || name.len() > 256 {
+        return Err(AppError::NotFound);
+    }
+    match state.db.account_by_name(name).await? {
+        Some(a) if me.scope().contains(&a.division) => Ok(a),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn set_disabled(
+    state: AppState,
+    viewer: Viewer,
+    form: NameForm,
+    disabled: bool,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let me = admin(&viewer)?.clone();
+    let account = target(&state, &viewer, form.name.trim()).await?;
+    if disabled && account.id == me.id {
+        let tr = Tr::new(state.i18n.clone(), viewer.lang);
+        let page = page(
+            &state,
+            &viewer,
+            &CreateForm::default(),
+            vec![tr.t("accounts-error-self")],
+            None,
+        )
+        .await?;
+        return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)));
+    }
+    if !state
+        .db
+        .set_account_disabled(&account.name, disabled, &me.name)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/accounts").into_response())
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<NameForm>,
+) -> AppResult<Response> {
+    set_disabled(state, viewer, form, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<NameForm>,
+) -> AppResult<Response> {
+    set_disabled(state, viewer, form, false).await
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<NameForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let me = admin(&viewer)?.clone();
+    let account = target(&state, &viewer, form.name.trim()).await?;
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let password = generate_password();
+    match state
+        .db
+        .set_password(&account.name, &password, &me.name)
+        .await
+    {
+        Ok(()) => {
+            let result = NewPassword {
+                message: tr.t("accounts-password-reset"),
+                name: account.name.clone(),
+                password,
+            };
+            let page = page(
+                &state,
+                &viewer,
+                &CreateForm::default(),
+                Vec::new(),
+                Some(result),
+            )
+            .await?;
+            Ok(render(&page))
+        }
+        Err(AccountError::Invalid(t)) => {
+            let page = page(
+                &state,
+                &viewer,
+                &CreateForm::default(),
+                vec![tr.text(&t)],
+                None,
+            )
+            .await?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
+        }
+        Err(AccountError::Store(e)) => Err(e.into()),
+    }
 }

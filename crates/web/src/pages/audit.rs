@@ -1,8 +1,576 @@
-//! (being built: issue 3)
+//! The audit trail for auditors and administrators (`Action::ReadAudit`): operations found by
+//! person, record, division, action and date, newest first in keyset pages; one operation with
+//! its items; the state of the hash chain at the top. ID and phone numbers in what the trail
+//! recorded are shown masked. An account attached below the municipality sees the operations
+//! that touch its own division only.
 
 use crate::AppState;
-use axum::Router;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::{Chrome, render};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use fluent_bundle::FluentValue;
+use serde::Deserialize;
+use serde_json::Value;
+use time::macros::{format_description, offset};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use zhenxing_core::access::{mask_id_number, mask_phone};
+use zhenxing_core::{Action, DivisionCode, DivisionLevel};
+use zhenxing_store::audit::{AuditRecord, verify};
+use zhenxing_store::audit_query::{self, AuditFilter, AuditItemRecord};
+
+const PAGE_SIZE: u32 = 50;
+const ITEMS_PER_PAGE: u32 = 100;
+/// Dates in forms and times on pages are Beijing time; the trail stores UTC.
+const CHINA: UtcOffset = offset!(+8);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/audit", get(list))
+        .route("/audit/{seq}", get(detail))
+}
+
+/// The operations the pages know by name: (action, message key). Others show their code.
+const ACTIONS: &[(&str, &str)] = &[
+    ("auth.sign_in", "audit-action-sign-in"),
+    ("auth.sign_in_failed", "audit-action-sign-in-failed"),
+    ("auth.sign_out", "audit-action-sign-out"),
+    ("registry.write", "audit-action-registry-write"),
+    ("registry.export", "audit-action-registry-export"),
+    ("personal_data.reveal", "audit-action-reveal"),
+    ("account.create", "audit-action-account-create"),
+    ("account.disable", "audit-action-account-disable"),
+    ("account.enable", "audit-action-account-enable"),
+    ("account.password", "audit-action-account-password"),
+    ("token.create", "audit-action-token-create"),
+    ("divisions.import", "audit-action-divisions-import"),
+    (
+        "divisions.former_poverty_villages",
+        "audit-action-former-poverty-villages",
+    ),
+    ("update", "audit-action-update"),
+];
+
+fn action_label(c: &Chrome, action: &str) -> String {
+    ACTIONS
+        .iter()
+        .find(|(code, _)| *code == action)
+        .map_or_else(|| action.to_owned(), |(_, key)| c.t(key))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking what the trail recorded
+
+/// Whether a string has the shape of a resident ID number (15 or 18 characters) or of a
+/// disability certificate number (20).
+fn looks_like_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    matches!(b.len(), 15 | 18 | 20)
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || (i == 17 && (*c == b'X' || *c == b'x')))
+}
+
+fn mask_id_like(s: &str) -> String {
+    if s.len() == 20 {
+        // A disability certificate: the ID number and two digits of category and level.
+        format!("{}**", mask_id_number(&s[..18]))
+    } else {
+        mask_id_number(s)
+    }
+}
+
+/// Masks ID and phone numbers inside a JSON value: fields named `id_number` and `phone`,
+/// members keyed by ID number, and any other string shaped like an ID number.
+pub fn mask_json(value: &mut Value, key: Option<&str>) {
+    match value {
+        Value::String(s) => {
+            *s = match key {
+                Some("id_number") => mask_id_like(s),
+                Some("phone") => mask_phone(s),
+                _ if looks_like_id(s) => mask_id_like(s),
+                _ => return,
+            }
+        }
+        Value::Array(values) => values.iter_mut().for_each(|v| mask_json(v, key)),
+        Value::Object(map) => {
+            let keyed_by_id = key == Some("members");
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                mask_json(&mut v, Some(&k));
+                let mut shown = if keyed_by_id || looks_like_id(&k) {
+                    mask_id_like(&k)
+                } else {
+                    k
+                };
+                // Two numbers may mask alike: keep both.
+                while map.contains_key(&shown) {
+                    shown.push('\'');
+                }
+                map.insert(shown, v);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// JSON from the trail, masked and indented; text that is not JSON is masked as free text.
+pub fn masked_json_text(text: &str) -> String {
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut value) => {
+            mask_json(&mut value, None);
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        }
+        Err(_) => mask_free_text(text),
+    }
+}
+
+/// Masks runs of digits shaped like ID numbers or mobile numbers in free text (reasons).
+pub fn mask_free_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if looks_like_id(run) {
+            out.push_str(&mask_id_like(run));
+        } else if run.len() == 11 && run.starts_with('1') && run.bytes().all(|b| b.is_ascii_digit())
+        {
+            out.push_str(&mask_phone(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_digit() || ch == 'X' || ch == 'x' {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Times
+
+const STORED: &[time::format_description::FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// A stored instant (UTC) as Beijing time, to the second; the text as stored if it does not
+/// parse.
+pub fn beijing_time(at: &str) -> String {
+    let shown = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(at, STORED)
+        .ok()
+        .and_then(|t| t.assume_utc().to_offset(CHINA).format(shown).ok())
+        .unwrap_or_else(|| at.to_owned())
+}
+
+/// The stored form of the first instant of a Beijing date.
+fn start_of_day(date: Date) -> String {
+    let instant: OffsetDateTime = PrimitiveDateTime::new(date, Time::MIDNIGHT)
+        .assume_offset(CHINA)
+        .to_offset(UtcOffset::UTC);
+    instant.format(STORED).unwrap_or_default()
+}
+
+fn parse_date(value: &str, zh: &str, en: &str) -> AppResult<Date> {
+    Date::parse(value, format_description!("[year]-[month]-[day]")).map_err(|_| {
+        AppError::bad_request(
+            format!("{zh}须为日期，格式为年-月-日，例如2026-03-01"),
+            format!("{en} must be a date written YYYY-MM-DD, e.g. 2026-03-01"),
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub record: Option<String>,
+    pub division: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub before: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The division prefix an account is held to; `None` at the municipality.
+fn scope_prefix(viewer: &Viewer) -> AppResult<Option<String>> {
+    let account = viewer.may(Action::ReadAudit)?;
+    Ok((account.division.level() != DivisionLevel::Province)
+        .then(|| account.division.prefix().to_owned()))
+}
+
+/// The division prefix asked for: a 12-digit code (its meaningful digits) or 2 to 12 digits.
+fn division_prefix(value: &str) -> AppResult<String> {
+    if let Ok(code) = DivisionCode::parse(value) {
+        return Ok(code.prefix().to_owned());
+    }
+    if (2..=12).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(value.to_owned());
+    }
+    Err(AppError::bad_request(
+        "区划须为区划代码或其开头的数字，例如500229（城口县）",
+        "division must be a division code or its leading digits, e.g. 500229 (Chengkou)",
+    ))
+}
+
+fn parse_filter(viewer: &Viewer, query: &AuditQuery) -> AppResult<(AuditFilter, Option<i64>)> {
+    let scope = scope_prefix(viewer)?;
+    let too_long = |v: &str| v.chars().count() > 200;
+    for v in [&query.actor, &query.record, &query.action]
+        .into_iter()
+        .filter_map(blank)
+    {
+        if too_long(v) {
+            return Err(AppError::bad_request(
+                "查询条件最多200字",
+                "a search term is at most 200 characters",
+            ));
+        }
+    }
+    let at_from = blank(&query.from)
+        .map(|d| parse_date(d, "起始日期", "from").map(start_of_day))
+        .transpose()?;
+    let at_before = blank(&query.to)
+        .map(|d| {
+            parse_date(d, "截止日期", "to").map(|d| start_of_day(d.saturating_add(Duration::DAY)))
+        })
+        .transpose()?;
+    let before = blank(&query.before)
+        .map(|b| {
+            b.parse::<i64>().map_err(|_| {
+                AppError::bad_request("参数before须为整数", "parameter before must be an integer")
+            })
+        })
+        .transpose()?;
+    Ok((
+        AuditFilter {
+            actor: blank(&query.actor).map(str::to_owned),
+            object_id: blank(&query.record).map(str::to_owned),
+            division_prefix: blank(&query.division).map(division_prefix).transpose()?,
+            scope_prefix: scope,
+            action: blank(&query.action).map(str::to_owned),
+            at_from,
+            at_before,
+        },
+        before,
+    ))
+}
+
+pub struct Row {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action_code: String,
+    pub action: String,
+    pub object: String,
+    pub division: String,
+    pub reason: String,
+    pub items: i64,
+}
+
+fn row(c: &Chrome, r: &AuditRecord) -> Row {
+    Row {
+        seq: r.seq,
+        at: beijing_time(&r.at),
+        actor: r.actor.clone(),
+        action_code: r.action.clone(),
+        action: action_label(c, &r.action),
+        object: match &r.object_id {
+            Some(id) => format!("{} {}", r.object_type, mask_free_text(id)),
+            None => r.object_type.clone(),
+        },
+        division: r.division_code.clone().unwrap_or_default(),
+        reason: mask_free_text(r.reason.as_deref().unwrap_or("")),
+        items: r.item_count,
+    }
+}
+
+/// The chain's state, as a heading and any problems, in the page's language.
+pub struct ChainStatus {
+    pub ok: bool,
+    pub summary: String,
+    pub problems: Vec<String>,
+}
+
+async fn chain_status(state: &AppState, c: &Chrome) -> AppResult<ChainStatus> {
+    let report = verify(&state.db).await?;
+    let records = FluentValue::from(report.records as f64);
+    let items = FluentValue::from(report.items as f64);
+    let ok = report.problems.is_empty();
+    Ok(ChainStatus {
+        ok,
+        summary: if ok {
+            c.tr.t_args("audit-chain-ok", &[("records", records), ("items", items)])
+        } else {
+            c.tr.t_args(
+                "audit-chain-broken",
+                &[
+                    ("records", records),
+                    ("problems", FluentValue::from(report.problems.len() as f64)),
+                ],
+            )
+        },
+        problems: report
+            .problems
+            .iter()
+            .take(100)
+            .map(|p| c.tr.text(&p.text()))
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct ListPage {
+    c: Chrome,
+    chain: ChainStatus,
+    actor: String,
+    record: String,
+    division: String,
+    action: String,
+    from: String,
+    to: String,
+    actions: Vec<(String, String)>,
+    rows: Vec<Row>,
+    next: Option<String>,
+    first_page: Option<String>,
+    scoped: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    viewer.may(Action::ReadAudit)?;
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(
+            format!("查询参数有误：{e}"),
+            format!("bad query parameters: {e}"),
+        )
+    })?;
+    let (filter, before) = parse_filter(&viewer, &query)?;
+    let page = audit_query::search(&state.db, &filter, before, PAGE_SIZE).await?;
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = c.t("audit-title");
+    let chain = chain_status(&state, &c).await?;
+    let values = [
+        ("actor", blank(&query.actor).unwrap_or("")),
+        ("record", blank(&query.record).unwrap_or("")),
+        ("division", blank(&query.division).unwrap_or("")),
+        ("action", blank(&query.action).unwrap_or("")),
+        ("from", blank(&query.from).unwrap_or("")),
+        ("to", blank(&query.to).unwrap_or("")),
+    ];
+    let next = page.next_before.map(|b| {
+        let b = b.to_string();
+        let mut pairs = values.to_vec();
+        pairs.push(("before", &b));
+        format!("/audit?{}", query_string(&pairs))
+    });
+    let first_page = before.map(|_| format!("/audit?{}", query_string(&values)));
+    let page = ListPage {
+        chain,
+        actor: values[0].1.to_owned(),
+        record: values[1].1.to_owned(),
+        division: values[2].1.to_owned(),
+        action: values[3].1.to_owned(),
+        from: values[4].1.to_owned(),
+        to: values[5].1.to_owned(),
+        actions: ACTIONS
+            .iter()
+            .filter(|(code, _)| *code != "update")
+            .map(|(code, key)| ((*code).to_owned(), c.t(key)))
+            .collect(),
+        rows: page.records.iter().map(|r| row(&c, r)).collect(),
+        next,
+        first_page,
+        scoped: filter.scope_prefix.clone(),
+        c,
+    };
+    Ok(render(&page))
+}
+
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// One operation
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailQuery {
+    pub after: Option<String>,
+}
+
+pub struct ItemRow {
+    pub item: i64,
+    pub action: String,
+    pub object: String,
+    pub division: String,
+    pub before: String,
+    pub after: String,
+}
+
+fn item_row(c: &Chrome, i: &AuditItemRecord) -> ItemRow {
+    ItemRow {
+        item: i.item,
+        action: action_label(c, &i.action),
+        object: format!("{} {}", i.object_type, mask_free_text(&i.object_id)),
+        division: i.division_code.clone().unwrap_or_default(),
+        before: i
+            .before_data
+            .as_deref()
+            .map(masked_json_text)
+            .unwrap_or_default(),
+        after: i
+            .after_data
+            .as_deref()
+            .map(masked_json_text)
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit_detail.html")]
+struct DetailPage {
+    c: Chrome,
+    op: Row,
+    action_code: String,
+    county: String,
+    before: String,
+    after: String,
+    hash: String,
+    prev_hash: String,
+    items: Vec<ItemRow>,
+    more_items: Option<String>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(seq): Path<String>,
+    query: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let scope = scope_prefix(&viewer)?;
+    let seq: i64 = seq.parse().map_err(|_| AppError::NotFound)?;
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(
+            format!("查询参数有误：{e}"),
+            format!("bad query parameters: {e}"),
+        )
+    })?;
+    let after = blank(&query.after)
+        .map(|a| {
+            a.parse::<i64>().map_err(|_| {
+                AppError::bad_request("参数after须为整数", "parameter after must be an integer")
+            })
+        })
+        .transpose()?;
+    let Some(record) = audit_query::operation(&state.db, seq, scope.as_deref()).await? else {
+        return Err(AppError::NotFound);
+    };
+    let items = audit_query::items(&state.db, seq, after, ITEMS_PER_PAGE).await?;
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = format!("{} {}", c.t("audit-operation"), record.seq);
+    let more_items = (items.len() == ITEMS_PER_PAGE as usize)
+        .then(|| {
+            items
+                .last()
+                .map(|i| format!("/audit/{seq}?after={}", i.item))
+        })
+        .flatten();
+    let page = DetailPage {
+        op: row(&c, &record),
+        action_code: record.action.clone(),
+        county: record.county_code.clone().unwrap_or_default(),
+        before: record
+            .before_data
+            .as_deref()
+            .map(masked_json_text)
+            .unwrap_or_default(),
+        after: record
+            .after_data
+            .as_deref()
+            .map(masked_json_text)
+            .unwrap_or_default(),
+        hash: record.hash.clone(),
+        prev_hash: record.prev_hash.clone(),
+        items: items.iter().map(|i| item_row(&c, i)).collect(),
+        more_items,
+        c,
+    };
+    Ok(render(&page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_numbers_in_recorded_json() {
+        let before = r#"{"phone":"13900230001","members":{"500229198203150139":{"id_number":"500229198203150139","name":"王建国"}},"address":"x"}"#;
+        let shown = masked_json_text(before);
+        assert!(!shown.contains("500229198203150139"), "{shown}");
+        assert!(!shown.contains("13900230001"), "{shown}");
+        assert!(shown.contains("500229********0139"), "{shown}");
+        assert!(shown.contains("139****0001"), "{shown}");
+        assert!(shown.contains("王建国"));
+        let list = r#"{"members":[{"id_number":"50022919601102051743","phone":"13900230002"}]}"#;
+        let shown = masked_json_text(list);
+        assert!(!shown.contains("5002291960110205"), "{shown}");
+        assert!(!shown.contains("13900230002"), "{shown}");
+    }
+
+    #[test]
+    fn masks_numbers_in_free_text() {
+        assert_eq!(
+            mask_free_text("户主500229198203150139，电话13900230001"),
+            "户主500229********0139，电话139****0001"
+        );
+        assert_eq!(mask_free_text("2026年度动态调整"), "2026年度动态调整");
+    }
+
+    #[test]
+    fn beijing_days_start_at_16_utc() {
+        let d = Date::from_calendar_date(2026, time::Month::March, 1).unwrap();
+        assert_eq!(start_of_day(d), "2026-02-28T16:00:00.000Z");
+        assert_eq!(
+            beijing_time("2026-02-28T16:00:01.500Z"),
+            "2026-03-01 00:00:01"
+        );
+    }
 }

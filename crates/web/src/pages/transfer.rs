@@ -1,8 +1,950 @@
-//! (being built: issue 3)
+//! Import and export from the browser.
+//!
+//! `GET /import` offers an upload form (`Action::WriteRegistry`): a registry file (CSV or
+//! XLSX), a required reason and a "check only" option. `POST /import` saves the upload to a
+//! temporary file and starts the import as a background job, then sends the browser to
+//! `GET /import/{id}`, which refreshes itself every two seconds (no script: the CSP forbids
+//! inline script) and shows the rows read so far, then the report. The import is the CLI's
+//! buffered path (`parse_registry`, then `write_households`): all or nothing, every problem
+//! listed with its row, column, masked value and reason in the page's language. Households
+//! outside the account's division are refused as problems, as are household numbers already
+//! registered outside it.
+//!
+//! `GET /export?division=CODE` (`Action::ExportRegistry`) sends the registry of a division in
+//! the account's scope as CSV (UTF-8 with a BOM, the import format), as an attachment. Every
+//! export is an audited operation (`registry.export`).
 
 use crate::AppState;
-use axum::Router;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::pages::audit::beijing_time;
+use crate::pages::{Chrome, render};
+use askama::Template;
+use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use fluent_bundle::FluentValue;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::{Action, DivisionCode, Text, text};
+use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, RegistryWriter};
+use zhenxing_store::accounts::Account;
+use zhenxing_store::audit::{AuditEntry, append_one};
+use zhenxing_store::records::mask_id;
+use zhenxing_store::registry::{Conflict, WriteRequest, WriteSummary, for_each_household};
+use zhenxing_store::{StoreError, registry};
+
+/// The largest request `POST /import` accepts, whatever the configuration (which may set a
+/// smaller limit for the file itself: `WebConfig::max_upload_bytes`).
+pub const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Problems and warnings kept for the report page; the counts are always complete.
+const MAX_PROBLEMS_SHOWN: usize = 2_000;
+const MAX_WARNINGS_SHOWN: usize = 500;
+/// Finished jobs are forgotten after this long, or when there are too many.
+const KEEP_FINISHED: Duration = Duration::from_secs(24 * 3600);
+const MAX_FINISHED: usize = 200;
 
 pub fn routes() -> Router<AppState> {
+    let jobs = Arc::new(Jobs::default());
     Router::new()
+        .route(
+            "/import",
+            get(form)
+                .post(upload)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/import/{id}", get(status))
+        .route("/export", get(export))
+        .layer(Extension(jobs))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+/// The imports of this server: running and recently finished, by id.
+#[derive(Default)]
+pub struct Jobs {
+    jobs: Mutex<HashMap<String, Arc<Job>>>,
+}
+
+const READING: u8 = 0;
+const CHECKING: u8 = 1;
+const WRITING: u8 = 2;
+const DONE: u8 = 3;
+
+pub struct Job {
+    id: String,
+    owner: i64,
+    file_name: String,
+    dry_run: bool,
+    started_at: String,
+    started: Instant,
+    phase: AtomicU8,
+    rows: AtomicU64,
+    written: AtomicU64,
+    total: AtomicU64,
+    outcome: Mutex<Option<(Instant, Outcome)>>,
+}
+
+/// How an import ended.
+pub struct Outcome {
+    rows: u64,
+    problems: Vec<Problem>,
+    problem_count: usize,
+    warnings: Vec<Problem>,
+    warning_count: usize,
+    /// Written (or, in a dry run, what would have been).
+    summary: Option<WriteSummary>,
+    /// Stopped by an internal error: nothing was written.
+    failed: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Jobs {
+    fn get(&self, id: &str) -> Option<Arc<Job>> {
+        lock(&self.jobs).get(id).cloned()
+    }
+
+    fn owned_by(&self, owner: i64) -> Vec<Arc<Job>> {
+        let mut jobs: Vec<Arc<Job>> = lock(&self.jobs)
+            .values()
+            .filter(|j| j.owner == owner)
+            .cloned()
+            .collect();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.started));
+        jobs
+    }
+
+    /// Registers a job, unless the account has one running; forgets old finished jobs.
+    fn start(&self, job: Job) -> Option<Arc<Job>> {
+        let mut jobs = lock(&self.jobs);
+        if jobs.values().any(|j| j.owner == job.owner && !j.is_done()) {
+            return None;
+        }
+        jobs.retain(|_, j| j.finished_at().is_none_or(|t| t.elapsed() < KEEP_FINISHED));
+        let mut finished: Vec<(Instant, String)> = jobs
+            .values()
+            .filter_map(|j| j.finished_at().map(|t| (t, j.id.clone())))
+            .collect();
+        if finished.len() >= MAX_FINISHED {
+            finished.sort();
+            for (_, id) in &finished[..finished.len() + 1 - MAX_FINISHED] {
+                jobs.remove(id);
+            }
+        }
+        let job = Arc::new(job);
+        jobs.insert(job.id.clone(), job.clone());
+        Some(job)
+    }
+}
+
+impl Job {
+    fn is_done(&self) -> bool {
+        self.phase.load(Ordering::Acquire) == DONE
+    }
+
+    fn finished_at(&self) -> Option<Instant> {
+        lock(&self.outcome).as_ref().map(|(t, _)| *t)
+    }
+
+    fn finish(&self, outcome: Outcome) {
+        *lock(&self.outcome) = Some((Instant::now(), outcome));
+        self.phase.store(DONE, Ordering::Release);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The form
+
+pub struct JobLink {
+    pub href: String,
+    pub file_name: String,
+    pub started_at: String,
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct FormPage {
+    c: Chrome,
+    reason: String,
+    dry_run: bool,
+    errors: Vec<String>,
+    limit_mib: usize,
+    export_division: String,
+    recent: Vec<JobLink>,
+}
+
+fn limit_mib(state: &AppState) -> usize {
+    state
+        .config
+        .max_upload_bytes
+        .min(UPLOAD_BODY_LIMIT)
+        .div_ceil(1024 * 1024)
+}
+
+fn form_page(
+    state: &AppState,
+    viewer: &Viewer,
+    jobs: &Jobs,
+    reason: &str,
+    dry_run: bool,
+    errors: Vec<String>,
+) -> AppResult<FormPage> {
+    let account = viewer.may(Action::WriteRegistry)?;
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = c.t("import-title");
+    let recent = jobs
+        .owned_by(account.id)
+        .iter()
+        .take(10)
+        .map(|j| JobLink {
+            href: format!("/import/{}", j.id),
+            file_name: j.file_name.clone(),
+            started_at: beijing_time(&j.started_at),
+            state: c.t(if !j.is_done() {
+                "import-state-running"
+            } else if lock(&j.outcome)
+                .as_ref()
+                .is_some_and(|(_, o)| o.summary.is_some())
+            {
+                "import-state-accepted"
+            } else {
+                "import-state-refused"
+            }),
+        })
+        .collect();
+    Ok(FormPage {
+        reason: reason.to_owned(),
+        dry_run,
+        errors,
+        limit_mib: limit_mib(state),
+        export_division: account.division.as_str().to_owned(),
+        recent,
+        c,
+    })
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(jobs): Extension<Arc<Jobs>>,
+) -> AppResult<Response> {
+    let page = form_page(&state, &viewer, &jobs, "", false, Vec::new())?;
+    Ok(render(&page))
+}
+
+fn with_status(status: StatusCode, mut response: Response) -> Response {
+    *response.status_mut() = status;
+    response
+}
+
+/// The upload refused as too large: the form again, with the limit, as 413.
+fn too_large(state: &AppState, viewer: &Viewer, jobs: &Jobs) -> AppResult<Response> {
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let message = tr.t_args(
+        "import-too-large",
+        &[("limit", FluentValue::from(limit_mib(state) as f64))],
+    );
+    let page = form_page(state, viewer, jobs, "", false, vec![message])?;
+    Ok(with_status(StatusCode::PAYLOAD_TOO_LARGE, render(&page)))
+}
+
+/// Why reading the upload failed: too large (413), or a malformed request (400).
+enum UploadError {
+    TooLarge,
+    Bad(String),
+    Internal(std::io::Error),
+}
+
+impl From<MultipartError> for UploadError {
+    fn from(e: MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            UploadError::TooLarge
+        } else {
+            UploadError::Bad(e.body_text())
+        }
+    }
+}
+
+/// A small text field, cut off after `max` bytes.
+async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > max {
+            return Err(UploadError::Bad(format!("field longer than {max} bytes")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// What the upload form sent.
+struct Upload {
+    csrf: String,
+    reason: String,
+    dry_run: bool,
+    file_name: String,
+    file: Option<(tempfile::NamedTempFile, u64)>,
+}
+
+async fn read_upload(mut multipart: Multipart, max_file: usize) -> Result<Upload, UploadError> {
+    let mut upload = Upload {
+        csrf: String::new(),
+        reason: String::new(),
+        dry_run: false,
+        file_name: String::new(),
+        file: None,
+    };
+    while let Some(mut field) = multipart.next_field().await? {
+        match field.name().unwrap_or("") {
+            "csrf" => upload.csrf = small_text(&mut field, 256).await?,
+            "reason" => upload.reason = small_text(&mut field, 4096).await?,
+            "dry_run" => upload.dry_run = !small_text(&mut field, 16).await?.is_empty(),
+            "file" => {
+                upload.file_name = field
+                    .file_name()
+                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+                    .unwrap_or("")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect();
+                let temp = tempfile::Builder::new()
+                    .prefix("zhenxing-upload-")
+                    .tempfile()
+                    .map_err(UploadError::Internal)?;
+                let mut out =
+                    tokio::fs::File::from_std(temp.reopen().map_err(UploadError::Internal)?);
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await? {
+                    size += chunk.len() as u64;
+                    if size > max_file as u64 {
+                        return Err(UploadError::TooLarge);
+                    }
+                    out.write_all(&chunk).await.map_err(UploadError::Internal)?;
+                }
+                out.flush().await.map_err(UploadError::Internal)?;
+                upload.file = Some((temp, size));
+            }
+            _ => {
+                // Unknown fields are read and dropped, within the body limit.
+                while field.chunk().await?.is_some() {}
+            }
+        }
+    }
+    Ok(upload)
+}
+
+/// The reason an import gives, as the audit trail keeps it.
+fn parse_reason(reason: &str) -> Result<String, Text> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(text!(
+            "请填写导入原因（记入审计记录）",
+            "give a reason for the import (the audit trail records it)"
+        ));
+    }
+    if r.chars().count() > 500 {
+        return Err(text!(
+            "导入原因最多500字",
+            "the reason is at most 500 characters"
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(jobs): Extension<Arc<Jobs>>,
+    headers: axum::http::HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::WriteRegistry)?.clone();
+    let max_file = state.config.max_upload_bytes.min(UPLOAD_BODY_LIMIT);
+    // A declared length far beyond the limit is refused before anything is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max_file.saturating_add(64 * 1024)) {
+        return too_large(&state, &viewer, &jobs);
+    }
+    let multipart = multipart.map_err(|e| {
+        AppError::bad_request(
+            format!("上传请求有误：{}", e.body_text()),
+            format!("the upload request is not valid: {}", e.body_text()),
+        )
+    })?;
+    let upload = match read_upload(multipart, max_file).await {
+        Ok(u) => u,
+        Err(UploadError::TooLarge) => return too_large(&state, &viewer, &jobs),
+        Err(UploadError::Bad(why)) => {
+            return Err(AppError::bad_request(
+                format!("上传请求有误：{why}"),
+                format!("the upload request is not valid: {why}"),
+            ));
+        }
+        Err(UploadError::Internal(e)) => {
+            tracing::error!(error = %e, "saving an upload failed");
+            return Err(AppError::Internal);
+        }
+    };
+    viewer.check_csrf(&upload.csrf)?;
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let mut errors = Vec::new();
+    let reason = parse_reason(&upload.reason)
+        .map_err(|t| errors.push(tr.text(&t)))
+        .ok();
+    let file = match upload.file {
+        Some((temp, size)) if size > 0 => Some(temp),
+        _ => {
+            errors.push(tr.t("import-no-file"));
+            None
+        }
+    };
+    let (Some(reason), Some(file)) = (reason, file) else {
+        let page = form_page(
+            &state,
+            &viewer,
+            &jobs,
+            &upload.reason,
+            upload.dry_run,
+            errors,
+        )?;
+        return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)));
+    };
+    let job = Job {
+        id: zhenxing_store::credentials::random_token()[..32].to_owned(),
+        owner: account.id,
+        file_name: if upload.file_name.is_empty() {
+            "upload".to_owned()
+        } else {
+            upload.file_name.clone()
+        },
+        dry_run: upload.dry_run,
+        started_at: now_text(),
+        started: Instant::now(),
+        phase: AtomicU8::new(READING),
+        rows: AtomicU64::new(0),
+        written: AtomicU64::new(0),
+        total: AtomicU64::new(0),
+        outcome: Mutex::new(None),
+    };
+    let Some(job) = jobs.start(job) else {
+        return Err(AppError::Conflict(text!(
+            "您的上一个导入仍在进行中；请等它结束后再导入（见“导入导出”页）",
+            "your previous import is still running; wait for it to finish before starting another (see the import page)"
+        )));
+    };
+    tracing::info!(
+        account = account.id,
+        dry_run = job.dry_run,
+        "import started"
+    );
+    tokio::spawn(run_import(
+        state.clone(),
+        job.clone(),
+        file,
+        account,
+        reason,
+    ));
+    Ok(Redirect::to(&format!("/import/{}", job.id)).into_response())
+}
+
+fn now_text() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The import itself
+
+async fn run_import(
+    state: AppState,
+    job: Arc<Job>,
+    file: tempfile::NamedTempFile,
+    account: Account,
+    reason: String,
+) {
+    let outcome = match import(&state, &job, &file, &account, reason).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::error!(error = %e, "import failed");
+            Outcome {
+                rows: job.rows.load(Ordering::Relaxed),
+                problems: Vec::new(),
+                problem_count: 0,
+                warnings: Vec::new(),
+                warning_count: 0,
+                summary: None,
+                failed: true,
+            }
+        }
+    };
+    tracing::info!(
+        rows = outcome.rows,
+        problems = outcome.problem_count,
+        elapsed_ms = job.started.elapsed().as_millis() as u64,
+        "import finished"
+    );
+    job.finish(outcome);
+    drop(file);
+}
+
+async fn import(
+    state: &AppState,
+    job: &Arc<Job>,
+    file: &tempfile::NamedTempFile,
+    account: &Account,
+    reason: String,
+) -> Result<Outcome, StoreError> {
+    let path = file.path().to_path_buf();
+    let progress = job.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        zhenxing_io::registry::parse_registry(&path, today_in_china(), &|n| {
+            progress.rows.store(n, Ordering::Relaxed)
+        })
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("the file reader stopped: {e}")))?;
+    job.rows.store(parsed.report.rows, Ordering::Relaxed);
+    job.total
+        .store(parsed.households.len() as u64, Ordering::Relaxed);
+    job.phase.store(CHECKING, Ordering::Release);
+    let mut problems = parsed.report.problems.clone();
+    problems.extend(scope_problems(state, &parsed, account).await?);
+    let request = WriteRequest {
+        actor: account.name.clone(),
+        source: format!("web import {}", job.file_name),
+        reason: Some(reason),
+        dry_run: job.dry_run,
+        known_new: false,
+        defer_counts: false,
+    };
+    let summary = if problems.is_empty() {
+        job.phase.store(WRITING, Ordering::Release);
+        let progress = job.clone();
+        let result = state
+            .db
+            .write_households(&parsed.households, &request, &move |n| {
+                progress.written.store(n, Ordering::Relaxed)
+            })
+            .await;
+        match result {
+            Ok(summary) => Some(summary),
+            Err(StoreError::Conflicts(conflicts)) => {
+                problems.extend(conflict_problems(state, &parsed, &conflicts, account).await?);
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        // Refused already; the registry's own checks still run, so that one report lists
+        // every problem.
+        let conflicts = state.db.conflicts(&parsed.households).await?;
+        problems.extend(conflict_problems(state, &parsed, &conflicts, account).await?);
+        None
+    };
+    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    let problem_count = problems.len();
+    problems.truncate(MAX_PROBLEMS_SHOWN);
+    let warning_count = parsed.report.warnings.len();
+    let mut warnings = parsed.report.warnings;
+    warnings.truncate(MAX_WARNINGS_SHOWN);
+    Ok(Outcome {
+        rows: parsed.report.rows,
+        problems,
+        problem_count,
+        warnings,
+        warning_count,
+        summary,
+        failed: false,
+    })
+}
+
+/// Households the account may not write: in a division outside its own, or (by household
+/// number) stored in one.
+async fn scope_problems(
+    state: &AppState,
+    parsed: &ParsedRegistry,
+    account: &Account,
+) -> Result<Vec<Problem>, StoreError> {
+    let scope = account.scope();
+    let locate = parsed.locator();
+    let column = parsed.header(RegistryColumn::DivisionCode);
+    let mut problems = Vec::new();
+    // An account of the whole municipality cannot reach outside it.
+    let whole = account.division.level() == zhenxing_core::DivisionLevel::Province;
+    for h in &parsed.households {
+        let no = h.household_no.as_str();
+        let code = h.division.as_str();
+        if !scope.contains(&h.division) {
+            let own = account.division.as_str();
+            problems.push(Problem {
+                row: locate.row(no, None),
+                column: column.clone(),
+                value: code.to_owned(),
+                reason: text!(
+                    "户{no}属于区划{code}，不在您账号的管辖范围（{own}）内；只能导入本辖区的农户",
+                    "household {no} belongs to division {code}, outside your account's division ({own}); you can import households of your own division only"
+                ),
+            });
+        } else if !whole
+            && let Some((stored, _)) = registry::household(&state.db, no).await?
+            && !scope.contains_code(&stored.division_code)
+        {
+            problems.push(Problem {
+                row: locate.row(no, None),
+                column: parsed.header(RegistryColumn::HouseholdNo),
+                value: no.to_owned(),
+                reason: text!(
+                    "户编号{no}已登记在您管辖范围以外的区划；不能通过导入改动或迁入该户，请联系上级部门",
+                    "household number {no} is registered in a division outside yours; an import cannot change it or move it in. Ask the office above you"
+                ),
+            });
+        }
+    }
+    Ok(problems)
+}
+
+/// The store's conflicts as report lines (as the CLI shows them); a household outside the
+/// account's division is not named.
+async fn conflict_problems(
+    state: &AppState,
+    parsed: &ParsedRegistry,
+    conflicts: &[Conflict],
+    account: &Account,
+) -> Result<Vec<Problem>, StoreError> {
+    let locate = parsed.locator();
+    let scope = account.scope();
+    let mut problems = Vec::new();
+    for c in conflicts {
+        let (column, id, value) = match c {
+            Conflict::UnknownDivision { division_code, .. } => {
+                (RegistryColumn::DivisionCode, None, division_code.clone())
+            }
+            Conflict::IdNumberInAnotherHousehold { id_number, .. }
+            | Conflict::DuplicateInWrite {
+                id_number: Some(id_number),
+                ..
+            } => (
+                RegistryColumn::IdNumber,
+                Some(id_number.as_str()),
+                mask_id(id_number),
+            ),
+            Conflict::DuplicateInWrite {
+                id_number: None,
+                household_no,
+            } => (RegistryColumn::HouseholdNo, None, household_no.clone()),
+        };
+        let mut reason = c.text();
+        if let Conflict::IdNumberInAnotherHousehold { registered_in, .. } = c {
+            let visible = match registry::household(&state.db, registered_in).await? {
+                Some((stored, _)) => scope.contains_code(&stored.division_code),
+                None => false,
+            };
+            if !visible {
+                reason = text!(
+                    "该证件号码已登记在您管辖范围以外的另一户中；一人只能属于一户。如需迁入，请联系上级部门办理",
+                    "this ID number is registered in another household outside your division; a person belongs to one household only. To move the person in, ask the office above you"
+                );
+            }
+        }
+        problems.push(Problem {
+            row: locate.row(c.household_no(), id),
+            column: parsed.header(column),
+            value,
+            reason,
+        });
+    }
+    Ok(problems)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The status page
+
+pub struct ProblemRow {
+    pub row: String,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+fn problem_rows(tr: &Tr, problems: &[Problem]) -> Vec<ProblemRow> {
+    problems
+        .iter()
+        .map(|p| ProblemRow {
+            row: if p.row == 0 {
+                tr.t("import-whole-file")
+            } else {
+                p.row.to_string()
+            },
+            column: p.column.clone(),
+            value: p.value.clone(),
+            reason: tr.text(&p.reason),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "import_status.html")]
+struct StatusPage {
+    c: Chrome,
+    file_name: String,
+    started_at: String,
+    dry_run: bool,
+    running: bool,
+    progress: String,
+    /// The outcome in one sentence, once done.
+    verdict: String,
+    accepted: bool,
+    problems: Vec<ProblemRow>,
+    problems_hidden: usize,
+    warnings: Vec<ProblemRow>,
+    warnings_hidden: usize,
+}
+
+fn n(v: u64) -> FluentValue<'static> {
+    FluentValue::from(v as f64)
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(jobs): Extension<Arc<Jobs>>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::WriteRegistry)?;
+    // Someone else's job answers like a job that does not exist.
+    let job = jobs
+        .get(&id)
+        .filter(|j| j.owner == account.id)
+        .ok_or(AppError::NotFound)?;
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = c.t("import-status-title");
+    let tr = c.tr.clone();
+    let rows = job.rows.load(Ordering::Relaxed);
+    let progress = match job.phase.load(Ordering::Acquire) {
+        READING => tr.t_args("import-progress-reading", &[("rows", n(rows))]),
+        CHECKING => tr.t_args("import-progress-checking", &[("rows", n(rows))]),
+        WRITING => tr.t_args(
+            "import-progress-writing",
+            &[
+                ("done", n(job.written.load(Ordering::Relaxed))),
+                ("total", n(job.total.load(Ordering::Relaxed))),
+            ],
+        ),
+        _ => String::new(),
+    };
+    let mut page = StatusPage {
+        file_name: job.file_name.clone(),
+        started_at: beijing_time(&job.started_at),
+        dry_run: job.dry_run,
+        running: !job.is_done(),
+        progress,
+        verdict: String::new(),
+        accepted: false,
+        problems: Vec::new(),
+        problems_hidden: 0,
+        warnings: Vec::new(),
+        warnings_hidden: 0,
+        c,
+    };
+    if let Some((_, outcome)) = lock(&job.outcome).as_ref() {
+        page.accepted = outcome.summary.is_some();
+        page.verdict = match &outcome.summary {
+            _ if outcome.failed => tr.t("import-failed"),
+            Some(s) => tr.t_args(
+                if job.dry_run {
+                    "import-dry-run-ok"
+                } else {
+                    "import-done"
+                },
+                &[
+                    ("rows", n(outcome.rows)),
+                    ("created", n(s.created)),
+                    ("updated", n(s.updated)),
+                    ("unchanged", n(s.unchanged)),
+                    ("members", n(s.members_written)),
+                ],
+            ),
+            None => tr.t_args(
+                "import-refused",
+                &[
+                    ("problems", n(outcome.problem_count as u64)),
+                    ("rows", n(outcome.rows)),
+                ],
+            ),
+        };
+        page.problems = problem_rows(&tr, &outcome.problems);
+        page.problems_hidden = outcome.problem_count - outcome.problems.len();
+        page.warnings = problem_rows(&tr, &outcome.warnings);
+        page.warnings_hidden = outcome.warning_count - outcome.warnings.len();
+    }
+    let mut response = render(&page);
+    if page.running {
+        response
+            .headers_mut()
+            .insert(header::REFRESH, HeaderValue::from_static("2"));
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub division: Option<String>,
+}
+
+/// Stops an export: the store's error, or the writer's.
+enum ExportError {
+    Store(StoreError),
+    Write(zhenxing_io::WriteError),
+}
+
+impl From<StoreError> for ExportError {
+    fn from(e: StoreError) -> Self {
+        ExportError::Store(e)
+    }
+}
+
+fn write_failed(e: &zhenxing_io::WriteError) -> AppError {
+    tracing::error!(error = %e, "export file failed");
+    AppError::Internal
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ExportRegistry)?.clone();
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(
+            format!("查询参数有误：{e}"),
+            format!("bad query parameters: {e}"),
+        )
+    })?;
+    let division = match query
+        .division
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        Some(code) => {
+            let code = DivisionCode::parse(code).map_err(|_| AppError::NotFound)?;
+            if !account.scope().contains(&code) {
+                return Err(AppError::NotFound);
+            }
+            code
+        }
+        None => account.division,
+    };
+    if state.db.division(&division).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    // The export is written to a private temporary file first (the CLI's writer: UTF-8 with
+    // a BOM, CRLF, the import format), then streamed from it; memory stays bounded whatever
+    // the size of the division.
+    let dir = tempfile::Builder::new()
+        .prefix("zhenxing-export-")
+        .tempdir()
+        .map_err(|e| {
+            tracing::error!(error = %e, "no temporary directory for an export");
+            AppError::Internal
+        })?;
+    let path = dir.path().join("export.csv");
+    let mut writer = RegistryWriter::create(&path, None).map_err(|e| write_failed(&e))?;
+    let result = for_each_household(&state.db, Some(&division), |record| {
+        let draft = record.to_draft().map_err(StoreError::Corrupt)?;
+        writer.write_household(&draft).map_err(ExportError::Write)?;
+        Ok::<(), ExportError>(())
+    })
+    .await;
+    let households = match result {
+        Ok(n) => n,
+        Err(ExportError::Store(e)) => return Err(e.into()),
+        Err(ExportError::Write(e)) => return Err(write_failed(&e)),
+    };
+    let rows = writer.rows();
+    writer.finish().map_err(|e| write_failed(&e))?;
+    let file_name = format!("registry-{}-{}.csv", division.as_str(), today_in_china());
+    // Exports of personal data are audited, before anything leaves.
+    append_one(
+        &state.db,
+        AuditEntry {
+            actor: account.name.clone(),
+            action: "registry.export".into(),
+            object_type: "registry".into(),
+            object_id: Some(division.as_str().to_owned()),
+            county_code: division.county().map(|c| c.as_str().to_owned()),
+            division_code: Some(division.as_str().to_owned()),
+            after: Some(serde_json::json!({
+                "file": file_name,
+                "format": "csv",
+                "via": "web",
+                "from": viewer.client,
+                "households": households,
+                "rows": rows,
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::error!(error = %e, "reopening an export failed");
+        AppError::Internal
+    })?;
+    let length = file.metadata().await.map(|m| m.len()).ok();
+    // The stream owns the directory, which is removed when the download ends.
+    let stream = futures_util::stream::unfold(Some((file, dir)), |state| async move {
+        let (mut file, dir) = state?;
+        let mut buffer = vec![0u8; 64 * 1024];
+        match file.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buffer.truncate(n);
+                Some((Ok::<_, std::io::Error>(buffer), Some((file, dir))))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(len) = length
+        && let Ok(v) = HeaderValue::from_str(&len.to_string())
+    {
+        headers.insert(header::CONTENT_LENGTH, v);
+    }
+    tracing::info!(account = account.id, households, rows, "registry exported");
+    Ok(response)
 }

@@ -44,7 +44,7 @@ impl Drop for Server {
     }
 }
 
-fn fixture(name: &str) -> std::path::PathBuf {
+pub fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/registry")
         .join(name)
@@ -61,26 +61,46 @@ impl Server {
     }
 
     pub async fn start(test_db: TestDb) -> Server {
+        Server::start_with(test_db, zhenxing_web::WebConfig::default(), true).await
+    }
+
+    /// One server per configured database, with `config`, and with the fixture's households
+    /// or (`households` false) with the accounts only.
+    pub async fn all_with(config: zhenxing_web::WebConfig, households: bool) -> Vec<Server> {
+        let mut servers = Vec::new();
+        for test_db in testing::all().await.unwrap() {
+            servers.push(Server::start_with(test_db, config.clone(), households).await);
+        }
+        servers
+    }
+
+    pub async fn start_with(
+        test_db: TestDb,
+        config: zhenxing_web::WebConfig,
+        households: bool,
+    ) -> Server {
         let db = test_db.db.clone();
-        let today = zhenxing_core::id_number::today_in_china();
-        let parsed =
-            zhenxing_io::registry::parse_registry(&fixture("good-utf8.csv"), today, &|_| {});
-        assert!(
-            parsed.report.problems.is_empty(),
-            "{:?}",
-            parsed.report.problems.len()
-        );
-        let request = WriteRequest {
-            actor: "test".into(),
-            source: "fixture good-utf8.csv".into(),
-            reason: None,
-            dry_run: false,
-            known_new: false,
-            defer_counts: false,
-        };
-        db.write_households(&parsed.households, &request, &|_| {})
-            .await
-            .unwrap();
+        if households {
+            let today = zhenxing_core::id_number::today_in_china();
+            let parsed =
+                zhenxing_io::registry::parse_registry(&fixture("good-utf8.csv"), today, &|_| {});
+            assert!(
+                parsed.report.problems.is_empty(),
+                "{:?}",
+                parsed.report.problems.len()
+            );
+            let request = WriteRequest {
+                actor: "test".into(),
+                source: "fixture good-utf8.csv".into(),
+                reason: None,
+                dry_run: false,
+                known_new: false,
+                defer_counts: false,
+            };
+            db.write_households(&parsed.households, &request, &|_| {})
+                .await
+                .unwrap();
+        }
         for (name, role, division) in ACCOUNTS {
             db.create_account(
                 name,
@@ -92,7 +112,7 @@ impl Server {
             .await
             .unwrap();
         }
-        let state = zhenxing_web::AppState::new(db, true, zhenxing_web::WebConfig::default());
+        let state = zhenxing_web::AppState::new(db, true, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -337,5 +357,82 @@ impl Client {
         let body = serde_json::to_vec(body).unwrap();
         self.request(method, path, Some("application/json"), &body)
             .await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads and background jobs
+
+impl Client {
+    /// A `multipart/form-data` POST: text fields, then optionally one file
+    /// (field name, file name, content).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Response {
+        let boundary = "zhenxing-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((name, file_name, content)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.request(
+            "POST",
+            path,
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            &body,
+        )
+        .await
+    }
+
+    /// Follows a page that refreshes itself (`<meta http-equiv="refresh">`) until it stops,
+    /// for at most a minute; the last answer.
+    pub async fn until_settled(&mut self, path: &str) -> Response {
+        for _ in 0..600 {
+            let page = self.get(path).await;
+            if page.status != 200 || !page.body.contains("http-equiv=\"refresh\"") {
+                return page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{path} still running after a minute");
+    }
+}
+
+impl Response {
+    /// The HTML element with `id="{id}"` and everything up to its closing tag of the same
+    /// name (no nesting of the same tag inside); empty when absent.
+    pub fn element(&self, id: &str) -> &str {
+        let marker = format!("id=\"{id}\"");
+        let Some(at) = self.body.find(&marker) else {
+            return "";
+        };
+        let start = self.body[..at].rfind('<').unwrap();
+        let tag: String = self.body[start + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let close = format!("</{tag}>");
+        let end = self.body[start..]
+            .find(&close)
+            .map_or(self.body.len(), |e| start + e + close.len());
+        &self.body[start..end]
     }
 }

@@ -1,0 +1,228 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! The audit pages: an auditor finds operations by person, record, division, action and date;
+//! ID and phone numbers in what the trail recorded are masked; other roles are refused.
+
+mod common;
+
+use common::{Response, Server};
+use zhenxing_store::audit::{AuditEntry, append_one};
+
+/// The `data-action` of every row of the operations table, newest first.
+fn actions(page: &Response) -> Vec<String> {
+    attributes(page, "data-action")
+}
+
+fn attributes(page: &Response, name: &str) -> Vec<String> {
+    let table = page.element("operations");
+    let marker = format!("{name}=\"");
+    table
+        .match_indices(&marker)
+        .map(|(i, _)| {
+            let rest = &table[i + marker.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+fn today() -> String {
+    zhenxing_core::id_number::today_in_china().to_string()
+}
+
+/// chengkou changes CK0001's phone and a member's name, as the web edit does.
+async fn edit_ck0001(server: &Server) {
+    let db = &server.test_db.db;
+    let (mut record, meta) = zhenxing_store::registry::household(db, "CK0001")
+        .await
+        .unwrap()
+        .unwrap();
+    record.phone = Some("13900230099".into());
+    record.members[0].name = "王建华".into();
+    let outcome = db
+        .edit_household(&record, meta.version, "chengkou", "web", "电话号码更正")
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcome,
+        zhenxing_store::edit::EditOutcome::Saved { .. }
+    ));
+}
+
+#[tokio::test]
+async fn auditor_finds_sign_ins_and_edits_by_person_record_division_and_date() {
+    for server in Server::all().await {
+        let _officer = server.signed_in("chengkou").await;
+        edit_ck0001(&server).await;
+        let mut auditor = server.signed_in("auditor").await;
+
+        let page = auditor.get("/audit").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.element("chain-status").contains("审计链完整"),
+            "{}",
+            page.element("chain")
+        );
+
+        // By person: chengkou's sign-in and edit, nobody else's.
+        let page = auditor.get("/audit?actor=chengkou").await;
+        assert_eq!(page.status, 200);
+        assert_eq!(actions(&page), ["registry.write", "auth.sign_in"]);
+        assert!(
+            attributes(&page, "data-actor")
+                .iter()
+                .all(|a| a == "chengkou")
+        );
+        assert!(page.element("operations").contains("电话号码更正"));
+
+        // By record: the edit and the creation of CK0001, no sign-in.
+        let page = auditor.get("/audit?record=CK0001").await;
+        let found = actions(&page);
+        assert_eq!(found, ["registry.write", "registry.write"], "{}", page.body);
+        let actors = attributes(&page, "data-actor");
+        assert_eq!(actors, ["chengkou", "test"]);
+        // By record, an account: its creation and sign-ins.
+        let page = auditor.get("/audit?record=auditor").await;
+        assert!(actions(&page).contains(&"auth.sign_in".to_owned()));
+        assert!(actions(&page).contains(&"account.create".to_owned()));
+
+        // By date (Beijing days): today finds both, tomorrow nothing.
+        let t = today();
+        let page = auditor
+            .get(&format!("/audit?actor=chengkou&from={t}&to={t}"))
+            .await;
+        assert_eq!(actions(&page), ["registry.write", "auth.sign_in"]);
+        let tomorrow =
+            (zhenxing_core::id_number::today_in_china() + time::Duration::DAY).to_string();
+        let page = auditor
+            .get(&format!("/audit?actor=chengkou&from={tomorrow}"))
+            .await;
+        assert!(actions(&page).is_empty());
+        assert!(!page.element("no-results").is_empty());
+        let page = auditor.get("/audit?actor=chengkou&to=2020-01-01").await;
+        assert!(actions(&page).is_empty());
+
+        // By action.
+        let page = auditor.get("/audit?action=auth.sign_in").await;
+        let found = actions(&page);
+        assert!(found.len() >= 2 && found.iter().all(|a| a == "auth.sign_in"));
+
+        // By division: the edit lies in Chengkou's village, not in Wuxi; Wuxi still finds the
+        // operation that created its households.
+        let page = auditor
+            .get("/audit?division=500229102202&actor=chengkou")
+            .await;
+        assert_eq!(actions(&page), ["registry.write"]);
+        let page = auditor.get("/audit?division=500238&actor=chengkou").await;
+        assert!(actions(&page).is_empty());
+        let page = auditor.get("/audit?division=500238000000").await;
+        assert!(attributes(&page, "data-actor").iter().all(|a| a == "test"));
+        let found = actions(&page);
+        assert!(found.contains(&"registry.write".to_owned()), "{found:?}");
+        assert!(
+            found.contains(&"account.create".to_owned()),
+            "wuxi's account"
+        );
+
+        // Bad input is a 400 that says what is wrong.
+        let page = auditor.get("/audit?from=yesterday").await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("年-月-日"), "{}", page.body);
+        let page = auditor.get("/audit?division=abc").await;
+        assert_eq!(page.status, 400);
+        let page = auditor.get("/audit?who=x").await;
+        assert_eq!(page.status, 400);
+    }
+}
+
+#[tokio::test]
+async fn an_operation_shows_its_items_with_numbers_masked() {
+    for server in Server::all().await {
+        edit_ck0001(&server).await;
+        let mut auditor = server.signed_in("auditor").await;
+        let page = auditor
+            .get("/audit?actor=chengkou&action=registry.write")
+            .await;
+        let seq = attributes(&page, "data-seq").pop().unwrap();
+        let detail = auditor.get(&format!("/audit/{seq}")).await;
+        assert_eq!(detail.status, 200, "{}", detail.body);
+        let items = detail.element("items");
+        assert!(items.contains("CK0001"), "{items}");
+        assert!(items.contains("王建华") && items.contains("王建国"));
+        assert!(items.contains("139****0099"), "{items}");
+        assert!(items.contains("139****0001"), "{items}");
+        assert!(items.contains("500229********0139"), "{items}");
+        for full in ["13900230099", "13900230001", "500229198203150139"] {
+            assert!(!detail.body.contains(full), "{full} shown in full");
+        }
+        assert!(detail.body.contains("电话号码更正"));
+
+        let missing = auditor.get("/audit/999999").await;
+        assert_eq!(missing.status, 404);
+        let missing = auditor.get("/audit/x").await;
+        assert_eq!(missing.status, 404);
+    }
+}
+
+#[tokio::test]
+async fn pages_of_fifty_newest_first() {
+    for server in Server::all().await {
+        for i in 0..60 {
+            append_one(
+                &server.test_db.db,
+                AuditEntry {
+                    actor: "bulk".into(),
+                    action: "test.bulk".into(),
+                    object_type: "test".into(),
+                    object_id: Some(format!("n{i}")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let mut auditor = server.signed_in("auditor").await;
+        let first = auditor.get("/audit?actor=bulk").await;
+        let seqs: Vec<i64> = attributes(&first, "data-seq")
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(seqs.len(), 50);
+        assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first");
+        let next = first.element("next-page");
+        let href = next.split("href=\"").nth(1).unwrap();
+        // Askama escapes `&` in attributes.
+        let href = href[..href.find('"').unwrap()]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        let second = auditor.get(&href).await;
+        let more: Vec<i64> = attributes(&second, "data-seq")
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(more.len(), 10);
+        assert!(more[0] < seqs[49]);
+        assert!(second.element("next-page").is_empty());
+        assert!(!second.element("first-page").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn only_auditors_and_administrators_read_the_trail() {
+    for server in Server::all().await {
+        for name in ["chengkou", "bashan", "lixin", "department"] {
+            let mut client = server.signed_in(name).await;
+            for path in ["/audit", "/audit/1", "/audit?actor=admin"] {
+                let page = client.get(path).await;
+                assert_eq!(page.status, 403, "{name} {path}");
+            }
+            let page = client.get("/households").await;
+            assert!(
+                !page.body.contains("href=\"/audit\""),
+                "{name} sees no audit link"
+            );
+        }
+        let mut admin = server.signed_in("admin").await;
+        assert_eq!(admin.get("/audit").await.status, 200);
+        let anonymous = server.get("/audit").await;
+        assert_ne!(anonymous.status, 200);
+    }
+}
