@@ -174,7 +174,10 @@ pub async fn session_layer(
     let response = next.run(request).await;
     let mut response = match response.extensions().get::<AppError>().cloned() {
         Some(error) => render_error(&state, &viewer, is_api, error),
-        None => response,
+        None => match rejection(response).await {
+            Ok(response) => response,
+            Err(error) => render_error(&state, &viewer, is_api, error),
+        },
     };
     if let Some(account) = &viewer.account {
         response
@@ -182,6 +185,36 @@ pub async fn session_layer(
             .insert(crate::security::LoggedAccount(account.id));
     }
     response
+}
+
+/// axum's own refusals (a form that does not parse, a body too large, a wrong method) come as
+/// plain text; they are turned into the application's error pages, with axum's reason as the
+/// detail, so that every refusal looks and reads the same.
+async fn rejection(response: Response) -> Result<Response, AppError> {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let bare = response.headers().get(header::CONTENT_TYPE).is_none();
+    if status == StatusCode::METHOD_NOT_ALLOWED && (plain || bare) {
+        return Err(AppError::MethodNotAllowed);
+    }
+    if !plain || !status.is_client_error() {
+        return Ok(response);
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let reason: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+    Err(AppError::BadRequest(Text::new(
+        format!("请求无法处理：{reason}"),
+        format!("the request could not be processed: {reason}"),
+    )))
 }
 
 #[derive(Template)]

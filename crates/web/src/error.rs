@@ -24,6 +24,8 @@ pub enum AppError {
     TooManyRequests(Text),
     /// A request body too large.
     PayloadTooLarge,
+    /// A method the route does not answer (a GET on a form's target, say).
+    MethodNotAllowed,
     /// Anything else: logged, never shown.
     Internal,
 }
@@ -39,6 +41,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal => "internal",
         }
     }
@@ -69,6 +73,7 @@ impl AppError {
             AppError::Conflict(_) => "error-conflict",
             AppError::TooManyRequests(_) => "error-too-many",
             AppError::PayloadTooLarge => "error-too-large",
+            AppError::MethodNotAllowed => "error-method",
             AppError::Internal => "error-internal",
         }
     }

@@ -349,3 +349,32 @@ async fn pages_in_both_languages() {
         assert_eq!(r.header("location"), Some("/"));
     }
 }
+
+#[tokio::test]
+async fn refusals_of_the_framework_read_like_ours() {
+    for server in Server::all().await {
+        let mut c = server.signed_in("chengkou").await;
+        // A form missing its fields: a page that says so, not a bare text answer.
+        let r = c.post_form("/households/CK0001/edit", &[("x", "1")]).await;
+        assert_eq!(r.status, 400);
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        assert!(r.body.contains("请求无法处理"), "{}", r.body);
+        // A wrong method.
+        let r = c.request("DELETE", "/households/CK0001", None, b"").await;
+        assert_eq!(r.status, 405);
+        assert!(r.body.contains("不接受这种请求方式"));
+        // A body over the limit.
+        let big = "a".repeat(300 * 1024);
+        let r = c
+            .post_form("/households/CK0001/edit", &[("address", &big)])
+            .await;
+        assert_eq!(r.status, 413);
+        assert!(r.body.contains("提交的内容过大"));
+        // Nothing changed.
+        let (_, meta) = zhenxing_store::registry::household(&server.test_db.db, "CK0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta.version, 1);
+    }
+}

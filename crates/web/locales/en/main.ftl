@@ -28,6 +28,7 @@ error-bad-request = Something in the input is wrong
 error-csrf = The page has expired or the request is not valid; reload the page and try again
 error-conflict = Not saved
 error-too-many = Too many requests
+error-method = This address does not accept this kind of request
 error-too-large = What was sent is too large
 error-internal = Something went wrong on our side; please try again later. The problem has been logged
 

@@ -28,6 +28,7 @@ error-bad-request = 输入有误
 error-csrf = 页面已过期或请求无效，请刷新页面后重试
 error-conflict = 未能保存
 error-too-many = 请求过于频繁
+error-method = 此地址不接受这种请求方式
 error-too-large = 提交的内容过大
 error-internal = 系统出错，请稍后再试；问题已记录
 

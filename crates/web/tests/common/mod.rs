@@ -317,10 +317,7 @@ impl Client {
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
         let size =
             usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
                 .unwrap_or(0);
