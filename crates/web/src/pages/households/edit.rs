@@ -1,0 +1,484 @@
+//! Editing a household and its members, with a reason and optimistic concurrency.
+
+use super::{blank, scoped_household, urlencode};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::divisions::{Crumb, crumbs};
+use crate::pages::{Chrome, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use zhenxing_core::id_number::{DocumentNumber, today_in_china};
+use zhenxing_core::{
+    Action, DivisionCode, Education, Fen, Health, HouseholdType, IncomeItems, Labor, Member,
+    MonitoringCategory, PersonName, Phone, Relation, SchoolStatus, Text,
+};
+use zhenxing_store::HouseholdRecord;
+use zhenxing_store::edit::EditOutcome;
+
+#[derive(Template)]
+#[template(path = "household_edit.html")]
+struct EditPage {
+    c: Chrome,
+    crumbs: Vec<Crumb>,
+    no: String,
+    version: i64,
+    form: EditForm,
+    types: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    errors: Vec<String>,
+}
+
+/// The household form. Money in yuan as typed; tri-state safety as `""`, `yes`, `no`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EditForm {
+    pub csrf: String,
+    pub version: String,
+    pub reason: String,
+    pub household_type: String,
+    pub lifted_out_year: String,
+    pub category: String,
+    pub phone: String,
+    pub address: String,
+    pub wage: String,
+    pub business: String,
+    pub property: String,
+    pub transfer: String,
+    pub business_expense: String,
+    pub out_of_pocket: String,
+    pub housing_safe: String,
+    pub water_safe: String,
+}
+
+impl EditForm {
+    pub fn from_record(record: &HouseholdRecord, version: i64) -> EditForm {
+        let tri = |b: Option<bool>| match b {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let money = |f: i64| format!("{}.{:02}", f / 100, f % 100);
+        EditForm {
+            csrf: String::new(),
+            version: version.to_string(),
+            reason: String::new(),
+            household_type: record.household_type.clone(),
+            lifted_out_year: record
+                .lifted_out_year
+                .map(|y| y.to_string())
+                .unwrap_or_default(),
+            category: record.monitoring_category.clone().unwrap_or_default(),
+            phone: record.phone.clone().unwrap_or_default(),
+            address: record.address.clone().unwrap_or_default(),
+            wage: money(record.wage_income),
+            business: money(record.business_income),
+            property: money(record.property_income),
+            transfer: money(record.transfer_income),
+            business_expense: money(record.business_expense),
+            out_of_pocket: money(record.out_of_pocket),
+            housing_safe: tri(record.housing_safe).to_owned(),
+            water_safe: tri(record.water_safe).to_owned(),
+        }
+    }
+}
+
+fn edit_page(
+    state: &AppState,
+    viewer: &Viewer,
+    crumbs: Vec<Crumb>,
+    no: &str,
+    version: i64,
+    form: EditForm,
+    errors: Vec<String>,
+) -> Response {
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = format!("{} {}", c.t("edit-title"), no);
+    let lang = viewer.lang;
+    let page = EditPage {
+        crumbs,
+        no: no.to_owned(),
+        version,
+        form,
+        types: HouseholdType::ALL
+            .iter()
+            .map(|t| (t.code().to_owned(), t.label(lang).to_owned()))
+            .collect(),
+        categories: MonitoringCategory::ALL
+            .iter()
+            .map(|t| (t.code().to_owned(), t.label(lang).to_owned()))
+            .collect(),
+        errors,
+        c,
+    };
+    let mut response = render(&page);
+    if !page.errors.is_empty() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+) -> AppResult<Response> {
+    let (record, meta) = scoped_household(&state, &viewer, &no).await?;
+    viewer.may(Action::WriteRegistry)?;
+    let division = DivisionCode::parse(&record.division_code).map_err(|_| AppError::Internal)?;
+    let crumbs = crumbs(&state, &viewer, &division).await?;
+    Ok(edit_page(
+        &state,
+        &viewer,
+        crumbs,
+        &no,
+        meta.version,
+        EditForm::from_record(&record, meta.version),
+        Vec::new(),
+    ))
+}
+
+/// A reason for a change: required, at most 500 characters.
+pub fn parse_reason(reason: &str) -> Result<String, Text> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(Text::new(
+            "请填写修改原因（审计记录需要）",
+            "give a reason for the change (the audit trail records it)",
+        ));
+    }
+    if r.chars().count() > 500 {
+        return Err(Text::new(
+            "修改原因最多500字",
+            "the reason is at most 500 characters",
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+/// Applies the form to the household's draft; every problem is collected, named by field.
+pub fn apply_form(record: &HouseholdRecord, form: &EditForm) -> Result<HouseholdRecord, Vec<Text>> {
+    let mut errors = Vec::new();
+    let mut draft = match record.to_draft() {
+        Ok(d) => d,
+        Err(e) => return Err(vec![Text::new(e.clone(), e)]),
+    };
+    let field = |errors: &mut Vec<Text>, zh: &str, en: &str, t: Text| {
+        errors.push(Text::new(
+            format!("{zh}：{}", t.zh),
+            format!("{en}: {}", t.en),
+        ));
+    };
+    match HouseholdType::parse(&form.household_type) {
+        Ok(t) => draft.household_type = t,
+        Err(t) => field(&mut errors, "户类型", "household type", t),
+    }
+    draft.lifted_out_year = match form.lifted_out_year.trim() {
+        "" => None,
+        y => match y.parse::<u16>() {
+            Ok(y) => Some(y),
+            Err(_) => {
+                field(
+                    &mut errors,
+                    "脱贫年度",
+                    "year lifted out",
+                    Text::new("须为年份", "must be a year"),
+                );
+                None
+            }
+        },
+    };
+    draft.monitoring_category = match form.category.trim() {
+        "" => None,
+        c => match MonitoringCategory::parse(c) {
+            Ok(c) => Some(c),
+            Err(t) => {
+                field(&mut errors, "监测对象类别", "monitoring category", t);
+                None
+            }
+        },
+    };
+    draft.phone = match form.phone.trim() {
+        "" => None,
+        p => match Phone::parse(p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                field(&mut errors, "联系电话", "phone", e.text());
+                None
+            }
+        },
+    };
+    let address = form.address.trim();
+    if address.chars().count() > 200 {
+        field(
+            &mut errors,
+            "住址",
+            "address",
+            Text::new("最多200字", "at most 200 characters"),
+        );
+    }
+    draft.address = (!address.is_empty()).then(|| address.to_owned());
+    let mut money = |zh: &str, en: &str, value: &str| -> Fen {
+        match Fen::parse_non_negative(value.trim()) {
+            Ok(f) => f,
+            Err(e) => {
+                field(&mut errors, zh, en, e.text());
+                Fen::ZERO
+            }
+        }
+    };
+    let wage = money("工资性收入", "wage income", &form.wage);
+    let business = money("生产经营性收入", "business income", &form.business);
+    let property = money("财产性收入", "property income", &form.property);
+    let transfer = money("转移性收入", "transfer income", &form.transfer);
+    let expense = money(
+        "生产经营性支出",
+        "business expenses",
+        &form.business_expense,
+    );
+    let out_of_pocket = money(
+        "合规自付支出",
+        "out-of-pocket spending",
+        &form.out_of_pocket,
+    );
+    if let Some(income) = IncomeItems::new(wage, business, property, transfer, expense) {
+        draft.income = income;
+    }
+    draft.out_of_pocket = out_of_pocket;
+    let tri = |s: &str| match s {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    draft.housing_safe = tri(&form.housing_safe);
+    draft.water_safe = tri(&form.water_safe);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match draft.build() {
+        Ok(household) => Ok(HouseholdRecord::from_household(&household)),
+        Err(errs) => Err(errs.iter().map(|e| e.text()).collect()),
+    }
+}
+
+/// Saves a household change made from `version`; a stale version is refused with a message.
+async fn save(
+    state: &AppState,
+    viewer: &Viewer,
+    record: &HouseholdRecord,
+    version: i64,
+    reason: &str,
+) -> AppResult<()> {
+    let account = viewer.may(Action::WriteRegistry)?;
+    match state
+        .db
+        .edit_household(record, version, &account.name, "web", reason)
+        .await?
+    {
+        EditOutcome::Saved { .. } => Ok(()),
+        EditOutcome::NotFound => Err(AppError::NotFound),
+        EditOutcome::Stale { .. } => Err(AppError::Conflict(Text::new(
+            "保存失败：自您打开此页以来，该户已被他人修改。您的修改未保存；请重新打开该户，核对后再改。",
+            "Not saved: someone changed this household after you opened the page. Your change was not saved; open the household again, check it, and redo your change.",
+        ))),
+    }
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+    Form(form): Form<EditForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.may(Action::WriteRegistry)?;
+    let (record, meta) = scoped_household(&state, &viewer, &no).await?;
+    let version: i64 = form
+        .version
+        .parse()
+        .map_err(|_| AppError::bad_request("版本号有误", "bad version"))?;
+    let reason = parse_reason(&form.reason);
+    let updated = apply_form(&record, &form);
+    let mut errors: Vec<String> = Vec::new();
+    let tr = crate::i18n::Tr::new(state.i18n.clone(), viewer.lang);
+    if let Err(t) = &reason {
+        errors.push(tr.text(t));
+    }
+    if let Err(ts) = &updated {
+        errors.extend(ts.iter().map(|t| tr.text(t)));
+    }
+    if let (Ok(reason), Ok(updated)) = (&reason, &updated) {
+        save(&state, &viewer, updated, version, reason).await?;
+        return Ok(Redirect::to(&format!("/households/{}", urlencode(&no))).into_response());
+    }
+    let division = DivisionCode::parse(&record.division_code).map_err(|_| AppError::Internal)?;
+    let crumbs = crumbs(&state, &viewer, &division).await?;
+    let _ = meta;
+    Ok(edit_page(
+        &state, &viewer, crumbs, &no, version, form, errors,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MemberForm {
+    pub csrf: String,
+    pub version: String,
+    pub reason: String,
+    pub name: String,
+    pub id_number: String,
+    pub relation: String,
+    pub labor: String,
+    pub health: String,
+    pub education: Option<String>,
+    pub school_status: Option<String>,
+    pub medical_insurance: Option<String>,
+}
+
+fn member_from_form(form: &MemberForm) -> Result<Member, Vec<Text>> {
+    let mut errors = Vec::new();
+    let mut field = |zh: &str, en: &str, t: Text| {
+        errors.push(Text::new(
+            format!("{zh}：{}", t.zh),
+            format!("{en}: {}", t.en),
+        ));
+    };
+    let name = PersonName::parse(&form.name)
+        .map_err(|e| field("姓名", "name", e.text()))
+        .ok();
+    let document = DocumentNumber::parse_at(&form.id_number, today_in_china())
+        .map_err(|e| field("身份证号", "ID number", e.text()))
+        .ok();
+    let relation = Relation::parse(&form.relation)
+        .map_err(|t| field("与户主关系", "relation", t))
+        .ok();
+    let labor = Labor::parse(&form.labor)
+        .map_err(|t| field("劳动技能", "labour ability", t))
+        .ok();
+    let health = Health::parse(&form.health)
+        .map_err(|t| field("健康状况", "health", t))
+        .ok();
+    let education = blank(&form.education)
+        .map(|e| {
+            Education::parse(e)
+                .map_err(|t| field("文化程度", "education", t))
+                .ok()
+        })
+        .unwrap_or(None);
+    let school_status = blank(&form.school_status)
+        .map(|e| {
+            SchoolStatus::parse(e)
+                .map_err(|t| field("在校生状况", "school status", t))
+                .ok()
+        })
+        .unwrap_or(None);
+    match (name, document, relation, labor, health) {
+        (Some(name), Some(document), Some(relation), Some(labor), Some(health))
+            if errors.is_empty() =>
+        {
+            Ok(Member {
+                name,
+                document,
+                relation,
+                ethnicity: None,
+                education,
+                school_status,
+                health,
+                labor,
+                work_months: None,
+                medical_insurance: form.medical_insurance.as_deref() == Some("yes"),
+                dibao: None,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// One refusal listing every problem, in both languages.
+fn refused(texts: &[Text]) -> AppError {
+    let joined =
+        |pick: fn(&Text) -> &str, sep: &str| texts.iter().map(pick).collect::<Vec<_>>().join(sep);
+    AppError::BadRequest(Text::new(
+        joined(|t| t.zh.as_str(), "；"),
+        joined(|t| t.en.as_str(), "; "),
+    ))
+}
+
+/// A change to a household's members: the checks every such form passes (CSRF, role, scope,
+/// reason, version), the change itself, the household rules again, then the one save.
+async fn change_members(
+    state: &AppState,
+    viewer: &Viewer,
+    no: &str,
+    (csrf, version, reason): (&str, &str, &str),
+    change: impl FnOnce(&mut Vec<Member>) -> AppResult<()>,
+) -> AppResult<Response> {
+    viewer.check_csrf(csrf)?;
+    viewer.may(Action::WriteRegistry)?;
+    let (record, _) = scoped_household(state, viewer, no).await?;
+    let reason = parse_reason(reason).map_err(AppError::BadRequest)?;
+    let version: i64 = version
+        .parse()
+        .map_err(|_| AppError::bad_request("版本号有误", "bad version"))?;
+    let mut draft = record.to_draft().map_err(|_| AppError::Internal)?;
+    change(&mut draft.members)?;
+    let household = draft
+        .build()
+        .map_err(|errs| refused(&errs.iter().map(|e| e.text()).collect::<Vec<_>>()))?;
+    save(
+        state,
+        viewer,
+        &HouseholdRecord::from_household(&household),
+        version,
+        &reason,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/households/{}", urlencode(no))).into_response())
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+    Form(form): Form<MemberForm>,
+) -> AppResult<Response> {
+    let fields = (
+        form.csrf.as_str(),
+        form.version.as_str(),
+        form.reason.as_str(),
+    );
+    change_members(&state, &viewer, &no, fields, |members| {
+        members.push(member_from_form(&form).map_err(|t| refused(&t))?);
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemoveForm {
+    pub csrf: String,
+    pub version: String,
+    pub reason: String,
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((no, position)): Path<(String, usize)>,
+    Form(form): Form<RemoveForm>,
+) -> AppResult<Response> {
+    let fields = (
+        form.csrf.as_str(),
+        form.version.as_str(),
+        form.reason.as_str(),
+    );
+    change_members(&state, &viewer, &no, fields, |members| {
+        if position >= members.len() {
+            return Err(AppError::NotFound);
+        }
+        members.remove(position);
+        Ok(())
+    })
+    .await
+}

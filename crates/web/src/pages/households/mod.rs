@@ -1,0 +1,243 @@
+//! Households: the filtered, keyset-paginated list with search (here), the household page
+//! (`page`), its history (`history`), and editing with optimistic concurrency, including
+//! adding and removing members (`edit`). Every change asks for a reason, which the audit trail
+//! keeps.
+
+mod edit;
+mod history;
+mod page;
+
+pub use edit::{EditForm, add_member, apply_form, edit, edit_form, parse_reason, remove_member};
+pub use page::{detail, reveal};
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::divisions::{Crumb, crumbs, scoped_division};
+use crate::pages::{Chrome, render, yuan};
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use zhenxing_core::{Action, Fen, HouseholdType, MonitoringCategory, Text};
+use zhenxing_store::HouseholdRecord;
+use zhenxing_store::browse::{HouseholdFilter, HouseholdSummary, Search};
+use zhenxing_store::registry::RowMeta;
+
+const PAGE_SIZE: u32 = 50;
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+/// The list's query string. Unknown parameters are refused (400), not ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub division: Option<String>,
+    #[serde(rename = "type")]
+    pub household_type: Option<String>,
+    pub category: Option<String>,
+    /// Per-capita net income below this many yuan.
+    pub below: Option<String>,
+    pub q: Option<String>,
+    pub after: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The filter a query asks for, within the account's scope; bad values are a 400 that names
+/// the parameter.
+pub fn parse_filter(
+    viewer: &Viewer,
+    query: &ListQuery,
+) -> AppResult<(HouseholdFilter, Option<i64>)> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    let division = match blank(&query.division) {
+        Some(code) => Some(scoped_division(viewer, code)?),
+        None => None,
+    };
+    let household_type = blank(&query.household_type)
+        .map(|t| HouseholdType::parse(t).map_err(AppError::BadRequest))
+        .transpose()?;
+    let category = blank(&query.category)
+        .map(|t| MonitoringCategory::parse(t).map_err(AppError::BadRequest))
+        .transpose()?;
+    let income_below = blank(&query.below)
+        .map(|b| {
+            Fen::parse_non_negative(b).map(|f| f.0).map_err(|e| {
+                let t = e.text();
+                AppError::BadRequest(Text::new(
+                    format!("参数below（人均纯收入低于，元）：{}", t.zh),
+                    format!(
+                        "parameter below (per-capita net income below, yuan): {}",
+                        t.en
+                    ),
+                ))
+            })
+        })
+        .transpose()?;
+    let after = blank(&query.after)
+        .map(|a| {
+            a.parse::<i64>().map_err(|_| {
+                AppError::bad_request("参数after须为整数", "parameter after must be an integer")
+            })
+        })
+        .transpose()?;
+    let search = blank(&query.q).and_then(Search::recognise);
+    Ok((
+        HouseholdFilter {
+            scope: account.division,
+            division,
+            household_type,
+            category,
+            income_below,
+            search,
+        },
+        after,
+    ))
+}
+
+pub struct ListRow {
+    pub household_no: String,
+    pub village: String,
+    pub head: String,
+    pub household_type: String,
+    pub category: String,
+    pub member_count: i64,
+    pub income: String,
+}
+
+#[derive(Template)]
+#[template(path = "households.html")]
+struct ListPage {
+    c: Chrome,
+    crumbs: Vec<Crumb>,
+    division: String,
+    household_type: String,
+    category: String,
+    below: String,
+    q: String,
+    types: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    rows: Vec<ListRow>,
+    next: Option<String>,
+    first_page: Option<String>,
+}
+
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    parts.join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(
+            format!("查询参数有误：{e}"),
+            format!("bad query parameters: {e}"),
+        )
+    })?;
+    let (filter, after) = parse_filter(&viewer, &query)?;
+    let page = state.db.household_page(&filter, after, PAGE_SIZE).await?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let lang = viewer.lang;
+    let rows = page
+        .households
+        .iter()
+        .map(|h: &HouseholdSummary| ListRow {
+            household_no: h.household_no.clone(),
+            village: c.tr.name(&h.village_zh, &h.village_en).to_owned(),
+            head: h.head_name.clone().unwrap_or_default(),
+            household_type: HouseholdType::from_code(&h.household_type)
+                .map(|t| t.label(lang).to_owned())
+                .unwrap_or_default(),
+            category: h
+                .monitoring_category
+                .as_deref()
+                .and_then(MonitoringCategory::from_code)
+                .map(|t| t.label(lang).to_owned())
+                .unwrap_or_default(),
+            member_count: h.member_count,
+            income: yuan(h.per_capita_net_income),
+        })
+        .collect();
+    let division = filter.division.unwrap_or(filter.scope);
+    let values = [
+        ("division", blank(&query.division).unwrap_or("")),
+        ("type", blank(&query.household_type).unwrap_or("")),
+        ("category", blank(&query.category).unwrap_or("")),
+        ("below", blank(&query.below).unwrap_or("")),
+        ("q", blank(&query.q).unwrap_or("")),
+    ];
+    let next = page.next_after.map(|a| {
+        let after = a.to_string();
+        let mut pairs = values.to_vec();
+        pairs.push(("after", &after));
+        format!("/households?{}", query_string(&pairs))
+    });
+    let first_page = after.map(|_| format!("/households?{}", query_string(&values)));
+    let mut c = c;
+    c.title = c.t("households-title");
+    let page = ListPage {
+        crumbs: crumbs(&state, &viewer, &division).await?,
+        division: values[0].1.to_owned(),
+        household_type: values[1].1.to_owned(),
+        category: values[2].1.to_owned(),
+        below: values[3].1.to_owned(),
+        q: values[4].1.to_owned(),
+        types: HouseholdType::ALL
+            .iter()
+            .map(|t| (t.code().to_owned(), t.label(lang).to_owned()))
+            .collect(),
+        categories: MonitoringCategory::ALL
+            .iter()
+            .map(|t| (t.code().to_owned(), t.label(lang).to_owned()))
+            .collect(),
+        rows,
+        next,
+        first_page,
+        c,
+    };
+    Ok(render(&page))
+}
+
+/// The household if it exists and lies in the account's scope; otherwise "not found", the
+/// same answer for both.
+pub async fn scoped_household(
+    state: &AppState,
+    viewer: &Viewer,
+    no: &str,
+) -> AppResult<(HouseholdRecord, RowMeta)> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    if no.len() > 64 {
+        return Err(AppError::NotFound);
+    }
+    let Some((record, meta)) = zhenxing_store::registry::household(&state.db, no).await? else {
+        return Err(AppError::NotFound);
+    };
+    if !account.scope().contains_code(&record.division_code) {
+        return Err(AppError::NotFound);
+    }
+    Ok((record, meta))
+}
