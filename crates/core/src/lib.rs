@@ -14,6 +14,7 @@ pub mod id_number;
 pub mod income;
 pub mod lang;
 pub mod money;
+pub mod monitoring;
 pub mod text;
 
 pub use access::{Action, Role, Scope};
