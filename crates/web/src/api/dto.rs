@@ -235,14 +235,15 @@ pub struct DivisionDetail {
 pub struct HouseholdQuery {
     /// Only households under this division (12-digit code, within the account's scope).
     pub division: Option<String>,
-    /// Household type: `lifted_out` or `ordinary` (or the Chinese or English label).
+    /// Household type code (the Chinese or English label is accepted too).
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<HouseholdTypeCode>)]
     pub household_type: Option<String>,
-    /// Monitoring category code (or label).
+    /// Monitoring category code (the Chinese or English label is accepted too).
+    #[param(value_type = Option<MonitoringCategoryCode>)]
     pub category: Option<String>,
     /// Per-capita net income below this many yuan (up to two decimals).
-    #[param(example = "10000")]
+    #[param(example = "10000", pattern = r"^\s*([0-9]{1,9}(\.[0-9]{1,2})?)?\s*$")]
     pub below: Option<String>,
     /// A name, a household number or a full ID number.
     pub q: Option<String>,
@@ -252,6 +253,24 @@ pub struct HouseholdQuery {
     /// Households per page, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
+}
+
+/// The household type codes (`zhenxing_core::HouseholdType`), for the API's documentation.
+#[derive(Debug, ToSchema)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum HouseholdTypeCode {
+    lifted_out,
+    ordinary,
+}
+
+/// The monitoring category codes (`zhenxing_core::MonitoringCategory`), for the API's
+/// documentation.
+#[derive(Debug, ToSchema)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum MonitoringCategoryCode {
+    unstable_lifted_out,
+    marginal_at_risk,
+    sudden_hardship,
 }
 
 /// One household of a list.
@@ -462,4 +481,36 @@ pub struct HouseholdPatch {
     /// At most 200 characters; null or empty to remove it.
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    fn documented<T: utoipa::PartialSchema>() -> Vec<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap_or_default();
+        schema["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The documented codes are exactly the domain's.
+    #[test]
+    fn documented_codes_are_the_domains() {
+        let types: Vec<String> = zhenxing_core::HouseholdType::ALL
+            .iter()
+            .map(|t| t.code().to_owned())
+            .collect();
+        assert_eq!(documented::<HouseholdTypeCode>(), types);
+        let categories: Vec<String> = zhenxing_core::MonitoringCategory::ALL
+            .iter()
+            .map(|t| t.code().to_owned())
+            .collect();
+        assert_eq!(documented::<MonitoringCategoryCode>(), categories);
+    }
 }

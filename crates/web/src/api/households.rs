@@ -68,6 +68,13 @@ pub async fn list(
     viewer.may(Action::ReadRegistry)?;
     let Query(query) = query.map_err(query_rejection)?;
     let limit = parse_limit(query.limit.as_deref())?;
+    check_below(query.below.as_deref())?;
+    check_code("type", query.household_type.as_deref(), |c| {
+        zhenxing_core::HouseholdType::from_code(c).is_some()
+    })?;
+    check_code("category", query.category.as_deref(), |c| {
+        zhenxing_core::MonitoringCategory::from_code(c).is_some()
+    })?;
     let list_query = ListQuery {
         division: query.division,
         household_type: query.household_type,
@@ -413,6 +420,40 @@ fn patched_form(record: &HouseholdRecord, patch: &HouseholdPatch) -> EditForm {
     }
     form.reason = patch.reason.clone();
     form
+}
+
+/// The API takes enumerations as their documented codes only (the pages also take labels).
+fn check_code(name: &str, value: Option<&str>, known: fn(&str) -> bool) -> AppResult<()> {
+    match value {
+        Some(v) if !known(v) => Err(AppError::bad_request(
+            format!("参数{name}的取值“{v}”不是文档所列的代码之一"),
+            format!("parameter {name}: '{v}' is not one of the documented codes"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The API takes `below` exactly as documented (digits, at most two decimals, under a billion
+/// yuan), not the pages' lenient money forms (`¥1,234`, full-width digits): a machine interface
+/// accepts what its contract says.
+fn check_below(below: Option<&str>) -> AppResult<()> {
+    let Some(b) = below.map(str::trim).filter(|b| !b.is_empty()) else {
+        return Ok(());
+    };
+    let (int, frac) = b.split_once('.').unwrap_or((b, "0"));
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|c| c.is_ascii_digit())
+    };
+    if digits(int, 9) && digits(frac, 2) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            format!("参数below须为不超过9位整数、最多两位小数的金额（元），这里是“{b}”"),
+            format!(
+                "parameter below must be an amount in yuan with at most 9 integer digits and two decimals, not '{b}'"
+            ),
+        ))
+    }
 }
 
 #[cfg(test)]

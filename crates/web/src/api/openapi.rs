@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
         households::detail,
         households::patch,
     ),
-    components(schemas(dto::ApiError)),
+    components(schemas(dto::ApiError, dto::HouseholdTypeCode, dto::MonitoringCategoryCode)),
     modifiers(&BearerToken),
     security(("bearer" = [])),
     tags(
