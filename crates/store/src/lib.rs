@@ -15,6 +15,7 @@ mod bulk;
 pub mod credentials;
 pub mod divisions;
 pub mod edit;
+pub mod monitoring;
 pub mod records;
 pub mod registry;
 pub mod stats;
