@@ -155,7 +155,7 @@ async fn scenario(b: Browser) {
     assert!(
         history
             .iter()
-            .any(|r| r.contains("chengkou") && r.contains(REASON) && r.contains("wage")),
+            .any(|r| r.contains("chengkou") && r.contains(REASON) && r.contains("工资性收入")),
         "the history shows the edit, its author and its reason: {history:?}"
     );
     b.js("document.getElementById('history').scrollIntoView(); return true")

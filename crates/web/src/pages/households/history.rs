@@ -1,12 +1,67 @@
 //! A household's history as people read it: each change as "field: before → after", members
 //! by name, money in yuan, ID and phone numbers masked.
 
+use crate::i18n::Tr;
 use crate::pages::yuan;
 use zhenxing_core::access::{mask_id_number, mask_phone};
+use zhenxing_core::{
+    Education, HealthCondition, HouseholdType, Labor, MonitoringCategory, Relation, SchoolStatus,
+    Sex,
+};
+
+/// The page label of a stored field, where the pages have one.
+fn field_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "wage_income" => "income-wage",
+        "business_income" => "income-business",
+        "property_income" => "income-property",
+        "transfer_income" => "income-transfer",
+        "business_expense" => "income-business-expense",
+        "out_of_pocket" => "income-out-of-pocket",
+        "household_type" => "field-type",
+        "lifted_out_year" => "field-lifted-out-year",
+        "monitoring_category" => "field-category",
+        "phone" => "field-phone",
+        "address" => "field-address",
+        "housing_safe" => "field-housing-safe",
+        "water_safe" => "field-water-safe",
+        "name" => "col-name",
+        "id_number" => "col-id-number",
+        "relation" => "col-relation",
+        "sex" => "col-sex",
+        "birth_date" => "col-birth-date",
+        "education" => "col-education",
+        "school_status" => "col-school",
+        "health" => "col-health",
+        "labor" => "col-labor",
+        "medical_insurance" => "col-insurance",
+        _ => return None,
+    })
+}
+
+/// An enumeration's stored code in the reader's language.
+fn code_label(tr: &Tr, field: &str, code: &str) -> Option<String> {
+    let lang = tr.lang;
+    let one = |c: &str| -> Option<&'static str> {
+        Some(match field {
+            "household_type" => HouseholdType::from_code(c)?.label(lang),
+            "monitoring_category" => MonitoringCategory::from_code(c)?.label(lang),
+            "relation" => Relation::from_code(c)?.label(lang),
+            "sex" => Sex::from_code(c)?.label(lang),
+            "education" => Education::from_code(c)?.label(lang),
+            "school_status" => SchoolStatus::from_code(c)?.label(lang),
+            "labor" => Labor::from_code(c)?.label(lang),
+            "health" => HealthCondition::from_code(c)?.label(lang),
+            _ => return None,
+        })
+    };
+    let labels: Option<Vec<&str>> = code.split(',').map(one).collect();
+    labels.map(|l| l.join(", "))
+}
 
 /// "field: before → after" for each changed field, members by name with their changed fields;
 /// ID and phone numbers always masked (the history is shown to every reader of the household).
-pub fn describe_changes(before: Option<&str>, after: Option<&str>) -> String {
+pub fn describe_changes(tr: &Tr, before: Option<&str>, after: Option<&str>) -> String {
     use serde_json::{Map, Value};
     let parse = |s: Option<&str>| {
         s.and_then(|s| serde_json::from_str::<Map<String, Value>>(s).ok())
@@ -40,7 +95,14 @@ pub fn describe_changes(before: Option<&str>, after: Option<&str>) -> String {
                         let fields: Vec<String> = union(&mb, &ma)
                             .into_iter()
                             .filter(|(_, x, y)| x != y)
-                            .map(|(k, x, y)| format!("{k}: {} → {}", shown(&k, x), shown(&k, y)))
+                            .map(|(k, x, y)| {
+                                format!(
+                                    "{}: {} → {}",
+                                    label(tr, &k),
+                                    shown(tr, &k, x),
+                                    shown(tr, &k, y)
+                                )
+                            })
                             .collect();
                         parts.push(format!("{who}: {}", fields.join(", ")));
                     }
@@ -48,7 +110,12 @@ pub fn describe_changes(before: Option<&str>, after: Option<&str>) -> String {
                 }
             }
         } else {
-            parts.push(format!("{key}: {} → {}", shown(&key, b), shown(&key, a)));
+            parts.push(format!(
+                "{}: {} → {}",
+                label(tr, &key),
+                shown(tr, &key, b),
+                shown(tr, &key, a)
+            ));
         }
     }
     parts.join("; ")
@@ -72,7 +139,11 @@ fn union<'a>(
 }
 
 /// A value for the history, masked when it is an ID or phone number.
-fn shown(key: &str, value: Option<&serde_json::Value>) -> String {
+fn label(tr: &Tr, key: &str) -> String {
+    field_key(key).map_or_else(|| key.to_owned(), |k| tr.t(k))
+}
+
+fn shown(tr: &Tr, key: &str, value: Option<&serde_json::Value>) -> String {
     let s = match value {
         None | Some(serde_json::Value::Null) => return "–".to_owned(),
         Some(serde_json::Value::String(s)) => s.clone(),
@@ -91,6 +162,10 @@ fn shown(key: &str, value: Option<&serde_json::Value>) -> String {
     );
     if is_money && let Some(fen) = value.and_then(serde_json::Value::as_i64) {
         yuan(fen)
+    } else if let Some(value) = value.and_then(serde_json::Value::as_bool) {
+        tr.t(if value { "yes" } else { "no" })
+    } else if let Some(label) = code_label(tr, key, &s) {
+        label
     } else if key.contains("id_number") {
         mask_id_number(&s)
     } else if key.contains("phone") {
@@ -103,25 +178,32 @@ fn shown(key: &str, value: Option<&serde_json::Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::describe_changes;
+    use crate::i18n::{I18n, Tr};
+    use std::sync::Arc;
+    use zhenxing_core::Lang;
 
     #[test]
-    fn history_masks_numbers_and_names_members() {
-        let before = r#"{"phone":"13900230001","wage_income":100,"members":{"500229198203150139":{"name":"王建国","labor":"ordinary","id_number":"500229198203150139"}}}"#;
-        let after = r#"{"phone":"13900230002","wage_income":200,"members":{"500229198203150139":{"name":"王建国","labor":"weak","id_number":"500229198203150139"},"500229202503010129":{"name":"王小花","id_number":"500229202503010129"}}}"#;
-        let text = describe_changes(Some(before), Some(after));
+    fn history_masks_numbers_and_names_members_in_the_readers_language() {
+        let before = r#"{"phone":"13900230001","wage_income":100,"housing_safe":true,"members":{"500229198203150139":{"name":"王建国","labor":"ordinary","id_number":"500229198203150139"}}}"#;
+        let after = r#"{"phone":"13900230002","wage_income":200,"housing_safe":false,"members":{"500229198203150139":{"name":"王建国","labor":"none","id_number":"500229198203150139"},"500229202503010129":{"name":"王小花","id_number":"500229202503010129"}}}"#;
+        let i18n = Arc::new(I18n::new());
+        let zh = describe_changes(&Tr::new(i18n.clone(), Lang::Zh), Some(before), Some(after));
         assert!(
-            !text.contains("500229198203150139") && !text.contains("13900230001"),
-            "{text}"
+            !zh.contains("500229198203150139") && !zh.contains("13900230001"),
+            "{zh}"
         );
-        assert!(text.contains("+ 王小花 500229********0129"), "{text}");
+        assert!(zh.contains("+ 王小花 500229********0129"), "{zh}");
         assert!(
-            text.contains("王建国 500229********0139: labor: ordinary → weak"),
-            "{text}"
+            zh.contains("王建国 500229********0139: 劳动技能: 普通劳动力 → 无劳动力"),
+            "{zh}"
         );
-        assert!(text.contains("phone: 139****0001 → 139****0002"), "{text}");
+        assert!(zh.contains("联系电话: 139****0001 → 139****0002"), "{zh}");
         assert!(
-            text.contains("wage_income: 1.00 → 2.00"),
-            "money in yuan: {text}"
+            zh.contains("工资性收入: 1.00 → 2.00"),
+            "money in yuan: {zh}"
         );
+        assert!(zh.contains("住房安全: 是 → 否"), "{zh}");
+        let en = describe_changes(&Tr::new(i18n, Lang::En), Some(before), Some(after));
+        assert!(en.contains("Wage income: 1.00 → 2.00"), "{en}");
     }
 }

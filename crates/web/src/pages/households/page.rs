@@ -210,7 +210,7 @@ async fn household_page(
                 _ => "history-change",
             }),
             reason: h.reason.unwrap_or_default(),
-            changes: describe_changes(h.before_data.as_deref(), h.after_data.as_deref()),
+            changes: describe_changes(&c.tr, h.before_data.as_deref(), h.after_data.as_deref()),
         })
         .collect();
     let income = record.income();
