@@ -85,6 +85,50 @@ enum Command {
     /// API tokens, for programs that act as an account.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Dynamic monitoring: screening runs, what-if thresholds and rule sets.
+    #[command(subcommand)]
+    Monitor(MonitorCommand),
+}
+
+#[derive(Subcommand)]
+enum MonitorCommand {
+    /// Evaluate the rule set in force over the registry (or a division) and open, update or
+    /// close warnings; re-running with unchanged data changes nothing.
+    Run {
+        #[arg(long)]
+        division: Option<String>,
+        /// The year whose rule set applies (default: this year).
+        #[arg(long)]
+        year: Option<u16>,
+    },
+    /// How many households and people would be at or below another threshold, and how many
+    /// would enter or leave the monitoring range; writes nothing.
+    Whatif {
+        /// Per-capita net income in yuan, e.g. 7500.
+        #[arg(long)]
+        threshold: String,
+        #[arg(long)]
+        division: Option<String>,
+        /// The year whose rule set is compared with (default: this year).
+        #[arg(long)]
+        year: Option<u16>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rule sets: versioned, never edited in place.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// List every rule set version.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a rule set from a JSON file, as the next version of its year and jurisdiction.
+    Add { file: PathBuf },
 }
 
 #[derive(Subcommand)]

@@ -18,13 +18,19 @@
 //!   signal that needs a home visit: it raises a warning with the reason `income` even when no
 //!   other rule fires, and the household would be 脱贫不稳定户 (lifted out) or 边缘易致贫户
 //!   (ordinary). Its risk type is then 其他 until a cadre finds the cause, unless the household's
-//!   members explain it: a member with a disability adds 因残, one with a serious illness 因病
-//!   (these context rules never raise a warning on their own).
+//!   members explain it: a member with a disability adds 因残, one with a serious illness 因病.
+//! - **Context rules** explain a warning but never raise one on their own: a disabled or
+//!   seriously ill member, and a **whole household without labour ability** (缺劳动力). On
+//!   the synthetic registry one household in eight has no labour (elderly people living on
+//!   pensions, most of them well above the threshold); warning on each would bury the inbox.
+//!   With a low income or another warning, it adds 缺劳动力 and its reason, and DOMAIN.md 1.9
+//!   keeps such a household monitored.
 //! - **Above the threshold**, only a sudden severe difficulty makes the household
 //!   突发严重困难户: large out-of-pocket medical spending, a sudden large income loss, a large
-//!   disaster loss. The other triggers (三保障 and drinking water, no medical insurance, a whole
-//!   household without labour ability) still raise a warning, without a category: the problem
-//!   must be fixed by the department concerned even when the household is not monitored.
+//!   disaster loss. The 三保障 and drinking-water triggers (a child out of school, unsafe
+//!   housing, unsafe water, a member without basic medical insurance) still raise a warning,
+//!   without a category: the problem must be fixed by the department concerned even when the
+//!   household is not monitored.
 //! - **Unknown is not unsafe.** Housing or water safety left blank does not fire a rule.
 //! - **Out of school** means a child of compulsory-education age (7 to 15 by default, the same
 //!   ages as the consistency check `school_age_not_in_school`) recorded with no school status or
@@ -617,7 +623,9 @@ impl Reason {
     pub fn is_context(&self) -> bool {
         matches!(
             self.detail,
-            Detail::DisabledMembers { .. } | Detail::SeriouslyIllMembers { .. }
+            Detail::DisabledMembers { .. }
+                | Detail::SeriouslyIllMembers { .. }
+                | Detail::NoLaborAbility { .. }
         )
     }
 
@@ -854,7 +862,7 @@ impl Prepared<'_> {
                 Some(RiskType::NaturalDisaster),
             ));
         }
-        if reasons.is_empty() {
+        if reasons.iter().all(Reason::is_context) {
             return Assessment::default();
         }
         // Context: what the members' health says about the cause.
@@ -1138,10 +1146,17 @@ mod tests {
                 ..adult()
             },
         ];
+        // Context only: above the threshold, no warning.
         let a = p.classify(&household(HouseholdType::LiftedOut, 9_000, &none));
+        assert_eq!(a, Assessment::default());
+        let a = p.classify(&household(HouseholdType::LiftedOut, 6_000, &none));
         assert_eq!(
             rule_ids(&a),
-            vec![RuleId::NoLaborAbility, RuleId::DisabledMember]
+            vec![
+                RuleId::Income,
+                RuleId::NoLaborAbility,
+                RuleId::DisabledMember
+            ]
         );
         assert_eq!(
             a.risk_types,

@@ -477,12 +477,24 @@ mod tests {
         let rules = builtin().remove(0);
         let found = evaluate(&s, &rules.prepare(date!(2026 - 11 - 29)));
         let idx: Vec<u32> = found.iter().map(|(i, _)| *i).collect();
-        assert_eq!(idx, vec![0, 1]);
+        // CK-3 has no labour but an income above the threshold: context only, no warning.
+        assert_eq!(idx, vec![0]);
         assert_eq!(
             found[0].1.category,
             Some(MonitoringCategory::UnstableLiftedOut)
         );
-        assert_eq!(found[1].1.category, None, "no labour, above the threshold");
+        let mut unsafe_water = s.clone();
+        unsafe_water.households.water_safe[1] = Some(false);
+        let found = evaluate(&unsafe_water, &rules.prepare(date!(2026 - 11 - 29)));
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[1].1.category, None, "above the threshold, not sudden");
+        assert_eq!(
+            found[1].1.risk_types,
+            vec![
+                zhenxing_core::monitoring::RiskType::UnsafeWater,
+                zhenxing_core::monitoring::RiskType::LackOfLabor
+            ]
+        );
     }
 
     #[test]

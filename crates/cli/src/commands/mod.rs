@@ -4,10 +4,13 @@ mod audit;
 mod export;
 mod generate;
 mod import;
+mod monitor;
 mod stats;
 pub mod users;
 
-use crate::{AuditCommand, Cli, Command, ExportCommand, ImportCommand, TokenCommand};
+use crate::{
+    AuditCommand, Cli, Command, ExportCommand, ImportCommand, MonitorCommand, TokenCommand,
+};
 use anyhow::Result;
 use std::process::ExitCode;
 use zhenxing_core::{DivisionCode, Text};
@@ -18,11 +21,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     // Arguments are checked before the database is opened, so that a typo creates nothing.
     let scope = match &cli.command {
         Command::Stats { division, .. }
-        | Command::Export(ExportCommand::Registry { division, .. }) => {
+        | Command::Export(ExportCommand::Registry { division, .. })
+        | Command::Monitor(MonitorCommand::Run { division, .. })
+        | Command::Monitor(MonitorCommand::Whatif { division, .. }) => {
             division.as_deref().map(parse_division).transpose()?
         }
         _ => None,
     };
+    if let Command::Monitor(cmd) = &cli.command {
+        monitor::check_arguments(cmd)?;
+    }
     let user_action = match &cli.command {
         Command::User(cmd) => Some(users::prepare(cmd)?),
         _ => None,
@@ -76,6 +84,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token(TokenCommand::Create { name }) => {
             users::token_create(&db, lang, &name).await?
         }
+        Command::Monitor(cmd) => monitor::run(&db, lang, cmd, scope.as_ref()).await?,
     };
     db.close().await;
     Ok(code)
