@@ -12,6 +12,7 @@ mod bulk;
 pub mod divisions;
 pub mod records;
 pub mod registry;
+mod sqlite_direct;
 pub mod stats;
 mod url;
 
@@ -74,6 +75,9 @@ pub enum StoreError {
     Config(Text),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    /// An error of a bulk insert on SQLite's own connection ([`sqlite_direct`]).
+    #[error("database error: {0}")]
+    Bulk(String),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Stored data that no longer parses (edited outside zhenxing).

@@ -282,7 +282,11 @@ pub async fn write_chunk(
     summary: &mut WriteSummary,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<()> {
-    let (existing, conflicts) = find_conflicts(tx, households, request.known_new).await?;
+    if operation.villages.is_none() {
+        operation.villages = Some(village_codes(tx).await?);
+    }
+    let villages = operation.villages.as_ref();
+    let (existing, conflicts) = find_conflicts(tx, households, request.known_new, villages).await?;
     if !conflicts.is_empty() {
         return Err(StoreError::Conflicts(conflicts));
     }
@@ -395,12 +399,16 @@ async fn find_conflicts(
     tx: &mut Tx,
     households: &[impl HouseholdSource],
     known_new: bool,
+    villages: Option<&HashSet<String>>,
 ) -> Result<(HashMap<String, Existing>, Vec<Conflict>)> {
-    let divisions: HashSet<String> = on_tx!(tx, conn =>
-        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
-            .fetch_all(conn).await?)
-    .into_iter()
-    .collect();
+    let read;
+    let divisions = match villages {
+        Some(v) => v,
+        None => {
+            read = village_codes(tx).await?;
+            &read
+        }
+    };
     let mut batch_nos: HashSet<&str> = HashSet::with_capacity(households.len());
     let mut batch_ids: HashSet<String> = HashSet::new();
     let mut conflicts = Vec::new();
@@ -449,6 +457,15 @@ async fn find_conflicts(
     Ok((existing, conflicts))
 }
 
+/// The codes of the villages (and communities) in the division table.
+async fn village_codes(tx: &mut Tx) -> Result<HashSet<String>> {
+    Ok(on_tx!(tx, conn =>
+        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
+            .fetch_all(conn).await?)
+    .into_iter()
+    .collect())
+}
+
 impl Db {
     /// The conflicts a write of these households would meet, without writing.
     pub async fn conflicts(&self, households: &[impl HouseholdSource]) -> Result<Vec<Conflict>> {
@@ -456,7 +473,7 @@ impl Db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
-        let (_, conflicts) = find_conflicts(&mut tx, households, false).await?;
+        let (_, conflicts) = find_conflicts(&mut tx, households, false, None).await?;
         tx.rollback().await?;
         Ok(conflicts)
     }
