@@ -7,6 +7,7 @@ use crate::bulk::{Batch, ColType};
 use crate::records::{HouseholdRecord, MemberRecord};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
@@ -112,7 +113,7 @@ impl Conflict {
 pub trait HouseholdSource: Sync {
     fn household_no(&self) -> &str;
     fn division_code(&self) -> &str;
-    fn for_each_member_id(&self, each: &mut dyn FnMut(&str));
+    fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str));
     fn to_record(&self) -> HouseholdRecord;
 }
 
@@ -123,7 +124,7 @@ impl HouseholdSource for HouseholdRecord {
     fn division_code(&self) -> &str {
         &self.division_code
     }
-    fn for_each_member_id(&self, each: &mut dyn FnMut(&str)) {
+    fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str)) {
         self.members.iter().for_each(|m| each(&m.id_number));
     }
     fn to_record(&self) -> HouseholdRecord {
@@ -138,7 +139,7 @@ impl HouseholdSource for zhenxing_core::Household {
     fn division_code(&self) -> &str {
         self.division.as_str()
     }
-    fn for_each_member_id(&self, each: &mut dyn FnMut(&str)) {
+    fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str)) {
         self.members
             .iter()
             .for_each(|m| each(m.document.id().as_str()));
@@ -294,7 +295,12 @@ pub async fn write_chunk(
     let mut to_replace: Vec<(HouseholdRecord, &Existing)> = Vec::new();
     let mut to_create: Vec<&dyn HouseholdSource> = Vec::new();
     for h in households {
-        match existing.get(h.household_no()) {
+        let stored = if existing.is_empty() {
+            None
+        } else {
+            existing.get(h.household_no())
+        };
+        match stored {
             Some(e) => {
                 let record = h.to_record();
                 if e.fingerprint == fingerprint(&record) {
@@ -355,7 +361,9 @@ pub async fn write_chunk(
         } else {
             summary.updated += 1;
         }
-        affected_villages.insert(h.division_code.clone());
+        if !affected_villages.contains(&h.division_code) {
+            affected_villages.insert(h.division_code.clone());
+        }
         let stamps = Stamps {
             version,
             created_at: &created_at,
@@ -409,8 +417,9 @@ async fn find_conflicts(
             &read
         }
     };
-    let mut batch_nos: HashSet<&str> = HashSet::with_capacity(households.len());
-    let mut batch_ids: HashSet<String> = HashSet::new();
+    let mut batch_nos: FxHashSet<&str> = FxHashSet::default();
+    batch_nos.reserve(households.len());
+    let mut batch_ids: FxHashSet<&str> = FxHashSet::default();
     let mut conflicts = Vec::new();
     for h in households {
         if !batch_nos.insert(h.household_no()) {
@@ -420,7 +429,7 @@ async fn find_conflicts(
             });
         }
         h.for_each_member_id(&mut |id| {
-            if !batch_ids.insert(id.to_owned()) {
+            if !batch_ids.insert(id) {
                 conflicts.push(Conflict::DuplicateInWrite {
                     household_no: h.household_no().to_owned(),
                     id_number: Some(id.to_owned()),

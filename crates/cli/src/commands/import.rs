@@ -83,7 +83,15 @@ async fn stream_into_empty(
         )
     });
     let mut conflicts = Vec::new();
-    while let Some(chunk) = receiver.recv().await {
+    // Time spent waiting for the reader, and writing: which of the two sets the pace.
+    let (mut waited, mut wrote) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    loop {
+        let asked = std::time::Instant::now();
+        let Some(chunk) = receiver.recv().await else {
+            break;
+        };
+        let got = std::time::Instant::now();
+        waited += got - asked;
         if !conflicts.is_empty() {
             // Refused already: only look for more conflicts, so that the report is complete.
             conflicts.extend(db.conflicts(&chunk).await?);
@@ -103,12 +111,16 @@ async fn stream_into_empty(
             Err(StoreError::Conflicts(found)) => conflicts.extend(found),
             Err(e) => return Err(e.into()),
         }
+        drop(chunk);
+        wrote += got.elapsed();
     }
     let streamed = reader.await?;
     bar.finish_and_clear();
     tracing::info!(
         rows = streamed.report.rows,
         elapsed_ms = started.elapsed().as_millis() as u64,
+        waiting_for_reader_ms = waited.as_millis() as u64,
+        writing_ms = wrote.as_millis() as u64,
         "file read, checked and written"
     );
     if !streamed.contiguous {

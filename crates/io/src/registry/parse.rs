@@ -864,15 +864,12 @@ fn build(
             .collect()
     };
     let heads = relation_rows(&draft, Relation::Head);
-    let year_text = draft
-        .lifted_out_year
-        .map(|y| y.to_string())
-        .unwrap_or_default();
-    let category_text = draft
-        .monitoring_category
-        .map(|c| c.zh().to_owned())
-        .unwrap_or_default();
-    let division_text = draft.division.to_string();
+    // Shown only for a refused household: rendered then, not for every household.
+    let (year, category, division) = (
+        draft.lifted_out_year,
+        draft.monitoring_category,
+        draft.division,
+    );
     match draft.build() {
         Ok(household) => {
             for finding in checks::check_household(&household, today) {
@@ -887,6 +884,9 @@ fn build(
             Some((household, first_row, member_rows))
         }
         Err(errors) => {
+            let year_text = year.map(|y| y.to_string()).unwrap_or_default();
+            let category_text = category.map(|c| c.zh().to_owned()).unwrap_or_default();
+            let division_text = division.to_string();
             for error in errors {
                 let reason = error.text();
                 let found = match error {
