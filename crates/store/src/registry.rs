@@ -10,6 +10,7 @@ use futures_util::TryStreamExt;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
@@ -115,6 +116,10 @@ pub trait HouseholdSource: Sync {
     fn division_code(&self) -> &str;
     fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str));
     fn to_record(&self) -> HouseholdRecord;
+    /// The record to store, borrowed when the source is one already.
+    fn record(&self) -> Cow<'_, HouseholdRecord> {
+        Cow::Owned(self.to_record())
+    }
 }
 
 impl HouseholdSource for HouseholdRecord {
@@ -129,6 +134,9 @@ impl HouseholdSource for HouseholdRecord {
     }
     fn to_record(&self) -> HouseholdRecord {
         self.clone()
+    }
+    fn record(&self) -> Cow<'_, HouseholdRecord> {
+        Cow::Borrowed(self)
     }
 }
 
@@ -344,8 +352,10 @@ pub async fn write_chunk(
     let mut household_batch = Batch::new("households", HOUSEHOLD_COLUMNS);
     let mut member_batch = Batch::new("members", MEMBER_COLUMNS);
     let mut done = 0u64;
-    let replaced = to_replace.into_iter().map(|(h, e)| (h, Some(e)));
-    let created = to_create.into_iter().map(|h| (h.to_record(), None));
+    let replaced = to_replace
+        .into_iter()
+        .map(|(h, e)| (Cow::Owned(h), Some(e)));
+    let created = to_create.into_iter().map(|h| (h.record(), None));
     for (h, existing) in replaced.chain(created) {
         let (id, version, created_at, created_seq) = match existing {
             Some(e) => (e.id, e.version + 1, e.created_at.clone(), e.created_seq),
