@@ -735,13 +735,20 @@ pub struct StreamedRegistry {
     /// False when a household's rows were not together; the stream stopped there, and the
     /// caller reads the file again with [`parse_registry`].
     pub contiguous: bool,
-    first_rows: HashMap<String, u64>,
+    /// The parser's own index, handed over as it is: household number → group, and each
+    /// group's first row. Rebuilding it as one map would cost the writer a wait at the end.
+    group_of: FxHashMap<Box<str>, u32>,
+    first_rows: Vec<u64>,
     layout: Option<Layout>,
 }
 
 impl StreamedRegistry {
     pub fn first_row_of(&self, household_no: &str) -> u64 {
-        self.first_rows.get(household_no).copied().unwrap_or(0)
+        self.group_of
+            .get(household_no)
+            .and_then(|&g| self.first_rows.get(g as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn header(&self, column: RegistryColumn) -> String {
@@ -765,7 +772,8 @@ pub fn stream_registry(
     let mut streamed = StreamedRegistry {
         report: ImportReport::default(),
         contiguous: true,
-        first_rows: HashMap::new(),
+        group_of: FxHashMap::default(),
+        first_rows: Vec::new(),
         layout: None,
     };
     let (mut table, layout, report) = match open_table(path) {
@@ -809,12 +817,8 @@ pub fn stream_registry(
     }
     let mut report = std::mem::take(&mut parser.report);
     report.sort();
-    streamed.first_rows = parser
-        .numbers
-        .into_iter()
-        .map(String::from)
-        .zip(parser.first_rows)
-        .collect();
+    streamed.group_of = parser.group_of;
+    streamed.first_rows = parser.first_rows;
     streamed.report = report;
     streamed.layout = Some(layout);
     streamed
