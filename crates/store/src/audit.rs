@@ -175,6 +175,10 @@ pub struct Operation {
     items: i64,
     hasher: Sha256,
     batch: Batch,
+    /// The village codes of the division table, read by the first chunk of a registry write and
+    /// kept for the operation's later chunks. Division changes take the same write lock
+    /// ([`crate::Db::begin_write`]), so the table cannot change while the operation runs.
+    pub(crate) villages: Option<std::collections::HashSet<String>>,
 }
 
 impl Operation {
@@ -193,6 +197,7 @@ impl Operation {
             items: 0,
             hasher: Sha256::new(),
             batch: Batch::new("audit_items", ITEM_COLUMNS),
+            villages: None,
         })
     }
 

@@ -1,7 +1,12 @@
-//! Bulk inserts, the one place where the two backends load rows differently: SQLite takes
-//! multi-row `VALUES` lists (up to its 32,766 bound parameters per statement), PostgreSQL takes
-//! one array per column through `UNNEST`, which avoids both the parameter limit and per-row
-//! statements. Rows are gathered column by column so that both paths read the same batch.
+//! Bulk inserts, the one place where the two backends load rows differently. Rows are gathered
+//! column by column, text in one buffer per column, so that pushing a row allocates nothing and
+//! both paths read the same batch:
+//!
+//! - SQLite runs one prepared single-row `INSERT` per row on the transaction's own connection
+//!   ([`crate::sqlite_direct`]), binding each value straight from the batch: no SQL text per
+//!   statement, no re-preparation, no per-value allocation, no hop to sqlx's worker thread.
+//! - PostgreSQL takes one array per column through `UNNEST`, which avoids both the parameter
+//!   limit and per-row statements.
 
 use crate::{Result, Tx};
 use sqlx::AssertSqlSafe;
@@ -23,10 +28,40 @@ impl ColType {
     }
 }
 
+/// The values of one column. Text values live in one buffer; `spans` gives each row's byte
+/// range in it, or `None` for NULL.
 pub enum Column {
-    Text(Vec<Option<String>>),
+    Text {
+        data: String,
+        spans: Vec<Option<(usize, usize)>>,
+    },
     Int(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
+}
+
+impl Column {
+    fn clear(&mut self) {
+        match self {
+            Column::Text { data, spans } => {
+                data.clear();
+                spans.clear();
+            }
+            Column::Int(v) => v.clear(),
+            Column::Bool(v) => v.clear(),
+        }
+    }
+
+    /// The text of row `i` of a text column.
+    pub(crate) fn text_at(&self, i: usize) -> Option<&str> {
+        match self {
+            Column::Text { data, spans } => spans
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|(a, b)| data.get(a..b)),
+            _ => None,
+        }
+    }
 }
 
 /// Rows for one table, stored column by column.
@@ -42,7 +77,10 @@ impl Batch {
         let columns = names
             .iter()
             .map(|(_, t)| match t {
-                ColType::Text => Column::Text(Vec::new()),
+                ColType::Text => Column::Text {
+                    data: String::new(),
+                    spans: Vec::new(),
+                },
                 ColType::Int => Column::Int(Vec::new()),
                 ColType::Bool => Column::Bool(Vec::new()),
             })
@@ -68,56 +106,33 @@ impl Batch {
         }
     }
 
-    /// Inserts every row and empties the batch. Values are moved into the statements, never
-    /// copied: bulk loads are bound by allocation as much as by SQLite.
+    fn column_list(&self) -> String {
+        self.names
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Inserts every row and empties the batch, keeping its buffers for the next rows.
     pub async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
         if self.rows == 0 {
             return Ok(());
         }
-        let cols = self
-            .names
-            .iter()
-            .map(|(n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let rows = std::mem::take(&mut self.rows);
-        let columns: Vec<Column> = self
-            .columns
-            .iter_mut()
-            .map(|c| match c {
-                Column::Text(v) => Column::Text(std::mem::take(v)),
-                Column::Int(v) => Column::Int(std::mem::take(v)),
-                Column::Bool(v) => Column::Bool(std::mem::take(v)),
-            })
-            .collect();
+        let cols = self.column_list();
         match tx {
             Tx::Sqlite(t) => {
-                let per_statement = (32_000 / self.names.len()).min(2_000);
-                let mut iters: Vec<ColumnIter> = columns.into_iter().map(ColumnIter::new).collect();
-                let mut start = 0;
-                while start < rows {
-                    let end = (start + per_statement).min(rows);
-                    let placeholders = format!("({})", vec!["?"; self.names.len()].join(","));
-                    let sql = format!(
-                        "INSERT INTO {} ({cols}) VALUES {}",
-                        self.table,
-                        vec![placeholders.as_str(); end - start].join(",")
-                    );
-                    // The statement is built from static table and column names only; every
-                    // value is bound.
-                    let mut query = sqlx::query(AssertSqlSafe(sql));
-                    for _ in start..end {
-                        for column in iters.iter_mut() {
-                            query = match column {
-                                ColumnIter::Text(v) => query.bind(v.next().flatten()),
-                                ColumnIter::Int(v) => query.bind(v.next().flatten()),
-                                ColumnIter::Bool(v) => query.bind(v.next().flatten()),
-                            };
-                        }
-                    }
-                    query.execute(&mut **t).await?;
-                    start = end;
-                }
+                let placeholders = (1..=self.names.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                // Built from static table and column names only; every value is bound.
+                let sql = format!(
+                    "INSERT INTO {} ({cols}) VALUES ({placeholders})",
+                    self.table
+                );
+                let mut handle = t.lock_handle().await?;
+                crate::sqlite_direct::insert_rows(&mut handle, &sql, &self.columns, self.rows)?;
             }
             Tx::Postgres(t) => {
                 let unnest = self
@@ -133,33 +148,23 @@ impl Batch {
                 );
                 // One statement per flush: callers flush every few tens of thousands of rows.
                 let mut query = sqlx::query(AssertSqlSafe(sql));
-                for column in columns {
+                for column in &self.columns {
                     query = match column {
-                        Column::Text(v) => query.bind(v),
-                        Column::Int(v) => query.bind(v),
-                        Column::Bool(v) => query.bind(v),
+                        Column::Text { spans, .. } => query.bind(
+                            (0..spans.len())
+                                .map(|i| column.text_at(i))
+                                .collect::<Vec<Option<&str>>>(),
+                        ),
+                        Column::Int(v) => query.bind(v.as_slice()),
+                        Column::Bool(v) => query.bind(v.as_slice()),
                     };
                 }
                 query.execute(&mut **t).await?;
             }
         }
+        self.rows = 0;
+        self.columns.iter_mut().for_each(Column::clear);
         Ok(())
-    }
-}
-
-enum ColumnIter {
-    Text(std::vec::IntoIter<Option<String>>),
-    Int(std::vec::IntoIter<Option<i64>>),
-    Bool(std::vec::IntoIter<Option<bool>>),
-}
-
-impl ColumnIter {
-    fn new(column: Column) -> ColumnIter {
-        match column {
-            Column::Text(v) => ColumnIter::Text(v.into_iter()),
-            Column::Int(v) => ColumnIter::Int(v.into_iter()),
-            Column::Bool(v) => ColumnIter::Bool(v.into_iter()),
-        }
     }
 }
 
@@ -169,9 +174,13 @@ pub struct RowWriter<'a> {
 }
 
 impl RowWriter<'_> {
-    pub fn text(mut self, value: Option<impl Into<String>>) -> Self {
-        if let Column::Text(v) = &mut self.batch.columns[self.next] {
-            v.push(value.map(Into::into));
+    pub fn text(mut self, value: Option<impl AsRef<str>>) -> Self {
+        if let Column::Text { data, spans } = &mut self.batch.columns[self.next] {
+            spans.push(value.map(|v| {
+                let start = data.len();
+                data.push_str(v.as_ref());
+                (start, data.len())
+            }));
         } else {
             panic!("column {} of {} is not text", self.next, self.batch.table);
         }

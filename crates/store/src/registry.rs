@@ -7,8 +7,10 @@ use crate::bulk::{Batch, ColType};
 use crate::records::{HouseholdRecord, MemberRecord};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
@@ -112,8 +114,12 @@ impl Conflict {
 pub trait HouseholdSource: Sync {
     fn household_no(&self) -> &str;
     fn division_code(&self) -> &str;
-    fn for_each_member_id(&self, each: &mut dyn FnMut(&str));
+    fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str));
     fn to_record(&self) -> HouseholdRecord;
+    /// The record to store, borrowed when the source is one already.
+    fn record(&self) -> Cow<'_, HouseholdRecord> {
+        Cow::Owned(self.to_record())
+    }
 }
 
 impl HouseholdSource for HouseholdRecord {
@@ -123,11 +129,14 @@ impl HouseholdSource for HouseholdRecord {
     fn division_code(&self) -> &str {
         &self.division_code
     }
-    fn for_each_member_id(&self, each: &mut dyn FnMut(&str)) {
+    fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str)) {
         self.members.iter().for_each(|m| each(&m.id_number));
     }
     fn to_record(&self) -> HouseholdRecord {
         self.clone()
+    }
+    fn record(&self) -> Cow<'_, HouseholdRecord> {
+        Cow::Borrowed(self)
     }
 }
 
@@ -138,7 +147,7 @@ impl HouseholdSource for zhenxing_core::Household {
     fn division_code(&self) -> &str {
         self.division.as_str()
     }
-    fn for_each_member_id(&self, each: &mut dyn FnMut(&str)) {
+    fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str)) {
         self.members
             .iter()
             .for_each(|m| each(m.document.id().as_str()));
@@ -282,7 +291,11 @@ pub async fn write_chunk(
     summary: &mut WriteSummary,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<()> {
-    let (existing, conflicts) = find_conflicts(tx, households, request.known_new).await?;
+    if operation.villages.is_none() {
+        operation.villages = Some(village_codes(tx).await?);
+    }
+    let villages = operation.villages.as_ref();
+    let (existing, conflicts) = find_conflicts(tx, households, request.known_new, villages).await?;
     if !conflicts.is_empty() {
         return Err(StoreError::Conflicts(conflicts));
     }
@@ -290,7 +303,12 @@ pub async fn write_chunk(
     let mut to_replace: Vec<(HouseholdRecord, &Existing)> = Vec::new();
     let mut to_create: Vec<&dyn HouseholdSource> = Vec::new();
     for h in households {
-        match existing.get(h.household_no()) {
+        let stored = if existing.is_empty() {
+            None
+        } else {
+            existing.get(h.household_no())
+        };
+        match stored {
             Some(e) => {
                 let record = h.to_record();
                 if e.fingerprint == fingerprint(&record) {
@@ -334,8 +352,10 @@ pub async fn write_chunk(
     let mut household_batch = Batch::new("households", HOUSEHOLD_COLUMNS);
     let mut member_batch = Batch::new("members", MEMBER_COLUMNS);
     let mut done = 0u64;
-    let replaced = to_replace.into_iter().map(|(h, e)| (h, Some(e)));
-    let created = to_create.into_iter().map(|h| (h.to_record(), None));
+    let replaced = to_replace
+        .into_iter()
+        .map(|(h, e)| (Cow::Owned(h), Some(e)));
+    let created = to_create.into_iter().map(|h| (h.record(), None));
     for (h, existing) in replaced.chain(created) {
         let (id, version, created_at, created_seq) = match existing {
             Some(e) => (e.id, e.version + 1, e.created_at.clone(), e.created_seq),
@@ -351,7 +371,9 @@ pub async fn write_chunk(
         } else {
             summary.updated += 1;
         }
-        affected_villages.insert(h.division_code.clone());
+        if !affected_villages.contains(&h.division_code) {
+            affected_villages.insert(h.division_code.clone());
+        }
         let stamps = Stamps {
             version,
             created_at: &created_at,
@@ -395,14 +417,19 @@ async fn find_conflicts(
     tx: &mut Tx,
     households: &[impl HouseholdSource],
     known_new: bool,
+    villages: Option<&HashSet<String>>,
 ) -> Result<(HashMap<String, Existing>, Vec<Conflict>)> {
-    let divisions: HashSet<String> = on_tx!(tx, conn =>
-        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
-            .fetch_all(conn).await?)
-    .into_iter()
-    .collect();
-    let mut batch_nos: HashSet<&str> = HashSet::with_capacity(households.len());
-    let mut batch_ids: HashSet<String> = HashSet::new();
+    let read;
+    let divisions = match villages {
+        Some(v) => v,
+        None => {
+            read = village_codes(tx).await?;
+            &read
+        }
+    };
+    let mut batch_nos: FxHashSet<&str> = FxHashSet::default();
+    batch_nos.reserve(households.len());
+    let mut batch_ids: FxHashSet<&str> = FxHashSet::default();
     let mut conflicts = Vec::new();
     for h in households {
         if !batch_nos.insert(h.household_no()) {
@@ -412,7 +439,7 @@ async fn find_conflicts(
             });
         }
         h.for_each_member_id(&mut |id| {
-            if !batch_ids.insert(id.to_owned()) {
+            if !batch_ids.insert(id) {
                 conflicts.push(Conflict::DuplicateInWrite {
                     household_no: h.household_no().to_owned(),
                     id_number: Some(id.to_owned()),
@@ -449,6 +476,15 @@ async fn find_conflicts(
     Ok((existing, conflicts))
 }
 
+/// The codes of the villages (and communities) in the division table.
+async fn village_codes(tx: &mut Tx) -> Result<HashSet<String>> {
+    Ok(on_tx!(tx, conn =>
+        sqlx::query_scalar::<_, String>("SELECT code FROM divisions WHERE level = 'village'")
+            .fetch_all(conn).await?)
+    .into_iter()
+    .collect())
+}
+
 impl Db {
     /// The conflicts a write of these households would meet, without writing.
     pub async fn conflicts(&self, households: &[impl HouseholdSource]) -> Result<Vec<Conflict>> {
@@ -456,7 +492,7 @@ impl Db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
-        let (_, conflicts) = find_conflicts(&mut tx, households, false).await?;
+        let (_, conflicts) = find_conflicts(&mut tx, households, false, None).await?;
         tx.rollback().await?;
         Ok(conflicts)
     }

@@ -5,12 +5,12 @@ use anyhow::Result;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
-use zhenxing_core::Household;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_io::registry::{
     ImportReport, ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,
 };
+use zhenxing_store::HouseholdRecord;
 use zhenxing_store::divisions::{Division, required_parent};
 use zhenxing_store::records::mask_id;
 use zhenxing_store::registry::{
@@ -70,7 +70,11 @@ async fn stream_into_empty(
     let mut operation = begin_operation(&mut tx, &request).await?;
     let mut summary = WriteSummary::default();
     let bar = spinner(&say(lang, "导入行", "importing rows"));
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Household>>(2);
+    // The reader thread also turns households into the records the store writes, and frees
+    // the chunks the writer is done with: on two cores, that keeps the writer (the slower of
+    // the two) on SQLite's work alone.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<HouseholdRecord>>(2);
+    let (done_sender, done_receiver) = std::sync::mpsc::channel::<Vec<HouseholdRecord>>();
     let path = file.to_path_buf();
     let reader_bar = bar.clone();
     let reader = tokio::task::spawn_blocking(move || {
@@ -79,11 +83,24 @@ async fn stream_into_empty(
             today_in_china(),
             &|n| reader_bar.set_position(n),
             5_000,
-            &mut |chunk| sender.blocking_send(chunk).is_ok(),
+            &mut |chunk| {
+                let records = chunk.iter().map(HouseholdRecord::from_household).collect();
+                drop(chunk);
+                done_receiver.try_iter().for_each(drop);
+                sender.blocking_send(records).is_ok()
+            },
         )
     });
     let mut conflicts = Vec::new();
-    while let Some(chunk) = receiver.recv().await {
+    // Time spent waiting for the reader, and writing: which of the two sets the pace.
+    let (mut waited, mut wrote) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    loop {
+        let asked = std::time::Instant::now();
+        let Some(chunk) = receiver.recv().await else {
+            break;
+        };
+        let got = std::time::Instant::now();
+        waited += got - asked;
         if !conflicts.is_empty() {
             // Refused already: only look for more conflicts, so that the report is complete.
             conflicts.extend(db.conflicts(&chunk).await?);
@@ -103,12 +120,17 @@ async fn stream_into_empty(
             Err(StoreError::Conflicts(found)) => conflicts.extend(found),
             Err(e) => return Err(e.into()),
         }
+        // Freed on the reader's thread; if it has finished, here.
+        let _ = done_sender.send(chunk);
+        wrote += got.elapsed();
     }
     let streamed = reader.await?;
     bar.finish_and_clear();
     tracing::info!(
         rows = streamed.report.rows,
         elapsed_ms = started.elapsed().as_millis() as u64,
+        waiting_for_reader_ms = waited.as_millis() as u64,
+        writing_ms = wrote.as_millis() as u64,
         "file read, checked and written"
     );
     if !streamed.contiguous {

@@ -7,6 +7,7 @@ use super::columns::{COLUMNS, RegistryColumn, column_for_header};
 use super::report::{ImportReport, Problem};
 use crate::table::{Cell, TableReader};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use time::Date;
@@ -112,8 +113,12 @@ const AMOUNT_COLUMNS: [RegistryColumn; 6] = [
 /// Where each registry column is in the file, and its header as written there.
 struct Layout {
     index: HashMap<RegistryColumn, usize>,
+    /// `index` as an array by column: the look-up of every cell of every row.
+    slots: [Option<usize>; COLUMN_COUNT],
     headers: Vec<String>,
 }
+
+const COLUMN_COUNT: usize = RegistryColumn::Dibao as usize + 1;
 
 impl Layout {
     fn header(&self, column: RegistryColumn) -> String {
@@ -125,11 +130,11 @@ impl Layout {
 }
 
 /// The text of a cell for a column; numbers are rendered as typed where that is exact.
-fn cell_text(cell: Cell<'_>) -> Result<String, f64> {
+fn cell_text(cell: Cell<'_>) -> Result<Cow<'_, str>, f64> {
     match cell {
-        Cell::Empty => Ok(String::new()),
-        Cell::Text(s) => Ok(s.trim().to_owned()),
-        Cell::Number(n) => cell.as_text_lossless().ok_or(n),
+        Cell::Empty => Ok(Cow::Borrowed("")),
+        Cell::Text(s) => Ok(Cow::Borrowed(s.trim())),
+        Cell::Number(n) => cell.as_text_lossless().map(Cow::Owned).ok_or(n),
     }
 }
 
@@ -139,13 +144,13 @@ struct RowReader<'r, 'a> {
     problems: Vec<Problem>,
 }
 
-impl RowReader<'_, '_> {
-    fn raw(&mut self, column: RegistryColumn) -> Option<String> {
-        let i = *self.layout.index.get(&column)?;
+impl<'r> RowReader<'r, '_> {
+    fn raw(&self, column: RegistryColumn) -> Option<Cow<'r, str>> {
+        let i = self.layout.slots[column as usize]?;
         match cell_text(self.row.get(i)) {
             Ok(s) => Some(s),
             // A fraction in a numeric cell: amounts keep it, other columns report it as is.
-            Err(n) => Some(format!("{n}")),
+            Err(n) => Some(Cow::Owned(format!("{n}"))),
         }
     }
 
@@ -199,7 +204,10 @@ impl RowReader<'_, '_> {
 
     fn id_number(&mut self, today: Date) -> Option<DocumentNumber> {
         let column = RegistryColumn::IdNumber;
-        let i = self.layout.index[&column];
+        let Some(i) = self.layout.slots[column as usize] else {
+            self.problem(column, "", text!("必填项为空", "required value is empty"));
+            return None;
+        };
         let cell = self.row.get(i);
         let raw = match cell_text(cell) {
             Ok(s) => s,
@@ -309,7 +317,9 @@ fn read_household_fields(r: &mut RowReader<'_, '_>, household_no: HouseholdNo) -
     }
 }
 
-/// Reports household columns of a later row that disagree with the household's first row.
+/// Reports household columns of a later row that disagree with the household's first row. The
+/// values are compared as shown in the report (a phone number masked); values that are equal
+/// as parsed show the same, so only those that differ are rendered and compared again.
 fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, first_row: u64) {
     use RegistryColumn as C;
     let later = read_household_fields(r, first.household_no.clone());
@@ -327,65 +337,83 @@ fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, 
         }
     };
     let show = |o: Option<Option<String>>| o.map(|v| v.unwrap_or_default());
-    differs(
-        r,
-        C::DivisionCode,
-        first.division.map(|d| d.to_string()),
-        later.division.map(|d| d.to_string()),
-    );
-    differs(
-        r,
-        C::HouseholdType,
-        first.household_type.map(|t| t.zh().into()),
-        later.household_type.map(|t| t.zh().into()),
-    );
-    differs(
-        r,
-        C::LiftedOutYear,
-        show(first.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
-        show(later.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
-    );
-    differs(
-        r,
-        C::MonitoringCategory,
-        show(first.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
-        show(later.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
-    );
-    differs(
-        r,
-        C::Phone,
-        show(first.phone.clone().map(|p| p.map(|p| p.masked()))),
-        show(later.phone.map(|p| p.map(|p| p.masked()))),
-    );
-    differs(
-        r,
-        C::Address,
-        show(first.address.clone()),
-        show(later.address),
-    );
-    for (i, column) in AMOUNT_COLUMNS.into_iter().enumerate() {
+    if first.division != later.division {
         differs(
             r,
-            column,
-            first.amounts[i].map(|f| f.to_string()),
-            later.amounts[i].map(|f| f.to_string()),
+            C::DivisionCode,
+            first.division.map(|d| d.to_string()),
+            later.division.map(|d| d.to_string()),
         );
+    }
+    if first.household_type != later.household_type {
+        differs(
+            r,
+            C::HouseholdType,
+            first.household_type.map(|t| t.zh().into()),
+            later.household_type.map(|t| t.zh().into()),
+        );
+    }
+    if first.lifted_out_year != later.lifted_out_year {
+        differs(
+            r,
+            C::LiftedOutYear,
+            show(first.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
+            show(later.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
+        );
+    }
+    if first.monitoring_category != later.monitoring_category {
+        differs(
+            r,
+            C::MonitoringCategory,
+            show(first.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
+            show(later.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
+        );
+    }
+    if first.phone != later.phone {
+        differs(
+            r,
+            C::Phone,
+            show(first.phone.clone().map(|p| p.map(|p| p.masked()))),
+            show(later.phone.map(|p| p.map(|p| p.masked()))),
+        );
+    }
+    if first.address != later.address {
+        differs(
+            r,
+            C::Address,
+            show(first.address.clone()),
+            show(later.address),
+        );
+    }
+    for (i, column) in AMOUNT_COLUMNS.into_iter().enumerate() {
+        if first.amounts[i] != later.amounts[i] {
+            differs(
+                r,
+                column,
+                first.amounts[i].map(|f| f.to_string()),
+                later.amounts[i].map(|f| f.to_string()),
+            );
+        }
     }
     let yes_no = |o: Option<Option<bool>>| {
         show(o.map(|b| b.map(|b| zhenxing_core::enums::yes_no_zh(b).to_owned())))
     };
-    differs(
-        r,
-        C::HousingSafe,
-        yes_no(first.housing_safe),
-        yes_no(later.housing_safe),
-    );
-    differs(
-        r,
-        C::WaterSafe,
-        yes_no(first.water_safe),
-        yes_no(later.water_safe),
-    );
+    if first.housing_safe != later.housing_safe {
+        differs(
+            r,
+            C::HousingSafe,
+            yes_no(first.housing_safe),
+            yes_no(later.housing_safe),
+        );
+    }
+    if first.water_safe != later.water_safe {
+        differs(
+            r,
+            C::WaterSafe,
+            yes_no(first.water_safe),
+            yes_no(later.water_safe),
+        );
+    }
 }
 
 fn read_member(r: &mut RowReader<'_, '_>, today: Date) -> Option<Member> {
@@ -468,9 +496,16 @@ fn read_layout(headers: &[String], report: &mut ImportReport) -> Option<Layout> 
             });
         }
     }
-    (complete && report.problems.is_empty()).then(|| Layout {
-        index,
-        headers: headers.to_vec(),
+    (complete && report.problems.is_empty()).then(|| {
+        let mut slots = [None; COLUMN_COUNT];
+        for (column, i) in &index {
+            slots[*column as usize] = Some(*i);
+        }
+        Layout {
+            index,
+            slots,
+            headers: headers.to_vec(),
+        }
     })
 }
 
@@ -479,8 +514,10 @@ struct Parser<'a> {
     layout: &'a Layout,
     today: Date,
     report: ImportReport,
-    /// `None` once a household has been handed on (streaming) or built.
-    groups: Vec<Option<Group>>,
+    /// The households not yet handed on (streaming) or built, by group number: one or two when
+    /// streaming, so memory stays bounded. Groups are numbered in the order they start.
+    groups: FxHashMap<u32, Group>,
+    group_count: usize,
     first_rows: Vec<u64>,
     numbers: Vec<Box<str>>,
     group_of: FxHashMap<Box<str>, u32>,
@@ -505,7 +542,8 @@ impl<'a> Parser<'a> {
             layout,
             today,
             report,
-            groups: Vec::new(),
+            groups: FxHashMap::default(),
+            group_count: 0,
             first_rows: Vec::new(),
             numbers: Vec::new(),
             group_of: FxHashMap::default(),
@@ -533,7 +571,7 @@ impl<'a> Parser<'a> {
             .get(household_no.as_str())
             .map(|&g| g as usize)
         {
-            Some(g) => match &self.groups[g] {
+            Some(g) => match self.groups.get(&(g as u32)) {
                 Some(group) => {
                     compare_household_fields(&mut r, &group.fields, group.first_row);
                     g
@@ -542,14 +580,18 @@ impl<'a> Parser<'a> {
             },
             None => {
                 let fields = read_household_fields(&mut r, household_no.clone());
-                self.groups.push(Some(Group {
-                    first_row: number,
-                    fields,
-                    members: Vec::new(),
-                    member_rows: Vec::new(),
-                    refused: false,
-                }));
-                let g = self.groups.len() - 1;
+                let g = self.group_count;
+                self.group_count += 1;
+                self.groups.insert(
+                    g as u32,
+                    Group {
+                        first_row: number,
+                        fields,
+                        members: Vec::new(),
+                        member_rows: Vec::new(),
+                        refused: false,
+                    },
+                );
                 self.first_rows.push(number);
                 self.numbers.push(household_no.as_str().into());
                 self.group_of.insert(household_no.as_str().into(), g as u32);
@@ -579,7 +621,7 @@ impl<'a> Parser<'a> {
                 None => {
                     let row = u32::try_from(number).unwrap_or(u32::MAX);
                     self.seen_ids.insert(id.key(), (row, group_index as u32));
-                    if let Some(group) = &mut self.groups[group_index] {
+                    if let Some(group) = self.groups.get_mut(&(group_index as u32)) {
                         group.members.push(member);
                         group.member_rows.push(number);
                     }
@@ -587,7 +629,7 @@ impl<'a> Parser<'a> {
             }
         }
         if !r.problems.is_empty() {
-            if let Some(group) = &mut self.groups[group_index] {
+            if let Some(group) = self.groups.get_mut(&(group_index as u32)) {
                 group.refused = true;
             }
             self.report.problems.append(&mut r.problems);
@@ -597,7 +639,7 @@ impl<'a> Parser<'a> {
 
     /// Builds a complete household; `None` if it was refused.
     fn finish_group(&mut self, g: usize) -> Option<(Household, u64, Vec<u64>)> {
-        let group = self.groups[g].take()?;
+        let group = self.groups.remove(&(g as u32))?;
         self.report.members += group.members.len() as u64;
         self.report.households += 1;
         if group.refused {
@@ -673,7 +715,7 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
         true
     });
     parser.seen_ids = FxHashMap::default();
-    for g in 0..parser.groups.len() {
+    for g in 0..parser.group_count {
         if let Some((household, first_row, member_rows)) = parser.finish_group(g) {
             parsed.households.push(household);
             parsed.first_rows.push(first_row);
@@ -693,13 +735,20 @@ pub struct StreamedRegistry {
     /// False when a household's rows were not together; the stream stopped there, and the
     /// caller reads the file again with [`parse_registry`].
     pub contiguous: bool,
-    first_rows: HashMap<String, u64>,
+    /// The parser's own index, handed over as it is: household number → group, and each
+    /// group's first row. Rebuilding it as one map would cost the writer a wait at the end.
+    group_of: FxHashMap<Box<str>, u32>,
+    first_rows: Vec<u64>,
     layout: Option<Layout>,
 }
 
 impl StreamedRegistry {
     pub fn first_row_of(&self, household_no: &str) -> u64 {
-        self.first_rows.get(household_no).copied().unwrap_or(0)
+        self.group_of
+            .get(household_no)
+            .and_then(|&g| self.first_rows.get(g as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn header(&self, column: RegistryColumn) -> String {
@@ -723,7 +772,8 @@ pub fn stream_registry(
     let mut streamed = StreamedRegistry {
         report: ImportReport::default(),
         contiguous: true,
-        first_rows: HashMap::new(),
+        group_of: FxHashMap::default(),
+        first_rows: Vec::new(),
         layout: None,
     };
     let (mut table, layout, report) = match open_table(path) {
@@ -767,12 +817,8 @@ pub fn stream_registry(
     }
     let mut report = std::mem::take(&mut parser.report);
     report.sort();
-    streamed.first_rows = parser
-        .numbers
-        .into_iter()
-        .map(String::from)
-        .zip(parser.first_rows)
-        .collect();
+    streamed.group_of = parser.group_of;
+    streamed.first_rows = parser.first_rows;
     streamed.report = report;
     streamed.layout = Some(layout);
     streamed
@@ -822,15 +868,12 @@ fn build(
             .collect()
     };
     let heads = relation_rows(&draft, Relation::Head);
-    let year_text = draft
-        .lifted_out_year
-        .map(|y| y.to_string())
-        .unwrap_or_default();
-    let category_text = draft
-        .monitoring_category
-        .map(|c| c.zh().to_owned())
-        .unwrap_or_default();
-    let division_text = draft.division.to_string();
+    // Shown only for a refused household: rendered then, not for every household.
+    let (year, category, division) = (
+        draft.lifted_out_year,
+        draft.monitoring_category,
+        draft.division,
+    );
     match draft.build() {
         Ok(household) => {
             for finding in checks::check_household(&household, today) {
@@ -845,6 +888,9 @@ fn build(
             Some((household, first_row, member_rows))
         }
         Err(errors) => {
+            let year_text = year.map(|y| y.to_string()).unwrap_or_default();
+            let category_text = category.map(|c| c.zh().to_owned()).unwrap_or_default();
+            let division_text = division.to_string();
             for error in errors {
                 let reason = error.text();
                 let found = match error {
