@@ -209,7 +209,8 @@ for tool in sqlite3 psql cargo git awk; do
 done
 
 [[ $OUT == bench/out ]] || die "refusing to empty unexpected directory '$OUT'"
-rm -rf "$OUT"
+# bench/out/web/ holds bench/web.sh's registries, which take minutes to generate: kept.
+if [[ -d $OUT ]]; then find "$OUT" -mindepth 1 -maxdepth 1 ! -name web -exec rm -rf {} +; fi
 mkdir -p "$OUT"
 
 # Machine description, taken before the run.
@@ -464,6 +465,11 @@ EOF
   if [[ -f bench/ANALYSIS.md ]]; then
     echo
     cat bench/ANALYSIS.md
+  fi
+  # The web application's section is bench/web.sh's; it is kept as that script last wrote it.
+  if [[ -f $REPORT ]] && grep -q '<!-- web benchmarks: start' "$REPORT"; then
+    echo
+    sed -n '/<!-- web benchmarks: start/,/<!-- web benchmarks: end -->/p' "$REPORT"
   fi
 } >"$REPORT.tmp" || die "cannot write $REPORT.tmp"
 mv "$REPORT.tmp" "$REPORT" || die "cannot write $REPORT"
