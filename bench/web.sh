@@ -47,11 +47,15 @@ trap stop_server EXIT
 # Prepares a database: generated registry, a municipal administrator with a token.
 prepare() {
   local url=$1
-  if ! "$BIN" --database "$url" stats --json 2>/dev/null | grep -q '"households": *[1-9]'; then
+  local stats
+  stats=$("$BIN" --database "$url" stats --json 2>/dev/null || true)
+  if ! grep -q '"households": *[1-9]' <<<"$stats"; then
     log "generate --scale $SCALE into $url"
     "$BIN" --database "$url" generate --scale "$SCALE" >&2
   fi
-  if "$BIN" --database "$url" user list 2>/dev/null | grep -q '^bench_admin '; then
+  local users
+  users=$("$BIN" --database "$url" user list 2>/dev/null || true)
+  if grep -q '^bench_admin ' <<<"$users"; then
     printf '%s\n' "$PASSWORD" | "$BIN" --database "$url" user password bench_admin >/dev/null
   else
     printf '%s\n' "$PASSWORD" | "$BIN" --database "$url" user add bench_admin --role municipal_admin --division 500000000000 >/dev/null
@@ -111,14 +115,13 @@ run_backend() {
   enc_head=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$head")
   local -a pages=(
     "household list, whole municipality (first page)|/households|cookie|< 50 ms"
-    "household list, one county, monitored only|/households?division=500229000000\&category=unstable_lifted_out|cookie|< 50 ms"
+    "household list, one county, monitored only|/households?division=500229000000&category=unstable_lifted_out|cookie|< 50 ms"
     "household search by name|/households?q=$enc_head|cookie|< 50 ms"
     "household page|/households/$no|cookie|< 30 ms"
     "JSON API, one household|/api/v1/households/$no|bearer|≥ 2,000 req/s"
   )
   for entry in "${pages[@]}"; do
     IFS='|' read -r label path auth target <<<"$entry"
-    path=${path//\\&/&}
     local -a headers
     if [[ $auth == cookie ]]; then headers=(-H "Cookie: zx_session=$cookie"); else headers=(-H "Authorization: Bearer $token"); fi
     log "$name: $label"

@@ -130,7 +130,8 @@ impl Db {
             .collect())
     }
 
-    /// The division and its ancestors, from the municipality down.
+    /// The division and its ancestors, from the municipality down (one query: every page's
+    /// breadcrumb asks for it).
     pub async fn division_path(&self, code: &DivisionCode) -> Result<Vec<Division>> {
         let mut codes = vec![code.as_str().to_owned()];
         let mut current = *code;
@@ -138,16 +139,16 @@ impl Db {
             codes.push(parent.as_str().to_owned());
             current = parent;
         }
-        let mut path = Vec::new();
-        for c in codes.iter().rev() {
-            if let Some(d) = on_pool!(self, pool => sqlx::query_as::<_, Division>(
-                "SELECT code, parent_code, level, kind, name_zh, name_en, former_poverty_county, \
-                 former_poverty_village, version_year FROM divisions WHERE code = $1")
-                .bind(c).fetch_optional(pool).await?)
-            {
-                path.push(d);
-            }
-        }
+        // At most four levels; unused places repeat the division's own code.
+        let at = |i: usize| codes.get(i).unwrap_or(&codes[0]).clone();
+        let mut path: Vec<Division> = on_pool!(self, pool => sqlx::query_as::<_, Division>(
+            "SELECT code, parent_code, level, kind, name_zh, name_en, former_poverty_county, \
+             former_poverty_village, version_year FROM divisions WHERE code IN ($1, $2, $3, $4)")
+            .bind(at(0)).bind(at(1)).bind(at(2)).bind(at(3))
+            .fetch_all(pool).await?);
+        // Codes of higher levels have fewer significant digits: sorting by the code's
+        // significant prefix length puts the municipality first.
+        path.sort_by_key(|d| DivisionCode::parse(&d.code).map_or(0, |c| c.prefix().len()));
         Ok(path)
     }
 
@@ -188,6 +189,19 @@ impl Db {
             }
             _ => (lo.clone(), String::new(), 0),
         };
+        // Only the conditions that apply are written, so that each backend can plan with the
+        // index that serves them: monitored households walk the `households_monitored` partial
+        // index; a search starts from the matching members and household numbers.
+        enum Bind {
+            Text(String),
+            Int(i64),
+        }
+        let mut binds = vec![
+            Bind::Text(start),
+            Bind::Text(hi),
+            Bind::Text(after_code),
+            Bind::Int(after_id),
+        ];
         let mut sql = String::from(
             "SELECT h.id, h.household_no, h.division_code, d.name_zh AS village_zh, d.name_en AS village_en, \
              (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
@@ -196,38 +210,53 @@ impl Db {
              CAST(h.per_capita_net_income AS BIGINT) AS per_capita_net_income \
              FROM households h JOIN divisions d ON d.code = h.division_code \
              WHERE h.division_code >= $1 AND h.division_code <= $2 \
-             AND NOT (h.division_code = $9 AND h.id <= $3)",
+             AND NOT (h.division_code = $3 AND h.id <= $4)",
         );
-        // Optional conditions bind in a fixed order; unused ones compare with themselves.
-        sql.push_str(" AND ($4 = '' OR h.household_type = $4)");
-        sql.push_str(" AND ($5 = '' OR h.monitoring_category = $5)");
-        sql.push_str(" AND ($6 < 0 OR h.per_capita_net_income < $6)");
-        let (search_kind, search_value) = match &filter.search {
-            None => ("", String::new()),
-            Some(Search::IdNumber(id)) => ("id", id.as_str().to_owned()),
-            Some(Search::Text(text)) => ("text", text.clone()),
+        let mut condition = |sql_part: &str, bind: Bind| {
+            binds.push(bind);
+            sql.push_str(&sql_part.replace("$n", &format!("${}", binds.len())));
         };
-        match search_kind {
-            "id" => sql.push_str(
-                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number = $7)",
-            ),
-            "text" => sql.push_str(
-                " AND (h.household_no = $7 OR h.id IN (SELECT m.household_id FROM members m WHERE m.name = $7))",
-            ),
-            _ => sql.push_str(" AND $7 = ''"),
+        if let Some(t) = filter.household_type {
+            condition(
+                " AND h.household_type = $n",
+                Bind::Text(t.code().to_owned()),
+            );
         }
-        sql.push_str(" ORDER BY h.division_code, h.id LIMIT $8");
-        let mut rows: Vec<HouseholdSummary> = on_pool!(self, pool => sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(sql))
-            .bind(&start)
-            .bind(&hi)
-            .bind(after_id)
-            .bind(filter.household_type.map(|t| t.code()).unwrap_or(""))
-            .bind(filter.category.map(|c| c.code()).unwrap_or(""))
-            .bind(filter.income_below.unwrap_or(-1))
-            .bind(&search_value)
-            .bind(i64::from(limit) + 1)
-            .bind(&after_code)
-            .fetch_all(pool).await?);
+        if let Some(c) = filter.category {
+            condition(
+                " AND h.monitoring_category IS NOT NULL AND h.monitoring_category = $n",
+                Bind::Text(c.code().to_owned()),
+            );
+        }
+        if let Some(below) = filter.income_below {
+            condition(" AND h.per_capita_net_income < $n", Bind::Int(below));
+        }
+        match &filter.search {
+            None => {}
+            Some(Search::IdNumber(id)) => condition(
+                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number = $n)",
+                Bind::Text(id.as_str().to_owned()),
+            ),
+            Some(Search::Text(text)) => condition(
+                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.name = $n \
+                 UNION ALL SELECT x.id FROM households x WHERE x.household_no = $n)",
+                Bind::Text(text.clone()),
+            ),
+        }
+        condition(
+            " ORDER BY h.division_code, h.id LIMIT $n",
+            Bind::Int(i64::from(limit) + 1),
+        );
+        let mut rows: Vec<HouseholdSummary> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                q = match b {
+                    Bind::Text(t) => q.bind(t.as_str()),
+                    Bind::Int(i) => q.bind(*i),
+                };
+            }
+            q.fetch_all(pool).await?
+        });
         let next_after = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
             rows.last().map(|r| r.id)

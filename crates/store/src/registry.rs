@@ -1071,5 +1071,17 @@ pub async fn restore_indexes(tx: &mut Tx, suspended: SuspendedIndexes) -> Result
     for sql in suspended.0 {
         on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(drop)?);
     }
+    // PostgreSQL plans from table statistics, and autovacuum gathers them only some time after
+    // a bulk load: until then a lookup by household number joined to millions of members was
+    // planned as a scan, and pages took seconds (measured with bench/web.sh). ANALYZE samples
+    // (30,000 rows per table by default), so this costs about a second after a full load.
+    // SQLite's plans here do not depend on statistics, and its ANALYZE would read every index.
+    if let Tx::Postgres(t) = tx {
+        for table in ["households", "members", "village_counts"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                .execute(&mut **t)
+                .await?;
+        }
+    }
     Ok(())
 }

@@ -212,3 +212,67 @@ async fn masked_by_default_everywhere() {
         );
     }
 }
+
+/// The other routes (audit trail, accounts, import, export, the API, divisions above the
+/// account's own) as every role: the role decides (403), the scope decides (404), nothing else.
+#[tokio::test]
+async fn every_other_route_as_every_role() {
+    // (account, audit, accounts, import, export of village 500229102202, API on CK0001, the municipality's page)
+    const EXPECTED: &[(&str, u16, u16, u16, u16, u16, u16)] = &[
+        ("admin", 200, 200, 200, 200, 200, 200),
+        ("chengkou", 403, 403, 200, 200, 200, 404),
+        ("bashan", 403, 403, 200, 200, 200, 404),
+        ("lixin", 403, 403, 200, 403, 200, 404),
+        ("other_village", 403, 403, 200, 403, 404, 404),
+        ("wuxi", 403, 403, 200, 404, 404, 404),
+        ("auditor", 200, 403, 403, 403, 200, 200),
+        ("department", 403, 403, 403, 403, 403, 403),
+    ];
+    for server in Server::all().await {
+        for (name, audit, accounts, import, export, api, municipality) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let got = [
+                c.get("/audit").await.status,
+                c.get("/audit/1").await.status,
+                c.get("/accounts").await.status,
+                c.get("/import").await.status,
+                c.get("/export?division=500229102202").await.status,
+                c.get("/api/v1/households/CK0001").await.status,
+                c.get("/api/v1/divisions/500229102202").await.status,
+                c.get("/divisions/500000000000").await.status,
+            ];
+            let want = [
+                *audit,
+                *audit,
+                *accounts,
+                *import,
+                *export,
+                *api,
+                *api,
+                *municipality,
+            ];
+            assert_eq!(
+                got, want,
+                "{name}: /audit, /audit/1, /accounts, /import, /export, API household, API division, municipality"
+            );
+            // Account changes: only the administrator; an unknown name is "not found" to it.
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let r = c
+                .post_form("/accounts/disable", &[("csrf", &csrf), ("name", "nobody")])
+                .await;
+            assert_eq!(
+                r.status,
+                if *name == "admin" { 404 } else { 403 },
+                "{name} disable"
+            );
+        }
+        // Nobody was disabled, nothing was exported twice by mistake: the chain is whole.
+        assert!(
+            zhenxing_store::audit::verify(&server.test_db.db)
+                .await
+                .unwrap()
+                .problems
+                .is_empty()
+        );
+    }
+}
