@@ -114,6 +114,9 @@ enum MonitorCommand {
         year: Option<u16>,
         #[arg(long)]
         json: bool,
+        /// Also list the households that would enter or leave the monitoring range.
+        #[arg(long)]
+        list: bool,
     },
     /// Rule sets: versioned, never edited in place.
     #[command(subcommand)]

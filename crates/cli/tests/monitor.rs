@@ -173,6 +173,24 @@ fn whatif_counts_and_writes_nothing(env: Env) {
         higher.get("by_village").is_none(),
         "villages only with --division"
     );
+    assert!(higher.get("entering").is_none(), "lists only with --list");
+    let listed = whatif_json(&db, &["--threshold", "7500", "--list"]);
+    let entering = listed["entering"].as_array().unwrap();
+    assert_eq!(entering.len() as u64, h - h_now);
+    assert!(listed["leaving"].as_array().unwrap().is_empty());
+    for e in entering {
+        let income: f64 = e["per_capita_net_income_yuan"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(income > 6000.0 && income <= 7500.0, "{e}");
+    }
+    let lower = whatif_json(&db, &["--threshold", "5000", "--list"]);
+    assert_eq!(
+        lower["leaving"].as_array().unwrap().len() as u64,
+        int(&lower, "households_leaving")
+    );
 
     // With a division: its townships and villages, adding up to the county.
     let county = by_county[0]["code"].as_str().unwrap().to_owned();

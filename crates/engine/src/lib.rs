@@ -399,6 +399,22 @@ pub fn whatif(snapshot: &Snapshot, current: Fen, proposed: Fen) -> BTreeMap<u64,
         .collect()
 }
 
+/// The households whose side of the threshold changes: `(index, entering)`, in snapshot order;
+/// `entering` is true for those at or below `proposed` but above `current`.
+pub fn whatif_changes(snapshot: &Snapshot, current: Fen, proposed: Fen) -> Vec<(u32, bool)> {
+    let h = &snapshot.households;
+    (0..snapshot.len())
+        .into_par_iter()
+        .with_min_len(16_384)
+        .filter_map(|i| {
+            let income = h.per_capita_net_income[i];
+            let now = income <= current.0;
+            let then = income <= proposed.0;
+            (now != then).then_some((i as u32, then))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,6 +521,14 @@ mod tests {
         assert_eq!((v.households, v.members), (2, 4));
         assert_eq!((v.households_entering, v.members_entering), (1, 2));
         assert_eq!((v.households_leaving, v.households_current), (0, 1));
+        assert_eq!(
+            whatif_changes(&s, Fen::from_yuan(6_000), Fen::from_yuan(7_500)),
+            vec![(2, true)]
+        );
+        assert_eq!(
+            whatif_changes(&s, Fen::from_yuan(6_000), Fen::from_yuan(5_999)),
+            vec![(0, false)]
+        );
         let down = whatif(&s, Fen::from_yuan(6_000), Fen::from_yuan(5_999));
         let v = down[&500_229_102_202];
         assert_eq!(

@@ -54,8 +54,12 @@ pub async fn run(
             threshold,
             year,
             json,
+            list,
             ..
-        } => whatif(db, lang, scope, year, parse_threshold(&threshold)?, json).await,
+        } => {
+            let output = WhatIfOutput { json, list };
+            whatif(db, lang, scope, year, parse_threshold(&threshold)?, output).await
+        }
         MonitorCommand::Rules(RulesCommand::List { json }) => list(db, lang, json).await,
         MonitorCommand::Rules(RulesCommand::Add { file }) => add(db, lang, &file, &actor).await,
     }
@@ -318,14 +322,21 @@ fn group(by_village: &BTreeMap<u64, WhatIfCounts>, level: u64) -> BTreeMap<u64, 
     out
 }
 
+/// How what-if prints: JSON or text, with or without the list of households.
+struct WhatIfOutput {
+    json: bool,
+    list: bool,
+}
+
 async fn whatif(
     db: &Db,
     lang: Lang,
     scope: Option<&DivisionCode>,
     year: Option<u16>,
     threshold: Fen,
-    json_out: bool,
+    output: WhatIfOutput,
 ) -> Result<ExitCode> {
+    let json_out = output.json;
     check_scope(db, scope).await?;
     let rule_set = rule_set_in_force(db, year).await?;
     let current = rule_set.rules.threshold.unwrap_or(Fen::ZERO);
@@ -341,6 +352,24 @@ async fn whatif(
         levels.push(("by_township", group(&by_village, TOWNSHIP)));
         levels.push(("by_village", by_village.clone()));
     }
+    // The households that change sides: number, village, per-capita net income, entering.
+    let changes: Vec<(String, String, Fen, bool)> = if output.list {
+        let h = &snapshot.households;
+        zhenxing_engine::whatif_changes(&snapshot, current, threshold)
+            .into_iter()
+            .map(|(i, entering)| {
+                let i = i as usize;
+                (
+                    h.household_no(i).to_owned(),
+                    h.division_code(i),
+                    Fen(h.per_capita_net_income[i]),
+                    entering,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut named: Vec<(&str, Vec<NamedCounts>)> = Vec::new();
     for (key, map) in &levels {
         let mut rows = Vec::new();
@@ -381,6 +410,22 @@ async fn whatif(
                 })
                 .collect();
             out.insert((*key).into(), Value::Array(list));
+        }
+        if output.list {
+            for (key, entering) in [("entering", true), ("leaving", false)] {
+                let list: Vec<Value> = changes
+                    .iter()
+                    .filter(|c| c.3 == entering)
+                    .map(|(no, village, income, _)| {
+                        json!({
+                            "household_no": no,
+                            "division_code": village,
+                            "per_capita_net_income_yuan": income.to_string(),
+                        })
+                    })
+                    .collect();
+                out.insert(key.into(), Value::Array(list));
+            }
         }
         println!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
         return Ok(ExitCode::SUCCESS);
@@ -443,6 +488,19 @@ async fn whatif(
                 c.households_leaving,
                 c.members_leaving
             );
+        }
+    }
+    if output.list {
+        println!();
+        for (no, village, income, entering) in &changes {
+            let change = match (entering, lang) {
+                (true, Lang::Zh) => "新进入",
+                (true, Lang::En) => "enters",
+                (false, Lang::Zh) => "退出",
+                (false, Lang::En) => "leaves",
+            };
+            let unit = say(lang, "元", "yuan");
+            println!("{change} {no} {village} {income} {unit}");
         }
     }
     println!();
