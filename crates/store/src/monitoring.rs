@@ -4,8 +4,11 @@
 //!   the table refuses `UPDATE` and `DELETE` (triggers), like the audit trail.
 //!   [`ensure_builtin_rule_sets`] saves the built-in ones when the table is empty.
 //! - [`load_households`] and [`load_members`] stream just the columns the rules read, from two
-//!   plain scans (no join), so that a caller can run them side by side on two connections and
-//!   assemble its own snapshot (see the `zhenxing-engine` crate).
+//!   plain scans (no join), and the caller assembles its own snapshot (see the
+//!   `zhenxing-engine` crate). On SQLite they read on the connection directly
+//!   (`sqlite_direct::for_each_row`), borrowing each row: through sqlx the full registry took
+//!   10.7 s to load, directly 1.6 to 2.0 s (scale 1, release); they then run one after the
+//!   other, blocking the task that awaits them for that time.
 //! - [`apply_screening`] writes the outcome of a run idempotently, in one write transaction
 //!   with one audit operation: a household gets at most one open warning per source; a warning
 //!   whose category, risk types and reasons (its fingerprint) are unchanged is left alone; a
@@ -246,6 +249,29 @@ pub async fn load_households(
             ""
         }
     );
+    if let Db::Sqlite(pool) = db {
+        // SQLite: read on the connection directly (see `sqlite_direct::for_each_row`).
+        let mut connection = pool.acquire().await?;
+        let mut handle = connection.lock_handle().await?;
+        let params: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        let sql = sql.replace("$1", "?1");
+        return crate::sqlite_direct::for_each_row(&mut handle, &sql, &params, |row| {
+            use crate::sqlite_direct::text;
+            each(HouseholdRow {
+                id: row.get(0)?,
+                county_code: text(row, 1)?,
+                household_no: text(row, 2)?,
+                division_code: text(row, 3)?,
+                household_type: text(row, 4)?,
+                member_count: row.get(5)?,
+                per_capita_net_income: row.get(6)?,
+                out_of_pocket: row.get(7)?,
+                housing_safe: row.get(8)?,
+                water_safe: row.get(9)?,
+            });
+            Ok(())
+        });
+    }
     let mut n = 0u64;
     on_pool!(db, pool => {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -290,6 +316,25 @@ pub async fn load_members(
             ""
         }
     );
+    if let Db::Sqlite(pool) = db {
+        let mut connection = pool.acquire().await?;
+        let mut handle = connection.lock_handle().await?;
+        let params: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        let sql = sql.replace("$1", "?1");
+        return crate::sqlite_direct::for_each_row(&mut handle, &sql, &params, |row| {
+            use crate::sqlite_direct::{text, text_opt};
+            each(MemberRow {
+                household_id: row.get(0)?,
+                county_code: text(row, 1)?,
+                birth_date: text(row, 2)?,
+                school_status: text_opt(row, 3)?,
+                health: text(row, 4)?,
+                labor: text(row, 5)?,
+                medical_insurance: row.get(6)?,
+            });
+            Ok(())
+        });
+    }
     let mut n = 0u64;
     on_pool!(db, pool => {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

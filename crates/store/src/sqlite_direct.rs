@@ -70,3 +70,41 @@ pub(crate) fn insert_rows(
         Ok(())
     })
 }
+
+/// Runs a query on the locked connection and hands each row to `each`, borrowed: for reading
+/// millions of narrow rows (the monitoring pass), where sqlx's per-row copies and thread
+/// hand-offs cost several times what SQLite does. `params` bind to `?1`, `?2`, ... in order.
+pub(crate) fn for_each_row(
+    handle: &mut LockedSqliteHandle<'_>,
+    sql: &str,
+    params: &[&str],
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> Result<u64> {
+    with_connection(handle, |connection| {
+        let mut statement = connection.prepare(sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut n = 0u64;
+        while let Some(row) = rows.next()? {
+            each(row)?;
+            n += 1;
+        }
+        Ok(n)
+    })
+}
+
+/// A text column of a row, borrowed from SQLite's buffer.
+pub(crate) fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(index)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// A nullable text column of a row, borrowed.
+pub(crate) fn text_opt<'r>(
+    row: &'r rusqlite::Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<&'r str>> {
+    row.get_ref(index)?.as_str_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
