@@ -7,7 +7,7 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::{Chrome, render};
+use crate::pages::{Chrome, blank, pager, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -204,10 +204,6 @@ pub struct AuditQuery {
     pub before: Option<String>,
 }
 
-fn blank(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// The division prefix an account is held to; `None` at the municipality.
 fn scope_prefix(viewer: &Viewer) -> AppResult<Option<String>> {
     let account = viewer.may(Action::ReadAudit)?;
@@ -378,13 +374,13 @@ pub async fn list(
         ("from", blank(&query.from).unwrap_or("")),
         ("to", blank(&query.to).unwrap_or("")),
     ];
-    let next = page.next_before.map(|b| {
-        let b = b.to_string();
-        let mut pairs = values.to_vec();
-        pairs.push(("before", &b));
-        format!("/audit?{}", query_string(&pairs))
-    });
-    let first_page = before.map(|_| format!("/audit?{}", query_string(&values)));
+    let (next, first_page) = pager(
+        "/audit",
+        &values,
+        "before",
+        page.next_before,
+        before.is_none(),
+    );
     let page = ListPage {
         chain,
         actor: values[0].1.to_owned(),
@@ -405,26 +401,6 @@ pub async fn list(
         c,
     };
     Ok(render(&page))
-}
-
-fn query_string(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

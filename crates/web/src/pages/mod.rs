@@ -82,6 +82,52 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
+/// A query parameter's value, trimmed; `None` when absent or blank.
+pub fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `k=v&...` of the non-empty pairs, values percent-encoded.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes everything but the unreserved characters of RFC 3986.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The links of a keyset-paginated list at `path` with the filter `values`: the next page
+/// (the cursor parameter `cursor` set to `next`), and the first page when this is not it.
+pub fn pager(
+    path: &str,
+    values: &[(&str, &str)],
+    cursor: &str,
+    next: Option<i64>,
+    on_first_page: bool,
+) -> (Option<String>, Option<String>) {
+    let next = next.map(|n| {
+        let n = n.to_string();
+        let mut pairs = values.to_vec();
+        pairs.push((cursor, &n));
+        format!("{path}?{}", query_string(&pairs))
+    });
+    let first = (!on_first_page).then(|| format!("{path}?{}", query_string(values)));
+    (next, first)
+}
+
 /// Yuan with two decimals from fen, grouped by thousands (`12,345.67`).
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };

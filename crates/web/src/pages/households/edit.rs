@@ -1,11 +1,12 @@
 //! Editing a household and its members, with a reason and optimistic concurrency.
 
-use super::{blank, scoped_household, urlencode};
+use super::scoped_household;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::divisions::{Crumb, crumbs};
 use crate::pages::{Chrome, render};
+use crate::pages::{blank, urlencode};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::divisions::{Crumb, crumbs, scoped_division};
-use crate::pages::{Chrome, render, yuan};
+use crate::pages::{Chrome, blank, pager, render, yuan};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -42,10 +42,6 @@ pub struct ListQuery {
     pub below: Option<String>,
     pub q: Option<String>,
     pub after: Option<String>,
-}
-
-fn blank(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// The filter a query asks for, within the account's scope; bad values are a 400 that names
@@ -127,26 +123,6 @@ struct ListPage {
     first_page: Option<String>,
 }
 
-fn query_string(pairs: &[(&str, &str)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect();
-    parts.join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -190,13 +166,13 @@ pub async fn list(
         ("below", blank(&query.below).unwrap_or("")),
         ("q", blank(&query.q).unwrap_or("")),
     ];
-    let next = page.next_after.map(|a| {
-        let after = a.to_string();
-        let mut pairs = values.to_vec();
-        pairs.push(("after", &after));
-        format!("/households?{}", query_string(&pairs))
-    });
-    let first_page = after.map(|_| format!("/households?{}", query_string(&values)));
+    let (next, first_page) = pager(
+        "/households",
+        &values,
+        "after",
+        page.next_after,
+        after.is_none(),
+    );
     let mut c = c;
     c.title = c.t("households-title");
     let page = ListPage {
