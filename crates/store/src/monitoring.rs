@@ -232,6 +232,20 @@ fn scope_prefix(scope: Option<&DivisionCode>) -> Option<String> {
     scope.map(|c| format!("{}%", c.prefix()))
 }
 
+/// Runs a loader's query on SQLite on a pooled connection directly (see
+/// `sqlite_direct::for_each_row`), with the optional `$1` scope pattern.
+async fn sqlite_rows(
+    pool: &sqlx::SqlitePool,
+    sql: &str,
+    pattern: Option<&str>,
+    each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> Result<u64> {
+    let mut connection = pool.acquire().await?;
+    let mut handle = connection.lock_handle().await?;
+    let params: Vec<&str> = pattern.into_iter().collect();
+    crate::sqlite_direct::for_each_row(&mut handle, &sql.replace("$1", "?1"), &params, each)
+}
+
 /// Streams the households of a division (all when `None`), in no particular order; returns how
 /// many. Values are borrowed from the database's row: nothing is allocated per row.
 pub async fn load_households(
@@ -250,12 +264,7 @@ pub async fn load_households(
         }
     );
     if let Db::Sqlite(pool) = db {
-        // SQLite: read on the connection directly (see `sqlite_direct::for_each_row`).
-        let mut connection = pool.acquire().await?;
-        let mut handle = connection.lock_handle().await?;
-        let params: Vec<&str> = prefix.iter().map(String::as_str).collect();
-        let sql = sql.replace("$1", "?1");
-        return crate::sqlite_direct::for_each_row(&mut handle, &sql, &params, |row| {
+        return sqlite_rows(pool, &sql, prefix.as_deref(), |row| {
             use crate::sqlite_direct::text;
             each(HouseholdRow {
                 id: row.get(0)?,
@@ -270,7 +279,8 @@ pub async fn load_households(
                 water_safe: row.get(9)?,
             });
             Ok(())
-        });
+        })
+        .await;
     }
     let mut n = 0u64;
     on_pool!(db, pool => {
@@ -317,11 +327,7 @@ pub async fn load_members(
         }
     );
     if let Db::Sqlite(pool) = db {
-        let mut connection = pool.acquire().await?;
-        let mut handle = connection.lock_handle().await?;
-        let params: Vec<&str> = prefix.iter().map(String::as_str).collect();
-        let sql = sql.replace("$1", "?1");
-        return crate::sqlite_direct::for_each_row(&mut handle, &sql, &params, |row| {
+        return sqlite_rows(pool, &sql, prefix.as_deref(), |row| {
             use crate::sqlite_direct::{text, text_opt};
             each(MemberRow {
                 household_id: row.get(0)?,
@@ -333,7 +339,8 @@ pub async fn load_members(
                 medical_insurance: row.get(6)?,
             });
             Ok(())
-        });
+        })
+        .await;
     }
     let mut n = 0u64;
     on_pool!(db, pool => {
