@@ -209,8 +209,9 @@ for tool in sqlite3 psql cargo git awk; do
 done
 
 [[ $OUT == bench/out ]] || die "refusing to empty unexpected directory '$OUT'"
-# bench/out/web/ holds bench/web.sh's registries, which take minutes to generate: kept.
-if [[ -d $OUT ]]; then find "$OUT" -mindepth 1 -maxdepth 1 ! -name web -exec rm -rf {} +; fi
+# bench/out/web/ and bench/out/monitor/ hold bench/web.sh's and bench/monitor.sh's registries,
+# which take minutes to generate: kept.
+if [[ -d $OUT ]]; then find "$OUT" -mindepth 1 -maxdepth 1 ! -name web ! -name monitor -exec rm -rf {} +; fi
 mkdir -p "$OUT"
 
 # Machine description, taken before the run.
@@ -466,11 +467,14 @@ EOF
     echo
     cat bench/ANALYSIS.md
   fi
-  # The web application's section is bench/web.sh's; it is kept as that script last wrote it.
-  if [[ -f $REPORT ]] && grep -q '<!-- web benchmarks: start' "$REPORT"; then
-    echo
-    sed -n '/<!-- web benchmarks: start/,/<!-- web benchmarks: end -->/p' "$REPORT"
-  fi
+  # The web application's and the monitoring sections are bench/web.sh's and
+  # bench/monitor.sh's; they are kept as those scripts last wrote them.
+  for section in web monitor; do
+    if [[ -f $REPORT ]] && grep -q "<!-- $section benchmarks: start" "$REPORT"; then
+      echo
+      sed -n "/<!-- $section benchmarks: start/,/<!-- $section benchmarks: end -->/p" "$REPORT"
+    fi
+  done
 } >"$REPORT.tmp" || die "cannot write $REPORT.tmp"
 mv "$REPORT.tmp" "$REPORT" || die "cannot write $REPORT"
 
