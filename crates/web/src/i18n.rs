@@ -27,6 +27,10 @@ macro_rules! locale_files {
                 "transfer",
                 include_str!(concat!("../locales/", $lang, "/transfer.ftl")),
             ),
+            (
+                "warnings",
+                include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
+            ),
         ]
     };
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod divisions;
 pub mod households;
 pub mod transfer;
+pub mod warnings;
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -28,6 +29,7 @@ pub struct Chrome {
     pub can_accounts: bool,
     pub can_write: bool,
     pub can_export: bool,
+    pub can_read: bool,
     pub home: String,
 }
 
@@ -47,6 +49,7 @@ impl Chrome {
             can_accounts: account.is_some_and(|a| a.may(Action::ManageAccounts)),
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
+            can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
             home: account
                 .map(|a| format!("/divisions/{}", a.division.as_str()))
                 .unwrap_or_else(|| "/login".to_owned()),
