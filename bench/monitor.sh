@@ -347,6 +347,10 @@ parse_run() {
     die "cannot read the summary of $f: $line"
   RUN_SCREENED=${BASH_REMATCH[1]} RUN_WARNED=${BASH_REMATCH[2]} RUN_OPENED=${BASH_REMATCH[3]}
   RUN_UPDATED=${BASH_REMATCH[4]} RUN_CLOSED=${BASH_REMATCH[5]} RUN_UNCHANGED=${BASH_REMATCH[6]}
+  # Warnings already verified or dismissed are not raised again; there are none in this registry.
+  if [[ $line =~ ([0-9]+)\ already\ verified\ or\ dismissed ]] && ((BASH_REMATCH[1] != 0)); then
+    die "$f: the registry was expected to hold no verified or dismissed warning: $line"
+  fi
   RUN_SUMMARY=$line
   line=$(grep -m1 '^time: ' "$f") || die "no 'time: …' line in $f"
   [[ $line =~ load\ ([0-9.]+)\ s,\ evaluate\ ([0-9.]+)\ s,\ write\ ([0-9.]+)\ s ]] ||
@@ -360,6 +364,8 @@ LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 MEASURE_START=$SECONDS
 TODAY=$(china_today)
 
+# Opening the registry applies any migration it lacks: done here, untimed, once for every copy.
+setup migrate_registry "$BIN" --database "sqlite://$PRISTINE" stats --json
 setup checkpoint_registry sqlite3 "$PRISTINE" "PRAGMA wal_checkpoint(TRUNCATE);"
 RUN=("$BIN" --database "sqlite://$WORK" monitor run --year "$YEAR")
 
@@ -403,7 +409,7 @@ WHATIF_MEMBERS=$(json_get "$OUT/whatif_1.out" 'd["members_at_or_below_threshold"
 # zhenxing's result, for the check: one line per open screening warning, with the rules of its
 # reasons in order.
 setup dump_ours sqlite3 -readonly -csv -header "$WORK" \
-  "SELECT w.household_no, w.category, w.risk_types, (SELECT group_concat(json_extract(j.value, '\$.rule'), ',') FROM json_each(w.reasons) j) AS rules FROM warnings w WHERE w.source = 'screening' AND w.status = 'open' ORDER BY w.household_no"
+  "SELECT w.household_no, w.category, w.risk_types, (SELECT group_concat(json_extract(j.value, '\$.rule'), ',') FROM json_each(w.reasons) j) AS rules FROM warnings w WHERE w.source = 'screening' AND w.status IN ('new', 'assigned') ORDER BY w.household_no"
 mv "$OUT/dump_ours.out" "$OUT/ours.csv"
 OURS_LINES=$(($(wc -l <"$OUT/ours.csv") - 1))
 [[ $OURS_LINES -eq $WARNED ]] || die "the warnings table holds $OURS_LINES open screening warnings, the run said $WARNED"
@@ -500,7 +506,7 @@ BREAKDOWN_SQL=$(cat <<'SQL'
 WITH r AS (
   SELECT w.household_no, w.category, json_extract(j.value, '$.rule') AS rule
   FROM warnings w, json_each(w.reasons) j
-  WHERE w.source = 'screening' AND w.status = 'open'
+  WHERE w.source = 'screening' AND w.status IN ('new', 'assigned')
 ),
 per AS (
   SELECT household_no, category,
@@ -529,9 +535,9 @@ mv "$OUT/registry_shares.out" "$OUT/registry-shares.csv"
 setup monitored_cross sqlite3 -readonly -csv -header "$WORK" "
   SELECT coalesce(w.category, 'none') AS warning_category, coalesce(h.monitoring_category, 'none') AS registry_category, count(*) AS households
   FROM warnings w JOIN households h ON h.household_no = w.household_no
-  WHERE w.source = 'screening' AND w.status = 'open' GROUP BY 1, 2 ORDER BY 1, 2"
+  WHERE w.source = 'screening' AND w.status IN ('new', 'assigned') GROUP BY 1, 2 ORDER BY 1, 2"
 mv "$OUT/monitored_cross.out" "$OUT/monitored-cross.csv"
-MONITORED_NOT_WARNED=$(sqlite3 -readonly "$WORK" "SELECT count(*) FROM households h WHERE h.monitoring_category IS NOT NULL AND NOT EXISTS (SELECT 1 FROM warnings w WHERE w.household_no = h.household_no AND w.status = 'open')")
+MONITORED_NOT_WARNED=$(sqlite3 -readonly "$WORK" "SELECT count(*) FROM households h WHERE h.monitoring_category IS NOT NULL AND NOT EXISTS (SELECT 1 FROM warnings w WHERE w.household_no = h.household_no AND w.status IN ('new', 'assigned'))")
 
 BREAKDOWN_TABLES=$(python3 - "$OUT/breakdown.csv" "$HOUSEHOLDS" "$OUT/registry-shares.csv" "$OUT/monitored-cross.csv" "$MONITORED_NOT_WARNED" <<'PY'
 import csv, sys, collections

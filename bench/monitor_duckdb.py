@@ -17,8 +17,8 @@ Called by bench/monitor.sh; see bench/README.md. Two modes:
       rules over it, from an empty in-memory database, RUNS times (a new database each time).
 
 Both modes then compare DuckDB's result with zhenxing's (--ours: household number, category,
-risk types and the rules that fired, one line per open screening warning, dumped from the
-warnings table) and exit with status 1, printing the first differences, unless every household
+risk types and the rules that fired, one line per open screening warning (status new or
+assigned), dumped from the warnings table) and exit with status 1, printing the first differences, unless every household
 agrees on all four. A benchmark of a different computation is worthless.
 
 The rules are those of crates/core/src/monitoring.rs `Prepared::classify` under the built-in
