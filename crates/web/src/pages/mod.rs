@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod divisions;
 pub mod households;
+pub mod monitoring;
 pub mod transfer;
 
 use crate::AppState;
@@ -28,6 +29,8 @@ pub struct Chrome {
     pub can_accounts: bool,
     pub can_write: bool,
     pub can_export: bool,
+    /// The monitoring pages (rule sets, and for some roles re-screening and what-if).
+    pub can_monitoring: bool,
     pub home: String,
 }
 
@@ -47,6 +50,7 @@ impl Chrome {
             can_accounts: account.is_some_and(|a| a.may(Action::ManageAccounts)),
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
+            can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
             home: account
                 .map(|a| format!("/divisions/{}", a.division.as_str()))
                 .unwrap_or_else(|| "/login".to_owned()),
