@@ -125,7 +125,7 @@ fn expected_warnings(
 fn open_households(warnings: &[WarningRecord]) -> BTreeSet<String> {
     warnings
         .iter()
-        .filter(|w| w.status == "open")
+        .filter(|w| matches!(w.status.as_str(), "new" | "assigned"))
         .map(|w| w.household_no.clone())
         .collect()
 }

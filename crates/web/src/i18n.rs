@@ -31,6 +31,10 @@ macro_rules! locale_files {
                 "monitoring",
                 include_str!(concat!("../locales/", $lang, "/monitoring.ftl")),
             ),
+            (
+                "warnings",
+                include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
+            ),
         ]
     };
 }

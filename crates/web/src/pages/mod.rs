@@ -7,6 +7,7 @@ pub mod divisions;
 pub mod households;
 pub mod monitoring;
 pub mod transfer;
+pub mod warnings;
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -31,6 +32,7 @@ pub struct Chrome {
     pub can_export: bool,
     /// The monitoring pages (rule sets, and for some roles re-screening and what-if).
     pub can_monitoring: bool,
+    pub can_read: bool,
     pub home: String,
 }
 
@@ -51,6 +53,7 @@ impl Chrome {
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
             can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
+            can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
             home: account
                 .map(|a| format!("/divisions/{}", a.division.as_str()))
                 .unwrap_or_else(|| "/login".to_owned()),

@@ -348,6 +348,7 @@ async fn last_run(
             ("updated", n(int("updated"))),
             ("closed", n(int("closed"))),
             ("unchanged", n(int("unchanged"))),
+            ("settled", n(int("settled"))),
         ],
     );
     let timings = here.and_then(|run| match lock(&run.outcome).as_ref() {
