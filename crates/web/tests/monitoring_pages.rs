@@ -774,3 +774,95 @@ async fn whatif_numbers_are_the_households_own_and_nothing_is_written() {
         assert!(open_warnings(&server).await.is_empty());
     }
 }
+
+/// A valid resident ID number of 城口县, born 1980-01-01, with sequence number `n` (< 1000).
+fn id_number(n: u32) -> String {
+    let body = format!("50022919800101{n:03}");
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+#[tokio::test]
+async fn the_households_that_change_sides_come_in_pages() {
+    use zhenxing_core::{DocumentNumber, HouseholdNo, IdNumber, IncomeItems};
+    for server in Server::all().await {
+        // 60 more one-person households at 7,000 yuan in 立新村: all enter at 8,000.
+        let today = zhenxing_core::id_number::today_in_china();
+        let template = households().pop().unwrap().to_draft();
+        let more: Vec<Household> = (0..60)
+            .map(|i| {
+                let mut d = template.clone();
+                d.household_no = HouseholdNo::parse(&format!("LX{i:04}")).unwrap();
+                d.division = zhenxing_core::DivisionCode::parse("500229102202").unwrap();
+                d.income = IncomeItems::new(
+                    Fen::from_yuan(7_000),
+                    Fen::ZERO,
+                    Fen::ZERO,
+                    Fen::ZERO,
+                    Fen::ZERO,
+                )
+                .unwrap();
+                d.members.truncate(1);
+                d.members[0].document =
+                    DocumentNumber::Resident(IdNumber::parse_at(&id_number(i), today).unwrap());
+                d.build().unwrap()
+            })
+            .collect();
+        let request = zhenxing_store::registry::WriteRequest {
+            actor: "test".into(),
+            source: "more households".into(),
+            reason: None,
+            dry_run: false,
+            known_new: false,
+            defer_counts: false,
+        };
+        server
+            .test_db
+            .db
+            .write_households(&more, &request, &|_| {})
+            .await
+            .unwrap();
+        let mut county = server.signed_in("chengkou").await;
+        let first = county.get("/monitoring/whatif?threshold=8000").await;
+        assert_eq!(first.status, 200);
+        assert!(first.element("change-count").contains(">60<"));
+        assert_eq!(
+            first.element("page-of"),
+            "<span id=\"page-of\">1 / 2</span>"
+        );
+        let numbers = |page: &Response| -> Vec<String> {
+            page.element("changes")
+                .split("<a href=\"/households/")
+                .skip(1)
+                .map(|s| s[..s.find('"').unwrap()].to_owned())
+                .collect()
+        };
+        let next = unescape(first.element("next-page"));
+        let href = &next[next.find("href=\"").unwrap() + 6..];
+        let href = &href[..href.find('"').unwrap()];
+        assert_eq!(
+            href,
+            "/monitoring/whatif?threshold=8000&division=500229000000&page=2"
+        );
+        let second = county.get(href).await;
+        assert_eq!(
+            second.element("page-of"),
+            "<span id=\"page-of\">2 / 2</span>"
+        );
+        assert!(second.body.contains("id=\"previous-page\""));
+        let mut all = numbers(&first);
+        assert_eq!(all.len(), 50);
+        all.extend(numbers(&second));
+        let expected: Vec<String> = (0..60).map(|i| format!("LX{i:04}")).collect();
+        assert_eq!(all, expected, "every household once, by village and number");
+        // A page past the end shows the last one.
+        let past = county.get("/monitoring/whatif?threshold=8000&page=9").await;
+        assert_eq!(past.element("page-of"), "<span id=\"page-of\">2 / 2</span>");
+    }
+}

@@ -98,3 +98,7 @@ monitoring-entering = enters
 monitoring-leaving = leaves
 monitoring-page-previous = Previous page
 monitoring-page-next = Next page
+# The audit trail's names of the monitoring operations
+audit-action-monitor-run = re-screening run
+audit-action-rules-add = new rule set version
+audit-action-rules-builtin = built-in rule sets saved

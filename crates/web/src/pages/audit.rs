@@ -53,6 +53,9 @@ const ACTIONS: &[(&str, &str)] = &[
         "audit-action-former-poverty-villages",
     ),
     ("update", "audit-action-update"),
+    ("monitor.run", "audit-action-monitor-run"),
+    ("rules.add", "audit-action-rules-add"),
+    ("rules.builtin", "audit-action-rules-builtin"),
 ];
 
 fn action_label(c: &Chrome, action: &str) -> String {

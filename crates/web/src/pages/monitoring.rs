@@ -80,6 +80,11 @@ fn seconds(d: Duration) -> FluentValue<'static> {
     FluentValue::from(format!("{:.1}", d.as_secs_f64()))
 }
 
+/// Seconds to the millisecond, for the steps of a run (evaluation takes milliseconds).
+fn precise(d: Duration) -> FluentValue<'static> {
+    FluentValue::from(format!("{:.3}", d.as_secs_f64()))
+}
+
 fn with_status(status: StatusCode, mut response: Response) -> Response {
     *response.status_mut() = status;
     response
@@ -358,9 +363,9 @@ async fn last_run(
                 &[
                     ("seconds", seconds(*elapsed)),
                     ("warned", n(s.warned)),
-                    ("load", seconds(s.load_time)),
-                    ("evaluate", seconds(s.evaluate_time)),
-                    ("write", seconds(s.write_time)),
+                    ("load", precise(s.load_time)),
+                    ("evaluate", precise(s.evaluate_time)),
+                    ("write", precise(s.write_time)),
                 ],
             ))
         }
