@@ -98,7 +98,6 @@ monitoring-entering = enters
 monitoring-leaving = leaves
 monitoring-page-previous = Previous page
 monitoring-page-next = Next page
-# The audit trail's names of the monitoring operations
-audit-action-monitor-run = re-screening run
-audit-action-rules-add = new rule set version
-audit-action-rules-builtin = built-in rule sets saved
+# The audit trail's names of the rule set operations
+audit-action-rules-add = New rule set version saved
+audit-action-rules-builtin = Built-in rule sets saved

@@ -98,7 +98,6 @@ monitoring-entering = 新进入
 monitoring-leaving = 退出
 monitoring-page-previous = 上一页
 monitoring-page-next = 下一页
-# 审计记录中监测操作的名称
-audit-action-monitor-run = 重新筛查
-audit-action-rules-add = 新增规则集版本
+# 审计记录中规则集操作的名称
+audit-action-rules-add = 保存规则集新版本
 audit-action-rules-builtin = 保存内置规则集

@@ -56,6 +56,14 @@ const ACTIONS: &[(&str, &str)] = &[
     ("monitor.run", "audit-action-monitor-run"),
     ("rules.add", "audit-action-rules-add"),
     ("rules.builtin", "audit-action-rules-builtin"),
+    ("warning.assign", "audit-action-warning-assign"),
+    ("warning.verify", "audit-action-warning-verify"),
+    ("warning.dismiss", "audit-action-warning-dismiss"),
+    ("warning.report.visit", "audit-action-warning-visit"),
+    (
+        "warning.report.self_declaration",
+        "audit-action-warning-self-declaration",
+    ),
 ];
 
 fn action_label(c: &Chrome, action: &str) -> String {
