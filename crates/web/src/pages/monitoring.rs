@@ -1577,6 +1577,31 @@ mod tests {
         }
     }
 
+    /// Every message key this module names (also those chosen by a `match` or passed to
+    /// `t_args` on another line, which the crate-wide key test does not see) exists in both
+    /// languages.
+    #[test]
+    fn every_key_named_here_exists() {
+        let i18n = I18n::new();
+        let source = include_str!("monitoring.rs");
+        let keys: Vec<&str> = source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| {
+                (s.starts_with("monitoring-") || s.starts_with("audit-action-"))
+                    && !s.contains(['{', ' '])
+                    && !s.ends_with('-')
+            })
+            .collect();
+        assert!(keys.len() > 20, "{keys:?}");
+        for lang in [Lang::Zh, Lang::En] {
+            for key in &keys {
+                assert!(i18n.has(lang, key), "{lang:?}: no message {key}");
+            }
+        }
+    }
+
     /// The form filled in from a rule set gives the same rule set back.
     #[test]
     fn the_form_round_trips_every_parameter() {
