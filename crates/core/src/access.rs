@@ -39,6 +39,14 @@ pub enum Action {
     ManageAccounts,
     /// Upload other departments' data (issue 4).
     UploadDepartmentData,
+    /// See the monitoring rule sets, every version and parameter (no personal data).
+    ReadRuleSets,
+    /// Save a new version of a rule set (versions are never edited).
+    ManageRuleSets,
+    /// Start a re-screening of the registry, within the account's division.
+    RunScreening,
+    /// Try another threshold over the registry within the account's division (writes nothing).
+    WhatIf,
 }
 
 impl Role {
@@ -65,6 +73,22 @@ impl Role {
             ReadAudit => matches!(self, Auditor | MunicipalAdmin),
             ManageAccounts => matches!(self, MunicipalAdmin),
             UploadDepartmentData => matches!(self, DepartmentOfficer | MunicipalAdmin),
+            // Monitoring (issue 4). The rules are set for the municipality: only its
+            // administrator saves a new version. A re-screen writes warnings for the whole
+            // registry or one county, and a county bureau answers for finding every household
+            // at risk in its county, so county officers may re-screen their own county (the
+            // scope limits the run to it); a township would only repeat part of the county's
+            // run. What-if writes nothing and shows counts and household numbers (no ID
+            // numbers), which county and township officers plan with. The auditor reads the
+            // rules that raised the warnings it checks; village cadres and department officers
+            // work with warnings and uploads, not with the rules.
+            ReadRuleSets => matches!(
+                self,
+                MunicipalAdmin | CountyOfficer | TownshipOfficer | Auditor
+            ),
+            ManageRuleSets => matches!(self, MunicipalAdmin),
+            RunScreening => matches!(self, MunicipalAdmin | CountyOfficer),
+            WhatIf => matches!(self, MunicipalAdmin | CountyOfficer | TownshipOfficer),
         }
     }
 
@@ -173,6 +197,46 @@ mod tests {
         assert!(!Role::DepartmentOfficer.may(Action::ReadRegistry));
         assert!(!Role::VillageCadre.may(Action::RevealPersonalNumbers));
         assert!(Role::MunicipalAdmin.may(Action::ManageAccounts));
+    }
+
+    #[test]
+    fn monitoring_rights() {
+        use Role::*;
+        let all = [
+            MunicipalAdmin,
+            CountyOfficer,
+            TownshipOfficer,
+            VillageCadre,
+            Auditor,
+            DepartmentOfficer,
+        ];
+        let who = |action: Action| -> Vec<Role> {
+            all.iter().copied().filter(|r| r.may(action)).collect()
+        };
+        assert_eq!(who(Action::ManageRuleSets), vec![MunicipalAdmin]);
+        assert_eq!(
+            who(Action::RunScreening),
+            vec![MunicipalAdmin, CountyOfficer]
+        );
+        assert_eq!(
+            who(Action::WhatIf),
+            vec![MunicipalAdmin, CountyOfficer, TownshipOfficer]
+        );
+        assert_eq!(
+            who(Action::ReadRuleSets),
+            vec![MunicipalAdmin, CountyOfficer, TownshipOfficer, Auditor]
+        );
+        // Whoever may change the rules or use them may read them.
+        for r in all {
+            if r.may(Action::ManageRuleSets) || r.may(Action::RunScreening) || r.may(Action::WhatIf)
+            {
+                assert!(r.may(Action::ReadRuleSets), "{r:?}");
+            }
+        }
+        // The auditor and department officers change nothing here.
+        for r in [Auditor, DepartmentOfficer, VillageCadre] {
+            assert!(!r.may(Action::ManageRuleSets) && !r.may(Action::RunScreening));
+        }
     }
 
     #[test]

@@ -8,9 +8,15 @@
 //! that raise a warning. [`whatif`] counts, per village, the households and people at or below
 //! a proposed threshold and those who would enter or leave the monitoring range.
 //!
+//! [`pass`] runs all of it against the database (through the store's loaders and
+//! `apply_screening`), once for the command line and the web application.
+//!
 //! Architecture invariant: the engine knows nothing about SQL or files; the rules themselves
 //! live in `core`, so that the engine, the store's tests and the web application classify a
-//! household the same way.
+//! household the same way. This file is pure: only [`pass`] touches the database, and only
+//! through the store's functions.
+
+pub mod pass;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

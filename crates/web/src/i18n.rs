@@ -28,6 +28,10 @@ macro_rules! locale_files {
                 include_str!(concat!("../locales/", $lang, "/transfer.ftl")),
             ),
             (
+                "monitoring",
+                include_str!(concat!("../locales/", $lang, "/monitoring.ftl")),
+            ),
+            (
                 "warnings",
                 include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
             ),

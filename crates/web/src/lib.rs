@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::audit::routes())
         .merge(pages::accounts::routes())
         .merge(pages::transfer::routes())
+        .merge(pages::monitoring::routes())
         .merge(pages::warnings::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))

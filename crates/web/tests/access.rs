@@ -345,3 +345,86 @@ async fn every_other_route_as_every_role() {
         );
     }
 }
+
+/// The monitoring routes as every role: the role decides (403), the scope decides (404), and
+/// nothing refused changes anything.
+#[tokio::test]
+async fn every_monitoring_route_as_every_role() {
+    // (account, overview and rule sets, new version, re-screen, what-if, what-if in 城口县's village)
+    const EXPECTED: &[(&str, u16, u16, u16, u16, u16)] = &[
+        ("admin", 200, 200, 422, 200, 200),
+        ("chengkou", 200, 403, 422, 200, 200),
+        ("bashan", 200, 403, 403, 200, 200),
+        ("lixin", 403, 403, 403, 403, 403),
+        ("other_village", 403, 403, 403, 403, 403),
+        ("wuxi", 200, 403, 422, 200, 404),
+        ("auditor", 200, 403, 403, 403, 403),
+        ("department", 403, 403, 403, 403, 403),
+    ];
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        for (name, read, manage, run, whatif, village) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let got = [
+                c.get("/monitoring").await.status,
+                c.get("/monitoring/rules").await.status,
+                c.get("/monitoring/rules/1").await.status,
+                c.get("/monitoring/rules/new").await.status,
+                c.get("/monitoring/rules/new?from=1").await.status,
+                c.get("/monitoring/whatif").await.status,
+                c.get("/monitoring/whatif?threshold=8000&division=500229102202")
+                    .await
+                    .status,
+            ];
+            let want = [*read, *read, *read, *manage, *manage, *whatif, *village];
+            assert_eq!(
+                got, want,
+                "{name}: /monitoring, rules, rules/1, rules/new, rules/new?from=1, whatif, whatif in a village"
+            );
+            let before = zhenxing_store::monitoring::rule_sets(db)
+                .await
+                .unwrap()
+                .len();
+            // A new version with nothing filled in: refused on its merits (422) to the
+            // administrator, by role (403) to everyone else.
+            let manage_post = if *manage == 200 { 422 } else { 403 };
+            let r = c
+                .post_form("/monitoring/rules/new", &[("csrf", &csrf)])
+                .await;
+            assert_eq!(r.status, manage_post, "{name} POST rules/new");
+            let r = c
+                .post_multipart(
+                    "/monitoring/rules/upload",
+                    &[("csrf", &csrf)],
+                    Some(("file", "empty.json", b"")),
+                )
+                .await;
+            assert_eq!(r.status, manage_post, "{name} POST rules/upload");
+            assert_eq!(
+                zhenxing_store::monitoring::rule_sets(db)
+                    .await
+                    .unwrap()
+                    .len(),
+                before,
+                "{name}: nothing saved"
+            );
+            // A re-screen of a division that is not a code: refused on its merits to those
+            // who may re-screen, by role to the others; no run starts.
+            let r = c
+                .post_form("/monitoring/run", &[("csrf", &csrf), ("division", "x")])
+                .await;
+            assert_eq!(r.status, *run, "{name} POST run");
+            // Without the CSRF token, whoever asks.
+            let r = c.post_form("/monitoring/run", &[("csrf", "forged")]).await;
+            assert_eq!(r.status, 403, "{name} forged CSRF");
+        }
+        assert!(
+            zhenxing_store::monitoring::warnings(db, None, false)
+                .await
+                .unwrap()
+                .is_empty(),
+            "no run was started"
+        );
+    }
+}

@@ -1,25 +1,24 @@
 //! `zhenxing monitor …`: screening runs, what-if thresholds and rule sets.
 //!
-//! A run is three timed steps: load (two scans of the registry side by side into the engine's
-//! snapshot), evaluate (the engine, in parallel), write (the store, one transaction).
+//! A thin caller of `zhenxing_engine::pass`, which the web application shares: a run is three
+//! timed steps there (load, evaluate, write); this module draws the loading progress bar from
+//! the pass's progress reports and prints the outcome.
 
 use crate::output::{progress, say};
 use crate::{MonitorCommand, RulesCommand};
 use anyhow::Result;
-use rayon::prelude::*;
+use indicatif::ProgressBar;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
-use zhenxing_core::{DivisionCode, Fen, Lang, Text, text};
-use zhenxing_engine::{
-    HouseholdColumns, HouseholdInput, MemberColumns, MemberInput, Snapshot, WhatIfCounts,
-};
+use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang, text};
+use zhenxing_engine::WhatIfCounts;
+use zhenxing_engine::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_store::Db;
-use zhenxing_store::monitoring::{self, ScreeningResult, ScreeningRun, StoredRuleSet};
+use zhenxing_store::monitoring::{self, StoredRuleSet};
 
 /// Checks the arguments before the database is opened.
 pub fn check_arguments(cmd: &MonitorCommand) -> Result<()> {
@@ -30,14 +29,15 @@ pub fn check_arguments(cmd: &MonitorCommand) -> Result<()> {
 }
 
 fn parse_threshold(input: &str) -> Result<Fen> {
-    let value = Fen::parse_non_negative(input).map_err(|e| anyhow::Error::new(e.text()))?;
-    if value.0 == 0 {
-        return Err(anyhow::Error::new(text!(
-            "监测范围须大于0元",
-            "the threshold must be above 0 yuan"
-        )));
+    pass::parse_threshold(input).map_err(anyhow::Error::new)
+}
+
+/// The pass's error as the CLI reports it: a reason in the reader's language, or the store's.
+fn stopped(e: PassError) -> anyhow::Error {
+    match e {
+        PassError::Stopped(t) => anyhow::Error::new(t),
+        PassError::Store(e) => anyhow::Error::new(e),
     }
-    Ok(value)
 }
 
 pub async fn run(
@@ -65,32 +65,6 @@ pub async fn run(
     }
 }
 
-async fn check_scope(db: &Db, scope: Option<&DivisionCode>) -> Result<()> {
-    if let Some(code) = scope
-        && db.division(code).await?.is_none()
-    {
-        let c = code.as_str();
-        return Err(anyhow::Error::new(text!(
-            "区划{c}不在登记库中",
-            "division {c} is not in the registry"
-        )));
-    }
-    Ok(())
-}
-
-/// The rule set in force in `year` (this year by default) for Chongqing.
-async fn rule_set_in_force(db: &Db, year: Option<u16>) -> Result<StoredRuleSet> {
-    let year = year.unwrap_or_else(|| u16::try_from(today_in_china().year()).unwrap_or(0));
-    monitoring::current_rule_set(db, CHONGQING, year)
-        .await?
-        .ok_or_else(|| {
-            anyhow::Error::new(text!(
-                "{year}年度及以前没有适用于重庆市（{CHONGQING}）的规则集；请先用 zhenxing monitor rules add 添加",
-                "there is no rule set for Chongqing ({CHONGQING}) in force in {year}; add one with zhenxing monitor rules add"
-            ))
-        })
-}
-
 fn rule_set_lines(lang: Lang, rs: &StoredRuleSet) -> Vec<String> {
     let mut lines = vec![format!(
         "{}{}",
@@ -114,89 +88,19 @@ fn seconds(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-/// Streams the registry (or a division) into a snapshot; members too when `with_members`.
-async fn load(
-    db: &Db,
-    lang: Lang,
-    scope: Option<&DivisionCode>,
-    with_members: bool,
-) -> Result<Snapshot> {
-    let stats = db.stats(scope).await?;
-    let households_expected = usize::try_from(stats.households).unwrap_or(0);
-    let members_expected = if with_members {
-        usize::try_from(stats.members).unwrap_or(0)
-    } else {
-        0
-    };
-    let bar = progress(
-        (households_expected + members_expected) as u64,
-        &say(lang, "读取登记库", "loading"),
-    );
-    let mut households = HouseholdColumns::with_capacity(households_expected);
-    let mut members = MemberColumns::with_capacity(members_expected);
-    let mut household_error: Option<Text> = None;
-    let mut member_error: Option<Text> = None;
-    const TICK: u64 = 8_192;
-    let (hbar, mbar) = (bar.clone(), bar.clone());
-    let mut hn = 0u64;
-    let households_future = monitoring::load_households(db, scope, |h| {
-        hn += 1;
-        if hn.is_multiple_of(TICK) {
-            hbar.inc(TICK);
+/// The loading progress bar, drawn from the pass's progress reports.
+fn loading_bar(lang: Lang) -> ProgressBar {
+    progress(0, &say(lang, "读取登记库", "loading"))
+}
+
+fn draw(bar: &ProgressBar, p: Progress) {
+    match p.phase {
+        Phase::Loading => {
+            bar.set_length(p.total);
+            bar.set_position(p.done);
         }
-        if household_error.is_some() {
-            return;
-        }
-        if let Err(e) = households.push(HouseholdInput {
-            id: h.id,
-            household_no: h.household_no,
-            division_code: h.division_code,
-            household_type: h.household_type,
-            member_count: h.member_count,
-            per_capita_net_income: h.per_capita_net_income,
-            out_of_pocket: h.out_of_pocket,
-            housing_safe: h.housing_safe,
-            water_safe: h.water_safe,
-        }) {
-            household_error = Some(e);
-        }
-    });
-    let mut mn = 0u64;
-    let members_future = async {
-        if !with_members {
-            return Ok(0);
-        }
-        monitoring::load_members(db, scope, |m| {
-            mn += 1;
-            if mn.is_multiple_of(TICK) {
-                mbar.inc(TICK);
-            }
-            if member_error.is_some() {
-                return;
-            }
-            if let Err(e) = members.push(MemberInput {
-                household_id: m.household_id,
-                birth_date: m.birth_date,
-                school_status: m.school_status,
-                health: m.health,
-                labor: m.labor,
-                medical_insurance: m.medical_insurance,
-            }) {
-                member_error = Some(e);
-            }
-        })
-        .await
-    };
-    tokio::try_join!(households_future, members_future)?;
-    bar.finish_and_clear();
-    if let Some(e) = household_error.or(member_error) {
-        return Err(anyhow::Error::new(e));
+        Phase::Evaluating | Phase::Writing => bar.finish_and_clear(),
     }
-    Ok(if with_members {
-        Snapshot::assemble(households, members)
-    } else {
-        Snapshot::households_only(households)
-    })
 }
 
 async fn screen(
@@ -206,45 +110,19 @@ async fn screen(
     year: Option<u16>,
     actor: &str,
 ) -> Result<ExitCode> {
-    check_scope(db, scope).await?;
-    let rule_set = rule_set_in_force(db, year).await?;
+    pass::check_scope(db, scope).await.map_err(stopped)?;
+    let rule_set = pass::rule_set_in_force(db, year).await.map_err(stopped)?;
     for line in rule_set_lines(lang, &rule_set) {
         println!("{line}");
     }
-    let started = Instant::now();
-    let snapshot = load(db, lang, scope, true).await?;
-    let load_time = started.elapsed();
-
-    let started = Instant::now();
-    let prepared = rule_set.rules.prepare(today_in_china());
-    let found = zhenxing_engine::evaluate(&snapshot, &prepared);
-    let evaluate_time = started.elapsed();
-
-    let started = Instant::now();
-    let h = &snapshot.households;
-    let results: Vec<ScreeningResult> = found
-        .par_iter()
-        .filter_map(|(i, a)| {
-            let i = *i as usize;
-            ScreeningResult::new(h.household_no(i), &h.division_code(i), a)
-        })
-        .collect();
-    let run = ScreeningRun {
-        rule_set: &rule_set,
-        scope,
-        evaluated: snapshot.len() as u64,
-        actor,
-    };
-    let summary = monitoring::apply_screening(db, &run, results).await?;
-    let write_time = started.elapsed();
-    tracing::info!(
-        households = summary.evaluated,
-        warnings = found.len(),
-        load_ms = load_time.as_millis() as u64,
-        evaluate_ms = evaluate_time.as_millis() as u64,
-        write_ms = write_time.as_millis() as u64,
-        "monitor run"
-    );
+    let bar = loading_bar(lang);
+    let outcome = pass::screen(db, &rule_set, scope, actor, today_in_china(), &|p| {
+        draw(&bar, p)
+    })
+    .await;
+    bar.finish_and_clear();
+    let outcome = outcome.map_err(stopped)?;
+    let summary = &outcome.summary;
     let (n, o, u, c, same, settled) = (
         summary.evaluated,
         summary.opened,
@@ -253,7 +131,7 @@ async fn screen(
         summary.unchanged,
         summary.settled,
     );
-    let warned = found.len();
+    let warned = outcome.warned;
     println!(
         "{}",
         match lang {
@@ -266,9 +144,9 @@ async fn screen(
         }
     );
     let (l, e, w) = (
-        seconds(load_time),
-        seconds(evaluate_time),
-        seconds(write_time),
+        seconds(outcome.load_time),
+        seconds(outcome.evaluate_time),
+        seconds(outcome.write_time),
     );
     println!(
         "{}",
@@ -278,24 +156,6 @@ async fn screen(
         }
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The 12-digit code of the county or township a village code belongs to.
-fn ancestor(village: u64, level: u64) -> u64 {
-    village / level * level
-}
-const COUNTY: u64 = 1_000_000;
-/// A division's code, Chinese and English names, and its counts.
-type NamedCounts = (String, String, String, WhatIfCounts);
-const TOWNSHIP: u64 = 1_000;
-
-async fn names(db: &Db, code: u64) -> Result<(String, String, String)> {
-    let code = format!("{code:012}");
-    let parsed = DivisionCode::parse(&code).map_err(|e| anyhow::Error::new(e.text()))?;
-    Ok(match db.division(&parsed).await? {
-        Some(d) => (code, d.name_zh, d.name_en),
-        None => (code, String::new(), String::new()),
-    })
 }
 
 fn counts_json(c: &WhatIfCounts) -> serde_json::Map<String, Value> {
@@ -315,14 +175,6 @@ fn counts_json(c: &WhatIfCounts) -> serde_json::Map<String, Value> {
     }
 }
 
-fn group(by_village: &BTreeMap<u64, WhatIfCounts>, level: u64) -> BTreeMap<u64, WhatIfCounts> {
-    let mut out: BTreeMap<u64, WhatIfCounts> = BTreeMap::new();
-    for (v, c) in by_village {
-        out.entry(ancestor(*v, level)).or_default().add(c);
-    }
-    out
-}
-
 /// How what-if prints: JSON or text, with or without the list of households.
 struct WhatIfOutput {
     json: bool,
@@ -338,46 +190,27 @@ async fn whatif(
     output: WhatIfOutput,
 ) -> Result<ExitCode> {
     let json_out = output.json;
-    check_scope(db, scope).await?;
-    let rule_set = rule_set_in_force(db, year).await?;
+    pass::check_scope(db, scope).await.map_err(stopped)?;
+    let rule_set = pass::rule_set_in_force(db, year).await.map_err(stopped)?;
     let current = rule_set.rules.threshold.unwrap_or(Fen::ZERO);
-    let snapshot = load(db, lang, scope, false).await?;
-    let by_village = zhenxing_engine::whatif(&snapshot, current, threshold);
-    let mut total = WhatIfCounts::default();
-    for c in by_village.values() {
-        total.add(c);
-    }
-    let mut levels: Vec<(&str, BTreeMap<u64, WhatIfCounts>)> =
-        vec![("by_county", group(&by_village, COUNTY))];
+    let bar = loading_bar(lang);
+    let result = pass::whatif(db, scope, current, threshold, &|p| draw(&bar, p)).await;
+    bar.finish_and_clear();
+    let result = result.map_err(stopped)?;
+    let total = result.total;
+    let mut levels: Vec<(&str, DivisionLevel)> = vec![("by_county", DivisionLevel::County)];
     if scope.is_some() {
-        levels.push(("by_township", group(&by_village, TOWNSHIP)));
-        levels.push(("by_village", by_village.clone()));
+        levels.push(("by_township", DivisionLevel::Township));
+        levels.push(("by_village", DivisionLevel::Village));
     }
-    // The households that change sides: number, village, per-capita net income, entering.
-    let changes: Vec<(String, String, Fen, bool)> = if output.list {
-        let h = &snapshot.households;
-        zhenxing_engine::whatif_changes(&snapshot, current, threshold)
-            .into_iter()
-            .map(|(i, entering)| {
-                let i = i as usize;
-                (
-                    h.household_no(i).to_owned(),
-                    h.division_code(i),
-                    Fen(h.per_capita_net_income[i]),
-                    entering,
-                )
-            })
-            .collect()
+    let changes: Vec<Change> = if output.list {
+        result.changes()
     } else {
         Vec::new()
     };
-    let mut named: Vec<(&str, Vec<NamedCounts>)> = Vec::new();
-    for (key, map) in &levels {
-        let mut rows = Vec::new();
-        for (code, c) in map {
-            let (code, zh, en) = names(db, *code).await?;
-            rows.push((code, zh, en, *c));
-        }
+    let mut named: Vec<(&str, Vec<Named>)> = Vec::new();
+    for (key, level) in levels {
+        let rows = pass::named(db, &result.by(level)).await.map_err(stopped)?;
         named.push((key, rows));
     }
     if json_out {
@@ -401,12 +234,12 @@ async fn whatif(
         for (key, rows) in &named {
             let list: Vec<Value> = rows
                 .iter()
-                .map(|(code, zh, en, c)| {
+                .map(|r| {
                     let mut m = serde_json::Map::new();
-                    m.insert("code".into(), json!(code));
-                    m.insert("name_zh".into(), json!(zh));
-                    m.insert("name_en".into(), json!(en));
-                    m.extend(counts_json(c));
+                    m.insert("code".into(), json!(r.code));
+                    m.insert("name_zh".into(), json!(r.name_zh));
+                    m.insert("name_en".into(), json!(r.name_en));
+                    m.extend(counts_json(&r.counts));
                     Value::Object(m)
                 })
                 .collect();
@@ -416,12 +249,12 @@ async fn whatif(
             for (key, entering) in [("entering", true), ("leaving", false)] {
                 let list: Vec<Value> = changes
                     .iter()
-                    .filter(|c| c.3 == entering)
-                    .map(|(no, village, income, _)| {
+                    .filter(|c| c.entering == entering)
+                    .map(|c| {
                         json!({
-                            "household_no": no,
-                            "division_code": village,
-                            "per_capita_net_income_yuan": income.to_string(),
+                            "household_no": c.household_no,
+                            "division_code": c.village,
+                            "per_capita_net_income_yuan": c.per_capita_net_income.to_string(),
                         })
                     })
                     .collect();
@@ -477,8 +310,13 @@ async fn whatif(
             "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
             header[0], header[1], header[2], header[3], header[4], header[5], header[6]
         );
-        for (code, zh, en, c) in rows {
-            let name = if lang == Lang::Zh { zh } else { en };
+        for r in rows {
+            let (code, c) = (&r.code, &r.counts);
+            let name = if lang == Lang::Zh {
+                &r.name_zh
+            } else {
+                &r.name_en
+            };
             println!(
                 "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
                 format!("{code} {name}"),
@@ -493,8 +331,9 @@ async fn whatif(
     }
     if output.list {
         println!();
-        for (no, village, income, entering) in &changes {
-            let change = match (entering, lang) {
+        for ch in &changes {
+            let (no, village, income) = (&ch.household_no, &ch.village, ch.per_capita_net_income);
+            let change = match (ch.entering, lang) {
                 (true, Lang::Zh) => "新进入",
                 (true, Lang::En) => "enters",
                 (false, Lang::Zh) => "退出",

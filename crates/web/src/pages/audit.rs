@@ -54,6 +54,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
     ("update", "audit-action-update"),
     ("monitor.run", "audit-action-monitor-run"),
+    ("rules.add", "audit-action-rules-add"),
+    ("rules.builtin", "audit-action-rules-builtin"),
     ("warning.assign", "audit-action-warning-assign"),
     ("warning.verify", "audit-action-warning-verify"),
     ("warning.dismiss", "audit-action-warning-dismiss"),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod divisions;
 pub mod households;
+pub mod monitoring;
 pub mod transfer;
 pub mod warnings;
 
@@ -29,6 +30,8 @@ pub struct Chrome {
     pub can_accounts: bool,
     pub can_write: bool,
     pub can_export: bool,
+    /// The monitoring pages (rule sets, and for some roles re-screening and what-if).
+    pub can_monitoring: bool,
     pub can_read: bool,
     pub home: String,
 }
@@ -49,6 +52,7 @@ impl Chrome {
             can_accounts: account.is_some_and(|a| a.may(Action::ManageAccounts)),
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
+            can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
             home: account
                 .map(|a| format!("/divisions/{}", a.division.as_str()))

@@ -264,7 +264,7 @@ fn too_large(state: &AppState, viewer: &Viewer, jobs: &Jobs) -> AppResult<Respon
 }
 
 /// Why reading the upload failed: too large (413), or a malformed request (400).
-enum UploadError {
+pub(crate) enum UploadError {
     TooLarge,
     Bad(String),
     Internal(std::io::Error),
@@ -280,8 +280,8 @@ impl From<MultipartError> for UploadError {
     }
 }
 
-/// A small text field, cut off after `max` bytes.
-async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadError> {
+/// A small field's bytes; a field longer than `max` bytes is refused.
+pub(crate) async fn small_bytes(field: &mut Field<'_>, max: usize) -> Result<Vec<u8>, UploadError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         if bytes.len() + chunk.len() > max {
@@ -289,6 +289,12 @@ async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadE
         }
         bytes.extend_from_slice(&chunk);
     }
+    Ok(bytes)
+}
+
+/// A small text field; a field longer than `max` bytes is refused.
+pub(crate) async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadError> {
+    let bytes = small_bytes(field, max).await?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
