@@ -27,6 +27,10 @@ macro_rules! locale_files {
                 "transfer",
                 include_str!(concat!("../locales/", $lang, "/transfer.ftl")),
             ),
+            (
+                "department",
+                include_str!(concat!("../locales/", $lang, "/department.ftl")),
+            ),
         ]
     };
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod transfer;
@@ -28,6 +29,7 @@ pub struct Chrome {
     pub can_accounts: bool,
     pub can_write: bool,
     pub can_export: bool,
+    pub can_upload: bool,
     pub home: String,
 }
 
@@ -47,9 +49,8 @@ impl Chrome {
             can_accounts: account.is_some_and(|a| a.may(Action::ManageAccounts)),
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
-            home: account
-                .map(|a| format!("/divisions/{}", a.division.as_str()))
-                .unwrap_or_else(|| "/login".to_owned()),
+            can_upload: account.is_some_and(|a| a.may(Action::UploadDepartmentData)),
+            home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }
     }
@@ -61,6 +62,16 @@ impl Chrome {
 
     pub fn other_lang(&self) -> &'static str {
         if self.tr.is_en() { "zh" } else { "en" }
+    }
+}
+
+/// An account's first page: its division, or the department data page for a department
+/// officer, who does not read the registry.
+pub fn home_of(account: &zhenxing_store::accounts::Account) -> String {
+    if !account.may(Action::ReadRegistry) && account.may(Action::UploadDepartmentData) {
+        "/department".to_owned()
+    } else {
+        format!("/divisions/{}", account.division.as_str())
     }
 }
 
