@@ -17,6 +17,7 @@ pub mod lang;
 pub mod money;
 pub mod monitoring;
 pub mod text;
+pub mod warning;
 
 pub use access::{Action, Role, Scope};
 pub use checks::{Finding, FindingCode, Severity};

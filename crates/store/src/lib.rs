@@ -22,6 +22,7 @@ pub mod registry;
 mod sqlite_direct;
 pub mod stats;
 mod url;
+pub mod warnings;
 
 pub use crate::url::{DEFAULT_DATABASE_URL, DatabaseUrl};
 pub use records::{HouseholdRecord, MemberRecord};

@@ -10,21 +10,22 @@
 //!   10.7 s to load, directly 1.6 to 2.0 s (scale 1, release); they then run one after the
 //!   other, blocking the task that awaits them for that time.
 //! - [`apply_screening`] writes the outcome of a run idempotently, in one write transaction
-//!   with one audit operation: a household gets at most one open warning per source; a warning
+//!   with one audit operation: a household gets at most one active warning per source; a warning
 //!   whose category, risk types and reasons (its fingerprint) are unchanged is left alone; a
-//!   changed one is updated; the open warnings of households that no longer trigger anything
+//!   changed one is updated; the active warnings of households that no longer trigger anything
 //!   are closed. An interrupted run leaves the warnings as they were before it.
 
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::bulk::{Batch, ColType};
+use crate::warnings::{due_when_new, fingerprint, reason_json, risk_codes};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use zhenxing_core::monitoring::{Assessment, RiskType, RuleSet};
+use zhenxing_core::warning::{InboxPolicy, WarningStatus};
 use zhenxing_core::{DivisionCode, MonitoringCategory, Text, text};
 
 /// The source of the warnings `monitor run` raises.
@@ -390,30 +391,11 @@ impl ScreeningResult {
         if !assessment.raises_warning() {
             return None;
         }
-        let reasons: Vec<serde_json::Value> = assessment
-            .reasons
-            .iter()
-            .map(|r| {
-                let text = r.text();
-                json!({
-                    "rule": r.rule().code(),
-                    "risk": r.risk.map(RiskType::code),
-                    "zh": text.zh,
-                    "en": text.en,
-                    "rule_set_year": r.rule_set_year,
-                    "rule_set_version": r.rule_set_version,
-                })
-            })
-            .collect();
+        let reasons: Vec<serde_json::Value> = assessment.reasons.iter().map(reason_json).collect();
         let reasons = serde_json::Value::Array(reasons).to_string();
         let risk_types = assessment.risk_types.clone();
         let category = assessment.category;
-        let mut hasher = Sha256::new();
-        hasher.update(category.map(MonitoringCategory::code).unwrap_or("-"));
-        hasher.update(b"\n");
-        hasher.update(risk_codes(&risk_types));
-        hasher.update(b"\n");
-        hasher.update(&reasons);
+        let fingerprint = fingerprint(category, &risk_codes(&risk_types), &reasons);
         Some(ScreeningResult {
             household_no: household_no.to_owned(),
             county_code: division_code.get(..6).unwrap_or(division_code).to_owned(),
@@ -421,13 +403,9 @@ impl ScreeningResult {
             category,
             risk_types,
             reasons,
-            fingerprint: hex::encode(hasher.finalize()),
+            fingerprint,
         })
     }
-}
-
-fn risk_codes(risks: &[RiskType]) -> String {
-    risks.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
 }
 
 /// What a run changed.
@@ -438,13 +416,16 @@ pub struct RunSummary {
     pub updated: u64,
     pub closed: u64,
     pub unchanged: u64,
+    /// Not raised again: a person already verified or dismissed the same warning.
+    pub settled: u64,
     /// The audit operation of the run.
     pub audit_seq: i64,
 }
 
-/// An open warning as the run finds it.
+/// An active warning as the run finds it.
 struct OpenWarning {
     id: i64,
+    status: String,
     county_code: String,
     division_code: String,
     category: Option<String>,
@@ -471,6 +452,7 @@ const WARNING_COLUMNS: &[(&str, ColType)] = &[
     ("updated_at", ColType::Text),
     ("opened_seq", ColType::Int),
     ("updated_seq", ColType::Int),
+    ("due_on", ColType::Text),
 ];
 
 /// A run's input besides its results.
@@ -513,8 +495,8 @@ async fn apply_in_transaction(
     let rules = &run.rule_set.rules;
     let prefix = scope_prefix(run.scope);
     let sql = format!(
-        "SELECT id, county_code, household_no, division_code, category, risk_types, fingerprint, \
-         rule_set_id FROM warnings WHERE source = $1 AND status = 'open'{}",
+        "SELECT id, status, county_code, household_no, division_code, category, risk_types, \
+         fingerprint, rule_set_id FROM warnings WHERE source = $1 AND status IN ('new', 'assigned'){}",
         if prefix.is_some() {
             " AND division_code LIKE $2"
         } else {
@@ -523,6 +505,7 @@ async fn apply_in_transaction(
     );
     type OpenRow = (
         i64,
+        String,
         String,
         String,
         String,
@@ -543,6 +526,7 @@ async fn apply_in_transaction(
         .map(
             |(
                 id,
+                status,
                 county_code,
                 no,
                 division_code,
@@ -555,6 +539,7 @@ async fn apply_in_transaction(
                     no,
                     OpenWarning {
                         id,
+                        status,
                         county_code,
                         division_code,
                         category,
@@ -569,6 +554,30 @@ async fn apply_in_transaction(
     let mut next_id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM warnings")
         .fetch_one(conn).await?);
+    // Warnings a person already verified or dismissed are not raised again while the screening
+    // says the same thing (same fingerprint); a changed signal opens a new warning.
+    let settled_sql = format!(
+        "SELECT household_no, fingerprint FROM warnings WHERE source = $1 \
+         AND status IN ('verified', 'dismissed'){}",
+        if prefix.is_some() {
+            " AND division_code LIKE $2"
+        } else {
+            ""
+        }
+    );
+    let settled: HashSet<(String, String)> = on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(settled_sql)).bind(SOURCE_SCREENING);
+        if let Some(p) = &prefix {
+            q = q.bind(p.as_str());
+        }
+        q.fetch_all(conn).await?
+    })
+    .into_iter()
+    .collect();
+    let due = due_when_new(
+        zhenxing_core::id_number::today_in_china(),
+        &InboxPolicy::default(),
+    );
 
     let mut operation = Operation::begin(
         tx,
@@ -603,7 +612,7 @@ async fn apply_in_transaction(
                 on_tx!(tx, conn => sqlx::query(
                     "UPDATE warnings SET category = $1, risk_types = $2, reasons = $3, fingerprint = $4, \
                      rule_set_id = $5, rule_set_version = $6, division_code = $7, updated_at = $8, \
-                     updated_seq = $9 WHERE county_code = $10 AND id = $11")
+                     updated_seq = $9, row_version = row_version + 1 WHERE county_code = $10 AND id = $11")
                     .bind(&category).bind(&risk_types).bind(&r.reasons).bind(&r.fingerprint)
                     .bind(run.rule_set.id).bind(i64::from(rules.version)).bind(&r.division_code)
                     .bind(&now).bind(seq).bind(&w.county_code).bind(w.id)
@@ -630,6 +639,12 @@ async fn apply_in_transaction(
                     .await?;
                 summary.updated += 1;
             }
+            other
+                if other.is_none()
+                    && settled.contains(&(r.household_no.clone(), r.fingerprint.clone())) =>
+            {
+                summary.settled += 1;
+            }
             other => {
                 // A household that moved to another county: its old warning closes and a new
                 // one opens where it lives now.
@@ -643,7 +658,7 @@ async fn apply_in_transaction(
                     .text(Some(r.household_no))
                     .text(Some(r.division_code))
                     .text(Some(SOURCE_SCREENING))
-                    .text(Some("open"))
+                    .text(Some(WarningStatus::New.code()))
                     .text(category)
                     .text(Some(risk_types))
                     .text(Some(r.reasons))
@@ -654,7 +669,8 @@ async fn apply_in_transaction(
                     .text(None::<String>)
                     .text(Some(now.as_str()))
                     .int(Some(seq))
-                    .int(Some(seq));
+                    .int(Some(seq))
+                    .text(Some(due.as_str()));
                 next_id += 1;
                 summary.opened += 1;
                 if inserts.len() >= 10_000 {
@@ -668,7 +684,8 @@ async fn apply_in_transaction(
     to_close.sort_by_key(|(_, w)| w.id);
     for (household_no, w) in to_close {
         on_tx!(tx, conn => sqlx::query(
-            "UPDATE warnings SET status = 'closed', closed_at = $1, updated_at = $1, updated_seq = $2 \
+            "UPDATE warnings SET status = 'closed', closed_at = $1, updated_at = $1, updated_seq = $2, \
+             row_version = row_version + 1 \
              WHERE county_code = $3 AND id = $4")
             .bind(&now).bind(seq).bind(&w.county_code).bind(w.id)
             .execute(conn).await.map(drop)?);
@@ -682,7 +699,7 @@ async fn apply_in_transaction(
                     county_code: Some(w.county_code),
                     division_code: Some(w.division_code),
                     before: Some(
-                        json!({"status": "open", "category": w.category, "risk_types": w.risk_types})
+                        json!({"status": w.status, "category": w.category, "risk_types": w.risk_types})
                             .to_string(),
                     ),
                     after: Some(json!({"status": "closed"}).to_string()),
@@ -699,6 +716,7 @@ async fn apply_in_transaction(
         "updated": summary.updated,
         "closed": summary.closed,
         "unchanged": summary.unchanged,
+        "settled": summary.settled,
     });
     operation.finish(tx, Some(after)).await?;
     Ok(summary)
@@ -717,8 +735,8 @@ pub struct WarningRecord {
     pub risk_types: String,
     pub reasons: String,
     pub fingerprint: String,
-    pub rule_set_id: i64,
-    pub rule_set_version: i64,
+    pub rule_set_id: Option<i64>,
+    pub rule_set_version: Option<i64>,
     pub opened_at: String,
     pub closed_at: Option<String>,
     pub updated_at: String,
@@ -738,7 +756,7 @@ pub async fn warnings(
          reasons, fingerprint, rule_set_id, rule_set_version, opened_at, closed_at, updated_at, \
          opened_seq, updated_seq FROM warnings WHERE division_code LIKE $1{} ORDER BY id",
         if open_only {
-            " AND status = 'open'"
+            " AND status IN ('new', 'assigned')"
         } else {
             ""
         }

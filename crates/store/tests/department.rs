@@ -236,11 +236,14 @@ async fn medical_claims_raise_warnings_once() {
     }
 }
 
+/// A kind, its example file, and the (household, rule) pairs it must raise.
+type Case = (DepartmentKind, &'static str, &'static [(&'static str, &'static str)]);
+
 #[tokio::test]
 async fn every_kind_raises_its_rule() {
     for t in registries().await {
         let db = &t.db;
-        let cases: &[(DepartmentKind, &str, &[(&str, &str)])] = &[
+        let cases: &[Case] = &[
             (
                 DepartmentKind::Education,
                 "education.csv",

@@ -31,6 +31,10 @@ macro_rules! locale_files {
                 "department",
                 include_str!(concat!("../locales/", $lang, "/department.ftl")),
             ),
+            (
+                "warnings",
+                include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
+            ),
         ]
     };
 }

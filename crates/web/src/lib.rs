@@ -139,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::accounts::routes())
         .merge(pages::transfer::routes())
         .merge(pages::department::routes())
+        .merge(pages::warnings::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))

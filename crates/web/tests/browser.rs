@@ -304,6 +304,42 @@ async fn scenario(b: Browser) {
     .await;
     let rows = b.table_rows("households").await;
     assert!(rows.len() == 1 && rows[0].contains("CK0001"), "{rows:?}");
+
+    // On her phone, Li Hong records a visit to CK0001 (STORIES.md 1): the short form fits the
+    // screen, and the warning it raises waits in the inbox, new.
+    b.c.set_window_size(375, 812).await.unwrap();
+    b.goto("/households/CK0001").await;
+    b.click("report").await;
+    b.wait_for(
+        "the visit form",
+        "return document.getElementById('report-form') !== null",
+    )
+    .await;
+    b.assert_fits_phone("the visit form").await;
+    b.click("risk-illness").await;
+    b.fill("note", "户主住院两周，自付较多").await;
+    b.screenshot("11-phone-visit-form").await;
+    b.click("submit-report").await;
+    b.wait_for(
+        "the warning raised by the visit",
+        "return location.pathname.startsWith('/warnings/')",
+    )
+    .await;
+    b.assert_fits_phone("the warning page").await;
+    assert!(
+        b.text("reasons").await.contains("户主住院两周"),
+        "{}",
+        b.body_text().await
+    );
+    b.goto("/warnings").await;
+    b.assert_fits_phone("the inbox").await;
+    let rows = b.table_rows("warnings").await;
+    assert!(
+        rows.len() == 1 && rows[0].contains("CK0001") && rows[0].contains("待分派"),
+        "{rows:?}"
+    );
+    b.screenshot("12-phone-inbox").await;
+    b.c.set_window_size(1280, 900).await.unwrap();
     b.sign_out().await;
 }
 

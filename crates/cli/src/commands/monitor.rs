@@ -245,22 +245,23 @@ async fn screen(
         write_ms = write_time.as_millis() as u64,
         "monitor run"
     );
-    let (n, o, u, c, same) = (
+    let (n, o, u, c, same, settled) = (
         summary.evaluated,
         summary.opened,
         summary.updated,
         summary.closed,
         summary.unchanged,
+        summary.settled,
     );
     let warned = found.len();
     println!(
         "{}",
         match lang {
             Lang::Zh => format!(
-                "筛查{n}户，其中{warned}户触发预警：新开预警{o}条，更新{u}条，关闭{c}条，未变{same}条"
+                "筛查{n}户，其中{warned}户触发预警：新开预警{o}条，更新{u}条，关闭{c}条，未变{same}条，已核实或排除不再预警{settled}条"
             ),
             Lang::En => format!(
-                "screened {n} households, {warned} raise a warning: {o} opened, {u} updated, {c} closed, {same} unchanged"
+                "screened {n} households, {warned} raise a warning: {o} opened, {u} updated, {c} closed, {same} unchanged, {settled} already verified or dismissed"
             ),
         }
     );

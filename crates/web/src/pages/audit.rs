@@ -53,6 +53,15 @@ const ACTIONS: &[(&str, &str)] = &[
         "audit-action-former-poverty-villages",
     ),
     ("update", "audit-action-update"),
+    ("monitor.run", "audit-action-monitor-run"),
+    ("warning.assign", "audit-action-warning-assign"),
+    ("warning.verify", "audit-action-warning-verify"),
+    ("warning.dismiss", "audit-action-warning-dismiss"),
+    ("warning.report.visit", "audit-action-warning-visit"),
+    (
+        "warning.report.self_declaration",
+        "audit-action-warning-self-declaration",
+    ),
 ];
 
 fn action_label(c: &Chrome, action: &str) -> String {

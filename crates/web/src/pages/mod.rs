@@ -7,6 +7,7 @@ pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod transfer;
+pub mod warnings;
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -30,6 +31,7 @@ pub struct Chrome {
     pub can_write: bool,
     pub can_export: bool,
     pub can_upload: bool,
+    pub can_read: bool,
     pub home: String,
 }
 
@@ -50,6 +52,7 @@ impl Chrome {
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
             can_upload: account.is_some_and(|a| a.may(Action::UploadDepartmentData)),
+            can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }

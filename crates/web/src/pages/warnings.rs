@@ -1,0 +1,754 @@
+//! The warnings inbox (issue 4 item 5): the warnings of the viewer's division, the most urgent
+//! first, with overdue ones marked; one page per warning with its reasons in words and the
+//! steps the viewer may take (assign to a village cadre with a deadline, verify, dismiss with a
+//! reason); and the short form a village cadre fills in on a phone to record a visit or a
+//! self-declaration, which enters the same inbox. Reading needs `ReadRegistry`, acting
+//! `WriteRegistry`; who may take which step is `zhenxing_core::warning::plan_step`.
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::audit::mask_free_text as mask_free_text_digits;
+use crate::pages::households::scoped_household;
+use crate::pages::{Chrome, blank, query_string, render};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use serde_json::Value;
+use time::{Date, Duration};
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::monitoring::RiskType;
+use zhenxing_core::warning::{
+    Actor, InboxPolicy, WarningChannel, WarningStatus, WarningStep, check_report, plan_step,
+};
+use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
+use zhenxing_store::warnings::{
+    self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepOutcome, StepRequest,
+    WarningDetail,
+};
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/warnings", get(inbox))
+        .route("/warnings/{id}", get(detail))
+        .route("/warnings/{id}/assign", post(assign))
+        .route("/warnings/{id}/verify", post(verify))
+        .route("/warnings/{id}/dismiss", post(dismiss))
+        .route(
+            "/households/{no}/report",
+            get(report_form).post(report_submit),
+        )
+}
+
+fn policy() -> InboxPolicy {
+    InboxPolicy::default()
+}
+
+/// "预警来源" of a stored source: the channel, and the department's kind when there is one.
+fn source_label(source: &str, lang: Lang) -> String {
+    let channel = WarningChannel::of_source(source)
+        .map(|c| c.label(lang).to_owned())
+        .unwrap_or_else(|| source.to_owned());
+    match source.split_once(':') {
+        Some((_, kind)) => format!("{channel} · {kind}"),
+        None => channel,
+    }
+}
+
+fn status_label(status: &str, lang: Lang) -> String {
+    WarningStatus::from_code(status)
+        .map(|s| s.label(lang).to_owned())
+        .unwrap_or_else(|| status.to_owned())
+}
+
+fn category_label(category: Option<&str>, lang: Lang) -> String {
+    category
+        .and_then(MonitoringCategory::from_code)
+        .map(|c| c.label(lang).to_owned())
+        .unwrap_or_default()
+}
+
+fn risk_labels(risks: &str, lang: Lang) -> String {
+    let sep = if lang == Lang::Zh { "、" } else { ", " };
+    risks
+        .split(',')
+        .filter_map(RiskType::from_code)
+        .map(|r| r.label(lang))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The inbox
+
+#[derive(Deserialize, Default)]
+pub struct InboxParams {
+    status: Option<String>,
+    source: Option<String>,
+    mine: Option<String>,
+    page: Option<String>,
+}
+
+struct Line {
+    id: i64,
+    household_no: String,
+    head_name: String,
+    division_code: String,
+    source: String,
+    status: String,
+    status_code: String,
+    category: String,
+    risks: String,
+    opened_on: String,
+    due_on: String,
+    assignee: String,
+    overdue: bool,
+}
+
+struct Tab {
+    code: &'static str,
+    label: String,
+    count: i64,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "warnings.html")]
+struct InboxPage {
+    c: Chrome,
+    tabs: Vec<Tab>,
+    sources: Vec<(&'static str, String)>,
+    source: String,
+    mine: bool,
+    lines: Vec<Line>,
+    next: Option<String>,
+    previous: Option<String>,
+    is_cadre: bool,
+}
+
+fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
+    Line {
+        overdue: r.is_overdue(today),
+        id: r.id,
+        head_name: r.head_name.clone().unwrap_or_default(),
+        source: source_label(&r.source, lang),
+        status: status_label(&r.status, lang),
+        category: category_label(r.category.as_deref(), lang),
+        risks: risk_labels(&r.risk_types, lang),
+        opened_on: r.opened_at.get(..10).unwrap_or(&r.opened_at).to_owned(),
+        due_on: r.due_on.clone().unwrap_or_default(),
+        assignee: r.assignee.clone().unwrap_or_default(),
+        status_code: r.status,
+        household_no: r.household_no,
+        division_code: r.division_code,
+    }
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(params): Query<InboxParams>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let status_code = blank(&params.status).unwrap_or("active");
+    let status = match status_code {
+        "active" => StatusFilter::Active,
+        "overdue" => StatusFilter::Overdue,
+        "all" => StatusFilter::All,
+        code => StatusFilter::Only(WarningStatus::from_code(code).ok_or_else(|| {
+            AppError::bad_request(
+                format!("未知的预警状态“{code}”"),
+                format!("unknown warning status '{code}'"),
+            )
+        })?),
+    };
+    let source = blank(&params.source).unwrap_or("");
+    let channel = match source {
+        "" => None,
+        code => Some(WarningChannel::from_code(code).ok_or_else(|| {
+            AppError::bad_request(
+                format!("未知的预警来源“{code}”"),
+                format!("unknown warning source '{code}'"),
+            )
+        })?),
+    };
+    let mine = blank(&params.mine).is_some();
+    let page: i64 = match blank(&params.page) {
+        None => 0,
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (0..=100_000).contains(p))
+            .ok_or_else(|| AppError::bad_request("页码有误", "the page number is not valid"))?,
+    };
+    let scope = account.scope();
+    let query = InboxQuery {
+        status,
+        channel,
+        assignee: mine.then(|| account.name.clone()),
+        offset: page * PAGE_SIZE,
+        limit: PAGE_SIZE + 1,
+    };
+    let mut rows = warnings::inbox(&state.db, &scope, &query, today).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let counts = warnings::inbox_counts(&state.db, &scope, today).await?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let tab = |code: &'static str, key: &str, count: i64| Tab {
+        code,
+        label: c.t(key),
+        count,
+        current: code == status_code,
+    };
+    let tabs = vec![
+        tab(
+            "active",
+            "warnings-tab-active",
+            counts.new + counts.assigned,
+        ),
+        tab("overdue", "warnings-tab-overdue", counts.overdue),
+        tab("new", "warnings-tab-new", counts.new),
+        tab("assigned", "warnings-tab-assigned", counts.assigned),
+        tab("verified", "warnings-tab-verified", counts.verified),
+        tab("dismissed", "warnings-tab-dismissed", counts.dismissed),
+        tab("closed", "warnings-tab-closed", counts.closed),
+    ];
+    let sources = WarningChannel::ALL
+        .iter()
+        .map(|ch| (ch.code(), ch.label(lang).to_owned()))
+        .collect();
+    let mine_value = if mine { "1" } else { "" };
+    let link = |p: i64| {
+        let p = p.to_string();
+        format!(
+            "/warnings?{}",
+            query_string(&[
+                ("status", status_code),
+                ("source", source),
+                ("mine", mine_value),
+                ("page", &p)
+            ])
+        )
+    };
+    let mut c = c;
+    c.title = c.t("warnings-title");
+    let page_html = InboxPage {
+        tabs,
+        sources,
+        source: source.to_owned(),
+        mine,
+        lines: rows.into_iter().map(|r| line(r, lang, today)).collect(),
+        next: more.then(|| link(page + 1)),
+        previous: (page > 0).then(|| link(page - 1)),
+        is_cadre: account.role == zhenxing_core::Role::VillageCadre,
+        c,
+    };
+    Ok(render(&page_html))
+}
+
+// ---------------------------------------------------------------------------------------------
+// One warning
+
+struct Step {
+    code: &'static str,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "warning.html")]
+struct DetailPage {
+    c: Chrome,
+    w: WarningDetail,
+    source: String,
+    status: String,
+    category: String,
+    risks: String,
+    reasons: Vec<(String, String)>,
+    origins: Vec<String>,
+    overdue: bool,
+    steps: Vec<Step>,
+    cadres: Vec<String>,
+    default_deadline: String,
+    max_deadline: String,
+    today: String,
+    errors: Vec<String>,
+    note: String,
+}
+
+/// What a warning's origin says, in words (department uploads, visits); ID numbers never.
+fn origin_lines(origin: Option<&str>, c: &Chrome) -> Vec<String> {
+    let values: Vec<Value> = origin
+        .and_then(|o| serde_json::from_str(o).ok())
+        .unwrap_or_default();
+    values
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    format!(
+                        "{}: {}",
+                        c.t(&format!("warnings-origin-{}", origin_key(k))),
+                        v
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .map(|s| mask_free_text_digits(&s))
+        .collect()
+}
+
+/// The origin fields the pages know by name; others show as "other".
+fn origin_key(k: &str) -> &'static str {
+    match k {
+        "account" => "account",
+        "on" => "on",
+        "upload_id" => "upload",
+        "file" => "file",
+        "department" => "department",
+        "rows" => "rows",
+        _ => "other",
+    }
+}
+
+async fn detail_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    errors: Vec<String>,
+    note: String,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    let lang = viewer.lang;
+    let w = warnings::warning(&state.db, &account.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let today = today_in_china();
+    let policy = policy();
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = format!("{} {}", c.t("warning-title"), w.id);
+    let mut steps = Vec::new();
+    let mut cadres = Vec::new();
+    if let Some(status) = w.status()
+        && account.may(Action::WriteRegistry)
+    {
+        let actor = Actor {
+            role: account.role,
+            is_assignee: w.assignee.as_deref() == Some(account.name.as_str()),
+        };
+        let probes = [
+            (
+                WarningStep::Assign {
+                    deadline: today + Duration::days(policy.default_days),
+                },
+                "warning-step-assign",
+            ),
+            (
+                WarningStep::Verify {
+                    note: "----".into(),
+                },
+                "warning-step-verify",
+            ),
+            (
+                WarningStep::Dismiss {
+                    reason: "----".into(),
+                },
+                "warning-step-dismiss",
+            ),
+        ];
+        for (step, key) in probes {
+            if plan_step(status, &step, actor, today, &policy).is_ok() {
+                steps.push(Step {
+                    code: step.code(),
+                    label: c.t(key),
+                });
+            }
+        }
+        if steps.iter().any(|s| s.code == "assign") {
+            cadres = warnings::assignable_cadres(&state.db, &w.division_code)
+                .await?
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+        }
+    }
+    let page = DetailPage {
+        source: source_label(&w.source, lang),
+        status: status_label(&w.status, lang),
+        category: category_label(w.category.as_deref(), lang),
+        risks: risk_labels(&w.risk_types, lang),
+        reasons: w
+            .reason_texts()
+            .into_iter()
+            .map(|(rule, text)| (rule, mask_free_text_digits(text.get(lang))))
+            .collect(),
+        origins: origin_lines(w.origin.as_deref(), &c),
+        overdue: w.is_overdue(today, &policy),
+        steps,
+        cadres,
+        default_deadline: (today + Duration::days(policy.default_days)).to_string(),
+        max_deadline: (today + Duration::days(policy.max_days)).to_string(),
+        today: today.to_string(),
+        errors,
+        note,
+        w,
+        c,
+    };
+    let mut response = render(&page);
+    if !page.errors.is_empty() {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    detail_page(&state, &viewer, id, Vec::new(), String::new()).await
+}
+
+fn parse_id(id: &str) -> AppResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    version: String,
+    #[serde(default)]
+    assignee: Option<String>,
+    #[serde(default)]
+    deadline: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+async fn step(
+    state: AppState,
+    viewer: Viewer,
+    id: String,
+    form: StepForm,
+    code: &'static str,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let account = viewer.may(Action::WriteRegistry)?;
+    let id = parse_id(&id)?;
+    // Outside the account's division the warning does not exist, whatever the form says.
+    warnings::warning(&state.db, &account.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let version: i64 = form
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
+    let note = form.note.clone().unwrap_or_default();
+    let step = match code {
+        "assign" => {
+            let deadline = blank(&form.deadline).and_then(parse_date).ok_or_else(|| {
+                AppError::bad_request(
+                    "请填写核实期限（年-月-日）",
+                    "give the verification deadline (year-month-day)",
+                )
+            })?;
+            WarningStep::Assign { deadline }
+        }
+        "verify" => WarningStep::Verify { note: note.clone() },
+        _ => WarningStep::Dismiss {
+            reason: note.clone(),
+        },
+    };
+    let request = StepRequest {
+        warning_id: id,
+        expected_version: version,
+        step,
+        assignee: form.assignee.clone().map(|a| a.trim().to_owned()),
+    };
+    match warnings::take_step(&state.db, account, &request, &policy()).await? {
+        StepOutcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        StepOutcome::NotFound => Err(AppError::NotFound),
+        StepOutcome::Stale => Err(AppError::Conflict(Text::new(
+            "未保存：自您打开此页以来，该预警已被他人处理。请重新打开该预警，核对后再操作。",
+            "Not saved: someone acted on this warning after you opened the page. Open the warning again and check it before acting.",
+        ))),
+        StepOutcome::Refused(reason) => {
+            detail_page(
+                &state,
+                &viewer,
+                id,
+                vec![reason.get(viewer.lang).to_owned()],
+                note,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(form): Form<StepForm>,
+) -> AppResult<Response> {
+    step(state, viewer, id, form, "assign").await
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(form): Form<StepForm>,
+) -> AppResult<Response> {
+    step(state, viewer, id, form, "verify").await
+}
+
+pub async fn dismiss(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(form): Form<StepForm>,
+) -> AppResult<Response> {
+    step(state, viewer, id, form, "dismiss").await
+}
+
+// ---------------------------------------------------------------------------------------------
+// A visit or a self-declaration, recorded by a cadre
+
+#[derive(Template)]
+#[template(path = "warning_report.html")]
+struct ReportPage {
+    c: Chrome,
+    no: String,
+    head_name: String,
+    channels: Vec<(&'static str, String, bool)>,
+    risks: Vec<(&'static str, String, bool)>,
+    categories: Vec<(&'static str, String, bool)>,
+    on: String,
+    today: String,
+    note: String,
+    errors: Vec<String>,
+}
+
+#[derive(Default)]
+struct ReportInput {
+    channel: String,
+    on: String,
+    risks: Vec<String>,
+    category: String,
+    note: String,
+}
+
+async fn report_page(
+    state: &AppState,
+    viewer: &Viewer,
+    no: &str,
+    input: ReportInput,
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    viewer.may(Action::WriteRegistry)?;
+    let lang = viewer.lang;
+    let (record, _) = scoped_household(state, viewer, no).await?;
+    let head_name = record
+        .members
+        .iter()
+        .find(|m| m.relation == "head")
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = format!("{} {}", c.t("report-title"), record.household_no);
+    let channel = if input.channel.is_empty() {
+        "visit"
+    } else {
+        input.channel.as_str()
+    };
+    let today = today_in_china().to_string();
+    let page = ReportPage {
+        channels: [WarningChannel::Visit, WarningChannel::SelfDeclaration]
+            .iter()
+            .map(|ch| (ch.code(), ch.label(lang).to_owned(), ch.code() == channel))
+            .collect(),
+        risks: RiskType::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.code(),
+                    r.label(lang).to_owned(),
+                    input.risks.iter().any(|x| x == r.code()),
+                )
+            })
+            .collect(),
+        categories: MonitoringCategory::ALL
+            .iter()
+            .map(|m| {
+                (
+                    m.code(),
+                    m.label(lang).to_owned(),
+                    m.code() == input.category,
+                )
+            })
+            .collect(),
+        on: if input.on.is_empty() {
+            today.clone()
+        } else {
+            input.on
+        },
+        today,
+        note: input.note,
+        errors,
+        no: record.household_no,
+        head_name,
+        c,
+    };
+    let mut response = render(&page);
+    if !page.errors.is_empty() {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn report_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+) -> AppResult<Response> {
+    report_page(&state, &viewer, &no, ReportInput::default(), Vec::new()).await
+}
+
+pub async fn report_submit(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    viewer.check_csrf(&field("csrf"))?;
+    let account = viewer.may(Action::WriteRegistry)?;
+    let lang = viewer.lang;
+    let input = ReportInput {
+        channel: field("channel"),
+        on: field("on"),
+        risks: pairs
+            .iter()
+            .filter(|(k, _)| k == "risk")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        category: field("category"),
+        note: field("note"),
+    };
+    let mut errors = Vec::new();
+    let channel = match input.channel.as_str() {
+        "visit" => WarningChannel::Visit,
+        "self_declaration" => WarningChannel::SelfDeclaration,
+        other => {
+            errors.push(
+                Text::new(
+                    format!(
+                        "未知的来源“{}”：请选择走访或农户申报",
+                        mask_free_text_digits(other)
+                    ),
+                    format!(
+                        "unknown source '{}': choose a visit or a self-declaration",
+                        mask_free_text_digits(other)
+                    ),
+                )
+                .get(lang)
+                .to_owned(),
+            );
+            WarningChannel::Visit
+        }
+    };
+    let mut risks = Vec::new();
+    for code in &input.risks {
+        match RiskType::from_code(code) {
+            Some(r) if !risks.contains(&r) => risks.push(r),
+            Some(_) => {}
+            None => errors.push(
+                Text::new(
+                    format!("未知的风险类型“{}”", mask_free_text_digits(code)),
+                    format!("unknown risk type '{}'", mask_free_text_digits(code)),
+                )
+                .get(lang)
+                .to_owned(),
+            ),
+        }
+    }
+    let category = match input.category.as_str() {
+        "" => None,
+        code => match MonitoringCategory::from_code(code) {
+            Some(c) => Some(c),
+            None => {
+                errors.push(
+                    Text::new("未知的监测对象类别", "unknown monitoring category")
+                        .get(lang)
+                        .to_owned(),
+                );
+                None
+            }
+        },
+    };
+    let today = today_in_china();
+    let on = match parse_date(&input.on) {
+        Some(d) => d,
+        None => {
+            errors.push(
+                Text::new("请填写日期（年-月-日）", "give the date (year-month-day)")
+                    .get(lang)
+                    .to_owned(),
+            );
+            today
+        }
+    };
+    if let Err(problems) = check_report(on, today, &risks, &input.note) {
+        errors.extend(problems.iter().map(|p| p.get(lang).to_owned()));
+    }
+    if !errors.is_empty() {
+        return report_page(&state, &viewer, &no, input, errors).await;
+    }
+    let report = Report {
+        household_no: no.clone(),
+        channel,
+        on,
+        risks,
+        category,
+        note: input.note.clone(),
+    };
+    match warnings::report(&state.db, account, &report, &policy()).await? {
+        None => Err(AppError::NotFound),
+        Some(Raised::Opened(id) | Raised::Merged(id) | Raised::Unchanged(id)) => {
+            Ok(Redirect::to(&format!("/warnings/{id}")).into_response())
+        }
+    }
+}

@@ -1,0 +1,212 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! The warnings inbox over HTTP: a village cadre records a visit on her phone; the township
+//! officer sees it in the inbox, assigns it back to her with a deadline; she verifies it; a
+//! stale form is refused; other villages, counties and roles see or do nothing they should not.
+
+mod common;
+
+use common::{Client, Response, Server};
+
+/// The warning id a report or step redirected to.
+fn redirected_id(page: &Response) -> i64 {
+    let location = page.header("location").unwrap_or_default();
+    location
+        .strip_prefix("/warnings/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no warning redirect: {} {}", page.status, page.body))
+}
+
+async fn report_visit(client: &mut Client, household: &str, note: &str) -> Response {
+    let csrf = client.csrf().await;
+    let today = zhenxing_core::id_number::today_in_china().to_string();
+    client
+        .post_form(
+            &format!("/households/{household}/report"),
+            &[
+                ("csrf", &csrf),
+                ("channel", "visit"),
+                ("on", &today),
+                ("risk", "illness"),
+                ("risk", "lack_of_labor"),
+                ("category", ""),
+                ("note", note),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_visit_goes_through_the_inbox_to_a_verified_lead() {
+    for server in Server::all().await {
+        let mut cadre = server.signed_in("lixin").await;
+        let form = cadre.get("/households/CK0001/report").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(form.element("report-form").contains("risk-illness"));
+        let sent = report_visit(&mut cadre, "CK0001", "户主住院两周，家中无人务工").await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let id = redirected_id(&sent);
+
+        // The township officer finds it in the inbox, new, and assigns it.
+        let mut officer = server.signed_in("bashan").await;
+        let inbox = officer.get("/warnings").await;
+        assert_eq!(inbox.status, 200, "{}", inbox.body);
+        let table = inbox.element("warnings");
+        assert!(table.contains(&format!("data-id=\"{id}\"")), "{table}");
+        assert!(table.contains("干部走访排查"), "{table}");
+        let page = officer.get(&format!("/warnings/{id}")).await;
+        assert!(page.element("reasons").contains("户主住院两周"));
+        assert!(page.element("assignee-select").contains("lixin"));
+        assert!(!page.element("assignee-select").contains("other_village"));
+        let version = page.hidden("version");
+        let csrf = page.hidden("csrf");
+        let deadline =
+            (zhenxing_core::id_number::today_in_china() + time::Duration::days(5)).to_string();
+        let assigned = officer
+            .post_form(
+                &format!("/warnings/{id}/assign"),
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("assignee", "lixin"),
+                    ("deadline", &deadline),
+                ],
+            )
+            .await;
+        assert_eq!(assigned.status, 303, "{}", assigned.body);
+        // The same form again is stale: refused, nothing changes.
+        let again = officer
+            .post_form(
+                &format!("/warnings/{id}/assign"),
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("assignee", "lixin"),
+                    ("deadline", &deadline),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, 409, "{}", again.body);
+
+        // The cadre sees it assigned to her, and verifies it.
+        let mine = cadre.get("/warnings?mine=1").await;
+        assert!(
+            mine.element("warnings")
+                .contains(&format!("data-id=\"{id}\""))
+        );
+        let page = cadre.get(&format!("/warnings/{id}")).await;
+        assert!(
+            page.element("step-assign").is_empty(),
+            "cadres do not assign"
+        );
+        let version = page.hidden("version");
+        let csrf = page.hidden("csrf");
+        let short = cadre
+            .post_form(
+                &format!("/warnings/{id}/verify"),
+                &[("csrf", &csrf), ("version", &version), ("note", "是")],
+            )
+            .await;
+        assert_eq!(short.status, 422, "{}", short.body);
+        assert!(short.element("errors").contains("核实情况"));
+        let verified = cadre
+            .post_form(
+                &format!("/warnings/{id}/verify"),
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("note", "入户核实属实：住院自付约两万元"),
+                ],
+            )
+            .await;
+        assert_eq!(verified.status, 303, "{}", verified.body);
+        let page = officer.get(&format!("/warnings/{id}")).await;
+        assert!(page.body.contains("data-status=\"verified\""));
+        assert!(page.element("resolution").contains("住院自付约两万元"));
+        let done = officer.get("/warnings?status=verified").await;
+        assert!(
+            done.element("warnings")
+                .contains(&format!("data-id=\"{id}\""))
+        );
+
+        // Elsewhere it does not exist; the auditor reads but takes no step.
+        let mut other = server.signed_in("other_village").await;
+        assert_eq!(other.get(&format!("/warnings/{id}")).await.status, 404);
+        let mut wuxi = server.signed_in("wuxi").await;
+        assert_eq!(wuxi.get(&format!("/warnings/{id}")).await.status, 404);
+        assert!(wuxi.get("/warnings").await.element("warnings").is_empty());
+        let mut auditor = server.signed_in("auditor").await;
+        let page = auditor.get(&format!("/warnings/{id}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.element("step-dismiss").is_empty());
+        let mut department = server.signed_in("department").await;
+        assert_eq!(department.get("/warnings").await.status, 403);
+    }
+}
+
+#[tokio::test]
+async fn bad_reports_and_steps_are_refused_with_the_reason() {
+    for server in Server::all().await {
+        let mut cadre = server.signed_in("lixin").await;
+        let csrf = cadre.csrf().await;
+        let bad = cadre
+            .post_form(
+                "/households/CK0001/report",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "rumour"),
+                    ("on", "2999-01-01"),
+                    ("risk", "bad_luck"),
+                    ("note", "<script>alert(1)</script>"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        let errors = bad.element("errors");
+        assert!(errors.contains("未知的来源"), "{errors}");
+        assert!(errors.contains("晚于今天"), "{errors}");
+        assert!(errors.contains("未知的风险类型"), "{errors}");
+        assert!(!bad.body.contains("<script>alert"), "shown as text");
+        // Another village's household is not found; a missing CSRF token is refused.
+        assert_eq!(
+            report_visit(&mut cadre, "CK0002", "情况说明文字")
+                .await
+                .status,
+            404
+        );
+        let no_csrf = cadre
+            .post_form("/households/CK0001/report", &[("channel", "visit")])
+            .await;
+        assert_eq!(no_csrf.status, 403);
+        // Steps with a bad deadline or an unknown status filter answer 4xx with the reason.
+        let id = redirected_id(&report_visit(&mut cadre, "CK0001", "家中房屋漏雨").await);
+        let mut officer = server.signed_in("bashan").await;
+        let page = officer.get(&format!("/warnings/{id}")).await;
+        let (csrf, version) = (page.hidden("csrf"), page.hidden("version"));
+        let past = officer
+            .post_form(
+                &format!("/warnings/{id}/assign"),
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("assignee", "lixin"),
+                    ("deadline", "2020-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(past.status, 422, "{}", past.body);
+        assert!(past.element("errors").contains("早于今天"));
+        let dismissed = officer
+            .post_form(
+                &format!("/warnings/{id}/dismiss"),
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("note", "已修缮，经核实住房安全"),
+                ],
+            )
+            .await;
+        assert_eq!(dismissed.status, 303, "{}", dismissed.body);
+        assert_eq!(officer.get("/warnings?status=nonsense").await.status, 400);
+        assert_eq!(officer.get("/warnings/abc").await.status, 404);
+    }
+}
