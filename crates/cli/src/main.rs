@@ -88,6 +88,31 @@ enum Command {
     /// Dynamic monitoring: screening runs, what-if thresholds and rule sets.
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// Other departments' files: import (matched, checked with the rule set in force, warnings
+    /// raised) and the list of uploads.
+    #[command(subcommand)]
+    Department(DepartmentCommand),
+}
+
+#[derive(Subcommand)]
+enum DepartmentCommand {
+    /// Import a department's file (CSV or XLSX, keyed by ID number); all or nothing.
+    Import {
+        /// medical, education, housing, disaster, civil_affairs or unemployment (or the
+        /// kind's Chinese or English name).
+        #[arg(long)]
+        kind: String,
+        file: PathBuf,
+        /// Upload as this account (a department officer or the municipal administrator):
+        /// its name is recorded and only households in its division are matched.
+        #[arg(long = "as")]
+        as_account: Option<String>,
+    },
+    /// List the uploads, newest first.
+    Uploads {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod checks;
+pub mod department;
 pub mod division;
 pub mod enums;
 pub mod household;

@@ -38,9 +38,18 @@
 //!   of school.
 //! - **Income loss** needs last year's per-capita net income; the registry keeps no income
 //!   history yet, so the rule is disabled in the built-in rule sets. Its cause is unknown from
-//!   the figures, so its risk type is 其他. **Disaster loss** is a parameter only: the data comes
-//!   with the emergency-management department's files.
+//!   the figures, so its risk type is 其他.
+//! - **Department data** ([`Prepared::classify_department`], DOMAIN.md 1.6 部门筛查预警): other
+//!   departments' records matched to a household feed the same triggers: medical claims (the
+//!   household's out-of-pocket amounts in one file summed, against the lifted-out or the
+//!   others' threshold), a child reported dropped out or not enrolled, a house assessed C or D,
+//!   disaster losses (summed; on in the built-in rule sets from 10,000 yuan), and three
+//!   triggers that only department data feeds: `member_died` (其他), `unemployed`
+//!   (因务工就业不稳) and `allowance_stopped` (其他; an allowance granted is context, see
+//!   [`crate::department`]). Rule sets saved before these three existed lack them, which
+//!   means off; a new rule set must say on or off like every other trigger.
 
+use crate::department::{AllowanceKind, DisasterKind, EnrolmentStatus, HousingGrade, Signal};
 use crate::division::{DivisionCode, DivisionLevel};
 use crate::enums::labelled_enum;
 use crate::enums::{HealthCondition, HouseholdType, Labor, MonitoringCategory, SchoolStatus};
@@ -81,6 +90,10 @@ labelled_enum!(
     (DisasterLoss, "disaster_loss", "因灾损失较大", "large disaster loss"),
     (DisabledMember, "disabled_member", "家庭成员残疾", "a member with a disability"),
     (SeriouslyIllMember, "seriously_ill_member", "家庭成员患有大病", "a member with a serious illness"),
+    (MemberDied, "member_died", "家庭成员死亡", "a member died"),
+    (Unemployed, "unemployed", "家庭成员登记失业", "a member registered as unemployed"),
+    (AllowanceStopped, "allowance_stopped", "社会救助停发", "social assistance stopped"),
+    (AllowanceGranted, "allowance_granted", "正在享受社会救助", "receiving social assistance"),
 ]);
 
 /// Chongqing (the municipality), the jurisdiction of the built-in rule sets.
@@ -160,6 +173,17 @@ pub struct Triggers {
     pub income_drop: Option<IncomeDropTrigger>,
     #[serde(default)]
     pub disaster_loss: Option<DisasterTrigger>,
+    /// A member's death reported by civil affairs (department data; 其他). Rule sets saved
+    /// before this trigger existed lack it: missing means off when evaluating.
+    #[serde(default)]
+    pub member_died: Option<Switch>,
+    /// A member registered as unemployed (department data; 因务工就业不稳).
+    #[serde(default)]
+    pub unemployed: Option<Switch>,
+    /// Minimum living allowance, extreme-poverty support or temporary assistance stopped
+    /// (department data; 其他).
+    #[serde(default)]
+    pub allowance_stopped: Option<Switch>,
 }
 
 /// A versioned set of monitoring rules. Amounts are written in yuan in files (`threshold_yuan`:
@@ -343,6 +367,9 @@ impl RuleSet {
             ("unsafe_water", t.unsafe_water),
             ("no_medical_insurance", t.no_medical_insurance),
             ("no_labor_ability", t.no_labor_ability),
+            ("member_died", t.member_died),
+            ("unemployed", t.unemployed),
+            ("allowance_stopped", t.allowance_stopped),
         ] {
             if switch.is_none() {
                 out.push(missing(name));
@@ -441,11 +468,16 @@ pub fn builtin() -> Vec<RuleSet> {
             enabled: false,
             percent: Some(30),
         }),
-        // Disaster data comes with the emergency-management department's files.
+        // Disaster losses come with the emergency-management department's files.
         disaster_loss: Some(DisasterTrigger {
-            enabled: false,
+            enabled: true,
             loss: Some(Fen::from_yuan(10_000)),
         }),
+        // Deaths, allowances and unemployment come with civil affairs' and human resources'
+        // files.
+        member_died: Some(Switch { enabled: true }),
+        unemployed: Some(Switch { enabled: true }),
+        allowance_stopped: Some(Switch { enabled: true }),
     };
     let mut sets = vec![RuleSet {
         year: 2021,
@@ -583,6 +615,52 @@ pub enum Detail {
     SeriouslyIllMembers {
         count: u16,
     },
+    /// Out-of-pocket spending summed over a household's claims in a medical insurance file.
+    MedicalClaims {
+        out_of_pocket: Fen,
+        threshold: Fen,
+        lifted_out: bool,
+        claims: u16,
+    },
+    /// A child the education bureau reports as dropped out or not enrolled.
+    DroppedOut {
+        member: u16,
+        age: i32,
+        min_age: u8,
+        max_age: u8,
+        status: EnrolmentStatus,
+        date: Date,
+    },
+    /// A housing safety assessment of grade C or D.
+    DangerousHouse {
+        grade: HousingGrade,
+        date: Date,
+    },
+    /// Disaster losses reported by emergency management, summed per household.
+    DisasterReported {
+        loss: Fen,
+        threshold: Fen,
+        kind: DisasterKind,
+        date: Date,
+    },
+    MemberDied {
+        member: u16,
+        date: Date,
+    },
+    Unemployed {
+        member: u16,
+        date: Date,
+    },
+    AllowanceStopped {
+        member: u16,
+        kind: AllowanceKind,
+        date: Date,
+    },
+    AllowanceGranted {
+        member: u16,
+        kind: AllowanceKind,
+        date: Date,
+    },
 }
 
 /// One rule that fired on a household, with the rule set that holds it.
@@ -608,6 +686,14 @@ impl Reason {
             Detail::DisasterLoss { .. } => RuleId::DisasterLoss,
             Detail::DisabledMembers { .. } => RuleId::DisabledMember,
             Detail::SeriouslyIllMembers { .. } => RuleId::SeriouslyIllMember,
+            Detail::MedicalClaims { .. } => RuleId::MedicalOutOfPocket,
+            Detail::DroppedOut { .. } => RuleId::ChildOutOfSchool,
+            Detail::DangerousHouse { .. } => RuleId::UnsafeHousing,
+            Detail::DisasterReported { .. } => RuleId::DisasterLoss,
+            Detail::MemberDied { .. } => RuleId::MemberDied,
+            Detail::Unemployed { .. } => RuleId::Unemployed,
+            Detail::AllowanceStopped { .. } => RuleId::AllowanceStopped,
+            Detail::AllowanceGranted { .. } => RuleId::AllowanceGranted,
         }
     }
 
@@ -615,7 +701,11 @@ impl Reason {
     pub fn is_sudden(&self) -> bool {
         matches!(
             self.detail,
-            Detail::Medical { .. } | Detail::IncomeDrop { .. } | Detail::DisasterLoss { .. }
+            Detail::Medical { .. }
+                | Detail::MedicalClaims { .. }
+                | Detail::IncomeDrop { .. }
+                | Detail::DisasterLoss { .. }
+                | Detail::DisasterReported { .. }
         )
     }
 
@@ -626,11 +716,18 @@ impl Reason {
             Detail::DisabledMembers { .. }
                 | Detail::SeriouslyIllMembers { .. }
                 | Detail::NoLaborAbility { .. }
+                | Detail::AllowanceGranted { .. }
         )
     }
 
     /// The reason in words: the input, the threshold, and the rule with its rule set.
     pub fn text(&self) -> Text {
+        self.text_from(None)
+    }
+
+    /// [`Reason::text`], with where the data came from (a department's file: see
+    /// [`crate::department::DepartmentSource::text`]) after the rule set.
+    pub fn text_from(&self, source: Option<&Text>) -> Text {
         let body = match self.detail {
             Detail::Income {
                 per_capita,
@@ -699,14 +796,104 @@ impl Reason {
                 "{count}名成员患有大病",
                 "{count} member(s) with a serious illness"
             ),
+            Detail::MedicalClaims {
+                out_of_pocket,
+                threshold,
+                lifted_out,
+                claims,
+            } => {
+                let (who_zh, who_en) = if lifted_out {
+                    ("脱贫户", "lifted-out households")
+                } else {
+                    ("其他农户", "other households")
+                };
+                let record_en = if claims == 1 { "claim" } else { "claims" };
+                text!(
+                    "医保结算{claims}笔，合规自付支出合计{out_of_pocket}元，达到{who_zh}医疗自付筛查线{threshold}元",
+                    "{claims} medical insurance {record_en} with out-of-pocket spending of {out_of_pocket} yuan in all, reaching the medical screening threshold for {who_en} of {threshold} yuan"
+                )
+            }
+            Detail::DroppedOut {
+                member,
+                age,
+                min_age,
+                max_age,
+                status,
+                date,
+            } => {
+                let n = member + 1;
+                let (szh, sen) = (status.zh(), status.en());
+                text!(
+                    "第{n}名成员{age}岁，处于义务教育年龄（{min_age}至{max_age}岁），教育部门报告其{date}起{szh}",
+                    "member {n} is {age}, of compulsory-education age ({min_age} to {max_age}), and the education bureau reports them {sen} since {date}"
+                )
+            }
+            Detail::DangerousHouse { grade, date } => {
+                let (gzh, gen_) = (grade.zh(), grade.en());
+                text!(
+                    "住房安全性鉴定为{gzh}危房（{date}鉴定；C级、D级为危房）",
+                    "the house was assessed {gen_} on {date}, a dangerous house (grades C and D are dangerous)"
+                )
+            }
+            Detail::DisasterReported {
+                loss,
+                threshold,
+                kind,
+                date,
+            } => {
+                let (kzh, ken) = (kind.zh(), kind.en());
+                text!(
+                    "因灾（{kzh}，{date}）损失{loss}元，达到筛查线{threshold}元",
+                    "a disaster loss ({ken}, {date}) of {loss} yuan reaches the screening threshold of {threshold} yuan"
+                )
+            }
+            Detail::MemberDied { member, date } => {
+                let n = member + 1;
+                text!(
+                    "第{n}名成员于{date}死亡，家庭劳动力、收入和人口须重新核实",
+                    "member {n} died on {date}: the household's labour, income and size must be verified again"
+                )
+            }
+            Detail::Unemployed { member, date } => {
+                let n = member + 1;
+                text!(
+                    "第{n}名成员于{date}登记失业",
+                    "member {n} registered as unemployed on {date}"
+                )
+            }
+            Detail::AllowanceStopped { member, kind, date } => {
+                let n = member + 1;
+                let (kzh, ken) = (kind.zh(), kind.en());
+                text!(
+                    "第{n}名成员的{kzh}于{date}停发，须核实家庭是否有返贫致贫风险",
+                    "member {n}'s {ken} stopped on {date}: check that the household does not fall back"
+                )
+            }
+            Detail::AllowanceGranted { member, kind, date } => {
+                let n = member + 1;
+                let (kzh, ken) = (kind.zh(), kind.en());
+                text!(
+                    "第{n}名成员自{date}享受{kzh}（已有兜底保障）",
+                    "member {n} receives {ken} since {date} (already assisted)"
+                )
+            }
         };
         let rule = self.rule().code();
         let (y, v) = (self.rule_set_year, self.rule_set_version);
         let (zh, en) = (body.zh, body.en);
-        text!(
-            "{zh}（规则{rule}，{y}年度规则集第{v}版）",
-            "{en} (rule {rule}, rule set {y} version {v})"
-        )
+        match source {
+            None => text!(
+                "{zh}（规则{rule}，{y}年度规则集第{v}版）",
+                "{en} (rule {rule}, rule set {y} version {v})"
+            ),
+            Some(source) => {
+                let (szh, sen) = (&source.zh, &source.en);
+                text!(
+                    "{zh}（规则{rule}，{y}年度规则集第{v}版；{szh}）",
+                    "{en} (rule {rule}, rule set {y} version {v}; {sen})"
+                )
+            }
+        }
     }
 }
 
@@ -865,6 +1052,235 @@ impl Prepared<'_> {
         if reasons.iter().all(Reason::is_context) {
             return Assessment::default();
         }
+        self.finish(h, reasons, at_or_below)
+    }
+
+    /// Classifies one household on what a department's records say about it (`signals`),
+    /// with the registry's facts for context. Only the rules that department data feeds can
+    /// raise the warning: out-of-pocket medical spending (the household's claims in the file
+    /// summed), a child of compulsory-school age dropped out or not enrolled, a house assessed
+    /// C or D, disaster losses (summed), a death, unemployment, assistance stopped. An
+    /// allowance granted is context. When the household's income is at or below the
+    /// threshold, the income rule is added first: it decides the category, as in
+    /// [`Prepared::classify`]; the members' health and a household without labour ability add
+    /// their context too. The registry's own signals (unsafe water, no insurance, ...) are
+    /// the screening's, not repeated here.
+    pub fn classify_department(&self, h: &HouseholdFacts<'_>, signals: &[Signal]) -> Assessment {
+        let rules = self.rules;
+        let t = &rules.triggers;
+        let reason = |detail: Detail, risk: Option<RiskType>| Reason {
+            detail,
+            risk,
+            rule_set_year: rules.year,
+            rule_set_version: rules.version,
+        };
+        let lifted_out = h.household_type == HouseholdType::LiftedOut;
+        let on = |s: Option<Switch>| s.is_some_and(|s| s.enabled);
+        let mut out_of_pocket = Fen::ZERO;
+        let mut claims: u16 = 0;
+        let mut loss = Fen::ZERO;
+        let mut largest: Option<(Fen, DisasterKind, Date)> = None;
+        let mut house: Option<(HousingGrade, Date)> = None;
+        let mut members: Vec<Reason> = Vec::new();
+        let mut context: Vec<Reason> = Vec::new();
+        let mut seen: Vec<(u8, u16, u8)> = Vec::new();
+        let mut first = |key: (u8, u16, u8)| {
+            if seen.contains(&key) {
+                false
+            } else {
+                seen.push(key);
+                true
+            }
+        };
+        for signal in signals {
+            match *signal {
+                Signal::OutOfPocket { amount, .. } => {
+                    out_of_pocket = Fen(out_of_pocket.0.saturating_add(amount.0));
+                    claims = claims.saturating_add(1);
+                }
+                Signal::Disaster {
+                    loss: l,
+                    kind,
+                    date,
+                } => {
+                    loss = Fen(loss.0.saturating_add(l.0));
+                    if largest.is_none_or(|(m, _, _)| l > m) {
+                        largest = Some((l, kind, date));
+                    }
+                }
+                Signal::Housing { grade, date } => {
+                    if house.is_none_or(|(g, _)| grade > g) {
+                        house = Some((grade, date));
+                    }
+                }
+                Signal::Enrolment {
+                    member,
+                    status,
+                    date,
+                } => {
+                    let Some(w) = self.school else { continue };
+                    let Some(m) = h.members.get(usize::from(member)) else {
+                        continue;
+                    };
+                    if status != EnrolmentStatus::Enrolled
+                        && m.birth_date > w.born_after
+                        && m.birth_date <= w.born_on_or_before
+                        && first((0, member, 0))
+                    {
+                        members.push(reason(
+                            Detail::DroppedOut {
+                                member,
+                                age: age_on(m.birth_date, self.today),
+                                min_age: w.min,
+                                max_age: w.max,
+                                status,
+                                date,
+                            },
+                            Some(RiskType::Schooling),
+                        ));
+                    }
+                }
+                Signal::Died { member, date } => {
+                    if on(t.member_died) && first((1, member, 0)) {
+                        members.push(reason(
+                            Detail::MemberDied { member, date },
+                            Some(RiskType::Other),
+                        ));
+                    }
+                }
+                Signal::Unemployed { member, date } => {
+                    if on(t.unemployed) && first((2, member, 0)) {
+                        members.push(reason(
+                            Detail::Unemployed { member, date },
+                            Some(RiskType::UnstableEmployment),
+                        ));
+                    }
+                }
+                Signal::Allowance {
+                    member,
+                    kind,
+                    stopped: true,
+                    date,
+                } => {
+                    if on(t.allowance_stopped) && first((3, member, kind as u8)) {
+                        members.push(reason(
+                            Detail::AllowanceStopped { member, kind, date },
+                            Some(RiskType::Other),
+                        ));
+                    }
+                }
+                Signal::Allowance {
+                    member,
+                    kind,
+                    stopped: false,
+                    date,
+                } => {
+                    if first((4, member, kind as u8)) {
+                        context.push(reason(
+                            Detail::AllowanceGranted { member, kind, date },
+                            None,
+                        ));
+                    }
+                }
+            }
+        }
+        let mut found: Vec<Reason> = Vec::new();
+        let medical_threshold = t
+            .medical_out_of_pocket
+            .filter(|m| m.enabled)
+            .and_then(|m| if lifted_out { m.lifted_out } else { m.others });
+        if let Some(threshold) = medical_threshold
+            && claims > 0
+            && threshold.0 > 0
+            && out_of_pocket >= threshold
+        {
+            found.push(reason(
+                Detail::MedicalClaims {
+                    out_of_pocket,
+                    threshold,
+                    lifted_out,
+                    claims,
+                },
+                Some(RiskType::Illness),
+            ));
+        }
+        // Children first after medical spending, as in `classify`.
+        let (children, others): (Vec<Reason>, Vec<Reason>) = members
+            .into_iter()
+            .partition(|r| matches!(r.detail, Detail::DroppedOut { .. }));
+        found.extend(children);
+        if on(t.unsafe_housing)
+            && let Some((grade, date)) = house
+            && grade.is_unsafe()
+        {
+            found.push(reason(
+                Detail::DangerousHouse { grade, date },
+                Some(RiskType::UnsafeHousing),
+            ));
+        }
+        if let Some(d) = t.disaster_loss.filter(|d| d.enabled)
+            && let (Some(threshold), Some((_, kind, date))) = (d.loss, largest)
+            && threshold.0 > 0
+            && loss >= threshold
+        {
+            found.push(reason(
+                Detail::DisasterReported {
+                    loss,
+                    threshold,
+                    kind,
+                    date,
+                },
+                Some(RiskType::NaturalDisaster),
+            ));
+        }
+        found.extend(others);
+        if found.is_empty() {
+            return Assessment::default();
+        }
+        let at_or_below = rules
+            .threshold
+            .is_some_and(|threshold| h.per_capita_net_income <= threshold);
+        let mut reasons = Vec::with_capacity(found.len() + 4);
+        if let (true, Some(threshold)) = (at_or_below, rules.threshold) {
+            reasons.push(reason(
+                Detail::Income {
+                    per_capita: h.per_capita_net_income,
+                    threshold,
+                },
+                None,
+            ));
+        }
+        reasons.extend(found);
+        reasons.extend(context);
+        if on(t.no_labor_ability)
+            && !h.members.is_empty()
+            && h.members.iter().all(|m| m.labor.is_without())
+        {
+            reasons.push(reason(
+                Detail::NoLaborAbility {
+                    members: count(h.members.len()),
+                },
+                Some(RiskType::LackOfLabor),
+            ));
+        }
+        self.finish(h, reasons, at_or_below)
+    }
+
+    /// Adds the members' health as context, then the risk types and the category.
+    fn finish(
+        &self,
+        h: &HouseholdFacts<'_>,
+        mut reasons: Vec<Reason>,
+        at_or_below: bool,
+    ) -> Assessment {
+        let rules = self.rules;
+        let reason = |detail: Detail, risk: Option<RiskType>| Reason {
+            detail,
+            risk,
+            rule_set_year: rules.year,
+            rule_set_version: rules.version,
+        };
+        let lifted_out = h.household_type == HouseholdType::LiftedOut;
         // Context: what the members' health says about the cause.
         let disabled = count(h.members.iter().filter(|m| m.disabled).count());
         if disabled > 0 {
@@ -1182,6 +1598,10 @@ mod tests {
         let mut h = household(HouseholdType::Ordinary, 7_000, &members);
         h.previous_per_capita_net_income = Some(Fen::from_yuan(10_000));
         h.disaster_loss = Some(Fen::from_yuan(10_000));
+        r.triggers.disaster_loss = Some(DisasterTrigger {
+            enabled: false,
+            loss: Some(Fen::from_yuan(10_000)),
+        });
         assert_eq!(
             r.prepare(TODAY).classify(&h),
             Assessment::default(),
@@ -1310,7 +1730,34 @@ mod tests {
             threshold: None,
             triggers: Triggers::default(),
         };
-        assert_eq!(empty.problems().len(), 3 + 8);
+        assert_eq!(empty.problems().len(), 3 + 11);
+        // A rule set saved before the department triggers existed is read, and evaluates
+        // them as off; a new file must name them.
+        let mut old = serde_json::to_value(rules()).unwrap();
+        for t in ["member_died", "unemployed", "allowance_stopped"] {
+            old["triggers"].as_object_mut().unwrap().remove(t);
+        }
+        let old: RuleSet = serde_json::from_value(old).unwrap();
+        assert_eq!(old.triggers.member_died, None);
+        let en: Vec<String> = old.problems().into_iter().map(|t| t.en).collect();
+        assert_eq!(en.len(), 3, "{en:?}");
+        assert!(en[0].contains("'member_died' is missing"), "{en:?}");
+        let members = [adult(), adult()];
+        let h = household(HouseholdType::Ordinary, 9_000, &members);
+        let died = [Signal::Died {
+            member: 1,
+            date: date!(2026 - 03 - 01),
+        }];
+        assert_eq!(
+            old.prepare(TODAY).classify_department(&h, &died),
+            Assessment::default()
+        );
+        assert!(
+            rules()
+                .prepare(TODAY)
+                .classify_department(&h, &died)
+                .raises_warning()
+        );
     }
 
     #[test]
@@ -1329,6 +1776,191 @@ mod tests {
         assert_eq!(a.category, Some(MonitoringCategory::UnstableLiftedOut));
         assert_eq!(rule_ids(&a), vec![RuleId::Income, RuleId::UnsafeWater]);
         assert_eq!(a.risk_types, vec![RiskType::UnsafeWater]);
+    }
+
+    #[test]
+    fn department_medical_claims_are_summed_by_household_type() {
+        let r = rules();
+        let p = r.prepare(TODAY);
+        let members = [adult(), adult()];
+        let claim = |yuan: i64| Signal::OutOfPocket {
+            amount: Fen::from_yuan(yuan),
+            date: date!(2026 - 10 - 01),
+        };
+        let lifted = household(HouseholdType::LiftedOut, 9_000, &members);
+        // 3,000 + 2,000 reaches 5,000 for a lifted-out household.
+        let a = p.classify_department(&lifted, &[claim(3_000), claim(2_000)]);
+        assert_eq!(rule_ids(&a), vec![RuleId::MedicalOutOfPocket]);
+        assert_eq!(a.category, Some(MonitoringCategory::SuddenHardship));
+        assert_eq!(a.risk_types, vec![RiskType::Illness]);
+        let source = Text::new("来源：测试", "source: test");
+        let text = a.reasons[0].text_from(Some(&source));
+        assert!(
+            text.zh.contains("合规自付支出合计5000.00元")
+                && text.zh.contains("筛查线5000.00元")
+                && text.zh.contains("2021年度规则集第1版；来源：测试"),
+            "{text}"
+        );
+        assert!(text.en.contains("2 medical insurance claims"), "{text}");
+        assert_eq!(
+            p.classify_department(&lifted, &[claim(4_999)]),
+            Assessment::default()
+        );
+        // 19,999 is below 20,000 for an ordinary household; at or below the threshold the
+        // income rule decides the category and comes first.
+        let ordinary = household(HouseholdType::Ordinary, 9_000, &members);
+        assert_eq!(
+            p.classify_department(&ordinary, &[claim(19_999)]),
+            Assessment::default()
+        );
+        let poor = household(HouseholdType::Ordinary, 5_000, &members);
+        let a = p.classify_department(&poor, &[claim(20_000)]);
+        assert_eq!(
+            rule_ids(&a),
+            vec![RuleId::Income, RuleId::MedicalOutOfPocket]
+        );
+        assert_eq!(a.category, Some(MonitoringCategory::MarginalAtRisk));
+        // The registry's own out-of-pocket figure is the screening's, not added here.
+        let mut h = household(HouseholdType::LiftedOut, 9_000, &members);
+        h.out_of_pocket = Fen::from_yuan(50_000);
+        assert_eq!(p.classify_department(&h, &[]), Assessment::default());
+    }
+
+    #[test]
+    fn department_signals_each_raise_their_rule() {
+        let r = rules();
+        let p = r.prepare(TODAY);
+        let day = date!(2026 - 09 - 01);
+        let child = MemberFacts {
+            birth_date: date!(2015 - 05 - 01),
+            school_status: Some(SchoolStatus::Primary),
+            ..adult()
+        };
+        let members = [adult(), child, adult()];
+        let h = household(HouseholdType::LiftedOut, 9_000, &members);
+        let one = |s: Signal| p.classify_department(&h, &[s]);
+        let a = one(Signal::Enrolment {
+            member: 1,
+            status: EnrolmentStatus::DroppedOut,
+            date: day,
+        });
+        assert_eq!(rule_ids(&a), vec![RuleId::ChildOutOfSchool]);
+        assert_eq!(a.risk_types, vec![RiskType::Schooling]);
+        assert!(
+            a.reasons[0].text().zh.contains("第2名成员11岁"),
+            "{}",
+            a.reasons[0].text()
+        );
+        // An adult, or a child enrolled: nothing.
+        for s in [
+            Signal::Enrolment {
+                member: 0,
+                status: EnrolmentStatus::DroppedOut,
+                date: day,
+            },
+            Signal::Enrolment {
+                member: 1,
+                status: EnrolmentStatus::Enrolled,
+                date: day,
+            },
+            Signal::Housing {
+                grade: HousingGrade::B,
+                date: day,
+            },
+            Signal::Disaster {
+                loss: Fen::from_yuan(9_999),
+                kind: DisasterKind::Flood,
+                date: day,
+            },
+            Signal::Allowance {
+                member: 0,
+                kind: AllowanceKind::Dibao,
+                stopped: false,
+                date: day,
+            },
+            Signal::Enrolment {
+                member: 9,
+                status: EnrolmentStatus::DroppedOut,
+                date: day,
+            },
+        ] {
+            assert_eq!(one(s), Assessment::default(), "{s:?}");
+        }
+        let a = one(Signal::Housing {
+            grade: HousingGrade::D,
+            date: day,
+        });
+        assert_eq!(rule_ids(&a), vec![RuleId::UnsafeHousing]);
+        assert!(a.reasons[0].text().zh.contains("D级危房"));
+        let a = p.classify_department(
+            &h,
+            &[
+                Signal::Disaster {
+                    loss: Fen::from_yuan(6_000),
+                    kind: DisasterKind::Geological,
+                    date: day,
+                },
+                Signal::Disaster {
+                    loss: Fen::from_yuan(4_000),
+                    kind: DisasterKind::Flood,
+                    date: day,
+                },
+            ],
+        );
+        assert_eq!(rule_ids(&a), vec![RuleId::DisasterLoss]);
+        assert_eq!(a.category, Some(MonitoringCategory::SuddenHardship));
+        assert!(
+            a.reasons[0].text().zh.contains("地质"),
+            "the largest loss's kind"
+        );
+        let a = one(Signal::Died {
+            member: 2,
+            date: day,
+        });
+        assert_eq!(rule_ids(&a), vec![RuleId::MemberDied]);
+        assert_eq!(a.risk_types, vec![RiskType::Other]);
+        assert_eq!(a.category, None);
+        let a = one(Signal::Unemployed {
+            member: 0,
+            date: day,
+        });
+        assert_eq!(a.risk_types, vec![RiskType::UnstableEmployment]);
+        // Stopped is a signal; granted only explains it.
+        let a = p.classify_department(
+            &h,
+            &[
+                Signal::Allowance {
+                    member: 0,
+                    kind: AllowanceKind::Dibao,
+                    stopped: true,
+                    date: day,
+                },
+                Signal::Allowance {
+                    member: 2,
+                    kind: AllowanceKind::Temporary,
+                    stopped: false,
+                    date: day,
+                },
+            ],
+        );
+        assert_eq!(
+            rule_ids(&a),
+            vec![RuleId::AllowanceStopped, RuleId::AllowanceGranted]
+        );
+        assert!(a.raises_warning());
+        // Switched off: nothing.
+        let mut off = rules();
+        off.triggers.unemployed = Some(Switch { enabled: false });
+        assert_eq!(
+            off.prepare(TODAY).classify_department(
+                &h,
+                &[Signal::Unemployed {
+                    member: 0,
+                    date: day
+                }]
+            ),
+            Assessment::default()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod csv_source;
 mod decode;
+pub mod department;
 pub mod divisions;
 pub mod error;
 pub mod registry;

@@ -13,6 +13,7 @@ pub mod audit_query;
 pub mod browse;
 mod bulk;
 pub mod credentials;
+pub mod department;
 pub mod divisions;
 pub mod edit;
 pub mod monitoring;

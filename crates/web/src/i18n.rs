@@ -32,6 +32,10 @@ macro_rules! locale_files {
                 include_str!(concat!("../locales/", $lang, "/monitoring.ftl")),
             ),
             (
+                "department",
+                include_str!(concat!("../locales/", $lang, "/department.ftl")),
+            ),
+            (
                 "warnings",
                 include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
             ),

@@ -139,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::accounts::routes())
         .merge(pages::transfer::routes())
         .merge(pages::monitoring::routes())
+        .merge(pages::department::routes())
         .merge(pages::warnings::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
@@ -156,7 +157,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn home(axum::Extension(viewer): axum::Extension<Viewer>) -> AppResult<Response> {
     let account = viewer.account()?;
-    Ok(Redirect::to(&format!("/divisions/{}", account.division.as_str())).into_response())
+    Ok(Redirect::to(&pages::home_of(account)).into_response())
 }
 
 async fn stylesheet() -> Response {

@@ -428,3 +428,67 @@ async fn every_monitoring_route_as_every_role() {
         );
     }
 }
+
+/// The department data routes as every role: the page, one upload's result, the upload itself
+/// (without a file: refused on its merits by those who may, by role by the others), and the
+/// API's list and upload. Only department officers and the municipal administrator get in.
+#[tokio::test]
+async fn department_routes_as_every_role() {
+    for server in Server::all().await {
+        // An upload by the department officer, so that its result page exists.
+        let mut api = server.api_client("department").await;
+        let file = b"\xe8\xaf\x81\xe4\xbb\xb6\xe5\x8f\xb7\xe7\xa0\x81,\xe5\xa4\xb1\xe4\xb8\x9a\xe7\x99\xbb\xe8\xae\xb0\xe6\x97\xa5\xe6\x9c\x9f\n500229199006300841,2025-12-01\n";
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=unemployment",
+                Some("text/csv"),
+                file,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        for (name, _, _) in ROLES {
+            let allowed = matches!(*name, "admin" | "department");
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let ok = |status: u16| if allowed { status } else { 403 };
+            assert_eq!(c.get("/department").await.status, ok(200), "{name} GET");
+            assert_eq!(
+                c.get("/department/uploads/1").await.status,
+                ok(200),
+                "{name} result"
+            );
+            let r = c
+                .post_multipart("/department", &[("csrf", &csrf), ("kind", "medical")], None)
+                .await;
+            assert_eq!(r.status, ok(422), "{name} POST");
+            assert_eq!(
+                c.get("/api/v1/department-uploads").await.status,
+                ok(200),
+                "{name} API list"
+            );
+            let mut token = server.api_client(name).await;
+            let r = token
+                .request(
+                    "POST",
+                    "/api/v1/department-uploads?kind=unemployment",
+                    Some("text/csv"),
+                    b"",
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                if allowed { 400 } else { 403 },
+                "{name} API upload"
+            );
+        }
+        // Nothing but the first upload was written.
+        assert_eq!(
+            zhenxing_store::department::uploads(&server.test_db.db, None, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit;
+mod department;
 mod export;
 mod generate;
 mod import;
@@ -9,7 +10,8 @@ mod stats;
 pub mod users;
 
 use crate::{
-    AuditCommand, Cli, Command, ExportCommand, ImportCommand, MonitorCommand, TokenCommand,
+    AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, ImportCommand, MonitorCommand,
+    TokenCommand,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -31,6 +33,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Monitor(cmd) = &cli.command {
         monitor::check_arguments(cmd)?;
     }
+    let department_kind = match &cli.command {
+        Command::Department(DepartmentCommand::Import { kind, .. }) => {
+            Some(department::parse_kind(kind)?)
+        }
+        _ => None,
+    };
     let user_action = match &cli.command {
         Command::User(cmd) => Some(users::prepare(cmd)?),
         _ => None,
@@ -85,6 +93,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             users::token_create(&db, lang, &name).await?
         }
         Command::Monitor(cmd) => monitor::run(&db, lang, cmd, scope.as_ref()).await?,
+        Command::Department(DepartmentCommand::Import {
+            kind,
+            file,
+            as_account,
+        }) => {
+            let kind = match department_kind {
+                Some(k) => k,
+                None => department::parse_kind(&kind)?,
+            };
+            department::import(&db, lang, kind, &file, as_account.as_deref()).await?
+        }
+        Command::Department(DepartmentCommand::Uploads { json }) => {
+            department::uploads(&db, lang, json).await?
+        }
     };
     db.close().await;
     Ok(code)

@@ -6,6 +6,7 @@ mod export;
 mod parse;
 mod report;
 
+pub(crate) use columns::header_key;
 pub use columns::{COLUMNS, Level, RegistryColumn, template_columns};
 pub use export::{RegistryWriter, record_cells};
 pub use parse::{ParsedRegistry, RowLocator, StreamedRegistry, parse_registry, stream_registry};

@@ -8,6 +8,7 @@
 //! [`AppError::BadRequest`] here rather than left to axum's plain-text answers, and a wrong
 //! method answers a JSON 405.
 
+pub mod department;
 pub mod divisions;
 pub mod dto;
 pub mod households;
@@ -32,6 +33,12 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/households/{no}",
             get(households::detail).patch(households::patch),
+        )
+        .route(
+            "/api/v1/department-uploads",
+            get(department::list)
+                .post(department::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(department::BODY_LIMIT)),
         )
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -2,7 +2,7 @@
 //! DTOs' `ToSchema` derives, served at `/api/openapi.json`. Its content depends on the code
 //! only (no clock, no host name, no hash-map order), so the snapshot test is deterministic.
 
-use crate::api::{divisions, dto, households};
+use crate::api::{department, divisions, dto, households};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::LazyLock;
@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         households::list,
         households::detail,
         households::patch,
+        department::upload,
+        department::list,
     ),
     components(schemas(dto::ApiError, dto::HouseholdTypeCode, dto::MonitoringCategoryCode)),
     modifiers(&BearerToken),
@@ -30,6 +32,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "accounts", description = "The account behind the request"),
         (name = "registry", description = "Divisions and households, within the account's scope"),
+        (name = "department", description = "Other departments' files, screened against the registry"),
     ),
 )]
 pub struct ApiDoc;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod monitoring;
@@ -32,6 +33,7 @@ pub struct Chrome {
     pub can_export: bool,
     /// The monitoring pages (rule sets, and for some roles re-screening and what-if).
     pub can_monitoring: bool,
+    pub can_upload: bool,
     pub can_read: bool,
     pub home: String,
 }
@@ -53,10 +55,9 @@ impl Chrome {
             can_write: account.is_some_and(|a| a.may(Action::WriteRegistry)),
             can_export: account.is_some_and(|a| a.may(Action::ExportRegistry)),
             can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
+            can_upload: account.is_some_and(|a| a.may(Action::UploadDepartmentData)),
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
-            home: account
-                .map(|a| format!("/divisions/{}", a.division.as_str()))
-                .unwrap_or_else(|| "/login".to_owned()),
+            home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }
     }
@@ -68,6 +69,16 @@ impl Chrome {
 
     pub fn other_lang(&self) -> &'static str {
         if self.tr.is_en() { "zh" } else { "en" }
+    }
+}
+
+/// An account's first page: its division, or the department data page for a department
+/// officer, who does not read the registry.
+pub fn home_of(account: &zhenxing_store::accounts::Account) -> String {
+    if !account.may(Action::ReadRegistry) && account.may(Action::UploadDepartmentData) {
+        "/department".to_owned()
+    } else {
+        format!("/divisions/{}", account.division.as_str())
     }
 }
 

@@ -632,6 +632,18 @@ pub const TRIGGERS: &[TriggerDescriptor] = &[
         key: "disaster_loss",
         params: &[("loss_yuan", ParamKind::Yuan)],
     },
+    TriggerDescriptor {
+        key: "member_died",
+        params: &[],
+    },
+    TriggerDescriptor {
+        key: "unemployed",
+        params: &[],
+    },
+    TriggerDescriptor {
+        key: "allowance_stopped",
+        params: &[],
+    },
 ];
 
 fn trigger_label(tr: &Tr, key: &str) -> String {

@@ -1,0 +1,296 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! Department data in the browser and by API token, on every configured database: a department
+//! officer uploads a file and reads its result (counts, unmatched rows masked, rows that raised
+//! warnings); a malformed file is refused with every problem and writes nothing; the API takes
+//! the file as the body; another department officer sees none of it; the same file twice
+//! raises nothing twice.
+
+mod common;
+
+use common::{PASSWORD, Server};
+use zhenxing_core::{DivisionCode, Role};
+
+fn department_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/department")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn audit_count(server: &Server) -> usize {
+    zhenxing_store::audit::recent(&server.test_db.db, 1_000)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_department_officer_uploads_and_reads_the_result() {
+    for server in Server::all().await {
+        server
+            .test_db
+            .db
+            .create_account(
+                "department2",
+                Role::DepartmentOfficer,
+                &DivisionCode::parse("500000000000").unwrap(),
+                PASSWORD,
+                "test",
+            )
+            .await
+            .unwrap();
+        let mut c = server.signed_in("department").await;
+        // Home is the department page for a role that does not read the registry.
+        let home = c.get("/").await;
+        assert_eq!(home.header("location"), Some("/department"));
+        let form = c.get("/department").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(form.body.contains("id=\"no-uploads\""));
+        let csrf = form.hidden("csrf");
+
+        // A malformed file: refused with every problem, nothing written.
+        let before = audit_count(&server).await;
+        let bad = department_fixture("bad-medical.csv");
+        let r = c
+            .post_multipart(
+                "/department",
+                &[("csrf", &csrf), ("kind", "medical")],
+                Some(("file", "bad-medical.csv", &bad)),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let problems = r.element("problems");
+        assert_eq!(problems.matches("<tr>").count(), 1 + 7, "{problems}");
+        assert!(problems.contains("out_of_pocket"));
+        assert!(r.body.contains("bad-medical.csv"));
+        assert_eq!(audit_count(&server).await, before, "nothing written");
+        assert!(
+            zhenxing_store::department::uploads(&server.test_db.db, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // The GB18030 claims file: accepted, then the result page.
+        let file = department_fixture("medical-gb18030.csv");
+        let r = c
+            .post_multipart(
+                "/department",
+                &[("csrf", &csrf), ("kind", "medical")],
+                Some(("file", "claims.csv", &file)),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let location = r.header("location").unwrap().to_owned();
+        assert_eq!(location, "/department/uploads/1");
+        let page = c.get(&location).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.element("rows").contains(">5<"),
+            "{}",
+            page.element("rows")
+        );
+        assert!(page.element("matched").contains(">4<"));
+        assert!(page.element("unmatched").contains(">1<"));
+        assert!(page.element("warnings").contains(">2<"));
+        let unmatched = page.element("unmatched-rows");
+        assert!(unmatched.contains("500229********5558"), "{unmatched}");
+        assert!(
+            !page.body.contains("500229199001015558"),
+            "ID numbers masked"
+        );
+        let raised = page.element("raised");
+        assert!(raised.contains("2, 3"), "{raised}");
+        assert!(raised.contains("合规自付医疗支出较大"), "{raised}");
+
+        // The same file again: nothing raised, and the page says it was seen before.
+        let r = c
+            .post_multipart(
+                "/department",
+                &[("csrf", &csrf), ("kind", "medical")],
+                Some(("file", "claims.csv", &file)),
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        let page = c.get("/department/uploads/2").await;
+        assert!(page.element("warnings").contains(">0<"));
+        assert!(page.element("repeated").contains(">4<"));
+        assert!(page.body.contains("id=\"same-file\""));
+
+        // The list shows both; another department officer sees neither; the admin sees all.
+        let list = c.get("/department").await;
+        assert!(list.element("uploads").contains("/department/uploads/2"));
+        let mut other = server.signed_in("department2").await;
+        assert_eq!(other.get("/department/uploads/1").await.status, 404);
+        assert_eq!(
+            other.get("/department/uploads/1").await.body,
+            other.get("/department/uploads/999").await.body,
+            "someone else's upload answers like one that does not exist"
+        );
+        let theirs = other.get("/department").await;
+        assert!(theirs.body.contains("id=\"no-uploads\""));
+        let mut admin = server.signed_in("admin").await;
+        assert_eq!(admin.get("/department/uploads/1").await.status, 200);
+        assert!(
+            admin
+                .get("/department")
+                .await
+                .element("uploads")
+                .contains("department")
+        );
+
+        // No kind, no file: the form again.
+        let r = c
+            .post_multipart("/department", &[("csrf", &csrf), ("kind", "")], None)
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.element("errors").contains("<li>"));
+        // A forged form is refused.
+        let r = c
+            .post_multipart(
+                "/department",
+                &[("csrf", "forged"), ("kind", "medical")],
+                Some(("file", "claims.csv", &file)),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+}
+
+#[tokio::test]
+async fn uploads_by_api_token() {
+    for server in Server::all().await {
+        let mut api = server.api_client("department").await;
+        let file = department_fixture("education.csv");
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=education&file_name=xueji.csv",
+                Some("text/csv"),
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["accepted"], true);
+        assert_eq!(j["upload"]["file_name"], "xueji.csv");
+        assert_eq!(j["upload"]["rows"], 3);
+        assert_eq!(j["upload"]["matched"], 2);
+        assert_eq!(j["upload"]["warnings_opened"], 1);
+        assert_eq!(j["unmatched_rows"][0]["row"], 4);
+        assert_eq!(j["unmatched_rows"][0]["id_number"], "500229********5558");
+        assert_eq!(j["unmatched_rows"][0]["reason_code"], "not_registered");
+        assert_eq!(j["raised"][0]["rules"][1], "child_out_of_school");
+        assert!(!r.body.contains("500229199001015558"));
+
+        // Again: recognised, nothing raised.
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=education",
+                Some("application/octet-stream"),
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        let j = r.json();
+        assert_eq!(j["upload"]["repeated"], 2);
+        assert_eq!(j["upload"]["warnings_opened"], 0);
+        assert_eq!(j["same_file_as"], 1);
+
+        // A malformed file: 422 with every problem, nothing written.
+        let before = audit_count(&server).await;
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=medical",
+                Some("text/csv"),
+                &department_fixture("bad-medical.csv"),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["accepted"], false);
+        assert_eq!(j["errors"].as_array().unwrap().len(), 7);
+        assert_eq!(j["errors"][0]["row"], 2);
+        assert_eq!(j["errors"][0]["field"], "id_number");
+        assert!(
+            j["errors"][0]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("check")
+        );
+        assert_eq!(audit_count(&server).await, before);
+        // Another kind's file under the wrong kind.
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=medical",
+                Some("text/csv"),
+                &department_fixture("housing.csv"),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("housing"));
+        // Bad requests.
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=tax",
+                Some("text/csv"),
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(r.json()["message_en"].as_str().unwrap().contains("medical"));
+        let r = api
+            .request("POST", "/api/v1/department-uploads?kind=medical", None, b"")
+            .await;
+        assert_eq!(r.status, 400);
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=medical&x=1",
+                Some("text/csv"),
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, 400);
+
+        // The list: the token's account's own uploads.
+        let list = api.get("/api/v1/department-uploads").await;
+        assert_eq!(list.status, 200);
+        assert_eq!(list.json()["items"].as_array().unwrap().len(), 2);
+
+        // Who may not: a county officer's token; a browser session (even of the officer).
+        let mut county = server.api_client("chengkou").await;
+        let r = county
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=education",
+                Some("text/csv"),
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        let mut session = server.signed_in("department").await;
+        let r = session
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=education",
+                Some("text/csv"),
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            zhenxing_store::department::uploads(&server.test_db.db, None, 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}
