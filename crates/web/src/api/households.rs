@@ -69,6 +69,14 @@ pub async fn list(
     let Query(query) = query.map_err(query_rejection)?;
     let limit = parse_limit(query.limit.as_deref())?;
     check_below(query.below.as_deref())?;
+    // The document says `after` is an integer: in the API an empty value is an error, not
+    // "absent" as it is for the HTML form that shares the filter parsing.
+    if query.after.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        return Err(AppError::bad_request(
+            "参数after须为整数",
+            "parameter after must be an integer",
+        ));
+    }
     check_code("type", query.household_type.as_deref(), |c| {
         zhenxing_core::HouseholdType::from_code(c).is_some()
     })?;
