@@ -26,7 +26,8 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
 fn parse_limit(limit: Option<&str>) -> AppResult<u32> {
-    match limit.map(str::trim).filter(|l| !l.is_empty()) {
+    // Absent means the default; present but empty is not an integer (the document's type).
+    match limit.map(str::trim) {
         None => Ok(DEFAULT_LIMIT),
         Some(l) => l
             .parse::<u32>()
