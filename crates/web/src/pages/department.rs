@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::audit::beijing_time;
 use crate::pages::transfer::UPLOAD_BODY_LIMIT;
+use crate::pages::upload::{self, UploadError, save_file, skip, small_text};
 use crate::pages::{Chrome, count, render};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -25,7 +26,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use fluent_bundle::FluentValue;
-use tokio::io::AsyncWriteExt;
 use zhenxing_core::department::DepartmentKind;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Action, Role};
@@ -272,64 +272,22 @@ struct Form {
     file: Option<(tempfile::NamedTempFile, u64)>,
 }
 
-enum FormError {
-    TooLarge,
-    Bad(String),
-    Internal(std::io::Error),
-}
-
-async fn read_form(mut multipart: Multipart, max_file: usize) -> Result<Form, FormError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            FormError::TooLarge
-        } else {
-            FormError::Bad(e.body_text())
-        }
-    };
+async fn read_form(mut multipart: Multipart, max_file: usize) -> Result<Form, UploadError> {
     let mut form = Form {
         csrf: String::new(),
         kind: String::new(),
         file_name: String::new(),
         file: None,
     };
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+    while let Some(mut field) = multipart.next_field().await? {
         match field.name().unwrap_or("") {
-            name @ ("csrf" | "kind") => {
-                let name = name.to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if bytes.len() + chunk.len() > 256 {
-                        return Err(FormError::Bad(format!("field {name} is too long")));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                let value = String::from_utf8_lossy(&bytes).into_owned();
-                if name == "csrf" {
-                    form.csrf = value;
-                } else {
-                    form.kind = value;
-                }
-            }
+            "csrf" => form.csrf = small_text(&mut field, 256).await?,
+            "kind" => form.kind = small_text(&mut field, 256).await?,
             "file" => {
                 form.file_name = clean_file_name(field.file_name().unwrap_or(""));
-                let temp = tempfile::Builder::new()
-                    .prefix("zhenxing-department-")
-                    .tempfile()
-                    .map_err(FormError::Internal)?;
-                let mut out =
-                    tokio::fs::File::from_std(temp.reopen().map_err(FormError::Internal)?);
-                let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    size += chunk.len() as u64;
-                    if size > max_file as u64 {
-                        return Err(FormError::TooLarge);
-                    }
-                    out.write_all(&chunk).await.map_err(FormError::Internal)?;
-                }
-                out.flush().await.map_err(FormError::Internal)?;
-                form.file = Some((temp, size));
+                form.file = Some(save_file(&mut field, max_file, "zhenxing-department-").await?);
             }
-            _ => while field.chunk().await.map_err(bad)?.is_some() {},
+            _ => skip(&mut field).await?,
         }
     }
     Ok(form)
@@ -338,14 +296,7 @@ async fn read_form(mut multipart: Multipart, max_file: usize) -> Result<Form, Fo
 /// The last part of an uploaded file's name, without control characters, at most 200
 /// characters; "upload" when empty.
 pub fn clean_file_name(name: &str) -> String {
-    let name: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(name)
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let name = upload::file_name(name);
     if name.trim().is_empty() {
         "upload".to_owned()
     } else {
@@ -369,7 +320,7 @@ pub async fn upload(
     })?;
     let form = match read_form(multipart, max_file).await {
         Ok(f) => f,
-        Err(FormError::TooLarge) => {
+        Err(UploadError::TooLarge) => {
             let message = tr.t_args(
                 "department-too-large",
                 &[("limit", FluentValue::from(limit_mib(&state) as f64))],
@@ -377,16 +328,7 @@ pub async fn upload(
             let page = form_page(&state, &viewer, None, vec![message], None).await?;
             return Ok(with_status(StatusCode::PAYLOAD_TOO_LARGE, render(&page)));
         }
-        Err(FormError::Bad(why)) => {
-            return Err(AppError::bad_request(
-                format!("上传请求有误：{why}"),
-                format!("the upload request is not valid: {why}"),
-            ));
-        }
-        Err(FormError::Internal(e)) => {
-            tracing::error!(error = %e, "saving an upload failed");
-            return Err(AppError::Internal);
-        }
+        Err(e) => return Err(e.into_app_error()),
     };
     viewer.check_csrf(&form.csrf)?;
     let kind = DepartmentKind::from_code(form.kind.trim());

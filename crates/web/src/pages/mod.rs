@@ -8,6 +8,7 @@ pub mod divisions;
 pub mod households;
 pub mod monitoring;
 pub mod transfer;
+pub mod upload;
 pub mod warnings;
 
 use crate::AppState;

@@ -29,7 +29,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::audit::beijing_time;
 use crate::pages::divisions::{Crumb, division_name, scoped_division};
-use crate::pages::transfer::{UploadError, small_bytes, small_text};
+use crate::pages::upload::{UploadError, skip, small_bytes, small_text};
 use crate::pages::{Chrome, blank, count, query_string, render, yuan};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -1200,23 +1200,12 @@ pub async fn upload(
             match field.name().unwrap_or("") {
                 "csrf" => csrf = small_text(&mut field, 256).await?,
                 "file" => file = Some(small_bytes(&mut field, MAX_RULE_FILE).await?),
-                _ => {
-                    // Other fields are read and dropped, within the body limit.
-                    while field.chunk().await?.is_some() {}
-                }
+                _ => skip(&mut field).await?,
             }
         }
         Ok::<(), UploadError>(())
     };
-    match read.await {
-        Ok(()) => {}
-        Err(UploadError::TooLarge) => return Err(AppError::PayloadTooLarge),
-        Err(UploadError::Bad(why)) => return Err(bad(why)),
-        Err(UploadError::Internal(e)) => {
-            tracing::error!(error = %e, "reading a rule set upload failed");
-            return Err(AppError::Internal);
-        }
-    }
+    read.await.map_err(UploadError::into_app_error)?;
     viewer.check_csrf(&csrf)?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let bytes = file.unwrap_or_default();

@@ -19,10 +19,11 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::audit::beijing_time;
+use crate::pages::upload::{UploadError, file_name, save_file, skip, small_text};
 use crate::pages::{Chrome, render};
 use askama::Template;
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,7 +35,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Action, DivisionCode, Text, text};
 use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, RegistryWriter};
@@ -263,41 +264,6 @@ fn too_large(state: &AppState, viewer: &Viewer, jobs: &Jobs) -> AppResult<Respon
     Ok(with_status(StatusCode::PAYLOAD_TOO_LARGE, render(&page)))
 }
 
-/// Why reading the upload failed: too large (413), or a malformed request (400).
-pub(crate) enum UploadError {
-    TooLarge,
-    Bad(String),
-    Internal(std::io::Error),
-}
-
-impl From<MultipartError> for UploadError {
-    fn from(e: MultipartError) -> Self {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            UploadError::TooLarge
-        } else {
-            UploadError::Bad(e.body_text())
-        }
-    }
-}
-
-/// A small field's bytes; a field longer than `max` bytes is refused.
-pub(crate) async fn small_bytes(field: &mut Field<'_>, max: usize) -> Result<Vec<u8>, UploadError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
-        if bytes.len() + chunk.len() > max {
-            return Err(UploadError::Bad(format!("field longer than {max} bytes")));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
-/// A small text field; a field longer than `max` bytes is refused.
-pub(crate) async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadError> {
-    let bytes = small_bytes(field, max).await?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// What the upload form sent.
 struct Upload {
     csrf: String,
@@ -321,35 +287,10 @@ async fn read_upload(mut multipart: Multipart, max_file: usize) -> Result<Upload
             "reason" => upload.reason = small_text(&mut field, 4096).await?,
             "dry_run" => upload.dry_run = !small_text(&mut field, 16).await?.is_empty(),
             "file" => {
-                upload.file_name = field
-                    .file_name()
-                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
-                    .unwrap_or("")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(200)
-                    .collect();
-                let temp = tempfile::Builder::new()
-                    .prefix("zhenxing-upload-")
-                    .tempfile()
-                    .map_err(UploadError::Internal)?;
-                let mut out =
-                    tokio::fs::File::from_std(temp.reopen().map_err(UploadError::Internal)?);
-                let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await? {
-                    size += chunk.len() as u64;
-                    if size > max_file as u64 {
-                        return Err(UploadError::TooLarge);
-                    }
-                    out.write_all(&chunk).await.map_err(UploadError::Internal)?;
-                }
-                out.flush().await.map_err(UploadError::Internal)?;
-                upload.file = Some((temp, size));
+                upload.file_name = file_name(field.file_name().unwrap_or(""));
+                upload.file = Some(save_file(&mut field, max_file, "zhenxing-upload-").await?);
             }
-            _ => {
-                // Unknown fields are read and dropped, within the body limit.
-                while field.chunk().await?.is_some() {}
-            }
+            _ => skip(&mut field).await?,
         }
     }
     Ok(upload)
@@ -399,16 +340,7 @@ pub async fn upload(
     let upload = match read_upload(multipart, max_file).await {
         Ok(u) => u,
         Err(UploadError::TooLarge) => return too_large(&state, &viewer, &jobs),
-        Err(UploadError::Bad(why)) => {
-            return Err(AppError::bad_request(
-                format!("上传请求有误：{why}"),
-                format!("the upload request is not valid: {why}"),
-            ));
-        }
-        Err(UploadError::Internal(e)) => {
-            tracing::error!(error = %e, "saving an upload failed");
-            return Err(AppError::Internal);
-        }
+        Err(e) => return Err(e.into_app_error()),
     };
     viewer.check_csrf(&upload.csrf)?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);

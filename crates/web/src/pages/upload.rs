@@ -1,0 +1,104 @@
+//! Reading multipart uploads, shared by every form that takes a file (registry import,
+//! department data, rule sets): small fields with a byte limit, the file streamed to a
+//! temporary file with its own limit, and the uploaded name made safe to show.
+
+use crate::error::AppError;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::http::StatusCode;
+use tokio::io::AsyncWriteExt;
+
+/// Why reading the upload failed: too large (413), a malformed request (400), or the server
+/// could not store it (500).
+pub(crate) enum UploadError {
+    TooLarge,
+    Bad(String),
+    Internal(std::io::Error),
+}
+
+impl From<MultipartError> for UploadError {
+    fn from(e: MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            UploadError::TooLarge
+        } else {
+            UploadError::Bad(e.body_text())
+        }
+    }
+}
+
+impl UploadError {
+    /// The answer when the page has nothing better to say (pages that show their form again
+    /// for a file too large handle [`UploadError::TooLarge`] themselves first).
+    pub(crate) fn into_app_error(self) -> AppError {
+        match self {
+            UploadError::TooLarge => AppError::PayloadTooLarge,
+            UploadError::Bad(why) => AppError::bad_request(
+                format!("上传请求有误：{why}"),
+                format!("the upload request is not valid: {why}"),
+            ),
+            UploadError::Internal(e) => {
+                tracing::error!(error = %e, "saving an upload failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// A small field's bytes; a field longer than `max` bytes is refused.
+pub(crate) async fn small_bytes(field: &mut Field<'_>, max: usize) -> Result<Vec<u8>, UploadError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > max {
+            return Err(UploadError::Bad(format!("field longer than {max} bytes")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// A small text field; a field longer than `max` bytes is refused.
+pub(crate) async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadError> {
+    let bytes = small_bytes(field, max).await?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Reads and drops a field the form does not know, within the body limit.
+pub(crate) async fn skip(field: &mut Field<'_>) -> Result<(), UploadError> {
+    while field.chunk().await?.is_some() {}
+    Ok(())
+}
+
+/// Streams the file field to a temporary file (removed when dropped) named `prefix…`;
+/// more than `max_file` bytes is [`UploadError::TooLarge`]. The file and its size.
+pub(crate) async fn save_file(
+    field: &mut Field<'_>,
+    max_file: usize,
+    prefix: &str,
+) -> Result<(tempfile::NamedTempFile, u64), UploadError> {
+    let temp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempfile()
+        .map_err(UploadError::Internal)?;
+    let mut out = tokio::fs::File::from_std(temp.reopen().map_err(UploadError::Internal)?);
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await? {
+        size += chunk.len() as u64;
+        if size > max_file as u64 {
+            return Err(UploadError::TooLarge);
+        }
+        out.write_all(&chunk).await.map_err(UploadError::Internal)?;
+    }
+    out.flush().await.map_err(UploadError::Internal)?;
+    Ok((temp, size))
+}
+
+/// The last part of an uploaded file's name (no directories), without control characters,
+/// at most 200 characters; empty when the client sent none.
+pub(crate) fn file_name(raw: &str) -> String {
+    raw.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(raw)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
+}
