@@ -8,6 +8,7 @@
 //! file. An ID number that is valid but not in the registry is not a problem here: matching is
 //! the store's, and unmatched records are reported back, not refused.
 
+use crate::mask::mask_id_like;
 use crate::registry::for_each_data_row;
 use crate::table::{Cell, TableReader};
 use serde::Serialize;
@@ -512,18 +513,6 @@ fn cell_text(cell: Cell<'_>) -> Cow<'_, str> {
         Cell::Empty => Cow::Borrowed(""),
         Cell::Text(s) => Cow::Borrowed(s.trim()),
         Cell::Number(n) => Cow::Owned(cell.as_text_lossless().unwrap_or_else(|| format!("{n}"))),
-    }
-}
-
-/// Masks the middle of an ID-like value.
-fn mask_id_like(raw: &str) -> String {
-    let chars: Vec<char> = raw.chars().collect();
-    if chars.len() >= 14 {
-        let head: String = chars[..6].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
-    } else {
-        raw.to_owned()
     }
 }
 

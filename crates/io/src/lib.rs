@@ -12,6 +12,7 @@ mod decode;
 pub mod department;
 pub mod divisions;
 pub mod error;
+mod mask;
 pub mod registry;
 pub mod sniff;
 pub mod table;

@@ -5,6 +5,7 @@
 
 use super::columns::{COLUMNS, RegistryColumn, column_for_header};
 use super::report::{ImportReport, Problem};
+use crate::mask::mask_id_like;
 use crate::table::{Cell, TableReader};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -251,18 +252,6 @@ fn mask_phone_like(raw: &str) -> String {
         format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
     } else {
         "*".repeat(chars.len())
-    }
-}
-
-/// Masks the middle of an ID-like value for the report (the row number finds it in the file).
-fn mask_id_like(raw: &str) -> String {
-    let chars: Vec<char> = raw.chars().collect();
-    if chars.len() >= 14 {
-        let head: String = chars[..6].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
-    } else {
-        raw.to_owned()
     }
 }
 
