@@ -37,6 +37,8 @@ awk -v s="$SCALE" 'BEGIN { exit !(s > 0) }' || die "SCALE must be greater than 0
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 [[ -f Cargo.toml && -d crates/cli ]] || die "$ROOT does not look like the zhenxing workspace"
 
 OUT=bench/out/monitor
@@ -153,15 +155,6 @@ minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
 
 IS_SCALE_1=0
 awk -v s="$SCALE" 'BEGIN { exit !(s == 1) }' && IS_SCALE_1=1
-verdict() {
-  if ((IS_SCALE_1 == 0)); then
-    echo "n/a (scale $SCALE)"
-  elif awk -v v="$1" -v l="$2" 'BEGIN { exit !(v < l) }'; then
-    echo "met"
-  else
-    echo "**not met**"
-  fi
-}
 
 # json_get FILE EXPR: a value from a JSON file (EXPR is Python, on `d`).
 json_get() {
@@ -696,19 +689,6 @@ What the runs printed: first run \`$FIRST_SUMMARY\`; re-runs \`$RERUN_SUMMARY\`.
 <!-- monitor benchmarks: end -->
 MD
 )
-python3 - "$REPORT" "$SECTION" <<'PY'
-import sys, re
-path, section = sys.argv[1], sys.argv[2]
-try:
-    text = open(path, encoding="utf-8").read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-pattern = re.compile(r"<!-- monitor benchmarks: start.*?<!-- monitor benchmarks: end -->\n?", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section + "\n", text)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w", encoding="utf-8").write(text)
-PY
+write_section monitor "$REPORT" "$SECTION"
 log "wrote the monitoring section of $REPORT"
 log "monitor run: first $FIRST_WALL s (load $FIRST_LOAD, evaluate $FIRST_EVAL, write $FIRST_WRITE), again $RERUN_WALL s; whatif $WHATIF_WALL s; DuckDB (a) $(ms "$DT_QUERY") ms vs evaluate $(ms "$EVAL_BEST") ms, (b) $DC_TOTAL s"

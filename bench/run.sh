@@ -28,6 +28,8 @@ awk -v s="$SCALE" 'BEGIN { exit !(s > 0) }' || die "SCALE must be greater than 0
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 [[ -f Cargo.toml && -d crates/cli ]] || die "$ROOT does not look like the zhenxing workspace"
 
 # Paths are relative to the repository root, so that the command lines in BENCHMARKS.md can be
@@ -159,19 +161,6 @@ thousands() { echo "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\
 IS_SCALE_1=0
 awk -v s="$SCALE" 'BEGIN { exit !(s == 1) }' && IS_SCALE_1=1
 
-# verdict VALUE LIMIT: "met" if VALUE < LIMIT, else "not met" (at scale 1, on SQLite only: the
-# issue sets its targets for SQLite and asks for the same figures on PostgreSQL for comparison).
-verdict() {
-  if [[ ${VERDICT_BACKEND:-sq} == pg ]]; then
-    echo "– (reported)"
-  elif ((IS_SCALE_1 == 0)); then
-    echo "n/a (scale $SCALE)"
-  elif awk -v v="$1" -v l="$2" 'BEGIN { exit !(v < l) }'; then
-    echo "met"
-  else
-    echo "**not met**"
-  fi
-}
 
 # The `import complete: ...` summary line of an import's output.
 import_summary() {

@@ -24,6 +24,8 @@ log() { echo "bench/web: $*" >&2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 OUT=bench/out/web
 BIN=target/release/zhenxing
 REPORT=BENCHMARKS.md
@@ -168,19 +170,6 @@ $(printf '%s\n' "${ROWS[@]}")
 <!-- web benchmarks: end -->
 MD
 )
-python3 - "$REPORT" "$SECTION" <<'PY'
-import sys, re
-path, section = sys.argv[1], sys.argv[2]
-try:
-    text = open(path, encoding="utf-8").read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-pattern = re.compile(r"<!-- web benchmarks: start.*?<!-- web benchmarks: end -->\n?", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section + "\n", text)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w", encoding="utf-8").write(text)
-PY
+write_section web "$REPORT" "$SECTION"
 log "wrote the web section of $REPORT"
 printf '%s\n' "${ROWS[@]}"
