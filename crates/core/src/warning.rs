@@ -61,13 +61,38 @@ pub enum WarningStep {
     Dismiss { reason: String },
 }
 
-impl WarningStep {
-    pub fn code(&self) -> &'static str {
+/// The kinds of step, without their content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Assign,
+    Verify,
+    Dismiss,
+}
+
+impl StepKind {
+    pub const ALL: [StepKind; 3] = [StepKind::Assign, StepKind::Verify, StepKind::Dismiss];
+
+    /// The step's name in routes, forms and the audit trail (`warning.assign`, …).
+    pub fn code(self) -> &'static str {
         match self {
-            WarningStep::Assign { .. } => "assign",
-            WarningStep::Verify { .. } => "verify",
-            WarningStep::Dismiss { .. } => "dismiss",
+            StepKind::Assign => "assign",
+            StepKind::Verify => "verify",
+            StepKind::Dismiss => "dismiss",
         }
+    }
+}
+
+impl WarningStep {
+    pub fn kind(&self) -> StepKind {
+        match self {
+            WarningStep::Assign { .. } => StepKind::Assign,
+            WarningStep::Verify { .. } => StepKind::Verify,
+            WarningStep::Dismiss { .. } => StepKind::Dismiss,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     /// The status the warning takes.
@@ -125,25 +150,9 @@ pub fn plan_step(
     today: Date,
     policy: &InboxPolicy,
 ) -> Result<WarningStatus, Text> {
-    if !status.is_active() {
-        let (zh, en) = (status.zh(), status.en());
-        return Err(text!(
-            "该预警已处理（{zh}），不能再操作；如有新情况，会产生新的预警",
-            "this warning is settled ({en}) and takes no more steps; a new signal raises a new warning"
-        ));
-    }
-    let officer = matches!(
-        actor.role,
-        Role::MunicipalAdmin | Role::CountyOfficer | Role::TownshipOfficer
-    );
+    may_take(status, step.kind(), actor)?;
     match step {
         WarningStep::Assign { deadline } => {
-            if !officer {
-                return Err(text!(
-                    "只有乡镇、区县工作人员和市级管理员可以分派预警",
-                    "only township and county officers and the municipal administrator assign warnings"
-                ));
-            }
             if *deadline < today {
                 return Err(text!(
                     "核实期限{deadline}早于今天，请选择今天或以后的日期",
@@ -159,17 +168,38 @@ pub fn plan_step(
             }
         }
         WarningStep::Verify { note } | WarningStep::Dismiss { reason: note } => {
-            let cadre_on_it = actor.role == Role::VillageCadre && actor.is_assignee;
-            if !officer && !cadre_on_it {
-                return Err(text!(
-                    "只有被分派的村干部或乡镇、区县工作人员可以登记核实结果",
-                    "only the village cadre it is assigned to, or a township or county officer, records the outcome"
-                ));
-            }
             check_note(note, step)?;
         }
     }
     Ok(step.target())
+}
+
+/// Whether `actor` may take a step of this kind on a warning in `status` at all, whatever the
+/// step says (the deadline, the note): what a page asks to decide which forms to offer.
+pub fn may_take(status: WarningStatus, kind: StepKind, actor: Actor) -> Result<(), Text> {
+    if !status.is_active() {
+        let (zh, en) = (status.zh(), status.en());
+        return Err(text!(
+            "该预警已处理（{zh}），不能再操作；如有新情况，会产生新的预警",
+            "this warning is settled ({en}) and takes no more steps; a new signal raises a new warning"
+        ));
+    }
+    let officer = matches!(
+        actor.role,
+        Role::MunicipalAdmin | Role::CountyOfficer | Role::TownshipOfficer
+    );
+    let records_outcome = officer || (actor.role == Role::VillageCadre && actor.is_assignee);
+    match kind {
+        StepKind::Assign if !officer => Err(text!(
+            "只有乡镇、区县工作人员和市级管理员可以分派预警",
+            "only township and county officers and the municipal administrator assign warnings"
+        )),
+        StepKind::Verify | StepKind::Dismiss if !records_outcome => Err(text!(
+            "只有被分派的村干部或乡镇、区县工作人员可以登记核实结果",
+            "only the village cadre it is assigned to, or a township or county officer, records the outcome"
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_note(note: &str, step: &WarningStep) -> Result<(), Text> {

@@ -23,7 +23,8 @@ use time::{Date, Duration};
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::warning::{
-    Actor, InboxPolicy, WarningChannel, WarningStatus, WarningStep, check_report, plan_step,
+    Actor, InboxPolicy, StepKind, WarningChannel, WarningStatus, WarningStep, check_report,
+    may_take,
 };
 use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
 use zhenxing_store::warnings::{
@@ -349,31 +350,11 @@ async fn detail_page(
             role: account.role,
             is_assignee: w.assignee.as_deref() == Some(account.name.as_str()),
         };
-        let probes = [
-            (
-                WarningStep::Assign {
-                    deadline: today + Duration::days(policy.default_days),
-                },
-                "warning-step-assign",
-            ),
-            (
-                WarningStep::Verify {
-                    note: "----".into(),
-                },
-                "warning-step-verify",
-            ),
-            (
-                WarningStep::Dismiss {
-                    reason: "----".into(),
-                },
-                "warning-step-dismiss",
-            ),
-        ];
-        for (step, key) in probes {
-            if plan_step(status, &step, actor, today, &policy).is_ok() {
+        for kind in StepKind::ALL {
+            if may_take(status, kind, actor).is_ok() {
                 steps.push(Step {
-                    code: step.code(),
-                    label: c.t(key),
+                    code: kind.code(),
+                    label: c.t(&format!("warning-step-{}", kind.code())),
                 });
             }
         }
