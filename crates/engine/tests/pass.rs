@@ -10,9 +10,7 @@ use std::time::Duration;
 use time::macros::date;
 use zhenxing_core::household::Household;
 use zhenxing_core::monitoring::{HouseholdFacts, MemberFacts, RuleSet};
-use zhenxing_core::{
-    DivisionCode, DivisionLevel, DocumentNumber, Fen, HouseholdNo, IdNumber, IncomeItems,
-};
+use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
 use zhenxing_engine::pass::{self, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::{self, StoredRuleSet, WarningRecord};
@@ -49,41 +47,12 @@ async fn registry(db: &Db) -> Vec<Household> {
 }
 
 /// A valid resident ID number of 城口县, born 1980-01-01, with sequence number `n` (< 1000).
-fn id_number(n: u32) -> String {
-    let body = format!("50022919800101{n:03}");
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
-
 /// `n` more one-person households at 5,000 yuan a year (all at risk under 6,000), made from
 /// the fixture's WX0002 with new numbers and people: enough for a write that takes a while.
 async fn more_households(db: &Db, n: u32) {
-    let template = fixture().pop().unwrap().to_draft();
-    let households: Vec<Household> = (0..n)
-        .map(|i| {
-            let mut d = template.clone();
-            d.household_no = HouseholdNo::parse(&format!("CUT{i:04}")).unwrap();
-            d.division = DivisionCode::parse("500229102202").unwrap();
-            d.income = IncomeItems::new(
-                Fen::from_yuan(5_000),
-                Fen::ZERO,
-                Fen::ZERO,
-                Fen::ZERO,
-                Fen::ZERO,
-            )
-            .unwrap();
-            d.members.truncate(1);
-            d.members[0].document =
-                DocumentNumber::Resident(IdNumber::parse_at(&id_number(i), TODAY).unwrap());
-            d.build().unwrap()
-        })
-        .collect();
+    let template = fixture().pop().unwrap();
+    let households =
+        testing::one_person_households(&template, "CUT", "500229102202", 5_000, n, TODAY).unwrap();
     let request = WriteRequest {
         actor: "test".into(),
         source: "more households".into(),

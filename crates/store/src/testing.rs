@@ -81,3 +81,47 @@ pub async fn all() -> Result<Vec<TestDb>> {
     }
     Ok(out)
 }
+
+/// A valid ID number for tests: born 1980-01-01 in 城口县, sequence `n` (0 to 999).
+pub fn test_id_number(n: u32) -> String {
+    let body = format!("50022919800101{:03}", n % 1000);
+    let check = zhenxing_core::id_number::check_character(body.as_bytes());
+    format!("{body}{}", check as char)
+}
+
+/// `n` one-person households made from `template` (its first member kept, with a new ID
+/// number from [`test_id_number`]): numbered `{prefix}0000`…, in `village`, with a yearly wage
+/// income of `income_yuan`. For tests that need many households at a known income.
+pub fn one_person_households(
+    template: &zhenxing_core::Household,
+    prefix: &str,
+    village: &str,
+    income_yuan: i64,
+    n: u32,
+    today: time::Date,
+) -> std::result::Result<Vec<zhenxing_core::Household>, String> {
+    use zhenxing_core::{DivisionCode, DocumentNumber, Fen, HouseholdNo, IdNumber, IncomeItems};
+    let division = DivisionCode::parse(village).map_err(|e| e.text().en)?;
+    let income = IncomeItems::new(
+        Fen::from_yuan(income_yuan),
+        Fen::ZERO,
+        Fen::ZERO,
+        Fen::ZERO,
+        Fen::ZERO,
+    )
+    .ok_or("the income does not fit")?;
+    (0..n)
+        .map(|i| {
+            let mut d = template.to_draft();
+            d.household_no =
+                HouseholdNo::parse(&format!("{prefix}{i:04}")).map_err(|e| format!("{e:?}"))?;
+            d.division = division;
+            d.income = income;
+            d.members.truncate(1);
+            let id = IdNumber::parse_at(&test_id_number(i), today).map_err(|e| format!("{e:?}"))?;
+            let head = d.members.first_mut().ok_or("the template has no member")?;
+            head.document = DocumentNumber::Resident(id);
+            d.build().map_err(|e| format!("{e:?}"))
+        })
+        .collect()
+}

@@ -776,44 +776,21 @@ async fn whatif_numbers_are_the_households_own_and_nothing_is_written() {
 }
 
 /// A valid resident ID number of 城口县, born 1980-01-01, with sequence number `n` (< 1000).
-fn id_number(n: u32) -> String {
-    let body = format!("50022919800101{n:03}");
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
-
 #[tokio::test]
 async fn the_households_that_change_sides_come_in_pages() {
-    use zhenxing_core::{DocumentNumber, HouseholdNo, IdNumber, IncomeItems};
     for server in Server::all().await {
         // 60 more one-person households at 7,000 yuan in 立新村: all enter at 8,000.
         let today = zhenxing_core::id_number::today_in_china();
-        let template = households().pop().unwrap().to_draft();
-        let more: Vec<Household> = (0..60)
-            .map(|i| {
-                let mut d = template.clone();
-                d.household_no = HouseholdNo::parse(&format!("LX{i:04}")).unwrap();
-                d.division = zhenxing_core::DivisionCode::parse("500229102202").unwrap();
-                d.income = IncomeItems::new(
-                    Fen::from_yuan(7_000),
-                    Fen::ZERO,
-                    Fen::ZERO,
-                    Fen::ZERO,
-                    Fen::ZERO,
-                )
-                .unwrap();
-                d.members.truncate(1);
-                d.members[0].document =
-                    DocumentNumber::Resident(IdNumber::parse_at(&id_number(i), today).unwrap());
-                d.build().unwrap()
-            })
-            .collect();
+        let template = households().pop().unwrap();
+        let more = zhenxing_store::testing::one_person_households(
+            &template,
+            "LX",
+            "500229102202",
+            7_000,
+            60,
+            today,
+        )
+        .unwrap();
         let request = zhenxing_store::registry::WriteRequest {
             actor: "test".into(),
             source: "more households".into(),
