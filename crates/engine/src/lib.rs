@@ -21,17 +21,11 @@ pub mod pass;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
-use time::{Date, Month};
 use zhenxing_core::monitoring::{Assessment, HouseholdFacts, MemberFacts, Prepared};
-use zhenxing_core::{Fen, HouseholdType, Labor, SchoolStatus, Text, text};
+use zhenxing_core::{Fen, HouseholdType, Text, text};
 
 /// A row that does not parse: the store holds something zhenxing did not write.
-fn corrupt(what: &str, value: &str) -> Text {
-    text!(
-        "登记库中的{what}“{value}”无法识别（数据可能在系统外被改动）",
-        "the registry holds a {what} '{value}' that zhenxing cannot read (changed outside zhenxing?)"
-    )
-}
+use zhenxing_core::monitoring::unreadable_stored_value as corrupt;
 
 /// A 12-digit division code as a number (the codes are all digits).
 fn division_number(code: &str) -> Option<u64> {
@@ -158,22 +152,6 @@ pub struct MemberInput<'a> {
     pub medical_insurance: bool,
 }
 
-fn parse_date(s: &str) -> Option<Date> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    let year = i32::try_from(num(0..4)?).ok()?;
-    let month = Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
-    let day = u8::try_from(num(8..10)?).ok()?;
-    Date::from_calendar_date(year, month, day).ok()
-}
-
 impl MemberColumns {
     pub fn with_capacity(n: usize) -> MemberColumns {
         MemberColumns {
@@ -183,36 +161,15 @@ impl MemberColumns {
     }
 
     pub fn push(&mut self, m: MemberInput<'_>) -> Result<(), Text> {
-        let birth_date = parse_date(m.birth_date)
-            .ok_or_else(|| corrupt("出生日期 / birth date", m.birth_date))?;
-        let school_status = match m.school_status {
-            None => None,
-            Some(code) => Some(
-                SchoolStatus::from_code(code)
-                    .ok_or_else(|| corrupt("在校生状况 / school status", code))?,
-            ),
-        };
-        let labor = Labor::from_code(m.labor)
-            .ok_or_else(|| corrupt("劳动技能 / labour ability", m.labor))?;
-        let mut disabled = false;
-        let mut seriously_ill = false;
-        for part in m.health.split(',') {
-            match part {
-                "disabled" => disabled = true,
-                "serious_illness" => seriously_ill = true,
-                "healthy" | "chronic" => {}
-                other => return Err(corrupt("健康状况 / health", other)),
-            }
-        }
+        let facts = MemberFacts::from_stored(
+            m.birth_date,
+            m.school_status,
+            m.health,
+            m.labor,
+            m.medical_insurance,
+        )?;
         self.household_id.push(m.household_id);
-        self.facts.push(MemberFacts {
-            birth_date,
-            school_status,
-            labor,
-            medical_insurance: m.medical_insurance,
-            disabled,
-            seriously_ill,
-        });
+        self.facts.push(facts);
         Ok(())
     }
 
@@ -425,8 +382,8 @@ pub fn whatif_changes(snapshot: &Snapshot, current: Fen, proposed: Fen) -> Vec<(
 mod tests {
     use super::*;
     use time::macros::date;
-    use zhenxing_core::MonitoringCategory;
     use zhenxing_core::monitoring::builtin;
+    use zhenxing_core::{Labor, MonitoringCategory};
 
     fn household<'a>(id: i64, no: &'a str, kind: &'a str, income_yuan: i64) -> HouseholdInput<'a> {
         HouseholdInput {

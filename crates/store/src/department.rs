@@ -31,8 +31,8 @@ use zhenxing_core::department::{DepartmentKind, DepartmentRecord, DepartmentSour
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, Reason};
 use zhenxing_core::warning::InboxPolicy;
 use zhenxing_core::{
-    DivisionCode, DivisionLevel, Fen, HouseholdType, Labor, MonitoringCategory, SchoolStatus,
-    Scope, Text, access::mask_id_number, text,
+    DivisionCode, DivisionLevel, Fen, HouseholdType, MonitoringCategory, Scope, Text,
+    access::mask_id_number, text,
 };
 
 /// ID numbers per matching query.
@@ -237,44 +237,6 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}'"))
 }
 
-fn member_facts(
-    birth_date: &str,
-    school_status: Option<&str>,
-    health: &str,
-    labor: &str,
-    medical_insurance: bool,
-) -> Result<MemberFacts> {
-    let birth_date = Date::parse(
-        birth_date,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| corrupt("birth date", birth_date))?;
-    let school_status = match school_status {
-        None => None,
-        Some(code) => {
-            Some(SchoolStatus::from_code(code).ok_or_else(|| corrupt("school status", code))?)
-        }
-    };
-    let labor = Labor::from_code(labor).ok_or_else(|| corrupt("labour", labor))?;
-    let mut disabled = false;
-    let mut seriously_ill = false;
-    for part in health.split(',') {
-        match part {
-            "disabled" => disabled = true,
-            "serious_illness" => seriously_ill = true,
-            _ => {}
-        }
-    }
-    Ok(MemberFacts {
-        birth_date,
-        school_status,
-        labor,
-        medical_insurance,
-        disabled,
-        seriously_ill,
-    })
-}
-
 async fn load_facts(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, Facts>> {
     let mut out: HashMap<i64, Facts> = HashMap::with_capacity(household_ids.len());
     type HouseholdRow = (i64, String, i64, i64, Option<bool>, Option<bool>);
@@ -320,7 +282,9 @@ async fn load_facts(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, F
             q.fetch_all(conn).await?
         });
         for (household_id, id_number, birth, school, health, labor, insured) in rows {
-            let facts = member_facts(&birth, school.as_deref(), &health, &labor, insured)?;
+            let facts =
+                MemberFacts::from_stored(&birth, school.as_deref(), &health, &labor, insured)
+                    .map_err(|t| StoreError::Corrupt(t.en))?;
             if let Some(h) = out.get_mut(&household_id) {
                 h.members.push(facts);
                 h.id_numbers.push(id_number);
