@@ -635,8 +635,8 @@ impl RowReader<'_, '_> {
                     Field::IdNumber,
                     &mask_id_like(&raw),
                     text!(
-                        "{zh}；请核对号码后重新导出（整个文件未导入）",
-                        "{en}; check the number and export the file again (nothing was imported)"
+                        "{zh}；在部门系统中改正后重新导出（整个文件未导入）",
+                        "{en}; correct it in the department's system and export the file again (nothing was imported)"
                     ),
                 );
                 None
