@@ -47,6 +47,13 @@ pub enum Action {
     RunScreening,
     /// Try another threshold over the registry within the account's division (writes nothing).
     WhatIf,
+    /// Read identification and elimination cases, their steps and notices (issue 5).
+    ReadCases,
+    /// Open cases and take the steps of the procedures that the role's level takes
+    /// (`core::procedure` says which step belongs to which role).
+    WorkCases,
+    /// Pair responsible cadres with households and record assistance measures.
+    ManageAssistance,
 }
 
 impl Role {
@@ -89,6 +96,17 @@ impl Role {
             ManageRuleSets => matches!(self, MunicipalAdmin),
             RunScreening => matches!(self, MunicipalAdmin | CountyOfficer),
             WhatIf => matches!(self, MunicipalAdmin | CountyOfficer | TownshipOfficer),
+            // Procedures (issue 5). The steps belong to the village, the township and the
+            // county (DOMAIN.md 1.7); the municipal administrator manages accounts and rules and
+            // takes no step in a case, so that nobody both configures the system and decides
+            // who is monitored. The auditor reads every case.
+            ReadCases => matches!(
+                self,
+                MunicipalAdmin | CountyOfficer | TownshipOfficer | VillageCadre | Auditor
+            ),
+            WorkCases | ManageAssistance => {
+                matches!(self, CountyOfficer | TownshipOfficer | VillageCadre)
+            }
         }
     }
 
