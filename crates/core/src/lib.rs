@@ -6,9 +6,13 @@
 //! Every message meant for a person is bilingual ([`Text`]): simplified Chinese and English.
 
 pub mod access;
+pub mod assistance;
+pub mod calendar;
 pub mod checks;
+pub mod coverage;
 pub mod department;
 pub mod division;
+pub mod elimination;
 pub mod enums;
 pub mod household;
 pub mod id_number;
