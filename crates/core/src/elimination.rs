@@ -77,8 +77,8 @@ pub struct EliminationFacts {
     pub per_capita_net_income: Fen,
     /// The threshold of the rule set in force; `None` when it sets none.
     pub threshold: Option<Fen>,
-    /// The per-capita net income from each date on (the value in effect from that date), in
-    /// any order.
+    /// The per-capita net income from each date on (the value in effect from that date),
+    /// oldest first; of several changes on one day, the last one counts.
     pub income_history: Vec<(Date, Fen)>,
     pub open_needs: Vec<BasicNeed>,
     pub whole_household_without_labor: bool,

@@ -546,7 +546,7 @@ pub fn unreadable_stored_value(what: &str, value: &str) -> Text {
 }
 
 /// A stored `YYYY-MM-DD` date, read without a format description (millions per screening).
-fn parse_stored_date(s: &str) -> Option<Date> {
+pub fn parse_stored_date(s: &str) -> Option<Date> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;

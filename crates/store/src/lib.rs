@@ -8,14 +8,17 @@
 //! record ([`audit`]) and the village counts in the same transaction.
 
 pub mod accounts;
+pub mod assistance;
 pub mod audit;
 pub mod audit_query;
 pub mod browse;
 mod bulk;
+pub mod coverage;
 pub mod credentials;
 pub mod department;
 pub mod divisions;
 pub mod edit;
+pub mod elimination;
 pub mod monitoring;
 pub mod records;
 pub mod registry;
