@@ -17,6 +17,7 @@ pub mod department;
 pub mod divisions;
 pub mod edit;
 pub mod monitoring;
+pub mod procedures;
 pub mod records;
 pub mod registry;
 mod sqlite_direct;
