@@ -20,6 +20,7 @@ pub mod divisions;
 pub mod edit;
 pub mod elimination;
 pub mod monitoring;
+pub mod procedures;
 pub mod records;
 pub mod registry;
 mod sqlite_direct;

@@ -125,3 +125,73 @@ pub fn one_person_households(
         })
         .collect()
 }
+
+/// A member named 测试 with this ID number: healthy, ordinary labour, insured.
+pub fn test_member(id: &str, relation: zhenxing_core::Relation) -> zhenxing_core::Member {
+    use zhenxing_core::*;
+    let born_by = time::macros::date!(2026 - 01 - 01);
+    Member {
+        name: PersonName::parse("测试").expect("a valid name"),
+        document: DocumentNumber::Resident(IdNumber::parse_at(id, born_by).expect("a valid ID")),
+        relation,
+        ethnicity: None,
+        education: Some(Education::JuniorSecondary),
+        school_status: None,
+        health: Health::HEALTHY,
+        labor: Labor::Ordinary,
+        work_months: None,
+        medical_insurance: true,
+        dibao: None,
+    }
+}
+
+/// A one-person lifted-out household with this yearly net income (= per-capita), its head a
+/// [`test_member`] with this ID number.
+pub fn test_household(
+    no: &str,
+    village: &str,
+    id: &str,
+    income_yuan: i64,
+) -> zhenxing_core::HouseholdDraft {
+    use zhenxing_core::*;
+    HouseholdDraft {
+        household_no: HouseholdNo::parse(no).expect("a valid household number"),
+        division: DivisionCode::parse(village).expect("a valid division code"),
+        household_type: HouseholdType::LiftedOut,
+        lifted_out_year: Some(2019),
+        monitoring_category: None,
+        phone: None,
+        address: None,
+        income: IncomeItems::new(
+            Fen::from_yuan(income_yuan),
+            Fen::ZERO,
+            Fen::ZERO,
+            Fen::ZERO,
+            Fen::ZERO,
+        )
+        .expect("an income that fits"),
+        out_of_pocket: Fen::ZERO,
+        housing_safe: Some(true),
+        water_safe: Some(true),
+        members: vec![test_member(id, Relation::Head)],
+    }
+}
+
+/// Writes drafts to the registry as the actor `test`.
+pub async fn write_test_households(db: &Db, drafts: Vec<zhenxing_core::HouseholdDraft>) {
+    let records: Vec<crate::HouseholdRecord> = drafts
+        .into_iter()
+        .map(|d| crate::HouseholdRecord::from_household(&d.build().expect("a valid household")))
+        .collect();
+    let request = crate::registry::WriteRequest {
+        actor: "test".into(),
+        source: "test".into(),
+        reason: None,
+        dry_run: false,
+        known_new: false,
+        defer_counts: false,
+    };
+    db.write_households(&records, &request, &|_| {})
+        .await
+        .expect("the test households are written");
+}

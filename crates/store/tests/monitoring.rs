@@ -5,75 +5,16 @@
 
 use std::collections::HashMap;
 use time::macros::date;
-use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, RuleSet};
 use zhenxing_core::*;
 use zhenxing_store::monitoring::{self, ScreeningResult, ScreeningRun, StoredRuleSet};
-use zhenxing_store::registry::WriteRequest;
-use zhenxing_store::{Db, HouseholdRecord, testing};
+use zhenxing_store::{Db, testing};
 
 const VILLAGE: &str = "500229102202";
 const OTHER_COUNTY_VILLAGE: &str = "500230001001";
 const TODAY: time::Date = date!(2026 - 11 - 29);
 
-fn member(id: &str, relation: Relation) -> Member {
-    Member {
-        name: PersonName::parse("测试").unwrap(),
-        document: DocumentNumber::Resident(IdNumber::parse_at(id, date!(2026 - 01 - 01)).unwrap()),
-        relation,
-        ethnicity: None,
-        education: Some(Education::JuniorSecondary),
-        school_status: None,
-        health: Health::HEALTHY,
-        labor: Labor::Ordinary,
-        work_months: None,
-        medical_insurance: true,
-        dibao: None,
-    }
-}
-
-/// A one-person lifted-out household with this yearly net income (= per-capita).
-fn household(no: &str, village: &str, id: &str, income_yuan: i64) -> HouseholdDraft {
-    HouseholdDraft {
-        household_no: HouseholdNo::parse(no).unwrap(),
-        division: DivisionCode::parse(village).unwrap(),
-        household_type: HouseholdType::LiftedOut,
-        lifted_out_year: Some(2019),
-        monitoring_category: None,
-        phone: None,
-        address: None,
-        income: IncomeItems::new(
-            Fen::from_yuan(income_yuan),
-            Fen::ZERO,
-            Fen::ZERO,
-            Fen::ZERO,
-            Fen::ZERO,
-        )
-        .unwrap(),
-        out_of_pocket: Fen::ZERO,
-        housing_safe: Some(true),
-        water_safe: Some(true),
-        members: vec![member(id, Relation::Head)],
-    }
-}
-
-async fn write(db: &Db, drafts: Vec<HouseholdDraft>) {
-    let records: Vec<HouseholdRecord> = drafts
-        .into_iter()
-        .map(|d| HouseholdRecord::from_household(&d.build().unwrap()))
-        .collect();
-    let request = WriteRequest {
-        actor: "test".into(),
-        source: "monitoring test".into(),
-        reason: None,
-        dry_run: false,
-        known_new: false,
-        defer_counts: false,
-    };
-    db.write_households(&records, &request, &|_| {})
-        .await
-        .unwrap();
-}
+use testing::{test_household as household, write_test_households as write};
 
 /// The screening as the CLI does it, without the engine: load, classify, write.
 async fn results(

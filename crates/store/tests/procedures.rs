@@ -1,0 +1,621 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! The procedures in the store, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL: a household
+//! walks from a lead to monitored and, later, to risk eliminated and back; steps are refused out
+//! of order, by the wrong role or outside the division; two people acting at once cannot both
+//! succeed; steps are never edited; every step is audited and the chain stays whole.
+
+use time::{Date, Duration};
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::monitoring::RiskType;
+use zhenxing_core::procedure::{CaseKind, Conditions, ProcedurePolicy, Step, VerificationForm};
+use zhenxing_core::warning::WarningChannel;
+use zhenxing_core::*;
+use zhenxing_store::accounts::Account;
+use zhenxing_store::procedures::{self, CaseFilter, Moved, OpenRequest, Outcome, StepRequest};
+use zhenxing_store::{Db, testing};
+
+const VILLAGE: &str = "500229102202";
+const TOWNSHIP: &str = "500229102000";
+const COUNTY: &str = "500229000000";
+const OTHER_VILLAGE: &str = "500229102204";
+const PASSWORD: &str = "Procedures-Test-2026";
+
+struct People {
+    cadre: Account,
+    other_cadre: Account,
+    township: Account,
+    county: Account,
+    admin: Account,
+}
+
+async fn people(db: &Db) -> People {
+    let account = async |name: &str, role: Role, division: &str| {
+        db.create_account(
+            name,
+            role,
+            &DivisionCode::parse(division).unwrap(),
+            PASSWORD,
+            "test",
+        )
+        .await
+        .unwrap()
+    };
+    People {
+        cadre: account("lihong", Role::VillageCadre, VILLAGE).await,
+        other_cadre: account("other", Role::VillageCadre, OTHER_VILLAGE).await,
+        township: account("zhaomin", Role::TownshipOfficer, TOWNSHIP).await,
+        county: account("chenjie", Role::CountyOfficer, COUNTY).await,
+        admin: account("admin", Role::MunicipalAdmin, "500000000000").await,
+    }
+}
+
+fn verification(on: Date) -> Step {
+    Step::Verify(VerificationForm {
+        visited_on: on,
+        per_capita_income: Fen::from_yuan(5_200),
+        rigid_spending: Fen::from_yuan(23_400),
+        problems: Conditions::default(),
+        category: Some(MonitoringCategory::SuddenHardship),
+        risks: vec![RiskType::Illness],
+        commitment_signed: true,
+        note: "住院自付23400元".into(),
+    })
+}
+
+async fn step(db: &Db, who: &Account, case_id: i64, version: i64, step: Step) -> Outcome<Moved> {
+    let req = StepRequest {
+        case_id,
+        expected_version: version,
+        step,
+    };
+    procedures::take_step(db, who, &req, &ProcedurePolicy::default())
+        .await
+        .unwrap()
+}
+
+/// Takes a step that must succeed; the case's new version.
+async fn ok(db: &Db, who: &Account, case_id: i64, version: i64, s: Step) -> i64 {
+    let kind = s.kind();
+    match step(db, who, case_id, version, s).await {
+        Outcome::Done(moved) => moved.version,
+        other => panic!("{kind:?} by {}: {other:?}", who.name),
+    }
+}
+
+async fn monitoring_fields(db: &Db, no: &str) -> (Option<String>, Option<String>, Option<String>) {
+    let (_, meta) = zhenxing_store::registry::household(db, no)
+        .await
+        .unwrap()
+        .unwrap();
+    let _ = meta;
+    let row: (Option<String>, Option<String>, Option<String>) = match db {
+        Db::Sqlite(pool) => sqlx::query_as(
+            "SELECT monitoring_category, risk_types, risk_eliminated_on FROM households WHERE household_no = ?",
+        )
+        .bind(no)
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+        Db::Postgres(pool) => sqlx::query_as(
+            "SELECT monitoring_category, risk_types, risk_eliminated_on FROM households WHERE household_no = $1",
+        )
+        .bind(no)
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+    };
+    row
+}
+
+async fn each_backend(test: impl AsyncFn(&Db)) {
+    for t in testing::all().await.unwrap() {
+        eprintln!("backend: {}", t.db.backend_name());
+        test(&t.db).await;
+        t.db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
+    each_backend(async |db: &Db| {
+        let mut draft =
+            testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
+        draft.address = Some("城口县巴山镇立新村3组".into());
+        testing::write_test_households(db, vec![draft]).await;
+        let p = people(db).await;
+        let policy = ProcedurePolicy::default();
+        let today = today_in_china();
+        let ago = |days: i64| today - Duration::days(days);
+
+        let lead = OpenRequest {
+            household_no: "CK-P1".into(),
+            kind: CaseKind::Identification,
+            channel: Some(WarningChannel::Visit),
+            warning_id: None,
+            found_on: ago(10),
+            emergency: None,
+            note: "走访发现住院".into(),
+        };
+        // Outside the division the household does not exist; the administrator takes no step.
+        let outside = procedures::open_case(db, &p.other_cadre, &lead, None, &policy)
+            .await
+            .unwrap();
+        assert_eq!(outside, Outcome::NotFound);
+        let admin = procedures::open_case(db, &p.admin, &lead, None, &policy)
+            .await
+            .unwrap();
+        assert!(matches!(admin, Outcome::Refused(_)), "{admin:?}");
+        let Outcome::Done(id) = procedures::open_case(db, &p.cadre, &lead, None, &policy)
+            .await
+            .unwrap()
+        else {
+            panic!("the lead was refused");
+        };
+        // A second case on the same household waits for the first.
+        let again = procedures::open_case(db, &p.township, &lead, None, &policy)
+            .await
+            .unwrap();
+        assert!(matches!(again, Outcome::Refused(_)), "{again:?}");
+
+        let v = ok(db, &p.cadre, id, 1, verification(ago(10))).await;
+        // Out of order: the township cannot approve before the appraisal and the notice.
+        let early = step(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::TownshipApprove {
+                note: String::new(),
+            },
+        )
+        .await;
+        assert!(matches!(early, Outcome::Refused(_)), "{early:?}");
+        let v = ok(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::Compare {
+                consistent: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        let v = ok(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::Appraise {
+                held_on: ago(9),
+                attendance: 11,
+                participants: "村两委、村民代表、驻村工作队".into(),
+                agreed: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        // A notice shorter than five days is refused.
+        let short = step(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::PostNotice {
+                starts_on: ago(8),
+                ends_on: ago(5),
+            },
+        )
+        .await;
+        assert!(matches!(short, Outcome::Refused(_)), "{short:?}");
+        let v = ok(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::PostNotice {
+                starts_on: ago(8),
+                ends_on: ago(4),
+            },
+        )
+        .await;
+
+        // The notice lists the head's name, village group and category, nothing else.
+        let village_code = VILLAGE;
+        let board = procedures::notices(db, village_code, today, 30)
+            .await
+            .unwrap();
+        assert_eq!(board.len(), 1);
+        assert_eq!(board[0].head_name, "测试");
+        assert_eq!(board[0].village_group.as_deref(), Some("3组"));
+        assert_eq!(board[0].category, Some(MonitoringCategory::SuddenHardship));
+
+        let v = ok(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::Object {
+                received_on: ago(6),
+                note: "该户有经营收入未申报".into(),
+            },
+        )
+        .await;
+        let blocked = step(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::CloseNotice {
+                note: String::new(),
+            },
+        )
+        .await;
+        assert!(matches!(blocked, Outcome::Refused(_)), "{blocked:?}");
+        let v = ok(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::ResolveObjection {
+                number: 1,
+                note: "经核实，收入已计入".into(),
+            },
+        )
+        .await;
+
+        // Two people act on the same page: one succeeds, the other is told.
+        let first = step(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::CloseNotice {
+                note: String::new(),
+            },
+        )
+        .await;
+        assert!(matches!(first, Outcome::Done(_)), "{first:?}");
+        let second = step(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::Comment {
+                note: "同一页面的第二次提交".into(),
+            },
+        )
+        .await;
+        assert_eq!(second, Outcome::Stale);
+        let v = v + 1;
+
+        // Each level takes its own step.
+        let county_too_early = step(
+            db,
+            &p.county,
+            id,
+            v,
+            Step::TownshipApprove {
+                note: String::new(),
+            },
+        )
+        .await;
+        assert!(matches!(county_too_early, Outcome::Refused(_)));
+        let v = ok(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::TownshipApprove {
+                note: "同意上报".into(),
+            },
+        )
+        .await;
+        let v = ok(
+            db,
+            &p.county,
+            id,
+            v,
+            Step::CountyApprove {
+                category: Some(MonitoringCategory::SuddenHardship),
+                risks: vec![RiskType::Illness],
+                method: None,
+                note: String::new(),
+            },
+        )
+        .await;
+        let _ = ok(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::Announce {
+                on: today,
+                note: String::new(),
+            },
+        )
+        .await;
+
+        let (category, risks, eliminated) = monitoring_fields(db, "CK-P1").await;
+        assert_eq!(category.as_deref(), Some("sudden_hardship"));
+        assert_eq!(risks.as_deref(), Some("illness"));
+        assert_eq!(eliminated, None);
+        let detail = procedures::case(db, &p.county.scope(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(detail.case.stage, "completed");
+        assert_eq!(detail.steps.len(), 11);
+        assert!(detail.steps.iter().all(|s| !s.actor.is_empty()));
+        // A closed case takes nothing more.
+        let closed = step(
+            db,
+            &p.county,
+            id,
+            detail.case.row_version,
+            Step::Comment {
+                note: "补充说明材料".into(),
+            },
+        )
+        .await;
+        assert!(matches!(closed, Outcome::Refused(_)));
+        // The village is told.
+        let told = procedures::unread_notifications(db, &p.cadre.scope())
+            .await
+            .unwrap();
+        assert_eq!(told.len(), 1);
+        assert!(
+            procedures::mark_read(db, &p.cadre, told[0].id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !procedures::mark_read(db, &p.other_cadre, told[0].id)
+                .await
+                .unwrap()
+        );
+
+        // Identification again is refused; elimination with failed preconditions is refused with them.
+        let twice = procedures::open_case(db, &p.cadre, &lead, None, &policy)
+            .await
+            .unwrap();
+        assert!(matches!(twice, Outcome::Refused(_)));
+        let elimination = OpenRequest {
+            kind: CaseKind::Elimination,
+            channel: None,
+            found_on: today,
+            note: String::new(),
+            ..lead.clone()
+        };
+        let unmet = Some(Text::new("未满6个月", "not six months yet"));
+        let refused = procedures::open_case(db, &p.cadre, &elimination, unmet, &policy)
+            .await
+            .unwrap();
+        assert!(matches!(refused, Outcome::Refused(t) if t.en == "not six months yet"));
+        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &elimination, None, &policy)
+            .await
+            .unwrap()
+        else {
+            panic!("elimination refused");
+        };
+        let mut v = 1;
+        v = ok(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::Verify(VerificationForm {
+                category: None,
+                risks: Vec::new(),
+                commitment_signed: false,
+                ..match verification(today) {
+                    Step::Verify(f) => f,
+                    _ => unreachable!(),
+                }
+            }),
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::Appraise {
+                held_on: today,
+                attendance: 9,
+                participants: "村两委、村民代表".into(),
+                agreed: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        // The notice starts today and runs five days: it cannot close today.
+        v = ok(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::PostNotice {
+                starts_on: today,
+                ends_on: today + Duration::days(4),
+            },
+        )
+        .await;
+        let not_yet = step(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::CloseNotice {
+                note: String::new(),
+            },
+        )
+        .await;
+        assert!(matches!(not_yet, Outcome::Refused(_)));
+        // Withdrawal is a step too: the case closes and nothing else changes.
+        ok(
+            db,
+            &p.township,
+            eid,
+            v,
+            Step::Withdraw {
+                reason: "农户收入尚不稳定".into(),
+            },
+        )
+        .await;
+        let (_, _, eliminated) = monitoring_fields(db, "CK-P1").await;
+        assert_eq!(eliminated, None);
+
+        // Listing: the county sees both cases, the other village none.
+        let all = procedures::inbox(
+            db,
+            &p.county.scope(),
+            CaseFilter::Closed,
+            None,
+            today,
+            &policy,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(all.len(), 2);
+        let none = procedures::inbox(
+            db,
+            &p.other_cadre.scope(),
+            CaseFilter::Closed,
+            None,
+            today,
+            &policy,
+            50,
+        )
+        .await
+        .unwrap();
+        assert!(none.is_empty());
+
+        // Steps are never edited, by anyone.
+        let edit = match db {
+            Db::Sqlite(pool) => sqlx::query("UPDATE case_steps SET note = 'x'")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            Db::Postgres(pool) => sqlx::query("UPDATE case_steps SET note = 'x'")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        };
+        assert!(edit.is_err());
+        let chain = zhenxing_store::audit::verify(db).await.unwrap();
+        assert!(chain.problems.is_empty(), "{:?}", chain.problems);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
+    each_backend(async |db: &Db| {
+        let households = (0..3)
+            .map(|i| {
+                testing::test_household(
+                    &format!("CK-T{i}"),
+                    VILLAGE,
+                    &testing::test_id_number(10 + i),
+                    5_000,
+                )
+            })
+            .collect();
+        testing::write_test_households(db, households).await;
+        let p = people(db).await;
+        let today = today_in_china();
+        let policy = procedures::policy(db).await.unwrap();
+        assert_eq!(policy, ProcedurePolicy::default());
+        // Opened 20, 13 and 1 days ago: overdue, near (past 12 of 15 days), on time.
+        for (i, days) in [20, 13, 1].into_iter().enumerate() {
+            let lead = OpenRequest {
+                household_no: format!("CK-T{i}"),
+                kind: CaseKind::Identification,
+                channel: Some(WarningChannel::SelfDeclaration),
+                warning_id: None,
+                found_on: today - Duration::days(days),
+                emergency: None,
+                note: String::new(),
+            };
+            let opened = procedures::open_case(db, &p.cadre, &lead, None, &policy)
+                .await
+                .unwrap();
+            assert!(matches!(opened, Outcome::Done(_)), "{opened:?}");
+        }
+        let counts = procedures::inbox_counts(db, &p.county.scope(), today, &policy)
+            .await
+            .unwrap();
+        assert_eq!((counts.open, counts.urgent, counts.overdue), (3, 2, 1));
+        let open = procedures::inbox(
+            db,
+            &p.township.scope(),
+            CaseFilter::Open,
+            None,
+            today,
+            &policy,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            open.iter()
+                .map(|r| r.case.household_no.as_str())
+                .collect::<Vec<_>>(),
+            ["CK-T0", "CK-T1", "CK-T2"]
+        );
+        let overdue = procedures::inbox(
+            db,
+            &p.township.scope(),
+            CaseFilter::Overdue,
+            None,
+            today,
+            &policy,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(overdue.len(), 1);
+        assert_eq!(
+            overdue[0].case.urgency(today, &policy),
+            zhenxing_core::procedure::Urgency::Overdue
+        );
+        let urgent = procedures::inbox(
+            db,
+            &p.township.scope(),
+            CaseFilter::Urgent,
+            Some(CaseKind::Identification),
+            today,
+            &policy,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(urgent.len(), 2);
+
+        // A shorter notice than the law allows is refused; a longer limit is kept and audited.
+        let bad = ProcedurePolicy {
+            notice_days: 3,
+            ..policy
+        };
+        assert!(
+            procedures::set_policy(db, "admin", &bad)
+                .await
+                .unwrap()
+                .is_err()
+        );
+        let longer = ProcedurePolicy {
+            limit_days: 20,
+            ..policy
+        };
+        procedures::set_policy(db, "admin", &longer)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(procedures::policy(db).await.unwrap(), longer);
+        let chain = zhenxing_store::audit::verify(db).await.unwrap();
+        assert!(chain.problems.is_empty());
+    })
+    .await;
+}
