@@ -11,10 +11,10 @@
 //! - Nothing is deleted: a pairing ends with an end date; a measure goes from planned to
 //!   implemented, or is cancelled with a reason.
 //! - **Who may get measures**: a monitored household (`monitoring_category IS NOT NULL`), or
-//!   one the caller vouches for with `emergency_case_open` (DOMAIN.md 1.7: emergency cases may
-//!   get measures before the procedure ends). The procedure store knows the open cases, so the
-//!   caller asks it; see [`add_measure`]. Pairings may be recorded for any household in scope
-//!   (lifted-out households have responsible cadres too, DOMAIN.md 5.4).
+//!   one with an open emergency identification case (`cases.emergency` set, `closed_on` NULL;
+//!   DOMAIN.md 1.7: emergency cases may get measures first and finish the procedure after).
+//!   Pairings may be recorded for any household in scope (lifted-out households have
+//!   responsible cadres too, DOMAIN.md 5.4).
 
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
@@ -131,6 +131,30 @@ pub fn measure_fact(
             Some(r) => Some(RiskType::from_code(r).ok_or_else(|| corrupt("risk type", r))?),
         },
     })
+}
+
+/// The columns of a measure that the checks read, for set-based loads.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MeasureFactRow {
+    pub household_no: String,
+    pub category: String,
+    pub status: String,
+    pub implemented_on: Option<String>,
+    pub risk_type: Option<String>,
+}
+
+/// The select list of [`MeasureFactRow`].
+pub const MEASURE_FACT_COLUMNS: &str = "household_no, category, status, implemented_on, risk_type";
+
+impl MeasureFactRow {
+    pub fn fact(&self) -> Result<MeasureFact> {
+        measure_fact(
+            &self.category,
+            &self.status,
+            self.implemented_on.as_deref(),
+            self.risk_type.as_deref(),
+        )
+    }
 }
 
 /// A household with its pairings and measures, oldest first.
@@ -362,15 +386,23 @@ pub async fn add_pairing(
     .await
 }
 
-/// Records a measure for a household in the actor's scope. The household must be monitored, or
-/// `emergency_case_open` must be true: the caller has found an open emergency identification
-/// case for it (DOMAIN.md 1.7, measures first, procedure after).
+/// Whether an emergency identification case (disaster, accident) is open for the household.
+pub async fn emergency_case_open(db: &Db, county_code: &str, household_no: &str) -> Result<bool> {
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE county_code = $1 AND household_no = $2 \
+         AND closed_on IS NULL AND emergency IS NOT NULL")
+        .bind(county_code).bind(household_no).fetch_one(pool).await?);
+    Ok(n > 0)
+}
+
+/// Records a measure for a household in the actor's scope: a monitored household, or one with
+/// an open emergency case ([`emergency_case_open`]; DOMAIN.md 1.7, measures first, procedure
+/// after).
 pub async fn add_measure(
     db: &Db,
     actor: &Account,
     household_no: &str,
     m: &Measure,
-    emergency_case_open: bool,
 ) -> Result<Outcome> {
     if let Some(refused) = refused_role(actor) {
         return Ok(refused);
@@ -380,7 +412,7 @@ pub async fn add_measure(
     else {
         return Ok(Outcome::NotFound);
     };
-    if !monitored && !emergency_case_open {
+    if !monitored && !emergency_case_open(db, &county_code, household_no).await? {
         return Ok(Outcome::Refused(text!(
             "该户不是监测对象，也没有进行中的紧急识别案件，不能登记帮扶措施；请先启动识别程序",
             "the household is not monitored and has no open emergency case, so measures cannot be recorded; start its identification first"

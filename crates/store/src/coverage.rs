@@ -9,6 +9,7 @@
 //! monitored before zhenxing kept records, and is counted from its registration
 //! (`households.created_at`).
 
+use crate::assistance::{MEASURE_FACT_COLUMNS, MeasureFactRow};
 use crate::browse::code_range;
 use crate::{Db, Result, StoreError, on_pool};
 use serde::Serialize;
@@ -20,16 +21,7 @@ use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory, Scope};
 
 /// The stored risk types (codes joined by commas; empty or NULL: none recorded).
 pub fn parse_risk_types(stored: Option<&str>) -> Result<Vec<RiskType>> {
-    stored
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|code| {
-            RiskType::from_code(code)
-                .ok_or_else(|| StoreError::Corrupt(format!("risk type '{code}'")))
-        })
-        .collect()
+    crate::procedures::parse_risks(stored.unwrap_or(""))
 }
 
 /// The day a stored timestamp or date (`YYYY-MM-DD…`) falls on.
@@ -116,9 +108,10 @@ pub async fn load_facts(
         "SELECT DISTINCT household_no FROM pairings WHERE division_code BETWEEN $1 AND $2 \
          AND starts_on <= $3 AND (ends_on IS NULL OR ends_on >= $3)")
         .bind(&lo).bind(&hi).bind(today.to_string()).fetch_all(pool).await?);
-    let measure_rows: Vec<(String, String, String, Option<String>, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT household_no, category, status, implemented_on, risk_type FROM measures \
-         WHERE division_code BETWEEN $1 AND $2")
+    let sql = format!(
+        "SELECT {MEASURE_FACT_COLUMNS} FROM measures WHERE division_code BETWEEN $1 AND $2"
+    );
+    let measure_rows: Vec<MeasureFactRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&lo).bind(&hi).fetch_all(pool).await?);
 
     let mut summaries: HashMap<(String, i64), MemberSummary> = HashMap::new();
@@ -142,14 +135,9 @@ pub async fn load_facts(
     }
     let paired: HashSet<String> = paired.into_iter().collect();
     let mut measures: HashMap<String, Vec<_>> = HashMap::new();
-    for (no, category, status, implemented_on, risk) in measure_rows {
-        let fact = crate::assistance::measure_fact(
-            &category,
-            &status,
-            implemented_on.as_deref(),
-            risk.as_deref(),
-        )?;
-        measures.entry(no).or_default().push(fact);
+    for row in measure_rows {
+        let fact = row.fact()?;
+        measures.entry(row.household_no).or_default().push(fact);
     }
 
     households

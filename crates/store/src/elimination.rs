@@ -10,7 +10,7 @@
 //! household's registration in zhenxing (`households.created_at`) with its state as created;
 //! what it earned before zhenxing is unknown.
 
-use crate::assistance::measure_fact;
+use crate::assistance::{MEASURE_FACT_COLUMNS, MeasureFactRow};
 use crate::coverage::{parse_risk_types, stored_day};
 use crate::monitoring::current_rule_set;
 use crate::{Db, Result, StoreError, on_pool};
@@ -144,13 +144,14 @@ pub async fn facts(
         })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| StoreError::Corrupt(e.en))?;
-    let measures: Vec<(String, String, Option<String>, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT category, status, implemented_on, risk_type FROM measures \
-         WHERE county_code = $1 AND household_no = $2")
+    let sql = format!(
+        "SELECT {MEASURE_FACT_COLUMNS} FROM measures WHERE county_code = $1 AND household_no = $2"
+    );
+    let measures: Vec<MeasureFactRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&h.county_code).bind(household_no).fetch_all(pool).await?);
     let measures = measures
         .iter()
-        .map(|(c, s, on, r)| measure_fact(c, s, on.as_deref(), r.as_deref()))
+        .map(MeasureFactRow::fact)
         .collect::<Result<Vec<_>>>()?;
     let year = u16::try_from(today.year()).unwrap_or(0);
     let rule_set = current_rule_set(db, CHONGQING, year).await?;

@@ -5,7 +5,6 @@
 //! what is missing per household and counts it per child division; the elimination facts
 //! rebuild the income history from the audit trail.
 
-use std::path::Path;
 use time::{Date, Duration};
 use zhenxing_core::assistance::{
     MeasureCategory, MeasureDraft, MeasureStatus, PairingDraft, PoliticalStatus,
@@ -14,35 +13,47 @@ use zhenxing_core::coverage::CoverageRule;
 use zhenxing_core::elimination::{BasicNeed, Condition, preconditions};
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::monitoring::RiskType;
-use zhenxing_core::{DivisionCode, Fen, Role, Scope, Sex};
+use zhenxing_core::procedure::{CaseKind, EmergencyCause};
+use zhenxing_core::warning::WarningChannel;
+use zhenxing_core::{DivisionCode, Fen, MonitoringCategory, Relation, Role, Scope, Sex};
 use zhenxing_store::accounts::Account;
 use zhenxing_store::assistance::{self, Outcome};
-use zhenxing_store::registry::WriteRequest;
-use zhenxing_store::{Db, coverage, elimination, testing};
+use zhenxing_store::{Db, coverage, elimination, procedures, testing};
 
 const VILLAGE: &str = "500229102202";
 const PHONE: &str = "13912345678";
 
+/// CK0001: monitored, a head and a spouse, in the village; CK0002: not monitored, another
+/// village of 城口县; WX0001: in 巫溪县.
 async fn registries() -> Vec<testing::TestDb> {
     let mut out = Vec::new();
     for t in testing::all().await.unwrap() {
-        let parsed = zhenxing_io::registry::parse_registry(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/registry/good-utf8.csv"),
-            today_in_china(),
-            &|_| {},
-        );
-        assert!(parsed.report.problems.is_empty());
-        let request = WriteRequest {
-            actor: "test".into(),
-            source: "fixture".into(),
-            reason: None,
-            dry_run: false,
-            known_new: false,
-            defer_counts: false,
-        };
-        t.db.write_households(&parsed.households, &request, &|_| {})
-            .await
-            .unwrap();
+        let mut monitored =
+            testing::test_household("CK0001", VILLAGE, &testing::test_id_number(1), 5_000);
+        monitored.monitoring_category = Some(MonitoringCategory::UnstableLiftedOut);
+        monitored.members.push(testing::test_member(
+            &testing::test_id_number(2),
+            Relation::Spouse,
+        ));
+        testing::write_test_households(
+            &t.db,
+            vec![
+                monitored,
+                testing::test_household(
+                    "CK0002",
+                    "500229104201",
+                    &testing::test_id_number(3),
+                    9_000,
+                ),
+                testing::test_household(
+                    "WX0001",
+                    "500238101203",
+                    &testing::test_id_number(4),
+                    9_000,
+                ),
+            ],
+        )
+        .await;
         out.push(t);
     }
     out
@@ -232,25 +243,39 @@ async fn measures_need_a_monitored_household_and_move_forward_only() {
             .build(today)
             .unwrap();
 
-        // CK0002 is not monitored: refused unless an emergency case is open.
-        let refused = assistance::add_measure(db, &officer, "CK0002", &planned, false)
+        // CK0002 is not monitored: refused until an emergency case is open.
+        let refused = assistance::add_measure(db, &officer, "CK0002", &planned)
             .await
             .unwrap();
         assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
+        let lead = procedures::OpenRequest {
+            household_no: "CK0002".into(),
+            kind: CaseKind::Identification,
+            channel: Some(WarningChannel::Visit),
+            warning_id: None,
+            found_on: today,
+            emergency: Some(EmergencyCause::Disaster),
+            note: "山洪冲毁住房".into(),
+        };
+        let policy = procedures::policy(db).await.unwrap();
+        let opened = procedures::open_case(db, &officer, &lead, None, &policy)
+            .await
+            .unwrap();
+        assert!(matches!(opened, procedures::Outcome::Done(_)), "{opened:?}");
         done(
-            assistance::add_measure(db, &officer, "CK0002", &planned, true)
+            assistance::add_measure(db, &officer, "CK0002", &planned)
                 .await
                 .unwrap(),
         );
         assert_eq!(
-            assistance::add_measure(db, &officer, "WX0001", &planned, true)
+            assistance::add_measure(db, &officer, "WX0001", &planned)
                 .await
                 .unwrap(),
             Outcome::NotFound
         );
 
         let (id, v1) = done(
-            assistance::add_measure(db, &officer, "CK0001", &planned, false)
+            assistance::add_measure(db, &officer, "CK0001", &planned)
                 .await
                 .unwrap(),
         );
@@ -339,7 +364,7 @@ async fn coverage_finds_what_is_missing_and_counts_it_up_the_tree() {
                 .zh
                 .contains("识别已40天")
         );
-        assert_eq!(r.households[0].head_name.as_deref(), Some("王建国"));
+        assert_eq!(r.households[0].head_name.as_deref(), Some("测试"));
 
         let r = coverage::report(db, &all, &city, today)
             .await
@@ -387,7 +412,7 @@ async fn coverage_finds_what_is_missing_and_counts_it_up_the_tree() {
             .build(today)
             .unwrap();
         done(
-            assistance::add_measure(db, &cadre, "CK0001", &m, false)
+            assistance::add_measure(db, &cadre, "CK0001", &m)
                 .await
                 .unwrap(),
         );
@@ -436,7 +461,8 @@ async fn elimination_facts_rebuild_the_income_history_from_the_audit_trail() {
         // A raise in wages and one member fewer.
         let mut record = before.clone();
         record.wage_income += 2_000_000;
-        record.members.retain(|m| m.name != "张桂兰");
+        record.members.retain(|m| m.relation != "spouse");
+        assert_eq!(record.members.len(), 1);
         db.edit_household(&record, meta.version, "test", "web", "入户核实后更新收入")
             .await
             .unwrap();
@@ -466,7 +492,7 @@ async fn elimination_facts_rebuild_the_income_history_from_the_audit_trail() {
             .filter(|p| !p.holds)
             .map(|p| p.condition)
             .collect();
-        // Above the threshold now (13,470 yuan), but only since today.
+        // Above the threshold now (25,000 yuan), but only since today.
         assert_eq!(
             failing,
             [
