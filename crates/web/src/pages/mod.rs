@@ -2,7 +2,9 @@
 //! `templates/` (escaped by default: text from users is shown as text, never run).
 
 pub mod accounts;
+pub mod assistance;
 pub mod audit;
+pub mod coverage;
 pub mod department;
 pub mod divisions;
 pub mod households;
@@ -36,6 +38,8 @@ pub struct Chrome {
     pub can_monitoring: bool,
     pub can_upload: bool,
     pub can_read: bool,
+    /// The coverage checks and a household's assistance (`ReadCases`).
+    pub can_coverage: bool,
     pub home: String,
 }
 
@@ -58,6 +62,7 @@ impl Chrome {
             can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
             can_upload: account.is_some_and(|a| a.may(Action::UploadDepartmentData)),
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
+            can_coverage: account.is_some_and(|a| a.may(Action::ReadCases)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }

@@ -1,0 +1,734 @@
+//! Assistance of one household (issue 5 item 3): its responsible cadres and its measures, with
+//! the forms to pair a cadre, end a pairing, record a measure, mark it implemented or cancel
+//! it. Reading needs `ReadCases`, writing `ManageAssistance`; both within the account's
+//! division (outside it the household does not exist). Phone numbers show masked unless a role
+//! that may reveal them asks to (an audited `personal_data.reveal`, as on the household page).
+//! A form with mistakes comes back with each problem next to its field, the values kept and
+//! nothing saved (422); a form made from a page that someone else changed since is refused
+//! with words (409).
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::{Chrome, blank, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use time::Date;
+use zhenxing_core::assistance::{
+    FieldError, MeasureCategory, MeasureDraft, MeasureStatus, PairingDraft, PoliticalStatus,
+};
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::monitoring::RiskType;
+use zhenxing_core::{Action, Fen, Lang, Sex, Text};
+use zhenxing_store::assistance::{self, HouseholdAssistance, MeasureRow, Outcome, PairingRow};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/households/{no}/assistance", get(page))
+        .route("/households/{no}/assistance/reveal", post(reveal))
+        .route("/households/{no}/assistance/pairings", post(add_pairing))
+        .route(
+            "/households/{no}/assistance/pairings/{id}/end",
+            post(end_pairing),
+        )
+        .route("/households/{no}/assistance/measures", post(add_measure))
+        .route(
+            "/households/{no}/assistance/measures/{id}/implement",
+            post(implement),
+        )
+        .route(
+            "/households/{no}/assistance/measures/{id}/cancel",
+            post(cancel),
+        )
+}
+
+/// The values of the two "new" forms, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct PairingForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    political_status: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MeasureForm {
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    implemented_on: String,
+    #[serde(default)]
+    risk: String,
+}
+
+/// A change to an existing pairing or measure: the version the page showed, a date or a reason.
+#[derive(Deserialize)]
+pub struct RowForm {
+    csrf: String,
+    version: String,
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Problems to show: per field of the "new" forms (`pairing-name`, `measure-content`, …), per
+/// row (`pairing-3`, `measure-7`), or for the page.
+#[derive(Default)]
+pub struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    /// The problem of a field or row, or "".
+    pub fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn push(&mut self, key: impl Into<String>, text: &Text, lang: Lang) {
+        self.0.push((key.into(), text.get(lang).to_owned()));
+    }
+
+    fn fields(&mut self, form: &str, errors: &[FieldError], lang: Lang) {
+        for e in errors {
+            self.push(format!("{form}-{}", e.field), &e.message, lang);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+struct PairingView {
+    id: i64,
+    name: String,
+    sex: String,
+    political_status: String,
+    unit: String,
+    phone: String,
+    starts_on: String,
+    ends_on: String,
+    active: bool,
+    version: i64,
+}
+
+struct MeasureView {
+    id: i64,
+    category: String,
+    code_table: &'static str,
+    kind: String,
+    content: String,
+    amount: String,
+    starts_on: String,
+    ends_on: String,
+    status_code: String,
+    status: String,
+    implemented_on: String,
+    risk: String,
+    cancel_reason: String,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "assistance.html")]
+struct AssistancePage {
+    c: Chrome,
+    no: String,
+    head_name: String,
+    monitored: bool,
+    pairings: Vec<PairingView>,
+    measures: Vec<MeasureView>,
+    can_manage: bool,
+    can_reveal: bool,
+    revealed: bool,
+    today: String,
+    problems: Problems,
+    pairing_form: PairingForm,
+    measure_form: MeasureForm,
+    sexes: Vec<(&'static str, &'static str)>,
+    political_statuses: Vec<(&'static str, &'static str)>,
+    categories: Vec<(&'static str, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    risks: Vec<(&'static str, &'static str)>,
+}
+
+fn label<T: Copy>(
+    code: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    l: impl Fn(T) -> &'static str,
+) -> String {
+    code.and_then(parse).map(l).unwrap_or_default().to_owned()
+}
+
+fn pairing_view(p: &PairingRow, lang: Lang, revealed: bool, today: Date) -> PairingView {
+    PairingView {
+        id: p.id,
+        name: p.cadre_name.clone(),
+        sex: label(p.sex.as_deref(), Sex::from_code, |s| s.label(lang)),
+        political_status: label(
+            p.political_status.as_deref(),
+            PoliticalStatus::from_code,
+            |s| s.label(lang),
+        ),
+        unit: p.unit.clone(),
+        phone: if revealed {
+            p.phone.clone()
+        } else {
+            p.masked_phone()
+        },
+        starts_on: p.starts_on.clone(),
+        ends_on: p.ends_on.clone().unwrap_or_default(),
+        active: p.ends_on.as_ref().is_none_or(|e| *e > today.to_string()),
+        version: p.row_version,
+    }
+}
+
+fn measure_view(m: &MeasureRow, lang: Lang) -> MeasureView {
+    let category = m.category();
+    MeasureView {
+        id: m.id,
+        category: category.map_or_else(|| m.category.clone(), |c| c.label(lang).to_owned()),
+        code_table: category.map_or("", |c| c.code_table()),
+        kind: category.map_or_else(String::new, |c| c.kind().label(lang).to_owned()),
+        content: m.content.clone(),
+        amount: m.amount.map(|a| Fen(a).to_string()).unwrap_or_default(),
+        starts_on: m.starts_on.clone(),
+        ends_on: m.ends_on.clone().unwrap_or_default(),
+        status_code: m.status.clone(),
+        status: m
+            .status()
+            .map_or_else(|| m.status.clone(), |s| s.label(lang).to_owned()),
+        implemented_on: m.implemented_on.clone().unwrap_or_default(),
+        risk: label(m.risk_type.as_deref(), RiskType::from_code, |r| {
+            r.label(lang)
+        }),
+        cancel_reason: m.cancel_reason.clone().unwrap_or_default(),
+        version: m.row_version,
+    }
+}
+
+/// The household's assistance, if it lies in the viewer's division; reading needs `ReadCases`.
+async fn load(state: &AppState, viewer: &Viewer, no: &str) -> AppResult<HouseholdAssistance> {
+    let account = viewer.may(Action::ReadCases)?;
+    if no.len() > 64 {
+        return Err(AppError::NotFound);
+    }
+    assistance::household_assistance(&state.db, &account.scope(), no)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+struct Shown {
+    revealed: bool,
+    problems: Problems,
+    pairing_form: PairingForm,
+    measure_form: MeasureForm,
+}
+
+impl Shown {
+    fn plain() -> Shown {
+        Shown {
+            revealed: false,
+            problems: Problems::default(),
+            pairing_form: PairingForm::default(),
+            measure_form: MeasureForm::default(),
+        }
+    }
+
+    fn with_problems(problems: Problems) -> Shown {
+        Shown {
+            problems,
+            ..Shown::plain()
+        }
+    }
+}
+
+async fn show(state: &AppState, viewer: &Viewer, no: &str, shown: Shown) -> AppResult<Response> {
+    let a = load(state, viewer, no).await?;
+    let account = viewer.may(Action::ReadCases)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let head_name = zhenxing_store::registry::household(&state.db, no)
+        .await?
+        .and_then(|(r, _)| {
+            r.members
+                .into_iter()
+                .find(|m| m.relation == "head")
+                .map(|m| m.name)
+        })
+        .unwrap_or_default();
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = format!("{} {}", c.t("assistance-title"), a.household_no);
+    let mut measure_form = shown.measure_form;
+    if measure_form.status.is_empty() {
+        measure_form.status = MeasureStatus::Planned.code().to_owned();
+    }
+    let revealed = shown.revealed;
+    let page = AssistancePage {
+        no: a.household_no.clone(),
+        head_name,
+        monitored: a.monitored,
+        pairings: a
+            .pairings
+            .iter()
+            .map(|p| pairing_view(p, lang, revealed, today))
+            .collect(),
+        measures: a.measures.iter().map(|m| measure_view(m, lang)).collect(),
+        can_manage: account.may(Action::ManageAssistance),
+        can_reveal: account.may(Action::RevealPersonalNumbers) && !a.pairings.is_empty(),
+        revealed,
+        today: today.to_string(),
+        pairing_form: shown.pairing_form,
+        measure_form,
+        sexes: Sex::ALL.iter().map(|s| (s.code(), s.label(lang))).collect(),
+        political_statuses: PoliticalStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label(lang)))
+            .collect(),
+        categories: MeasureCategory::ALL
+            .iter()
+            .map(|m| {
+                (
+                    m.code(),
+                    format!("{}（{}）", m.label(lang), m.kind().label(lang)),
+                )
+            })
+            .collect(),
+        statuses: [MeasureStatus::Planned, MeasureStatus::Implemented]
+            .iter()
+            .map(|s| (s.code(), s.label(lang)))
+            .collect(),
+        risks: RiskType::ALL
+            .iter()
+            .map(|r| (r.code(), r.label(lang)))
+            .collect(),
+        problems: shown.problems,
+        c,
+    };
+    let mut response = render(&page);
+    if !page.problems.is_empty() {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+) -> AppResult<Response> {
+    show(&state, &viewer, &no, Shown::plain()).await
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+}
+
+/// The page with the cadres' full phone numbers; every reveal is audited.
+pub async fn reveal(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let account = viewer.may(Action::RevealPersonalNumbers)?;
+    let a = load(&state, &viewer, &no).await?;
+    zhenxing_store::audit::append_one(
+        &state.db,
+        zhenxing_store::audit::AuditEntry {
+            actor: account.name.clone(),
+            action: "personal_data.reveal".to_owned(),
+            object_type: "household".to_owned(),
+            object_id: Some(a.household_no.clone()),
+            county_code: Some(a.county_code.clone()),
+            division_code: Some(a.division_code.clone()),
+            reason: Some("assistance: responsible cadres' phones".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let shown = Shown {
+        revealed: true,
+        ..Shown::plain()
+    };
+    show(&state, &viewer, &no, shown).await
+}
+
+/// Checks the token and the right to manage assistance: 403 whatever the household.
+fn may_manage<'a>(
+    viewer: &'a Viewer,
+    csrf: &str,
+) -> AppResult<&'a zhenxing_store::accounts::Account> {
+    viewer.check_csrf(csrf)?;
+    viewer.may(Action::ManageAssistance)
+}
+
+/// A date typed in a form (`YYYY-MM-DD`): `Ok(None)` when empty, the problem when malformed.
+fn form_date(s: &str) -> Result<Option<Date>, Text> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    zhenxing_core::monitoring::parse_stored_date(s)
+        .map(Some)
+        .ok_or_else(|| {
+            zhenxing_core::text!(
+                "“{s}”不是日期；请按 年-月-日 填写，如 2026-05-01",
+                "'{s}' is not a date; write year-month-day, e.g. 2026-05-01"
+            )
+        })
+}
+
+/// A required date: the problem goes under `key` when it is missing or malformed.
+fn required_date(s: &str, key: &str, problems: &mut Problems, lang: Lang) -> Option<Date> {
+    match form_date(s) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            problems.push(
+                key,
+                &Text::new("请填写日期（年-月-日）", "give the date (year-month-day)"),
+                lang,
+            );
+            None
+        }
+        Err(e) => {
+            problems.push(key, &e, lang);
+            None
+        }
+    }
+}
+
+fn optional_date(s: &str, key: &str, problems: &mut Problems, lang: Lang) -> Option<Date> {
+    form_date(s).unwrap_or_else(|e| {
+        problems.push(key, &e, lang);
+        None
+    })
+}
+
+/// An optional choice by code: `None` when empty, the problem when unknown.
+fn choice<T>(
+    s: &str,
+    parse: fn(&str) -> Result<T, Text>,
+    key: &str,
+    problems: &mut Problems,
+    lang: Lang,
+) -> Option<T> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    parse(s).map_err(|e| problems.push(key, &e, lang)).ok()
+}
+
+/// What the store answered, as the answer to a form; `redo` shows the page again with the
+/// refusal.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    no: &str,
+    outcome: Outcome,
+    key: String,
+    redo: Shown,
+) -> AppResult<Response> {
+    match outcome {
+        Outcome::Done { .. } => {
+            Ok(Redirect::to(&format!("/households/{no}/assistance")).into_response())
+        }
+        Outcome::NotFound => Err(AppError::NotFound),
+        Outcome::Stale => Err(AppError::Conflict(Text::new(
+            "未保存：自您打开此页以来，该记录已被他人修改。请重新打开本页，核对后再操作。",
+            "Not saved: someone changed this record after you opened the page. Open the page again and check it before acting.",
+        ))),
+        Outcome::Refused(reason) => {
+            let mut shown = redo;
+            shown.problems.push(key, &reason, viewer.lang);
+            show(state, viewer, no, shown).await
+        }
+    }
+}
+
+pub async fn add_pairing(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+    Form(form): Form<PairingForm>,
+) -> AppResult<Response> {
+    let account = may_manage(&viewer, &form.csrf)?;
+    load(&state, &viewer, &no).await?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let mut problems = Problems::default();
+    let sex = choice(&form.sex, Sex::parse, "pairing-sex", &mut problems, lang);
+    let political_status = choice(
+        &form.political_status,
+        PoliticalStatus::parse,
+        "pairing-political_status",
+        &mut problems,
+        lang,
+    );
+    let starts_on = required_date(&form.starts_on, "pairing-starts_on", &mut problems, lang);
+    let ends_on = optional_date(&form.ends_on, "pairing-ends_on", &mut problems, lang);
+    let redo = |problems| Shown {
+        pairing_form: form.clone(),
+        ..Shown::with_problems(problems)
+    };
+    // Without a start date the other fields are still checked, against today.
+    let draft = PairingDraft {
+        name: form.name.clone(),
+        sex,
+        political_status,
+        unit: form.unit.clone(),
+        phone: form.phone.clone(),
+        starts_on: starts_on.unwrap_or(today),
+        ends_on,
+    };
+    let built = draft.build(today);
+    if let Err(errors) = &built {
+        problems.fields("pairing", errors, lang);
+    }
+    let pairing = match built {
+        Ok(p) if problems.is_empty() => p,
+        _ => return show(&state, &viewer, &no, redo(problems)).await,
+    };
+    let outcome = assistance::add_pairing(&state.db, account, &no, &pairing).await?;
+    answer(
+        &state,
+        &viewer,
+        &no,
+        outcome,
+        "pairing".into(),
+        redo(Problems::default()),
+    )
+    .await
+}
+
+pub async fn add_measure(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(no): Path<String>,
+    Form(form): Form<MeasureForm>,
+) -> AppResult<Response> {
+    let account = may_manage(&viewer, &form.csrf)?;
+    load(&state, &viewer, &no).await?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let mut problems = Problems::default();
+    let category = choice(
+        &form.category,
+        MeasureCategory::parse,
+        "measure-category",
+        &mut problems,
+        lang,
+    );
+    if category.is_none() && problems.get("measure-category").is_empty() {
+        problems.push(
+            "measure-category",
+            &Text::new("请选择措施类别", "choose the category"),
+            lang,
+        );
+    }
+    let status = choice(
+        &form.status,
+        MeasureStatus::parse,
+        "measure-status",
+        &mut problems,
+        lang,
+    )
+    .unwrap_or(MeasureStatus::Planned);
+    let risk = choice(
+        &form.risk,
+        RiskType::parse,
+        "measure-risk",
+        &mut problems,
+        lang,
+    );
+    let amount = match blank(&Some(form.amount.clone())) {
+        None => None,
+        Some(a) => Fen::parse(a)
+            .map_err(|e| problems.push("measure-amount", &e.text(), lang))
+            .ok(),
+    };
+    let starts_on = required_date(&form.starts_on, "measure-starts_on", &mut problems, lang);
+    let ends_on = optional_date(&form.ends_on, "measure-ends_on", &mut problems, lang);
+    let implemented_on = optional_date(
+        &form.implemented_on,
+        "measure-implemented_on",
+        &mut problems,
+        lang,
+    );
+    let redo = |problems| Shown {
+        measure_form: form.clone(),
+        ..Shown::with_problems(problems)
+    };
+    // Without a category or a start date the other fields are still checked.
+    let draft = MeasureDraft {
+        category: category.unwrap_or(MeasureCategory::Industry),
+        content: form.content.clone(),
+        amount,
+        starts_on: starts_on.unwrap_or(today),
+        ends_on,
+        status,
+        implemented_on,
+        risk,
+    };
+    let built = draft.build(today);
+    if let Err(errors) = &built {
+        problems.fields("measure", errors, lang);
+    }
+    let measure = match built {
+        Ok(m) if problems.is_empty() => m,
+        _ => return show(&state, &viewer, &no, redo(problems)).await,
+    };
+    let outcome = assistance::add_measure(&state.db, account, &no, &measure).await?;
+    answer(
+        &state,
+        &viewer,
+        &no,
+        outcome,
+        "measure".into(),
+        redo(Problems::default()),
+    )
+    .await
+}
+
+/// The parts of a change to one row: the account, the row id, the version, and where its
+/// problems go.
+struct RowChange<'a> {
+    account: &'a zhenxing_store::accounts::Account,
+    id: i64,
+    version: i64,
+    key: String,
+}
+
+async fn row_change<'a>(
+    state: &AppState,
+    viewer: &'a Viewer,
+    no: &str,
+    id: &str,
+    form: &RowForm,
+    what: &str,
+) -> AppResult<RowChange<'a>> {
+    let account = may_manage(viewer, &form.csrf)?;
+    load(state, viewer, no).await?;
+    let id: i64 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)?;
+    let version: i64 = form
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
+    Ok(RowChange {
+        account,
+        id,
+        version,
+        key: format!("{what}-{id}"),
+    })
+}
+
+/// The row must belong to the household of the route: otherwise it does not exist here.
+fn same_household(row_household: Option<&str>, no: &str) -> AppResult<()> {
+    if row_household == Some(no) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn end_pairing(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((no, id)): Path<(String, String)>,
+    Form(form): Form<RowForm>,
+) -> AppResult<Response> {
+    let ch = row_change(&state, &viewer, &no, &id, &form, "pairing").await?;
+    let p = assistance::pairing(&state.db, &ch.account.scope(), ch.id).await?;
+    same_household(p.as_ref().map(|p| p.household_no.as_str()), &no)?;
+    let mut problems = Problems::default();
+    let today = today_in_china();
+    let on = required_date(
+        form.on.as_deref().unwrap_or(""),
+        &ch.key,
+        &mut problems,
+        viewer.lang,
+    );
+    let Some(on) = on else {
+        return show(&state, &viewer, &no, Shown::with_problems(problems)).await;
+    };
+    let outcome =
+        assistance::end_pairing(&state.db, ch.account, ch.id, ch.version, on, today).await?;
+    answer(&state, &viewer, &no, outcome, ch.key, Shown::plain()).await
+}
+
+pub async fn implement(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((no, id)): Path<(String, String)>,
+    Form(form): Form<RowForm>,
+) -> AppResult<Response> {
+    let ch = row_change(&state, &viewer, &no, &id, &form, "measure").await?;
+    let m = assistance::measure(&state.db, &ch.account.scope(), ch.id).await?;
+    same_household(m.as_ref().map(|m| m.household_no.as_str()), &no)?;
+    let mut problems = Problems::default();
+    let today = today_in_china();
+    let on = required_date(
+        form.on.as_deref().unwrap_or(""),
+        &ch.key,
+        &mut problems,
+        viewer.lang,
+    );
+    let Some(on) = on else {
+        return show(&state, &viewer, &no, Shown::with_problems(problems)).await;
+    };
+    let outcome =
+        assistance::mark_implemented(&state.db, ch.account, ch.id, ch.version, on, today).await?;
+    answer(&state, &viewer, &no, outcome, ch.key, Shown::plain()).await
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((no, id)): Path<(String, String)>,
+    Form(form): Form<RowForm>,
+) -> AppResult<Response> {
+    let ch = row_change(&state, &viewer, &no, &id, &form, "measure").await?;
+    let m = assistance::measure(&state.db, &ch.account.scope(), ch.id).await?;
+    same_household(m.as_ref().map(|m| m.household_no.as_str()), &no)?;
+    let reason = form.reason.clone().unwrap_or_default();
+    let outcome =
+        assistance::cancel_measure(&state.db, ch.account, ch.id, ch.version, &reason).await?;
+    answer(&state, &viewer, &no, outcome, ch.key, Shown::plain()).await
+}
