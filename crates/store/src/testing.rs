@@ -195,3 +195,26 @@ pub async fn write_test_households(db: &Db, drafts: Vec<zhenxing_core::Household
         .await
         .expect("the test households are written");
 }
+
+/// Records on a household what completed procedures record (migration 0009): the day of
+/// identification, the risk types (codes joined by commas) and the day its risk was
+/// eliminated, for tests that need a monitored household with a past without walking the
+/// whole procedure.
+pub async fn set_monitoring_dates(
+    db: &Db,
+    household_no: &str,
+    identified_on: Option<time::Date>,
+    risk_types: &str,
+    risk_eliminated_on: Option<time::Date>,
+) {
+    let (identified, eliminated) = (
+        identified_on.map(|d| d.to_string()),
+        risk_eliminated_on.map(|d| d.to_string()),
+    );
+    crate::on_pool!(db, pool => sqlx::query(
+        "UPDATE households SET identified_on = $1, risk_types = $2, risk_eliminated_on = $3 \
+         WHERE household_no = $4")
+        .bind(&identified).bind(risk_types).bind(&eliminated).bind(household_no)
+        .execute(pool).await.map(drop))
+    .expect("the monitoring dates are set");
+}

@@ -71,25 +71,10 @@ async fn account(db: &Db, name: &str, role: Role, division: &str) -> Account {
     .unwrap()
 }
 
-/// Runs a statement that stands in for what the procedures (migration 0009) record.
-async fn exec(db: &Db, sql: &'static str, a: Option<String>, b: &str) {
-    match db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(a).bind(b).execute(p).await.map(drop),
-        Db::Postgres(p) => sqlx::query(sql).bind(a).bind(b).execute(p).await.map(drop),
-    }
-    .unwrap();
-}
-
 /// CK0001 identified `days` ago with these risks.
 async fn identify(db: &Db, days: i64, risks: &str) {
-    let on = (today_in_china() - Duration::days(days)).to_string();
-    exec(
-        db,
-        "UPDATE households SET identified_on = $1, risk_types = $2 WHERE household_no = 'CK0001'",
-        Some(on),
-        risks,
-    )
-    .await;
+    let on = today_in_china() - Duration::days(days);
+    testing::set_monitoring_dates(db, "CK0001", Some(on), risks, None).await;
 }
 
 fn pairing_draft(today: Date) -> PairingDraft {
@@ -424,12 +409,12 @@ async fn coverage_finds_what_is_missing_and_counts_it_up_the_tree() {
         assert_eq!(rules, [CoverageRule::DisabilityWithoutCertificate]);
 
         // Eliminated: no cadre needed, but 因残 needs its safety-net or social-help measure.
-        exec(
+        testing::set_monitoring_dates(
             db,
-            "UPDATE households SET risk_eliminated_on = $1, elimination_method = $2 \
-             WHERE household_no = 'CK0001'",
-            Some(today.to_string()),
-            "natural",
+            "CK0001",
+            Some(today - Duration::days(40)),
+            "illness,disability",
+            Some(today),
         )
         .await;
         let r = coverage::report(db, &all, &village, today)

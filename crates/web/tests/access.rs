@@ -492,3 +492,144 @@ async fn department_routes_as_every_role() {
         );
     }
 }
+
+/// Assistance and coverage (issue 5 items 3 and 4) as every role: reading needs `ReadCases`,
+/// writing `ManageAssistance` (403 whatever the record), both inside the division (404
+/// outside); a change made from an old page is refused (409); nothing is changed by a refused
+/// request.
+#[tokio::test]
+async fn assistance_and_coverage_routes_as_every_role() {
+    // (account, GET assistance, POST new pairing or measure (empty), POST change of an old
+    // version, reveal phones, coverage of the village, own coverage)
+    const EXPECTED: &[(&str, u16, u16, u16, u16, u16, u16)] = &[
+        ("admin", 200, 403, 403, 200, 200, 200),
+        ("chengkou", 200, 422, 409, 200, 200, 200),
+        ("bashan", 200, 422, 409, 200, 200, 200),
+        ("lixin", 200, 422, 409, 403, 200, 200),
+        ("other_village", 404, 404, 404, 403, 404, 200),
+        ("wuxi", 404, 404, 404, 404, 404, 200),
+        ("auditor", 200, 403, 403, 200, 200, 200),
+        ("department", 403, 403, 403, 403, 403, 403),
+    ];
+    for server in Server::all().await {
+        // A pairing and a planned measure on CK0001, by its village cadre.
+        let (pairing, measure) = {
+            let mut c = server.signed_in("lixin").await;
+            let csrf = c.csrf().await;
+            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let base = "/households/CK0001/assistance";
+            let r = c
+                .post_form(
+                    &format!("{base}/pairings"),
+                    &[
+                        ("csrf", &csrf),
+                        ("name", "刘德明"),
+                        ("unit", "城口县农业农村委员会"),
+                        ("phone", "13912345678"),
+                        ("starts_on", &today),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 303, "{}", r.body);
+            let r = c
+                .post_form(
+                    &format!("{base}/measures"),
+                    &[
+                        ("csrf", &csrf),
+                        ("category", "health"),
+                        ("content", "医疗救助"),
+                        ("starts_on", &today),
+                        ("status", "planned"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 303, "{}", r.body);
+            let a = zhenxing_store::assistance::household_assistance(
+                &server.test_db.db,
+                &zhenxing_core::Scope::new(
+                    zhenxing_core::DivisionCode::parse("500000000000").unwrap(),
+                ),
+                "CK0001",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            (a.pairings[0].id, a.measures[0].id)
+        };
+        let base = "/households/CK0001/assistance";
+        for (name, read, add, change, reveal, village, own) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let got = [
+                c.get(base).await.status,
+                c.post_form(&format!("{base}/pairings"), &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.post_form(&format!("{base}/measures"), &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.post_form(
+                    &format!("{base}/pairings/{pairing}/end"),
+                    &[("csrf", &csrf), ("version", "99"), ("on", &today)],
+                )
+                .await
+                .status,
+                c.post_form(
+                    &format!("{base}/measures/{measure}/implement"),
+                    &[("csrf", &csrf), ("version", "99"), ("on", &today)],
+                )
+                .await
+                .status,
+                c.post_form(
+                    &format!("{base}/measures/{measure}/cancel"),
+                    &[
+                        ("csrf", &csrf),
+                        ("version", "99"),
+                        ("reason", "重复录入的措施"),
+                    ],
+                )
+                .await
+                .status,
+                c.post_form(&format!("{base}/reveal"), &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.get("/coverage?division=500229102202").await.status,
+                c.get("/coverage").await.status,
+                c.post_form(&format!("{base}/pairings"), &[("csrf", "forged")])
+                    .await
+                    .status,
+            ];
+            let want = [
+                *read, *add, *add, *change, *change, *change, *reveal, *village, *own, 403,
+            ];
+            assert_eq!(
+                got, want,
+                "{name}: GET, add pairing, add measure, end, implement, cancel, reveal, coverage of the village, own coverage, forged CSRF"
+            );
+        }
+        // Nothing above changed the pairing or the measure.
+        let a = zhenxing_store::assistance::household_assistance(
+            &server.test_db.db,
+            &zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse("500000000000").unwrap()),
+            "CK0001",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (a.pairings.len(), a.pairings[0].row_version),
+            (1, 1),
+            "pairing untouched"
+        );
+        assert_eq!(
+            (
+                a.measures.len(),
+                a.measures[0].row_version,
+                a.measures[0].status.as_str()
+            ),
+            (1, 1, "planned"),
+            "measure untouched"
+        );
+    }
+}
