@@ -622,23 +622,24 @@ pub async fn add_measure(
     .await
 }
 
-/// The parts of a change to one row: the account, the row id, the version, and where its
-/// problems go.
-struct RowChange<'a> {
-    account: &'a zhenxing_store::accounts::Account,
-    id: i64,
-    version: i64,
-    key: String,
+/// A change to one existing row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RowAction {
+    EndPairing,
+    Implement,
+    Cancel,
 }
 
-async fn row_change<'a>(
+/// Checks the token, the right, the household (in scope), the row (of that household) and the
+/// version, reads the date or the reason, and asks the store; the answer to the form.
+async fn change_row(
     state: &AppState,
-    viewer: &'a Viewer,
+    viewer: &Viewer,
     no: &str,
     id: &str,
     form: &RowForm,
-    what: &str,
-) -> AppResult<RowChange<'a>> {
+    action: RowAction,
+) -> AppResult<Response> {
     let account = may_manage(viewer, &form.csrf)?;
     load(state, viewer, no).await?;
     let id: i64 = id
@@ -651,21 +652,43 @@ async fn row_change<'a>(
         .trim()
         .parse()
         .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
-    Ok(RowChange {
-        account,
-        id,
-        version,
-        key: format!("{what}-{id}"),
-    })
-}
-
-/// The row must belong to the household of the route: otherwise it does not exist here.
-fn same_household(row_household: Option<&str>, no: &str) -> AppResult<()> {
-    if row_household == Some(no) {
-        Ok(())
+    let scope = account.scope();
+    // The row must belong to the household of the route: otherwise it does not exist here.
+    let (owner, key) = if action == RowAction::EndPairing {
+        let p = assistance::pairing(&state.db, &scope, id).await?;
+        (p.map(|p| p.household_no), format!("pairing-{id}"))
     } else {
-        Err(AppError::NotFound)
+        let m = assistance::measure(&state.db, &scope, id).await?;
+        (m.map(|m| m.household_no), format!("measure-{id}"))
+    };
+    if owner.as_deref() != Some(no) {
+        return Err(AppError::NotFound);
     }
+    let today = today_in_china();
+    let on = if action == RowAction::Cancel {
+        today
+    } else {
+        let mut problems = Problems::default();
+        let typed = form.on.as_deref().unwrap_or("");
+        match required_date(typed, &key, &mut problems, viewer.lang) {
+            Some(on) => on,
+            None => return show(state, viewer, no, Shown::with_problems(problems)).await,
+        }
+    };
+    let db = &state.db;
+    let outcome = match action {
+        RowAction::EndPairing => {
+            assistance::end_pairing(db, account, id, version, on, today).await?
+        }
+        RowAction::Implement => {
+            assistance::mark_implemented(db, account, id, version, on, today).await?
+        }
+        RowAction::Cancel => {
+            let reason = form.reason.as_deref().unwrap_or("");
+            assistance::cancel_measure(db, account, id, version, reason).await?
+        }
+    };
+    answer(state, viewer, no, outcome, key, Shown::plain()).await
 }
 
 pub async fn end_pairing(
@@ -674,23 +697,7 @@ pub async fn end_pairing(
     Path((no, id)): Path<(String, String)>,
     Form(form): Form<RowForm>,
 ) -> AppResult<Response> {
-    let ch = row_change(&state, &viewer, &no, &id, &form, "pairing").await?;
-    let p = assistance::pairing(&state.db, &ch.account.scope(), ch.id).await?;
-    same_household(p.as_ref().map(|p| p.household_no.as_str()), &no)?;
-    let mut problems = Problems::default();
-    let today = today_in_china();
-    let on = required_date(
-        form.on.as_deref().unwrap_or(""),
-        &ch.key,
-        &mut problems,
-        viewer.lang,
-    );
-    let Some(on) = on else {
-        return show(&state, &viewer, &no, Shown::with_problems(problems)).await;
-    };
-    let outcome =
-        assistance::end_pairing(&state.db, ch.account, ch.id, ch.version, on, today).await?;
-    answer(&state, &viewer, &no, outcome, ch.key, Shown::plain()).await
+    change_row(&state, &viewer, &no, &id, &form, RowAction::EndPairing).await
 }
 
 pub async fn implement(
@@ -699,23 +706,7 @@ pub async fn implement(
     Path((no, id)): Path<(String, String)>,
     Form(form): Form<RowForm>,
 ) -> AppResult<Response> {
-    let ch = row_change(&state, &viewer, &no, &id, &form, "measure").await?;
-    let m = assistance::measure(&state.db, &ch.account.scope(), ch.id).await?;
-    same_household(m.as_ref().map(|m| m.household_no.as_str()), &no)?;
-    let mut problems = Problems::default();
-    let today = today_in_china();
-    let on = required_date(
-        form.on.as_deref().unwrap_or(""),
-        &ch.key,
-        &mut problems,
-        viewer.lang,
-    );
-    let Some(on) = on else {
-        return show(&state, &viewer, &no, Shown::with_problems(problems)).await;
-    };
-    let outcome =
-        assistance::mark_implemented(&state.db, ch.account, ch.id, ch.version, on, today).await?;
-    answer(&state, &viewer, &no, outcome, ch.key, Shown::plain()).await
+    change_row(&state, &viewer, &no, &id, &form, RowAction::Implement).await
 }
 
 pub async fn cancel(
@@ -724,11 +715,5 @@ pub async fn cancel(
     Path((no, id)): Path<(String, String)>,
     Form(form): Form<RowForm>,
 ) -> AppResult<Response> {
-    let ch = row_change(&state, &viewer, &no, &id, &form, "measure").await?;
-    let m = assistance::measure(&state.db, &ch.account.scope(), ch.id).await?;
-    same_household(m.as_ref().map(|m| m.household_no.as_str()), &no)?;
-    let reason = form.reason.clone().unwrap_or_default();
-    let outcome =
-        assistance::cancel_measure(&state.db, ch.account, ch.id, ch.version, &reason).await?;
-    answer(&state, &viewer, &no, outcome, ch.key, Shown::plain()).await
+    change_row(&state, &viewer, &no, &id, &form, RowAction::Cancel).await
 }
