@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::Date;
-use zhenxing_core::elimination::{check_method, preconditions};
+use zhenxing_core::elimination::{EliminationFacts, Precondition, check_method, preconditions};
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::procedure::{
     CaseKind, CaseState, DayCounting, EliminationMethod, EmergencyCause, MonitoringStatus,
@@ -218,7 +218,7 @@ pub async fn case(db: &Db, scope: &Scope, id: i64) -> Result<Option<CaseDetail>>
 async fn head_name(db: &Db, household_no: &str) -> Result<Option<String>> {
     Ok(on_pool!(db, pool => sqlx::query_scalar(
         "SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
-         WHERE h.household_no = $1 AND m.relation = 'head'")
+         WHERE h.household_no = $1 AND m.relation = 'head' ORDER BY m.position LIMIT 1")
         .bind(household_no).fetch_optional(pool).await?))
 }
 
@@ -242,6 +242,56 @@ pub async fn household_cases(
         }
     }
     Ok(out)
+}
+
+/// A household's place in monitoring, as the procedures left it (see migration 0009).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct MonitoringView {
+    pub monitoring_category: Option<String>,
+    pub risk_types: Option<String>,
+    pub identified_on: Option<String>,
+    pub risk_eliminated_on: Option<String>,
+    pub elimination_method: Option<String>,
+}
+
+impl MonitoringView {
+    pub fn status(&self) -> MonitoringStatus {
+        match (&self.monitoring_category, &self.risk_eliminated_on) {
+            (None, _) => MonitoringStatus::NotMonitored,
+            (Some(_), None) => MonitoringStatus::Monitored,
+            (Some(_), Some(_)) => MonitoringStatus::Eliminated,
+        }
+    }
+}
+
+/// The monitoring fields of a household in `scope`, and its open case if any.
+pub async fn monitoring_view(
+    db: &Db,
+    scope: &Scope,
+    household_no: &str,
+) -> Result<Option<(MonitoringView, Option<CaseRow>)>> {
+    let row: Option<(String, MonitoringView)> = on_pool!(db, pool => sqlx::query_as::<_, (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)>(
+        "SELECT household_no, division_code, monitoring_category, risk_types, identified_on, \
+         risk_eliminated_on, elimination_method FROM households WHERE household_no = $1")
+        .bind(household_no).fetch_optional(pool).await?)
+    .filter(|r| scope.contains_code(&r.1))
+    .map(|(_, division, category, risks, identified, eliminated, method)| {
+        (division, MonitoringView {
+            monitoring_category: category,
+            risk_types: risks,
+            identified_on: identified,
+            risk_eliminated_on: eliminated,
+            elimination_method: method,
+        })
+    });
+    let Some((_, view)) = row else {
+        return Ok(None);
+    };
+    let sql =
+        format!("SELECT {CASE_COLUMNS} FROM cases WHERE household_no = $1 AND closed_on IS NULL");
+    let open: Option<CaseRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(household_no).fetch_optional(pool).await?);
+    Ok(Some((view, open)))
 }
 
 /// Where a household stands: its division, its monitoring status, and whether a case is open.
@@ -667,6 +717,19 @@ async fn food_or_clothing_at_risk(db: &Db, household_no: &str) -> Result<bool> {
     Ok(problems.iter().any(|p| p == "food" || p == "clothing"))
 }
 
+/// The preconditions of a risk elimination for a household in `scope` on `today`, each with
+/// whether it holds and its figures (DOMAIN.md 1.9); `None` outside the scope.
+pub async fn elimination_preconditions(
+    db: &Db,
+    scope: &Scope,
+    household_no: &str,
+    today: Date,
+) -> Result<Option<(Vec<Precondition>, EliminationFacts)>> {
+    let food = food_or_clothing_at_risk(db, household_no).await?;
+    let facts = crate::elimination::facts(db, scope, household_no, today, food).await?;
+    Ok(facts.map(|f| (preconditions(&f, today), f)))
+}
+
 /// Why the household's risk may not be eliminated on `today`: the preconditions that do not
 /// hold, with their figures, and (at the county's approval) a method that does not fit the
 /// measures; `None` when nothing stands in the way (or the household is outside `scope`).
@@ -677,14 +740,11 @@ pub async fn elimination_refusal(
     today: Date,
     method: Option<EliminationMethod>,
 ) -> Result<Option<Text>> {
-    let food = food_or_clothing_at_risk(db, household_no).await?;
-    let Some(facts) = crate::elimination::facts(db, scope, household_no, today, food).await? else {
+    let Some((all, facts)) = elimination_preconditions(db, scope, household_no, today).await?
+    else {
         return Ok(None);
     };
-    let unmet: Vec<_> = preconditions(&facts, today)
-        .into_iter()
-        .filter(|p| !p.holds)
-        .collect();
+    let unmet: Vec<_> = all.into_iter().filter(|p| !p.holds).collect();
     if !unmet.is_empty() {
         let zh: Vec<String> = unmet
             .iter()
@@ -947,7 +1007,8 @@ pub async fn inbox(
          c.risk_types, c.method, c.approved_on, c.closed_on, c.opened_by, c.row_version, \
          c.opened_at, c.updated_at, \
          (SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
-          WHERE h.household_no = c.household_no AND m.relation = 'head') AS head_name \
+          WHERE h.household_no = c.household_no AND m.relation = 'head' \
+          ORDER BY m.position LIMIT 1) AS head_name \
          FROM cases c WHERE c.division_code BETWEEN $1 AND $2 \
          AND ($3 = '' OR c.kind = $3) AND {condition} ORDER BY {order} LIMIT $5"
     );
@@ -1054,7 +1115,8 @@ pub async fn notices(
     );
     let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(
         "SELECT c.id, c.kind, c.category, c.notice_starts_on, c.notice_ends_on, \
-         (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = 'head'), \
+         (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = 'head' \
+          ORDER BY m.position LIMIT 1), \
          h.address \
          FROM cases c JOIN households h ON h.household_no = c.household_no \
          WHERE c.division_code = $1 AND c.notice_starts_on IS NOT NULL \

@@ -107,34 +107,6 @@ async fn monitoring_fields(db: &Db, no: &str) -> (Option<String>, Option<String>
     row
 }
 
-/// What seven months do to a monitored household: it was registered a year ago, identified seven
-/// months ago, and its income is now 5,000 yuan a head higher (stored values moved; the audit
-/// trail has no income change, so the history starts at registration).
-async fn seven_months_later(db: &Db, no: &str, today: Date) {
-    let registered = format!("{}T00:00:00.000Z", today - Duration::days(365));
-    let identified = (today - Duration::days(214)).to_string();
-    let sql = "UPDATE households SET created_at = $1, identified_on = $2, \
-               wage_income = wage_income + 500000, net_income = net_income + 500000, \
-               per_capita_net_income = per_capita_net_income + 500000 WHERE household_no = $3";
-    match db {
-        Db::Sqlite(pool) => sqlx::query(sql)
-            .bind(&registered)
-            .bind(&identified)
-            .bind(no)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql)
-            .bind(&registered)
-            .bind(&identified)
-            .bind(no)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
-}
-
 async fn each_backend(test: impl AsyncFn(&Db)) {
     for t in testing::all().await.unwrap() {
         eprintln!("backend: {}", t.db.backend_name());
@@ -428,7 +400,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         assert!(why.en.contains("six months"), "{}", why.en);
         // Seven months pass: the household was registered a year ago, identified seven months
         // ago, its income rose above the threshold, and a public-welfare job was taken up.
-        seven_months_later(db, "CK-P1", today).await;
+        testing::seven_months_later(db, "CK-P1", today).await;
         let job = zhenxing_core::assistance::MeasureDraft {
             category: zhenxing_core::assistance::MeasureCategory::PublicWelfareJob,
             content: "村保洁员公益性岗位".into(),

@@ -39,6 +39,10 @@ macro_rules! locale_files {
                 "warnings",
                 include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
             ),
+            (
+                "cases",
+                include_str!(concat!("../locales/", $lang, "/cases.ftl")),
+            ),
         ]
     };
 }

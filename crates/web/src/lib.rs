@@ -141,6 +141,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::monitoring::routes())
         .merge(pages::department::routes())
         .merge(pages::warnings::routes())
+        .merge(pages::cases::routes())
+        .merge(pages::timeline::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cases;
 pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod monitoring;
+pub mod timeline;
 pub mod transfer;
 pub mod upload;
 pub mod warnings;
@@ -36,6 +38,9 @@ pub struct Chrome {
     pub can_monitoring: bool,
     pub can_upload: bool,
     pub can_read: bool,
+    /// The procedures' cases (identification, risk elimination).
+    pub can_cases: bool,
+    pub can_settings: bool,
     pub home: String,
 }
 
@@ -58,6 +63,8 @@ impl Chrome {
             can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
             can_upload: account.is_some_and(|a| a.may(Action::UploadDepartmentData)),
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
+            can_cases: account.is_some_and(|a| a.may(Action::ReadCases)),
+            can_settings: account.is_some_and(|a| a.may(Action::ManageSettings)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }
