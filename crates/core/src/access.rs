@@ -54,6 +54,8 @@ pub enum Action {
     WorkCases,
     /// Pair responsible cadres with households and record assistance measures.
     ManageAssistance,
+    /// Change the deployment's settings (the procedures' time limits).
+    ManageSettings,
 }
 
 impl Role {
@@ -107,6 +109,7 @@ impl Role {
             WorkCases | ManageAssistance => {
                 matches!(self, CountyOfficer | TownshipOfficer | VillageCadre)
             }
+            ManageSettings => matches!(self, MunicipalAdmin),
         }
     }
 

@@ -20,6 +20,7 @@
 //! correction to an open case. Nothing is edited or deleted: every step is a new record.
 
 use crate::access::Role;
+pub use crate::elimination::EliminationMethod;
 use crate::enums::{MonitoringCategory, labelled_enum};
 use crate::lang::Text;
 use crate::money::Fen;
@@ -66,13 +67,6 @@ impl Stage {
         )
     }
 }
-
-labelled_enum!(
-    /// 风险消除方式 (DOMAIN.md 1.9, dictionary dm_fxxcfs).
-    EliminationMethod, "风险消除方式", "elimination method", [
-    (ByAssistance, "by_assistance", "帮扶消除", "eliminated by assistance"),
-    (Natural, "natural", "自然消除", "eliminated naturally"),
-]);
 
 labelled_enum!(
     /// Why an emergency case may get measures before it is approved (DOMAIN.md 1.7: disaster or

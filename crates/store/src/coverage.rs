@@ -21,7 +21,16 @@ use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory, Scope};
 
 /// The stored risk types (codes joined by commas; empty or NULL: none recorded).
 pub fn parse_risk_types(stored: Option<&str>) -> Result<Vec<RiskType>> {
-    crate::procedures::parse_risks(stored.unwrap_or(""))
+    stored
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|code| {
+            RiskType::from_code(code)
+                .ok_or_else(|| StoreError::Corrupt(format!("risk type '{code}'")))
+        })
+        .collect()
 }
 
 /// The day a stored timestamp or date (`YYYY-MM-DD…`) falls on.

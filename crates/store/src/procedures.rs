@@ -13,14 +13,15 @@
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::browse::code_range;
+use crate::coverage::parse_risk_types;
 use crate::warnings::risk_codes;
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::Date;
+use zhenxing_core::elimination::{EliminationFacts, Precondition, check_method, preconditions};
 use zhenxing_core::id_number::today_in_china;
-use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{
     CaseKind, CaseState, DayCounting, EliminationMethod, EmergencyCause, MonitoringStatus,
     ProcedurePolicy, Stage, Step, StepKind, Urgency, apply, check_open,
@@ -88,15 +89,6 @@ fn parse_opt_day(what: &str, value: Option<&str>) -> Result<Option<Date>> {
     value.map(|v| parse_day(what, v)).transpose()
 }
 
-/// Risk types from their stored codes (unknown codes are corrupt data).
-pub fn parse_risks(codes: &str) -> Result<Vec<RiskType>> {
-    codes
-        .split(',')
-        .filter(|c| !c.is_empty())
-        .map(|c| RiskType::from_code(c).ok_or_else(|| corrupt("risk type", c)))
-        .collect()
-}
-
 impl CaseRow {
     pub fn kind(&self) -> Result<CaseKind> {
         CaseKind::from_code(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))
@@ -134,7 +126,7 @@ impl CaseRow {
                 .as_deref()
                 .map(|c| MonitoringCategory::from_code(c).ok_or_else(|| corrupt("category", c)))
                 .transpose()?,
-            risks: parse_risks(&self.risk_types)?,
+            risks: parse_risk_types(Some(&self.risk_types))?,
             method: self
                 .method
                 .as_deref()
@@ -226,7 +218,7 @@ pub async fn case(db: &Db, scope: &Scope, id: i64) -> Result<Option<CaseDetail>>
 async fn head_name(db: &Db, household_no: &str) -> Result<Option<String>> {
     Ok(on_pool!(db, pool => sqlx::query_scalar(
         "SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
-         WHERE h.household_no = $1 AND m.relation = 'head'")
+         WHERE h.household_no = $1 AND m.relation = 'head' ORDER BY m.position LIMIT 1")
         .bind(household_no).fetch_optional(pool).await?))
 }
 
@@ -250,6 +242,56 @@ pub async fn household_cases(
         }
     }
     Ok(out)
+}
+
+/// A household's place in monitoring, as the procedures left it (see migration 0009).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct MonitoringView {
+    pub monitoring_category: Option<String>,
+    pub risk_types: Option<String>,
+    pub identified_on: Option<String>,
+    pub risk_eliminated_on: Option<String>,
+    pub elimination_method: Option<String>,
+}
+
+impl MonitoringView {
+    pub fn status(&self) -> MonitoringStatus {
+        match (&self.monitoring_category, &self.risk_eliminated_on) {
+            (None, _) => MonitoringStatus::NotMonitored,
+            (Some(_), None) => MonitoringStatus::Monitored,
+            (Some(_), Some(_)) => MonitoringStatus::Eliminated,
+        }
+    }
+}
+
+/// The monitoring fields of a household in `scope`, and its open case if any.
+pub async fn monitoring_view(
+    db: &Db,
+    scope: &Scope,
+    household_no: &str,
+) -> Result<Option<(MonitoringView, Option<CaseRow>)>> {
+    let row: Option<(String, MonitoringView)> = on_pool!(db, pool => sqlx::query_as::<_, (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)>(
+        "SELECT household_no, division_code, monitoring_category, risk_types, identified_on, \
+         risk_eliminated_on, elimination_method FROM households WHERE household_no = $1")
+        .bind(household_no).fetch_optional(pool).await?)
+    .filter(|r| scope.contains_code(&r.1))
+    .map(|(_, division, category, risks, identified, eliminated, method)| {
+        (division, MonitoringView {
+            monitoring_category: category,
+            risk_types: risks,
+            identified_on: identified,
+            risk_eliminated_on: eliminated,
+            elimination_method: method,
+        })
+    });
+    let Some((_, view)) = row else {
+        return Ok(None);
+    };
+    let sql =
+        format!("SELECT {CASE_COLUMNS} FROM cases WHERE household_no = $1 AND closed_on IS NULL");
+    let open: Option<CaseRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(household_no).fetch_optional(pool).await?);
+    Ok(Some((view, open)))
 }
 
 /// Where a household stands: its division, its monitoring status, and whether a case is open.
@@ -296,14 +338,12 @@ pub struct OpenRequest {
     pub note: String,
 }
 
-/// Opens a case on a household in the actor's scope, audited; the case's id.
-/// `preconditions` is, for a risk elimination, the refusal of the preconditions that do not
-/// hold (DOMAIN.md 1.9), which the caller computes.
+/// Opens a case on a household in the actor's scope, audited; the case's id. A risk
+/// elimination opens only when its preconditions hold (DOMAIN.md 1.9).
 pub async fn open_case(
     db: &Db,
     actor: &Account,
     req: &OpenRequest,
-    preconditions: Option<Text>,
     policy: &ProcedurePolicy,
 ) -> Result<Outcome<i64>> {
     let today = today_in_china();
@@ -323,7 +363,10 @@ pub async fn open_case(
     ) {
         return Ok(Outcome::Refused(why));
     }
-    if let Some(why) = preconditions.filter(|_| req.kind == CaseKind::Elimination) {
+    if req.kind == CaseKind::Elimination
+        && let Some(why) =
+            elimination_refusal(db, &actor.scope(), &req.household_no, today, None).await?
+    {
         return Ok(Outcome::Refused(why));
     }
     if req.kind == CaseKind::Identification && req.channel.is_none() {
@@ -551,6 +594,18 @@ pub async fn take_step(
         Ok(next) => next,
         Err(why) => return Ok(Outcome::Refused(why)),
     };
+    // The county approves a risk elimination only if the preconditions still hold and the
+    // method fits the measures taken.
+    if let Step::CountyApprove {
+        method: Some(method),
+        ..
+    } = &req.step
+        && state.kind == CaseKind::Elimination
+        && let Some(why) =
+            elimination_refusal(db, &actor.scope(), &c.household_no, today, Some(*method)).await?
+    {
+        return Ok(Outcome::Refused(why));
+    }
     let note = req.step.note().trim();
     let now = crate::now_text();
     let mut tx = db.begin_write().await?;
@@ -645,6 +700,82 @@ pub async fn take_step(
         stage: next.stage,
         version: c.row_version + 1,
     }))
+}
+
+/// Whether the latest home verification of the household found food or clothing at risk:
+/// the registry has no field for it (the elimination preconditions ask).
+async fn food_or_clothing_at_risk(db: &Db, household_no: &str) -> Result<bool> {
+    let details: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT s.details FROM case_steps s JOIN cases c \
+         ON c.county_code = s.county_code AND c.id = s.case_id \
+         WHERE c.household_no = $1 AND s.step = 'verify' ORDER BY s.recorded_at DESC, s.id DESC")
+        .bind(household_no).fetch_optional(pool).await?);
+    let problems: Vec<String> = details
+        .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+        .and_then(|v| serde_json::from_value(v["problems"].clone()).ok())
+        .unwrap_or_default();
+    Ok(problems.iter().any(|p| p == "food" || p == "clothing"))
+}
+
+/// The preconditions of a risk elimination for a household in `scope` on `today`, each with
+/// whether it holds and its figures (DOMAIN.md 1.9); `None` outside the scope.
+pub async fn elimination_preconditions(
+    db: &Db,
+    scope: &Scope,
+    household_no: &str,
+    today: Date,
+) -> Result<Option<(Vec<Precondition>, EliminationFacts)>> {
+    let food = food_or_clothing_at_risk(db, household_no).await?;
+    let facts = crate::elimination::facts(db, scope, household_no, today, food).await?;
+    Ok(facts.map(|f| (preconditions(&f, today), f)))
+}
+
+/// Why the household's risk may not be eliminated on `today`: the preconditions that do not
+/// hold, with their figures, and (at the county's approval) a method that does not fit the
+/// measures; `None` when nothing stands in the way (or the household is outside `scope`).
+pub async fn elimination_refusal(
+    db: &Db,
+    scope: &Scope,
+    household_no: &str,
+    today: Date,
+    method: Option<EliminationMethod>,
+) -> Result<Option<Text>> {
+    let Some((all, facts)) = elimination_preconditions(db, scope, household_no, today).await?
+    else {
+        return Ok(None);
+    };
+    let unmet: Vec<_> = all.into_iter().filter(|p| !p.holds).collect();
+    if !unmet.is_empty() {
+        let zh: Vec<String> = unmet
+            .iter()
+            .map(|p| format!("{}（{}）", p.condition.zh(), p.detail.zh))
+            .collect();
+        let en: Vec<String> = unmet
+            .iter()
+            .map(|p| format!("{} ({})", p.condition.en(), p.detail.en))
+            .collect();
+        return Ok(Some(Text::new(
+            format!("风险消除条件未全部满足：{}", zh.join("；")),
+            format!(
+                "not every precondition of risk elimination holds: {}",
+                en.join("; ")
+            ),
+        )));
+    }
+    Ok(method.and_then(|m| check_method(m, &facts.measures).err()))
+}
+
+/// Whether the household has an open emergency identification, which allows measures before
+/// the procedure ends (DOMAIN.md 1.7).
+pub async fn allows_measures_first(db: &Db, household_no: &str) -> Result<bool> {
+    let sql =
+        format!("SELECT {CASE_COLUMNS} FROM cases WHERE household_no = $1 AND closed_on IS NULL");
+    let open: Option<CaseRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(household_no).fetch_optional(pool).await?);
+    Ok(match open {
+        Some(c) => c.state()?.allows_measures_first(),
+        None => false,
+    })
 }
 
 /// Writes the outcome of a completed case on the household: monitored with its category and
@@ -876,7 +1007,8 @@ pub async fn inbox(
          c.risk_types, c.method, c.approved_on, c.closed_on, c.opened_by, c.row_version, \
          c.opened_at, c.updated_at, \
          (SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
-          WHERE h.household_no = c.household_no AND m.relation = 'head') AS head_name \
+          WHERE h.household_no = c.household_no AND m.relation = 'head' \
+          ORDER BY m.position LIMIT 1) AS head_name \
          FROM cases c WHERE c.division_code BETWEEN $1 AND $2 \
          AND ($3 = '' OR c.kind = $3) AND {condition} ORDER BY {order} LIMIT $5"
     );
@@ -983,7 +1115,8 @@ pub async fn notices(
     );
     let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(
         "SELECT c.id, c.kind, c.category, c.notice_starts_on, c.notice_ends_on, \
-         (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = 'head'), \
+         (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = 'head' \
+          ORDER BY m.position LIMIT 1), \
          h.address \
          FROM cases c JOIN households h ON h.household_no = c.household_no \
          WHERE c.division_code = $1 AND c.notice_starts_on IS NOT NULL \

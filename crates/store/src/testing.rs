@@ -218,3 +218,20 @@ pub async fn set_monitoring_dates(
         .execute(pool).await.map(drop))
     .expect("the monitoring dates are set");
 }
+
+/// What seven months do to a monitored household, for tests of risk elimination: it was
+/// registered a year before `today`, identified 214 days before, and its income is now 5,000
+/// yuan a head higher (stored values moved directly; the audit trail has no income change, so
+/// the income history starts at registration).
+pub async fn seven_months_later(db: &Db, no: &str, today: time::Date) {
+    let registered = format!("{}T00:00:00.000Z", today - time::Duration::days(365));
+    let identified = (today - time::Duration::days(214)).to_string();
+    let sql = "UPDATE households SET created_at = $1, identified_on = $2, \
+               wage_income = wage_income + 500000, net_income = net_income + 500000, \
+               per_capita_net_income = per_capita_net_income + 500000 \
+               WHERE household_no = $3";
+    crate::on_pool!(db, pool => sqlx::query(sql)
+        .bind(&registered).bind(&identified).bind(no)
+        .execute(pool).await.map(|_| ()))
+    .expect("the household's dates are moved");
+}

@@ -455,19 +455,35 @@ impl WarningDetail {
 }
 
 /// One warning, if it lies in `scope`.
+const DETAIL_SELECT: &str = "SELECT w.id, w.county_code, w.household_no, w.division_code, \
+    w.source, w.status, w.category, w.risk_types, w.reasons, w.rule_set_id, w.rule_set_version, \
+    w.opened_at, w.closed_at, w.updated_at, w.origin, w.assignee, w.deadline, w.assigned_at, \
+    w.due_on, w.resolution, w.resolved_by, CAST(w.row_version AS BIGINT) AS row_version, \
+    (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
+     AND m.relation = 'head' ORDER BY m.position LIMIT 1) AS head_name \
+    FROM warnings w LEFT JOIN households h \
+    ON h.county_code = w.county_code AND h.household_no = w.household_no";
+
 pub async fn warning(db: &Db, scope: &Scope, id: i64) -> Result<Option<WarningDetail>> {
-    let row: Option<WarningDetail> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT w.id, w.county_code, w.household_no, w.division_code, w.source, w.status, \
-         w.category, w.risk_types, w.reasons, w.rule_set_id, w.rule_set_version, w.opened_at, \
-         w.closed_at, w.updated_at, w.origin, w.assignee, w.deadline, w.assigned_at, w.due_on, \
-         w.resolution, w.resolved_by, CAST(w.row_version AS BIGINT) AS row_version, \
-         (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
-     AND m.relation = 'head' \
-          ORDER BY m.position LIMIT 1) AS head_name \
-         FROM warnings w LEFT JOIN households h ON h.county_code = w.county_code AND h.household_no = w.household_no \
-         WHERE w.id = $1")
+    let sql = format!("{DETAIL_SELECT} WHERE w.id = $1");
+    let row: Option<WarningDetail> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(id).fetch_optional(pool).await?);
     Ok(row.filter(|w| scope.contains_code(&w.division_code)))
+}
+
+/// Every warning of a household in `scope` (for its timeline), oldest first.
+pub async fn household_warnings(
+    db: &Db,
+    scope: &Scope,
+    household_no: &str,
+) -> Result<Vec<WarningDetail>> {
+    let sql = format!("{DETAIL_SELECT} WHERE w.household_no = $1 ORDER BY w.opened_at, w.id");
+    let rows: Vec<WarningDetail> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(household_no).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .filter(|w| scope.contains_code(&w.division_code))
+        .collect())
 }
 
 /// The village cadres a warning can be assigned to: active accounts of its village.

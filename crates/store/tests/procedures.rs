@@ -122,6 +122,9 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
         draft.address = Some("城口县巴山镇立新村3组".into());
         testing::write_test_households(db, vec![draft]).await;
+        zhenxing_store::monitoring::ensure_builtin_rule_sets(db, "test")
+            .await
+            .unwrap();
         let p = people(db).await;
         let policy = ProcedurePolicy::default();
         let today = today_in_china();
@@ -137,22 +140,22 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             note: "走访发现住院".into(),
         };
         // Outside the division the household does not exist; the administrator takes no step.
-        let outside = procedures::open_case(db, &p.other_cadre, &lead, None, &policy)
+        let outside = procedures::open_case(db, &p.other_cadre, &lead, &policy)
             .await
             .unwrap();
         assert_eq!(outside, Outcome::NotFound);
-        let admin = procedures::open_case(db, &p.admin, &lead, None, &policy)
+        let admin = procedures::open_case(db, &p.admin, &lead, &policy)
             .await
             .unwrap();
         assert!(matches!(admin, Outcome::Refused(_)), "{admin:?}");
-        let Outcome::Done(id) = procedures::open_case(db, &p.cadre, &lead, None, &policy)
+        let Outcome::Done(id) = procedures::open_case(db, &p.cadre, &lead, &policy)
             .await
             .unwrap()
         else {
             panic!("the lead was refused");
         };
         // A second case on the same household waits for the first.
-        let again = procedures::open_case(db, &p.township, &lead, None, &policy)
+        let again = procedures::open_case(db, &p.township, &lead, &policy)
             .await
             .unwrap();
         assert!(matches!(again, Outcome::Refused(_)), "{again:?}");
@@ -376,7 +379,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         );
 
         // Identification again is refused; elimination with failed preconditions is refused with them.
-        let twice = procedures::open_case(db, &p.cadre, &lead, None, &policy)
+        let twice = procedures::open_case(db, &p.cadre, &lead, &policy)
             .await
             .unwrap();
         assert!(matches!(twice, Outcome::Refused(_)));
@@ -387,12 +390,37 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             note: String::new(),
             ..lead.clone()
         };
-        let unmet = Some(Text::new("未满6个月", "not six months yet"));
-        let refused = procedures::open_case(db, &p.cadre, &elimination, unmet, &policy)
+        // Right after identification the preconditions do not hold, and the refusal says which.
+        let refused = procedures::open_case(db, &p.cadre, &elimination, &policy)
             .await
             .unwrap();
-        assert!(matches!(refused, Outcome::Refused(t) if t.en == "not six months yet"));
-        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &elimination, None, &policy)
+        let Outcome::Refused(why) = refused else {
+            panic!("{refused:?}")
+        };
+        assert!(why.en.contains("six months"), "{}", why.en);
+        // Seven months pass: the household was registered a year ago, identified seven months
+        // ago, its income rose above the threshold, and a public-welfare job was taken up.
+        testing::seven_months_later(db, "CK-P1", today).await;
+        let job = zhenxing_core::assistance::MeasureDraft {
+            category: zhenxing_core::assistance::MeasureCategory::PublicWelfareJob,
+            content: "村保洁员公益性岗位".into(),
+            amount: Some(Fen::from_yuan(6_000)),
+            starts_on: ago(200),
+            ends_on: None,
+            status: zhenxing_core::assistance::MeasureStatus::Implemented,
+            implemented_on: Some(ago(190)),
+            risk: Some(RiskType::Illness),
+        }
+        .build(today)
+        .unwrap();
+        let added = zhenxing_store::assistance::add_measure(db, &p.cadre, "CK-P1", &job, false)
+            .await
+            .unwrap();
+        assert!(
+            matches!(added, zhenxing_store::assistance::Outcome::Done { .. }),
+            "{added:?}"
+        );
+        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &elimination, &policy)
             .await
             .unwrap()
         else {
@@ -466,7 +494,203 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         let (_, _, eliminated) = monitoring_fields(db, "CK-P1").await;
         assert_eq!(eliminated, None);
 
-        // Listing: the county sees both cases, the other village none.
+        // The elimination again, to the end this time (its notice posted days ago).
+        let again = OpenRequest {
+            found_on: ago(8),
+            ..elimination.clone()
+        };
+        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &again, &policy)
+            .await
+            .unwrap()
+        else {
+            panic!("second elimination refused");
+        };
+        let Step::Verify(form) = verification(ago(8)) else {
+            unreachable!()
+        };
+        let form = VerificationForm {
+            category: None,
+            risks: Vec::new(),
+            commitment_signed: false,
+            ..form
+        };
+        let mut v = ok(db, &p.cadre, eid, 1, Step::Verify(form)).await;
+        v = ok(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::Appraise {
+                held_on: ago(7),
+                attendance: 9,
+                participants: "村两委、村民代表".into(),
+                agreed: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::PostNotice {
+                starts_on: ago(6),
+                ends_on: ago(2),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            eid,
+            v,
+            Step::CloseNotice {
+                note: String::new(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.township,
+            eid,
+            v,
+            Step::TownshipApprove {
+                note: "同意".into(),
+            },
+        )
+        .await;
+        // The method must fit the measures: a development-type measure was implemented.
+        v = ok(
+            db,
+            &p.county,
+            eid,
+            v,
+            Step::CountyApprove {
+                category: None,
+                risks: Vec::new(),
+                method: Some(zhenxing_core::procedure::EliminationMethod::ByAssistance),
+                note: String::new(),
+            },
+        )
+        .await;
+        ok(
+            db,
+            &p.township,
+            eid,
+            v,
+            Step::Announce {
+                on: today,
+                note: String::new(),
+            },
+        )
+        .await;
+        let (category, _, eliminated) = monitoring_fields(db, "CK-P1").await;
+        assert_eq!(
+            category.as_deref(),
+            Some("sudden_hardship"),
+            "the household stays in the registry"
+        );
+        assert_eq!(eliminated, Some(today.to_string()));
+
+        // A new risk: re-entry by a new identification, which clears the elimination.
+        let reentry = OpenRequest {
+            found_on: ago(9),
+            ..lead.clone()
+        };
+        let Outcome::Done(rid) = procedures::open_case(db, &p.cadre, &reentry, &policy)
+            .await
+            .unwrap()
+        else {
+            panic!("re-entry refused");
+        };
+        let mut v = ok(db, &p.cadre, rid, 1, verification(ago(9))).await;
+        v = ok(
+            db,
+            &p.county,
+            rid,
+            v,
+            Step::Compare {
+                consistent: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            rid,
+            v,
+            Step::Appraise {
+                held_on: ago(8),
+                attendance: 10,
+                participants: "村两委、村民代表".into(),
+                agreed: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            rid,
+            v,
+            Step::PostNotice {
+                starts_on: ago(7),
+                ends_on: ago(3),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            rid,
+            v,
+            Step::CloseNotice {
+                note: String::new(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.township,
+            rid,
+            v,
+            Step::TownshipApprove {
+                note: "同意".into(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.county,
+            rid,
+            v,
+            Step::CountyApprove {
+                category: Some(MonitoringCategory::UnstableLiftedOut),
+                risks: vec![RiskType::Accident],
+                method: None,
+                note: String::new(),
+            },
+        )
+        .await;
+        ok(
+            db,
+            &p.township,
+            rid,
+            v,
+            Step::Announce {
+                on: today,
+                note: String::new(),
+            },
+        )
+        .await;
+        let (category, risks, eliminated) = monitoring_fields(db, "CK-P1").await;
+        assert_eq!(category.as_deref(), Some("unstable_lifted_out"));
+        assert_eq!(risks.as_deref(), Some("accident"));
+        assert_eq!(eliminated, None);
+
+        // Listing: the county sees every case, the other village none.
         let all = procedures::inbox(
             db,
             &p.county.scope(),
@@ -478,7 +702,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         )
         .await
         .unwrap();
-        assert_eq!(all.len(), 2);
+        assert_eq!(all.len(), 4);
         let none = procedures::inbox(
             db,
             &p.other_cadre.scope(),
@@ -539,7 +763,7 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
                 emergency: None,
                 note: String::new(),
             };
-            let opened = procedures::open_case(db, &p.cadre, &lead, None, &policy)
+            let opened = procedures::open_case(db, &p.cadre, &lead, &policy)
                 .await
                 .unwrap();
             assert!(matches!(opened, Outcome::Done(_)), "{opened:?}");

@@ -40,6 +40,10 @@ macro_rules! locale_files {
                 include_str!(concat!("../locales/", $lang, "/warnings.ftl")),
             ),
             (
+                "cases",
+                include_str!(concat!("../locales/", $lang, "/cases.ftl")),
+            ),
+            (
                 "assistance",
                 include_str!(concat!("../locales/", $lang, "/assistance.ftl")),
             ),

@@ -141,6 +141,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::monitoring::routes())
         .merge(pages::department::routes())
         .merge(pages::warnings::routes())
+        .merge(pages::cases::routes())
+        .merge(pages::timeline::routes())
         .merge(pages::assistance::routes())
         .merge(pages::coverage::routes())
         .merge(api::router())

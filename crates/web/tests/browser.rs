@@ -6,7 +6,9 @@
 //! search, open it, edit an income with a reason, see the new figure and the change in the
 //! household's history, the same pages on a 375-pixel phone screen, switch language and back,
 //! sign out; the auditor sees the edit on the audit page; a village cadre cannot reach another
-//! village's household, by URL or by search.
+//! village's household, by URL or by search; on her phone she records a visit, finds the
+//! warning in her inbox, and takes her part of an identification (lead, home verification,
+//! appraisal, notice) up to the township's review, then opens the public notice.
 //!
 //! Needs `chromium` and `chromedriver` on `PATH` (Debian: `chromium`, `chromium-driver`;
 //! `.ci/run` installs them). Without them the test prints a notice and passes, except when `CI`
@@ -34,6 +36,8 @@ const PER_CAPITA_BEFORE: &str = "5,102.63";
 const NEW_WAGE: &str = "18000.50";
 const PER_CAPITA_AFTER: &str = "6,102.75";
 const REASON: &str = "2026年务工收入核实（浏览器测试）";
+/// A household of Li Hong's village not yet monitored, for her part of an identification.
+const BROWSER_HOUSEHOLD: &str = "CK-B1";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_day_in_the_browser() {
@@ -49,6 +53,16 @@ async fn a_day_in_the_browser() {
     let shots = screenshot_dir();
     std::fs::create_dir_all(&shots).unwrap();
     let server = Server::start(zhenxing_store::testing::sqlite().await.unwrap()).await;
+    zhenxing_store::testing::write_test_households(
+        &server.test_db.db,
+        vec![zhenxing_store::testing::test_household(
+            BROWSER_HOUSEHOLD,
+            "500229102202",
+            &zhenxing_store::testing::test_id_number(30),
+            5_200,
+        )],
+    )
+    .await;
     let driver = Driver::start(&chromedriver, &shots.join("chromedriver.log")).await;
     let profile = tempfile::tempdir().unwrap();
     let client = connect(&driver, &chromium, profile.path()).await;
@@ -339,8 +353,104 @@ async fn scenario(b: Browser) {
         "{rows:?}"
     );
     b.screenshot("12-phone-inbox").await;
+    cadre_part_of_an_identification(&b).await;
     b.c.set_window_size(1280, 900).await.unwrap();
     b.sign_out().await;
+}
+
+/// The village cadre's part of an identification, on her phone (STORIES.md 1 and 2): she
+/// records the lead, the home verification with the signed commitment, the democratic
+/// appraisal and the five-day notice, closes the notice, and the case waits for the
+/// township; the public notice prints for the noticeboard. Dates are set through the page's
+/// own date fields (the lead was found ten days ago).
+async fn cadre_part_of_an_identification(b: &Browser) {
+    let day = |ago: i64| {
+        (zhenxing_core::id_number::today_in_china() - time::Duration::days(ago)).to_string()
+    };
+    b.goto(&format!("/households/{BROWSER_HOUSEHOLD}")).await;
+    b.assert_fits_phone("the household page").await;
+    b.click("open-identification").await;
+    b.wait_for(
+        "the form that opens a case",
+        "return document.getElementById('open-form') !== null",
+    )
+    .await;
+    b.assert_fits_phone("the form that opens a case").await;
+    b.set_value("found_on", &day(10)).await;
+    b.click("open").await;
+    b.wait_for(
+        "the new case",
+        "return location.pathname.startsWith('/cases/')",
+    )
+    .await;
+    b.assert_fits_phone("the case page").await;
+    b.screenshot("13-phone-case-verification").await;
+
+    b.set_value("visited_on", &day(10)).await;
+    b.fill("income", "5200").await;
+    b.fill("rigid_spending", "23400").await;
+    b.set_value("verify-category", "sudden_hardship").await;
+    b.click("verify-risk-illness").await;
+    b.click("commitment").await;
+    b.fill("verify-note", "住院自付两万余元").await;
+    b.click("verify").await;
+    b.wait_for(
+        "the appraisal form",
+        "return document.getElementById('appraise-form') !== null",
+    )
+    .await;
+    b.set_value("held_on", &day(9)).await;
+    b.fill("attendance", "11").await;
+    b.fill("participants", "村两委、村民代表、驻村工作队").await;
+    b.click("agreed-yes").await;
+    b.click("appraise").await;
+    b.wait_for(
+        "the notice form",
+        "return document.getElementById('post_notice-form') !== null",
+    )
+    .await;
+    b.set_value("starts_on", &day(8)).await;
+    b.set_value("ends_on", &day(4)).await;
+    b.click("post_notice").await;
+    b.wait_for(
+        "the notice posted",
+        "return document.getElementById('notice-period') !== null",
+    )
+    .await;
+    b.assert_fits_phone("the case during the notice").await;
+    b.click("close_notice").await;
+    b.wait_for(
+        "the case at the township's review",
+        "return document.getElementById('stage').dataset.stage === 'township_review'",
+    )
+    .await;
+    let history = b.text("history").await;
+    for step in ["登记线索", "入户核实", "民主评议", "张贴公示", "公示结束"] {
+        assert!(history.contains(step), "{step} missing: {history}");
+    }
+    b.screenshot("14-phone-case-township-review").await;
+    // The notice as printed for the village's noticeboard: her name, no numbers.
+    b.click("notice-link").await;
+    b.wait_for(
+        "the public notice",
+        "return document.getElementById('notice') !== null",
+    )
+    .await;
+    b.assert_fits_phone("the public notice").await;
+    let notice = b.text("notice").await;
+    assert!(
+        notice.contains("测试") && notice.contains("突发严重困难户"),
+        "{notice}"
+    );
+    b.screenshot("15-phone-public-notice").await;
+    // Back to her inbox of cases: the case waits for the township.
+    b.goto("/cases").await;
+    b.assert_fits_phone("the cases inbox").await;
+    let rows = b.table_rows("cases").await;
+    assert!(
+        rows.len() == 1 && rows[0].contains(BROWSER_HOUSEHOLD),
+        "{rows:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,6 +537,18 @@ impl Browser {
         let field = self.element(id).await;
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
+    }
+
+    /// Sets a field's value as the page's own controls would (date pickers, selects).
+    async fn set_value(&self, id: &str, value: &str) {
+        self.element(id).await;
+        let script = format!(
+            "const e = document.getElementById({}); e.value = {}; \
+             e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value;",
+            json!(id),
+            json!(value)
+        );
+        assert_eq!(self.js(&script).await, json!(value), "{id} takes {value}");
     }
 
     async fn click(&self, id: &str) {

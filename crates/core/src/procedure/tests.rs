@@ -620,7 +620,11 @@ fn make_step(kind: StepKind, case: CaseKind, good: bool, on: Date, n: u32) -> Op
             attendance: 3 + n % 10,
             participants: "村民代表".into(),
             agreed: good || n.is_multiple_of(3),
-            note: if n.is_multiple_of(2) { note() } else { String::new() },
+            note: if n.is_multiple_of(2) {
+                note()
+            } else {
+                String::new()
+            },
         },
         StepKind::PostNotice => Step::PostNotice {
             starts_on: on,

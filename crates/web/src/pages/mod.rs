@@ -4,11 +4,13 @@
 pub mod accounts;
 pub mod assistance;
 pub mod audit;
+pub mod cases;
 pub mod coverage;
 pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod monitoring;
+pub mod timeline;
 pub mod transfer;
 pub mod upload;
 pub mod warnings;
@@ -38,8 +40,9 @@ pub struct Chrome {
     pub can_monitoring: bool,
     pub can_upload: bool,
     pub can_read: bool,
-    /// The coverage checks and a household's assistance (`ReadCases`).
-    pub can_coverage: bool,
+    /// The procedures' cases (identification, risk elimination).
+    pub can_cases: bool,
+    pub can_settings: bool,
     pub home: String,
 }
 
@@ -62,7 +65,8 @@ impl Chrome {
             can_monitoring: account.is_some_and(|a| a.may(Action::ReadRuleSets)),
             can_upload: account.is_some_and(|a| a.may(Action::UploadDepartmentData)),
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
-            can_coverage: account.is_some_and(|a| a.may(Action::ReadCases)),
+            can_cases: account.is_some_and(|a| a.may(Action::ReadCases)),
+            can_settings: account.is_some_and(|a| a.may(Action::ManageSettings)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }

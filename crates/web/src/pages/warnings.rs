@@ -282,6 +282,8 @@ struct DetailPage {
     today: String,
     errors: Vec<String>,
     note: String,
+    /// A verified warning is a lead: the viewer may open an identification from it.
+    can_open_case: bool,
 }
 
 /// What a warning's origin says, in words (department uploads, visits); ID numbers never.
@@ -385,6 +387,8 @@ async fn detail_page(
         today: today.to_string(),
         errors,
         note,
+        can_open_case: w.status() == Some(WarningStatus::Verified)
+            && account.may(Action::WorkCases),
         w,
         c,
     };

@@ -5,6 +5,7 @@
 
 mod edit;
 mod history;
+pub use history::describe_changes;
 mod page;
 
 pub use edit::{EditForm, add_member, apply_form, edit, edit_form, parse_reason, remove_member};

@@ -66,6 +66,7 @@ struct HouseholdPage {
     revealed: bool,
     can_reveal: bool,
     can_edit: bool,
+    monitoring: Option<crate::pages::timeline::MonitoringBlock>,
 }
 
 fn yes_no(c: &Chrome, value: Option<bool>) -> String {
@@ -270,6 +271,14 @@ async fn household_page(
         revealed,
         can_reveal: account.may(Action::RevealPersonalNumbers),
         can_edit: account.may(Action::WriteRegistry),
+        monitoring: crate::pages::timeline::monitoring_block(
+            state,
+            account,
+            &c,
+            lang,
+            &record.household_no,
+        )
+        .await?,
         c,
     };
     Ok(render(&page))
