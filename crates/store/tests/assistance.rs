@@ -243,7 +243,7 @@ async fn measures_need_a_monitored_household_and_move_forward_only() {
             note: "山洪冲毁住房".into(),
         };
         let policy = procedures::policy(db).await.unwrap();
-        let opened = procedures::open_case(db, &officer, &lead, None, &policy)
+        let opened = procedures::open_case(db, &officer, &lead, &policy)
             .await
             .unwrap();
         assert!(matches!(opened, procedures::Outcome::Done(_)), "{opened:?}");

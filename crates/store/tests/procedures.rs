@@ -413,7 +413,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         }
         .build(today)
         .unwrap();
-        let added = zhenxing_store::assistance::add_measure(db, &p.cadre, "CK-P1", &job, false)
+        let added = zhenxing_store::assistance::add_measure(db, &p.cadre, "CK-P1", &job)
             .await
             .unwrap();
         assert!(

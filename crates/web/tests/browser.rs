@@ -354,6 +354,7 @@ async fn scenario(b: Browser) {
     );
     b.screenshot("12-phone-inbox").await;
     cadre_part_of_an_identification(&b).await;
+    cadre_assistance_and_coverage(&b).await;
     b.c.set_window_size(1280, 900).await.unwrap();
     b.sign_out().await;
 }
@@ -451,6 +452,52 @@ async fn cadre_part_of_an_identification(b: &Browser) {
         rows.len() == 1 && rows[0].contains(BROWSER_HOUSEHOLD),
         "{rows:?}"
     );
+}
+
+/// Li Hong pairs a responsible cadre with CK0001 and records a measure on her phone (STORIES.md
+/// 3 and 4); the forms and the list fit the screen, and so does her village's coverage page.
+async fn cadre_assistance_and_coverage(b: &Browser) {
+    let today = zhenxing_core::id_number::today_in_china().to_string();
+    b.goto("/households/CK0001").await;
+    b.click("assistance").await;
+    b.wait_for(
+        "the assistance page",
+        "return document.getElementById('pairing-form') !== null",
+    )
+    .await;
+    b.assert_fits_phone("the assistance page").await;
+    let form = "document.getElementById('pairing-form')";
+    b.js(&format!(
+        "const f = {form}; f.elements['name'].value = '刘德明'; f.elements['unit'].value = '城口县农业农村委员会'; \
+         f.elements['phone'].value = '13912345678'; f.elements['starts_on'].value = '{today}'; f.submit(); return true"
+    ))
+    .await;
+    b.wait_for(
+        "the pairing listed",
+        "return document.getElementById('pairings') !== null",
+    )
+    .await;
+    let form = "document.getElementById('measure-form')";
+    b.js(&format!(
+        "const f = {form}; f.elements['category'].value = 'health'; f.elements['content'].value = '医疗救助，报销住院自付部分'; \
+         f.elements['starts_on'].value = '{today}'; f.elements['status'].value = 'implemented'; \
+         f.elements['implemented_on'].value = '{today}'; f.submit(); return true"
+    ))
+    .await;
+    b.wait_for(
+        "the measure listed",
+        "return document.getElementById('measures') !== null",
+    )
+    .await;
+    b.assert_fits_phone("the assistance page with a pairing and a measure")
+        .await;
+    let pairings = b.text("pairings").await;
+    assert!(pairings.contains("139****5678"), "masked: {pairings}");
+    b.screenshot("16-phone-assistance").await;
+    b.goto("/coverage").await;
+    b.element("coverage").await;
+    b.assert_fits_phone("the village's coverage").await;
+    b.screenshot("17-phone-coverage").await;
 }
 
 // ---------------------------------------------------------------------------------------------
