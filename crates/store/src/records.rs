@@ -52,6 +52,14 @@ pub struct MemberRecord {
 }
 
 impl HouseholdRecord {
+    /// The head of household's name, if the household has a head.
+    pub fn head_name(&self) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|m| m.relation == "head")
+            .map(|m| m.name.as_str())
+    }
+
     pub fn from_household(h: &zhenxing_core::Household) -> HouseholdRecord {
         let [wage, business, property, transfer, expense] = h.income.as_array();
         HouseholdRecord {

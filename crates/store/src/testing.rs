@@ -235,3 +235,12 @@ pub async fn seven_months_later(db: &Db, no: &str, today: time::Date) {
         .execute(pool).await.map(|_| ()))
     .expect("the household's dates are moved");
 }
+
+/// Runs `test` on every backend available ([`all`]), naming each on stderr, and closes it.
+pub async fn each_backend(test: impl AsyncFn(&Db)) {
+    for t in all().await.expect("the test databases open") {
+        eprintln!("backend: {}", t.db.backend_name());
+        test(&t.db).await;
+        t.db.close().await;
+    }
+}

@@ -85,17 +85,9 @@ fn two_households() -> Vec<HouseholdRecord> {
     ]
 }
 
-async fn each_backend(test: impl AsyncFn(&Db)) {
-    for t in testing::all().await.unwrap() {
-        eprintln!("backend: {}", t.db.backend_name());
-        test(&t.db).await;
-        t.db.close().await;
-    }
-}
-
 #[tokio::test]
 async fn the_division_list_is_seeded_with_chongqing() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         let s = db.stats(None).await.unwrap();
         assert_eq!(s.counties, 38);
         assert_eq!(s.former_poverty_counties, 18);
@@ -119,7 +111,7 @@ async fn the_division_list_is_seeded_with_chongqing() {
 
 #[tokio::test]
 async fn writes_are_counted_audited_and_idempotent() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         let _ = village().await;
         let batch = two_households();
         let s = db
@@ -215,7 +207,7 @@ async fn writes_are_counted_audited_and_idempotent() {
 
 #[tokio::test]
 async fn conflicts_refuse_the_whole_write() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         db.write_households(&two_households(), &request(false), &|_| {}).await.unwrap();
         let before = db.stats(None).await.unwrap();
         let intruder = household(
@@ -244,7 +236,7 @@ async fn conflicts_refuse_the_whole_write() {
 
 #[tokio::test]
 async fn a_dry_run_reports_and_writes_nothing() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         let s = db
             .write_households(&two_households(), &request(true), &|_| {})
             .await
@@ -279,7 +271,7 @@ async fn run(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
 
 #[tokio::test]
 async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         // The seed record (1), an import (2), a change with one item (3), another import (4).
         let both = two_households();
         db.write_households(&both[..1], &request(false), &|_| {})

@@ -95,17 +95,9 @@ async fn current(db: &Db) -> StoredRuleSet {
         .unwrap()
 }
 
-async fn each_backend(test: impl AsyncFn(&Db)) {
-    for t in testing::all().await.unwrap() {
-        eprintln!("backend: {}", t.db.backend_name());
-        test(&t.db).await;
-        t.db.close().await;
-    }
-}
-
 #[tokio::test]
 async fn rule_sets_are_versioned_and_never_edited() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         assert_eq!(
             monitoring::ensure_builtin_rule_sets(db, "test")
                 .await
@@ -213,7 +205,7 @@ fn malformed_rule_set_files_are_refused_in_both_languages() {
 
 #[tokio::test]
 async fn screening_is_idempotent_updates_and_closes() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         let rs = current(db).await;
         let low = household("CK-1", VILLAGE, "50022919900101001X", 5_000);
         let fine = household("CK-2", VILLAGE, "500238198506150028", 20_000);
@@ -336,7 +328,7 @@ async fn screening_is_idempotent_updates_and_closes() {
 
 #[tokio::test]
 async fn a_failing_run_leaves_the_warnings_as_they_were() {
-    each_backend(async |db| {
+    testing::each_backend(async |db| {
         let rs = current(db).await;
         let a = household("CK-1", VILLAGE, "50022919900101001X", 5_000);
         let b = household("CK-2", VILLAGE, "500238198506150028", 3_000);
@@ -391,7 +383,7 @@ async fn the_inbox_takes_checked_audited_steps() {
     use zhenxing_store::warnings::{
         self, InboxQuery, Raised, Report, StatusFilter, StepOutcome, StepRequest,
     };
-    each_backend(async |db: &Db| {
+    testing::each_backend(async |db: &Db| {
         let rules = current(db).await;
         write(
             db,

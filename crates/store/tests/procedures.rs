@@ -107,17 +107,9 @@ async fn monitoring_fields(db: &Db, no: &str) -> (Option<String>, Option<String>
     row
 }
 
-async fn each_backend(test: impl AsyncFn(&Db)) {
-    for t in testing::all().await.unwrap() {
-        eprintln!("backend: {}", t.db.backend_name());
-        test(&t.db).await;
-        t.db.close().await;
-    }
-}
-
 #[tokio::test]
 async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
-    each_backend(async |db: &Db| {
+    testing::each_backend(async |db: &Db| {
         let mut draft =
             testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
         draft.address = Some("城口县巴山镇立新村3组".into());
@@ -736,7 +728,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
 
 #[tokio::test]
 async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
-    each_backend(async |db: &Db| {
+    testing::each_backend(async |db: &Db| {
         let households = (0..3)
             .map(|i| {
                 testing::test_household(

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit;
+mod demo;
 mod department;
 mod export;
 mod generate;
@@ -55,7 +56,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             for line in demo_banner(lang) {
                 eprintln!("{line}");
             }
-            users::ensure_demo_accounts(&db, lang).await?;
+            let accounts = users::ensure_demo_accounts(&db).await?;
+            let cases = demo::seed_cases(&db, &accounts).await?;
+            if cases > 0 {
+                eprintln!(
+                    "{}",
+                    crate::output::say(
+                        lang,
+                        &format!("演示：在演示村登记了{cases}件识别程序，处于不同环节。"),
+                        &format!(
+                            "Demo: {cases} identification cases opened in the demo village, at different stages."
+                        ),
+                    )
+                );
+            }
+            users::print_demo_accounts(&accounts, lang);
             serve(&db, bind, true).await?;
             ExitCode::SUCCESS
         }

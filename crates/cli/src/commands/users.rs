@@ -391,11 +391,12 @@ pub struct DemoAccount {
 /// 城口县, a former poverty county.
 const DEMO_COUNTY: &str = "500229000000";
 
-/// Makes sure the demo has one account per role, gives each a freshly generated password
-/// (a restarted demo resets the passwords of the accounts it finds) and prints them on stderr.
+/// Makes sure the demo has one account per role and gives each a freshly generated password
+/// (a restarted demo resets the passwords of the accounts it finds);
+/// [`print_demo_accounts`] prints them.
 /// The township is the one of 城口县 with the most households, the village the one of that
 /// township with the most households.
-pub async fn ensure_demo_accounts(db: &Db, lang: Lang) -> Result<Vec<DemoAccount>> {
+pub async fn ensure_demo_accounts(db: &Db) -> Result<Vec<DemoAccount>> {
     let municipality = demo_code(zhenxing_store::divisions::MUNICIPALITY)?;
     let county = demo_code(DEMO_COUNTY)?;
     let township = busiest_child(db, &county).await?;
@@ -437,7 +438,6 @@ pub async fn ensure_demo_accounts(db: &Db, lang: Lang) -> Result<Vec<DemoAccount
             disabled: account.disabled,
         });
     }
-    print_demo_accounts(&accounts, lang);
     Ok(accounts)
 }
 
@@ -465,7 +465,7 @@ async fn busiest_child(db: &Db, parent: &DivisionCode) -> Result<DivisionCode> {
     DivisionCode::parse(&best.division.code).map_err(|e| anyhow::Error::new(e.text()))
 }
 
-fn print_demo_accounts(accounts: &[DemoAccount], lang: Lang) {
+pub fn print_demo_accounts(accounts: &[DemoAccount], lang: Lang) {
     eprintln!(
         "{}",
         say(

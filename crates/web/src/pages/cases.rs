@@ -10,10 +10,10 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::audit::mask_free_text;
 use crate::pages::households::scoped_household;
-use crate::pages::{Chrome, blank, query_string, render, yuan};
+use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels, yuan};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -66,16 +66,6 @@ fn parse_date(s: &str) -> Option<Date> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok()
-}
-
-fn risk_labels(codes: &str, lang: Lang) -> String {
-    let sep = if lang == Lang::Zh { "、" } else { ", " };
-    codes
-        .split(',')
-        .filter_map(RiskType::from_code)
-        .map(|r| r.label(lang))
-        .collect::<Vec<_>>()
-        .join(sep)
 }
 
 fn label_of<T: Copy>(
@@ -300,6 +290,23 @@ struct HistoryLine {
     note: String,
     details: Vec<String>,
     recorded_at: String,
+}
+
+/// The choices of a labelled enumeration (`T::ALL`), those `checked` says ticked.
+fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T, Lang) -> &'static str,
+    lang: Lang,
+    checked: impl Fn(T) -> bool,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice {
+            code: code(*v),
+            label: label(*v, lang).to_owned(),
+            checked: checked(*v),
+        })
+        .collect()
 }
 
 struct Choice {
@@ -606,22 +613,16 @@ async fn detail_page(
         attachments,
         can_attach: may_work && !current.is_final(),
         forms,
-        categories: MonitoringCategory::ALL
-            .iter()
-            .map(|m| Choice {
-                code: m.code(),
-                label: m.label(lang).to_owned(),
-                checked: Some(*m) == chosen_category,
-            })
-            .collect(),
-        risk_choices: RiskType::ALL
-            .iter()
-            .map(|r| Choice {
-                code: r.code(),
-                label: r.label(lang).to_owned(),
-                checked: chosen_risks.contains(r),
-            })
-            .collect(),
+        categories: choices(
+            MonitoringCategory::ALL,
+            MonitoringCategory::code,
+            MonitoringCategory::label,
+            lang,
+            |m| Some(m) == chosen_category,
+        ),
+        risk_choices: choices(RiskType::ALL, RiskType::code, RiskType::label, lang, |r| {
+            chosen_risks.contains(&r)
+        }),
         problems: PROBLEMS
             .iter()
             .map(|p| Choice {
@@ -630,14 +631,13 @@ async fn detail_page(
                 checked: false,
             })
             .collect(),
-        methods: EliminationMethod::ALL
-            .iter()
-            .map(|m| Choice {
-                code: m.code(),
-                label: m.label(lang).to_owned(),
-                checked: false,
-            })
-            .collect(),
+        methods: choices(
+            EliminationMethod::ALL,
+            EliminationMethod::code,
+            EliminationMethod::label,
+            lang,
+            |_| false,
+        ),
         open_objections,
         today: today.to_string(),
         notice_end: (notice_start + Duration::days(policy.notice_days - 1)).to_string(),
@@ -646,10 +646,7 @@ async fn detail_page(
         case: detail.case,
         c,
     };
-    let mut response = render(&page);
-    if !page.errors.is_empty() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let response = render_form(&page, !page.errors.is_empty());
     Ok(response)
 }
 
@@ -1047,40 +1044,28 @@ async fn open_page(
     viewer.may(Action::WorkCases)?;
     let lang = viewer.lang;
     let (record, _) = scoped_household(state, viewer, no).await?;
-    let head_name = record
-        .members
-        .iter()
-        .find(|m| m.relation == "head")
-        .map(|m| m.name.clone())
-        .unwrap_or_default();
+    let head_name = record.head_name().unwrap_or_default().to_owned();
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("case-open-title"), record.household_no);
     let today = today_in_china().to_string();
     let page = OpenPage {
-        kinds: CaseKind::ALL
-            .iter()
-            .map(|k| Choice {
-                code: k.code(),
-                label: k.label(lang).to_owned(),
-                checked: k.code() == input.kind,
-            })
-            .collect(),
-        channels: WarningChannel::ALL
-            .iter()
-            .map(|ch| Choice {
-                code: ch.code(),
-                label: ch.label(lang).to_owned(),
-                checked: ch.code() == input.channel,
-            })
-            .collect(),
-        emergencies: EmergencyCause::ALL
-            .iter()
-            .map(|e| Choice {
-                code: e.code(),
-                label: e.label(lang).to_owned(),
-                checked: e.code() == input.emergency,
-            })
-            .collect(),
+        kinds: choices(CaseKind::ALL, CaseKind::code, CaseKind::label, lang, |k| {
+            k.code() == input.kind
+        }),
+        channels: choices(
+            WarningChannel::ALL,
+            WarningChannel::code,
+            WarningChannel::label,
+            lang,
+            |ch| ch.code() == input.channel,
+        ),
+        emergencies: choices(
+            EmergencyCause::ALL,
+            EmergencyCause::code,
+            EmergencyCause::label,
+            lang,
+            |e| e.code() == input.emergency,
+        ),
         warning: input.warning,
         found_on: if input.found_on.is_empty() {
             today.clone()
@@ -1094,10 +1079,7 @@ async fn open_page(
         head_name,
         c,
     };
-    let mut response = render(&page);
-    if !page.errors.is_empty() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let response = render_form(&page, !page.errors.is_empty());
     Ok(response)
 }
 
@@ -1337,10 +1319,7 @@ fn settings_page(
         saved,
         c,
     };
-    let mut response = render(&page);
-    if !page.errors.is_empty() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let response = render_form(&page, !page.errors.is_empty());
     response
 }
 

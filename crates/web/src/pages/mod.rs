@@ -110,6 +110,31 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
+/// Renders a form page; 422 when it shows refusals (`refused`), so that clients and tests can
+/// tell a page that refused a submission from one that shows a fresh form.
+pub fn render_form(template: &impl Template, refused: bool) -> Response {
+    let mut response = render(template);
+    if refused && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}
+
+/// Stored risk type codes (`illness,disability`) as words in `lang`, joined.
+pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
+    let sep = if lang == zhenxing_core::Lang::Zh {
+        "、"
+    } else {
+        ", "
+    };
+    codes
+        .split(',')
+        .filter_map(zhenxing_core::monitoring::RiskType::from_code)
+        .map(|r| r.label(lang))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// A query parameter's value, trimmed; `None` when absent or blank.
 pub fn blank(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())

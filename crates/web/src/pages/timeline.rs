@@ -9,7 +9,7 @@ use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::pages::audit::mask_free_text;
 use crate::pages::households::{describe_changes, scoped_household};
-use crate::pages::{Chrome, render, yuan};
+use crate::pages::{Chrome, render, risk_labels, yuan};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -17,22 +17,11 @@ use axum::response::Response;
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::elimination::EliminationMethod;
 use zhenxing_core::id_number::today_in_china;
-use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{CaseKind, MonitoringStatus, Stage, StepKind};
 use zhenxing_core::warning::{WarningChannel, WarningStatus};
 use zhenxing_core::{Action, Lang, MonitoringCategory};
 use zhenxing_store::accounts::Account;
 use zhenxing_store::procedures;
-
-fn risk_labels(codes: &str, lang: Lang) -> String {
-    let sep = if lang == Lang::Zh { "、" } else { ", " };
-    codes
-        .split(',')
-        .filter_map(RiskType::from_code)
-        .map(|r| r.label(lang))
-        .collect::<Vec<_>>()
-        .join(sep)
-}
 
 /// One precondition of risk elimination as the household page shows it.
 pub struct PreconditionLine {
@@ -337,12 +326,7 @@ pub async fn timeline(
     // Newest first; the day sorts before the time of the same day, which keeps dated steps
     // beside the records made on their day.
     events.sort_by(|a, b| b.at.cmp(&a.at));
-    let head_name = record
-        .members
-        .iter()
-        .find(|m| m.relation == "head")
-        .map(|m| m.name.clone())
-        .unwrap_or_default();
+    let head_name = record.head_name().unwrap_or_default().to_owned();
     let page = TimelinePage {
         no: record.household_no,
         head_name,

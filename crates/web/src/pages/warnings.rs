@@ -10,10 +10,9 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::audit::mask_free_text as mask_free_text_digits;
 use crate::pages::households::scoped_household;
-use crate::pages::{Chrome, blank, query_string, render};
+use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -73,16 +72,6 @@ fn category_label(category: Option<&str>, lang: Lang) -> String {
         .and_then(MonitoringCategory::from_code)
         .map(|c| c.label(lang).to_owned())
         .unwrap_or_default()
-}
-
-fn risk_labels(risks: &str, lang: Lang) -> String {
-    let sep = if lang == Lang::Zh { "、" } else { ", " };
-    risks
-        .split(',')
-        .filter_map(RiskType::from_code)
-        .map(|r| r.label(lang))
-        .collect::<Vec<_>>()
-        .join(sep)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,10 +381,7 @@ async fn detail_page(
         w,
         c,
     };
-    let mut response = render(&page);
-    if !page.errors.is_empty() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let response = render_form(&page, !page.errors.is_empty());
     Ok(response)
 }
 
@@ -560,12 +546,7 @@ async fn report_page(
     viewer.may(Action::WriteRegistry)?;
     let lang = viewer.lang;
     let (record, _) = scoped_household(state, viewer, no).await?;
-    let head_name = record
-        .members
-        .iter()
-        .find(|m| m.relation == "head")
-        .map(|m| m.name.clone())
-        .unwrap_or_default();
+    let head_name = record.head_name().unwrap_or_default().to_owned();
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("report-title"), record.household_no);
     let channel = if input.channel.is_empty() {
@@ -611,10 +592,7 @@ async fn report_page(
         head_name,
         c,
     };
-    let mut response = render(&page);
-    if !page.errors.is_empty() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let response = render_form(&page, !page.errors.is_empty());
     Ok(response)
 }
 

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::divisions::{Crumb, crumbs};
-use crate::pages::{Chrome, render};
+use crate::pages::{Chrome, render_form};
 use crate::pages::{blank, urlencode};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -114,10 +114,7 @@ fn edit_page(
         errors,
         c,
     };
-    let mut response = render(&page);
-    if !page.errors.is_empty() {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let response = render_form(&page, !page.errors.is_empty());
     response
 }
 
