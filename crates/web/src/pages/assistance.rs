@@ -10,10 +10,9 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::{Chrome, blank, render};
+use crate::pages::{Chrome, blank, render_form};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -279,12 +278,7 @@ async fn show(state: &AppState, viewer: &Viewer, no: &str, shown: Shown) -> AppR
     let today = today_in_china();
     let head_name = zhenxing_store::registry::household(&state.db, no)
         .await?
-        .and_then(|(r, _)| {
-            r.members
-                .into_iter()
-                .find(|m| m.relation == "head")
-                .map(|m| m.name)
-        })
+        .and_then(|(r, _)| r.head_name().map(str::to_owned))
         .unwrap_or_default();
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("assistance-title"), a.household_no);
@@ -334,11 +328,7 @@ async fn show(state: &AppState, viewer: &Viewer, no: &str, shown: Shown) -> AppR
         problems: shown.problems,
         c,
     };
-    let mut response = render(&page);
-    if !page.problems.is_empty() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(render_form(&page, !page.problems.is_empty()))
 }
 
 pub async fn page(
