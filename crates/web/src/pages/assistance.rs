@@ -441,6 +441,24 @@ fn choice<T>(
     parse(s).map_err(|e| problems.push(key, &e, lang)).ok()
 }
 
+/// The built value, when neither the form's own checks nor the domain's found a problem (the
+/// domain's go under the form's fields).
+fn accepted<T>(
+    built: Result<T, Vec<FieldError>>,
+    form: &str,
+    problems: &mut Problems,
+    lang: Lang,
+) -> Option<T> {
+    match built {
+        Ok(value) if problems.is_empty() => Some(value),
+        Ok(_) => None,
+        Err(errors) => {
+            problems.fields(form, &errors, lang);
+            None
+        }
+    }
+}
+
 /// What the store answered, as the answer to a form; `redo` shows the page again with the
 /// refusal.
 async fn answer(
@@ -503,13 +521,8 @@ pub async fn add_pairing(
         starts_on: starts_on.unwrap_or(today),
         ends_on,
     };
-    let built = draft.build(today);
-    if let Err(errors) = &built {
-        problems.fields("pairing", errors, lang);
-    }
-    let pairing = match built {
-        Ok(p) if problems.is_empty() => p,
-        _ => return show(&state, &viewer, &no, redo(problems)).await,
+    let Some(pairing) = accepted(draft.build(today), "pairing", &mut problems, lang) else {
+        return show(&state, &viewer, &no, redo(problems)).await;
     };
     let outcome = assistance::add_pairing(&state.db, account, &no, &pairing).await?;
     answer(
@@ -592,13 +605,8 @@ pub async fn add_measure(
         implemented_on,
         risk,
     };
-    let built = draft.build(today);
-    if let Err(errors) = &built {
-        problems.fields("measure", errors, lang);
-    }
-    let measure = match built {
-        Ok(m) if problems.is_empty() => m,
-        _ => return show(&state, &viewer, &no, redo(problems)).await,
+    let Some(measure) = accepted(draft.build(today), "measure", &mut problems, lang) else {
+        return show(&state, &viewer, &no, redo(problems)).await;
     };
     let outcome = assistance::add_measure(&state.db, account, &no, &measure).await?;
     answer(
