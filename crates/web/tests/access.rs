@@ -633,3 +633,125 @@ async fn assistance_and_coverage_routes_as_every_role() {
         );
     }
 }
+
+/// The procedures' routes (issue 5 items 1, 2, 5, 6) as every role: reading needs `ReadCases`,
+/// steps and opening `WorkCases` (the administrator, the auditor and department officers take
+/// no step: 403), both inside the division (404 outside); a step from an old page is refused
+/// (409); the settings are the administrator's; the public notice needs no account.
+#[tokio::test]
+async fn case_routes_as_every_role() {
+    // (account, inbox, case page, stale step, open form, open empty, attachment, timeline,
+    // settings page, settings empty, notification of another division)
+    #[rustfmt::skip]
+    const EXPECTED: &[(&str, [u16; 10])] = &[
+        ("admin",         [200, 200, 403, 403, 403, 200, 200, 200, 422, 404]),
+        ("chengkou",      [200, 200, 409, 200, 422, 200, 200, 403, 403, 404]),
+        ("bashan",        [200, 200, 409, 200, 422, 200, 200, 403, 403, 404]),
+        ("lixin",         [200, 200, 409, 200, 422, 200, 200, 403, 403, 404]),
+        ("other_village", [200, 404, 404, 404, 404, 404, 404, 403, 403, 404]),
+        ("wuxi",          [200, 404, 404, 404, 404, 404, 404, 403, 403, 404]),
+        ("auditor",       [200, 200, 403, 403, 403, 200, 200, 403, 403, 404]),
+        ("department",    [403, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ];
+    const NO: &str = "CK-A1";
+    for server in Server::all().await {
+        zhenxing_store::testing::write_test_households(
+            &server.test_db.db,
+            vec![zhenxing_store::testing::test_household(
+                NO,
+                "500229102202",
+                &zhenxing_store::testing::test_id_number(40),
+                5_000,
+            )],
+        )
+        .await;
+        // A case on the household, with a photo, by its village cadre.
+        let case = {
+            let mut c = server.signed_in("lixin").await;
+            let csrf = c.csrf().await;
+            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let r = c
+                .post_form(
+                    &format!("/households/{NO}/cases/new"),
+                    &[
+                        ("csrf", &csrf),
+                        ("kind", "identification"),
+                        ("channel", "visit"),
+                        ("found_on", &today),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 303, "{}", r.body);
+            let case = r.header("location").unwrap().to_owned();
+            let photo = [&[0xFFu8, 0xD8, 0xFF, 0xE0][..], b"photo"].concat();
+            let r = c
+                .post_multipart(
+                    &format!("{case}/attachments"),
+                    &[("csrf", &csrf)],
+                    Some(("file", "photo.jpg", &photo)),
+                )
+                .await;
+            assert_eq!(r.status, 303, "{}", r.body);
+            case
+        };
+        for (name, want) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let got = [
+                c.get("/cases").await.status,
+                c.get(&case).await.status,
+                c.post_form(
+                    &format!("{case}/steps/comment"),
+                    &[("csrf", &csrf), ("version", "99"), ("note", "补充说明情况")],
+                )
+                .await
+                .status,
+                c.get(&format!("/households/{NO}/cases/new")).await.status,
+                c.post_form(&format!("/households/{NO}/cases/new"), &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.get(&format!("{case}/attachments/1")).await.status,
+                c.get(&format!("/households/{NO}/timeline")).await.status,
+                c.get("/settings/procedures").await.status,
+                c.post_form("/settings/procedures", &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.post_form("/cases/notifications/999/read", &[("csrf", &csrf)])
+                    .await
+                    .status,
+            ];
+            assert_eq!(
+                &got, want,
+                "{name}: inbox, case, stale step, open form, open empty, attachment, timeline, settings, settings empty, notification"
+            );
+            // A forged form token is refused before anything else.
+            let forged = c
+                .post_form(
+                    &format!("{case}/steps/comment"),
+                    &[("csrf", "forged"), ("version", "1"), ("note", "伪造的请求")],
+                )
+                .await;
+            assert_eq!(forged.status, 403, "{name}: forged CSRF");
+            // The public notice needs nothing.
+            assert_eq!(c.get("/notices/500229102202").await.status, 200);
+        }
+        let anonymous = server.get("/notices/500229102202").await;
+        assert_eq!(anonymous.status, 200);
+        assert_ne!(server.get("/cases").await.status, 200);
+        assert_ne!(server.get(&case).await.status, 200);
+        assert_eq!(
+            server.get("/notices/500229000000").await.status,
+            404,
+            "a county is not a village"
+        );
+        // Nothing above moved the case: one step (the lead), version 1.
+        let id: i64 = case.trim_start_matches("/cases/").parse().unwrap();
+        let scope =
+            zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse("500000000000").unwrap());
+        let detail = zhenxing_store::procedures::case(&server.test_db.db, &scope, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((detail.steps.len(), detail.case.row_version), (1, 1));
+    }
+}

@@ -646,8 +646,7 @@ async fn detail_page(
         case: detail.case,
         c,
     };
-    let response = render_form(&page, !page.errors.is_empty());
-    Ok(response)
+    Ok(render_form(&page, !page.errors.is_empty()))
 }
 
 const PROBLEMS: [&str; 6] = [
@@ -729,7 +728,7 @@ impl Fields {
     fn risks(&self) -> Result<Vec<RiskType>, Text> {
         self.all("risk")
             .iter()
-            .map(|r| RiskType::from_code(r).ok_or_else(|| RiskType::parse(r).unwrap_err()))
+            .map(|r| RiskType::parse(r))
             .collect()
     }
 
@@ -1079,8 +1078,7 @@ async fn open_page(
         head_name,
         c,
     };
-    let response = render_form(&page, !page.errors.is_empty());
-    Ok(response)
+    Ok(render_form(&page, !page.errors.is_empty()))
 }
 
 pub async fn open_form(
@@ -1319,8 +1317,7 @@ fn settings_page(
         saved,
         c,
     };
-    let response = render_form(&page, !page.errors.is_empty());
-    response
+    render_form(&page, !page.errors.is_empty())
 }
 
 pub async fn settings_form(

@@ -381,8 +381,7 @@ async fn detail_page(
         w,
         c,
     };
-    let response = render_form(&page, !page.errors.is_empty());
-    Ok(response)
+    Ok(render_form(&page, !page.errors.is_empty()))
 }
 
 pub async fn detail(
@@ -592,8 +591,7 @@ async fn report_page(
         head_name,
         c,
     };
-    let response = render_form(&page, !page.errors.is_empty());
-    Ok(response)
+    Ok(render_form(&page, !page.errors.is_empty()))
 }
 
 pub async fn report_form(

@@ -114,8 +114,7 @@ fn edit_page(
         errors,
         c,
     };
-    let response = render_form(&page, !page.errors.is_empty());
-    response
+    render_form(&page, !page.errors.is_empty())
 }
 
 pub async fn edit_form(
