@@ -1031,11 +1031,9 @@ fn undecided_stages() -> String {
 
 /// A case is near its limit on `today` when its due day is before this day.
 fn near_bound(today: Date, policy: &ProcedurePolicy) -> String {
-    // due − near < today  ⇔  due < today + near (of the same counting).
-    zhenxing_core::procedure::add_days(today, policy.near_days, policy.counting)
-        .next_day()
-        .unwrap_or(today)
-        .to_string()
+    // Near when today > due − near (core's `ProcedurePolicy::urgency`), that is when
+    // due < today + near (of the same counting).
+    zhenxing_core::procedure::add_days(today, policy.near_days, policy.counting).to_string()
 }
 
 /// The counts of open, urgent and overdue cases in a scope.

@@ -729,7 +729,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
 #[tokio::test]
 async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
     testing::each_backend(async |db: &Db| {
-        let households = (0..3)
+        let households = (0..4)
             .map(|i| {
                 testing::test_household(
                     &format!("CK-T{i}"),
@@ -744,8 +744,9 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
         let today = today_in_china();
         let policy = procedures::policy(db).await.unwrap();
         assert_eq!(policy, ProcedurePolicy::default());
-        // Opened 20, 13 and 1 days ago: overdue, near (past 12 of 15 days), on time.
-        for (i, days) in [20, 13, 1].into_iter().enumerate() {
+        // Opened 20, 13, 12 and 1 days ago: overdue, near (past 12 of 15 days), on time (12 of
+        // 15 days, not past them), on time.
+        for (i, days) in [20, 13, 12, 1].into_iter().enumerate() {
             let lead = OpenRequest {
                 household_no: format!("CK-T{i}"),
                 kind: CaseKind::Identification,
@@ -763,7 +764,7 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
         let counts = procedures::inbox_counts(db, &p.county.scope(), today, &policy)
             .await
             .unwrap();
-        assert_eq!((counts.open, counts.urgent, counts.overdue), (3, 2, 1));
+        assert_eq!((counts.open, counts.urgent, counts.overdue), (4, 2, 1));
         let open = procedures::inbox(
             db,
             &p.township.scope(),
@@ -779,7 +780,7 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
             open.iter()
                 .map(|r| r.case.household_no.as_str())
                 .collect::<Vec<_>>(),
-            ["CK-T0", "CK-T1", "CK-T2"]
+            ["CK-T0", "CK-T1", "CK-T2", "CK-T3"]
         );
         let overdue = procedures::inbox(
             db,
@@ -809,6 +810,17 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
         .await
         .unwrap();
         assert_eq!(urgent.len(), 2);
+        // The list and the marks on the page agree: exactly the cases the core calls near or
+        // overdue are urgent.
+        for row in &open {
+            let marked = matches!(
+                row.case.urgency(today, &policy),
+                zhenxing_core::procedure::Urgency::Near
+                    | zhenxing_core::procedure::Urgency::Overdue
+            );
+            let listed = urgent.iter().any(|u| u.case.id == row.case.id);
+            assert_eq!(marked, listed, "{}", row.case.household_no);
+        }
 
         // A shorter notice than the law allows is refused; a longer limit is kept and audited.
         let bad = ProcedurePolicy {
