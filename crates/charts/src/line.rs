@@ -37,7 +37,7 @@ pub fn line_chart(labels: &Labels<'_>, months: &[String], series: &[Series]) -> 
     if hi <= lo {
         hi = lo + step;
     }
-    let (top, bottom, left, right) = (48.0, 270.0, 64.0, WIDTH - 24.0);
+    let (top, bottom, left, right) = (48.0, 270.0, 64.0, WIDTH - 36.0);
     let per_row = 4usize;
     let height = bottom + 44.0 + 20.0 * series.len().div_ceil(per_row) as f64;
     let mut s = open(labels, WIDTH, height);

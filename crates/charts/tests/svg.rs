@@ -413,3 +413,44 @@ fn a_map_without_values_is_grey_and_says_no_data() {
     });
     assert!(!svg.contains("javascript"));
 }
+
+fn any_value() -> impl proptest::strategy::Strategy<Value = f64> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<f64>(),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(0.0),
+        -1e6..1e6f64,
+    ]
+}
+
+proptest::proptest! {
+    /// Whatever the values and labels, every picture is well-formed XML without "NaN".
+    #[test]
+    fn any_input_gives_a_valid_picture(
+        values in proptest::collection::vec(any_value(), 0..12),
+        label in "\\PC{0,12}",
+    ) {
+        let labels = Labels { title: &label, description: &label, no_data: &label };
+        let bars: Vec<Bar> = values.iter().map(|v| Bar::new(label.clone(), *v)).collect();
+        let series = vec![Series { name: label.clone(), values: values.clone() }];
+        let cats: Vec<String> = values.iter().map(|_| label.clone()).collect();
+        let bins: Vec<Bin> = values.windows(2).map(|w| Bin { from: w[0], to: w[1], count: 3 }).collect();
+        let map_values: Vec<MapValue> = counties().iter().zip(&values).map(|(c, v)| MapValue { code: c.code.clone(), value: *v }).collect();
+        let threshold = Threshold { value: values.first().copied().unwrap_or(0.0), label: label.clone() };
+        let pictures = [
+            bar_chart(&labels, &bars, Orientation::Horizontal),
+            bar_chart(&labels, &bars, Orientation::Vertical),
+            stacked_bar_chart(&labels, &cats, &series),
+            histogram(&labels, &bins, Some(&threshold)),
+            line_chart(&labels, &cats, &series),
+            choropleth(&labels, &map_values, Classing::EqualIntervals, Lang::En, &|c| c.to_owned()),
+        ];
+        for svg in pictures {
+            proptest::prop_assert!(!svg.contains("NaN"), "{}", svg);
+            parse(&svg);
+        }
+    }
+}
