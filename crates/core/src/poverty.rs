@@ -59,6 +59,7 @@ use crate::lang::Text;
 use crate::money::Fen;
 use crate::monitoring::HouseholdFacts;
 use crate::text;
+use serde::Serialize;
 
 /// The largest threshold the measures accept: 100,000 yuan, as for a rule set's threshold.
 pub const MAX_THRESHOLD: Fen = Fen(100_000 * 100);
@@ -168,7 +169,7 @@ fn ratio(num: u128, den: u128) -> f64 {
 }
 
 /// The FGT measures of a population against a threshold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fgt {
     pub threshold: Fen,
     pub households: u64,
@@ -287,7 +288,7 @@ impl AfSpec {
 }
 
 /// One dimension's figures in an [`Af`] result, all shares of people.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DimensionFigures {
     /// The weight normalised to the sum of the weights.
     pub weight: f64,
@@ -300,7 +301,7 @@ pub struct DimensionFigures {
 }
 
 /// The Alkire–Foster measures of a population.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Af {
     pub units: u64,
     pub people: u64,
@@ -322,6 +323,15 @@ pub struct Af {
 /// Foster: deprived when strictly below. `None` (unknown) for a NaN achievement or cut-off.
 pub fn deprived_below(achievement: f64, cutoff: f64) -> Option<bool> {
     (!achievement.is_nan() && !cutoff.is_nan()).then_some(achievement < cutoff)
+}
+
+/// A unit's deprivation vector from its achievements and the dimensions' cut-offs
+/// ([`deprived_below`] in each dimension). A missing achievement or cut-off (a shorter slice)
+/// is unknown, so the vector always has as many entries as the longer of the two.
+pub fn deprivations(achievements: &[f64], cutoffs: &[f64]) -> Vec<Option<bool>> {
+    (0..achievements.len().max(cutoffs.len()))
+        .map(|j| deprived_below(*achievements.get(j)?, *cutoffs.get(j)?))
+        .collect()
 }
 
 /// The Alkire–Foster measures over units, each a deprivation vector (`Some(true)` deprived,
@@ -574,16 +584,7 @@ mod tests {
     const AF_Z: [f64; 4] = [13.0, 12.0, 3.0, 1.0];
 
     fn g0(y: &[[f64; 4]], z: &[f64; 4]) -> Vec<(Vec<Option<bool>>, u32)> {
-        y.iter()
-            .map(|row| {
-                let g = row
-                    .iter()
-                    .zip(z)
-                    .map(|(a, c)| deprived_below(*a, *c))
-                    .collect();
-                (g, 1)
-            })
-            .collect()
+        y.iter().map(|row| (deprivations(row, z), 1)).collect()
     }
 
     #[test]
@@ -689,6 +690,10 @@ mod tests {
         assert_eq!(deprived_below(f64::NAN, 1.0), None);
         assert_eq!(deprived_below(1.0, f64::NAN), None);
         assert_eq!(deprived_below(f64::NEG_INFINITY, 1.0), Some(true));
+        assert_eq!(
+            deprivations(&[1.0, 5.0], &[2.0, 5.0, 1.0]),
+            [Some(true), Some(false), None]
+        );
         // Nobody poor: A and every contribution are 0, not NaN.
         let m = alkire_foster(&spec, [(vec![Some(false), None], 3)])
             .unwrap()
@@ -799,5 +804,51 @@ mod tests {
         assert!(shares.iter().zip(want).all(|(a, b)| close(*a, b)));
         assert_eq!(Dimension::ALL.len(), DOMAIN_WEIGHTS.len());
         assert_eq!(spec.cutoff() * 3, spec.total_weight());
+    }
+
+    proptest::proptest! {
+        /// Any incomes and household sizes: 0 ≤ P2 ≤ P1 ≤ P0 ≤ 1 and P0_strict ≤ P0.
+        #[test]
+        fn fgt_orders_and_bounds(
+            rows in proptest::collection::vec((proptest::num::i64::ANY, 0u32..20), 0..40),
+            z in 1i64..=MAX_THRESHOLD.0,
+        ) {
+            let rows: Vec<(Fen, u32)> = rows.into_iter().map(|(y, m)| (Fen(y), m)).collect();
+            match fgt(Fen(z), rows.iter().copied()).unwrap() {
+                None => proptest::prop_assert!(rows.iter().all(|r| r.1 == 0)),
+                Some(m) => {
+                    proptest::prop_assert!(0.0 <= m.p2 && m.p2 <= m.p1 + 1e-12);
+                    proptest::prop_assert!(m.p1 <= m.p0 + 1e-12 && m.p0 <= 1.0);
+                    proptest::prop_assert!(m.p0_strict <= m.p0);
+                }
+            }
+        }
+
+        /// Any deprivation vectors, weights and cut-off: M0 = H × A, all in [0, 1], and the
+        /// contributions add up to 1 when anybody is poor.
+        #[test]
+        fn af_identities(
+            weights in proptest::collection::vec(1u32..10, 1..7),
+            k_share in 0.0f64..1.0,
+            units in proptest::collection::vec(
+                (proptest::collection::vec(proptest::option::of(proptest::bool::ANY), 7), 0u32..9),
+                0..30,
+            ),
+        ) {
+            let total: u32 = weights.iter().sum();
+            let k = ((f64::from(total) * k_share).ceil() as u32).clamp(1, total);
+            let spec = AfSpec::new(weights.clone(), k).unwrap();
+            let units: Vec<(Vec<Option<bool>>, u32)> = units
+                .into_iter()
+                .map(|(g, m)| (g[..weights.len()].to_vec(), m))
+                .collect();
+            if let Some(m) = alkire_foster(&spec, units).unwrap() {
+                proptest::prop_assert!((m.m0 - m.h * m.a).abs() < 1e-12);
+                proptest::prop_assert!(m.h <= 1.0 && m.a <= 1.0 && m.m0 <= m.h);
+                proptest::prop_assert!(m.m0 == 0.0 || m.a >= f64::from(k) / f64::from(total) - 1e-12);
+                let sum: f64 = m.dimensions.iter().map(|d| d.contribution).sum();
+                proptest::prop_assert!(m.poor_people == 0 || (sum - 1.0).abs() < 1e-9);
+            }
+        }
     }
 }
