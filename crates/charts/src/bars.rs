@@ -51,7 +51,7 @@ fn scale_max<I: IntoIterator<Item = f64>>(values: I) -> f64 {
     if max > 0.0 { max } else { 1.0 }
 }
 
-/// A bar chart; each bar is a `<rect class="bar">` with a `<title>` ("label: value") and its
+/// A bar chart; each bar is a `<rect class="zx-bar">` with a `<title>` ("label: value") and its
 /// value as text.
 pub fn bar_chart(labels: &Labels<'_>, bars: &[Bar], orientation: Orientation) -> String {
     if bars.is_empty() {
@@ -75,7 +75,7 @@ fn horizontal(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
         let value = escape(&format_value(bar.value));
         let _ = write!(
             s,
-            r#"<text x="{}" y="{}" text-anchor="end">{label}</text><rect class="bar" x="{left}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="v" x="{}" y="{}">{value}</text>"#,
+            r#"<text x="{}" y="{}" text-anchor="end">{label}</text><rect class="zx-bar" x="{left}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="zx-v" x="{}" y="{}">{value}</text>"#,
             num(left - 6.0),
             num(y + 15.0),
             num(y + 3.0),
@@ -106,7 +106,7 @@ fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
         let value = escape(&format_value(bar.value));
         let _ = write!(
             s,
-            r#"<rect class="bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="v" x="{}" y="{}" text-anchor="middle">{value}</text><text class="s" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+            r#"<rect class="zx-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="zx-v" x="{}" y="{}" text-anchor="middle">{value}</text><text class="zx-s" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
             num(cx - bar_w / 2.0),
             num(bottom - h),
             num(bar_w),
@@ -167,7 +167,7 @@ pub fn stacked_bar_chart(labels: &Labels<'_>, categories: &[String], series: &[S
             let shown = serie.values.get(ci).copied().unwrap_or(f64::NAN);
             let _ = write!(
                 s,
-                r#"<rect class="seg" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{cat} · {}: {}</title></rect>"#,
+                r#"<rect class="zx-seg" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{cat} · {}: {}</title></rect>"#,
                 num(cx - bar_w / 2.0),
                 num(y1),
                 num(bar_w),
@@ -179,7 +179,7 @@ pub fn stacked_bar_chart(labels: &Labels<'_>, categories: &[String], series: &[S
         }
         let _ = write!(
             s,
-            r#"<text class="v" x="{}" y="{}" text-anchor="middle">{}</text><text class="s" x="{}" y="{}" text-anchor="middle">{cat}</text>"#,
+            r#"<text class="zx-v" x="{}" y="{}" text-anchor="middle">{}</text><text class="zx-s" x="{}" y="{}" text-anchor="middle">{cat}</text>"#,
             num(cx),
             num(scale(totals[ci], 0.0, max, bottom, top) - 4.0),
             escape(&format_value(totals[ci])),
@@ -189,7 +189,7 @@ pub fn stacked_bar_chart(labels: &Labels<'_>, categories: &[String], series: &[S
     }
     let _ = write!(
         s,
-        r##"<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#555"/><g class="legend">"##
+        r##"<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#555"/><g class="zx-legend">"##
     );
     for (si, serie) in series.iter().enumerate() {
         let x = left + 150.0 * (si % per_row) as f64;

@@ -41,8 +41,8 @@ pub(crate) fn threshold_x(value: f64, lo: f64, hi: f64) -> f64 {
     scale(value, lo, hi, LEFT, RIGHT)
 }
 
-/// The histogram: each bin a `<rect class="bin">` with a `<title>` ("from–to: count") and its
-/// count as text; the threshold a `<line class="threshold">` with its label.
+/// The histogram: each bin a `<rect class="zx-bin">` with a `<title>` ("from–to: count") and its
+/// count as text; the threshold a `<line class="zx-threshold">` with its label.
 pub fn histogram(labels: &Labels<'_>, bins: &[Bin], threshold: Option<&Threshold>) -> String {
     let bins: Vec<Bin> = bins.iter().copied().filter(valid).collect();
     if bins.is_empty() {
@@ -63,7 +63,7 @@ pub fn histogram(labels: &Labels<'_>, bins: &[Bin], threshold: Option<&Threshold
         let range = format!("{}–{}", format_value(b.from), format_value(b.to));
         let _ = write!(
             s,
-            r##"<rect class="bin" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#fff" stroke-width="0.5"><title>{}: {}</title></rect>"##,
+            r##"<rect class="zx-bin" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#fff" stroke-width="0.5"><title>{}: {}</title></rect>"##,
             num(x0),
             num(BOTTOM - h),
             num(x1 - x0),
@@ -75,7 +75,7 @@ pub fn histogram(labels: &Labels<'_>, bins: &[Bin], threshold: Option<&Threshold
         if x1 - x0 >= 14.0 {
             let _ = write!(
                 s,
-                r#"<text class="s" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                r#"<text class="zx-s" x="{}" y="{}" text-anchor="middle">{}</text>"#,
                 num((x0 + x1) / 2.0),
                 num(BOTTOM - h - 3.0),
                 b.count
@@ -96,7 +96,7 @@ pub fn histogram(labels: &Labels<'_>, bins: &[Bin], threshold: Option<&Threshold
         let x = threshold_x(e, lo, hi);
         let _ = write!(
             s,
-            r##"<line x1="{0}" y1="{BOTTOM}" x2="{0}" y2="{1}" stroke="#555"/><text class="s" x="{0}" y="{2}" text-anchor="middle">{3}</text>"##,
+            r##"<line x1="{0}" y1="{BOTTOM}" x2="{0}" y2="{1}" stroke="#555"/><text class="zx-s" x="{0}" y="{2}" text-anchor="middle">{3}</text>"##,
             num(x),
             num(BOTTOM + 4.0),
             num(BOTTOM + 16.0),
@@ -107,7 +107,7 @@ pub fn histogram(labels: &Labels<'_>, bins: &[Bin], threshold: Option<&Threshold
         let x = num(threshold_x(t.value, lo, hi));
         let _ = write!(
             s,
-            r##"<line class="threshold" x1="{x}" y1="{}" x2="{x}" y2="{BOTTOM}" stroke="#d55e00" stroke-width="2" stroke-dasharray="6 3"/><text x="{x}" y="{}" text-anchor="middle" fill="#d55e00">{}</text>"##,
+            r##"<line class="zx-threshold" x1="{x}" y1="{}" x2="{x}" y2="{BOTTOM}" stroke="#d55e00" stroke-width="2" stroke-dasharray="6 3"/><text x="{x}" y="{}" text-anchor="middle">{}</text>"##,
             num(TOP - 8.0),
             num(TOP - 12.0),
             escape(&t.label),

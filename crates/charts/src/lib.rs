@@ -8,6 +8,9 @@
 //! - is `<svg xmlns="http://www.w3.org/2000/svg" viewBox=… role="img">` with a `<title>` and a
 //!   `<desc>` (for screen readers), in UTF-8;
 //! - escapes every text for XML ([`escape`]), whoever wrote it;
+//! - can be inlined in a page several times: no `id`s, and its style and classes are scoped by
+//!   the `zx-` prefix (`<svg class="zx-chart">`), since a `<style>` in inline SVG applies to the
+//!   whole page; class names (`zx-bar`, `zx-threshold`, …) are also what the tests look for;
 //! - never relies on colour alone: bars carry their value as text, map counties their value in
 //!   their `<title>`, lines their own dash pattern and marker;
 //! - uses palettes readable in print and by colour-blind readers: ColorBrewer Blues (5

@@ -13,7 +13,7 @@ use std::fmt::Write;
 const WIDTH: f64 = 640.0;
 const DASHES: [&str; 4] = ["", "7 4", "2 3", "9 3 2 3"];
 
-/// The line chart; each series is a `<g class="series">` holding its `<path>`s (one per run of
+/// The line chart; each series is a `<g class="zx-series">` holding its `<path>`s (one per run of
 /// months with values) and a `<circle>` with a `<title>` for each value.
 pub fn line_chart(labels: &Labels<'_>, months: &[String], series: &[Series]) -> String {
     let values = || {
@@ -50,7 +50,7 @@ pub fn line_chart(labels: &Labels<'_>, months: &[String], series: &[Series]) -> 
         let y = num(scale(tick, lo, hi, bottom, top));
         let _ = write!(
             s,
-            r##"<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#ddd"/><text class="s" x="{}" y="{y}" dy="3" text-anchor="end">{}</text>"##,
+            r##"<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#ddd"/><text class="zx-s" x="{}" y="{y}" dy="3" text-anchor="end">{}</text>"##,
             num(left - 4.0),
             escape(&format_value(tick)),
         );
@@ -68,7 +68,7 @@ pub fn line_chart(labels: &Labels<'_>, months: &[String], series: &[Series]) -> 
     for (i, month) in months.iter().enumerate().step_by(every) {
         let _ = write!(
             s,
-            r#"<text class="s" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            r#"<text class="zx-s" x="{}" y="{}" text-anchor="middle">{}</text>"#,
             num(x_of(i)),
             num(bottom + 16.0),
             escape(month)
@@ -83,7 +83,7 @@ pub fn line_chart(labels: &Labels<'_>, months: &[String], series: &[Series]) -> 
             format!(r#" stroke-dasharray="{dash}""#)
         };
         let name = escape(&serie.name);
-        let _ = write!(s, r#"<g class="series">"#);
+        let _ = write!(s, r#"<g class="zx-series">"#);
         let points: Vec<Option<(f64, f64)>> = (0..n)
             .map(|i| {
                 let v = finite(serie.values.get(i).copied().unwrap_or(f64::NAN))?;
@@ -122,7 +122,7 @@ pub fn line_chart(labels: &Labels<'_>, months: &[String], series: &[Series]) -> 
     }
     let _ = write!(
         s,
-        r##"<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#555"/><g class="legend">"##
+        r##"<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#555"/><g class="zx-legend">"##
     );
     for (si, serie) in series.iter().enumerate() {
         let x = left + 140.0 * (si % per_row) as f64;

@@ -308,7 +308,7 @@ pub fn choropleth(
     let height = (TOP + map.height + MARGIN).max(TOP + 40.0 + 20.0 * 7.0);
     let width = MARGIN * 2.0 + MAP_WIDTH + LEGEND_WIDTH;
     let mut s = open(labels, width, height);
-    s.push_str(r##"<g class="counties" stroke="#fff" stroke-width="0.6" fill-rule="evenodd">"##);
+    s.push_str(r##"<g class="zx-counties" stroke="#fff" stroke-width="0.6" fill-rule="evenodd">"##);
     let mut missing = 0;
     for county in &map.counties {
         let name = escape(county.name(lang));
@@ -332,7 +332,7 @@ pub fn choropleth(
             county.path,
         );
     }
-    s.push_str("</g><g class=\"legend\">");
+    s.push_str("</g><g class=\"zx-legend\">");
     let x = MARGIN * 2.0 + MAP_WIDTH;
     let mut y = TOP + 8.0;
     for class in &legend {

@@ -62,19 +62,19 @@ pub(crate) fn open(labels: &Labels<'_>, width: f64, height: f64) -> String {
     let title = escape(labels.title);
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" aria-labelledby="t d">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" class="zx-chart">"#,
         num(width),
         num(height)
     );
     let _ = write!(
         s,
-        r#"<title id="t">{title}</title><desc id="d">{}</desc>"#,
+        r#"<title>{title}</title><desc>{}</desc>"#,
         escape(labels.description)
     );
     s.push_str(
-        "<style>text{font-family:sans-serif;font-size:12px;fill:#222}.t{font-size:15px;font-weight:bold}.s{font-size:10px}</style>",
+        "<style>.zx-chart text{font-family:sans-serif;font-size:12px;fill:#222}.zx-chart .zx-t{font-size:15px;font-weight:bold}.zx-chart .zx-s{font-size:10px}</style>",
     );
-    let _ = write!(s, r#"<text class="t" x="8" y="20">{title}</text>"#);
+    let _ = write!(s, r#"<text class="zx-t" x="8" y="20">{title}</text>"#);
     s
 }
 
@@ -88,7 +88,7 @@ pub(crate) fn empty(labels: &Labels<'_>, width: f64, height: f64) -> String {
     let mut s = open(labels, width, height);
     let _ = write!(
         s,
-        r#"<text class="nodata" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        r#"<text class="zx-nodata" x="{}" y="{}" text-anchor="middle">{}</text>"#,
         num(width / 2.0),
         num(height / 2.0),
         escape(labels.no_data)
@@ -139,7 +139,7 @@ pub(crate) fn scale(v: f64, lo: f64, hi: f64, a: f64, b: f64) -> f64 {
 pub(crate) fn legend_row(s: &mut String, x: f64, y: f64, fill: &str, text: &str) {
     let _ = write!(
         s,
-        r##"<rect class="key" x="{}" y="{}" width="12" height="12" fill="{fill}" stroke="#555" stroke-width="0.5"/><text x="{}" y="{}">{}</text>"##,
+        r##"<rect class="zx-key" x="{}" y="{}" width="12" height="12" fill="{fill}" stroke="#555" stroke-width="0.5"/><text x="{}" y="{}">{}</text>"##,
         num(x),
         num(y),
         num(x + 16.0),

@@ -78,6 +78,19 @@ fn parse(svg: &str) -> Vec<Node> {
     assert_eq!(root.name, "svg");
     assert_eq!(root.attrs["xmlns"], "http://www.w3.org/2000/svg");
     assert_eq!(root.attrs["role"], "img");
+    // Inlined several times in one page: no ids, the style scoped by the root's class.
+    assert_eq!(root.attrs["class"], "zx-chart");
+    assert!(nodes.iter().all(|n| !n.attrs.contains_key("id")));
+    let style = nodes.iter().find(|n| n.name == "style").expect("style");
+    assert!(
+        style
+            .text
+            .split('}')
+            .filter(|r| !r.is_empty())
+            .all(|r| r.starts_with(".zx-chart ")),
+        "{}",
+        style.text
+    );
     assert!(root.attrs["viewBox"].starts_with("0 0 "));
     let children: Vec<&Node> = nodes.iter().filter(|n| n.parent == Some(0)).collect();
     assert_eq!(children[0].name, "title");
@@ -132,7 +145,7 @@ fn bar_charts_in_both_orientations() {
         assert!(svg.contains("&lt;script&gt;"));
         let nodes = parse(&svg);
         assert_eq!(nodes[1].text, "各区县监测对象 <b>");
-        assert_eq!(count(&nodes, "rect", Some("bar")), 3);
+        assert_eq!(count(&nodes, "rect", Some("zx-bar")), 3);
         let t = texts(&nodes);
         for v in ["120", "80.5", "0"] {
             assert!(t.contains(&v.to_owned()), "{v} in {t:?}");
@@ -141,7 +154,7 @@ fn bar_charts_in_both_orientations() {
         let bar_titles: Vec<String> = nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.attrs.get("class").map(String::as_str) == Some("bar"))
+            .filter(|(_, n)| n.attrs.get("class").map(String::as_str) == Some("zx-bar"))
             .filter_map(|(i, _)| child_title(&nodes, i))
             .collect();
         assert_eq!(bar_titles[0], "万州区: 120");
@@ -149,7 +162,7 @@ fn bar_charts_in_both_orientations() {
         let len = |i: usize| {
             let b = nodes
                 .iter()
-                .filter(|n| n.attrs.get("class").map(String::as_str) == Some("bar"))
+                .filter(|n| n.attrs.get("class").map(String::as_str) == Some("zx-bar"))
                 .nth(i)
                 .unwrap();
             let key = if orientation == Orientation::Horizontal {
@@ -177,7 +190,7 @@ fn zero_negative_and_missing_maxima_do_not_divide_by_zero() {
             let svg = bar_chart(&LABELS, &bars, o);
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
             let nodes = parse(&svg);
-            assert_eq!(count(&nodes, "rect", Some("bar")), 2);
+            assert_eq!(count(&nodes, "rect", Some("zx-bar")), 2);
         }
     }
     let svg = bar_chart(&LABELS, &[Bar::new("a", -5.0)], Orientation::Horizontal);
@@ -234,8 +247,8 @@ fn stacked_bars_with_legend_and_totals() {
     ];
     let nodes = parse(&stacked_bar_chart(&LABELS, &categories, &series));
     // Segments: 3 for 万州区, 1 for 城口县 (NaN and missing have none).
-    assert_eq!(count(&nodes, "rect", Some("seg")), 4);
-    assert_eq!(count(&nodes, "rect", Some("key")), 3);
+    assert_eq!(count(&nodes, "rect", Some("zx-seg")), 4);
+    assert_eq!(count(&nodes, "rect", Some("zx-key")), 3);
     let t = texts(&nodes);
     assert!(
         t.contains(&"16".to_owned()) && t.contains(&"4".to_owned()),
@@ -262,10 +275,10 @@ fn histogram_threshold_line_at_its_value() {
         label: "监测范围 6000元".into(),
     };
     let nodes = parse(&histogram(&LABELS, &bins, Some(&t)));
-    assert_eq!(count(&nodes, "rect", Some("bin")), 10);
+    assert_eq!(count(&nodes, "rect", Some("zx-bin")), 10);
     let line = nodes
         .iter()
-        .find(|n| n.attrs.get("class").map(String::as_str) == Some("threshold"))
+        .find(|n| n.attrs.get("class").map(String::as_str) == Some("zx-threshold"))
         .unwrap();
     assert_eq!(line.attrs["x1"], "392");
     assert_eq!(line.attrs["x2"], "392");
@@ -278,7 +291,7 @@ fn histogram_threshold_line_at_its_value() {
     let nodes = parse(&histogram(&LABELS, &bins, Some(&far)));
     let line = nodes
         .iter()
-        .find(|n| n.attrs.get("class").map(String::as_str) == Some("threshold"))
+        .find(|n| n.attrs.get("class").map(String::as_str) == Some("zx-threshold"))
         .unwrap();
     assert_eq!(line.attrs["x1"], "620");
     // All counts 0: no division by zero.
@@ -305,7 +318,7 @@ fn line_chart_with_gaps_legend_and_months() {
     ];
     let svg = line_chart(&LABELS, &months, &series);
     let nodes = parse(&svg);
-    assert_eq!(count(&nodes, "g", Some("series")), 2);
+    assert_eq!(count(&nodes, "g", Some("zx-series")), 2);
     // Series 1 breaks at the gap: two runs; series 2 one.
     assert_eq!(count(&nodes, "path", None), 3);
     assert_eq!(count(&nodes, "circle", None), 11);
