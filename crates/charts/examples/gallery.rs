@@ -60,6 +60,11 @@ fn main() -> std::io::Result<()> {
             value: (i * 37 % 101) as f64,
         })
         .collect();
+    let county_bars: Vec<Bar> = counties()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Bar::new(c.name_en.clone(), (i * 53 % 97) as f64))
+        .collect();
     let files = [
         (
             "bar-h.svg",
@@ -93,6 +98,22 @@ fn main() -> std::io::Result<()> {
                 Classing::Quantiles,
                 Lang::Zh,
                 &|c| format!("/divisions/{c}000000"),
+            ),
+        ),
+        (
+            "bar-v-counties.svg",
+            bar_chart(
+                &labels("Monitored households by county"),
+                &county_bars,
+                Orientation::Vertical,
+            ),
+        ),
+        (
+            "bar-h-counties.svg",
+            bar_chart(
+                &labels("Monitored households by county"),
+                &county_bars[..8],
+                Orientation::Horizontal,
             ),
         ),
         (

@@ -5,7 +5,9 @@
 //! infinite) the same, written "–". When no value is above 0 the scale runs to 1, so nothing
 //! divides by zero.
 
-use crate::svg::{close, empty, escape, finite, format_value, legend_row, num, open, scale};
+use crate::svg::{
+    close, empty, escape, finite, format_value, legend_row, num, open, scale, text_width,
+};
 use crate::{BLUES, CATEGORICAL, Labels};
 use std::fmt::Write;
 
@@ -65,7 +67,13 @@ pub fn bar_chart(labels: &Labels<'_>, bars: &[Bar], orientation: Orientation) ->
 }
 
 fn horizontal(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
-    let (row, top, left, right) = (24.0, 36.0, 150.0, WIDTH - 70.0);
+    // The label column fits the longest label, within 60 to 320 units.
+    let longest = bars
+        .iter()
+        .map(|b| text_width(&b.label, 12.0))
+        .fold(0.0, f64::max);
+    let left = (longest + 14.0).clamp(60.0, 320.0);
+    let (row, top, right) = (24.0, 36.0, WIDTH - 70.0);
     let height = top + row * bars.len() as f64 + 12.0;
     let mut s = open(labels, WIDTH, height);
     for (i, bar) in bars.iter().enumerate() {
@@ -95,8 +103,22 @@ fn horizontal(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
 }
 
 fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
-    let (top, bottom, left, right, height) = (48.0, 300.0, 20.0, WIDTH - 20.0, 340.0);
+    // Labels wider than their slot are turned 40 degrees: they take the room below the axis
+    // (sin 40° of their width) and, for the first bars, to the left (cos 40°).
+    let longest = bars
+        .iter()
+        .map(|b| text_width(&b.label, 10.0))
+        .fold(0.0, f64::max);
+    let rotate = longest > (WIDTH - 40.0) / bars.len() as f64 * 0.95;
+    let (below, left) = if rotate {
+        let w = longest.min(240.0);
+        (w * 0.65 + 24.0, (w * 0.77 + 4.0).max(20.0))
+    } else {
+        (40.0, 20.0)
+    };
+    let (top, bottom, right) = (48.0, 300.0, WIDTH - 20.0);
     let slot = (right - left) / bars.len() as f64;
+    let height = bottom + below;
     let bar_w = (slot * 0.7).max(1.0);
     let mut s = open(labels, WIDTH, height);
     for (i, bar) in bars.iter().enumerate() {
@@ -106,7 +128,7 @@ fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
         let value = escape(&format_value(bar.value));
         let _ = write!(
             s,
-            r#"<rect class="zx-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="zx-v" x="{}" y="{}" text-anchor="middle">{value}</text><text class="zx-s" x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+            r#"<rect class="zx-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="zx-v" x="{}" y="{}" text-anchor="middle">{value}</text><text class="zx-s" x="{}" y="{}" text-anchor="{}"{}>{label}</text>"#,
             num(cx - bar_w / 2.0),
             num(bottom - h),
             num(bar_w),
@@ -116,6 +138,16 @@ fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
             num(bottom - h - 4.0),
             num(cx),
             num(bottom + 16.0),
+            if rotate { "end" } else { "middle" },
+            if rotate {
+                format!(
+                    r#" transform="rotate(-40 {} {})""#,
+                    num(cx),
+                    num(bottom + 16.0)
+                )
+            } else {
+                String::new()
+            },
         );
     }
     let _ = write!(

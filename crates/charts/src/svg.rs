@@ -96,6 +96,20 @@ pub(crate) fn empty(labels: &Labels<'_>, width: f64, height: f64) -> String {
     close(s)
 }
 
+/// A rough width of a text at `size` px in a sans-serif font: a CJK or full-width character is
+/// about one em, another character about 0.6 em. Enough to make room for labels.
+pub(crate) fn text_width(text: &str, size: f64) -> f64 {
+    text.chars()
+        .map(|c| {
+            if (c as u32) >= 0x2e80 {
+                size
+            } else {
+                size * 0.6
+            }
+        })
+        .sum()
+}
+
 /// A finite value or nothing.
 pub(crate) fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)

@@ -178,6 +178,49 @@ fn bar_charts_in_both_orientations() {
 }
 
 #[test]
+fn long_labels_get_room() {
+    let long = "Youyang Tujia and Miao Autonomous County";
+    let two = vec![Bar::new(long, 5.0), Bar::new("Wanzhou District", 3.0)];
+    let nodes = parse(&bar_chart(&LABELS, &two, Orientation::Horizontal));
+    // The label column grows with the longest label: bars start further right than with
+    // short labels.
+    let start = |nodes: &[Node]| {
+        nodes
+            .iter()
+            .find(|n| n.attrs.get("class").map(String::as_str) == Some("zx-bar"))
+            .unwrap()
+            .attrs["x"]
+            .parse::<f64>()
+            .unwrap()
+    };
+    let short = parse(&bar_chart(
+        &LABELS,
+        &[Bar::new("万州区", 1.0)],
+        Orientation::Horizontal,
+    ));
+    assert!(
+        start(&nodes) > start(&short) + 100.0,
+        "{} {}",
+        start(&nodes),
+        start(&short)
+    );
+    // Vertical: 38 long labels are turned; 3 short ones are not.
+    let many: Vec<Bar> = (0..38).map(|i| Bar::new(long, f64::from(i))).collect();
+    let nodes = parse(&bar_chart(&LABELS, &many, Orientation::Vertical));
+    let turned = nodes
+        .iter()
+        .filter(|n| {
+            n.attrs
+                .get("transform")
+                .is_some_and(|t| t.starts_with("rotate(-40"))
+        })
+        .count();
+    assert_eq!(turned, 38);
+    let few = parse(&bar_chart(&LABELS, &bars()[..], Orientation::Vertical));
+    assert!(few.iter().all(|n| !n.attrs.contains_key("transform")));
+}
+
+#[test]
 fn zero_negative_and_missing_maxima_do_not_divide_by_zero() {
     let cases = [
         vec![Bar::new("a", 0.0), Bar::new("b", 0.0)],
