@@ -324,6 +324,9 @@ pub async fn write_chunk(
     // Replaced households: remember the state before, then delete (members cascade) and insert
     // again below under the same id with the next version.
     let mut affected_villages: HashSet<String> = HashSet::new();
+    // What the procedures wrote on a household (not part of a registry record) survives its
+    // replacement.
+    let mut kept: HashMap<i64, MonitoringFields> = HashMap::new();
     for chunk in to_replace.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|(_, e)| e.id).collect();
         let before = load_records_by_id(tx, &ids).await?;
@@ -344,6 +347,7 @@ pub async fn write_chunk(
             };
             operation.item(tx, item).await?;
         }
+        kept.extend(monitoring_fields(tx, &ids).await?);
         delete_households(tx, &ids).await?;
     }
 
@@ -374,12 +378,14 @@ pub async fn write_chunk(
         if !affected_villages.contains(&h.division_code) {
             affected_villages.insert(h.division_code.clone());
         }
+        let none = MonitoringFields::default();
         let stamps = Stamps {
             version,
             created_at: &created_at,
             updated_at: &now,
             created_seq,
             updated_seq: operation.seq(),
+            monitoring: kept.get(&id).unwrap_or(&none),
         };
         push_household(&mut household_batch, &h, id, &stamps);
         for (position, m) in h.members.iter().enumerate() {
@@ -739,6 +745,10 @@ const HOUSEHOLD_COLUMNS: &[(&str, ColType)] = &[
     ("updated_at", ColType::Text),
     ("created_seq", ColType::Int),
     ("updated_seq", ColType::Int),
+    ("identified_on", ColType::Text),
+    ("risk_types", ColType::Text),
+    ("risk_eliminated_on", ColType::Text),
+    ("elimination_method", ColType::Text),
 ];
 
 const MEMBER_COLUMNS: &[(&str, ColType)] = &[
@@ -763,13 +773,43 @@ const MEMBER_COLUMNS: &[(&str, ColType)] = &[
     ("dibao", ColType::Bool),
 ];
 
-/// When and by which operation a stored household was created and last changed.
+/// When and by which operation a stored household was created and last changed, and what the
+/// procedures wrote on it.
 struct Stamps<'a> {
     version: i64,
     created_at: &'a str,
     updated_at: &'a str,
     created_seq: i64,
     updated_seq: i64,
+    monitoring: &'a MonitoringFields,
+}
+
+/// A household's fields that only completed cases write (migration 0009,
+/// [`crate::procedures`]): kept when the registry replaces the household.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+struct MonitoringFields {
+    id: i64,
+    identified_on: Option<String>,
+    risk_types: Option<String>,
+    risk_eliminated_on: Option<String>,
+    elimination_method: Option<String>,
+}
+
+async fn monitoring_fields(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, MonitoringFields)>> {
+    let sql = format!(
+        "SELECT id, identified_on, risk_types, risk_eliminated_on, elimination_method \
+         FROM households WHERE id IN ({}) AND (identified_on IS NOT NULL \
+         OR risk_types IS NOT NULL OR risk_eliminated_on IS NOT NULL)",
+        placeholders(ids.len())
+    );
+    let rows: Vec<MonitoringFields> = on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(conn).await?
+    });
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
 fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, stamps: &Stamps<'_>) {
@@ -799,7 +839,11 @@ fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, stamps: &Stam
         .text(Some(stamps.created_at))
         .text(Some(stamps.updated_at))
         .int(Some(stamps.created_seq))
-        .int(Some(stamps.updated_seq));
+        .int(Some(stamps.updated_seq))
+        .text(stamps.monitoring.identified_on.as_deref())
+        .text(stamps.monitoring.risk_types.as_deref())
+        .text(stamps.monitoring.risk_eliminated_on.as_deref())
+        .text(stamps.monitoring.elimination_method.as_deref());
 }
 
 fn push_member(

@@ -335,6 +335,27 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         assert_eq!(category.as_deref(), Some("sudden_hardship"));
         assert_eq!(risks.as_deref(), Some("illness"));
         assert_eq!(eliminated, None);
+        // The registry replaces a household on any change (here its phone number, as an import
+        // or an edit would): what the procedure wrote stays.
+        let mut changed =
+            testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
+        changed.address = Some("城口县巴山镇立新村3组".into());
+        changed.phone = Some(Phone::parse("13900230011").unwrap());
+        changed.monitoring_category = Some(MonitoringCategory::SuddenHardship);
+        testing::write_test_households(db, vec![changed]).await;
+        let (category, risks, _) = monitoring_fields(db, "CK-P1").await;
+        assert_eq!(category.as_deref(), Some("sudden_hardship"));
+        assert_eq!(
+            risks.as_deref(),
+            Some("illness"),
+            "risk types survive a registry write"
+        );
+        let view = procedures::monitoring_view(db, &p.county.scope(), "CK-P1")
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!(view.identified_on, Some(today.to_string()));
         let detail = procedures::case(db, &p.county.scope(), id)
             .await
             .unwrap()
