@@ -543,6 +543,88 @@ pub async fn children_figures(
     Ok(out)
 }
 
+/// How the procedures of a month went (report 3): cases opened in the month, completed in it
+/// (and of those, approved by the county within their time limit; a risk elimination has no
+/// limit and counts as within), open at the end of the month (or today, for the current month),
+/// of those past their limit, and rejected or withdrawn in the month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseTimeliness {
+    pub opened: i64,
+    pub completed: i64,
+    pub completed_within_limit: i64,
+    pub in_progress: i64,
+    pub overdue: i64,
+    pub rejected_or_withdrawn: i64,
+}
+
+impl CaseTimeliness {
+    pub fn add(&mut self, o: &CaseTimeliness) {
+        self.opened += o.opened;
+        self.completed += o.completed;
+        self.completed_within_limit += o.completed_within_limit;
+        self.in_progress += o.in_progress;
+        self.overdue += o.overdue;
+        self.rejected_or_withdrawn += o.rejected_or_withdrawn;
+    }
+}
+
+/// [`CaseTimeliness`] of the month `first..=last` for each child of `division` (keyed by the
+/// child's code prefix: 6 digits under the municipality, 9 under a county, 12 below), with
+/// one `GROUP BY` over the division's cases. `as_of` is the day the month is seen from: its last
+/// day for a past month, today for the current one. A case is in progress on `as_of` when it
+/// was opened by then and not closed by then; overdue when it is, besides, an identification
+/// not yet approved by the county on `as_of` whose due day is before it (the inboxes' overdue
+/// figure, `procedures::inbox_counts`, on that day).
+pub async fn case_timeliness(
+    db: &Db,
+    division: &DivisionCode,
+    first: Date,
+    last: Date,
+    as_of: Date,
+) -> Result<Vec<(String, CaseTimeliness)>> {
+    let (lo, hi) = code_range(division);
+    let child_len = match division.level() {
+        zhenxing_core::DivisionLevel::Province => 6,
+        zhenxing_core::DivisionLevel::County => 9,
+        _ => 12,
+    };
+    let sql = format!(
+        "SELECT substr(division_code, 1, {child_len}), \
+         CAST(COALESCE(SUM(CASE WHEN opened_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN stage = 'completed' AND closed_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN stage = 'completed' AND closed_on BETWEEN $3 AND $4 \
+           AND (due_on IS NULL OR kind <> 'identification' OR approved_on <= due_on) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN opened_on <= $5 AND (closed_on IS NULL OR closed_on > $5) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN opened_on <= $5 AND (closed_on IS NULL OR closed_on > $5) \
+           AND kind = 'identification' AND (approved_on IS NULL OR approved_on > $5) \
+           AND due_on < $5 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN stage IN ('rejected', 'withdrawn') AND closed_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM cases WHERE division_code BETWEEN $1 AND $2 GROUP BY substr(division_code, 1, {child_len}) \
+         ORDER BY 1"
+    );
+    let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(first.to_string()).bind(last.to_string()).bind(as_of.to_string())
+        .fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(p, opened, completed, within, in_progress, overdue, rejected)| {
+                (
+                    p,
+                    CaseTimeliness {
+                        opened,
+                        completed,
+                        completed_within_limit: within,
+                        in_progress,
+                        overdue,
+                        rejected_or_withdrawn: rejected,
+                    },
+                )
+            },
+        )
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
