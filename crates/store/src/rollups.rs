@@ -572,9 +572,9 @@ impl CaseTimeliness {
 /// child's code prefix: 6 digits under the municipality, 9 under a county, 12 below), with
 /// one `GROUP BY` over the division's cases. `as_of` is the day the month is seen from: its last
 /// day for a past month, today for the current one. A case is in progress on `as_of` when it
-/// was opened by then and not closed by then; overdue when it is, besides, an identification
-/// not yet approved by the county on `as_of` whose due day is before it (the inboxes' overdue
-/// figure, `procedures::inbox_counts`, on that day).
+/// was opened by then and not closed by then; overdue when it is, besides, not yet approved by
+/// the county on `as_of` (an undecided stage) and its due day is before it: the inboxes' overdue
+/// figure (`procedures::inbox_counts`) on that day. Only identifications have a due day.
 pub async fn case_timeliness(
     db: &Db,
     division: &DivisionCode,
@@ -596,7 +596,7 @@ pub async fn case_timeliness(
            AND (due_on IS NULL OR kind <> 'identification' OR approved_on <= due_on) THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN opened_on <= $5 AND (closed_on IS NULL OR closed_on > $5) THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN opened_on <= $5 AND (closed_on IS NULL OR closed_on > $5) \
-           AND kind = 'identification' AND (approved_on IS NULL OR approved_on > $5) \
+           AND (approved_on IS NULL OR approved_on > $5) \
            AND due_on < $5 THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN stage IN ('rejected', 'withdrawn') AND closed_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM cases WHERE division_code BETWEEN $1 AND $2 GROUP BY substr(division_code, 1, {child_len}) \

@@ -124,18 +124,30 @@ async fn sprinkle(db: &Db, today: Date) {
                 i + 1, statuses[i / 2 % statuses.len()], day(i64i * 9), day(0))).await;
         }
         if i % 3 != 0 {
-            let closed = if i % 7 == 0 {
-                format!("'{}'", day(1))
+            let closed_case = i % 7 == 0;
+            let stage = if closed_case {
+                ["completed", "rejected", "withdrawn"][i / 14 % 3]
+            } else {
+                stages[i % stages.len()]
+            };
+            // A case past the county's approval has its day of approval.
+            let approved = if stage == "announcement" || stage == "completed" {
+                format!("'{}'", day(3))
+            } else {
+                "NULL".to_owned()
+            };
+            let closed = if closed_case {
+                format!("'{}'", day(0))
             } else {
                 "NULL".to_owned()
             };
             exec(db, &format!(
                 "INSERT INTO cases (id, county_code, household_no, division_code, kind, stage, \
-                 opened_on, due_on, closed_on, opened_by, opened_seq, updated_seq, opened_at, updated_at) \
-                 VALUES ({}, '{county}', '{no}', '{division}', '{}', '{}', '{}', '{}', {closed}, 'test', 1, 1, \
+                 opened_on, due_on, closed_on, approved_on, opened_by, opened_seq, updated_seq, opened_at, updated_at) \
+                 VALUES ({}, '{county}', '{no}', '{division}', '{}', '{}', '{}', '{}', {closed}, {approved}, 'test', 1, 1, \
                  '{}T08:00:00.000Z', '{}T08:00:00.000Z')",
                 i + 1, if i % 5 == 0 { "elimination" } else { "identification" },
-                stages[i % stages.len()], day(20), day(20 - 15 - (i64i % 4) * 3 + 3), day(20), day(0))).await;
+                stage, day(20), day(20 - 15 - (i64i % 4) * 3 + 3), day(20), day(0))).await;
         }
         exec(db, &format!(
             "INSERT INTO measures (id, county_code, household_no, division_code, category, content, \
@@ -252,6 +264,21 @@ async fn children_add_up_to_their_parent_and_snapshots_match() {
             city.active_warnings(),
             value(&e, "warnings.new") + value(&e, "warnings.assigned")
         );
+
+        // The month's procedures seen from today: in progress and overdue are the live figures.
+        let first = Month::of(today).first_day().expect("a day");
+        let months = rollups::case_timeliness(db, &code(MUNICIPALITY), first, today, today)
+            .await
+            .expect("timeliness");
+        assert!(months.iter().all(|(p, _)| p.len() == 6), "keyed by county");
+        let mut t = rollups::CaseTimeliness::default();
+        for (_, f) in &months {
+            t.add(f);
+        }
+        assert_eq!(t.in_progress, city.open_cases_total());
+        assert_eq!(t.overdue, city.overdue_cases);
+        assert!(t.overdue > 0);
+        assert!(t.completed > 0 && t.rejected_or_withdrawn > 0, "{t:?}");
 
         // Down the tree: the county with the most monitored households, then its busiest township.
         let counties = rollups::children_figures(db, &code(MUNICIPALITY), today)
