@@ -291,54 +291,13 @@ pub async fn division_figures(db: &Db, division: &DivisionCode, today: Date) -> 
     let (lo, hi) = code_range(division);
     let stats = db.stats(Some(division)).await?;
 
-    // Monitored households by category, risk status and risk types.
-    let monitored_rows: Vec<(String, String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT monitoring_category, \
-           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
-           COALESCE(risk_types, ''), CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(member_count), 0) AS BIGINT) \
-         FROM households WHERE division_code BETWEEN $1 AND $2 AND monitoring_category IS NOT NULL \
-         GROUP BY monitoring_category, \
-           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
-           COALESCE(risk_types, '')")
-        .bind(&lo).bind(&hi).fetch_all(pool).await?);
-    let mut by_category: Vec<(MonitoringCategory, Count)> = MonitoringCategory::ALL
-        .iter()
-        .map(|c| (*c, Count::default()))
-        .collect();
-    let mut risk_status = RiskStatus::default();
-    let mut risk_types: Vec<(RiskType, Count)> = RiskType::ALL
-        .iter()
-        .map(|r| (*r, Count::default()))
-        .collect();
-    let mut risk_types_unrecorded = Count::default();
-    let mut monitored = Count::default();
-    for (category, method, risks, households, members) in monitored_rows {
-        let category = MonitoringCategory::from_code(&category)
-            .ok_or_else(|| corrupt("category", &category))?;
-        if let Some(slot) = by_category.iter_mut().find(|c| c.0 == category) {
-            slot.1.add(households, members);
-        }
-        monitored.add(households, members);
-        let status = match method.as_str() {
-            "" => &mut risk_status.not_eliminated,
-            "?" => &mut risk_status.eliminated_method_unknown,
-            code => match EliminationMethod::from_code(code) {
-                Some(EliminationMethod::ByAssistance) => &mut risk_status.eliminated_by_assistance,
-                Some(EliminationMethod::Natural) => &mut risk_status.eliminated_naturally,
-                None => return Err(corrupt("elimination method", code)),
-            },
-        };
-        status.add(households, members);
-        let parsed = parse_risk_types(Some(&risks))?;
-        if parsed.is_empty() {
-            risk_types_unrecorded.add(households, members);
-        }
-        for risk in parsed {
-            if let Some(slot) = risk_types.iter_mut().find(|r| r.0 == risk) {
-                slot.1.add(households, members);
-            }
-        }
-    }
+    let Monitored {
+        total: monitored,
+        by_category,
+        risk_status,
+        risk_types,
+        risk_types_unrecorded,
+    } = monitored_figures(db, division).await?;
 
     let income = income_distribution(db, &lo, &hi, today).await?;
     let (warnings_by_status, active_warnings_by_age) = warnings(db, &lo, &hi, today).await?;
@@ -375,24 +334,7 @@ pub async fn division_figures(db: &Db, division: &DivisionCode, today: Date) -> 
         .await?
         .overdue;
 
-    let measure_rows: Vec<(String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT category, status, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
-         FROM measures WHERE division_code BETWEEN $1 AND $2 GROUP BY category, status")
-        .bind(&lo).bind(&hi).fetch_all(pool).await?);
-    let mut measures: Vec<(MeasureCategory, MeasureStatus, i64, i64)> = MeasureCategory::ALL
-        .iter()
-        .flat_map(|c| MeasureStatus::ALL.iter().map(move |s| (*c, *s, 0, 0)))
-        .collect();
-    for (category, status, n, amount) in measure_rows {
-        let c = MeasureCategory::from_code(&category)
-            .ok_or_else(|| corrupt("measure category", &category))?;
-        let s =
-            MeasureStatus::from_code(&status).ok_or_else(|| corrupt("measure status", &status))?;
-        if let Some(slot) = measures.iter_mut().find(|m| m.0 == c && m.1 == s) {
-            slot.2 += n;
-            slot.3 += amount;
-        }
-    }
+    let measures = measure_figures(db, division).await?;
 
     let coverage = coverage::report(db, &scope, division, today)
         .await?
@@ -428,6 +370,105 @@ pub async fn division_figures(db: &Db, division: &DivisionCode, today: Date) -> 
         coverage,
         income,
     })
+}
+
+/// Monitored households and members by category, risk status and risk type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Monitored {
+    pub total: Count,
+    pub by_category: Vec<(MonitoringCategory, Count)>,
+    pub risk_status: RiskStatus,
+    pub risk_types: Vec<(RiskType, Count)>,
+    pub risk_types_unrecorded: Count,
+}
+
+/// The monitored part of [`Figures`] alone: one `GROUP BY` over the division's monitored
+/// households (for the report tables, which need nothing else of a child division).
+pub async fn monitored_figures(db: &Db, division: &DivisionCode) -> Result<Monitored> {
+    let (lo, hi) = code_range(division);
+    let monitored_rows: Vec<(String, String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT monitoring_category, \
+           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
+           COALESCE(risk_types, ''), CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(member_count), 0) AS BIGINT) \
+         FROM households WHERE division_code BETWEEN $1 AND $2 AND monitoring_category IS NOT NULL \
+         GROUP BY monitoring_category, \
+           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
+           COALESCE(risk_types, '')")
+        .bind(&lo).bind(&hi).fetch_all(pool).await?);
+    let mut by_category: Vec<(MonitoringCategory, Count)> = MonitoringCategory::ALL
+        .iter()
+        .map(|c| (*c, Count::default()))
+        .collect();
+    let mut risk_status = RiskStatus::default();
+    let mut risk_types: Vec<(RiskType, Count)> = RiskType::ALL
+        .iter()
+        .map(|r| (*r, Count::default()))
+        .collect();
+    let mut risk_types_unrecorded = Count::default();
+    let mut total = Count::default();
+    for (category, method, risks, households, members) in monitored_rows {
+        let category = MonitoringCategory::from_code(&category)
+            .ok_or_else(|| corrupt("category", &category))?;
+        if let Some(slot) = by_category.iter_mut().find(|c| c.0 == category) {
+            slot.1.add(households, members);
+        }
+        total.add(households, members);
+        let status = match method.as_str() {
+            "" => &mut risk_status.not_eliminated,
+            "?" => &mut risk_status.eliminated_method_unknown,
+            code => match EliminationMethod::from_code(code) {
+                Some(EliminationMethod::ByAssistance) => &mut risk_status.eliminated_by_assistance,
+                Some(EliminationMethod::Natural) => &mut risk_status.eliminated_naturally,
+                None => return Err(corrupt("elimination method", code)),
+            },
+        };
+        status.add(households, members);
+        let parsed = parse_risk_types(Some(&risks))?;
+        if parsed.is_empty() {
+            risk_types_unrecorded.add(households, members);
+        }
+        for risk in parsed {
+            if let Some(slot) = risk_types.iter_mut().find(|r| r.0 == risk) {
+                slot.1.add(households, members);
+            }
+        }
+    }
+
+    Ok(Monitored {
+        total,
+        by_category,
+        risk_status,
+        risk_types,
+        risk_types_unrecorded,
+    })
+}
+
+/// The measures of [`Figures`] alone: every (category, status) pair with its count and the sum
+/// of its amounts in fen.
+pub async fn measure_figures(
+    db: &Db,
+    division: &DivisionCode,
+) -> Result<Vec<(MeasureCategory, MeasureStatus, i64, i64)>> {
+    let (lo, hi) = code_range(division);
+    let measure_rows: Vec<(String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT category, status, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+         FROM measures WHERE division_code BETWEEN $1 AND $2 GROUP BY category, status")
+        .bind(&lo).bind(&hi).fetch_all(pool).await?);
+    let mut measures: Vec<(MeasureCategory, MeasureStatus, i64, i64)> = MeasureCategory::ALL
+        .iter()
+        .flat_map(|c| MeasureStatus::ALL.iter().map(move |s| (*c, *s, 0, 0)))
+        .collect();
+    for (category, status, n, amount) in measure_rows {
+        let c = MeasureCategory::from_code(&category)
+            .ok_or_else(|| corrupt("measure category", &category))?;
+        let s =
+            MeasureStatus::from_code(&status).ok_or_else(|| corrupt("measure status", &status))?;
+        if let Some(slot) = measures.iter_mut().find(|m| m.0 == c && m.1 == s) {
+            slot.2 += n;
+            slot.3 += amount;
+        }
+    }
+    Ok(measures)
 }
 
 async fn income_distribution(

@@ -19,7 +19,6 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use time::Date;
-use zhenxing_core::procedure::Stage;
 use zhenxing_core::warning::WarningStatus;
 use zhenxing_core::{DivisionCode, Text, text};
 
@@ -317,12 +316,7 @@ async fn township_figures(tx: &mut crate::Tx, today: Date) -> Result<BTreeMap<St
         out.entry(p).or_default().warnings_active += n;
     }
     // The overdue condition of `procedures::inbox_counts`.
-    let undecided = code_list(
-        Stage::ALL
-            .iter()
-            .filter(|s| s.is_undecided())
-            .map(|s| s.code()),
-    );
+    let undecided = crate::procedures::undecided_stages();
     let sql = format!(
         "SELECT substr(division_code, 1, 9), CAST(COUNT(*) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN stage IN ({undecided}) AND due_on < $1 THEN 1 ELSE 0 END), 0) AS BIGINT) \

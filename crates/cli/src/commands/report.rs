@@ -13,7 +13,8 @@ use zhenxing_io::reports::{
     write_report,
 };
 use zhenxing_store::Db;
-use zhenxing_store::rollups::{self, ChildFigures, Count};
+use zhenxing_store::divisions::Division;
+use zhenxing_store::rollups::{self, Count};
 use zhenxing_store::snapshots::{self, Month};
 
 use crate::output::say;
@@ -196,11 +197,15 @@ fn label_columns() -> Vec<ReportColumn> {
     ]
 }
 
-fn label_cells(c: &ChildFigures) -> Vec<ReportCell> {
+fn label_cells(d: &Division) -> Vec<ReportCell> {
     vec![
-        ReportCell::Text(c.name_zh.clone()),
-        ReportCell::Text(c.code.clone()),
+        ReportCell::Text(d.name_zh.clone()),
+        ReportCell::Text(d.code.clone()),
     ]
+}
+
+fn child_code(code: &str) -> Result<DivisionCode> {
+    DivisionCode::parse(code).map_err(|e| anyhow::Error::new(e.text()))
 }
 
 /// Fills one report for the children of `division`.
@@ -257,13 +262,32 @@ pub async fn build(
                     ColumnKind::Count,
                 ));
             }
-            for c in rollups::children_figures(db, division, today).await? {
-                let f = &c.figures;
-                let mut counts: Vec<Count> = vec![f.lifted_out, f.ordinary, f.monitored];
-                counts.extend(MonitoringCategory::ALL.iter().map(|m| f.monitored_in(*m)));
-                counts.push(f.risk_status.not_eliminated);
-                counts.push(f.risk_status.eliminated());
-                let mut row = label_cells(&c);
+            // Only what the table shows: the leaf counts and the monitored households.
+            for child in db.child_divisions(division).await? {
+                let code = child_code(&child.division.code)?;
+                let stats = db.stats(Some(&code)).await?;
+                let m = rollups::monitored_figures(db, &code).await?;
+                let mut counts: Vec<Count> = vec![
+                    Count {
+                        households: stats.lifted_out_households,
+                        members: stats.lifted_out_members,
+                    },
+                    Count {
+                        households: stats.ordinary_households,
+                        members: stats.ordinary_members,
+                    },
+                    m.total,
+                ];
+                counts.extend(MonitoringCategory::ALL.iter().map(|c| {
+                    m.by_category
+                        .iter()
+                        .find(|x| x.0 == *c)
+                        .map(|x| x.1)
+                        .unwrap_or_default()
+                }));
+                counts.push(m.risk_status.not_eliminated);
+                counts.push(m.risk_status.eliminated());
+                let mut row = label_cells(&child.division);
                 for n in counts {
                     row.push(ReportCell::Number(n.households));
                     row.push(ReportCell::Number(n.members));
@@ -286,11 +310,12 @@ pub async fn build(
                 "Implemented amount (yuan)",
                 ColumnKind::Yuan,
             ));
-            for c in rollups::children_figures(db, division, today).await? {
+            for child in db.child_divisions(division).await? {
+                let measures =
+                    rollups::measure_figures(db, &child_code(&child.division.code)?).await?;
                 for category in MeasureCategory::ALL {
                     let get = |s: MeasureStatus| {
-                        c.figures
-                            .measures
+                        measures
                             .iter()
                             .find(|m| m.0 == *category && m.1 == s)
                             .map(|m| (m.2, m.3))
@@ -304,7 +329,7 @@ pub async fn build(
                     if p.0 + i.0 + x.0 == 0 {
                         continue;
                     }
-                    let mut row = label_cells(&c);
+                    let mut row = label_cells(&child.division);
                     row.push(ReportCell::Text(category.zh().to_owned()));
                     row.extend([p.0, i.0, x.0, p.1, i.1].map(ReportCell::Number));
                     rows.push(row);
@@ -354,12 +379,18 @@ pub async fn build(
             for r in CoverageRule::ALL {
                 columns.push(col(r.zh(), r.en(), ColumnKind::Count));
             }
-            for c in rollups::children_figures(db, division, today).await? {
-                let mut row = label_cells(&c);
-                row.push(ReportCell::Number(c.figures.coverage.monitored));
-                row.push(ReportCell::Number(c.figures.coverage.with_findings));
+            // One pass over the division's monitored households, counted per child.
+            let scope = zhenxing_core::Scope::new(*division);
+            let report = zhenxing_store::coverage::report(db, &scope, division, today)
+                .await?
+                .map(|r| r.children)
+                .unwrap_or_default();
+            for c in report {
+                let mut row = vec![ReportCell::Text(c.name_zh), ReportCell::Text(c.code)];
+                row.push(ReportCell::Number(c.counts.monitored));
+                row.push(ReportCell::Number(c.counts.with_findings));
                 for r in CoverageRule::ALL {
-                    row.push(ReportCell::Number(c.figures.coverage.of(*r)));
+                    row.push(ReportCell::Number(c.counts.of(*r)));
                 }
                 rows.push(row);
             }
