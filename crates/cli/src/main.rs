@@ -76,6 +76,31 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
     },
+    /// Take the monthly snapshot of the key figures (municipality, counties, townships);
+    /// taking a month again replaces it.
+    Snapshot {
+        /// YYYY-MM: this month (the default, China time) or the last one.
+        #[arg(long)]
+        month: Option<String>,
+    },
+    /// Write one of the standard monthly report tables (XLSX or CSV by the file's extension),
+    /// or list them with --list.
+    Report {
+        /// The report's name (see --list).
+        name: Option<String>,
+        /// List the reports: name, Chinese and English title.
+        #[arg(long)]
+        list: bool,
+        /// The division whose children are the rows (default: the municipality).
+        #[arg(long)]
+        division: Option<String>,
+        /// YYYY-MM (default: this month, China time).
+        #[arg(long)]
+        month: Option<String>,
+        /// The file to write: .xlsx or .csv.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),

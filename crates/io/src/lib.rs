@@ -14,6 +14,7 @@ pub mod divisions;
 pub mod error;
 mod mask;
 pub mod registry;
+pub mod reports;
 pub mod sniff;
 pub mod table;
 mod template;

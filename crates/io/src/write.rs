@@ -87,13 +87,13 @@ pub fn write_template(path: &Path, columns: &[ColumnSpec]) -> Result<(), WriteEr
 pub const TEMPLATE_ROWS: u32 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Extension {
+pub(crate) enum Extension {
     Csv,
     Xlsx,
 }
 
 impl Extension {
-    fn of(path: &Path) -> Option<Self> {
+    pub(crate) fn of(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?;
         if ext.eq_ignore_ascii_case("csv") {
             Some(Self::Csv)

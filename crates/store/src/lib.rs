@@ -23,6 +23,8 @@ pub mod monitoring;
 pub mod procedures;
 pub mod records;
 pub mod registry;
+pub mod rollups;
+pub mod snapshots;
 mod sqlite_direct;
 pub mod stats;
 mod url;

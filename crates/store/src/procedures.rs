@@ -1020,7 +1020,7 @@ pub async fn inbox(
     )
 }
 
-fn undecided_stages() -> String {
+pub(crate) fn undecided_stages() -> String {
     Stage::ALL
         .iter()
         .filter(|s| s.is_undecided())

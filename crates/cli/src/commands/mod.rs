@@ -7,6 +7,7 @@ mod export;
 mod generate;
 mod import;
 mod monitor;
+mod report;
 mod stats;
 pub mod users;
 
@@ -40,10 +41,35 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         _ => None,
     };
+    // A report's arguments, and a snapshot's month, are checked before the database opens.
+    let report_request = match &cli.command {
+        Command::Report {
+            name,
+            list,
+            division,
+            month,
+            out,
+        } => Some(report::check_arguments(
+            name.as_deref(),
+            *list,
+            division.as_deref(),
+            month.as_deref(),
+            out.as_deref(),
+        )?),
+        _ => None,
+    };
+    let snapshot_month = match &cli.command {
+        Command::Snapshot { month } => Some(report::parse_month(month.as_deref())?),
+        _ => None,
+    };
     let user_action = match &cli.command {
         Command::User(cmd) => Some(users::prepare(cmd)?),
         _ => None,
     };
+    if let Some(report::Request::List) = report_request {
+        report::list(lang);
+        return Ok(ExitCode::SUCCESS);
+    }
     let url = zhenxing_store::DatabaseUrl::parse(&cli.database)?;
     tracing::info!(database = %url.redacted(), "opening");
     let db = Db::open(&cli.database).await?;
@@ -96,6 +122,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             serve(&db, bind, false).await?;
             ExitCode::SUCCESS
         }
+        Command::Snapshot { .. } => match snapshot_month {
+            Some(month) => report::snapshot(&db, lang, month).await?,
+            None => ExitCode::FAILURE,
+        },
+        Command::Report { .. } => match report_request {
+            Some(request) => report::write(&db, lang, request).await?,
+            None => ExitCode::FAILURE,
+        },
         Command::Audit(AuditCommand::Verify) => audit::verify(&db, lang).await?,
         Command::User(cmd) => {
             let action = match user_action {

@@ -1,0 +1,396 @@
+//! The standard monthly report tables (issue 6 item 4) as files: the catalogue of reports
+//! (code, Chinese and English titles, sheet name) and a writer that puts a filled
+//! [`ReportTable`] into an XLSX workbook or a CSV file, chosen by the file's extension.
+//!
+//! The figures come from the store (`zhenxing_store::rollups`); this module knows nothing of
+//! the database, only of cells.
+//!
+//! **XLSX**: one sheet named in Chinese; row 1 the title in both languages, row 2 the
+//! division, month and the day the figures are from; rows 3 and 4 the column headers in Chinese
+//! and in English (bold, grey fill, thin borders, wrapped); the data from row 5, counts as
+//! `#,##0`, amounts in yuan as `#,##0.00`; a last row "合计 / Total" with a `SUM` formula per
+//! numeric column whose cached result is the sum computed here, so that readers that do not
+//! recalculate (calamine, previews) show the same number. Panes are frozen below the headers and
+//! right of the first column.
+//!
+//! **CSV**: UTF-8 with a byte-order mark (without it Excel reads UTF-8 as the local code page
+//! and garbles the Chinese) and CRLF line ends, like the exports; one header row
+//! `中文 / English`, the data rows, and the totals row as values; amounts in yuan with two
+//! decimals; no title lines, so that the file stays one table.
+//!
+//! Both are written to a temporary file beside the target and renamed over it only when
+//! complete; any other extension is refused before anything is written.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Formula, Workbook, XlsxError};
+
+use crate::error::{WriteError, display_name};
+use crate::write::{ColumnSpec, Extension, TempTarget, create_writer};
+use crate::xlsx_writer::xlsx_error;
+
+/// One of the standard reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportInfo {
+    /// The name on the command line.
+    pub code: &'static str,
+    pub title_zh: &'static str,
+    pub title_en: &'static str,
+    /// The worksheet's name (at most 31 characters, none of `[]:*?/\`).
+    pub sheet_zh: &'static str,
+}
+
+/// The standard monthly tables, in the order the bureau sends them.
+pub const REPORTS: [ReportInfo; 4] = [
+    ReportInfo {
+        code: "counts",
+        title_zh: "分区县分类别户数和人数统计表",
+        title_en: "Households and members by county and category",
+        sheet_zh: "分类统计",
+    },
+    ReportInfo {
+        code: "measures",
+        title_zh: "分区县帮扶措施统计表",
+        title_en: "Assistance measures by county and category",
+        sheet_zh: "帮扶措施",
+    },
+    ReportInfo {
+        code: "procedures",
+        title_zh: "分区县识别和风险消除程序办理时效统计表",
+        title_en: "Procedures and their timeliness by county",
+        sheet_zh: "程序时效",
+    },
+    ReportInfo {
+        code: "coverage",
+        title_zh: "分区县帮扶覆盖检查问题统计表",
+        title_en: "Coverage findings by county and rule",
+        sheet_zh: "帮扶覆盖",
+    },
+];
+
+/// The report named `code` (case-insensitive), if there is one.
+pub fn find_report(code: &str) -> Option<&'static ReportInfo> {
+    REPORTS
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Labels (division, category); not summed.
+    Text,
+    /// A count, summed in the totals row.
+    Count,
+    /// An amount in fen, shown in yuan, summed in the totals row.
+    Yuan,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportColumn {
+    pub zh: String,
+    pub en: String,
+    pub kind: ColumnKind,
+}
+
+impl ReportColumn {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>, kind: ColumnKind) -> ReportColumn {
+        ReportColumn {
+            zh: zh.into(),
+            en: en.into(),
+            kind,
+        }
+    }
+}
+
+/// One cell: text for text columns, a number (a count, or fen) for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportCell {
+    Text(String),
+    Number(i64),
+}
+
+/// A report filled with figures, ready to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTable {
+    pub info: ReportInfo,
+    /// The second line: division, month, and the day the figures are from, in both languages.
+    pub subtitle: String,
+    pub columns: Vec<ReportColumn>,
+    pub rows: Vec<Vec<ReportCell>>,
+}
+
+impl ReportTable {
+    /// The totals of each column: `Some(sum)` for numeric columns, `None` for text.
+    pub fn totals(&self) -> Vec<Option<i64>> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.kind {
+                ColumnKind::Text => None,
+                _ => Some(
+                    self.rows
+                        .iter()
+                        .map(|r| match r.get(i) {
+                            Some(ReportCell::Number(n)) => *n,
+                            _ => 0,
+                        })
+                        .sum(),
+                ),
+            })
+            .collect()
+    }
+
+    fn check(&self, file: &str) -> Result<(), WriteError> {
+        for (i, row) in self.rows.iter().enumerate() {
+            if row.len() != self.columns.len() {
+                return Err(WriteError::WrongCellCount {
+                    file: file.to_owned(),
+                    row: i as u64 + 1,
+                    expected: self.columns.len(),
+                    got: row.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `table` to `path`: XLSX or CSV by the extension (any other is refused with
+/// [`WriteError::UnsupportedExtension`] and nothing is written).
+pub fn write_report(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
+    let file = display_name(path);
+    table.check(&file)?;
+    match Extension::of(path) {
+        Some(Extension::Xlsx) => write_xlsx(path, table),
+        Some(Extension::Csv) => write_csv(path, table),
+        None => Err(WriteError::UnsupportedExtension { file }),
+    }
+}
+
+const TOTAL_ZH: &str = "合计";
+const TOTAL_EN: &str = "Total";
+
+fn yuan_text(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+fn write_csv(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
+    let columns: Vec<ColumnSpec> = table
+        .columns
+        .iter()
+        .map(|c| ColumnSpec::new(format!("{} / {}", c.zh, c.en)))
+        .collect();
+    let mut writer = create_writer(path, &columns, Some(table.rows.len() as u64 + 1))?;
+    let cell_text = |kind: ColumnKind, cell: &ReportCell| match (kind, cell) {
+        (_, ReportCell::Text(s)) => s.clone(),
+        (ColumnKind::Yuan, ReportCell::Number(n)) => yuan_text(*n),
+        (_, ReportCell::Number(n)) => n.to_string(),
+    };
+    for row in &table.rows {
+        let cells: Vec<String> = table
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, cell)| cell_text(c.kind, cell))
+            .collect();
+        writer.write_row(&cells.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
+    let totals: Vec<String> = table
+        .columns
+        .iter()
+        .zip(table.totals())
+        .enumerate()
+        .map(|(i, (c, t))| match t {
+            Some(n) => cell_text(c.kind, &ReportCell::Number(n)),
+            None if i == 0 => format!("{TOTAL_ZH} / {TOTAL_EN}"),
+            None => String::new(),
+        })
+        .collect();
+    writer.write_row(&totals.iter().map(String::as_str).collect::<Vec<_>>())?;
+    writer.finish()
+}
+
+/// Column letters of a zero-based index (0 → A, 26 → AA).
+fn column_name(mut i: u16) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The first data row (zero-based): title, subtitle, Chinese and English headers above it.
+pub const FIRST_DATA_ROW: u32 = 4;
+
+fn write_xlsx(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
+    let file = display_name(path);
+    let err = |e: XlsxError| xlsx_error(&file, e);
+    if table.columns.is_empty() || table.columns.len() > 16_384 {
+        return Err(WriteError::TooManyColumnsForXlsx {
+            file,
+            columns: table.columns.len(),
+        });
+    }
+    if table.rows.len() as u64 + u64::from(FIRST_DATA_ROW) + 1 > 1_048_576 {
+        return Err(WriteError::TooManyRowsForXlsx {
+            file,
+            rows: table.rows.len() as u64,
+        });
+    }
+    let (target, temp_file) = TempTarget::create(path)?;
+    drop(temp_file);
+
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(table.info.sheet_zh).map_err(err)?;
+    let last_col = (table.columns.len() - 1) as u16;
+    let title = Format::new().set_bold().set_font_size(14);
+    let subtitle = Format::new().set_italic();
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color(Color::RGB(0xD9E1F2))
+        .set_border(FormatBorder::Thin);
+    let text = Format::new().set_border(FormatBorder::Thin);
+    let count = Format::new()
+        .set_num_format("#,##0")
+        .set_border(FormatBorder::Thin);
+    let yuan = Format::new()
+        .set_num_format("#,##0.00")
+        .set_border(FormatBorder::Thin);
+    let total_text = text.clone().set_bold();
+    let total_count = count.clone().set_bold();
+    let total_yuan = yuan.clone().set_bold();
+
+    let title_text = format!("{} {}", table.info.title_zh, table.info.title_en);
+    if last_col > 0 {
+        sheet
+            .merge_range(0, 0, 0, last_col, &title_text, &title)
+            .map_err(err)?;
+        sheet
+            .merge_range(1, 0, 1, last_col, &table.subtitle, &subtitle)
+            .map_err(err)?;
+    } else {
+        sheet
+            .write_string_with_format(0, 0, &title_text, &title)
+            .map_err(err)?;
+        sheet
+            .write_string_with_format(1, 0, &table.subtitle, &subtitle)
+            .map_err(err)?;
+    }
+    for (i, c) in table.columns.iter().enumerate() {
+        let col = i as u16;
+        sheet
+            .write_string_with_format(2, col, &c.zh, &header)
+            .map_err(err)?;
+        sheet
+            .write_string_with_format(3, col, &c.en, &header)
+            .map_err(err)?;
+        // Wide enough for the header's longest word or the Chinese title, not the whole line.
+        let zh_width = c.zh.chars().count() as f64 * 2.1 + 2.0;
+        let width = match c.kind {
+            ColumnKind::Text => zh_width.max(18.0),
+            _ => zh_width.clamp(12.0, 20.0),
+        };
+        sheet.set_column_width(col, width).map_err(err)?;
+    }
+    sheet.set_row_height(3, 30).map_err(err)?;
+    for (r, row) in table.rows.iter().enumerate() {
+        let at = FIRST_DATA_ROW + r as u32;
+        for (i, (c, cell)) in table.columns.iter().zip(row).enumerate() {
+            let col = i as u16;
+            match (c.kind, cell) {
+                (_, ReportCell::Text(s)) => sheet.write_string_with_format(at, col, s, &text),
+                (ColumnKind::Yuan, ReportCell::Number(n)) => {
+                    sheet.write_number_with_format(at, col, *n as f64 / 100.0, &yuan)
+                }
+                (_, ReportCell::Number(n)) => {
+                    sheet.write_number_with_format(at, col, *n as f64, &count)
+                }
+            }
+            .map_err(err)?;
+        }
+    }
+    let total_row = FIRST_DATA_ROW + table.rows.len() as u32;
+    for (i, (c, t)) in table.columns.iter().zip(table.totals()).enumerate() {
+        let col = i as u16;
+        match t {
+            None if i == 0 => sheet
+                .write_string_with_format(
+                    total_row,
+                    col,
+                    format!("{TOTAL_ZH} {TOTAL_EN}"),
+                    &total_text,
+                )
+                .map_err(err)?,
+            None => sheet
+                .write_string_with_format(total_row, col, "", &total_text)
+                .map_err(err)?,
+            Some(sum) => {
+                let letter = column_name(col);
+                let (result, format) = match c.kind {
+                    ColumnKind::Yuan => (yuan_text(sum), &total_yuan),
+                    _ => (sum.to_string(), &total_count),
+                };
+                let formula = if table.rows.is_empty() {
+                    Formula::new("=0")
+                } else {
+                    Formula::new(format!(
+                        "=SUM({letter}{}:{letter}{})",
+                        FIRST_DATA_ROW + 1,
+                        total_row
+                    ))
+                }
+                .set_result(result);
+                sheet
+                    .write_formula_with_format(total_row, col, formula, format)
+                    .map_err(err)?
+            }
+        };
+    }
+    sheet.set_freeze_panes(FIRST_DATA_ROW, 1).map_err(err)?;
+    workbook.save(target.path()).map_err(err)?;
+    target.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names() {
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(51), "AZ");
+        assert_eq!(column_name(52), "BA");
+        assert_eq!(column_name(16_383), "XFD");
+    }
+
+    #[test]
+    fn yuan_has_two_decimals() {
+        assert_eq!(yuan_text(0), "0.00");
+        assert_eq!(yuan_text(123_456), "1234.56");
+        assert_eq!(yuan_text(-5), "-0.05");
+    }
+
+    #[test]
+    fn reports_are_found_by_code_and_sheet_names_are_valid() {
+        assert_eq!(find_report(" Counts ").map(|r| r.code), Some("counts"));
+        assert!(find_report("nothing").is_none());
+        for r in REPORTS {
+            assert!(r.sheet_zh.chars().count() <= 31);
+            assert!(!r.sheet_zh.contains(['[', ']', ':', '*', '?', '/', '\\']));
+        }
+    }
+}

@@ -1,0 +1,694 @@
+//! Live figures for any division (issue 6 item 1): read at request time, so every figure
+//! reflects the last committed change; there is no batch and nothing to refresh.
+//!
+//! Where each figure comes from, and what it costs:
+//!
+//! - households and members by type, monitored in total, and the seed figures: the village
+//!   leaf counts (`village_counts`, maintained by `registry` in the write transaction) and the
+//!   division table, through [`Db::stats`]: a `SUM` over at most one row per village.
+//! - monitored households by category, by risk status and by risk type: one `GROUP BY` over the
+//!   division's monitored households (`households_monitored`, a partial index on the monitored
+//!   few per cent of the registry).
+//! - the per-capita net income distribution: one `GROUP BY` over the division's households
+//!   (`households_division` range). This is the one figure that reads every household of the
+//!   division; leaf counts cannot hold it, because the count at or below the threshold depends on
+//!   the rule set in force, which changes without a registry write.
+//! - warnings, open cases and measures: one `GROUP BY` each over their own tables, by division
+//!   code range (`warnings_division`, `cases_division`, `measures_division`); the overdue count
+//!   is `procedures::inbox_counts`, the same figure the inboxes show.
+//! - coverage findings: `coverage::report` for the division (the rules are not repeated here).
+//!
+//! No write path changes for these figures: a registry write costs what it cost before
+//! (ARCHITECTURE.md "Roll-ups").
+//!
+//! Children add up to their parent, figure by figure ([`Figures::entries`]), with one
+//! exception: the count of former poverty counties, which is a property of a county and is zero
+//! for every township.
+
+use crate::browse::code_range;
+use crate::coverage::{self, parse_risk_types};
+use crate::monitoring::current_rule_set;
+use crate::{Db, Result, StoreError, on_pool, procedures};
+use serde::Serialize;
+use time::Date;
+use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
+use zhenxing_core::coverage::CoverageRule;
+use zhenxing_core::elimination::EliminationMethod;
+use zhenxing_core::monitoring::{CHONGQING, RiskType};
+use zhenxing_core::procedure::{CaseKind, Stage};
+use zhenxing_core::warning::WarningStatus;
+use zhenxing_core::{DivisionCode, MonitoringCategory, Scope};
+
+/// Households and their members.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub households: i64,
+    pub members: i64,
+}
+
+impl Count {
+    fn add(&mut self, households: i64, members: i64) {
+        self.households += households;
+        self.members += members;
+    }
+}
+
+/// The figures of the record (STORIES.md 7: "1,906,000 people, 1,919 villages, 18 counties").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SeedFigures {
+    pub lifted_out_members: i64,
+    pub former_poverty_villages: i64,
+    /// 1 or 0 for a county; 0 below it.
+    pub former_poverty_counties: i64,
+}
+
+/// Monitored households by where their risk stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RiskStatus {
+    pub not_eliminated: Count,
+    pub eliminated_by_assistance: Count,
+    pub eliminated_naturally: Count,
+    /// Eliminated before zhenxing kept records, without a recorded method (an import).
+    pub eliminated_method_unknown: Count,
+}
+
+impl RiskStatus {
+    /// All eliminated, whatever the method.
+    pub fn eliminated(&self) -> Count {
+        let mut c = self.eliminated_by_assistance;
+        c.add(
+            self.eliminated_naturally.households,
+            self.eliminated_naturally.members,
+        );
+        c.add(
+            self.eliminated_method_unknown.households,
+            self.eliminated_method_unknown.members,
+        );
+        c
+    }
+}
+
+/// The age bands of active warnings, in days since they were opened.
+pub const WARNING_AGE_BANDS: [(i64, Option<i64>, &str, &str); 4] = [
+    (0, Some(7), "0–7天", "0–7 days"),
+    (8, Some(30), "8–30天", "8–30 days"),
+    (31, Some(90), "31–90天", "31–90 days"),
+    (91, None, "90天以上", "over 90 days"),
+];
+
+/// The lower edges of the income buckets in yuan; the first bucket is "below 0" and the last
+/// is open above.
+pub const INCOME_EDGES_YUAN: [i64; 10] = [
+    0, 2_000, 4_000, 6_000, 8_000, 10_000, 15_000, 20_000, 30_000, 50_000,
+];
+
+/// One bucket of per-capita net income: `from_yuan <= income < to_yuan` (`None`: unbounded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IncomeBucket {
+    pub from_yuan: Option<i64>,
+    pub to_yuan: Option<i64>,
+    pub count: Count,
+}
+
+impl IncomeBucket {
+    /// The bucket's label, e.g. `2,000–4,000`, `< 0`, `≥ 50,000` (yuan).
+    pub fn label(&self) -> String {
+        match (self.from_yuan, self.to_yuan) {
+            (None, Some(to)) => format!("< {}", thousands(to)),
+            (Some(from), None) => format!("≥ {}", thousands(from)),
+            (Some(from), Some(to)) => format!("{}–{}", thousands(from), thousands(to)),
+            (None, None) => "—".to_owned(),
+        }
+    }
+}
+
+/// `12345` → `12,345`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Per-capita net income of all households against the threshold of the rule set in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncomeDistribution {
+    /// The threshold in fen; `None` when no rule set is in force (then nothing is counted at or
+    /// below it).
+    pub threshold_fen: Option<i64>,
+    pub buckets: Vec<IncomeBucket>,
+    pub at_or_below_threshold: Count,
+}
+
+/// Everything the dashboard and the report tables show for one division on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figures {
+    pub division: DivisionCode,
+    pub today: Date,
+    pub seed: SeedFigures,
+    pub lifted_out: Count,
+    pub ordinary: Count,
+    pub monitored: Count,
+    /// In the order of `MonitoringCategory::ALL`.
+    pub monitored_by_category: Vec<(MonitoringCategory, Count)>,
+    pub risk_status: RiskStatus,
+    /// Monitored households (and members) with each risk type; a household with two risks
+    /// counts under both, so these do not add up to the monitored total.
+    pub risk_types: Vec<(RiskType, Count)>,
+    /// Monitored households without any recorded risk type (monitored before zhenxing).
+    pub risk_types_unrecorded: Count,
+    /// All warnings by status, in the order of `WarningStatus::ALL`.
+    pub warnings_by_status: Vec<(WarningStatus, i64)>,
+    /// Active warnings (new, assigned) by age, in the bands of [`WARNING_AGE_BANDS`].
+    pub active_warnings_by_age: [i64; 4],
+    /// Open cases by kind and every stage that is not final, in the order of the enums.
+    pub open_cases: Vec<(CaseKind, Stage, i64)>,
+    /// Open identification cases at an undecided stage past their due day.
+    pub overdue_cases: i64,
+    /// Measures by category and status (every pair, in the order of the enums): count and the
+    /// sum of their amounts in fen.
+    pub measures: Vec<(MeasureCategory, MeasureStatus, i64, i64)>,
+    pub coverage: coverage::Counts,
+    pub income: IncomeDistribution,
+}
+
+impl Figures {
+    pub fn open_cases_total(&self) -> i64 {
+        self.open_cases.iter().map(|c| c.2).sum()
+    }
+
+    pub fn active_warnings(&self) -> i64 {
+        self.active_warnings_by_age.iter().sum()
+    }
+
+    /// Measures of a status: count and amount in fen.
+    pub fn measures_with_status(&self, status: MeasureStatus) -> (i64, i64) {
+        self.measures
+            .iter()
+            .filter(|m| m.1 == status)
+            .fold((0, 0), |(n, a), m| (n + m.2, a + m.3))
+    }
+
+    /// Monitored households of a category.
+    pub fn monitored_in(&self, category: MonitoringCategory) -> Count {
+        self.monitored_by_category
+            .iter()
+            .find(|c| c.0 == category)
+            .map(|c| c.1)
+            .unwrap_or_default()
+    }
+
+    /// Every additive figure by a stable key (`monitored.households`, `measures.health.planned.count`
+    /// …), for comparing divisions and their children and for tests. The threshold itself is not
+    /// a count and is left out.
+    pub fn entries(&self) -> Vec<(String, i64)> {
+        let mut out: Vec<(String, i64)> = Vec::new();
+        let count = |out: &mut Vec<(String, i64)>, key: &str, c: Count| {
+            out.push((format!("{key}.households"), c.households));
+            out.push((format!("{key}.members"), c.members));
+        };
+        out.push((
+            "seed.lifted_out_members".into(),
+            self.seed.lifted_out_members,
+        ));
+        out.push((
+            "seed.former_poverty_villages".into(),
+            self.seed.former_poverty_villages,
+        ));
+        out.push((
+            "seed.former_poverty_counties".into(),
+            self.seed.former_poverty_counties,
+        ));
+        count(&mut out, "lifted_out", self.lifted_out);
+        count(&mut out, "ordinary", self.ordinary);
+        count(&mut out, "monitored", self.monitored);
+        for (c, n) in &self.monitored_by_category {
+            count(&mut out, &format!("monitored.{}", c.code()), *n);
+        }
+        let s = &self.risk_status;
+        count(&mut out, "risk.not_eliminated", s.not_eliminated);
+        count(&mut out, "risk.by_assistance", s.eliminated_by_assistance);
+        count(&mut out, "risk.naturally", s.eliminated_naturally);
+        count(&mut out, "risk.method_unknown", s.eliminated_method_unknown);
+        for (r, n) in &self.risk_types {
+            count(&mut out, &format!("risk_type.{}", r.code()), *n);
+        }
+        count(&mut out, "risk_type.unrecorded", self.risk_types_unrecorded);
+        for (st, n) in &self.warnings_by_status {
+            out.push((format!("warnings.{}", st.code()), *n));
+        }
+        for (band, n) in WARNING_AGE_BANDS.iter().zip(self.active_warnings_by_age) {
+            out.push((format!("warnings.age.{}", band.3), n));
+        }
+        for (kind, stage, n) in &self.open_cases {
+            out.push((format!("cases.{}.{}", kind.code(), stage.code()), *n));
+        }
+        out.push(("cases.overdue".into(), self.overdue_cases));
+        for (cat, st, n, amount) in &self.measures {
+            out.push((format!("measures.{}.{}.count", cat.code(), st.code()), *n));
+            out.push((
+                format!("measures.{}.{}.amount", cat.code(), st.code()),
+                *amount,
+            ));
+        }
+        out.push(("coverage.monitored".into(), self.coverage.monitored));
+        out.push(("coverage.with_findings".into(), self.coverage.with_findings));
+        for rule in CoverageRule::ALL {
+            out.push((format!("coverage.{}", rule.code()), self.coverage.of(*rule)));
+        }
+        for b in &self.income.buckets {
+            count(&mut out, &format!("income.{}", b.label()), b.count);
+        }
+        count(
+            &mut out,
+            "income.at_or_below_threshold",
+            self.income.at_or_below_threshold,
+        );
+        out
+    }
+}
+
+/// A child division with its figures.
+#[derive(Debug, Clone)]
+pub struct ChildFigures {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub figures: Figures,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} '{value}' does not parse"))
+}
+
+/// The figures of `division` on `today`, read now.
+pub async fn division_figures(db: &Db, division: &DivisionCode, today: Date) -> Result<Figures> {
+    let (lo, hi) = code_range(division);
+    let stats = db.stats(Some(division)).await?;
+
+    let Monitored {
+        total: monitored,
+        by_category,
+        risk_status,
+        risk_types,
+        risk_types_unrecorded,
+    } = monitored_figures(db, division).await?;
+
+    let income = income_distribution(db, &lo, &hi, today).await?;
+    let (warnings_by_status, active_warnings_by_age) = warnings(db, &lo, &hi, today).await?;
+
+    let case_rows: Vec<(String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT kind, stage, CAST(COUNT(*) AS BIGINT) FROM cases \
+         WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL GROUP BY kind, stage")
+        .bind(&lo).bind(&hi).fetch_all(pool).await?);
+    let mut open_cases = Vec::new();
+    for kind in CaseKind::ALL {
+        for stage in Stage::ALL {
+            let n: i64 = case_rows
+                .iter()
+                .filter(|r| r.0 == kind.code() && r.1 == stage.code())
+                .map(|r| r.2)
+                .sum();
+            if !stage.is_final() {
+                open_cases.push((*kind, *stage, n));
+            }
+        }
+    }
+    if let Some(bad) = case_rows
+        .iter()
+        .find(|r| CaseKind::from_code(&r.0).is_none() || Stage::from_code(&r.1).is_none())
+    {
+        return Err(corrupt(
+            "case kind and stage",
+            &format!("{}/{}", bad.0, bad.1),
+        ));
+    }
+    let policy = procedures::policy(db).await?;
+    let scope = Scope::new(*division);
+    let overdue_cases = procedures::inbox_counts(db, &scope, today, &policy)
+        .await?
+        .overdue;
+
+    let measures = measure_figures(db, division).await?;
+
+    let coverage = coverage::report(db, &scope, division, today)
+        .await?
+        .map(|r| r.total)
+        .unwrap_or_default();
+
+    Ok(Figures {
+        division: *division,
+        today,
+        seed: SeedFigures {
+            lifted_out_members: stats.lifted_out_members,
+            former_poverty_villages: stats.former_poverty_villages,
+            former_poverty_counties: stats.former_poverty_counties,
+        },
+        lifted_out: Count {
+            households: stats.lifted_out_households,
+            members: stats.lifted_out_members,
+        },
+        ordinary: Count {
+            households: stats.ordinary_households,
+            members: stats.ordinary_members,
+        },
+        monitored,
+        monitored_by_category: by_category,
+        risk_status,
+        risk_types,
+        risk_types_unrecorded,
+        warnings_by_status,
+        active_warnings_by_age,
+        open_cases,
+        overdue_cases,
+        measures,
+        coverage,
+        income,
+    })
+}
+
+/// Monitored households and members by category, risk status and risk type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Monitored {
+    pub total: Count,
+    pub by_category: Vec<(MonitoringCategory, Count)>,
+    pub risk_status: RiskStatus,
+    pub risk_types: Vec<(RiskType, Count)>,
+    pub risk_types_unrecorded: Count,
+}
+
+/// The monitored part of [`Figures`] alone: one `GROUP BY` over the division's monitored
+/// households (for the report tables, which need nothing else of a child division).
+pub async fn monitored_figures(db: &Db, division: &DivisionCode) -> Result<Monitored> {
+    let (lo, hi) = code_range(division);
+    let monitored_rows: Vec<(String, String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT monitoring_category, \
+           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
+           COALESCE(risk_types, ''), CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(member_count), 0) AS BIGINT) \
+         FROM households WHERE division_code BETWEEN $1 AND $2 AND monitoring_category IS NOT NULL \
+         GROUP BY monitoring_category, \
+           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
+           COALESCE(risk_types, '')")
+        .bind(&lo).bind(&hi).fetch_all(pool).await?);
+    let mut by_category: Vec<(MonitoringCategory, Count)> = MonitoringCategory::ALL
+        .iter()
+        .map(|c| (*c, Count::default()))
+        .collect();
+    let mut risk_status = RiskStatus::default();
+    let mut risk_types: Vec<(RiskType, Count)> = RiskType::ALL
+        .iter()
+        .map(|r| (*r, Count::default()))
+        .collect();
+    let mut risk_types_unrecorded = Count::default();
+    let mut total = Count::default();
+    for (category, method, risks, households, members) in monitored_rows {
+        let category = MonitoringCategory::from_code(&category)
+            .ok_or_else(|| corrupt("category", &category))?;
+        if let Some(slot) = by_category.iter_mut().find(|c| c.0 == category) {
+            slot.1.add(households, members);
+        }
+        total.add(households, members);
+        let status = match method.as_str() {
+            "" => &mut risk_status.not_eliminated,
+            "?" => &mut risk_status.eliminated_method_unknown,
+            code => match EliminationMethod::from_code(code) {
+                Some(EliminationMethod::ByAssistance) => &mut risk_status.eliminated_by_assistance,
+                Some(EliminationMethod::Natural) => &mut risk_status.eliminated_naturally,
+                None => return Err(corrupt("elimination method", code)),
+            },
+        };
+        status.add(households, members);
+        let parsed = parse_risk_types(Some(&risks))?;
+        if parsed.is_empty() {
+            risk_types_unrecorded.add(households, members);
+        }
+        for risk in parsed {
+            if let Some(slot) = risk_types.iter_mut().find(|r| r.0 == risk) {
+                slot.1.add(households, members);
+            }
+        }
+    }
+
+    Ok(Monitored {
+        total,
+        by_category,
+        risk_status,
+        risk_types,
+        risk_types_unrecorded,
+    })
+}
+
+/// The measures of [`Figures`] alone: every (category, status) pair with its count and the sum
+/// of its amounts in fen.
+pub async fn measure_figures(
+    db: &Db,
+    division: &DivisionCode,
+) -> Result<Vec<(MeasureCategory, MeasureStatus, i64, i64)>> {
+    let (lo, hi) = code_range(division);
+    let measure_rows: Vec<(String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT category, status, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+         FROM measures WHERE division_code BETWEEN $1 AND $2 GROUP BY category, status")
+        .bind(&lo).bind(&hi).fetch_all(pool).await?);
+    let mut measures: Vec<(MeasureCategory, MeasureStatus, i64, i64)> = MeasureCategory::ALL
+        .iter()
+        .flat_map(|c| MeasureStatus::ALL.iter().map(move |s| (*c, *s, 0, 0)))
+        .collect();
+    for (category, status, n, amount) in measure_rows {
+        let c = MeasureCategory::from_code(&category)
+            .ok_or_else(|| corrupt("measure category", &category))?;
+        let s =
+            MeasureStatus::from_code(&status).ok_or_else(|| corrupt("measure status", &status))?;
+        if let Some(slot) = measures.iter_mut().find(|m| m.0 == c && m.1 == s) {
+            slot.2 += n;
+            slot.3 += amount;
+        }
+    }
+    Ok(measures)
+}
+
+async fn income_distribution(
+    db: &Db,
+    lo: &str,
+    hi: &str,
+    today: Date,
+) -> Result<IncomeDistribution> {
+    let year = u16::try_from(today.year()).unwrap_or(0);
+    let threshold = current_rule_set(db, CHONGQING, year)
+        .await?
+        .and_then(|s| s.rules.threshold)
+        .map(|f| f.0);
+    // Bucket 0 is below the first edge; bucket i is [edge i-1, edge i).
+    let mut case = String::from("CASE");
+    for (i, edge) in INCOME_EDGES_YUAN.iter().enumerate() {
+        case.push_str(&format!(
+            " WHEN per_capita_net_income < {} THEN {i}",
+            edge * 100
+        ));
+    }
+    case.push_str(&format!(" ELSE {} END", INCOME_EDGES_YUAN.len()));
+    let sql = format!(
+        "SELECT CAST({case} AS BIGINT), CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(member_count), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN per_capita_net_income <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN per_capita_net_income <= $3 THEN member_count ELSE 0 END), 0) AS BIGINT) \
+         FROM households WHERE division_code BETWEEN $1 AND $2 GROUP BY {case}"
+    );
+    // No threshold in force: nothing is at or below it.
+    let bound = threshold.unwrap_or(i64::MIN);
+    let rows: Vec<(i64, i64, i64, i64, i64)> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(lo).bind(hi).bind(bound).fetch_all(pool).await?);
+    let mut buckets: Vec<IncomeBucket> = (0..=INCOME_EDGES_YUAN.len())
+        .map(|i| IncomeBucket {
+            from_yuan: i
+                .checked_sub(1)
+                .and_then(|j| INCOME_EDGES_YUAN.get(j).copied()),
+            to_yuan: INCOME_EDGES_YUAN.get(i).copied(),
+            count: Count::default(),
+        })
+        .collect();
+    let mut at_or_below = Count::default();
+    for (bucket, households, members, below_h, below_m) in rows {
+        let slot = usize::try_from(bucket)
+            .ok()
+            .and_then(|b| buckets.get_mut(b))
+            .ok_or_else(|| corrupt("income bucket", &bucket.to_string()))?;
+        slot.count.add(households, members);
+        at_or_below.add(below_h, below_m);
+    }
+    Ok(IncomeDistribution {
+        threshold_fen: threshold,
+        buckets,
+        at_or_below_threshold: at_or_below,
+    })
+}
+
+async fn warnings(
+    db: &Db,
+    lo: &str,
+    hi: &str,
+    today: Date,
+) -> Result<(Vec<(WarningStatus, i64)>, [i64; 4])> {
+    let rows: Vec<(String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT status, substr(opened_at, 1, 10), CAST(COUNT(*) AS BIGINT) FROM warnings \
+         WHERE division_code BETWEEN $1 AND $2 GROUP BY status, substr(opened_at, 1, 10)")
+        .bind(lo).bind(hi).fetch_all(pool).await?);
+    let mut by_status: Vec<(WarningStatus, i64)> =
+        WarningStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut by_age = [0i64; 4];
+    for (status, day, n) in rows {
+        let s =
+            WarningStatus::from_code(&status).ok_or_else(|| corrupt("warning status", &status))?;
+        if let Some(slot) = by_status.iter_mut().find(|x| x.0 == s) {
+            slot.1 += n;
+        }
+        if s.is_active() {
+            let opened = coverage::stored_day(&day)?;
+            by_age[age_band((today - opened).whole_days())] += n;
+        }
+    }
+    Ok((by_status, by_age))
+}
+
+/// The band of [`WARNING_AGE_BANDS`] an age in days falls in (a warning opened "in the future",
+/// after a clock change, counts as new).
+pub fn age_band(days: i64) -> usize {
+    WARNING_AGE_BANDS
+        .iter()
+        .position(|(_, to, _, _)| to.is_none_or(|to| days <= to))
+        .unwrap_or(WARNING_AGE_BANDS.len() - 1)
+}
+
+/// The figures of each child division of `parent` (counties of the municipality, townships of a
+/// county, villages of a township; none for a village), in code order.
+pub async fn children_figures(
+    db: &Db,
+    parent: &DivisionCode,
+    today: Date,
+) -> Result<Vec<ChildFigures>> {
+    let mut out = Vec::new();
+    for child in db.child_divisions(parent).await? {
+        let code = DivisionCode::parse(&child.division.code)
+            .map_err(|_| corrupt("division code", &child.division.code))?;
+        out.push(ChildFigures {
+            figures: division_figures(db, &code, today).await?,
+            code: child.division.code,
+            name_zh: child.division.name_zh,
+            name_en: child.division.name_en,
+        });
+    }
+    Ok(out)
+}
+
+/// How the procedures of a month went (report 3): cases opened in the month, completed in it
+/// (and of those, approved by the county within their time limit; a risk elimination has no
+/// limit and counts as within), open at the end of the month (or today, for the current month),
+/// of those past their limit, and rejected or withdrawn in the month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseTimeliness {
+    pub opened: i64,
+    pub completed: i64,
+    pub completed_within_limit: i64,
+    pub in_progress: i64,
+    pub overdue: i64,
+    pub rejected_or_withdrawn: i64,
+}
+
+impl CaseTimeliness {
+    pub fn add(&mut self, o: &CaseTimeliness) {
+        self.opened += o.opened;
+        self.completed += o.completed;
+        self.completed_within_limit += o.completed_within_limit;
+        self.in_progress += o.in_progress;
+        self.overdue += o.overdue;
+        self.rejected_or_withdrawn += o.rejected_or_withdrawn;
+    }
+}
+
+/// [`CaseTimeliness`] of the month `first..=last` for each child of `division` (keyed by the
+/// child's code prefix: 6 digits under the municipality, 9 under a county, 12 below), with
+/// one `GROUP BY` over the division's cases. `as_of` is the day the month is seen from: its last
+/// day for a past month, today for the current one. A case is in progress on `as_of` when it
+/// was opened by then and not closed by then; overdue when it is, besides, not yet approved by
+/// the county on `as_of` (an undecided stage) and its due day is before it: the inboxes' overdue
+/// figure (`procedures::inbox_counts`) on that day. Only identifications have a due day.
+pub async fn case_timeliness(
+    db: &Db,
+    division: &DivisionCode,
+    first: Date,
+    last: Date,
+    as_of: Date,
+) -> Result<Vec<(String, CaseTimeliness)>> {
+    let (lo, hi) = code_range(division);
+    let child_len = match division.level() {
+        zhenxing_core::DivisionLevel::Province => 6,
+        zhenxing_core::DivisionLevel::County => 9,
+        _ => 12,
+    };
+    let sql = format!(
+        "SELECT substr(division_code, 1, {child_len}), \
+         CAST(COALESCE(SUM(CASE WHEN opened_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN stage = 'completed' AND closed_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN stage = 'completed' AND closed_on BETWEEN $3 AND $4 \
+           AND (due_on IS NULL OR kind <> 'identification' OR approved_on <= due_on) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN opened_on <= $5 AND (closed_on IS NULL OR closed_on > $5) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN opened_on <= $5 AND (closed_on IS NULL OR closed_on > $5) \
+           AND (approved_on IS NULL OR approved_on > $5) \
+           AND due_on < $5 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN stage IN ('rejected', 'withdrawn') AND closed_on BETWEEN $3 AND $4 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM cases WHERE division_code BETWEEN $1 AND $2 GROUP BY substr(division_code, 1, {child_len}) \
+         ORDER BY 1"
+    );
+    let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(first.to_string()).bind(last.to_string()).bind(as_of.to_string())
+        .fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(p, opened, completed, within, in_progress, overdue, rejected)| {
+                (
+                    p,
+                    CaseTimeliness {
+                        opened,
+                        completed,
+                        completed_within_limit: within,
+                        in_progress,
+                        overdue,
+                        rejected_or_withdrawn: rejected,
+                    },
+                )
+            },
+        )
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_bands_have_no_gaps() {
+        assert_eq!(age_band(-3), 0);
+        assert_eq!(age_band(0), 0);
+        assert_eq!(age_band(7), 0);
+        assert_eq!(age_band(8), 1);
+        assert_eq!(age_band(30), 1);
+        assert_eq!(age_band(31), 2);
+        assert_eq!(age_band(90), 2);
+        assert_eq!(age_band(91), 3);
+        assert_eq!(age_band(10_000), 3);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2_000), "2,000");
+        assert_eq!(thousands(1_906_000), "1,906,000");
+        assert_eq!(thousands(-15_000), "-15,000");
+    }
+}
