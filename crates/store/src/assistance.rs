@@ -11,7 +11,7 @@
 //! - Nothing is deleted: a pairing ends with an end date; a measure goes from planned to
 //!   implemented, or is cancelled with a reason.
 //! - **Who may get measures**: a monitored household (`monitoring_category IS NOT NULL`), or
-//!   one with an open emergency identification case (`cases.emergency` set, `closed_on` NULL;
+//!   one with an open emergency identification case (`procedures::allows_measures_first`;
 //!   DOMAIN.md 1.7: emergency cases may get measures first and finish the procedure after).
 //!   Pairings may be recorded for any household in scope (lifted-out households have
 //!   responsible cadres too, DOMAIN.md 5.4).
@@ -386,18 +386,9 @@ pub async fn add_pairing(
     .await
 }
 
-/// Whether an emergency identification case (disaster, accident) is open for the household.
-pub async fn emergency_case_open(db: &Db, county_code: &str, household_no: &str) -> Result<bool> {
-    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE county_code = $1 AND household_no = $2 \
-         AND closed_on IS NULL AND emergency IS NOT NULL")
-        .bind(county_code).bind(household_no).fetch_one(pool).await?);
-    Ok(n > 0)
-}
-
 /// Records a measure for a household in the actor's scope: a monitored household, or one with
-/// an open emergency case ([`emergency_case_open`]; DOMAIN.md 1.7, measures first, procedure
-/// after).
+/// an open emergency identification
+/// ([`crate::procedures::allows_measures_first`]; DOMAIN.md 1.7, measures first, procedure after).
 pub async fn add_measure(
     db: &Db,
     actor: &Account,
@@ -412,7 +403,7 @@ pub async fn add_measure(
     else {
         return Ok(Outcome::NotFound);
     };
-    if !monitored && !emergency_case_open(db, &county_code, household_no).await? {
+    if !monitored && !crate::procedures::allows_measures_first(db, household_no).await? {
         return Ok(Outcome::Refused(text!(
             "该户不是监测对象，也没有进行中的紧急识别案件，不能登记帮扶措施；请先启动识别程序",
             "the household is not monitored and has no open emergency case, so measures cannot be recorded; start its identification first"

@@ -358,21 +358,18 @@ struct DetailPage {
     note: String,
 }
 
-/// The stages a case of `kind` passes through, in order.
-fn path_of(kind: CaseKind) -> [Stage; 7] {
-    // Both procedures take the same stages; identification's data comparison runs alongside
-    // the village's steps and shows in the history, not as a stage.
-    let _ = kind;
-    [
-        Stage::Verification,
-        Stage::Appraisal,
-        Stage::Notice,
-        Stage::TownshipReview,
-        Stage::CountyApproval,
-        Stage::Announcement,
-        Stage::Completed,
-    ]
-}
+/// The stages a case passes through, in order. Both procedures take the same stages;
+/// identification's data comparison runs alongside the village's steps and shows in the
+/// history, not as a stage.
+const STAGE_PATH: [Stage; 7] = [
+    Stage::Verification,
+    Stage::Appraisal,
+    Stage::Notice,
+    Stage::TownshipReview,
+    Stage::CountyApproval,
+    Stage::Announcement,
+    Stage::Completed,
+];
 
 /// A step's recorded content in words (ID numbers never appear: notes are masked).
 fn detail_lines(step: &str, details: &str, c: &Chrome, lang: Lang) -> Vec<String> {
@@ -531,8 +528,8 @@ async fn detail_page(
         })
         .collect();
     let current = case_state.stage;
-    let current_rank = path_of(case_state.kind).iter().position(|s| *s == current);
-    let stages = path_of(case_state.kind)
+    let current_rank = STAGE_PATH.iter().position(|s| *s == current);
+    let stages = STAGE_PATH
         .iter()
         .enumerate()
         .map(|(i, s)| StageMark {
