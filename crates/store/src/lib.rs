@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod department;
 pub mod divisions;
 pub mod edit;
+pub mod figure_cache;
 pub mod elimination;
 pub mod monitoring;
 pub mod procedures;

@@ -94,6 +94,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub i18n: Arc<i18n::I18n>,
     pub limiter: Arc<auth::RateLimiter>,
+    /// The dashboard's figures, kept between requests and brought up to date from the audit
+    /// chain on every read (`zhenxing_store::figure_cache`).
+    pub figures: Arc<zhenxing_store::figure_cache::FigureCache>,
 }
 
 impl AppState {
@@ -107,6 +110,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             i18n: Arc::new(i18n::I18n::new()),
+            figures: Arc::new(zhenxing_store::figure_cache::FigureCache::new()),
         }
     }
 }
