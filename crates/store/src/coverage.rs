@@ -196,14 +196,23 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn new() -> Counts {
+    pub(crate) fn new() -> Counts {
         Counts {
             by_rule: vec![0; CoverageRule::ALL.len()],
             ..Counts::default()
         }
     }
 
-    fn add(&mut self, found: &[Finding]) {
+    /// Adds another division's counts.
+    pub(crate) fn add_counts(&mut self, o: &Counts) {
+        self.monitored += o.monitored;
+        self.with_findings += o.with_findings;
+        for (a, b) in self.by_rule.iter_mut().zip(&o.by_rule) {
+            *a += b;
+        }
+    }
+
+    pub(crate) fn add(&mut self, found: &[Finding]) {
         self.monitored += 1;
         self.with_findings += i64::from(!found.is_empty());
         for f in found {

@@ -1061,6 +1061,24 @@ pub async fn inbox_counts(
     })
 }
 
+/// Overdue cases per village under the code range `lo..=hi` on `today`: the same condition as
+/// the overdue count of [`inbox_counts`], grouped (the dashboard's leaves).
+pub async fn overdue_by_village(
+    db: &Db,
+    lo: &str,
+    hi: &str,
+    today: Date,
+) -> Result<Vec<(String, i64)>> {
+    let undecided = undecided_stages();
+    let sql = format!(
+        "SELECT division_code, CAST(COUNT(*) AS BIGINT) FROM cases \
+         WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL \
+         AND stage IN ({undecided}) AND due_on < $3 GROUP BY division_code"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(lo).bind(hi).bind(today.to_string()).fetch_all(pool).await?))
+}
+
 /// One household on a village's public notice (DOMAIN.md 1.7: names, village group, category
 /// and the dates; never ID numbers, phone numbers, bank accounts or health conditions).
 #[derive(Debug, Clone)]

@@ -25,19 +25,21 @@
 //! exception: the count of former poverty counties, which is a property of a county and is zero
 //! for every township.
 
+mod leaves;
+
+pub use leaves::{Leaves, village_figures};
+
 use crate::browse::code_range;
-use crate::coverage::{self, parse_risk_types};
-use crate::monitoring::current_rule_set;
-use crate::{Db, Result, StoreError, on_pool, procedures};
+use crate::coverage;
+use crate::{Db, Result, StoreError, on_pool};
 use serde::Serialize;
 use time::Date;
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::coverage::CoverageRule;
-use zhenxing_core::elimination::EliminationMethod;
-use zhenxing_core::monitoring::{CHONGQING, RiskType};
+use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{CaseKind, Stage};
 use zhenxing_core::warning::WarningStatus;
-use zhenxing_core::{DivisionCode, MonitoringCategory, Scope};
+use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory};
 
 /// Households and their members.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -50,6 +52,10 @@ impl Count {
     fn add(&mut self, households: i64, members: i64) {
         self.households += households;
         self.members += members;
+    }
+
+    fn add_count(&mut self, o: Count) {
+        self.add(o.households, o.members);
     }
 }
 
@@ -178,6 +184,109 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// All figures zero (every enum value present, in order), for a division on a day.
+    pub fn empty(division: DivisionCode, today: Date, threshold_fen: Option<i64>) -> Figures {
+        Figures {
+            division,
+            today,
+            seed: SeedFigures::default(),
+            lifted_out: Count::default(),
+            ordinary: Count::default(),
+            monitored: Count::default(),
+            monitored_by_category: MonitoringCategory::ALL
+                .iter()
+                .map(|c| (*c, Count::default()))
+                .collect(),
+            risk_status: RiskStatus::default(),
+            risk_types: RiskType::ALL
+                .iter()
+                .map(|r| (*r, Count::default()))
+                .collect(),
+            risk_types_unrecorded: Count::default(),
+            warnings_by_status: WarningStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+            active_warnings_by_age: [0; 4],
+            open_cases: CaseKind::ALL
+                .iter()
+                .flat_map(|k| {
+                    Stage::ALL
+                        .iter()
+                        .filter(|s| !s.is_final())
+                        .map(move |s| (*k, *s, 0))
+                })
+                .collect(),
+            overdue_cases: 0,
+            measures: MeasureCategory::ALL
+                .iter()
+                .flat_map(|c| MeasureStatus::ALL.iter().map(move |s| (*c, *s, 0, 0)))
+                .collect(),
+            coverage: coverage::Counts::new(),
+            income: IncomeDistribution {
+                threshold_fen,
+                buckets: (0..=INCOME_EDGES_YUAN.len())
+                    .map(|i| IncomeBucket {
+                        from_yuan: i
+                            .checked_sub(1)
+                            .and_then(|j| INCOME_EDGES_YUAN.get(j).copied()),
+                        to_yuan: INCOME_EDGES_YUAN.get(i).copied(),
+                        count: Count::default(),
+                    })
+                    .collect(),
+                at_or_below_threshold: Count::default(),
+            },
+        }
+    }
+
+    /// Adds `o`'s figures to these, figure by figure. Both come from [`Figures::empty`], so
+    /// their lists hold the same keys in the same order. The division, the day and the
+    /// threshold stay this one's.
+    pub fn add(&mut self, o: &Figures) {
+        fn counts<K>(into: &mut [(K, Count)], from: &[(K, Count)]) {
+            for (a, b) in into.iter_mut().zip(from) {
+                a.1.add(b.1.households, b.1.members);
+            }
+        }
+        let seed = &mut self.seed;
+        seed.lifted_out_members += o.seed.lifted_out_members;
+        seed.former_poverty_villages += o.seed.former_poverty_villages;
+        seed.former_poverty_counties += o.seed.former_poverty_counties;
+        self.lifted_out.add_count(o.lifted_out);
+        self.ordinary.add_count(o.ordinary);
+        self.monitored.add_count(o.monitored);
+        counts(&mut self.monitored_by_category, &o.monitored_by_category);
+        let (s, t) = (&mut self.risk_status, &o.risk_status);
+        s.not_eliminated.add_count(t.not_eliminated);
+        s.eliminated_by_assistance.add_count(t.eliminated_by_assistance);
+        s.eliminated_naturally.add_count(t.eliminated_naturally);
+        s.eliminated_method_unknown.add_count(t.eliminated_method_unknown);
+        counts(&mut self.risk_types, &o.risk_types);
+        self.risk_types_unrecorded.add_count(o.risk_types_unrecorded);
+        for (a, b) in self.warnings_by_status.iter_mut().zip(&o.warnings_by_status) {
+            a.1 += b.1;
+        }
+        for (a, b) in self
+            .active_warnings_by_age
+            .iter_mut()
+            .zip(o.active_warnings_by_age)
+        {
+            *a += b;
+        }
+        for (a, b) in self.open_cases.iter_mut().zip(&o.open_cases) {
+            a.2 += b.2;
+        }
+        self.overdue_cases += o.overdue_cases;
+        for (a, b) in self.measures.iter_mut().zip(&o.measures) {
+            a.2 += b.2;
+            a.3 += b.3;
+        }
+        self.coverage.add_counts(&o.coverage);
+        for (a, b) in self.income.buckets.iter_mut().zip(&o.income.buckets) {
+            a.count.add_count(b.count);
+        }
+        self.income
+            .at_or_below_threshold
+            .add_count(o.income.at_or_below_threshold);
+    }
+
     pub fn open_cases_total(&self) -> i64 {
         self.open_cases.iter().map(|c| c.2).sum()
     }
@@ -286,90 +395,32 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}' does not parse"))
 }
 
-/// The figures of `division` on `today`, read now.
+/// The figures of `division` on `today`, read now: the sum of its villages' leaves.
 pub async fn division_figures(db: &Db, division: &DivisionCode, today: Date) -> Result<Figures> {
+    let leaves = village_figures(db, division, today).await?;
+    let threshold = leaves::threshold(db, today).await?;
+    let mut total = Figures::empty(*division, today, threshold);
+    for leaf in leaves.values() {
+        total.add(leaf);
+    }
+    total.seed.former_poverty_counties = former_poverty_counties(db, division).await?;
+    Ok(total)
+}
+
+/// Former poverty counties at or under `division` (a property of a county, not of its
+/// villages, so it is read from the division table, not summed).
+pub async fn former_poverty_counties(db: &Db, division: &DivisionCode) -> Result<i64> {
+    if !matches!(
+        division.level(),
+        DivisionLevel::Province | DivisionLevel::County
+    ) {
+        return Ok(0);
+    }
     let (lo, hi) = code_range(division);
-    let stats = db.stats(Some(division)).await?;
-
-    let Monitored {
-        total: monitored,
-        by_category,
-        risk_status,
-        risk_types,
-        risk_types_unrecorded,
-    } = monitored_figures(db, division).await?;
-
-    let income = income_distribution(db, &lo, &hi, today).await?;
-    let (warnings_by_status, active_warnings_by_age) = warnings(db, &lo, &hi, today).await?;
-
-    let case_rows: Vec<(String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT kind, stage, CAST(COUNT(*) AS BIGINT) FROM cases \
-         WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL GROUP BY kind, stage")
-        .bind(&lo).bind(&hi).fetch_all(pool).await?);
-    let mut open_cases = Vec::new();
-    for kind in CaseKind::ALL {
-        for stage in Stage::ALL {
-            let n: i64 = case_rows
-                .iter()
-                .filter(|r| r.0 == kind.code() && r.1 == stage.code())
-                .map(|r| r.2)
-                .sum();
-            if !stage.is_final() {
-                open_cases.push((*kind, *stage, n));
-            }
-        }
-    }
-    if let Some(bad) = case_rows
-        .iter()
-        .find(|r| CaseKind::from_code(&r.0).is_none() || Stage::from_code(&r.1).is_none())
-    {
-        return Err(corrupt(
-            "case kind and stage",
-            &format!("{}/{}", bad.0, bad.1),
-        ));
-    }
-    let policy = procedures::policy(db).await?;
-    let scope = Scope::new(*division);
-    let overdue_cases = procedures::inbox_counts(db, &scope, today, &policy)
-        .await?
-        .overdue;
-
-    let measures = measure_figures(db, division).await?;
-
-    let coverage = coverage::report(db, &scope, division, today)
-        .await?
-        .map(|r| r.total)
-        .unwrap_or_default();
-
-    Ok(Figures {
-        division: *division,
-        today,
-        seed: SeedFigures {
-            lifted_out_members: stats.lifted_out_members,
-            former_poverty_villages: stats.former_poverty_villages,
-            former_poverty_counties: stats.former_poverty_counties,
-        },
-        lifted_out: Count {
-            households: stats.lifted_out_households,
-            members: stats.lifted_out_members,
-        },
-        ordinary: Count {
-            households: stats.ordinary_households,
-            members: stats.ordinary_members,
-        },
-        monitored,
-        monitored_by_category: by_category,
-        risk_status,
-        risk_types,
-        risk_types_unrecorded,
-        warnings_by_status,
-        active_warnings_by_age,
-        open_cases,
-        overdue_cases,
-        measures,
-        coverage,
-        income,
-    })
+    Ok(on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM divisions WHERE level = 'county' \
+         AND former_poverty_county IS NOT NULL AND code BETWEEN $1 AND $2")
+        .bind(&lo).bind(&hi).fetch_one(pool).await?))
 }
 
 /// Monitored households and members by category, risk status and risk type.
@@ -382,64 +433,31 @@ pub struct Monitored {
     pub risk_types_unrecorded: Count,
 }
 
+/// The leaves of `parts` under `division`, summed.
+async fn summed(
+    db: &Db,
+    division: &DivisionCode,
+    today: Date,
+    parts: leaves::Parts,
+) -> Result<Figures> {
+    let mut total = Figures::empty(*division, today, None);
+    for leaf in leaves::read(db, division, today, parts).await?.values() {
+        total.add(leaf);
+    }
+    Ok(total)
+}
+
 /// The monitored part of [`Figures`] alone: one `GROUP BY` over the division's monitored
 /// households (for the report tables, which need nothing else of a child division).
 pub async fn monitored_figures(db: &Db, division: &DivisionCode) -> Result<Monitored> {
-    let (lo, hi) = code_range(division);
-    let monitored_rows: Vec<(String, String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT monitoring_category, \
-           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
-           COALESCE(risk_types, ''), CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(member_count), 0) AS BIGINT) \
-         FROM households WHERE division_code BETWEEN $1 AND $2 AND monitoring_category IS NOT NULL \
-         GROUP BY monitoring_category, \
-           CASE WHEN risk_eliminated_on IS NULL THEN '' ELSE COALESCE(elimination_method, '?') END, \
-           COALESCE(risk_types, '')")
-        .bind(&lo).bind(&hi).fetch_all(pool).await?);
-    let mut by_category: Vec<(MonitoringCategory, Count)> = MonitoringCategory::ALL
-        .iter()
-        .map(|c| (*c, Count::default()))
-        .collect();
-    let mut risk_status = RiskStatus::default();
-    let mut risk_types: Vec<(RiskType, Count)> = RiskType::ALL
-        .iter()
-        .map(|r| (*r, Count::default()))
-        .collect();
-    let mut risk_types_unrecorded = Count::default();
-    let mut total = Count::default();
-    for (category, method, risks, households, members) in monitored_rows {
-        let category = MonitoringCategory::from_code(&category)
-            .ok_or_else(|| corrupt("category", &category))?;
-        if let Some(slot) = by_category.iter_mut().find(|c| c.0 == category) {
-            slot.1.add(households, members);
-        }
-        total.add(households, members);
-        let status = match method.as_str() {
-            "" => &mut risk_status.not_eliminated,
-            "?" => &mut risk_status.eliminated_method_unknown,
-            code => match EliminationMethod::from_code(code) {
-                Some(EliminationMethod::ByAssistance) => &mut risk_status.eliminated_by_assistance,
-                Some(EliminationMethod::Natural) => &mut risk_status.eliminated_naturally,
-                None => return Err(corrupt("elimination method", code)),
-            },
-        };
-        status.add(households, members);
-        let parsed = parse_risk_types(Some(&risks))?;
-        if parsed.is_empty() {
-            risk_types_unrecorded.add(households, members);
-        }
-        for risk in parsed {
-            if let Some(slot) = risk_types.iter_mut().find(|r| r.0 == risk) {
-                slot.1.add(households, members);
-            }
-        }
-    }
-
+    let today = zhenxing_core::id_number::today_in_china();
+    let f = summed(db, division, today, leaves::Parts::Monitored).await?;
     Ok(Monitored {
-        total,
-        by_category,
-        risk_status,
-        risk_types,
-        risk_types_unrecorded,
+        total: f.monitored,
+        by_category: f.monitored_by_category,
+        risk_status: f.risk_status,
+        risk_types: f.risk_types,
+        risk_types_unrecorded: f.risk_types_unrecorded,
     })
 }
 
@@ -449,109 +467,10 @@ pub async fn measure_figures(
     db: &Db,
     division: &DivisionCode,
 ) -> Result<Vec<(MeasureCategory, MeasureStatus, i64, i64)>> {
-    let (lo, hi) = code_range(division);
-    let measure_rows: Vec<(String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT category, status, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
-         FROM measures WHERE division_code BETWEEN $1 AND $2 GROUP BY category, status")
-        .bind(&lo).bind(&hi).fetch_all(pool).await?);
-    let mut measures: Vec<(MeasureCategory, MeasureStatus, i64, i64)> = MeasureCategory::ALL
-        .iter()
-        .flat_map(|c| MeasureStatus::ALL.iter().map(move |s| (*c, *s, 0, 0)))
-        .collect();
-    for (category, status, n, amount) in measure_rows {
-        let c = MeasureCategory::from_code(&category)
-            .ok_or_else(|| corrupt("measure category", &category))?;
-        let s =
-            MeasureStatus::from_code(&status).ok_or_else(|| corrupt("measure status", &status))?;
-        if let Some(slot) = measures.iter_mut().find(|m| m.0 == c && m.1 == s) {
-            slot.2 += n;
-            slot.3 += amount;
-        }
-    }
-    Ok(measures)
-}
-
-async fn income_distribution(
-    db: &Db,
-    lo: &str,
-    hi: &str,
-    today: Date,
-) -> Result<IncomeDistribution> {
-    let year = u16::try_from(today.year()).unwrap_or(0);
-    let threshold = current_rule_set(db, CHONGQING, year)
+    let today = zhenxing_core::id_number::today_in_china();
+    Ok(summed(db, division, today, leaves::Parts::Measures)
         .await?
-        .and_then(|s| s.rules.threshold)
-        .map(|f| f.0);
-    // Bucket 0 is below the first edge; bucket i is [edge i-1, edge i).
-    let mut case = String::from("CASE");
-    for (i, edge) in INCOME_EDGES_YUAN.iter().enumerate() {
-        case.push_str(&format!(
-            " WHEN per_capita_net_income < {} THEN {i}",
-            edge * 100
-        ));
-    }
-    case.push_str(&format!(" ELSE {} END", INCOME_EDGES_YUAN.len()));
-    let sql = format!(
-        "SELECT CAST({case} AS BIGINT), CAST(COUNT(*) AS BIGINT), \
-         CAST(COALESCE(SUM(member_count), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN per_capita_net_income <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN per_capita_net_income <= $3 THEN member_count ELSE 0 END), 0) AS BIGINT) \
-         FROM households WHERE division_code BETWEEN $1 AND $2 GROUP BY {case}"
-    );
-    // No threshold in force: nothing is at or below it.
-    let bound = threshold.unwrap_or(i64::MIN);
-    let rows: Vec<(i64, i64, i64, i64, i64)> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(lo).bind(hi).bind(bound).fetch_all(pool).await?);
-    let mut buckets: Vec<IncomeBucket> = (0..=INCOME_EDGES_YUAN.len())
-        .map(|i| IncomeBucket {
-            from_yuan: i
-                .checked_sub(1)
-                .and_then(|j| INCOME_EDGES_YUAN.get(j).copied()),
-            to_yuan: INCOME_EDGES_YUAN.get(i).copied(),
-            count: Count::default(),
-        })
-        .collect();
-    let mut at_or_below = Count::default();
-    for (bucket, households, members, below_h, below_m) in rows {
-        let slot = usize::try_from(bucket)
-            .ok()
-            .and_then(|b| buckets.get_mut(b))
-            .ok_or_else(|| corrupt("income bucket", &bucket.to_string()))?;
-        slot.count.add(households, members);
-        at_or_below.add(below_h, below_m);
-    }
-    Ok(IncomeDistribution {
-        threshold_fen: threshold,
-        buckets,
-        at_or_below_threshold: at_or_below,
-    })
-}
-
-async fn warnings(
-    db: &Db,
-    lo: &str,
-    hi: &str,
-    today: Date,
-) -> Result<(Vec<(WarningStatus, i64)>, [i64; 4])> {
-    let rows: Vec<(String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT status, substr(opened_at, 1, 10), CAST(COUNT(*) AS BIGINT) FROM warnings \
-         WHERE division_code BETWEEN $1 AND $2 GROUP BY status, substr(opened_at, 1, 10)")
-        .bind(lo).bind(hi).fetch_all(pool).await?);
-    let mut by_status: Vec<(WarningStatus, i64)> =
-        WarningStatus::ALL.iter().map(|s| (*s, 0)).collect();
-    let mut by_age = [0i64; 4];
-    for (status, day, n) in rows {
-        let s =
-            WarningStatus::from_code(&status).ok_or_else(|| corrupt("warning status", &status))?;
-        if let Some(slot) = by_status.iter_mut().find(|x| x.0 == s) {
-            slot.1 += n;
-        }
-        if s.is_active() {
-            let opened = coverage::stored_day(&day)?;
-            by_age[age_band((today - opened).whole_days())] += n;
-        }
-    }
-    Ok((by_status, by_age))
+        .measures)
 }
 
 /// The band of [`WARNING_AGE_BANDS`] an age in days falls in (a warning opened "in the future",
