@@ -17,6 +17,7 @@
 //! facts (type, income, members) are read the same way, so an upload costs a few queries per
 //! thousand rows, whatever the size of the registry.
 
+use crate::placeholders;
 use crate::audit::{AuditEntry, Operation};
 use crate::bulk::{Batch, ColType};
 use crate::monitoring::{current_rule_set, ensure_builtin_rule_sets};
@@ -158,13 +159,6 @@ struct Match {
     county_code: String,
     household_no: String,
     division_code: String,
-}
-
-fn placeholders(n: usize, from: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// SHA-256 of a natural key, as stored.

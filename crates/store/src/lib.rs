@@ -31,6 +31,14 @@ pub mod stats;
 mod url;
 pub mod warnings;
 
+/// `$from,$from+1,…` for `n` bound parameters (both databases number them so through sqlx).
+pub(crate) fn placeholders(n: usize, from: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub use crate::url::{DEFAULT_DATABASE_URL, DatabaseUrl};
 pub use records::{HouseholdRecord, MemberRecord};
 

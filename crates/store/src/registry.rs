@@ -2,6 +2,7 @@
 //! with their audit records and the village counts. All or nothing: on any conflict the
 //! transaction rolls back and every conflict is reported.
 
+use crate::placeholders;
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::bulk::{Batch, ColType};
 use crate::records::{HouseholdRecord, MemberRecord};
@@ -556,7 +557,7 @@ async fn load_existing(
     } else {
         let nos: Vec<String> = wanted_nos.iter().map(|s| s.to_string()).collect();
         for chunk in nos.chunks(CHUNK) {
-            let filter = format!("WHERE h.household_no IN ({})", placeholders(chunk.len()));
+            let filter = format!("WHERE h.household_no IN ({})", placeholders(chunk.len(), 1));
             let binds: Vec<Bind> = chunk.iter().map(|s| Bind::Text(s.clone())).collect();
             stream_records(tx, &filter, &binds, &mut take).await?;
         }
@@ -566,7 +567,7 @@ async fn load_existing(
             let sql = format!(
                 "SELECT m.id_number, h.household_no FROM members m JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
                  WHERE m.id_number IN ({})",
-                placeholders(chunk.len())
+                placeholders(chunk.len(), 1)
             );
             let rows: Vec<(String, String)> = on_tx!(tx, conn => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
@@ -581,16 +582,9 @@ async fn load_existing(
     Ok((existing, owners))
 }
 
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 async fn load_records_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRecord>> {
     let mut out = HashMap::new();
-    let filter = format!("WHERE h.id IN ({})", placeholders(ids.len()));
+    let filter = format!("WHERE h.id IN ({})", placeholders(ids.len(), 1));
     let binds: Vec<Bind> = ids.iter().map(|i| Bind::Int(*i)).collect();
     stream_records(tx, &filter, &binds, &mut |record, meta| {
         out.insert(meta.id, record);
@@ -602,11 +596,11 @@ async fn load_records_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, Hou
 async fn delete_households(tx: &mut Tx, ids: &[i64]) -> Result<()> {
     let sql_members = format!(
         "DELETE FROM members WHERE household_id IN ({})",
-        placeholders(ids.len())
+        placeholders(ids.len(), 1)
     );
     let sql_households = format!(
         "DELETE FROM households WHERE id IN ({})",
-        placeholders(ids.len())
+        placeholders(ids.len(), 1)
     );
     for sql in [sql_members, sql_households] {
         on_tx!(tx, conn => {
@@ -652,7 +646,7 @@ pub(crate) async fn refresh_village_counts(tx: &mut Tx, villages: &HashSet<Strin
     }
     let villages: Vec<&String> = villages.iter().collect();
     for chunk in villages.chunks(CHUNK) {
-        let list = placeholders(chunk.len());
+        let list = placeholders(chunk.len(), 1);
         let delete = format!("DELETE FROM village_counts WHERE division_code IN ({list})");
         let insert = format!(
             "INSERT INTO village_counts {AGGREGATE} WHERE division_code IN ({list}) GROUP BY division_code"
@@ -800,7 +794,7 @@ async fn monitoring_fields(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, Monitor
         "SELECT id, identified_on, risk_types, risk_eliminated_on, elimination_method \
          FROM households WHERE id IN ({}) AND (identified_on IS NOT NULL \
          OR risk_types IS NOT NULL OR risk_eliminated_on IS NOT NULL)",
-        placeholders(ids.len())
+        placeholders(ids.len(), 1)
     );
     let rows: Vec<MonitoringFields> = on_tx!(tx, conn => {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));

@@ -28,6 +28,7 @@
 mod leaves;
 
 pub use leaves::{Leaves, village_figures};
+pub(crate) use leaves::threshold;
 
 use crate::browse::code_range;
 use crate::coverage;
@@ -398,7 +399,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 /// The figures of `division` on `today`, read now: the sum of its villages' leaves.
 pub async fn division_figures(db: &Db, division: &DivisionCode, today: Date) -> Result<Figures> {
     let leaves = village_figures(db, division, today).await?;
-    let threshold = leaves::threshold(db, today).await?;
+    let threshold = threshold(db, today).await?;
     let mut total = Figures::empty(*division, today, threshold);
     for leaf in leaves.values() {
         total.add(leaf);

@@ -4,7 +4,10 @@
 
 use time::{Date, Duration};
 use zhenxing_core::id_number::today_in_china;
-use zhenxing_core::{DivisionCode, DivisionLevel};
+use zhenxing_core::assistance::{MeasureCategory, MeasureDraft, MeasureStatus};
+use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Role};
+use zhenxing_store::figure_cache::FigureCache;
+use zhenxing_store::{assistance, procedures};
 use zhenxing_store::registry::{WriteRequest, refresh_all_village_counts, write_in_transaction};
 use zhenxing_store::rollups::{self, Figures};
 use zhenxing_store::snapshots::{self, KeyFigures, Month};
@@ -368,6 +371,172 @@ async fn children_add_up_to_their_parent_and_snapshots_match() {
                 .expect("a series")
                 .is_empty()
         );
+    })
+    .await;
+}
+
+/// The cache's figures of `division` equal the figures read directly, and so do its children's.
+async fn check_cache(db: &Db, cache: &FigureCache, division: &DivisionCode, today: Date) {
+    let cached = cache.division(db, division, today).await.expect("cached");
+    let direct = rollups::division_figures(db, division, today)
+        .await
+        .expect("direct");
+    assert_eq!(cached.entries(), direct.entries(), "{division}");
+    assert_eq!(cached, direct, "{division}");
+    let cached_children = cache.children(db, division, today).await.expect("cached");
+    let direct_children = rollups::children_figures(db, division, today)
+        .await
+        .expect("direct");
+    assert_eq!(cached_children.len(), direct_children.len(), "{division}");
+    for (a, b) in cached_children.iter().zip(&direct_children) {
+        assert_eq!((&a.code, &a.name_zh), (&b.code, &b.name_zh));
+        assert_eq!(a.figures, b.figures, "{}", a.code);
+    }
+}
+
+/// The figure cache follows real, audited writes (a household edited and moved, a measure,
+/// sign-ins that change nothing, a settings change that changes everything) and a new day, and
+/// after each one agrees with the figures read directly, at every level the write reached.
+#[tokio::test]
+async fn figure_cache_follows_every_write() {
+    testing::each_backend(async |db| {
+        let today = today_in_china();
+        generate(db, today).await;
+        sprinkle(db, today).await;
+        zhenxing_store::monitoring::ensure_builtin_rule_sets(db, "test")
+            .await
+            .expect("rule sets");
+        let cache = FigureCache::new();
+        let city = code(MUNICIPALITY);
+        check_cache(db, &cache, &city, today).await;
+        assert_eq!(cache.stats().await.full_reads, 1);
+
+        // A monitored household and the levels above it.
+        let (_, no, village) = monitored(db).await.swap_remove(0);
+        let village = code(&village);
+        let township = village.parent().expect("a township");
+        let county = township.parent().expect("a county");
+        let levels = [city, county, township, village];
+        for d in &levels {
+            check_cache(db, &cache, d, today).await;
+        }
+
+        // An edit: raise the income far above the threshold, through the registry's write path.
+        let (mut record, meta) = zhenxing_store::registry::household(db, &no)
+            .await
+            .expect("read")
+            .expect("the household");
+        let before = cache
+            .division(db, &village, today)
+            .await
+            .expect("figures")
+            .income
+            .at_or_below_threshold;
+        record.wage_income = 50_000_000;
+        record.business_income = 0;
+        record.property_income = 0;
+        record.transfer_income = 0;
+        record.business_expense = 0;
+        record.out_of_pocket = 0;
+        db.edit_household(&record, meta.version, "test", "test", "income corrected")
+            .await
+            .expect("edited");
+        let after = cache
+            .division(db, &village, today)
+            .await
+            .expect("figures")
+            .income
+            .at_or_below_threshold;
+        assert_ne!(before, after, "the edit shows at once");
+        for d in &levels {
+            check_cache(db, &cache, d, today).await;
+        }
+
+        // A move to another village of another county: both villages and both counties.
+        let other_village = db
+            .division_names()
+            .await
+            .expect("names")
+            .into_iter()
+            .map(|(c, _)| c)
+            .find(|c| c.level() == DivisionLevel::Village && c.county() != Some(county))
+            .expect("a village elsewhere");
+        let (mut record, meta) = zhenxing_store::registry::household(db, &no)
+            .await
+            .expect("read")
+            .expect("the household");
+        record.division_code = other_village.as_str().to_owned();
+        db.edit_household(&record, meta.version, "test", "test", "moved")
+            .await
+            .expect("moved");
+        for d in levels.iter().chain(&[
+            other_village,
+            other_village.parent().expect("a township"),
+            other_village.county().expect("a county"),
+        ]) {
+            check_cache(db, &cache, d, today).await;
+        }
+
+        // A measure, through assistance (the household now lies in the other county).
+        let officer = db
+            .create_account(
+                "cache_officer",
+                Role::CountyOfficer,
+                &other_village.county().expect("a county"),
+                "correct horse battery staple 9",
+                "test",
+            )
+            .await
+            .expect("an account");
+        let measure = MeasureDraft {
+            category: MeasureCategory::Employment,
+            content: "公益性岗位".into(),
+            amount: Some(Fen::from_yuan(3_000)),
+            starts_on: today - Duration::days(3),
+            ends_on: None,
+            status: MeasureStatus::Implemented,
+            implemented_on: Some(today - Duration::days(1)),
+            risk: None,
+        }
+        .build(today)
+        .expect("a measure");
+        let added = assistance::add_measure(db, &officer, &no, &measure)
+            .await
+            .expect("added");
+        assert!(matches!(added, assistance::Outcome::Done { .. }), "{added:?}");
+        for d in levels.iter().chain(&[other_village]) {
+            check_cache(db, &cache, d, today).await;
+        }
+        assert_eq!(
+            cache.stats().await.full_reads,
+            1,
+            "ordinary writes re-read their villages only"
+        );
+
+        // A failed sign-in is audited but changes no figure; a settings change changes all.
+        db.sign_in(
+            "cache_officer",
+            "wrong password",
+            "127.0.0.1",
+            &zhenxing_store::accounts::SessionPolicy::default(),
+        )
+        .await
+        .expect("refused, not failed");
+        check_cache(db, &cache, &city, today).await;
+        assert_eq!(cache.stats().await.full_reads, 1);
+        let mut policy = procedures::policy(db).await.expect("policy");
+        policy.limit_days += 1;
+        procedures::set_policy(db, "test", &policy)
+            .await
+            .expect("saved")
+            .expect("valid");
+        check_cache(db, &cache, &city, today).await;
+        assert_eq!(cache.stats().await.full_reads, 2);
+
+        // A new day: ages and overdue cases move without a write.
+        let tomorrow = today + Duration::days(1);
+        check_cache(db, &cache, &county, tomorrow).await;
+        assert_eq!(cache.stats().await.full_reads, 3);
     })
     .await;
 }
