@@ -1,25 +1,14 @@
-//! Live figures for any division (issue 6 item 1): read at request time, so every figure
-//! reflects the last committed change; there is no batch and nothing to refresh.
+//! Figures for any division (issue 6 item 1): households and members by type, monitored
+//! households by category, risk status and risk type, warnings by status and age, open and
+//! overdue cases, measures, coverage findings, the income distribution against the threshold,
+//! and the seed figures.
 //!
-//! Where each figure comes from, and what it costs:
-//!
-//! - households and members by type, monitored in total, and the seed figures: the village
-//!   leaf counts (`village_counts`, maintained by `registry` in the write transaction) and the
-//!   division table, through [`Db::stats`]: a `SUM` over at most one row per village.
-//! - monitored households by category, by risk status and by risk type: one `GROUP BY` over the
-//!   division's monitored households (`households_monitored`, a partial index on the monitored
-//!   few per cent of the registry).
-//! - the per-capita net income distribution: one `GROUP BY` over the division's households
-//!   (`households_division` range). This is the one figure that reads every household of the
-//!   division; leaf counts cannot hold it, because the count at or below the threshold depends on
-//!   the rule set in force, which changes without a registry write.
-//! - warnings, open cases and measures: one `GROUP BY` each over their own tables, by division
-//!   code range (`warnings_division`, `cases_division`, `measures_division`); the overdue count
-//!   is `procedures::inbox_counts`, the same figure the inboxes show.
-//! - coverage findings: `coverage::report` for the division (the rules are not repeated here).
-//!
-//! No write path changes for these figures: a registry write costs what it cost before
-//! (ARCHITECTURE.md "Roll-ups").
+//! Every figure is a sum of village leaves ([`village_figures`], in `rollups/leaves.rs`: one
+//! `GROUP BY division_code` per source table over the division's code range), added with
+//! [`Figures::add`]. [`division_figures`] reads them now; `figure_cache` keeps them between
+//! requests and re-reads only the villages that the audit chain says were written
+//! (ARCHITECTURE.md "Roll-ups"). No write path maintains anything for these figures beyond the
+//! village counts `registry` already kept.
 //!
 //! Children add up to their parent, figure by figure ([`Figures::entries`]), with one
 //! exception: the count of former poverty counties, which is a property of a county and is zero
