@@ -17,10 +17,10 @@
 //! facts (type, income, members) are read the same way, so an upload costs a few queries per
 //! thousand rows, whatever the size of the registry.
 
-use crate::placeholders;
 use crate::audit::{AuditEntry, Operation};
 use crate::bulk::{Batch, ColType};
 use crate::monitoring::{current_rule_set, ensure_builtin_rule_sets};
+use crate::placeholders;
 use crate::warnings::{NewWarning, Raised, raise, reason_json};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde::{Deserialize, Serialize};

@@ -178,13 +178,16 @@ impl FigureCache {
     }
 }
 
+/// code, parent code, Chinese and English names, former poverty county kind.
+type DivisionRow = (String, Option<String>, String, String, Option<String>);
+
 impl State {
     async fn read(db: &Db, today: Date, head: i64) -> Result<State> {
         let municipality = DivisionCode::parse(crate::divisions::MUNICIPALITY)
             .map_err(|_| crate::StoreError::Corrupt("municipality code".into()))?;
         let leaves = rollups::village_figures(db, &municipality, today).await?;
         let threshold = rollups::threshold(db, today).await?;
-        let rows: Vec<(String, Option<String>, String, String, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
+        let rows: Vec<DivisionRow> = on_pool!(db, pool => sqlx::query_as(
             "SELECT code, parent_code, name_zh, name_en, former_poverty_county FROM divisions ORDER BY code")
             .fetch_all(pool).await?);
         let mut children: HashMap<String, Vec<Named>> = HashMap::new();
@@ -220,11 +223,7 @@ impl State {
         };
         let fresh = rollups::village_figures(db, &division, self.day).await?;
         let (lo, hi) = crate::browse::code_range(&division);
-        let stale: Vec<String> = self
-            .leaves
-            .range(lo..=hi)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let stale: Vec<String> = self.leaves.range(lo..=hi).map(|(k, _)| k.clone()).collect();
         for key in stale {
             self.leaves.remove(&key);
         }
@@ -270,7 +269,8 @@ impl State {
         {
             total.seed.former_poverty_counties += 1;
         }
-        self.sums.insert(division.as_str().to_owned(), total.clone());
+        self.sums
+            .insert(division.as_str().to_owned(), total.clone());
         total
     }
 }

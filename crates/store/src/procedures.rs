@@ -1075,8 +1075,10 @@ pub async fn overdue_by_village(
          WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL \
          AND stage IN ({undecided}) AND due_on < $3 GROUP BY division_code"
     );
-    Ok(on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(lo).bind(hi).bind(today.to_string()).fetch_all(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(lo).bind(hi).bind(today.to_string()).fetch_all(pool).await?),
+    )
 }
 
 /// One household on a village's public notice (DOMAIN.md 1.7: names, village group, category

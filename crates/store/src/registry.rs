@@ -2,9 +2,9 @@
 //! with their audit records and the village counts. All or nothing: on any conflict the
 //! transaction rolls back and every conflict is reported.
 
-use crate::placeholders;
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::bulk::{Batch, ColType};
+use crate::placeholders;
 use crate::records::{HouseholdRecord, MemberRecord};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;

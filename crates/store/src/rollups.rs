@@ -16,8 +16,8 @@
 
 mod leaves;
 
-pub use leaves::{Leaves, village_figures};
 pub(crate) use leaves::threshold;
+pub use leaves::{Leaves, village_figures};
 
 use crate::browse::code_range;
 use crate::coverage;
@@ -245,12 +245,19 @@ impl Figures {
         counts(&mut self.monitored_by_category, &o.monitored_by_category);
         let (s, t) = (&mut self.risk_status, &o.risk_status);
         s.not_eliminated.add_count(t.not_eliminated);
-        s.eliminated_by_assistance.add_count(t.eliminated_by_assistance);
+        s.eliminated_by_assistance
+            .add_count(t.eliminated_by_assistance);
         s.eliminated_naturally.add_count(t.eliminated_naturally);
-        s.eliminated_method_unknown.add_count(t.eliminated_method_unknown);
+        s.eliminated_method_unknown
+            .add_count(t.eliminated_method_unknown);
         counts(&mut self.risk_types, &o.risk_types);
-        self.risk_types_unrecorded.add_count(o.risk_types_unrecorded);
-        for (a, b) in self.warnings_by_status.iter_mut().zip(&o.warnings_by_status) {
+        self.risk_types_unrecorded
+            .add_count(o.risk_types_unrecorded);
+        for (a, b) in self
+            .warnings_by_status
+            .iter_mut()
+            .zip(&o.warnings_by_status)
+        {
             a.1 += b.1;
         }
         for (a, b) in self

@@ -3,15 +3,15 @@
 //! as the roll-ups.
 
 use time::{Date, Duration};
-use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::assistance::{MeasureCategory, MeasureDraft, MeasureStatus};
+use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Role};
 use zhenxing_store::figure_cache::FigureCache;
-use zhenxing_store::{assistance, procedures};
 use zhenxing_store::registry::{WriteRequest, refresh_all_village_counts, write_in_transaction};
 use zhenxing_store::rollups::{self, Figures};
 use zhenxing_store::snapshots::{self, KeyFigures, Month};
 use zhenxing_store::{Db, testing};
+use zhenxing_store::{assistance, procedures};
 use zhenxing_synth::{SynthConfig, plan, villages_from_divisions};
 
 const MUNICIPALITY: &str = "500000000000";
@@ -503,7 +503,10 @@ async fn figure_cache_follows_every_write() {
         let added = assistance::add_measure(db, &officer, &no, &measure)
             .await
             .expect("added");
-        assert!(matches!(added, assistance::Outcome::Done { .. }), "{added:?}");
+        assert!(
+            matches!(added, assistance::Outcome::Done { .. }),
+            "{added:?}"
+        );
         for d in levels.iter().chain(&[other_village]) {
             check_cache(db, &cache, d, today).await;
         }

@@ -200,12 +200,41 @@ async fn not_found() -> AppError {
 /// the sign-in rate limit and the audit trail.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "serving");
+    tokio::spawn(keep_figures_warm(state.clone()));
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
+}
+
+/// Fills the figure cache at start and again just after every midnight in China, so that no
+/// visitor waits for the full read of a new day (seconds at full scale). The figures are
+/// current without this; it only moves the wait off the first request of the day.
+async fn keep_figures_warm(state: AppState) {
+    let Ok(municipality) =
+        zhenxing_core::DivisionCode::parse(zhenxing_store::divisions::MUNICIPALITY)
+    else {
+        return;
+    };
+    loop {
+        let today = zhenxing_core::id_number::today_in_china();
+        if let Err(e) = state
+            .figures
+            .division(&state.db, &municipality, today)
+            .await
+        {
+            tracing::warn!(error = %e, "filling the figure cache failed");
+        }
+        let now = time::OffsetDateTime::now_utc() + time::Duration::hours(8);
+        let midnight = (now.date() + time::Duration::days(1)).midnight();
+        let wait = midnight - time::PrimitiveDateTime::new(now.date(), now.time())
+            + time::Duration::seconds(1);
+        let wait =
+            std::time::Duration::try_from(wait).unwrap_or(std::time::Duration::from_secs(60));
+        tokio::time::sleep(wait).await;
+    }
 }
 
 pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {

@@ -47,7 +47,8 @@ struct Builder {
 impl Builder {
     fn leaf(&mut self, village: &str) -> Result<&mut Figures> {
         if !self.leaves.contains_key(village) {
-            let code = DivisionCode::parse(village).map_err(|_| corrupt("division code", village))?;
+            let code =
+                DivisionCode::parse(village).map_err(|_| corrupt("division code", village))?;
             self.leaves.insert(
                 village.to_owned(),
                 Figures::empty(code, self.today, self.threshold),
