@@ -189,6 +189,80 @@ pub struct Fgt {
     pub p2: f64,
 }
 
+/// The sums the FGT measures are ratios of, against one threshold: additive, so that a
+/// division's sums are its villages' sums added ([`FgtSums::merge`]) and the measures of any
+/// division come from them without reading its households again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FgtSums {
+    pub households: u64,
+    pub people: u64,
+    pub poor_households: u64,
+    pub poor_people: u64,
+    pub poor_people_strict: u64,
+    /// Σ over poor people of the gap z − y in fen.
+    pub gap_sum: u128,
+    /// Σ over poor people of (z − y)² in fen².
+    pub gap2_sum: u128,
+}
+
+impl FgtSums {
+    /// Counts a household of `members` people with a per-capita income against `threshold`
+    /// (checked by the caller: [`fgt`] does, and the figures read it from a rule set, whose
+    /// threshold is checked when it is saved).
+    pub fn add(&mut self, threshold: Fen, income: Fen, members: u32) {
+        if members == 0 {
+            return;
+        }
+        let m = u64::from(members);
+        self.households += 1;
+        self.people += m;
+        if income > threshold {
+            return;
+        }
+        self.poor_households += 1;
+        self.poor_people += m;
+        if income < threshold {
+            self.poor_people_strict += m;
+        }
+        // 0 ≤ gap ≤ z: a negative income has the gap of an income of 0.
+        let gap = u128::try_from(threshold.0 - income.0.max(0)).unwrap_or(0);
+        self.gap_sum += gap * u128::from(m);
+        self.gap2_sum += gap * gap * u128::from(m);
+    }
+
+    /// Adds another population's sums (against the same threshold).
+    pub fn merge(&mut self, o: &FgtSums) {
+        self.households += o.households;
+        self.people += o.people;
+        self.poor_households += o.poor_households;
+        self.poor_people += o.poor_people;
+        self.poor_people_strict += o.poor_people_strict;
+        self.gap_sum += o.gap_sum;
+        self.gap2_sum += o.gap2_sum;
+    }
+
+    /// The measures; `None` when the sums hold nobody.
+    pub fn measures(&self, threshold: Fen) -> Option<Fgt> {
+        if self.people == 0 || threshold.0 <= 0 {
+            return None;
+        }
+        let n = u128::from(self.people);
+        let z = threshold.0 as f64;
+        Some(Fgt {
+            threshold,
+            households: self.households,
+            people: self.people,
+            poor_households: self.poor_households,
+            poor_people: self.poor_people,
+            poor_people_strict: self.poor_people_strict,
+            p0: ratio(u128::from(self.poor_people), n),
+            p0_strict: ratio(u128::from(self.poor_people_strict), n),
+            p1: self.gap_sum as f64 / (n as f64 * z),
+            p2: self.gap2_sum as f64 / (n as f64 * z * z),
+        })
+    }
+}
+
 /// The FGT measures over `(per-capita net income, members)` pairs; see the module
 /// documentation for the choices. `Ok(None)` when the pairs hold nobody.
 pub fn fgt<I>(threshold: Fen, households: I) -> Result<Option<Fgt>, MeasureError>
@@ -196,45 +270,11 @@ where
     I: IntoIterator<Item = (Fen, u32)>,
 {
     check_threshold(threshold)?;
-    let z = threshold.0 as u128;
-    let (mut households_n, mut people, mut poor_h, mut poor, mut strict) = (0u64, 0u64, 0, 0, 0);
-    let (mut gap_sum, mut gap2_sum) = (0u128, 0u128);
+    let mut sums = FgtSums::default();
     for (income, members) in households {
-        if members == 0 {
-            continue;
-        }
-        let m = u64::from(members);
-        households_n += 1;
-        people += m;
-        if income > threshold {
-            continue;
-        }
-        poor_h += 1;
-        poor += m;
-        if income < threshold {
-            strict += m;
-        }
-        // 0 ≤ gap ≤ z: a negative income has the gap of an income of 0.
-        let gap = (threshold.0 - income.0.max(0)) as u128;
-        gap_sum += gap * u128::from(m);
-        gap2_sum += gap * gap * u128::from(m);
+        sums.add(threshold, income, members);
     }
-    if people == 0 {
-        return Ok(None);
-    }
-    let n = u128::from(people);
-    Ok(Some(Fgt {
-        threshold,
-        households: households_n,
-        people,
-        poor_households: poor_h,
-        poor_people: poor,
-        poor_people_strict: strict,
-        p0: ratio(u128::from(poor), n),
-        p0_strict: ratio(u128::from(strict), n),
-        p1: gap_sum as f64 / (n as f64 * z as f64),
-        p2: gap2_sum as f64 / (n as f64 * (z * z) as f64),
-    }))
+    Ok(sums.measures(threshold))
 }
 
 /// The parameters of an Alkire–Foster index: one integer weight per dimension and the poverty
@@ -334,6 +374,140 @@ pub fn deprivations(achievements: &[f64], cutoffs: &[f64]) -> Vec<Option<bool>> 
         .collect()
 }
 
+/// The sums the Alkire–Foster measures are ratios of, for one [`AfSpec`]: additive like
+/// [`FgtSums`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AfSums {
+    pub units: u64,
+    pub people: u64,
+    pub poor_units: u64,
+    pub poor_people: u64,
+    pub people_with_unknown: u64,
+    /// Σ over poor people of their score c_i, in weight units.
+    pub score_sum: u128,
+    /// People deprived in each dimension, poor or not.
+    pub deprived: Vec<u128>,
+    /// People poor and deprived in each dimension.
+    pub censored: Vec<u128>,
+}
+
+impl AfSums {
+    /// No units yet, for an index of `spec`'s dimensions.
+    pub fn new(spec: &AfSpec) -> AfSums {
+        let d = spec.weights.len();
+        AfSums {
+            deprived: vec![0; d],
+            censored: vec![0; d],
+            ..AfSums::default()
+        }
+    }
+
+    /// Counts a unit of `members` people with its deprivation vector (`Some(true)` deprived,
+    /// `Some(false)` not, `None` unknown, counted as not deprived). The vector must have one
+    /// entry per dimension of `spec`; `unit` numbers it in the error.
+    pub fn add(
+        &mut self,
+        spec: &AfSpec,
+        unit: usize,
+        g0: &[Option<bool>],
+        members: u32,
+    ) -> Result<(), MeasureError> {
+        let d = spec.weights.len();
+        if g0.len() != d || self.deprived.len() != d {
+            return Err(MeasureError::Length {
+                unit,
+                expected: d,
+                got: g0.len(),
+            });
+        }
+        if members == 0 {
+            return Ok(());
+        }
+        let m = u128::from(members);
+        self.units += 1;
+        self.people += u64::from(members);
+        if g0.iter().any(Option::is_none) {
+            self.people_with_unknown += u64::from(members);
+        }
+        let score: u32 = g0
+            .iter()
+            .zip(&spec.weights)
+            .filter(|(g, _)| **g == Some(true))
+            .map(|(_, w)| *w)
+            .sum();
+        let poor = score >= spec.k;
+        if poor {
+            self.poor_units += 1;
+            self.poor_people += u64::from(members);
+            self.score_sum += u128::from(score) * m;
+        }
+        for (j, g) in g0.iter().enumerate() {
+            if *g == Some(true) {
+                self.deprived[j] += m;
+                if poor {
+                    self.censored[j] += m;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds another population's sums (for the same spec).
+    pub fn merge(&mut self, o: &AfSums) {
+        self.units += o.units;
+        self.people += o.people;
+        self.poor_units += o.poor_units;
+        self.poor_people += o.poor_people;
+        self.people_with_unknown += o.people_with_unknown;
+        self.score_sum += o.score_sum;
+        if self.deprived.len() < o.deprived.len() {
+            self.deprived.resize(o.deprived.len(), 0);
+            self.censored.resize(o.censored.len(), 0);
+        }
+        for (a, b) in self.deprived.iter_mut().zip(&o.deprived) {
+            *a += b;
+        }
+        for (a, b) in self.censored.iter_mut().zip(&o.censored) {
+            *a += b;
+        }
+    }
+
+    /// The measures; `None` when the sums hold nobody.
+    pub fn measures(&self, spec: &AfSpec) -> Option<Af> {
+        if self.people == 0 {
+            return None;
+        }
+        let n = u128::from(self.people);
+        let total = u128::from(spec.total);
+        let dimensions = spec
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| {
+                let deprived = self.deprived.get(j).copied().unwrap_or(0);
+                let censored = self.censored.get(j).copied().unwrap_or(0);
+                DimensionFigures {
+                    weight: ratio(u128::from(w), total),
+                    uncensored_headcount: ratio(deprived, n),
+                    censored_headcount: ratio(censored, n),
+                    contribution: ratio(u128::from(w) * censored, self.score_sum),
+                }
+            })
+            .collect();
+        Some(Af {
+            units: self.units,
+            people: self.people,
+            poor_units: self.poor_units,
+            poor_people: self.poor_people,
+            people_with_unknown: self.people_with_unknown,
+            h: ratio(u128::from(self.poor_people), n),
+            a: ratio(self.score_sum, u128::from(self.poor_people) * total),
+            m0: ratio(self.score_sum, n * total),
+            dimensions,
+        })
+    }
+}
+
 /// The Alkire–Foster measures over units, each a deprivation vector (`Some(true)` deprived,
 /// `Some(false)` not, `None` unknown, counted as not deprived) and its number of people.
 /// `Ok(None)` when the units hold nobody; a vector of the wrong length is an error.
@@ -342,79 +516,11 @@ where
     I: IntoIterator<Item = (D, u32)>,
     D: AsRef<[Option<bool>]>,
 {
-    let d = spec.weights.len();
-    let (mut units_n, mut people, mut poor_units, mut poor, mut unknown) = (0u64, 0u64, 0, 0, 0);
-    // Σ over poor people of their score c_i, in weight units.
-    let mut score_sum = 0u128;
-    let mut deprived = vec![0u128; d];
-    let mut censored = vec![0u128; d];
+    let mut sums = AfSums::new(spec);
     for (index, (vector, members)) in units.into_iter().enumerate() {
-        let g0 = vector.as_ref();
-        if g0.len() != d {
-            return Err(MeasureError::Length {
-                unit: index,
-                expected: d,
-                got: g0.len(),
-            });
-        }
-        if members == 0 {
-            continue;
-        }
-        let m = u128::from(members);
-        units_n += 1;
-        people += u64::from(members);
-        if g0.iter().any(Option::is_none) {
-            unknown += u64::from(members);
-        }
-        let score: u32 = g0
-            .iter()
-            .zip(&spec.weights)
-            .filter(|(g, _)| **g == Some(true))
-            .map(|(_, w)| *w)
-            .sum();
-        for (j, g) in g0.iter().enumerate() {
-            if *g == Some(true) {
-                deprived[j] += m;
-            }
-        }
-        if score >= spec.k {
-            poor_units += 1;
-            poor += u64::from(members);
-            score_sum += u128::from(score) * m;
-            for (j, g) in g0.iter().enumerate() {
-                if *g == Some(true) {
-                    censored[j] += m;
-                }
-            }
-        }
+        sums.add(spec, index, vector.as_ref(), members)?;
     }
-    if people == 0 {
-        return Ok(None);
-    }
-    let n = u128::from(people);
-    let total = u128::from(spec.total);
-    let dimensions = spec
-        .weights
-        .iter()
-        .enumerate()
-        .map(|(j, &w)| DimensionFigures {
-            weight: ratio(u128::from(w), total),
-            uncensored_headcount: ratio(deprived[j], n),
-            censored_headcount: ratio(censored[j], n),
-            contribution: ratio(u128::from(w) * censored[j], score_sum),
-        })
-        .collect();
-    Ok(Some(Af {
-        units: units_n,
-        people,
-        poor_units,
-        poor_people: poor,
-        people_with_unknown: unknown,
-        h: ratio(u128::from(poor), n),
-        a: ratio(score_sum, u128::from(poor) * total),
-        m0: ratio(score_sum, n * total),
-        dimensions,
-    }))
+    Ok(sums.measures(spec))
 }
 
 /// What the domain's index needs to know about one household. The flags follow the
@@ -822,6 +928,40 @@ mod tests {
                     proptest::prop_assert!(m.p0_strict <= m.p0);
                 }
             }
+        }
+
+        /// The sums are additive: split anywhere, the two parts' sums merged give the measures
+        /// of the whole (what lets a division's figures be its villages' sums).
+        #[test]
+        fn sums_merge_like_the_whole(
+            rows in proptest::collection::vec(
+                (-1_000_000i64..2_000_000, 0u32..9, proptest::collection::vec(proptest::option::of(proptest::bool::ANY), 6)),
+                0..40,
+            ),
+            split in 0usize..40,
+            z in 1i64..=MAX_THRESHOLD.0,
+        ) {
+            let z = Fen(z);
+            let spec = AfSpec::domain();
+            let split = split.min(rows.len());
+            let (mut fgt_parts, mut af_parts) = ([FgtSums::default(); 2], [AfSums::new(&spec), AfSums::new(&spec)]);
+            for (i, (y, m, g)) in rows.iter().enumerate() {
+                let part = usize::from(i >= split);
+                fgt_parts[part].add(z, Fen(*y), *m);
+                af_parts[part].add(&spec, i, g, *m).unwrap();
+            }
+            let [mut fgt_whole, second] = fgt_parts;
+            fgt_whole.merge(&second);
+            let [mut af_whole, second] = af_parts;
+            af_whole.merge(&second);
+            proptest::prop_assert_eq!(
+                fgt_whole.measures(z),
+                fgt(z, rows.iter().map(|r| (Fen(r.0), r.1))).unwrap()
+            );
+            proptest::prop_assert_eq!(
+                af_whole.measures(&spec),
+                alkire_foster(&spec, rows.iter().map(|r| (r.2.clone(), r.1))).unwrap()
+            );
         }
 
         /// Any deprivation vectors, weights and cut-off: M0 = H × A, all in [0, 1], and the
