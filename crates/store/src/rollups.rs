@@ -27,6 +27,7 @@ use time::Date;
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::coverage::CoverageRule;
 use zhenxing_core::monitoring::RiskType;
+use zhenxing_core::poverty::FgtSums;
 use zhenxing_core::procedure::{CaseKind, Stage};
 use zhenxing_core::warning::WarningStatus;
 use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory};
@@ -171,6 +172,9 @@ pub struct Figures {
     pub measures: Vec<(MeasureCategory, MeasureStatus, i64, i64)>,
     pub coverage: coverage::Counts,
     pub income: IncomeDistribution,
+    /// The FGT sums against the threshold in force (empty when none is): the measures of the
+    /// division are `poverty.measures(threshold)`.
+    pub poverty: FgtSums,
 }
 
 impl Figures {
@@ -223,6 +227,7 @@ impl Figures {
                     .collect(),
                 at_or_below_threshold: Count::default(),
             },
+            poverty: FgtSums::default(),
         }
     }
 
@@ -282,6 +287,7 @@ impl Figures {
         self.income
             .at_or_below_threshold
             .add_count(o.income.at_or_below_threshold);
+        self.poverty.merge(&o.poverty);
     }
 
     pub fn open_cases_total(&self) -> i64 {
@@ -375,6 +381,18 @@ impl Figures {
             "income.at_or_below_threshold",
             self.income.at_or_below_threshold,
         );
+        let p = &self.poverty;
+        let wide = |n: u128| i64::try_from(n).unwrap_or(i64::MAX);
+        let narrow = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        out.push(("fgt.households".into(), narrow(p.households)));
+        out.push(("fgt.people".into(), narrow(p.people)));
+        out.push(("fgt.poor_people".into(), narrow(p.poor_people)));
+        out.push((
+            "fgt.poor_people_strict".into(),
+            narrow(p.poor_people_strict),
+        ));
+        out.push(("fgt.gap_sum".into(), wide(p.gap_sum)));
+        out.push(("fgt.gap2_sum".into(), wide(p.gap2_sum)));
         out
     }
 }

@@ -231,6 +231,8 @@ async fn children_add_up_to_their_parent_and_snapshots_match() {
             "coverage.monitored",
             "measures.health.implemented.count",
             "income.at_or_below_threshold.households",
+            "fgt.poor_people",
+            "fgt.gap_sum",
             "seed.former_poverty_villages",
             "seed.former_poverty_counties",
         ] {
@@ -263,6 +265,28 @@ async fn children_add_up_to_their_parent_and_snapshots_match() {
             city.monitored.households
         );
         assert_eq!(city.coverage.monitored, city.monitored.households);
+        // The FGT sums count the same people as the income distribution, and the measures
+        // come out of them in order.
+        assert_eq!(
+            city.poverty.people as i64,
+            city.income
+                .buckets
+                .iter()
+                .map(|b| b.count.members)
+                .sum::<i64>()
+        );
+        assert_eq!(
+            city.poverty.poor_people as i64,
+            city.income.at_or_below_threshold.members
+        );
+        let fgt = city
+            .poverty
+            .measures(zhenxing_core::Fen(600_000))
+            .expect("measures");
+        assert!(
+            0.0 < fgt.p2 && fgt.p2 <= fgt.p1 && fgt.p1 <= fgt.p0 && fgt.p0 < 1.0,
+            "{fgt:?}"
+        );
         assert_eq!(
             city.active_warnings(),
             value(&e, "warnings.new") + value(&e, "warnings.assigned")

@@ -8,8 +8,10 @@ use crate::browse::code_range;
 use crate::coverage::{self, parse_risk_types};
 use crate::monitoring::current_rule_set;
 use crate::{Db, Result, on_pool, procedures};
+use futures_util::TryStreamExt;
 use std::collections::BTreeMap;
 use time::Date;
+use zhenxing_core::Fen;
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::coverage::findings;
 use zhenxing_core::elimination::EliminationMethod;
@@ -45,6 +47,11 @@ struct Builder {
 }
 
 impl Builder {
+    /// Puts back a leaf taken out with a clone (the income pass works on one village at a time).
+    fn put(&mut self, village: String, leaf: Figures) {
+        self.leaves.insert(village, leaf);
+    }
+
     fn leaf(&mut self, village: &str) -> Result<&mut Figures> {
         if !self.leaves.contains_key(village) {
             let code =
@@ -171,40 +178,54 @@ async fn monitored(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
     Ok(())
 }
 
-/// Per-capita net income in buckets, and at or below the threshold. This is the one part that
-/// reads every household (the `households_division` range); the figure cache reads it for one
-/// village at a time after a write.
+/// Per-capita net income in buckets, at or below the threshold, and the FGT sums
+/// (`core::poverty`, one copy of its rules). This is the one part that reads every household
+/// (the `households_division` range), streamed and folded village by village; the figure cache
+/// reads it for one village at a time after a write.
 async fn income(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
-    // Bucket 0 is below the first edge; bucket i is [edge i-1, edge i).
-    let mut case = String::from("CASE");
-    for (i, edge) in INCOME_EDGES_YUAN.iter().enumerate() {
-        case.push_str(&format!(
-            " WHEN per_capita_net_income < {} THEN {i}",
-            edge * 100
-        ));
-    }
-    case.push_str(&format!(" ELSE {} END", INCOME_EDGES_YUAN.len()));
-    let sql = format!(
-        "SELECT division_code, CAST({case} AS BIGINT), CAST(COUNT(*) AS BIGINT), \
-         CAST(COALESCE(SUM(member_count), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN per_capita_net_income <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN per_capita_net_income <= $3 THEN member_count ELSE 0 END), 0) AS BIGINT) \
-         FROM households WHERE division_code BETWEEN $1 AND $2 GROUP BY division_code, {case}"
-    );
-    // No threshold in force: nothing is at or below it.
-    let bound = b.threshold.unwrap_or(i64::MIN);
-    let rows: Vec<(String, i64, i64, i64, i64, i64)> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(lo).bind(hi).bind(bound).fetch_all(pool).await?);
-    for (code, bucket, households, members, below_h, below_m) in rows {
-        let income = &mut b.leaf(&code)?.income;
-        let slot = usize::try_from(bucket)
-            .ok()
-            .and_then(|i| income.buckets.get_mut(i))
-            .ok_or_else(|| corrupt("income bucket", &bucket.to_string()))?;
-        slot.count.add(households, members);
-        income.at_or_below_threshold.add(below_h, below_m);
+    let threshold = b.threshold.map(Fen);
+    let mut current: Option<(String, Figures)> = None;
+    on_pool!(db, pool => {
+        let mut rows = sqlx::query_as::<_, (String, i64, i64)>(
+            "SELECT division_code, per_capita_net_income, CAST(member_count AS BIGINT) \
+             FROM households WHERE division_code BETWEEN $1 AND $2 ORDER BY division_code")
+            .bind(lo).bind(hi).fetch(pool);
+        while let Some((code, income, members)) = rows.try_next().await? {
+            if current.as_ref().is_none_or(|(c, _)| *c != code) {
+                if let Some((done, leaf)) = current.take() {
+                    b.put(done, leaf);
+                }
+                let leaf = b.leaf(&code)?.clone();
+                current = Some((code, leaf));
+            }
+            if let Some((_, leaf)) = current.as_mut() {
+                add_income(leaf, threshold, income, members);
+            }
+        }
+    });
+    if let Some((done, leaf)) = current {
+        b.put(done, leaf);
     }
     Ok(())
+}
+
+/// Counts one household's income into a leaf.
+fn add_income(f: &mut Figures, threshold: Option<Fen>, income: i64, members: i64) {
+    // Bucket 0 is below the first edge; bucket i is [edge i-1, edge i).
+    let bucket = INCOME_EDGES_YUAN
+        .iter()
+        .position(|edge| income < edge * 100)
+        .unwrap_or(INCOME_EDGES_YUAN.len());
+    if let Some(slot) = f.income.buckets.get_mut(bucket) {
+        slot.count.add(1, members);
+    }
+    if let Some(z) = threshold {
+        if income <= z.0 {
+            f.income.at_or_below_threshold.add(1, members);
+        }
+        f.poverty
+            .add(z, Fen(income), u32::try_from(members).unwrap_or(0));
+    }
 }
 
 /// Warnings by status, and active ones by the day they were opened (their age on `today`).
