@@ -27,7 +27,7 @@ use time::Date;
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::coverage::CoverageRule;
 use zhenxing_core::monitoring::RiskType;
-use zhenxing_core::poverty::FgtSums;
+use zhenxing_core::poverty::{AfSpec, AfSums, FgtSums};
 use zhenxing_core::procedure::{CaseKind, Stage};
 use zhenxing_core::warning::WarningStatus;
 use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory};
@@ -175,6 +175,9 @@ pub struct Figures {
     /// The FGT sums against the threshold in force (empty when none is): the measures of the
     /// division are `poverty.measures(threshold)`.
     pub poverty: FgtSums,
+    /// The sums of the domain's Alkire–Foster index (`AfSpec::domain()`) against the same
+    /// threshold: `multidimensional.measures(&AfSpec::domain())`.
+    pub multidimensional: AfSums,
 }
 
 impl Figures {
@@ -228,6 +231,7 @@ impl Figures {
                 at_or_below_threshold: Count::default(),
             },
             poverty: FgtSums::default(),
+            multidimensional: AfSums::new(&AfSpec::domain()),
         }
     }
 
@@ -288,6 +292,7 @@ impl Figures {
             .at_or_below_threshold
             .add_count(o.income.at_or_below_threshold);
         self.poverty.merge(&o.poverty);
+        self.multidimensional.merge(&o.multidimensional);
     }
 
     pub fn open_cases_total(&self) -> i64 {
@@ -393,6 +398,18 @@ impl Figures {
         ));
         out.push(("fgt.gap_sum".into(), wide(p.gap_sum)));
         out.push(("fgt.gap2_sum".into(), wide(p.gap2_sum)));
+        let m = &self.multidimensional;
+        out.push(("af.people".into(), narrow(m.people)));
+        out.push(("af.poor_people".into(), narrow(m.poor_people)));
+        out.push((
+            "af.people_with_unknown".into(),
+            narrow(m.people_with_unknown),
+        ));
+        out.push(("af.score_sum".into(), wide(m.score_sum)));
+        for (j, (d, c)) in m.deprived.iter().zip(&m.censored).enumerate() {
+            out.push((format!("af.deprived.{j}"), wide(*d)));
+            out.push((format!("af.censored.{j}"), wide(*c)));
+        }
         out
     }
 }

@@ -16,6 +16,7 @@ use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::coverage::findings;
 use zhenxing_core::elimination::EliminationMethod;
 use zhenxing_core::monitoring::CHONGQING;
+use zhenxing_core::poverty::{AfSpec, HouseholdProfile};
 use zhenxing_core::procedure::{CaseKind, Stage};
 use zhenxing_core::warning::WarningStatus;
 use zhenxing_core::{DivisionCode, MonitoringCategory};
@@ -184,13 +185,18 @@ async fn monitored(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
 /// reads it for one village at a time after a write.
 async fn income(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
     let threshold = b.threshold.map(Fen);
+    let spec = AfSpec::domain();
     let mut current: Option<(String, Figures)> = None;
     on_pool!(db, pool => {
-        let mut rows = sqlx::query_as::<_, (String, i64, i64)>(
-            "SELECT division_code, per_capita_net_income, CAST(member_count AS BIGINT) \
-             FROM households WHERE division_code BETWEEN $1 AND $2 ORDER BY division_code")
+        let mut rows = sqlx::query_as::<_, IncomeRow>(
+            "SELECT h.division_code, h.per_capita_net_income, CAST(h.member_count AS BIGINT), \
+             h.housing_safe, h.water_safe, \
+             EXISTS (SELECT 1 FROM members m WHERE m.county_code = h.county_code \
+               AND m.household_id = h.id AND NOT m.medical_insurance) \
+             FROM households h WHERE h.division_code BETWEEN $1 AND $2 ORDER BY h.division_code")
             .bind(lo).bind(hi).fetch(pool);
-        while let Some((code, income, members)) = rows.try_next().await? {
+        while let Some(row) = rows.try_next().await? {
+            let code = row.0.clone();
             if current.as_ref().is_none_or(|(c, _)| *c != code) {
                 if let Some((done, leaf)) = current.take() {
                     b.put(done, leaf);
@@ -199,7 +205,7 @@ async fn income(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
                 current = Some((code, leaf));
             }
             if let Some((_, leaf)) = current.as_mut() {
-                add_income(leaf, threshold, income, members);
+                add_income(leaf, threshold, &spec, &row);
             }
         }
     });
@@ -209,8 +215,17 @@ async fn income(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
     Ok(())
 }
 
-/// Counts one household's income into a leaf.
-fn add_income(f: &mut Figures, threshold: Option<Fen>, income: i64, members: i64) {
+/// A household as the income pass reads it: village, per-capita net income, members, housing
+/// and water safety, and whether a member lacks basic medical insurance.
+type IncomeRow = (String, i64, i64, Option<bool>, Option<bool>, bool);
+
+/// Counts one household into a leaf: its income bucket, and against the threshold, the FGT
+/// sums and the domain's multidimensional index. The registry records neither food and
+/// clothing (a home verification's finding) nor which child is out of school (the rule set's
+/// ages decide it, in the monitoring pass): both are unknown here, which the index counts as
+/// not deprived and reports as `people_with_unknown` (docs/poverty-measures.md).
+fn add_income(f: &mut Figures, threshold: Option<Fen>, spec: &AfSpec, row: &IncomeRow) {
+    let (_, income, members, housing_safe, water_safe, uninsured) = *row;
     // Bucket 0 is below the first edge; bucket i is [edge i-1, edge i).
     let bucket = INCOME_EDGES_YUAN
         .iter()
@@ -219,13 +234,27 @@ fn add_income(f: &mut Figures, threshold: Option<Fen>, income: i64, members: i64
     if let Some(slot) = f.income.buckets.get_mut(bucket) {
         slot.count.add(1, members);
     }
-    if let Some(z) = threshold {
-        if income <= z.0 {
-            f.income.at_or_below_threshold.add(1, members);
-        }
-        f.poverty
-            .add(z, Fen(income), u32::try_from(members).unwrap_or(0));
+    let Some(z) = threshold else {
+        return;
+    };
+    if income <= z.0 {
+        f.income.at_or_below_threshold.add(1, members);
     }
+    let profile = HouseholdProfile {
+        per_capita_net_income: Fen(income),
+        members: u32::try_from(members).unwrap_or(0),
+        food_and_clothing_assured: None,
+        water_safe,
+        child_out_of_school: None,
+        member_without_medical_insurance: Some(uninsured),
+        housing_safe,
+    };
+    f.poverty
+        .add(z, profile.per_capita_net_income, profile.members);
+    // The vector has the spec's length by construction; a mismatch would only skip the unit.
+    let _ = f
+        .multidimensional
+        .add(spec, 0, &profile.deprivations(z), profile.members);
 }
 
 /// Warnings by status, and active ones by the day they were opened (their age on `today`).
