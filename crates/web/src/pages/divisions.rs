@@ -82,6 +82,15 @@ pub fn scoped_division(viewer: &Viewer, code: &str) -> AppResult<DivisionCode> {
     }
 }
 
+/// The message key of the heading over a division's children.
+pub fn children_heading_key(level: DivisionLevel) -> &'static str {
+    match level {
+        DivisionLevel::Province => "division-children-counties",
+        DivisionLevel::County => "division-children-townships",
+        _ => "division-children-villages",
+    }
+}
+
 pub async fn division_page(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -115,11 +124,7 @@ pub async fn division_page(
         })
         .map(|(zh, en, n)| (c.tr.name(zh, en).to_owned(), count(*n)))
         .collect();
-    let child_heading = c.t(match code.level() {
-        DivisionLevel::Province => "division-children-counties",
-        DivisionLevel::County => "division-children-townships",
-        _ => "division-children-villages",
-    });
+    let child_heading = c.t(children_heading_key(code.level()));
     let rows = children
         .iter()
         .map(|ch| ChildRow {

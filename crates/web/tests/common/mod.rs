@@ -156,6 +156,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent (downloads are binary).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -280,6 +282,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body,
         }
     }
 
