@@ -319,7 +319,7 @@ async fn report_tables_on_screen_and_as_files() {
             use calamine::Reader;
             let mut workbook = calamine::Xlsx::new(Cursor::new(xlsx.bytes.clone())).unwrap();
             let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
-            let last = sheet.rows().last().unwrap();
+            let last = sheet.rows().next_back().unwrap();
             let file_totals: Vec<f64> = last
                 .iter()
                 .filter_map(|c| match c {
