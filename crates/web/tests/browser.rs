@@ -210,6 +210,14 @@ async fn scenario(b: Browser) {
     b.assert_fits_phone("the county map").await;
     b.screenshot("06b-phone-map").await;
     b.c.set_window_size(1280, 900).await.unwrap();
+    // The charts on a desktop screen, for the eye.
+    b.goto("/statistics").await;
+    b.js("document.getElementById('chart-monitored').scrollIntoView(); return true")
+        .await;
+    b.screenshot("06c-dashboard-charts").await;
+    b.js("document.getElementById('chart-income').scrollIntoView(); return true")
+        .await;
+    b.screenshot("06d-dashboard-income").await;
 
     // Switch language to English and back; the choice follows the account.
     b.click("switch-lang").await;
