@@ -9,7 +9,7 @@ mod common;
 #[path = "../../store/tests/support/generated.rs"]
 mod generated;
 
-use common::{Response, Server};
+use common::{Response, Server, unescape};
 use std::io::Cursor;
 use zhenxing_core::DivisionCode;
 use zhenxing_core::id_number::today_in_china;
@@ -47,15 +47,6 @@ fn keyed_cells(page: &Response) -> Vec<(String, String)> {
         out.push((unescape(key), unescape(text.trim())));
     }
     out
-}
-
-/// HTML's character references as askama writes them.
-fn unescape(s: &str) -> String {
-    s.replace("&#60;", "<")
-        .replace("&#62;", ">")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#38;", "&")
 }
 
 /// A number as the pages show it: `1,234` or yuan `1,234.50` (as fen).

@@ -91,15 +91,24 @@ pub fn children_heading_key(level: DivisionLevel) -> &'static str {
     }
 }
 
+/// A division from a URL with its record, if it lies in the account's scope and exists;
+/// otherwise "not found".
+pub async fn scoped_division_record(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> AppResult<(DivisionCode, Division)> {
+    let code = scoped_division(viewer, code)?;
+    let division = state.db.division(&code).await?.ok_or(AppError::NotFound)?;
+    Ok((code, division))
+}
+
 pub async fn division_page(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let code = scoped_division(&viewer, &code)?;
-    let Some(division) = state.db.division(&code).await? else {
-        return Err(AppError::NotFound);
-    };
+    let (code, division) = scoped_division_record(&state, &viewer, &code).await?;
     let stats = state.db.stats(Some(&code)).await?;
     let children: Vec<ChildDivision> = state.db.child_divisions(&code).await?;
     let c = Chrome::new(&state, &viewer, division_name(&viewer, &division));

@@ -14,7 +14,7 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::divisions::{Crumb, children_heading_key, division_name, scoped_division};
+use crate::pages::divisions::{Crumb, children_heading_key, division_name, scoped_division_record};
 use crate::pages::{Chrome, blank, count, render, yuan};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -646,10 +646,7 @@ pub async fn dashboard(
     Extension(viewer): Extension<Viewer>,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let code = scoped_division(&viewer, &code)?;
-    let Some(division) = state.db.division(&code).await? else {
-        return Err(AppError::NotFound);
-    };
+    let (code, division) = scoped_division_record(&state, &viewer, &code).await?;
     let lang = viewer.lang;
     let today = today_in_china();
     let figures = state.figures.division(&state.db, &code, today).await?;

@@ -436,3 +436,18 @@ impl Response {
         &self.body[start..end]
     }
 }
+
+/// HTML with askama's (and the other usual) character references undone, for comparing with
+/// plain strings.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&gt;", ">")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
