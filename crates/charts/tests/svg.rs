@@ -218,6 +218,35 @@ fn long_labels_get_room() {
     assert_eq!(turned, 38);
     let few = parse(&bar_chart(&LABELS, &bars()[..], Orientation::Vertical));
     assert!(few.iter().all(|n| !n.attrs.contains_key("transform")));
+    // Stacked bars turn them the same way, and the legend moves below them.
+    let names: Vec<String> = (0..38).map(|_| long.to_owned()).collect();
+    let series = [Series {
+        name: "legend".into(),
+        values: (0..38).map(f64::from).collect(),
+    }];
+    let legend_y = |nodes: &[Node]| {
+        nodes
+            .iter()
+            .find(|n| n.name == "text" && n.text == "legend")
+            .unwrap()
+            .attrs["y"]
+            .parse::<f64>()
+            .unwrap()
+    };
+    let stacked = parse(&stacked_bar_chart(&LABELS, &names, &series));
+    let turned = stacked
+        .iter()
+        .filter(|n| {
+            n.attrs
+                .get("transform")
+                .is_some_and(|t| t.starts_with("rotate(-40"))
+        })
+        .count();
+    assert_eq!(turned, 38);
+    let short: Vec<String> = vec!["a".into(), "b".into()];
+    let plain = parse(&stacked_bar_chart(&LABELS, &short, &series));
+    assert!(plain.iter().all(|n| !n.attrs.contains_key("transform")));
+    assert!(legend_y(&stacked) > legend_y(&plain) + 100.0);
 }
 
 #[test]
