@@ -97,7 +97,7 @@ fn main() -> std::io::Result<()> {
                 &values,
                 Classing::Quantiles,
                 Lang::Zh,
-                &|c| format!("/divisions/{c}000000"),
+                &|c| Some(format!("/divisions/{c}000000")),
             ),
         ),
         (

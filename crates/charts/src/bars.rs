@@ -102,20 +102,55 @@ fn horizontal(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
     close(s)
 }
 
-fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
-    // Labels wider than their slot are turned 40 degrees: they take the room below the axis
-    // (sin 40° of their width) and, for the first bars, to the left (cos 40°).
-    let longest = bars
-        .iter()
-        .map(|b| text_width(&b.label, 10.0))
-        .fold(0.0, f64::max);
-    let rotate = longest > (WIDTH - 40.0) / bars.len() as f64 * 0.95;
+/// How the category labels under vertical bars are laid out.
+struct AxisLabels {
+    rotate: bool,
+    /// Room below the axis.
+    below: f64,
+    /// Room left of the first bar.
+    left: f64,
+}
+
+/// Labels wider than their slot are turned 40 degrees: they take the room below the axis
+/// (sin 40° of their width) and, for the first bars, to the left (cos 40°).
+fn axis_labels<'a>(labels: impl Iterator<Item = &'a str>, slots: usize) -> AxisLabels {
+    let longest = labels.map(|l| text_width(l, 10.0)).fold(0.0, f64::max);
+    let rotate = longest > (WIDTH - 40.0) / slots.max(1) as f64 * 0.95;
     let (below, left) = if rotate {
         let w = longest.min(240.0);
         (w * 0.65 + 24.0, (w * 0.77 + 4.0).max(20.0))
     } else {
         (40.0, 20.0)
     };
+    AxisLabels {
+        rotate,
+        below,
+        left,
+    }
+}
+
+impl AxisLabels {
+    /// The label (escaped) of the bar centred at `cx`, under the axis at `axis`.
+    fn write(&self, s: &mut String, cx: f64, axis: f64, label: &str) {
+        let y = axis + 16.0;
+        let _ = write!(
+            s,
+            r#"<text class="zx-s" x="{}" y="{}" text-anchor="{}"{}>{label}</text>"#,
+            num(cx),
+            num(y),
+            if self.rotate { "end" } else { "middle" },
+            if self.rotate {
+                format!(r#" transform="rotate(-40 {} {})""#, num(cx), num(y))
+            } else {
+                String::new()
+            },
+        );
+    }
+}
+
+fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
+    let axis = axis_labels(bars.iter().map(|b| b.label.as_str()), bars.len());
+    let (below, left) = (axis.below, axis.left);
     let (top, bottom, right) = (48.0, 300.0, WIDTH - 20.0);
     let slot = (right - left) / bars.len() as f64;
     let height = bottom + below;
@@ -128,7 +163,7 @@ fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
         let value = escape(&format_value(bar.value));
         let _ = write!(
             s,
-            r#"<rect class="zx-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="zx-v" x="{}" y="{}" text-anchor="middle">{value}</text><text class="zx-s" x="{}" y="{}" text-anchor="{}"{}>{label}</text>"#,
+            r#"<rect class="zx-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{label}: {value}</title></rect><text class="zx-v" x="{}" y="{}" text-anchor="middle">{value}</text>"#,
             num(cx - bar_w / 2.0),
             num(bottom - h),
             num(bar_w),
@@ -136,19 +171,8 @@ fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
             BLUES[3],
             num(cx),
             num(bottom - h - 4.0),
-            num(cx),
-            num(bottom + 16.0),
-            if rotate { "end" } else { "middle" },
-            if rotate {
-                format!(
-                    r#" transform="rotate(-40 {} {})""#,
-                    num(cx),
-                    num(bottom + 16.0)
-                )
-            } else {
-                String::new()
-            },
         );
+        axis.write(&mut s, cx, bottom, &label);
     }
     let _ = write!(
         s,
@@ -157,8 +181,9 @@ fn vertical(labels: &Labels<'_>, bars: &[Bar], max: f64) -> String {
     close(s)
 }
 
-/// Vertical stacked bars: one bar per category, one segment per series (in the order given,
-/// from the bottom), a legend naming the series, each bar's total written above it and each
+/// Vertical stacked bars: one bar per category (labels turned like [`bar_chart`]'s when
+/// they do not fit), one segment per series (in the order given, from the bottom), a legend
+/// naming the series, each bar's total written above it and each
 /// segment's value in its `<title>`. A series shorter than the categories has no segment for the
 /// missing ones; negative and missing values count as 0 in the stack.
 pub fn stacked_bar_chart(labels: &Labels<'_>, categories: &[String], series: &[Series]) -> String {
@@ -177,10 +202,13 @@ pub fn stacked_bar_chart(labels: &Labels<'_>, categories: &[String], series: &[S
         .map(|ci| (0..series.len()).map(|si| value(si, ci)).sum())
         .collect();
     let max = scale_max(totals.iter().copied());
-    let (top, bottom, left, right) = (48.0, 280.0, 20.0, WIDTH - 20.0);
+    let axis = axis_labels(categories.iter().map(String::as_str), categories.len());
+    // Turned labels push the legend down by the room they take beyond the usual.
+    let legend_shift = axis.below - 40.0;
+    let (top, bottom, left, right) = (48.0, 280.0, axis.left, WIDTH - 20.0);
     let per_row = 4usize;
     let legend_rows = series.len().div_ceil(per_row);
-    let height = bottom + 36.0 + 20.0 * legend_rows as f64;
+    let height = bottom + 36.0 + legend_shift + 20.0 * legend_rows as f64;
     let slot = (right - left) / categories.len() as f64;
     let bar_w = (slot * 0.7).max(1.0);
     let mut s = open(labels, WIDTH, height);
@@ -211,21 +239,20 @@ pub fn stacked_bar_chart(labels: &Labels<'_>, categories: &[String], series: &[S
         }
         let _ = write!(
             s,
-            r#"<text class="zx-v" x="{}" y="{}" text-anchor="middle">{}</text><text class="zx-s" x="{}" y="{}" text-anchor="middle">{cat}</text>"#,
+            r#"<text class="zx-v" x="{}" y="{}" text-anchor="middle">{}</text>"#,
             num(cx),
             num(scale(totals[ci], 0.0, max, bottom, top) - 4.0),
             escape(&format_value(totals[ci])),
-            num(cx),
-            num(bottom + 16.0),
         );
+        axis.write(&mut s, cx, bottom, &cat);
     }
     let _ = write!(
         s,
         r##"<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#555"/><g class="zx-legend">"##
     );
     for (si, serie) in series.iter().enumerate() {
-        let x = left + 150.0 * (si % per_row) as f64;
-        let y = bottom + 30.0 + 20.0 * (si / per_row) as f64;
+        let x = 20.0 + 150.0 * (si % per_row) as f64;
+        let y = bottom + 30.0 + legend_shift + 20.0 * (si / per_row) as f64;
         legend_row(
             &mut s,
             x,

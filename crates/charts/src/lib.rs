@@ -47,6 +47,10 @@ pub struct Labels<'a> {
     pub no_data: &'a str,
 }
 
+/// The pictures' own style, written into each as `<style>`. A page whose Content-Security-Policy
+/// refuses inline styles serves the same rules in its stylesheet instead.
+pub const STYLE: &str = ".zx-chart text{font-family:sans-serif;font-size:12px;fill:#222}.zx-chart .zx-t{font-size:15px;font-weight:bold}.zx-chart .zx-s{font-size:10px}";
+
 /// ColorBrewer Blues, 5 classes (light to dark): sequential, print-friendly, colour-blind safe.
 pub const BLUES: [&str; 5] = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
 /// Okabe–Ito, for categories (series): distinguishable with the common colour-vision

@@ -282,7 +282,8 @@ fn safe_href(url: &str) -> String {
 
 /// The map coloured by `values` (one per 6-digit county code; the first value given for a code
 /// counts), county names in `lang`. Each county is an `<a href>` to `href(code)` holding a
-/// `<title>` ("name: value", or "name: no data") and its `<path>`; the legend gives each
+/// `<title>` ("name: value", or "name: no data") and its `<path>`, or, when `href` gives
+/// `None` (a county the reader may not open), a `<g>` holding the same; the legend gives each
 /// class's bounds and count, and the grey of "no data" when a county lacks a value. Without
 /// any value the whole map is grey and the legend says "no data".
 pub fn choropleth(
@@ -290,7 +291,7 @@ pub fn choropleth(
     values: &[MapValue],
     classing: Classing,
     lang: Lang,
-    href: &dyn Fn(&str) -> String,
+    href: &dyn Fn(&str) -> Option<String>,
 ) -> String {
     let map = map();
     let value_of = |code: &str| {
@@ -325,12 +326,19 @@ pub fn choropleth(
                 (NO_DATA_GREY, escape(labels.no_data))
             }
         };
-        let _ = write!(
-            s,
-            r#"<a href="{}"><title>{name}: {value}</title><path d="{}" fill="{fill}"/></a>"#,
-            safe_href(&href(&county.code)),
-            county.path,
-        );
+        let _ = match href(&county.code) {
+            Some(url) => write!(
+                s,
+                r#"<a href="{}"><title>{name}: {value}</title><path d="{}" fill="{fill}"/></a>"#,
+                safe_href(&url),
+                county.path,
+            ),
+            None => write!(
+                s,
+                r#"<g><title>{name}: {value}</title><path d="{}" fill="{fill}"/></g>"#,
+                county.path,
+            ),
+        };
     }
     s.push_str("</g><g class=\"zx-legend\">");
     let x = MARGIN * 2.0 + MAP_WIDTH;

@@ -71,9 +71,7 @@ pub(crate) fn open(labels: &Labels<'_>, width: f64, height: f64) -> String {
         r#"<title>{title}</title><desc>{}</desc>"#,
         escape(labels.description)
     );
-    s.push_str(
-        "<style>.zx-chart text{font-family:sans-serif;font-size:12px;fill:#222}.zx-chart .zx-t{font-size:15px;font-weight:bold}.zx-chart .zx-s{font-size:10px}</style>",
-    );
+    let _ = write!(s, "<style>{}</style>", crate::STYLE);
     let _ = write!(s, r#"<text class="zx-t" x="8" y="20">{title}</text>"#);
     s
 }

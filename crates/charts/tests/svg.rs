@@ -218,6 +218,35 @@ fn long_labels_get_room() {
     assert_eq!(turned, 38);
     let few = parse(&bar_chart(&LABELS, &bars()[..], Orientation::Vertical));
     assert!(few.iter().all(|n| !n.attrs.contains_key("transform")));
+    // Stacked bars turn them the same way, and the legend moves below them.
+    let names: Vec<String> = (0..38).map(|_| long.to_owned()).collect();
+    let series = [Series {
+        name: "legend".into(),
+        values: (0..38).map(f64::from).collect(),
+    }];
+    let legend_y = |nodes: &[Node]| {
+        nodes
+            .iter()
+            .find(|n| n.name == "text" && n.text == "legend")
+            .unwrap()
+            .attrs["y"]
+            .parse::<f64>()
+            .unwrap()
+    };
+    let stacked = parse(&stacked_bar_chart(&LABELS, &names, &series));
+    let turned = stacked
+        .iter()
+        .filter(|n| {
+            n.attrs
+                .get("transform")
+                .is_some_and(|t| t.starts_with("rotate(-40"))
+        })
+        .count();
+    assert_eq!(turned, 38);
+    let short: Vec<String> = vec!["a".into(), "b".into()];
+    let plain = parse(&stacked_bar_chart(&LABELS, &short, &series));
+    assert!(plain.iter().all(|n| !n.attrs.contains_key("transform")));
+    assert!(legend_y(&stacked) > legend_y(&plain) + 100.0);
 }
 
 #[test]
@@ -398,7 +427,7 @@ fn the_map_links_every_county_with_its_name_and_value() {
             value: (i + 1) as f64,
         })
         .collect();
-    let href = |code: &str| format!("/divisions/{code}000000?lang=zh&x=<y>");
+    let href = |code: &str| Some(format!("/divisions/{code}000000?lang=zh&x=<y>"));
     let svg = choropleth(&LABELS, &values, Classing::Quantiles, Lang::Zh, &href);
     let nodes = parse(&svg);
     let links: Vec<usize> = nodes
@@ -453,7 +482,7 @@ fn a_map_without_values_is_grey_and_says_no_data() {
         &[],
         Classing::EqualIntervals,
         Lang::En,
-        &|c| format!("/d/{c}"),
+        &|c| Some(format!("/d/{c}")),
     ));
     assert_eq!(count(&nodes, "a", None), 38);
     assert!(
@@ -465,9 +494,21 @@ fn a_map_without_values_is_grey_and_says_no_data() {
     assert!(texts(&nodes).contains(&"暂无数据 (38)".to_owned()));
     // A link the caller got wrong is not written.
     let svg = choropleth(&LABELS, &[], Classing::Quantiles, Lang::En, &|_| {
-        "javascript:alert(1)".into()
+        Some("javascript:alert(1)".into())
     });
     assert!(!svg.contains("javascript"));
+    // Counties the reader may not open are drawn without a link, still with their title.
+    let first = counties()[0].code.clone();
+    let nodes = parse(&choropleth(
+        &LABELS,
+        &[],
+        Classing::Quantiles,
+        Lang::En,
+        &|c| (c == first).then(|| format!("/d/{c}")),
+    ));
+    assert_eq!(count(&nodes, "a", None), 1);
+    assert_eq!(count(&nodes, "path", None), 38);
+    assert_eq!(count(&nodes, "title", None), 38 + 1);
 }
 
 fn any_value() -> impl proptest::strategy::Strategy<Value = f64> {
@@ -502,7 +543,7 @@ proptest::proptest! {
             stacked_bar_chart(&labels, &cats, &series),
             histogram(&labels, &bins, Some(&threshold)),
             line_chart(&labels, &cats, &series),
-            choropleth(&labels, &map_values, Classing::EqualIntervals, Lang::En, &|c| c.to_owned()),
+            choropleth(&labels, &map_values, Classing::EqualIntervals, Lang::En, &|c| Some(c.to_owned())),
         ];
         for svg in pictures {
             proptest::prop_assert!(!svg.contains("NaN"), "{}", svg);

@@ -22,6 +22,7 @@ pub mod money;
 pub mod monitoring;
 pub mod poverty;
 pub mod procedure;
+pub mod report_table;
 pub mod text;
 pub mod warning;
 

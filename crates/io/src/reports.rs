@@ -1,8 +1,7 @@
-//! The standard monthly report tables (issue 6 item 4) as files: the catalogue of reports
-//! (code, Chinese and English titles, sheet name) and a writer that puts a filled
-//! [`ReportTable`] into an XLSX workbook or a CSV file, chosen by the file's extension.
-//!
-//! The figures come from the store (`zhenxing_store::rollups`); this module knows nothing of
+//! The standard monthly report tables (issue 6 item 4) as files: a writer that puts a filled
+//! [`ReportTable`] into an XLSX workbook or a CSV file, chosen by the file's extension. The
+//! table and the catalogue of reports are `zhenxing_core::report_table` (re-exported here);
+//! the store fills the table (`zhenxing_store::report_tables`); this module knows nothing of
 //! the database, only of cells.
 //!
 //! **XLSX**: one sheet named in Chinese; row 1 the title in both languages, row 2 the
@@ -29,138 +28,30 @@ use crate::error::{WriteError, display_name};
 use crate::write::{ColumnSpec, Extension, TempTarget, create_writer};
 use crate::xlsx_writer::xlsx_error;
 
-/// One of the standard reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReportInfo {
-    /// The name on the command line.
-    pub code: &'static str,
-    pub title_zh: &'static str,
-    pub title_en: &'static str,
-    /// The worksheet's name (at most 31 characters, none of `[]:*?/\`).
-    pub sheet_zh: &'static str,
-}
+pub use zhenxing_core::report_table::{
+    ColumnKind, REPORTS, ReportCell, ReportColumn, ReportInfo, ReportTable, find_report,
+};
 
-/// The standard monthly tables, in the order the bureau sends them.
-pub const REPORTS: [ReportInfo; 4] = [
-    ReportInfo {
-        code: "counts",
-        title_zh: "分区县分类别户数和人数统计表",
-        title_en: "Households and members by county and category",
-        sheet_zh: "分类统计",
-    },
-    ReportInfo {
-        code: "measures",
-        title_zh: "分区县帮扶措施统计表",
-        title_en: "Assistance measures by county and category",
-        sheet_zh: "帮扶措施",
-    },
-    ReportInfo {
-        code: "procedures",
-        title_zh: "分区县识别和风险消除程序办理时效统计表",
-        title_en: "Procedures and their timeliness by county",
-        sheet_zh: "程序时效",
-    },
-    ReportInfo {
-        code: "coverage",
-        title_zh: "分区县帮扶覆盖检查问题统计表",
-        title_en: "Coverage findings by county and rule",
-        sheet_zh: "帮扶覆盖",
-    },
-];
-
-/// The report named `code` (case-insensitive), if there is one.
-pub fn find_report(code: &str) -> Option<&'static ReportInfo> {
-    REPORTS
-        .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
-}
-
-/// What a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// Labels (division, category); not summed.
-    Text,
-    /// A count, summed in the totals row.
-    Count,
-    /// An amount in fen, shown in yuan, summed in the totals row.
-    Yuan,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportColumn {
-    pub zh: String,
-    pub en: String,
-    pub kind: ColumnKind,
-}
-
-impl ReportColumn {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>, kind: ColumnKind) -> ReportColumn {
-        ReportColumn {
-            zh: zh.into(),
-            en: en.into(),
-            kind,
+/// Every row has one cell per column, or the file would not line up.
+fn check(table: &ReportTable, file: &str) -> Result<(), WriteError> {
+    for (i, row) in table.rows.iter().enumerate() {
+        if row.len() != table.columns.len() {
+            return Err(WriteError::WrongCellCount {
+                file: file.to_owned(),
+                row: i as u64 + 1,
+                expected: table.columns.len(),
+                got: row.len(),
+            });
         }
     }
-}
-
-/// One cell: text for text columns, a number (a count, or fen) for the others.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReportCell {
-    Text(String),
-    Number(i64),
-}
-
-/// A report filled with figures, ready to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportTable {
-    pub info: ReportInfo,
-    /// The second line: division, month, and the day the figures are from, in both languages.
-    pub subtitle: String,
-    pub columns: Vec<ReportColumn>,
-    pub rows: Vec<Vec<ReportCell>>,
-}
-
-impl ReportTable {
-    /// The totals of each column: `Some(sum)` for numeric columns, `None` for text.
-    pub fn totals(&self) -> Vec<Option<i64>> {
-        self.columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| match c.kind {
-                ColumnKind::Text => None,
-                _ => Some(
-                    self.rows
-                        .iter()
-                        .map(|r| match r.get(i) {
-                            Some(ReportCell::Number(n)) => *n,
-                            _ => 0,
-                        })
-                        .sum(),
-                ),
-            })
-            .collect()
-    }
-
-    fn check(&self, file: &str) -> Result<(), WriteError> {
-        for (i, row) in self.rows.iter().enumerate() {
-            if row.len() != self.columns.len() {
-                return Err(WriteError::WrongCellCount {
-                    file: file.to_owned(),
-                    row: i as u64 + 1,
-                    expected: self.columns.len(),
-                    got: row.len(),
-                });
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Writes `table` to `path`: XLSX or CSV by the extension (any other is refused with
 /// [`WriteError::UnsupportedExtension`] and nothing is written).
 pub fn write_report(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
     let file = display_name(path);
-    table.check(&file)?;
+    check(table, &file)?;
     match Extension::of(path) {
         Some(Extension::Xlsx) => write_xlsx(path, table),
         Some(Extension::Csv) => write_csv(path, table),
@@ -382,15 +273,5 @@ mod tests {
         assert_eq!(yuan_text(0), "0.00");
         assert_eq!(yuan_text(123_456), "1234.56");
         assert_eq!(yuan_text(-5), "-0.05");
-    }
-
-    #[test]
-    fn reports_are_found_by_code_and_sheet_names_are_valid() {
-        assert_eq!(find_report(" Counts ").map(|r| r.code), Some("counts"));
-        assert!(find_report("nothing").is_none());
-        for r in REPORTS {
-            assert!(r.sheet_zh.chars().count() <= 31);
-            assert!(!r.sheet_zh.contains(['[', ']', ':', '*', '?', '/', '\\']));
-        }
     }
 }

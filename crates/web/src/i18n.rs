@@ -47,6 +47,10 @@ macro_rules! locale_files {
                 "assistance",
                 include_str!(concat!("../locales/", $lang, "/assistance.ftl")),
             ),
+            (
+                "statistics",
+                include_str!(concat!("../locales/", $lang, "/statistics.ftl")),
+            ),
         ]
     };
 }

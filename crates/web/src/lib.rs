@@ -149,6 +149,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::timeline::routes())
         .merge(pages::assistance::routes())
         .merge(pages::coverage::routes())
+        .merge(pages::statistics::routes())
+        .merge(pages::reports::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
@@ -168,13 +170,23 @@ async fn home(axum::Extension(viewer): axum::Extension<Viewer>) -> AppResult<Res
     Ok(Redirect::to(&pages::home_of(account)).into_response())
 }
 
+/// The stylesheet, followed by the charts' own rules: the Content-Security-Policy refuses the
+/// `<style>` inside inline SVG, so the page's stylesheet carries it.
 async fn stylesheet() -> Response {
+    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let css = CSS.get_or_init(|| {
+        format!(
+            "{}\n{}\n",
+            include_str!("../static/style.css"),
+            zhenxing_charts::STYLE
+        )
+    });
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../static/style.css"),
+        css.as_str(),
     )
         .into_response()
 }

@@ -755,3 +755,61 @@ async fn case_routes_as_every_role() {
         assert_eq!((detail.steps.len(), detail.case.row_version), (1, 1));
     }
 }
+
+/// The statistics and report routes as every role: reading needs the registry (403 for the
+/// department officer); a division outside the account's scope answers 404 (a township
+/// officer cannot see another county's dashboard, nor its own county's); anonymous visitors
+/// are sent to sign in.
+#[tokio::test]
+async fn statistics_and_report_routes_as_every_role() {
+    // (account, [own dashboard redirect, 城口县, 巫溪县, 立新村, map, method, report list,
+    // the township report, its CSV, the municipality's measures workbook])
+    #[rustfmt::skip]
+    const EXPECTED: &[(&str, [u16; 10])] = &[
+        ("admin",         [303, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("chengkou",      [303, 200, 404, 200, 200, 200, 200, 200, 200, 404]),
+        ("bashan",        [303, 404, 404, 200, 200, 200, 200, 200, 200, 404]),
+        ("lixin",         [303, 404, 404, 200, 200, 200, 200, 404, 404, 404]),
+        ("other_village", [303, 404, 404, 404, 200, 200, 200, 404, 404, 404]),
+        ("wuxi",          [303, 404, 200, 404, 200, 200, 200, 404, 404, 404]),
+        ("auditor",       [303, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("department",    [403, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ];
+    let paths = [
+        "/statistics",
+        "/statistics/500229000000",
+        "/statistics/500238000000",
+        "/statistics/500229102202",
+        "/statistics/map",
+        "/statistics/method",
+        "/reports",
+        "/reports/counts?division=500229102000",
+        "/reports/coverage.csv?division=500229102000",
+        "/reports/measures.xlsx?division=500000000000",
+    ];
+    for server in Server::all().await {
+        for (name, want) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let mut got = [0u16; 10];
+            for (slot, path) in got.iter_mut().zip(paths) {
+                let r = c.get(path).await;
+                if r.status == 200 && !path.contains('.') {
+                    assert!(
+                        !r.body.contains("500229198203150139") && !r.body.contains("13900230001"),
+                        "{name} {path}: no ID or phone numbers"
+                    );
+                }
+                *slot = r.status;
+            }
+            assert_eq!(&got, want, "{name}: {paths:?}");
+        }
+        for path in paths {
+            let r = server.get(path).await;
+            assert_eq!(r.status, 303, "anonymous {path}");
+            assert!(
+                r.header("location").unwrap_or("").starts_with("/login"),
+                "anonymous {path}"
+            );
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //!
 //! One scenario, as a user goes through it: a wrong password, sign in, find a household by
 //! search, open it, edit an income with a reason, see the new figure and the change in the
-//! household's history, the same pages on a 375-pixel phone screen, switch language and back,
+//! household's history, the same pages and the county's statistics dashboard and map on a
+//! 375-pixel phone screen, switch language and back,
 //! sign out; the auditor sees the edit on the audit page; a village cadre cannot reach another
 //! village's household, by URL or by search; on her phone she records a visit, finds the
 //! warning in her inbox, and takes her part of an identification (lead, home verification,
@@ -197,7 +198,26 @@ async fn scenario(b: Browser) {
         "the members table is wider than a phone and scrolls inside its .scroll box"
     );
     b.screenshot("06-phone-household").await;
+    // The county's statistics dashboard and the county map on the phone: the charts scale to
+    // the screen, wide tables scroll in their box.
+    b.goto("/statistics").await;
+    b.element("headline").await;
+    assert_eq!(b.path().await, "/statistics/500229000000");
+    b.assert_fits_phone("the statistics dashboard").await;
+    b.screenshot("06a-phone-dashboard").await;
+    b.goto("/statistics/map?indicator=monitored").await;
+    b.element("map").await;
+    b.assert_fits_phone("the county map").await;
+    b.screenshot("06b-phone-map").await;
     b.c.set_window_size(1280, 900).await.unwrap();
+    // The charts on a desktop screen, for the eye.
+    b.goto("/statistics").await;
+    b.js("document.getElementById('chart-monitored').scrollIntoView(); return true")
+        .await;
+    b.screenshot("06c-dashboard-charts").await;
+    b.js("document.getElementById('chart-income').scrollIntoView(); return true")
+        .await;
+    b.screenshot("06d-dashboard-income").await;
 
     // Switch language to English and back; the choice follows the account.
     b.click("switch-lang").await;

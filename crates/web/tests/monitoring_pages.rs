@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Client, Response, Server, fixture};
+use common::{Client, Response, Server, fixture, unescape};
 use std::collections::{BTreeMap, BTreeSet};
 use zhenxing_core::Fen;
 use zhenxing_core::household::Household;
@@ -22,17 +22,6 @@ fn households() -> Vec<Household> {
 /// The page's text with askama's escapes undone, for comparing with plain strings.
 fn text(page: &Response) -> String {
     unescape(&page.body)
-}
-
-fn unescape(html: &str) -> String {
-    html.replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
 }
 
 /// The session's CSRF token, from any page (the sign-out form carries it).

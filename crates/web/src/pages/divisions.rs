@@ -82,15 +82,33 @@ pub fn scoped_division(viewer: &Viewer, code: &str) -> AppResult<DivisionCode> {
     }
 }
 
+/// The message key of the heading over a division's children.
+pub fn children_heading_key(level: DivisionLevel) -> &'static str {
+    match level {
+        DivisionLevel::Province => "division-children-counties",
+        DivisionLevel::County => "division-children-townships",
+        _ => "division-children-villages",
+    }
+}
+
+/// A division from a URL with its record, if it lies in the account's scope and exists;
+/// otherwise "not found".
+pub async fn scoped_division_record(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> AppResult<(DivisionCode, Division)> {
+    let code = scoped_division(viewer, code)?;
+    let division = state.db.division(&code).await?.ok_or(AppError::NotFound)?;
+    Ok((code, division))
+}
+
 pub async fn division_page(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let code = scoped_division(&viewer, &code)?;
-    let Some(division) = state.db.division(&code).await? else {
-        return Err(AppError::NotFound);
-    };
+    let (code, division) = scoped_division_record(&state, &viewer, &code).await?;
     let stats = state.db.stats(Some(&code)).await?;
     let children: Vec<ChildDivision> = state.db.child_divisions(&code).await?;
     let c = Chrome::new(&state, &viewer, division_name(&viewer, &division));
@@ -115,11 +133,7 @@ pub async fn division_page(
         })
         .map(|(zh, en, n)| (c.tr.name(zh, en).to_owned(), count(*n)))
         .collect();
-    let child_heading = c.t(match code.level() {
-        DivisionLevel::Province => "division-children-counties",
-        DivisionLevel::County => "division-children-townships",
-        _ => "division-children-villages",
-    });
+    let child_heading = c.t(children_heading_key(code.level()));
     let rows = children
         .iter()
         .map(|ch| ChildRow {

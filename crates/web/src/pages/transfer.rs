@@ -20,9 +20,8 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::audit::beijing_time;
 use crate::pages::upload::{UploadError, file_name, save_file, skip, small_text};
-use crate::pages::{Chrome, render};
+use crate::pages::{Chrome, render, send_file};
 use askama::Template;
-use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -35,7 +34,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
 use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Action, DivisionCode, Text, text};
 use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, RegistryWriter};
@@ -851,38 +849,7 @@ pub async fn export(
         },
     )
     .await?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        tracing::error!(error = %e, "reopening an export failed");
-        AppError::Internal
-    })?;
-    let length = file.metadata().await.map(|m| m.len()).ok();
-    // The stream owns the directory, which is removed when the download ends.
-    let stream = futures_util::stream::unfold(Some((file, dir)), |state| async move {
-        let (mut file, dir) = state?;
-        let mut buffer = vec![0u8; 64 * 1024];
-        match file.read(&mut buffer).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buffer.truncate(n);
-                Some((Ok::<_, std::io::Error>(buffer), Some((file, dir))))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    });
-    let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    if let Some(len) = length
-        && let Ok(v) = HeaderValue::from_str(&len.to_string())
-    {
-        headers.insert(header::CONTENT_LENGTH, v);
-    }
+    let response = send_file(dir, &path, "text/csv; charset=utf-8", &file_name).await?;
     tracing::info!(account = account.id, households, rows, "registry exported");
     Ok(response)
 }

@@ -156,6 +156,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent (downloads are binary).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -280,6 +282,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body,
         }
     }
 
@@ -432,4 +435,19 @@ impl Response {
             .map_or(self.body.len(), |e| start + e + close.len());
         &self.body[start..end]
     }
+}
+
+/// HTML with askama's (and the other usual) character references undone, for comparing with
+/// plain strings.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&gt;", ">")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
 }

@@ -1,0 +1,169 @@
+//! The standard monthly report tables (issue 6 item 4) as data: the catalogue of reports
+//! (code, Chinese and English titles, sheet name) and a filled [`ReportTable`] of cells.
+//!
+//! Four parts share this one shape so that no table is built twice: `core` holds it, the store
+//! fills it (`zhenxing_store::report_tables`), `io` writes it as XLSX or CSV
+//! (`zhenxing_io::reports`), and the CLI and the web pages show it.
+
+/// One of the standard reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportInfo {
+    /// The name on the command line and in the web address.
+    pub code: &'static str,
+    pub title_zh: &'static str,
+    pub title_en: &'static str,
+    /// The worksheet's name (at most 31 characters, none of `[]:*?/\`).
+    pub sheet_zh: &'static str,
+}
+
+impl ReportInfo {
+    pub fn title(&self, lang: crate::Lang) -> &'static str {
+        match lang {
+            crate::Lang::Zh => self.title_zh,
+            crate::Lang::En => self.title_en,
+        }
+    }
+}
+
+/// The standard monthly tables, in the order the bureau sends them.
+pub const REPORTS: [ReportInfo; 4] = [
+    ReportInfo {
+        code: "counts",
+        title_zh: "分区县分类别户数和人数统计表",
+        title_en: "Households and members by county and category",
+        sheet_zh: "分类统计",
+    },
+    ReportInfo {
+        code: "measures",
+        title_zh: "分区县帮扶措施统计表",
+        title_en: "Assistance measures by county and category",
+        sheet_zh: "帮扶措施",
+    },
+    ReportInfo {
+        code: "procedures",
+        title_zh: "分区县识别和风险消除程序办理时效统计表",
+        title_en: "Procedures and their timeliness by county",
+        sheet_zh: "程序时效",
+    },
+    ReportInfo {
+        code: "coverage",
+        title_zh: "分区县帮扶覆盖检查问题统计表",
+        title_en: "Coverage findings by county and rule",
+        sheet_zh: "帮扶覆盖",
+    },
+];
+
+/// The report named `code` (case-insensitive), if there is one.
+pub fn find_report(code: &str) -> Option<&'static ReportInfo> {
+    REPORTS
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Labels (division, category); not summed.
+    Text,
+    /// A count, summed in the totals row.
+    Count,
+    /// An amount in fen, shown in yuan, summed in the totals row.
+    Yuan,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportColumn {
+    pub zh: String,
+    pub en: String,
+    pub kind: ColumnKind,
+}
+
+impl ReportColumn {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>, kind: ColumnKind) -> ReportColumn {
+        ReportColumn {
+            zh: zh.into(),
+            en: en.into(),
+            kind,
+        }
+    }
+}
+
+/// One cell: text for text columns, a number (a count, or fen) for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportCell {
+    Text(String),
+    Number(i64),
+}
+
+/// A report filled with figures, ready to show or write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTable {
+    pub info: ReportInfo,
+    /// The second line: division, month, and the day the figures are from, in both languages.
+    pub subtitle: String,
+    pub columns: Vec<ReportColumn>,
+    pub rows: Vec<Vec<ReportCell>>,
+}
+
+impl ReportTable {
+    /// The totals of each column: `Some(sum)` for numeric columns, `None` for text.
+    pub fn totals(&self) -> Vec<Option<i64>> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.kind {
+                ColumnKind::Text => None,
+                _ => Some(
+                    self.rows
+                        .iter()
+                        .map(|r| match r.get(i) {
+                            Some(ReportCell::Number(n)) => *n,
+                            _ => 0,
+                        })
+                        .sum(),
+                ),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_found_by_code_and_sheet_names_are_valid() {
+        assert_eq!(find_report(" Counts ").map(|r| r.code), Some("counts"));
+        assert!(find_report("nothing").is_none());
+        for r in REPORTS {
+            assert!(r.sheet_zh.chars().count() <= 31);
+            assert!(!r.sheet_zh.contains(['[', ']', ':', '*', '?', '/', '\\']));
+        }
+    }
+
+    #[test]
+    fn totals_sum_numbers_and_skip_text() {
+        let table = ReportTable {
+            info: REPORTS[0],
+            subtitle: String::new(),
+            columns: vec![
+                ReportColumn::new("名称", "Name", ColumnKind::Text),
+                ReportColumn::new("户", "Households", ColumnKind::Count),
+                ReportColumn::new("金额", "Amount", ColumnKind::Yuan),
+            ],
+            rows: vec![
+                vec![
+                    ReportCell::Text("a".into()),
+                    ReportCell::Number(2),
+                    ReportCell::Number(150),
+                ],
+                vec![
+                    ReportCell::Text("b".into()),
+                    ReportCell::Number(5),
+                    ReportCell::Number(-50),
+                ],
+            ],
+        };
+        assert_eq!(table.totals(), vec![None, Some(7), Some(100)]);
+    }
+}

@@ -1,0 +1,328 @@
+//! The standard monthly report tables on screen and as files (issue 6 item 4): `/reports`
+//! lists them; `/reports/{name}?division=CODE&month=YYYY-MM` shows one, filled by
+//! `zhenxing_store::report_tables::build` (the same table the CLI's `report` command writes);
+//! `/reports/{name}.xlsx` and `.csv` with the same query send it as written by
+//! `zhenxing_io::reports::write_report`.
+//!
+//! The tables hold counts and amounts, no personal data, so reading and downloading need
+//! `ReadRegistry` only, for a division inside the account's scope (outside it answers as a
+//! division that does not exist). Each download is still an audited operation
+//! (`report.export`), like every export.
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::{Chrome, blank, count, query_string, render, send_file, yuan};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde::Deserialize;
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::{Action, DivisionCode};
+use zhenxing_io::reports::{
+    ColumnKind, REPORTS, ReportCell, ReportTable, find_report, write_report,
+};
+use zhenxing_store::audit::{AuditEntry, append_one};
+use zhenxing_store::report_tables::{build, check_has_rows, requested_month};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(list))
+        .route("/reports/{name}", get(report))
+}
+
+#[derive(Deserialize)]
+pub struct Params {
+    division: Option<String>,
+    month: Option<String>,
+}
+
+/// What a download is written as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Page,
+    Xlsx,
+    Csv,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Page => "",
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Page => "text/html; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// `counts`, `counts.xlsx`, `counts.csv` → the report's name and the format.
+fn split_name(file: &str) -> (&str, Option<Format>) {
+    match file.rsplit_once('.') {
+        None => (file, Some(Format::Page)),
+        Some((name, ext)) if ext.eq_ignore_ascii_case("xlsx") => (name, Some(Format::Xlsx)),
+        Some((name, ext)) if ext.eq_ignore_ascii_case("csv") => (name, Some(Format::Csv)),
+        Some((name, _)) => (name, None),
+    }
+}
+
+struct Entry {
+    code: &'static str,
+    title: &'static str,
+    other_title: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ListPage {
+    c: Chrome,
+    reports: Vec<Entry>,
+    division: String,
+    month: String,
+    /// Why the division cannot be reported (a village has no rows), if it cannot.
+    no_rows: String,
+}
+
+/// The division asked for (default: the account's own), inside the account's scope.
+fn division_of(viewer: &Viewer, asked: Option<&str>) -> AppResult<DivisionCode> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    let Some(code) = asked else {
+        return Ok(account.division);
+    };
+    let code = DivisionCode::parse(code).map_err(|e| AppError::BadRequest(e.text()))?;
+    if !account.scope().contains(&code) {
+        return Err(AppError::NotFound);
+    }
+    Ok(code)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(params): Query<Params>,
+) -> AppResult<Response> {
+    let division = division_of(&viewer, blank(&params.division))?;
+    let today = today_in_china();
+    let month = requested_month(blank(&params.month), today).map_err(AppError::BadRequest)?;
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = c.t("reports-title");
+    let lang = viewer.lang;
+    let other = match lang {
+        zhenxing_core::Lang::Zh => zhenxing_core::Lang::En,
+        zhenxing_core::Lang::En => zhenxing_core::Lang::Zh,
+    };
+    let page = ListPage {
+        reports: REPORTS
+            .iter()
+            .map(|r| Entry {
+                code: r.code,
+                title: r.title(lang),
+                other_title: r.title(other),
+            })
+            .collect(),
+        division: division.as_str().to_owned(),
+        month: month.to_string(),
+        no_rows: check_has_rows(&division)
+            .err()
+            .map(|why| c.tr.text(&why))
+            .unwrap_or_default(),
+        c,
+    };
+    Ok(render(&page))
+}
+
+struct Shown {
+    text: String,
+    numeric: bool,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    c: Chrome,
+    code: String,
+    title: String,
+    other_title: String,
+    subtitle: String,
+    headers: Vec<(String, String, bool)>,
+    rows: Vec<Vec<Shown>>,
+    totals: Vec<Shown>,
+    query: String,
+}
+
+fn shown(kind: ColumnKind, cell: &ReportCell) -> Shown {
+    match (kind, cell) {
+        (_, ReportCell::Text(s)) => Shown {
+            text: s.clone(),
+            numeric: false,
+        },
+        (ColumnKind::Yuan, ReportCell::Number(n)) => Shown {
+            text: yuan(*n),
+            numeric: true,
+        },
+        (_, ReportCell::Number(n)) => Shown {
+            text: count(*n),
+            numeric: true,
+        },
+    }
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(file): Path<String>,
+    Query(params): Query<Params>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadRegistry)?.clone();
+    let (name, format) = split_name(&file);
+    let (Some(info), Some(format)) = (find_report(name), format) else {
+        return Err(AppError::NotFound);
+    };
+    let division = division_of(&viewer, blank(&params.division))?;
+    check_has_rows(&division).map_err(AppError::BadRequest)?;
+    let today = today_in_china();
+    let month = requested_month(blank(&params.month), today).map_err(AppError::BadRequest)?;
+    let table = build(&state.db, info, &division, month, today)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if format != Format::Page {
+        return download(
+            &state,
+            &viewer,
+            &account.name,
+            table,
+            &division,
+            month,
+            format,
+        )
+        .await;
+    }
+    let lang = viewer.lang;
+    let mut c = Chrome::new(&state, &viewer, info.title(lang).to_owned());
+    let totals = table
+        .columns
+        .iter()
+        .zip(table.totals())
+        .enumerate()
+        .map(|(i, (col, total))| match total {
+            Some(n) => shown(col.kind, &ReportCell::Number(n)),
+            None if i == 0 => Shown {
+                text: c.t("reports-total"),
+                numeric: false,
+            },
+            None => Shown {
+                text: String::new(),
+                numeric: false,
+            },
+        })
+        .collect();
+    c.title = info.title(lang).to_owned();
+    let (title, other_title) = match lang {
+        zhenxing_core::Lang::Zh => (info.title_zh, info.title_en),
+        zhenxing_core::Lang::En => (info.title_en, info.title_zh),
+    };
+    let page = ReportPage {
+        code: info.code.to_owned(),
+        title: title.to_owned(),
+        other_title: other_title.to_owned(),
+        subtitle: table.subtitle.clone(),
+        headers: table
+            .columns
+            .iter()
+            .map(|col| (col.zh.clone(), col.en.clone(), col.kind != ColumnKind::Text))
+            .collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|row| {
+                table
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(col, cell)| shown(col.kind, cell))
+                    .collect()
+            })
+            .collect(),
+        totals,
+        query: query_string(&[
+            ("division", division.as_str()),
+            ("month", &month.to_string()),
+        ]),
+        c,
+    };
+    Ok(render(&page))
+}
+
+/// Writes the table to a private temporary file with the report writer, audits the
+/// download, and sends the file.
+async fn download(
+    state: &AppState,
+    viewer: &Viewer,
+    actor: &str,
+    table: ReportTable,
+    division: &DivisionCode,
+    month: zhenxing_store::snapshots::Month,
+    format: Format,
+) -> AppResult<Response> {
+    let dir = tempfile::Builder::new()
+        .prefix("zhenxing-report-")
+        .tempdir()
+        .map_err(|e| {
+            tracing::error!(error = %e, "no temporary directory for a report");
+            AppError::Internal
+        })?;
+    let file_name = format!(
+        "{}-{}-{month}.{}",
+        table.info.code,
+        division.as_str(),
+        format.extension()
+    );
+    let path = dir.path().join(&file_name);
+    let rows = table.rows.len();
+    let written = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || write_report(&path, &table)).await
+    };
+    match written {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "report file failed");
+            return Err(AppError::Internal);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "report writer stopped");
+            return Err(AppError::Internal);
+        }
+    }
+    append_one(
+        &state.db,
+        AuditEntry {
+            actor: actor.to_owned(),
+            action: "report.export".into(),
+            object_type: "report".into(),
+            object_id: Some(file_name.clone()),
+            county_code: division.county().map(|c| c.as_str().to_owned()),
+            division_code: Some(division.as_str().to_owned()),
+            after: Some(serde_json::json!({
+                "file": file_name,
+                "format": format.extension(),
+                "via": "web",
+                "from": viewer.client,
+                "month": month.to_string(),
+                "rows": rows,
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    send_file(dir, &path, format.content_type(), &file_name).await
+}
