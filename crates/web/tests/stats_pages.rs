@@ -367,7 +367,31 @@ async fn report_tables_on_screen_and_as_files() {
             assert!(r.body.contains("<h1>"), "{path}: an error page");
         }
         let r = admin.get("/reports/counts?month=2026-13").await;
-        assert!(r.body.contains("2026-13"), "the page names the bad month");
+        assert!(r.body.contains("月份“2026-13”格式不对"), "{}", r.body);
+        // The same in English.
+        let csrf = admin.csrf().await;
+        let r = admin
+            .post_form(
+                "/lang",
+                &[("csrf", &csrf), ("lang", "en"), ("back", "/reports")],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        let r = admin.get("/reports/counts?month=2026-13").await;
+        assert_eq!(r.status, 400);
+        assert!(
+            unescape(&r.body).contains("the month '2026-13' is malformed"),
+            "{}",
+            r.body
+        );
+        let r = admin.get("/reports/nothing").await;
+        assert_eq!(r.status, 404);
+        assert!(r.body.contains("Not found"), "{}", r.body);
+        let page = admin.get("/statistics/500229000000").await;
+        assert!(
+            page.body.contains("Key figures")
+                && page.body.contains("Monitored households by category")
+        );
         let mut wuxi = server.signed_in("wuxi").await;
         assert_eq!(
             wuxi.get("/reports/counts.csv?division=500229000000")
