@@ -21,6 +21,7 @@ pub mod edit;
 pub mod figure_cache;
 pub mod elimination;
 pub mod monitoring;
+pub mod portal;
 pub mod procedures;
 pub mod records;
 pub mod registry;

@@ -47,6 +47,10 @@ macro_rules! locale_files {
                 "assistance",
                 include_str!(concat!("../locales/", $lang, "/assistance.ftl")),
             ),
+            (
+                "portal",
+                include_str!(concat!("../locales/", $lang, "/portal.ftl")),
+            ),
         ]
     };
 }

@@ -10,6 +10,8 @@ pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod monitoring;
+pub mod portal;
+pub mod portal_admin;
 pub mod timeline;
 pub mod transfer;
 pub mod upload;
@@ -43,6 +45,9 @@ pub struct Chrome {
     /// The procedures' cases (identification, risk elimination).
     pub can_cases: bool,
     pub can_settings: bool,
+    /// The public line's tickets, and the portal's publications (issue 7).
+    pub can_tickets: bool,
+    pub can_portal: bool,
     pub home: String,
 }
 
@@ -67,6 +72,8 @@ impl Chrome {
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
             can_cases: account.is_some_and(|a| a.may(Action::ReadCases)),
             can_settings: account.is_some_and(|a| a.may(Action::ManageSettings)),
+            can_tickets: account.is_some_and(|a| a.may(Action::ReadTickets)),
+            can_portal: account.is_some_and(|a| a.may(Action::ManagePortal)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }
