@@ -281,10 +281,7 @@ fn phone(field: &'static str, input: &str) -> Result<Phone, FieldError> {
         let t = e.text();
         FieldError::new(
             field,
-            Text::new(
-                format!("联系电话：{}", t.zh),
-                format!("phone: {}", t.en),
-            ),
+            Text::new(format!("联系电话：{}", t.zh), format!("phone: {}", t.en)),
         )
     })
 }
@@ -336,7 +333,10 @@ impl DeclarationForm {
             let t = e.text();
             errors.push(FieldError::new(
                 "id_number",
-                Text::new(format!("身份证号：{}", t.zh), format!("ID number: {}", t.en)),
+                Text::new(
+                    format!("身份证号：{}", t.zh),
+                    format!("ID number: {}", t.en),
+                ),
             ))
         });
         let village = village_code("village", &self.village).map_err(|e| errors.push(e));
@@ -348,7 +348,10 @@ impl DeclarationForm {
                 Some(_) => {}
                 None => errors.push(FieldError::new(
                     "events",
-                    text!("“{code}”不是可选的事由", "'{code}' is not one of the choices"),
+                    text!(
+                        "“{code}”不是可选的事由",
+                        "'{code}' is not one of the choices"
+                    ),
                 )),
             }
         }
@@ -457,23 +460,23 @@ impl TicketForm {
             .ok_or_else(|| errors.push(choice("kind", ("诉求类型", "the kind of request"))));
         let category = TicketCategory::from_code(self.category.trim())
             .ok_or_else(|| errors.push(choice("category", ("诉求类别", "the category"))));
-        let division = match DivisionCode::parse(self.division.trim()) {
-            Ok(code)
-                if matches!(
+        let division = DivisionCode::parse(self.division.trim())
+            .ok()
+            .filter(|code| {
+                matches!(
                     code.level(),
                     DivisionLevel::County | DivisionLevel::Township | DivisionLevel::Village
-                ) =>
-            {
-                Ok(code)
-            }
-            _ => Err(errors.push(FieldError::new(
-                "division",
-                text!(
-                    "请选择所涉及的区县（可再选乡镇和村）",
-                    "please choose the district or county concerned (and the township and village if you know them)"
-                ),
-            ))),
-        };
+                )
+            })
+            .ok_or_else(|| {
+                errors.push(FieldError::new(
+                    "division",
+                    text!(
+                        "请选择所涉及的区县（可再选乡镇和村）",
+                        "please choose the district or county concerned (and the township and village if you know them)"
+                    ),
+                ))
+            });
         let subject = free_text(
             "subject",
             ("标题", "a subject"),
@@ -576,13 +579,45 @@ impl AnnouncementForm {
         let mut text_field = |field, what, input: &str, min, max| {
             free_text(field, what, input, min, max).map_err(|e| errors.push(e))
         };
-        let title_zh = text_field("title_zh", ("中文标题", "the Chinese title"), &self.title_zh, 2, MAX_TITLE_CHARS);
-        let title_en = text_field("title_en", ("英文标题", "the English title"), &self.title_en, 0, MAX_TITLE_CHARS);
-        let body_zh = text_field("body_zh", ("中文正文", "the Chinese text"), &self.body_zh, 2, MAX_BODY_CHARS);
-        let body_en = text_field("body_en", ("英文正文", "the English text"), &self.body_en, 0, MAX_BODY_CHARS);
+        let title_zh = text_field(
+            "title_zh",
+            ("中文标题", "the Chinese title"),
+            &self.title_zh,
+            2,
+            MAX_TITLE_CHARS,
+        );
+        let title_en = text_field(
+            "title_en",
+            ("英文标题", "the English title"),
+            &self.title_en,
+            0,
+            MAX_TITLE_CHARS,
+        );
+        let body_zh = text_field(
+            "body_zh",
+            ("中文正文", "the Chinese text"),
+            &self.body_zh,
+            2,
+            MAX_BODY_CHARS,
+        );
+        let body_en = text_field(
+            "body_en",
+            ("英文正文", "the English text"),
+            &self.body_en,
+            0,
+            MAX_BODY_CHARS,
+        );
         match (kind, title_zh, title_en, body_zh, body_en) {
-            (Ok(kind), Ok(title_zh), Ok(title_en), Ok(body_zh), Ok(body_en)) if errors.is_empty() => {
-                Ok(Announcement { kind, title_zh, title_en, body_zh, body_en })
+            (Ok(kind), Ok(title_zh), Ok(title_en), Ok(body_zh), Ok(body_en))
+                if errors.is_empty() =>
+            {
+                Ok(Announcement {
+                    kind,
+                    title_zh,
+                    title_en,
+                    body_zh,
+                    body_en,
+                })
             }
             _ => Err(errors),
         }

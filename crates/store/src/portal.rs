@@ -40,10 +40,7 @@ pub const PUBLIC_ACTOR: &str = "public";
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const POLICY_KEYS: [&str; 2] = [
-    "portal.declaration_accept_days",
-    "portal.ticket_limit_days",
-];
+const POLICY_KEYS: [&str; 2] = ["portal.declaration_accept_days", "portal.ticket_limit_days"];
 
 /// The portal's time limits: the stored settings, or the defaults.
 pub async fn policy(db: &Db) -> Result<PortalPolicy> {
@@ -95,7 +92,14 @@ pub async fn set_policy(
     .await?;
     let values = [new.declaration_accept_days, new.ticket_limit_days];
     for (key, value) in POLICY_KEYS.iter().zip(values) {
-        write_setting(&mut tx, key, &value.to_string(), actor_name, operation.seq()).await?;
+        write_setting(
+            &mut tx,
+            key,
+            &value.to_string(),
+            actor_name,
+            operation.seq(),
+        )
+        .await?;
     }
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
@@ -134,7 +138,7 @@ pub enum Tracked {
         /// The lead's status in the township's inbox.
         status: WarningStatus,
     },
-    Ticket(TicketRow),
+    Ticket(Box<TicketRow>),
 }
 
 /// What a tracking code opens, or `None` for a code that is malformed or unknown (the two
@@ -161,14 +165,16 @@ pub async fn track(db: &Db, input: &str) -> Result<Option<Tracked>> {
     let sql = format!("{TICKET_SELECT} WHERE code_hash = $1");
     let ticket: Option<TicketRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&hash).fetch_optional(pool).await?);
-    Ok(ticket.map(Tracked::Ticket))
+    Ok(ticket.map(|t| Tracked::Ticket(Box::new(t))))
 }
 
 /// The next id of a table whose ids are unique across counties (assigned under the write lock).
 async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
     let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM {table}");
-    Ok(on_tx!(tx, conn => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
-        .fetch_one(conn).await?))
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+        .fetch_one(conn).await?),
+    )
 }
 
 /// Whether `code` is a division of the division table.
@@ -464,7 +470,8 @@ pub enum TicketFilter {
 }
 
 impl TicketFilter {
-    pub const ALL: [TicketFilter; 3] = [TicketFilter::Open, TicketFilter::Overdue, TicketFilter::All];
+    pub const ALL: [TicketFilter; 3] =
+        [TicketFilter::Open, TicketFilter::Overdue, TicketFilter::All];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -545,10 +552,7 @@ pub async fn ticket_assignees(db: &Db, t: &TicketRow) -> Result<Vec<Account>> {
     };
     let mut out = Vec::new();
     for a in db.accounts(Some(&Scope::new(county))).await? {
-        if a.disabled
-            || !a.may(Action::WorkTickets)
-            || !a.scope().contains_code(&t.division_code)
-        {
+        if a.disabled || !a.may(Action::WorkTickets) || !a.scope().contains_code(&t.division_code) {
             continue;
         }
         if t.about_person && !reads_person_reports(db, &a).await? {
@@ -601,7 +605,11 @@ pub async fn take_ticket_step(
     let (assignee, answer) = match req.step {
         TicketStep::Assign => {
             let name = req.assignee.as_deref().unwrap_or("").trim().to_owned();
-            if !ticket_assignees(db, &t).await?.iter().any(|a| a.name == name) {
+            if !ticket_assignees(db, &t)
+                .await?
+                .iter()
+                .any(|a| a.name == name)
+            {
                 return Ok(Outcome::Refused(text!(
                     "“{name}”不是可以办理此诉求的账号；请从列表中选择",
                     "'{name}' is not an account that may handle this ticket; choose one from the list"
@@ -659,9 +667,7 @@ pub async fn take_ticket_step(
         tx.rollback().await?;
         return Ok(Outcome::Stale);
     }
-    operation
-        .finish(&mut tx, None)
-        .await?;
+    operation.finish(&mut tx, None).await?;
     tx.commit().await?;
     Ok(Outcome::Done {
         id: t.id,
@@ -802,8 +808,10 @@ const ANNOUNCEMENT_SELECT: &str = "SELECT id, kind, title_zh, title_en, body_zh,
 /// Every publication, newest first (the back office's list).
 pub async fn announcements(db: &Db) -> Result<Vec<AnnouncementRow>> {
     let sql = format!("{ANNOUNCEMENT_SELECT} ORDER BY id DESC");
-    Ok(on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .fetch_all(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .fetch_all(pool).await?),
+    )
 }
 
 /// What the public sees on `today`: published, from a publication day not after today, the
@@ -813,14 +821,18 @@ pub async fn published(db: &Db, today: Date) -> Result<Vec<AnnouncementRow>> {
         "{ANNOUNCEMENT_SELECT} WHERE status = 'published' AND publish_on <= $1 \
          ORDER BY publish_on DESC, id DESC LIMIT 200"
     );
-    Ok(on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(today.to_string()).fetch_all(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(today.to_string()).fetch_all(pool).await?),
+    )
 }
 
 pub async fn announcement(db: &Db, id: i64) -> Result<Option<AnnouncementRow>> {
     let sql = format!("{ANNOUNCEMENT_SELECT} WHERE id = $1");
-    Ok(on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(id).fetch_optional(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id).fetch_optional(pool).await?),
+    )
 }
 
 fn announcement_json(a: &Announcement) -> serde_json::Value {

@@ -76,11 +76,17 @@ async fn a_declaration_is_a_lead_in_the_township_inbox() {
         .await;
         let policy = PortalPolicy::default();
         let d = declaration(VILLAGE, &id).check(today).unwrap();
-        let first = portal::declare(db, &d, &policy, today).await.unwrap().unwrap();
+        let first = portal::declare(db, &d, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
         // Someone not registered declares in the same village: a provisional number.
         let unregistered = testing::test_id_number(8);
         let d2 = declaration(VILLAGE, &unregistered).check(today).unwrap();
-        let second = portal::declare(db, &d2, &policy, today).await.unwrap().unwrap();
+        let second = portal::declare(db, &d2, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
         assert_ne!(first.tracking_code, second.tracking_code);
 
         let inbox = warnings::inbox(
@@ -266,7 +272,10 @@ async fn a_ticket_from_question_to_answer() {
             ticket_limit_days: 10,
             ..PortalPolicy::default()
         };
-        portal::set_policy(db, "admin", &policy).await.unwrap().unwrap();
+        portal::set_policy(db, "admin", &policy)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(portal::policy(db).await.unwrap(), policy);
         let t = ticket("consultation", "policy_execution", VILLAGE)
             .check()
@@ -436,17 +445,23 @@ async fn reports_about_a_person_only_for_designated_officers_and_auditors() {
         let other_designated = account(db, "wuxi", Role::CountyOfficer, "500238000000").await;
         for who in [&designated, &other_designated] {
             assert!(matches!(
-                portal::designate(db, &admin, &who.name, true).await.unwrap(),
+                portal::designate(db, &admin, &who.name, true)
+                    .await
+                    .unwrap(),
                 Outcome::Done { .. }
             ));
         }
         // Only county officers can be designated, only by the administrator.
         assert!(matches!(
-            portal::designate(db, &admin, &township.name, true).await.unwrap(),
+            portal::designate(db, &admin, &township.name, true)
+                .await
+                .unwrap(),
             Outcome::Refused(_)
         ));
         assert!(matches!(
-            portal::designate(db, &county, &county.name, true).await.unwrap(),
+            portal::designate(db, &county, &county.name, true)
+                .await
+                .unwrap(),
             Outcome::Refused(_)
         ));
         assert_eq!(
@@ -494,7 +509,10 @@ async fn reports_about_a_person_only_for_designated_officers_and_auditors() {
         assert!(portal::ticket(db, &county, o.id).await.unwrap().is_some());
         assert!(portal::ticket(db, &township, o.id).await.unwrap().is_some());
         // Only a designated officer can be assigned the person report, and the number is masked.
-        let row = portal::ticket(db, &designated, p.id).await.unwrap().unwrap();
+        let row = portal::ticket(db, &designated, p.id)
+            .await
+            .unwrap()
+            .unwrap();
         let names: Vec<String> = portal::ticket_assignees(db, &row)
             .await
             .unwrap()
@@ -522,12 +540,9 @@ async fn reports_about_a_person_only_for_designated_officers_and_auditors() {
         portal::designate(db, &admin, "jiwei", false).await.unwrap();
         assert!(!sees(&designated).await);
         let log = zhenxing_store::audit::recent(db, 100).await.unwrap();
-        assert!(
-            log.iter()
-                .filter(|e| e.action == "portal.ticket")
-                .all(|e| !format!("{e:?}").contains("13900000002")
-                    && !format!("{e:?}").contains("李四"))
-        );
+        assert!(log.iter().filter(|e| e.action == "portal.ticket").all(|e| {
+            !format!("{e:?}").contains("13900000002") && !format!("{e:?}").contains("李四")
+        }));
     })
     .await;
 }

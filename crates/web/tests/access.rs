@@ -770,7 +770,10 @@ async fn portal_routes_as_every_role() {
         ("chengkou", [403, 403, 403, 403, 200, 200, 404, 409, 404]),
         ("bashan", [403, 403, 403, 403, 200, 200, 404, 409, 404]),
         ("lixin", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
-        ("other_village", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+        (
+            "other_village",
+            [403, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
         ("wuxi", [403, 403, 403, 403, 200, 404, 404, 404, 404]),
         ("auditor", [403, 403, 403, 403, 200, 200, 200, 403, 403]),
         ("department", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
@@ -802,7 +805,11 @@ async fn portal_routes_as_every_role() {
         for (name, want) in EXPECTED {
             let mut c = server.signed_in(name).await;
             let csrf = c.get("/nowhere").await.hidden("csrf");
-            let stale = [("csrf", csrf.as_str()), ("version", "99"), ("answer", "过时的答复内容")];
+            let stale = [
+                ("csrf", csrf.as_str()),
+                ("version", "99"),
+                ("answer", "过时的答复内容"),
+            ];
             let got = [
                 c.get("/portal-admin").await.status,
                 c.get("/portal-admin/announcements/new").await.status,
@@ -830,7 +837,11 @@ async fn portal_routes_as_every_role() {
             let forged = c
                 .post_form(
                     &format!("/tickets/{ordinary}/steps/answer"),
-                    &[("csrf", "forged"), ("version", "1"), ("answer", "伪造的请求内容")],
+                    &[
+                        ("csrf", "forged"),
+                        ("version", "1"),
+                        ("answer", "伪造的请求内容"),
+                    ],
                 )
                 .await;
             assert_eq!(forged.status, 403, "{name}: forged CSRF");
@@ -848,8 +859,17 @@ async fn portal_routes_as_every_role() {
         let mut county = server.signed_in("chengkou").await;
         assert_eq!(county.get(&format!("/tickets/{person}")).await.status, 200);
         let mut township = server.signed_in("bashan").await;
-        assert_eq!(township.get(&format!("/tickets/{person}")).await.status, 404);
-        assert!(!township.get("/tickets?status=all").await.body.contains(&format!("/tickets/{person}\"")));
+        assert_eq!(
+            township.get(&format!("/tickets/{person}")).await.status,
+            404
+        );
+        assert!(
+            !township
+                .get("/tickets?status=all")
+                .await
+                .body
+                .contains(&format!("/tickets/{person}\""))
+        );
         // No account needed for the public pages; none for the back office without one.
         for path in ["/portal", "/portal/declare", "/portal/ask", "/portal/track"] {
             assert_eq!(server.get(path).await.status, 200, "{path}");

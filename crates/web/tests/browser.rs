@@ -522,8 +522,11 @@ async fn farmer_declares_on_the_portal(b: &Browser) {
     )
     .await;
     b.click("go-declare").await;
-    b.wait_for("the declaration page", "return location.pathname === '/portal/declare'")
-        .await;
+    b.wait_for(
+        "the declaration page",
+        "return location.pathname === '/portal/declare'",
+    )
+    .await;
     for (select, code) in [
         ("county", "500229000000"),
         ("township", "500229102000"),

@@ -128,7 +128,13 @@ async fn public_pages_without_an_account_in_both_languages() {
             assert!(page.body.contains("lang=\"zh-CN\""), "{path} in Chinese");
             assert!(page.body.contains("重庆市乡村振兴局"), "{path}");
             // No third-party request: nothing loaded from anywhere but this server.
-            for outside in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "url(http"] {
+            for outside in [
+                "src=\"http",
+                "href=\"http",
+                "src=\"//",
+                "href=\"//",
+                "url(http",
+            ] {
                 assert!(!page.body.contains(outside), "{path} loads {outside}");
             }
             assert!(
@@ -152,7 +158,10 @@ async fn public_pages_without_an_account_in_both_languages() {
         // "I agree" hides the notice.
         let csrf = again.hidden("csrf");
         let agreed = c
-            .post_form("/portal/cookies", &[("csrf", &csrf), ("back", "/portal/contact")])
+            .post_form(
+                "/portal/cookies",
+                &[("csrf", &csrf), ("back", "/portal/contact")],
+            )
             .await;
         assert_eq!(agreed.status, 303);
         assert_eq!(agreed.header("location"), Some("/portal/contact"));
@@ -160,12 +169,18 @@ async fn public_pages_without_an_account_in_both_languages() {
         assert!(!after.body.contains("id=\"cookie-notice\""));
         // Not back to another site.
         let r = c
-            .post_form("/portal/cookies", &[("csrf", &csrf), ("back", "//evil.example")])
+            .post_form(
+                "/portal/cookies",
+                &[("csrf", &csrf), ("back", "//evil.example")],
+            )
             .await;
         assert_eq!(r.header("location"), Some("/portal"));
         // Without the token: refused.
         let r = c
-            .post_form("/portal/cookies", &[("csrf", "forged"), ("back", "/portal")])
+            .post_form(
+                "/portal/cookies",
+                &[("csrf", "forged"), ("back", "/portal")],
+            )
             .await;
         assert_eq!(r.status, 403);
     }
@@ -182,7 +197,9 @@ async fn the_notice_finder_goes_county_township_village() {
         assert!(townships.body.contains(&format!("value=\"{TOWNSHIP}\"")));
         assert!(!townships.body.contains("name=\"village\""));
         let villages = c
-            .get(&format!("/portal/notices?county={COUNTY}&township={TOWNSHIP}"))
+            .get(&format!(
+                "/portal/notices?county={COUNTY}&township={TOWNSHIP}"
+            ))
             .await;
         assert!(villages.body.contains(&format!("value=\"{VILLAGE}\"")));
         assert!(!villages.body.contains("id=\"open-notice\""));
@@ -275,7 +292,11 @@ async fn bad_declarations_name_each_field_and_store_nothing() {
         c.get("/portal?lang=en").await;
         let r = c.post_form("/portal/declare", &bad).await;
         assert_eq!(r.status, 422);
-        assert!(r.body.contains("please read and agree to the commitment"), "{}", r.body);
+        assert!(
+            r.body.contains("please read and agree to the commitment"),
+            "{}",
+            r.body
+        );
         // A village that is not one, and a phone that is not one.
         let mut bad = declaration(&csrf, ID_NUMBER);
         for (k, v) in bad.iter_mut() {
@@ -370,7 +391,10 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
             .await;
         assert_eq!(r.status, 422);
         for field in ["kind", "category", "requester", "phone"] {
-            assert!(r.body.contains(&format!("data-field=\"{field}\"")), "{field}");
+            assert!(
+                r.body.contains(&format!("data-field=\"{field}\"")),
+                "{field}"
+            );
         }
         // HTML and script in the fields are kept as text.
         let script = "<script>alert(1)</script><b>补贴</b>";
@@ -383,7 +407,13 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
         let mut officer = server.signed_in("chengkou").await;
         let inbox = officer.get("/tickets").await;
         assert_eq!(inbox.status, 200);
-        assert!(inbox.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{}", inbox.body);
+        assert!(
+            inbox
+                .body
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{}",
+            inbox.body
+        );
         assert!(!inbox.body.contains("<script>alert"));
         let page = officer.get("/tickets/1").await;
         assert_eq!(page.status, 200);
@@ -393,7 +423,11 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
         let r = officer
             .post_form(
                 "/tickets/1/steps/assign",
-                &[("csrf", &csrf_officer), ("version", &version), ("assignee", "bashan")],
+                &[
+                    ("csrf", &csrf_officer),
+                    ("version", &version),
+                    ("assignee", "bashan"),
+                ],
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -401,7 +435,11 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
         let r = officer
             .post_form(
                 "/tickets/1/steps/answer",
-                &[("csrf", &csrf_officer), ("version", &version), ("answer", "过时的答复内容")],
+                &[
+                    ("csrf", &csrf_officer),
+                    ("version", &version),
+                    ("answer", "过时的答复内容"),
+                ],
             )
             .await;
         assert_eq!(r.status, 409);
@@ -421,7 +459,11 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
         let r = township
             .post_form(
                 "/tickets/1/steps/answer",
-                &[("csrf", &page.hidden("csrf")), ("version", &page.hidden("version")), ("answer", "好")],
+                &[
+                    ("csrf", &page.hidden("csrf")),
+                    ("version", &page.hidden("version")),
+                    ("answer", "好"),
+                ],
             )
             .await;
         assert_eq!(r.status, 400);
@@ -429,7 +471,11 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
         let tracked = track(&mut c, &code).await;
         assert_eq!(tracked.status, 200);
         assert!(tracked.body.contains("已答复"));
-        assert!(tracked.body.contains("&#60;i&#62;乡镇&#60;/i&#62;"), "{}", tracked.body);
+        assert!(
+            tracked.body.contains("&#60;i&#62;乡镇&#60;/i&#62;"),
+            "{}",
+            tracked.body
+        );
         assert!(tracked.body.contains("&#60;script&#62;"));
         assert!(!tracked.body.contains("<script>alert"));
         // Other roles: a village cadre may not read tickets; another county does not find it.
@@ -451,7 +497,13 @@ async fn publications_from_draft_to_public_and_back() {
         let r = admin
             .post_form(
                 "/portal-admin/announcements",
-                &[("csrf", &csrf), ("version", "0"), ("kind", "policy"), ("title_zh", ""), ("body_zh", "正文")],
+                &[
+                    ("csrf", &csrf),
+                    ("version", "0"),
+                    ("kind", "policy"),
+                    ("title_zh", ""),
+                    ("body_zh", "正文"),
+                ],
             )
             .await;
         assert_eq!(r.status, 422);
@@ -501,7 +553,11 @@ async fn publications_from_draft_to_public_and_back() {
         let r = admin
             .post_form(
                 "/portal-admin/announcements/1/publish",
-                &[("csrf", &csrf), ("version", &version), ("publish_on", "2020-01-01")],
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("publish_on", "2020-01-01"),
+                ],
             )
             .await;
         assert_eq!(r.status, 400);
@@ -548,7 +604,8 @@ async fn portal_settings_change_the_time_limits() {
         let received = c.post_form("/portal/ask", &ticket(&token, "时限")).await;
         assert_eq!(received.status, 200);
         let code = tracking_code(&received);
-        let due = (zhenxing_core::id_number::today_in_china() + time::Duration::days(20)).to_string();
+        let due =
+            (zhenxing_core::id_number::today_in_china() + time::Duration::days(20)).to_string();
         assert!(track(&mut c, &code).await.body.contains(&due));
         // Designations: a county officer only.
         let r = admin
@@ -565,6 +622,12 @@ async fn portal_settings_change_the_time_limits() {
             )
             .await;
         assert_eq!(r.status, 303);
-        assert!(admin.get("/settings/portal").await.body.contains("chengkou"));
+        assert!(
+            admin
+                .get("/settings/portal")
+                .await
+                .body
+                .contains("chengkou")
+        );
     }
 }

@@ -72,7 +72,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("announcement.draft", "audit-action-announcement-draft"),
     ("announcement.edit", "audit-action-announcement-edit"),
     ("announcement.publish", "audit-action-announcement-publish"),
-    ("announcement.withdraw", "audit-action-announcement-withdraw"),
+    (
+        "announcement.withdraw",
+        "audit-action-announcement-withdraw",
+    ),
     ("portal.designate", "audit-action-portal-designate"),
     ("portal.undesignate", "audit-action-portal-undesignate"),
     ("settings.portal", "audit-action-settings-portal"),

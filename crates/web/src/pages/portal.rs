@@ -97,7 +97,12 @@ fn public(
     let mut set_cookies = Vec::new();
     if let Some(lang) = lang.and_then(Lang::parse) {
         viewer.lang = lang;
-        set_cookies.push(cookie(state, LANG_COOKIE, lang_code(lang), Some(31_536_000)));
+        set_cookies.push(cookie(
+            state,
+            LANG_COOKIE,
+            lang_code(lang),
+            Some(31_536_000),
+        ));
     } else if viewer.account.is_none() && !jar.contains_key(LANG_COOKIE) {
         viewer.lang = Lang::Zh;
     }
@@ -125,7 +130,8 @@ fn check_portal_csrf(headers: &HeaderMap, submitted: &str) -> AppResult<()> {
     let jar = cookies(headers);
     match jar.get(PORTAL_CSRF_COOKIE) {
         Some(expected)
-            if !expected.is_empty() && constant_time_eq(expected.as_bytes(), submitted.as_bytes()) =>
+            if !expected.is_empty()
+                && constant_time_eq(expected.as_bytes(), submitted.as_bytes()) =>
         {
             Ok(())
         }
@@ -279,8 +285,14 @@ async fn level(
 
 async fn place(state: &AppState, q: &PlaceQuery, lang: Lang) -> AppResult<Place> {
     let municipality = DivisionCode::parse("500000000000").map_err(|_| AppError::Internal)?;
-    let (counties, county) =
-        level(state, Some(municipality), &q.county, DivisionLevel::County, lang).await?;
+    let (counties, county) = level(
+        state,
+        Some(municipality),
+        &q.county,
+        DivisionLevel::County,
+        lang,
+    )
+    .await?;
     let (townships, township) =
         level(state, county, &q.township, DivisionLevel::Township, lang).await?;
     let (villages, village) =
@@ -304,7 +316,10 @@ async fn place(state: &AppState, q: &PlaceQuery, lang: Lang) -> AppResult<Place>
 fn place_query(place: &Place) -> String {
     crate::pages::query_string(&[
         ("county", place.county.as_ref().map_or("", |c| c.as_str())),
-        ("township", place.township.as_ref().map_or("", |c| c.as_str())),
+        (
+            "township",
+            place.township.as_ref().map_or("", |c| c.as_str()),
+        ),
         ("village", place.village.as_ref().map_or("", |c| c.as_str())),
     ])
 }
@@ -332,7 +347,14 @@ pub async fn home(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> AppResult<Response> {
-    let p = public(&state, &viewer, &headers, q.lang.as_deref(), "portal-title", "/portal");
+    let p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        "portal-title",
+        "/portal",
+    );
     let lang = p.c.tr.lang;
     let mut announcements = Vec::new();
     let mut policies = Vec::new();
@@ -380,7 +402,14 @@ pub async fn announcement(
         .filter(|a| a.is_public(today_in_china()))
         .ok_or(AppError::NotFound)?;
     let here = format!("/portal/announcements/{id}");
-    let mut p = public(&state, &viewer, &headers, q.lang.as_deref(), "portal-title", &here);
+    let mut p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        "portal-title",
+        &here,
+    );
     let lang = p.c.tr.lang;
     p.c.title = a.title(lang).to_owned();
     let page = AnnouncementPage {
@@ -420,7 +449,14 @@ pub async fn notices(
     headers: HeaderMap,
     Query(q): Query<PlaceQuery>,
 ) -> AppResult<Response> {
-    let mut p = public(&state, &viewer, &headers, q.lang.as_deref(), "portal-notices-title", "");
+    let mut p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        "portal-notices-title",
+        "",
+    );
     let place = place(&state, &q, p.c.tr.lang).await?;
     p.here = format!("/portal/notices?{}", place_query(&place));
     let page = NoticesPage { p, place };
@@ -461,7 +497,14 @@ async fn text_page(
     q: LangQuery,
     (title_key, here, keys): (&str, &str, &[&'static str]),
 ) -> Response {
-    let p = public(&state, &viewer, &headers, q.lang.as_deref(), title_key, here);
+    let p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        title_key,
+        here,
+    );
     let page = TextPage {
         heading: p.c.title.clone(),
         keys: keys.to_vec(),
@@ -523,7 +566,12 @@ pub async fn agree_cookies(
         .unwrap_or_else(|| "/portal".to_owned());
     Ok(with_cookies(
         Redirect::to(&back).into_response(),
-        vec![cookie(&state, COOKIE_NOTICE_COOKIE, "agreed", Some(31_536_000))],
+        vec![cookie(
+            &state,
+            COOKIE_NOTICE_COOKIE,
+            "agreed",
+            Some(31_536_000),
+        )],
     ))
 }
 
@@ -589,7 +637,14 @@ pub async fn declare_form(
     headers: HeaderMap,
     Query(q): Query<PlaceQuery>,
 ) -> AppResult<Response> {
-    let mut p = public(&state, &viewer, &headers, q.lang.as_deref(), "portal-declare-title", "");
+    let mut p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        "portal-declare-title",
+        "",
+    );
     let lang = p.c.tr.lang;
     let place = place(&state, &q, lang).await?;
     p.here = format!("/portal/declare?{}", place_query(&place));
@@ -637,7 +692,14 @@ pub async fn declare(
 ) -> AppResult<Response> {
     let f = Fields(pairs);
     admit(&state, &viewer, &headers, &f)?;
-    let p = public(&state, &viewer, &headers, None, "portal-declare-title", "/portal/declare");
+    let p = public(
+        &state,
+        &viewer,
+        &headers,
+        None,
+        "portal-declare-title",
+        "/portal/declare",
+    );
     let lang = p.c.tr.lang;
     let form = DeclarationForm {
         applicant: f.one("applicant"),
@@ -665,7 +727,10 @@ pub async fn declare(
                 }
                 None => vec![zhenxing_core::assistance::FieldError::new(
                     "village",
-                    Text::new("所选的村不在区划表中", "the chosen village is not in the list"),
+                    Text::new(
+                        "所选的村不在区划表中",
+                        "the chosen village is not in the list",
+                    ),
                 )],
             }
         }
@@ -675,7 +740,9 @@ pub async fn declare(
     let village = DivisionCode::parse(form.village.trim()).ok();
     let q = PlaceQuery {
         lang: None,
-        county: village.and_then(|v| v.county()).map(|c| c.as_str().to_owned()),
+        county: village
+            .and_then(|v| v.county())
+            .map(|c| c.as_str().to_owned()),
         township: village
             .and_then(|v| v.parent())
             .map(|t| t.as_str().to_owned()),
@@ -732,7 +799,13 @@ fn choice_checks<T: Copy>(
 fn ask_page(p: Public, place: Place, form: TicketForm, problems: Vec<Problem>) -> AskPage {
     let lang = p.c.tr.lang;
     AskPage {
-        kinds: choice_checks(TicketKind::ALL, TicketKind::code, TicketKind::label, &form.kind, lang),
+        kinds: choice_checks(
+            TicketKind::ALL,
+            TicketKind::code,
+            TicketKind::label,
+            &form.kind,
+            lang,
+        ),
         categories: choice_checks(
             TicketCategory::ALL,
             TicketCategory::code,
@@ -753,7 +826,14 @@ pub async fn ask_form(
     headers: HeaderMap,
     Query(q): Query<PlaceQuery>,
 ) -> AppResult<Response> {
-    let mut p = public(&state, &viewer, &headers, q.lang.as_deref(), "portal-ask-title", "");
+    let mut p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        "portal-ask-title",
+        "",
+    );
     let place = place(&state, &q, p.c.tr.lang).await?;
     p.here = format!("/portal/ask?{}", place_query(&place));
     let form = TicketForm {
@@ -773,7 +853,14 @@ pub async fn ask(
 ) -> AppResult<Response> {
     let f = Fields(pairs);
     admit(&state, &viewer, &headers, &f)?;
-    let p = public(&state, &viewer, &headers, None, "portal-ask-title", "/portal/ask");
+    let p = public(
+        &state,
+        &viewer,
+        &headers,
+        None,
+        "portal-ask-title",
+        "/portal/ask",
+    );
     let lang = p.c.tr.lang;
     let form = TicketForm {
         kind: f.one("kind"),
@@ -797,7 +884,10 @@ pub async fn ask(
                 }
                 None => vec![zhenxing_core::assistance::FieldError::new(
                     "division",
-                    Text::new("所选的地区不在区划表中", "the chosen place is not in the list"),
+                    Text::new(
+                        "所选的地区不在区划表中",
+                        "the chosen place is not in the list",
+                    ),
                 )],
             }
         }
@@ -857,7 +947,14 @@ pub async fn track_form(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> AppResult<Response> {
-    let p = public(&state, &viewer, &headers, q.lang.as_deref(), "portal-track-title", "/portal/track");
+    let p = public(
+        &state,
+        &viewer,
+        &headers,
+        q.lang.as_deref(),
+        "portal-track-title",
+        "/portal/track",
+    );
     let page = TrackPage {
         p,
         not_found: false,
@@ -875,7 +972,13 @@ async fn place_name(state: &AppState, code: &str, lang: Lang) -> AppResult<Strin
     let names: Vec<&str> = path
         .iter()
         .filter(|d| d.level != "province")
-        .map(|d| if lang == Lang::Zh { d.name_zh.as_str() } else { d.name_en.as_str() })
+        .map(|d| {
+            if lang == Lang::Zh {
+                d.name_zh.as_str()
+            } else {
+                d.name_en.as_str()
+            }
+        })
         .collect();
     Ok(names.join(if lang == Lang::Zh { "" } else { ", " }))
 }
@@ -894,7 +997,14 @@ pub async fn track(
             "Too many look-ups from this network address; please try again later.",
         )));
     }
-    let p = public(&state, &viewer, &headers, None, "portal-track-title", "/portal/track");
+    let p = public(
+        &state,
+        &viewer,
+        &headers,
+        None,
+        "portal-track-title",
+        "/portal/track",
+    );
     let lang = p.c.tr.lang;
     let code = f.one("code");
     let today = today_in_china();
@@ -913,8 +1023,12 @@ pub async fn track(
             what: p.c.t("portal-track-declaration"),
             submitted: submitted_at.get(..10).unwrap_or(&submitted_at).to_owned(),
             place: place_name(&state, &division_code, lang).await?,
-            status: p.c.t(&format!("portal-declaration-status-{}", status.code())),
-            explanation: p.c.t(&format!("portal-declaration-explain-{}", status.code())),
+            status: p
+                .c
+                .t(&format!("portal-declaration-status-{}", status.code())),
+            explanation: p
+                .c
+                .t(&format!("portal-declaration-explain-{}", status.code())),
             due_on: None,
             overdue: false,
             subject: None,

@@ -274,7 +274,14 @@ async fn save(
                 .into_iter()
                 .map(|e| e.message.get(viewer.lang).to_owned())
                 .collect();
-            Ok(edit_page(state, viewer, existing.as_ref(), form, errors, false))
+            Ok(edit_page(
+                state,
+                viewer,
+                existing.as_ref(),
+                form,
+                errors,
+                false,
+            ))
         }
     }
 }
@@ -434,7 +441,10 @@ pub async fn settings_save(
         })
     };
     let parsed = (
-        number(&accept, ("申报受理时限", "the time to accept a declaration")),
+        number(
+            &accept,
+            ("申报受理时限", "the time to accept a declaration"),
+        ),
         number(&limit, ("诉求办理时限", "the time limit of a ticket")),
     );
     let problems = match parsed {
