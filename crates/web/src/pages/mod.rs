@@ -142,6 +142,50 @@ pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
         .join(sep)
 }
 
+/// A form's fields as posted, in order; checkboxes repeat their name. Each page adds the
+/// readers it needs (`impl Fields` in its own module).
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn one(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Every value of `name`, trimmed.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v.trim() == value)
+    }
+}
+
+/// A settings field that must be a whole number of days; `what` names it in both languages.
+pub fn whole_days(s: &str, what: (&str, &str)) -> Result<i64, zhenxing_core::Text> {
+    s.trim().parse::<i64>().map_err(|_| {
+        zhenxing_core::Text::new(
+            format!("{}应为整数天数", what.0),
+            format!("{} must be a whole number of days", what.1),
+        )
+    })
+}
+
+/// After a saved form: back to `path` with `saved=1`, which the page shows as "已保存".
+pub fn saved_redirect(path: &str) -> Response {
+    axum::response::Redirect::to(&format!("{path}?{}", query_string(&[("saved", "1")])))
+        .into_response()
+}
+
 /// A query parameter's value, trimmed; `None` when absent or blank.
 pub fn blank(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())

@@ -18,7 +18,7 @@ use crate::auth::{
     LANG_COOKIE, Viewer, constant_time_eq, cookie, cookies, lang_code, with_cookies,
 };
 use crate::error::{AppError, AppResult};
-use crate::pages::{Chrome, render, render_form};
+use crate::pages::{Chrome, Fields, render, render_form};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
@@ -139,26 +139,9 @@ fn check_portal_csrf(headers: &HeaderMap, submitted: &str) -> AppResult<()> {
     }
 }
 
-/// A form's pairs (repeated names kept, for checkboxes).
-struct Fields(Vec<(String, String)>);
-
+/// The portal's reader of a form's fields (`pages::Fields`).
 impl Fields {
-    fn one(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
+    /// A checkbox: its value when ticked (present and not blank).
     fn ticked(&self, name: &str) -> Option<String> {
         Some(self.one(name)).filter(|v| !v.is_empty())
     }
@@ -310,6 +293,25 @@ async fn place(state: &AppState, q: &PlaceQuery, lang: Lang) -> AppResult<Place>
         village,
         chosen: chosen.join(" › "),
     })
+}
+
+/// The chooser as far as a submitted division code is valid (to show a refused form again).
+async fn place_of(state: &AppState, code: &str, lang: Lang) -> AppResult<Place> {
+    let division = DivisionCode::parse(code.trim()).ok();
+    let at = |level: DivisionLevel| {
+        let mut d = division?;
+        while d.level() != level {
+            d = d.parent()?;
+        }
+        Some(d.as_str().to_owned())
+    };
+    let q = PlaceQuery {
+        lang: None,
+        county: at(DivisionLevel::County),
+        township: at(DivisionLevel::Township),
+        village: at(DivisionLevel::Village),
+    };
+    place(state, &q, lang).await
 }
 
 /// The query string of a chosen place (for links that keep it).
@@ -737,18 +739,7 @@ pub async fn declare(
         Err(errors) => errors,
     };
     // Keep what was typed, and the place as far as it is valid.
-    let village = DivisionCode::parse(form.village.trim()).ok();
-    let q = PlaceQuery {
-        lang: None,
-        county: village
-            .and_then(|v| v.county())
-            .map(|c| c.as_str().to_owned()),
-        township: village
-            .and_then(|v| v.parent())
-            .map(|t| t.as_str().to_owned()),
-        village: village.map(|v| v.as_str().to_owned()),
-    };
-    let place = place(&state, &q, lang).await?;
+    let place = place_of(&state, &form.village, lang).await?;
     let page = DeclarePage {
         events: event_checks(&form.events, lang),
         problems: problems(errors, &p.c),
@@ -893,21 +884,7 @@ pub async fn ask(
         }
         Err(errors) => errors,
     };
-    let division = DivisionCode::parse(form.division.trim()).ok();
-    let at = |level: DivisionLevel| {
-        let mut d = division?;
-        while d.level() != level {
-            d = d.parent()?;
-        }
-        Some(d.as_str().to_owned())
-    };
-    let q = PlaceQuery {
-        lang: None,
-        county: at(DivisionLevel::County),
-        township: at(DivisionLevel::Township),
-        village: at(DivisionLevel::Village),
-    };
-    let place = place(&state, &q, lang).await?;
+    let place = place_of(&state, &form.division, lang).await?;
     let problems = problems(errors, &p.c);
     let page = ask_page(p, place, form, problems);
     let response = render_form(&page, true);

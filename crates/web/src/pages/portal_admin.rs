@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::portal::paragraphs;
-use crate::pages::{Chrome, blank, query_string, render, render_form};
+use crate::pages::{Chrome, Fields, blank, render, render_form, saved_redirect, whole_days};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -50,19 +50,6 @@ pub fn routes() -> Router<AppState> {
 
 fn parse_id(id: &str) -> AppResult<i64> {
     id.parse().map_err(|_| AppError::NotFound)
-}
-
-/// A form's pairs.
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn one(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
 }
 
 fn stale() -> AppError {
@@ -261,11 +248,9 @@ async fn save(
             let expected = f.one("version").parse::<i64>().unwrap_or(-1);
             let target = existing.as_ref().map(|e| (e.id, expected));
             match portal::save_announcement(&state.db, account, target, &a).await? {
-                Outcome::Done { id, .. } => Ok(Redirect::to(&format!(
-                    "/portal-admin/announcements/{id}?{}",
-                    query_string(&[("saved", "1")])
-                ))
-                .into_response()),
+                Outcome::Done { id, .. } => {
+                    Ok(saved_redirect(&format!("/portal-admin/announcements/{id}")))
+                }
                 other => Err(outcome_error(other)),
             }
         }
@@ -342,11 +327,7 @@ async fn change_status(
         None
     };
     match portal::set_announcement_status(&state.db, account, id, expected, day, today).await? {
-        Outcome::Done { .. } => Ok(Redirect::to(&format!(
-            "/portal-admin/announcements/{id}?{}",
-            query_string(&[("saved", "1")])
-        ))
-        .into_response()),
+        Outcome::Done { .. } => Ok(saved_redirect(&format!("/portal-admin/announcements/{id}"))),
         other => Err(outcome_error(other)),
     }
 }
@@ -432,20 +413,12 @@ pub async fn settings_save(
     viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::ManageSettings)?;
     let (accept, limit) = (f.one("accept_days"), f.one("ticket_days"));
-    let number = |s: &str, what: (&str, &str)| {
-        s.trim().parse::<i64>().map_err(|_| {
-            Text::new(
-                format!("{}应为整数天数", what.0),
-                format!("{} must be a whole number of days", what.1),
-            )
-        })
-    };
     let parsed = (
-        number(
+        whole_days(
             &accept,
             ("申报受理时限", "the time to accept a declaration"),
         ),
-        number(&limit, ("诉求办理时限", "the time limit of a ticket")),
+        whole_days(&limit, ("诉求办理时限", "the time limit of a ticket")),
     );
     let problems = match parsed {
         (Ok(declaration_accept_days), Ok(ticket_limit_days)) => {
@@ -455,11 +428,7 @@ pub async fn settings_save(
             };
             match portal::set_policy(&state.db, &account.name, &new).await? {
                 Ok(()) => {
-                    return Ok(Redirect::to(&format!(
-                        "/settings/portal?{}",
-                        query_string(&[("saved", "1")])
-                    ))
-                    .into_response());
+                    return Ok(saved_redirect("/settings/portal"));
                 }
                 Err(problems) => problems,
             }
@@ -483,11 +452,7 @@ pub async fn designate(
     let account = viewer.may(Action::ManagePortal)?;
     let on = f.one("designate") != "off";
     match portal::designate(&state.db, account, &f.one("name"), on).await? {
-        Outcome::Done { .. } => Ok(Redirect::to(&format!(
-            "/settings/portal?{}",
-            query_string(&[("saved", "1")])
-        ))
-        .into_response()),
+        Outcome::Done { .. } => Ok(saved_redirect("/settings/portal")),
         other => Err(outcome_error(other)),
     }
 }
