@@ -580,6 +580,18 @@ pub async fn agree_cookies(
 // ---------------------------------------------------------------------------------------------
 // Self-declaration
 
+/// The refusal of a place the division table does not have (a form kept from before the table
+/// was updated, or a forged code).
+fn not_in_table(field: &'static str) -> Vec<zhenxing_core::assistance::FieldError> {
+    vec![zhenxing_core::assistance::FieldError::new(
+        field,
+        Text::new(
+            "所选的地区不在区划表中，请重新选择",
+            "the chosen place is not in the list of divisions; please choose again",
+        ),
+    )]
+}
+
 /// A check box of the form, with its state.
 pub struct Check {
     pub code: &'static str,
@@ -727,13 +739,7 @@ pub async fn declare(
                         s,
                     ));
                 }
-                None => vec![zhenxing_core::assistance::FieldError::new(
-                    "village",
-                    Text::new(
-                        "所选的村不在区划表中",
-                        "the chosen village is not in the list",
-                    ),
-                )],
+                None => not_in_table("village"),
             }
         }
         Err(errors) => errors,
@@ -873,13 +879,7 @@ pub async fn ask(
                 Some(s) => {
                     return Ok(received(p, "portal-ask-received", "portal-ask-next", s));
                 }
-                None => vec![zhenxing_core::assistance::FieldError::new(
-                    "division",
-                    Text::new(
-                        "所选的地区不在区划表中",
-                        "the chosen place is not in the list",
-                    ),
-                )],
+                None => not_in_table("division"),
             }
         }
         Err(errors) => errors,
