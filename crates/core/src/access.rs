@@ -56,6 +56,14 @@ pub enum Action {
     ManageAssistance,
     /// Change the deployment's settings (the procedures' time limits).
     ManageSettings,
+    /// Write, translate, schedule, publish and withdraw the public portal's announcements and
+    /// policy documents, and designate the officers who read reports about a person (issue 7).
+    ManagePortal,
+    /// Read the tickets of the public line (questions, reports, complaints, suggestions) of
+    /// the account's division; reports about a person also need `portal::may_read_person_report`.
+    ReadTickets,
+    /// Assign, answer and close tickets.
+    WorkTickets,
 }
 
 impl Role {
@@ -110,6 +118,13 @@ impl Role {
                 matches!(self, CountyOfficer | TownshipOfficer | VillageCadre)
             }
             ManageSettings => matches!(self, MunicipalAdmin),
+            // The public portal (issue 7). The administrator publishes for the bureau. The line
+            // is handled where the matter lies ("分级受理、属地管理", DOMAIN.md 5.6): county
+            // and township officers answer their division's tickets; the auditor reads them;
+            // nobody else, since complaints and reports may name the people handling them.
+            ManagePortal => matches!(self, MunicipalAdmin),
+            ReadTickets => matches!(self, CountyOfficer | TownshipOfficer | Auditor),
+            WorkTickets => matches!(self, CountyOfficer | TownshipOfficer),
         }
     }
 

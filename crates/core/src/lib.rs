@@ -20,6 +20,7 @@ pub mod income;
 pub mod lang;
 pub mod money;
 pub mod monitoring;
+pub mod portal;
 pub mod poverty;
 pub mod procedure;
 pub mod report_table;

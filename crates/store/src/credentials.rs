@@ -109,6 +109,13 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// `N` bytes from the operating system's random source (the portal's tracking codes).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    fill_random(&mut bytes);
+    bytes
+}
+
 fn fill_random(bytes: &mut [u8]) {
     // The operating system's random source failing is not something a server can recover
     // from; serving with predictable tokens would be worse than stopping.

@@ -283,24 +283,31 @@ async fn audit_head(db: &Db) -> Result<i64> {
 }
 
 /// Operations that change no figure: sign-ins and accounts, reading personal numbers, exports,
-/// and the snapshots (which read the figures).
+/// the snapshots (which read the figures), and the public portal's own records (announcements,
+/// tickets, its settings; a self-declaration's lead is a warning, recorded with its village).
 fn changes_no_figure(action: &str, object_type: &str) -> bool {
-    matches!(object_type, "account" | "snapshot")
-        || matches!(action, "personal_data.reveal" | "registry.export")
+    matches!(
+        object_type,
+        "account" | "snapshot" | "announcement" | "ticket"
+    ) || matches!(
+        action,
+        "personal_data.reveal" | "registry.export" | "report.export" | "settings.portal"
+    )
 }
 
 /// Operations whose effect reaches past any one division: the threshold (rule sets), the
 /// division tree, the procedures' time limits (overdue cases everywhere).
 fn changes_everything(action: &str, object_type: &str) -> bool {
-    matches!(object_type, "divisions" | "settings")
+    matches!(object_type, "divisions")
+        || action == "settings.procedure"
         || (object_type == "rule_set" && action != "monitor.run")
 }
 
 /// What the operations after `after` up to `head` touched.
 async fn touched_since(db: &Db, after: i64, head: i64) -> Result<Touched> {
-    type Op = (i64, String, String, Option<String>, i64);
+    type Op = (i64, String, String, Option<String>, i64, Option<String>);
     let ops: Vec<Op> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT seq, action, object_type, division_code, item_count FROM audit_log \
+        "SELECT seq, action, object_type, division_code, item_count, after_data FROM audit_log \
          WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3")
         .bind(after).bind(head).bind(MAX_OPS as i64 + 1).fetch_all(pool).await?);
     if ops.len() > MAX_OPS {
@@ -309,8 +316,21 @@ async fn touched_since(db: &Db, after: i64, head: i64) -> Result<Touched> {
     let mut divisions = BTreeSet::new();
     let mut with_items = Vec::new();
     let mut items = 0;
-    for (seq, action, object_type, division, item_count) in ops {
+    for (seq, action, object_type, division, item_count, after) in ops {
         if changes_no_figure(&action, &object_type) {
+            continue;
+        }
+        // A registry write itemises the households it changed, not those it created (their
+        // `created_seq` names the operation): find the new ones' villages; a write that
+        // created nothing and changed nothing touched nothing.
+        if action == "registry.write" && item_count == 0 {
+            if created(after.as_deref()) == Some(0) {
+                continue;
+            }
+            let villages: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
+                "SELECT DISTINCT division_code FROM households WHERE created_seq = $1")
+                .bind(seq).fetch_all(pool).await?);
+            divisions.extend(villages);
             continue;
         }
         if changes_everything(&action, &object_type) {
@@ -382,6 +402,12 @@ async fn touched_since(db: &Db, after: i64, head: i64) -> Result<Touched> {
 
 fn is_village(code: &str) -> bool {
     DivisionCode::parse(code).is_ok_and(|c| c.level() == DivisionLevel::Village)
+}
+
+/// How many households a registry write's summary says it created.
+fn created(after: Option<&str>) -> Option<i64> {
+    let value: serde_json::Value = serde_json::from_str(after?).ok()?;
+    value.get("summary")?.get("created")?.as_i64()
 }
 
 /// The `division_code` of a `before_data` object, if it names one.

@@ -21,6 +21,7 @@ pub mod edit;
 pub mod elimination;
 pub mod figure_cache;
 pub mod monitoring;
+pub mod portal;
 pub mod poverty_figures;
 pub mod procedures;
 pub mod records;

@@ -233,18 +233,21 @@ fn scope_prefix(scope: Option<&DivisionCode>) -> Option<String> {
     scope.map(|c| format!("{}%", c.prefix()))
 }
 
-/// Runs a loader's query on SQLite on a pooled connection directly (see
-/// `sqlite_direct::for_each_row`), with the optional `$1` scope pattern.
-async fn sqlite_rows(
+/// Runs a query on SQLite on a pooled connection directly (see `sqlite_direct::for_each_row`),
+/// binding `params` to `$1`, `$2`, … in order.
+pub(crate) async fn sqlite_rows(
     pool: &sqlx::SqlitePool,
     sql: &str,
-    pattern: Option<&str>,
+    params: &[&str],
     each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
 ) -> Result<u64> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
-    let params: Vec<&str> = pattern.into_iter().collect();
-    crate::sqlite_direct::for_each_row(&mut handle, &sql.replace("$1", "?1"), &params, each)
+    let mut sql = sql.to_owned();
+    for n in (1..=params.len()).rev() {
+        sql = sql.replace(&format!("${n}"), &format!("?{n}"));
+    }
+    crate::sqlite_direct::for_each_row(&mut handle, &sql, params, each)
 }
 
 /// Streams the households of a division (all when `None`), in no particular order; returns how
@@ -265,22 +268,27 @@ pub async fn load_households(
         }
     );
     if let Db::Sqlite(pool) = db {
-        return sqlite_rows(pool, &sql, prefix.as_deref(), |row| {
-            use crate::sqlite_direct::text;
-            each(HouseholdRow {
-                id: row.get(0)?,
-                county_code: text(row, 1)?,
-                household_no: text(row, 2)?,
-                division_code: text(row, 3)?,
-                household_type: text(row, 4)?,
-                member_count: row.get(5)?,
-                per_capita_net_income: row.get(6)?,
-                out_of_pocket: row.get(7)?,
-                housing_safe: row.get(8)?,
-                water_safe: row.get(9)?,
-            });
-            Ok(())
-        })
+        return sqlite_rows(
+            pool,
+            &sql,
+            &prefix.as_deref().into_iter().collect::<Vec<_>>(),
+            |row| {
+                use crate::sqlite_direct::text;
+                each(HouseholdRow {
+                    id: row.get(0)?,
+                    county_code: text(row, 1)?,
+                    household_no: text(row, 2)?,
+                    division_code: text(row, 3)?,
+                    household_type: text(row, 4)?,
+                    member_count: row.get(5)?,
+                    per_capita_net_income: row.get(6)?,
+                    out_of_pocket: row.get(7)?,
+                    housing_safe: row.get(8)?,
+                    water_safe: row.get(9)?,
+                });
+                Ok(())
+            },
+        )
         .await;
     }
     let mut n = 0u64;
@@ -328,19 +336,24 @@ pub async fn load_members(
         }
     );
     if let Db::Sqlite(pool) = db {
-        return sqlite_rows(pool, &sql, prefix.as_deref(), |row| {
-            use crate::sqlite_direct::{text, text_opt};
-            each(MemberRow {
-                household_id: row.get(0)?,
-                county_code: text(row, 1)?,
-                birth_date: text(row, 2)?,
-                school_status: text_opt(row, 3)?,
-                health: text(row, 4)?,
-                labor: text(row, 5)?,
-                medical_insurance: row.get(6)?,
-            });
-            Ok(())
-        })
+        return sqlite_rows(
+            pool,
+            &sql,
+            &prefix.as_deref().into_iter().collect::<Vec<_>>(),
+            |row| {
+                use crate::sqlite_direct::{text, text_opt};
+                each(MemberRow {
+                    household_id: row.get(0)?,
+                    county_code: text(row, 1)?,
+                    birth_date: text(row, 2)?,
+                    school_status: text_opt(row, 3)?,
+                    health: text(row, 4)?,
+                    labor: text(row, 5)?,
+                    medical_insurance: row.get(6)?,
+                });
+                Ok(())
+            },
+        )
         .await;
     }
     let mut n = 0u64;

@@ -1307,7 +1307,6 @@ pub async fn set_policy(
         new.notice_days.to_string(),
         new.near_days.to_string(),
     ];
-    let now = crate::now_text();
     let mut tx = db.begin_write().await?;
     let operation = Operation::begin(
         &mut tx,
@@ -1323,17 +1322,29 @@ pub async fn set_policy(
     )
     .await?;
     for (key, value) in POLICY_KEYS.iter().zip(values) {
-        on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO settings (key, value, updated_by, updated_at, audit_seq) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
-             audit_seq = excluded.audit_seq")
-            .bind(key).bind(&value).bind(actor_name).bind(&now).bind(operation.seq())
-            .execute(conn).await.map(|_| ())?);
+        write_setting(&mut tx, key, &value, actor_name, operation.seq()).await?;
     }
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// Stores one setting inside the caller's write transaction and audit operation (`audit_seq`).
+pub(crate) async fn write_setting(
+    tx: &mut Tx,
+    key: &str,
+    value: &str,
+    actor_name: &str,
+    audit_seq: i64,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO settings (key, value, updated_by, updated_at, audit_seq) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
+         audit_seq = excluded.audit_seq")
+        .bind(key).bind(value).bind(actor_name).bind(crate::now_text()).bind(audit_seq)
+        .execute(conn).await.map(|_| ())?);
+    Ok(())
 }
 
 fn policy_json(p: &ProcedurePolicy) -> Value {

@@ -394,6 +394,28 @@ async fn figure_cache_follows_every_write() {
         for d in levels.iter().chain(&[other_village]) {
             check_cache(db, &cache, d, today).await;
         }
+        // A write that changes nothing, and one that creates a household (creations are not
+        // itemised in the audit trail: the cache finds the new household's village).
+        let (record, meta) = zhenxing_store::registry::household(db, &no)
+            .await
+            .expect("read")
+            .expect("the household");
+        db.edit_household(&record, meta.version, "test", "test", "unchanged")
+            .await
+            .expect("saved");
+        testing::write_test_households(
+            db,
+            vec![testing::test_household(
+                "NEW0001",
+                village.as_str(),
+                &testing::test_id_number(990_001),
+                1_000,
+            )],
+        )
+        .await;
+        for d in &levels {
+            check_cache(db, &cache, d, today).await;
+        }
         assert_eq!(
             cache.stats().await.full_reads,
             1,

@@ -51,6 +51,10 @@ macro_rules! locale_files {
                 "statistics",
                 include_str!(concat!("../locales/", $lang, "/statistics.ftl")),
             ),
+            (
+                "portal",
+                include_str!(concat!("../locales/", $lang, "/portal.ftl")),
+            ),
         ]
     };
 }

@@ -43,6 +43,11 @@ pub struct WebConfig {
     /// Largest request body in general, and for file uploads.
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
+    /// Public portal submissions (declarations, tickets) per client address per window, and
+    /// tracking-code look-ups per address per window.
+    pub portal_submissions_per_window: usize,
+    pub tracking_lookups_per_window: usize,
+    pub portal_window: Duration,
 }
 
 impl Default for WebConfig {
@@ -55,6 +60,9 @@ impl Default for WebConfig {
             login_window: Duration::from_secs(300),
             max_body_bytes: 256 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
+            portal_submissions_per_window: 5,
+            tracking_lookups_per_window: 30,
+            portal_window: Duration::from_secs(600),
         }
     }
 }
@@ -94,6 +102,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub i18n: Arc<i18n::I18n>,
     pub limiter: Arc<auth::RateLimiter>,
+    /// The public portal's submissions and tracking look-ups, per client address.
+    pub portal_limiter: Arc<auth::RateLimiter>,
+    pub tracking_limiter: Arc<auth::RateLimiter>,
     /// The dashboard's figures, kept between requests and brought up to date from the audit
     /// chain on every read (`zhenxing_store::figure_cache`).
     pub figures: Arc<zhenxing_store::figure_cache::FigureCache>,
@@ -107,6 +118,14 @@ impl AppState {
             limiter: Arc::new(auth::RateLimiter::new(
                 config.login_attempts_per_window,
                 config.login_window,
+            )),
+            portal_limiter: Arc::new(auth::RateLimiter::new(
+                config.portal_submissions_per_window,
+                config.portal_window,
+            )),
+            tracking_limiter: Arc::new(auth::RateLimiter::new(
+                config.tracking_lookups_per_window,
+                config.portal_window,
             )),
             config: Arc::new(config),
             i18n: Arc::new(i18n::I18n::new()),
@@ -151,6 +170,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::coverage::routes())
         .merge(pages::statistics::routes())
         .merge(pages::reports::routes())
+        .merge(pages::portal::routes())
+        .merge(pages::portal_admin::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))

@@ -813,3 +813,136 @@ async fn statistics_and_report_routes_as_every_role() {
         }
     }
 }
+
+/// The portal's back-office routes as every role (issue 7): publications and the portal's
+/// settings are the administrator's; tickets are read by county and township officers and
+/// auditors within their division, worked by the officers; a report about a person answers
+/// "not found" to everyone but the designated county officer and the auditor; the public
+/// pages need no account.
+#[tokio::test]
+async fn portal_routes_as_every_role() {
+    // (account, [publications, new publication, portal settings, designate, tickets,
+    //  ticket in 城口县, report about a person there, step on the ticket, step on the report])
+    const EXPECTED: &[(&str, [u16; 9])] = &[
+        ("admin", [200, 200, 200, 404, 403, 403, 403, 403, 403]),
+        ("chengkou", [403, 403, 403, 403, 200, 200, 404, 409, 404]),
+        ("bashan", [403, 403, 403, 403, 200, 200, 404, 409, 404]),
+        ("lixin", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+        (
+            "other_village",
+            [403, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        ("wuxi", [403, 403, 403, 403, 200, 404, 404, 404, 404]),
+        ("auditor", [403, 403, 403, 403, 200, 200, 200, 403, 403]),
+        ("department", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ];
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let today = zhenxing_core::id_number::today_in_china();
+        let policy = zhenxing_core::portal::PortalPolicy::default();
+        let submit = async |kind: &str, category: &str| {
+            let t = zhenxing_core::portal::TicketForm {
+                kind: kind.into(),
+                category: category.into(),
+                division: "500229102202".into(),
+                subject: "测试诉求".into(),
+                body: "测试诉求的具体内容".into(),
+                privacy: Some("yes".into()),
+                ..Default::default()
+            }
+            .check()
+            .unwrap();
+            zhenxing_store::portal::submit_ticket(db, &t, &policy, today)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let ordinary = submit("complaint", "funds").await;
+        let person = submit("report", "cadre_conduct").await;
+        for (name, want) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let stale = [
+                ("csrf", csrf.as_str()),
+                ("version", "99"),
+                ("answer", "过时的答复内容"),
+            ];
+            let got = [
+                c.get("/portal-admin").await.status,
+                c.get("/portal-admin/announcements/new").await.status,
+                c.get("/settings/portal").await.status,
+                c.post_form(
+                    "/settings/portal/designations",
+                    &[("csrf", &csrf), ("designate", "on"), ("name", "nobody")],
+                )
+                .await
+                .status,
+                c.get("/tickets").await.status,
+                c.get(&format!("/tickets/{ordinary}")).await.status,
+                c.get(&format!("/tickets/{person}")).await.status,
+                c.post_form(&format!("/tickets/{ordinary}/steps/answer"), &stale)
+                    .await
+                    .status,
+                c.post_form(&format!("/tickets/{person}/steps/answer"), &stale)
+                    .await
+                    .status,
+            ];
+            assert_eq!(
+                &got, want,
+                "{name}: publications, new, settings, designate, tickets, ticket, person report, step, step on report"
+            );
+            let forged = c
+                .post_form(
+                    &format!("/tickets/{ordinary}/steps/answer"),
+                    &[
+                        ("csrf", "forged"),
+                        ("version", "1"),
+                        ("answer", "伪造的请求内容"),
+                    ],
+                )
+                .await;
+            assert_eq!(forged.status, 403, "{name}: forged CSRF");
+        }
+        // Designated, the county officer reads the report about a person; the list says so too.
+        let mut admin = server.signed_in("admin").await;
+        let csrf = admin.get("/settings/portal").await.hidden("csrf");
+        let r = admin
+            .post_form(
+                "/settings/portal/designations",
+                &[("csrf", &csrf), ("designate", "on"), ("name", "chengkou")],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        let mut county = server.signed_in("chengkou").await;
+        assert_eq!(county.get(&format!("/tickets/{person}")).await.status, 200);
+        let mut township = server.signed_in("bashan").await;
+        assert_eq!(
+            township.get(&format!("/tickets/{person}")).await.status,
+            404
+        );
+        assert!(
+            !township
+                .get("/tickets?status=all")
+                .await
+                .body
+                .contains(&format!("/tickets/{person}\""))
+        );
+        // No account needed for the public pages; none for the back office without one.
+        for path in ["/portal", "/portal/declare", "/portal/ask", "/portal/track"] {
+            assert_eq!(server.get(path).await.status, 200, "{path}");
+        }
+        for path in ["/portal-admin", "/tickets", "/settings/portal"] {
+            assert_ne!(server.get(path).await.status, 200, "{path}");
+        }
+        // Nothing above changed a ticket.
+        let auditor = db.account_by_name("auditor").await.unwrap().unwrap();
+        for id in [ordinary, person] {
+            let t = zhenxing_store::portal::ticket(db, &auditor, id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((t.status.as_str(), t.row_version), ("received", 1));
+        }
+    }
+}

@@ -9,7 +9,9 @@
 //! sign out; the auditor sees the edit on the audit page; a village cadre cannot reach another
 //! village's household, by URL or by search; on her phone she records a visit, finds the
 //! warning in her inbox, and takes her part of an identification (lead, home verification,
-//! appraisal, notice) up to the township's review, then opens the public notice.
+//! appraisal, notice) up to the township's review, then opens the public notice; a farmer,
+//! without an account, files a self-declaration on the portal on his phone and follows it with
+//! the tracking code, and the township officer finds the lead in her inbox.
 //!
 //! Needs `chromium` and `chromedriver` on `PATH` (Debian: `chromium`, `chromium-driver`;
 //! `.ci/run` installs them). Without them the test prints a notice and passes, except when `CI`
@@ -375,6 +377,7 @@ async fn scenario(b: Browser) {
     b.screenshot("12-phone-inbox").await;
     cadre_part_of_an_identification(&b).await;
     cadre_assistance_and_coverage(&b).await;
+    farmer_declares_on_the_portal(&b).await;
     b.c.set_window_size(1280, 900).await.unwrap();
     b.sign_out().await;
 }
@@ -522,6 +525,75 @@ async fn cadre_assistance_and_coverage(b: &Browser) {
 
 // ---------------------------------------------------------------------------------------------
 // The browser, as the scenario uses it
+
+/// A farmer on his phone (STORIES.md 9): no account, the portal in Chinese; he agrees to the
+/// cookie notice, chooses his village step by step (no script on the page), files a
+/// self-declaration, keeps the tracking code and follows it; the township officer then finds
+/// the lead in her inbox. Leaves the browser signed in as the township officer.
+async fn farmer_declares_on_the_portal(b: &Browser) {
+    b.sign_out().await;
+    b.goto("/portal?lang=zh").await;
+    assert_eq!(b.lang().await, "zh-CN");
+    b.assert_fits_phone("the portal's home page").await;
+    b.click("cookies-agree").await;
+    b.wait_for(
+        "the cookie notice to go",
+        "return document.getElementById('cookie-notice') === null",
+    )
+    .await;
+    b.click("go-declare").await;
+    b.wait_for(
+        "the declaration page",
+        "return location.pathname === '/portal/declare'",
+    )
+    .await;
+    for (select, code) in [
+        ("county", "500229000000"),
+        ("township", "500229102000"),
+        ("village", "500229102202"),
+    ] {
+        b.set_value(select, code).await;
+        b.click("place-next").await;
+        b.wait_for(
+            &format!("the {select} to be chosen"),
+            &format!("return location.search.includes('{select}={code}')"),
+        )
+        .await;
+    }
+    b.assert_fits_phone("the declaration form").await;
+    b.fill("applicant", "王世华").await;
+    b.fill("id_number", "11010519491231002X").await;
+    b.fill("phone", "13900000001").await;
+    b.click("event-illness").await;
+    b.click("event-job_loss").await;
+    b.fill("account", "儿子失业，妻子需要手术").await;
+    b.click("commitment").await;
+    b.click("authorisation").await;
+    b.click("privacy").await;
+    b.screenshot("20-phone-declaration").await;
+    b.click("submit-declaration").await;
+    let code = b.text("tracking-code").await;
+    assert_eq!(code.len(), 19, "{code}");
+    b.assert_fits_phone("the received page").await;
+    b.screenshot("21-phone-declaration-received").await;
+
+    b.click("nav-track").await;
+    b.fill("code", &code).await;
+    b.click("track-submit").await;
+    let status = b.text("track-status").await;
+    assert!(status.contains("等待乡镇受理"), "{status}");
+    b.assert_fits_phone("the tracking page").await;
+    b.screenshot("22-phone-tracking").await;
+
+    b.sign_in("bashan").await;
+    b.goto("/warnings?source=self_declaration").await;
+    let rows = b.table_rows("warnings").await;
+    assert!(
+        rows.len() == 1 && rows[0].contains("SB-500229-") && rows[0].contains("待分派"),
+        "{rows:?}"
+    );
+    b.screenshot("23-phone-township-inbox").await;
+}
 
 #[derive(Clone)]
 struct Browser {

@@ -97,7 +97,11 @@ pub(crate) async fn read(
     }
     villages(db, &lo, &hi, &mut b).await?;
     monitored(db, &lo, &hi, &mut b).await?;
-    income(db, &lo, &hi, &mut b).await?;
+    let large = matches!(
+        division.level(),
+        zhenxing_core::DivisionLevel::Province | zhenxing_core::DivisionLevel::County
+    );
+    income(db, &lo, &hi, large, &mut b).await?;
     warnings(db, &lo, &hi, &mut b).await?;
     cases(db, &lo, &hi, &mut b).await?;
     measures(db, &lo, &hi, &mut b).await?;
@@ -183,32 +187,75 @@ async fn monitored(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
 /// (`core::poverty`, one copy of its rules). This is the one part that reads every household
 /// (the `households_division` range), streamed and folded village by village; the figure cache
 /// reads it for one village at a time after a write.
-async fn income(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
+async fn income(db: &Db, lo: &str, hi: &str, large: bool, b: &mut Builder) -> Result<()> {
     let threshold = b.threshold.map(Fen);
     let spec = AfSpec::domain();
+    // "A member without basic medical insurance": over a county or more, one pass over the
+    // members collects the few uninsured households (under a second at full scale; asking per
+    // household reads every member's row and took several); over a township or a village,
+    // asking per household through `members_household` reads only theirs.
+    let uninsured = if large {
+        "h.id IN (SELECT household_id FROM members WHERE NOT medical_insurance)"
+    } else {
+        "EXISTS (SELECT 1 FROM members m WHERE m.county_code = h.county_code \
+         AND m.household_id = h.id AND NOT m.medical_insurance)"
+    };
+    let sql = format!(
+        "SELECT h.division_code, h.per_capita_net_income, CAST(h.member_count AS BIGINT), \
+         h.housing_safe, h.water_safe, {uninsured} \
+         FROM households h WHERE h.division_code BETWEEN $1 AND $2 ORDER BY h.division_code"
+    );
     let mut current: Option<(String, Figures)> = None;
-    on_pool!(db, pool => {
-        let mut rows = sqlx::query_as::<_, IncomeRow>(
-            "SELECT h.division_code, h.per_capita_net_income, CAST(h.member_count AS BIGINT), \
-             h.housing_safe, h.water_safe, \
-             EXISTS (SELECT 1 FROM members m WHERE m.county_code = h.county_code \
-               AND m.household_id = h.id AND NOT m.medical_insurance) \
-             FROM households h WHERE h.division_code BETWEEN $1 AND $2 ORDER BY h.division_code")
-            .bind(lo).bind(hi).fetch(pool);
-        while let Some(row) = rows.try_next().await? {
-            let code = row.0.clone();
-            if current.as_ref().is_none_or(|(c, _)| *c != code) {
-                if let Some((done, leaf)) = current.take() {
-                    b.put(done, leaf);
-                }
-                let leaf = b.leaf(&code)?.clone();
-                current = Some((code, leaf));
+    let mut fold = |row: IncomeRow, b: &mut Builder| -> Result<()> {
+        if current.as_ref().is_none_or(|(c, _)| *c != row.0) {
+            if let Some((done, leaf)) = current.take() {
+                b.put(done, leaf);
             }
-            if let Some((_, leaf)) = current.as_mut() {
-                add_income(leaf, threshold, &spec, &row);
+            let leaf = b.leaf(&row.0)?.clone();
+            current = Some((row.0.clone(), leaf));
+        }
+        if let Some((_, leaf)) = current.as_mut() {
+            add_income(leaf, threshold, &spec, &row);
+        }
+        Ok(())
+    };
+    match db {
+        // Every household of the division passes here: through sqlx each row costs a copy and
+        // a hand-off between threads, several seconds at full scale; read directly, as the
+        // monitoring pass does.
+        Db::Sqlite(pool) => {
+            let mut failed = None;
+            crate::monitoring::sqlite_rows(pool, &sql, &[lo, hi], |row| {
+                let parsed: IncomeRow = (
+                    crate::sqlite_direct::text(row, 0)?.to_owned(),
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                );
+                if failed.is_none()
+                    && let Err(e) = fold(parsed, b)
+                {
+                    failed = Some(e);
+                }
+                Ok(())
+            })
+            .await?;
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
-    });
+        Db::Postgres(pool) => {
+            let mut rows = sqlx::query_as::<_, IncomeRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(lo)
+                .bind(hi)
+                .fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                fold(row, b)?;
+            }
+        }
+    }
     if let Some((done, leaf)) = current {
         b.put(done, leaf);
     }

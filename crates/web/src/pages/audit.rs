@@ -64,6 +64,21 @@ const ACTIONS: &[(&str, &str)] = &[
         "warning.report.self_declaration",
         "audit-action-warning-self-declaration",
     ),
+    ("portal.declaration", "audit-action-portal-declaration"),
+    ("portal.ticket", "audit-action-portal-ticket"),
+    ("ticket.assign", "audit-action-ticket-assign"),
+    ("ticket.answer", "audit-action-ticket-answer"),
+    ("ticket.close", "audit-action-ticket-close"),
+    ("announcement.draft", "audit-action-announcement-draft"),
+    ("announcement.edit", "audit-action-announcement-edit"),
+    ("announcement.publish", "audit-action-announcement-publish"),
+    (
+        "announcement.withdraw",
+        "audit-action-announcement-withdraw",
+    ),
+    ("portal.designate", "audit-action-portal-designate"),
+    ("portal.undesignate", "audit-action-portal-undesignate"),
+    ("settings.portal", "audit-action-settings-portal"),
 ];
 
 fn action_label(c: &Chrome, action: &str) -> String {

@@ -10,7 +10,9 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::audit::mask_free_text;
 use crate::pages::households::scoped_household;
-use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels, yuan};
+use crate::pages::{
+    Chrome, Fields, blank, render, render_form, risk_labels, saved_redirect, whole_days, yuan,
+};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -664,30 +666,8 @@ pub async fn detail(
     detail_page(&state, &viewer, id, Vec::new(), String::new()).await
 }
 
-/// A form's fields; checkboxes repeat their name.
-struct Fields(Vec<(String, String)>);
-
+/// The procedures' readers of a form's fields (`pages::Fields`).
 impl Fields {
-    fn one(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .collect()
-    }
-
-    fn has(&self, name: &str, value: &str) -> bool {
-        self.0.iter().any(|(k, v)| k == name && v.trim() == value)
-    }
-
     fn date(&self, name: &str, what: (&str, &str)) -> Result<Date, Text> {
         let value = self.one(name);
         parse_date(&value).ok_or_else(|| {
@@ -1353,18 +1333,10 @@ pub async fn settings_save(
         f.one("near_days"),
     );
     let working = f.has("counting", "working");
-    let number = |s: &str, what: (&str, &str)| {
-        s.parse::<i64>().map_err(|_| {
-            Text::new(
-                format!("{}应为整数天数", what.0),
-                format!("{} must be a whole number of days", what.1),
-            )
-        })
-    };
     let parsed = (
-        number(&limit, ("办理时限", "the time limit")),
-        number(&notice, ("公示期", "the notice period")),
-        number(&near, ("临期提醒", "the warning before the limit")),
+        whole_days(&limit, ("办理时限", "the time limit")),
+        whole_days(&notice, ("公示期", "the notice period")),
+        whole_days(&near, ("临期提醒", "the warning before the limit")),
     );
     let problems = match parsed {
         (Ok(limit_days), Ok(notice_days), Ok(near_days)) => {
@@ -1379,13 +1351,7 @@ pub async fn settings_save(
                 near_days,
             };
             match procedures::set_policy(&state.db, &account.name, &new).await? {
-                Ok(()) => {
-                    return Ok(Redirect::to(&format!(
-                        "/settings/procedures?{}",
-                        query_string(&[("saved", "1")])
-                    ))
-                    .into_response());
-                }
+                Ok(()) => return Ok(saved_redirect("/settings/procedures")),
                 Err(problems) => problems,
             }
         }

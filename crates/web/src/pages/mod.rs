@@ -10,6 +10,8 @@ pub mod department;
 pub mod divisions;
 pub mod households;
 pub mod monitoring;
+pub mod portal;
+pub mod portal_admin;
 pub mod reports;
 pub mod statistics;
 pub mod timeline;
@@ -46,6 +48,9 @@ pub struct Chrome {
     /// The procedures' cases (identification, risk elimination).
     pub can_cases: bool,
     pub can_settings: bool,
+    /// The public line's tickets, and the portal's publications (issue 7).
+    pub can_tickets: bool,
+    pub can_portal: bool,
     pub home: String,
 }
 
@@ -70,6 +75,8 @@ impl Chrome {
             can_read: account.is_some_and(|a| a.may(Action::ReadRegistry)),
             can_cases: account.is_some_and(|a| a.may(Action::ReadCases)),
             can_settings: account.is_some_and(|a| a.may(Action::ManageSettings)),
+            can_tickets: account.is_some_and(|a| a.may(Action::ReadTickets)),
+            can_portal: account.is_some_and(|a| a.may(Action::ManagePortal)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
             tr,
         }
@@ -136,6 +143,50 @@ pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
         .map(|r| r.label(lang))
         .collect::<Vec<_>>()
         .join(sep)
+}
+
+/// A form's fields as posted, in order; checkboxes repeat their name. Each page adds the
+/// readers it needs (`impl Fields` in its own module).
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn one(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Every value of `name`, trimmed.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v.trim() == value)
+    }
+}
+
+/// A settings field that must be a whole number of days; `what` names it in both languages.
+pub fn whole_days(s: &str, what: (&str, &str)) -> Result<i64, zhenxing_core::Text> {
+    s.trim().parse::<i64>().map_err(|_| {
+        zhenxing_core::Text::new(
+            format!("{}应为整数天数", what.0),
+            format!("{} must be a whole number of days", what.1),
+        )
+    })
+}
+
+/// After a saved form: back to `path` with `saved=1`, which the page shows as "已保存".
+pub fn saved_redirect(path: &str) -> Response {
+    axum::response::Redirect::to(&format!("{path}?{}", query_string(&[("saved", "1")])))
+        .into_response()
 }
 
 /// A query parameter's value, trimmed; `None` when absent or blank.

@@ -933,29 +933,12 @@ mod tests {
 
     #[test]
     fn indicators_of_nobody_are_no_data() {
-        let f = Figures {
-            division: DivisionCode::parse("500229000000").unwrap_or_else(|e| panic!("{e:?}")),
-            today: time::macros::date!(2026 - 11 - 30),
-            seed: Default::default(),
-            lifted_out: Default::default(),
-            ordinary: Default::default(),
-            monitored: Default::default(),
-            monitored_by_category: Vec::new(),
-            risk_status: Default::default(),
-            risk_types: Vec::new(),
-            risk_types_unrecorded: Default::default(),
-            warnings_by_status: Vec::new(),
-            active_warnings_by_age: [0; 4],
-            open_cases: Vec::new(),
-            overdue_cases: 3,
-            measures: Vec::new(),
-            coverage: Default::default(),
-            income: zhenxing_store::rollups::IncomeDistribution {
-                threshold_fen: None,
-                buckets: Vec::new(),
-                at_or_below_threshold: Default::default(),
-            },
-        };
+        let mut f = Figures::empty(
+            DivisionCode::parse("500229000000").unwrap_or_else(|e| panic!("{e:?}")),
+            time::macros::date!(2026 - 11 - 30),
+            None,
+        );
+        f.overdue_cases = 3;
         assert!(indicator_value("monitored_per_1000", &f).is_nan());
         assert!(indicator_value("below_threshold_share", &f).is_nan());
         assert_eq!(indicator_value("overdue", &f), 3.0);

@@ -273,6 +273,8 @@ struct DetailPage {
     note: String,
     /// A verified warning is a lead: the viewer may open an identification from it.
     can_open_case: bool,
+    /// The self-declarations from the public portal behind the warning (issue 7).
+    declarations: Vec<crate::pages::portal_admin::DeclarationLine>,
 }
 
 /// What a warning's origin says, in words (department uploads, visits); ID numbers never.
@@ -312,6 +314,7 @@ fn origin_key(k: &str) -> &'static str {
         "file" => "file",
         "department" => "department",
         "rows" => "rows",
+        "declaration" => "declaration",
         _ => "other",
     }
 }
@@ -378,6 +381,8 @@ async fn detail_page(
         note,
         can_open_case: w.status() == Some(WarningStatus::Verified)
             && account.may(Action::WorkCases),
+        declarations: crate::pages::portal_admin::declaration_lines(state, account, &w, lang)
+            .await?,
         w,
         c,
     };

@@ -1,0 +1,631 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! The public portal in the store, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL: a
+//! self-declaration becomes a lead in the township's inbox in the same transaction; tickets go
+//! from received to closed with stale steps refused; tracking codes open their own submission
+//! only; reports about a person are read only by designated county officers and auditors;
+//! publications are public from their day on; everything is audited without personal numbers.
+
+use time::Duration;
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::portal::{
+    AnnouncementForm, DeclarationForm, PortalPolicy, TicketForm, TicketStep,
+};
+use zhenxing_core::warning::{WarningChannel, WarningStatus};
+use zhenxing_core::*;
+use zhenxing_store::accounts::Account;
+use zhenxing_store::assistance::Outcome;
+use zhenxing_store::portal::{self, TicketFilter, TicketStepRequest, Tracked};
+use zhenxing_store::warnings::{self, InboxQuery, StatusFilter};
+use zhenxing_store::{Db, testing};
+
+const VILLAGE: &str = "500229102202";
+const TOWNSHIP: &str = "500229102000";
+const COUNTY: &str = "500229000000";
+const PASSWORD: &str = "Portal-Test-2026";
+
+async fn account(db: &Db, name: &str, role: Role, division: &str) -> Account {
+    db.create_account(
+        name,
+        role,
+        &DivisionCode::parse(division).unwrap(),
+        PASSWORD,
+        "test",
+    )
+    .await
+    .unwrap()
+}
+
+fn declaration(village: &str, id_number: &str) -> DeclarationForm {
+    DeclarationForm {
+        applicant: "王世华".into(),
+        id_number: id_number.into(),
+        village: village.into(),
+        phone: "13900000001".into(),
+        events: vec!["illness".into(), "job_loss".into()],
+        account: "儿子失业，妻子需要手术".into(),
+        commitment: Some("yes".into()),
+        authorisation: Some("yes".into()),
+        privacy: Some("yes".into()),
+    }
+}
+
+fn ticket(kind: &str, category: &str, division: &str) -> TicketForm {
+    TicketForm {
+        kind: kind.into(),
+        category: category.into(),
+        division: division.into(),
+        subject: "公益性岗位补贴".into(),
+        body: "请问公益性岗位补贴如何申请？".into(),
+        privacy: Some("yes".into()),
+        ..TicketForm::default()
+    }
+}
+
+#[tokio::test]
+async fn a_declaration_is_a_lead_in_the_township_inbox() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let township = account(db, "zhaomin", Role::TownshipOfficer, TOWNSHIP).await;
+        let other = account(db, "wuxi_town", Role::TownshipOfficer, "500238101000").await;
+        // A registered member declares: the lead is on the household.
+        let id = testing::test_id_number(7);
+        testing::write_test_households(
+            db,
+            vec![testing::test_household("CK-P1", VILLAGE, &id, 9_000)],
+        )
+        .await;
+        let policy = PortalPolicy::default();
+        let d = declaration(VILLAGE, &id).check(today).unwrap();
+        let first = portal::declare(db, &d, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        // Someone not registered declares in the same village: a provisional number.
+        let unregistered = testing::test_id_number(8);
+        let d2 = declaration(VILLAGE, &unregistered).check(today).unwrap();
+        let second = portal::declare(db, &d2, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(first.tracking_code, second.tracking_code);
+
+        let inbox = warnings::inbox(
+            db,
+            &township.scope(),
+            &InboxQuery {
+                status: StatusFilter::Active,
+                channel: Some(WarningChannel::SelfDeclaration),
+                limit: 50,
+                ..InboxQuery::default()
+            },
+            today,
+        )
+        .await
+        .unwrap();
+        assert_eq!(inbox.len(), 2, "{inbox:?}");
+        let registered = inbox.iter().find(|w| w.household_no == "CK-P1").unwrap();
+        assert_eq!(registered.status, "new");
+        assert_eq!(registered.division_code, VILLAGE);
+        // Due for acceptance within the default 2 days.
+        assert_eq!(
+            registered.due_on.as_deref(),
+            Some((today + Duration::days(2)).to_string().as_str())
+        );
+        assert!(registered.risk_types.contains("illness"));
+        assert!(registered.risk_types.contains("unstable_employment"));
+        let provisional = inbox.iter().find(|w| w.household_no != "CK-P1").unwrap();
+        assert_eq!(provisional.household_no, format!("SB-500229-{}", second.id));
+        // Another county's township sees nothing.
+        let elsewhere = warnings::inbox(
+            db,
+            &other.scope(),
+            &InboxQuery {
+                limit: 50,
+                ..InboxQuery::default()
+            },
+            today,
+        )
+        .await
+        .unwrap();
+        assert!(elsewhere.is_empty());
+
+        // The officer reads the declaration behind the warning, numbers masked.
+        let behind = portal::declarations_of_warning(db, &township.scope(), registered.id)
+            .await
+            .unwrap();
+        assert_eq!(behind.len(), 1);
+        assert_eq!(behind[0].masked_phone(), "139****0001");
+        assert!(behind[0].masked_id_number().contains("********"));
+        assert!(
+            portal::declarations_of_warning(db, &other.scope(), registered.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // The applicant follows it: new, then accepted once the township assigns it.
+        let Some(Tracked::Declaration { status, .. }) =
+            portal::track(db, &first.tracking_code).await.unwrap()
+        else {
+            panic!("the code opens the declaration");
+        };
+        assert_eq!(status, WarningStatus::New);
+        let cadre = account(db, "lihong", Role::VillageCadre, VILLAGE).await;
+        let detail = warnings::warning(db, &township.scope(), registered.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let step = warnings::take_step(
+            db,
+            &township,
+            &warnings::StepRequest {
+                warning_id: registered.id,
+                expected_version: detail.row_version,
+                step: zhenxing_core::warning::WarningStep::Assign {
+                    deadline: today + Duration::days(5),
+                },
+                assignee: Some(cadre.name.clone()),
+            },
+            &zhenxing_core::warning::InboxPolicy::default(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(step, warnings::StepOutcome::Done { .. }),
+            "{step:?}"
+        );
+        let lowercase = first.tracking_code.to_lowercase().replace('-', " ");
+        let Some(Tracked::Declaration { status, .. }) =
+            portal::track(db, &lowercase).await.unwrap()
+        else {
+            panic!("the code opens the declaration, typed in lower case with spaces");
+        };
+        assert_eq!(status, WarningStatus::Assigned);
+
+        // The audit trail names the public as the actor and holds no personal numbers.
+        let log = zhenxing_store::audit::recent(db, 100).await.unwrap();
+        let declared: Vec<_> = log
+            .iter()
+            .filter(|e| e.action == "portal.declaration")
+            .collect();
+        assert_eq!(declared.len(), 2);
+        for e in &declared {
+            assert_eq!(e.actor, "public");
+            let text = format!("{e:?}");
+            for secret in [id.as_str(), unregistered.as_str(), "13900000001", "王世华"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+        assert!(
+            zhenxing_store::audit::verify(db)
+                .await
+                .unwrap()
+                .problems
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_village_not_in_the_table_stores_nothing() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let d = declaration("500229102299", &testing::test_id_number(1))
+            .check(today)
+            .unwrap();
+        let out = portal::declare(db, &d, &PortalPolicy::default(), today)
+            .await
+            .unwrap();
+        assert!(out.is_none());
+        let t = ticket("consultation", "policy_execution", "500229999000")
+            .check()
+            .unwrap();
+        assert!(
+            portal::submit_ticket(db, &t, &PortalPolicy::default(), today)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            zhenxing_store::audit::recent(db, 10)
+                .await
+                .unwrap()
+                .iter()
+                .all(|e| !e.action.starts_with("portal."))
+        );
+    })
+    .await;
+}
+
+/// Takes a step that must succeed.
+async fn step(db: &Db, who: &Account, id: i64, version: i64, s: TicketStep, text: &str) -> i64 {
+    let out = portal::take_ticket_step(
+        db,
+        who,
+        &TicketStepRequest {
+            ticket_id: id,
+            expected_version: version,
+            step: s,
+            assignee: Some(text.to_owned()),
+            answer: Some(text.to_owned()),
+        },
+    )
+    .await
+    .unwrap();
+    match out {
+        Outcome::Done { version, .. } => version,
+        other => panic!("{s:?} by {}: {other:?}", who.name),
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_from_question_to_answer() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let county = account(db, "chenjie", Role::CountyOfficer, COUNTY).await;
+        let township = account(db, "zhaomin", Role::TownshipOfficer, TOWNSHIP).await;
+        let other_county = account(db, "wuxi", Role::CountyOfficer, "500238000000").await;
+        let auditor = account(db, "auditor", Role::Auditor, "500000000000").await;
+        let cadre = account(db, "lihong", Role::VillageCadre, VILLAGE).await;
+        let policy = PortalPolicy {
+            ticket_limit_days: 10,
+            ..PortalPolicy::default()
+        };
+        portal::set_policy(db, "admin", &policy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(portal::policy(db).await.unwrap(), policy);
+        let t = ticket("consultation", "policy_execution", VILLAGE)
+            .check()
+            .unwrap();
+        let s = portal::submit_ticket(db, &t, &portal::policy(db).await.unwrap(), today)
+            .await
+            .unwrap()
+            .unwrap();
+        // Routed to the county of the village, due in 10 days.
+        let row = portal::ticket(db, &county, s.id).await.unwrap().unwrap();
+        assert_eq!(row.county_code, "500229");
+        assert_eq!(row.due_on, (today + Duration::days(10)).to_string());
+        assert!(!row.is_overdue(today));
+        assert!(row.is_overdue(today + Duration::days(11)));
+        assert!(row.requester.is_none() && row.phone.is_none());
+        // Seen in the county's and the township's inbox and by the auditor, not elsewhere.
+        for who in [&county, &township, &auditor] {
+            let inbox = portal::ticket_inbox(db, who, TicketFilter::Open, today, 50)
+                .await
+                .unwrap();
+            assert_eq!(inbox.len(), 1, "{}", who.name);
+        }
+        for who in [&other_county, &cadre] {
+            assert!(
+                portal::ticket_inbox(db, who, TicketFilter::All, today, 50)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(portal::ticket(db, who, s.id).await.unwrap().is_none());
+        }
+        assert!(
+            portal::ticket_inbox(db, &county, TicketFilter::Overdue, today, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            portal::ticket_inbox(
+                db,
+                &county,
+                TicketFilter::Overdue,
+                today + Duration::days(11),
+                50
+            )
+            .await
+            .unwrap()
+            .len(),
+            1
+        );
+
+        // Closing before an answer is refused; a wrong assignee is refused; the auditor may not act.
+        let refused = portal::take_ticket_step(
+            db,
+            &county,
+            &TicketStepRequest {
+                ticket_id: s.id,
+                expected_version: 1,
+                step: TicketStep::Close,
+                assignee: None,
+                answer: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
+        let refused = portal::take_ticket_step(
+            db,
+            &county,
+            &TicketStepRequest {
+                ticket_id: s.id,
+                expected_version: 1,
+                step: TicketStep::Assign,
+                assignee: Some("wuxi".into()),
+                answer: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
+        let refused = portal::take_ticket_step(
+            db,
+            &auditor,
+            &TicketStepRequest {
+                ticket_id: s.id,
+                expected_version: 1,
+                step: TicketStep::Answer,
+                assignee: None,
+                answer: Some("审计人员不能答复".into()),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
+
+        let v = step(db, &county, s.id, 1, TicketStep::Assign, "zhaomin").await;
+        // A page loaded before the assignment is stale.
+        let stale = portal::take_ticket_step(
+            db,
+            &township,
+            &TicketStepRequest {
+                ticket_id: s.id,
+                expected_version: 1,
+                step: TicketStep::Answer,
+                assignee: None,
+                answer: Some("过时页面上的答复".into()),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(stale, Outcome::Stale);
+        let answer = "可向所在村提出申请，乡镇审核后安排。";
+        let v = step(db, &township, s.id, v, TicketStep::Answer, answer).await;
+        // The requester reads the answer with the code.
+        let Some(Tracked::Ticket(seen)) = portal::track(db, &s.tracking_code).await.unwrap() else {
+            panic!("the code opens the ticket");
+        };
+        assert_eq!(seen.status, "answered");
+        assert_eq!(seen.answer.as_deref(), Some(answer));
+        assert_eq!(seen.answered_by.as_deref(), Some("zhaomin"));
+        step(db, &township, s.id, v, TicketStep::Close, "").await;
+        let closed = portal::ticket(db, &county, s.id).await.unwrap().unwrap();
+        assert_eq!(closed.status, "closed");
+        assert!(closed.closed_at.is_some());
+        assert!(
+            zhenxing_store::audit::verify(db)
+                .await
+                .unwrap()
+                .problems
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tracking_codes_open_only_their_own_submission() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let t = ticket("suggestion", "other", COUNTY).check().unwrap();
+        let s = portal::submit_ticket(db, &t, &PortalPolicy::default(), today)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.tracking_code.len(), 19);
+        assert!(portal::track(db, &s.tracking_code).await.unwrap().is_some());
+        // One character changed, malformed, empty, or the code's own hash: nothing.
+        let mut wrong: Vec<char> = s.tracking_code.chars().collect();
+        wrong[0] = if wrong[0] == 'A' { 'B' } else { 'A' };
+        let wrong: String = wrong.into_iter().collect();
+        for code in [wrong.as_str(), "", "not a code", "0000-0000-0000-0000"] {
+            assert!(portal::track(db, code).await.unwrap().is_none(), "{code}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reports_about_a_person_only_for_designated_officers_and_auditors() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let admin = account(db, "admin", Role::MunicipalAdmin, "500000000000").await;
+        let designated = account(db, "jiwei", Role::CountyOfficer, COUNTY).await;
+        let county = account(db, "chenjie", Role::CountyOfficer, COUNTY).await;
+        let township = account(db, "zhaomin", Role::TownshipOfficer, TOWNSHIP).await;
+        let auditor = account(db, "auditor", Role::Auditor, "500000000000").await;
+        let other_designated = account(db, "wuxi", Role::CountyOfficer, "500238000000").await;
+        for who in [&designated, &other_designated] {
+            assert!(matches!(
+                portal::designate(db, &admin, &who.name, true)
+                    .await
+                    .unwrap(),
+                Outcome::Done { .. }
+            ));
+        }
+        // Only county officers can be designated, only by the administrator.
+        assert!(matches!(
+            portal::designate(db, &admin, &township.name, true)
+                .await
+                .unwrap(),
+            Outcome::Refused(_)
+        ));
+        assert!(matches!(
+            portal::designate(db, &county, &county.name, true)
+                .await
+                .unwrap(),
+            Outcome::Refused(_)
+        ));
+        assert_eq!(
+            portal::designate(db, &admin, "nobody", true).await.unwrap(),
+            Outcome::NotFound
+        );
+        let person = TicketForm {
+            named: Some("yes".into()),
+            requester: "李四".into(),
+            phone: "13900000002".into(),
+            ..ticket("report", "cadre_conduct", VILLAGE)
+        }
+        .check()
+        .unwrap();
+        assert!(person.about_person);
+        let ordinary = ticket("report", "funds", VILLAGE).check().unwrap();
+        let policy = PortalPolicy::default();
+        let p = portal::submit_ticket(db, &person, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let o = portal::submit_ticket(db, &ordinary, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let sees = async |who: &Account| {
+            let inbox = portal::ticket_inbox(db, who, TicketFilter::All, today, 50)
+                .await
+                .unwrap();
+            let one = portal::ticket(db, who, p.id).await.unwrap();
+            assert_eq!(
+                inbox.iter().any(|t| t.id == p.id),
+                one.is_some(),
+                "{}",
+                who.name
+            );
+            one.is_some()
+        };
+        assert!(sees(&designated).await);
+        assert!(sees(&auditor).await);
+        assert!(!sees(&county).await);
+        assert!(!sees(&township).await);
+        assert!(!sees(&other_designated).await, "another county's designee");
+        // The ordinary report is read by the county and the township as usual.
+        assert!(portal::ticket(db, &county, o.id).await.unwrap().is_some());
+        assert!(portal::ticket(db, &township, o.id).await.unwrap().is_some());
+        // Only a designated officer can be assigned the person report, and the number is masked.
+        let row = portal::ticket(db, &designated, p.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let names: Vec<String> = portal::ticket_assignees(db, &row)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(names, ["jiwei"]);
+        assert_eq!(row.masked_phone().as_deref(), Some("139****0002"));
+        // The undesignated officer cannot act on it either: it answers as not found.
+        let out = portal::take_ticket_step(
+            db,
+            &county,
+            &TicketStepRequest {
+                ticket_id: p.id,
+                expected_version: 1,
+                step: TicketStep::Answer,
+                assignee: None,
+                answer: Some("已转纪检部门核查".into()),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, Outcome::NotFound);
+        // Ending the designation ends the access.
+        portal::designate(db, &admin, "jiwei", false).await.unwrap();
+        assert!(!sees(&designated).await);
+        let log = zhenxing_store::audit::recent(db, 100).await.unwrap();
+        assert!(log.iter().filter(|e| e.action == "portal.ticket").all(|e| {
+            !format!("{e:?}").contains("13900000002") && !format!("{e:?}").contains("李四")
+        }));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn publications_are_public_from_their_day_until_withdrawn() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let admin = account(db, "admin", Role::MunicipalAdmin, "500000000000").await;
+        let county = account(db, "chenjie", Role::CountyOfficer, COUNTY).await;
+        let draft = AnnouncementForm {
+            kind: "announcement".into(),
+            title_zh: "关于防止返贫动态监测的通知".into(),
+            body_zh: "各区县：\n\n请做好监测工作。".into(),
+            ..AnnouncementForm::default()
+        }
+        .check()
+        .unwrap();
+        let Outcome::Done { id, version } = portal::save_announcement(db, &admin, None, &draft)
+            .await
+            .unwrap()
+        else {
+            panic!("saved");
+        };
+        assert_eq!(
+            portal::save_announcement(db, &county, None, &draft)
+                .await
+                .unwrap(),
+            Outcome::NotFound
+        );
+        assert!(portal::published(db, today).await.unwrap().is_empty());
+        // Translated: the edit is guarded by the version.
+        let translated = zhenxing_core::portal::Announcement {
+            title_en: "Notice on monitoring".into(),
+            body_en: "To every county:\n\nplease monitor.".into(),
+            ..draft.clone()
+        };
+        let Outcome::Done { version, .. } =
+            portal::save_announcement(db, &admin, Some((id, version)), &translated)
+                .await
+                .unwrap()
+        else {
+            panic!("translated");
+        };
+        assert_eq!(
+            portal::save_announcement(db, &admin, Some((id, version - 1)), &translated)
+                .await
+                .unwrap(),
+            Outcome::Stale
+        );
+        // Scheduled for tomorrow: not public today, public tomorrow.
+        let yesterday = today - Duration::days(1);
+        assert!(matches!(
+            portal::set_announcement_status(db, &admin, id, version, Some(yesterday), today)
+                .await
+                .unwrap(),
+            Outcome::Refused(_)
+        ));
+        let tomorrow = today + Duration::days(1);
+        let Outcome::Done { version, .. } =
+            portal::set_announcement_status(db, &admin, id, version, Some(tomorrow), today)
+                .await
+                .unwrap()
+        else {
+            panic!("scheduled");
+        };
+        assert!(portal::published(db, today).await.unwrap().is_empty());
+        let public = portal::published(db, tomorrow).await.unwrap();
+        assert_eq!(public.len(), 1);
+        assert_eq!(public[0].title(Lang::En), "Notice on monitoring");
+        assert!(public[0].is_public(tomorrow) && !public[0].is_public(today));
+        portal::set_announcement_status(db, &admin, id, version, None, today)
+            .await
+            .unwrap();
+        assert!(portal::published(db, tomorrow).await.unwrap().is_empty());
+        let actions: Vec<String> = zhenxing_store::audit::recent(db, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .filter(|a| a.starts_with("announcement."))
+            .collect();
+        assert_eq!(actions.len(), 4, "{actions:?}");
+    })
+    .await;
+}

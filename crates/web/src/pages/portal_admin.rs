@@ -1,0 +1,705 @@
+//! The portal's back office (issue 7):
+//!
+//! - `/portal-admin`: publications (announcements and policy documents) for the administrator
+//!   (`ManagePortal`): write in Chinese, translate into English, save drafts, publish from a
+//!   day (today or later), withdraw; every change audited.
+//! - `/tickets`, `/tickets/{id}`: the public line's tickets of the officer's division (`ReadTickets`),
+//!   overdue ones first and marked; assign, answer, close (`WorkTickets`), guarded by the
+//!   ticket's `row_version`. Reports about a person only for those who read them.
+//! - `/settings/portal`: the time limits and the designated officers (`ManagePortal` for the
+//!   designations, `ManageSettings` for the limits; both are the administrator's).
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::portal::paragraphs;
+use crate::pages::{Chrome, Fields, blank, render, render_form, saved_redirect, whole_days};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use time::Date;
+use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::portal::{
+    AnnouncementForm, AnnouncementKind, AnnouncementStatus, PortalPolicy, TicketCategory,
+    TicketKind, TicketStep, ticket_step_allowed,
+};
+use zhenxing_core::{Action, Lang, Text};
+use zhenxing_store::assistance::Outcome;
+use zhenxing_store::portal::{self, TicketFilter, TicketRow, TicketStepRequest};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/portal-admin", get(announcements))
+        .route("/portal-admin/announcements/new", get(new_announcement))
+        .route("/portal-admin/announcements", post(create_announcement))
+        .route(
+            "/portal-admin/announcements/{id}",
+            get(edit_announcement).post(save_announcement),
+        )
+        .route("/portal-admin/announcements/{id}/publish", post(publish))
+        .route("/portal-admin/announcements/{id}/withdraw", post(withdraw))
+        .route("/settings/portal", get(settings_form).post(settings_save))
+        .route("/settings/portal/designations", post(designate))
+        .route("/tickets", get(tickets))
+        .route("/tickets/{id}", get(ticket))
+        .route("/tickets/{id}/steps/{step}", post(ticket_step))
+}
+
+fn parse_id(id: &str) -> AppResult<i64> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+fn stale() -> AppError {
+    AppError::Conflict(Text::new(
+        "此内容在您打开页面后已被他人修改，未保存。请重新打开页面后再操作。",
+        "Someone changed this after you opened the page; nothing was saved. Open the page again and retry.",
+    ))
+}
+
+fn outcome_error(o: Outcome) -> AppError {
+    match o {
+        Outcome::Stale => stale(),
+        Outcome::NotFound => AppError::NotFound,
+        Outcome::Refused(reason) => AppError::BadRequest(reason),
+        Outcome::Done { .. } => AppError::Internal,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publications
+
+pub struct AnnouncementLine {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub status: String,
+    pub publish_on: String,
+    pub translated: bool,
+    pub public: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal_admin.html")]
+struct AdminPage {
+    c: Chrome,
+    lines: Vec<AnnouncementLine>,
+}
+
+pub async fn announcements(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> AppResult<Response> {
+    viewer.may(Action::ManagePortal)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let lines = portal::announcements(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| AnnouncementLine {
+            id: a.id,
+            kind: label(AnnouncementKind::from_code(&a.kind).map(|k| k.label(lang))),
+            title: a.title(lang).to_owned(),
+            status: label(a.status().map(|s| s.label(lang))),
+            publish_on: a.publish_on.clone().unwrap_or_default(),
+            translated: !a.title_en.is_empty() && !a.body_en.is_empty(),
+            public: a.is_public(today),
+        })
+        .collect();
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = c.t("portal-admin-title");
+    Ok(render(&AdminPage { c, lines }))
+}
+
+fn label(l: Option<&str>) -> String {
+    l.unwrap_or_default().to_owned()
+}
+
+pub struct KindOption {
+    pub code: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal_admin_edit.html")]
+struct EditPage {
+    c: Chrome,
+    /// `None` for a new draft.
+    id: Option<i64>,
+    version: i64,
+    form: AnnouncementForm,
+    kinds: Vec<KindOption>,
+    status: String,
+    publish_on: String,
+    published: bool,
+    today: String,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+fn edit_page(
+    state: &AppState,
+    viewer: &Viewer,
+    existing: Option<&portal::AnnouncementRow>,
+    form: AnnouncementForm,
+    errors: Vec<String>,
+    saved: bool,
+) -> Response {
+    let lang = viewer.lang;
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = c.t(if existing.is_some() {
+        "portal-admin-edit-title"
+    } else {
+        "portal-admin-new-title"
+    });
+    let page = EditPage {
+        id: existing.map(|a| a.id),
+        version: existing.map_or(0, |a| a.row_version),
+        kinds: AnnouncementKind::ALL
+            .iter()
+            .map(|k| KindOption {
+                code: k.code(),
+                label: k.label(lang).to_owned(),
+                selected: form.kind == k.code(),
+            })
+            .collect(),
+        status: label(existing.and_then(|a| a.status()).map(|s| s.label(lang))),
+        publish_on: existing
+            .and_then(|a| a.publish_on.clone())
+            .unwrap_or_default(),
+        published: existing.and_then(|a| a.status()) == Some(AnnouncementStatus::Published),
+        today: today_in_china().to_string(),
+        form,
+        errors,
+        saved,
+        c,
+    };
+    render_form(&page, !page.errors.is_empty())
+}
+
+pub async fn new_announcement(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> AppResult<Response> {
+    viewer.may(Action::ManagePortal)?;
+    let form = AnnouncementForm {
+        kind: AnnouncementKind::Announcement.code().to_owned(),
+        ..AnnouncementForm::default()
+    };
+    Ok(edit_page(&state, &viewer, None, form, Vec::new(), false))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+pub async fn edit_announcement(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> AppResult<Response> {
+    viewer.may(Action::ManagePortal)?;
+    let a = portal::announcement(&state.db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = AnnouncementForm {
+        kind: a.kind.clone(),
+        title_zh: a.title_zh.clone(),
+        title_en: a.title_en.clone(),
+        body_zh: a.body_zh.clone(),
+        body_en: a.body_en.clone(),
+    };
+    Ok(edit_page(
+        &state,
+        &viewer,
+        Some(&a),
+        form,
+        Vec::new(),
+        blank(&q.saved).is_some(),
+    ))
+}
+
+fn announcement_form(f: &Fields) -> AnnouncementForm {
+    AnnouncementForm {
+        kind: f.one("kind"),
+        title_zh: f.one("title_zh"),
+        title_en: f.one("title_en"),
+        body_zh: f.one("body_zh"),
+        body_en: f.one("body_en"),
+    }
+}
+
+async fn save(
+    state: &AppState,
+    viewer: &Viewer,
+    existing: Option<portal::AnnouncementRow>,
+    f: Fields,
+) -> AppResult<Response> {
+    viewer.check_csrf(&f.one("csrf"))?;
+    let account = viewer.may(Action::ManagePortal)?;
+    let form = announcement_form(&f);
+    match form.check() {
+        Ok(a) => {
+            let expected = f.one("version").parse::<i64>().unwrap_or(-1);
+            let target = existing.as_ref().map(|e| (e.id, expected));
+            match portal::save_announcement(&state.db, account, target, &a).await? {
+                Outcome::Done { id, .. } => {
+                    Ok(saved_redirect(&format!("/portal-admin/announcements/{id}")))
+                }
+                other => Err(outcome_error(other)),
+            }
+        }
+        Err(errors) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| e.message.get(viewer.lang).to_owned())
+                .collect();
+            Ok(edit_page(
+                state,
+                viewer,
+                existing.as_ref(),
+                form,
+                errors,
+                false,
+            ))
+        }
+    }
+}
+
+pub async fn create_announcement(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    save(&state, &viewer, None, Fields(pairs)).await
+}
+
+pub async fn save_announcement(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let f = Fields(pairs);
+    viewer.check_csrf(&f.one("csrf"))?;
+    viewer.may(Action::ManagePortal)?;
+    let existing = portal::announcement(&state.db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    save(&state, &viewer, Some(existing), f).await
+}
+
+async fn change_status(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    f: Fields,
+    publish: bool,
+) -> AppResult<Response> {
+    viewer.check_csrf(&f.one("csrf"))?;
+    let account = viewer.may(Action::ManagePortal)?;
+    let id = parse_id(id)?;
+    let expected = f.one("version").parse::<i64>().unwrap_or(-1);
+    let today = today_in_china();
+    let day = if publish {
+        let raw = f.one("publish_on");
+        let day = if raw.trim().is_empty() {
+            today
+        } else {
+            Date::parse(
+                raw.trim(),
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| {
+                AppError::bad_request(
+                    "发布日期应为 年-月-日，如 2026-12-01",
+                    "the publication day must be year-month-day, such as 2026-12-01",
+                )
+            })?
+        };
+        Some(day)
+    } else {
+        None
+    };
+    match portal::set_announcement_status(&state.db, account, id, expected, day, today).await? {
+        Outcome::Done { .. } => Ok(saved_redirect(&format!("/portal-admin/announcements/{id}"))),
+        other => Err(outcome_error(other)),
+    }
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    change_status(&state, &viewer, &id, Fields(pairs), true).await
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    change_status(&state, &viewer, &id, Fields(pairs), false).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings: time limits and designated officers
+
+#[derive(Template)]
+#[template(path = "portal_settings.html")]
+struct SettingsPage {
+    c: Chrome,
+    accept_days: String,
+    ticket_days: String,
+    designations: Vec<portal::Designation>,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+async fn settings_page(
+    state: &AppState,
+    viewer: &Viewer,
+    values: (String, String),
+    errors: Vec<String>,
+    saved: bool,
+) -> AppResult<Response> {
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = c.t("portal-settings-title");
+    let page = SettingsPage {
+        accept_days: values.0,
+        ticket_days: values.1,
+        designations: portal::designations(&state.db).await?,
+        errors,
+        saved,
+        c,
+    };
+    Ok(render_form(&page, !page.errors.is_empty()))
+}
+
+pub async fn settings_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(q): Query<SavedQuery>,
+) -> AppResult<Response> {
+    viewer.may(Action::ManageSettings)?;
+    let p = portal::policy(&state.db).await?;
+    settings_page(
+        &state,
+        &viewer,
+        (
+            p.declaration_accept_days.to_string(),
+            p.ticket_limit_days.to_string(),
+        ),
+        Vec::new(),
+        blank(&q.saved).is_some(),
+    )
+    .await
+}
+
+pub async fn settings_save(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let f = Fields(pairs);
+    viewer.check_csrf(&f.one("csrf"))?;
+    let account = viewer.may(Action::ManageSettings)?;
+    let (accept, limit) = (f.one("accept_days"), f.one("ticket_days"));
+    let parsed = (
+        whole_days(
+            &accept,
+            ("申报受理时限", "the time to accept a declaration"),
+        ),
+        whole_days(&limit, ("诉求办理时限", "the time limit of a ticket")),
+    );
+    let problems = match parsed {
+        (Ok(declaration_accept_days), Ok(ticket_limit_days)) => {
+            let new = PortalPolicy {
+                declaration_accept_days,
+                ticket_limit_days,
+            };
+            match portal::set_policy(&state.db, &account.name, &new).await? {
+                Ok(()) => {
+                    return Ok(saved_redirect("/settings/portal"));
+                }
+                Err(problems) => problems,
+            }
+        }
+        (a, b) => [a.err(), b.err()].into_iter().flatten().collect(),
+    };
+    let errors = problems
+        .iter()
+        .map(|p| p.get(viewer.lang).to_owned())
+        .collect();
+    settings_page(&state, &viewer, (accept, limit), errors, false).await
+}
+
+pub async fn designate(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let f = Fields(pairs);
+    viewer.check_csrf(&f.one("csrf"))?;
+    let account = viewer.may(Action::ManagePortal)?;
+    let on = f.one("designate") != "off";
+    match portal::designate(&state.db, account, &f.one("name"), on).await? {
+        Outcome::Done { .. } => Ok(saved_redirect("/settings/portal")),
+        other => Err(outcome_error(other)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets
+
+pub struct TicketLine {
+    pub id: i64,
+    pub kind: String,
+    pub category: String,
+    pub subject: String,
+    pub division_code: String,
+    pub status: String,
+    pub due_on: String,
+    pub overdue: bool,
+    pub about_person: bool,
+    pub assignee: String,
+}
+
+fn ticket_line(t: &TicketRow, lang: Lang, today: Date) -> TicketLine {
+    TicketLine {
+        id: t.id,
+        kind: label(TicketKind::from_code(&t.kind).map(|k| k.label(lang))),
+        category: label(TicketCategory::from_code(&t.category).map(|k| k.label(lang))),
+        subject: t.subject.clone(),
+        division_code: t.division_code.clone(),
+        status: label(t.status().map(|s| s.label(lang))),
+        due_on: t.due_on.clone(),
+        overdue: t.is_overdue(today),
+        about_person: t.about_person,
+        assignee: t.assignee.clone().unwrap_or_default(),
+    }
+}
+
+pub struct Tab {
+    pub code: &'static str,
+    pub key: &'static str,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tickets.html")]
+struct TicketsPage {
+    c: Chrome,
+    tabs: Vec<Tab>,
+    lines: Vec<TicketLine>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketsQuery {
+    status: Option<String>,
+}
+
+pub async fn tickets(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(q): Query<TicketsQuery>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadTickets)?;
+    let filter = blank(&q.status)
+        .and_then(TicketFilter::from_code)
+        .unwrap_or_default();
+    let today = today_in_china();
+    let rows = portal::ticket_inbox(&state.db, account, filter, today, 200).await?;
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = c.t("tickets-title");
+    let page = TicketsPage {
+        tabs: TicketFilter::ALL
+            .into_iter()
+            .map(|f| Tab {
+                code: f.code(),
+                key: match f {
+                    TicketFilter::Open => "tickets-tab-open",
+                    TicketFilter::Overdue => "tickets-tab-overdue",
+                    TicketFilter::All => "tickets-tab-all",
+                },
+                current: f == filter,
+            })
+            .collect(),
+        lines: rows
+            .iter()
+            .map(|t| ticket_line(t, viewer.lang, today))
+            .collect(),
+        c,
+    };
+    Ok(render(&page))
+}
+
+pub struct StepForm {
+    pub code: &'static str,
+    pub key: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    c: Chrome,
+    t: TicketLine,
+    version: i64,
+    body: Vec<String>,
+    requester: String,
+    phone: String,
+    created_at: String,
+    consent: String,
+    answer: Vec<String>,
+    answered: String,
+    steps: Vec<StepForm>,
+    assignees: Vec<String>,
+}
+
+impl TicketPage {
+    fn may(&self, code: &str) -> bool {
+        self.steps.iter().any(|s| s.code == code)
+    }
+}
+
+pub async fn ticket(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadTickets)?;
+    let t = portal::ticket(&state.db, account, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let steps = match (account.may(Action::WorkTickets), t.status()) {
+        (true, Some(status)) => TicketStep::ALL
+            .into_iter()
+            .filter(|s| ticket_step_allowed(status, *s).is_ok())
+            .map(|s| StepForm {
+                code: s.code(),
+                key: match s {
+                    TicketStep::Assign => "ticket-assign",
+                    TicketStep::Answer => "ticket-answer",
+                    TicketStep::Close => "ticket-close",
+                },
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let assignees = if steps.iter().any(|s| s.code == "assign") {
+        portal::ticket_assignees(&state.db, &t)
+            .await?
+            .into_iter()
+            .map(|a| a.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut c = Chrome::new(&state, &viewer, String::new());
+    c.title = format!("{} {}", c.t("ticket-title"), t.id);
+    let anonymous = c.t("ticket-anonymous");
+    let page = TicketPage {
+        t: ticket_line(&t, lang, today),
+        version: t.row_version,
+        body: paragraphs(&t.body),
+        requester: t.requester.clone().unwrap_or(anonymous),
+        phone: t.masked_phone().unwrap_or_default(),
+        created_at: t.created_at.clone(),
+        consent: format!("{} · {}", t.consent_version, t.consent_at),
+        answer: t.answer.as_deref().map(paragraphs).unwrap_or_default(),
+        answered: match (&t.answered_by, &t.answered_at) {
+            (Some(by), Some(at)) => format!("{by} · {at}"),
+            _ => String::new(),
+        },
+        steps,
+        assignees,
+        c,
+    };
+    Ok(render(&page))
+}
+
+pub async fn ticket_step(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, step)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let f = Fields(pairs);
+    viewer.check_csrf(&f.one("csrf"))?;
+    let account = viewer.may(Action::WorkTickets)?;
+    let id = parse_id(&id)?;
+    let step = TicketStep::from_code(&step).ok_or(AppError::NotFound)?;
+    let req = TicketStepRequest {
+        ticket_id: id,
+        expected_version: f.one("version").parse::<i64>().unwrap_or(-1),
+        step,
+        assignee: Some(f.one("assignee")),
+        answer: Some(f.one("answer")),
+    };
+    match portal::take_ticket_step(&state.db, account, &req).await? {
+        Outcome::Done { .. } => Ok(Redirect::to(&format!("/tickets/{id}")).into_response()),
+        other => Err(outcome_error(other)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Declarations behind a warning
+
+/// A self-declaration as the warning page shows it: ID and phone numbers masked, the free text
+/// with digit runs shaped like them masked too (people type their numbers anywhere).
+pub struct DeclarationLine {
+    pub id: i64,
+    pub applicant: String,
+    pub id_number: String,
+    pub phone: String,
+    pub events: String,
+    pub account: String,
+    pub submitted: String,
+    pub consent: String,
+}
+
+/// The declarations behind a self-declaration warning the account reads; none for others.
+pub async fn declaration_lines(
+    state: &AppState,
+    account: &zhenxing_store::accounts::Account,
+    w: &zhenxing_store::warnings::WarningDetail,
+    lang: Lang,
+) -> AppResult<Vec<DeclarationLine>> {
+    use zhenxing_core::warning::WarningChannel;
+    if WarningChannel::of_source(&w.source) != Some(WarningChannel::SelfDeclaration) {
+        return Ok(Vec::new());
+    }
+    let sep = if lang == Lang::Zh { "、" } else { ", " };
+    Ok(
+        portal::declarations_of_warning(&state.db, &account.scope(), w.id)
+            .await?
+            .into_iter()
+            .map(|d| DeclarationLine {
+                id: d.id,
+                id_number: d.masked_id_number(),
+                phone: d.masked_phone(),
+                events: d
+                    .events
+                    .split(',')
+                    .filter_map(zhenxing_core::portal::DeclarationEvent::from_code)
+                    .map(|e| e.label(lang))
+                    .collect::<Vec<_>>()
+                    .join(sep),
+                account: crate::pages::audit::mask_free_text(&d.account),
+                submitted: d.created_at,
+                consent: format!("{} · {}", d.consent_version, d.consent_at),
+                applicant: d.applicant,
+            })
+            .collect(),
+    )
+}

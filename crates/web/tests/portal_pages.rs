@@ -1,0 +1,633 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+//! The public portal over HTTP, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL: every
+//! public page without an account, Chinese by default and English on request, with no
+//! third-party request; every form with good and bad input (refusals name the field and the
+//! reason, in both languages); the form token, the honeypot, the size limit and the rate limit;
+//! HTML shown as text; the back office's publications, tickets and settings.
+
+mod common;
+
+use common::{Client, Response, Server};
+use zhenxing_web::WebConfig;
+
+const VILLAGE: &str = "500229102202";
+const TOWNSHIP: &str = "500229102000";
+const COUNTY: &str = "500229000000";
+
+/// A valid ID number of someone not in the fixture (Beijing, 1949-12-31).
+const ID_NUMBER: &str = "11010519491231002X";
+
+fn place_query() -> String {
+    format!("county={COUNTY}&township={TOWNSHIP}&village={VILLAGE}")
+}
+
+/// The visitor's form token, from a portal page (set as a cookie on the first visit).
+async fn portal_csrf(c: &mut Client, path: &str) -> String {
+    let page = c.get(path).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    page.hidden("csrf")
+}
+
+fn declaration<'a>(csrf: &'a str, id_number: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("village", VILLAGE),
+        ("website", ""),
+        ("applicant", "王世华"),
+        ("id_number", id_number),
+        ("phone", "139 0000 0001"),
+        ("events", "illness"),
+        ("events", "job_loss"),
+        ("account", "儿子失业，妻子需要手术"),
+        ("commitment", "yes"),
+        ("authorisation", "yes"),
+        ("privacy", "yes"),
+    ]
+}
+
+fn ticket<'a>(csrf: &'a str, subject: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("division", VILLAGE),
+        ("website", ""),
+        ("kind", "consultation"),
+        ("category", "policy_execution"),
+        ("subject", subject),
+        ("body", "公益性岗位补贴如何申请？需要什么材料？"),
+        ("privacy", "yes"),
+    ]
+}
+
+/// The tracking code a "received" page shows.
+fn tracking_code(page: &Response) -> String {
+    let marker = "id=\"tracking-code\">";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let end = page.body[start..].find('<').unwrap();
+    page.body[start..start + end].to_owned()
+}
+
+async fn track(c: &mut Client, code: &str) -> Response {
+    let csrf = portal_csrf(c, "/portal/track").await;
+    c.post_form("/portal/track", &[("csrf", &csrf), ("code", code)])
+        .await
+}
+
+/// How many declarations, warnings or tickets are stored, read through the store.
+async fn count(server: &Server, what: &str) -> i64 {
+    let db = &server.test_db.db;
+    let today = zhenxing_core::id_number::today_in_china();
+    match what {
+        // A declaration and its audit operation are one transaction.
+        "declarations" => zhenxing_store::audit::recent(db, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "portal.declaration")
+            .count() as i64,
+        "warnings" => {
+            let scope = zhenxing_core::Scope::new(
+                zhenxing_core::DivisionCode::parse("500000000000").unwrap(),
+            );
+            let c = zhenxing_store::warnings::inbox_counts(db, &scope, today)
+                .await
+                .unwrap();
+            c.new + c.assigned + c.verified + c.dismissed + c.closed
+        }
+        "tickets" => {
+            let auditor = db.account_by_name("auditor").await.unwrap().unwrap();
+            zhenxing_store::portal::ticket_inbox(
+                db,
+                &auditor,
+                zhenxing_store::portal::TicketFilter::All,
+                today,
+                500,
+            )
+            .await
+            .unwrap()
+            .len() as i64
+        }
+        other => panic!("count of {other}"),
+    }
+}
+
+#[tokio::test]
+async fn public_pages_without_an_account_in_both_languages() {
+    for server in Server::all().await {
+        let mut c = server.client();
+        for path in [
+            "/portal",
+            "/portal/privacy",
+            "/portal/contact",
+            "/portal/notices",
+            "/portal/declare",
+            "/portal/ask",
+            "/portal/track",
+        ] {
+            let page = c.get(path).await;
+            assert_eq!(page.status, 200, "{path}: {}", page.body);
+            assert!(page.body.contains("lang=\"zh-CN\""), "{path} in Chinese");
+            assert!(page.body.contains("重庆市乡村振兴局"), "{path}");
+            // No third-party request: nothing loaded from anywhere but this server.
+            for outside in [
+                "src=\"http",
+                "href=\"http",
+                "src=\"//",
+                "href=\"//",
+                "url(http",
+            ] {
+                assert!(!page.body.contains(outside), "{path} loads {outside}");
+            }
+            assert!(
+                page.header("content-security-policy")
+                    .unwrap()
+                    .contains("default-src 'none'")
+            );
+            // The cookie notice, with its explicit "I agree".
+            assert!(page.body.contains("id=\"cookie-notice\""), "{path}");
+        }
+        // Only necessary cookies: the form token, nothing else yet.
+        let names: Vec<&String> = c.cookies.keys().collect();
+        assert_eq!(names, ["zx_portal_csrf"], "{names:?}");
+        // English on request, remembered.
+        let en = c.get("/portal/privacy?lang=en").await;
+        assert!(en.body.contains("lang=\"en\""));
+        assert!(en.body.contains("Privacy statement"));
+        assert_eq!(c.cookies.get("zx_lang").map(String::as_str), Some("en"));
+        let again = c.get("/portal").await;
+        assert!(again.body.contains("Public services"));
+        // "I agree" hides the notice.
+        let csrf = again.hidden("csrf");
+        let agreed = c
+            .post_form(
+                "/portal/cookies",
+                &[("csrf", &csrf), ("back", "/portal/contact")],
+            )
+            .await;
+        assert_eq!(agreed.status, 303);
+        assert_eq!(agreed.header("location"), Some("/portal/contact"));
+        let after = c.get("/portal/contact").await;
+        assert!(!after.body.contains("id=\"cookie-notice\""));
+        // Not back to another site.
+        let r = c
+            .post_form(
+                "/portal/cookies",
+                &[("csrf", &csrf), ("back", "//evil.example")],
+            )
+            .await;
+        assert_eq!(r.header("location"), Some("/portal"));
+        // Without the token: refused.
+        let r = c
+            .post_form(
+                "/portal/cookies",
+                &[("csrf", "forged"), ("back", "/portal")],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+}
+
+#[tokio::test]
+async fn the_notice_finder_goes_county_township_village() {
+    for server in Server::all().await {
+        let mut c = server.client();
+        let counties = c.get("/portal/notices").await;
+        assert!(counties.body.contains(&format!("value=\"{COUNTY}\"")));
+        assert!(!counties.body.contains("name=\"township\""));
+        let townships = c.get(&format!("/portal/notices?county={COUNTY}")).await;
+        assert!(townships.body.contains(&format!("value=\"{TOWNSHIP}\"")));
+        assert!(!townships.body.contains("name=\"village\""));
+        let villages = c
+            .get(&format!(
+                "/portal/notices?county={COUNTY}&township={TOWNSHIP}"
+            ))
+            .await;
+        assert!(villages.body.contains(&format!("value=\"{VILLAGE}\"")));
+        assert!(!villages.body.contains("id=\"open-notice\""));
+        let chosen = c.get(&format!("/portal/notices?{}", place_query())).await;
+        assert!(
+            chosen
+                .body
+                .contains(&format!("href=\"/notices/{VILLAGE}\" id=\"open-notice\""))
+        );
+        assert_eq!(c.get(&format!("/notices/{VILLAGE}")).await.status, 200);
+        // A township of another county, or nonsense, is ignored: the chooser starts there again.
+        let mixed = c
+            .get("/portal/notices?county=500229000000&township=500238101000&village=x")
+            .await;
+        assert_eq!(mixed.status, 200);
+        assert!(!mixed.body.contains("id=\"open-notice\""));
+        assert!(!mixed.body.contains("name=\"village\""));
+    }
+}
+
+#[tokio::test]
+async fn a_self_declaration_reaches_the_township_and_is_followed_by_its_code() {
+    for server in Server::all().await {
+        let mut c = server.client();
+        // The form appears once a village is chosen.
+        let empty = c.get("/portal/declare").await;
+        assert!(!empty.body.contains("id=\"declare-form\""));
+        let csrf = portal_csrf(&mut c, &format!("/portal/declare?{}", place_query())).await;
+        let form = c.get(&format!("/portal/declare?{}", place_query())).await;
+        assert!(form.body.contains("id=\"declare-form\""));
+        assert!(form.body.contains("name=\"website\""), "the honeypot");
+        let received = c
+            .post_form("/portal/declare", &declaration(&csrf, ID_NUMBER))
+            .await;
+        assert_eq!(received.status, 200, "{}", received.body);
+        assert!(received.body.contains("申报已收到"));
+        let code = tracking_code(&received);
+        assert_eq!(code.len(), 19, "{code}");
+        assert_eq!(count(&server, "declarations").await, 1);
+
+        // The township officer sees the lead in the inbox; the village cadre too.
+        let mut officer = server.signed_in("bashan").await;
+        let inbox = officer.get("/warnings?source=self_declaration").await;
+        assert_eq!(inbox.status, 200);
+        assert!(inbox.body.contains("SB-500229-1"), "{}", inbox.body);
+        let mut elsewhere = server.signed_in("wuxi").await;
+        let none = elsewhere.get("/warnings?source=self_declaration").await;
+        assert!(!none.body.contains("SB-500229-1"));
+
+        // The applicant follows it with the code, typed loosely.
+        let tracked = track(&mut c, &code.to_lowercase().replace('-', " ")).await;
+        assert_eq!(tracked.status, 200, "{}", tracked.body);
+        assert!(tracked.body.contains("已收到，等待乡镇受理"));
+        assert!(!tracked.body.contains(ID_NUMBER) && !tracked.body.contains("13900000001"));
+        // A wrong code tells nothing.
+        let wrong = track(&mut c, "ZZZZ-ZZZZ-ZZZZ-ZZZZ").await;
+        assert_eq!(wrong.status, 422);
+        assert!(wrong.body.contains("id=\"not-found\""));
+        let junk = track(&mut c, "<script>").await;
+        assert_eq!(junk.status, 422);
+        assert_eq!(
+            wrong.body.replace("ZZZZ", ""),
+            junk.body.replace("ZZZZ", ""),
+            "malformed and unknown codes answer alike"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_declarations_name_each_field_and_store_nothing() {
+    for server in Server::all().await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, "/portal/declare").await;
+        // A wrong check character, no commitment, an empty account.
+        let mut bad = declaration(&csrf, "110105194912310021");
+        bad.retain(|(k, _)| *k != "commitment" && *k != "account");
+        let r = c.post_form("/portal/declare", &bad).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        for field in ["id_number", "commitment", "account"] {
+            assert!(
+                r.body.contains(&format!("data-field=\"{field}\"")),
+                "{field}: {}",
+                r.body
+            );
+        }
+        assert!(r.body.contains("身份证号"));
+        // What was typed is kept.
+        assert!(r.body.contains("王世华"));
+        // The same in English.
+        c.get("/portal?lang=en").await;
+        let r = c.post_form("/portal/declare", &bad).await;
+        assert_eq!(r.status, 422);
+        assert!(
+            r.body.contains("please read and agree to the commitment"),
+            "{}",
+            r.body
+        );
+        // A village that is not one, and a phone that is not one.
+        let mut bad = declaration(&csrf, ID_NUMBER);
+        for (k, v) in bad.iter_mut() {
+            if *k == "village" {
+                *v = TOWNSHIP;
+            }
+            if *k == "phone" {
+                *v = "12345";
+            }
+        }
+        let r = c.post_form("/portal/declare", &bad).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("data-field=\"village\""));
+        assert!(r.body.contains("data-field=\"phone\""));
+        assert_eq!(count(&server, "declarations").await, 0);
+        assert_eq!(count(&server, "warnings").await, 0);
+    }
+}
+
+#[tokio::test]
+async fn forged_bot_oversized_and_too_many_submissions_are_refused() {
+    let config = WebConfig {
+        portal_submissions_per_window: 2,
+        ..WebConfig::default()
+    };
+    for server in Server::all_with(config, true).await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, "/portal/ask").await;
+        // No token, or another visitor's token: refused.
+        let r = c
+            .post_form("/portal/ask", &ticket("forged-token", "补贴问题"))
+            .await;
+        assert_eq!(r.status, 403);
+        let mut stranger = server.client();
+        let r = stranger
+            .post_form("/portal/ask", &ticket(&csrf, "补贴问题"))
+            .await;
+        assert_eq!(r.status, 403);
+        // The honeypot filled in: refused, nothing stored.
+        let mut bot = ticket(&csrf, "补贴问题");
+        bot.retain(|(k, _)| *k != "website");
+        bot.push(("website", "http://spam.example"));
+        let r = c.post_form("/portal/ask", &bot).await;
+        assert_eq!(r.status, 400);
+        // Too large for the server (256 KiB): refused before it is read.
+        let huge = "很".repeat(100_000);
+        let mut big = ticket(&csrf, "补贴问题");
+        big.retain(|(k, _)| *k != "body");
+        big.push(("body", &huge));
+        let r = c.post_form("/portal/ask", &big).await;
+        assert_eq!(r.status, 413);
+        // Too long for the field: refused with the field and the length.
+        let long = "很".repeat(2_001);
+        let mut over = ticket(&csrf, "补贴问题");
+        over.retain(|(k, _)| *k != "body");
+        over.push(("body", &long));
+        let r = c.post_form("/portal/ask", &over).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("data-field=\"body\""));
+        assert!(r.body.contains("2001"));
+        assert_eq!(count(&server, "tickets").await, 0);
+        // Only requests past the token and the honeypot count against the limit of two (the
+        // oversized one never reached the handler): the long one was the first, this is the
+        // second, the next one is refused.
+        let ok = c.post_form("/portal/ask", &ticket(&csrf, "补贴问题")).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        let limited = c.post_form("/portal/ask", &ticket(&csrf, "补贴问题")).await;
+        assert_eq!(limited.status, 429);
+        assert!(limited.body.contains("提交过于频繁"));
+        assert_eq!(count(&server, "tickets").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
+    for server in Server::all().await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, &format!("/portal/ask?{}", place_query())).await;
+        // Bad input: no kind, no category, a named request without a name.
+        let r = c
+            .post_form(
+                "/portal/ask",
+                &[
+                    ("csrf", &csrf),
+                    ("division", VILLAGE),
+                    ("subject", "补贴"),
+                    ("body", "问题内容说明"),
+                    ("named", "yes"),
+                    ("privacy", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        for field in ["kind", "category", "requester", "phone"] {
+            assert!(
+                r.body.contains(&format!("data-field=\"{field}\"")),
+                "{field}"
+            );
+        }
+        // HTML and script in the fields are kept as text.
+        let script = "<script>alert(1)</script><b>补贴</b>";
+        let received = c.post_form("/portal/ask", &ticket(&csrf, script)).await;
+        assert_eq!(received.status, 200, "{}", received.body);
+        assert!(received.body.contains("诉求已收到"));
+        let code = tracking_code(&received);
+
+        // The county officer works it.
+        let mut officer = server.signed_in("chengkou").await;
+        let inbox = officer.get("/tickets").await;
+        assert_eq!(inbox.status, 200);
+        assert!(
+            inbox
+                .body
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{}",
+            inbox.body
+        );
+        assert!(!inbox.body.contains("<script>alert"));
+        let page = officer.get("/tickets/1").await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("<script>alert"));
+        let csrf_officer = page.hidden("csrf");
+        let version = page.hidden("version");
+        let r = officer
+            .post_form(
+                "/tickets/1/steps/assign",
+                &[
+                    ("csrf", &csrf_officer),
+                    ("version", &version),
+                    ("assignee", "bashan"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        // The same (now stale) page again: refused, nothing changed.
+        let r = officer
+            .post_form(
+                "/tickets/1/steps/answer",
+                &[
+                    ("csrf", &csrf_officer),
+                    ("version", &version),
+                    ("answer", "过时的答复内容"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 409);
+        let mut township = server.signed_in("bashan").await;
+        let page = township.get("/tickets/1").await;
+        let (csrf_t, version) = (page.hidden("csrf"), page.hidden("version"));
+        let answer = "可向所在村提出申请，<i>乡镇</i>审核后安排。";
+        let r = township
+            .post_form(
+                "/tickets/1/steps/answer",
+                &[("csrf", &csrf_t), ("version", &version), ("answer", answer)],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        // Too short an answer is refused with the reason.
+        let page = township.get("/tickets/1").await;
+        let r = township
+            .post_form(
+                "/tickets/1/steps/answer",
+                &[
+                    ("csrf", &page.hidden("csrf")),
+                    ("version", &page.hidden("version")),
+                    ("answer", "好"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        // The requester reads the answer, as text.
+        let tracked = track(&mut c, &code).await;
+        assert_eq!(tracked.status, 200);
+        assert!(tracked.body.contains("已答复"));
+        assert!(
+            tracked.body.contains("&#60;i&#62;乡镇&#60;/i&#62;"),
+            "{}",
+            tracked.body
+        );
+        assert!(tracked.body.contains("&#60;script&#62;"));
+        assert!(!tracked.body.contains("<script>alert"));
+        // Other roles: a village cadre may not read tickets; another county does not find it.
+        let mut cadre = server.signed_in("lixin").await;
+        assert_eq!(cadre.get("/tickets").await.status, 403);
+        let mut wuxi = server.signed_in("wuxi").await;
+        assert_eq!(wuxi.get("/tickets/1").await.status, 404);
+    }
+}
+
+#[tokio::test]
+async fn publications_from_draft_to_public_and_back() {
+    for server in Server::all().await {
+        let mut admin = server.signed_in("admin").await;
+        let form = admin.get("/portal-admin/announcements/new").await;
+        assert_eq!(form.status, 200);
+        let csrf = form.hidden("csrf");
+        // Bad: no Chinese title.
+        let r = admin
+            .post_form(
+                "/portal-admin/announcements",
+                &[
+                    ("csrf", &csrf),
+                    ("version", "0"),
+                    ("kind", "policy"),
+                    ("title_zh", ""),
+                    ("body_zh", "正文"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("中文标题"));
+        let r = admin
+            .post_form(
+                "/portal-admin/announcements",
+                &[
+                    ("csrf", &csrf),
+                    ("version", "0"),
+                    ("kind", "policy"),
+                    ("title_zh", "防止返贫动态监测和帮扶工作指引"),
+                    ("title_en", ""),
+                    ("body_zh", "第一条 <em>监测</em>对象。\n\n第二条 识别程序。"),
+                    ("body_en", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let location = r.header("location").unwrap().to_owned();
+        assert!(location.starts_with("/portal-admin/announcements/1"));
+        // A draft is not public.
+        let mut visitor = server.client();
+        assert!(!visitor.get("/portal").await.body.contains("帮扶工作指引"));
+        assert_eq!(visitor.get("/portal/announcements/1").await.status, 404);
+        // Publish today.
+        let page = admin.get("/portal-admin/announcements/1").await;
+        let version = page.hidden("version");
+        let r = admin
+            .post_form(
+                "/portal-admin/announcements/1/publish",
+                &[("csrf", &csrf), ("version", &version), ("publish_on", "")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let home = visitor.get("/portal").await;
+        assert!(home.body.contains("帮扶工作指引"));
+        let page = visitor.get("/portal/announcements/1").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("&#60;em&#62;监测&#60;/em&#62;"));
+        // In English, not yet translated: the Chinese text, said so.
+        let en = visitor.get("/portal/announcements/1?lang=en").await;
+        assert!(en.body.contains("id=\"untranslated\""));
+        // A date in the past is refused.
+        let page = admin.get("/portal-admin/announcements/1").await;
+        let version = page.hidden("version");
+        let r = admin
+            .post_form(
+                "/portal-admin/announcements/1/publish",
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("publish_on", "2020-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        // Withdraw.
+        let r = admin
+            .post_form(
+                "/portal-admin/announcements/1/withdraw",
+                &[("csrf", &csrf), ("version", &version)],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(visitor.get("/portal/announcements/1").await.status, 404);
+        // Others may not.
+        let mut county = server.signed_in("chengkou").await;
+        assert_eq!(county.get("/portal-admin").await.status, 403);
+    }
+}
+
+#[tokio::test]
+async fn portal_settings_change_the_time_limits() {
+    for server in Server::all().await {
+        let mut admin = server.signed_in("admin").await;
+        let page = admin.get("/settings/portal").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("value=\"2\"") && page.body.contains("value=\"15\""));
+        let csrf = page.hidden("csrf");
+        let r = admin
+            .post_form(
+                "/settings/portal",
+                &[("csrf", &csrf), ("accept_days", "0"), ("ticket_days", "x")],
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        let r = admin
+            .post_form(
+                "/settings/portal",
+                &[("csrf", &csrf), ("accept_days", "3"), ("ticket_days", "20")],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        // A ticket submitted now is due in 20 days.
+        let mut c = server.client();
+        let token = portal_csrf(&mut c, "/portal/ask").await;
+        let received = c.post_form("/portal/ask", &ticket(&token, "时限")).await;
+        assert_eq!(received.status, 200);
+        let code = tracking_code(&received);
+        let due =
+            (zhenxing_core::id_number::today_in_china() + time::Duration::days(20)).to_string();
+        assert!(track(&mut c, &code).await.body.contains(&due));
+        // Designations: a county officer only.
+        let r = admin
+            .post_form(
+                "/settings/portal/designations",
+                &[("csrf", &csrf), ("designate", "on"), ("name", "bashan")],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        let r = admin
+            .post_form(
+                "/settings/portal/designations",
+                &[("csrf", &csrf), ("designate", "on"), ("name", "chengkou")],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        assert!(
+            admin
+                .get("/settings/portal")
+                .await
+                .body
+                .contains("chengkou")
+        );
+    }
+}
