@@ -161,7 +161,7 @@ json_get() {
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1], encoding="utf-8")); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# The day zhenxing counts ages on (core::id_number::today_in_china: UTC+8).
+# The day zhenxing counts ages on (core::china_time::today_in_china: UTC+8).
 china_today() { date -u -d '+8 hours' +%F; }
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! personal data: its `Debug` and `Display` print it masked; the full value is only reachable
 //! through [`IdNumber::as_str`], which callers use for storage and for roles allowed to see it.
 
+use crate::china_time::today_in_china;
 use crate::enums::Sex;
 use crate::lang::Text;
 use crate::text;
@@ -304,11 +305,6 @@ impl fmt::Display for IdNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
     }
-}
-
-/// The date in China (UTC+8), which decides whether a birth date is in the future.
-pub fn today_in_china() -> Date {
-    (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
 }
 
 /// Disability category and level from a 20-digit disability certificate number (DOMAIN.md 2.4).

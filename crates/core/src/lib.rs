@@ -9,6 +9,7 @@ pub mod access;
 pub mod assistance;
 pub mod calendar;
 pub mod checks;
+pub mod china_time;
 pub mod coverage;
 pub mod department;
 pub mod division;

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use time::Date;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Text, text};
 use zhenxing_store::monitoring::{self, RunSummary, ScreeningResult, ScreeningRun, StoredRuleSet};

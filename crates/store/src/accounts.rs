@@ -8,6 +8,7 @@ use crate::credentials::{
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
+use zhenxing_core::china_time::{now_stored, stored};
 use zhenxing_core::{DivisionCode, Lang, Role, Scope, Text, text};
 
 /// A person's account, as the access policy needs it.
@@ -148,13 +149,6 @@ pub struct Session {
     pub csrf_token: String,
 }
 
-fn time_text(t: OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(&format).unwrap_or_default()
-}
-
 async fn hash_off_thread(password: String) -> Result<String, AccountError> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -211,7 +205,7 @@ impl Db {
                 "an account named '{name}' already exists"
             )));
         }
-        let now = crate::now_text();
+        let now = now_stored();
         on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO accounts (name, role, division_code, password_hash, created_at, password_changed_at) \
              VALUES ($1, $2, $3, $4, $5, $5)")
@@ -300,7 +294,7 @@ impl Db {
         let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
             "UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
              locked_until = NULL, version = version + 1 WHERE name = $3 RETURNING id")
-            .bind(&hash).bind(crate::now_text()).bind(name).fetch_optional(conn).await?);
+            .bind(&hash).bind(now_stored()).bind(name).fetch_optional(conn).await?);
         let Some(id) = id else {
             tx.rollback().await?;
             return Err(AccountError::Invalid(text!(
@@ -350,7 +344,7 @@ impl Db {
         let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(name).fetch_optional(pool).await?);
         let now = OffsetDateTime::now_utc();
-        let now_text = time_text(now);
+        let now_text = stored(now);
         let Some(row) = row else {
             // Same work as for a known name, so that timing does not reveal which names exist.
             verify_off_thread(password.to_owned(), dummy_hash().to_owned()).await;
@@ -395,7 +389,7 @@ impl Db {
                 "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
                 .bind(account.id).fetch_one(conn).await?);
             let locked = failures >= policy.max_failures;
-            let until = time_text(now + policy.lockout);
+            let until = stored(now + policy.lockout);
             if locked {
                 on_tx!(&mut tx, conn => sqlx::query(
                     "UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
@@ -434,12 +428,12 @@ impl Db {
             "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $4, $5)")
             .bind(token_hash(&session.token)).bind(account.id).bind(&session.csrf_token)
-            .bind(&now_text).bind(time_text(now + policy.absolute))
+            .bind(&now_text).bind(stored(now + policy.absolute))
             .execute(conn).await.map(drop)?);
         // Expired sessions of everyone go with each sign-in: the table stays small without a
         // background job.
         on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
-            .bind(&now_text).bind(time_text(now - policy.idle)).execute(conn).await.map(drop)?);
+            .bind(&now_text).bind(stored(now - policy.idle)).execute(conn).await.map(drop)?);
         audit::append(
             &mut tx,
             vec![entry(
@@ -457,8 +451,8 @@ impl Db {
     /// The live session of a cookie's token, if any; using it keeps it alive.
     pub async fn session(&self, token: &str, policy: &SessionPolicy) -> Result<Option<Session>> {
         let now = OffsetDateTime::now_utc();
-        let now_text = time_text(now);
-        let idle_limit = time_text(now - policy.idle);
+        let now_text = stored(now);
+        let idle_limit = stored(now - policy.idle);
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.last_seen_at FROM sessions s \
              JOIN accounts a ON a.id = s.account_id \
@@ -476,7 +470,7 @@ impl Db {
             .bind(&hash).bind(&now_text).bind(&idle_limit).fetch_optional(pool).await?);
         let Some(row) = row else { return Ok(None) };
         // Touch at most once a minute: a page view should not be a write.
-        if row.last_seen_at < time_text(now - Duration::minutes(1)) {
+        if row.last_seen_at < stored(now - Duration::minutes(1)) {
             on_pool!(self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(&now_text).bind(&hash).execute(pool).await.map(drop)?);
         }
@@ -522,7 +516,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO api_tokens (token_hash, account_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash(&token)).bind(account.id).bind(crate::now_text())
+            .bind(token_hash(&token)).bind(account.id).bind(now_stored())
             .execute(conn).await.map(drop)?);
         audit::append(&mut tx, vec![entry(actor, "token.create", name, json!({}))]).await?;
         tx.commit().await?;

@@ -27,6 +27,7 @@ use zhenxing_core::assistance::{
     Measure, MeasureCategory, MeasureFact, MeasureStatus, Pairing, check_cancel_reason,
     check_implemented_on, check_pairing_end,
 };
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::monitoring::{RiskType, parse_stored_date};
 use zhenxing_core::{Action, Scope, Text, text};
 
@@ -296,7 +297,7 @@ async fn insert(db: &Db, actor: &Account, row: Insert<'_>) -> Result<Outcome> {
     )
     .await?;
     let seq = operation.seq();
-    let now = crate::now_text();
+    let now = now_stored();
     let max_sql = format!(
         "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM {}",
         row.table
@@ -492,7 +493,7 @@ async fn apply(db: &Db, actor: &Account, c: Change) -> Result<Outcome> {
     );
     let changed: u64 = on_tx!(&mut tx, conn => {
         let q = bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql)), &c.values);
-        q.bind(crate::now_text()).bind(seq).bind(&c.county_code).bind(c.id)
+        q.bind(now_stored()).bind(seq).bind(&c.county_code).bind(c.id)
             .bind(c.expected_version).execute(conn).await?.rows_affected()
     });
     if changed != 1 {

@@ -21,6 +21,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use zhenxing_core::china_time::now_stored;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -245,7 +246,7 @@ impl Operation {
         let digest = (self.items > 0).then(|| hex::encode(self.hasher.finalize()));
         let mut record = AuditRecord {
             seq: self.seq,
-            at: crate::now_text(),
+            at: now_stored(),
             actor: entry.actor,
             action: entry.action,
             object_type: entry.object_type,

@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use time::Date;
 use zhenxing_core::coverage::{CoverageFacts, CoverageRule, Finding, findings};
-use zhenxing_core::monitoring::{MemberFacts, RiskType, parse_stored_date};
+use zhenxing_core::monitoring::{MemberFacts, RiskType};
 use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory, Scope};
 
 /// The stored risk types (codes joined by commas; empty or NULL: none recorded).
@@ -33,11 +33,9 @@ pub fn parse_risk_types(stored: Option<&str>) -> Result<Vec<RiskType>> {
         .collect()
 }
 
-/// The day a stored timestamp or date (`YYYY-MM-DD…`) falls on.
+/// The China day of a stored date or UTC instant (`zhenxing_core::china_time::china_day`).
 pub fn stored_day(stored: &str) -> Result<Date> {
-    stored
-        .get(..10)
-        .and_then(parse_stored_date)
+    zhenxing_core::china_time::china_day(stored)
         .ok_or_else(|| StoreError::Corrupt(format!("date '{stored}'")))
 }
 

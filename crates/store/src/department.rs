@@ -28,6 +28,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use time::Date;
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::department::{DepartmentKind, DepartmentRecord, DepartmentSource};
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, Reason};
 use zhenxing_core::warning::InboxPolicy;
@@ -515,7 +516,7 @@ async fn import_in_transaction(
         sha256: upload.sha256.to_owned(),
         uploaded_by: upload.actor.to_owned(),
         division_code: upload.division.as_str().to_owned(),
-        created_at: crate::now_text(),
+        created_at: now_stored(),
         rows: int(rows),
         matched: int(matched_count),
         unmatched: int(unmatched),

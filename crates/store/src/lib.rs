@@ -243,13 +243,4 @@ impl Tx {
     }
 }
 
-/// The current time as stored: UTC, ISO-8601 with milliseconds, sortable as text.
-pub fn now_text() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&format).unwrap_or_default()
-}
-
 pub mod testing;

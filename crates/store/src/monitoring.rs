@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::monitoring::{Assessment, RiskType, RuleSet};
 use zhenxing_core::warning::{InboxPolicy, WarningStatus};
 use zhenxing_core::{DivisionCode, MonitoringCategory, Text, text};
@@ -111,7 +112,7 @@ async fn insert_rule_set(tx: &mut Tx, rules: &RuleSet, actor: &str) -> Result<St
         .fetch_one(conn).await?);
     let parameters =
         serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let created_at = crate::now_text();
+    let created_at = now_stored();
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO rule_sets (id, year, jurisdiction, version, parameters, assumed, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -588,7 +589,7 @@ async fn apply_in_transaction(
     .into_iter()
     .collect();
     let due = due_when_new(
-        zhenxing_core::id_number::today_in_china(),
+        zhenxing_core::china_time::today_in_china(),
         &InboxPolicy::default(),
     );
 
@@ -605,7 +606,7 @@ async fn apply_in_transaction(
     )
     .await?;
     let seq = operation.seq();
-    let now = crate::now_text();
+    let now = now_stored();
     let mut summary = RunSummary {
         evaluated: run.evaluated,
         audit_seq: seq,

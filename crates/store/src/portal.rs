@@ -26,6 +26,7 @@ use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::{Date, Duration};
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::portal::{
     Announcement, AnnouncementStatus, CONSENT_VERSION, Declaration, PortalPolicy, Ticket,
     TicketStatus, TicketStep, may_read_person_report, normalise_tracking_code, ticket_step_allowed,
@@ -203,7 +204,7 @@ pub async fn declare(
     let village = d.village.as_str().to_owned();
     let county_code = d.village.county_digits().to_owned();
     let (code, hash) = new_tracking_code();
-    let now = crate::now_text();
+    let now = now_stored();
     let mut tx = db.begin_write().await?;
     let registered: Option<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT h.household_no FROM members m \
@@ -399,7 +400,7 @@ pub async fn submit_ticket(
     let division = t.division.as_str().to_owned();
     let county_code = t.division.county_digits().to_owned();
     let (code, hash) = new_tracking_code();
-    let now = crate::now_text();
+    let now = now_stored();
     let due = (today + Duration::days(policy.ticket_limit_days)).to_string();
     let mut tx = db.begin_write().await?;
     let id = next_id(&mut tx, "tickets").await?;
@@ -632,7 +633,7 @@ pub async fn take_ticket_step(
         TicketStep::Close => (None, None),
     };
     let target = req.step.target();
-    let now = crate::now_text();
+    let now = now_stored();
     let mut tx = db.begin_write().await?;
     let operation = Operation::begin(
         &mut tx,
@@ -736,7 +737,7 @@ pub async fn designate(db: &Db, actor: &Account, account_name: &str, on: bool) -
             "INSERT INTO report_designations (account_name, county_code, designated_by, \
              designated_at, audit_seq) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (account_name) DO NOTHING")
-            .bind(&account.name).bind(&county).bind(&actor.name).bind(crate::now_text())
+            .bind(&account.name).bind(&county).bind(&actor.name).bind(now_stored())
             .bind(operation.seq())
             .execute(conn).await.map(drop)?);
     } else {
@@ -851,7 +852,7 @@ pub async fn save_announcement(
     if !actor.may(Action::ManagePortal) {
         return Ok(Outcome::NotFound);
     }
-    let now = crate::now_text();
+    let now = now_stored();
     let mut tx = db.begin_write().await?;
     let (id, version) = match existing {
         Some((id, expected)) => {
@@ -960,7 +961,7 @@ pub async fn set_announcement_status(
         "UPDATE announcements SET status = $1, publish_on = COALESCE($2, publish_on), \
          updated_by = $3, updated_at = $4, updated_seq = $5, row_version = row_version + 1 \
          WHERE id = $6 AND row_version = $7")
-        .bind(status.code()).bind(&day).bind(&actor.name).bind(crate::now_text())
+        .bind(status.code()).bind(&day).bind(&actor.name).bind(now_stored())
         .bind(operation.seq()).bind(id).bind(expected_version)
         .execute(conn).await?.rows_affected());
     if changed != 1 {

@@ -20,8 +20,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::Date;
+use zhenxing_core::china_time::now_stored;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::elimination::{EliminationFacts, Precondition, check_method, preconditions};
-use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::procedure::{
     CaseKind, CaseState, DayCounting, EliminationMethod, EmergencyCause, MonitoringStatus,
     ProcedurePolicy, Stage, Step, StepKind, Urgency, apply, check_open,
@@ -393,7 +394,7 @@ pub async fn open_case(
     }
     let county_code = county_of(&h.division_code);
     let due_on = (req.kind == CaseKind::Identification).then(|| policy.due_on(req.found_on));
-    let now = crate::now_text();
+    let now = now_stored();
     let mut tx = db.begin_write().await?;
     let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM cases")
@@ -511,7 +512,7 @@ async fn insert_step(tx: &mut Tx, s: NewStep<'_>) -> Result<()> {
         .bind(id).bind(s.county_code).bind(s.case_id).bind(s.number).bind(s.step.code())
         .bind(s.stage_before.map(Stage::code)).bind(s.stage_after.code())
         .bind(s.happened_on.to_string()).bind(&s.actor.name).bind(s.actor.role.code())
-        .bind(s.note).bind(s.details.to_string()).bind(crate::now_text()).bind(s.seq)
+        .bind(s.note).bind(s.details.to_string()).bind(now_stored()).bind(s.seq)
         .execute(conn).await.map(|_| ())?);
     Ok(())
 }
@@ -607,7 +608,7 @@ pub async fn take_step(
         return Ok(Outcome::Refused(why));
     }
     let note = req.step.note().trim();
-    let now = crate::now_text();
+    let now = now_stored();
     let mut tx = db.begin_write().await?;
     let mut operation = Operation::begin(
         &mut tx,
@@ -807,7 +808,7 @@ async fn complete(
         )));
     };
     let seq = operation.seq();
-    let now = crate::now_text();
+    let now = now_stored();
     let after = match state.kind {
         CaseKind::Identification => {
             let category = state.category.map(MonitoringCategory::code);
@@ -875,7 +876,7 @@ async fn notify_village(tx: &mut Tx, c: &CaseRow, state: &CaseState, note: &str)
         "INSERT INTO case_notifications (id, county_code, division_code, case_id, message_zh, \
          message_en, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id).bind(&c.county_code).bind(&c.division_code).bind(c.id).bind(zh).bind(en)
-        .bind(crate::now_text()).execute(conn).await.map(|_| ())?);
+        .bind(now_stored()).execute(conn).await.map(|_| ())?);
     Ok(())
 }
 
@@ -906,7 +907,7 @@ pub async fn mark_read(db: &Db, actor: &Account, id: i64) -> Result<bool> {
     let n = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE case_notifications SET read_by = $1, read_at = $2 \
          WHERE id = $3 AND division_code BETWEEN $4 AND $5 AND read_at IS NULL")
-        .bind(&actor.name).bind(crate::now_text()).bind(id).bind(&lo).bind(&hi)
+        .bind(&actor.name).bind(now_stored()).bind(id).bind(&lo).bind(&hi)
         .execute(conn).await?.rows_affected());
     tx.commit().await?;
     Ok(n == 1)
@@ -1242,7 +1243,7 @@ pub async fn attach(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
         .bind(id).bind(&c.county_code).bind(c.id).bind(step_number).bind(&name)
         .bind(content_type).bind(bytes.len() as i64).bind(&sha).bind(bytes)
-        .bind(&actor.name).bind(crate::now_text()).bind(operation.seq())
+        .bind(&actor.name).bind(now_stored()).bind(operation.seq())
         .execute(conn).await.map(|_| ())?);
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
@@ -1342,7 +1343,7 @@ pub(crate) async fn write_setting(
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
          updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
          audit_seq = excluded.audit_seq")
-        .bind(key).bind(value).bind(actor_name).bind(crate::now_text()).bind(audit_seq)
+        .bind(key).bind(value).bind(actor_name).bind(now_stored()).bind(audit_seq)
         .execute(conn).await.map(|_| ())?);
     Ok(())
 }

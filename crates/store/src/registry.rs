@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use zhenxing_core::china_time::now_stored;
 
 /// Why a write was refused, per household. `Debug` masks ID numbers.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -352,7 +353,7 @@ pub async fn write_chunk(
         delete_households(tx, &ids).await?;
     }
 
-    let now = crate::now_text();
+    let now = now_stored();
     let (mut next_household_id, mut next_member_id) = next_ids(tx).await?;
     let mut household_batch = Batch::new("households", HOUSEHOLD_COLUMNS);
     let mut member_batch = Batch::new("members", MEMBER_COLUMNS);

@@ -482,7 +482,7 @@ async fn summed(
 /// The monitored part of [`Figures`] alone: one `GROUP BY` over the division's monitored
 /// households (for the report tables, which need nothing else of a child division).
 pub async fn monitored_figures(db: &Db, division: &DivisionCode) -> Result<Monitored> {
-    let today = zhenxing_core::id_number::today_in_china();
+    let today = zhenxing_core::china_time::today_in_china();
     let f = summed(db, division, today, leaves::Parts::Monitored).await?;
     Ok(Monitored {
         total: f.monitored,
@@ -499,7 +499,7 @@ pub async fn measure_figures(
     db: &Db,
     division: &DivisionCode,
 ) -> Result<Vec<(MeasureCategory, MeasureStatus, i64, i64)>> {
-    let today = zhenxing_core::id_number::today_in_china();
+    let today = zhenxing_core::china_time::today_in_china();
     Ok(summed(db, division, today, leaves::Parts::Measures)
         .await?
         .measures)

@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::{Date, Duration};
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::monitoring::{MAX_RISK_TYPES, Reason, RiskType};
 use zhenxing_core::warning::{
     Actor, InboxPolicy, WarningChannel, WarningStatus, WarningStep, is_overdue, plan_step,
@@ -121,7 +122,7 @@ pub async fn raise(
          AND status IN ('new', 'assigned')")
         .bind(&county_code).bind(&w.household_no).bind(&w.source)
         .fetch_optional(conn).await?);
-    let now = crate::now_text();
+    let now = now_stored();
     let seq = operation.seq();
     let Some(active) = row else {
         let risks = risk_codes(&w.risk_types[..w.risk_types.len().min(MAX_RISK_TYPES)]);
@@ -131,7 +132,7 @@ pub async fn raise(
             "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM warnings")
             .fetch_one(conn).await?);
         let origin = w.origin.map(|o| Value::Array(vec![o]).to_string());
-        let due = due_when_new(zhenxing_core::id_number::today_in_china(), policy);
+        let due = due_when_new(zhenxing_core::china_time::today_in_china(), policy);
         let category = w.category.map(|c| c.code());
         on_tx!(tx, conn => sqlx::query(
             "INSERT INTO warnings (id, county_code, household_no, division_code, source, status, \
@@ -422,13 +423,7 @@ impl WarningDetail {
     }
 
     pub fn is_overdue(&self, today: Date, policy: &InboxPolicy) -> bool {
-        let parse = |s: &str| {
-            Date::parse(
-                s.get(..10).unwrap_or(s),
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .ok()
-        };
+        let parse = zhenxing_core::china_time::china_day;
         match (self.status(), parse(&self.opened_at)) {
             (Some(s), Some(opened)) => is_overdue(
                 s,
@@ -530,7 +525,7 @@ pub async fn take_step(
     req: &StepRequest,
     policy: &InboxPolicy,
 ) -> Result<StepOutcome> {
-    let today = zhenxing_core::id_number::today_in_china();
+    let today = zhenxing_core::china_time::today_in_china();
     let Some(w) = warning(db, &actor.scope(), req.warning_id).await? else {
         return Ok(StepOutcome::NotFound);
     };
@@ -562,7 +557,7 @@ pub async fn take_step(
         }
         _ => None,
     };
-    let now = crate::now_text();
+    let now = now_stored();
     let mut tx = db.begin_write().await?;
     let mut operation = Operation::begin(
         &mut tx,

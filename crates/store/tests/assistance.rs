@@ -9,9 +9,9 @@ use time::{Date, Duration};
 use zhenxing_core::assistance::{
     MeasureCategory, MeasureDraft, MeasureStatus, PairingDraft, PoliticalStatus,
 };
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::coverage::CoverageRule;
 use zhenxing_core::elimination::{BasicNeed, Condition, preconditions};
-use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{CaseKind, EmergencyCause};
 use zhenxing_core::warning::WarningChannel;

@@ -6,8 +6,8 @@
 //! uploader of a county matches its county only; every upload is one audited operation.
 
 use std::path::{Path, PathBuf};
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::department::DepartmentKind;
-use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{DivisionCode, Scope};
 use zhenxing_store::department::{self, NewUpload, UnmatchedReason, UploadReport};
 use zhenxing_store::registry::WriteRequest;

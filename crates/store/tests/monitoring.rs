@@ -412,7 +412,7 @@ async fn the_inbox_takes_checked_audited_steps() {
             .await
             .unwrap();
         let policy = InboxPolicy::default();
-        let today = zhenxing_core::id_number::today_in_china();
+        let today = zhenxing_core::china_time::today_in_china();
         let query = InboxQuery {
             limit: 50,
             ..Default::default()

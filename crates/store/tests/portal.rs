@@ -6,7 +6,7 @@
 //! publications are public from their day on; everything is audited without personal numbers.
 
 use time::Duration;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::portal::{
     AnnouncementForm, DeclarationForm, PortalPolicy, TicketForm, TicketStep,
 };

@@ -1,7 +1,7 @@
 //! The poverty measures of a division, on every backend, against figures worked by hand.
 
 use zhenxing_core::DivisionCode;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_store::poverty_figures::poverty_figures;
 use zhenxing_store::testing::{self, test_household, test_id_number};
 

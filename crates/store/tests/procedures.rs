@@ -5,7 +5,7 @@
 //! succeed; steps are never edited; every step is audited and the chain stays whole.
 
 use time::{Date, Duration};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{CaseKind, Conditions, ProcedurePolicy, Step, VerificationForm};
 use zhenxing_core::warning::WarningChannel;

@@ -8,7 +8,7 @@ mod generated;
 use generated::{generate, monitored, sprinkle};
 use time::{Date, Duration};
 use zhenxing_core::assistance::{MeasureCategory, MeasureDraft, MeasureStatus};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Role};
 use zhenxing_store::figure_cache::FigureCache;
 use zhenxing_store::rollups::{self, Figures};

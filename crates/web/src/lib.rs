@@ -252,7 +252,7 @@ async fn keep_figures_warm(state: AppState) {
         return;
     };
     loop {
-        let today = zhenxing_core::id_number::today_in_china();
+        let today = zhenxing_core::china_time::today_in_china();
         if let Err(e) = state
             .figures
             .division(&state.db, &municipality, today)

@@ -44,7 +44,7 @@ async fn every_route_as_every_role() {
         let warning = {
             let mut c = server.signed_in("lixin").await;
             let csrf = c.csrf().await;
-            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let today = zhenxing_core::china_time::today_in_china().to_string();
             let r = c
                 .post_form(
                     "/households/CK0001/report",
@@ -516,7 +516,7 @@ async fn assistance_and_coverage_routes_as_every_role() {
         let (pairing, measure) = {
             let mut c = server.signed_in("lixin").await;
             let csrf = c.csrf().await;
-            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let today = zhenxing_core::china_time::today_in_china().to_string();
             let base = "/households/CK0001/assistance";
             let r = c
                 .post_form(
@@ -560,7 +560,7 @@ async fn assistance_and_coverage_routes_as_every_role() {
         for (name, read, add, change, reveal, village, own) in EXPECTED {
             let mut c = server.signed_in(name).await;
             let csrf = c.get("/nowhere").await.hidden("csrf");
-            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let today = zhenxing_core::china_time::today_in_china().to_string();
             let got = [
                 c.get(base).await.status,
                 c.post_form(&format!("{base}/pairings"), &[("csrf", &csrf)])
@@ -669,7 +669,7 @@ async fn case_routes_as_every_role() {
         let case = {
             let mut c = server.signed_in("lixin").await;
             let csrf = c.csrf().await;
-            let today = zhenxing_core::id_number::today_in_china().to_string();
+            let today = zhenxing_core::china_time::today_in_china().to_string();
             let r = c
                 .post_form(
                     &format!("/households/{NO}/cases/new"),
@@ -838,7 +838,7 @@ async fn portal_routes_as_every_role() {
     ];
     for server in Server::all().await {
         let db = &server.test_db.db;
-        let today = zhenxing_core::id_number::today_in_china();
+        let today = zhenxing_core::china_time::today_in_china();
         let policy = zhenxing_core::portal::PortalPolicy::default();
         let submit = async |kind: &str, category: &str| {
             let t = zhenxing_core::portal::TicketForm {

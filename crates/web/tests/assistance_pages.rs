@@ -11,7 +11,7 @@ use common::{Client, Response, Server};
 const BASE: &str = "/households/CK0001/assistance";
 
 fn today() -> String {
-    zhenxing_core::id_number::today_in_china().to_string()
+    zhenxing_core::china_time::today_in_china().to_string()
 }
 
 async fn post(c: &mut Client, path: &str, pairs: &[(&str, &str)]) -> Response {
@@ -47,7 +47,7 @@ async fn a_cadre_records_pairings_and_measures() {
 
         // Mistakes: each next to its field, the values kept, nothing saved.
         let tomorrow =
-            (zhenxing_core::id_number::today_in_china() + time::Duration::days(1)).to_string();
+            (zhenxing_core::china_time::today_in_china() + time::Duration::days(1)).to_string();
         let bad = post(
             &mut cadre,
             &format!("{BASE}/pairings"),
@@ -272,7 +272,7 @@ async fn officers_reveal_phones_audited_and_end_pairings() {
         let version = version_in(&page, &format!("end-{id}"));
         let path = format!("{BASE}/pairings/{id}/end");
         let tomorrow =
-            (zhenxing_core::id_number::today_in_china() + time::Duration::days(1)).to_string();
+            (zhenxing_core::china_time::today_in_china() + time::Duration::days(1)).to_string();
         let future = post(
             &mut officer,
             &path,

@@ -25,7 +25,7 @@ fn attributes(page: &Response, name: &str) -> Vec<String> {
 }
 
 fn today() -> String {
-    zhenxing_core::id_number::today_in_china().to_string()
+    zhenxing_core::china_time::today_in_china().to_string()
 }
 
 /// chengkou changes CK0001's phone and a member's name, as the web edit does.
@@ -91,7 +91,7 @@ async fn auditor_finds_sign_ins_and_edits_by_person_record_division_and_date() {
             .await;
         assert_eq!(actions(&page), ["registry.write", "auth.sign_in"]);
         let tomorrow =
-            (zhenxing_core::id_number::today_in_china() + time::Duration::DAY).to_string();
+            (zhenxing_core::china_time::today_in_china() + time::Duration::DAY).to_string();
         let page = auditor
             .get(&format!("/audit?actor=chengkou&from={tomorrow}"))
             .await;

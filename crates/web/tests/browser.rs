@@ -389,7 +389,7 @@ async fn scenario(b: Browser) {
 /// own date fields (the lead was found ten days ago).
 async fn cadre_part_of_an_identification(b: &Browser) {
     let day = |ago: i64| {
-        (zhenxing_core::id_number::today_in_china() - time::Duration::days(ago)).to_string()
+        (zhenxing_core::china_time::today_in_china() - time::Duration::days(ago)).to_string()
     };
     b.goto(&format!("/households/{BROWSER_HOUSEHOLD}")).await;
     b.assert_fits_phone("the household page").await;
@@ -480,7 +480,7 @@ async fn cadre_part_of_an_identification(b: &Browser) {
 /// Li Hong pairs a responsible cadre with CK0001 and records a measure on her phone (STORIES.md
 /// 3 and 4); the forms and the list fit the screen, and so does her village's coverage page.
 async fn cadre_assistance_and_coverage(b: &Browser) {
-    let today = zhenxing_core::id_number::today_in_china().to_string();
+    let today = zhenxing_core::china_time::today_in_china().to_string();
     b.goto("/households/CK0001").await;
     b.click("assistance").await;
     b.wait_for(

@@ -10,7 +10,7 @@ mod common;
 
 use common::{Client, Response, Server};
 use time::Duration;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 
 const HOUSEHOLD: &str = "CK-H1";
 const VILLAGE: &str = "500229102202";

@@ -11,7 +11,7 @@ use zhenxing_store::Db;
 
 /// CK0001 identified 40 days ago (what the identification procedure records).
 async fn identified_40_days_ago(db: &Db) {
-    let on = zhenxing_core::id_number::today_in_china() - time::Duration::days(40);
+    let on = zhenxing_core::china_time::today_in_china() - time::Duration::days(40);
     zhenxing_store::testing::set_monitoring_dates(db, "CK0001", Some(on), "illness", None).await;
 }
 
@@ -74,7 +74,7 @@ async fn from_the_municipality_down_to_the_household() {
 
         // A cadre and an implemented measure clear both.
         let csrf = cadre.csrf().await;
-        let today = zhenxing_core::id_number::today_in_china().to_string();
+        let today = zhenxing_core::china_time::today_in_china().to_string();
         let base = "/households/CK0001/assistance";
         let r = cadre
             .post_form(

@@ -14,7 +14,7 @@ use zhenxing_core::monitoring::{HouseholdFacts, MemberFacts, RuleSet};
 use zhenxing_store::monitoring;
 
 fn households() -> Vec<Household> {
-    let today = zhenxing_core::id_number::today_in_china();
+    let today = zhenxing_core::china_time::today_in_china();
     let parsed = zhenxing_io::registry::parse_registry(&fixture("good-utf8.csv"), today, &|_| {});
     parsed.households
 }
@@ -403,7 +403,7 @@ async fn a_new_version_from_the_form_or_a_file_and_bad_ones_refused_with_every_r
 /// The households that raise a warning under `rules`, by core's classification of the
 /// fixture's households.
 fn expected_warnings(rules: &RuleSet, prefix: &str) -> BTreeSet<String> {
-    let today = zhenxing_core::id_number::today_in_china();
+    let today = zhenxing_core::china_time::today_in_china();
     let prepared = rules.prepare(today);
     households()
         .iter()
@@ -769,7 +769,7 @@ async fn whatif_numbers_are_the_households_own_and_nothing_is_written() {
 async fn the_households_that_change_sides_come_in_pages() {
     for server in Server::all().await {
         // 60 more one-person households at 7,000 yuan in 立新村: all enter at 8,000.
-        let today = zhenxing_core::id_number::today_in_china();
+        let today = zhenxing_core::china_time::today_in_china();
         let template = households().pop().unwrap();
         let more = zhenxing_store::testing::one_person_households(
             &template,

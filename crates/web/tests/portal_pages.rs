@@ -75,7 +75,7 @@ async fn track(c: &mut Client, code: &str) -> Response {
 /// How many declarations, warnings or tickets are stored, read through the store.
 async fn count(server: &Server, what: &str) -> i64 {
     let db = &server.test_db.db;
-    let today = zhenxing_core::id_number::today_in_china();
+    let today = zhenxing_core::china_time::today_in_china();
     match what {
         // A declaration and its audit operation are one transaction.
         "declarations" => zhenxing_store::audit::recent(db, 1000)
@@ -605,7 +605,7 @@ async fn portal_settings_change_the_time_limits() {
         assert_eq!(received.status, 200);
         let code = tracking_code(&received);
         let due =
-            (zhenxing_core::id_number::today_in_china() + time::Duration::days(20)).to_string();
+            (zhenxing_core::china_time::today_in_china() + time::Duration::days(20)).to_string();
         assert!(track(&mut c, &code).await.body.contains(&due));
         // Designations: a county officer only.
         let r = admin

@@ -12,7 +12,7 @@ mod generated;
 use common::{Response, Server, unescape};
 use std::io::Cursor;
 use zhenxing_core::DivisionCode;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_store::Db;
 use zhenxing_store::rollups::division_figures;
 

@@ -18,7 +18,7 @@ fn redirected_id(page: &Response) -> i64 {
 
 async fn report_visit(client: &mut Client, household: &str, note: &str) -> Response {
     let csrf = client.csrf().await;
-    let today = zhenxing_core::id_number::today_in_china().to_string();
+    let today = zhenxing_core::china_time::today_in_china().to_string();
     client
         .post_form(
             &format!("/households/{household}/report"),
@@ -60,7 +60,7 @@ async fn a_visit_goes_through_the_inbox_to_a_verified_lead() {
         let version = page.hidden("version");
         let csrf = page.hidden("csrf");
         let deadline =
-            (zhenxing_core::id_number::today_in_china() + time::Duration::days(5)).to_string();
+            (zhenxing_core::china_time::today_in_china() + time::Duration::days(5)).to_string();
         let assigned = officer
             .post_form(
                 &format!("/warnings/{id}/assign"),

@@ -7,7 +7,7 @@
 use super::users::DemoAccount;
 use anyhow::{Result, anyhow};
 use time::{Date, Duration};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{CaseKind, Conditions, ProcedurePolicy, Step, VerificationForm};
 use zhenxing_core::warning::WarningChannel;

@@ -6,7 +6,7 @@ use crate::output::{progress, say};
 use anyhow::Result;
 use std::process::ExitCode;
 use std::sync::Arc;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
 use zhenxing_store::divisions::set_former_poverty_villages;

@@ -5,7 +5,7 @@ use anyhow::Result;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_io::registry::{
     ImportReport, ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{DivisionCode, Lang, text};
 use zhenxing_io::reports::{REPORTS, ReportInfo, find_report, write_report};
 use zhenxing_store::Db;

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::{DivisionCode, Lang, Role, Text, text};
 use zhenxing_store::Db;
 use zhenxing_store::accounts::{Account, AccountError, check_account_name};
@@ -233,16 +234,6 @@ fn division_label(d: Option<&Division>, lang: Lang) -> String {
     }
 }
 
-/// Now, as the store writes times (`2026-01-31T08:00:00.000Z`), to compare with them.
-fn now_text() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
-}
-
 /// A lock that still holds (the store keeps an expired one until the next sign-in).
 fn current_lock(a: &Account, now: &str) -> Option<String> {
     a.locked_until.clone().filter(|u| u.as_str() > now)
@@ -257,7 +248,7 @@ async fn list(db: &Db, lang: Lang, json: bool) -> Result<()> {
         }
     }
     let division_of = |a: &Account| divisions.get(a.division.as_str()).and_then(Option::as_ref);
-    let now = now_text();
+    let now = now_stored();
     if json {
         let rows: Vec<serde_json::Value> = accounts
             .iter()

@@ -304,11 +304,12 @@ fn add_income(f: &mut Figures, threshold: Option<Fen>, spec: &AfSpec, row: &Inco
         .add(spec, 0, &profile.deprivations(z), profile.members);
 }
 
-/// Warnings by status, and active ones by the day they were opened (their age on `today`).
+/// Warnings by status, and active ones by the day they were opened (their age on `today`). The
+/// UTC hour is kept (13 characters) because the China day of an instant depends on it.
 async fn warnings(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
     let rows: Vec<(String, String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT division_code, status, substr(opened_at, 1, 10), CAST(COUNT(*) AS BIGINT) FROM warnings \
-         WHERE division_code BETWEEN $1 AND $2 GROUP BY division_code, status, substr(opened_at, 1, 10)")
+        "SELECT division_code, status, substr(opened_at, 1, 13), CAST(COUNT(*) AS BIGINT) FROM warnings \
+         WHERE division_code BETWEEN $1 AND $2 GROUP BY division_code, status, substr(opened_at, 1, 13)")
         .bind(lo).bind(hi).fetch_all(pool).await?);
     let today = b.today;
     for (code, status, day, n) in rows {

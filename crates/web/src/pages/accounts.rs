@@ -8,7 +8,6 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::audit::beijing_time;
 use crate::pages::{Chrome, render};
 use askama::Template;
 use axum::extract::State;
@@ -17,6 +16,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
+use zhenxing_core::china_time::china_time_text;
+use zhenxing_core::china_time::now_stored;
 use zhenxing_core::{Action, DivisionCode, Role, Text};
 use zhenxing_store::accounts::{Account, AccountError};
 use zhenxing_store::credentials::generate_password;
@@ -81,15 +82,6 @@ fn admin(viewer: &Viewer) -> AppResult<&Account> {
     viewer.may(Action::ManageAccounts)
 }
 
-fn now_text() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
-}
-
 async fn page(
     state: &AppState,
     viewer: &Viewer,
@@ -102,7 +94,7 @@ async fn page(
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = c.t("accounts-title");
     let lang = viewer.lang;
-    let now = now_text();
+    let now = now_stored();
     let rows = accounts
         .iter()
         .map(|a| {
@@ -113,7 +105,7 @@ async fn page(
                 format!(
                     "{} {}",
                     c.t("accounts-status-locked"),
-                    beijing_time(a.locked_until.as_deref().unwrap_or(""))
+                    china_time_text(a.locked_until.as_deref().unwrap_or(""))
                 )
             } else {
                 c.t("accounts-status-active")
@@ -125,7 +117,7 @@ async fn page(
                 status,
                 disabled: a.disabled,
                 locked,
-                created_at: beijing_time(&a.created_at),
+                created_at: china_time_text(&a.created_at),
                 is_self: a.id == me.id,
             }
         })

@@ -21,7 +21,7 @@ use time::Date;
 use zhenxing_core::assistance::{
     FieldError, MeasureCategory, MeasureDraft, MeasureStatus, PairingDraft, PoliticalStatus,
 };
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::{Action, Fen, Lang, Sex, Text};
 use zhenxing_store::assistance::{self, HouseholdAssistance, MeasureRow, Outcome, PairingRow};

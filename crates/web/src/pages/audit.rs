@@ -16,9 +16,10 @@ use axum::{Extension, Router};
 use fluent_bundle::FluentValue;
 use serde::Deserialize;
 use serde_json::Value;
-use time::macros::{format_description, offset};
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::Date;
+use time::macros::format_description;
 use zhenxing_core::access::{mask_id_number, mask_phone};
+use zhenxing_core::china_time::{china_time_text, start_of_china_day, start_of_next_china_day};
 use zhenxing_core::{Action, DivisionCode, DivisionLevel};
 use zhenxing_store::audit::{AuditRecord, verify};
 use zhenxing_store::audit_query::{self, AuditFilter, AuditItemRecord};
@@ -26,7 +27,6 @@ use zhenxing_store::audit_query::{self, AuditFilter, AuditItemRecord};
 const PAGE_SIZE: u32 = 50;
 const ITEMS_PER_PAGE: u32 = 100;
 /// Dates in forms and times on pages are Beijing time; the trail stores UTC.
-const CHINA: UtcOffset = offset!(+8);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -185,27 +185,6 @@ pub fn mask_free_text(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Times
 
-const STORED: &[time::format_description::FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
-/// A stored instant (UTC) as Beijing time, to the second; the text as stored if it does not
-/// parse.
-pub fn beijing_time(at: &str) -> String {
-    let shown = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(at, STORED)
-        .ok()
-        .and_then(|t| t.assume_utc().to_offset(CHINA).format(shown).ok())
-        .unwrap_or_else(|| at.to_owned())
-}
-
-/// The stored form of the first instant of a Beijing date.
-fn start_of_day(date: Date) -> String {
-    let instant: OffsetDateTime = PrimitiveDateTime::new(date, Time::MIDNIGHT)
-        .assume_offset(CHINA)
-        .to_offset(UtcOffset::UTC);
-    instant.format(STORED).unwrap_or_default()
-}
-
 fn parse_date(value: &str, zh: &str, en: &str) -> AppResult<Date> {
     Date::parse(value, format_description!("[year]-[month]-[day]")).map_err(|_| {
         AppError::bad_request(
@@ -266,12 +245,10 @@ fn parse_filter(viewer: &Viewer, query: &AuditQuery) -> AppResult<(AuditFilter, 
         }
     }
     let at_from = blank(&query.from)
-        .map(|d| parse_date(d, "起始日期", "from").map(start_of_day))
+        .map(|d| parse_date(d, "起始日期", "from").map(start_of_china_day))
         .transpose()?;
     let at_before = blank(&query.to)
-        .map(|d| {
-            parse_date(d, "截止日期", "to").map(|d| start_of_day(d.saturating_add(Duration::DAY)))
-        })
+        .map(|d| parse_date(d, "截止日期", "to").map(start_of_next_china_day))
         .transpose()?;
     let before = blank(&query.before)
         .map(|b| {
@@ -309,7 +286,7 @@ pub struct Row {
 fn row(c: &Chrome, r: &AuditRecord) -> Row {
     Row {
         seq: r.seq,
-        at: beijing_time(&r.at),
+        at: china_time_text(&r.at),
         actor: r.actor.clone(),
         action_code: r.action.clone(),
         action: action_label(c, &r.action),
@@ -564,15 +541,5 @@ mod tests {
             "户主500229********0139，电话139****0001"
         );
         assert_eq!(mask_free_text("2026年度动态调整"), "2026年度动态调整");
-    }
-
-    #[test]
-    fn beijing_days_start_at_16_utc() {
-        let d = Date::from_calendar_date(2026, time::Month::March, 1).unwrap();
-        assert_eq!(start_of_day(d), "2026-02-28T16:00:00.000Z");
-        assert_eq!(
-            beijing_time("2026-02-28T16:00:01.500Z"),
-            "2026-03-01 00:00:01"
-        );
     }
 }

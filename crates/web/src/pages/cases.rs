@@ -22,7 +22,8 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use time::{Date, Duration};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::china_time::{china_day, china_day_text};
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{
     CaseKind, CaseState, Conditions, DayCounting, EliminationMethod, EmergencyCause,
@@ -217,7 +218,7 @@ pub async fn inbox(
             } else {
                 &n.message_en
             }),
-            at: n.created_at.get(..10).unwrap_or(&n.created_at).to_owned(),
+            at: china_day_text(&n.created_at),
         })
         .collect();
     let mut c = Chrome::new(&state, &viewer, String::new());
@@ -567,7 +568,7 @@ async fn detail_page(
             file_name: a.file_name.clone(),
             size: format!("{:.1} KB", a.size_bytes as f64 / 1024.0),
             uploaded_by: a.uploaded_by.clone(),
-            uploaded_at: a.uploaded_at.get(..10).unwrap_or(&a.uploaded_at).to_owned(),
+            uploaded_at: china_day_text(&a.uploaded_at),
         })
         .collect();
     let chosen_category = case_state.category;
@@ -1082,7 +1083,9 @@ pub async fn open_form(
         input.channel = WarningChannel::of_source(&w.source)
             .map(|c| c.code().to_owned())
             .unwrap_or_default();
-        input.found_on = w.opened_at.get(..10).unwrap_or("").to_owned();
+        input.found_on = china_day(&w.opened_at)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
     }
     open_page(&state, &viewer, &no, input, Vec::new()).await
 }

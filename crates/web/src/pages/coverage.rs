@@ -15,8 +15,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Deserialize;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::coverage::CoverageRule;
-use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Lang};
 use zhenxing_store::coverage::{self, Counts};
 

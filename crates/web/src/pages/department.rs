@@ -14,7 +14,6 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::audit::beijing_time;
 use crate::pages::transfer::UPLOAD_BODY_LIMIT;
 use crate::pages::upload::{self, UploadError, save_file, skip, small_text};
 use crate::pages::{Chrome, count, render};
@@ -26,8 +25,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use fluent_bundle::FluentValue;
+use zhenxing_core::china_time::china_time_text;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::department::DepartmentKind;
-use zhenxing_core::id_number::today_in_china;
 use zhenxing_core::{Action, Role};
 use zhenxing_io::department::{ParsedDepartment, RowProblem};
 use zhenxing_store::StoreError;
@@ -164,7 +164,7 @@ fn upload_line(tr: &Tr, u: &UploadSummary) -> UploadLine {
         kind: kind_label(tr, &u.kind),
         file_name: u.file_name.clone(),
         uploaded_by: u.uploaded_by.clone(),
-        created_at: beijing_time(&u.created_at),
+        created_at: china_time_text(&u.created_at),
         rows: count(u.rows),
         matched: count(u.matched),
         unmatched: count(u.unmatched),

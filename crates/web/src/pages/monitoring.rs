@@ -27,7 +27,6 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::audit::beijing_time;
 use crate::pages::divisions::{Crumb, division_name, scoped_division};
 use crate::pages::upload::{UploadError, skip, small_bytes, small_text};
 use crate::pages::{Chrome, blank, count, query_string, render, yuan};
@@ -45,7 +44,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::china_time_text;
+use zhenxing_core::china_time::now_stored;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::{RuleId, RuleSet};
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Fen, Text, text};
 use zhenxing_engine::WhatIfCounts;
@@ -300,7 +301,7 @@ async fn status_line(state: &AppState, viewer: &Viewer, tr: &Tr, run: &Run) -> A
         &[
             ("division", FluentValue::from(division)),
             ("who", FluentValue::from(run.started_by.clone())),
-            ("at", FluentValue::from(beijing_time(&run.started_at))),
+            ("at", FluentValue::from(china_time_text(&run.started_at))),
             ("rules", FluentValue::from(tr.text(&run.rule_set))),
             ("seconds", seconds(run.started.elapsed())),
             ("phase", FluentValue::from(phase)),
@@ -344,7 +345,7 @@ async fn last_run(
     let summary = tr.t_args(
         "monitoring-last-run",
         &[
-            ("at", FluentValue::from(beijing_time(&record.at))),
+            ("at", FluentValue::from(china_time_text(&record.at))),
             ("who", FluentValue::from(record.actor.clone())),
             ("division", FluentValue::from(division)),
             ("rules", FluentValue::from(rule_set)),
@@ -411,7 +412,7 @@ async fn overview_page(
                 "monitoring-run-failed",
                 &[
                     ("who", FluentValue::from(run.started_by.clone())),
-                    ("at", FluentValue::from(beijing_time(&run.started_at))),
+                    ("at", FluentValue::from(china_time_text(&run.started_at))),
                     ("seconds", seconds(*elapsed)),
                     ("reason", FluentValue::from(reason)),
                 ],
@@ -516,7 +517,7 @@ pub async fn start_run(
         started_by: account.name.clone(),
         scope,
         rule_set: rule_set.rules.label(),
-        started_at: zhenxing_store::now_text(),
+        started_at: now_stored(),
         started: Instant::now(),
         phase: AtomicU8::new(LOADING),
         done: AtomicU64::new(0),
@@ -528,7 +529,10 @@ pub async fn start_run(
             "monitoring-already-running",
             &[
                 ("who", FluentValue::from(running.started_by.clone())),
-                ("at", FluentValue::from(beijing_time(&running.started_at))),
+                (
+                    "at",
+                    FluentValue::from(china_time_text(&running.started_at)),
+                ),
             ],
         );
         return refuse(StatusCode::CONFLICT, message).await;
@@ -758,7 +762,7 @@ pub async fn rule_list(
             threshold: r.threshold.map(|t| yuan(t.0)).unwrap_or_default(),
             assumed: r.assumed,
             note: r.note.as_ref().map(|n| c.tr.text(n)).unwrap_or_default(),
-            created_at: beijing_time(&s.created_at),
+            created_at: china_time_text(&s.created_at),
             created_by: s.created_by.clone(),
             in_force: in_force == Some(s.id),
         });
@@ -868,7 +872,7 @@ pub async fn rule_page(
         jurisdiction: jurisdiction_words(&state, &viewer, &r.jurisdiction).await?,
         year: r.year,
         version: r.version,
-        created_at: beijing_time(&stored.created_at),
+        created_at: china_time_text(&stored.created_at),
         created_by: stored.created_by.clone(),
         in_force: in_force_id(&state).await? == Some(stored.id),
         triggers: trigger_lines(&tr, r),

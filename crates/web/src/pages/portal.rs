@@ -26,7 +26,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::china_day_text;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::portal::{
     AnnouncementKind, DeclarationEvent, DeclarationForm, TicketCategory, TicketForm, TicketKind,
 };
@@ -998,7 +999,7 @@ pub async fn track(
             status,
         }) => Some(TrackResult {
             what: p.c.t("portal-track-declaration"),
-            submitted: submitted_at.get(..10).unwrap_or(&submitted_at).to_owned(),
+            submitted: china_day_text(&submitted_at),
             place: place_name(&state, &division_code, lang).await?,
             status: p
                 .c
@@ -1018,7 +1019,7 @@ pub async fn track(
                 what: TicketKind::from_code(&t.kind)
                     .map(|k| k.label(lang).to_owned())
                     .unwrap_or_default(),
-                submitted: t.created_at.get(..10).unwrap_or(&t.created_at).to_owned(),
+                submitted: china_day_text(&t.created_at),
                 place: place_name(&state, &t.division_code, lang).await?,
                 status: status.map(|s| s.label(lang).to_owned()).unwrap_or_default(),
                 explanation: String::new(),
@@ -1026,10 +1027,7 @@ pub async fn track(
                 overdue: t.is_overdue(today),
                 subject: Some(t.subject.clone()),
                 answer: t.answer.as_deref().map(paragraphs).unwrap_or_default(),
-                answered_at: t
-                    .answered_at
-                    .as_deref()
-                    .map(|a| a.get(..10).unwrap_or(a).to_owned()),
+                answered_at: t.answered_at.as_deref().map(|a| china_day_text(a)),
             })
         }
     };

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use time::Date;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::portal::{
     AnnouncementForm, AnnouncementKind, AnnouncementStatus, PortalPolicy, TicketCategory,
     TicketKind, TicketStep, ticket_step_allowed,

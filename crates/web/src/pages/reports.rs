@@ -19,7 +19,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Deserialize;
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Action, DivisionCode};
 use zhenxing_io::reports::{
     ColumnKind, REPORTS, ReportCell, ReportTable, find_report, write_report,

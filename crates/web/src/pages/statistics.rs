@@ -27,7 +27,7 @@ use zhenxing_charts::{
     histogram, line_chart, stacked_bar_chart,
 };
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Lang, MonitoringCategory};
 use zhenxing_store::poverty_figures::PovertyFigures;
 use zhenxing_store::rollups::{ChildFigures, Figures, WARNING_AGE_BANDS};

@@ -18,7 +18,6 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::audit::beijing_time;
 use crate::pages::upload::{UploadError, file_name, save_file, skip, small_text};
 use crate::pages::{Chrome, render, send_file};
 use askama::Template;
@@ -34,7 +33,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::china_time_text;
+use zhenxing_core::china_time::now_stored;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Action, DivisionCode, Text, text};
 use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, RegistryWriter};
 use zhenxing_store::accounts::Account;
@@ -213,7 +214,7 @@ fn form_page(
         .map(|j| JobLink {
             href: format!("/import/{}", j.id),
             file_name: j.file_name.clone(),
-            started_at: beijing_time(&j.started_at),
+            started_at: china_time_text(&j.started_at),
             state: c.t(if !j.is_done() {
                 "import-state-running"
             } else if lock(&j.outcome)
@@ -373,7 +374,7 @@ pub async fn upload(
             upload.file_name.clone()
         },
         dry_run: upload.dry_run,
-        started_at: now_text(),
+        started_at: now_stored(),
         started: Instant::now(),
         phase: AtomicU8::new(READING),
         rows: AtomicU64::new(0),
@@ -400,15 +401,6 @@ pub async fn upload(
         reason,
     ));
     Ok(Redirect::to(&format!("/import/{}", job.id)).into_response())
-}
-
-fn now_text() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,7 +685,7 @@ pub async fn status(
     };
     let mut page = StatusPage {
         file_name: job.file_name.clone(),
-        started_at: beijing_time(&job.started_at),
+        started_at: china_time_text(&job.started_at),
         dry_run: job.dry_run,
         running: !job.is_done(),
         progress,

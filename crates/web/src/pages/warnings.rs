@@ -19,7 +19,8 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use time::{Date, Duration};
-use zhenxing_core::id_number::today_in_china;
+use zhenxing_core::china_time::china_day_text;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::warning::{
     Actor, InboxPolicy, StepKind, WarningChannel, WarningStatus, WarningStep, check_report,
@@ -131,7 +132,7 @@ fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
         status: status_label(&r.status, lang),
         category: category_label(r.category.as_deref(), lang),
         risks: risk_labels(&r.risk_types, lang),
-        opened_on: r.opened_at.get(..10).unwrap_or(&r.opened_at).to_owned(),
+        opened_on: china_day_text(&r.opened_at),
         due_on: r.due_on.clone().unwrap_or_default(),
         assignee: r.assignee.clone().unwrap_or_default(),
         status_code: r.status,

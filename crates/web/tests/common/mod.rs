@@ -81,7 +81,7 @@ impl Server {
     ) -> Server {
         let db = test_db.db.clone();
         if households {
-            let today = zhenxing_core::id_number::today_in_china();
+            let today = zhenxing_core::china_time::today_in_china();
             let parsed =
                 zhenxing_io::registry::parse_registry(&fixture("good-utf8.csv"), today, &|_| {});
             assert!(
