@@ -26,7 +26,6 @@ use zhenxing_store::audit_query::{self, AuditFilter, AuditItemRecord};
 
 const PAGE_SIZE: u32 = 50;
 const ITEMS_PER_PAGE: u32 = 100;
-/// Dates in forms and times on pages are Beijing time; the trail stores UTC.
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1027,7 +1027,7 @@ pub async fn track(
                 overdue: t.is_overdue(today),
                 subject: Some(t.subject.clone()),
                 answer: t.answer.as_deref().map(paragraphs).unwrap_or_default(),
-                answered_at: t.answered_at.as_deref().map(|a| china_day_text(a)),
+                answered_at: t.answered_at.as_deref().map(china_day_text),
             })
         }
     };
