@@ -34,6 +34,8 @@ pub const MAX_TEXT_CHARS: usize = 2_000;
 pub const MAX_SUBJECT_CHARS: usize = 100;
 /// The shortest account of what happened or of a ticket's matter: "无" says nothing.
 pub const MIN_TEXT_CHARS: usize = 5;
+/// The most files a ticket carries (photos of a noticeboard, receipts, a scanned letter).
+pub const MAX_TICKET_FILES: usize = 3;
 
 labelled_enum!(
     /// What happened to the household, as the declaration form lists it (issue 7).

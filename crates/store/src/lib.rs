@@ -20,6 +20,7 @@ pub mod divisions;
 pub mod edit;
 pub mod elimination;
 pub mod figure_cache;
+pub mod files;
 pub mod monitoring;
 pub mod portal;
 pub mod poverty_figures;

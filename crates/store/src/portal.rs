@@ -20,6 +20,7 @@ use crate::accounts::Account;
 use crate::assistance::Outcome;
 use crate::audit::{AuditEntry, Operation};
 use crate::browse::code_range;
+use crate::files::AcceptedFile;
 use crate::procedures::write_setting;
 use crate::warnings::{NewWarning, Raised};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
@@ -178,9 +179,70 @@ async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
     )
 }
 
-/// Whether `code` is a division of the division table.
-async fn division_exists(db: &Db, code: &DivisionCode) -> Result<bool> {
-    Ok(db.division(code).await?.is_some())
+/// What every public submission shares: a number in its table, a tracking code, the county it
+/// is routed to, and its audit operation (actor `public`), inside one write transaction that
+/// [`Intake::finish`] commits. Nothing is "received" before that commit.
+struct Intake {
+    tx: Tx,
+    operation: Operation,
+    id: i64,
+    county_code: String,
+    division: String,
+    tracking_code: String,
+    code_hash: String,
+    now: String,
+}
+
+impl Intake {
+    /// Starts storing a submission about `division` into `table`, audited as `action`; `None`
+    /// when the division is not in the division table.
+    async fn begin(
+        db: &Db,
+        (table, action, object_type): (&'static str, &str, &str),
+        division: &DivisionCode,
+        after: serde_json::Value,
+    ) -> Result<Option<Intake>> {
+        if db.division(division).await?.is_none() {
+            return Ok(None);
+        }
+        let county_code = division.county_digits().to_owned();
+        let (tracking_code, code_hash) = new_tracking_code();
+        let mut tx = db.begin_write().await?;
+        let id = next_id(&mut tx, table).await?;
+        let operation = Operation::begin(
+            &mut tx,
+            AuditEntry {
+                actor: PUBLIC_ACTOR.into(),
+                action: action.into(),
+                object_type: object_type.into(),
+                object_id: Some(id.to_string()),
+                county_code: Some(county_code.clone()),
+                division_code: Some(division.as_str().to_owned()),
+                after: Some(after),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(Some(Intake {
+            tx,
+            operation,
+            id,
+            county_code,
+            division: division.as_str().to_owned(),
+            tracking_code,
+            code_hash,
+            now: now_stored(),
+        }))
+    }
+
+    async fn finish(mut self, result: Option<serde_json::Value>) -> Result<Submitted> {
+        self.operation.finish(&mut self.tx, result).await?;
+        self.tx.commit().await?;
+        Ok(Submitted {
+            id: self.id,
+            tracking_code: self.tracking_code,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,39 +260,26 @@ pub async fn declare(
     policy: &PortalPolicy,
     today: Date,
 ) -> Result<Option<Submitted>> {
-    if !division_exists(db, &d.village).await? {
-        return Ok(None);
-    }
-    let village = d.village.as_str().to_owned();
-    let county_code = d.village.county_digits().to_owned();
-    let (code, hash) = new_tracking_code();
-    let now = now_stored();
-    let mut tx = db.begin_write().await?;
-    let registered: Option<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+    let registered: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT h.household_no FROM members m \
          JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
          WHERE m.id_number = $1 LIMIT 1")
-        .bind(d.id_number.as_str()).fetch_optional(conn).await?);
-    let id = next_id(&mut tx, "declarations").await?;
-    let household_no = registered
-        .clone()
-        .unwrap_or_else(|| format!("SB-{county_code}-{id}"));
+        .bind(d.id_number.as_str()).fetch_optional(pool).await?);
     let events: Vec<&str> = d.events.iter().map(|e| e.code()).collect();
-    let mut operation = Operation::begin(
-        &mut tx,
-        AuditEntry {
-            actor: PUBLIC_ACTOR.into(),
-            action: "portal.declaration".into(),
-            object_type: "declaration".into(),
-            object_id: Some(id.to_string()),
-            county_code: Some(county_code.clone()),
-            division_code: Some(village.clone()),
-            after: Some(json!({"events": events, "registered": registered.is_some(),
-                               "consent_version": CONSENT_VERSION})),
-            ..Default::default()
-        },
+    let after = json!({"events": events, "registered": registered.is_some(),
+                       "consent_version": CONSENT_VERSION});
+    let Some(mut intake) = Intake::begin(
+        db,
+        ("declarations", "portal.declaration", "declaration"),
+        &d.village,
+        after,
     )
-    .await?;
+    .await?
+    else {
+        return Ok(None);
+    };
+    let id = intake.id;
+    let household_no = registered.unwrap_or_else(|| format!("SB-{}-{id}", intake.county_code));
     let zh_events: Vec<&str> = d.events.iter().map(|e| e.zh()).collect();
     let en_events: Vec<&str> = d.events.iter().map(|e| e.en()).collect();
     let (name, phone, account) = (d.applicant.as_str(), d.phone.masked(), &d.account);
@@ -252,11 +301,11 @@ pub async fn declare(
         ..InboxPolicy::default()
     };
     let raised = crate::warnings::raise(
-        &mut tx,
-        &mut operation,
+        &mut intake.tx,
+        &mut intake.operation,
         NewWarning {
             household_no: household_no.clone(),
-            division_code: village.clone(),
+            division_code: intake.division.clone(),
             source: WarningChannel::SelfDeclaration.code().to_owned(),
             category: None,
             risk_types: risks,
@@ -270,24 +319,20 @@ pub async fn declare(
     let warning_id = match raised {
         Raised::Opened(w) | Raised::Merged(w) | Raised::Unchanged(w) => w,
     };
-    on_tx!(&mut tx, conn => sqlx::query(
+    let seq = intake.operation.seq();
+    on_tx!(&mut intake.tx, conn => sqlx::query(
         "INSERT INTO declarations (county_code, id, division_code, code_hash, applicant, \
          id_number, phone, events, account, household_no, warning_id, consent_version, \
          consent_at, created_at, created_seq) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)")
-        .bind(&county_code).bind(id).bind(&village).bind(&hash).bind(name)
-        .bind(d.id_number.as_str()).bind(d.phone.as_str()).bind(events.join(","))
+        .bind(&intake.county_code).bind(id).bind(&intake.division).bind(&intake.code_hash)
+        .bind(name).bind(d.id_number.as_str()).bind(d.phone.as_str()).bind(events.join(","))
         .bind(account).bind(&household_no).bind(warning_id).bind(CONSENT_VERSION)
-        .bind(&now).bind(operation.seq())
+        .bind(&intake.now).bind(seq)
         .execute(conn).await.map(drop)?);
-    operation
-        .finish(&mut tx, Some(json!({"warning": warning_id})))
-        .await?;
-    tx.commit().await?;
-    Ok(Some(Submitted {
-        id,
-        tracking_code: code,
-    }))
+    Ok(Some(
+        intake.finish(Some(json!({"warning": warning_id}))).await?,
+    ))
 }
 
 /// A declaration as the back office reads it; `id_number` and `phone` are full values, shown
@@ -386,61 +431,91 @@ impl TicketRow {
     }
 }
 
-/// Stores a ticket, routed to the county of its division and due `policy.ticket_limit_days`
-/// from today, audited. `None` when the division is not in the division table.
+/// Stores a ticket with the files sent with it, routed to the county of its division and due
+/// `policy.ticket_limit_days` from today, audited. `None` when the division is not in the
+/// division table.
 pub async fn submit_ticket(
     db: &Db,
     t: &Ticket,
+    files: &[AcceptedFile],
     policy: &PortalPolicy,
     today: Date,
 ) -> Result<Option<Submitted>> {
-    if !division_exists(db, &t.division).await? {
-        return Ok(None);
-    }
-    let division = t.division.as_str().to_owned();
-    let county_code = t.division.county_digits().to_owned();
-    let (code, hash) = new_tracking_code();
-    let now = now_stored();
     let due = (today + Duration::days(policy.ticket_limit_days)).to_string();
-    let mut tx = db.begin_write().await?;
-    let id = next_id(&mut tx, "tickets").await?;
-    let operation = Operation::begin(
-        &mut tx,
-        AuditEntry {
-            actor: PUBLIC_ACTOR.into(),
-            action: "portal.ticket".into(),
-            object_type: "ticket".into(),
-            object_id: Some(id.to_string()),
-            county_code: Some(county_code.clone()),
-            division_code: Some(division.clone()),
-            after: Some(json!({"kind": t.kind.code(), "category": t.category.code(),
-                               "named": t.requester.is_some(), "about_person": t.about_person,
-                               "due_on": due, "consent_version": CONSENT_VERSION})),
-            ..Default::default()
-        },
+    let after = json!({"kind": t.kind.code(), "category": t.category.code(),
+                       "named": t.requester.is_some(), "about_person": t.about_person,
+                       "files": files.len(), "due_on": due, "consent_version": CONSENT_VERSION});
+    let Some(mut intake) = Intake::begin(
+        db,
+        ("tickets", "portal.ticket", "ticket"),
+        &t.division,
+        after,
     )
-    .await?;
+    .await?
+    else {
+        return Ok(None);
+    };
     let (requester, phone) = match &t.requester {
         Some((name, phone)) => (Some(name.as_str()), Some(phone.as_str())),
         None => (None, None),
     };
-    on_tx!(&mut tx, conn => sqlx::query(
+    let (id, seq) = (intake.id, intake.operation.seq());
+    on_tx!(&mut intake.tx, conn => sqlx::query(
         "INSERT INTO tickets (county_code, id, division_code, code_hash, kind, category, \
          about_person, subject, body, requester, phone, status, due_on, consent_version, \
          consent_at, created_at, updated_at, created_seq, updated_seq, row_version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'received', $12, $13, $14, $14, \
          $14, $15, $15, 1)")
-        .bind(&county_code).bind(id).bind(&division).bind(&hash).bind(t.kind.code())
-        .bind(t.category.code()).bind(t.about_person).bind(&t.subject).bind(&t.body)
-        .bind(requester).bind(phone).bind(&due).bind(CONSENT_VERSION).bind(&now)
-        .bind(operation.seq())
+        .bind(&intake.county_code).bind(id).bind(&intake.division).bind(&intake.code_hash)
+        .bind(t.kind.code()).bind(t.category.code()).bind(t.about_person).bind(&t.subject)
+        .bind(&t.body).bind(requester).bind(phone).bind(&due).bind(CONSENT_VERSION)
+        .bind(&intake.now).bind(seq)
         .execute(conn).await.map(drop)?);
-    operation.finish(&mut tx, None).await?;
-    tx.commit().await?;
-    Ok(Some(Submitted {
-        id,
-        tracking_code: code,
-    }))
+    for (number, f) in (1i64..).zip(files) {
+        on_tx!(&mut intake.tx, conn => sqlx::query(
+            "INSERT INTO ticket_files (county_code, ticket_id, number, file_name, content_type, \
+             size_bytes, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(&intake.county_code).bind(id).bind(number).bind(&f.name).bind(f.content_type)
+            .bind(f.bytes.len() as i64).bind(&f.sha256).bind(&f.bytes).bind(&intake.now)
+            .execute(conn).await.map(drop)?);
+    }
+    Ok(Some(intake.finish(None).await?))
+}
+
+/// A file sent with a ticket, without its bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketFile {
+    pub number: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+/// The files sent with a ticket the account may read.
+pub async fn ticket_files(db: &Db, account: &Account, ticket_id: i64) -> Result<Vec<TicketFile>> {
+    let Some(t) = ticket(db, account, ticket_id).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT number, file_name, content_type, size_bytes FROM ticket_files \
+         WHERE county_code = $1 AND ticket_id = $2 ORDER BY number")
+        .bind(&t.county_code).bind(t.id).fetch_all(pool).await?))
+}
+
+/// One file of a ticket the account may read: its name, content type and bytes.
+pub async fn ticket_file(
+    db: &Db,
+    account: &Account,
+    ticket_id: i64,
+    number: i64,
+) -> Result<Option<(String, String, Vec<u8>)>> {
+    let Some(t) = ticket(db, account, ticket_id).await? else {
+        return Ok(None);
+    };
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT file_name, content_type, content FROM ticket_files \
+         WHERE county_code = $1 AND ticket_id = $2 AND number = $3")
+        .bind(&t.county_code).bind(t.id).bind(number).fetch_optional(pool).await?))
 }
 
 /// Whether the account is designated to read reports about a person in its county.

@@ -18,7 +18,6 @@ use crate::warnings::risk_codes;
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use time::Date;
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::china_time::today_in_china;
@@ -1157,22 +1156,6 @@ pub async fn notices(
         .collect()
 }
 
-/// The files a case accepts: scans and photos.
-pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
-
-/// The content type of an accepted file, from its first bytes (never from its name).
-pub fn sniff_attachment(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
-
 /// Keeps a scan or photo with an open case of the actor's scope, audited.
 pub async fn attach(
     db: &Db,
@@ -1190,30 +1173,11 @@ pub async fn attach(
             "the case is closed; nothing more can be attached"
         )));
     }
-    if bytes.is_empty() || bytes.len() > MAX_ATTACHMENT_BYTES {
-        let mb = MAX_ATTACHMENT_BYTES / 1024 / 1024;
-        return Ok(Outcome::Refused(text!(
-            "附件应为非空文件，最大{mb} MB",
-            "an attachment must be a non-empty file of at most {mb} MB"
-        )));
-    }
-    let Some(content_type) = sniff_attachment(bytes) else {
-        return Ok(Outcome::Refused(text!(
-            "只接受JPEG、PNG照片或PDF扫描件",
-            "only JPEG or PNG photos and PDF scans are accepted"
-        )));
+    let file = match crate::files::accept(file_name, bytes.to_vec()) {
+        Ok(file) => file,
+        Err(why) => return Ok(Outcome::Refused(why)),
     };
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control() && !"/\\".contains(*c))
-        .take(120)
-        .collect();
-    let name = if name.trim().is_empty() {
-        "attachment".to_owned()
-    } else {
-        name
-    };
-    let sha = hex::encode(Sha256::digest(bytes));
+    let (name, sha) = (&file.name, &file.sha256);
     let mut tx = db.begin_write().await?;
     let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM case_attachments")
@@ -1230,7 +1194,7 @@ pub async fn attach(
             reason: None,
             before: None,
             after: Some(json!({"attachment": id, "file_name": name, "sha256": sha,
-                               "size_bytes": bytes.len()})),
+                               "size_bytes": file.bytes.len()})),
         },
     )
     .await?;
@@ -1241,8 +1205,8 @@ pub async fn attach(
         "INSERT INTO case_attachments (id, county_code, case_id, step_number, file_name, \
          content_type, size_bytes, sha256, content, uploaded_by, uploaded_at, audit_seq) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-        .bind(id).bind(&c.county_code).bind(c.id).bind(step_number).bind(&name)
-        .bind(content_type).bind(bytes.len() as i64).bind(&sha).bind(bytes)
+        .bind(id).bind(&c.county_code).bind(c.id).bind(step_number).bind(name)
+        .bind(file.content_type).bind(file.bytes.len() as i64).bind(sha).bind(&file.bytes)
         .bind(&actor.name).bind(now_stored()).bind(operation.seq())
         .execute(conn).await.map(|_| ())?);
     operation.finish(&mut tx, None).await?;
@@ -1369,15 +1333,5 @@ mod tests {
         );
         assert_eq!(village_group("巴山镇立新村"), None);
         assert_eq!(village_group("组"), None);
-    }
-
-    #[test]
-    fn attachments_are_known_by_their_first_bytes() {
-        assert_eq!(sniff_attachment(b"%PDF-1.7 ..."), Some("application/pdf"));
-        assert_eq!(
-            sniff_attachment(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some("image/jpeg")
-        );
-        assert_eq!(sniff_attachment(b"<html>"), None);
     }
 }

@@ -222,7 +222,7 @@ async fn a_village_not_in_the_table_stores_nothing() {
             .check()
             .unwrap();
         assert!(
-            portal::submit_ticket(db, &t, &PortalPolicy::default(), today)
+            portal::submit_ticket(db, &t, &[], &PortalPolicy::default(), today)
                 .await
                 .unwrap()
                 .is_none()
@@ -280,7 +280,7 @@ async fn a_ticket_from_question_to_answer() {
         let t = ticket("consultation", "policy_execution", VILLAGE)
             .check()
             .unwrap();
-        let s = portal::submit_ticket(db, &t, &portal::policy(db).await.unwrap(), today)
+        let s = portal::submit_ticket(db, &t, &[], &portal::policy(db).await.unwrap(), today)
             .await
             .unwrap()
             .unwrap();
@@ -416,7 +416,7 @@ async fn tracking_codes_open_only_their_own_submission() {
     testing::each_backend(async |db: &Db| {
         let today = today_in_china();
         let t = ticket("suggestion", "other", COUNTY).check().unwrap();
-        let s = portal::submit_ticket(db, &t, &PortalPolicy::default(), today)
+        let s = portal::submit_ticket(db, &t, &[], &PortalPolicy::default(), today)
             .await
             .unwrap()
             .unwrap();
@@ -479,11 +479,11 @@ async fn reports_about_a_person_only_for_designated_officers_and_auditors() {
         assert!(person.about_person);
         let ordinary = ticket("report", "funds", VILLAGE).check().unwrap();
         let policy = PortalPolicy::default();
-        let p = portal::submit_ticket(db, &person, &policy, today)
+        let p = portal::submit_ticket(db, &person, &[], &policy, today)
             .await
             .unwrap()
             .unwrap();
-        let o = portal::submit_ticket(db, &ordinary, &policy, today)
+        let o = portal::submit_ticket(db, &ordinary, &[], &policy, today)
             .await
             .unwrap()
             .unwrap();

@@ -852,7 +852,7 @@ async fn portal_routes_as_every_role() {
             }
             .check()
             .unwrap();
-            zhenxing_store::portal::submit_ticket(db, &t, &policy, today)
+            zhenxing_store::portal::submit_ticket(db, &t, &[], &policy, today)
                 .await
                 .unwrap()
                 .unwrap()

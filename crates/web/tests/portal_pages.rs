@@ -371,6 +371,97 @@ async fn forged_bot_oversized_and_too_many_submissions_are_refused() {
 }
 
 #[tokio::test]
+async fn files_go_with_a_ticket_and_bad_files_store_nothing() {
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n a noticeboard";
+    let pdf: &[u8] = b"%PDF-1.7 a receipt";
+    let mut big = b"%PDF-1.7".to_vec();
+    big.resize(5 * 1024 * 1024 + 1, b' ');
+    for server in Server::all().await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, &format!("/portal/ask?{}", place_query())).await;
+        let fields = ticket(&csrf, "公示栏照片");
+        // The page's form sends multipart, with the file input.
+        let form = c.get(&format!("/portal/ask?{}", place_query())).await;
+        assert!(form.body.contains("enctype=\"multipart/form-data\""));
+        assert!(form.body.contains("type=\"file\" name=\"files\""));
+
+        // A file that is not a photo or a scan, one too large, and one too many: each refused
+        // with the file's name, the typed text kept, nothing stored.
+        for (files, expect) in [
+            (
+                vec![("files", "说明.html", b"<script>x</script>".as_slice())],
+                "说明.html",
+            ),
+            (
+                vec![("files", "大扫描件.pdf", big.as_slice())],
+                "大扫描件.pdf",
+            ),
+            (
+                vec![
+                    ("files", "1.png", png),
+                    ("files", "2.png", png),
+                    ("files", "3.png", png),
+                    ("files", "4.png", png),
+                ],
+                "最多附3个文件",
+            ),
+        ] {
+            let r = c.post_multipart_files("/portal/ask", &fields, &files).await;
+            assert_eq!(r.status, 422, "{}", r.body);
+            assert!(r.body.contains("data-field=\"files\""), "{}", r.body);
+            assert!(r.body.contains(expect), "{expect}: {}", r.body);
+            assert!(r.body.contains("公示栏照片"), "the subject is kept");
+        }
+        assert_eq!(count(&server, "tickets").await, 0);
+        // Larger than the form may be at all: refused before it is read.
+        let huge = vec![0u8; 17 * 1024 * 1024];
+        let r = c
+            .post_multipart_files("/portal/ask", &fields, &[("files", "huge.pdf", &huge)])
+            .await;
+        assert_eq!(r.status, 413);
+        assert_eq!(count(&server, "tickets").await, 0);
+
+        // A photo and a scan, and an empty file input beside them: stored with the ticket.
+        let files = [
+            ("files", "公示栏.png", png),
+            ("files", "收据.pdf", pdf),
+            ("files", "", b"".as_slice()),
+        ];
+        let r = c.post_multipart_files("/portal/ask", &fields, &files).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("诉求已收到"));
+        assert_eq!(count(&server, "tickets").await, 1);
+
+        // The county's officer sees and downloads them; a village cadre elsewhere cannot.
+        let mut officer = server.signed_in("chengkou").await;
+        let page = officer.get("/tickets/1").await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("公示栏.png") && page.body.contains("收据.pdf"),
+            "{}",
+            page.body
+        );
+        let file = officer.get("/tickets/1/files/2").await;
+        assert_eq!(file.status, 200);
+        assert_eq!(file.header("content-type"), Some("application/pdf"));
+        assert!(
+            file.header("content-disposition")
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert_eq!(file.bytes, pdf);
+        assert_eq!(officer.get("/tickets/1/files/3").await.status, 404);
+        let mut other = server.signed_in("wuxi").await;
+        assert_eq!(other.get("/tickets/1/files/1").await.status, 404);
+        assert_eq!(
+            c.get("/tickets/1/files/1").await.status,
+            303,
+            "no account: sign in"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
     for server in Server::all().await {
         let mut c = server.client();

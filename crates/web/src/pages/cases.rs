@@ -15,7 +15,6 @@ use crate::pages::{
 };
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -906,7 +905,7 @@ pub async fn upload(
             "file" if checked => {
                 let name = field.file_name().unwrap_or("").to_owned();
                 // One more byte than allowed tells a file that is too large from one that fits.
-                let bytes = small_bytes(&mut field, procedures::MAX_ATTACHMENT_BYTES + 1)
+                let bytes = small_bytes(&mut field, zhenxing_store::files::MAX_FILE_BYTES + 1)
                     .await
                     .map_err(UploadError::into_app_error)?;
                 file = Some((name, bytes));
@@ -958,23 +957,7 @@ pub async fn download(
     let (name, content_type, bytes) = procedures::attachment(&state.db, &account.scope(), id, file)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    // Always a download, never rendered in the page's origin; the name is percent-encoded.
-    let encoded = crate::pages::urlencode(&name);
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    Ok(crate::pages::send_attachment(&name, &content_type, bytes))
 }
 
 // ---------------------------------------------------------------------------------------------

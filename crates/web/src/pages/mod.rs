@@ -276,6 +276,27 @@ pub async fn send_file(
     Ok(response)
 }
 
+/// A stored attachment (a case's scan, a ticket's photo) as a download: always saved, never
+/// shown in the page's origin, its name percent-encoded, and not kept in caches.
+pub fn send_attachment(name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let encoded = urlencode(name);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
 /// Yuan with two decimals from fen, grouped by thousands (`12,345.67`).
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };

@@ -18,21 +18,27 @@ use crate::auth::{
     LANG_COOKIE, Viewer, constant_time_eq, cookie, cookies, lang_code, with_cookies,
 };
 use crate::error::{AppError, AppResult};
-use crate::pages::{Chrome, Fields, render, render_form};
+use crate::pages::upload::{UploadError, capped_bytes, skip, small_text};
+use crate::pages::{Chrome, Fields, render_form};
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::Router;
+use axum::extract::{
+    DefaultBodyLimit, Form, FromRequest, FromRequestParts, Multipart, Path, Query, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
 use serde::Deserialize;
-use zhenxing_core::china_time::china_day_text;
-use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::assistance::FieldError;
+use zhenxing_core::china_time::{china_day_text, today_in_china};
 use zhenxing_core::portal::{
-    AnnouncementKind, DeclarationEvent, DeclarationForm, TicketCategory, TicketForm, TicketKind,
+    AnnouncementKind, DeclarationEvent, DeclarationForm, MAX_TICKET_FILES, TicketCategory,
+    TicketForm, TicketKind,
 };
-use zhenxing_core::{DivisionCode, DivisionLevel, Lang, Text};
-use zhenxing_store::portal::{self, Tracked};
+use zhenxing_core::{DivisionCode, DivisionLevel, Lang, Text, text};
+use zhenxing_store::files::{self, AcceptedFile, MAX_FILE_BYTES};
+use zhenxing_store::portal::{self, Submitted, Tracked};
 
 /// The double-submit token of the portal's forms.
 pub const PORTAL_CSRF_COOKIE: &str = "zx_portal_csrf";
@@ -50,7 +56,12 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/contact", get(contact))
         .route("/portal/cookies", post(agree_cookies))
         .route("/portal/declare", get(declare_form).post(declare))
-        .route("/portal/ask", get(ask_form).post(ask))
+        .route(
+            "/portal/ask",
+            get(ask_form)
+                .post(ask)
+                .layer(DefaultBodyLimit::max(ASK_BODY_LIMIT)),
+        )
         .route("/portal/track", get(track_form).post(track))
 }
 
@@ -66,8 +77,10 @@ pub struct Public {
 }
 
 impl Public {
-    fn finish(self, response: Response) -> Response {
-        with_cookies(response, self.set_cookies)
+    /// The page, with the cookies this request sets; `refused` answers 422 (a form shown again
+    /// with its problems, or a tracking code that found nothing).
+    fn show(&self, page: &impl Template, refused: bool) -> Response {
+        with_cookies(render_form(page, refused), self.set_cookies.clone())
     }
 
     /// The English or Chinese link to the current page.
@@ -78,23 +91,70 @@ impl Public {
 }
 
 #[derive(Deserialize, Default)]
-pub struct LangQuery {
+struct LangQuery {
     lang: Option<String>,
+}
+
+/// A request to the portal: who asks (an account or nobody), their cookies, and `?lang=`.
+pub struct Visit {
+    viewer: Viewer,
+    headers: HeaderMap,
+    lang: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> AppResult<Visit> {
+        // The session layer puts a viewer on every request; without it the router is wrong.
+        let viewer = parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .ok_or(AppError::Internal)?;
+        let lang = Query::<LangQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.lang);
+        Ok(Visit {
+            viewer,
+            headers: parts.headers.clone(),
+            lang,
+        })
+    }
+}
+
+impl Visit {
+    /// The frame of the page answering this visit (see [`public`]).
+    fn frame(&self, state: &AppState, title_key: &str, here: &str) -> Public {
+        public(state, self, title_key, here)
+    }
+
+    /// The checks every public submission passes before it is read: the form token, the
+    /// honeypot, then the rate limit (last, so that a forged or bot request does not use up a
+    /// person's allowance).
+    fn admit(&self, state: &AppState, f: &Fields) -> AppResult<()> {
+        check_portal_csrf(&self.headers, &f.one("csrf"))?;
+        if !f.one(HONEYPOT_FIELD).is_empty() {
+            tracing::info!("portal submission refused by the honeypot");
+            return Err(AppError::bad_request(
+                "提交未被接受。如果您是人工填写，请清空“网址”一栏后重新提交。",
+                "The submission was not accepted. If you filled the form in yourself, leave the 'website' field empty and submit again.",
+            ));
+        }
+        if !state.portal_limiter.allow(&self.viewer.client) {
+            return Err(too_many());
+        }
+        Ok(())
+    }
 }
 
 /// The portal page's frame for this request: the language from `?lang=` (remembered in a
 /// cookie), else the cookie, else Chinese, the public's default (not the browser's language:
 /// the bureau publishes in Chinese first).
-fn public(
-    state: &AppState,
-    viewer: &Viewer,
-    headers: &HeaderMap,
-    lang: Option<&str>,
-    title_key: &str,
-    here: &str,
-) -> Public {
+fn public(state: &AppState, visit: &Visit, title_key: &str, here: &str) -> Public {
+    let (headers, lang) = (&visit.headers, visit.lang.as_deref());
     let jar = cookies(headers);
-    let mut viewer = viewer.clone();
+    let mut viewer = visit.viewer.clone();
     let mut set_cookies = Vec::new();
     if let Some(lang) = lang.and_then(Lang::parse) {
         viewer.lang = lang;
@@ -148,24 +208,6 @@ impl Fields {
     }
 }
 
-/// The checks every public submission passes before it is read: the form token, the honeypot,
-/// then the rate limit (last, so that a forged or bot request does not use up a person's
-/// allowance).
-fn admit(state: &AppState, viewer: &Viewer, headers: &HeaderMap, f: &Fields) -> AppResult<()> {
-    check_portal_csrf(headers, &f.one("csrf"))?;
-    if !f.one(HONEYPOT_FIELD).is_empty() {
-        tracing::info!("portal submission refused by the honeypot");
-        return Err(AppError::bad_request(
-            "提交未被接受。如果您是人工填写，请清空“网址”一栏后重新提交。",
-            "The submission was not accepted. If you filled the form in yourself, leave the 'website' field empty and submit again.",
-        ));
-    }
-    if !state.portal_limiter.allow(&viewer.client) {
-        return Err(too_many());
-    }
-    Ok(())
-}
-
 fn too_many() -> AppError {
     AppError::TooManyRequests(Text::new(
         "此网络地址提交过于频繁。您的内容没有保存，请过一段时间再提交；急事请拨打联系页面上的电话。",
@@ -210,7 +252,6 @@ impl Place {
 
 #[derive(Deserialize, Default)]
 pub struct PlaceQuery {
-    lang: Option<String>,
     county: Option<String>,
     township: Option<String>,
     village: Option<String>,
@@ -307,7 +348,6 @@ async fn place_of(state: &AppState, code: &str, lang: Lang) -> AppResult<Place> 
         Some(d.as_str().to_owned())
     };
     let q = PlaceQuery {
-        lang: None,
         county: at(DivisionLevel::County),
         township: at(DivisionLevel::Township),
         village: at(DivisionLevel::Village),
@@ -344,20 +384,8 @@ struct HomePage {
     policies: Vec<ItemLine>,
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> AppResult<Response> {
-    let p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        "portal-title",
-        "/portal",
-    );
+pub async fn home(State(state): State<AppState>, visit: Visit) -> AppResult<Response> {
+    let p = visit.frame(&state, "portal-title", "/portal");
     let lang = p.c.tr.lang;
     let mut announcements = Vec::new();
     let mut policies = Vec::new();
@@ -377,8 +405,7 @@ pub async fn home(
         announcements,
         policies,
     };
-    let response = render(&page);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, false))
 }
 
 #[derive(Template)]
@@ -394,10 +421,8 @@ struct AnnouncementPage {
 
 pub async fn announcement(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
+    visit: Visit,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
 ) -> AppResult<Response> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let a = portal::announcement(&state.db, id)
@@ -405,14 +430,7 @@ pub async fn announcement(
         .filter(|a| a.is_public(today_in_china()))
         .ok_or(AppError::NotFound)?;
     let here = format!("/portal/announcements/{id}");
-    let mut p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        "portal-title",
-        &here,
-    );
+    let mut p = visit.frame(&state, "portal-title", &here);
     let lang = p.c.tr.lang;
     p.c.title = a.title(lang).to_owned();
     let page = AnnouncementPage {
@@ -425,8 +443,7 @@ pub async fn announcement(
         untranslated: lang == Lang::En && a.body_en.is_empty(),
         p,
     };
-    let response = render(&page);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, false))
 }
 
 /// A text's paragraphs (blank lines between them), shown as text: the template escapes them.
@@ -448,23 +465,14 @@ struct NoticesPage {
 
 pub async fn notices(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
+    visit: Visit,
     Query(q): Query<PlaceQuery>,
 ) -> AppResult<Response> {
-    let mut p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        "portal-notices-title",
-        "",
-    );
+    let mut p = visit.frame(&state, "portal-notices-title", "");
     let place = place(&state, &q, p.c.tr.lang).await?;
     p.here = format!("/portal/notices?{}", place_query(&place));
     let page = NoticesPage { p, place };
-    let response = render(&page);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, false))
 }
 
 #[derive(Template)]
@@ -493,60 +501,28 @@ const CONTACT_KEYS: &[&str] = &[
     "portal-contact-village",
 ];
 
-async fn text_page(
-    state: AppState,
-    viewer: Viewer,
-    headers: HeaderMap,
-    q: LangQuery,
+fn text_page(
+    state: &AppState,
+    visit: &Visit,
     (title_key, here, keys): (&str, &str, &[&'static str]),
 ) -> Response {
-    let p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        title_key,
-        here,
-    );
+    let p = visit.frame(state, title_key, here);
     let page = TextPage {
         heading: p.c.title.clone(),
         keys: keys.to_vec(),
         p,
     };
-    let response = render(&page);
-    page.p.finish(response)
+    page.p.show(&page, false)
 }
 
-pub async fn privacy(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    text_page(
-        state,
-        viewer,
-        headers,
-        q,
-        ("portal-privacy-title", "/portal/privacy", PRIVACY_KEYS),
-    )
-    .await
+pub async fn privacy(State(state): State<AppState>, visit: Visit) -> Response {
+    let what = ("portal-privacy-title", "/portal/privacy", PRIVACY_KEYS);
+    text_page(&state, &visit, what)
 }
 
-pub async fn contact(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    text_page(
-        state,
-        viewer,
-        headers,
-        q,
-        ("portal-contact-title", "/portal/contact", CONTACT_KEYS),
-    )
-    .await
+pub async fn contact(State(state): State<AppState>, visit: Visit) -> Response {
+    let what = ("portal-contact-title", "/portal/contact", CONTACT_KEYS);
+    text_page(&state, &visit, what)
 }
 
 #[derive(Deserialize)]
@@ -583,8 +559,8 @@ pub async fn agree_cookies(
 
 /// The refusal of a place the division table does not have (a form kept from before the table
 /// was updated, or a forged code).
-fn not_in_table(field: &'static str) -> Vec<zhenxing_core::assistance::FieldError> {
-    vec![zhenxing_core::assistance::FieldError::new(
+fn not_in_table(field: &'static str) -> Vec<FieldError> {
+    vec![FieldError::new(
         field,
         Text::new(
             "所选的地区不在区划表中，请重新选择",
@@ -608,7 +584,7 @@ pub struct Problem {
 }
 
 /// Each refusal with its field's label (`portal-field-<name>`) and the reason.
-fn problems(errors: Vec<zhenxing_core::assistance::FieldError>, c: &Chrome) -> Vec<Problem> {
+fn problems(errors: Vec<FieldError>, c: &Chrome) -> Vec<Problem> {
     errors
         .into_iter()
         .map(|e| Problem {
@@ -648,18 +624,10 @@ fn event_checks(chosen: &[String], lang: Lang) -> Vec<Check> {
 
 pub async fn declare_form(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
+    visit: Visit,
     Query(q): Query<PlaceQuery>,
 ) -> AppResult<Response> {
-    let mut p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        "portal-declare-title",
-        "",
-    );
+    let mut p = visit.frame(&state, "portal-declare-title", "");
     let lang = p.c.tr.lang;
     let place = place(&state, &q, lang).await?;
     p.here = format!("/portal/declare?{}", place_query(&place));
@@ -673,8 +641,7 @@ pub async fn declare_form(
         place,
         p,
     };
-    let response = render(&page);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, false))
 }
 
 #[derive(Template)]
@@ -695,26 +662,30 @@ fn received(p: Public, heading_key: &str, next_key: &str, s: portal::Submitted) 
         tracking_code: s.tracking_code,
         p,
     };
-    let response = render(&page);
-    page.p.finish(response)
+    page.p.show(&page, false)
+}
+
+/// A checked submission stored, or the problems to show on its form again; a place that is
+/// not in the division table (`place_field`) is one of them.
+async fn store_checked<T>(
+    checked: Result<T, Vec<FieldError>>,
+    place_field: &'static str,
+    store: impl AsyncFnOnce(T) -> zhenxing_store::Result<Option<Submitted>>,
+) -> AppResult<Result<Submitted, Vec<FieldError>>> {
+    match checked {
+        Err(errors) => Ok(Err(errors)),
+        Ok(valid) => Ok(store(valid).await?.ok_or_else(|| not_in_table(place_field))),
+    }
 }
 
 pub async fn declare(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
+    visit: Visit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let f = Fields(pairs);
-    admit(&state, &viewer, &headers, &f)?;
-    let p = public(
-        &state,
-        &viewer,
-        &headers,
-        None,
-        "portal-declare-title",
-        "/portal/declare",
-    );
+    visit.admit(&state, &f)?;
+    let p = visit.frame(&state, "portal-declare-title", "/portal/declare");
     let lang = p.c.tr.lang;
     let form = DeclarationForm {
         applicant: f.one("applicant"),
@@ -728,20 +699,16 @@ pub async fn declare(
         privacy: f.ticked("privacy"),
     };
     let today = today_in_china();
-    let errors = match form.check(today) {
-        Ok(d) => {
-            let policy = portal::policy(&state.db).await?;
-            match portal::declare(&state.db, &d, &policy, today).await? {
-                Some(s) => {
-                    return Ok(received(
-                        p,
-                        "portal-declare-received",
-                        "portal-declare-next",
-                        s,
-                    ));
-                }
-                None => not_in_table("village"),
-            }
+    let policy = portal::policy(&state.db).await?;
+    let store = async |d| portal::declare(&state.db, &d, &policy, today).await;
+    let errors = match store_checked(form.check(today), "village", store).await? {
+        Ok(s) => {
+            return Ok(received(
+                p,
+                "portal-declare-received",
+                "portal-declare-next",
+                s,
+            ));
         }
         Err(errors) => errors,
     };
@@ -754,8 +721,7 @@ pub async fn declare(
         form,
         p,
     };
-    let response = render_form(&page, true);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, true))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -820,18 +786,10 @@ fn ask_page(p: Public, place: Place, form: TicketForm, problems: Vec<Problem>) -
 
 pub async fn ask_form(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
+    visit: Visit,
     Query(q): Query<PlaceQuery>,
 ) -> AppResult<Response> {
-    let mut p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        "portal-ask-title",
-        "",
-    );
+    let mut p = visit.frame(&state, "portal-ask-title", "");
     let place = place(&state, &q, p.c.tr.lang).await?;
     p.here = format!("/portal/ask?{}", place_query(&place));
     let form = TicketForm {
@@ -839,26 +797,101 @@ pub async fn ask_form(
         ..TicketForm::default()
     };
     let page = ask_page(p, place, form, Vec::new());
-    let response = render(&page);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, false))
+}
+
+/// The most a ticket's form may carry: its text and [`MAX_TICKET_FILES`] files.
+pub const ASK_BODY_LIMIT: usize = MAX_TICKET_FILES * MAX_FILE_BYTES + 1024 * 1024;
+
+/// The longest text field of a multipart form (the longest field, the details, is 2,000
+/// characters: 6,000 bytes of UTF-8).
+const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
+
+fn bad_form(e: impl std::fmt::Display) -> AppError {
+    AppError::bad_request(
+        format!("表单有误：{e}"),
+        format!("the form is not valid: {e}"),
+    )
+}
+
+/// A ticket's form as sent: its fields, the files accepted, and the refusal of each other file.
+/// Without files it may come URL-encoded, within the server's ordinary body limit; the page's
+/// form sends multipart, within [`ASK_BODY_LIMIT`].
+async fn read_ticket_form(
+    state: &AppState,
+    request: Request,
+) -> AppResult<(Fields, Vec<AcceptedFile>, Vec<FieldError>)> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge)?;
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(bad_form)?;
+        return Ok((Fields(pairs), Vec::new(), Vec::new()));
+    }
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(bad_form)?;
+    let (mut pairs, mut files, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    let mut sent = 0;
+    let upload = UploadError::into_app_error;
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| upload(e.into()))? {
+        let name = field.name().unwrap_or("").to_owned();
+        let Some(file_name) = field.file_name().map(str::to_owned) else {
+            let value = small_text(&mut field, MAX_TEXT_FIELD_BYTES)
+                .await
+                .map_err(upload)?;
+            pairs.push((name, value));
+            continue;
+        };
+        if name != "files" {
+            skip(&mut field).await.map_err(upload)?;
+            continue;
+        }
+        // One byte more than allowed tells a file that is too large from one that fits.
+        let bytes = capped_bytes(&mut field, MAX_FILE_BYTES + 1)
+            .await
+            .map_err(upload)?;
+        if file_name.is_empty() && bytes.is_empty() {
+            continue; // the file input left empty
+        }
+        sent += 1;
+        if sent > MAX_TICKET_FILES {
+            if sent == MAX_TICKET_FILES + 1 {
+                refused.push(FieldError::new(
+                    "files",
+                    text!(
+                        "最多附{MAX_TICKET_FILES}个文件",
+                        "at most {MAX_TICKET_FILES} files may be attached"
+                    ),
+                ));
+            }
+            continue;
+        }
+        match files::accept(&file_name, bytes) {
+            Ok(file) => files.push(file),
+            Err(why) => refused.push(FieldError::new("files", why)),
+        }
+    }
+    Ok((Fields(pairs), files, refused))
 }
 
 pub async fn ask(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    visit: Visit,
+    request: Request,
 ) -> AppResult<Response> {
-    let f = Fields(pairs);
-    admit(&state, &viewer, &headers, &f)?;
-    let p = public(
-        &state,
-        &viewer,
-        &headers,
-        None,
-        "portal-ask-title",
-        "/portal/ask",
-    );
+    let (f, files, refused_files) = read_ticket_form(&state, request).await?;
+    visit.admit(&state, &f)?;
+    let p = visit.frame(&state, "portal-ask-title", "/portal/ask");
     let lang = p.c.tr.lang;
     let form = TicketForm {
         kind: f.one("kind"),
@@ -872,24 +905,26 @@ pub async fn ask(
         names_person: f.ticked("names_person"),
         privacy: f.ticked("privacy"),
     };
-    let today = today_in_china();
-    let errors = match form.check() {
-        Ok(t) => {
-            let policy = portal::policy(&state.db).await?;
-            match portal::submit_ticket(&state.db, &t, &policy, today).await? {
-                Some(s) => {
-                    return Ok(received(p, "portal-ask-received", "portal-ask-next", s));
-                }
-                None => not_in_table("division"),
-            }
+    // Nothing is stored while any file is refused: the visitor chooses the files again.
+    let checked = match form.check() {
+        Ok(t) if refused_files.is_empty() => Ok(t),
+        Ok(_) => Err(refused_files),
+        Err(mut errors) => {
+            errors.extend(refused_files);
+            Err(errors)
         }
+    };
+    let today = today_in_china();
+    let policy = portal::policy(&state.db).await?;
+    let store = async |t| portal::submit_ticket(&state.db, &t, &files, &policy, today).await;
+    let errors = match store_checked(checked, "division", store).await? {
+        Ok(s) => return Ok(received(p, "portal-ask-received", "portal-ask-next", s)),
         Err(errors) => errors,
     };
     let place = place_of(&state, &form.division, lang).await?;
     let problems = problems(errors, &p.c);
     let page = ask_page(p, place, form, problems);
-    let response = render_form(&page, true);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, true))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,27 +954,14 @@ pub struct TrackResult {
     pub answered_at: Option<String>,
 }
 
-pub async fn track_form(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> AppResult<Response> {
-    let p = public(
-        &state,
-        &viewer,
-        &headers,
-        q.lang.as_deref(),
-        "portal-track-title",
-        "/portal/track",
-    );
+pub async fn track_form(State(state): State<AppState>, visit: Visit) -> AppResult<Response> {
+    let p = visit.frame(&state, "portal-track-title", "/portal/track");
     let page = TrackPage {
         p,
         not_found: false,
         result: None,
     };
-    let response = render(&page);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, false))
 }
 
 async fn place_name(state: &AppState, code: &str, lang: Lang) -> AppResult<String> {
@@ -963,26 +985,18 @@ async fn place_name(state: &AppState, code: &str, lang: Lang) -> AppResult<Strin
 
 pub async fn track(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    headers: HeaderMap,
+    visit: Visit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let f = Fields(pairs);
-    check_portal_csrf(&headers, &f.one("csrf"))?;
-    if !state.tracking_limiter.allow(&viewer.client) {
+    check_portal_csrf(&visit.headers, &f.one("csrf"))?;
+    if !state.tracking_limiter.allow(&visit.viewer.client) {
         return Err(AppError::TooManyRequests(Text::new(
             "此网络地址查询过于频繁，请过一段时间再查。",
             "Too many look-ups from this network address; please try again later.",
         )));
     }
-    let p = public(
-        &state,
-        &viewer,
-        &headers,
-        None,
-        "portal-track-title",
-        "/portal/track",
-    );
+    let p = visit.frame(&state, "portal-track-title", "/portal/track");
     let lang = p.c.tr.lang;
     let code = f.one("code");
     let today = today_in_china();
@@ -1037,6 +1051,5 @@ pub async fn track(
         not_found,
         result,
     };
-    let response = render_form(&page, not_found);
-    Ok(page.p.finish(response))
+    Ok(page.p.show(&page, not_found))
 }

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use time::Date;
-use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::china_time::{china_time_text, today_in_china};
 use zhenxing_core::portal::{
     AnnouncementForm, AnnouncementKind, AnnouncementStatus, PortalPolicy, TicketCategory,
     TicketKind, TicketStep, ticket_step_allowed,
@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets", get(tickets))
         .route("/tickets/{id}", get(ticket))
         .route("/tickets/{id}/steps/{step}", post(ticket_step))
+        .route("/tickets/{id}/files/{number}", get(ticket_file))
 }
 
 fn parse_id(id: &str) -> AppResult<i64> {
@@ -562,6 +563,7 @@ struct TicketPage {
     answered: String,
     steps: Vec<StepForm>,
     assignees: Vec<String>,
+    files: Vec<portal::TicketFile>,
 }
 
 impl TicketPage {
@@ -614,18 +616,33 @@ pub async fn ticket(
         body: paragraphs(&t.body),
         requester: t.requester.clone().unwrap_or(anonymous),
         phone: t.masked_phone().unwrap_or_default(),
-        created_at: t.created_at.clone(),
-        consent: format!("{} · {}", t.consent_version, t.consent_at),
+        created_at: china_time_text(&t.created_at),
+        consent: format!("{} · {}", t.consent_version, china_time_text(&t.consent_at)),
         answer: t.answer.as_deref().map(paragraphs).unwrap_or_default(),
         answered: match (&t.answered_by, &t.answered_at) {
-            (Some(by), Some(at)) => format!("{by} · {at}"),
+            (Some(by), Some(at)) => format!("{by} · {}", china_time_text(at)),
             _ => String::new(),
         },
+        files: portal::ticket_files(&state.db, account, t.id).await?,
         steps,
         assignees,
         c,
     };
     Ok(render(&page))
+}
+
+/// A file sent with a ticket, to whoever may read the ticket.
+pub async fn ticket_file(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, number)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadTickets)?;
+    let (id, number) = (parse_id(&id)?, parse_id(&number)?);
+    let (name, content_type, bytes) = portal::ticket_file(&state.db, account, id, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::pages::send_attachment(&name, &content_type, bytes))
 }
 
 pub async fn ticket_step(

@@ -55,6 +55,20 @@ pub(crate) async fn small_bytes(field: &mut Field<'_>, max: usize) -> Result<Vec
     Ok(bytes)
 }
 
+/// A field's bytes up to `max`; the rest of a longer field is read and dropped (within the
+/// body limit), so that the form's other fields can still be read and shown again.
+pub(crate) async fn capped_bytes(
+    field: &mut Field<'_>,
+    max: usize,
+) -> Result<Vec<u8>, UploadError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        let room = max.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(bytes)
+}
+
 /// A small text field; a field longer than `max` bytes is refused.
 pub(crate) async fn small_text(field: &mut Field<'_>, max: usize) -> Result<String, UploadError> {
     let bytes = small_bytes(field, max).await?;

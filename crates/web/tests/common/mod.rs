@@ -372,6 +372,18 @@ impl Client {
         fields: &[(&str, &str)],
         file: Option<(&str, &str, &[u8])>,
     ) -> Response {
+        let files: Vec<_> = file.into_iter().collect();
+        self.post_multipart_files(path, fields, &files).await
+    }
+
+    /// A `multipart/form-data` POST: text fields, then the files (field name, file name,
+    /// content), as a browser sends a form with file inputs.
+    pub async fn post_multipart_files(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Response {
         let boundary = "zhenxing-test-boundary-7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -382,7 +394,7 @@ impl Client {
                 .as_bytes(),
             );
         }
-        if let Some((name, file_name, content)) = file {
+        for (name, file_name, content) in files {
             body.extend_from_slice(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
