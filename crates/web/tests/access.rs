@@ -822,19 +822,42 @@ async fn statistics_and_report_routes_as_every_role() {
 #[tokio::test]
 async fn portal_routes_as_every_role() {
     // (account, [publications, new publication, portal settings, designate, tickets,
-    //  ticket in 城口县, report about a person there, step on the ticket, step on the report])
-    const EXPECTED: &[(&str, [u16; 9])] = &[
-        ("admin", [200, 200, 200, 404, 403, 403, 403, 403, 403]),
-        ("chengkou", [403, 403, 403, 403, 200, 200, 404, 409, 404]),
-        ("bashan", [403, 403, 403, 403, 200, 200, 404, 409, 404]),
-        ("lixin", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    //  ticket in 城口县, report about a person there, step on the ticket, step on the report,
+    //  the ticket's file, the report's file, reveal the ticket's phone, reveal the report's])
+    const EXPECTED: &[(&str, [u16; 13])] = &[
         (
-            "other_village",
-            [403, 403, 403, 403, 403, 403, 403, 403, 403],
+            "admin",
+            [
+                200, 200, 200, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403,
+            ],
         ),
-        ("wuxi", [403, 403, 403, 403, 200, 404, 404, 404, 404]),
-        ("auditor", [403, 403, 403, 403, 200, 200, 200, 403, 403]),
-        ("department", [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+        (
+            "chengkou",
+            [
+                403, 403, 403, 403, 200, 200, 404, 409, 404, 200, 404, 200, 404,
+            ],
+        ),
+        (
+            "bashan",
+            [
+                403, 403, 403, 403, 200, 200, 404, 409, 404, 200, 404, 200, 404,
+            ],
+        ),
+        ("lixin", [403; 13]),
+        ("other_village", [403; 13]),
+        (
+            "wuxi",
+            [
+                403, 403, 403, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404,
+            ],
+        ),
+        (
+            "auditor",
+            [
+                403, 403, 403, 403, 200, 200, 200, 403, 403, 200, 200, 200, 200,
+            ],
+        ),
+        ("department", [403; 13]),
     ];
     for server in Server::all().await {
         let db = &server.test_db.db;
@@ -852,7 +875,8 @@ async fn portal_routes_as_every_role() {
             }
             .check()
             .unwrap();
-            zhenxing_store::portal::submit_ticket(db, &t, &[], &policy, today)
+            let file = zhenxing_store::files::accept("公示栏.png", b"\x89PNG\r\n\x1a\n".to_vec());
+            zhenxing_store::portal::submit_ticket(db, &t, &[file.unwrap()], &policy, today)
                 .await
                 .unwrap()
                 .unwrap()
@@ -887,10 +911,18 @@ async fn portal_routes_as_every_role() {
                 c.post_form(&format!("/tickets/{person}/steps/answer"), &stale)
                     .await
                     .status,
+                c.get(&format!("/tickets/{ordinary}/files/1")).await.status,
+                c.get(&format!("/tickets/{person}/files/1")).await.status,
+                c.post_form(&format!("/tickets/{ordinary}/reveal"), &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.post_form(&format!("/tickets/{person}/reveal"), &[("csrf", &csrf)])
+                    .await
+                    .status,
             ];
             assert_eq!(
                 &got, want,
-                "{name}: publications, new, settings, designate, tickets, ticket, person report, step, step on report"
+                "{name}: publications, new, settings, designate, tickets, ticket, person report, step, step on report, file, report's file, reveal, report's reveal"
             );
             let forged = c
                 .post_form(

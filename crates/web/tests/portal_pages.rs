@@ -462,6 +462,61 @@ async fn files_go_with_a_ticket_and_bad_files_store_nothing() {
 }
 
 #[tokio::test]
+async fn a_named_tickets_phone_is_masked_until_an_audited_reveal() {
+    for server in Server::all().await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, &format!("/portal/ask?{}", place_query())).await;
+        let mut named = ticket(&csrf, "请回电");
+        named.extend([
+            ("named", "yes"),
+            ("requester", "李大姐"),
+            ("phone", "13900001234"),
+        ]);
+        let r = c.post_form("/portal/ask", &named).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let reveals = async || {
+            zhenxing_store::audit::recent(&server.test_db.db, 100)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|e| e.action == "personal_data.reveal" && e.object_type == "ticket")
+                .count()
+        };
+
+        let mut officer = server.signed_in("chengkou").await;
+        let page = officer.get("/tickets/1").await;
+        assert!(page.body.contains("139****1234"), "{}", page.body);
+        assert!(!page.body.contains("13900001234"));
+        assert_eq!(reveals().await, 0, "reading the ticket reveals nothing");
+        let token = page.hidden("csrf");
+        // Without the form token: refused, nothing revealed or recorded.
+        assert_eq!(
+            officer
+                .post_form("/tickets/1/reveal", &[("csrf", "x")])
+                .await
+                .status,
+            403
+        );
+        // A county officer elsewhere: the ticket does not exist for them.
+        let mut other = server.signed_in("wuxi").await;
+        let other_token = other.get("/tickets").await.hidden("csrf");
+        let r = other
+            .post_form("/tickets/1/reveal", &[("csrf", &other_token)])
+            .await;
+        assert_eq!(r.status, 404);
+        assert_eq!(reveals().await, 0);
+        // The county's officer asks: the number, once, and the trail says who saw it.
+        let shown = officer
+            .post_form("/tickets/1/reveal", &[("csrf", &token)])
+            .await;
+        assert_eq!(shown.status, 200, "{}", shown.body);
+        assert!(shown.body.contains("13900001234"));
+        assert_eq!(reveals().await, 1);
+        assert!(!officer.get("/tickets/1").await.body.contains("13900001234"));
+    }
+}
+
+#[tokio::test]
 async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
     for server in Server::all().await {
         let mut c = server.client();

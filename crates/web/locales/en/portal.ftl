@@ -161,6 +161,7 @@ ticket-received = Received
 ticket-consent = Privacy statement agreed (version, time)
 ticket-body = Details
 ticket-files = Files sent with it
+ticket-reveal = Show the full phone number
 ticket-answer-heading = Answer
 ticket-assign = Assign
 ticket-answer = Send the answer

@@ -161,6 +161,7 @@ ticket-received = 受理时间
 ticket-consent = 同意的隐私声明版本与时间
 ticket-body = 内容
 ticket-files = 附件
+ticket-reveal = 显示完整电话号码
 ticket-answer-heading = 答复
 ticket-assign = 分派
 ticket-answer = 发送答复

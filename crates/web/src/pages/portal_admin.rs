@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}", get(ticket))
         .route("/tickets/{id}/steps/{step}", post(ticket_step))
         .route("/tickets/{id}/files/{number}", get(ticket_file))
+        .route("/tickets/{id}/reveal", post(reveal_ticket_phone))
 }
 
 fn parse_id(id: &str) -> AppResult<i64> {
@@ -564,6 +565,8 @@ struct TicketPage {
     steps: Vec<StepForm>,
     assignees: Vec<String>,
     files: Vec<portal::TicketFile>,
+    /// The full phone number may be asked for (a named ticket, an account that may reveal).
+    can_reveal: bool,
 }
 
 impl TicketPage {
@@ -581,6 +584,47 @@ pub async fn ticket(
     let t = portal::ticket(&state.db, account, parse_id(&id)?)
         .await?
         .ok_or(AppError::NotFound)?;
+    ticket_page(&state, &viewer, t, false).await
+}
+
+/// The full phone number of a named ticket, on this answer only, for an account that may
+/// reveal personal numbers and read the ticket; audited as `personal_data.reveal`.
+pub async fn reveal_ticket_phone(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&Fields(pairs).one("csrf"))?;
+    let account = viewer.may(Action::ReadTickets)?;
+    viewer.may(Action::RevealPersonalNumbers)?;
+    let t = portal::ticket(&state.db, account, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    zhenxing_store::audit::append_one(
+        &state.db,
+        zhenxing_store::audit::AuditEntry {
+            actor: account.name.clone(),
+            action: "personal_data.reveal".to_owned(),
+            object_type: "ticket".to_owned(),
+            object_id: Some(t.id.to_string()),
+            county_code: Some(t.county_code.clone()),
+            division_code: Some(t.division_code.clone()),
+            reason: Some("ticket: the requester's phone".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    ticket_page(&state, &viewer, t, true).await
+}
+
+async fn ticket_page(
+    state: &AppState,
+    viewer: &Viewer,
+    t: TicketRow,
+    revealed: bool,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadTickets)?;
     let lang = viewer.lang;
     let today = today_in_china();
     let steps = match (account.may(Action::WorkTickets), t.status()) {
@@ -607,7 +651,7 @@ pub async fn ticket(
     } else {
         Vec::new()
     };
-    let mut c = Chrome::new(&state, &viewer, String::new());
+    let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("ticket-title"), t.id);
     let anonymous = c.t("ticket-anonymous");
     let page = TicketPage {
@@ -615,7 +659,12 @@ pub async fn ticket(
         version: t.row_version,
         body: paragraphs(&t.body),
         requester: t.requester.clone().unwrap_or(anonymous),
-        phone: t.masked_phone().unwrap_or_default(),
+        phone: if revealed {
+            t.phone.clone().unwrap_or_default()
+        } else {
+            t.masked_phone().unwrap_or_default()
+        },
+        can_reveal: !revealed && t.phone.is_some() && account.may(Action::RevealPersonalNumbers),
         created_at: china_time_text(&t.created_at),
         consent: format!("{} · {}", t.consent_version, china_time_text(&t.consent_at)),
         answer: t.answer.as_deref().map(paragraphs).unwrap_or_default(),
