@@ -260,10 +260,11 @@ async fn keep_figures_warm(state: AppState) {
         {
             tracing::warn!(error = %e, "filling the figure cache failed");
         }
-        let now = time::OffsetDateTime::now_utc() + time::Duration::hours(8);
-        let midnight = (now.date() + time::Duration::days(1)).midnight();
-        let wait = midnight - time::PrimitiveDateTime::new(now.date(), now.time())
-            + time::Duration::seconds(1);
+        let now = time::OffsetDateTime::now_utc().to_offset(zhenxing_core::china_time::CHINA);
+        let midnight = (now.date() + time::Duration::days(1))
+            .midnight()
+            .assume_offset(zhenxing_core::china_time::CHINA);
+        let wait = midnight - now + time::Duration::seconds(1);
         let wait =
             std::time::Duration::try_from(wait).unwrap_or(std::time::Duration::from_secs(60));
         tokio::time::sleep(wait).await;

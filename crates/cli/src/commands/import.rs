@@ -360,7 +360,7 @@ pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Resul
         );
         return Ok(ExitCode::FAILURE);
     }
-    let year = time::OffsetDateTime::now_utc().year() as i64;
+    let year = zhenxing_core::china_time::today_in_china().year() as i64;
     let divisions: Vec<Division> = rows
         .iter()
         .map(|r| Division::new(r.code, &r.kind, &r.name_zh, &r.name_en, year))
