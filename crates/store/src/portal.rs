@@ -571,6 +571,18 @@ pub async fn ticket_inbox(
     today: Date,
     limit: i64,
 ) -> Result<Vec<TicketRow>> {
+    ticket_inbox_page(db, account, filter, today, limit, 0).await
+}
+
+/// [`ticket_inbox`] from the `offset`-th ticket on (the inbox's later pages).
+pub async fn ticket_inbox_page(
+    db: &Db,
+    account: &Account,
+    filter: TicketFilter,
+    today: Date,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TicketRow>> {
     if !account.may(Action::ReadTickets) {
         return Ok(Vec::new());
     }
@@ -586,8 +598,9 @@ pub async fn ticket_inbox(
     // `about_person = FALSE OR $3` keeps one statement for both kinds of reader.
     let sql = format!(
         "{TICKET_SELECT} WHERE division_code BETWEEN $1 AND $2 AND (about_person = FALSE OR $3) \
-         {condition} LIMIT {}",
-        limit.clamp(1, 500)
+         {condition} LIMIT {} OFFSET {}",
+        limit.clamp(1, 501),
+        offset.max(0)
     );
     Ok(on_pool!(db, pool => {
         let query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

@@ -517,6 +517,49 @@ async fn a_named_tickets_phone_is_masked_until_an_audited_reveal() {
 }
 
 #[tokio::test]
+async fn the_ticket_inbox_pages_through_every_ticket() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let today = zhenxing_core::china_time::today_in_china();
+        let policy = zhenxing_core::portal::PortalPolicy::default();
+        let t = zhenxing_core::portal::TicketForm {
+            kind: "consultation".into(),
+            category: "policy_execution".into(),
+            division: VILLAGE.into(),
+            subject: "补贴问题".into(),
+            body: "公益性岗位补贴如何申请？".into(),
+            privacy: Some("yes".into()),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        for _ in 0..201 {
+            zhenxing_store::portal::submit_ticket(db, &t, &[], &policy, today)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let mut officer = server.signed_in("chengkou").await;
+        let rows = |r: &Response| r.body.matches("<tr><td><a href=\"/tickets/").count();
+        let first = officer.get("/tickets?status=all").await;
+        assert_eq!(rows(&first), 200, "{}", first.body);
+        assert!(first.body.contains("/tickets/201\""), "newest first");
+        assert!(
+            first
+                .body
+                .contains("href=\"/tickets?status=all&#38;from=200\""),
+            "{}",
+            first.body
+        );
+        let second = officer.get("/tickets?status=all&from=200").await;
+        assert_eq!(rows(&second), 1);
+        assert!(second.body.contains("/tickets/1\""));
+        assert!(!second.body.contains("id=\"next-page\""));
+        assert_eq!(officer.get("/tickets?status=all&from=17").await.status, 400);
+    }
+}
+
+#[tokio::test]
 async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
     for server in Server::all().await {
         let mut c = server.client();

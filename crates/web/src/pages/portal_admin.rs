@@ -502,12 +502,19 @@ struct TicketsPage {
     c: Chrome,
     tabs: Vec<Tab>,
     lines: Vec<TicketLine>,
+    next: Option<String>,
+    first_page: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct TicketsQuery {
     status: Option<String>,
+    /// How many tickets the earlier pages showed.
+    from: Option<String>,
 }
+
+/// Tickets on one page of the inbox.
+const TICKETS_PER_PAGE: i64 = 200;
 
 pub async fn tickets(
     State(state): State<AppState>,
@@ -519,7 +526,41 @@ pub async fn tickets(
         .and_then(TicketFilter::from_code)
         .unwrap_or_default();
     let today = today_in_china();
-    let rows = portal::ticket_inbox(&state.db, account, filter, today, 200).await?;
+    let from = blank(&q.from)
+        .map(|f| {
+            f.parse::<i64>()
+                .ok()
+                .filter(|f| *f >= 0 && *f % TICKETS_PER_PAGE == 0)
+        })
+        .map(|f| {
+            f.ok_or_else(|| {
+                AppError::bad_request(
+                    "参数from须为页的起点",
+                    "parameter from must be the start of a page",
+                )
+            })
+        })
+        .transpose()?
+        .unwrap_or(0);
+    // One more than a page tells whether there is a next one.
+    let mut rows = portal::ticket_inbox_page(
+        &state.db,
+        account,
+        filter,
+        today,
+        TICKETS_PER_PAGE + 1,
+        from,
+    )
+    .await?;
+    let more = rows.len() as i64 > TICKETS_PER_PAGE;
+    rows.truncate(TICKETS_PER_PAGE as usize);
+    let (next, first_page) = crate::pages::pager(
+        "/tickets",
+        &[("status", filter.code())],
+        "from",
+        more.then_some(from + TICKETS_PER_PAGE),
+        from == 0,
+    );
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("tickets-title");
     let page = TicketsPage {
@@ -539,6 +580,8 @@ pub async fn tickets(
             .iter()
             .map(|t| ticket_line(t, viewer.lang, today))
             .collect(),
+        next,
+        first_page,
         c,
     };
     Ok(render(&page))
