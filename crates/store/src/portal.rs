@@ -574,6 +574,31 @@ pub async fn ticket_inbox(
     ticket_inbox_page(db, account, filter, today, limit, 0).await
 }
 
+/// A ticket still to be answered, and one also past its time limit (`$4`: today), as SQL: the
+/// inbox's tabs and their counts use the same conditions.
+const OPEN_TICKET: &str = "status IN ('received', 'assigned')";
+const OVERDUE_TICKET: &str = "status IN ('received', 'assigned') AND due_on < $4";
+
+/// How many tickets each [`TicketFilter`] of [`ticket_inbox`] holds, in its order
+/// (`TicketFilter::ALL`).
+pub async fn ticket_counts(db: &Db, account: &Account, today: Date) -> Result<[i64; 3]> {
+    if !account.may(Action::ReadTickets) {
+        return Ok([0; 3]);
+    }
+    let (low, high) = code_range(&account.division);
+    let person = reads_person_reports(db, account).await?;
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN {OPEN_TICKET} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN {OVERDUE_TICKET} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COUNT(*) AS BIGINT) \
+         FROM tickets WHERE division_code BETWEEN $1 AND $2 AND (about_person = FALSE OR $3)"
+    );
+    let (open, overdue, all): (i64, i64, i64) = on_pool!(db, pool => sqlx::query_as(
+        sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&low).bind(&high).bind(person).bind(today.to_string()).fetch_one(pool).await?);
+    Ok([open, overdue, all])
+}
+
 /// [`ticket_inbox`] from the `offset`-th ticket on (the inbox's later pages).
 pub async fn ticket_inbox_page(
     db: &Db,
@@ -589,11 +614,9 @@ pub async fn ticket_inbox_page(
     let (low, high) = code_range(&account.division);
     let person = reads_person_reports(db, account).await?;
     let condition = match filter {
-        TicketFilter::Open => "AND status IN ('received', 'assigned') ORDER BY due_on, id",
-        TicketFilter::Overdue => {
-            "AND status IN ('received', 'assigned') AND due_on < $4 ORDER BY due_on, id"
-        }
-        TicketFilter::All => "ORDER BY id DESC",
+        TicketFilter::Open => format!("AND {OPEN_TICKET} ORDER BY due_on, id"),
+        TicketFilter::Overdue => format!("AND {OVERDUE_TICKET} ORDER BY due_on, id"),
+        TicketFilter::All => "ORDER BY id DESC".to_owned(),
     };
     // `about_person = FALSE OR $3` keeps one statement for both kinds of reader.
     let sql = format!(

@@ -544,6 +544,12 @@ async fn the_ticket_inbox_pages_through_every_ticket() {
         let first = officer.get("/tickets?status=all").await;
         assert_eq!(rows(&first), 200, "{}", first.body);
         assert!(first.body.contains("/tickets/201\""), "newest first");
+        for (tab, n) in [("open", 201), ("overdue", 0), ("all", 201)] {
+            let marker = format!("id=\"tab-{tab}\"");
+            let at = first.body.find(&marker).unwrap();
+            let count = format!("<span class=\"count\">{n}</span>");
+            assert!(first.body[at..at + 200].contains(&count), "{tab}: {n}");
+        }
         assert!(
             first
                 .body

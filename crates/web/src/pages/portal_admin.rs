@@ -494,6 +494,7 @@ pub struct Tab {
     pub code: &'static str,
     pub key: &'static str,
     pub current: bool,
+    pub count: i64,
 }
 
 #[derive(Template)]
@@ -566,7 +567,9 @@ pub async fn tickets(
     let page = TicketsPage {
         tabs: TicketFilter::ALL
             .into_iter()
-            .map(|f| Tab {
+            .zip(portal::ticket_counts(&state.db, account, today).await?)
+            .map(|(f, count)| Tab {
+                count,
                 code: f.code(),
                 key: match f {
                     TicketFilter::Open => "tickets-tab-open",
