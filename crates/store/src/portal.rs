@@ -1086,3 +1086,174 @@ pub async fn set_announcement_status(
         version: expected_version + 1,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// A lead on a provisional number, carried over to the registered household
+
+/// Whether a household number is the provisional one [`declare`] gives an applicant not found
+/// in the registry (`SB-<county>-<declaration>`).
+pub fn is_provisional_household_no(household_no: &str) -> bool {
+    household_no.starts_with("SB-")
+}
+
+/// Ends a write transaction that wrote nothing, with `outcome`.
+async fn refuse(tx: Tx, outcome: Outcome) -> Result<Outcome> {
+    tx.rollback().await?;
+    Ok(outcome)
+}
+
+/// The household a lead is carried over to, as read under the write lock.
+#[derive(sqlx::FromRow)]
+struct LinkTarget {
+    county_code: String,
+    id: i64,
+    household_no: String,
+    division_code: String,
+}
+
+/// Moves the self-declaration lead `warning_id` (on a provisional number) onto the registered
+/// household `household_no`, with its declarations, once the household has been registered:
+/// the household must lie in the actor's scope and in the lead's township, and every
+/// declarant's ID number must be one of its members'. One write transaction and one audited
+/// operation (`warning.link_household`, on the household's village; its item names the lead's
+/// old village, so both villages' figures are read again). `expected_version` is the lead's
+/// `row_version` on the page the actor saw: [`Outcome::Stale`] when it changed since.
+pub async fn link_household(
+    db: &Db,
+    actor: &Account,
+    warning_id: i64,
+    expected_version: i64,
+    household_no: &str,
+) -> Result<Outcome> {
+    let Some(w) = crate::warnings::warning(db, &actor.scope(), warning_id).await? else {
+        return Ok(Outcome::NotFound);
+    };
+    if !actor.may(Action::WriteRegistry) {
+        return Ok(Outcome::Refused(text!(
+            "您的角色不能修改预警",
+            "your role may not change warnings"
+        )));
+    }
+    if WarningChannel::of_source(&w.source) != Some(WarningChannel::SelfDeclaration)
+        || !is_provisional_household_no(&w.household_no)
+    {
+        return Ok(Outcome::Refused(text!(
+            "只有临时申报编号（SB-…）上的农户申报线索才能关联已登记农户",
+            "only a self-declaration lead on a provisional number (SB-…) can be linked to a registered household"
+        )));
+    }
+    if w.row_version != expected_version {
+        return Ok(Outcome::Stale);
+    }
+    let household_no = household_no.trim();
+    let not_found = || {
+        Outcome::Refused(text!(
+            "在您的管辖范围内没有这个户编号的已登记农户：请核对户编号",
+            "there is no registered household with this number in your division: check the household number"
+        ))
+    };
+    if household_no.is_empty() || household_no.chars().count() > 64 {
+        return Ok(not_found());
+    }
+    let mut tx = db.begin_write().await?;
+    // Read under the write lock: no registry write can change the household or its members
+    // between these checks and the move.
+    let target: Option<LinkTarget> = on_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT county_code, id, household_no, division_code FROM households \
+         WHERE household_no = $1")
+        .bind(household_no).fetch_optional(conn).await?);
+    let Some(target) = target.filter(|t| actor.scope().contains_code(&t.division_code)) else {
+        return refuse(tx, not_found()).await;
+    };
+    let township = |code: &str| DivisionCode::parse(code).ok().and_then(|c| c.parent());
+    if township(&target.division_code).is_none()
+        || township(&target.division_code) != township(&w.division_code)
+    {
+        let (theirs, lead) = (&target.division_code, &w.division_code);
+        return refuse(tx, Outcome::Refused(text!(
+            "户{household_no}在{theirs}，而这条线索在{lead}，不属同一乡镇：只能关联本乡镇的农户",
+            "household {household_no} is in {theirs} and this lead in {lead}, not the same township: only a household of the lead's township can be linked"
+        )))
+        .await;
+    }
+    let declarants: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT id_number FROM declarations WHERE county_code = $1 AND warning_id = $2")
+        .bind(&w.county_code).bind(w.id).fetch_all(conn).await?);
+    let members: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT id_number FROM members WHERE county_code = $1 AND household_id = $2")
+        .bind(&target.county_code).bind(target.id).fetch_all(conn).await?);
+    if declarants.is_empty() || declarants.iter().any(|d| !members.contains(d)) {
+        let no = &target.household_no;
+        return refuse(tx, Outcome::Refused(text!(
+            "申报人的身份证号不在户{no}的成员中：请核对户编号，或先把申报人登记为该户成员",
+            "the declarant's ID number is not that of a member of household {no}: check the household number, or first register the declarant as a member of it"
+        )))
+        .await;
+    }
+    if w.status().is_some_and(|s| s.is_active()) {
+        let active: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "SELECT id FROM warnings WHERE household_no = $1 AND source = $2 \
+             AND status IN ('new', 'assigned')")
+            .bind(&target.household_no).bind(&w.source).fetch_optional(conn).await?);
+        if let Some(other) = active {
+            let no = &target.household_no;
+            return refuse(tx, Outcome::Refused(text!(
+                "户{no}已有在办的农户申报预警（第{other}号）：请在该预警中处理，并办结这条线索",
+                "household {no} already has an open self-declaration warning (no. {other}): work it there and close this lead"
+            )))
+            .await;
+        }
+    }
+    let before = json!({"household_no": w.household_no, "division_code": w.division_code});
+    let after = json!({"household_no": target.household_no, "division_code": target.division_code});
+    let mut operation = Operation::begin(
+        &mut tx,
+        AuditEntry {
+            actor: actor.name.clone(),
+            action: "warning.link_household".into(),
+            object_type: "warning".into(),
+            object_id: Some(w.id.to_string()),
+            county_code: Some(target.county_code.clone()),
+            division_code: Some(target.division_code.clone()),
+            before: Some(before.clone()),
+            after: Some(after.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let changed = on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE warnings SET household_no = $1, division_code = $2, updated_at = $3, \
+         updated_seq = $4, row_version = row_version + 1 \
+         WHERE county_code = $5 AND id = $6 AND row_version = $7")
+        .bind(&target.household_no).bind(&target.division_code).bind(now_stored())
+        .bind(operation.seq()).bind(&w.county_code).bind(w.id).bind(expected_version)
+        .execute(conn).await?.rows_affected());
+    if changed != 1 {
+        tx.rollback().await?;
+        return Ok(Outcome::Stale);
+    }
+    on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE declarations SET household_no = $1 WHERE county_code = $2 AND warning_id = $3")
+        .bind(&target.household_no).bind(&w.county_code).bind(w.id)
+        .execute(conn).await.map(drop)?);
+    operation
+        .item(
+            &mut tx,
+            crate::audit::AuditItem {
+                action: "warning.link_household",
+                object_type: "warning",
+                object_id: w.id.to_string(),
+                county_code: Some(target.county_code.clone()),
+                division_code: Some(target.division_code.clone()),
+                before: Some(before.to_string()),
+                after: Some(after.to_string()),
+            },
+        )
+        .await?;
+    operation.finish(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(Outcome::Done {
+        id: w.id,
+        version: expected_version + 1,
+    })
+}

@@ -975,21 +975,13 @@ pub async fn inbox(
     limit: i64,
 ) -> Result<Vec<CaseListRow>> {
     let (lo, hi) = code_range(scope.division());
-    let undecided = undecided_stages();
     let (condition, order) = match filter {
         // `$4 <> ''` only keeps the parameter typed for PostgreSQL when the filter needs no day.
         CaseFilter::Open => (
             "c.closed_on IS NULL AND $4 <> ''".to_owned(),
             "c.due_on IS NULL, c.due_on, c.id",
         ),
-        CaseFilter::Overdue => (
-            format!("c.closed_on IS NULL AND c.stage IN ({undecided}) AND c.due_on < $4"),
-            "c.due_on, c.id",
-        ),
-        CaseFilter::Urgent => (
-            format!("c.closed_on IS NULL AND c.stage IN ({undecided}) AND c.due_on < $4"),
-            "c.due_on, c.id",
-        ),
+        CaseFilter::Overdue | CaseFilter::Urgent => (late_condition("c.", "$4"), "c.due_on, c.id"),
         CaseFilter::Closed => (
             "c.closed_on IS NOT NULL AND $4 <> ''".to_owned(),
             "c.closed_on DESC, c.id DESC",
@@ -1020,6 +1012,18 @@ pub async fn inbox(
     )
 }
 
+/// The one condition "this case is late on the day in `day`" (a bound parameter such as
+/// `$3`): open, still in a stage that waits for a decision, and due before that day.
+/// `prefix` is the table's alias with its dot (`"c."`) or empty. The inbox's overdue and
+/// urgent lists and counts, the dashboard's leaves and the monthly snapshots all use it, so
+/// that "overdue" means the same everywhere.
+pub(crate) fn late_condition(prefix: &str, day: &str) -> String {
+    let undecided = undecided_stages();
+    format!(
+        "{prefix}closed_on IS NULL AND {prefix}stage IN ({undecided}) AND {prefix}due_on < {day}"
+    )
+}
+
 pub(crate) fn undecided_stages() -> String {
     Stage::ALL
         .iter()
@@ -1044,11 +1048,11 @@ pub async fn inbox_counts(
     policy: &ProcedurePolicy,
 ) -> Result<CaseCounts> {
     let (lo, hi) = code_range(scope.division());
-    let undecided = undecided_stages();
+    let (urgent, overdue) = (late_condition("", "$3"), late_condition("", "$4"));
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN stage IN ({undecided}) AND due_on < $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN stage IN ({undecided}) AND due_on < $4 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         CAST(COALESCE(SUM(CASE WHEN {urgent} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM cases WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL"
     );
     let (open, urgent, overdue): (i64, i64, i64) = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -1069,11 +1073,10 @@ pub async fn overdue_by_village(
     hi: &str,
     today: Date,
 ) -> Result<Vec<(String, i64)>> {
-    let undecided = undecided_stages();
+    let overdue = late_condition("", "$3");
     let sql = format!(
         "SELECT division_code, CAST(COUNT(*) AS BIGINT) FROM cases \
-         WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL \
-         AND stage IN ({undecided}) AND due_on < $3 GROUP BY division_code"
+         WHERE division_code BETWEEN $1 AND $2 AND {overdue} GROUP BY division_code"
     );
     Ok(
         on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

@@ -316,10 +316,10 @@ async fn township_figures(tx: &mut crate::Tx, today: Date) -> Result<BTreeMap<St
         out.entry(p).or_default().warnings_active += n;
     }
     // The overdue condition of `procedures::inbox_counts`.
-    let undecided = crate::procedures::undecided_stages();
+    let overdue = crate::procedures::late_condition("", "$1");
     let sql = format!(
         "SELECT substr(division_code, 1, 9), CAST(COUNT(*) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN stage IN ({undecided}) AND due_on < $1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         CAST(COALESCE(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM cases WHERE closed_on IS NULL GROUP BY substr(division_code, 1, 9)"
     );
     let cases: Vec<(String, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

@@ -629,3 +629,157 @@ async fn publications_are_public_from_their_day_until_withdrawn() {
     })
     .await;
 }
+
+/// The self-declaration leads of a scope, active first: (id, household number, row version).
+async fn leads(db: &Db, scope: &Scope) -> Vec<(i64, String, i64)> {
+    let today = today_in_china();
+    let mut out = Vec::new();
+    for row in warnings::inbox(
+        db,
+        scope,
+        &InboxQuery {
+            status: StatusFilter::All,
+            channel: Some(WarningChannel::SelfDeclaration),
+            limit: 50,
+            ..InboxQuery::default()
+        },
+        today,
+    )
+    .await
+    .unwrap()
+    {
+        let w = warnings::warning(db, scope, row.id).await.unwrap().unwrap();
+        out.push((w.id, w.household_no, w.row_version));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_provisional_lead_moves_to_its_registered_household_once() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let township = account(db, "zhaomin", Role::TownshipOfficer, TOWNSHIP).await;
+        let auditor = account(db, "auditor", Role::Auditor, "500000000000").await;
+        let policy = PortalPolicy::default();
+        let declarant = testing::test_id_number(21);
+        let d = declaration(VILLAGE, &declarant).check(today).unwrap();
+        let first = portal::declare(db, &d, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let provisional = format!("SB-500229-{}", first.id);
+        assert!(portal::is_provisional_household_no(&provisional));
+        assert!(!portal::is_provisional_household_no("CK-P2"));
+        let (lead, no, version) = leads(db, &township.scope()).await.remove(0);
+        assert_eq!(no, provisional);
+
+        // Registered since, and declaring again: that lead is on the household and open.
+        testing::write_test_households(
+            db,
+            vec![testing::test_household("CK-P2", VILLAGE, &declarant, 9_000)],
+        )
+        .await;
+        portal::declare(db, &d, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let open = leads(db, &township.scope())
+            .await
+            .into_iter()
+            .find(|l| l.1 == "CK-P2")
+            .unwrap();
+
+        // Refused: a role that writes nothing, a stale page, an open lead already there.
+        let refused = portal::link_household(db, &auditor, lead, version, "CK-P2")
+            .await
+            .unwrap();
+        assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
+        let stale = portal::link_household(db, &township, lead, version + 1, "CK-P2")
+            .await
+            .unwrap();
+        assert_eq!(stale, Outcome::Stale);
+        let Outcome::Refused(reason) =
+            portal::link_household(db, &township, lead, version, "CK-P2")
+                .await
+                .unwrap()
+        else {
+            panic!("an open lead on the household");
+        };
+        assert!(
+            reason
+                .en
+                .contains("already has an open self-declaration warning"),
+            "{reason:?}"
+        );
+        assert!(reason.zh.contains(&format!("第{}号", open.0)), "{reason:?}");
+        let missing = portal::link_household(db, &township, lead + 100, version, "CK-P2")
+            .await
+            .unwrap();
+        assert_eq!(missing, Outcome::NotFound);
+
+        // Once that one is dismissed, the provisional lead moves.
+        let dismissed = warnings::take_step(
+            db,
+            &township,
+            &warnings::StepRequest {
+                warning_id: open.0,
+                expected_version: open.2,
+                step: zhenxing_core::warning::WarningStep::Dismiss {
+                    reason: "与另一条申报线索重复".into(),
+                },
+                assignee: None,
+            },
+            &zhenxing_core::warning::InboxPolicy::default(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(dismissed, warnings::StepOutcome::Done { .. }),
+            "{dismissed:?}"
+        );
+        let done = portal::link_household(db, &township, lead, version, "CK-P2")
+            .await
+            .unwrap();
+        assert_eq!(
+            done,
+            Outcome::Done {
+                id: lead,
+                version: version + 1
+            }
+        );
+        let w = warnings::warning(db, &township.scope(), lead)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (w.household_no.as_str(), w.status.as_str()),
+            ("CK-P2", "new")
+        );
+        assert!(w.head_name.is_some(), "the registered household's head");
+        for row in portal::declarations_of_warning(db, &township.scope(), lead)
+            .await
+            .unwrap()
+        {
+            assert_eq!(row.household_no, "CK-P2");
+        }
+        // The household's own history lists the lead now.
+        let on_household = warnings::household_warnings(db, &township.scope(), "CK-P2")
+            .await
+            .unwrap();
+        assert!(on_household.iter().any(|h| h.id == lead));
+        // Linked once: no longer on a provisional number.
+        let again = portal::link_household(db, &township, lead, version + 1, "CK-P2")
+            .await
+            .unwrap();
+        assert!(matches!(again, Outcome::Refused(_)), "{again:?}");
+        let trail = zhenxing_store::audit::recent(db, 100).await.unwrap();
+        let linked: Vec<_> = trail
+            .iter()
+            .filter(|r| r.action == "warning.link_household")
+            .collect();
+        assert_eq!(linked.len(), 1);
+        assert_eq!(linked[0].division_code.as_deref(), Some(VILLAGE));
+        assert!(!format!("{trail:?}").contains(&declarant));
+    })
+    .await;
+}

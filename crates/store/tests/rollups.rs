@@ -14,7 +14,7 @@ use zhenxing_store::figure_cache::FigureCache;
 use zhenxing_store::rollups::{self, Figures};
 use zhenxing_store::snapshots::{self, KeyFigures, Month};
 use zhenxing_store::{Db, testing};
-use zhenxing_store::{assistance, procedures};
+use zhenxing_store::{assistance, portal, procedures};
 
 const MUNICIPALITY: &str = "500000000000";
 
@@ -420,6 +420,97 @@ async fn figure_cache_follows_every_write() {
             cache.stats().await.full_reads,
             1,
             "ordinary writes re-read their villages only"
+        );
+
+        // A self-declaration from the portal on a provisional number, then its lead carried
+        // over to the household registered since in another village of the township: the
+        // audited link names both villages, and only they are read again.
+        let sibling = db
+            .division_names()
+            .await
+            .expect("names")
+            .into_iter()
+            .map(|(c, _)| c)
+            .find(|c| {
+                c.level() == DivisionLevel::Village && c.parent() == Some(township) && *c != village
+            })
+            .expect("another village of the township");
+        let declarant = testing::test_id_number(990_002);
+        let declaration = zhenxing_core::portal::DeclarationForm {
+            applicant: "王世华".into(),
+            id_number: declarant.clone(),
+            village: village.as_str().into(),
+            phone: "13900000001".into(),
+            events: vec!["illness".into()],
+            account: "妻子需要手术".into(),
+            commitment: Some("yes".into()),
+            authorisation: Some("yes".into()),
+            privacy: Some("yes".into()),
+        }
+        .check(today)
+        .expect("a declaration");
+        let submitted = portal::declare(db, &declaration, &Default::default(), today)
+            .await
+            .expect("stored")
+            .expect("a known village");
+        for d in &levels {
+            check_cache(db, &cache, d, today).await;
+        }
+        let provisional = format!("SB-{}-{}", village.county_digits(), submitted.id);
+        let township_officer = db
+            .create_account(
+                "cache_township",
+                Role::TownshipOfficer,
+                &township,
+                "correct horse battery staple 9",
+                "test",
+            )
+            .await
+            .expect("an account");
+        let lead = zhenxing_store::warnings::inbox(
+            db,
+            &township_officer.scope(),
+            &zhenxing_store::warnings::InboxQuery {
+                status: zhenxing_store::warnings::StatusFilter::All,
+                limit: 10_000,
+                ..Default::default()
+            },
+            today,
+        )
+        .await
+        .expect("the inbox")
+        .into_iter()
+        .find(|w| w.household_no == provisional)
+        .expect("the lead on its provisional number");
+        testing::write_test_households(
+            db,
+            vec![testing::test_household(
+                "NEW0002",
+                sibling.as_str(),
+                &declarant,
+                1_000,
+            )],
+        )
+        .await;
+        let version = zhenxing_store::warnings::warning(db, &township_officer.scope(), lead.id)
+            .await
+            .expect("read")
+            .expect("the lead")
+            .row_version;
+        let linked = portal::link_household(db, &township_officer, lead.id, version, "NEW0002")
+            .await
+            .expect("linked");
+        assert!(
+            matches!(linked, assistance::Outcome::Done { .. }),
+            "{linked:?}"
+        );
+        for d in levels.iter().chain(&[sibling]) {
+            check_cache(db, &cache, d, today).await;
+        }
+        assert_eq!(
+            cache.stats().await.full_reads,
+            1,
+            "the link re-read its two villages only"
         );
 
         // A failed sign-in is audited but changes no figure; a settings change changes all.

@@ -186,9 +186,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn home(axum::Extension(viewer): axum::Extension<Viewer>) -> AppResult<Response> {
-    let account = viewer.account()?;
-    Ok(Redirect::to(&pages::home_of(account)).into_response())
+/// `/`: a signed-in person's start page; a visitor without a session lands on the public
+/// portal, whose every page links to the sign-in page for staff.
+async fn home(axum::Extension(viewer): axum::Extension<Viewer>) -> Response {
+    match viewer.account() {
+        Ok(account) => Redirect::to(&pages::home_of(account)).into_response(),
+        Err(_) => Redirect::to("/portal").into_response(),
+    }
 }
 
 /// The stylesheet, followed by the charts' own rules: the Content-Security-Policy refuses the

@@ -826,3 +826,309 @@ async fn portal_settings_change_the_time_limits() {
         );
     }
 }
+
+/// Everything the server logs while it lives: a subscriber at the finest level, on this
+/// thread (the test's runtime runs the server's tasks on it too).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Declares through the portal (as [`declaration`], with `id_number`) and returns the id of
+/// the lead it raised.
+async fn declare_lead(server: &Server, id_number: &str) -> i64 {
+    let mut c = server.client();
+    let csrf = portal_csrf(&mut c, &format!("/portal/declare?{}", place_query())).await;
+    let received = c
+        .post_form("/portal/declare", &declaration(&csrf, id_number))
+        .await;
+    assert_eq!(received.status, 200, "{}", received.body);
+    let scope =
+        zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse("500000000000").unwrap());
+    let query = zhenxing_store::warnings::InboxQuery {
+        status: zhenxing_store::warnings::StatusFilter::All,
+        channel: Some(zhenxing_core::warning::WarningChannel::SelfDeclaration),
+        assignee: None,
+        offset: 0,
+        limit: 10,
+    };
+    let today = zhenxing_core::china_time::today_in_china();
+    let leads = zhenxing_store::warnings::inbox(&server.test_db.db, &scope, &query, today)
+        .await
+        .unwrap();
+    assert_eq!(leads.len(), 1, "{leads:?}");
+    leads[0].id
+}
+
+/// Audit records with `action`, newest first.
+async fn audited(server: &Server, action: &str) -> Vec<zhenxing_store::audit::AuditRecord> {
+    zhenxing_store::audit::recent(&server.test_db.db, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_declarants_numbers_are_shown_only_after_an_audited_reveal() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    const PHONE: &str = "13900000001";
+    for server in Server::all().await {
+        let id = declare_lead(&server, ID_NUMBER).await;
+        let page_path = format!("/warnings/{id}");
+        let reveal_path = format!("/warnings/{id}/reveal");
+
+        // Masked on the ordinary page, with the button for a role that may reveal.
+        let mut officer = server.signed_in("bashan").await;
+        let page = officer.get(&page_path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("id=\"declaration-1\""), "{}", page.body);
+        assert!(!page.body.contains(ID_NUMBER) && !page.body.contains(PHONE));
+        assert!(page.body.contains("139****0001"), "{}", page.body);
+        assert!(page.body.contains("id=\"reveal-declaration-1\""));
+
+        // A village cadre reads the lead but may not reveal: no button, 403, nothing audited.
+        let mut cadre = server.signed_in("lixin").await;
+        let page = cadre.get(&page_path).await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("reveal-declaration-1"));
+        let csrf = page.hidden("csrf");
+        let refused = cadre
+            .post_form(&reveal_path, &[("csrf", &csrf), ("declaration", "1")])
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(!refused.body.contains(ID_NUMBER) && !refused.body.contains(PHONE));
+        assert!(audited(&server, "personal_data.reveal").await.is_empty());
+
+        // A forged form, another county's officer, a declaration not behind this lead: refused,
+        // nothing audited.
+        let csrf = officer.csrf().await;
+        let forged = officer
+            .post_form(&reveal_path, &[("csrf", "forged"), ("declaration", "1")])
+            .await;
+        assert_eq!(forged.status, 403);
+        let other = officer
+            .post_form(&reveal_path, &[("csrf", &csrf), ("declaration", "2")])
+            .await;
+        assert_eq!(other.status, 404);
+        let junk = officer
+            .post_form(&reveal_path, &[("csrf", &csrf), ("declaration", "x'1")])
+            .await;
+        assert_eq!(junk.status, 404);
+        let mut elsewhere = server.signed_in("wuxi").await;
+        let elsewhere_csrf = elsewhere.csrf().await;
+        let outside = elsewhere
+            .post_form(
+                &reveal_path,
+                &[("csrf", &elsewhere_csrf), ("declaration", "1")],
+            )
+            .await;
+        assert_eq!(outside.status, 404);
+        assert!(audited(&server, "personal_data.reveal").await.is_empty());
+
+        // The officer reveals: the full numbers on this answer, and the reveal in the trail.
+        let shown = officer
+            .post_form(&reveal_path, &[("csrf", &csrf), ("declaration", "1")])
+            .await;
+        assert_eq!(shown.status, 200, "{}", shown.body);
+        assert!(shown.body.contains(ID_NUMBER) && shown.body.contains(PHONE));
+        assert!(!shown.body.contains("id=\"reveal-declaration-1\""));
+        assert!(shown.header("cache-control").unwrap().contains("no-store"));
+        let reveals = audited(&server, "personal_data.reveal").await;
+        assert_eq!(reveals.len(), 1, "{reveals:?}");
+        let r = &reveals[0];
+        assert_eq!(r.actor, "bashan");
+        assert_eq!(r.object_type, "declaration");
+        assert_eq!(r.object_id.as_deref(), Some("1"));
+        assert_eq!(r.division_code.as_deref(), Some(VILLAGE));
+        let trail = format!(
+            "{:?}",
+            zhenxing_store::audit::recent(&server.test_db.db, 1000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !trail.contains(ID_NUMBER) && !trail.contains(PHONE),
+            "{trail}"
+        );
+
+        // The auditor may reveal too; the next ordinary page is masked again.
+        let mut auditor = server.signed_in("auditor").await;
+        let auditor_csrf = auditor.csrf().await;
+        let by_auditor = auditor
+            .post_form(
+                &reveal_path,
+                &[("csrf", &auditor_csrf), ("declaration", "1")],
+            )
+            .await;
+        assert_eq!(by_auditor.status, 200);
+        assert!(by_auditor.body.contains(PHONE));
+        assert_eq!(audited(&server, "personal_data.reveal").await.len(), 2);
+        let again = officer.get(&page_path).await;
+        assert!(!again.body.contains(ID_NUMBER) && !again.body.contains(PHONE));
+    }
+    let logged = logs.text();
+    assert!(
+        logged.contains("request"),
+        "the server logged its requests: {logged}"
+    );
+    assert!(
+        !logged.contains(ID_NUMBER) && !logged.contains(PHONE) && !logged.contains("139 0000 0001"),
+        "no ID or phone number in the logs"
+    );
+}
+
+/// Registers a household through the registry's write path (as the township does once the
+/// applicant is found): `no` in `village`, its one member with `id_number`.
+async fn register(server: &Server, no: &str, village: &str, id_number: &str) {
+    zhenxing_store::testing::write_test_households(
+        &server.test_db.db,
+        vec![zhenxing_store::testing::test_household(
+            no, village, id_number, 9_000,
+        )],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_provisional_lead_is_carried_over_to_the_registered_household() {
+    // Minsheng village: the lead's township (巴山镇), not its village.
+    const MINSHENG: &str = "500229102204";
+    let declarant = zhenxing_store::testing::test_id_number(555);
+    for server in Server::all().await {
+        let id = declare_lead(&server, &declarant).await;
+        let page_path = format!("/warnings/{id}");
+        let link_path = format!("/warnings/{id}/link");
+        let mut officer = server.signed_in("bashan").await;
+        let page = officer.get(&page_path).await;
+        assert!(page.body.contains("SB-500229-1"), "{}", page.body);
+        assert!(page.body.contains("id=\"link-form\""));
+        assert!(page.body.contains("关联已登记农户"));
+        let csrf = page.hidden("csrf");
+        let version = page.hidden("version");
+
+        // The auditor reads the lead but changes nothing.
+        let mut auditor = server.signed_in("auditor").await;
+        let read = auditor.get(&page_path).await;
+        assert!(!read.body.contains("link-form"));
+        let auditor_csrf = read.hidden("csrf");
+        let refused = auditor
+            .post_form(
+                &link_path,
+                &[
+                    ("csrf", &auditor_csrf),
+                    ("version", &version),
+                    ("household", "CK0001"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 403);
+
+        // Each refusal names its reason, in the viewer's language; nothing moves.
+        let link = async |c: &mut Client, csrf: &str, version: &str, no: &str| {
+            c.post_form(
+                &link_path,
+                &[("csrf", csrf), ("version", version), ("household", no)],
+            )
+            .await
+        };
+        for (no, reason) in [
+            ("NOPE0001", "在您的管辖范围内没有这个户编号的已登记农户"),
+            ("WX0001", "在您的管辖范围内没有这个户编号的已登记农户"),
+            ("", "在您的管辖范围内没有这个户编号的已登记农户"),
+            ("CK0001", "申报人的身份证号不在户CK0001的成员中"),
+        ] {
+            let r = link(&mut officer, &csrf, &version, no).await;
+            assert_eq!(r.status, 422, "{no}: {}", r.body);
+            assert!(r.body.contains(reason), "{no}: {}", r.body);
+            assert!(r.body.contains("id=\"link-form\""));
+        }
+        let mut county = server.signed_in("chengkou").await;
+        let county_csrf = county.csrf().await;
+        let r = link(&mut county, &county_csrf, &version, "CK0002").await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("不属同一乡镇"), "{}", r.body);
+        // An ID number typed by mistake is not echoed.
+        let r = link(&mut officer, &csrf, &version, &declarant).await;
+        assert_eq!(r.status, 422);
+        assert!(!r.body.contains(&declarant));
+        assert!(audited(&server, "warning.link_household").await.is_empty());
+
+        // The township registers the household in another village of the township.
+        register(&server, "CK0100", MINSHENG, &declarant).await;
+        // A page loaded before someone else acted on the lead: 409, nothing moves.
+        let stale_version = (version.parse::<i64>().unwrap() - 1).to_string();
+        let stale = link(&mut officer, &csrf, &stale_version, "CK0100").await;
+        assert_eq!(stale.status, 409, "{}", stale.body);
+        assert!(audited(&server, "warning.link_household").await.is_empty());
+
+        let done = link(&mut officer, &csrf, &version, " CK0100 ").await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.header("location"), Some(page_path.as_str()));
+        let page = officer.get(&page_path).await;
+        assert!(
+            page.body.contains("href=\"/households/CK0100\""),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("SB-500229-1"));
+        assert!(!page.body.contains("link-form"), "linked once");
+        assert!(page.body.contains(MINSHENG));
+        let scope = zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse(COUNTY).unwrap());
+        let db = &server.test_db.db;
+        let w = zhenxing_store::warnings::warning(db, &scope, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (w.household_no.as_str(), w.division_code.as_str()),
+            ("CK0100", MINSHENG)
+        );
+        assert_eq!(w.row_version, version.parse::<i64>().unwrap() + 1);
+        let declarations = zhenxing_store::portal::declarations_of_warning(db, &scope, id)
+            .await
+            .unwrap();
+        assert_eq!(declarations.len(), 1);
+        assert_eq!(declarations[0].household_no, "CK0100");
+        let links = audited(&server, "warning.link_household").await;
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].actor, "bashan");
+        assert_eq!(links[0].division_code.as_deref(), Some(MINSHENG));
+        assert_eq!(links[0].object_id.as_deref(), Some(id.to_string().as_str()));
+        assert!(!format!("{links:?}").contains(&declarant));
+        // The household's timeline and the inbox follow; the provisional number is gone.
+        let inbox = officer.get("/warnings?source=self_declaration").await;
+        assert!(inbox.body.contains("CK0100") && !inbox.body.contains("SB-500229-1"));
+        // Linked once: the lead is no longer on a provisional number.
+        let again = link(&mut officer, &csrf, &(w.row_version).to_string(), "CK0100").await;
+        assert_eq!(again.status, 422);
+        assert!(again.body.contains("只有临时申报编号"), "{}", again.body);
+    }
+}

@@ -12,13 +12,24 @@ async fn health_and_sign_in_page_answer_with_security_headers() {
         assert_eq!(health.status, 200, "{}", health.body);
         assert!(health.body.contains(r#"{"status":"ok"}"#));
 
-        // Not signed in: the start page sends to the sign-in page.
+        // Not signed in: the start page sends to the public portal, which links to the
+        // sign-in page for staff; the sign-in page links back.
         let home = server.get("/").await;
         assert_eq!(home.status, 303);
-        assert_eq!(home.header("location"), Some("/login"));
+        assert_eq!(home.header("location"), Some("/portal"));
+        let portal = server.get("/portal").await;
+        assert_eq!(portal.status, 200);
+        assert!(portal.body.contains(r#"<a href="/login" id="staff-login""#));
+        assert!(portal.body.contains("工作人员登录"));
+        let english = server.get("/portal?lang=en").await;
+        assert!(english.body.contains("Staff sign-in"));
 
         let page = server.get("/login").await;
         assert_eq!(page.status, 200);
+        assert!(
+            page.body
+                .contains(r#"<a href="/portal" id="public-portal">"#)
+        );
         assert!(page.body.contains("演示系统"), "a demo says so");
         for (header, value) in [
             ("content-security-policy", "default-src 'none'"),

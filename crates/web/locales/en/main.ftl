@@ -20,6 +20,7 @@ login-password = Password
 login-submit = Sign in
 login-refused = Wrong account name or password.
 login-locked = Too many failed sign-ins: the account is locked for a while. Try again later or ask an administrator.
+login-portal = Public portal: self-declaration, questions and complaints, following a submission (no account needed)
 
 error-unauthorized = Please sign in
 error-not-found = Not found

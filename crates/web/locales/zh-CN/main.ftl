@@ -20,6 +20,7 @@ login-password = 密码
 login-submit = 登录
 login-refused = 账号或密码不正确。
 login-locked = 登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员。
+login-portal = 公众服务门户：农户申报、咨询与投诉、查询办理进度（无需账号）
 
 error-unauthorized = 请先登录
 error-not-found = 未找到

@@ -63,6 +63,10 @@ const ACTIONS: &[(&str, &str)] = &[
         "warning.report.self_declaration",
         "audit-action-warning-self-declaration",
     ),
+    (
+        "warning.link_household",
+        "audit-action-warning-link-household",
+    ),
     ("portal.declaration", "audit-action-portal-declaration"),
     ("portal.ticket", "audit-action-portal-ticket"),
     ("ticket.assign", "audit-action-ticket-assign"),

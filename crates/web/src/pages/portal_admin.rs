@@ -771,6 +771,8 @@ pub async fn ticket_step(
 /// with digit runs shaped like them masked too (people type their numbers anywhere).
 pub struct DeclarationLine {
     pub id: i64,
+    /// The full numbers are shown (after an audited reveal).
+    pub revealed: bool,
     pub applicant: String,
     pub id_number: String,
     pub phone: String,
@@ -780,12 +782,15 @@ pub struct DeclarationLine {
     pub consent: String,
 }
 
-/// The declarations behind a self-declaration warning the account reads; none for others.
+/// The declarations behind a self-declaration warning the account reads; none for others. The
+/// ID and phone numbers are masked, except those of the declaration `revealed` (the caller
+/// has checked the right and audited the reveal).
 pub async fn declaration_lines(
     state: &AppState,
     account: &zhenxing_store::accounts::Account,
     w: &zhenxing_store::warnings::WarningDetail,
     lang: Lang,
+    revealed: Option<i64>,
 ) -> AppResult<Vec<DeclarationLine>> {
     use zhenxing_core::warning::WarningChannel;
     if WarningChannel::of_source(&w.source) != Some(WarningChannel::SelfDeclaration) {
@@ -797,9 +802,18 @@ pub async fn declaration_lines(
             .await?
             .into_iter()
             .map(|d| DeclarationLine {
+                revealed: revealed == Some(d.id),
+                id_number: if revealed == Some(d.id) {
+                    d.id_number.clone()
+                } else {
+                    d.masked_id_number()
+                },
+                phone: if revealed == Some(d.id) {
+                    d.phone.clone()
+                } else {
+                    d.masked_phone()
+                },
                 id: d.id,
-                id_number: d.masked_id_number(),
-                phone: d.masked_phone(),
                 events: d
                     .events
                     .split(',')

@@ -27,6 +27,8 @@ use zhenxing_core::warning::{
     may_take,
 };
 use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
+use zhenxing_store::assistance::Outcome;
+use zhenxing_store::portal;
 use zhenxing_store::warnings::{
     self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepOutcome, StepRequest,
     WarningDetail,
@@ -41,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/{id}/assign", post(assign))
         .route("/warnings/{id}/verify", post(verify))
         .route("/warnings/{id}/dismiss", post(dismiss))
+        .route("/warnings/{id}/reveal", post(reveal))
+        .route("/warnings/{id}/link", post(link))
         .route(
             "/households/{no}/report",
             get(report_form).post(report_submit),
@@ -276,6 +280,23 @@ struct DetailPage {
     can_open_case: bool,
     /// The self-declarations from the public portal behind the warning (issue 7).
     declarations: Vec<crate::pages::portal_admin::DeclarationLine>,
+    /// The viewer may reveal a declarant's full numbers (an audited POST).
+    can_reveal: bool,
+    /// The lead is on a provisional number and the viewer may carry it over to the registered
+    /// household.
+    can_link: bool,
+    /// The household number typed into the link form, kept when it is refused.
+    link_no: String,
+}
+
+/// What one answer of the warning page shows besides the warning.
+#[derive(Default)]
+struct Shown {
+    errors: Vec<String>,
+    note: String,
+    /// The declaration whose full numbers are shown (after an audited reveal).
+    revealed: Option<i64>,
+    link_no: String,
 }
 
 /// What a warning's origin says, in words (department uploads, visits); ID numbers never.
@@ -324,8 +345,7 @@ async fn detail_page(
     state: &AppState,
     viewer: &Viewer,
     id: i64,
-    errors: Vec<String>,
-    note: String,
+    shown: Shown,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadRegistry)?;
     let lang = viewer.lang;
@@ -378,12 +398,23 @@ async fn detail_page(
         default_deadline: (today + Duration::days(policy.default_days)).to_string(),
         max_deadline: (today + Duration::days(policy.max_days)).to_string(),
         today: today.to_string(),
-        errors,
-        note,
+        errors: shown.errors,
+        note: shown.note,
         can_open_case: w.status() == Some(WarningStatus::Verified)
             && account.may(Action::WorkCases),
-        declarations: crate::pages::portal_admin::declaration_lines(state, account, &w, lang)
-            .await?,
+        declarations: crate::pages::portal_admin::declaration_lines(
+            state,
+            account,
+            &w,
+            lang,
+            shown.revealed,
+        )
+        .await?,
+        can_reveal: account.may(Action::RevealPersonalNumbers),
+        can_link: account.may(Action::WriteRegistry)
+            && WarningChannel::of_source(&w.source) == Some(WarningChannel::SelfDeclaration)
+            && portal::is_provisional_household_no(&w.household_no),
+        link_no: shown.link_no,
         w,
         c,
     };
@@ -396,7 +427,15 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    detail_page(&state, &viewer, id, Vec::new(), String::new()).await
+    detail_page(&state, &viewer, id, Shown::default()).await
+}
+
+/// 409: the warning changed since the page was loaded.
+fn stale() -> AppError {
+    AppError::Conflict(Text::new(
+        "未保存：自您打开此页以来，该预警已被他人处理。请重新打开该预警，核对后再操作。",
+        "Not saved: someone acted on this warning after you opened the page. Open the warning again and check it before acting.",
+    ))
 }
 
 fn parse_id(id: &str) -> AppResult<i64> {
@@ -416,6 +455,13 @@ pub struct StepForm {
     deadline: Option<String>,
     #[serde(default)]
     note: Option<String>,
+}
+
+fn parse_version(version: &str) -> AppResult<i64> {
+    version
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))
 }
 
 fn parse_date(s: &str) -> Option<Date> {
@@ -440,11 +486,7 @@ async fn step(
     warnings::warning(&state.db, &account.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let version: i64 = form
-        .version
-        .trim()
-        .parse()
-        .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
+    let version = parse_version(&form.version)?;
     let note = form.note.clone().unwrap_or_default();
     let step = match code {
         "assign" => {
@@ -470,19 +512,14 @@ async fn step(
     match warnings::take_step(&state.db, account, &request, &policy()).await? {
         StepOutcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
         StepOutcome::NotFound => Err(AppError::NotFound),
-        StepOutcome::Stale => Err(AppError::Conflict(Text::new(
-            "未保存：自您打开此页以来，该预警已被他人处理。请重新打开该预警，核对后再操作。",
-            "Not saved: someone acted on this warning after you opened the page. Open the warning again and check it before acting.",
-        ))),
+        StepOutcome::Stale => Err(stale()),
         StepOutcome::Refused(reason) => {
-            detail_page(
-                &state,
-                &viewer,
-                id,
-                vec![reason.get(viewer.lang).to_owned()],
+            let shown = Shown {
+                errors: vec![reason.get(viewer.lang).to_owned()],
                 note,
-            )
-            .await
+                ..Shown::default()
+            };
+            detail_page(&state, &viewer, id, shown).await
         }
     }
 }
@@ -512,6 +549,94 @@ pub async fn dismiss(
     Form(form): Form<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "dismiss").await
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+    declaration: String,
+}
+
+/// The warning page with one declarant's full ID and phone numbers, for roles that may reveal
+/// personal numbers; every reveal is an audited operation on the declaration, and the numbers
+/// are shown on this answer only.
+pub async fn reveal(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let account = viewer.may(Action::RevealPersonalNumbers)?;
+    let id = parse_id(&id)?;
+    let declaration = parse_id(&form.declaration)?;
+    let scope = account.scope();
+    // Outside the account's division the warning and its declarations do not exist.
+    warnings::warning(&state.db, &scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let d = portal::declarations_of_warning(&state.db, &scope, id)
+        .await?
+        .into_iter()
+        .find(|d| d.id == declaration)
+        .ok_or(AppError::NotFound)?;
+    zhenxing_store::audit::append_one(
+        &state.db,
+        zhenxing_store::audit::AuditEntry {
+            actor: account.name.clone(),
+            action: "personal_data.reveal".to_owned(),
+            object_type: "declaration".to_owned(),
+            object_id: Some(d.id.to_string()),
+            county_code: Some(d.county_code.clone()),
+            division_code: Some(d.division_code.clone()),
+            reason: Some(format!(
+                "warning {id}: the declarant's ID and phone numbers"
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let shown = Shown {
+        revealed: Some(d.id),
+        ..Shown::default()
+    };
+    detail_page(&state, &viewer, id, shown).await
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    version: String,
+    household: String,
+}
+
+/// "关联已登记农户": carries a self-declaration lead on a provisional number over to the
+/// household registered since (`portal::link_household` checks the place and the members).
+pub async fn link(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let account = viewer.may(Action::WriteRegistry)?;
+    let id = parse_id(&id)?;
+    let version = parse_version(&form.version)?;
+    let household = form.household.trim();
+    match portal::link_household(&state.db, account, id, version, household).await? {
+        Outcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Outcome::NotFound => Err(AppError::NotFound),
+        Outcome::Stale => Err(stale()),
+        Outcome::Refused(reason) => {
+            let shown = Shown {
+                errors: vec![reason.get(viewer.lang).to_owned()],
+                // Typed by a person: an ID or phone number typed here by mistake is not echoed.
+                link_no: mask_free_text_digits(household),
+                ..Shown::default()
+            };
+            detail_page(&state, &viewer, id, shown).await
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
