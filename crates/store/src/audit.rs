@@ -303,6 +303,35 @@ pub async fn append_one(db: &Db, entry: AuditEntry) -> Result<()> {
     tx.commit().await
 }
 
+/// A record whose full personal numbers (ID, phone) someone was shown, and where it is.
+pub struct Revealed {
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub county_code: String,
+    pub division_code: String,
+    /// Which numbers, when the record has several kinds of them.
+    pub reason: Option<String>,
+}
+
+/// Records that `actor` was shown a record's full personal numbers (`personal_data.reveal`):
+/// who saw whose numbers and when, never the numbers.
+pub async fn record_reveal(db: &Db, actor: &str, r: Revealed) -> Result<()> {
+    append_one(
+        db,
+        AuditEntry {
+            actor: actor.to_owned(),
+            action: "personal_data.reveal".to_owned(),
+            object_type: r.object_type.to_owned(),
+            object_id: Some(r.object_id),
+            county_code: Some(r.county_code),
+            division_code: Some(r.division_code),
+            reason: r.reason,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainProblem {

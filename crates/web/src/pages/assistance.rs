@@ -354,20 +354,14 @@ pub async fn reveal(
     viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let a = load(&state, &viewer, &no).await?;
-    zhenxing_store::audit::append_one(
-        &state.db,
-        zhenxing_store::audit::AuditEntry {
-            actor: account.name.clone(),
-            action: "personal_data.reveal".to_owned(),
-            object_type: "household".to_owned(),
-            object_id: Some(a.household_no.clone()),
-            county_code: Some(a.county_code.clone()),
-            division_code: Some(a.division_code.clone()),
-            reason: Some("assistance: responsible cadres' phones".to_owned()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let revealed = zhenxing_store::audit::Revealed {
+        object_type: "household",
+        object_id: a.household_no.clone(),
+        county_code: a.county_code.clone(),
+        division_code: a.division_code.clone(),
+        reason: Some("assistance: responsible cadres' phones".to_owned()),
+    };
+    zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     let shown = Shown {
         revealed: true,
         ..Shown::plain()

@@ -647,20 +647,14 @@ pub async fn reveal_ticket_phone(
     let t = portal::ticket(&state.db, account, parse_id(&id)?)
         .await?
         .ok_or(AppError::NotFound)?;
-    zhenxing_store::audit::append_one(
-        &state.db,
-        zhenxing_store::audit::AuditEntry {
-            actor: account.name.clone(),
-            action: "personal_data.reveal".to_owned(),
-            object_type: "ticket".to_owned(),
-            object_id: Some(t.id.to_string()),
-            county_code: Some(t.county_code.clone()),
-            division_code: Some(t.division_code.clone()),
-            reason: Some("ticket: the requester's phone".to_owned()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let revealed = zhenxing_store::audit::Revealed {
+        object_type: "ticket",
+        object_id: t.id.to_string(),
+        county_code: t.county_code.clone(),
+        division_code: t.division_code.clone(),
+        reason: Some("ticket: the requester's phone".to_owned()),
+    };
+    zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     ticket_page(&state, &viewer, t, true).await
 }
 

@@ -580,22 +580,16 @@ pub async fn reveal(
         .into_iter()
         .find(|d| d.id == declaration)
         .ok_or(AppError::NotFound)?;
-    zhenxing_store::audit::append_one(
-        &state.db,
-        zhenxing_store::audit::AuditEntry {
-            actor: account.name.clone(),
-            action: "personal_data.reveal".to_owned(),
-            object_type: "declaration".to_owned(),
-            object_id: Some(d.id.to_string()),
-            county_code: Some(d.county_code.clone()),
-            division_code: Some(d.division_code.clone()),
-            reason: Some(format!(
-                "warning {id}: the declarant's ID and phone numbers"
-            )),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let revealed = zhenxing_store::audit::Revealed {
+        object_type: "declaration",
+        object_id: d.id.to_string(),
+        county_code: d.county_code.clone(),
+        division_code: d.division_code.clone(),
+        reason: Some(format!(
+            "warning {id}: the declarant's ID and phone numbers"
+        )),
+    };
+    zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     let shown = Shown {
         revealed: Some(d.id),
         ..Shown::default()

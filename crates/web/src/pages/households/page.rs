@@ -101,19 +101,14 @@ pub async fn reveal(
     viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let (record, _) = scoped_household(&state, &viewer, &no).await?;
-    zhenxing_store::audit::append_one(
-        &state.db,
-        zhenxing_store::audit::AuditEntry {
-            actor: account.name.clone(),
-            action: "personal_data.reveal".to_owned(),
-            object_type: "household".to_owned(),
-            object_id: Some(record.household_no.clone()),
-            county_code: Some(record.county_code().to_owned()),
-            division_code: Some(record.division_code.clone()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let revealed = zhenxing_store::audit::Revealed {
+        object_type: "household",
+        object_id: record.household_no.clone(),
+        county_code: record.county_code().to_owned(),
+        division_code: record.division_code.clone(),
+        reason: None,
+    };
+    zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     household_page(&state, &viewer, &no, true).await
 }
 
