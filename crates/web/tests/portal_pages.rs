@@ -827,8 +827,7 @@ async fn portal_settings_change_the_time_limits() {
     }
 }
 
-/// Everything the server logs while it lives: a subscriber at the finest level, on this
-/// thread (the test's runtime runs the server's tasks on it too).
+/// What the test process logs, at the finest level.
 #[derive(Clone, Default)]
 struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
@@ -844,14 +843,24 @@ impl std::io::Write for Logs {
 }
 
 impl Logs {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
+    /// Everything this test process logs from the first call on. A global subscriber, not a
+    /// scoped one (`set_default`): under `cargo test` the other tests of this file run on other
+    /// threads of the same process, and a scoped subscriber then missed the server's events
+    /// (CI saw only two lines). The other tests' logs land here too, and none may hold a number.
+    fn of_this_process() -> &'static Logs {
+        static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = Logs::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other test of this file sets a global subscriber");
+            logs
+        })
     }
 
     fn text(&self) -> String {
@@ -897,8 +906,7 @@ async fn audited(server: &Server, action: &str) -> Vec<zhenxing_store::audit::Au
 
 #[tokio::test]
 async fn a_declarants_numbers_are_shown_only_after_an_audited_reveal() {
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = Logs::of_this_process();
     const PHONE: &str = "13900000001";
     for server in Server::all().await {
         let id = declare_lead(&server, ID_NUMBER).await;
