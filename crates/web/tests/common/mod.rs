@@ -219,7 +219,7 @@ impl Client {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Response {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
         if !self.cookies.is_empty() {
@@ -240,10 +240,22 @@ impl Client {
             head.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.unwrap();
-        stream.write_all(body).await.unwrap();
+        // Written while the answer is read: a server may answer before it has read the whole
+        // body (413 for one too large) and close, and then the rest of the write fails.
+        let (mut reader, mut writer) = stream.into_split();
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        let sending = tokio::spawn(async move {
+            let sent = writer.write_all(&request).await;
+            (sent, writer)
+        });
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
+        let read = reader.read_to_end(&mut raw).await;
+        let (sent, _writer) = sending.await.unwrap();
+        assert!(
+            raw.windows(4).any(|w| w == b"\r\n\r\n"),
+            "no answer to {method} {path}: read {read:?}, write {sent:?}"
+        );
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
         let head = String::from_utf8_lossy(&raw[..split]).into_owned();
         let mut body = raw[split + 4..].to_vec();
