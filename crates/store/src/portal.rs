@@ -491,11 +491,8 @@ pub struct TicketFile {
     pub size_bytes: i64,
 }
 
-/// The files sent with a ticket the account may read.
-pub async fn ticket_files(db: &Db, account: &Account, ticket_id: i64) -> Result<Vec<TicketFile>> {
-    let Some(t) = ticket(db, account, ticket_id).await? else {
-        return Ok(Vec::new());
-    };
+/// The files sent with a ticket, read through [`ticket`] (which checks the reader).
+pub async fn ticket_files(db: &Db, t: &TicketRow) -> Result<Vec<TicketFile>> {
     Ok(on_pool!(db, pool => sqlx::query_as(
         "SELECT number, file_name, content_type, size_bytes FROM ticket_files \
          WHERE county_code = $1 AND ticket_id = $2 ORDER BY number")

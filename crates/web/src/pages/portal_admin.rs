@@ -630,7 +630,7 @@ pub async fn ticket(
     let t = portal::ticket(&state.db, account, parse_id(&id)?)
         .await?
         .ok_or(AppError::NotFound)?;
-    ticket_page(&state, &viewer, t, false).await
+    ticket_page(&state, &viewer, account, t, false).await
 }
 
 /// The full phone number of a named ticket, on this answer only, for an account that may
@@ -655,16 +655,17 @@ pub async fn reveal_ticket_phone(
         reason: Some("ticket: the requester's phone".to_owned()),
     };
     zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
-    ticket_page(&state, &viewer, t, true).await
+    ticket_page(&state, &viewer, account, t, true).await
 }
 
+/// The ticket page for `account`, which read `t` through `portal::ticket`.
 async fn ticket_page(
     state: &AppState,
     viewer: &Viewer,
+    account: &zhenxing_store::accounts::Account,
     t: TicketRow,
     revealed: bool,
 ) -> AppResult<Response> {
-    let account = viewer.may(Action::ReadTickets)?;
     let lang = viewer.lang;
     let today = today_in_china();
     let steps = match (account.may(Action::WorkTickets), t.status()) {
@@ -712,7 +713,7 @@ async fn ticket_page(
             (Some(by), Some(at)) => format!("{by} · {}", china_time_text(at)),
             _ => String::new(),
         },
-        files: portal::ticket_files(&state.db, account, t.id).await?,
+        files: portal::ticket_files(&state.db, &t).await?,
         steps,
         assignees,
         c,
