@@ -201,6 +201,11 @@ enum ImportCommand {
         /// Why the data is imported (recorded in the audit trail).
         #[arg(long)]
         reason: Option<String>,
+        /// Households monitored before zhenxing kept records: write the file's monitoring
+        /// categories as they are. Without it a category may only stay as stored, since the
+        /// procedures alone set it. Needs --reason; audited as registry.legacy_monitoring.
+        #[arg(long)]
+        legacy_monitoring: bool,
     },
 }
 

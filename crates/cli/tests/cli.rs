@@ -36,6 +36,21 @@ const BAD_FILES: [&str; 7] = [
     "registry/bad-truncated.xlsx",
 ];
 
+/// Into an empty registry the fixtures' monitored household (CK0001) comes in as monitored
+/// before zhenxing: only the legacy import writes a category the procedures did not.
+const LEGACY: [&str; 3] = [
+    "--legacy-monitoring",
+    "--reason",
+    "监测户，启用前已认定",
+];
+
+/// `import registry FILE` as households kept before zhenxing (`LEGACY`).
+fn legacy_import(db: &str, file: &str) -> common::Run {
+    let mut args = vec!["import", "registry", file];
+    args.extend(LEGACY);
+    zx(db, &args)
+}
+
 /// `#[test]`s for each scenario on each backend.
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
@@ -67,6 +82,7 @@ scenarios!(
     division_import,
     audit_verify_detects_tampering,
     id_number_in_another_household_is_refused,
+    only_the_legacy_import_sets_monitoring_categories,
 );
 
 /// The figures that must be equal between a registry and its export re-imported.
@@ -92,7 +108,7 @@ fn good_files_import_and_reimport_unchanged(env: Env) {
         let file = fixture(name);
         let db = env.fresh_db(&format!("good{i}"));
 
-        let first = zx(&db, &["import", "registry", file.to_str().unwrap()]);
+        let first = legacy_import(&db, file.to_str().unwrap());
         first.assert_success(&format!("first import of {name}"));
         first.assert_contains(
             "12 rows read; 4 households created, 0 updated, 0 unchanged; 12 members written",
@@ -117,6 +133,7 @@ fn good_files_import_and_reimport_unchanged(env: Env) {
             );
         }
 
+        // Again, as a plain import: the categories as stored are no change.
         let again = zx(&db, &["import", "registry", file.to_str().unwrap()]);
         again.assert_success(&format!("second import of {name}"));
         again.assert_contains("0 households created, 0 updated, 4 unchanged", name);
@@ -187,7 +204,9 @@ fn dry_run_writes_nothing(env: Env) {
     let good = good.to_str().unwrap();
     let audit_before = audit_records(&db);
 
-    let run = zx(&db, &["import", "registry", "--dry-run", good]);
+    let mut args = vec!["import", "registry", "--dry-run", good];
+    args.extend(LEGACY);
+    let run = zx(&db, &args);
     run.assert_success("dry run");
     run.assert_contains(
         "4 households would be created, 0 updated, 0 unchanged",
@@ -206,7 +225,7 @@ fn dry_run_writes_nothing(env: Env) {
     );
 
     // Once imported, a dry run of the same file sees every household unchanged.
-    zx(&db, &["import", "registry", good]).assert_success("import");
+    legacy_import(&db, good).assert_success("import");
     let audit_after_import = audit_records(&db);
     assert!(
         audit_after_import > audit_before,
@@ -246,7 +265,7 @@ fn round_trip_csv_and_xlsx(env: Env) {
 
     // CSV into B.
     let b = env.fresh_db("b");
-    let run = zx(&b, &["import", "registry", a_csv.to_str().unwrap()]);
+    let run = legacy_import(&b, a_csv.to_str().unwrap());
     run.assert_success("import a.csv into B");
     run.assert_contains(
         &format!("{households} households created, 0 updated, 0 unchanged"),
@@ -269,7 +288,7 @@ fn round_trip_csv_and_xlsx(env: Env) {
 
     // XLSX into C.
     let c = env.fresh_db("c");
-    let run = zx(&c, &["import", "registry", a_xlsx.to_str().unwrap()]);
+    let run = legacy_import(&c, a_xlsx.to_str().unwrap());
     run.assert_success("import a.xlsx into C");
     run.assert_contains(&format!("{households} households created"), "import a.xlsx");
     assert_eq!(
@@ -281,7 +300,7 @@ fn round_trip_csv_and_xlsx(env: Env) {
     zx(&c, &["export", "registry", c_csv.to_str().unwrap()]).assert_success("export c.csv");
     common::assert_same_lines(&a_text, &read(&c_csv), "a.csv", "c.csv (from a.xlsx)");
 
-    // The export re-imported into its own registry changes nothing.
+    // The export re-imported into its own registry changes nothing, without the legacy flag.
     let run = zx(&a, &["import", "registry", a_csv.to_str().unwrap()]);
     run.assert_success("re-import a.csv into A");
     run.assert_contains(
@@ -442,7 +461,7 @@ fn stats_keys_scopes_and_generated_figures(env: Env) {
 fn generate_refuses_a_non_empty_registry(env: Env) {
     let db = env.fresh_db("gen");
     let good = fixture("registry/good-utf8.csv");
-    zx(&db, &["import", "registry", good.to_str().unwrap()]).assert_success("import");
+    legacy_import(&db, good.to_str().unwrap()).assert_success("import");
     let before = stats(&db, &[]);
     let audit_before = audit_records(&db);
 
@@ -561,11 +580,19 @@ fn division(url: &str, code: &str) -> Option<zhenxing_store::divisions::Division
 
 fn audit_verify_detects_tampering(env: Env) {
     let db = env.fresh_db("audit");
-    for name in ["registry/good-utf8.csv", "registry/good-gb18030.csv"] {
-        zx(
-            &db,
-            &["import", "registry", fixture(name).to_str().unwrap()],
-        )
+    // The second file holds the same households: a plain `registry.write`, which is tampered
+    // with below.
+    for (name, legacy) in [
+        ("registry/good-utf8.csv", true),
+        ("registry/good-gb18030.csv", false),
+    ] {
+        let file = fixture(name);
+        let file = file.to_str().unwrap();
+        if legacy {
+            legacy_import(&db, file)
+        } else {
+            zx(&db, &["import", "registry", file])
+        }
         .assert_success(name);
         let run = zx(&db, &["audit", "verify"]);
         run.assert_success("audit verify after imports");
@@ -594,15 +621,8 @@ fn audit_verify_detects_tampering(env: Env) {
 
 fn id_number_in_another_household_is_refused(env: Env) {
     let db = env.fresh_db("conflict");
-    zx(
-        &db,
-        &[
-            "import",
-            "registry",
-            fixture("registry/good-utf8.csv").to_str().unwrap(),
-        ],
-    )
-    .assert_success("import good-utf8.csv");
+    legacy_import(&db, fixture("registry/good-utf8.csv").to_str().unwrap())
+        .assert_success("import good-utf8.csv");
     let before = stats(&db, &[]);
     let audit_before = audit_records(&db);
 
@@ -613,10 +633,14 @@ fn id_number_in_another_household_is_refused(env: Env) {
     let header = lines.next().unwrap();
     let rows: Vec<&str> = lines.take(2).collect();
     assert!(rows[0].contains("王建国") && rows[1].contains("李秀英,500229198407080240"));
+    // Not monitored, so that the one problem is the person's.
     let head = rows[0]
         .replace(",CK0001,", ",CK0099,")
+        .replace(",脱贫不稳定户,", ",,")
         .replace("王建国,500229198203150139", "赵新,50022919900101001X");
-    let spouse = rows[1].replace(",CK0001,", ",CK0099,");
+    let spouse = rows[1]
+        .replace(",CK0001,", ",CK0099,")
+        .replace(",脱贫不稳定户,", ",,");
     let file = env.path("conflict.csv");
     std::fs::write(&file, format!("{header}\n{head}\n{spouse}\n")).unwrap();
     let file = file.to_str().unwrap();
@@ -666,6 +690,83 @@ fn id_number_in_another_household_is_refused(env: Env) {
             "dry_run={dry}: the audit trail grew"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Monitoring categories: set by the procedures, or by the explicit legacy import
+
+fn only_the_legacy_import_sets_monitoring_categories(env: Env) {
+    let db = env.fresh_db("legacy");
+    let good = fixture("registry/good-utf8.csv");
+    let good = good.to_str().unwrap();
+    let audit_before = audit_records(&db);
+
+    // A plain import would create CK0001 monitored: refused at its first row and column.
+    let run = zx(&db, &["import", "registry", good]);
+    assert!(!run.success(), "a monitored household was created:\n{}", run.all());
+    let problems = common::problem_lines(&run.stdout);
+    assert_eq!(problems.len(), 1, "{}", run.all());
+    assert!(
+        problems[0].starts_with("row 2, column “监测对象类别”"),
+        "{}",
+        problems[0]
+    );
+    for words in ["procedures", "--legacy-monitoring"] {
+        assert!(problems[0].contains(words), "{words}: {}", problems[0]);
+    }
+    assert_eq!(int(&stats(&db, &[]), "households"), 0, "something was written");
+    assert_eq!(audit_records(&db), audit_before, "the refusal was audited");
+
+    // The flag needs a reason.
+    let run = zx(&db, &["import", "registry", good, "--legacy-monitoring"]);
+    assert!(!run.success(), "accepted without a reason:\n{}", run.all());
+    run.assert_contains("--legacy-monitoring needs --reason", "no reason");
+    assert_eq!(int(&stats(&db, &[]), "households"), 0, "something was written");
+
+    // With it: written, and audited as its own action.
+    let run = legacy_import(&db, good);
+    run.assert_success("legacy import");
+    run.assert_contains(
+        "1 of them have their monitoring category as identified before zhenxing",
+        "legacy import",
+    );
+    assert_eq!(int(&stats(&db, &[]), "monitored_households"), 1);
+    assert_eq!(last_audit_action(&db), "registry.legacy_monitoring");
+
+    // A changed category: refused as a plain import, naming both categories.
+    let changed = env.path("changed.csv");
+    std::fs::write(
+        &changed,
+        read(&fixture("registry/good-utf8.csv")).replace(",脱贫不稳定户,", ",突发严重困难户,"),
+    )
+    .unwrap();
+    let changed = changed.to_str().unwrap();
+    let before = stats(&db, &[]);
+    let run = zx(&db, &["import", "registry", changed]);
+    assert!(!run.success(), "the category was changed:\n{}", run.all());
+    let problems = common::problem_lines(&run.stdout);
+    assert_eq!(problems.len(), 1, "{}", run.all());
+    assert!(
+        problems[0].starts_with("row 2, column “监测对象类别”")
+            && problems[0].contains("unstable lifted-out household")
+            && problems[0].contains("household in sudden severe hardship"),
+        "{}",
+        problems[0]
+    );
+    assert_eq!(stats(&db, &[]), before, "something was written");
+    let run = legacy_import(&db, changed);
+    run.assert_success("legacy import of the change");
+    run.assert_contains("0 households created, 1 updated", "legacy change");
+}
+
+/// The action of the newest audit record, read with the store API.
+fn last_audit_action(url: &str) -> String {
+    common::block_on(async {
+        let db = zhenxing_store::Db::open(url).await.unwrap();
+        let last = zhenxing_store::audit::recent(&db, 1).await.unwrap();
+        db.close().await;
+        last[0].action.clone()
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,15 +834,8 @@ fn existing_sqlite_file_without_scheme_works() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("x.db");
     let url = format!("sqlite://{}", file.display());
-    zx(
-        &url,
-        &[
-            "import",
-            "registry",
-            fixture("registry/good-utf8.csv").to_str().unwrap(),
-        ],
-    )
-    .assert_success("import");
+    legacy_import(&url, fixture("registry/good-utf8.csv").to_str().unwrap())
+        .assert_success("import");
     assert_eq!(int(&stats(file.to_str().unwrap(), &[]), "households"), 4);
     let run = common::zx_in(
         Some(dir.path()),
@@ -766,6 +860,9 @@ fn default_language_is_chinese() {
             "import",
             "registry",
             good.to_str().unwrap(),
+            LEGACY[0],
+            LEGACY[1],
+            LEGACY[2],
         ],
     );
     run.assert_success("import");

@@ -40,6 +40,10 @@ fn import_uploads_and_refusals(env: Env) {
             "import",
             "registry",
             fixture("registry/good-utf8.csv").to_str().unwrap(),
+            // CK0001 is monitored: brought in as monitored before zhenxing.
+            "--legacy-monitoring",
+            "--reason",
+            "fixture",
         ],
     )
     .assert_success("registry");

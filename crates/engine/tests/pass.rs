@@ -14,7 +14,7 @@ use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
 use zhenxing_engine::pass::{self, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::{self, StoredRuleSet, WarningRecord};
-use zhenxing_store::registry::WriteRequest;
+use zhenxing_store::registry::{MonitoringPermission, WriteRequest};
 use zhenxing_store::testing;
 
 const TODAY: time::Date = date!(2026 - 11 - 29);
@@ -36,6 +36,8 @@ async fn registry(db: &Db) -> Vec<Household> {
         dry_run: false,
         known_new: false,
         defer_counts: false,
+        // The fixture's monitored household, registered before zhenxing.
+        monitoring: MonitoringPermission::LegacyMonitoring,
     };
     db.write_households(&households, &request, &|_| {})
         .await
@@ -60,6 +62,7 @@ async fn more_households(db: &Db, n: u32) {
         dry_run: false,
         known_new: false,
         defer_counts: false,
+        monitoring: MonitoringPermission::ProceduresOnly,
     };
     db.write_households(&households, &request, &|_| {})
         .await

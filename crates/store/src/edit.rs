@@ -4,7 +4,7 @@
 //! The write itself is the registry's one write path ([`crate::registry`]), audited with the
 //! person's reason.
 
-use crate::registry::{WriteRequest, WriteSummary, write_in_transaction};
+use crate::registry::{MonitoringPermission, WriteRequest, WriteSummary, write_in_transaction};
 use crate::{Db, HouseholdRecord, Result, on_tx};
 
 /// The outcome of an edit.
@@ -21,7 +21,8 @@ pub enum EditOutcome {
 impl Db {
     /// Replaces the household `record.household_no` with `record`, if it is still at
     /// `expected_version`. Conflicts (an ID number registered in another household, an unknown
-    /// division) are refused as [`crate::StoreError::Conflicts`].
+    /// division, a changed monitoring category: only the procedures change it) are refused as
+    /// [`crate::StoreError::Conflicts`].
     pub async fn edit_household(
         &self,
         record: &HouseholdRecord,
@@ -49,6 +50,7 @@ impl Db {
             dry_run: false,
             known_new: false,
             defer_counts: false,
+            monitoring: MonitoringPermission::ProceduresOnly,
         };
         let result =
             write_in_transaction(&mut tx, std::slice::from_ref(record), &request, &|_| {}).await;

@@ -323,7 +323,7 @@ async fn touched_since(db: &Db, after: i64, head: i64) -> Result<Touched> {
         // A registry write itemises the households it changed, not those it created (their
         // `created_seq` names the operation): find the new ones' villages; a write that
         // created nothing and changed nothing touched nothing.
-        if action == "registry.write" && item_count == 0 {
+        if crate::registry::is_registry_write(&action) && item_count == 0 {
             if created(after.as_deref()) == Some(0) {
                 continue;
             }

@@ -38,6 +38,14 @@ pub enum Conflict {
         household_no: String,
         id_number: Option<String>,
     },
+    /// The write would set or change the household's monitoring category (a new household
+    /// with one counts), which only the procedures change; see [`MonitoringPermission`].
+    /// Codes of [`zhenxing_core::MonitoringCategory`]; `None` for not monitored.
+    MonitoringOutsideProcedures {
+        household_no: String,
+        stored: Option<String>,
+        written: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for Conflict {
@@ -72,8 +80,28 @@ impl std::fmt::Debug for Conflict {
                     &id_number.as_deref().map(crate::records::mask_id),
                 )
                 .finish(),
+            Conflict::MonitoringOutsideProcedures {
+                household_no,
+                stored,
+                written,
+            } => f
+                .debug_struct("MonitoringOutsideProcedures")
+                .field("household_no", household_no)
+                .field("stored", stored)
+                .field("written", written)
+                .finish(),
         }
     }
+}
+
+/// The registry field a conflict is about, so that an importer can point at its column (and,
+/// for a member's ID number, at the member's row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictField<'a> {
+    DivisionCode,
+    HouseholdNo,
+    IdNumber(&'a str),
+    MonitoringCategory,
 }
 
 impl Conflict {
@@ -81,7 +109,41 @@ impl Conflict {
         match self {
             Conflict::UnknownDivision { household_no, .. }
             | Conflict::IdNumberInAnotherHousehold { household_no, .. }
-            | Conflict::DuplicateInWrite { household_no, .. } => household_no,
+            | Conflict::DuplicateInWrite { household_no, .. }
+            | Conflict::MonitoringOutsideProcedures { household_no, .. } => household_no,
+        }
+    }
+
+    pub fn field(&self) -> ConflictField<'_> {
+        match self {
+            Conflict::UnknownDivision { .. } => ConflictField::DivisionCode,
+            Conflict::IdNumberInAnotherHousehold { id_number, .. }
+            | Conflict::DuplicateInWrite {
+                id_number: Some(id_number),
+                ..
+            } => ConflictField::IdNumber(id_number),
+            Conflict::DuplicateInWrite { id_number: None, .. } => ConflictField::HouseholdNo,
+            Conflict::MonitoringOutsideProcedures { .. } => ConflictField::MonitoringCategory,
+        }
+    }
+
+    /// The value to show beside the conflict in a report: ID numbers masked, categories by
+    /// their Chinese label (as registry files write them).
+    pub fn shown_value(&self) -> String {
+        match self {
+            Conflict::UnknownDivision { division_code, .. } => division_code.clone(),
+            Conflict::IdNumberInAnotherHousehold { id_number, .. }
+            | Conflict::DuplicateInWrite {
+                id_number: Some(id_number),
+                ..
+            } => crate::records::mask_id(id_number),
+            Conflict::DuplicateInWrite {
+                id_number: None,
+                household_no,
+            } => household_no.clone(),
+            Conflict::MonitoringOutsideProcedures { written, .. } => {
+                category_label(written.as_deref()).zh
+            }
         }
     }
 
@@ -108,7 +170,31 @@ impl Conflict {
                 "同一证件号码在本次写入的两户中出现；一人只能属于一户",
                 "the same ID number is in two households of this write; a person belongs to one household only"
             ),
+            Conflict::MonitoringOutsideProcedures {
+                stored, written, ..
+            } => {
+                let (from, to) = (
+                    category_label(stored.as_deref()),
+                    category_label(written.as_deref()),
+                );
+                let (from_zh, to_zh, from_en, to_en) = (from.zh, to.zh, from.en, to.en);
+                text!(
+                    "监测对象类别不能由“{from_zh}”改为“{to_zh}”：它是监测程序的结果，只在识别纳入或风险消除程序办结时改变（见 docs/procedures.md），不能通过修改、接口或导入改变。zhenxing 启用前已认定的监测对象，由市级管理员用 zhenxing import registry 文件 --legacy-monitoring --reason 原因 导入",
+                    "the monitoring category cannot change from '{from_en}' to '{to_en}': it is the outcome of the monitoring procedures and changes only when an identification or risk-elimination case completes (see docs/procedures.md), not through an edit, the API or an import. Households monitored before zhenxing are brought in by the municipal administrator with zhenxing import registry FILE --legacy-monitoring --reason REASON"
+                )
+            }
         }
+    }
+}
+
+/// A stored category code by its labels; "none" for a household not monitored.
+fn category_label(code: Option<&str>) -> zhenxing_core::Text {
+    match code {
+        None => zhenxing_core::Text::new("无", "none"),
+        Some(c) => match zhenxing_core::MonitoringCategory::from_code(c) {
+            Some(category) => zhenxing_core::Text::new(category.zh(), category.en()),
+            None => zhenxing_core::Text::new(c, c),
+        },
     }
 }
 
@@ -117,6 +203,8 @@ pub trait HouseholdSource: Sync {
     fn household_no(&self) -> &str;
     fn division_code(&self) -> &str;
     fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str));
+    /// The monitoring category's code, if any.
+    fn monitoring_category(&self) -> Option<&str>;
     fn to_record(&self) -> HouseholdRecord;
     /// The record to store, borrowed when the source is one already.
     fn record(&self) -> Cow<'_, HouseholdRecord> {
@@ -133,6 +221,9 @@ impl HouseholdSource for HouseholdRecord {
     }
     fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str)) {
         self.members.iter().for_each(|m| each(&m.id_number));
+    }
+    fn monitoring_category(&self) -> Option<&str> {
+        self.monitoring_category.as_deref()
     }
     fn to_record(&self) -> HouseholdRecord {
         self.clone()
@@ -153,6 +244,9 @@ impl HouseholdSource for zhenxing_core::Household {
         self.members
             .iter()
             .for_each(|m| each(m.document.id().as_str()));
+    }
+    fn monitoring_category(&self) -> Option<&str> {
+        self.monitoring_category.map(zhenxing_core::MonitoringCategory::code)
     }
     fn to_record(&self) -> HouseholdRecord {
         HouseholdRecord::from_household(self)
@@ -175,6 +269,36 @@ pub struct WriteRequest {
     /// Leave the village counts to the caller, who calls [`refresh_all_village_counts`] once
     /// before committing a load made of many batches.
     pub defer_counts: bool,
+    /// Whether the write may set households' monitoring categories.
+    pub monitoring: MonitoringPermission,
+}
+
+/// Whether a registry write may set households' monitoring fields. The category, the risk
+/// types and the dates of identification and elimination are the outcome of the statutory
+/// procedures (docs/procedures.md): a completed case writes them ([`crate::procedures`]), and a
+/// registry record carries only the category (the rest is kept as the procedures left it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonitoringPermission {
+    /// Edits, the API, the web import and a plain `import registry`: a write that would create
+    /// a household with a category, or change a stored household's, is refused with
+    /// [`Conflict::MonitoringOutsideProcedures`]. The stored category written again (an
+    /// export re-imported) is no change.
+    ProceduresOnly,
+    /// Households monitored before zhenxing kept records, brought in by the operating-system
+    /// operator (`import registry --legacy-monitoring --reason …`) or by the generator of
+    /// synthetic registries: allowed, and audited as [`LEGACY_MONITORING_ACTION`].
+    LegacyMonitoring,
+}
+
+/// The audit action of a registry write.
+pub const WRITE_ACTION: &str = "registry.write";
+/// The audit action of a registry write that may set monitoring categories
+/// ([`MonitoringPermission::LegacyMonitoring`]).
+pub const LEGACY_MONITORING_ACTION: &str = "registry.legacy_monitoring";
+
+/// Whether an audit action is a registry write (of either kind).
+pub fn is_registry_write(action: &str) -> bool {
+    action == WRITE_ACTION || action == LEGACY_MONITORING_ACTION
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -183,6 +307,8 @@ pub struct WriteSummary {
     pub updated: u64,
     pub unchanged: u64,
     pub members_written: u64,
+    /// Households whose monitoring category the write set or changed (a legacy import only).
+    pub monitoring_set: u64,
 }
 
 /// A stored household, known by its number.
@@ -192,7 +318,16 @@ struct Existing {
     created_at: String,
     created_seq: i64,
     division_code: String,
+    monitoring_category: Option<String>,
     fingerprint: u64,
+}
+
+/// Whether writing a household with `written` as its category sets or changes it.
+fn changes_monitoring(written: Option<&str>, stored: Option<&Existing>) -> bool {
+    match stored {
+        Some(e) => e.monitoring_category.as_deref() != written,
+        None => written.is_some(),
+    }
 }
 
 /// Above this many households, reading the whole registry once beats per-chunk look-ups.
@@ -259,7 +394,11 @@ pub async fn begin_operation(tx: &mut Tx, request: &WriteRequest) -> Result<Oper
         tx,
         AuditEntry {
             actor: request.actor.clone(),
-            action: "registry.write".into(),
+            action: match request.monitoring {
+                MonitoringPermission::ProceduresOnly => WRITE_ACTION,
+                MonitoringPermission::LegacyMonitoring => LEGACY_MONITORING_ACTION,
+            }
+            .into(),
             object_type: "registry".into(),
             reason: Some(reason(request)),
             ..Default::default()
@@ -297,7 +436,14 @@ pub async fn write_chunk(
         operation.villages = Some(village_codes(tx).await?);
     }
     let villages = operation.villages.as_ref();
-    let (existing, conflicts) = find_conflicts(tx, households, request.known_new, villages).await?;
+    let (existing, conflicts) = find_conflicts(
+        tx,
+        households,
+        request.known_new,
+        request.monitoring,
+        villages,
+    )
+    .await?;
     if !conflicts.is_empty() {
         return Err(StoreError::Conflicts(conflicts));
     }
@@ -310,6 +456,9 @@ pub async fn write_chunk(
         } else {
             existing.get(h.household_no())
         };
+        if changes_monitoring(h.monitoring_category(), stored) {
+            summary.monitoring_set += 1;
+        }
         match stored {
             Some(e) => {
                 let record = h.to_record();
@@ -425,6 +574,7 @@ async fn find_conflicts(
     tx: &mut Tx,
     households: &[impl HouseholdSource],
     known_new: bool,
+    monitoring: MonitoringPermission,
     villages: Option<&HashSet<String>>,
 ) -> Result<(HashMap<String, Existing>, Vec<Conflict>)> {
     let read;
@@ -480,6 +630,16 @@ async fn find_conflicts(
                 });
             }
         });
+        let stored = existing.get(h.household_no());
+        if monitoring == MonitoringPermission::ProceduresOnly
+            && changes_monitoring(h.monitoring_category(), stored)
+        {
+            conflicts.push(Conflict::MonitoringOutsideProcedures {
+                household_no: h.household_no().to_owned(),
+                stored: stored.and_then(|e| e.monitoring_category.clone()),
+                written: h.monitoring_category().map(str::to_owned),
+            });
+        }
     }
     Ok((existing, conflicts))
 }
@@ -495,12 +655,16 @@ async fn village_codes(tx: &mut Tx) -> Result<HashSet<String>> {
 
 impl Db {
     /// The conflicts a write of these households would meet, without writing.
-    pub async fn conflicts(&self, households: &[impl HouseholdSource]) -> Result<Vec<Conflict>> {
+    pub async fn conflicts(
+        &self,
+        households: &[impl HouseholdSource],
+        monitoring: MonitoringPermission,
+    ) -> Result<Vec<Conflict>> {
         let mut tx = match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
-        let (_, conflicts) = find_conflicts(&mut tx, households, false, None).await?;
+        let (_, conflicts) = find_conflicts(&mut tx, households, false, monitoring, None).await?;
         tx.rollback().await?;
         Ok(conflicts)
     }
@@ -548,6 +712,7 @@ async fn load_existing(
                     created_at: meta.created_at,
                     created_seq: meta.created_seq,
                     division_code: record.division_code.clone(),
+                    monitoring_category: record.monitoring_category.clone(),
                     fingerprint: fingerprint(&record),
                 },
             );

@@ -177,7 +177,8 @@ pub fn test_household(
     }
 }
 
-/// Writes drafts to the registry as the actor `test`.
+/// Writes drafts to the registry as the actor `test`, as households registered before zhenxing
+/// (their monitoring categories too, as a legacy import would).
 pub async fn write_test_households(db: &Db, drafts: Vec<zhenxing_core::HouseholdDraft>) {
     let records: Vec<crate::HouseholdRecord> = drafts
         .into_iter()
@@ -190,6 +191,7 @@ pub async fn write_test_households(db: &Db, drafts: Vec<zhenxing_core::Household
         dry_run: false,
         known_new: false,
         defer_counts: false,
+        monitoring: crate::registry::MonitoringPermission::LegacyMonitoring,
     };
     db.write_households(&records, &request, &|_| {})
         .await

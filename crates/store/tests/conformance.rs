@@ -5,7 +5,10 @@
 use time::macros::date;
 use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::*;
-use zhenxing_store::registry::{Conflict, WriteRequest};
+use zhenxing_store::edit::EditOutcome;
+use zhenxing_store::registry::{
+    Conflict, LEGACY_MONITORING_ACTION, MonitoringPermission, WRITE_ACTION, WriteRequest,
+};
 use zhenxing_store::{Db, HouseholdRecord, StoreError, testing};
 
 fn member(id: &str, relation: Relation, name: &str) -> Member {
@@ -60,6 +63,15 @@ fn request(dry_run: bool) -> WriteRequest {
         dry_run,
         known_new: false,
         defer_counts: false,
+        monitoring: MonitoringPermission::ProceduresOnly,
+    }
+}
+
+fn legacy_request() -> WriteRequest {
+    WriteRequest {
+        monitoring: MonitoringPermission::LegacyMonitoring,
+        source: "import registry old.xlsx".into(),
+        ..request(false)
     }
 }
 
@@ -339,6 +351,199 @@ async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
                     to_seq: 4
                 }
             ]
+        );
+    })
+    .await;
+}
+
+/// The one refusal of a write: the household and its category before and after.
+fn monitoring_conflicts(err: StoreError) -> Vec<(String, Option<String>, Option<String>)> {
+    let StoreError::Conflicts(conflicts) = err else {
+        panic!("not refused with conflicts: {err}")
+    };
+    conflicts
+        .into_iter()
+        .map(|c| match c {
+            Conflict::MonitoringOutsideProcedures {
+                household_no,
+                stored,
+                written,
+            } => (household_no, stored, written),
+            other => panic!("another conflict: {other:?}"),
+        })
+        .collect()
+}
+
+const UNSTABLE: &str = "unstable_lifted_out";
+
+#[tokio::test]
+async fn a_write_that_sets_or_changes_the_monitoring_category_is_refused() {
+    testing::each_backend(async |db| {
+        let batch = two_households();
+        db.write_households(&batch, &request(false), &|_| {})
+            .await
+            .unwrap();
+        let before = db.stats(None).await.unwrap();
+        let audit_before = zhenxing_store::audit::verify(db).await.unwrap().records;
+
+        // A stored household made monitored, and a new household created monitored.
+        let mut changed = batch.clone();
+        changed[0].monitoring_category = Some(UNSTABLE.into());
+        let mut new = household(
+            "CK-0005",
+            VILLAGE,
+            vec![member("500243201003010037", Relation::Head, "冉明")],
+        );
+        new.monitoring_category = Some(UNSTABLE.into());
+        changed.push(new);
+        let err = db
+            .write_households(&changed, &request(false), &|_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(
+            monitoring_conflicts(err),
+            [
+                ("CK-0001".into(), None, Some(UNSTABLE.into())),
+                ("CK-0005".into(), None, Some(UNSTABLE.into())),
+            ]
+        );
+        // The check without writing (an import's report) finds the same.
+        let found = db
+            .conflicts(&changed, MonitoringPermission::ProceduresOnly)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        let text = found[0].text();
+        assert!(text.zh.contains("监测对象类别") && text.zh.contains("--legacy-monitoring"));
+        assert!(text.en.contains("monitoring category") && text.en.contains("procedures"));
+
+        // An edit (the form's and the API's write) is refused alike.
+        let (stored, meta) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut edited = stored.clone();
+        edited.monitoring_category = Some(UNSTABLE.into());
+        let err = db
+            .edit_household(&edited, meta.version, "cadre", "web", "核实")
+            .await
+            .unwrap_err();
+        assert_eq!(monitoring_conflicts(err).len(), 1);
+
+        assert_eq!(db.stats(None).await.unwrap(), before, "nothing was written");
+        assert_eq!(
+            zhenxing_store::audit::verify(db).await.unwrap().records,
+            audit_before,
+            "nothing was audited"
+        );
+        let (after, _) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.monitoring_category, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_legacy_import_sets_monitoring_and_is_audited_as_such() {
+    testing::each_backend(async |db| {
+        let mut batch = two_households();
+        batch[0].monitoring_category = Some(UNSTABLE.into());
+        let s = db
+            .write_households(&batch, &legacy_request(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.created, s.monitoring_set), (2, 1));
+        let (stored, _) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.monitoring_category.as_deref(), Some(UNSTABLE));
+        assert_eq!(db.stats(None).await.unwrap().monitored_households, 1);
+        let last = zhenxing_store::audit::recent(db, 1).await.unwrap();
+        assert_eq!(last[0].action, LEGACY_MONITORING_ACTION);
+        assert_eq!(
+            last[0].reason.as_deref(),
+            Some("testing (import registry old.xlsx)")
+        );
+        assert!(
+            last[0]
+                .after_data
+                .as_deref()
+                .unwrap()
+                .contains("\"monitoring_set\":1"),
+            "{:?}",
+            last[0].after_data
+        );
+        let history = zhenxing_store::audit::history(db, "household", "CK-0001", 5)
+            .await
+            .unwrap();
+        assert_eq!(history[0].operation, LEGACY_MONITORING_ACTION);
+
+        // A legacy write may also end a legacy monitoring (the category removed).
+        let mut ended = batch.clone();
+        ended[0].monitoring_category = None;
+        let s = db
+            .write_households(&ended, &legacy_request(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.updated, s.monitoring_set), (1, 1));
+        assert_eq!(db.stats(None).await.unwrap().monitored_households, 0);
+        assert!(zhenxing_store::audit::verify(db).await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unchanged_monitoring_categories_are_no_change() {
+    testing::each_backend(async |db| {
+        let mut batch = two_households();
+        batch[0].monitoring_category = Some(UNSTABLE.into());
+        db.write_households(&batch, &legacy_request(), &|_| {})
+            .await
+            .unwrap();
+
+        // The export re-imported: every household unchanged, as a plain write.
+        let s = db
+            .write_households(&batch, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.created, s.updated, s.unchanged), (0, 0, 2));
+        // Other fields of the monitored household change; its category stays.
+        let mut changed = batch.clone();
+        changed[0].wage_income += 100_00;
+        let s = db
+            .write_households(&changed, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.updated, s.monitoring_set), (1, 0));
+        assert_eq!(
+            zhenxing_store::audit::recent(db, 1).await.unwrap()[0].action,
+            WRITE_ACTION
+        );
+        let (stored, meta) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut edited = stored.clone();
+        edited.address = Some("城口县巴山镇".into());
+        let saved = db
+            .edit_household(&edited, meta.version, "cadre", "web", "核实")
+            .await
+            .unwrap();
+        assert!(matches!(saved, EditOutcome::Saved { .. }), "{saved:?}");
+
+        // Taking the category away is a change too.
+        let mut removed = changed.clone();
+        removed[0].monitoring_category = None;
+        let err = db
+            .write_households(&removed, &request(false), &|_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(
+            monitoring_conflicts(err),
+            [("CK-0001".into(), Some(UNSTABLE.into()), None)]
         );
     })
     .await;

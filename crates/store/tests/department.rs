@@ -38,6 +38,8 @@ async fn registries() -> Vec<testing::TestDb> {
             dry_run: false,
             known_new: false,
             defer_counts: false,
+            // The fixture's monitored household, registered before zhenxing.
+            monitoring: zhenxing_store::registry::MonitoringPermission::LegacyMonitoring,
         };
         t.db.write_households(&parsed.households, &request, &|_| {})
             .await

@@ -382,7 +382,8 @@ async fn a_change_saves_once_and_a_stale_one_changes_nothing() {
                     "reason": "电话停用",
                     "phone": null,
                     "address": "",
-                    "monitoring_category": null,
+                    // As stored: no change (only the procedures change it).
+                    "monitoring_category": "unstable_lifted_out",
                     "housing_safe": true,
                 }),
             )
@@ -392,7 +393,7 @@ async fn a_change_saves_once_and_a_stale_one_changes_nothing() {
         assert_eq!(cleared["version"], version + 2);
         assert_eq!(cleared["phone"], Value::Null);
         assert_eq!(cleared["address"], Value::Null);
-        assert_eq!(cleared["monitoring_category"], Value::Null);
+        assert_eq!(cleared["monitoring_category"], "unstable_lifted_out");
         assert_eq!(cleared["housing_safe"], true);
         let phone = api
             .json(
@@ -404,6 +405,53 @@ async fn a_change_saves_once_and_a_stale_one_changes_nothing() {
         assert_eq!(phone.status, 200, "{}", phone.body);
         assert_eq!(phone.json()["phone"], "139****0009");
         assert!(!phone.body.contains("13900230009"));
+    }
+}
+
+#[tokio::test]
+async fn a_patch_cannot_change_the_monitoring_category() {
+    for server in Server::all().await {
+        let mut api = server.api_client("chengkou").await;
+        for (no, category) in [
+            ("CK0001", Value::Null),
+            ("CK0002", json!("marginal_at_risk")),
+        ] {
+            let path = format!("/api/v1/households/{no}");
+            let before = api.get(&path).await.json();
+            let change = json!({
+                "version": before["version"],
+                "reason": "核实",
+                "monitoring_category": category,
+                "address": "别处",
+            });
+            let r = api.json("PATCH", &path, &change).await;
+            let body = assert_error(&r, 409, "conflict");
+            let (en, zh) = (
+                body["message_en"].as_str().unwrap(),
+                body["message_zh"].as_str().unwrap(),
+            );
+            assert!(en.contains("monitoring category") && en.contains("procedures"), "{en}");
+            assert!(zh.contains("监测对象类别") && zh.contains("监测程序"), "{zh}");
+            assert_eq!(api.get(&path).await.json(), before, "{no}: nothing written");
+        }
+
+        // The masked number the household is read with keeps the stored one.
+        let before = api.get("/api/v1/households/CK0002").await.json();
+        let r = api
+            .json(
+                "PATCH",
+                "/api/v1/households/CK0002",
+                &json!({"version": before["version"], "reason": "核实", "phone": before["phone"],
+                        "address": "红岩村6组"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let (record, _) = zhenxing_store::registry::household(&server.test_db.db, "CK0002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.phone.as_deref(), Some("13900230002"));
+        assert_eq!(record.address.as_deref(), Some("红岩村6组"));
     }
 }
 

@@ -787,6 +787,7 @@ async fn the_households_that_change_sides_come_in_pages() {
             dry_run: false,
             known_new: false,
             defer_counts: false,
+            monitoring: zhenxing_store::registry::MonitoringPermission::ProceduresOnly,
         };
         server
             .test_db

@@ -19,8 +19,8 @@ fn edit_fields<'a>(
         ("reason", reason),
         ("household_type", "lifted_out"),
         ("lifted_out_year", "2016"),
-        ("category", "unstable_lifted_out"),
-        ("phone", "13900230001"),
+        // As the form shows it: masked, which keeps the stored number.
+        ("phone", "139****0001"),
         ("address", address),
         ("wage", wage),
         ("business", "3200"),
@@ -165,6 +165,8 @@ async fn edit_an_income_with_a_reason_and_refuse_a_stale_form() {
             .unwrap()
             .unwrap();
         assert_eq!(record.wage_income, 2_000_000);
+        assert_eq!(record.phone.as_deref(), Some("13900230001"));
+        assert_eq!(record.monitoring_category.as_deref(), Some("unstable_lifted_out"));
         assert_eq!(meta.version, 2);
         assert!(
             zhenxing_store::audit::verify(&server.test_db.db)
@@ -173,6 +175,103 @@ async fn edit_an_income_with_a_reason_and_refuse_a_stale_form() {
                 .problems
                 .is_empty()
         );
+    }
+}
+
+/// CK0002 (一般农户, not monitored) as its edit form holds it, with `changes` laid over.
+fn ck0002_fields<'a>(
+    csrf: &'a str,
+    version: &'a str,
+    changes: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("version", version),
+        ("reason", "入户核实"),
+        ("household_type", "ordinary"),
+        ("lifted_out_year", ""),
+        ("phone", "139****0002"),
+        ("address", "重庆市城口县庙坝镇红岩村5组"),
+        ("wage", "36000.00"),
+        ("business", "8000.50"),
+        ("property", "0.00"),
+        ("transfer", "2400.00"),
+        ("business_expense", "3000.00"),
+        ("out_of_pocket", "1200.00"),
+        ("housing_safe", "yes"),
+        ("water_safe", "yes"),
+    ];
+    for (key, value) in changes {
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = value,
+            None => fields.push((key, value)),
+        }
+    }
+    fields
+}
+
+#[tokio::test]
+async fn the_edit_form_cannot_set_monitoring_and_masks_the_phone() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let stored = async |no: &str| {
+            zhenxing_store::registry::household(db, no)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        // A role that may reveal numbers sees the form masked too: a reveal is never implied.
+        for name in ["other_village", "chengkou"] {
+            let mut c = server.signed_in(name).await;
+            let form = c.get("/households/CK0002/edit").await;
+            assert_eq!(form.status, 200, "{name}");
+            assert!(!form.body.contains("13900230002"), "{name}: the full number in the form");
+            assert!(form.body.contains("value=\"139****0002\""), "{name}");
+            // The category is shown, not offered: a pointer to the procedures instead.
+            assert!(!form.body.contains("name=\"category\""), "{name}");
+            assert!(form.element("category").contains("href=\"/households/CK0002#monitoring\""));
+        }
+
+        let mut c = server.signed_in("other_village").await;
+        let form = c.get("/households/CK0002/edit").await;
+        let (csrf, version) = (form.hidden("csrf"), form.hidden("version"));
+        // A category sent anyway (the form has none): refused, nothing written.
+        let r = c
+            .post_form(
+                "/households/CK0002/edit",
+                &ck0002_fields(&csrf, &version, &[("category", "marginal_at_risk")]),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("监测对象类别") && r.body.contains("监测程序"), "{}", r.body);
+        let (record, meta) = stored("CK0002").await;
+        assert_eq!(record.monitoring_category, None);
+        assert_eq!(meta.version.to_string(), version, "nothing was written");
+
+        // The masked number sent back keeps the stored one.
+        let r = c
+            .post_form(
+                "/households/CK0002/edit",
+                &ck0002_fields(&csrf, &version, &[("address", "红岩村6组")]),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let (record, meta) = stored("CK0002").await;
+        assert_eq!(record.address.as_deref(), Some("红岩村6组"));
+        assert_eq!(record.phone.as_deref(), Some("13900230002"));
+
+        // A new number typed replaces it.
+        let version = meta.version.to_string();
+        let r = c
+            .post_form(
+                "/households/CK0002/edit",
+                &ck0002_fields(&csrf, &version, &[("phone", "13900230099")]),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let (record, _) = stored("CK0002").await;
+        assert_eq!(record.phone.as_deref(), Some("13900230099"));
+        assert_eq!(record.monitoring_category, None);
     }
 }
 

@@ -58,15 +58,33 @@ async fn a_good_file_is_imported_and_its_households_appear() {
         assert!(form.body.contains("enctype=\"multipart/form-data\""));
         assert_eq!(admin.get("/households/CK0001").await.status, 404);
 
-        // Check only: everything passes, nothing is written.
+        // CK0001 is monitored: creating it so would set its category outside the procedures,
+        // which nothing on the web does (the CLI's legacy import brings such households in).
         let page = import(
             &mut admin,
             "good-utf8.csv",
             &read("good-utf8.csv"),
-            "试运行",
-            true,
+            "2026年度动态调整",
+            false,
         )
         .await;
+        assert!(page.element("verdict").contains("导入被拒绝"), "{}", page.body);
+        assert_eq!(problem_rows(&page), [2]);
+        let table = page.element("problems");
+        assert!(
+            table.contains("监测对象类别") && table.contains("--legacy-monitoring"),
+            "{table}"
+        );
+        assert_eq!(household_count(&server).await, 0);
+
+        // The same households, none monitored.
+        let unmonitored = String::from_utf8(read("good-utf8.csv"))
+            .unwrap()
+            .replace(",脱贫不稳定户,", ",,");
+        let unmonitored = unmonitored.as_bytes();
+
+        // Check only: everything passes, nothing is written.
+        let page = import(&mut admin, "good-utf8.csv", unmonitored, "试运行", true).await;
         let verdict = page.element("verdict");
         assert!(
             verdict.contains("试运行") && verdict.contains("新建4户"),
@@ -77,7 +95,7 @@ async fn a_good_file_is_imported_and_its_households_appear() {
         let page = import(
             &mut admin,
             "good-utf8.csv",
-            &read("good-utf8.csv"),
+            unmonitored,
             "2026年度动态调整",
             false,
         )
@@ -102,19 +120,12 @@ async fn a_good_file_is_imported_and_its_households_appear() {
             && r.actor == "admin"
             && r.reason.as_deref() == Some("2026年度动态调整 (web import good-utf8.csv)")));
 
-        // The same file again changes nothing; other formats of the same data too.
-        let page = import(
-            &mut admin,
-            "again.xlsx",
-            &read("good-openpyxl.xlsx"),
-            "复核",
-            false,
-        )
-        .await;
+        // The same file again changes nothing.
+        let page = import(&mut admin, "again.csv", unmonitored, "复核", false).await;
         assert!(page.element("verdict").contains("4户不变"), "{}", page.body);
         // The import page lists the account's recent imports.
         let form = admin.get("/import").await;
-        assert!(form.element("recent-imports").contains("again.xlsx"));
+        assert!(form.element("recent-imports").contains("again.csv"));
     }
 }
 
@@ -229,6 +240,19 @@ async fn a_village_cadre_imports_only_households_of_the_village() {
         assert!(page.element("verdict").contains("更新1户"), "{}", page.body);
         let household = lixin.get("/households/CK0001").await;
         assert!(household.body.contains("立新村4组"));
+
+        // Its category was written as stored (no change); another one is refused at its first
+        // row: only the procedures change it.
+        let changed = own.replace(",脱贫不稳定户,", ",突发严重困难户,");
+        let page = import(&mut lixin, "category.csv", changed.as_bytes(), "调整", false).await;
+        assert!(page.element("verdict").contains("导入被拒绝"), "{}", page.body);
+        assert_eq!(problem_rows(&page), [2]);
+        assert!(page.element("problems").contains("监测对象类别"));
+        let (stored, _) = zhenxing_store::registry::household(&server.test_db.db, "CK0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.monitoring_category.as_deref(), Some("unstable_lifted_out"));
 
         // Moving another village's household in by its number is refused too.
         let moved = String::from_utf8(read("good-utf8.csv"))

@@ -11,8 +11,8 @@ use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
 use zhenxing_store::divisions::set_former_poverty_villages;
 use zhenxing_store::registry::{
-    WriteRequest, refresh_all_village_counts, restore_indexes, suspend_indexes,
-    write_in_transaction,
+    MonitoringPermission, WriteRequest, refresh_all_village_counts, restore_indexes,
+    suspend_indexes, write_in_transaction,
 };
 use zhenxing_synth::{SynthConfig, plan, villages_from_divisions};
 
@@ -59,6 +59,9 @@ pub async fn run(
         dry_run: false,
         known_new: true,
         defer_counts: true,
+        // The synthetic registry stands for one kept before zhenxing: its monitored households
+        // were identified then, not by zhenxing's procedures.
+        monitoring: MonitoringPermission::LegacyMonitoring,
     };
     let mut tx = db.begin_write().await?;
     set_former_poverty_villages(&mut tx, plan.former_poverty_villages(), &request.actor).await?;

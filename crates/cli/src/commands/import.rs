@@ -12,10 +12,10 @@ use zhenxing_io::registry::{
 };
 use zhenxing_store::HouseholdRecord;
 use zhenxing_store::divisions::{Division, required_parent};
-use zhenxing_store::records::mask_id;
 use zhenxing_store::registry::{
-    Conflict, WriteRequest, WriteSummary, begin_operation, finish_operation,
-    refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
+    Conflict, ConflictField, LEGACY_MONITORING_ACTION, MonitoringPermission, WriteRequest,
+    WriteSummary, begin_operation, finish_operation, refresh_all_village_counts, restore_indexes,
+    suspend_indexes, write_chunk,
 };
 use zhenxing_store::{Db, StoreError};
 
@@ -25,7 +25,15 @@ pub async fn registry(
     file: &Path,
     dry_run: bool,
     reason: Option<String>,
+    monitoring: MonitoringPermission,
 ) -> Result<ExitCode> {
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    if monitoring == MonitoringPermission::LegacyMonitoring && reason.is_none() {
+        return Err(anyhow::Error::new(text!(
+            "--legacy-monitoring 须同时给出 --reason：按 zhenxing 启用前已认定的监测对象导入，审计记录须写明原因",
+            "--legacy-monitoring needs --reason: bringing in households monitored before zhenxing is audited with its reason"
+        )));
+    }
     let request = WriteRequest {
         actor: super::cli_actor(),
         source: format!("import registry {}", file.display()),
@@ -33,6 +41,7 @@ pub async fn registry(
         dry_run,
         known_new: false,
         defer_counts: false,
+        monitoring,
     };
     if db.stats(None).await?.households == 0 {
         if let Some(code) = stream_into_empty(db, lang, file, &request).await? {
@@ -103,7 +112,7 @@ async fn stream_into_empty(
         waited += got - asked;
         if !conflicts.is_empty() {
             // Refused already: only look for more conflicts, so that the report is complete.
-            conflicts.extend(db.conflicts(&chunk).await?);
+            conflicts.extend(db.conflicts(&chunk, request.monitoring).await?);
             continue;
         }
         match write_chunk(
@@ -211,6 +220,14 @@ fn finish(
                 )
             };
             println!("{}", line.get(lang));
+            let k = s.monitoring_set;
+            if k > 0 {
+                let line = text!(
+                    "其中{k}户的监测对象类别按 zhenxing 启用前已认定的情况写入（审计记为 {LEGACY_MONITORING_ACTION}）。",
+                    "{k} of them have their monitoring category as identified before zhenxing (audited as {LEGACY_MONITORING_ACTION})."
+                );
+                println!("{}", line.get(lang));
+            }
             ExitCode::SUCCESS
         }
         None => {
@@ -271,7 +288,7 @@ async fn buffered(db: &Db, lang: Lang, file: &Path, request: &WriteRequest) -> R
     } else {
         // The file is refused already; the registry's own checks still run, so that one report
         // lists every problem.
-        let conflicts = db.conflicts(&parsed.households).await?;
+        let conflicts = db.conflicts(&parsed.households, request.monitoring).await?;
         problems.extend(conflict_problems(&parsed, &conflicts));
         None
     };
@@ -300,28 +317,16 @@ fn conflict_problem(
     row_of: impl Fn(&str, Option<&str>) -> u64,
     header: impl Fn(RegistryColumn) -> String,
 ) -> Problem {
-    let (column, id, value) = match c {
-        Conflict::UnknownDivision { division_code, .. } => {
-            (RegistryColumn::DivisionCode, None, division_code.clone())
-        }
-        Conflict::IdNumberInAnotherHousehold { id_number, .. }
-        | Conflict::DuplicateInWrite {
-            id_number: Some(id_number),
-            ..
-        } => (
-            RegistryColumn::IdNumber,
-            Some(id_number.as_str()),
-            mask_id(id_number),
-        ),
-        Conflict::DuplicateInWrite {
-            id_number: None,
-            household_no,
-        } => (RegistryColumn::HouseholdNo, None, household_no.clone()),
+    let (column, id) = match c.field() {
+        ConflictField::DivisionCode => (RegistryColumn::DivisionCode, None),
+        ConflictField::HouseholdNo => (RegistryColumn::HouseholdNo, None),
+        ConflictField::IdNumber(id) => (RegistryColumn::IdNumber, Some(id)),
+        ConflictField::MonitoringCategory => (RegistryColumn::MonitoringCategory, None),
     };
     Problem {
         row: row_of(c.household_no(), id),
         column: header(column),
-        value,
+        value: c.shown_value(),
         reason: c.text(),
     }
 }

@@ -19,6 +19,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 use zhenxing_core::{DivisionCode, Text};
 use zhenxing_store::Db;
+use zhenxing_store::registry::MonitoringPermission;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let lang = cli.lang;
@@ -109,7 +110,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             file,
             dry_run,
             reason,
-        }) => import::registry(&db, lang, &file, dry_run, reason).await?,
+            legacy_monitoring,
+        }) => {
+            let monitoring = if legacy_monitoring {
+                MonitoringPermission::LegacyMonitoring
+            } else {
+                MonitoringPermission::ProceduresOnly
+            };
+            import::registry(&db, lang, &file, dry_run, reason, monitoring).await?
+        }
         Command::Import(ImportCommand::Divisions { file, dry_run }) => {
             import::divisions(&db, lang, &file, dry_run).await?
         }

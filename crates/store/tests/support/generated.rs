@@ -22,6 +22,8 @@ pub async fn generate(db: &Db, today: Date) {
         dry_run: false,
         known_new: true,
         defer_counts: true,
+        // Synthetic households monitored before zhenxing, as `generate` writes them.
+        monitoring: zhenxing_store::registry::MonitoringPermission::LegacyMonitoring,
     };
     let mut tx = db.begin_write().await.expect("a write transaction");
     zhenxing_store::divisions::set_former_poverty_villages(

@@ -38,6 +38,7 @@ audit-action-sign-in = Sign-in
 audit-action-sign-in-failed = Failed sign-in
 audit-action-sign-out = Sign-out
 audit-action-registry-write = Registry write
+audit-action-registry-legacy-monitoring = Import of households monitored before zhenxing
 audit-action-registry-export = Registry export
 audit-action-reveal = Full ID and phone numbers shown
 audit-action-account-create = Account created

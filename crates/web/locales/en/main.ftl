@@ -117,3 +117,6 @@ member-health-default = healthy
 edit-title = Edit household
 edit-save = Save
 edit-cancel = Cancel
+edit-category-by-procedures = The monitoring category, risk types and the dates of identification and risk elimination are the outcome of the monitoring procedures: they change only when an identification or risk-elimination case completes, not here.
+edit-category-procedures-link = Go to the household's monitoring section to open a case
+edit-phone-masked = The number is shown masked: left as it is, the stored number stays; a new number replaces it; an empty field removes it.

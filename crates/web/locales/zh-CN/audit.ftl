@@ -38,6 +38,7 @@ audit-action-sign-in = 登录
 audit-action-sign-in-failed = 登录失败
 audit-action-sign-out = 退出登录
 audit-action-registry-write = 写入登记库
+audit-action-registry-legacy-monitoring = 导入启用前已认定的监测对象
 audit-action-registry-export = 导出登记库
 audit-action-reveal = 查看完整证件号和电话
 audit-action-account-create = 创建账号

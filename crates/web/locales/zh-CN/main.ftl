@@ -117,3 +117,6 @@ member-health-default = 健康
 edit-title = 修改农户
 edit-save = 保存
 edit-cancel = 取消
+edit-category-by-procedures = 监测对象类别、风险类型和识别、风险消除日期是监测程序的结果，只在识别纳入或风险消除程序办结时改变，不能在此修改。
+edit-category-procedures-link = 到本户的监测部分办理程序
+edit-phone-masked = 号码以遮蔽形式显示；不改动则保留原号码，输入新号码则替换，清空则删除。

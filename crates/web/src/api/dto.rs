@@ -472,10 +472,12 @@ pub struct HouseholdPatch {
     /// Drinking water safe; null for unknown.
     #[schema(value_type = Option<bool>)]
     pub water_safe: Option<Option<bool>>,
-    /// Monitoring category code (or label); null when the household is not monitored.
+    /// Monitoring category code (or label); null when the household is not monitored. Only the
+    /// monitoring procedures change it: a value other than the stored one is refused with 409.
     #[schema(value_type = Option<String>)]
     pub monitoring_category: Option<Option<String>>,
-    /// An 11-digit mobile number; null or empty to remove it.
+    /// An 11-digit mobile number; null or empty to remove it. The masked number the household
+    /// is read with keeps the stored one.
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// At most 200 characters; null or empty to remove it.

@@ -143,7 +143,8 @@ pub async fn detail(
 /// Change a household.
 ///
 /// The change is made from `version`: if the household has changed since, nothing is written
-/// and the answer is 409. Only the fields given change. The change is checked by the
+/// and the answer is 409. Only the fields given change. The monitoring category is the outcome
+/// of the monitoring procedures: a patch that changes it is refused with 409. The change is checked by the
 /// registry's rules, written through the audited write path with the reason, and the
 /// household comes back as it now stands. Needs a bearer token of a role that may change the
 /// registry (a browser session only reads the API).
@@ -160,7 +161,7 @@ pub async fn detail(
         (status = 401, description = "No valid token or session", body = ApiError),
         (status = 403, description = "The role may not change the registry, or the request came with a browser session", body = ApiError),
         (status = 404, description = "No such household within the account's scope", body = ApiError),
-        (status = 409, description = "The household has changed since `version`; nothing was written", body = ApiError),
+        (status = 409, description = "The household has changed since `version`, or the change would set the monitoring category (only the procedures change it), or another conflict with the registry; nothing was written", body = ApiError),
         (status = 413, description = "The body is too large", body = ApiError),
     ),
 )]
@@ -419,7 +420,7 @@ fn patched_form(record: &HouseholdRecord, patch: &HouseholdPatch) -> EditForm {
         form.water_safe = tri(b).to_owned();
     }
     if let Some(c) = &patch.monitoring_category {
-        form.category = text(c);
+        form.category = Some(text(c));
     }
     if let Some(p) = &patch.phone {
         form.phone = text(p);

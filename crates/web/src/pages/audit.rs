@@ -39,6 +39,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("auth.sign_in_failed", "audit-action-sign-in-failed"),
     ("auth.sign_out", "audit-action-sign-out"),
     ("registry.write", "audit-action-registry-write"),
+    (
+        "registry.legacy_monitoring",
+        "audit-action-registry-legacy-monitoring",
+    ),
     ("registry.export", "audit-action-registry-export"),
     ("personal_data.reveal", "audit-action-reveal"),
     ("account.create", "audit-action-account-create"),

@@ -40,8 +40,9 @@ use zhenxing_core::{Action, DivisionCode, Text, text};
 use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, RegistryWriter};
 use zhenxing_store::accounts::Account;
 use zhenxing_store::audit::{AuditEntry, append_one};
-use zhenxing_store::records::mask_id;
-use zhenxing_store::registry::{Conflict, WriteRequest, WriteSummary, for_each_household};
+use zhenxing_store::registry::{
+    Conflict, ConflictField, MonitoringPermission, WriteRequest, WriteSummary, for_each_household,
+};
 use zhenxing_store::{StoreError, registry};
 
 /// The largest request `POST /import` accepts, whatever the configuration (which may set a
@@ -467,6 +468,9 @@ async fn import(
         dry_run: job.dry_run,
         known_new: false,
         defer_counts: false,
+        // Nothing on the web sets monitoring categories: only the procedures do, and
+        // households monitored before zhenxing come through the CLI's legacy import.
+        monitoring: MonitoringPermission::ProceduresOnly,
     };
     let summary = if problems.is_empty() {
         job.phase.store(WRITING, Ordering::Release);
@@ -488,7 +492,10 @@ async fn import(
     } else {
         // Refused already; the registry's own checks still run, so that one report lists
         // every problem.
-        let conflicts = state.db.conflicts(&parsed.households).await?;
+        let conflicts = state
+            .db
+            .conflicts(&parsed.households, request.monitoring)
+            .await?;
         problems.extend(conflict_problems(state, &parsed, &conflicts, account).await?);
         None
     };
@@ -566,23 +573,11 @@ async fn conflict_problems(
     let scope = account.scope();
     let mut problems = Vec::new();
     for c in conflicts {
-        let (column, id, value) = match c {
-            Conflict::UnknownDivision { division_code, .. } => {
-                (RegistryColumn::DivisionCode, None, division_code.clone())
-            }
-            Conflict::IdNumberInAnotherHousehold { id_number, .. }
-            | Conflict::DuplicateInWrite {
-                id_number: Some(id_number),
-                ..
-            } => (
-                RegistryColumn::IdNumber,
-                Some(id_number.as_str()),
-                mask_id(id_number),
-            ),
-            Conflict::DuplicateInWrite {
-                id_number: None,
-                household_no,
-            } => (RegistryColumn::HouseholdNo, None, household_no.clone()),
+        let (column, id) = match c.field() {
+            ConflictField::DivisionCode => (RegistryColumn::DivisionCode, None),
+            ConflictField::HouseholdNo => (RegistryColumn::HouseholdNo, None),
+            ConflictField::IdNumber(id) => (RegistryColumn::IdNumber, Some(id)),
+            ConflictField::MonitoringCategory => (RegistryColumn::MonitoringCategory, None),
         };
         let mut reason = c.text();
         if let Conflict::IdNumberInAnotherHousehold { registered_in, .. } = c {
@@ -600,7 +595,7 @@ async fn conflict_problems(
         problems.push(Problem {
             row: locate.row(c.household_no(), id),
             column: parsed.header(column),
-            value,
+            value: c.shown_value(),
             reason,
         });
     }

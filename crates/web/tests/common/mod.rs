@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zhenxing_core::{DivisionCode, Role};
-use zhenxing_store::registry::WriteRequest;
+use zhenxing_store::registry::{MonitoringPermission, WriteRequest};
 use zhenxing_store::testing::{self, TestDb};
 
 pub const PASSWORD: &str = "Test-password-2026";
@@ -96,6 +96,8 @@ impl Server {
                 dry_run: false,
                 known_new: false,
                 defer_counts: false,
+                // The fixture's monitored household, registered before zhenxing.
+                monitoring: MonitoringPermission::LegacyMonitoring,
             };
             db.write_households(&parsed.households, &request, &|_| {})
                 .await

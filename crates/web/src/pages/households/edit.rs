@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
+use zhenxing_core::access::mask_phone;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::id_number::DocumentNumber;
 use zhenxing_core::{
@@ -30,7 +31,8 @@ struct EditPage {
     version: i64,
     form: EditForm,
     types: Vec<(String, String)>,
-    categories: Vec<(String, String)>,
+    /// The monitoring category's label, shown read-only: only the procedures change it.
+    category: String,
     errors: Vec<String>,
 }
 
@@ -42,7 +44,12 @@ pub struct EditForm {
     pub reason: String,
     pub household_type: String,
     pub lifted_out_year: String,
-    pub category: String,
+    /// Absent in the browser's form, which shows the category read-only: the stored one stays.
+    /// The API's patch may name one, and the store refuses it unless it is the stored one
+    /// (only the procedures change it).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Shown masked ([`mask_phone`]); the masked value sent back keeps the stored number.
     pub phone: String,
     pub address: String,
     pub wage: String,
@@ -72,8 +79,8 @@ impl EditForm {
                 .lifted_out_year
                 .map(|y| y.to_string())
                 .unwrap_or_default(),
-            category: record.monitoring_category.clone().unwrap_or_default(),
-            phone: record.phone.clone().unwrap_or_default(),
+            category: None,
+            phone: record.phone.as_deref().map(mask_phone).unwrap_or_default(),
             address: record.address.clone().unwrap_or_default(),
             wage: money(record.wage_income),
             business: money(record.business_income),
@@ -91,11 +98,12 @@ fn edit_page(
     state: &AppState,
     viewer: &Viewer,
     crumbs: Vec<Crumb>,
-    no: &str,
+    record: &HouseholdRecord,
     version: i64,
     form: EditForm,
     errors: Vec<String>,
 ) -> Response {
+    let no = record.household_no.as_str();
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("edit-title"), no);
     let lang = viewer.lang;
@@ -108,10 +116,12 @@ fn edit_page(
             .iter()
             .map(|t| (t.code().to_owned(), t.label(lang).to_owned()))
             .collect(),
-        categories: MonitoringCategory::ALL
-            .iter()
-            .map(|t| (t.code().to_owned(), t.label(lang).to_owned()))
-            .collect(),
+        category: record
+            .monitoring_category
+            .as_deref()
+            .and_then(MonitoringCategory::from_code)
+            .map(|t| t.label(lang).to_owned())
+            .unwrap_or_default(),
         errors,
         c,
     };
@@ -131,7 +141,7 @@ pub async fn edit_form(
         &state,
         &viewer,
         crumbs,
-        &no,
+        &record,
         meta.version,
         EditForm::from_record(&record, meta.version),
         Vec::new(),
@@ -188,18 +198,25 @@ pub fn apply_form(record: &HouseholdRecord, form: &EditForm) -> Result<Household
             }
         },
     };
-    draft.monitoring_category = match form.category.trim() {
-        "" => None,
-        c => match MonitoringCategory::parse(c) {
-            Ok(c) => Some(c),
-            Err(t) => {
-                field(&mut errors, "监测对象类别", "monitoring category", t);
-                None
-            }
-        },
-    };
+    // A category named (by the API) is checked here and left to the store, which refuses a
+    // change of it: one rule, one place.
+    if let Some(category) = &form.category {
+        draft.monitoring_category = match category.trim() {
+            "" => None,
+            c => match MonitoringCategory::parse(c) {
+                Ok(c) => Some(c),
+                Err(t) => {
+                    field(&mut errors, "监测对象类别", "monitoring category", t);
+                    None
+                }
+            },
+        };
+    }
+    let stored_phone = record.phone.as_deref();
     draft.phone = match form.phone.trim() {
         "" => None,
+        // The form showed the number masked: sent back unchanged, it keeps the stored number.
+        p if stored_phone.is_some_and(|s| mask_phone(s) == p) => draft.phone.clone(),
         p => match Phone::parse(p) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -315,7 +332,7 @@ pub async fn edit(
     let crumbs = crumbs(&state, &viewer, &division).await?;
     let _ = meta;
     Ok(edit_page(
-        &state, &viewer, crumbs, &no, version, form, errors,
+        &state, &viewer, crumbs, &record, version, form, errors,
     ))
 }
 
