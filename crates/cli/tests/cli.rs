@@ -38,11 +38,7 @@ const BAD_FILES: [&str; 7] = [
 
 /// Into an empty registry the fixtures' monitored household (CK0001) comes in as monitored
 /// before zhenxing: only the legacy import writes a category the procedures did not.
-const LEGACY: [&str; 3] = [
-    "--legacy-monitoring",
-    "--reason",
-    "监测户，启用前已认定",
-];
+const LEGACY: [&str; 3] = ["--legacy-monitoring", "--reason", "监测户，启用前已认定"];
 
 /// `import registry FILE` as households kept before zhenxing (`LEGACY`).
 fn legacy_import(db: &str, file: &str) -> common::Run {
@@ -703,7 +699,11 @@ fn only_the_legacy_import_sets_monitoring_categories(env: Env) {
 
     // A plain import would create CK0001 monitored: refused at its first row and column.
     let run = zx(&db, &["import", "registry", good]);
-    assert!(!run.success(), "a monitored household was created:\n{}", run.all());
+    assert!(
+        !run.success(),
+        "a monitored household was created:\n{}",
+        run.all()
+    );
     let problems = common::problem_lines(&run.stdout);
     assert_eq!(problems.len(), 1, "{}", run.all());
     assert!(
@@ -714,14 +714,22 @@ fn only_the_legacy_import_sets_monitoring_categories(env: Env) {
     for words in ["procedures", "--legacy-monitoring"] {
         assert!(problems[0].contains(words), "{words}: {}", problems[0]);
     }
-    assert_eq!(int(&stats(&db, &[]), "households"), 0, "something was written");
+    assert_eq!(
+        int(&stats(&db, &[]), "households"),
+        0,
+        "something was written"
+    );
     assert_eq!(audit_records(&db), audit_before, "the refusal was audited");
 
     // The flag needs a reason.
     let run = zx(&db, &["import", "registry", good, "--legacy-monitoring"]);
     assert!(!run.success(), "accepted without a reason:\n{}", run.all());
     run.assert_contains("--legacy-monitoring needs --reason", "no reason");
-    assert_eq!(int(&stats(&db, &[]), "households"), 0, "something was written");
+    assert_eq!(
+        int(&stats(&db, &[]), "households"),
+        0,
+        "something was written"
+    );
 
     // With it: written, and audited as its own action.
     let run = legacy_import(&db, good);

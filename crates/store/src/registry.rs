@@ -122,7 +122,9 @@ impl Conflict {
                 id_number: Some(id_number),
                 ..
             } => ConflictField::IdNumber(id_number),
-            Conflict::DuplicateInWrite { id_number: None, .. } => ConflictField::HouseholdNo,
+            Conflict::DuplicateInWrite {
+                id_number: None, ..
+            } => ConflictField::HouseholdNo,
             Conflict::MonitoringOutsideProcedures { .. } => ConflictField::MonitoringCategory,
         }
     }
@@ -246,7 +248,8 @@ impl HouseholdSource for zhenxing_core::Household {
             .for_each(|m| each(m.document.id().as_str()));
     }
     fn monitoring_category(&self) -> Option<&str> {
-        self.monitoring_category.map(zhenxing_core::MonitoringCategory::code)
+        self.monitoring_category
+            .map(zhenxing_core::MonitoringCategory::code)
     }
     fn to_record(&self) -> HouseholdRecord {
         HouseholdRecord::from_household(self)

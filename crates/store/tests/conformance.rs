@@ -490,7 +490,13 @@ async fn a_legacy_import_sets_monitoring_and_is_audited_as_such() {
             .unwrap();
         assert_eq!((s.updated, s.monitoring_set), (1, 1));
         assert_eq!(db.stats(None).await.unwrap().monitored_households, 0);
-        assert!(zhenxing_store::audit::verify(db).await.unwrap().problems.is_empty());
+        assert!(
+            zhenxing_store::audit::verify(db)
+                .await
+                .unwrap()
+                .problems
+                .is_empty()
+        );
     })
     .await;
 }

@@ -430,8 +430,14 @@ async fn a_patch_cannot_change_the_monitoring_category() {
                 body["message_en"].as_str().unwrap(),
                 body["message_zh"].as_str().unwrap(),
             );
-            assert!(en.contains("monitoring category") && en.contains("procedures"), "{en}");
-            assert!(zh.contains("监测对象类别") && zh.contains("监测程序"), "{zh}");
+            assert!(
+                en.contains("monitoring category") && en.contains("procedures"),
+                "{en}"
+            );
+            assert!(
+                zh.contains("监测对象类别") && zh.contains("监测程序"),
+                "{zh}"
+            );
             assert_eq!(api.get(&path).await.json(), before, "{no}: nothing written");
         }
 

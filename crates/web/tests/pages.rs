@@ -166,7 +166,10 @@ async fn edit_an_income_with_a_reason_and_refuse_a_stale_form() {
             .unwrap();
         assert_eq!(record.wage_income, 2_000_000);
         assert_eq!(record.phone.as_deref(), Some("13900230001"));
-        assert_eq!(record.monitoring_category.as_deref(), Some("unstable_lifted_out"));
+        assert_eq!(
+            record.monitoring_category.as_deref(),
+            Some("unstable_lifted_out")
+        );
         assert_eq!(meta.version, 2);
         assert!(
             zhenxing_store::audit::verify(&server.test_db.db)
@@ -225,11 +228,17 @@ async fn the_edit_form_cannot_set_monitoring_and_masks_the_phone() {
             let mut c = server.signed_in(name).await;
             let form = c.get("/households/CK0002/edit").await;
             assert_eq!(form.status, 200, "{name}");
-            assert!(!form.body.contains("13900230002"), "{name}: the full number in the form");
+            assert!(
+                !form.body.contains("13900230002"),
+                "{name}: the full number in the form"
+            );
             assert!(form.body.contains("value=\"139****0002\""), "{name}");
             // The category is shown, not offered: a pointer to the procedures instead.
             assert!(!form.body.contains("name=\"category\""), "{name}");
-            assert!(form.element("category").contains("href=\"/households/CK0002#monitoring\""));
+            assert!(
+                form.element("category")
+                    .contains("href=\"/households/CK0002#monitoring\"")
+            );
         }
 
         let mut c = server.signed_in("other_village").await;
@@ -243,7 +252,11 @@ async fn the_edit_form_cannot_set_monitoring_and_masks_the_phone() {
             )
             .await;
         assert_eq!(r.status, 409, "{}", r.body);
-        assert!(r.body.contains("监测对象类别") && r.body.contains("监测程序"), "{}", r.body);
+        assert!(
+            r.body.contains("监测对象类别") && r.body.contains("监测程序"),
+            "{}",
+            r.body
+        );
         let (record, meta) = stored("CK0002").await;
         assert_eq!(record.monitoring_category, None);
         assert_eq!(meta.version.to_string(), version, "nothing was written");

@@ -68,7 +68,11 @@ async fn a_good_file_is_imported_and_its_households_appear() {
             false,
         )
         .await;
-        assert!(page.element("verdict").contains("导入被拒绝"), "{}", page.body);
+        assert!(
+            page.element("verdict").contains("导入被拒绝"),
+            "{}",
+            page.body
+        );
         assert_eq!(problem_rows(&page), [2]);
         let table = page.element("problems");
         assert!(
@@ -244,15 +248,29 @@ async fn a_village_cadre_imports_only_households_of_the_village() {
         // Its category was written as stored (no change); another one is refused at its first
         // row: only the procedures change it.
         let changed = own.replace(",脱贫不稳定户,", ",突发严重困难户,");
-        let page = import(&mut lixin, "category.csv", changed.as_bytes(), "调整", false).await;
-        assert!(page.element("verdict").contains("导入被拒绝"), "{}", page.body);
+        let page = import(
+            &mut lixin,
+            "category.csv",
+            changed.as_bytes(),
+            "调整",
+            false,
+        )
+        .await;
+        assert!(
+            page.element("verdict").contains("导入被拒绝"),
+            "{}",
+            page.body
+        );
         assert_eq!(problem_rows(&page), [2]);
         assert!(page.element("problems").contains("监测对象类别"));
         let (stored, _) = zhenxing_store::registry::household(&server.test_db.db, "CK0001")
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(stored.monitoring_category.as_deref(), Some("unstable_lifted_out"));
+        assert_eq!(
+            stored.monitoring_category.as_deref(),
+            Some("unstable_lifted_out")
+        );
 
         // Moving another village's household in by its number is refused too.
         let moved = String::from_utf8(read("good-utf8.csv"))

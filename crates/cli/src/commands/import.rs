@@ -27,7 +27,9 @@ pub async fn registry(
     reason: Option<String>,
     monitoring: MonitoringPermission,
 ) -> Result<ExitCode> {
-    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
     if monitoring == MonitoringPermission::LegacyMonitoring && reason.is_none() {
         return Err(anyhow::Error::new(text!(
             "--legacy-monitoring 须同时给出 --reason：按 zhenxing 启用前已认定的监测对象导入，审计记录须写明原因",
