@@ -518,7 +518,7 @@ async fn unchanged_monitoring_categories_are_no_change() {
         assert_eq!((s.created, s.updated, s.unchanged), (0, 0, 2));
         // Other fields of the monitored household change; its category stays.
         let mut changed = batch.clone();
-        changed[0].wage_income += 100_00;
+        changed[0].wage_income += 10_000;
         let s = db
             .write_households(&changed, &request(false), &|_| {})
             .await
