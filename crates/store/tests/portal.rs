@@ -1046,6 +1046,19 @@ async fn leads_stored_in_another_division_before_the_fix_are_moved_home() {
             report_by(db, &wanzhou, "WZ-0002", "入户核实").await,
             Some(Raised::Merged(kept))
         );
+        // Should a second active lead ever be written, the error says it is a unique
+        // violation (the web answers 409, not 500).
+        let copy = "INSERT INTO warnings (id, county_code, household_no, division_code, source, \
+            status, risk_types, reasons, fingerprint, opened_at, updated_at, opened_seq, \
+            updated_seq) SELECT id + 1000, county_code, household_no, division_code, source, \
+            status, risk_types, reasons, fingerprint, opened_at, updated_at, opened_seq, \
+            updated_seq FROM warnings WHERE status = 'new'";
+        let refused = match db {
+            Db::Sqlite(p) => sqlx::query(copy).execute(p).await.map(drop),
+            Db::Postgres(p) => sqlx::query(copy).execute(p).await.map(drop),
+        }
+        .unwrap_err();
+        assert!(zhenxing_store::StoreError::from(refused).is_unique_violation());
     })
     .await;
 }

@@ -114,11 +114,8 @@ impl From<zhenxing_store::StoreError> for AppError {
             }
             // A unique constraint refused a write (the store prevents these; should one slip
             // through, the person is told nothing was saved rather than shown a 500).
-            zhenxing_store::StoreError::Sql(sqlx::Error::Database(ref d))
-                if d.is_unique_violation() =>
-            {
-                // The constraint's name only: a database's detail may quote the values.
-                tracing::warn!(constraint = ?d.constraint(), "write refused by a unique constraint");
+            unique if unique.is_unique_violation() => {
+                tracing::warn!(error = %unique, "write refused by a unique constraint");
                 AppError::Conflict(Text::new(
                     "这项内容与已保存的记录冲突，未作任何修改：请刷新页面后查看",
                     "this conflicts with a record already stored; nothing was changed: reload the page and check",
