@@ -317,7 +317,10 @@ pub async fn declare(
     let (zh_chosen, en_chosen) = if forwarded {
         let code = d.village.as_str();
         (
-            format!("，申报时选择的是{}（{code}），按户籍所在村转来", chosen.name_zh),
+            format!(
+                "，申报时选择的是{}（{code}），按户籍所在村转来",
+                chosen.name_zh
+            ),
             format!(
                 "; the declarant chose {} ({code}), forwarded to the village where the household is registered",
                 chosen.name_en

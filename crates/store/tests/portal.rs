@@ -793,7 +793,10 @@ async fn all_leads(db: &Db) -> Vec<(i64, String, String, String, String)> {
     let everywhere = Scope::new(DivisionCode::parse("500000000000").unwrap());
     let mut out = Vec::new();
     for (id, no, _) in leads(db, &everywhere).await {
-        let w = warnings::warning(db, &everywhere, id).await.unwrap().unwrap();
+        let w = warnings::warning(db, &everywhere, id)
+            .await
+            .unwrap()
+            .unwrap();
         out.push((id, no, w.county_code, w.division_code, w.status));
     }
     out.sort();
@@ -826,7 +829,12 @@ async fn a_declaration_naming_another_countys_village_goes_to_the_households_own
         let id = testing::test_id_number(31);
         testing::write_test_households(
             db,
-            vec![testing::test_household("WZ-0001", WANZHOU_VILLAGE, &id, 9_000)],
+            vec![testing::test_household(
+                "WZ-0001",
+                WANZHOU_VILLAGE,
+                &id,
+                9_000,
+            )],
         )
         .await;
 
@@ -840,7 +848,12 @@ async fn a_declaration_naming_another_countys_village_goes_to_the_households_own
         assert_eq!(lead.len(), 1, "{lead:?}");
         let (lead_id, no, county, village, status) = lead[0].clone();
         assert_eq!(
-            (no.as_str(), county.as_str(), village.as_str(), status.as_str()),
+            (
+                no.as_str(),
+                county.as_str(),
+                village.as_str(),
+                status.as_str()
+            ),
             ("WZ-0001", "500101", WANZHOU_VILLAGE, "new")
         );
         // The household's county reads the lead and the declaration behind it; the chosen
@@ -865,7 +878,10 @@ async fn a_declaration_naming_another_countys_village_goes_to_the_households_own
             .unwrap()
             .unwrap();
         let (_, words) = &w.reason_texts()[0];
-        assert!(words.zh.contains("岳溪村") && words.zh.contains(KAIZHOU_VILLAGE), "{words:?}");
+        assert!(
+            words.zh.contains("岳溪村") && words.zh.contains(KAIZHOU_VILLAGE),
+            "{words:?}"
+        );
         assert!(words.en.contains("Yuexi Village"), "{words:?}");
         // The declarant's tracking code shows what they submitted, not where the person is
         // registered.
@@ -955,7 +971,12 @@ async fn leads_stored_in_another_division_before_the_fix_are_moved_home() {
         let id = testing::test_id_number(32);
         testing::write_test_households(
             db,
-            vec![testing::test_household("WZ-0002", WANZHOU_VILLAGE, &id, 9_000)],
+            vec![testing::test_household(
+                "WZ-0002",
+                WANZHOU_VILLAGE,
+                &id,
+                9_000,
+            )],
         )
         .await;
         let d = declaration(KAIZHOU_VILLAGE, &id).check(today).unwrap();
@@ -1034,7 +1055,10 @@ async fn leads_stored_in_another_division_before_the_fix_are_moved_home() {
         else {
             panic!("the code opens the declaration");
         };
-        assert_eq!((division_code.as_str(), status), (KAIZHOU_VILLAGE, WarningStatus::New));
+        assert_eq!(
+            (division_code.as_str(), status),
+            (KAIZHOU_VILLAGE, WarningStatus::New)
+        );
 
         // Run again: nothing changes.
         repair(db).await;

@@ -1182,7 +1182,10 @@ async fn a_declaration_about_another_countys_household_goes_to_that_county_only(
             .unwrap();
         assert_eq!(leads.len(), 1, "{leads:?}");
         assert_eq!(
-            (leads[0].household_no.as_str(), leads[0].division_code.as_str()),
+            (
+                leads[0].household_no.as_str(),
+                leads[0].division_code.as_str()
+            ),
             ("WX0001", GAOYANG)
         );
         let page_path = format!("/warnings/{}", leads[0].id);
@@ -1203,7 +1206,8 @@ async fn a_declaration_about_another_countys_household_goes_to_that_county_only(
 
         // A declaration for the household's own village and a report by 巫溪's officer merge
         // into that lead (both answered 500 before).
-        let own = format!("/portal/declare?county=500238000000&township=500238101000&village={GAOYANG}");
+        let own =
+            format!("/portal/declare?county=500238000000&township=500238101000&village={GAOYANG}");
         let csrf = portal_csrf(&mut c, &own).await;
         let mut form = declaration(&csrf, WUXI_MEMBER);
         for field in form.iter_mut().filter(|(k, _)| *k == "village") {
