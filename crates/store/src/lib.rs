@@ -115,6 +115,14 @@ pub enum StoreError {
     Conflicts(Vec<registry::Conflict>),
 }
 
+impl StoreError {
+    /// Whether a unique constraint refused the write (a conflict with a stored row, not a
+    /// failure of the database).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(d)) if d.is_unique_violation())
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

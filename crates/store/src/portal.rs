@@ -5,7 +5,8 @@
 //!   public sees. Every change is audited; edits are guarded by `row_version`.
 //! - [`declare`]: a self-declaration, stored together with the lead it raises in the
 //!   township's warnings inbox (`warnings::raise`, channel `self_declaration`) and its audit
-//!   operation, in one write transaction, before the page says "received".
+//!   operation, in one write transaction, before the page says "received". A registered
+//!   person's declaration goes to the village where the household is registered.
 //! - [`submit_ticket`], then [`ticket_inbox`], [`ticket`] and [`take_ticket_step`] for the
 //!   officers of the ticket's division.
 //! - [`track`]: what the holder of a tracking code may read.
@@ -136,6 +137,7 @@ pub struct Submitted {
 pub enum Tracked {
     Declaration {
         submitted_at: String,
+        /// The village the declarant chose (not where the lead went: see [`declare`]).
         division_code: String,
         /// The lead's status in the township's inbox.
         status: WarningStatus,
@@ -150,8 +152,10 @@ pub async fn track(db: &Db, input: &str) -> Result<Option<Tracked>> {
         return Ok(None);
     };
     let hash = code_hash(&canonical);
+    // The village the declarant chose, never the one the declaration was forwarded to.
     let declaration: Option<(String, String, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT d.created_at, d.division_code, w.status FROM declarations d \
+        "SELECT d.created_at, COALESCE(d.declared_division_code, d.division_code), w.status \
+         FROM declarations d \
          JOIN warnings w ON w.county_code = d.county_code AND w.id = d.warning_id \
          WHERE d.code_hash = $1")
         .bind(&hash).fetch_optional(pool).await?);
@@ -198,16 +202,27 @@ impl Intake {
     /// when the division is not in the division table.
     async fn begin(
         db: &Db,
-        (table, action, object_type): (&'static str, &str, &str),
+        kind: (&'static str, &str, &str),
         division: &DivisionCode,
         after: serde_json::Value,
     ) -> Result<Option<Intake>> {
         if db.division(division).await?.is_none() {
             return Ok(None);
         }
+        let tx = db.begin_write().await?;
+        Ok(Some(Intake::start(tx, kind, division, after).await?))
+    }
+
+    /// Starts storing, inside the write transaction `tx`, a submission routed to `division`
+    /// (one of the division table).
+    async fn start(
+        mut tx: Tx,
+        (table, action, object_type): (&'static str, &str, &str),
+        division: &DivisionCode,
+        after: serde_json::Value,
+    ) -> Result<Intake> {
         let county_code = division.county_digits().to_owned();
         let (tracking_code, code_hash) = new_tracking_code();
-        let mut tx = db.begin_write().await?;
         let id = next_id(&mut tx, table).await?;
         let operation = Operation::begin(
             &mut tx,
@@ -223,7 +238,7 @@ impl Intake {
             },
         )
         .await?;
-        Ok(Some(Intake {
+        Ok(Intake {
             tx,
             operation,
             id,
@@ -232,7 +247,7 @@ impl Intake {
             tracking_code,
             code_hash,
             now: now_stored(),
-        }))
+        })
     }
 
     async fn finish(mut self, result: Option<serde_json::Value>) -> Result<Submitted> {
@@ -248,47 +263,77 @@ impl Intake {
 // ---------------------------------------------------------------------------------------------
 // Self-declarations
 
-/// Stores a self-declaration with its lead in the warnings inbox of the village's township
+/// Stores a self-declaration with its lead in the warnings inbox of a village's township
 /// (due for acceptance within `policy.declaration_accept_days`) and its audit operation, in
-/// one transaction. When the ID number is a registered member's, the lead is on that household
-/// (merged into its active self-declaration lead, if any); otherwise on a provisional number
+/// one transaction. When the ID number is a registered member's, the declaration and its lead
+/// go to the village where that household is registered, whichever village the declarant
+/// chose (the reason says which one they chose; the declarant is never told where the person
+/// is registered), and the lead is on that household (merged into its active self-declaration
+/// lead, if any). Otherwise they stay in the chosen village, the lead on a provisional number
 /// `SB-<county>-<id>` that the township replaces by registering the household.
-/// `None` when the village is not in the division table.
+/// `None` when the chosen village is not in the division table.
 pub async fn declare(
     db: &Db,
     d: &Declaration,
     policy: &PortalPolicy,
     today: Date,
 ) -> Result<Option<Submitted>> {
-    let registered: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT h.household_no FROM members m \
-         JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
-         WHERE m.id_number = $1 LIMIT 1")
-        .bind(d.id_number.as_str()).fetch_optional(pool).await?);
-    let events: Vec<&str> = d.events.iter().map(|e| e.code()).collect();
-    let after = json!({"events": events, "registered": registered.is_some(),
-                       "consent_version": CONSENT_VERSION});
-    let Some(mut intake) = Intake::begin(
-        db,
-        ("declarations", "portal.declaration", "declaration"),
-        &d.village,
-        after,
-    )
-    .await?
-    else {
+    let Some(chosen) = db.division(&d.village).await? else {
         return Ok(None);
     };
+    let mut tx = db.begin_write().await?;
+    // Read under the write lock: the household cannot change before the lead is stored.
+    let registered: Option<(String, String)> = on_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT h.household_no, h.division_code FROM members m \
+         JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
+         WHERE m.id_number = $1 LIMIT 1")
+        .bind(d.id_number.as_str()).fetch_optional(conn).await?);
+    let village = match &registered {
+        Some((_, division)) => DivisionCode::parse(division)
+            .map_err(|_| StoreError::Corrupt(format!("household division code '{division}'")))?,
+        None => d.village,
+    };
+    let forwarded = village != d.village;
+    let events: Vec<&str> = d.events.iter().map(|e| e.code()).collect();
+    let after = json!({"events": events, "registered": registered.is_some(),
+                       "chosen_village": d.village.as_str(), "forwarded": forwarded,
+                       "consent_version": CONSENT_VERSION});
+    let mut intake = Intake::start(
+        tx,
+        ("declarations", "portal.declaration", "declaration"),
+        &village,
+        after,
+    )
+    .await?;
     let id = intake.id;
-    let household_no = registered.unwrap_or_else(|| format!("SB-{}-{id}", intake.county_code));
+    let household_no = match registered {
+        Some((no, _)) => no,
+        None => format!("SB-{}-{id}", intake.county_code),
+    };
     let zh_events: Vec<&str> = d.events.iter().map(|e| e.zh()).collect();
     let en_events: Vec<&str> = d.events.iter().map(|e| e.en()).collect();
     let (name, phone, account) = (d.applicant.as_str(), d.phone.masked(), &d.account);
     let (zh_events, en_events) = (zh_events.join("、"), en_events.join(", "));
+    let (zh_chosen, en_chosen) = if forwarded {
+        let code = d.village.as_str();
+        (
+            format!(
+                "，申报时选择的是{}（{code}），按户籍所在村转来",
+                chosen.name_zh
+            ),
+            format!(
+                "; the declarant chose {} ({code}), forwarded to the village where the household is registered",
+                chosen.name_en
+            ),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     let reason = json!({
         "rule": WarningChannel::SelfDeclaration.code(),
         "risk": d.events.first().map(|e| e.risk().code()),
-        "zh": format!("农户自主申报（网上，{today}，申报第{id}号）：申请人{name}，电话{phone}；发生情况：{zh_events}；自述：{account}"),
-        "en": format!("Self-declaration (online, {today}, declaration {id}): applicant {name}, phone {phone}; what happened: {en_events}; in their words: {account}"),
+        "zh": format!("农户自主申报（网上，{today}，申报第{id}号{zh_chosen}）：申请人{name}，电话{phone}；发生情况：{zh_events}；自述：{account}"),
+        "en": format!("Self-declaration (online, {today}, declaration {id}{en_chosen}): applicant {name}, phone {phone}; what happened: {en_events}; in their words: {account}"),
     });
     let mut risks = Vec::new();
     for risk in d.events.iter().map(|e| e.risk()) {
@@ -321,14 +366,14 @@ pub async fn declare(
     };
     let seq = intake.operation.seq();
     on_tx!(&mut intake.tx, conn => sqlx::query(
-        "INSERT INTO declarations (county_code, id, division_code, code_hash, applicant, \
-         id_number, phone, events, account, household_no, warning_id, consent_version, \
-         consent_at, created_at, created_seq) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)")
-        .bind(&intake.county_code).bind(id).bind(&intake.division).bind(&intake.code_hash)
-        .bind(name).bind(d.id_number.as_str()).bind(d.phone.as_str()).bind(events.join(","))
-        .bind(account).bind(&household_no).bind(warning_id).bind(CONSENT_VERSION)
-        .bind(&intake.now).bind(seq)
+        "INSERT INTO declarations (county_code, id, division_code, declared_division_code, \
+         code_hash, applicant, id_number, phone, events, account, household_no, warning_id, \
+         consent_version, consent_at, created_at, created_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)")
+        .bind(&intake.county_code).bind(id).bind(&intake.division).bind(d.village.as_str())
+        .bind(&intake.code_hash).bind(name).bind(d.id_number.as_str()).bind(d.phone.as_str())
+        .bind(events.join(",")).bind(account).bind(&household_no).bind(warning_id)
+        .bind(CONSENT_VERSION).bind(&intake.now).bind(seq)
         .execute(conn).await.map(drop)?);
     Ok(Some(
         intake.finish(Some(json!({"warning": warning_id}))).await?,
@@ -1230,8 +1275,9 @@ pub async fn link_household(
         return Ok(Outcome::Stale);
     }
     on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE declarations SET household_no = $1 WHERE county_code = $2 AND warning_id = $3")
-        .bind(&target.household_no).bind(&w.county_code).bind(w.id)
+        "UPDATE declarations SET household_no = $1, division_code = $2 \
+         WHERE county_code = $3 AND warning_id = $4")
+        .bind(&target.household_no).bind(&target.division_code).bind(&w.county_code).bind(w.id)
         .execute(conn).await.map(drop)?);
     operation
         .item(

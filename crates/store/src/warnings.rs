@@ -3,7 +3,8 @@
 //!
 //! - [`raise`] opens a warning for a household and source, or merges new reasons into the
 //!   active one (a second department record, a second visit): at most one active warning per
-//!   household and source (the `warnings_active` index). The screening has its own writer,
+//!   household and source (the `warnings_active` index). A registered household's warning is
+//!   stored in the household's own village, whatever division the caller named. The screening has its own writer,
 //!   [`crate::monitoring::apply_screening`], which replaces rather than merges.
 //! - [`inbox`] pages the warnings of a scope, due first; [`warning`] reads one.
 //! - [`take_step`] applies a step after the core's policy allows it, with optimistic
@@ -96,6 +97,8 @@ pub enum Raised {
 #[derive(sqlx::FromRow)]
 struct Active {
     id: i64,
+    county_code: String,
+    division_code: String,
     category: Option<String>,
     risk_types: String,
     reasons: String,
@@ -103,24 +106,39 @@ struct Active {
     origin: Option<String>,
 }
 
+/// Where a warning on `household_no` belongs, as `(county, village)`: a registered household's
+/// own, read from the registry whatever division the caller named (a declaration names the
+/// village the declarant chose, which may be another county's); else the caller's (a
+/// provisional number `SB-…` of a declarant not in the registry).
+async fn home(tx: &mut Tx, household_no: &str, named_division: &str) -> Result<(String, String)> {
+    let registered: Option<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT county_code, division_code FROM households WHERE household_no = $1")
+        .bind(household_no).fetch_optional(conn).await?);
+    Ok(registered.unwrap_or_else(|| {
+        let county = named_division.get(..6).unwrap_or(named_division);
+        (county.to_owned(), named_division.to_owned())
+    }))
+}
+
 /// Opens a warning, or merges `w` into the household's active warning from the same source,
-/// inside the caller's write transaction and audit operation.
+/// inside the caller's write transaction and audit operation. A registered household's warning
+/// is always stored in the household's own county and village ([`home`]), whichever division
+/// the caller named, and its active warning is found in whatever county it stands (one left
+/// elsewhere, by an older version or a household that moved, is moved home with this merge).
 pub async fn raise(
     tx: &mut Tx,
     operation: &mut Operation,
-    w: NewWarning,
+    mut w: NewWarning,
     policy: &InboxPolicy,
 ) -> Result<Raised> {
-    let county_code = w
-        .division_code
-        .get(..6)
-        .unwrap_or(&w.division_code)
-        .to_owned();
+    let (county_code, division_code) = home(tx, &w.household_no, &w.division_code).await?;
+    w.division_code = division_code;
     let row: Option<Active> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT id, category, risk_types, reasons, fingerprint, origin FROM warnings \
-         WHERE county_code = $1 AND household_no = $2 AND source = $3 \
-         AND status IN ('new', 'assigned')")
-        .bind(&county_code).bind(&w.household_no).bind(&w.source)
+        "SELECT id, county_code, division_code, category, risk_types, reasons, fingerprint, \
+         origin FROM warnings WHERE household_no = $1 AND source = $2 \
+         AND status IN ('new', 'assigned') \
+         ORDER BY CASE WHEN county_code = $3 THEN 0 ELSE 1 END, id LIMIT 1")
+        .bind(&w.household_no).bind(&w.source).bind(&county_code)
         .fetch_optional(conn).await?);
     let now = now_stored();
     let seq = operation.seq();
@@ -167,6 +185,8 @@ pub async fn raise(
     merge(tx, operation, active, w, &county_code, &now).await
 }
 
+/// Merges `w` into the active warning `a`, and moves `a` (with the declarations behind it)
+/// to `w`'s county and village when it stands elsewhere.
 async fn merge(
     tx: &mut Tx,
     operation: &mut Operation,
@@ -199,7 +219,8 @@ async fn merge(
     let risk_text = risk_codes(&risks);
     let reasons_text = Value::Array(reasons).to_string();
     let fp = fingerprint(category, &risk_text, &reasons_text);
-    if fp == a.fingerprint {
+    let moved = a.county_code != county_code || a.division_code != w.division_code;
+    if fp == a.fingerprint && !moved {
         return Ok(Raised::Unchanged(a.id));
     }
     let mut origins: Vec<Value> = a
@@ -213,11 +234,35 @@ async fn merge(
     let category_code = category.map(|c| c.code());
     on_tx!(tx, conn => sqlx::query(
         "UPDATE warnings SET category = $1, risk_types = $2, reasons = $3, fingerprint = $4, \
-         origin = $5, updated_at = $6, updated_seq = $7, row_version = row_version + 1 \
-         WHERE county_code = $8 AND id = $9")
+         origin = $5, updated_at = $6, updated_seq = $7, row_version = row_version + 1, \
+         county_code = $8, division_code = $9 WHERE county_code = $10 AND id = $11")
         .bind(category_code).bind(&risk_text).bind(&reasons_text).bind(&fp).bind(&origin)
-        .bind(now).bind(seq).bind(county_code).bind(a.id)
+        .bind(now).bind(seq).bind(county_code).bind(&w.division_code).bind(&a.county_code)
+        .bind(a.id)
         .execute(conn).await.map(drop)?);
+    if moved {
+        // The declarations behind a lead are read by the officers of the lead's village.
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE declarations SET county_code = $1, division_code = $2 \
+             WHERE county_code = $3 AND warning_id = $4")
+            .bind(county_code).bind(&w.division_code).bind(&a.county_code).bind(a.id)
+            .execute(conn).await.map(drop)?);
+        // An item on the village it left, so that the village's figures are read again too.
+        operation
+            .item(
+                tx,
+                AuditItem {
+                    action: "warning.move",
+                    object_type: "warning",
+                    object_id: a.id.to_string(),
+                    county_code: Some(a.county_code.clone()),
+                    division_code: Some(a.division_code.clone()),
+                    before: Some(json!({"division_code": a.division_code}).to_string()),
+                    after: Some(json!({"division_code": w.division_code}).to_string()),
+                },
+            )
+            .await?;
+    }
     operation
         .item(
             tx,
@@ -226,14 +271,16 @@ async fn merge(
                 object_type: "warning",
                 object_id: a.id.to_string(),
                 county_code: Some(county_code.to_owned()),
-                division_code: Some(w.division_code),
+                division_code: Some(w.division_code.clone()),
                 before: Some(
-                    json!({"category": a.category, "risk_types": a.risk_types, "fingerprint": a.fingerprint})
-                        .to_string(),
+                    json!({"category": a.category, "risk_types": a.risk_types,
+                           "fingerprint": a.fingerprint, "division_code": a.division_code})
+                    .to_string(),
                 ),
                 after: Some(
-                    json!({"category": category_code, "risk_types": risk_text, "fingerprint": fp})
-                        .to_string(),
+                    json!({"category": category_code, "risk_types": risk_text,
+                           "fingerprint": fp, "division_code": w.division_code})
+                    .to_string(),
                 ),
             },
         )

@@ -10,12 +10,12 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::portal::{
     AnnouncementForm, DeclarationForm, PortalPolicy, TicketForm, TicketStep,
 };
-use zhenxing_core::warning::{WarningChannel, WarningStatus};
+use zhenxing_core::warning::{InboxPolicy, WarningChannel, WarningStatus};
 use zhenxing_core::*;
 use zhenxing_store::accounts::Account;
 use zhenxing_store::assistance::Outcome;
 use zhenxing_store::portal::{self, TicketFilter, TicketStepRequest, Tracked};
-use zhenxing_store::warnings::{self, InboxQuery, StatusFilter};
+use zhenxing_store::warnings::{self, InboxQuery, Raised, StatusFilter};
 use zhenxing_store::{Db, testing};
 
 const VILLAGE: &str = "500229102202";
@@ -780,6 +780,309 @@ async fn a_provisional_lead_moves_to_its_registered_household_once() {
         assert_eq!(linked.len(), 1);
         assert_eq!(linked[0].division_code.as_deref(), Some(VILLAGE));
         assert!(!format!("{trail:?}").contains(&declarant));
+    })
+    .await;
+}
+
+/// A village of 万州区 and one of 开州区: two counties.
+const WANZHOU_VILLAGE: &str = "500101109200";
+const KAIZHOU_VILLAGE: &str = "500154122200";
+
+/// Every self-declaration lead in the municipality: (id, household, county, village, status).
+async fn all_leads(db: &Db) -> Vec<(i64, String, String, String, String)> {
+    let everywhere = Scope::new(DivisionCode::parse("500000000000").unwrap());
+    let mut out = Vec::new();
+    for (id, no, _) in leads(db, &everywhere).await {
+        let w = warnings::warning(db, &everywhere, id)
+            .await
+            .unwrap()
+            .unwrap();
+        out.push((id, no, w.county_code, w.division_code, w.status));
+    }
+    out.sort();
+    out
+}
+
+/// A report of a self-declaration on `household_no` by `actor`, as the report page sends it.
+async fn report_by(db: &Db, actor: &Account, household_no: &str, note: &str) -> Option<Raised> {
+    let report = warnings::Report {
+        household_no: household_no.into(),
+        channel: WarningChannel::SelfDeclaration,
+        on: today_in_china(),
+        risks: vec![zhenxing_core::monitoring::RiskType::Illness],
+        category: None,
+        note: note.into(),
+    };
+    warnings::report(db, actor, &report, &InboxPolicy::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_declaration_naming_another_countys_village_goes_to_the_households_own() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let policy = PortalPolicy::default();
+        let wanzhou = account(db, "wanzhou", Role::CountyOfficer, "500101000000").await;
+        let yuexi = account(db, "yuexi", Role::TownshipOfficer, "500154122000").await;
+        let yuexi_cadre = account(db, "yuexi_cadre", Role::VillageCadre, KAIZHOU_VILLAGE).await;
+        let id = testing::test_id_number(31);
+        testing::write_test_households(
+            db,
+            vec![testing::test_household(
+                "WZ-0001",
+                WANZHOU_VILLAGE,
+                &id,
+                9_000,
+            )],
+        )
+        .await;
+
+        // Anyone may declare for 开州's village with the ID number of a 万州 household's member.
+        let d = declaration(KAIZHOU_VILLAGE, &id).check(today).unwrap();
+        let first = portal::declare(db, &d, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let lead = all_leads(db).await;
+        assert_eq!(lead.len(), 1, "{lead:?}");
+        let (lead_id, no, county, village, status) = lead[0].clone();
+        assert_eq!(
+            (
+                no.as_str(),
+                county.as_str(),
+                village.as_str(),
+                status.as_str()
+            ),
+            ("WZ-0001", "500101", WANZHOU_VILLAGE, "new")
+        );
+        // The household's county reads the lead and the declaration behind it; the chosen
+        // village's township and cadre see neither.
+        assert_eq!(leads(db, &wanzhou.scope()).await.len(), 1);
+        assert!(leads(db, &yuexi.scope()).await.is_empty());
+        assert!(leads(db, &yuexi_cadre.scope()).await.is_empty());
+        let behind = portal::declarations_of_warning(db, &wanzhou.scope(), lead_id)
+            .await
+            .unwrap();
+        assert_eq!(behind.len(), 1);
+        assert_eq!(behind[0].division_code, WANZHOU_VILLAGE);
+        assert!(
+            portal::declarations_of_warning(db, &yuexi.scope(), lead_id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The reason says which village the declarant chose.
+        let w = warnings::warning(db, &wanzhou.scope(), lead_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let (_, words) = &w.reason_texts()[0];
+        assert!(
+            words.zh.contains("岳溪村") && words.zh.contains(KAIZHOU_VILLAGE),
+            "{words:?}"
+        );
+        assert!(words.en.contains("Yuexi Village"), "{words:?}");
+        // The declarant's tracking code shows what they submitted, not where the person is
+        // registered.
+        let Some(Tracked::Declaration { division_code, .. }) =
+            portal::track(db, &first.tracking_code).await.unwrap()
+        else {
+            panic!("the code opens the declaration");
+        };
+        assert_eq!(division_code, KAIZHOU_VILLAGE);
+        let declared = zhenxing_store::audit::recent(db, 100).await.unwrap();
+        let declared: Vec<_> = declared
+            .iter()
+            .filter(|e| e.action == "portal.declaration")
+            .collect();
+        assert_eq!(declared[0].division_code.as_deref(), Some(WANZHOU_VILLAGE));
+
+        // A declaration for the household's own village and a report by its county merge into
+        // that lead (they failed on the unique index, or opened a second lead, before).
+        let own = declaration(WANZHOU_VILLAGE, &id).check(today).unwrap();
+        portal::declare(db, &own, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            report_by(db, &wanzhou, "WZ-0001", "入户核实：户主住院").await,
+            Some(Raised::Merged(lead_id))
+        );
+        let after = all_leads(db).await;
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert_eq!(after[0].3, WANZHOU_VILLAGE);
+        assert_eq!(
+            portal::declarations_of_warning(db, &wanzhou.scope(), lead_id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            zhenxing_store::audit::verify(db)
+                .await
+                .unwrap()
+                .problems
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+/// Runs SQL of several statements on the test database.
+async fn execute(db: &Db, sql: &'static str) {
+    match db {
+        Db::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+        Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+    }
+    .unwrap();
+}
+
+/// The repair of migration 0015, as that backend runs it.
+async fn repair(db: &Db) {
+    execute(
+        db,
+        match db {
+            Db::Sqlite(_) => include_str!("../migrations/sqlite/0015_warnings_home.sql"),
+            Db::Postgres(_) => include_str!("../migrations/postgres/0015_warnings_home.sql"),
+        },
+    )
+    .await;
+}
+
+/// Each declaration: (id, county, village, chosen village, warning).
+async fn declaration_rows(db: &Db) -> Vec<(i64, String, String, String, i64)> {
+    let sql = "SELECT id, county_code, division_code, declared_division_code, warning_id \
+               FROM declarations ORDER BY id";
+    match db {
+        Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await,
+        Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await,
+    }
+    .unwrap()
+}
+
+#[tokio::test]
+async fn leads_stored_in_another_division_before_the_fix_are_moved_home() {
+    testing::each_backend(async |db: &Db| {
+        let today = today_in_china();
+        let policy = PortalPolicy::default();
+        let wanzhou = account(db, "wanzhou", Role::CountyOfficer, "500101000000").await;
+        let id = testing::test_id_number(32);
+        testing::write_test_households(
+            db,
+            vec![testing::test_household(
+                "WZ-0002",
+                WANZHOU_VILLAGE,
+                &id,
+                9_000,
+            )],
+        )
+        .await;
+        let d = declaration(KAIZHOU_VILLAGE, &id).check(today).unwrap();
+        let first = portal::declare(db, &d, &policy, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let (stray, ..) = all_leads(db).await[0].clone();
+        // Where the version before this fix stored it: in the chosen village, with the 万州
+        // household's number.
+        execute(
+            db,
+            "UPDATE warnings SET county_code = '500154', division_code = '500154122200'; \
+             UPDATE declarations SET county_code = '500154', division_code = '500154122200';",
+        )
+        .await;
+        if matches!(db, Db::Postgres(_)) {
+            // PostgreSQL's unique index includes the county, so the household's own county
+            // could open a second active lead beside it.
+            execute(
+                db,
+                "INSERT INTO warnings (id, county_code, household_no, division_code, source, \
+                 status, category, risk_types, reasons, fingerprint, rule_set_id, \
+                 rule_set_version, opened_at, closed_at, updated_at, opened_seq, updated_seq, \
+                 origin, assignee, deadline, due_on, assigned_at, resolution, resolved_by, \
+                 row_version) \
+                 SELECT id + 100, '500101', household_no, '500101109200', source, status, \
+                 category, risk_types, reasons, fingerprint, rule_set_id, rule_set_version, \
+                 opened_at, closed_at, updated_at, opened_seq, updated_seq, origin, assignee, \
+                 deadline, due_on, assigned_at, resolution, resolved_by, row_version \
+                 FROM warnings",
+            )
+            .await;
+        }
+        assert!(leads(db, &wanzhou.scope()).await.len() < all_leads(db).await.len());
+
+        repair(db).await;
+        let moved = all_leads(db).await;
+        let kept = if matches!(db, Db::Postgres(_)) {
+            // The one in the household's county is kept; the stray one is closed beside it.
+            assert_eq!(moved.len(), 2, "{moved:?}");
+            assert_eq!(moved[0].0, stray);
+            assert_eq!(moved[0].4, "closed");
+            assert_eq!(moved[1].4, "new");
+            stray + 100
+        } else {
+            assert_eq!(moved.len(), 1, "{moved:?}");
+            assert_eq!(moved[0].4, "new");
+            stray
+        };
+        for (_, no, county, village, _) in &moved {
+            assert_eq!(
+                (no.as_str(), county.as_str(), village.as_str()),
+                ("WZ-0002", "500101", WANZHOU_VILLAGE)
+            );
+        }
+        assert_eq!(leads(db, &wanzhou.scope()).await.len(), moved.len());
+        // The declaration follows the kept lead; its tracking page still shows the village the
+        // declarant chose.
+        let declarations = declaration_rows(db).await;
+        assert_eq!(
+            declarations,
+            vec![(
+                first.id,
+                "500101".to_owned(),
+                WANZHOU_VILLAGE.to_owned(),
+                KAIZHOU_VILLAGE.to_owned(),
+                kept
+            )]
+        );
+        let Some(Tracked::Declaration {
+            division_code,
+            status,
+            ..
+        }) = portal::track(db, &first.tracking_code).await.unwrap()
+        else {
+            panic!("the code opens the declaration");
+        };
+        assert_eq!(
+            (division_code.as_str(), status),
+            (KAIZHOU_VILLAGE, WarningStatus::New)
+        );
+
+        // Run again: nothing changes.
+        repair(db).await;
+        assert_eq!(all_leads(db).await, moved);
+        assert_eq!(declaration_rows(db).await, declarations);
+
+        // The household's own reports merge into the kept lead.
+        assert_eq!(
+            report_by(db, &wanzhou, "WZ-0002", "入户核实").await,
+            Some(Raised::Merged(kept))
+        );
+        // Should a second active lead ever be written, the error says it is a unique
+        // violation (the web answers 409, not 500).
+        let copy = "INSERT INTO warnings (id, county_code, household_no, division_code, source, \
+            status, risk_types, reasons, fingerprint, opened_at, updated_at, opened_seq, \
+            updated_seq) SELECT id + 1000, county_code, household_no, division_code, source, \
+            status, risk_types, reasons, fingerprint, opened_at, updated_at, opened_seq, \
+            updated_seq FROM warnings WHERE status = 'new'";
+        let refused = match db {
+            Db::Sqlite(p) => sqlx::query(copy).execute(p).await.map(drop),
+            Db::Postgres(p) => sqlx::query(copy).execute(p).await.map(drop),
+        }
+        .unwrap_err();
+        assert!(zhenxing_store::StoreError::from(refused).is_unique_violation());
     })
     .await;
 }

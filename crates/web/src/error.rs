@@ -94,7 +94,8 @@ impl AppError {
 }
 
 /// Store failures are internal: logged here with their cause (which never holds personal data:
-/// the store's errors mask ID numbers), answered as a plain 500.
+/// the store's errors mask ID numbers), answered as a plain 500; the registry's conflicts and a
+/// unique constraint's refusal are a 409 that says nothing was changed.
 impl From<zhenxing_store::StoreError> for AppError {
     fn from(e: zhenxing_store::StoreError) -> Self {
         match e {
@@ -110,6 +111,15 @@ impl From<zhenxing_store::StoreError> for AppError {
                     .collect::<Vec<_>>()
                     .join("; ");
                 AppError::Conflict(Text::new(zh, en))
+            }
+            // A unique constraint refused a write (the store prevents these; should one slip
+            // through, the person is told nothing was saved rather than shown a 500).
+            unique if unique.is_unique_violation() => {
+                tracing::warn!(error = %unique, "write refused by a unique constraint");
+                AppError::Conflict(Text::new(
+                    "这项内容与已保存的记录冲突，未作任何修改：请刷新页面后查看",
+                    "this conflicts with a record already stored; nothing was changed: reload the page and check",
+                ))
             }
             other => {
                 tracing::error!(error = %other, "store error");

@@ -1140,3 +1140,103 @@ async fn a_provisional_lead_is_carried_over_to_the_registered_household() {
         assert!(again.body.contains("只有临时申报编号"), "{}", again.body);
     }
 }
+
+#[tokio::test]
+async fn a_declaration_about_another_countys_household_goes_to_that_county_only() {
+    // 周红梅 is the head of WX0001 in 巫溪县 高杨村; anyone may type her ID number on a
+    // declaration for 城口县 立新村.
+    const WUXI_MEMBER: &str = "50023819861225068X";
+    const GAOYANG: &str = "500238101203";
+    for server in Server::all().await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, &format!("/portal/declare?{}", place_query())).await;
+        let received = c
+            .post_form("/portal/declare", &declaration(&csrf, WUXI_MEMBER))
+            .await;
+        assert_eq!(received.status, 200, "{}", received.body);
+        let code = tracking_code(&received);
+        // The declarant is not told where the person is registered.
+        for registered in ["巫溪", "高杨", "WX0001", GAOYANG] {
+            assert!(!received.body.contains(registered), "{registered}");
+        }
+        let tracked = track(&mut c, &code).await;
+        assert_eq!(tracked.status, 200, "{}", tracked.body);
+        assert!(tracked.body.contains("立新村"), "{}", tracked.body);
+        for registered in ["巫溪", "高杨", "WX0001", GAOYANG] {
+            assert!(!tracked.body.contains(registered), "{registered}");
+        }
+
+        // The lead is 巫溪's: its county officer sees it and opens it, with the village the
+        // declarant chose in its reason.
+        let db = &server.test_db.db;
+        let everywhere =
+            zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse("500000000000").unwrap());
+        let query = zhenxing_store::warnings::InboxQuery {
+            status: zhenxing_store::warnings::StatusFilter::All,
+            limit: 10,
+            ..Default::default()
+        };
+        let today = zhenxing_core::china_time::today_in_china();
+        let leads = zhenxing_store::warnings::inbox(db, &everywhere, &query, today)
+            .await
+            .unwrap();
+        assert_eq!(leads.len(), 1, "{leads:?}");
+        assert_eq!(
+            (
+                leads[0].household_no.as_str(),
+                leads[0].division_code.as_str()
+            ),
+            ("WX0001", GAOYANG)
+        );
+        let page_path = format!("/warnings/{}", leads[0].id);
+        let mut wuxi = server.signed_in("wuxi").await;
+        let inbox = wuxi.get("/warnings?source=self_declaration").await;
+        assert!(inbox.body.contains("WX0001"), "{}", inbox.body);
+        let page = wuxi.get(&page_path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("立新村"), "{}", page.body);
+        // The chosen village's township officer and cadre neither see nor open it.
+        for name in ["bashan", "lixin"] {
+            let mut other = server.signed_in(name).await;
+            let inbox = other.get("/warnings?source=self_declaration").await;
+            assert_eq!(inbox.status, 200);
+            assert!(!inbox.body.contains("WX0001"), "{name}: {}", inbox.body);
+            assert_eq!(other.get(&page_path).await.status, 404, "{name}");
+        }
+
+        // A declaration for the household's own village and a report by 巫溪's officer merge
+        // into that lead (both answered 500 before).
+        let own =
+            format!("/portal/declare?county=500238000000&township=500238101000&village={GAOYANG}");
+        let csrf = portal_csrf(&mut c, &own).await;
+        let mut form = declaration(&csrf, WUXI_MEMBER);
+        for field in form.iter_mut().filter(|(k, _)| *k == "village") {
+            field.1 = GAOYANG;
+        }
+        let again = c.post_form("/portal/declare", &form).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        let csrf = wuxi.csrf().await;
+        let on = today.to_string();
+        let reported = wuxi
+            .post_form(
+                "/households/WX0001/report",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "self_declaration"),
+                    ("on", &on),
+                    ("risk", "illness"),
+                    ("category", ""),
+                    ("note", "入户核实：户主住院"),
+                ],
+            )
+            .await;
+        assert_eq!(reported.status, 303, "{}", reported.body);
+        assert_eq!(reported.header("location"), Some(page_path.as_str()));
+        let leads = zhenxing_store::warnings::inbox(db, &everywhere, &query, today)
+            .await
+            .unwrap();
+        assert_eq!(leads.len(), 1, "{leads:?}");
+        let page = wuxi.get(&page_path).await;
+        assert!(page.body.contains("id=\"declaration-2\""), "{}", page.body);
+    }
+}
