@@ -6,7 +6,9 @@
 use super::columns::{COLUMNS, RegistryColumn, column_for_header};
 use super::report::{ImportReport, Problem};
 use crate::mask::mask_id_like;
+use crate::sniff::FileKind;
 use crate::table::{Cell, TableReader};
+use crate::write::restore_neutralised;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -117,6 +119,9 @@ struct Layout {
     /// `index` as an array by column: the look-up of every cell of every row.
     slots: [Option<usize>; COLUMN_COUNT],
     headers: Vec<String>,
+    /// A CSV file: its text cells may carry the apostrophe our CSV writer puts before a formula
+    /// trigger (`crate::write::neutralise_formula`), which reading removes again.
+    csv: bool,
 }
 
 const COLUMN_COUNT: usize = RegistryColumn::Dibao as usize + 1;
@@ -149,6 +154,7 @@ impl<'r> RowReader<'r, '_> {
     fn raw(&self, column: RegistryColumn) -> Option<Cow<'r, str>> {
         let i = self.layout.slots[column as usize]?;
         match cell_text(self.row.get(i)) {
+            Ok(Cow::Borrowed(s)) if self.layout.csv => Some(Cow::Borrowed(restore_neutralised(s))),
             Ok(s) => Some(s),
             // A fraction in a numeric cell: amounts keep it, other columns report it as is.
             Err(n) => Some(Cow::Owned(format!("{n}"))),
@@ -494,6 +500,7 @@ fn read_layout(headers: &[String], report: &mut ImportReport) -> Option<Layout> 
             index,
             slots,
             headers: headers.to_vec(),
+            csv: false,
         }
     })
 }
@@ -657,7 +664,10 @@ fn open_table(path: &Path) -> Result<(TableReader, Layout, ImportReport), Import
         }
     };
     match read_layout(table.headers(), &mut report) {
-        Some(layout) => Ok((table, layout, report)),
+        Some(mut layout) => {
+            layout.csv = matches!(table.kind(), FileKind::Csv(_));
+            Ok((table, layout, report))
+        }
         None => Err(report),
     }
 }
