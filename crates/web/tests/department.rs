@@ -132,7 +132,7 @@ async fn a_department_officer_uploads_and_reads_the_result() {
         );
         assert!(page.element("matched").contains(">4<"));
         assert!(page.element("unmatched").contains(">1<"));
-        assert!(page.element("review").contains(">2<"));
+        assert!(page.element("review").contains(">3<"), "{}", page.body);
         assert!(!page.body.contains("id=\"warnings\""));
         let unmatched = page.element("unmatched-rows");
         assert!(unmatched.contains("500229********5558"), "{unmatched}");
@@ -140,8 +140,8 @@ async fn a_department_officer_uploads_and_reads_the_result() {
             !page.body.contains("500229199001015558"),
             "ID numbers masked"
         );
-        // Rows 2 and 3 (one household's claims) went for review: each on its own line, without
-        // the rule, category or outcome behind them, nor the grouping by household.
+        // Rows 2 and 3 (one household's claims) and one more went for review, each on its own
+        // line, without the rule, category or outcome behind them, nor the grouping by household.
         let raised = page.element("raised");
         assert!(raised.contains(">2<") && raised.contains(">3<"), "{raised}");
         assert!(!raised.contains("2, 3"), "{raised}");

@@ -95,10 +95,10 @@ pub struct UploadSummaryDto {
     /// Matched rows already imported by an earlier upload (they raise nothing again).
     pub repeated: i64,
     pub unmatched: i64,
-    /// Absent for a department officer (whether a household already had a warning is
+    /// Null for a department officer (whether a household already had a warning is
     /// registry information).
     pub warnings_opened: Option<i64>,
-    /// Open warnings that took new reasons; absent for a department officer.
+    /// Open warnings that took new reasons; null for a department officer.
     pub warnings_merged: Option<i64>,
 }
 
@@ -131,7 +131,7 @@ pub struct UploadResult {
     pub rows: u64,
     /// Present when accepted.
     pub upload: Option<UploadSummaryDto>,
-    /// The rule set the records were checked with, e.g. `2025/500000000000/v1` (absent for a
+    /// The rule set the records were checked with, e.g. `2025/500000000000/v1` (null for a
     /// department officer).
     pub rule_set: Option<String>,
     /// An earlier upload of the very same bytes.
