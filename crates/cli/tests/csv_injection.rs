@@ -79,7 +79,10 @@ fn formula_like_names_and_addresses_round_trip(env: Env) {
     let a_text = std::fs::read_to_string(&a_csv).unwrap();
     for start in &STARTS[..ADDRESS_STARTS] {
         let neutralised = format!(",'{start}重庆市");
-        assert!(a_text.contains(&neutralised), "{neutralised} not in\n{a_text}");
+        assert!(
+            a_text.contains(&neutralised),
+            "{neutralised} not in\n{a_text}"
+        );
     }
     assert!(a_text.contains(",'=王建国,"), "{a_text}");
     assert!(a_text.contains(",''"), "{a_text}");

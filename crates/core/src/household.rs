@@ -408,8 +408,16 @@ pub(crate) mod tests {
             ]
         );
         let message = errors[0].text();
-        assert!(message.zh.starts_with("住址：第4个字符（U+0000）"), "{}", message.zh);
-        assert!(message.en.starts_with("address: character 4 (U+0000)"), "{}", message.en);
+        assert!(
+            message.zh.starts_with("住址：第4个字符（U+0000）"),
+            "{}",
+            message.zh
+        );
+        assert!(
+            message.en.starts_with("address: character 4 (U+0000)"),
+            "{}",
+            message.en
+        );
 
         let mut d = draft(vec![head]);
         d.address = Some("重庆市巫山县双龙镇安静村3组".into());

@@ -758,7 +758,12 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["applicant", "account"]);
         assert!(errors[0].message.zh.contains("U+202E"), "{errors:?}");
-        assert!(errors[1].message.en.starts_with("what happened: character 5 (U+0000)"));
+        assert!(
+            errors[1]
+                .message
+                .en
+                .starts_with("what happened: character 5 (U+0000)")
+        );
         // Line breaks are part of an account, not of a subject.
         let lines = DeclarationForm {
             account: "儿子失业，\r\n妻子需要手术".into(),

@@ -7,9 +7,15 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextError {
     Empty,
-    TooLong { max: usize, found: usize },
+    TooLong {
+        max: usize,
+        found: usize,
+    },
     /// A character refused by [`check_characters`], at its 1-based position in the value.
-    ForbiddenCharacter { position: usize, character: char },
+    ForbiddenCharacter {
+        position: usize,
+        character: char,
+    },
     Phone(String),
 }
 

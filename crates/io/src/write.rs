@@ -336,7 +336,11 @@ mod tests {
             assert_eq!(restore_neutralised(value), value);
         }
         for value in ["-", "-.5", "-5.", "-1+1", "=5", "+5", "-5e3", "--5"] {
-            assert_eq!(neutralise_formula(value, true), format!("'{value}"), "{value:?}");
+            assert_eq!(
+                neutralise_formula(value, true),
+                format!("'{value}"),
+                "{value:?}"
+            );
         }
     }
 

@@ -63,13 +63,25 @@ fn ordinary_chinese_text_is_read_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "{HEADER}\r\n{}\r\n",
-        row(0, "重庆市城口县巴山镇立新村３组（二号）", "阿依古丽·买买提", "维吾尔族")
+        row(
+            0,
+            "重庆市城口县巴山镇立新村３组（二号）",
+            "阿依古丽·买买提",
+            "维吾尔族"
+        )
     );
     let path = common::write_file(dir.path(), "ok.csv", text.as_bytes());
     let parsed = parse_registry(&path, date!(2026 - 12 - 01), &|_| {});
-    assert!(parsed.report.problems.is_empty(), "{:?}", parsed.report.problems);
+    assert!(
+        parsed.report.problems.is_empty(),
+        "{:?}",
+        parsed.report.problems
+    );
     let h = &parsed.households[0];
-    assert_eq!(h.address.as_deref(), Some("重庆市城口县巴山镇立新村３组（二号）"));
+    assert_eq!(
+        h.address.as_deref(),
+        Some("重庆市城口县巴山镇立新村３组（二号）")
+    );
     assert_eq!(h.members[0].name.as_str(), "阿依古丽·买买提");
     assert_eq!(h.members[0].ethnicity.as_deref(), Some("维吾尔族"));
 }

@@ -51,12 +51,14 @@ async fn the_edit_form_refuses_nul_and_direction_overrides_in_the_address() {
             assert_eq!(r.status, 422, "{address:?}: {}", r.body);
             assert!(r.body.contains("住址：第7个字符"), "{}", r.body);
             assert!(r.body.contains(code), "{}", r.body);
-            let (record, meta) =
-                zhenxing_store::registry::household(&server.test_db.db, "CK0001")
-                    .await
-                    .unwrap()
-                    .unwrap();
-            assert_eq!(record.address.as_deref(), Some("重庆市城口县巴山镇立新村3组"));
+            let (record, meta) = zhenxing_store::registry::household(&server.test_db.db, "CK0001")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                record.address.as_deref(),
+                Some("重庆市城口县巴山镇立新村3组")
+            );
             assert_eq!(meta.version, 1, "nothing saved");
         }
         let r = c

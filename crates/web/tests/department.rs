@@ -326,7 +326,10 @@ async fn uploads_by_api_token() {
         assert_eq!(list.status, 200);
         assert_eq!(list.json()["items"].as_array().unwrap().len(), 2);
         assert_no_registry_words(&list.body);
-        assert_eq!(list.json()["items"][0]["warnings_opened"], serde_json::Value::Null);
+        assert_eq!(
+            list.json()["items"][0]["warnings_opened"],
+            serde_json::Value::Null
+        );
 
         // Who may not: a county officer's token; a browser session (even of the officer).
         let mut county = server.api_client("chengkou").await;

@@ -436,7 +436,11 @@ pub async fn result(
     let tr = c.tr.clone();
     let s = &report.summary;
     let n = |v: i64| FluentValue::from(v as f64);
-    let review = report.raised.iter().map(|r| r.rows.len() as i64).sum::<i64>();
+    let review = report
+        .raised
+        .iter()
+        .map(|r| r.rows.len() as i64)
+        .sum::<i64>();
     let verdict = match disclosure {
         Disclosure::Full => tr.t_args(
             "department-done",
