@@ -23,7 +23,7 @@ use crate::lang::Text;
 use crate::money::Fen;
 use crate::monitoring::RiskType;
 use crate::text;
-use crate::text::{PersonName, Phone};
+use crate::text::{Lines, PersonName, Phone, check_characters};
 use time::Date;
 
 labelled_enum!(
@@ -237,10 +237,11 @@ fn check_chars(
             "{what_zh}过长（{n}字），最多{max}字；请精简",
             "{what_en} is too long ({n} characters); shorten it to at most {max}"
         ))
-    } else if trimmed.chars().any(char::is_control) {
-        Err(text!(
-            "{what_zh}含有不可见的控制字符；请重新输入",
-            "{what_en} contains invisible control characters; type it again"
+    } else if let Err(e) = check_characters(trimmed, Lines::One) {
+        let t = e.text();
+        Err(Text::new(
+            format!("{what_zh}：{}", t.zh),
+            format!("{what_en}: {}", t.en),
         ))
     } else {
         Ok(trimmed.to_owned())

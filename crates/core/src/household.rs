@@ -15,7 +15,7 @@ use crate::income::IncomeItems;
 use crate::lang::Text;
 use crate::money::Fen;
 use crate::text;
-use crate::text::{HouseholdNo, PersonName, Phone};
+use crate::text::{HouseholdNo, Lines, PersonName, Phone, TextError, check_characters};
 use std::fmt;
 use std::ops::Deref;
 
@@ -144,6 +144,29 @@ pub enum HouseholdError {
     LiftedOutYearOutOfRange(u16),
     CategoryContradictsType(MonitoringCategory, HouseholdType),
     NotAVillage(DivisionCode),
+    /// A free-text field holds a character no text may hold ([`check_characters`]).
+    Characters(FreeTextField, TextError),
+}
+
+/// The free-text fields of a household draft (names are [`PersonName`]s, checked when parsed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreeTextField {
+    Address,
+    /// The ethnicity of the member at this index.
+    Ethnicity(usize),
+}
+
+impl FreeTextField {
+    /// The field's name, to put before a problem with it.
+    pub fn label(self) -> Text {
+        match self {
+            FreeTextField::Address => text!("住址", "address"),
+            FreeTextField::Ethnicity(i) => {
+                let n = i + 1;
+                text!("第{n}名成员的民族", "ethnicity of member {n}")
+            }
+        }
+    }
 }
 
 impl HouseholdError {
@@ -185,6 +208,13 @@ impl HouseholdError {
                 "区划代码{code}不是村（社区）级：户须登记在村或社区",
                 "division code {code} is not a village: households are registered in a village or community"
             ),
+            HouseholdError::Characters(field, error) => {
+                let (label, error) = (field.label(), error.text());
+                Text::new(
+                    format!("{}：{}", label.zh, error.zh),
+                    format!("{}: {}", label.en, error.en),
+                )
+            }
         }
     }
 }
@@ -233,6 +263,17 @@ impl HouseholdDraft {
                 errors.push(HouseholdError::LiftedOutYearForOrdinary(y))
             }
             _ => {}
+        }
+        let free_texts = std::iter::once((FreeTextField::Address, &self.address)).chain(
+            self.members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (FreeTextField::Ethnicity(i), &m.ethnicity)),
+        );
+        for (field, value) in free_texts {
+            if let Some(Err(e)) = value.as_deref().map(|v| check_characters(v, Lines::One)) {
+                errors.push(HouseholdError::Characters(field, e));
+            }
         }
         match (self.monitoring_category, self.household_type) {
             (Some(c @ MonitoringCategory::UnstableLiftedOut), t @ HouseholdType::Ordinary)
@@ -338,6 +379,50 @@ pub(crate) mod tests {
         assert!(Health::parse("健康,残疾").is_err());
         assert!(Health::parse("").is_err());
         assert!(Health::parse("感冒").is_err());
+    }
+
+    #[test]
+    fn control_and_direction_characters_in_free_text_are_refused() {
+        let head = member("50022919900101001X", Relation::Head);
+        let mut d = draft(vec![head.clone()]);
+        d.address = Some("巫山县\u{0}双龙镇".into());
+        d.members[0].ethnicity = Some("汉\u{202E}族".into());
+        let errors = d.build().unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                HouseholdError::Characters(
+                    FreeTextField::Address,
+                    TextError::ForbiddenCharacter {
+                        position: 4,
+                        character: '\u{0}'
+                    }
+                ),
+                HouseholdError::Characters(
+                    FreeTextField::Ethnicity(0),
+                    TextError::ForbiddenCharacter {
+                        position: 2,
+                        character: '\u{202E}'
+                    }
+                ),
+            ]
+        );
+        let message = errors[0].text();
+        assert!(
+            message.zh.starts_with("住址：第4个字符（U+0000）"),
+            "{}",
+            message.zh
+        );
+        assert!(
+            message.en.starts_with("address: character 4 (U+0000)"),
+            "{}",
+            message.en
+        );
+
+        let mut d = draft(vec![head]);
+        d.address = Some("重庆市巫山县双龙镇安静村3组".into());
+        d.members[0].ethnicity = Some("土家族".into());
+        assert!(d.build().is_ok());
     }
 
     #[test]

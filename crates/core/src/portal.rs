@@ -20,7 +20,7 @@ use crate::id_number::IdNumber;
 use crate::lang::Text;
 use crate::monitoring::RiskType;
 use crate::text;
-use crate::text::{PersonName, Phone};
+use crate::text::{Lines, PersonName, Phone, check_characters};
 use time::Date;
 
 /// The version of the privacy statement and commitment texts a visitor agrees to; stored with
@@ -223,14 +223,14 @@ fn ticked(value: &Option<String>) -> bool {
     value.as_deref().is_some_and(|v| !v.trim().is_empty())
 }
 
-/// A free text, trimmed, within `min..=max` characters, without control characters other than
-/// line breaks and tabs.
+/// A free text, trimmed, within `min..=max` characters, with line breaks and tabs only where
+/// `lines` allows them and none of the characters [`check_characters`] refuses.
 fn free_text(
     field: &'static str,
     what: (&str, &str),
     input: &str,
-    min: usize,
-    max: usize,
+    (min, max): (usize, usize),
+    lines: Lines,
 ) -> Result<String, FieldError> {
     let s = input.trim();
     let n = s.chars().count();
@@ -254,15 +254,11 @@ fn free_text(
             ),
         ));
     }
-    if s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if let Err(e) = check_characters(s, lines) {
+        let t = e.text();
         return Err(FieldError::new(
             field,
-            text!(
-                "{zh}含有不可见的控制字符",
-                "{en} contains invisible control characters"
-            ),
+            Text::new(format!("{zh}：{}", t.zh), format!("{en}: {}", t.en)),
         ));
     }
     Ok(s.to_owned())
@@ -370,8 +366,8 @@ impl DeclarationForm {
             "account",
             ("情况说明", "what happened"),
             &self.account,
-            MIN_TEXT_CHARS,
-            MAX_TEXT_CHARS,
+            (MIN_TEXT_CHARS, MAX_TEXT_CHARS),
+            Lines::Many,
         )
         .map_err(|e| errors.push(e));
         errors.extend(agreed(
@@ -483,16 +479,16 @@ impl TicketForm {
             "subject",
             ("标题", "a subject"),
             &self.subject,
-            2,
-            MAX_SUBJECT_CHARS,
+            (2, MAX_SUBJECT_CHARS),
+            Lines::One,
         )
         .map_err(|e| errors.push(e));
         let body = free_text(
             "body",
             ("具体内容", "the details"),
             &self.body,
-            MIN_TEXT_CHARS,
-            MAX_TEXT_CHARS,
+            (MIN_TEXT_CHARS, MAX_TEXT_CHARS),
+            Lines::Many,
         )
         .map_err(|e| errors.push(e));
         let requester = if ticked(&self.named) {
@@ -578,36 +574,36 @@ impl AnnouncementForm {
                 text!("请选择发布类型", "please choose the kind of publication"),
             ))
         });
-        let mut text_field = |field, what, input: &str, min, max| {
-            free_text(field, what, input, min, max).map_err(|e| errors.push(e))
+        let mut text_field = |field, what, input: &str, bounds, lines| {
+            free_text(field, what, input, bounds, lines).map_err(|e| errors.push(e))
         };
         let title_zh = text_field(
             "title_zh",
             ("中文标题", "the Chinese title"),
             &self.title_zh,
-            2,
-            MAX_TITLE_CHARS,
+            (2, MAX_TITLE_CHARS),
+            Lines::One,
         );
         let title_en = text_field(
             "title_en",
             ("英文标题", "the English title"),
             &self.title_en,
-            0,
-            MAX_TITLE_CHARS,
+            (0, MAX_TITLE_CHARS),
+            Lines::One,
         );
         let body_zh = text_field(
             "body_zh",
             ("中文正文", "the Chinese text"),
             &self.body_zh,
-            2,
-            MAX_BODY_CHARS,
+            (2, MAX_BODY_CHARS),
+            Lines::Many,
         );
         let body_en = text_field(
             "body_en",
             ("英文正文", "the English text"),
             &self.body_en,
-            0,
-            MAX_BODY_CHARS,
+            (0, MAX_BODY_CHARS),
+            Lines::Many,
         );
         match (kind, title_zh, title_en, body_zh, body_en) {
             (Ok(kind), Ok(title_zh), Ok(title_en), Ok(body_zh), Ok(body_en))
@@ -749,6 +745,31 @@ mod tests {
         let errors = form.check(today()).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "events");
+    }
+
+    #[test]
+    fn control_and_direction_characters_are_refused_by_field() {
+        let form = DeclarationForm {
+            applicant: "王\u{202E}华".into(),
+            account: "儿子失业\u{0}，妻子需要手术".into(),
+            ..good_declaration()
+        };
+        let errors = form.check(today()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["applicant", "account"]);
+        assert!(errors[0].message.zh.contains("U+202E"), "{errors:?}");
+        assert!(
+            errors[1]
+                .message
+                .en
+                .starts_with("what happened: character 5 (U+0000)")
+        );
+        // Line breaks are part of an account, not of a subject.
+        let lines = DeclarationForm {
+            account: "儿子失业，\r\n妻子需要手术".into(),
+            ..good_declaration()
+        };
+        assert!(lines.check(today()).is_ok());
     }
 
     #[test]

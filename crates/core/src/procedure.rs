@@ -915,7 +915,7 @@ fn check_note_length(note: &str) -> Result<(), Text> {
             "the text is too long ({n} characters); at most {MAX_NOTE_CHARS}"
         ));
     }
-    Ok(())
+    crate::text::check_characters(note.trim(), crate::text::Lines::Many).map_err(|e| e.text())
 }
 
 #[cfg(test)]

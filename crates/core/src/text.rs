@@ -7,8 +7,15 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextError {
     Empty,
-    TooLong { max: usize, found: usize },
-    ControlCharacter,
+    TooLong {
+        max: usize,
+        found: usize,
+    },
+    /// A character refused by [`check_characters`], at its 1-based position in the value.
+    ForbiddenCharacter {
+        position: usize,
+        character: char,
+    },
     Phone(String),
 }
 
@@ -20,10 +27,16 @@ impl TextError {
                 "过长：最多{max}个字符，这里有{found}个",
                 "too long: at most {max} characters, this has {found}"
             ),
-            TextError::ControlCharacter => text!(
-                "含有不可见的控制字符",
-                "contains invisible control characters"
-            ),
+            TextError::ForbiddenCharacter {
+                position,
+                character,
+            } => {
+                let code = format!("U+{:04X}", u32::from(*character));
+                text!(
+                    "第{position}个字符（{code}）是不可见的控制字符或文字方向控制符，不能使用；请删去后重新输入",
+                    "character {position} ({code}) is an invisible control or text-direction character, which is not allowed; delete it and type the text again"
+                )
+            }
             TextError::Phone(s) => text!(
                 "“{s}”不是11位手机号码",
                 "'{s}' is not an 11-digit mobile number"
@@ -40,14 +53,42 @@ impl fmt::Display for TextError {
 
 impl std::error::Error for TextError {}
 
+/// Whether a free-text field may hold line breaks (and tabs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// Names, addresses, titles: one line.
+    One,
+    /// Notes, accounts, letters: line breaks (CR, LF) and tabs are kept.
+    Many,
+}
+
+/// Characters no free text may hold, because they are invisible and change what the text
+/// shows or how files carrying it read back: C0 and C1 controls and DEL (a NUL or a stray CR
+/// breaks an export's re-import), and the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069), with which U+202E followed by "gpj.exe" displays as "exe.jpg". Line breaks and
+/// tabs only where `lines` is [`Lines::Many`]. Every free-text field of the domain goes through
+/// this check, so forms, imports and the API refuse the same characters with the same message.
+pub fn check_characters(value: &str, lines: Lines) -> Result<(), TextError> {
+    let forbidden = |c: char| match c {
+        '\n' | '\r' | '\t' => lines == Lines::One,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+        c => c.is_control(),
+    };
+    match value.chars().enumerate().find(|&(_, c)| forbidden(c)) {
+        Some((i, character)) => Err(TextError::ForbiddenCharacter {
+            position: i + 1,
+            character,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn clean(input: &str, max: usize) -> Result<String, TextError> {
     let s = input.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
     if s.is_empty() {
         return Err(TextError::Empty);
     }
-    if s.chars().any(char::is_control) {
-        return Err(TextError::ControlCharacter);
-    }
+    check_characters(s, Lines::One)?;
     let n = s.chars().count();
     if n > max {
         return Err(TextError::TooLong { max, found: n });
@@ -148,6 +189,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn invisible_controls_and_direction_overrides_are_refused_with_their_place() {
+        for (value, position, character) in [
+            ("重庆市\u{0}巫山县", 4, '\u{0}'),
+            ("\u{202E}县山巫", 1, '\u{202E}'),
+            ("ab\u{2066}c", 3, '\u{2066}'),
+            ("a\u{7F}", 2, '\u{7F}'),
+            ("a\u{85}", 2, '\u{85}'),
+            ("a\u{1B}[31m", 2, '\u{1B}'),
+        ] {
+            let expected = Err(TextError::ForbiddenCharacter {
+                position,
+                character,
+            });
+            assert_eq!(check_characters(value, Lines::One), expected, "{value:?}");
+            assert_eq!(check_characters(value, Lines::Many), expected, "{value:?}");
+        }
+        assert!(check_characters("第一行\r\n第二行\t", Lines::Many).is_ok());
+        assert!(check_characters("第一行\n第二行", Lines::One).is_err());
+        assert!(check_characters("重庆市巫山县双龙镇·阿依古丽 No.5 (东)", Lines::One).is_ok());
+        let message = TextError::ForbiddenCharacter {
+            position: 4,
+            character: '\u{202E}',
+        }
+        .text();
+        assert!(message.zh.contains("第4个字符") && message.zh.contains("U+202E"));
+        assert!(message.en.contains("character 4") && message.en.contains("U+202E"));
+    }
+
+    #[test]
     fn phones_are_normalised_and_masked() {
         let p = Phone::parse("+86 139-0000-0001").unwrap();
         assert_eq!(p.as_str(), "13900000001");
@@ -162,8 +232,18 @@ mod tests {
         assert_eq!(PersonName::parse("  "), Err(TextError::Empty));
         assert_eq!(
             PersonName::parse("a\u{7}b"),
-            Err(TextError::ControlCharacter)
+            Err(TextError::ForbiddenCharacter {
+                position: 2,
+                character: '\u{7}'
+            })
         );
+        assert!(matches!(
+            PersonName::parse("王\u{202E}华"),
+            Err(TextError::ForbiddenCharacter {
+                position: 2,
+                character: '\u{202E}'
+            })
+        ));
         assert!(matches!(
             HouseholdNo::parse(&"1".repeat(41)),
             Err(TextError::TooLong { max: 40, found: 41 })

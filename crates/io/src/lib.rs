@@ -25,4 +25,6 @@ mod xlsx_writer;
 pub use error::{OpenError, ReadError, WriteError};
 pub use sniff::{FileKind, TextEncoding, sniff};
 pub use table::{Cell, Row, TableReader};
-pub use write::{ColumnSpec, TableWriter, create_writer, write_template};
+pub use write::{
+    ColumnSpec, TableWriter, create_writer, neutralise_formula, restore_neutralised, write_template,
+};

@@ -72,7 +72,13 @@ fn write_csv(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
     let columns: Vec<ColumnSpec> = table
         .columns
         .iter()
-        .map(|c| ColumnSpec::new(format!("{} / {}", c.zh, c.en)))
+        .map(|c| {
+            let header = format!("{} / {}", c.zh, c.en);
+            match c.kind {
+                ColumnKind::Text => ColumnSpec::new(header),
+                ColumnKind::Count | ColumnKind::Yuan => ColumnSpec::number(header),
+            }
+        })
         .collect();
     let mut writer = create_writer(path, &columns, Some(table.rows.len() as u64 + 1))?;
     let cell_text = |kind: ColumnKind, cell: &ReportCell| match (kind, cell) {

@@ -7,6 +7,13 @@
 //! CSV output is UTF-8 with a byte-order mark (so Excel shows Chinese
 //! correctly), CRLF line ends (as Excel writes them), cells quoted only when
 //! needed. XLSX output keeps every cell as text, bold frozen header row.
+//!
+//! CSV cells are neutralised against formula injection (OWASP "CSV Injection"): a spreadsheet
+//! opening the file would run a cell starting with `=`, `+`, `-`, `@`, tab or CR as a formula,
+//! so such a text cell is written with a leading apostrophe, which makes it text. The rule is
+//! exact so that readers can undo it ([`restore_neutralised`]): a cell that itself starts with
+//! an apostrophe gets one more. Plain numbers in number columns (`-500.00`) are numbers, not
+//! formulas, and are written as they are. XLSX cells are typed text and need none of this.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -28,6 +35,9 @@ pub struct ColumnSpec {
     pub choices: Option<Vec<String>>,
     /// Column width in XLSX, in Excel's character units.
     pub width: f64,
+    /// The column holds numbers: in CSV a plain decimal numeral (`-500.00`) is written as is,
+    /// anything else in it is neutralised like text.
+    pub number: bool,
 }
 
 impl ColumnSpec {
@@ -38,7 +48,63 @@ impl ColumnSpec {
             text: false,
             choices: None,
             width: 12.0,
+            number: false,
         }
+    }
+
+    /// A column of numbers (see [`ColumnSpec::number`]).
+    pub fn number(header: impl Into<String>) -> Self {
+        Self {
+            number: true,
+            ..Self::new(header)
+        }
+    }
+}
+
+/// First characters that make a spreadsheet read a CSV cell as a formula.
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// The prefix that makes such a cell text.
+const TEXT_PREFIX: char = '\'';
+
+/// `-500`, `12.50`: an optional minus, digits, optionally a point and digits.
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && fraction.is_none_or(all_digits)
+}
+
+/// The cell as written to CSV: a leading apostrophe before a formula trigger, and before an
+/// apostrophe (so that the rule can be undone exactly); a plain number in a number column as is.
+pub fn neutralise_formula(cell: &str, number_column: bool) -> std::borrow::Cow<'_, str> {
+    if number_column && is_plain_number(cell) {
+        return cell.into();
+    }
+    match cell.chars().next() {
+        Some(c) if c == TEXT_PREFIX || FORMULA_TRIGGERS.contains(&c) => {
+            format!("{TEXT_PREFIX}{cell}").into()
+        }
+        _ => cell.into(),
+    }
+}
+
+/// Undoes [`neutralise_formula`] on a cell read from CSV: drops a leading apostrophe that is
+/// followed by a formula trigger or another apostrophe. Any other cell is returned as is, so a
+/// value such as `'s-Hertogenbosch` typed by hand survives.
+pub fn restore_neutralised(cell: &str) -> &str {
+    match cell.strip_prefix(TEXT_PREFIX) {
+        Some(rest)
+            if rest
+                .chars()
+                .next()
+                .is_some_and(|c| c == TEXT_PREFIX || FORMULA_TRIGGERS.contains(&c)) =>
+        {
+            rest
+        }
+        _ => cell,
     }
 }
 
@@ -174,7 +240,8 @@ impl Drop for TempTarget {
 struct CsvTableWriter {
     writer: csv::Writer<BufWriter<File>>,
     target: TempTarget,
-    columns: usize,
+    /// Per column: does it hold numbers (see [`neutralise_formula`]).
+    number_columns: Vec<bool>,
     rows: u64,
 }
 
@@ -187,12 +254,16 @@ impl CsvTableWriter {
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
         writer
-            .write_record(columns.iter().map(|c| c.header.as_str()))
+            .write_record(
+                columns
+                    .iter()
+                    .map(|c| neutralise_formula(&c.header, false).into_owned()),
+            )
             .map_err(|e| target.io_error(e.into()))?;
         Ok(Self {
             writer,
             target,
-            columns: columns.len(),
+            number_columns: columns.iter().map(|c| c.number).collect(),
             rows: 0,
         })
     }
@@ -200,16 +271,21 @@ impl CsvTableWriter {
 
 impl TableWriter for CsvTableWriter {
     fn write_row(&mut self, cells: &[&str]) -> Result<(), WriteError> {
-        if cells.len() != self.columns {
+        if cells.len() != self.number_columns.len() {
             return Err(WriteError::WrongCellCount {
                 file: self.target.file_name().to_owned(),
                 row: self.rows + 2,
-                expected: self.columns,
+                expected: self.number_columns.len(),
                 got: cells.len(),
             });
         }
+        let neutralised: Vec<_> = cells
+            .iter()
+            .zip(&self.number_columns)
+            .map(|(cell, &number)| neutralise_formula(cell, number))
+            .collect();
         self.writer
-            .write_record(cells)
+            .write_record(neutralised.iter().map(|cell| cell.as_bytes()))
             .map_err(|e| self.target.io_error(e.into()))?;
         self.rows += 1;
         Ok(())
@@ -226,5 +302,51 @@ impl TableWriter for CsvTableWriter {
         file.sync_all().map_err(|e| target.io_error(e))?;
         drop(file);
         target.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_triggers_get_an_apostrophe_and_come_back() {
+        for value in [
+            "=1+1", "+86", "-2", "@SUM(A1)", "\tx", "\rx", "'", "'=x", "''", "'abc",
+        ] {
+            let written = neutralise_formula(value, false);
+            assert_eq!(written, format!("'{value}"), "{value:?}");
+            assert_eq!(restore_neutralised(&written), value, "{value:?}");
+        }
+        for value in ["王世华", "", "1-2", "a=b", "500.00", "-500.00"] {
+            let expected = if value.starts_with('-') {
+                format!("'{value}")
+            } else {
+                value.to_owned()
+            };
+            assert_eq!(neutralise_formula(value, false), expected, "{value:?}");
+            assert_eq!(restore_neutralised(&expected), value, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn plain_numbers_in_number_columns_stay_numbers() {
+        for value in ["-500.00", "0", "12", "-3", "1234.5"] {
+            assert_eq!(neutralise_formula(value, true), value);
+            assert_eq!(restore_neutralised(value), value);
+        }
+        for value in ["-", "-.5", "-5.", "-1+1", "=5", "+5", "-5e3", "--5"] {
+            assert_eq!(
+                neutralise_formula(value, true),
+                format!("'{value}"),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hand_typed_apostrophes_survive_reading() {
+        assert_eq!(restore_neutralised("'s-Hertogenbosch"), "'s-Hertogenbosch");
+        assert_eq!(restore_neutralised("'"), "'");
     }
 }

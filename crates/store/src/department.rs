@@ -33,7 +33,7 @@ use zhenxing_core::department::{DepartmentKind, DepartmentRecord, DepartmentSour
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, Reason};
 use zhenxing_core::warning::InboxPolicy;
 use zhenxing_core::{
-    DivisionCode, DivisionLevel, Fen, HouseholdType, MonitoringCategory, Scope, Text,
+    Action, DivisionCode, DivisionLevel, Fen, HouseholdType, MonitoringCategory, Role, Scope, Text,
     access::mask_id_number, text,
 };
 
@@ -140,8 +140,65 @@ pub struct UploadReport {
     pub same_file_as: Option<i64>,
     pub unmatched_rows: Vec<UnmatchedRow>,
     pub raised: Vec<RaisedRows>,
-    /// The rule set the records were evaluated with: "2025/500000000000/v1".
+    /// The rule set the records were evaluated with: "2025/500000000000/v1"; empty when not
+    /// disclosed.
     pub rule_set: String,
+    /// What this report tells ([`UploadReport::disclosed`]).
+    pub disclosure: Disclosure,
+}
+
+/// How much of an upload's result its viewer is told. Matching and the rules read the registry
+/// (members' health, the household's income and category): a viewer who may not read the
+/// registry (a department officer) learns only what follows from their own file: rows read,
+/// matched and unmatched counts, rows already imported, and which of their rows went to the
+/// registry's staff for review. Staff who read the registry see the rules, the categories and
+/// what became of each warning, as on the warnings themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disclosure {
+    Full,
+    OwnFileOnly,
+}
+
+impl Disclosure {
+    pub fn for_role(role: Role) -> Disclosure {
+        if role.may(Action::ReadRegistry) {
+            Disclosure::Full
+        } else {
+            Disclosure::OwnFileOnly
+        }
+    }
+}
+
+/// The outcome of a row sent for review, as a viewer without the registry gets it.
+pub const OUTCOME_REVIEW: &str = "review";
+
+impl UploadReport {
+    /// The report as `disclosure` allows. For [`Disclosure::OwnFileOnly`]: one entry per row
+    /// that raised a warning, in row order (grouping rows by household would tell who lives
+    /// together), with no rules, category or outcome ([`OUTCOME_REVIEW`]), no rule set, and
+    /// no split of the warnings into opened and merged (which tells whether a household
+    /// already had one): [`UploadReport::warnings_disclosed`] is false.
+    pub fn disclosed(mut self, disclosure: Disclosure) -> UploadReport {
+        if disclosure == Disclosure::Full {
+            return self;
+        }
+        let mut rows: Vec<u64> = self.raised.iter().flat_map(|r| r.rows.clone()).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        self.raised = rows
+            .into_iter()
+            .map(|row| RaisedRows {
+                rows: vec![row],
+                rules: Vec::new(),
+                category: None,
+                outcome: OUTCOME_REVIEW.to_owned(),
+            })
+            .collect();
+        self.rule_set = String::new();
+        self.disclosure = disclosure;
+        self
+    }
 }
 
 /// What the report column holds.
@@ -592,6 +649,7 @@ async fn import_in_transaction(
         unmatched_rows: stored.unmatched_rows,
         raised: stored.raised,
         rule_set: stored.rule_set,
+        disclosure: Disclosure::Full,
     })
 }
 
@@ -679,6 +737,7 @@ pub async fn upload(db: &Db, id: i64, uploaded_by: Option<&str>) -> Result<Optio
         unmatched_rows: stored.unmatched_rows,
         raised: stored.raised,
         rule_set: stored.rule_set,
+        disclosure: Disclosure::Full,
     }))
 }
 

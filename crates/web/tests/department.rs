@@ -3,12 +3,50 @@
 //! officer uploads a file and reads its result (counts, unmatched rows masked, rows that raised
 //! warnings); a malformed file is refused with every problem and writes nothing; the API takes
 //! the file as the body; another department officer sees none of it; the same file twice
-//! raises nothing twice.
+//! raises nothing twice. A department officer, who may not read the registry, learns only what
+//! follows from their own file: which rows went for review, never the rules, categories,
+//! health or warnings behind them; the administrator, who reads the registry, sees them.
 
 mod common;
 
 use common::{PASSWORD, Server};
-use zhenxing_core::{DivisionCode, Role};
+use zhenxing_core::monitoring::RuleId;
+use zhenxing_core::{DivisionCode, HealthCondition, MonitoringCategory, Role};
+
+/// Fails if `text` names a screening rule, a monitoring category, a health condition or a
+/// warning's outcome, in either language or as a code.
+fn assert_no_registry_words(text: &str) {
+    let mut words: Vec<&str> = Vec::new();
+    for r in RuleId::ALL {
+        words.extend([r.zh(), r.en(), r.code()]);
+    }
+    for c in MonitoringCategory::ALL {
+        words.extend([c.zh(), c.en(), c.code()]);
+    }
+    for h in HealthCondition::ALL
+        .iter()
+        .filter(|h| **h != HealthCondition::Healthy)
+    {
+        words.extend([h.zh(), h.en()]);
+    }
+    words.extend([
+        "补充到已有预警",
+        "已有预警中已包含",
+        "added to an open warning",
+        "already in an open warning",
+        "\"merged\"",
+        "\"opened\"",
+        "\"unchanged\"",
+        "2025/5000",
+        "rule_set\":\"",
+    ]);
+    for word in words {
+        assert!(
+            !text.contains(word),
+            "a department officer is told registry information ({word:?}):\n{text}"
+        );
+    }
+}
 
 fn department_fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -94,16 +132,30 @@ async fn a_department_officer_uploads_and_reads_the_result() {
         );
         assert!(page.element("matched").contains(">4<"));
         assert!(page.element("unmatched").contains(">1<"));
-        assert!(page.element("warnings").contains(">2<"));
+        assert!(page.element("review").contains(">3<"), "{}", page.body);
+        assert!(!page.body.contains("id=\"warnings\""));
         let unmatched = page.element("unmatched-rows");
         assert!(unmatched.contains("500229********5558"), "{unmatched}");
         assert!(
             !page.body.contains("500229199001015558"),
             "ID numbers masked"
         );
+        // Rows 2 and 3 (one household's claims) and one more went for review, each on its own
+        // line, without the rule, category or outcome behind them, nor the grouping by household.
         let raised = page.element("raised");
-        assert!(raised.contains("2, 3"), "{raised}");
-        assert!(raised.contains("合规自付医疗支出较大"), "{raised}");
+        assert!(raised.contains(">2<") && raised.contains(">3<"), "{raised}");
+        assert!(!raised.contains("2, 3"), "{raised}");
+        assert_no_registry_words(&page.body);
+        // The administrator reads the registry: the rule is named.
+        let mut admin = server.signed_in("admin").await;
+        let full = admin.get(&location).await;
+        assert!(
+            full.element("raised").contains("合规自付医疗支出较大"),
+            "{}",
+            full.body
+        );
+        assert!(full.element("raised").contains("2, 3"));
+        assert!(full.element("warnings").contains(">2<"));
 
         // The same file again: nothing raised, and the page says it was seen before.
         let r = c
@@ -115,13 +167,14 @@ async fn a_department_officer_uploads_and_reads_the_result() {
             .await;
         assert_eq!(r.status, 303);
         let page = c.get("/department/uploads/2").await;
-        assert!(page.element("warnings").contains(">0<"));
+        assert!(page.element("review").contains(">0<"));
         assert!(page.element("repeated").contains(">4<"));
         assert!(page.body.contains("id=\"same-file\""));
 
         // The list shows both; another department officer sees neither; the admin sees all.
         let list = c.get("/department").await;
         assert!(list.element("uploads").contains("/department/uploads/2"));
+        assert_no_registry_words(&list.body);
         let mut other = server.signed_in("department2").await;
         assert_eq!(other.get("/department/uploads/1").await.status, 404);
         assert_eq!(
@@ -131,7 +184,6 @@ async fn a_department_officer_uploads_and_reads_the_result() {
         );
         let theirs = other.get("/department").await;
         assert!(theirs.body.contains("id=\"no-uploads\""));
-        let mut admin = server.signed_in("admin").await;
         assert_eq!(admin.get("/department/uploads/1").await.status, 200);
         assert!(
             admin
@@ -178,12 +230,22 @@ async fn uploads_by_api_token() {
         assert_eq!(j["upload"]["file_name"], "xueji.csv");
         assert_eq!(j["upload"]["rows"], 3);
         assert_eq!(j["upload"]["matched"], 2);
-        assert_eq!(j["upload"]["warnings_opened"], 1);
         assert_eq!(j["unmatched_rows"][0]["row"], 4);
         assert_eq!(j["unmatched_rows"][0]["id_number"], "500229********5558");
         assert_eq!(j["unmatched_rows"][0]["reason_code"], "not_registered");
-        assert_eq!(j["raised"][0]["rules"][1], "child_out_of_school");
         assert!(!r.body.contains("500229199001015558"));
+        // The rows that went for review, and nothing of the registry behind them.
+        assert_eq!(j["raised"][0]["rows"], serde_json::json!([2]));
+        assert_eq!(j["raised"][0]["rules"], serde_json::json!([]));
+        assert_eq!(j["raised"][0]["category"], serde_json::Value::Null);
+        assert_eq!(j["raised"][0]["outcome"], "review");
+        assert_eq!(j["rule_set"], serde_json::Value::Null);
+        assert_eq!(j["upload"]["warnings_opened"], serde_json::Value::Null);
+        assert_no_registry_words(&r.body);
+        // The administrator, who reads the registry, is told the warnings.
+        let mut admin = server.api_client("admin").await;
+        let all = admin.get("/api/v1/department-uploads").await;
+        assert_eq!(all.json()["items"][0]["warnings_opened"], 1, "{}", all.body);
 
         // Again: recognised, nothing raised.
         let r = api
@@ -197,7 +259,7 @@ async fn uploads_by_api_token() {
         assert_eq!(r.status, 201);
         let j = r.json();
         assert_eq!(j["upload"]["repeated"], 2);
-        assert_eq!(j["upload"]["warnings_opened"], 0);
+        assert_eq!(j["raised"], serde_json::json!([]));
         assert_eq!(j["same_file_as"], 1);
 
         // A malformed file: 422 with every problem, nothing written.
@@ -263,6 +325,11 @@ async fn uploads_by_api_token() {
         let list = api.get("/api/v1/department-uploads").await;
         assert_eq!(list.status, 200);
         assert_eq!(list.json()["items"].as_array().unwrap().len(), 2);
+        assert_no_registry_words(&list.body);
+        assert_eq!(
+            list.json()["items"][0]["warnings_opened"],
+            serde_json::Value::Null
+        );
 
         // Who may not: a county officer's token; a browser session (even of the officer).
         let mut county = server.api_client("chengkou").await;

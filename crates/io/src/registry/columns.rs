@@ -321,6 +321,14 @@ pub fn template_columns() -> Vec<ColumnSpec> {
                 | RegistryColumn::WaterSafe
                 | RegistryColumn::MedicalInsurance
                 | RegistryColumn::Dibao => spec.choices = yes_no,
+                RegistryColumn::LiftedOutYear
+                | RegistryColumn::WageIncome
+                | RegistryColumn::BusinessIncome
+                | RegistryColumn::PropertyIncome
+                | RegistryColumn::TransferIncome
+                | RegistryColumn::BusinessExpense
+                | RegistryColumn::OutOfPocket
+                | RegistryColumn::WorkMonths => spec.number = true,
                 _ => {}
             }
             spec

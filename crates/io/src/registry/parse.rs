@@ -6,14 +6,17 @@
 use super::columns::{COLUMNS, RegistryColumn, column_for_header};
 use super::report::{ImportReport, Problem};
 use crate::mask::mask_id_like;
+use crate::sniff::FileKind;
 use crate::table::{Cell, TableReader};
+use crate::write::restore_neutralised;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use time::Date;
 use zhenxing_core::enums::parse_yes_no;
-use zhenxing_core::household::{HouseholdDraft, HouseholdError, LIFTED_OUT_YEARS};
+use zhenxing_core::household::{FreeTextField, HouseholdDraft, HouseholdError, LIFTED_OUT_YEARS};
+use zhenxing_core::text::{Lines, check_characters};
 use zhenxing_core::{
     DivisionCode, DocumentNumber, Education, Fen, Health, Household, HouseholdNo, HouseholdType,
     IdNumberError, IncomeItems, Labor, Member, MonitoringCategory, PersonName, Phone, Relation,
@@ -117,6 +120,9 @@ struct Layout {
     /// `index` as an array by column: the look-up of every cell of every row.
     slots: [Option<usize>; COLUMN_COUNT],
     headers: Vec<String>,
+    /// A CSV file: its text cells may carry the apostrophe our CSV writer puts before a formula
+    /// trigger (`crate::write::neutralise_formula`), which reading removes again.
+    csv: bool,
 }
 
 const COLUMN_COUNT: usize = RegistryColumn::Dibao as usize + 1;
@@ -149,6 +155,7 @@ impl<'r> RowReader<'r, '_> {
     fn raw(&self, column: RegistryColumn) -> Option<Cow<'r, str>> {
         let i = self.layout.slots[column as usize]?;
         match cell_text(self.row.get(i)) {
+            Ok(Cow::Borrowed(s)) if self.layout.csv => Some(Cow::Borrowed(restore_neutralised(s))),
             Ok(s) => Some(s),
             // A fraction in a numeric cell: amounts keep it, other columns report it as is.
             Err(n) => Some(Cow::Owned(format!("{n}"))),
@@ -255,6 +262,14 @@ fn mask_phone_like(raw: &str) -> String {
     }
 }
 
+/// A one-line free text (address, ethnicity): refused at its cell when it holds a character no
+/// text may hold, as the household's own check would refuse it.
+fn free_text(s: &str) -> Result<String, Text> {
+    check_characters(s, Lines::One)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.text())
+}
+
 fn money(s: &str) -> Result<Fen, Text> {
     Fen::parse_non_negative(s).map_err(|e| e.text())
 }
@@ -299,7 +314,7 @@ fn read_household_fields(r: &mut RowReader<'_, '_>, household_no: HouseholdNo) -
         lifted_out_year: r.optional(C::LiftedOutYear, year),
         monitoring_category: r.optional(C::MonitoringCategory, MonitoringCategory::parse),
         phone: r.optional(C::Phone, |s| Phone::parse(s).map_err(|e| e.text())),
-        address: r.optional(C::Address, |s| Ok(s.to_owned())),
+        address: r.optional(C::Address, free_text),
         amounts,
         housing_safe: r.optional(C::HousingSafe, parse_yes_no),
         water_safe: r.optional(C::WaterSafe, parse_yes_no),
@@ -425,7 +440,7 @@ fn read_member(r: &mut RowReader<'_, '_>, today: Date) -> Option<Member> {
         name: name?,
         document: document?,
         relation: relation?,
-        ethnicity: r.optional(C::Ethnicity, |s| Ok(s.to_owned()))?,
+        ethnicity: r.optional(C::Ethnicity, free_text)?,
         education: r.optional(C::Education, Education::parse)?,
         school_status: r.optional(C::SchoolStatus, SchoolStatus::parse)?,
         health: r.required(C::Health, Health::parse)?,
@@ -494,6 +509,7 @@ fn read_layout(headers: &[String], report: &mut ImportReport) -> Option<Layout> 
             index,
             slots,
             headers: headers.to_vec(),
+            csv: false,
         }
     })
 }
@@ -657,7 +673,10 @@ fn open_table(path: &Path) -> Result<(TableReader, Layout, ImportReport), Import
         }
     };
     match read_layout(table.headers(), &mut report) {
-        Some(layout) => Ok((table, layout, report)),
+        Some(mut layout) => {
+            layout.csv = matches!(table.kind(), FileKind::Csv(_));
+            Ok((table, layout, report))
+        }
         None => Err(report),
     }
 }
@@ -920,6 +939,16 @@ fn build(
                     HouseholdError::NotAVillage(_) => {
                         problem(first_row, C::DivisionCode, division_text.clone(), reason)
                     }
+                    // Refused where the cell is read; kept for completeness.
+                    HouseholdError::Characters(FreeTextField::Address, _) => {
+                        problem(first_row, C::Address, String::new(), reason)
+                    }
+                    HouseholdError::Characters(FreeTextField::Ethnicity(i), _) => problem(
+                        member_rows.get(i).copied().unwrap_or(first_row),
+                        C::Ethnicity,
+                        String::new(),
+                        reason,
+                    ),
                 };
                 report.problems.push(found);
             }

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use zhenxing_core::Action;
 use zhenxing_core::department::DepartmentKind;
 use zhenxing_io::department::RowProblem;
-use zhenxing_store::department::{UploadReport, UploadSummary};
+use zhenxing_store::department::{Disclosure, UploadReport, UploadSummary};
 
 /// The largest body the upload endpoint reads.
 pub const BODY_LIMIT: usize = UPLOAD_BODY_LIMIT;
@@ -67,14 +67,15 @@ pub struct UnmatchedRowDto {
     pub reason: String,
 }
 
-/// Rows of one household that raised or added to a warning.
+/// Rows of one household that raised or added to a warning. A department officer, who may not
+/// read the registry, gets one entry per row, without rules or category, outcome `review`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RaisedRowsDto {
     pub rows: Vec<u64>,
-    /// The rules that fired, e.g. `medical_out_of_pocket`.
+    /// The rules that fired, e.g. `medical_out_of_pocket` (empty for a department officer).
     pub rules: Vec<String>,
     pub category: Option<String>,
-    /// `opened`, `merged` or `unchanged`.
+    /// `opened`, `merged` or `unchanged`; `review` for a department officer.
     pub outcome: String,
 }
 
@@ -94,13 +95,16 @@ pub struct UploadSummaryDto {
     /// Matched rows already imported by an earlier upload (they raise nothing again).
     pub repeated: i64,
     pub unmatched: i64,
-    pub warnings_opened: i64,
-    /// Open warnings that took new reasons.
-    pub warnings_merged: i64,
+    /// Null for a department officer (whether a household already had a warning is
+    /// registry information).
+    pub warnings_opened: Option<i64>,
+    /// Open warnings that took new reasons; null for a department officer.
+    pub warnings_merged: Option<i64>,
 }
 
 impl UploadSummaryDto {
-    fn of(s: &UploadSummary) -> UploadSummaryDto {
+    fn of(s: &UploadSummary, disclosure: Disclosure) -> UploadSummaryDto {
+        let told = |n: i64| (disclosure == Disclosure::Full).then_some(n);
         UploadSummaryDto {
             id: s.id,
             kind: s.kind.clone(),
@@ -112,8 +116,8 @@ impl UploadSummaryDto {
             matched: s.matched,
             repeated: s.repeated,
             unmatched: s.unmatched,
-            warnings_opened: s.warnings_opened,
-            warnings_merged: s.warnings_merged,
+            warnings_opened: told(s.warnings_opened),
+            warnings_merged: told(s.warnings_merged),
         }
     }
 }
@@ -127,7 +131,8 @@ pub struct UploadResult {
     pub rows: u64,
     /// Present when accepted.
     pub upload: Option<UploadSummaryDto>,
-    /// The rule set the records were checked with, e.g. `2025/500000000000/v1`.
+    /// The rule set the records were checked with, e.g. `2025/500000000000/v1` (null for a
+    /// department officer).
     pub rule_set: Option<String>,
     /// An earlier upload of the very same bytes.
     pub same_file_as: Option<i64>,
@@ -149,8 +154,8 @@ fn accepted(viewer: &Viewer, report: &UploadReport) -> UploadResult {
         accepted: true,
         file_name: s.file_name.clone(),
         rows: u64::try_from(s.rows).unwrap_or(0),
-        upload: Some(UploadSummaryDto::of(s)),
-        rule_set: Some(report.rule_set.clone()),
+        upload: Some(UploadSummaryDto::of(s, report.disclosure)),
+        rule_set: (report.disclosure == Disclosure::Full).then(|| report.rule_set.clone()),
         same_file_as: report.same_file_as.filter(|first| *first != s.id),
         unmatched_rows: report
             .unmatched_rows
@@ -194,7 +199,9 @@ fn problem(viewer: &Viewer, p: &RowProblem) -> UploadProblem {
 /// format of its kind (docs/department-formats.md). All or nothing: a malformed row refuses
 /// the whole file with every problem (422), and nothing is written. Rows whose ID number is not
 /// a member of a rural household in the account's division are reported back, not refused.
-/// Matched rows are checked with the rule set in force and raise warnings on the households;
+/// Matched rows are checked with the rule set in force and raise warnings on the households
+/// (a department officer is told which of the file's rows went for review, not the rules,
+/// categories or warnings behind them: that is registry information);
 /// a record imported before raises nothing again. Needs a bearer token of a department officer
 /// or the municipal administrator (a browser session uploads through the page).
 #[utoipa::path(
@@ -269,6 +276,7 @@ pub async fn upload(
     drop(temp);
     Ok(match outcome {
         UploadOutcome::Accepted(report) => {
+            let report = (*report).disclosed(Disclosure::for_role(account.role));
             (StatusCode::CREATED, Json(accepted(&viewer, &report))).into_response()
         }
         UploadOutcome::Refused(parsed) => (
@@ -316,6 +324,9 @@ pub async fn list(
     let uploads =
         zhenxing_store::department::uploads(&state.db, owner_filter(account), 200).await?;
     Ok(Json(UploadList {
-        items: uploads.iter().map(UploadSummaryDto::of).collect(),
+        items: uploads
+            .iter()
+            .map(|u| UploadSummaryDto::of(u, Disclosure::for_role(account.role)))
+            .collect(),
     }))
 }

@@ -8,7 +8,9 @@
 //! report); an accepted one is written in one transaction and the browser is sent to
 //! `GET /department/uploads/{id}`: the counts, the unmatched rows with their reasons (ID
 //! numbers masked) and the rows that raised warnings. A department officer sees only their
-//! own uploads; anyone else's answers like an upload that does not exist.
+//! own uploads; anyone else's answers like an upload that does not exist. Nor does the officer
+//! learn anything of the registry beyond what follows from their own file ([`Disclosure`]):
+//! which of their rows went for review, not the rules, categories or warnings behind them.
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -32,7 +34,7 @@ use zhenxing_core::{Action, Role};
 use zhenxing_io::department::{ParsedDepartment, RowProblem};
 use zhenxing_store::StoreError;
 use zhenxing_store::accounts::Account;
-use zhenxing_store::department::{self, NewUpload, UploadReport, UploadSummary};
+use zhenxing_store::department::{self, Disclosure, NewUpload, UploadReport, UploadSummary};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -149,6 +151,8 @@ struct FormPage {
     problems_hidden: usize,
     uploads: Vec<UploadLine>,
     all_uploads: bool,
+    /// The viewer reads the registry: the warnings raised are shown.
+    warnings_shown: bool,
 }
 
 fn kind_label(tr: &Tr, code: &str) -> String {
@@ -157,7 +161,8 @@ fn kind_label(tr: &Tr, code: &str) -> String {
         .unwrap_or_else(|| code.to_owned())
 }
 
-fn upload_line(tr: &Tr, u: &UploadSummary) -> UploadLine {
+/// One line of the list; the warnings count only for those told it ([`Disclosure`]).
+fn upload_line(tr: &Tr, u: &UploadSummary, disclosure: Disclosure) -> UploadLine {
     UploadLine {
         href: format!("/department/uploads/{}", u.id),
         id: u.id,
@@ -168,7 +173,10 @@ fn upload_line(tr: &Tr, u: &UploadSummary) -> UploadLine {
         rows: count(u.rows),
         matched: count(u.matched),
         unmatched: count(u.unmatched),
-        warnings: count(u.warnings_opened + u.warnings_merged),
+        warnings: match disclosure {
+            Disclosure::Full => count(u.warnings_opened + u.warnings_merged),
+            Disclosure::OwnFileOnly => String::new(),
+        },
     }
 }
 
@@ -217,10 +225,11 @@ async fn form_page(
             selected: selected == Some(*k),
         })
         .collect();
+    let disclosure = Disclosure::for_role(account.role);
     let uploads = department::uploads(&state.db, owner_filter(account), 50)
         .await?
         .iter()
-        .map(|u| upload_line(&tr, u))
+        .map(|u| upload_line(&tr, u, disclosure))
         .collect();
     let (refused_file, verdict, problems, problems_hidden) = match refused {
         Some(p) => (
@@ -247,6 +256,7 @@ async fn form_page(
         problems_hidden,
         uploads,
         all_uploads: owner_filter(account).is_none(),
+        warnings_shown: disclosure == Disclosure::Full,
         c,
     })
 }
@@ -403,6 +413,10 @@ struct ResultPage {
     unmatched: Vec<UnmatchedLine>,
     unmatched_hidden: i64,
     raised: Vec<RaisedLine>,
+    /// The viewer reads the registry: rules, categories and outcomes are shown.
+    warnings_shown: bool,
+    /// Rows sent for review, for a viewer who does not.
+    review: String,
 }
 
 pub async fn result(
@@ -412,24 +426,42 @@ pub async fn result(
 ) -> AppResult<Response> {
     let account = viewer.may(Action::UploadDepartmentData)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let disclosure = Disclosure::for_role(account.role);
     let report = department::upload(&state.db, id, owner_filter(account))
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)?
+        .disclosed(disclosure);
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("department-result-title");
     let tr = c.tr.clone();
     let s = &report.summary;
     let n = |v: i64| FluentValue::from(v as f64);
-    let verdict = tr.t_args(
-        "department-done",
-        &[
-            ("rows", n(s.rows)),
-            ("matched", n(s.matched)),
-            ("unmatched", n(s.unmatched)),
-            ("opened", n(s.warnings_opened)),
-            ("merged", n(s.warnings_merged)),
-        ],
-    );
+    let review = report
+        .raised
+        .iter()
+        .map(|r| r.rows.len() as i64)
+        .sum::<i64>();
+    let verdict = match disclosure {
+        Disclosure::Full => tr.t_args(
+            "department-done",
+            &[
+                ("rows", n(s.rows)),
+                ("matched", n(s.matched)),
+                ("unmatched", n(s.unmatched)),
+                ("opened", n(s.warnings_opened)),
+                ("merged", n(s.warnings_merged)),
+            ],
+        ),
+        Disclosure::OwnFileOnly => tr.t_args(
+            "department-done-own-file",
+            &[
+                ("rows", n(s.rows)),
+                ("matched", n(s.matched)),
+                ("unmatched", n(s.unmatched)),
+                ("review", n(review)),
+            ],
+        ),
+    };
     let same_file = match report.same_file_as {
         Some(first) if first != s.id => tr.t_args("department-same-file", &[("first", n(first))]),
         _ => String::new(),
@@ -474,7 +506,9 @@ pub async fn result(
         })
         .collect();
     let page = ResultPage {
-        u: upload_line(&tr, s),
+        u: upload_line(&tr, s, disclosure),
+        warnings_shown: disclosure == Disclosure::Full,
+        review: count(review),
         verdict,
         same_file,
         rule_set: report.rule_set.clone(),
