@@ -4,7 +4,9 @@
 //! forged checkpoint; an ordinary history verifies clean.
 
 use zhenxing_store::audit::{AuditEntry, ChainNotice, ChainProblem, append_one, verify};
-use zhenxing_store::audit_anchor::{AnchorConfig, CheckpointState, checkpoint_of, install};
+use zhenxing_store::audit_anchor::{
+    AnchorConfig, CheckpointState, anchor_now, checkpoint_of, install,
+};
 use zhenxing_store::testing::{self, TempDir};
 use zhenxing_store::{Db, testing::TestDb};
 
@@ -71,11 +73,11 @@ async fn anchored() -> Vec<(TestDb, TempDir, AnchorConfig)> {
             key_file: dir.join("audit.key"),
             checkpoint_file: dir.join("audit.checkpoint"),
         };
+        // The test database's seeded divisions are audited before the anchor exists: it is
+        // anchored explicitly, as an operator anchors an existing trail.
         let state = install(&test_db.db, config.clone()).await.unwrap();
-        assert!(
-            matches!(&state, CheckpointState::Valid(c) if c.seq == 0),
-            "{state:?}"
-        );
+        assert_eq!(state, CheckpointState::Missing);
+        anchor_now(&test_db.db).await.unwrap().unwrap();
         out.push((test_db, TempDir(dir), config));
     }
     out
@@ -111,10 +113,11 @@ async fn an_ordinary_history_verifies_clean_and_the_checkpoint_follows_the_head(
 async fn a_cut_tail_is_reported_even_with_the_head_row_deleted() {
     for (test_db, _dir, _config) in anchored().await {
         let db = &test_db.db;
+        let base = checkpoint_seq(db).await;
         operations(db, 6).await;
         let mut statements = drop_triggers(db);
         statements.extend([
-            "DELETE FROM audit_log WHERE seq > 3".into(),
+            format!("DELETE FROM audit_log WHERE seq > {}", base + 3),
             "DELETE FROM audit_head".into(),
         ]);
         execute(db, &statements).await;
@@ -122,8 +125,8 @@ async fn a_cut_tail_is_reported_even_with_the_head_row_deleted() {
         assert_eq!(
             report.problems,
             [ChainProblem::Truncated {
-                last_seq: 3,
-                checkpoint_seq: 6
+                last_seq: base + 3,
+                checkpoint_seq: base + 6
             }],
             "{}",
             db.backend_name()
@@ -132,9 +135,9 @@ async fn a_cut_tail_is_reported_even_with_the_head_row_deleted() {
         // Operations written afterwards do not move the checkpoint past the cut, and once the
         // chain is long again, the record at the checkpoint's place is not the checkpointed one.
         operations(db, 4).await;
-        assert_eq!(checkpoint_seq(db).await, 6);
+        assert_eq!(checkpoint_seq(db).await, base + 6);
         let report = verify(db).await.unwrap();
-        assert_eq!(report.problems, [ChainProblem::HeadReplaced { seq: 6 }]);
+        assert_eq!(report.problems, [ChainProblem::HeadReplaced { seq: base + 6 }]);
     }
 }
 
@@ -142,6 +145,7 @@ async fn a_cut_tail_is_reported_even_with_the_head_row_deleted() {
 async fn an_emptied_trail_is_reported() {
     for (test_db, _dir, _config) in anchored().await {
         let db = &test_db.db;
+        let base = checkpoint_seq(db).await;
         operations(db, 3).await;
         let mut statements = drop_triggers(db);
         statements.extend([
@@ -153,7 +157,9 @@ async fn an_emptied_trail_is_reported() {
         let report = verify(db).await.unwrap();
         assert_eq!(
             report.problems,
-            [ChainProblem::Emptied { checkpoint_seq: 3 }],
+            [ChainProblem::Emptied {
+                checkpoint_seq: base + 3
+            }],
             "{}",
             db.backend_name()
         );
