@@ -629,7 +629,11 @@ fn assert_verify_fails(db: &str, expected: &str) {
     let run = zx(db, &["audit", "verify"]);
     assert!(!run.success(), "audit verify passed:\n{}", run.all());
     run.assert_contains(expected, "audit verify");
-    assert!(!run.all().contains("intact"), "called intact:\n{}", run.all());
+    assert!(
+        !run.all().contains("intact"),
+        "called intact:\n{}",
+        run.all()
+    );
 }
 
 fn audit_verify_detects_a_cut_or_wiped_trail(env: Env) {
@@ -676,12 +680,24 @@ fn audit_checkpoint_forged_or_missing(env: Env) {
     run.assert_contains("has no checkpoint outside the database", "audit verify");
     run.assert_contains("zhenxing audit anchor", "audit verify");
     let before = audit_records(&db);
-    let run = zx(&db, &["audit", "anchor", "--reason", "checkpoint lost, chain checked"]);
+    let run = zx(
+        &db,
+        &[
+            "audit",
+            "anchor",
+            "--reason",
+            "checkpoint lost, chain checked",
+        ],
+    );
     run.assert_success("audit anchor");
     let run = zx(&db, &["audit", "verify"]);
     run.assert_success("audit verify after anchoring");
     assert!(!run.all().contains("warning"), "{}", run.all());
-    assert_eq!(audit_records(&db), before + 1, "the anchoring was not audited");
+    assert_eq!(
+        audit_records(&db),
+        before + 1,
+        "the anchoring was not audited"
+    );
     saved = serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
     assert_eq!(saved["seq"], Value::from(before + 1));
 }

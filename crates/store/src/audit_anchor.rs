@@ -47,12 +47,12 @@ impl AnchorConfig {
         let identity = identity(db).await?;
         let (key_default, checkpoint_default) = match db {
             Db::Sqlite(_) if identity.is_empty() => {
-                return Ok(key_file.zip(checkpoint_file).map(|(key_file, checkpoint_file)| {
-                    AnchorConfig {
+                return Ok(key_file
+                    .zip(checkpoint_file)
+                    .map(|(key_file, checkpoint_file)| AnchorConfig {
                         key_file,
                         checkpoint_file,
-                    }
-                }));
+                    }));
             }
             Db::Sqlite(_) => (
                 PathBuf::from(format!("{identity}.audit-key")),
@@ -112,10 +112,7 @@ fn anchors() -> std::sync::MutexGuard<'static, Vec<Arc<Anchor>>> {
 }
 
 fn anchor_of(identity: &str) -> Option<Arc<Anchor>> {
-    anchors()
-        .iter()
-        .find(|a| a.identity == identity)
-        .cloned()
+    anchors().iter().find(|a| a.identity == identity).cloned()
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> StoreError {
@@ -126,11 +123,7 @@ fn io_error(path: &Path, e: std::io::Error) -> StoreError {
 /// database's name.
 async fn identity(db: &Db) -> Result<String> {
     Ok(match db {
-        Db::Sqlite(pool) => {
-            sqlx::query_scalar(SQLITE_IDENTITY)
-                .fetch_one(pool)
-                .await?
-        }
+        Db::Sqlite(pool) => sqlx::query_scalar(SQLITE_IDENTITY).fetch_one(pool).await?,
         Db::Postgres(pool) => {
             sqlx::query_scalar(POSTGRES_IDENTITY)
                 .fetch_one(pool)
@@ -350,7 +343,8 @@ fn write_checkpoint(
         mac: mac(&key, seq, hash, &at)?,
         at,
     };
-    let line = serde_json::to_string(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let line =
+        serde_json::to_string(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let temporary = config.checkpoint_file.with_extension("tmp");
     let mut file = File::create(&temporary).map_err(|e| io_error(&temporary, e))?;
     file.write_all(format!("{line}\n").as_bytes())

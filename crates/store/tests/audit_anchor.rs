@@ -103,7 +103,10 @@ async fn an_ordinary_history_verifies_clean_and_the_checkpoint_follows_the_head(
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&config.key_file).unwrap().permissions().mode();
+            let mode = std::fs::metadata(&config.key_file)
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -137,7 +140,10 @@ async fn a_cut_tail_is_reported_even_with_the_head_row_deleted() {
         operations(db, 4).await;
         assert_eq!(checkpoint_seq(db).await, base + 6);
         let report = verify(db).await.unwrap();
-        assert_eq!(report.problems, [ChainProblem::HeadReplaced { seq: base + 6 }]);
+        assert_eq!(
+            report.problems,
+            [ChainProblem::HeadReplaced { seq: base + 6 }]
+        );
     }
 }
 

@@ -304,8 +304,7 @@ pub fn zx_in(cwd: Option<&Path>, args: &[&str]) -> Run {
         cmd.env("ZHENXING_AUDIT_KEY", key)
             .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint);
     }
-    cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(dir) = cwd {
