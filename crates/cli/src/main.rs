@@ -28,6 +28,15 @@ struct Cli {
     /// Language of messages: zh (simplified Chinese) or en.
     #[arg(long, global = true, env = "ZHENXING_LANG", default_value = "zh", value_parser = parse_lang)]
     lang: Lang,
+    /// The audit anchor's key file (default: beside the SQLite database, or
+    /// zhenxing-audit.key in the working directory for PostgreSQL). Keep it off the
+    /// database's volume.
+    #[arg(long, global = true, env = "ZHENXING_AUDIT_KEY")]
+    audit_key: Option<PathBuf>,
+    /// The audit anchor's checkpoint file (default: beside the SQLite database, or
+    /// zhenxing-audit-DATABASE.checkpoint in the working directory for PostgreSQL).
+    #[arg(long, global = true, env = "ZHENXING_AUDIT_CHECKPOINT")]
+    audit_checkpoint: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -224,8 +233,16 @@ enum ExportCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Re-compute the hash chain and report any altered or deleted record.
+    /// Re-compute the hash chain and report any altered or deleted record, and a trail cut or
+    /// wiped behind the checkpoint kept outside the database.
     Verify,
+    /// Checkpoint the chain's current head, recorded in the trail: for a trail that has no
+    /// checkpoint yet, or after a restore the operator has checked.
+    Anchor {
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// Passwords are never arguments (the shell history and `ps` would keep them): they are the

@@ -13,7 +13,8 @@
 mod common;
 
 use common::{
-    Backend, Env, assert_problems_match_sidecar, audit_records, fixture, read_sidecar, stats, zx,
+    Backend, Env, assert_problems_match_sidecar, audit_checkpoint_file, audit_records, fixture,
+    read_sidecar, stats, zx,
 };
 use serde_json::Value;
 
@@ -77,6 +78,8 @@ scenarios!(
     generate_refuses_a_non_empty_registry,
     division_import,
     audit_verify_detects_tampering,
+    audit_verify_detects_a_cut_or_wiped_trail,
+    audit_checkpoint_forged_or_missing,
     id_number_in_another_household_is_refused,
     only_the_legacy_import_sets_monitoring_categories,
 );
@@ -610,6 +613,116 @@ fn audit_verify_detects_tampering(env: Env) {
         "tampered chain called intact:\n{}",
         run.all()
     );
+}
+
+/// A database with a few audited imports, its trail verified intact.
+fn audited_db(env: &Env, name: &str) -> String {
+    let db = env.fresh_db(name);
+    for file in ["registry/good-utf8.csv", "registry/good-gb18030.csv"] {
+        zx(
+            &db,
+            &["import", "registry", fixture(file).to_str().unwrap()],
+        )
+        .assert_success(file);
+    }
+    let run = zx(&db, &["audit", "verify"]);
+    run.assert_success("audit verify after imports");
+    run.assert_contains("the hash chain is intact", "audit verify");
+    assert!(!run.all().contains("warning"), "{}", run.all());
+    db
+}
+
+/// The append-only triggers, dropped as someone with the database's files would.
+fn drop_audit_triggers(env: &Env) -> Vec<&'static str> {
+    match env.backend {
+        Backend::Sqlite => vec![
+            "DROP TRIGGER audit_log_no_delete",
+            "DROP TRIGGER audit_items_no_delete",
+        ],
+        Backend::Postgres => vec![
+            "DROP TRIGGER audit_log_no_change ON audit_log",
+            "DROP TRIGGER audit_log_no_truncate ON audit_log",
+            "DROP TRIGGER audit_items_no_change ON audit_items",
+            "DROP TRIGGER audit_items_no_truncate ON audit_items",
+        ],
+    }
+}
+
+fn assert_verify_fails(db: &str, expected: &str) {
+    let run = zx(db, &["audit", "verify"]);
+    assert!(!run.success(), "audit verify passed:\n{}", run.all());
+    run.assert_contains(expected, "audit verify");
+    assert!(
+        !run.all().contains("intact"),
+        "called intact:\n{}",
+        run.all()
+    );
+}
+
+fn audit_verify_detects_a_cut_or_wiped_trail(env: Env) {
+    // The tail cut, and the head the database keeps deleted with it.
+    let db = audited_db(&env, "cut");
+    let last = audit_records(&db) as i64;
+    let mut statements = drop_audit_triggers(&env);
+    let cut = format!("DELETE FROM audit_items WHERE seq > {}", last - 1);
+    let cut_log = format!("DELETE FROM audit_log WHERE seq > {}", last - 1);
+    statements.extend([cut.as_str(), cut_log.as_str(), "DELETE FROM audit_head"]);
+    env.execute(&db, &statements);
+    assert_verify_fails(
+        &db,
+        &format!("its last record is {}, while the checkpoint", last - 1),
+    );
+
+    // All three tables emptied.
+    let db = audited_db(&env, "wiped");
+    let mut statements = drop_audit_triggers(&env);
+    statements.extend([
+        "DELETE FROM audit_items",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_head",
+    ]);
+    env.execute(&db, &statements);
+    assert_verify_fails(&db, "the audit trail was emptied");
+}
+
+fn audit_checkpoint_forged_or_missing(env: Env) {
+    let db = audited_db(&env, "forged");
+    let checkpoint = audit_checkpoint_file(&db);
+    let line = std::fs::read_to_string(&checkpoint).unwrap();
+    let mut saved: Value = serde_json::from_str(&line).unwrap();
+    // Moved back to an earlier record, as someone covering a cut would.
+    let mut forged = saved.clone();
+    forged["seq"] = Value::from(1);
+    std::fs::write(&checkpoint, forged.to_string()).unwrap();
+    assert_verify_fails(&db, "does not verify under its key");
+
+    // No checkpoint: a warning saying how to anchor, and `audit anchor` (itself audited) does.
+    std::fs::remove_file(&checkpoint).unwrap();
+    let run = zx(&db, &["audit", "verify"]);
+    run.assert_success("audit verify without a checkpoint");
+    run.assert_contains("has no checkpoint outside the database", "audit verify");
+    run.assert_contains("zhenxing audit anchor", "audit verify");
+    let before = audit_records(&db);
+    let run = zx(
+        &db,
+        &[
+            "audit",
+            "anchor",
+            "--reason",
+            "checkpoint lost, chain checked",
+        ],
+    );
+    run.assert_success("audit anchor");
+    let run = zx(&db, &["audit", "verify"]);
+    run.assert_success("audit verify after anchoring");
+    assert!(!run.all().contains("warning"), "{}", run.all());
+    assert_eq!(
+        audit_records(&db),
+        before + 1,
+        "the anchoring was not audited"
+    );
+    saved = serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
+    assert_eq!(saved["seq"], Value::from(before + 1));
 }
 
 // ---------------------------------------------------------------------------------------------

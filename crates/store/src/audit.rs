@@ -6,7 +6,9 @@
 //! state as created is the `before` of its first change. Each operation's hash is SHA-256(previous hash ‖ canonical JSON of the operation),
 //! and the operation includes the count and SHA-256 digest of its items, so altering or deleting
 //! any record or item breaks the chain, and [`verify`] says where. `audit_head` remembers the
-//! last hash so that records cut from the end are noticed too. Operations are appended only
+//! last hash so that records cut from the end are noticed too, as long as it is left alone; the
+//! checkpoint outside the database ([`crate::audit_anchor`]) notices a cut or wiped trail even
+//! when it is not. Operations are appended only
 //! inside a registry write transaction ([`crate::Db::begin_write`]), which serialises the chain.
 //!
 //! Why: an import of a county's workbook touches a hundred thousand households; one chained
@@ -15,6 +17,7 @@
 //! `created_seq` pointer lives in the household row and is not covered by the chain; an
 //! operation's summary records how many households it created.
 
+use crate::audit_anchor::CheckpointState;
 use crate::bulk::{Batch, ColType};
 use crate::{Db, Result, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;
@@ -343,6 +346,17 @@ pub enum ChainProblem {
     Missing { from_seq: i64, to_seq: i64 },
     /// The items of the operation were altered, added or deleted.
     ItemsAltered { seq: i64 },
+    /// The chain ends before the checkpoint kept outside the database: its tail was cut.
+    Truncated { last_seq: i64, checkpoint_seq: i64 },
+    /// The chain is empty while the checkpoint says it had records: the trail was wiped.
+    Emptied { checkpoint_seq: i64 },
+    /// The record at the checkpoint's place is not the one checkpointed: the chain was
+    /// replaced from there on.
+    HeadReplaced { seq: i64 },
+    /// The checkpoint file does not verify under the key: it was edited or replaced.
+    CheckpointForged,
+    /// The checkpoint exists but its key file does not.
+    CheckpointKeyMissing,
 }
 
 impl ChainProblem {
@@ -365,6 +379,55 @@ impl ChainProblem {
                 "第{seq}条审计记录所涉及的明细已被改动、增加或删除",
                 "the items of audit record {seq} were altered, added or deleted"
             ),
+            ChainProblem::Truncated {
+                last_seq,
+                checkpoint_seq,
+            } => text!(
+                "审计记录被截断：库中最后一条为第{last_seq}条，而库外检查点记到第{checkpoint_seq}条。请从备份恢复数据库并核查此间的操作",
+                "the audit trail was cut: its last record is {last_seq}, while the checkpoint kept outside the database reached record {checkpoint_seq}. Restore the database from a backup and look into what happened in between"
+            ),
+            ChainProblem::Emptied { checkpoint_seq } => text!(
+                "审计记录已被清空：库中没有任何审计记录，而库外检查点记到第{checkpoint_seq}条。请从备份恢复数据库并核查",
+                "the audit trail was emptied: the database holds no audit record, while the checkpoint kept outside the database reached record {checkpoint_seq}. Restore the database from a backup and look into it"
+            ),
+            ChainProblem::HeadReplaced { seq } => text!(
+                "第{seq}条审计记录与库外检查点不符：审计链自此被替换。请从备份恢复数据库并核查",
+                "audit record {seq} differs from the checkpoint kept outside the database: the chain was replaced from there on. Restore the database from a backup and look into it"
+            ),
+            ChainProblem::CheckpointForged => text!(
+                "审计检查点文件无法通过密钥校验（被改动或替换）。请核对日志中的检查点记录，查明原因后用 zhenxing audit anchor 重新锚定",
+                "the audit checkpoint file does not verify under its key (it was edited or replaced). Compare it with the checkpoint lines in the log, and once the cause is known re-anchor with zhenxing audit anchor"
+            ),
+            ChainProblem::CheckpointKeyMissing => text!(
+                "审计检查点的密钥文件不存在，检查点无法校验。请从备份恢复密钥文件",
+                "the key file of the audit checkpoint is missing, so the checkpoint cannot be checked. Restore the key file from its backup"
+            ),
+        }
+    }
+}
+
+/// Something `verify` could not check, which is not evidence of tampering by itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChainNotice {
+    /// The trail has records but no checkpoint outside the database.
+    NotAnchored,
+    /// No anchor is configured for this database in this process.
+    NoAnchorConfigured,
+}
+
+impl ChainNotice {
+    pub fn text(&self) -> zhenxing_core::Text {
+        use zhenxing_core::text;
+        match self {
+            ChainNotice::NotAnchored => text!(
+                "注意：审计链尚无库外检查点，截断或清空无法被发现。待 zhenxing audit verify 未报告任何问题后，请运行 zhenxing audit anchor --reason \"…\" 锚定",
+                "warning: the audit chain has no checkpoint outside the database, so a cut or wiped trail cannot be noticed. Once zhenxing audit verify reports no problem, anchor it with zhenxing audit anchor --reason \"…\""
+            ),
+            ChainNotice::NoAnchorConfigured => text!(
+                "注意：此进程未配置审计锚点，截断或清空无法被发现",
+                "warning: no audit anchor is configured in this process, so a cut or wiped trail cannot be noticed"
+            ),
         }
     }
 }
@@ -375,6 +438,7 @@ pub struct VerifyReport {
     pub items: u64,
     pub last_seq: i64,
     pub problems: Vec<ChainProblem>,
+    pub notices: Vec<ChainNotice>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -403,6 +467,13 @@ macro_rules! select_records {
 
 /// Re-computes the whole chain and every operation's item digest.
 pub async fn verify(db: &Db) -> Result<VerifyReport> {
+    // Read before the chain, so that operations committed meanwhile only lengthen the chain.
+    let checkpoint = crate::audit_anchor::checkpoint_of(db).await?;
+    let checkpoint_seq = match &checkpoint {
+        CheckpointState::Valid(c) => Some(c.seq),
+        _ => None,
+    };
+    let mut hash_at_checkpoint = None;
     // Item digests per operation first (one entry per operation, not per item).
     let mut digests: HashMap<i64, (i64, String)> = HashMap::new();
     let mut items = 0u64;
@@ -440,12 +511,16 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         items,
         last_seq: 0,
         problems: Vec::new(),
+        notices: Vec::new(),
     };
     let mut prev_hash = GENESIS_HASH.to_owned();
     on_pool!(db, pool => {
         let mut rows = sqlx::query_as::<_, AuditRecord>(select_records!("ORDER BY seq")).fetch(pool);
         while let Some(record) = rows.try_next().await? {
             check_record(&record, &mut report, &mut prev_hash);
+            if Some(record.seq) == checkpoint_seq {
+                hash_at_checkpoint = Some(record.hash.clone());
+            }
             let stored = digests.remove(&record.seq);
             let expected = record.items_digest.as_ref().map(|d| (record.item_count, d.clone()));
             if stored != expected {
@@ -465,6 +540,7 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
             report.problems.push(ChainProblem::BrokenLink { seq });
         }
     }
+    check_checkpoint(&checkpoint, hash_at_checkpoint, &mut report);
     // Items whose operation record is gone.
     let mut orphans: Vec<i64> = digests.into_keys().collect();
     orphans.sort_unstable();
@@ -474,6 +550,42 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         }
     }
     Ok(report)
+}
+
+/// The chain against the checkpoint kept outside the database.
+fn check_checkpoint(
+    checkpoint: &CheckpointState,
+    hash_at_checkpoint: Option<String>,
+    report: &mut VerifyReport,
+) {
+    match checkpoint {
+        CheckpointState::Valid(c) if c.seq > 0 && report.records == 0 => {
+            report.problems.push(ChainProblem::Emptied {
+                checkpoint_seq: c.seq,
+            });
+        }
+        CheckpointState::Valid(c) if c.seq > report.last_seq => {
+            report.problems.push(ChainProblem::Truncated {
+                last_seq: report.last_seq,
+                checkpoint_seq: c.seq,
+            });
+        }
+        CheckpointState::Valid(c) => {
+            // A record missing at the checkpoint's place is already reported as missing.
+            if c.seq > 0 && hash_at_checkpoint.is_some_and(|h| h != c.hash) {
+                report
+                    .problems
+                    .push(ChainProblem::HeadReplaced { seq: c.seq });
+            }
+        }
+        CheckpointState::Forged => report.problems.push(ChainProblem::CheckpointForged),
+        CheckpointState::KeyMissing => report.problems.push(ChainProblem::CheckpointKeyMissing),
+        CheckpointState::Missing if report.records > 0 => {
+            report.notices.push(ChainNotice::NotAnchored);
+        }
+        CheckpointState::Missing => {}
+        CheckpointState::NotConfigured => report.notices.push(ChainNotice::NoAnchorConfigured),
+    }
 }
 
 fn check_record(record: &AuditRecord, report: &mut VerifyReport, prev_hash: &mut String) {

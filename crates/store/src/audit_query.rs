@@ -125,19 +125,41 @@ impl Conditions {
             let p = c.text(to);
             c.clauses.push(format!("l.at < {p}"));
         }
+        // A scoped viewer finds an operation through its items in the scope only: asking for
+        // another county's record or division must not reveal that an operation touched it.
+        let scope = filter.scope_prefix.as_deref();
         if let Some(object) = &filter.object_id {
             let p = c.text(object);
+            let (items_in_scope, households_in_scope) = match scope {
+                Some(prefix) => {
+                    let (lo, hi) = division_bounds(prefix);
+                    let (lo, hi) = (c.text(&lo), c.text(&hi));
+                    (
+                        format!(" AND i.division_code >= {lo} AND i.division_code <= {hi}"),
+                        format!(" AND h.division_code >= {lo} AND h.division_code <= {hi}"),
+                    )
+                }
+                None => (String::new(), String::new()),
+            };
             c.clauses.push(format!(
                 "(l.object_id = {p} \
-                 OR EXISTS (SELECT 1 FROM audit_items i WHERE i.seq = l.seq AND i.object_id = {p}) \
-                 OR l.seq IN (SELECT h.created_seq FROM households h WHERE h.household_no = {p}))"
+                 OR EXISTS (SELECT 1 FROM audit_items i WHERE i.seq = l.seq AND i.object_id = {p}{items_in_scope}) \
+                 OR l.seq IN (SELECT h.created_seq FROM households h WHERE h.household_no = {p}{households_in_scope}))"
             ));
         }
-        if let Some(prefix) = &filter.division_prefix {
-            c.division(prefix);
-        }
-        if let Some(prefix) = &filter.scope_prefix {
-            c.division(prefix);
+        match (filter.division_prefix.as_deref(), scope) {
+            (Some(asked), Some(scope)) => {
+                // The narrower of the two when one lies within the other; else nothing.
+                if asked.starts_with(scope) {
+                    c.division(asked);
+                } else if scope.starts_with(asked) {
+                    c.division(scope);
+                } else {
+                    c.clauses.push("1 = 0".to_owned());
+                }
+            }
+            (Some(prefix), None) | (None, Some(prefix)) => c.division(prefix),
+            (None, None) => {}
         }
         c
     }
@@ -228,23 +250,57 @@ pub async fn operation(
     ))
 }
 
-/// The items of operation `seq` in order: `limit` of them after item number `after`.
+/// The items of operation `seq` in order: `limit` of them after item number `after`. With
+/// `scope_prefix`, only the items whose division lies under it: an operation that touched
+/// several counties (a department upload) is shown to a county's auditor with that county's
+/// items only. An item without a division is outside every scope but the municipality's.
 pub async fn items(
     db: &Db,
     seq: i64,
     after: Option<i64>,
     limit: u32,
+    scope_prefix: Option<&str>,
 ) -> Result<Vec<AuditItemRecord>> {
-    let binds = vec![
+    let mut binds = vec![
         Bind::Int(seq),
         Bind::Int(after.unwrap_or(0)),
         Bind::Int(i64::from(limit)),
     ];
-    let sql = "SELECT seq, item, action, object_type, object_id, county_code, division_code, \
-               before_data, after_data FROM audit_items \
-               WHERE seq = $1 AND item > $2 ORDER BY item LIMIT $3"
-        .to_owned();
+    let scope = scoped_items(scope_prefix, &mut binds);
+    let sql = format!(
+        "SELECT seq, item, action, object_type, object_id, county_code, division_code, \
+         before_data, after_data FROM audit_items \
+         WHERE seq = $1 AND item > $2{scope} ORDER BY item LIMIT $3"
+    );
     Ok(run_query!(db, AuditItemRecord, sql, binds, fetch_all))
+}
+
+/// How many items of operation `seq` lie outside `scope_prefix` (0 without a scope): the
+/// page says that they exist, never what they are.
+pub async fn items_outside_scope(db: &Db, seq: i64, scope_prefix: Option<&str>) -> Result<i64> {
+    let Some(prefix) = scope_prefix else {
+        return Ok(0);
+    };
+    let (lo, hi) = division_bounds(prefix);
+    let binds = vec![Bind::Int(seq), Bind::Text(lo), Bind::Text(hi)];
+    let sql = "SELECT COUNT(*) FROM audit_items WHERE seq = $1 \
+               AND (division_code IS NULL OR division_code < $2 OR division_code > $3)"
+        .to_owned();
+    let (count,): (i64,) = run_query!(db, (i64,), sql, binds, fetch_one);
+    Ok(count)
+}
+
+/// The `AND` condition holding items to `scope_prefix`, its parameters appended to `binds`.
+fn scoped_items(scope_prefix: Option<&str>, binds: &mut Vec<Bind>) -> String {
+    let Some(prefix) = scope_prefix else {
+        return String::new();
+    };
+    let (lo, hi) = division_bounds(prefix);
+    binds.push(Bind::Text(lo));
+    let lo = binds.len();
+    binds.push(Bind::Text(hi));
+    let hi = binds.len();
+    format!(" AND division_code >= ${lo} AND division_code <= ${hi}")
 }
 
 #[cfg(test)]

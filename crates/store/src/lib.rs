@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod assistance;
 pub mod audit;
+pub mod audit_anchor;
 pub mod audit_query;
 pub mod browse;
 mod bulk;
@@ -137,6 +138,25 @@ impl Db {
         Ok(db)
     }
 
+    /// [`Db::open`] with the audit chain anchored outside the database ([`audit_anchor`]) in
+    /// the files given or their defaults. The anchor is installed before the division list is
+    /// seeded, so that a new database is anchored from its first record.
+    pub async fn open_anchored(
+        url: &str,
+        key_file: Option<std::path::PathBuf>,
+        checkpoint_file: Option<std::path::PathBuf>,
+    ) -> Result<Db> {
+        let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
+        db.migrate().await?;
+        if let Some(config) =
+            audit_anchor::AnchorConfig::resolve(&db, key_file, checkpoint_file).await?
+        {
+            audit_anchor::install(&db, config).await?;
+        }
+        db.seed_divisions_if_empty().await?;
+        Ok(db)
+    }
+
     pub async fn connect(url: &DatabaseUrl) -> Result<Db> {
         match url {
             DatabaseUrl::Sqlite { url, create } => {
@@ -235,10 +255,16 @@ const MMAP_BYTES: &str = "268435456";
 const REGISTRY_WRITE_LOCK: i64 = 0x7a68_656e_7869;
 
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
+    /// Commits, then moves the audit anchor's checkpoint to the head this transaction left
+    /// ([`audit_anchor`]): read inside the transaction, written only once it has committed.
+    pub async fn commit(mut self) -> Result<()> {
+        let checkpoint = audit_anchor::pending(&mut self).await?;
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
+        }
+        if let Some(checkpoint) = checkpoint {
+            checkpoint.write();
         }
         Ok(())
     }

@@ -226,3 +226,94 @@ async fn only_auditors_and_administrators_read_the_trail() {
         assert_ne!(anonymous.status, 200);
     }
 }
+
+/// A department upload that opened warnings in two counties is one operation; an auditor of
+/// one county sees that county's items of it and only a count of the others, and finds it
+/// neither by the other county's record nor by the other county's division.
+#[tokio::test]
+async fn a_county_auditor_sees_only_the_items_inside_the_county() {
+    use zhenxing_core::{DivisionCode, Role};
+    use zhenxing_store::audit::{AuditItem, Operation};
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        db.create_account(
+            "chengkou_auditor",
+            Role::Auditor,
+            &DivisionCode::parse("500229000000").unwrap(),
+            common::PASSWORD,
+            "test",
+        )
+        .await
+        .unwrap();
+        let mut tx = db.begin_write().await.unwrap();
+        let mut op = Operation::begin(
+            &mut tx,
+            AuditEntry {
+                actor: "department".into(),
+                action: "department.import".into(),
+                object_type: "department_upload".into(),
+                object_id: Some("1".into()),
+                division_code: Some("500000000000".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        for (id, county, village, household) in [
+            ("9101", "500229000000", "500229102202", "CKHOUSEHOLD1"),
+            ("9102", "500238000000", "500238100201", "WXHOUSEHOLD2"),
+        ] {
+            op.item(
+                &mut tx,
+                AuditItem {
+                    action: "warning.open",
+                    object_type: "warning",
+                    object_id: id.into(),
+                    county_code: Some(county.into()),
+                    division_code: Some(village.into()),
+                    before: None,
+                    after: Some(format!(r#"{{"household_no":"{household}"}}"#)),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let seq = op.seq();
+        op.finish(&mut tx, None).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut county = server.signed_in("chengkou_auditor").await;
+        let detail = county.get(&format!("/audit/{seq}")).await;
+        assert_eq!(detail.status, 200, "{}", detail.body);
+        assert!(detail.element("items").contains("CKHOUSEHOLD1"));
+        for other in ["WXHOUSEHOLD2", "500238100201"] {
+            assert!(
+                !detail.body.contains(other),
+                "{other} shown: {}",
+                detail.body
+            );
+        }
+        let items = detail.element("items");
+        assert!(!items.contains("warning 9102"), "{items}");
+        let hidden = detail.element("items-hidden");
+        assert!(
+            hidden.contains('1') && hidden.contains("未显示"),
+            "{hidden}"
+        );
+
+        // The other county's record or division does not lead to the operation.
+        let page = county.get("/audit?record=9102").await;
+        assert!(attributes(&page, "data-seq").is_empty(), "{}", page.body);
+        let page = county.get("/audit?division=500238").await;
+        assert!(attributes(&page, "data-seq").is_empty(), "{}", page.body);
+        let page = county.get("/audit?record=9101").await;
+        assert_eq!(attributes(&page, "data-seq"), [seq.to_string()]);
+
+        // The municipal auditor sees both items and no note.
+        let mut auditor = server.signed_in("auditor").await;
+        let detail = auditor.get(&format!("/audit/{seq}")).await;
+        let items = detail.element("items");
+        assert!(items.contains("CKHOUSEHOLD1") && items.contains("WXHOUSEHOLD2"));
+        assert!(detail.element("items-hidden").is_empty());
+    }
+}

@@ -73,7 +73,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let url = zhenxing_store::DatabaseUrl::parse(&cli.database)?;
     tracing::info!(database = %url.redacted(), "opening");
-    let db = Db::open(&cli.database).await?;
+    // Every command anchors the audit chain, so the server and the CLI keep one checkpoint.
+    let db = Db::open_anchored(
+        &cli.database,
+        cli.audit_key.clone(),
+        cli.audit_checkpoint.clone(),
+    )
+    .await?;
     let code = match cli.command {
         Command::Demo { scale, seed, bind } => {
             let empty = db.stats(None).await?.households == 0;
@@ -140,6 +146,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             None => ExitCode::FAILURE,
         },
         Command::Audit(AuditCommand::Verify) => audit::verify(&db, lang).await?,
+        Command::Audit(AuditCommand::Anchor { reason }) => {
+            audit::anchor(&db, lang, &reason).await?
+        }
         Command::User(cmd) => {
             let action = match user_action {
                 Some(action) => action,

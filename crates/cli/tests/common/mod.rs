@@ -117,6 +117,34 @@ impl Env {
         }
     }
 
+    /// Runs statements behind zhenxing's back, as someone with access to the database would.
+    pub fn execute(&self, url: &str, statements: &[&str]) {
+        block_on(async {
+            match self.backend {
+                Backend::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+                    for s in statements {
+                        sqlx::query(sqlx::AssertSqlSafe(*s))
+                            .execute(&mut c)
+                            .await
+                            .unwrap_or_else(|e| panic!("{s}: {e}"));
+                    }
+                    c.close().await.unwrap();
+                }
+                Backend::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                    for s in statements {
+                        sqlx::query(sqlx::AssertSqlSafe(*s))
+                            .execute(&mut c)
+                            .await
+                            .unwrap_or_else(|e| panic!("{s}: {e}"));
+                    }
+                    c.close().await.unwrap();
+                }
+            }
+        })
+    }
+
     /// Alters the actor of the first `registry.write` audit record behind zhenxing's back
     /// (dropping the append-only trigger first); returns its sequence number.
     pub fn tamper_with_audit_actor(&self, url: &str) -> i64 {
@@ -236,6 +264,24 @@ impl Run {
     }
 }
 
+/// The audit anchor's key and checkpoint files of a test's PostgreSQL database.
+fn postgres_audit_anchor(url: &str) -> (PathBuf, PathBuf) {
+    let name = url.rsplit('/').next().unwrap_or("postgres");
+    let dir = std::env::temp_dir();
+    (
+        dir.join(format!("{name}.audit-key")),
+        dir.join(format!("{name}.audit-checkpoint")),
+    )
+}
+
+/// The audit checkpoint file of the database `url`, where the CLI writes it in the tests.
+pub fn audit_checkpoint_file(url: &str) -> PathBuf {
+    match url.strip_prefix("sqlite://") {
+        Some(file) => PathBuf::from(format!("{file}.audit-checkpoint")),
+        None => postgres_audit_anchor(url).1,
+    }
+}
+
 /// `zhenxing --database DB --lang en ARGS...`
 pub fn zx(db: &str, args: &[&str]) -> Run {
     let mut all = vec!["--database", db, "--lang", "en"];
@@ -250,7 +296,15 @@ pub fn zx_in(cwd: Option<&Path>, args: &[&str]) -> Run {
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")
-        .stdin(Stdio::null())
+        .env_remove("ZHENXING_AUDIT_KEY")
+        .env_remove("ZHENXING_AUDIT_CHECKPOINT");
+    // A PostgreSQL database's audit anchor would default to the working directory (the crate's).
+    if let Some(url) = args.iter().find(|a| a.starts_with("postgres")) {
+        let (key, checkpoint) = postgres_audit_anchor(url);
+        cmd.env("ZHENXING_AUDIT_KEY", key)
+            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint);
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(dir) = cwd {

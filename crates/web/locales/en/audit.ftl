@@ -34,6 +34,13 @@ audit-after = After
 audit-items = Items (ID and phone numbers masked)
 audit-no-items = This operation has no itemised changes.
 audit-more-items = More items
+audit-items-hidden = { $count } more { $count ->
+    [one] item lies
+   *[other] items lie
+} outside your area and { $count ->
+    [one] is
+   *[other] are
+} not shown.
 audit-action-sign-in = Sign-in
 audit-action-sign-in-failed = Failed sign-in
 audit-action-sign-out = Sign-out

@@ -34,6 +34,7 @@ audit-after = 变更后
 audit-items = 明细（证件号码与电话已遮蔽）
 audit-no-items = 此操作没有逐条明细。
 audit-more-items = 更多明细
+audit-items-hidden = 另有{ $count }条明细不在您的管辖范围内，未显示。
 audit-action-sign-in = 登录
 audit-action-sign-in-failed = 登录失败
 audit-action-sign-out = 退出登录

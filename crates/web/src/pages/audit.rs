@@ -463,6 +463,8 @@ struct DetailPage {
     prev_hash: String,
     items: Vec<ItemRow>,
     more_items: Option<String>,
+    /// Items of the operation outside the viewer's scope, counted but not shown.
+    hidden_items: String,
 }
 
 pub async fn detail(
@@ -489,7 +491,8 @@ pub async fn detail(
     let Some(record) = audit_query::operation(&state.db, seq, scope.as_deref()).await? else {
         return Err(AppError::NotFound);
     };
-    let items = audit_query::items(&state.db, seq, after, ITEMS_PER_PAGE).await?;
+    let items = audit_query::items(&state.db, seq, after, ITEMS_PER_PAGE, scope.as_deref()).await?;
+    let hidden = audit_query::items_outside_scope(&state.db, seq, scope.as_deref()).await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = format!("{} {}", c.t("audit-operation"), record.seq);
     let more_items = (items.len() == ITEMS_PER_PAGE as usize)
@@ -517,6 +520,14 @@ pub async fn detail(
         prev_hash: record.prev_hash.clone(),
         items: items.iter().map(|i| item_row(&c, i)).collect(),
         more_items,
+        hidden_items: if hidden > 0 {
+            c.tr.t_args(
+                "audit-items-hidden",
+                &[("count", FluentValue::from(hidden as f64))],
+            )
+        } else {
+            String::new()
+        },
         c,
     };
     Ok(render(&page))
