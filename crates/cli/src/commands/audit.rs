@@ -6,11 +6,11 @@ use zhenxing_store::{Db, audit};
 pub async fn verify(db: &Db, lang: Lang) -> Result<ExitCode> {
     let report = audit::verify(db).await?;
     for problem in &report.problems {
-        println!("{}", problem.text().get(lang));
+        outln!("{}", problem.text().get(lang));
     }
     let (n, last) = (report.records, report.last_seq);
     if report.problems.is_empty() {
-        println!(
+        outln!(
             "{}",
             match lang {
                 Lang::Zh => format!("审计记录{n}条，哈希链完整（最后一条序号{last}）"),
