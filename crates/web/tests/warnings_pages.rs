@@ -267,14 +267,24 @@ async fn times_are_beijing_time_on_warnings_cases_and_the_change_log() {
             "{}",
             timeline.body
         );
-        // A case opened on the household: its steps' recorded times.
+        // A case opened on another household of the village: its steps' recorded times.
+        zhenxing_store::testing::write_test_households(
+            db,
+            vec![zhenxing_store::testing::test_household(
+                "CK-T1",
+                "500229102202",
+                &zhenxing_store::testing::test_id_number(41),
+                5_200,
+            )],
+        )
+        .await;
         let form = cadre
-            .get("/households/CK0001/cases/new?kind=identification")
+            .get("/households/CK-T1/cases/new?kind=identification")
             .await;
         assert_eq!(form.status, 200, "{}", form.body);
         let opened = cadre
             .post_form(
-                "/households/CK0001/cases/new",
+                "/households/CK-T1/cases/new",
                 &[
                     ("csrf", &form.hidden("csrf")),
                     ("kind", "identification"),
