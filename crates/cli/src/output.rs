@@ -30,7 +30,7 @@ pub fn write_line(line: std::fmt::Arguments) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
-            eoutln!("cannot write to standard output: {e}");
+            eprintln!("cannot write to standard output: {e}");
             std::process::exit(1)
         }
     }
