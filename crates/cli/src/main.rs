@@ -1,8 +1,9 @@
 //! `zhenxing`: the command line. Each subcommand wires the crates together; the work itself
 //! lives in them (parsing in zhenxing-io, rules in zhenxing-core, SQL in zhenxing-store).
 
-mod commands;
+#[macro_use]
 mod output;
+mod commands;
 
 /// Bulk loads allocate millions of small strings from two threads; glibc's allocator spent a
 /// third of a generate run in malloc and free (measured with perf), mimalloc a fraction of it.

@@ -1,9 +1,40 @@
 //! What the CLI prints: reports, figures, errors; progress bars on standard error.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
 use zhenxing_core::{Lang, Text};
 use zhenxing_io::registry::Problem;
 use zhenxing_store::StoreError;
+
+/// Prints a line on standard output, like `println!`, through [`write_line`]: every command
+/// prints with it, so that a closed standard output ends any of them quietly.
+macro_rules! outln {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line on standard output. When the reader has gone (`zhenxing stats | head -1`) the
+/// program ends at once, quietly and with success, as Unix tools do (`println!` would panic);
+/// any other failure to write ends it with a message and failure.
+pub fn write_line(line: std::fmt::Arguments) {
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("cannot write to standard output: {e}");
+            std::process::exit(1)
+        }
+    }
+}
 
 /// A progress bar on stderr, hidden when stderr is not a terminal (CI logs, pipes).
 pub fn progress(len: u64, what: &str) -> ProgressBar {
@@ -35,10 +66,10 @@ pub fn say(lang: Lang, zh: &str, en: &str) -> String {
 /// Prints problems (all of them) and at most `max_warnings` warnings, then a summary line.
 pub fn print_report(lang: Lang, problems: &[Problem], warnings: &[Problem], max_warnings: usize) {
     for p in problems {
-        println!("{}", p.render(lang));
+        outln!("{}", p.render(lang));
     }
     if !warnings.is_empty() {
-        println!(
+        outln!(
             "{}",
             match lang {
                 Lang::Zh => format!("提示（不阻止导入）共{}条：", warnings.len()),
@@ -49,10 +80,10 @@ pub fn print_report(lang: Lang, problems: &[Problem], warnings: &[Problem], max_
             }
         );
         for w in warnings.iter().take(max_warnings) {
-            println!("  {}", w.render(lang));
+            outln!("  {}", w.render(lang));
         }
         if warnings.len() > max_warnings {
-            println!(
+            outln!(
                 "  {}",
                 match lang {
                     Lang::Zh => format!("……另有{}条", warnings.len() - max_warnings),

@@ -33,6 +33,7 @@ scenarios!(
     run_is_idempotent,
     whatif_counts_and_writes_nothing,
     rules_add_refuses_bad_files_and_adds_versions,
+    a_closed_stdout_ends_every_command_quietly,
 );
 
 fn generated(env: &Env, name: &str) -> String {
@@ -113,6 +114,58 @@ fn run_is_idempotent(env: Env) {
     bad.assert_contains("is not in the registry", "unknown division");
 }
 
+/// The binary with its standard output a pipe whose reader has gone before the first line
+/// (`zhenxing … | head -0`): its exit code and standard error.
+fn with_stdout_closed(db: &str, args: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zhenxing"))
+        .args(["--database", db, "--lang", "en"])
+        .args(args)
+        .env_remove("ZHENXING_DATABASE_URL")
+        .env_remove("ZHENXING_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the zhenxing binary runs");
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr read");
+    let status = child.wait().expect("zhenxing ends");
+    (status.code(), stderr)
+}
+
+fn a_closed_stdout_ends_every_command_quietly(env: Env) {
+    let db = generated(&env, "closed_stdout");
+    for args in [
+        &["stats"][..],
+        &["stats", "--json"],
+        &["monitor", "rules", "list"],
+        &[
+            "monitor",
+            "whatif",
+            "--year",
+            "2021",
+            "--threshold",
+            "7500",
+            "--list",
+        ],
+    ] {
+        let (code, stderr) = with_stdout_closed(&db, args);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+    }
+}
+
 fn whatif_json(db: &str, extra: &[&str]) -> serde_json::Map<String, Value> {
     let mut args = vec!["monitor", "whatif", "--year", "2021", "--json"];
     args.extend_from_slice(extra);
@@ -139,6 +192,21 @@ fn whatif_counts_and_writes_nothing(env: Env) {
     zx(&db, &["monitor", "rules", "list"]).assert_success("rules list");
     let records = audit_records(&db);
     let higher = whatif_json(&db, &["--threshold", "7500"]);
+    // Every county, 渝中区 (no village) and those the small registry has no household in
+    // with zeros, as in the reports.
+    let counties = common::stats(&db, &[]);
+    let by_county = higher["by_county"].as_array().expect("by_county");
+    assert_eq!(
+        Some(by_county.len() as u64),
+        counties.get("counties").and_then(Value::as_u64),
+        "{by_county:?}"
+    );
+    let yuzhong = by_county
+        .iter()
+        .find(|c| c["code"] == "500103000000")
+        .expect("渝中区 listed");
+    assert_eq!(yuzhong["name_zh"], "渝中区");
+    assert_eq!(yuzhong["households_at_or_below_threshold"], 0, "{yuzhong}");
     let same = whatif_json(&db, &["--threshold", "6000"]);
     assert_eq!(audit_records(&db), records, "what-if writes nothing");
 

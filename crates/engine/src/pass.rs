@@ -316,6 +316,9 @@ pub struct WhatIf {
     /// By the number of the village's code.
     pub by_village: BTreeMap<u64, WhatIfCounts>,
     pub total: WhatIfCounts,
+    /// Every division of the division table under the scope (code number, level): each of them
+    /// appears in [`WhatIf::by`], with zeros where it has no household (渝中区 has no village).
+    divisions: Vec<(u64, DivisionLevel)>,
     snapshot: Snapshot,
 }
 
@@ -340,10 +343,16 @@ pub fn child_level(level: DivisionLevel) -> DivisionLevel {
 
 impl WhatIf {
     /// The counts by division at `level` (by the number of its code): the villages' counts
-    /// added up under their county, township or (for `Village`) themselves.
+    /// added up under their county, township or (for `Village`) themselves; every division of
+    /// the level under the scope, with zeros where it has no household.
     pub fn by(&self, level: DivisionLevel) -> BTreeMap<u64, WhatIfCounts> {
         let d = level_divisor(level);
-        let mut out: BTreeMap<u64, WhatIfCounts> = BTreeMap::new();
+        let mut out: BTreeMap<u64, WhatIfCounts> = self
+            .divisions
+            .iter()
+            .filter(|(_, l)| *l == level)
+            .map(|(code, _)| (*code, WhatIfCounts::default()))
+            .collect();
         for (v, c) in &self.by_village {
             out.entry(v / d * d).or_default().add(c);
         }
@@ -387,11 +396,19 @@ pub async fn whatif(
     for c in by_village.values() {
         total.add(c);
     }
+    let divisions = db
+        .division_names()
+        .await?
+        .into_iter()
+        .filter(|(code, _)| scope.is_none_or(|s| code.is_within(s)))
+        .filter_map(|(code, _)| Some((code.as_str().parse().ok()?, code.level())))
+        .collect();
     Ok(WhatIf {
         current,
         proposed,
         by_village,
         total,
+        divisions,
         snapshot,
     })
 }

@@ -795,10 +795,11 @@ async fn complete(
         Option<String>,
         Option<String>,
         Option<String>,
+        String,
     );
     let before: Option<Fields> = on_tx!(tx, conn => sqlx::query_as(
         "SELECT monitoring_category, risk_types, identified_on, risk_eliminated_on, \
-         elimination_method FROM households WHERE household_no = $1")
+         elimination_method, division_code FROM households WHERE household_no = $1")
         .bind(&c.household_no).fetch_optional(conn).await?);
     let Some(before) = before else {
         return Err(StoreError::Corrupt(format!(
@@ -834,6 +835,13 @@ async fn complete(
             json!({"risk_eliminated_on": approved_on, "elimination_method": method})
         }
     };
+    // The village's leaf counts (monitored households, on the division page and in `stats`)
+    // are kept in the write transaction like every registry write's.
+    crate::registry::refresh_village_counts(
+        tx,
+        &std::collections::HashSet::from([before.5.clone()]),
+    )
+    .await?;
     operation
         .item(
             tx,

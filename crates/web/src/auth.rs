@@ -6,9 +6,10 @@
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::pages::Params;
 use crate::pages::{Chrome, render};
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -318,7 +319,7 @@ pub struct LoginQuery {
 pub async fn login_page(
     State(state): State<AppState>,
     Extension(mut viewer): Extension<Viewer>,
-    Query(query): Query<LoginQuery>,
+    Params(query): Params<LoginQuery>,
 ) -> Response {
     if viewer.account.is_some() {
         return Redirect::to("/").into_response();

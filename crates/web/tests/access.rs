@@ -324,6 +324,8 @@ async fn every_other_route_as_every_role() {
                 got, want,
                 "{name}: /audit, /audit/1, /accounts, /import, /export, API household, API division, municipality"
             );
+            let icon = c.get("/favicon.ico").await;
+            assert_eq!(icon.status, 200, "{name} /favicon.ico");
             // Account changes: only the administrator; an unknown name is "not found" to it.
             let csrf = c.get("/nowhere").await.hidden("csrf");
             let r = c
@@ -976,7 +978,13 @@ async fn portal_routes_as_every_role() {
                 .contains(&format!("/tickets/{person}\""))
         );
         // No account needed for the public pages; none for the back office without one.
-        for path in ["/portal", "/portal/declare", "/portal/ask", "/portal/track"] {
+        for path in [
+            "/portal",
+            "/portal/declare",
+            "/portal/ask",
+            "/portal/track",
+            "/favicon.ico",
+        ] {
             assert_eq!(server.get(path).await.status, 200, "{path}");
         }
         for path in ["/portal-admin", "/tickets", "/settings/portal"] {

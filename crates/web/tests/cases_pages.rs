@@ -14,6 +14,7 @@ use zhenxing_core::china_time::today_in_china;
 
 const HOUSEHOLD: &str = "CK-H1";
 const VILLAGE: &str = "500229102202";
+const TOWNSHIP: &str = "500229102000";
 
 fn day(days_ago: i64) -> String {
     (today_in_china() - Duration::days(days_ago)).to_string()
@@ -79,6 +80,56 @@ async fn open_case(client: &mut Client, kind: &str, found_on: &str, warning: &st
             ],
         )
         .await
+}
+
+/// The numbers of the cells of class `n` in an HTML fragment, in order.
+fn numbers(html: &str) -> Vec<String> {
+    html.split("<td class=\"n\"")
+        .skip(1)
+        .map(|cell| {
+            let text = &cell[cell.find('>').unwrap() + 1..];
+            text[..text.find('<').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+/// The table row of `html` that holds `marker`.
+fn row<'a>(html: &'a str, marker: &str) -> &'a str {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker}: {html}"));
+    let start = html[..at].rfind("<tr").unwrap();
+    &html[start..at + html[at..].find("</tr>").unwrap()]
+}
+
+/// The division page and the statistics page show the same counts of the village, in the
+/// township's table of villages and on the village's own pages; its monitored households.
+async fn division_and_statistics_agree(client: &mut Client) -> i64 {
+    let division = client.get(&format!("/divisions/{TOWNSHIP}")).await;
+    let statistics = client.get(&format!("/statistics/{TOWNSHIP}")).await;
+    let listed = numbers(row(
+        division.element("children"),
+        &format!("href=\"/divisions/{VILLAGE}\""),
+    ));
+    let figures = numbers(row(
+        statistics.element("children"),
+        &format!("data-code=\"{VILLAGE}\""),
+    ));
+    // Households, members, lifted-out households, monitored households.
+    assert_eq!(listed[..4], figures[..4], "the township's villages");
+    let division = client.get(&format!("/divisions/{VILLAGE}")).await;
+    let statistics = client.get(&format!("/statistics/{VILLAGE}")).await;
+    let shown = numbers(row(&division.body, "<th>监测户</th>"));
+    let figure = numbers(row(
+        statistics.element("headline"),
+        "data-key=\"monitored.households\"",
+    ));
+    assert_eq!(shown, figure, "the village's monitored households");
+    assert_eq!(
+        listed[3], shown[0],
+        "the township's row and the village's page"
+    );
+    shown[0].replace(',', "").parse().unwrap()
 }
 
 /// The identification from the verification to the announcement, each step by its role,
@@ -175,6 +226,9 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
             .await
             .unwrap();
 
+        let mut township = server.signed_in("bashan").await;
+        let monitored = division_and_statistics_agree(&mut township).await;
+
         // The village cadre's visit becomes a warning; the township assigns it, she verifies it.
         let mut cadre = server.signed_in("lixin").await;
         let csrf = cadre.csrf().await;
@@ -193,7 +247,6 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
             )
             .await;
         let warning = redirected(&sent, "/warnings/");
-        let mut township = server.signed_in("bashan").await;
         let page = township.get(&format!("/warnings/{warning}")).await;
         let deadline = day(-5);
         let assigned = township
@@ -402,7 +455,12 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
         )
         .await;
 
-        // The household is monitored; the village is told; the timeline has it all.
+        // The household is monitored, at once on the division page as on the statistics page;
+        // the village is told; the timeline has it all.
+        assert_eq!(
+            division_and_statistics_agree(&mut township).await,
+            monitored + 1
+        );
         let household = cadre.get(&format!("/households/{HOUSEHOLD}")).await;
         let block = household.element("monitoring");
         assert!(block.contains("data-status=\"monitored\""), "{block}");
@@ -523,6 +581,10 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
             household
                 .element("monitoring")
                 .contains("data-status=\"eliminated\"")
+        );
+        assert_eq!(
+            division_and_statistics_agree(&mut township).await,
+            monitored + 1
         );
 
         // A new risk: re-entry through a new identification.

@@ -407,6 +407,7 @@ async fn lists_filters_search_and_bad_input() {
         // Unknown parameters and bad values: 400 naming the problem.
         let r = c.get("/households?colour=red").await;
         assert_eq!(r.status, 400);
+        assert!(!r.body.contains("colour"), "{}", r.body);
         let r = c.get("/households?below=lots").await;
         assert_eq!(r.status, 400);
         assert!(r.body.contains("below"));
@@ -420,6 +421,55 @@ async fn lists_filters_search_and_bad_input() {
         );
         assert_eq!(wuxi.get("/divisions/500229000000").await.status, 404);
         assert_eq!(wuxi.get("/divisions/not-a-code").await.status, 404);
+    }
+}
+
+/// A query string a route cannot read, on every kind of page: a 400 page in the reader's
+/// language that says what to do, never the framework's words or the parameters' names; under
+/// `/api/` JSON as before.
+#[tokio::test]
+async fn bad_query_strings_get_a_page_a_person_understands() {
+    for server in Server::all().await {
+        let mut c = server.signed_in("admin").await;
+        for path in [
+            "/households?page=500",
+            "/households?page=abc",
+            "/households?q=a&q=b",
+            "/warnings?status=open&status=all",
+            "/cases?kind=a&kind=b",
+            "/monitoring/whatif?colour=red",
+            "/audit?colour=red",
+            "/statistics/map?indicator=a&indicator=b",
+            "/reports?month=a&month=b",
+            "/export?colour=red",
+        ] {
+            let r = c.get(path).await;
+            assert_eq!(r.status, 400, "{path}: {}", r.body);
+            assert!(
+                r.body.contains("网址中的参数无法识别"),
+                "{path}: {}",
+                r.body
+            );
+            for framework in ["deserialize", "unknown field", "duplicate field", "colour"] {
+                assert!(
+                    !r.body.contains(framework),
+                    "{path}: {framework} in {}",
+                    r.body
+                );
+            }
+        }
+        // The reader's language.
+        let csrf = c.csrf().await;
+        c.post_form("/lang", &[("csrf", &csrf), ("lang", "en")])
+            .await;
+        let r = c.get("/households?page=abc").await;
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("does not understand"), "{}", r.body);
+        // The API answers JSON, naming the parameter for the program that sent it.
+        let mut api = server.api_client("admin").await;
+        let r = api.get("/api/v1/households?colour=red").await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.json()["error"], "bad_request", "{}", r.body);
     }
 }
 

@@ -210,3 +210,108 @@ async fn bad_reports_and_steps_are_refused_with_the_reason() {
         assert_eq!(officer.get("/warnings/abc").await.status, 404);
     }
 }
+
+/// The stored UTC instants (`2026-12-06T19:38:54.482Z`) in a page.
+fn raw_instants(body: &str) -> Vec<&str> {
+    let bytes = body.as_bytes();
+    let digits = |r: std::ops::Range<usize>| bytes[r].iter().all(u8::is_ascii_digit);
+    (10..bytes.len().saturating_sub(9))
+        .filter(|&i| {
+            bytes[i] == b'T'
+                && digits(i - 10..i - 6)
+                && bytes[i - 6] == b'-'
+                && digits(i + 1..i + 3)
+                && bytes[i + 3] == b':'
+                && body[i..].chars().take(14).any(|c| c == 'Z')
+        })
+        .map(|i| &body[i - 10..(i + 14).min(body.len())])
+        .collect()
+}
+
+/// Every time a person reads on the warning, case and change-log pages is Beijing time in one
+/// format: a fixed stored instant shows as its +8 hours value, and no page prints a stored
+/// UTC instant.
+#[tokio::test]
+async fn times_are_beijing_time_on_warnings_cases_and_the_change_log() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let mut cadre = server.signed_in("lixin").await;
+        let id = redirected_id(&report_visit(&mut cadre, "CK0001", "户主住院").await);
+        let stored = "2026-12-06T19:38:54.482Z";
+        match db {
+            zhenxing_store::Db::Sqlite(p) => {
+                sqlx::query("UPDATE warnings SET opened_at = ? WHERE id = ?")
+                    .bind(stored)
+                    .bind(id)
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            zhenxing_store::Db::Postgres(p) => {
+                sqlx::query("UPDATE warnings SET opened_at = $1 WHERE id = $2")
+                    .bind(stored)
+                    .bind(id)
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+        }
+        let beijing = "2026-12-07 03:38:54";
+        let warning = cadre.get(&format!("/warnings/{id}")).await;
+        assert_eq!(warning.status, 200, "{}", warning.body);
+        assert!(warning.body.contains(beijing), "{}", warning.body);
+        let timeline = cadre.get("/households/CK0001/timeline").await;
+        assert_eq!(timeline.status, 200, "{}", timeline.body);
+        assert!(
+            timeline.element("timeline").contains(beijing),
+            "{}",
+            timeline.body
+        );
+        // A case opened on another household of the village: its steps' recorded times.
+        zhenxing_store::testing::write_test_households(
+            db,
+            vec![zhenxing_store::testing::test_household(
+                "CK-T1",
+                "500229102202",
+                &zhenxing_store::testing::test_id_number(41),
+                5_200,
+            )],
+        )
+        .await;
+        let form = cadre
+            .get("/households/CK-T1/cases/new?kind=identification")
+            .await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let opened = cadre
+            .post_form(
+                "/households/CK-T1/cases/new",
+                &[
+                    ("csrf", &form.hidden("csrf")),
+                    ("kind", "identification"),
+                    ("channel", "visit"),
+                    ("warning", ""),
+                    (
+                        "found_on",
+                        &zhenxing_core::china_time::today_in_china().to_string(),
+                    ),
+                    ("emergency", ""),
+                    ("note", "走访发现"),
+                ],
+            )
+            .await;
+        let case = opened.header("location").unwrap_or_default().to_owned();
+        assert!(case.starts_with("/cases/"), "{}", opened.body);
+        for path in [
+            format!("/warnings/{id}"),
+            "/warnings".to_owned(),
+            case,
+            "/cases".to_owned(),
+            "/households/CK0001".to_owned(),
+            "/households/CK0001/timeline".to_owned(),
+        ] {
+            let page = cadre.get(&path).await;
+            assert_eq!(page.status, 200, "{path}");
+            assert_eq!(raw_instants(&page.body), Vec::<&str>::new(), "{path}");
+        }
+    }
+}

@@ -8,14 +8,14 @@ use zhenxing_store::{Db, audit};
 pub async fn verify(db: &Db, lang: Lang) -> Result<ExitCode> {
     let report = audit::verify(db).await?;
     for problem in &report.problems {
-        println!("{}", problem.text().get(lang));
+        outln!("{}", problem.text().get(lang));
     }
     for notice in &report.notices {
-        println!("{}", notice.text().get(lang));
+        outln!("{}", notice.text().get(lang));
     }
     let (n, last) = (report.records, report.last_seq);
     if report.problems.is_empty() {
-        println!(
+        outln!(
             "{}",
             match lang {
                 Lang::Zh => format!("审计记录{n}条，哈希链完整（最后一条序号{last}）"),
@@ -77,7 +77,7 @@ pub async fn anchor(db: &Db, lang: Lang, reason: &str) -> Result<ExitCode> {
     match audit_anchor::anchor_now(db).await? {
         Some(checkpoint) => {
             let seq = checkpoint.seq;
-            println!(
+            outln!(
                 "{}",
                 say(
                     lang,

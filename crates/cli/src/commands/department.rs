@@ -74,10 +74,10 @@ pub async fn import(
     .await?;
     if !parsed.is_accepted() {
         for p in &parsed.problems {
-            println!("{}", p.render(lang));
+            outln!("{}", p.render(lang));
         }
         let (n, rows, file) = (parsed.problems.len(), parsed.rows, &parsed.file);
-        println!(
+        outln!(
             "{}",
             text!(
                 "“{file}”被拒绝：共{rows}行，发现{n}个问题。未写入任何数据；请改正后重新导入整个文件。",
@@ -88,7 +88,7 @@ pub async fn import(
         return Ok(ExitCode::FAILURE);
     }
     for w in &parsed.warnings {
-        println!("{}", w.render(lang));
+        outln!("{}", w.render(lang));
     }
     let sha256 = sha256?;
     let read = started.elapsed();
@@ -108,7 +108,7 @@ pub async fn import(
     )
     .await?;
     print_report(lang, &report);
-    println!(
+    outln!(
         "{}",
         say(
             lang,
@@ -133,7 +133,7 @@ fn print_report(lang: Lang, report: &UploadReport) {
     let (rows, matched, repeated, unmatched) = (s.rows, s.matched, s.repeated, s.unmatched);
     let (opened, merged) = (s.warnings_opened, s.warnings_merged);
     let rule_set = &report.rule_set;
-    println!(
+    outln!(
         "{}",
         text!(
             "上传编号{id}（{kind}）“{file}”：共{rows}行，比对成功{matched}行（其中此前已导入{repeated}行），未比对上{unmatched}行；新发预警{opened}条，补充已有预警{merged}条（规则集{rule_set}）",
@@ -142,7 +142,7 @@ fn print_report(lang: Lang, report: &UploadReport) {
         .get(lang)
     );
     if let Some(first) = report.same_file_as.filter(|f| *f != id) {
-        println!(
+        outln!(
             "{}",
             text!(
                 "完全相同的文件已作为第{first}号上传导入过：当时导入的记录不会再次预警。",
@@ -152,17 +152,17 @@ fn print_report(lang: Lang, report: &UploadReport) {
         );
     }
     if !report.unmatched_rows.is_empty() {
-        println!("{}", say(lang, "未比对上的行：", "unmatched rows:"));
+        outln!("{}", say(lang, "未比对上的行：", "unmatched rows:"));
         for u in report.unmatched_rows.iter().take(MAX_UNMATCHED_PRINTED) {
             let reason = u.reason.text(&s.division_code);
             match lang {
-                Lang::Zh => println!("  第{}行，证件号码{}：{}", u.row, u.id_number, reason.zh),
-                Lang::En => println!("  row {}, ID number {}: {}", u.row, u.id_number, reason.en),
+                Lang::Zh => outln!("  第{}行，证件号码{}：{}", u.row, u.id_number, reason.zh),
+                Lang::En => outln!("  row {}, ID number {}: {}", u.row, u.id_number, reason.en),
             }
         }
         let more = s.unmatched as usize - report.unmatched_rows.len().min(MAX_UNMATCHED_PRINTED);
         if more > 0 {
-            println!(
+            outln!(
                 "  {}",
                 say(
                     lang,
@@ -177,15 +177,15 @@ fn print_report(lang: Lang, report: &UploadReport) {
 pub async fn uploads(db: &Db, lang: Lang, json: bool) -> Result<ExitCode> {
     let list = department::uploads(db, None, 1_000).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
     if list.is_empty() {
-        println!("{}", say(lang, "尚无上传记录。", "no uploads yet."));
+        outln!("{}", say(lang, "尚无上传记录。", "no uploads yet."));
     }
     for u in &list {
         let opened = u.warnings_opened + u.warnings_merged;
-        println!(
+        outln!(
             "{}",
             match lang {
                 Lang::Zh => format!(

@@ -68,7 +68,7 @@ pub async fn registry(
     )
     .await?;
     let f = file.display();
-    println!(
+    outln!(
         "{}",
         text!(
             "已导出{households}户、{rows}行到{f}",
@@ -83,7 +83,7 @@ pub fn template(lang: Lang, file: &Path) -> Result<ExitCode> {
     zhenxing_io::write_template(file, &template_columns())
         .map_err(|e| anyhow::Error::new(write_text(&e)))?;
     let f = file.display();
-    println!(
+    outln!(
         "{}",
         text!("已写出导入模板{f}", "wrote the import template {f}").get(lang)
     );

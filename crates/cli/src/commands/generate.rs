@@ -88,7 +88,7 @@ pub async fn run(
         s.former_poverty_counties,
         s.monitored_members,
     );
-    println!(
+    outln!(
         "{}",
         text!(
             "已生成：{h}户{m}人，其中脱贫人口{lm}人；脱贫村{v}个，脱贫区县{c}个；监测对象{mm}人（合成数据）",

@@ -221,14 +221,14 @@ fn finish(
                     "import complete: {rows} rows read; {c} households created, {u} updated, {n} unchanged; {m} members written."
                 )
             };
-            println!("{}", line.get(lang));
+            outln!("{}", line.get(lang));
             let k = s.monitoring_set;
             if k > 0 {
                 let line = text!(
                     "其中{k}户的监测对象类别按 zhenxing 启用前已认定的情况写入（审计记为 {LEGACY_MONITORING_ACTION}）。",
                     "{k} of them have their monitoring category as identified before zhenxing (audited as {LEGACY_MONITORING_ACTION})."
                 );
-                println!("{}", line.get(lang));
+                outln!("{}", line.get(lang));
             }
             ExitCode::SUCCESS
         }
@@ -238,7 +238,7 @@ fn finish(
                 "导入被拒绝：发现{n}个问题（共{rows}行）。未写入任何数据；请改正后重新导入整个文件。",
                 "import refused: {n} problem(s) in {rows} rows. Nothing was written; correct them and import the whole file again."
             );
-            println!("{}", line.get(lang));
+            outln!("{}", line.get(lang));
             ExitCode::FAILURE
         }
     }
@@ -357,7 +357,7 @@ pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Resul
     print_report(lang, &problems, &[], 0);
     if !problems.is_empty() {
         let n = problems.len();
-        println!(
+        outln!(
             "{}",
             text!(
                 "导入被拒绝：发现{n}个问题。未写入任何数据。",
@@ -374,7 +374,7 @@ pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Resul
         .collect();
     let n = divisions.len();
     if dry_run {
-        println!(
+        outln!(
             "{}",
             text!(
                 "试运行：{n}个区划全部通过检查，未写入。",
@@ -386,7 +386,7 @@ pub async fn divisions(db: &Db, lang: Lang, file: &Path, dry_run: bool) -> Resul
     }
     let s = db.upsert_divisions(&divisions, &super::cli_actor()).await?;
     let (a, r, u) = (s.added, s.renamed, s.unchanged);
-    println!(
+    outln!(
         "{}",
         text!(
             "区划导入完成：新增{a}个，更名{r}个，{u}个不变。",

@@ -113,7 +113,7 @@ async fn screen(
     pass::check_scope(db, scope).await.map_err(stopped)?;
     let rule_set = pass::rule_set_in_force(db, year).await.map_err(stopped)?;
     for line in rule_set_lines(lang, &rule_set) {
-        println!("{line}");
+        outln!("{line}");
     }
     let bar = loading_bar(lang);
     let outcome = pass::screen(db, &rule_set, scope, actor, today_in_china(), &|p| {
@@ -132,7 +132,7 @@ async fn screen(
         summary.settled,
     );
     let warned = outcome.warned;
-    println!(
+    outln!(
         "{}",
         match lang {
             Lang::Zh => format!(
@@ -148,7 +148,7 @@ async fn screen(
         seconds(outcome.evaluate_time),
         seconds(outcome.write_time),
     );
-    println!(
+    outln!(
         "{}",
         match lang {
             Lang::Zh => format!("用时：读取{l}，评估{e}，写入{w}"),
@@ -261,14 +261,14 @@ async fn whatif(
                 out.insert(key.into(), Value::Array(list));
             }
         }
-        println!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
+        outln!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
         return Ok(ExitCode::SUCCESS);
     }
     for line in rule_set_lines(lang, &rule_set) {
-        println!("{line}");
+        outln!("{line}");
     }
     let (t, cur) = (threshold.to_string(), current.to_string());
-    println!(
+    outln!(
         "{}",
         match lang {
             Lang::Zh => format!("假设监测范围为{t}元（现行{cur}元），未写入任何数据："),
@@ -304,11 +304,17 @@ async fn whatif(
             (_, Lang::Zh) => "按村（社区）",
             (_, Lang::En) => "by village",
         };
-        println!();
-        println!("{title}");
-        println!(
+        outln!();
+        outln!("{title}");
+        outln!(
             "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            header[0], header[1], header[2], header[3], header[4], header[5], header[6]
+            header[0],
+            header[1],
+            header[2],
+            header[3],
+            header[4],
+            header[5],
+            header[6]
         );
         for r in rows {
             let (code, c) = (&r.code, &r.counts);
@@ -317,7 +323,7 @@ async fn whatif(
             } else {
                 &r.name_en
             };
-            println!(
+            outln!(
                 "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
                 format!("{code} {name}"),
                 c.households,
@@ -330,7 +336,7 @@ async fn whatif(
         }
     }
     if output.list {
-        println!();
+        outln!();
         for ch in &changes {
             let (no, village, income) = (&ch.household_no, &ch.village, ch.per_capita_net_income);
             let change = match (ch.entering, lang) {
@@ -340,10 +346,10 @@ async fn whatif(
                 (false, Lang::En) => "leaves",
             };
             let unit = say(lang, "元", "yuan");
-            println!("{change} {no} {village} {income} {unit}");
+            outln!("{change} {no} {village} {income} {unit}");
         }
     }
-    println!();
+    outln!();
     let (h, m, he, me, hl, ml) = (
         total.households,
         total.members,
@@ -352,7 +358,7 @@ async fn whatif(
         total.households_leaving,
         total.members_leaving,
     );
-    println!(
+    outln!(
         "{}",
         match lang {
             Lang::Zh => format!(
@@ -369,7 +375,7 @@ async fn whatif(
 async fn list(db: &Db, lang: Lang, json_out: bool) -> Result<ExitCode> {
     let sets = monitoring::rule_sets(db).await?;
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&sets)?);
+        outln!("{}", serde_json::to_string_pretty(&sets)?);
         return Ok(ExitCode::SUCCESS);
     }
     for s in &sets {
@@ -381,7 +387,7 @@ async fn list(db: &Db, lang: Lang, json_out: bool) -> Result<ExitCode> {
             (false, Lang::Zh) => "正式",
             (false, Lang::En) => "published",
         };
-        println!(
+        outln!(
             "{} {} v{} {} {threshold} {status} {} {}",
             r.year,
             r.jurisdiction,
@@ -391,7 +397,7 @@ async fn list(db: &Db, lang: Lang, json_out: bool) -> Result<ExitCode> {
             s.created_by
         );
         if let Some(note) = &r.note {
-            println!("  {}", note.get(lang));
+            outln!("  {}", note.get(lang));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -407,7 +413,7 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
     })?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let Ok(input) = std::str::from_utf8(body) else {
-        println!(
+        outln!(
             "{}",
             say(
                 lang,
@@ -420,8 +426,8 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
     let rules = match monitoring::parse_rule_set_json(input) {
         Ok(r) => r,
         Err(e) => {
-            println!("{}", e.get(lang));
-            println!(
+            outln!("{}", e.get(lang));
+            outln!(
                 "{}",
                 say(lang, "规则集未保存。", "The rule set was not saved.")
             );
@@ -432,10 +438,10 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
     match monitoring::add_rule_set(db, rules, actor).await? {
         Err(problems) => {
             for p in &problems {
-                println!("{}", p.get(lang));
+                outln!("{}", p.get(lang));
             }
             let n = problems.len();
-            println!(
+            outln!(
                 "{}",
                 match lang {
                     Lang::Zh => format!("规则集被拒绝：{n}个问题。未保存任何数据。"),
@@ -448,7 +454,7 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
         Ok(stored) => {
             let r = &stored.rules;
             let (y, j, v) = (r.year, &r.jurisdiction, r.version);
-            println!(
+            outln!(
                 "{}",
                 match lang {
                     Lang::Zh => format!("已保存：{y}年度规则集（区划{j}）第{v}版"),
@@ -456,7 +462,7 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
                 }
             );
             if named_version != 0 && named_version != v {
-                println!(
+                outln!(
                     "{}",
                     match lang {
                         Lang::Zh => format!(

@@ -94,20 +94,20 @@ pub fn check_arguments(
 }
 
 pub fn list(lang: Lang) {
-    println!(
+    outln!(
         "{:<12} {}",
         say(lang, "名称", "name"),
         say(lang, "标题", "title")
     );
     for r in REPORTS {
-        println!("{:<12} {} / {}", r.code, r.title_zh, r.title_en);
+        outln!("{:<12} {} / {}", r.code, r.title_zh, r.title_en);
     }
 }
 
 pub async fn snapshot(db: &Db, lang: Lang, month: Month) -> Result<ExitCode> {
     match snapshots::take(db, &super::cli_actor(), month, today_in_china()).await? {
         Ok(t) => {
-            println!(
+            outln!(
                 "{}",
                 match lang {
                     Lang::Zh => format!(
@@ -147,7 +147,7 @@ pub async fn write(db: &Db, lang: Lang, request: Request) -> Result<ExitCode> {
     };
     write_report(&out, &table)
         .map_err(|e| anyhow::Error::new(zhenxing_core::Text::new(e.zh(), e.en())))?;
-    println!(
+    outln!(
         "{}",
         match lang {
             Lang::Zh => format!(

@@ -20,13 +20,13 @@ pub async fn run(
     }
     let s = db.stats(scope).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        outln!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", s.division);
+    outln!("{}", s.division);
     for (zh, en, v) in s.labelled() {
         let label = if lang == Lang::Zh { zh } else { en };
-        println!("{label:<24} {v:>12}");
+        outln!("{label:<24} {v:>12}");
     }
     Ok(ExitCode::SUCCESS)
 }

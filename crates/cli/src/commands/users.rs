@@ -166,7 +166,7 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
             let place = division_label(db.division(&account.division).await?.as_ref(), lang);
             let role = account.role.label(lang);
             let code = account.division.as_str();
-            println!(
+            outln!(
                 "{}",
                 text!(
                     "已创建账号“{name}”：{role}，{code} {place}",
@@ -189,13 +189,13 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
             } else {
                 text!("账号“{name}”已启用", "account '{name}' enabled")
             };
-            println!("{}", t.get(lang));
+            outln!("{}", t.get(lang));
         }
         UserAction::Password { name, password } => {
             db.set_password(&name, password.as_str(), &actor)
                 .await
                 .map_err(refusal)?;
-            println!(
+            outln!(
                 "{}",
                 text!(
                     "账号“{name}”的密码已更改；其会话已结束",
@@ -220,7 +220,7 @@ fn print_generated(lang: Lang, password: &Password) {
                 "generated password (shown only this once; give it to the account's holder):",
             )
         );
-        println!("{p}");
+        outln!("{p}");
     }
 }
 
@@ -267,11 +267,11 @@ async fn list(db: &Db, lang: Lang, json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     if accounts.is_empty() {
-        println!("{}", say(lang, "没有账号", "no accounts"));
+        outln!("{}", say(lang, "没有账号", "no accounts"));
         return Ok(());
     }
     let header: Vec<String> = [
@@ -309,7 +309,7 @@ async fn list(db: &Db, lang: Lang, json: bool) -> Result<()> {
         })
         .collect();
     for line in table_lines(&header, &rows) {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }
@@ -364,7 +364,7 @@ pub async fn token_create(db: &Db, lang: Lang, name: &str) -> Result<ExitCode> {
         )
         .get(lang)
     );
-    println!("{token}");
+    outln!("{token}");
     Ok(ExitCode::SUCCESS)
 }
 

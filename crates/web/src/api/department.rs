@@ -5,14 +5,14 @@
 
 use crate::AppState;
 use crate::api::dto::ApiError;
-use crate::api::query_rejection;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::department::{UploadOutcome, clean_file_name, owner_filter, process};
 use crate::pages::transfer::UPLOAD_BODY_LIMIT;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -223,7 +223,7 @@ fn problem(viewer: &Viewer, p: &RowProblem) -> UploadProblem {
 pub async fn upload(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<UploadQuery>, QueryRejection>,
+    Params(query): Params<UploadQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Response> {
     viewer.account()?;
@@ -232,7 +232,6 @@ pub async fn upload(
         return Err(AppError::Forbidden);
     }
     let account = viewer.may(Action::UploadDepartmentData)?.clone();
-    let Query(query) = query.map_err(query_rejection)?;
     let kind = DepartmentKind::from_code(query.kind.trim()).ok_or_else(|| {
         let allowed = DepartmentKind::ALL
             .iter()

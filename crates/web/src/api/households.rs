@@ -7,14 +7,15 @@ use crate::AppState;
 use crate::api::dto::{
     ApiError, Household, HouseholdListItem, HouseholdPage, HouseholdPatch, HouseholdQuery,
 };
-use crate::api::{json_rejection, path_rejection, query_rejection};
+use crate::api::{json_rejection, path_rejection};
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::households::{
     EditForm, ListQuery, apply_form, parse_filter, parse_reason, scoped_household,
 };
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use serde_json::{Map, Value};
 use zhenxing_core::{Action, DivisionCode, Fen, Text};
@@ -64,10 +65,9 @@ fn parse_limit(limit: Option<&str>) -> AppResult<u32> {
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<HouseholdQuery>, QueryRejection>,
+    Params(query): Params<HouseholdQuery>,
 ) -> AppResult<Json<HouseholdPage>> {
     viewer.may(Action::ReadRegistry)?;
-    let Query(query) = query.map_err(query_rejection)?;
     let limit = parse_limit(query.limit.as_deref())?;
     check_below(query.below.as_deref())?;
     // The document says `after` is an integer: in the API an empty value is an error, not

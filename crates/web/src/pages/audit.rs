@@ -7,9 +7,10 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::{Chrome, blank, pager, render};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -362,15 +363,9 @@ struct ListPage {
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<AuditQuery>,
 ) -> AppResult<Response> {
     viewer.may(Action::ReadAudit)?;
-    let Query(query) = query.map_err(|e| {
-        AppError::bad_request(
-            format!("查询参数有误：{e}"),
-            format!("bad query parameters: {e}"),
-        )
-    })?;
     let (filter, before) = parse_filter(&viewer, &query)?;
     let page = audit_query::search(&state.db, &filter, before, PAGE_SIZE).await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
@@ -471,16 +466,10 @@ pub async fn detail(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(seq): Path<String>,
-    query: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<DetailQuery>,
 ) -> AppResult<Response> {
     let scope = scope_prefix(&viewer)?;
     let seq: i64 = seq.parse().map_err(|_| AppError::NotFound)?;
-    let Query(query) = query.map_err(|e| {
-        AppError::bad_request(
-            format!("查询参数有误：{e}"),
-            format!("bad query parameters: {e}"),
-        )
-    })?;
     let after = blank(&query.after)
         .map(|a| {
             a.parse::<i64>().map_err(|_| {

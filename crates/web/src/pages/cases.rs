@@ -8,13 +8,14 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::audit::mask_free_text;
 use crate::pages::households::scoped_household;
 use crate::pages::{
     Chrome, Fields, blank, render, render_form, risk_labels, saved_redirect, whole_days, yuan,
 };
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -169,7 +170,7 @@ fn line(r: CaseListRow, lang: Lang, today: Date, policy: &ProcedurePolicy) -> Li
 pub async fn inbox(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(params): Query<InboxParams>,
+    Params(params): Params<InboxParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadCases)?;
     let lang = viewer.lang;
@@ -291,7 +292,7 @@ struct HistoryLine {
     role: String,
     note: String,
     details: Vec<String>,
-    recorded_at: String,
+    recorded_at: crate::pages::BeijingTime,
 }
 
 /// The choices of a labelled enumeration (`T::ALL`), those `checked` says ticked.
@@ -556,7 +557,7 @@ async fn detail_page(
             ),
             note: mask_free_text(&s.note),
             details: detail_lines(&s.step, &s.details, &c, lang),
-            recorded_at: s.recorded_at.clone(),
+            recorded_at: crate::pages::BeijingTime::of(&s.recorded_at),
         })
         .collect();
     let attachments = detail
@@ -1046,7 +1047,7 @@ pub async fn open_form(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Query(params): Query<OpenParams>,
+    Params(params): Params<OpenParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::WorkCases)?;
     let mut input = OpenInput {
@@ -1286,7 +1287,7 @@ fn settings_page(
 pub async fn settings_form(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(params): Query<SettingsParams>,
+    Params(params): Params<SettingsParams>,
 ) -> AppResult<Response> {
     viewer.may(Action::ManageSettings)?;
     let p = procedures::policy(&state.db).await?;

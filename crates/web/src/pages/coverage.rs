@@ -8,9 +8,10 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::{Chrome, blank, render};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -28,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-pub struct Params {
+pub struct CoverageParams {
     division: Option<String>,
 }
 
@@ -81,7 +82,7 @@ fn row(code: String, name: String, counts: &Counts, lang: Lang) -> Row {
 pub async fn page(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(params): Query<Params>,
+    Params(params): Params<CoverageParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadCases)?;
     let lang = viewer.lang;

@@ -24,9 +24,57 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use askama::Template;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use zhenxing_core::Action;
+
+/// A stored instant as people read it: Beijing time to the second, the one format of every page
+/// (`zhenxing_core::china_time::china_time_text`). Pages hold instants as this type rather than
+/// as the stored UTC text, so that no template can print one raw.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BeijingTime(String);
+
+impl BeijingTime {
+    pub fn of(stored: &str) -> BeijingTime {
+        BeijingTime(zhenxing_core::china_time::china_time_text(stored))
+    }
+
+    /// The text shown, for pages that sort or join it with dates.
+    pub fn into_text(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for BeijingTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A route's query string read into `T`: the one extractor of every route that takes a query.
+/// A query that does not fit (`/households?page=500`, `?page=abc`) is a 400 page in the
+/// reader's language that tells a person what to do, never the framework's text with field
+/// names; under `/api/` the JSON error names what was wrong, for the program that sent it.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
+            Err(e) if parts.uri.path().starts_with("/api/") => Err(crate::api::query_rejection(e)),
+            Err(_) => Err(AppError::bad_request(
+                "网址中的参数无法识别，页面没有打开。请通过系统中的链接或表单重新进入。",
+                "The address holds parameters this page does not understand, so it was not \
+                 opened. Please go back and follow a link or a form of the site.",
+            )),
+        }
+    }
+}
 
 /// What every page shows around its content: title, language, the account and its menu, the
 /// CSRF token for the forms in the header, the demo banner.

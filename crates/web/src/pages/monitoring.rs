@@ -27,12 +27,13 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::pages::Params;
 use crate::pages::divisions::{Crumb, division_name, scoped_division};
 use crate::pages::upload::{UploadError, skip, small_bytes, small_text};
 use crate::pages::{Chrome, blank, count, query_string, render, yuan};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -1122,16 +1123,10 @@ async fn starting_point(state: &AppState, from: Option<&str>) -> AppResult<Optio
 pub async fn new_form(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<NewQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<NewQuery>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ManageRuleSets)?;
     ensure_rule_sets(&state, account).await?;
-    let Query(query) = query.map_err(|e| {
-        AppError::bad_request(
-            format!("查询参数有误：{e}"),
-            format!("bad query parameters: {e}"),
-        )
-    })?;
     let from = starting_point(&state, blank(&query.from)).await?;
     let values = from
         .as_ref()
@@ -1354,16 +1349,10 @@ fn whatif_href(threshold: &str, year: &str, division: &str, page: usize) -> Stri
 pub async fn whatif(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<WhatIfQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<WhatIfQuery>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::WhatIf)?.clone();
     ensure_rule_sets(&state, &account).await?;
-    let Query(query) = query.map_err(|e| {
-        AppError::bad_request(
-            format!("查询参数有误：{e}"),
-            format!("bad query parameters: {e}"),
-        )
-    })?;
     let division = match blank(&query.division) {
         Some(code) => scoped_division(&viewer, code)?,
         None => account.division,

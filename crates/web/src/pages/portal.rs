@@ -18,6 +18,7 @@ use crate::auth::{
     LANG_COOKIE, Viewer, constant_time_eq, cookie, cookies, lang_code, with_cookies,
 };
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::upload::{UploadError, capped_bytes, skip, small_text};
 use crate::pages::{Chrome, Fields, render_form};
 use askama::Template;
@@ -466,7 +467,7 @@ struct NoticesPage {
 pub async fn notices(
     State(state): State<AppState>,
     visit: Visit,
-    Query(q): Query<PlaceQuery>,
+    Params(q): Params<PlaceQuery>,
 ) -> AppResult<Response> {
     let mut p = visit.frame(&state, "portal-notices-title", "");
     let place = place(&state, &q, p.c.tr.lang).await?;
@@ -625,7 +626,7 @@ fn event_checks(chosen: &[String], lang: Lang) -> Vec<Check> {
 pub async fn declare_form(
     State(state): State<AppState>,
     visit: Visit,
-    Query(q): Query<PlaceQuery>,
+    Params(q): Params<PlaceQuery>,
 ) -> AppResult<Response> {
     let mut p = visit.frame(&state, "portal-declare-title", "");
     let lang = p.c.tr.lang;
@@ -787,7 +788,7 @@ fn ask_page(p: Public, place: Place, form: TicketForm, problems: Vec<Problem>) -
 pub async fn ask_form(
     State(state): State<AppState>,
     visit: Visit,
-    Query(q): Query<PlaceQuery>,
+    Params(q): Params<PlaceQuery>,
 ) -> AppResult<Response> {
     let mut p = visit.frame(&state, "portal-ask-title", "");
     let place = place(&state, &q, p.c.tr.lang).await?;

@@ -12,10 +12,11 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::portal::paragraphs;
 use crate::pages::{Chrome, Fields, blank, render, render_form, saved_redirect, whole_days};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -203,7 +204,7 @@ pub async fn edit_announcement(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Query(q): Query<SavedQuery>,
+    Params(q): Params<SavedQuery>,
 ) -> AppResult<Response> {
     viewer.may(Action::ManagePortal)?;
     let a = portal::announcement(&state.db, parse_id(&id)?)
@@ -389,7 +390,7 @@ async fn settings_page(
 pub async fn settings_form(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(q): Query<SavedQuery>,
+    Params(q): Params<SavedQuery>,
 ) -> AppResult<Response> {
     viewer.may(Action::ManageSettings)?;
     let p = portal::policy(&state.db).await?;
@@ -520,7 +521,7 @@ const TICKETS_PER_PAGE: i64 = 200;
 pub async fn tickets(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(q): Query<TicketsQuery>,
+    Params(q): Params<TicketsQuery>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadTickets)?;
     let filter = blank(&q.status)

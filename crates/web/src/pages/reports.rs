@@ -12,9 +12,10 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::{Chrome, blank, count, query_string, render, send_file, yuan};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -34,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-pub struct Params {
+pub struct ReportParams {
     division: Option<String>,
     month: Option<String>,
 }
@@ -108,7 +109,7 @@ fn division_of(viewer: &Viewer, asked: Option<&str>) -> AppResult<DivisionCode> 
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(params): Query<Params>,
+    Params(params): Params<ReportParams>,
 ) -> AppResult<Response> {
     let division = division_of(&viewer, blank(&params.division))?;
     let today = today_in_china();
@@ -180,7 +181,7 @@ pub async fn report(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(file): Path<String>,
-    Query(params): Query<Params>,
+    Params(params): Params<ReportParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadRegistry)?.clone();
     let (name, format) = split_name(&file);

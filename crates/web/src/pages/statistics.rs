@@ -14,10 +14,11 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::divisions::{Crumb, children_heading_key, division_name, scoped_division_record};
 use crate::pages::{Chrome, blank, count, render, yuan};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -799,7 +800,7 @@ fn shown_value(indicator: &str, v: f64) -> String {
 pub async fn map_page(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(params): Query<MapParams>,
+    Params(params): Params<MapParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadRegistry)?;
     let scope = account.scope();

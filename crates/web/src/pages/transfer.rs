@@ -18,11 +18,12 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::pages::Params;
 use crate::pages::upload::{UploadError, file_name, save_file, skip, small_text};
 use crate::pages::{Chrome, render, send_file};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -761,15 +762,9 @@ fn write_failed(e: &zhenxing_io::WriteError) -> AppError {
 pub async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<ExportQuery>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ExportRegistry)?.clone();
-    let Query(query) = query.map_err(|e| {
-        AppError::bad_request(
-            format!("查询参数有误：{e}"),
-            format!("bad query parameters: {e}"),
-        )
-    })?;
     let division = match query
         .division
         .as_deref()

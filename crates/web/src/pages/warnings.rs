@@ -8,11 +8,12 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::audit::mask_free_text as mask_free_text_digits;
 use crate::pages::households::scoped_household;
 use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -148,7 +149,7 @@ fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
 pub async fn inbox(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Query(params): Query<InboxParams>,
+    Params(params): Params<InboxParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadRegistry)?;
     let lang = viewer.lang;
@@ -262,6 +263,8 @@ struct Step {
 struct DetailPage {
     c: Chrome,
     w: WarningDetail,
+    /// When the warning was raised (`w.opened_at`), in Beijing time.
+    opened_at: crate::pages::BeijingTime,
     source: String,
     status: String,
     category: String,
@@ -382,6 +385,7 @@ async fn detail_page(
         }
     }
     let page = DetailPage {
+        opened_at: crate::pages::BeijingTime::of(&w.opened_at),
         source: source_label(&w.source, lang),
         status: status_label(&w.status, lang),
         category: category_label(w.category.as_deref(), lang),

@@ -14,11 +14,12 @@ pub use page::{detail, reveal};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::pages::Params;
 use crate::pages::divisions::{Crumb, crumbs, scoped_division};
 use crate::pages::{Chrome, blank, pager, render, yuan};
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use zhenxing_core::{Action, Fen, HouseholdType, MonitoringCategory, Text};
@@ -127,14 +128,8 @@ struct ListPage {
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<ListQuery>,
 ) -> AppResult<Response> {
-    let Query(query) = query.map_err(|e| {
-        AppError::bad_request(
-            format!("查询参数有误：{e}"),
-            format!("bad query parameters: {e}"),
-        )
-    })?;
     let (filter, after) = parse_filter(&viewer, &query)?;
     let page = state.db.household_page(&filter, after, PAGE_SIZE).await?;
     let c = Chrome::new(&state, &viewer, String::new());

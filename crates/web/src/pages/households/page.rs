@@ -198,7 +198,7 @@ async fn household_page(
         .await?
         .into_iter()
         .map(|h| HistoryRow {
-            at: h.at.replace('T', " ").trim_end_matches('Z').to_owned(),
+            at: crate::pages::BeijingTime::of(&h.at).into_text(),
             actor: h.actor,
             action: c.t(match h.action.as_str() {
                 "create" => "history-create",
