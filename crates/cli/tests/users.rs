@@ -814,12 +814,23 @@ fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
     let db = env.fresh_db("mustchange");
     let add = zx_stdin(
         &db,
-        &["user", "add", "zhao", "--role", "county_officer", "--division", COUNTY],
+        &[
+            "user",
+            "add",
+            "zhao",
+            "--role",
+            "county_officer",
+            "--division",
+            COUNTY,
+        ],
         &format!("{PASSWORD}\n"),
     );
     add.assert_success("user add zhao");
     add.assert_contains("must be changed at the first sign-in", "user add");
-    assert_eq!(account(&accounts(&db), "zhao")["must_change_password"], true);
+    assert_eq!(
+        account(&accounts(&db), "zhao")["must_change_password"],
+        true
+    );
     // The name and common passwords are refused before anything is written.
     let weak = zx_stdin(&db, &["user", "password", "zhao"], "Zhao-2026-spring\n");
     assert!(!weak.success(), "{}", weak.all());
@@ -833,11 +844,20 @@ fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
         .assert_success("token create")
         .assert_contains("valid until", "token create");
     let early = only_line(&early);
-    assert_eq!(token_account(&db, &early), None, "a token before the change");
+    assert_eq!(
+        token_account(&db, &early),
+        None,
+        "a token before the change"
+    );
     change_own(&db, "zhao", PASSWORD, "Qiu-own-choice-27");
-    assert_eq!(account(&accounts(&db), "zhao")["must_change_password"], false);
+    assert_eq!(
+        account(&accounts(&db), "zhao")["must_change_password"],
+        false
+    );
     assert_eq!(token_account(&db, &early), None, "revoked by the change");
-    let token = only_line(&zx(&db, &["token", "create", "zhao", "--days", "30"]).assert_success("token --days 30"));
+    let token = only_line(
+        &zx(&db, &["token", "create", "zhao", "--days", "30"]).assert_success("token --days 30"),
+    );
     assert_eq!(token_account(&db, &token).as_deref(), Some("zhao"));
     for days in ["0", "366"] {
         let refused = zx(&db, &["token", "create", "zhao", "--days", days]);
@@ -849,9 +869,19 @@ fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
     let new = "Operator-set-2027";
     zx_stdin(&db, &["user", "password", "zhao"], &format!("{new}\n"))
         .assert_success("user password")
-        .assert_contains("must change the password at its next sign-in", "user password");
-    assert_eq!(account(&accounts(&db), "zhao")["must_change_password"], true);
+        .assert_contains(
+            "must change the password at its next sign-in",
+            "user password",
+        );
+    assert_eq!(
+        account(&accounts(&db), "zhao")["must_change_password"],
+        true
+    );
     assert_eq!(token_account(&db, &token), None);
-    assert!(audit_texts(&env, &db).iter().any(|t| t.contains("account.password_changed")));
+    assert!(
+        audit_texts(&env, &db)
+            .iter()
+            .any(|t| t.contains("account.password_changed"))
+    );
     assert_audit_clean(&env, &db, &[PASSWORD, new, &early, &token]);
 }

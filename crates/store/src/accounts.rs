@@ -410,7 +410,12 @@ impl Db {
         }
         audit::append(
             &mut tx,
-            vec![entry(actor, "account.password_change_waived", name, json!({}))],
+            vec![entry(
+                actor,
+                "account.password_change_waived",
+                name,
+                json!({}),
+            )],
         )
         .await?;
         tx.commit().await?;

@@ -259,16 +259,30 @@ async fn a_password_set_by_someone_else_must_be_changed() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;
         let policy = SessionPolicy::default();
-        db.create_account("qian", Role::CountyOfficer, &code("500229000000"), PASSWORD, "admin")
-            .await
-            .unwrap();
-        let SignIn::Ok { account, .. } = db.sign_in("qian", PASSWORD, "::1", &policy).await.unwrap()
+        db.create_account(
+            "qian",
+            Role::CountyOfficer,
+            &code("500229000000"),
+            PASSWORD,
+            "admin",
+        )
+        .await
+        .unwrap();
+        let SignIn::Ok { account, .. } =
+            db.sign_in("qian", PASSWORD, "::1", &policy).await.unwrap()
         else {
             panic!("sign-in refused")
         };
-        assert!(account.must_change_password, "a new account must change its password");
+        assert!(
+            account.must_change_password,
+            "a new account must change its password"
+        );
         // Its API tokens open nothing until then.
-        let early = db.create_api_token("qian", None, "cli").await.unwrap().token;
+        let early = db
+            .create_api_token("qian", None, "cli")
+            .await
+            .unwrap()
+            .token;
         assert!(db.account_by_api_token(&early).await.unwrap().is_none());
 
         let refused = |r: Result<(), AccountError>, why: &str| match r {
@@ -276,12 +290,18 @@ async fn a_password_set_by_someone_else_must_be_changed() {
             other => panic!("{other:?}"),
         };
         refused(
-            db.change_own_password(&account, "Not-the-password-1", "Fresh-start-2027", "::1").await,
+            db.change_own_password(&account, "Not-the-password-1", "Fresh-start-2027", "::1")
+                .await,
             "current password is wrong",
         );
-        refused(db.change_own_password(&account, PASSWORD, PASSWORD, "::1").await, "differ");
         refused(
-            db.change_own_password(&account, PASSWORD, "Qian-2027-spring", "::1").await,
+            db.change_own_password(&account, PASSWORD, PASSWORD, "::1")
+                .await,
+            "differ",
+        );
+        refused(
+            db.change_own_password(&account, PASSWORD, "Qian-2027-spring", "::1")
+                .await,
             "account's name",
         );
         db.change_own_password(&account, PASSWORD, "Fresh-start-2027", "::1")
@@ -289,18 +309,42 @@ async fn a_password_set_by_someone_else_must_be_changed() {
             .unwrap();
         let after = db.account_by_name("qian").await.unwrap().unwrap();
         assert!(!after.must_change_password);
-        assert!(db.account_by_api_token(&early).await.unwrap().is_none(), "revoked by the change");
-        let fresh = db.create_api_token("qian", None, "cli").await.unwrap().token;
-        assert_eq!(db.account_by_api_token(&fresh).await.unwrap().unwrap().name, "qian");
+        assert!(
+            db.account_by_api_token(&early).await.unwrap().is_none(),
+            "revoked by the change"
+        );
+        let fresh = db
+            .create_api_token("qian", None, "cli")
+            .await
+            .unwrap()
+            .token;
+        assert_eq!(
+            db.account_by_api_token(&fresh).await.unwrap().unwrap().name,
+            "qian"
+        );
 
         // An administrator's reset asks for a change again and revokes the tokens.
-        db.set_password("qian", "Admin-chosen-2027", "admin").await.unwrap();
-        assert!(db.account_by_name("qian").await.unwrap().unwrap().must_change_password);
+        db.set_password("qian", "Admin-chosen-2027", "admin")
+            .await
+            .unwrap();
+        assert!(
+            db.account_by_name("qian")
+                .await
+                .unwrap()
+                .unwrap()
+                .must_change_password
+        );
         assert!(db.account_by_api_token(&fresh).await.unwrap().is_none());
         let records = audit::recent(db, 20).await.unwrap();
-        let changed = records.iter().find(|r| r.action == "account.password_changed").unwrap();
+        let changed = records
+            .iter()
+            .find(|r| r.action == "account.password_changed")
+            .unwrap();
         assert_eq!(changed.actor, "qian");
-        let reset = records.iter().find(|r| r.action == "account.password").unwrap();
+        let reset = records
+            .iter()
+            .find(|r| r.action == "account.password")
+            .unwrap();
         let after: serde_json::Value =
             serde_json::from_str(reset.after_data.as_deref().unwrap()).unwrap();
         assert_eq!(after["tokens_revoked"], 1, "{after}");
@@ -315,28 +359,60 @@ async fn a_password_set_by_someone_else_must_be_changed() {
 async fn api_tokens_expire() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;
-        db.create_account("sun", Role::CountyOfficer, &code("500229000000"), PASSWORD, "cli")
-            .await
-            .unwrap();
+        db.create_account(
+            "sun",
+            Role::CountyOfficer,
+            &code("500229000000"),
+            PASSWORD,
+            "cli",
+        )
+        .await
+        .unwrap();
         db.waive_password_change("sun", "cli").await.unwrap();
         let now = time::OffsetDateTime::now_utc();
         let default = db.create_api_token("sun", None, "cli").await.unwrap();
         let day = |d: i64| zhenxing_core::china_time::stored(now + time::Duration::days(d));
-        assert!(default.expires_at > day(89) && default.expires_at < day(91), "{}", default.expires_at);
+        assert!(
+            default.expires_at > day(89) && default.expires_at < day(91),
+            "{}",
+            default.expires_at
+        );
         let short = db.create_api_token("sun", Some(1), "cli").await.unwrap();
         assert!(short.expires_at < day(2));
         for days in [0, -1, 366] {
             let r = db.create_api_token("sun", Some(days), "cli").await;
             assert!(matches!(r, Err(AccountError::Invalid(t)) if t.en.contains("1 to 365 days")));
         }
-        let listed = db.api_tokens(db.account_by_name("sun").await.unwrap().unwrap().id).await.unwrap();
+        let listed = db
+            .api_tokens(db.account_by_name("sun").await.unwrap().unwrap().id)
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().all(|t| t.expires_at.is_some() && !t.revoked));
 
-        assert!(db.account_by_api_token(&short.token).await.unwrap().is_some());
-        execute(db, "UPDATE api_tokens SET expires_at = '2026-01-01T00:00:00.000Z'").await;
-        assert!(db.account_by_api_token(&short.token).await.unwrap().is_none());
-        assert!(db.account_by_api_token(&default.token).await.unwrap().is_none());
+        assert!(
+            db.account_by_api_token(&short.token)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        execute(
+            db,
+            "UPDATE api_tokens SET expires_at = '2026-01-01T00:00:00.000Z'",
+        )
+        .await;
+        assert!(
+            db.account_by_api_token(&short.token)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            db.account_by_api_token(&default.token)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -347,20 +423,42 @@ async fn passwords_like_the_name_or_common_are_refused() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;
         let county = code("500229000000");
-        let refused = |r: Result<zhenxing_store::accounts::Account, AccountError>, why: &str| match r {
-            Err(AccountError::Invalid(t)) => assert!(t.en.contains(why), "{t:?}"),
-            other => panic!("{other:?}"),
-        };
+        let refused =
+            |r: Result<zhenxing_store::accounts::Account, AccountError>, why: &str| match r {
+                Err(AccountError::Invalid(t)) => assert!(t.en.contains(why), "{t:?}"),
+                other => panic!("{other:?}"),
+            };
         refused(
-            db.create_account("zhouwei", Role::CountyOfficer, &county, "Zhouwei-2026!", "cli").await,
+            db.create_account(
+                "zhouwei",
+                Role::CountyOfficer,
+                &county,
+                "Zhouwei-2026!",
+                "cli",
+            )
+            .await,
             "account's name",
         );
         refused(
-            db.create_account("zhouwei", Role::CountyOfficer, &county, "2026!iewuohZ", "cli").await,
+            db.create_account(
+                "zhouwei",
+                Role::CountyOfficer,
+                &county,
+                "2026!iewuohZ",
+                "cli",
+            )
+            .await,
             "account's name",
         );
         refused(
-            db.create_account("zhouwei", Role::CountyOfficer, &county, "Woaini1314!!", "cli").await,
+            db.create_account(
+                "zhouwei",
+                Role::CountyOfficer,
+                &county,
+                "Woaini1314!!",
+                "cli",
+            )
+            .await,
             "common password",
         );
         db.create_account("zhouwei", Role::CountyOfficer, &county, PASSWORD, "cli")

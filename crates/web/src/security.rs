@@ -184,7 +184,11 @@ mod tests {
             Ok(ip("203.0.113.9"))
         );
         assert_eq!(
-            forwarded_client(proxy, Some("6.6.6.6, 203.0.113.9, 192.168.1.5, 10.0.0.7"), &trusted),
+            forwarded_client(
+                proxy,
+                Some("6.6.6.6, 203.0.113.9, 192.168.1.5, 10.0.0.7"),
+                &trusted
+            ),
             Ok(ip("203.0.113.9"))
         );
         // Without a list, the proxy in front appended the rightmost entry.
@@ -201,8 +205,14 @@ mod tests {
             forwarded_client(proxy, Some("[2001:db8::1]:443"), &trusted),
             Ok(ip("2001:db8::1"))
         );
-        assert_eq!(forwarded_client(proxy, Some("not-an-ip"), &trusted), Err(()));
-        assert_eq!(forwarded_client(proxy, Some("1.2.3.4, "), &trusted), Err(()));
+        assert_eq!(
+            forwarded_client(proxy, Some("not-an-ip"), &trusted),
+            Err(())
+        );
+        assert_eq!(
+            forwarded_client(proxy, Some("1.2.3.4, "), &trusted),
+            Err(())
+        );
         assert!(parse_ip_ranges("10.0.0.0/33").is_err());
         assert!(parse_ip_ranges("proxy.local").is_err());
         let v6 = IpRange::parse("fd00::/8").unwrap();

@@ -337,7 +337,10 @@ async fn every_other_route_as_every_role() {
             // The auditor's password: nobody's to set (the administrator's role is checked by
             // the auditor's), refused before anything is generated.
             let r = c
-                .post_form("/accounts/password", &[("csrf", &csrf), ("name", "auditor")])
+                .post_form(
+                    "/accounts/password",
+                    &[("csrf", &csrf), ("name", "auditor")],
+                )
                 .await;
             assert_eq!(r.status, 403, "{name} reset the auditor's password");
             // One's own password: every account has the page; a wrong current password is

@@ -55,7 +55,12 @@ async fn change_own_password(server: &Server, name: &str, current: &str, new: &s
     let done = c
         .post_form(
             "/account/password",
-            &[("csrf", &csrf), ("current", current), ("new", new), ("repeat", new)],
+            &[
+                ("csrf", &csrf),
+                ("current", current),
+                ("new", new),
+                ("repeat", new),
+            ],
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -91,7 +96,8 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
         let signed = clerk.sign_in("xinzhuang", &password).await;
         assert_eq!(signed.status, 303, "{}", signed.body);
         // The administrator chose the password: the account changes it first.
-        let mut clerk = change_own_password(&server, "xinzhuang", &password, "Xz-own-choice-2027").await;
+        let mut clerk =
+            change_own_password(&server, "xinzhuang", &password, "Xz-own-choice-2027").await;
         assert_eq!(clerk.get("/households/CK0001").await.status, 200);
         assert_eq!(clerk.get("/households/CK0002").await.status, 404, "scope");
         // Shown once: the list does not show it again.
@@ -348,7 +354,8 @@ async fn disable_enable_and_reset_password() {
             server.client().sign_in("bashan", &password).await.status,
             303
         );
-        let mut bashan = change_own_password(&server, "bashan", &password, "Bashan-own-2027").await;
+        let mut bashan =
+            change_own_password(&server, "bashan", &password, "Own-choice-2027x").await;
         assert_eq!(bashan.get("/households").await.status, 200);
 
         let trail = zhenxing_store::audit::recent(&server.test_db.db, 100)
@@ -374,15 +381,24 @@ async fn the_administrator_cannot_set_the_auditors_password() {
         let mut admin = server.signed_in("admin").await;
         let csrf = admin.csrf().await;
         let refused = admin
-            .post_form("/accounts/password", &[("csrf", &csrf), ("name", "auditor")])
+            .post_form(
+                "/accounts/password",
+                &[("csrf", &csrf), ("name", "auditor")],
+            )
             .await;
         assert_eq!(refused.status, 403, "{}", refused.body);
-        assert!(refused.element("errors").contains("审计人员"), "{}", refused.body);
+        assert!(
+            refused.element("errors").contains("审计人员"),
+            "{}",
+            refused.body
+        );
         assert!(!refused.body.contains("id=\"new-password\""));
         // The auditor's own password still works, and nothing asks the auditor to change it.
         let mut auditor = server.signed_in("auditor").await;
         assert_eq!(auditor.get("/audit").await.status, 200);
-        let trail = zhenxing_store::audit::recent(&server.test_db.db, 50).await.unwrap();
+        let trail = zhenxing_store::audit::recent(&server.test_db.db, 50)
+            .await
+            .unwrap();
         assert!(!trail.iter().any(|r| r.action == "account.password"));
 
         // No new auditor either, and the form does not offer the role.
@@ -394,7 +410,12 @@ async fn the_administrator_cannot_set_the_auditors_password() {
         assert!(!list.element("new-role").contains("value=\"auditor\""));
         // The auditor's row has no reset button; the others do.
         let rows: Vec<&str> = list.element("accounts").split("<tr>").collect();
-        let row = |name: &str| rows.iter().find(|r| r.contains(&format!("value=\"{name}\""))).unwrap().to_string();
+        let row = |name: &str| {
+            rows.iter()
+                .find(|r| r.contains(&format!("value=\"{name}\"")))
+                .unwrap()
+                .to_string()
+        };
         assert!(!row("auditor").contains("/accounts/password"));
         assert!(row("chengkou").contains("/accounts/password"));
     }
@@ -406,15 +427,30 @@ async fn the_administrator_cannot_set_the_auditors_password() {
 async fn a_password_set_by_someone_else_must_be_changed_first() {
     for server in Server::all().await {
         let db = &server.test_db.db;
-        db.set_password("chengkou", "Reset-by-operator-9", "cli").await.unwrap();
-        let token = db.create_api_token("chengkou", None, "cli").await.unwrap().token;
+        db.set_password("chengkou", "Reset-by-operator-9", "cli")
+            .await
+            .unwrap();
+        let token = db
+            .create_api_token("chengkou", None, "cli")
+            .await
+            .unwrap()
+            .token;
         let mut api = server.client();
         api.bearer = Some(token);
         assert_eq!(api.get("/api/v1/me").await.status, 401);
 
         let mut c = server.client();
-        assert_eq!(c.sign_in("chengkou", "Reset-by-operator-9").await.status, 303);
-        for path in ["/", "/households", "/households/CK0001", "/audit", "/divisions/500229000000"] {
+        assert_eq!(
+            c.sign_in("chengkou", "Reset-by-operator-9").await.status,
+            303
+        );
+        for path in [
+            "/",
+            "/households",
+            "/households/CK0001",
+            "/audit",
+            "/divisions/500229000000",
+        ] {
             let r = c.get(path).await;
             assert_eq!(r.status, 303, "{path}");
             assert_eq!(r.header("location"), Some("/account/password"), "{path}");
@@ -422,30 +458,76 @@ async fn a_password_set_by_someone_else_must_be_changed_first() {
         let page = c.get("/account/password").await;
         assert!(page.body.contains("您的密码是他人设置的"), "{}", page.body);
         let csrf = page.hidden("csrf");
-        let r = c.post_form("/lang", &[("csrf", &csrf), ("lang", "en"), ("back", "/account/password")]).await;
+        let r = c
+            .post_form(
+                "/lang",
+                &[
+                    ("csrf", &csrf),
+                    ("lang", "en"),
+                    ("back", "/account/password"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, 303);
         let page = c.get("/account/password").await;
-        assert!(page.body.contains("Your password was set by someone else"), "{}", page.body);
+        assert!(
+            page.body.contains("Your password was set by someone else"),
+            "{}",
+            page.body
+        );
         // Mistakes come back on the page, in its language.
         let change = |current: &'static str, new: &'static str, repeat: &'static str| {
-            [("csrf", csrf.clone()), ("current", current.to_owned()), ("new", new.to_owned()), ("repeat", repeat.to_owned())]
+            [
+                ("csrf", csrf.clone()),
+                ("current", current.to_owned()),
+                ("new", new.to_owned()),
+                ("repeat", repeat.to_owned()),
+            ]
         };
         for (form, why) in [
-            (change("wrong", "Fresh-start-2027", "Fresh-start-2027"), "current password is wrong"),
-            (change("Reset-by-operator-9", "Fresh-start-2027", "Fresh-start-2028"), "differ"),
-            (change("Reset-by-operator-9", "Chengkou-2027!", "Chengkou-2027!"), "account's name"),
-            (change("Reset-by-operator-9", "Password2027!", "Password2027!"), "common password"),
+            (
+                change("wrong", "Fresh-start-2027", "Fresh-start-2027"),
+                "current password is wrong",
+            ),
+            (
+                change(
+                    "Reset-by-operator-9",
+                    "Fresh-start-2027",
+                    "Fresh-start-2028",
+                ),
+                "differ",
+            ),
+            (
+                change("Reset-by-operator-9", "Chengkou-2027!", "Chengkou-2027!"),
+                "must not contain the account",
+            ),
+            (
+                change("Reset-by-operator-9", "Password2027!", "Password2027!"),
+                "common password",
+            ),
         ] {
             let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = c.post_form("/account/password", &pairs).await;
             assert_eq!(r.status, 422, "{why}: {}", r.body);
             assert!(r.element("errors").contains(why), "{why}: {}", r.body);
         }
-        let mut c = change_own_password(&server, "chengkou", "Reset-by-operator-9", "Fresh-start-2027").await;
+        let mut c = change_own_password(
+            &server,
+            "chengkou",
+            "Reset-by-operator-9",
+            "Fresh-start-2027",
+        )
+        .await;
         assert_eq!(c.get("/households/CK0001").await.status, 200);
         // The token made before the change stays dead.
         assert_eq!(api.get("/api/v1/me").await.status, 401);
-        assert!(!db.account_by_name("chengkou").await.unwrap().unwrap().must_change_password);
+        assert!(
+            !db.account_by_name("chengkou")
+                .await
+                .unwrap()
+                .unwrap()
+                .must_change_password
+        );
     }
 }
 
@@ -456,13 +538,33 @@ async fn locked_disabled_and_unknown_names_answer_alike() {
     for server in Server::all().await {
         let db = &server.test_db.db;
         for _ in 0..5 {
-            assert_eq!(server.client().sign_in("chengkou", "Wrong-guess-2026").await.status, 401);
+            assert_eq!(
+                server
+                    .client()
+                    .sign_in("chengkou", "Wrong-guess-2026")
+                    .await
+                    .status,
+                401
+            );
         }
-        assert!(db.account_by_name("chengkou").await.unwrap().unwrap().locked_until.is_some());
-        db.set_account_disabled("lixin", true, "test").await.unwrap();
+        assert!(
+            db.account_by_name("chengkou")
+                .await
+                .unwrap()
+                .unwrap()
+                .locked_until
+                .is_some()
+        );
+        db.set_account_disabled("lixin", true, "test")
+            .await
+            .unwrap();
         let answer = |r: Response| {
             let csrf = r.hidden("csrf");
-            (r.status, r.element("login-message").to_owned(), r.body.replace(&csrf, "CSRF"))
+            (
+                r.status,
+                r.element("login-message").to_owned(),
+                r.body.replace(&csrf, "CSRF"),
+            )
         };
         let locked = answer(server.client().sign_in("chengkou", PASSWORD).await);
         let disabled = answer(server.client().sign_in("lixin", PASSWORD).await);
@@ -473,8 +575,14 @@ async fn locked_disabled_and_unknown_names_answer_alike() {
         assert_eq!(disabled.1, unknown.1);
         assert_eq!(wrong.1, unknown.1);
         // The pages differ only by the name typed back into the form.
-        assert_eq!(locked.2.replace("chengkou", "NAME"), unknown.2.replace("nobody", "NAME"));
-        assert_eq!(disabled.2.replace("lixin", "NAME"), unknown.2.replace("nobody", "NAME"));
+        assert_eq!(
+            locked.2.replace("chengkou", "NAME"),
+            unknown.2.replace("nobody", "NAME")
+        );
+        assert_eq!(
+            disabled.2.replace("lixin", "NAME"),
+            unknown.2.replace("nobody", "NAME")
+        );
     }
 }
 
@@ -495,14 +603,18 @@ async fn back_goes_only_to_local_paths() {
             ("/\\evil.example", "/"),
             (" /households", "/"),
         ] {
-            let r = c.post_form("/lang", &[("csrf", &csrf), ("lang", "zh"), ("back", back)]).await;
+            let r = c
+                .post_form("/lang", &[("csrf", &csrf), ("lang", "zh"), ("back", back)])
+                .await;
             assert_eq!(r.status, 303, "{back:?}: {}", r.body);
             assert_eq!(r.header("location"), Some(expected), "{back:?}");
         }
         let mut visitor = server.client();
         let csrf = visitor.get("/portal").await.hidden("csrf");
         for back in ["/portal/\t/x", "/portal\0", "/portal/%09/evil.example"] {
-            let r = visitor.post_form("/portal/cookies", &[("csrf", &csrf), ("back", back)]).await;
+            let r = visitor
+                .post_form("/portal/cookies", &[("csrf", &csrf), ("back", back)])
+                .await;
             assert_eq!(r.status, 303, "{back:?}: {}", r.body);
             assert_eq!(r.header("location"), Some("/portal"), "{back:?}");
         }
@@ -524,12 +636,17 @@ async fn forwarded_for_is_read_from_the_right() {
         let mut statuses = Vec::new();
         for i in 0..8 {
             let mut c = server.client();
-            c.headers.push(("X-Forwarded-For".into(), format!("198.51.100.{i}, 203.0.113.9, 10.1.1.1")));
+            c.headers.push((
+                "X-Forwarded-For".into(),
+                format!("198.51.100.{i}, 203.0.113.9, 10.1.1.1"),
+            ));
             statuses.push(c.sign_in("nobody", "Wrong-guess-2026").await.status);
         }
         assert_eq!(statuses[..5], [401; 5], "{statuses:?}");
         assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
-        let trail = zhenxing_store::audit::recent(&server.test_db.db, 20).await.unwrap();
+        let trail = zhenxing_store::audit::recent(&server.test_db.db, 20)
+            .await
+            .unwrap();
         let failed: Vec<String> = trail
             .iter()
             .filter(|r| r.action == "auth.sign_in_failed")
@@ -542,7 +659,11 @@ async fn forwarded_for_is_read_from_the_right() {
         assert_eq!(failed.len(), 5);
         assert!(failed.iter().all(|f| f == "203.0.113.9"), "{failed:?}");
 
-        for bad in ["not-an-address", "203.0.113.9, ", "203.0.113.9, 10.0.0.1; x"] {
+        for bad in [
+            "not-an-address",
+            "203.0.113.9, ",
+            "203.0.113.9, 10.0.0.1; x",
+        ] {
             let mut c = server.client();
             c.headers.push(("X-Forwarded-For".into(), bad.into()));
             let r = c.get("/login").await;

@@ -353,12 +353,7 @@ fn width(s: &str) -> usize {
 
 /// `zhenxing token create NAME [--days N]`: the token alone on the last line of stdout (for
 /// scripts), what it is and until when it is valid (Beijing time) on stderr.
-pub async fn token_create(
-    db: &Db,
-    lang: Lang,
-    name: &str,
-    days: Option<i64>,
-) -> Result<ExitCode> {
+pub async fn token_create(db: &Db, lang: Lang, name: &str, days: Option<i64>) -> Result<ExitCode> {
     let new = db
         .create_api_token(name, days, &cli_actor())
         .await

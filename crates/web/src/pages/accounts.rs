@@ -32,7 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/disable", post(disable))
         .route("/accounts/enable", post(enable))
         .route("/accounts/password", post(reset_password))
-        .route(OWN_PASSWORD_PATH, get(own_password_form).post(change_own_password))
+        .route(
+            OWN_PASSWORD_PATH,
+            get(own_password_form).post(change_own_password),
+        )
 }
 
 /// Where an account changes its own password (and, when someone else set it, must).
@@ -269,8 +272,12 @@ pub async fn create(
 fn checks_you(role: Role) -> Text {
     let (zh, en) = (role.zh(), role.en());
     Text::new(
-        format!("{zh}账号负责核查您的工作，您不能创建它或设置它的密码；请由系统运维人员用命令行（zhenxing user）办理"),
-        format!("a {en} checks your work: you cannot create such an account or set its password; the system's operator does it on the command line (zhenxing user)"),
+        format!(
+            "{zh}账号负责核查您的工作，您不能创建它或设置它的密码；请由系统运维人员用命令行（zhenxing user）办理"
+        ),
+        format!(
+            "a {en} checks your work: you cannot create such an account or set its password; the system's operator does it on the command line (zhenxing user)"
+        ),
     )
 }
 
@@ -417,7 +424,12 @@ pub struct OwnPasswordForm {
     pub repeat: String,
 }
 
-fn own_password_page(state: &AppState, viewer: &Viewer, account: &Account, errors: Vec<String>) -> Response {
+fn own_password_page(
+    state: &AppState,
+    viewer: &Viewer,
+    account: &Account,
+    errors: Vec<String>,
+) -> Response {
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = c.t("account-password-title");
     let page = OwnPasswordPage {
@@ -469,9 +481,12 @@ pub async fn change_own_password(
                 Some(0),
             )],
         )),
-        Err(AccountError::Invalid(t)) => {
-            Ok(own_password_page(&state, &viewer, account, vec![tr.text(&t)]))
-        }
+        Err(AccountError::Invalid(t)) => Ok(own_password_page(
+            &state,
+            &viewer,
+            account,
+            vec![tr.text(&t)],
+        )),
         Err(AccountError::Store(e)) => Err(e.into()),
     }
 }

@@ -374,7 +374,11 @@ mod tests {
 
     #[test]
     fn back_is_a_local_path_or_nothing() {
-        for ok in ["/", "/divisions/500229000000", "/households?page=2&q=%E7%8E%8B"] {
+        for ok in [
+            "/",
+            "/divisions/500229000000",
+            "/households?page=2&q=%E7%8E%8B",
+        ] {
             assert!(is_local_path(ok), "{ok}");
         }
         for bad in [

@@ -542,7 +542,10 @@ pub async fn agree_cookies(
     let back = form
         .back
         .filter(|b| b.starts_with("/portal") && !b.contains("//"))
-        .map_or_else(|| "/portal".to_owned(), |b| super::local_or(Some(&b), "/portal"));
+        .map_or_else(
+            || "/portal".to_owned(),
+            |b| super::local_or(Some(&b), "/portal"),
+        );
     Ok(with_cookies(
         Redirect::to(&back).into_response(),
         vec![cookie(
