@@ -373,7 +373,7 @@ fn generated_passwords_are_printed_once(env: Env) {
             "the password is printed once\n{}",
             run.all()
         );
-        zhenxing_store::credentials::check_password_policy(&password).unwrap();
+        zhenxing_store::credentials::check_password_policy(&password, name).unwrap();
         assert!(signs_in(&db, name, &password), "{name} cannot sign in");
         secrets.push(password);
     }
@@ -384,7 +384,7 @@ fn generated_passwords_are_printed_once(env: Env) {
     run.assert_success("user password dept1");
     run.assert_contains("generated password", "user password");
     let new = run.stdout.lines().last().unwrap().to_owned();
-    zhenxing_store::credentials::check_password_policy(&new).unwrap();
+    zhenxing_store::credentials::check_password_policy(&new, "dept1").unwrap();
     assert!(signs_in(&db, "dept1", &new));
     assert!(!signs_in(&db, "dept1", &secrets[1]));
     secrets.push(new);
