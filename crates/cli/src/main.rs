@@ -270,14 +270,20 @@ enum UserCommand {
     Disable { name: String },
     /// Enable a disabled account again.
     Enable { name: String },
-    /// Set a new password (from standard input, or generated and printed).
+    /// Set a new password (from standard input, or generated and printed); the account must
+    /// change it at its next sign-in, and its API tokens are revoked.
     Password { name: String },
 }
 
 #[derive(Subcommand)]
 enum TokenCommand {
     /// Create an API token for an account; the token is printed once, alone on the last line.
-    Create { name: String },
+    Create {
+        name: String,
+        /// How many days the token is valid (default 90, at most 365).
+        #[arg(long)]
+        days: Option<i64>,
+    },
 }
 
 fn main() -> ExitCode {

@@ -44,6 +44,7 @@ scenarios!(
     disable_enable_and_new_password,
     api_token_alone_on_the_last_line,
     demo_accounts_one_per_role,
+    passwords_set_here_must_be_changed_and_tokens_expire,
 );
 
 /// 城口县 and one of its villages (立新村, in 巴山镇) from the built-in division list.
@@ -126,6 +127,28 @@ fn token_account(url: &str, token: &str) -> Option<String> {
         let a = db.account_by_api_token(token).await.unwrap();
         db.close().await;
         a.map(|a| a.name)
+    })
+}
+
+/// Lets `name` keep the password the command line set (as the demo does), so that a scenario
+/// about something else can use the account's tokens.
+fn keep_password(url: &str, name: &str) {
+    block_on(async {
+        let db = Db::open(url).await.unwrap();
+        assert!(db.waive_password_change(name, "test").await.unwrap());
+        db.close().await;
+    })
+}
+
+/// The account changes its own password from `current` to `new`, as on the web page.
+fn change_own(url: &str, name: &str, current: &str, new: &str) {
+    block_on(async {
+        let db = Db::open(url).await.unwrap();
+        let account = db.account_by_name(name).await.unwrap().unwrap();
+        db.change_own_password(&account, current, new, "test")
+            .await
+            .unwrap();
+        db.close().await;
     })
 }
 
@@ -350,7 +373,7 @@ fn generated_passwords_are_printed_once(env: Env) {
             "the password is printed once\n{}",
             run.all()
         );
-        zhenxing_store::credentials::check_password_policy(&password).unwrap();
+        zhenxing_store::credentials::check_password_policy(&password, name).unwrap();
         assert!(signs_in(&db, name, &password), "{name} cannot sign in");
         secrets.push(password);
     }
@@ -361,7 +384,7 @@ fn generated_passwords_are_printed_once(env: Env) {
     run.assert_success("user password dept1");
     run.assert_contains("generated password", "user password");
     let new = run.stdout.lines().last().unwrap().to_owned();
-    zhenxing_store::credentials::check_password_policy(&new).unwrap();
+    zhenxing_store::credentials::check_password_policy(&new, "dept1").unwrap();
     assert!(signs_in(&db, "dept1", &new));
     assert!(!signs_in(&db, "dept1", &secrets[1]));
     secrets.push(new);
@@ -541,6 +564,7 @@ fn disable_enable_and_new_password(env: Env) {
         &format!("{PASSWORD}\n"),
     )
     .assert_success("user add chen");
+    keep_password(&db, "chen");
     let token =
         only_line(zx(&db, &["token", "create", "chen"]).assert_success("token create chen"));
     assert_eq!(token_account(&db, &token).as_deref(), Some("chen"));
@@ -611,6 +635,7 @@ fn api_token_alone_on_the_last_line(env: Env) {
         &format!("{PASSWORD}\n"),
     )
     .assert_success("user add robot");
+    keep_password(&db, "robot");
     let run = zx(&db, &["token", "create", "robot"]);
     run.assert_success("token create");
     run.assert_contains("API token created for account 'robot'", "token create");
@@ -780,4 +805,83 @@ fn demo_accounts_one_per_role(env: Env) {
     }
     let secrets: Vec<&str> = first.iter().chain(&second).map(|a| a.2.as_str()).collect();
     assert_audit_clean(&env, &db, &secrets);
+}
+
+/// Issue 14: a password set on the command line must be changed by the account (audited, the
+/// account's tokens open nothing until then and are revoked by the change); tokens expire,
+/// 90 days unless asked, at most 365, and the expiry is printed.
+fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
+    let db = env.fresh_db("mustchange");
+    let add = zx_stdin(
+        &db,
+        &[
+            "user",
+            "add",
+            "zhao",
+            "--role",
+            "county_officer",
+            "--division",
+            COUNTY,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    add.assert_success("user add zhao");
+    add.assert_contains("must be changed at the first sign-in", "user add");
+    assert_eq!(
+        account(&accounts(&db), "zhao")["must_change_password"],
+        true
+    );
+    // The name and common passwords are refused before anything is written.
+    let weak = zx_stdin(&db, &["user", "password", "zhao"], "Zhao-2026-spring\n");
+    assert!(!weak.success(), "{}", weak.all());
+    weak.assert_contains("account's name", "a password with the name");
+    let weak = zx_stdin(&db, &["user", "password", "zhao"], "Woaini1314!!\n");
+    assert!(!weak.success(), "{}", weak.all());
+    weak.assert_contains("common password", "a common password");
+
+    let early = zx(&db, &["token", "create", "zhao"]);
+    early
+        .assert_success("token create")
+        .assert_contains("valid until", "token create");
+    let early = only_line(&early);
+    assert_eq!(
+        token_account(&db, &early),
+        None,
+        "a token before the change"
+    );
+    change_own(&db, "zhao", PASSWORD, "Qiu-own-choice-27");
+    assert_eq!(
+        account(&accounts(&db), "zhao")["must_change_password"],
+        false
+    );
+    assert_eq!(token_account(&db, &early), None, "revoked by the change");
+    let token = only_line(
+        &zx(&db, &["token", "create", "zhao", "--days", "30"]).assert_success("token --days 30"),
+    );
+    assert_eq!(token_account(&db, &token).as_deref(), Some("zhao"));
+    for days in ["0", "366"] {
+        let refused = zx(&db, &["token", "create", "zhao", "--days", days]);
+        assert!(!refused.success(), "{}", refused.all());
+        refused.assert_contains("1 to 365 days", "token --days out of range");
+    }
+
+    // The operator sets a new password: the change is asked for again, the token dies.
+    let new = "Operator-set-2027";
+    zx_stdin(&db, &["user", "password", "zhao"], &format!("{new}\n"))
+        .assert_success("user password")
+        .assert_contains(
+            "must change the password at its next sign-in",
+            "user password",
+        );
+    assert_eq!(
+        account(&accounts(&db), "zhao")["must_change_password"],
+        true
+    );
+    assert_eq!(token_account(&db, &token), None);
+    assert!(
+        audit_texts(&env, &db)
+            .iter()
+            .any(|t| t.contains("account.password_changed"))
+    );
+    assert_audit_clean(&env, &db, &[PASSWORD, new, &early, &token]);
 }

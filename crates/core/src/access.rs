@@ -128,6 +128,24 @@ impl Role {
         }
     }
 
+    /// Whether this role checks the work of `other` (so that `other` must not be able to act
+    /// as it). The auditor checks every other role; issue 15's security administrator will
+    /// check the municipal administrator the same way.
+    pub fn checks(self, other: Role) -> bool {
+        match self {
+            Role::Auditor => other != Role::Auditor,
+            _ => false,
+        }
+    }
+
+    /// Whether an account of this role may set the password of (or create) an account of
+    /// `target`. Whoever knows an account's password can act as it, so nobody may set the
+    /// password of a role that checks them: the administrator does not make or reset the
+    /// auditor's password (the operating-system operator does, with `zhenxing user`).
+    pub fn may_set_password_of(self, target: Role) -> bool {
+        self.may(Action::ManageAccounts) && !target.checks(self)
+    }
+
     /// The division level an account of this role is attached to, from the municipality down.
     pub fn fits_division(self, division: &DivisionCode) -> Result<(), Text> {
         use crate::division::DivisionLevel as L;
@@ -233,6 +251,24 @@ mod tests {
         assert!(!Role::DepartmentOfficer.may(Action::ReadRegistry));
         assert!(!Role::VillageCadre.may(Action::RevealPersonalNumbers));
         assert!(Role::MunicipalAdmin.may(Action::ManageAccounts));
+    }
+
+    #[test]
+    fn nobody_sets_the_password_of_who_checks_them() {
+        use Role::*;
+        assert!(!MunicipalAdmin.may_set_password_of(Auditor));
+        assert!(MunicipalAdmin.may_set_password_of(CountyOfficer));
+        assert!(MunicipalAdmin.may_set_password_of(MunicipalAdmin));
+        for role in Role::ALL {
+            for target in Role::ALL {
+                if target.checks(*role) {
+                    assert!(!role.may_set_password_of(*target), "{role:?} {target:?}");
+                }
+                if !role.may(Action::ManageAccounts) {
+                    assert!(!role.may_set_password_of(*target));
+                }
+            }
+        }
     }
 
     #[test]

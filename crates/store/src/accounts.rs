@@ -22,6 +22,9 @@ pub struct Account {
     pub disabled: bool,
     pub locked_until: Option<String>,
     pub created_at: String,
+    /// The password was set by someone else (an administrator, the CLI): until the account
+    /// changes it, it reaches only the change-password page and its API tokens open nothing.
+    pub must_change_password: bool,
 }
 
 impl Account {
@@ -44,6 +47,7 @@ struct AccountRow {
     disabled: bool,
     locked_until: Option<String>,
     created_at: String,
+    must_change_password: bool,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -58,13 +62,18 @@ impl TryFrom<AccountRow> for Account {
             disabled: r.disabled,
             locked_until: r.locked_until,
             created_at: r.created_at,
+            must_change_password: r.must_change_password,
             name: r.name,
         })
     }
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "a.id, a.name, a.role, a.division_code, a.lang, a.disabled, a.locked_until, a.created_at";
+const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.division_code, a.lang, a.disabled, \
+     a.locked_until, a.created_at, a.must_change_password";
+
+/// How long an API token lives when its maker does not say, and at most.
+pub const API_TOKEN_DEFAULT_DAYS: i64 = 90;
+pub const API_TOKEN_MAX_DAYS: i64 = 365;
 
 /// How long sessions live and how sign-in failures are limited.
 #[derive(Debug, Clone, Copy)]
@@ -121,8 +130,9 @@ impl From<sqlx::Error> for AccountError {
     }
 }
 
-/// The outcome of a sign-in attempt. The three refusals are told apart only in the audit
-/// trail; a person is told "wrong name or password" or "locked, try later".
+/// The outcome of a sign-in attempt. An unknown name, a wrong password, a locked and a
+/// disabled account are told apart only in the audit trail: the person gets the same answer
+/// after the same work, so that nobody learns which account names exist.
 #[derive(Debug)]
 pub enum SignIn {
     Ok {
@@ -130,9 +140,22 @@ pub enum SignIn {
         session: NewSession,
     },
     Refused,
-    Locked {
-        until: String,
-    },
+}
+
+/// An API token just made: the token is shown once, with its expiry.
+#[derive(Debug)]
+pub struct NewApiToken {
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// An account's API token as listed (never the token itself).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiTokenInfo {
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
 }
 
 /// A session just opened: the token goes into the cookie and nowhere else.
@@ -186,7 +209,7 @@ impl Db {
         check_account_name(name).map_err(AccountError::Invalid)?;
         role.fits_division(division)
             .map_err(AccountError::Invalid)?;
-        check_password_policy(password).map_err(AccountError::Invalid)?;
+        check_password_policy(password, name).map_err(AccountError::Invalid)?;
         if self.division(division).await?.is_none() {
             let code = division.as_str();
             return Err(AccountError::Invalid(text!(
@@ -207,8 +230,8 @@ impl Db {
         }
         let now = now_stored();
         on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO accounts (name, role, division_code, password_hash, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)")
+            "INSERT INTO accounts (name, role, division_code, password_hash, created_at, password_changed_at, \
+             must_change_password) VALUES ($1, $2, $3, $4, $5, $5, TRUE)")
             .bind(name).bind(role.code()).bind(division.as_str()).bind(&hash).bind(&now)
             .execute(conn).await.map(drop)?);
         audit::append(
@@ -266,10 +289,7 @@ impl Db {
             return Ok(false);
         };
         if disabled {
-            on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(id).execute(conn).await.map(drop)?);
-            on_tx!(&mut tx, conn => sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE account_id = $1")
-                .bind(id).execute(conn).await.map(drop)?);
+            end_sessions_and_tokens(&mut tx, id).await?;
         }
         let action = if disabled {
             "account.disable"
@@ -281,19 +301,23 @@ impl Db {
         Ok(true)
     }
 
-    /// Sets a new password (checked against the policy) and ends the account's sessions.
+    /// Sets a new password chosen by someone else (`actor`: an administrator, the CLI),
+    /// checked against the policy. The account must change it at its next sign-in; its
+    /// sessions end and its API tokens are revoked. Who may set whose password is the access
+    /// policy's (`Role::may_set_password_of`), asked by the front end.
     pub async fn set_password(
         &self,
         name: &str,
         password: &str,
         actor: &str,
     ) -> Result<(), AccountError> {
-        check_password_policy(password).map_err(AccountError::Invalid)?;
+        check_password_policy(password, name).map_err(AccountError::Invalid)?;
         let hash = hash_off_thread(password.to_owned()).await?;
         let mut tx = self.begin_write().await?;
         let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
             "UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
-             locked_until = NULL, version = version + 1 WHERE name = $3 RETURNING id")
+             locked_until = NULL, must_change_password = TRUE, version = version + 1 \
+             WHERE name = $3 RETURNING id")
             .bind(&hash).bind(now_stored()).bind(name).fetch_optional(conn).await?);
         let Some(id) = id else {
             tx.rollback().await?;
@@ -302,15 +326,100 @@ impl Db {
                 "there is no account named '{name}'"
             )));
         };
-        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(id).execute(conn).await.map(drop)?);
+        let revoked = end_sessions_and_tokens(&mut tx, id).await?;
         audit::append(
             &mut tx,
-            vec![entry(actor, "account.password", name, json!({}))],
+            vec![entry(
+                actor,
+                "account.password",
+                name,
+                json!({"must_change": true, "tokens_revoked": revoked}),
+            )],
         )
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The account changes its own password: `current` must be its password now, the new one
+    /// must pass the policy and differ from it. Clears the must-change flag, ends every
+    /// session of the account and revokes its API tokens (a stolen token dies with the old
+    /// password); audited with the account as the actor.
+    pub async fn change_own_password(
+        &self,
+        account: &Account,
+        current: &str,
+        new: &str,
+        from: &str,
+    ) -> Result<(), AccountError> {
+        let stored_hash: Option<String> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT password_hash FROM accounts WHERE id = $1 AND NOT disabled")
+            .bind(account.id).fetch_optional(pool).await?);
+        let Some(stored_hash) = stored_hash else {
+            return Err(AccountError::Invalid(text!(
+                "账号不可用",
+                "the account is not available"
+            )));
+        };
+        if !verify_off_thread(current.to_owned(), stored_hash).await {
+            return Err(AccountError::Invalid(text!(
+                "当前密码不正确",
+                "the current password is wrong"
+            )));
+        }
+        if current == new {
+            return Err(AccountError::Invalid(text!(
+                "新密码须与当前密码不同",
+                "the new password must differ from the current one"
+            )));
+        }
+        check_password_policy(new, &account.name).map_err(AccountError::Invalid)?;
+        let hash = hash_off_thread(new.to_owned()).await?;
+        let mut tx = self.begin_write().await?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
+             locked_until = NULL, must_change_password = FALSE, version = version + 1 WHERE id = $3")
+            .bind(&hash).bind(now_stored()).bind(account.id).execute(conn).await.map(drop)?);
+        let revoked = end_sessions_and_tokens(&mut tx, account.id).await?;
+        audit::append(
+            &mut tx,
+            vec![entry(
+                &account.name,
+                "account.password_changed",
+                &account.name,
+                json!({"from": from, "tokens_revoked": revoked}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Lets an account keep a password someone else set, without changing it at sign-in: for
+    /// the demo's accounts (whose passwords are printed for whoever tries the demo) and test
+    /// fixtures. Only the operating-system operator reaches it; audited.
+    pub async fn waive_password_change(&self, name: &str, actor: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "UPDATE accounts SET must_change_password = FALSE, version = version + 1 \
+             WHERE name = $1 RETURNING id")
+            .bind(name).fetch_optional(conn).await?);
+        if id.is_none() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        audit::append(
+            &mut tx,
+            vec![entry(
+                actor,
+                "account.password_change_waived",
+                name,
+                json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The language an account reads pages in.
@@ -345,8 +454,9 @@ impl Db {
             .bind(name).fetch_optional(pool).await?);
         let now = OffsetDateTime::now_utc();
         let now_text = stored(now);
+        // Every attempt does the same work whatever the name (one password hash checked, one
+        // audited write), so that neither the answer nor its time tells which names exist.
         let Some(row) = row else {
-            // Same work as for a known name, so that timing does not reveal which names exist.
             verify_off_thread(password.to_owned(), dummy_hash().to_owned()).await;
             // The name typed is not recorded: people type passwords into the name field.
             audit::append_one(
@@ -363,37 +473,36 @@ impl Db {
             return Ok(SignIn::Refused);
         };
         let account = Account::try_from(row.account)?;
-        if let Some(until) = account
+        let matches = verify_off_thread(password.to_owned(), row.password_hash).await;
+        let locked = account
             .locked_until
             .as_deref()
-            .filter(|u| *u > now_text.as_str())
-        {
-            audit::append_one(
-                self,
-                entry(
+            .is_some_and(|u| u > now_text.as_str());
+        let mut tx = self.begin_write().await?;
+        if locked {
+            // The lock holds even against the right password until it runs out.
+            audit::append(
+                &mut tx,
+                vec![entry(
                     &account.name,
                     "auth.sign_in_failed",
                     &account.name,
                     json!({"from": from, "why": "locked"}),
-                ),
+                )],
             )
             .await?;
-            return Ok(SignIn::Locked {
-                until: until.to_owned(),
-            });
+            tx.commit().await?;
+            return Ok(SignIn::Refused);
         }
-        let matches = verify_off_thread(password.to_owned(), row.password_hash).await;
-        let mut tx = self.begin_write().await?;
         if !matches || account.disabled {
             let failures: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
                 "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
                 .bind(account.id).fetch_one(conn).await?);
-            let locked = failures >= policy.max_failures;
-            let until = stored(now + policy.lockout);
-            if locked {
+            let now_locked = failures >= policy.max_failures;
+            if now_locked {
                 on_tx!(&mut tx, conn => sqlx::query(
                     "UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
-                    .bind(&until).bind(account.id).execute(conn).await.map(drop)?);
+                    .bind(stored(now + policy.lockout)).bind(account.id).execute(conn).await.map(drop)?);
             }
             let why = if account.disabled {
                 "disabled"
@@ -406,16 +515,12 @@ impl Db {
                     &account.name,
                     "auth.sign_in_failed",
                     &account.name,
-                    json!({"from": from, "why": why, "failures": failures, "locked": locked}),
+                    json!({"from": from, "why": why, "failures": failures, "locked": now_locked}),
                 )],
             )
             .await?;
             tx.commit().await?;
-            return Ok(if locked {
-                SignIn::Locked { until }
-            } else {
-                SignIn::Refused
-            });
+            return Ok(SignIn::Refused);
         }
         let session = NewSession {
             token: random_token(),
@@ -498,8 +603,22 @@ impl Db {
         tx.commit().await
     }
 
-    /// Creates an API token for an account; the token is returned once and stored hashed.
-    pub async fn create_api_token(&self, name: &str, actor: &str) -> Result<String, AccountError> {
+    /// Creates an API token for an account, valid for `days` (default
+    /// [`API_TOKEN_DEFAULT_DAYS`], at most [`API_TOKEN_MAX_DAYS`]); the token is returned
+    /// once and stored hashed.
+    pub async fn create_api_token(
+        &self,
+        name: &str,
+        days: Option<i64>,
+        actor: &str,
+    ) -> Result<NewApiToken, AccountError> {
+        let days = days.unwrap_or(API_TOKEN_DEFAULT_DAYS);
+        if !(1..=API_TOKEN_MAX_DAYS).contains(&days) {
+            return Err(AccountError::Invalid(text!(
+                "API令牌的有效期须为1到{API_TOKEN_MAX_DAYS}天",
+                "an API token is valid for 1 to {API_TOKEN_MAX_DAYS} days"
+            )));
+        }
         let Some(account) = self.account_by_name(name).await? else {
             return Err(AccountError::Invalid(text!(
                 "没有名为“{name}”的账号",
@@ -513,24 +632,56 @@ impl Db {
             )));
         }
         let token = format!("zx_{}", random_token());
+        let now = OffsetDateTime::now_utc();
+        let expires_at = stored(now + Duration::days(days));
         let mut tx = self.begin_write().await?;
         on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO api_tokens (token_hash, account_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash(&token)).bind(account.id).bind(now_stored())
+            "INSERT INTO api_tokens (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash(&token)).bind(account.id).bind(stored(now)).bind(&expires_at)
             .execute(conn).await.map(drop)?);
-        audit::append(&mut tx, vec![entry(actor, "token.create", name, json!({}))]).await?;
+        audit::append(
+            &mut tx,
+            vec![entry(
+                actor,
+                "token.create",
+                name,
+                json!({"expires_at": expires_at}),
+            )],
+        )
+        .await?;
         tx.commit().await?;
-        Ok(token)
+        Ok(NewApiToken { token, expires_at })
     }
 
-    /// The account behind an API token (not revoked, account not disabled).
+    /// The account behind an API token: not revoked, not expired, the account neither
+    /// disabled nor waiting for a password change. Anything else answers like an unknown token.
     pub async fn account_by_api_token(&self, token: &str) -> Result<Option<Account>> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
-             WHERE t.token_hash = $1 AND NOT t.revoked AND NOT a.disabled"
+             WHERE t.token_hash = $1 AND NOT t.revoked AND t.expires_at > $2 AND NOT a.disabled \
+             AND NOT a.must_change_password"
         );
         let row: Option<AccountRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(token_hash(token)).fetch_optional(pool).await?);
+            .bind(token_hash(token)).bind(now_stored()).fetch_optional(pool).await?);
         row.map(Account::try_from).transpose()
     }
+
+    /// An account's API tokens, newest first (their expiry and state, never the tokens).
+    pub async fn api_tokens(&self, account_id: i64) -> Result<Vec<ApiTokenInfo>> {
+        let rows: Vec<ApiTokenInfo> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT created_at, expires_at, last_used_at, revoked FROM api_tokens \
+             WHERE account_id = $1 ORDER BY created_at DESC")
+            .bind(account_id).fetch_all(pool).await?);
+        Ok(rows)
+    }
+}
+
+/// Ends every session of an account and revokes its API tokens; how many live tokens went.
+async fn end_sessions_and_tokens(tx: &mut crate::Tx, account_id: i64) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id).execute(conn).await.map(drop)?);
+    let revoked = on_tx!(tx, conn => sqlx::query(
+        "UPDATE api_tokens SET revoked = TRUE WHERE account_id = $1 AND NOT revoked")
+        .bind(account_id).execute(conn).await?.rows_affected());
+    Ok(revoked)
 }

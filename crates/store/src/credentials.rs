@@ -12,8 +12,51 @@ use zhenxing_core::{Text, text};
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
-/// Checks a new password against the rules; the answer says what is missing.
-pub fn check_password_policy(password: &str) -> Result<(), Text> {
+/// The common passwords refused whatever their length (`common_passwords.txt`, one a line,
+/// lines starting with `#` are comments), lower-case.
+fn common_passwords() -> &'static std::collections::HashSet<String> {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        include_str!("common_passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_lowercase)
+            .collect()
+    })
+}
+
+/// Whether a password is a common one, or a common word dressed with digits and symbols at
+/// either end (`Password123!`, `2026-Zhenxing!`): guessers try those first.
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    let undressed = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let list = common_passwords();
+    [lower.as_str(), undressed, core]
+        .iter()
+        .any(|p| !p.is_empty() && list.contains(*p))
+}
+
+/// Whether a password is built from the account's name: the name itself, reversed, or inside
+/// it (case-insensitive). A one- or two-letter name is only refused as the whole password.
+fn contains_name(password: &str, account_name: &str) -> bool {
+    let password = password.to_lowercase();
+    let name = account_name.trim().to_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    let reversed: String = name.chars().rev().collect();
+    if name.chars().count() < 3 {
+        return password == name || password == reversed;
+    }
+    password.contains(&name) || password.contains(&reversed)
+}
+
+/// Checks a new password for the account `account_name` against the rules; the answer says
+/// what is missing.
+pub fn check_password_policy(password: &str, account_name: &str) -> Result<(), Text> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Err(text!(
@@ -40,6 +83,18 @@ pub fn check_password_policy(password: &str) -> Result<(), Text> {
         return Err(text!(
             "密码须包含以下四类中的至少三类：小写字母、大写字母、数字、其他符号",
             "the password must contain at least three of: lower-case letters, upper-case letters, digits, other symbols"
+        ));
+    }
+    if contains_name(password, account_name) {
+        return Err(text!(
+            "密码不能包含账号名（也不能是账号名倒写）",
+            "the password must not contain the account's name (nor the name reversed)"
+        ));
+    }
+    if is_common(password) {
+        return Err(text!(
+            "这是常用密码（或常用密码加数字、符号），容易被猜中，请换一个",
+            "this is a common password (or a common one with digits and symbols added), easily guessed: choose another"
         ));
     }
     Ok(())
@@ -143,15 +198,40 @@ mod tests {
         for _ in 0..50 {
             let p = generate_password();
             assert_eq!(p.len(), 16);
-            check_password_policy(&p).unwrap();
+            check_password_policy(&p, "someone").unwrap();
         }
     }
 
     #[test]
     fn policy_names_what_is_missing() {
-        assert!(check_password_policy("short1A").is_err());
-        assert!(check_password_policy("alllowercase").is_err());
-        assert!(check_password_policy("lower-and-9-digits").is_ok());
+        assert!(check_password_policy("short1A", "wang").is_err());
+        assert!(check_password_policy("alllowercase", "wang").is_err());
+        assert!(check_password_policy("lower-and-9-digits", "wang").is_ok());
+    }
+
+    #[test]
+    fn policy_refuses_the_name_and_common_passwords() {
+        let refused = |p: &str, name: &str| check_password_policy(p, name).is_err();
+        // The name, in any case, reversed, or inside.
+        assert!(refused("Zhangsan-2026", "zhangsan"));
+        assert!(refused("2026-NASGNAHZ!", "zhangsan"));
+        assert!(refused("ZhangSan20261", "ZHANGSAN"));
+        assert!(!refused("Qiao-Tou-2026!", "zhangsan"));
+        // Common passwords, alone or dressed up; the Chinese favourites among them.
+        for p in [
+            "Password123!",
+            "Woaini1314!!",
+            "1qaz2wsx3edC",
+            "Zhenxing2026!",
+            "Qq123456789#",
+            "A123456789!",
+            "P@ssw0rd2026",
+        ] {
+            assert!(refused(p, "someone"), "{p}");
+        }
+        let message = check_password_policy("Woaini1314!!", "someone").unwrap_err();
+        assert!(message.en.contains("common password"), "{message:?}");
+        assert!(common_passwords().len() > 250);
     }
 
     #[test]

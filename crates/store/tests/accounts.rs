@@ -130,8 +130,9 @@ async fn sign_in_sessions_lockout_and_sign_out() {
         db.sign_out(&session.token, &found.account).await.unwrap();
         assert!(db.session(&session.token, &policy).await.unwrap().is_none());
 
-        // Three failures in a row lock the account, even against the right password.
-        for _ in 0..2 {
+        // Three failures in a row lock the account, even against the right password; the
+        // answer is the same refusal as for a wrong password or an unknown name.
+        for _ in 0..3 {
             assert!(matches!(
                 db.sign_in("zhang", "wrong", "10.0.0.1", &policy)
                     .await
@@ -139,17 +140,19 @@ async fn sign_in_sessions_lockout_and_sign_out() {
                 SignIn::Refused
             ));
         }
-        assert!(matches!(
-            db.sign_in("zhang", "wrong", "10.0.0.1", &policy)
+        assert!(
+            db.account_by_name("zhang")
                 .await
-                .unwrap(),
-            SignIn::Locked { .. }
-        ));
+                .unwrap()
+                .unwrap()
+                .locked_until
+                .is_some()
+        );
         assert!(matches!(
             db.sign_in("zhang", PASSWORD, "10.0.0.1", &policy)
                 .await
                 .unwrap(),
-            SignIn::Locked { .. }
+            SignIn::Refused
         ));
 
         let actions: Vec<String> = audit::recent(db, 50)
@@ -182,7 +185,12 @@ async fn disabling_ends_sessions_and_tokens() {
         )
         .await
         .unwrap();
-        let token = db.create_api_token("auditor1", "cli").await.unwrap();
+        db.waive_password_change("auditor1", "cli").await.unwrap();
+        let token = db
+            .create_api_token("auditor1", None, "cli")
+            .await
+            .unwrap()
+            .token;
         assert!(token.starts_with("zx_"));
         assert_eq!(
             db.account_by_api_token(&token).await.unwrap().unwrap().name,
@@ -221,15 +229,242 @@ async fn disabling_ends_sessions_and_tokens() {
                 .await
                 .unwrap()
         );
-        db.set_password("auditor1", "Another-pass-77", "admin")
+        db.set_password("auditor1", "Another-pass-77", "cli")
             .await
             .unwrap();
         assert!(db.account_by_api_token(&token).await.unwrap().is_none());
-        assert!(matches!(
-            db.sign_in("auditor1", "Another-pass-77", "::1", &policy)
+        let SignIn::Ok { account, .. } = db
+            .sign_in("auditor1", "Another-pass-77", "::1", &policy)
+            .await
+            .unwrap()
+        else {
+            panic!("sign-in refused")
+        };
+        assert!(account.must_change_password);
+    }
+}
+
+/// Runs one statement on either database (the tests' way to age a token).
+async fn execute(db: &zhenxing_store::Db, sql: &'static str) {
+    match db {
+        zhenxing_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop).unwrap(),
+        zhenxing_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop).unwrap(),
+    }
+}
+
+/// Issue 14: a password set by someone else must be changed by the account before it works
+/// for anything but the change; the change revokes the account's API tokens (audited).
+#[tokio::test]
+async fn a_password_set_by_someone_else_must_be_changed() {
+    for t in testing::all().await.unwrap() {
+        let db = &t.db;
+        let policy = SessionPolicy::default();
+        db.create_account(
+            "qian",
+            Role::CountyOfficer,
+            &code("500229000000"),
+            PASSWORD,
+            "admin",
+        )
+        .await
+        .unwrap();
+        let SignIn::Ok { account, .. } =
+            db.sign_in("qian", PASSWORD, "::1", &policy).await.unwrap()
+        else {
+            panic!("sign-in refused")
+        };
+        assert!(
+            account.must_change_password,
+            "a new account must change its password"
+        );
+        // Its API tokens open nothing until then.
+        let early = db
+            .create_api_token("qian", None, "cli")
+            .await
+            .unwrap()
+            .token;
+        assert!(db.account_by_api_token(&early).await.unwrap().is_none());
+
+        let refused = |r: Result<(), AccountError>, why: &str| match r {
+            Err(AccountError::Invalid(t)) => assert!(t.en.contains(why), "{t:?}"),
+            other => panic!("{other:?}"),
+        };
+        refused(
+            db.change_own_password(&account, "Not-the-password-1", "Fresh-start-2027", "::1")
+                .await,
+            "current password is wrong",
+        );
+        refused(
+            db.change_own_password(&account, PASSWORD, PASSWORD, "::1")
+                .await,
+            "differ",
+        );
+        refused(
+            db.change_own_password(&account, PASSWORD, "Qian-2027-spring", "::1")
+                .await,
+            "account's name",
+        );
+        db.change_own_password(&account, PASSWORD, "Fresh-start-2027", "::1")
+            .await
+            .unwrap();
+        let after = db.account_by_name("qian").await.unwrap().unwrap();
+        assert!(!after.must_change_password);
+        assert!(
+            db.account_by_api_token(&early).await.unwrap().is_none(),
+            "revoked by the change"
+        );
+        let fresh = db
+            .create_api_token("qian", None, "cli")
+            .await
+            .unwrap()
+            .token;
+        assert_eq!(
+            db.account_by_api_token(&fresh).await.unwrap().unwrap().name,
+            "qian"
+        );
+
+        // An administrator's reset asks for a change again and revokes the tokens.
+        db.set_password("qian", "Admin-chosen-2027", "admin")
+            .await
+            .unwrap();
+        assert!(
+            db.account_by_name("qian")
                 .await
-                .unwrap(),
-            SignIn::Ok { .. }
-        ));
+                .unwrap()
+                .unwrap()
+                .must_change_password
+        );
+        assert!(db.account_by_api_token(&fresh).await.unwrap().is_none());
+        let records = audit::recent(db, 20).await.unwrap();
+        let changed = records
+            .iter()
+            .find(|r| r.action == "account.password_changed")
+            .unwrap();
+        assert_eq!(changed.actor, "qian");
+        let reset = records
+            .iter()
+            .find(|r| r.action == "account.password")
+            .unwrap();
+        let after: serde_json::Value =
+            serde_json::from_str(reset.after_data.as_deref().unwrap()).unwrap();
+        assert_eq!(after["tokens_revoked"], 1, "{after}");
+        assert_eq!(after["must_change"], true);
+        assert!(audit::verify(db).await.unwrap().problems.is_empty());
+    }
+}
+
+/// Issue 14: API tokens expire (90 days unless asked, at most 365); an expired one answers
+/// like an unknown one.
+#[tokio::test]
+async fn api_tokens_expire() {
+    for t in testing::all().await.unwrap() {
+        let db = &t.db;
+        db.create_account(
+            "sun",
+            Role::CountyOfficer,
+            &code("500229000000"),
+            PASSWORD,
+            "cli",
+        )
+        .await
+        .unwrap();
+        db.waive_password_change("sun", "cli").await.unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let default = db.create_api_token("sun", None, "cli").await.unwrap();
+        let day = |d: i64| zhenxing_core::china_time::stored(now + time::Duration::days(d));
+        assert!(
+            default.expires_at > day(89) && default.expires_at < day(91),
+            "{}",
+            default.expires_at
+        );
+        let short = db.create_api_token("sun", Some(1), "cli").await.unwrap();
+        assert!(short.expires_at < day(2));
+        for days in [0, -1, 366] {
+            let r = db.create_api_token("sun", Some(days), "cli").await;
+            assert!(matches!(r, Err(AccountError::Invalid(t)) if t.en.contains("1 to 365 days")));
+        }
+        let listed = db
+            .api_tokens(db.account_by_name("sun").await.unwrap().unwrap().id)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().all(|t| t.expires_at.is_some() && !t.revoked));
+
+        assert!(
+            db.account_by_api_token(&short.token)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        execute(
+            db,
+            "UPDATE api_tokens SET expires_at = '2026-01-01T00:00:00.000Z'",
+        )
+        .await;
+        assert!(
+            db.account_by_api_token(&short.token)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            db.account_by_api_token(&default.token)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+/// Issue 14: the password policy refuses the account's name and common passwords, in every
+/// way a password is set.
+#[tokio::test]
+async fn passwords_like_the_name_or_common_are_refused() {
+    for t in testing::all().await.unwrap() {
+        let db = &t.db;
+        let county = code("500229000000");
+        let refused =
+            |r: Result<zhenxing_store::accounts::Account, AccountError>, why: &str| match r {
+                Err(AccountError::Invalid(t)) => assert!(t.en.contains(why), "{t:?}"),
+                other => panic!("{other:?}"),
+            };
+        refused(
+            db.create_account(
+                "zhouwei",
+                Role::CountyOfficer,
+                &county,
+                "Zhouwei-2026!",
+                "cli",
+            )
+            .await,
+            "account's name",
+        );
+        refused(
+            db.create_account(
+                "zhouwei",
+                Role::CountyOfficer,
+                &county,
+                "2026!iewuohZ",
+                "cli",
+            )
+            .await,
+            "account's name",
+        );
+        refused(
+            db.create_account(
+                "zhouwei",
+                Role::CountyOfficer,
+                &county,
+                "Woaini1314!!",
+                "cli",
+            )
+            .await,
+            "common password",
+        );
+        db.create_account("zhouwei", Role::CountyOfficer, &county, PASSWORD, "cli")
+            .await
+            .unwrap();
+        let r = db.set_password("zhouwei", "Password123!", "cli").await;
+        assert!(matches!(r, Err(AccountError::Invalid(t)) if t.en.contains("common password")));
     }
 }

@@ -108,23 +108,49 @@ fn lang_from_headers(headers: &HeaderMap, jar: &HashMap<String, String>) -> Lang
         .unwrap_or_default()
 }
 
-/// The client's address: the peer, or the first `X-Forwarded-For` hop when the server is
-/// configured to sit behind a trusted proxy.
-fn client_address(state: &AppState, request: &Request) -> String {
-    if state.config.trust_forwarded_for
-        && let Some(first) = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().to_owned();
-    }
-    request
+/// The client's address: the peer, or, when the server is configured to sit behind trusted
+/// proxies, the address the proxies saw (`security::forwarded_client`). `Err` when the
+/// forwarded address does not parse: such a request is refused, not attributed to a guess.
+fn client_address(state: &AppState, request: &Request) -> Result<String, AppError> {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .map(|c| c.0.ip());
+    let Some(peer) = peer else {
+        return Ok("unknown".to_owned());
+    };
+    if !state.config.trust_forwarded_for {
+        return Ok(peer.to_string());
+    }
+    let headers: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str())
+        .collect::<Result<_, _>>()
+        .map_err(|_| forwarded_for_refused())?;
+    // Repeated headers are one list, in order (RFC 9110, 5.3).
+    let joined = headers.join(",");
+    let header = (!headers.is_empty()).then_some(joined.as_str());
+    crate::security::forwarded_client(peer, header, &state.config.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .map_err(|()| forwarded_for_refused())
+}
+
+fn forwarded_for_refused() -> AppError {
+    AppError::BadRequest(Text::new(
+        "请求的X-Forwarded-For头中有无法识别的地址，请求未被处理。",
+        "The request's X-Forwarded-For header holds an entry that is not an address; the request was not processed.",
+    ))
+}
+
+/// Where an account that must change its password may go: the change-password page, signing
+/// out, the language switch and the stylesheet.
+fn allowed_before_password_change(path: &str) -> bool {
+    matches!(
+        path,
+        crate::pages::accounts::OWN_PASSWORD_PATH | "/logout" | "/lang" | "/static/style.css"
+    )
 }
 
 /// Resolves the viewer, runs the handler, renders any [`AppError`] in the viewer's language.
@@ -134,16 +160,19 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let jar = cookies(request.headers());
-    let client = client_address(&state, &request);
     let is_api = request.uri().path().starts_with("/api/");
+    let client = client_address(&state, &request);
     let mut viewer = Viewer {
         account: None,
         csrf: None,
         session_token: None,
         via_api_token: false,
         lang: lang_from_headers(request.headers(), &jar),
-        client,
+        client: client.as_ref().map_or_else(|_| String::new(), Clone::clone),
     };
+    if let Err(refused) = client {
+        return render_error(&state, &viewer, is_api, refused);
+    }
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -170,6 +199,20 @@ pub async fn session_layer(
     if let Err(e) = lookup.await {
         tracing::error!(error = %e, "session lookup failed");
         return render_error(&state, &viewer, is_api, AppError::Internal);
+    }
+    if viewer
+        .account
+        .as_ref()
+        .is_some_and(|a| a.must_change_password)
+        && !allowed_before_password_change(request.uri().path())
+    {
+        // API tokens of such an account open nothing (the store refuses them); a session
+        // reaches only the change-password page.
+        return if is_api {
+            render_error(&state, &viewer, is_api, AppError::Forbidden)
+        } else {
+            Redirect::to(crate::pages::accounts::OWN_PASSWORD_PATH).into_response()
+        };
     }
     request.extensions_mut().insert(viewer.clone());
     let response = next.run(request).await;
@@ -427,7 +470,6 @@ pub async fn login(
             ))
         }
         SignIn::Refused => Ok(refused(tr.t("login-refused"))),
-        SignIn::Locked { .. } => Ok(refused(tr.t("login-locked"))),
     }
 }
 
@@ -471,10 +513,7 @@ pub async fn switch_lang(
         .ok_or_else(|| AppError::bad_request("未知的语言", "unknown language"))?;
     state.db.set_account_lang(account.id, lang).await?;
     // Only local paths: an open redirect would let a link send people elsewhere.
-    let back = form
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned());
+    let back = crate::pages::local_or(form.back.as_deref(), "/");
     Ok(with_cookies(
         Redirect::to(&back).into_response(),
         vec![cookie(

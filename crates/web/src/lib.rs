@@ -11,7 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
-mod security;
+pub mod security;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,8 +35,12 @@ pub struct WebConfig {
     /// proxy): `ZHENXING_SECURE_COOKIES=1`.
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy):
-    /// `ZHENXING_TRUST_FORWARDED_FOR=1`.
+    /// `ZHENXING_TRUST_FORWARDED_FOR=1`. The address is the rightmost entry that is not one of
+    /// `trusted_proxies` (`security::forwarded_client`); a header that does not parse is 400.
     pub trust_forwarded_for: bool,
+    /// The proxies in front of the server, addresses or blocks:
+    /// `ZHENXING_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.5`. Empty: only the proxy that connects.
+    pub trusted_proxies: Vec<security::IpRange>,
     /// Sign-in attempts per client address per window.
     pub login_attempts_per_window: usize,
     pub login_window: Duration,
@@ -56,6 +60,7 @@ impl Default for WebConfig {
             session: SessionPolicy::default(),
             secure_cookies: false,
             trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             login_attempts_per_window: 20,
             login_window: Duration::from_secs(300),
             max_body_bytes: 256 * 1024,
@@ -68,8 +73,9 @@ impl Default for WebConfig {
 }
 
 impl WebConfig {
-    /// Defaults, then `ZHENXING_*` environment variables.
-    pub fn from_env() -> WebConfig {
+    /// Defaults, then `ZHENXING_*` environment variables; a list of proxies that does not
+    /// parse stops the server rather than trusting a guess.
+    pub fn from_env() -> Result<WebConfig, zhenxing_core::Text> {
         let flag = |name: &str| {
             std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
         };
@@ -79,9 +85,19 @@ impl WebConfig {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|m| *m > 0)
         };
+        let proxies = std::env::var("ZHENXING_TRUSTED_PROXIES").unwrap_or_default();
+        let trusted_proxies = security::parse_ip_ranges(&proxies).map_err(|bad| {
+            zhenxing_core::Text::new(
+                format!("ZHENXING_TRUSTED_PROXIES中的“{bad}”不是IP地址或地址段（如10.0.0.0/8）"),
+                format!(
+                    "'{bad}' in ZHENXING_TRUSTED_PROXIES is not an IP address or block (such as 10.0.0.0/8)"
+                ),
+            )
+        })?;
         let mut config = WebConfig {
             secure_cookies: flag("ZHENXING_SECURE_COOKIES"),
             trust_forwarded_for: flag("ZHENXING_TRUST_FORWARDED_FOR"),
+            trusted_proxies,
             ..WebConfig::default()
         };
         if let Some(m) = minutes("ZHENXING_SESSION_IDLE_MINUTES") {
@@ -90,7 +106,7 @@ impl WebConfig {
         if let Some(m) = minutes("ZHENXING_LOCKOUT_MINUTES") {
             config.session.lockout = time::Duration::minutes(m);
         }
-        config
+        Ok(config)
     }
 }
 

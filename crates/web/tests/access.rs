@@ -336,7 +336,34 @@ async fn every_other_route_as_every_role() {
                 if *name == "admin" { 404 } else { 403 },
                 "{name} disable"
             );
+            // The auditor's password: nobody's to set (the administrator's role is checked by
+            // the auditor's), refused before anything is generated.
+            let r = c
+                .post_form(
+                    "/accounts/password",
+                    &[("csrf", &csrf), ("name", "auditor")],
+                )
+                .await;
+            assert_eq!(r.status, 403, "{name} reset the auditor's password");
+            // One's own password: every account has the page; a wrong current password is
+            // refused on its merits.
+            assert_eq!(c.get("/account/password").await.status, 200, "{name}");
+            let r = c
+                .post_form(
+                    "/account/password",
+                    &[
+                        ("csrf", &csrf),
+                        ("current", "not-the-password"),
+                        ("new", "Brand-new-2027"),
+                        ("repeat", "Brand-new-2027"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 422, "{name} POST /account/password");
         }
+        let mut anonymous = server.client();
+        let r = anonymous.get("/account/password").await;
+        assert_eq!(r.header("location"), Some("/login"));
         // Nobody was disabled, nothing was exported twice by mistake: the chain is whole.
         assert!(
             zhenxing_store::audit::verify(&server.test_db.db)

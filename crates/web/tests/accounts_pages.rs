@@ -43,6 +43,33 @@ async fn create(
         .await
 }
 
+/// Signs `name` in with the password someone else set, changes it on the change-password page
+/// to `new`, and signs in again with it: the client, signed in.
+async fn change_own_password(server: &Server, name: &str, current: &str, new: &str) -> Client {
+    let mut c = server.client();
+    assert_eq!(c.sign_in(name, current).await.status, 303);
+    let page = c.get("/account/password").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"must-change\""), "{}", page.body);
+    let csrf = page.hidden("csrf");
+    let done = c
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", current),
+                ("new", new),
+                ("repeat", new),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), Some("/login"));
+    let mut c = server.client();
+    assert_eq!(c.sign_in(name, new).await.status, 303);
+    c
+}
+
 #[tokio::test]
 async fn the_administrator_creates_an_account_that_can_sign_in() {
     for server in Server::all().await {
@@ -68,6 +95,9 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
         let mut clerk = server.client();
         let signed = clerk.sign_in("xinzhuang", &password).await;
         assert_eq!(signed.status, 303, "{}", signed.body);
+        // The administrator chose the password: the account changes it first.
+        let mut clerk =
+            change_own_password(&server, "xinzhuang", &password, "Xz-own-choice-2027").await;
         assert_eq!(clerk.get("/households/CK0001").await.status, 200);
         assert_eq!(clerk.get("/households/CK0002").await.status, 404, "scope");
         // Shown once: the list does not show it again.
@@ -87,6 +117,10 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
         assert!(!done.body.contains(typed));
         let mut officer = server.client();
         assert_eq!(officer.sign_in("wuxi_2", typed).await.status, 303);
+        assert_eq!(
+            officer.get("/households").await.header("location"),
+            Some("/account/password")
+        );
 
         // The trail names the administrator.
         let account = server
@@ -320,6 +354,9 @@ async fn disable_enable_and_reset_password() {
             server.client().sign_in("bashan", &password).await.status,
             303
         );
+        let mut bashan =
+            change_own_password(&server, "bashan", &password, "Own-choice-2027x").await;
+        assert_eq!(bashan.get("/households").await.status, 200);
 
         let trail = zhenxing_store::audit::recent(&server.test_db.db, 100)
             .await
@@ -331,6 +368,307 @@ async fn disable_enable_and_reset_password() {
                     .any(|r| r.action == action && r.actor == "admin"),
                 "{action}"
             );
+        }
+    }
+}
+
+/// Issue 14, item 5: the administrator cannot take over the auditor, who checks the
+/// administrator's work: no reset of the auditor's password, no new auditor account from the
+/// web (the operator makes auditors with `zhenxing user`).
+#[tokio::test]
+async fn the_administrator_cannot_set_the_auditors_password() {
+    for server in Server::all().await {
+        let mut admin = server.signed_in("admin").await;
+        let csrf = admin.csrf().await;
+        let refused = admin
+            .post_form(
+                "/accounts/password",
+                &[("csrf", &csrf), ("name", "auditor")],
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(
+            refused.element("errors").contains("审计人员"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains("id=\"new-password\""));
+        // The auditor's own password still works, and nothing asks the auditor to change it.
+        let mut auditor = server.signed_in("auditor").await;
+        assert_eq!(auditor.get("/audit").await.status, 200);
+        let trail = zhenxing_store::audit::recent(&server.test_db.db, 50)
+            .await
+            .unwrap();
+        assert!(!trail.iter().any(|r| r.action == "account.password"));
+
+        // No new auditor either, and the form does not offer the role.
+        let refused = create(&mut admin, "auditor2", "auditor", "500000000000", "").await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let db = &server.test_db.db;
+        assert!(db.account_by_name("auditor2").await.unwrap().is_none());
+        let list = admin.get("/accounts").await;
+        assert!(!list.element("new-role").contains("value=\"auditor\""));
+        // The auditor's row has no reset button; the others do.
+        let rows: Vec<&str> = list.element("accounts").split("<tr>").collect();
+        let row = |name: &str| {
+            rows.iter()
+                .find(|r| r.contains(&format!("value=\"{name}\"")))
+                .unwrap()
+                .to_string()
+        };
+        assert!(!row("auditor").contains("/accounts/password"));
+        assert!(row("chengkou").contains("/accounts/password"));
+    }
+}
+
+/// Issue 14, item 5: an account whose password someone else set reaches only the
+/// change-password page (both languages) until it changes it, and its API tokens open nothing.
+#[tokio::test]
+async fn a_password_set_by_someone_else_must_be_changed_first() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        db.set_password("chengkou", "Reset-by-operator-9", "cli")
+            .await
+            .unwrap();
+        let token = db
+            .create_api_token("chengkou", None, "cli")
+            .await
+            .unwrap()
+            .token;
+        let mut api = server.client();
+        api.bearer = Some(token);
+        assert_eq!(api.get("/api/v1/me").await.status, 401);
+
+        let mut c = server.client();
+        assert_eq!(
+            c.sign_in("chengkou", "Reset-by-operator-9").await.status,
+            303
+        );
+        for path in [
+            "/",
+            "/households",
+            "/households/CK0001",
+            "/audit",
+            "/divisions/500229000000",
+        ] {
+            let r = c.get(path).await;
+            assert_eq!(r.status, 303, "{path}");
+            assert_eq!(r.header("location"), Some("/account/password"), "{path}");
+        }
+        let page = c.get("/account/password").await;
+        assert!(page.body.contains("您的密码是他人设置的"), "{}", page.body);
+        let csrf = page.hidden("csrf");
+        let r = c
+            .post_form(
+                "/lang",
+                &[
+                    ("csrf", &csrf),
+                    ("lang", "en"),
+                    ("back", "/account/password"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        let page = c.get("/account/password").await;
+        assert!(
+            page.body.contains("Your password was set by someone else"),
+            "{}",
+            page.body
+        );
+        // Mistakes come back on the page, in its language.
+        let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+            [
+                ("csrf", csrf.clone()),
+                ("current", current.to_owned()),
+                ("new", new.to_owned()),
+                ("repeat", repeat.to_owned()),
+            ]
+        };
+        for (form, why) in [
+            (
+                change("wrong", "Fresh-start-2027", "Fresh-start-2027"),
+                "current password is wrong",
+            ),
+            (
+                change(
+                    "Reset-by-operator-9",
+                    "Fresh-start-2027",
+                    "Fresh-start-2028",
+                ),
+                "differ",
+            ),
+            (
+                change("Reset-by-operator-9", "Chengkou-2027!", "Chengkou-2027!"),
+                "must not contain the account",
+            ),
+            (
+                change("Reset-by-operator-9", "Password2027!", "Password2027!"),
+                "common password",
+            ),
+        ] {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = c.post_form("/account/password", &pairs).await;
+            assert_eq!(r.status, 422, "{why}: {}", r.body);
+            assert!(r.element("errors").contains(why), "{why}: {}", r.body);
+        }
+        let mut c = change_own_password(
+            &server,
+            "chengkou",
+            "Reset-by-operator-9",
+            "Fresh-start-2027",
+        )
+        .await;
+        assert_eq!(c.get("/households/CK0001").await.status, 200);
+        // The token made before the change stays dead.
+        assert_eq!(api.get("/api/v1/me").await.status, 401);
+        assert!(
+            !db.account_by_name("chengkou")
+                .await
+                .unwrap()
+                .unwrap()
+                .must_change_password
+        );
+    }
+}
+
+/// Issue 14, item 9: a locked account, a disabled one and an unknown name get the same page
+/// (the lockout still holds against the right password).
+#[tokio::test]
+async fn locked_disabled_and_unknown_names_answer_alike() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        for _ in 0..5 {
+            assert_eq!(
+                server
+                    .client()
+                    .sign_in("chengkou", "Wrong-guess-2026")
+                    .await
+                    .status,
+                401
+            );
+        }
+        assert!(
+            db.account_by_name("chengkou")
+                .await
+                .unwrap()
+                .unwrap()
+                .locked_until
+                .is_some()
+        );
+        db.set_account_disabled("lixin", true, "test")
+            .await
+            .unwrap();
+        let answer = |r: Response| {
+            let csrf = r.hidden("csrf");
+            (
+                r.status,
+                r.element("login-message").to_owned(),
+                r.body.replace(&csrf, "CSRF"),
+            )
+        };
+        let locked = answer(server.client().sign_in("chengkou", PASSWORD).await);
+        let disabled = answer(server.client().sign_in("lixin", PASSWORD).await);
+        let unknown = answer(server.client().sign_in("nobody", PASSWORD).await);
+        let wrong = answer(server.client().sign_in("bashan", "Wrong-guess-2026").await);
+        assert_eq!(locked.0, 401);
+        assert_eq!(locked.1, unknown.1);
+        assert_eq!(disabled.1, unknown.1);
+        assert_eq!(wrong.1, unknown.1);
+        // The pages differ only by the name typed back into the form.
+        assert_eq!(
+            locked.2.replace("chengkou", "NAME"),
+            unknown.2.replace("nobody", "NAME")
+        );
+        assert_eq!(
+            disabled.2.replace("lixin", "NAME"),
+            unknown.2.replace("nobody", "NAME")
+        );
+    }
+}
+
+/// Issue 14, item 9: `back=` goes only to a local path; a tab, a control character or a
+/// direction mark sends the person to the default page, never elsewhere and never a 500.
+#[tokio::test]
+async fn back_goes_only_to_local_paths() {
+    for server in Server::all().await {
+        let mut c = server.signed_in("chengkou").await;
+        let csrf = c.csrf().await;
+        for (back, expected) in [
+            ("/households", "/households"),
+            ("/\t/evil.example", "/"),
+            ("/%09/evil.example", "/"),
+            ("/x\0y", "/"),
+            ("/\u{202e}x", "/"),
+            ("//evil.example", "/"),
+            ("/\\evil.example", "/"),
+            (" /households", "/"),
+        ] {
+            let r = c
+                .post_form("/lang", &[("csrf", &csrf), ("lang", "zh"), ("back", back)])
+                .await;
+            assert_eq!(r.status, 303, "{back:?}: {}", r.body);
+            assert_eq!(r.header("location"), Some(expected), "{back:?}");
+        }
+        let mut visitor = server.client();
+        let csrf = visitor.get("/portal").await.hidden("csrf");
+        for back in ["/portal/\t/x", "/portal\0", "/portal/%09/evil.example"] {
+            let r = visitor
+                .post_form("/portal/cookies", &[("csrf", &csrf), ("back", back)])
+                .await;
+            assert_eq!(r.status, 303, "{back:?}: {}", r.body);
+            assert_eq!(r.header("location"), Some("/portal"), "{back:?}");
+        }
+    }
+}
+
+/// Issue 14, item 7: behind trusted proxies the client is the rightmost address that is not a
+/// proxy; a forged first entry changes nothing (the rate limit still applies, the trail keeps
+/// the real address), and a header that does not parse is refused.
+#[tokio::test]
+async fn forwarded_for_is_read_from_the_right() {
+    let config = zhenxing_web::WebConfig {
+        trust_forwarded_for: true,
+        trusted_proxies: zhenxing_web::security::parse_ip_ranges("127.0.0.1, 10.0.0.0/8").unwrap(),
+        login_attempts_per_window: 5,
+        ..zhenxing_web::WebConfig::default()
+    };
+    for server in Server::all_with(config, false).await {
+        let mut statuses = Vec::new();
+        for i in 0..8 {
+            let mut c = server.client();
+            c.headers.push((
+                "X-Forwarded-For".into(),
+                format!("198.51.100.{i}, 203.0.113.9, 10.1.1.1"),
+            ));
+            statuses.push(c.sign_in("nobody", "Wrong-guess-2026").await.status);
+        }
+        assert_eq!(statuses[..5], [401; 5], "{statuses:?}");
+        assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+        let trail = zhenxing_store::audit::recent(&server.test_db.db, 20)
+            .await
+            .unwrap();
+        let failed: Vec<String> = trail
+            .iter()
+            .filter(|r| r.action == "auth.sign_in_failed")
+            .map(|r| {
+                let after: serde_json::Value =
+                    serde_json::from_str(r.after_data.as_deref().unwrap()).unwrap();
+                after["from"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(failed.len(), 5);
+        assert!(failed.iter().all(|f| f == "203.0.113.9"), "{failed:?}");
+
+        for bad in [
+            "not-an-address",
+            "203.0.113.9, ",
+            "203.0.113.9, 10.0.0.1; x",
+        ] {
+            let mut c = server.client();
+            c.headers.push(("X-Forwarded-For".into(), bad.into()));
+            let r = c.get("/login").await;
+            assert_eq!(r.status, 400, "{bad}: {}", r.body);
+            assert!(r.body.contains("X-Forwarded-For"), "{}", r.body);
         }
     }
 }

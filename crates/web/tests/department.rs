@@ -79,6 +79,12 @@ async fn a_department_officer_uploads_and_reads_the_result() {
             )
             .await
             .unwrap();
+        server
+            .test_db
+            .db
+            .waive_password_change("department2", "test")
+            .await
+            .unwrap();
         let mut c = server.signed_in("department").await;
         // Home is the department page for a role that does not read the registry.
         let home = c.get("/").await;

@@ -156,8 +156,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             users::run(&db, lang, action).await?
         }
-        Command::Token(TokenCommand::Create { name }) => {
-            users::token_create(&db, lang, &name).await?
+        Command::Token(TokenCommand::Create { name, days }) => {
+            users::token_create(&db, lang, &name, days).await?
         }
         Command::Monitor(cmd) => monitor::run(&db, lang, cmd, scope.as_ref()).await?,
         Command::Department(DepartmentCommand::Import {
@@ -184,7 +184,8 @@ fn parse_division(s: &str) -> Result<DivisionCode> {
 }
 
 async fn serve(db: &Db, bind: std::net::SocketAddr, demo: bool) -> Result<()> {
-    let state = zhenxing_web::AppState::new(db.clone(), demo, zhenxing_web::WebConfig::from_env());
+    let config = zhenxing_web::WebConfig::from_env().map_err(anyhow::Error::new)?;
+    let state = zhenxing_web::AppState::new(db.clone(), demo, config);
     eprintln!("http://{bind}/");
     zhenxing_web::serve(state, bind).await.map_err(|e| {
         anyhow::Error::new(Text::new(

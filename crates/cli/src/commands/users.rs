@@ -37,8 +37,9 @@ impl Password {
 
 /// The first line of standard input when it is not a terminal and not empty (trailing newline
 /// removed, nothing else: spaces are part of a password); otherwise a generated password.
-/// A given password is checked against the policy here, before anything is opened.
-fn read_password() -> Result<Password> {
+/// A given password is checked against the policy for the account `name` here, before
+/// anything is opened.
+fn read_password(name: &str) -> Result<Password> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Ok(Password::Generated(generate_password()));
@@ -59,7 +60,7 @@ fn read_password() -> Result<Password> {
     if let Some(l) = line.strip_suffix('\r') {
         line.truncate(l.len());
     }
-    check_password_policy(&line).map_err(anyhow::Error::new)?;
+    check_password_policy(&line, name).map_err(anyhow::Error::new)?;
     Ok(Password::Given(line))
 }
 
@@ -101,7 +102,7 @@ pub fn prepare(cmd: &UserCommand) -> Result<UserAction> {
                 name: name.clone(),
                 role,
                 division,
-                password: read_password()?,
+                password: read_password(name)?,
             }
         }
         UserCommand::List { json } => UserAction::List { json: *json },
@@ -115,7 +116,7 @@ pub fn prepare(cmd: &UserCommand) -> Result<UserAction> {
         },
         UserCommand::Password { name } => UserAction::Password {
             name: name.clone(),
-            password: read_password()?,
+            password: read_password(name)?,
         },
     })
 }
@@ -169,8 +170,8 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
             outln!(
                 "{}",
                 text!(
-                    "已创建账号“{name}”：{role}，{code} {place}",
-                    "account '{name}' created: {role}, {code} {place}"
+                    "已创建账号“{name}”：{role}，{code} {place}；首次登录时须自行修改密码",
+                    "account '{name}' created: {role}, {code} {place}; the password must be changed at the first sign-in"
                 )
                 .get(lang)
             );
@@ -198,8 +199,8 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
             outln!(
                 "{}",
                 text!(
-                    "账号“{name}”的密码已更改；其会话已结束",
-                    "the password of account '{name}' is changed; its sessions are ended"
+                    "账号“{name}”的密码已更改；其会话已结束，API令牌已作废；账号下次登录时须自行修改密码",
+                    "the password of account '{name}' is changed; its sessions are ended and its API tokens revoked; the account must change the password at its next sign-in"
                 )
                 .get(lang)
             );
@@ -212,7 +213,7 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
 /// A generated password: a line about it on stderr, then the password alone on stdout.
 fn print_generated(lang: Lang, password: &Password) {
     if let Password::Generated(p) = password {
-        eprintln!(
+        eoutln!(
             "{}",
             say(
                 lang,
@@ -262,6 +263,7 @@ async fn list(db: &Db, lang: Lang, json: bool) -> Result<()> {
                     "division_name_zh": d.map(|d| d.name_zh.as_str()),
                     "division_name_en": d.map(|d| d.name_en.as_str()),
                     "disabled": a.disabled,
+                    "must_change_password": a.must_change_password,
                     "locked_until": current_lock(a, &now),
                     "created_at": a.created_at,
                 })
@@ -349,22 +351,23 @@ fn width(s: &str) -> usize {
         .sum()
 }
 
-/// `zhenxing token create NAME`: the token alone on the last line of stdout (for scripts),
-/// what it is on stderr.
-pub async fn token_create(db: &Db, lang: Lang, name: &str) -> Result<ExitCode> {
-    let token = db
-        .create_api_token(name, &cli_actor())
+/// `zhenxing token create NAME [--days N]`: the token alone on the last line of stdout (for
+/// scripts), what it is and until when it is valid (Beijing time) on stderr.
+pub async fn token_create(db: &Db, lang: Lang, name: &str, days: Option<i64>) -> Result<ExitCode> {
+    let new = db
+        .create_api_token(name, days, &cli_actor())
         .await
         .map_err(refusal)?;
-    eprintln!(
+    let until = zhenxing_core::china_time::china_time_text(&new.expires_at);
+    eoutln!(
         "{}",
         text!(
-            "已为账号“{name}”创建API令牌（只显示这一次；请求时放在“Authorization: Bearer 令牌”头中）：",
-            "API token created for account '{name}' (shown only this once; send it as 'Authorization: Bearer TOKEN'):"
+            "已为账号“{name}”创建API令牌，有效至{until}（北京时间）；只显示这一次，请求时放在“Authorization: Bearer 令牌”头中。账号改密码后令牌作废：",
+            "API token created for account '{name}', valid until {until} (Beijing time); shown only this once; send it as 'Authorization: Bearer TOKEN'. It is revoked when the account's password changes:"
         )
         .get(lang)
     );
-    outln!("{token}");
+    outln!("{}", new.token);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -416,6 +419,8 @@ pub async fn ensure_demo_accounts(db: &Db) -> Result<Vec<DemoAccount>> {
                 .await
                 .map_err(refusal)?,
         };
+        // The demo's passwords are printed for whoever tries it: no change is asked for.
+        db.waive_password_change(name, &actor).await?;
         let d = db.division(&account.division).await?;
         accounts.push(DemoAccount {
             division_name: Text::new(
@@ -457,7 +462,7 @@ async fn busiest_child(db: &Db, parent: &DivisionCode) -> Result<DivisionCode> {
 }
 
 pub fn print_demo_accounts(accounts: &[DemoAccount], lang: Lang) {
-    eprintln!(
+    eoutln!(
         "{}",
         say(
             lang,
@@ -490,6 +495,6 @@ pub fn print_demo_accounts(accounts: &[DemoAccount], lang: Lang) {
         })
         .collect();
     for line in table_lines(&header, &rows) {
-        eprintln!("  {line}");
+        eoutln!("  {line}");
     }
 }

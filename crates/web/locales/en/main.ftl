@@ -18,8 +18,7 @@ login-title = Sign in
 login-name = Account
 login-password = Password
 login-submit = Sign in
-login-refused = Wrong account name or password.
-login-locked = Too many failed sign-ins: the account is locked for a while. Try again later or ask an administrator.
+login-refused = Wrong account name or password, or the account is locked or disabled. After several failed sign-ins an account is locked for a while: try again later or ask an administrator.
 login-portal = Public portal: self-declaration, questions and complaints, following a submission (no account needed)
 
 error-unauthorized = Please sign in

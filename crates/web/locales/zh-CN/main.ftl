@@ -18,8 +18,7 @@ login-title = 登录
 login-name = 账号
 login-password = 密码
 login-submit = 登录
-login-refused = 账号或密码不正确。
-login-locked = 登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员。
+login-refused = 账号或密码不正确，或账号已锁定、已停用。连续登录失败多次后账号会暂时锁定，请稍后再试或联系管理员。
 login-portal = 公众服务门户：农户申报、咨询与投诉、查询办理进度（无需账号）
 
 error-unauthorized = 请先登录

@@ -3,6 +3,10 @@
 //! enabling, and resetting a password (generated, shown once). The store audits every change,
 //! with the administrator's account name as the actor. An administrator attached to a county
 //! manages the accounts of that county only, and nobody can disable their own account.
+//! Nobody creates or resets the password of an account of a role that checks them
+//! (`Role::may_set_password_of`: the administrator not the auditor's), and a password set
+//! here must be changed at the next sign-in, on the change-password page
+//! ([`OWN_PASSWORD_PATH`]), which every signed-in account has.
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -28,7 +32,14 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/disable", post(disable))
         .route("/accounts/enable", post(enable))
         .route("/accounts/password", post(reset_password))
+        .route(
+            OWN_PASSWORD_PATH,
+            get(own_password_form).post(change_own_password),
+        )
 }
+
+/// Where an account changes its own password (and, when someone else set it, must).
+pub const OWN_PASSWORD_PATH: &str = "/account/password";
 
 pub struct AccountRow {
     pub name: String,
@@ -39,6 +50,8 @@ pub struct AccountRow {
     pub locked: bool,
     pub created_at: String,
     pub is_self: bool,
+    /// The administrator may reset its password (not when its role checks the administrator's).
+    pub may_reset: bool,
 }
 
 /// A password just set, shown on this page only.
@@ -110,6 +123,11 @@ async fn page(
             } else {
                 c.t("accounts-status-active")
             };
+            let status = if a.must_change_password && !a.disabled {
+                format!("{status} ({})", c.t("accounts-must-change"))
+            } else {
+                status
+            };
             AccountRow {
                 name: a.name.clone(),
                 role: a.role.label(lang).to_owned(),
@@ -119,6 +137,7 @@ async fn page(
                 locked,
                 created_at: china_time_text(&a.created_at),
                 is_self: a.id == me.id,
+                may_reset: me.role.may_set_password_of(a.role),
             }
         })
         .collect();
@@ -126,6 +145,7 @@ async fn page(
         rows,
         roles: Role::ALL
             .iter()
+            .filter(|r| me.role.may_set_password_of(**r))
             .map(|r| (r.code().to_owned(), r.label(lang).to_owned()))
             .collect(),
         form_name: form.name.clone(),
@@ -179,6 +199,11 @@ fn parse_create(me: &Account, form: &CreateForm) -> Result<(Role, DivisionCode),
             None
         }
     };
+    if let Some(r) = role
+        && !me.role.may_set_password_of(r)
+    {
+        errors.push(checks_you(r));
+    }
     match (role, division) {
         (Some(r), Some(d)) if errors.is_empty() => Ok((r, d)),
         _ => Err(errors),
@@ -241,6 +266,19 @@ pub async fn create(
         }
         Err(AccountError::Store(e)) => Err(e.into()),
     }
+}
+
+/// The refusal to make or reset an account of a role that checks the administrator.
+fn checks_you(role: Role) -> Text {
+    let (zh, en) = (role.zh(), role.en());
+    Text::new(
+        format!(
+            "{zh}账号负责核查您的工作，您不能创建它或设置它的密码；请由系统运维人员用命令行（zhenxing user）办理"
+        ),
+        format!(
+            "a {en} checks your work: you cannot create such an account or set its password; the system's operator does it on the command line (zhenxing user)"
+        ),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,6 +358,11 @@ pub async fn reset_password(
     let me = admin(&viewer)?.clone();
     let account = target(&state, &viewer, form.name.trim()).await?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    if !me.role.may_set_password_of(account.role) {
+        let errors = vec![tr.text(&checks_you(account.role))];
+        let page = page(&state, &viewer, &CreateForm::default(), errors, None).await?;
+        return Ok(with_status(StatusCode::FORBIDDEN, render(&page)));
+    }
     let password = generate_password();
     match state
         .db
@@ -353,6 +396,97 @@ pub async fn reset_password(
             .await?;
             Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
         }
+        Err(AccountError::Store(e)) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One's own password
+
+#[derive(Template)]
+#[template(path = "account_password.html")]
+struct OwnPasswordPage {
+    c: Chrome,
+    /// Someone else set the password: it must be changed before anything else.
+    must_change: bool,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OwnPasswordForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub current: String,
+    #[serde(default)]
+    pub new: String,
+    #[serde(default)]
+    pub repeat: String,
+}
+
+fn own_password_page(
+    state: &AppState,
+    viewer: &Viewer,
+    account: &Account,
+    errors: Vec<String>,
+) -> Response {
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = c.t("account-password-title");
+    let page = OwnPasswordPage {
+        c,
+        must_change: account.must_change_password,
+        errors,
+    };
+    let refused = !page.errors.is_empty();
+    crate::pages::render_form(&page, refused)
+}
+
+pub async fn own_password_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> AppResult<Response> {
+    let account = viewer.account()?;
+    Ok(own_password_page(&state, &viewer, account, Vec::new()))
+}
+
+/// Changes the signed-in account's own password; every session ends (this one too) and the
+/// account signs in again with the new password.
+pub async fn change_own_password(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<OwnPasswordForm>,
+) -> AppResult<Response> {
+    let account = viewer.account()?;
+    viewer.check_csrf(&form.csrf)?;
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    if form.new != form.repeat {
+        let errors = vec![tr.t("account-password-mismatch")];
+        return Ok(own_password_page(&state, &viewer, account, errors));
+    }
+    if form.current.len() > 1024 || form.new.len() > 1024 {
+        let errors = vec![tr.t("account-password-too-long")];
+        return Ok(own_password_page(&state, &viewer, account, errors));
+    }
+    match state
+        .db
+        .change_own_password(account, &form.current, &form.new, &viewer.client)
+        .await
+    {
+        Ok(()) => Ok(crate::auth::with_cookies(
+            Redirect::to("/login").into_response(),
+            vec![crate::auth::cookie(
+                &state,
+                crate::auth::SESSION_COOKIE,
+                "",
+                Some(0),
+            )],
+        )),
+        Err(AccountError::Invalid(t)) => Ok(own_password_page(
+            &state,
+            &viewer,
+            account,
+            vec![tr.text(&t)],
+        )),
         Err(AccountError::Store(e)) => Err(e.into()),
     }
 }

@@ -237,6 +237,56 @@ pub fn saved_redirect(path: &str) -> Response {
         .into_response()
 }
 
+/// Whether a `back=` value (where a form returns to) is a path of this site: it starts with a
+/// single `/` not followed by another `/` or `\`, has no `\`, and no control character,
+/// whitespace or direction mark, neither as sent nor once percent-decoded; as sent it is
+/// plain ASCII (a `Location` header cannot carry anything else). Anything else could send
+/// people elsewhere (`//evil.example`, or `/\t/evil.example`, since browsers drop tabs).
+pub fn is_local_path(back: &str) -> bool {
+    fn local(s: &str) -> bool {
+        let bytes = s.as_bytes();
+        bytes.first() == Some(&b'/')
+            && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+            && !s.contains('\\')
+            && !s.chars().any(|c| {
+                c.is_control()
+                    || c.is_whitespace()
+                    || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            })
+    }
+    back.bytes().all(|b| b.is_ascii_graphic()) && local(back) && local(&percent_decode(back))
+}
+
+/// `back` when it is a local path ([`is_local_path`]), otherwise `default`.
+pub fn local_or(back: Option<&str>, default: &str) -> String {
+    back.filter(|b| is_local_path(b))
+        .unwrap_or(default)
+        .to_owned()
+}
+
+/// Decodes `%XX` escapes once; a broken escape stays as it is, invalid UTF-8 is replaced.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A query parameter's value, trimmed; `None` when absent or blank.
 pub fn blank(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -369,6 +419,36 @@ pub fn count(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn back_is_a_local_path_or_nothing() {
+        for ok in [
+            "/",
+            "/divisions/500229000000",
+            "/households?page=2&q=%E7%8E%8B",
+        ] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/a b",
+            "/x\0y",
+            "/\u{202e}x",
+            "/%E2%80%AEx",
+            "/ok%0d%0aSet-Cookie:x=1",
+            "divisions",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+        assert_eq!(local_or(Some("//evil.example"), "/"), "/");
+        assert_eq!(local_or(None, "/portal"), "/portal");
+    }
 
     #[test]
     fn money_and_counts_read_well() {

@@ -542,8 +542,11 @@ pub async fn agree_cookies(
     // Only local portal paths: an open redirect would let a link send people elsewhere.
     let back = form
         .back
-        .filter(|b| b.starts_with("/portal") && !b.contains("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/portal".to_owned());
+        .filter(|b| b.starts_with("/portal") && !b.contains("//"))
+        .map_or_else(
+            || "/portal".to_owned(),
+            |b| super::local_or(Some(&b), "/portal"),
+        );
     Ok(with_cookies(
         Redirect::to(&back).into_response(),
         vec![cookie(

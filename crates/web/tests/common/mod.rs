@@ -113,6 +113,9 @@ impl Server {
             )
             .await
             .unwrap();
+            // The fixture's accounts are used as they are (a new account must otherwise
+            // change its password first: accounts_pages.rs tests that).
+            db.waive_password_change(name, "test").await.unwrap();
         }
         let state = zhenxing_web::AppState::new(db, true, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -137,6 +140,7 @@ impl Server {
             addr: self.addr,
             cookies: HashMap::new(),
             bearer: None,
+            headers: Vec::new(),
         }
     }
 
@@ -192,6 +196,8 @@ pub struct Client {
     pub addr: SocketAddr,
     pub cookies: HashMap<String, String>,
     pub bearer: Option<String>,
+    /// Further request headers (`X-Forwarded-For` in the proxy tests).
+    pub headers: Vec<(String, String)>,
 }
 
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
@@ -237,6 +243,9 @@ impl Client {
         }
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         if method != "GET" {
             head.push_str(&format!("Content-Length: {}\r\n", body.len()));
@@ -356,9 +365,10 @@ impl Server {
         let token = self
             .test_db
             .db
-            .create_api_token(name, "test")
+            .create_api_token(name, None, "test")
             .await
-            .unwrap();
+            .unwrap()
+            .token;
         let mut client = self.client();
         client.bearer = Some(token);
         client
