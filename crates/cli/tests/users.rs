@@ -856,7 +856,7 @@ fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
     );
     assert_eq!(token_account(&db, &early), None, "revoked by the change");
     let token = only_line(
-        &zx(&db, &["token", "create", "zhao", "--days", "30"]).assert_success("token --days 30"),
+        zx(&db, &["token", "create", "zhao", "--days", "30"]).assert_success("token --days 30"),
     );
     assert_eq!(token_account(&db, &token).as_deref(), Some("zhao"));
     for days in ["0", "366"] {

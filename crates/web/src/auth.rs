@@ -134,7 +134,7 @@ fn client_address(state: &AppState, request: &Request) -> Result<String, AppErro
     let header = (!headers.is_empty()).then_some(joined.as_str());
     crate::security::forwarded_client(peer, header, &state.config.trusted_proxies)
         .map(|ip| ip.to_string())
-        .map_err(|()| forwarded_for_refused())
+        .ok_or_else(forwarded_for_refused)
 }
 
 fn forwarded_for_refused() -> AppError {

@@ -213,7 +213,7 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
 /// A generated password: a line about it on stderr, then the password alone on stdout.
 fn print_generated(lang: Lang, password: &Password) {
     if let Password::Generated(p) = password {
-        eoutln!(
+        eprintln!(
             "{}",
             say(
                 lang,
@@ -359,7 +359,7 @@ pub async fn token_create(db: &Db, lang: Lang, name: &str, days: Option<i64>) ->
         .await
         .map_err(refusal)?;
     let until = zhenxing_core::china_time::china_time_text(&new.expires_at);
-    eoutln!(
+    eprintln!(
         "{}",
         text!(
             "已为账号“{name}”创建API令牌，有效至{until}（北京时间）；只显示这一次，请求时放在“Authorization: Bearer 令牌”头中。账号改密码后令牌作废：",
@@ -462,7 +462,7 @@ async fn busiest_child(db: &Db, parent: &DivisionCode) -> Result<DivisionCode> {
 }
 
 pub fn print_demo_accounts(accounts: &[DemoAccount], lang: Lang) {
-    eoutln!(
+    eprintln!(
         "{}",
         say(
             lang,
@@ -495,6 +495,6 @@ pub fn print_demo_accounts(accounts: &[DemoAccount], lang: Lang) {
         })
         .collect();
     for line in table_lines(&header, &rows) {
-        eoutln!("  {line}");
+        eprintln!("  {line}");
     }
 }
