@@ -621,7 +621,14 @@ fn audited_db(env: &Env, name: &str) -> String {
     for file in ["registry/good-utf8.csv", "registry/good-gb18030.csv"] {
         zx(
             &db,
-            &["import", "registry", fixture(file).to_str().unwrap()],
+            &[
+                "import",
+                "registry",
+                fixture(file).to_str().unwrap(),
+                "--legacy-monitoring",
+                "--reason",
+                "fixture: monitored before zhenxing",
+            ],
         )
         .assert_success(file);
     }

@@ -223,7 +223,7 @@ fn problem(viewer: &Viewer, p: &RowProblem) -> UploadProblem {
 pub async fn upload(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<UploadQuery>,
+    params: Result<Params<UploadQuery>, AppError>,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Response> {
     viewer.account()?;
@@ -232,6 +232,7 @@ pub async fn upload(
         return Err(AppError::Forbidden);
     }
     let account = viewer.may(Action::UploadDepartmentData)?.clone();
+    let Params(query) = params?;
     let kind = DepartmentKind::from_code(query.kind.trim()).ok_or_else(|| {
         let allowed = DepartmentKind::ALL
             .iter()

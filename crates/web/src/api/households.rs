@@ -65,9 +65,12 @@ fn parse_limit(limit: Option<&str>) -> AppResult<u32> {
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<HouseholdQuery>,
+    params: Result<Params<HouseholdQuery>, AppError>,
 ) -> AppResult<Json<HouseholdPage>> {
     viewer.may(Action::ReadRegistry)?;
+    // Who may ask is answered before what was asked: a role that may not see the page learns
+    // nothing of its parameters.
+    let Params(query) = params?;
     let limit = parse_limit(query.limit.as_deref())?;
     check_below(query.below.as_deref())?;
     // The document says `after` is an integer: in the API an empty value is an error, not

@@ -363,9 +363,10 @@ struct ListPage {
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<AuditQuery>,
+    params: Result<Params<AuditQuery>, AppError>,
 ) -> AppResult<Response> {
     viewer.may(Action::ReadAudit)?;
+    let Params(query) = params?;
     let (filter, before) = parse_filter(&viewer, &query)?;
     let page = audit_query::search(&state.db, &filter, before, PAGE_SIZE).await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
@@ -466,10 +467,11 @@ pub async fn detail(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(seq): Path<String>,
-    Params(query): Params<DetailQuery>,
+    params: Result<Params<DetailQuery>, AppError>,
 ) -> AppResult<Response> {
     let scope = scope_prefix(&viewer)?;
     let seq: i64 = seq.parse().map_err(|_| AppError::NotFound)?;
+    let Params(query) = params?;
     let after = blank(&query.after)
         .map(|a| {
             a.parse::<i64>().map_err(|_| {

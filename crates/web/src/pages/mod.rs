@@ -58,6 +58,8 @@ impl std::fmt::Display for BeijingTime {
 /// A query that does not fit (`/households?page=500`, `?page=abc`) is a 400 page in the
 /// reader's language that tells a person what to do, never the framework's text with field
 /// names; under `/api/` the JSON error names what was wrong, for the program that sent it.
+/// A handler that checks the viewer's permission takes `Result<Params<T>, AppError>` and opens
+/// it after the check, so that a role that may not see the page gets 403 whatever it sent.
 pub struct Params<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {

@@ -1123,10 +1123,11 @@ async fn starting_point(state: &AppState, from: Option<&str>) -> AppResult<Optio
 pub async fn new_form(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<NewQuery>,
+    params: Result<Params<NewQuery>, AppError>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ManageRuleSets)?;
     ensure_rule_sets(&state, account).await?;
+    let Params(query) = params?;
     let from = starting_point(&state, blank(&query.from)).await?;
     let values = from
         .as_ref()
@@ -1349,10 +1350,11 @@ fn whatif_href(threshold: &str, year: &str, division: &str, page: usize) -> Stri
 pub async fn whatif(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<WhatIfQuery>,
+    params: Result<Params<WhatIfQuery>, AppError>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::WhatIf)?.clone();
     ensure_rule_sets(&state, &account).await?;
+    let Params(query) = params?;
     let division = match blank(&query.division) {
         Some(code) => scoped_division(&viewer, code)?,
         None => account.division,

@@ -762,9 +762,10 @@ fn write_failed(e: &zhenxing_io::WriteError) -> AppError {
 pub async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<ExportQuery>,
+    params: Result<Params<ExportQuery>, AppError>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ExportRegistry)?.clone();
+    let Params(query) = params?;
     let division = match query
         .division
         .as_deref()

@@ -128,8 +128,10 @@ struct ListPage {
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Params(query): Params<ListQuery>,
+    params: Result<Params<ListQuery>, AppError>,
 ) -> AppResult<Response> {
+    viewer.may(Action::ReadRegistry)?;
+    let Params(query) = params?;
     let (filter, after) = parse_filter(&viewer, &query)?;
     let page = state.db.household_page(&filter, after, PAGE_SIZE).await?;
     let c = Chrome::new(&state, &viewer, String::new());
