@@ -292,7 +292,7 @@ struct HistoryLine {
     role: String,
     note: String,
     details: Vec<String>,
-    recorded_at: crate::pages::BeijingTime,
+    recorded_at: String,
 }
 
 /// The choices of a labelled enumeration (`T::ALL`), those `checked` says ticked.
@@ -557,7 +557,7 @@ async fn detail_page(
             ),
             note: mask_free_text(&s.note),
             details: detail_lines(&s.step, &s.details, &c, lang),
-            recorded_at: crate::pages::BeijingTime::of(&s.recorded_at),
+            recorded_at: zhenxing_core::china_time::china_time_text(&s.recorded_at),
         })
         .collect();
     let attachments = detail

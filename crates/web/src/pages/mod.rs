@@ -31,29 +31,6 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use zhenxing_core::Action;
 
-/// A stored instant as people read it: Beijing time to the second, the one format of every page
-/// (`zhenxing_core::china_time::china_time_text`). Pages hold instants as this type rather than
-/// as the stored UTC text, so that no template can print one raw.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BeijingTime(String);
-
-impl BeijingTime {
-    pub fn of(stored: &str) -> BeijingTime {
-        BeijingTime(zhenxing_core::china_time::china_time_text(stored))
-    }
-
-    /// The text shown, for pages that sort or join it with dates.
-    pub fn into_text(self) -> String {
-        self.0
-    }
-}
-
-impl std::fmt::Display for BeijingTime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A route's query string read into `T`: the one extractor of every route that takes a query.
 /// A query that does not fit (`/households?page=500`, `?page=abc`) is a 400 page in the
 /// reader's language that tells a person what to do, never the framework's text with field

@@ -175,7 +175,7 @@ pub async fn timeline(
             _ => c.t("history-change"),
         };
         events.push(Event {
-            at: crate::pages::BeijingTime::of(&h.at).into_text(),
+            at: zhenxing_core::china_time::china_time_text(&h.at),
             kind: c.t("timeline-registry"),
             text: format!("{what} · {} · {changes}", h.actor),
             link: None,
@@ -190,7 +190,7 @@ pub async fn timeline(
             .unwrap_or_else(|| w.source.clone());
         let risks = risk_labels(&w.risk_types, lang);
         events.push(Event {
-            at: crate::pages::BeijingTime::of(&w.opened_at).into_text(),
+            at: zhenxing_core::china_time::china_time_text(&w.opened_at),
             kind: c.t("timeline-warning"),
             text: format!("{} · {source} · {risks}", c.t("timeline-warning-raised")),
             link: Some(format!("/warnings/{}", w.id)),
@@ -199,7 +199,7 @@ pub async fn timeline(
             let by = w.resolved_by.clone().unwrap_or_default();
             let note = mask_free_text(w.resolution.as_deref().unwrap_or(""));
             events.push(Event {
-                at: crate::pages::BeijingTime::of(closed).into_text(),
+                at: zhenxing_core::china_time::china_time_text(closed),
                 kind: c.t("timeline-warning"),
                 text: format!("{} · {by} {note}", status.label(lang)),
                 link: Some(format!("/warnings/{}", w.id)),

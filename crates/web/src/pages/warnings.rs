@@ -264,7 +264,7 @@ struct DetailPage {
     c: Chrome,
     w: WarningDetail,
     /// When the warning was raised (`w.opened_at`), in Beijing time.
-    opened_at: crate::pages::BeijingTime,
+    opened_at: String,
     source: String,
     status: String,
     category: String,
@@ -385,7 +385,7 @@ async fn detail_page(
         }
     }
     let page = DetailPage {
-        opened_at: crate::pages::BeijingTime::of(&w.opened_at),
+        opened_at: zhenxing_core::china_time::china_time_text(&w.opened_at),
         source: source_label(&w.source, lang),
         status: status_label(&w.status, lang),
         category: category_label(w.category.as_deref(), lang),

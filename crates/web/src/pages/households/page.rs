@@ -198,7 +198,7 @@ async fn household_page(
         .await?
         .into_iter()
         .map(|h| HistoryRow {
-            at: crate::pages::BeijingTime::of(&h.at).into_text(),
+            at: zhenxing_core::china_time::china_time_text(&h.at),
             actor: h.actor,
             action: c.t(match h.action.as_str() {
                 "create" => "history-create",
