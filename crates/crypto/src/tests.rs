@@ -149,6 +149,7 @@ fn bytes_round_trip_and_name_their_key() {
 /// path's hash, and HMAC-SHA-256 of RFC 4231 case 2, so that the suites are the real ones.
 #[test]
 fn the_algorithms_are_the_standard_ones() {
+    use hmac::Mac as _;
     use sm3::Digest as _;
     assert_eq!(
         hex::encode(sm3::Sm3::digest(b"abc")),
