@@ -683,10 +683,13 @@ pub async fn add_key(db: &Db) -> Result<u32> {
     Ok(id)
 }
 
-/// Whether any value is sealed under data key `id`.
+/// How many values are sealed under data key `id`, the audit items' included.
 pub async fn in_use(db: &Db, id: u32) -> Result<i64> {
     let prefix = format!("zx1:{id}:%");
-    let mut total = 0;
+    let inside = format!("%zx1:{id}:%");
+    let mut total: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_items WHERE before_data LIKE $1 OR after_data LIKE $1")
+        .bind(&inside).fetch_one(pool).await?);
     for column in SEALED_COLUMNS {
         let sql = format!(
             "SELECT COUNT(*) FROM {t} WHERE {c} LIKE $1",
@@ -757,4 +760,105 @@ pub fn init_key_file(path: &Path, suite: Suite) -> Result<KeyRing> {
     let ring = KeyRing::generate(suite);
     ring.save(path).map_err(|e| key_error(&e))?;
     Ok(ring)
+}
+
+// The ID and phone numbers inside audit items' before and after JSON. Not in
+// `SEALED_COLUMNS`: the trail is append-only, so its values stay under the key that sealed them,
+// and `retire` keeps that key (`in_use` counts them).
+sealed_column!(AUDIT_ITEMS_DATA, "audit_items", "data", None);
+
+/// Field names whose string values are ID or phone numbers, and the object keyed by them.
+const SENSITIVE_FIELDS: &[&str] = &["id_number", "phone"];
+const KEYED_BY_ID_NUMBER: &str = "members";
+
+/// An audit item's JSON with its ID and phone numbers sealed (the `id_number` and `phone`
+/// fields at any depth, and the keys of `members`, which are ID numbers). The rest stays as it
+/// is, so that what reads the items' other fields in SQL still does. JSON that is not in
+/// serde_json's own form is sealed whole, so that opening gives back the very same text (the
+/// items' digest in the audit chain is of the plaintext).
+pub fn seal_item_json(text: &str) -> Result<String> {
+    if !SENSITIVE_FIELDS.iter().any(|f| text.contains(f)) && !text.contains(KEYED_BY_ID_NUMBER) {
+        return Ok(text.to_owned());
+    }
+    let canonical = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .filter(|v| serde_json::to_string(v).ok().as_deref() == Some(text));
+    let Some(mut value) = canonical else {
+        return seal(&AUDIT_ITEMS_DATA, text);
+    };
+    let rings = rings_read();
+    let ring = &rings.last().ok_or_else(no_ring)?.ring;
+    seal_walk(ring, &mut value);
+    serde_json::to_string(&value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn seal_walk(ring: &KeyRing, value: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        if let Value::Array(items) = value {
+            items.iter_mut().for_each(|v| seal_walk(ring, v));
+        }
+        return;
+    };
+    let entries = std::mem::take(map);
+    for (key, mut v) in entries {
+        match &mut v {
+            Value::String(s) if SENSITIVE_FIELDS.contains(&key.as_str()) && !s.is_empty() => {
+                *s = ring.seal_field(AUDIT_ITEMS_DATA.context, s);
+            }
+            Value::Object(members) if key == KEYED_BY_ID_NUMBER => {
+                let inner = std::mem::take(members);
+                for (id, mut m) in inner {
+                    seal_walk(ring, &mut m);
+                    members.insert(ring.seal_field(AUDIT_ITEMS_DATA.context, &id), m);
+                }
+            }
+            _ => seal_walk(ring, &mut v),
+        }
+        map.insert(key, v);
+    }
+}
+
+/// The plaintext of an audit item's JSON as [`seal_item_json`] stored it.
+pub fn open_item_json(text: &str) -> Result<String> {
+    if is_sealed_field(text) {
+        return open(&AUDIT_ITEMS_DATA, text);
+    }
+    if !text.contains(zhenxing_crypto::FIELD_PREFIX) {
+        return Ok(text.to_owned());
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    open_walk(&mut value)?;
+    serde_json::to_string(&value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn open_item_json_opt(text: Option<String>) -> Result<Option<String>> {
+    text.map(|t| open_item_json(&t)).transpose()
+}
+
+fn open_walk(value: &mut serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if is_sealed_field(s) => *s = open(&AUDIT_ITEMS_DATA, s)?,
+        Value::Array(items) => {
+            for v in items {
+                open_walk(v)?;
+            }
+        }
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut v) in entries {
+                open_walk(&mut v)?;
+                let key = if is_sealed_field(&key) {
+                    open(&AUDIT_ITEMS_DATA, &key)?
+                } else {
+                    key
+                };
+                map.insert(key, v);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -241,16 +241,16 @@ impl Db {
     /// uniqueness checks (household numbers, ID numbers) and the audit hash chain rely on it.
     pub async fn begin_write(&self) -> Result<Tx> {
         let mut tx = match self {
-            Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(REGISTRY_WRITE_LOCK)
                     .execute(&mut *tx)
                     .await?;
-                Ok(Tx::Postgres(tx))
+                Tx::Postgres(tx)
             }
-        }?;
+        };
         // A rotation by another process may have added a data key: learn it before sealing.
         keys::catch_up(&mut tx).await?;
         Ok(tx)
