@@ -68,7 +68,10 @@ fn fixture_numbers() -> (Vec<String>, Vec<String>) {
     ids.dedup();
     phones.sort();
     phones.dedup();
-    assert!(!ids.is_empty() && !phones.is_empty(), "no numbers in the fixture");
+    assert!(
+        !ids.is_empty() && !phones.is_empty(),
+        "no numbers in the fixture"
+    );
     (ids, phones)
 }
 
@@ -113,7 +116,11 @@ fn assert_sealed(env: &Env, db: &str, key: u32) {
     }
     let indexes = raw(env, db, "SELECT id_number_index FROM members");
     let members = raw(env, db, "SELECT id_number FROM members");
-    assert_eq!(indexes.len(), members.len(), "a member without a blind index");
+    assert_eq!(
+        indexes.len(),
+        members.len(),
+        "a member without a blind index"
+    );
 }
 
 fn status(db: &str) -> Value {
@@ -182,10 +189,17 @@ fn a_missing_wrong_or_other_suite_key_is_refused_at_open(env: Env) {
     // Missing: refused, and no key file is made up.
     std::fs::remove_file(&key_file).unwrap();
     let run = zx(&db, &["stats", "--json"]);
-    assert!(!run.success(), "opened without its key file:\n{}", run.all());
+    assert!(
+        !run.success(),
+        "opened without its key file:\n{}",
+        run.all()
+    );
     run.assert_contains("does not exist", "missing key file");
     run.assert_contains(&key_file.display().to_string(), "missing key file");
-    assert!(!key_file.exists(), "a key file was generated for an encrypted registry");
+    assert!(
+        !key_file.exists(),
+        "a key file was generated for an encrypted registry"
+    );
 
     // Another registry's key file, and one of the other suite.
     let other = env.path("other.keys");
@@ -274,9 +288,11 @@ fn rotation_resumes_and_retire_waits_for_it(env: Env) {
 
         zx(&db, &["keys", "retire", "1"]).assert_success("keys retire 1");
         let file: Value =
-            serde_json::from_str(&std::fs::read_to_string(common::key_file(&db)).unwrap())
-                .unwrap();
-        assert!(file["data_keys"].get("1").is_none(), "key 1 still in the file");
+            serde_json::from_str(&std::fs::read_to_string(common::key_file(&db)).unwrap()).unwrap();
+        assert!(
+            file["data_keys"].get("1").is_none(),
+            "key 1 still in the file"
+        );
         assert_eq!(export(&db, &env, &format!("retired-{suite}.csv")), before);
         let run = zx(&db, &["keys", "retire", "2"]);
         assert!(!run.success(), "retired the current key:\n{}", run.all());

@@ -236,8 +236,18 @@ impl Operation {
             .text(item.division_code)
             // The digest above is of the plaintext; the stored JSON has its ID and phone
             // numbers sealed ([`crate::keys::seal_item_json`]).
-            .text(item.before.as_deref().map(crate::keys::seal_item_json).transpose()?)
-            .text(item.after.as_deref().map(crate::keys::seal_item_json).transpose()?);
+            .text(
+                item.before
+                    .as_deref()
+                    .map(crate::keys::seal_item_json)
+                    .transpose()?,
+            )
+            .text(
+                item.after
+                    .as_deref()
+                    .map(crate::keys::seal_item_json)
+                    .transpose()?,
+            );
         if self.batch.len() >= 20_000 {
             self.batch.flush(tx).await?;
         }

@@ -199,10 +199,9 @@ impl Batch {
         ordered.sort_by_key(|(_, t)| matches!(t, ColType::Sealed(_)));
         for (i, ty) in ordered {
             let (source, make): (usize, &(dyn Fn(&str) -> String + Sync)) = match ty {
-                ColType::IdNumberIndexOf(of) => (
-                    of,
-                    &|v: &str| ring.blind_index(crate::keys::ID_NUMBER_INDEX, v),
-                ),
+                ColType::IdNumberIndexOf(of) => (of, &|v: &str| {
+                    ring.blind_index(crate::keys::ID_NUMBER_INDEX, v)
+                }),
                 ColType::Sealed(column) => (i, &|v: &str| ring.seal_field(column.context, v)),
                 _ => continue,
             };

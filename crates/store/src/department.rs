@@ -19,8 +19,8 @@
 
 use crate::audit::{AuditEntry, Operation};
 use crate::bulk::{Batch, ColType};
-use crate::monitoring::{current_rule_set, ensure_builtin_rule_sets};
 use crate::keys;
+use crate::monitoring::{current_rule_set, ensure_builtin_rule_sets};
 use crate::placeholders;
 use crate::warnings::{NewWarning, Raised, raise, reason_json};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};

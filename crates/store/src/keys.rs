@@ -51,9 +51,19 @@ macro_rules! sealed_column {
     };
 }
 
-sealed_column!(MEMBERS_ID_NUMBER, "members", "id_number", Some("id_number_index"));
+sealed_column!(
+    MEMBERS_ID_NUMBER,
+    "members",
+    "id_number",
+    Some("id_number_index")
+);
 sealed_column!(HOUSEHOLDS_PHONE, "households", "phone", None);
-sealed_column!(DEPARTMENT_ID_NUMBER, "department_records", "id_number", None);
+sealed_column!(
+    DEPARTMENT_ID_NUMBER,
+    "department_records",
+    "id_number",
+    None
+);
 sealed_column!(PAIRINGS_PHONE, "pairings", "phone", None);
 sealed_column!(DECLARATIONS_ID_NUMBER, "declarations", "id_number", None);
 sealed_column!(DECLARATIONS_PHONE, "declarations", "phone", None);
@@ -340,10 +350,12 @@ pub async fn install(db: &Db, config: &KeyConfig) -> Result<Arc<KeyRing>> {
     verify(&ring, &source, &recorded)?;
     // A new database records the ring; a key the database does not list yet is one a rotation
     // wrote to the key file before it could record it (it stopped there): recorded now.
-    let unlisted = ring
-        .data_key_ids()
-        .iter()
-        .any(|id| !recorded.keys.iter().any(|(listed, _)| *listed == i64::from(*id)));
+    let unlisted = ring.data_key_ids().iter().any(|id| {
+        !recorded
+            .keys
+            .iter()
+            .any(|(listed, _)| *listed == i64::from(*id))
+    });
     if recorded.settings.is_none() || unlisted {
         record_ring(db, &ring).await?;
     }
@@ -398,8 +410,12 @@ async fn resolve(db: &Db, config: &KeyConfig, recorded: &Recorded) -> Result<(Ke
 
 fn key_error(e: &CryptoError) -> StoreError {
     refused(
-        format!("密钥文件有误：{e}。请给出这个登记库建立时的密钥文件（--key-file 或 ZHENXING_KEY_FILE），或从密钥备份中恢复。"),
-        format!("{e}; give the key file this registry was set up with (--key-file or ZHENXING_KEY_FILE), or restore it from the key backup"),
+        format!(
+            "密钥文件有误：{e}。请给出这个登记库建立时的密钥文件（--key-file 或 ZHENXING_KEY_FILE），或从密钥备份中恢复。"
+        ),
+        format!(
+            "{e}; give the key file this registry was set up with (--key-file or ZHENXING_KEY_FILE), or restore it from the key backup"
+        ),
     )
 }
 
@@ -412,14 +428,24 @@ pub fn verify(ring: &KeyRing, source: &KeySource, recorded: &Recorded) -> Result
     };
     if suite != ring.suite().code() {
         return Err(refused(
-            format!("密钥文件 {shown} 的算法是 {}，而这个登记库是用 {suite} 加密的：请给出这个登记库的密钥文件（--key-file），或从密钥备份中恢复。", ring.suite()),
-            format!("key file {shown} is for the {} suite, but this registry is encrypted with the {suite} suite: give this registry's key file (--key-file), or restore it from the key backup", ring.suite()),
+            format!(
+                "密钥文件 {shown} 的算法是 {}，而这个登记库是用 {suite} 加密的：请给出这个登记库的密钥文件（--key-file），或从密钥备份中恢复。",
+                ring.suite()
+            ),
+            format!(
+                "key file {shown} is for the {} suite, but this registry is encrypted with the {suite} suite: give this registry's key file (--key-file), or restore it from the key backup",
+                ring.suite()
+            ),
         ));
     }
     if *index_check != ring.index_key_check() {
         return Err(refused(
-            format!("密钥文件 {shown} 的索引密钥不是这个登记库的：请给出这个登记库的密钥文件（--key-file），或从密钥备份中恢复。"),
-            format!("key file {shown} holds another index key than this registry's: give this registry's key file (--key-file), or restore it from the key backup"),
+            format!(
+                "密钥文件 {shown} 的索引密钥不是这个登记库的：请给出这个登记库的密钥文件（--key-file），或从密钥备份中恢复。"
+            ),
+            format!(
+                "key file {shown} holds another index key than this registry's: give this registry's key file (--key-file), or restore it from the key backup"
+            ),
         ));
     }
     for (id, check) in &recorded.keys {
@@ -427,14 +453,22 @@ pub fn verify(ring: &KeyRing, source: &KeySource, recorded: &Recorded) -> Result
         match ring.key_check(id) {
             None => {
                 return Err(refused(
-                    format!("密钥文件 {shown} 缺少数据密钥 {id}，而这个登记库记有它：请给出含有它的密钥文件（--key-file），或从密钥备份中恢复。"),
-                    format!("key file {shown} lacks data key {id}, which this registry lists: give the key file that holds it (--key-file), or restore it from the key backup"),
+                    format!(
+                        "密钥文件 {shown} 缺少数据密钥 {id}，而这个登记库记有它：请给出含有它的密钥文件（--key-file），或从密钥备份中恢复。"
+                    ),
+                    format!(
+                        "key file {shown} lacks data key {id}, which this registry lists: give the key file that holds it (--key-file), or restore it from the key backup"
+                    ),
                 ));
             }
             Some(found) if found != *check => {
                 return Err(refused(
-                    format!("密钥文件 {shown} 中的数据密钥 {id} 不是这个登记库的：请给出这个登记库的密钥文件（--key-file），或从密钥备份中恢复。"),
-                    format!("data key {id} of key file {shown} is not this registry's: give this registry's key file (--key-file), or restore it from the key backup"),
+                    format!(
+                        "密钥文件 {shown} 中的数据密钥 {id} 不是这个登记库的：请给出这个登记库的密钥文件（--key-file），或从密钥备份中恢复。"
+                    ),
+                    format!(
+                        "data key {id} of key file {shown} is not this registry's: give this registry's key file (--key-file), or restore it from the key backup"
+                    ),
                 ));
             }
             Some(_) => {}
@@ -486,8 +520,14 @@ pub(crate) async fn catch_up(tx: &mut Tx) -> Result<()> {
     match current() {
         Some((ring, _)) if i64::from(ring.current()) >= newest => Ok(()),
         Some((_, source)) => Err(refused(
-            format!("这个登记库已在使用数据密钥 {newest}，而密钥 {} 中没有它：请给出轮换后的密钥文件。", source.describe()),
-            format!("this registry uses data key {newest}, which {} does not hold: give the key file as the rotation left it", source.describe()),
+            format!(
+                "这个登记库已在使用数据密钥 {newest}，而密钥 {} 中没有它：请给出轮换后的密钥文件。",
+                source.describe()
+            ),
+            format!(
+                "this registry uses data key {newest}, which {} does not hold: give the key file as the rotation left it",
+                source.describe()
+            ),
         )),
         None => Ok(()),
     }
@@ -518,7 +558,10 @@ pub async fn counts(db: &Db) -> Result<Vec<ColumnCounts>> {
     for column in SEALED_COLUMNS {
         let mut by_key = Vec::new();
         for id in &ids {
-            by_key.push((*id, count_like(db, column, &format!("zx1:{id}:%"), true).await?));
+            by_key.push((
+                *id,
+                count_like(db, column, &format!("zx1:{id}:%"), true).await?,
+            ));
         }
         out.push(ColumnCounts {
             table: column.table,
@@ -538,8 +581,10 @@ async fn count_like(db: &Db, column: &SealedColumn, pattern: &str, like: bool) -
         t = column.table,
         not = if like { "" } else { "NOT " },
     );
-    Ok(on_pool!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(pattern).fetch_one(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(pattern).fetch_one(pool).await?),
+    )
 }
 
 /// What a re-encryption pass did.
@@ -598,9 +643,14 @@ pub async fn reencrypt(db: &Db, max_batches: Option<u64>) -> Result<Reencrypted>
                         "UPDATE {} SET {} = $1, {index} = $5 WHERE {condition}",
                         column.table, column.column
                     ),
-                    None => format!("UPDATE {} SET {} = $1 WHERE {condition}", column.table, column.column),
+                    None => format!(
+                        "UPDATE {} SET {} = $1 WHERE {condition}",
+                        column.table, column.column
+                    ),
                 };
-                let index = column.index.map(|_| ring.blind_index(ID_NUMBER_INDEX, &plain));
+                let index = column
+                    .index
+                    .map(|_| ring.blind_index(ID_NUMBER_INDEX, &plain));
                 on_tx!(&mut tx, conn => {
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(&sealed).bind(county).bind(*id).bind(stored);
@@ -656,7 +706,10 @@ async fn encrypt_plaintext(db: &Db) -> Result<()> {
     if plaintext == 0 {
         return Ok(());
     }
-    tracing::warn!(values = plaintext, "encrypting the values stored before encryption");
+    tracing::warn!(
+        values = plaintext,
+        "encrypting the values stored before encryption"
+    );
     let done = reencrypt(db, None).await?;
     tracing::warn!(values = done.values, "values encrypted");
     Ok(())
@@ -730,8 +783,12 @@ pub async fn retire(db: &Db, id: u32) -> Result<()> {
     let used = in_use(db, id).await?;
     if used > 0 {
         return Err(refused(
-            format!("数据密钥 {id} 仍加密着 {used} 个值：先运行 zhenxing keys rotate，直到它不再使用。"),
-            format!("data key {id} still encrypts {used} value(s): run `zhenxing keys rotate` until none uses it"),
+            format!(
+                "数据密钥 {id} 仍加密着 {used} 个值：先运行 zhenxing keys rotate，直到它不再使用。"
+            ),
+            format!(
+                "data key {id} still encrypts {used} value(s): run `zhenxing keys rotate` until none uses it"
+            ),
         ));
     }
     let mut ring = (*ring).clone();

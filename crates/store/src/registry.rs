@@ -4,8 +4,8 @@
 
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::bulk::{Batch, ColType};
-use crate::placeholders;
 use crate::keys;
+use crate::placeholders;
 use crate::records::{HouseholdRecord, MemberRecord};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use zhenxing_core::{Lang, Text};
 use zhenxing_store::keys::zhenxing_crypto::Suite;
 use zhenxing_store::keys::{self, KeyConfig};
-use zhenxing_store::{Db, DatabaseUrl, audit};
+use zhenxing_store::{DatabaseUrl, Db, audit};
 
 pub fn parse_suite(s: &str) -> Result<Suite> {
     Suite::parse(s).ok_or_else(|| {
@@ -99,8 +99,14 @@ pub async fn status(db: &Db, lang: Lang, as_json: bool) -> Result<ExitCode> {
         "{}",
         say(
             lang,
-            &format!("密钥来源：{shown}\n算法套件：{suite}（{algorithms}）\n当前数据密钥：{}", ring.current()),
-            &format!("keys from: {shown}\nsuite: {suite} ({algorithms})\ncurrent data key: {}", ring.current()),
+            &format!(
+                "密钥来源：{shown}\n算法套件：{suite}（{algorithms}）\n当前数据密钥：{}",
+                ring.current()
+            ),
+            &format!(
+                "keys from: {shown}\nsuite: {suite} ({algorithms})\ncurrent data key: {}",
+                ring.current()
+            ),
         )
     );
     for (id, n) in &per_key {
@@ -120,7 +126,11 @@ pub async fn status(db: &Db, lang: Lang, as_json: bool) -> Result<ExitCode> {
             c.table,
             c.column,
             by_key.join(" "),
-            say(lang, &format!("明文 {}", c.plaintext), &format!("plaintext {}", c.plaintext))
+            say(
+                lang,
+                &format!("明文 {}", c.plaintext),
+                &format!("plaintext {}", c.plaintext)
+            )
         );
     }
     outln!(
@@ -154,7 +164,9 @@ pub async fn rotate(db: &Db, lang: Lang, batches: Option<u64>) -> Result<ExitCod
                 format!("已增加数据密钥 {key} 并写入密钥文件；开始重新加密")
             },
             &if resumed {
-                format!("resuming an unfinished rotation: {pending} value(s) still to re-encrypt with data key {key}")
+                format!(
+                    "resuming an unfinished rotation: {pending} value(s) still to re-encrypt with data key {key}"
+                )
             } else {
                 format!("data key {key} added to the key file; re-encrypting")
             },
@@ -182,8 +194,14 @@ pub async fn rotate(db: &Db, lang: Lang, batches: Option<u64>) -> Result<ExitCod
         "{}",
         say(
             lang,
-            &format!("重新加密了 {values} 个值（{} 批）；还剩 {left} 个", done.batches),
-            &format!("{values} value(s) re-encrypted ({} batches); {left} left", done.batches),
+            &format!(
+                "重新加密了 {values} 个值（{} 批）；还剩 {left} 个",
+                done.batches
+            ),
+            &format!(
+                "{values} value(s) re-encrypted ({} batches); {left} left",
+                done.batches
+            ),
         )
     );
     if left > 0 {

@@ -300,7 +300,9 @@ pub async fn open_db(url: &str) -> zhenxing_store::Db {
         key_file: Some(key_file(url)),
         ..Default::default()
     };
-    zhenxing_store::Db::open_with_keys(url, &keys).await.unwrap()
+    zhenxing_store::Db::open_with_keys(url, &keys)
+        .await
+        .unwrap()
 }
 
 /// `zhenxing --database DB --lang en ARGS...`
