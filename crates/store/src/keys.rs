@@ -919,3 +919,48 @@ fn open_walk(value: &mut serde_json::Value) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_test_ring() {
+        crate::testing::install_test_keys();
+    }
+
+    #[test]
+    fn audit_item_json_round_trips_with_its_numbers_sealed() {
+        with_test_ring();
+        let text = serde_json::json!({
+            "phone": "13900230001",
+            "wage_income": 14000,
+            "members": {"500229198203150139": {"id_number": "500229198203150139", "name": "王建国"}},
+        })
+        .to_string();
+        let sealed = seal_item_json(&text).unwrap();
+        assert!(!sealed.contains("500229198203150139"), "{sealed}");
+        assert!(!sealed.contains("13900230001"), "{sealed}");
+        assert!(sealed.contains("\"wage_income\":14000"), "{sealed}");
+        assert_eq!(open_item_json(&sealed).unwrap(), text);
+        // Not serde_json's own form: sealed whole, opened to the same text.
+        let spaced = "{ \"phone\": \"13900230001\" }";
+        let sealed = seal_item_json(spaced).unwrap();
+        assert!(is_sealed_field(&sealed));
+        assert_eq!(open_item_json(&sealed).unwrap(), spaced);
+        // Nothing to seal: unchanged.
+        assert_eq!(seal_item_json("{\"a\":1}").unwrap(), "{\"a\":1}");
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_column_does_not_open_in_another() {
+        with_test_ring();
+        let sealed = seal(&MEMBERS_ID_NUMBER, "500229198203150139").unwrap();
+        assert_eq!(
+            open(&MEMBERS_ID_NUMBER, &sealed).unwrap(),
+            "500229198203150139"
+        );
+        assert!(open(&DECLARATIONS_ID_NUMBER, &sealed).is_err());
+        // Plaintext from before encryption reads as it is.
+        assert_eq!(open(&HOUSEHOLDS_PHONE, "13900230001").unwrap(), "13900230001");
+    }
+}
