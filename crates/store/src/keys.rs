@@ -673,17 +673,14 @@ pub async fn pending(db: &Db) -> Result<i64> {
     let Some((ring, _)) = current() else {
         return Ok(0);
     };
-    let current_prefix = format!("zx1:{}:%", ring.current());
+    count_all(db, &format!("zx1:{}:%", ring.current()), false).await
+}
+
+/// [`count_like`] summed over the sealed columns.
+async fn count_all(db: &Db, pattern: &str, like: bool) -> Result<i64> {
     let mut total = 0;
     for column in SEALED_COLUMNS {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND {c} NOT LIKE $1",
-            c = column.column,
-            t = column.table
-        );
-        let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(&current_prefix).fetch_one(pool).await?);
-        total += n;
+        total += count_like(db, column, pattern, like).await?;
     }
     Ok(total)
 }
@@ -692,17 +689,7 @@ pub async fn pending(db: &Db) -> Result<i64> {
 /// blind index filled, before anything reads them. Resumable like a rotation, which it is
 /// with no new key.
 async fn encrypt_plaintext(db: &Db) -> Result<()> {
-    let mut plaintext = 0;
-    for column in SEALED_COLUMNS {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND {c} NOT LIKE 'zx1:%'",
-            c = column.column,
-            t = column.table
-        );
-        let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(pool).await?);
-        plaintext += n;
-    }
+    let plaintext = count_all(db, "zx1:%", false).await?;
     if plaintext == 0 {
         return Ok(());
     }
@@ -738,22 +725,11 @@ pub async fn add_key(db: &Db) -> Result<u32> {
 
 /// How many values are sealed under data key `id`, the audit items' included.
 pub async fn in_use(db: &Db, id: u32) -> Result<i64> {
-    let prefix = format!("zx1:{id}:%");
     let inside = format!("%zx1:{id}:%");
-    let mut total: i64 = on_pool!(db, pool => sqlx::query_scalar(
+    let in_audit: i64 = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_items WHERE before_data LIKE $1 OR after_data LIKE $1")
         .bind(&inside).fetch_one(pool).await?);
-    for column in SEALED_COLUMNS {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {t} WHERE {c} LIKE $1",
-            c = column.column,
-            t = column.table
-        );
-        let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(&prefix).fetch_one(pool).await?);
-        total += n;
-    }
-    Ok(total)
+    Ok(in_audit + count_all(db, &format!("zx1:{id}:%"), true).await?)
 }
 
 /// The key file of the current ring, for the commands that change it.
