@@ -15,7 +15,6 @@ use serde_json::Value;
 use sqlx::Connection;
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
-use zhenxing_store::Db;
 use zhenxing_store::accounts::{SessionPolicy, SignIn};
 
 macro_rules! scenarios {

@@ -937,6 +937,9 @@ mod tests {
         );
         assert!(open(&DECLARATIONS_ID_NUMBER, &sealed).is_err());
         // Plaintext from before encryption reads as it is.
-        assert_eq!(open(&HOUSEHOLDS_PHONE, "13900230001").unwrap(), "13900230001");
+        assert_eq!(
+            open(&HOUSEHOLDS_PHONE, "13900230001").unwrap(),
+            "13900230001"
+        );
     }
 }
