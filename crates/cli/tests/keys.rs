@@ -34,6 +34,7 @@ scenarios!(
     a_missing_wrong_or_other_suite_key_is_refused_at_open,
     rotation_resumes_and_retire_waits_for_it,
     a_running_process_learns_the_rotated_key,
+    plaintext_from_before_encryption_is_sealed_at_the_first_open,
 );
 
 const FIXTURE: &str = "registry/good-utf8.csv";
@@ -352,4 +353,65 @@ fn a_running_process_learns_the_rotated_key(env: Env) {
     let exported = export(&db, &env, "online.csv");
     assert!(exported.contains("13900239999"));
     assert_sealed(&env, &db, 2);
+}
+
+/// A registry from before migration 0018 (plaintext numbers, no keys recorded, no key file):
+/// the first open writes a key file and seals every number, and the registry reads as before.
+fn plaintext_from_before_encryption_is_sealed_at_the_first_open(env: Env) {
+    let db = env.fresh_db("upgrade");
+    import(&db);
+    let before = export(&db, &env, "before.csv");
+    let mut statements = vec![
+        "DELETE FROM encryption_settings".to_owned(),
+        "DELETE FROM encryption_keys".to_owned(),
+    ];
+    // Opening installs the registry's key ring in this process, which opens the values below.
+    block_on(async { common::open_db(&db).await.close().await });
+    for (table, column) in [
+        ("members", &zhenxing_store::keys::MEMBERS_ID_NUMBER),
+        ("households", &zhenxing_store::keys::HOUSEHOLDS_PHONE),
+    ] {
+        let sql = format!("SELECT id, {} FROM {table}", column.column);
+        for (id, stored) in raw_pairs(&env, &db, &sql) {
+            let plain = zhenxing_store::keys::open(column, &stored).unwrap();
+            statements.push(format!(
+                "UPDATE {table} SET {} = '{plain}' WHERE id = {id}",
+                column.column
+            ));
+        }
+    }
+    statements.push("UPDATE members SET id_number_index = NULL".to_owned());
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    env.execute(&db, &statements);
+    std::fs::remove_file(common::key_file(&db)).unwrap();
+
+    zx(&db, &["stats", "--json"]).assert_success("the first open");
+    assert!(common::key_file(&db).exists(), "no key file was written");
+    assert_sealed(&env, &db, 1);
+    assert_eq!(export(&db, &env, "after.csv"), before);
+}
+
+/// `(id, value)` of a two-column query, read behind zhenxing's back.
+fn raw_pairs(env: &Env, url: &str, sql: &str) -> Vec<(i64, String)> {
+    block_on(async {
+        let rows: Vec<(i64, Option<String>)> = match env.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
+            }
+        };
+        rows.into_iter()
+            .filter_map(|(id, v)| v.map(|v| (id, v)))
+            .collect()
+    })
 }

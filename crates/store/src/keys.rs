@@ -356,11 +356,18 @@ pub async fn install(db: &Db, config: &KeyConfig) -> Result<Arc<KeyRing>> {
             .iter()
             .any(|(listed, _)| *listed == i64::from(*id))
     });
-    if recorded.settings.is_none() || unlisted {
+    let first_open = recorded.settings.is_none();
+    if !first_open && unlisted {
         record_ring(db, &ring).await?;
     }
     let ring = install_ring(ring, source);
-    encrypt_plaintext(db).await?;
+    if first_open {
+        // Values stored before encryption (migration 0018) are sealed before the keys are
+        // recorded: a pass cut short is taken up again at the next open, and later opens do
+        // not scan the tables for plaintext.
+        encrypt_plaintext(db).await?;
+        record_ring(db, &ring).await?;
+    }
     Ok(ring)
 }
 
