@@ -38,6 +38,12 @@ struct Cli {
     /// zhenxing-audit-DATABASE.checkpoint in the working directory for PostgreSQL).
     #[arg(long, global = true, env = "ZHENXING_AUDIT_CHECKPOINT")]
     audit_checkpoint: Option<PathBuf>,
+    /// The key file of the personal data encrypted at rest (default: registry.db.keys beside
+    /// the SQLite database, or zhenxing-DATABASE.keys in the working directory for
+    /// PostgreSQL). ZHENXING_KEYS may hold the file's JSON itself instead. Back it up apart
+    /// from the database: without it the ID and phone numbers cannot be read.
+    #[arg(long, global = true, env = "ZHENXING_KEY_FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,10 +129,41 @@ enum Command {
     /// Dynamic monitoring: screening runs, what-if thresholds and rule sets.
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// The keys of the personal data encrypted at rest: init, status, rotate, retire.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Other departments' files: import (matched, checked with the rule set in force, warnings
     /// raised) and the list of uploads.
     #[command(subcommand)]
     Department(DepartmentCommand),
+}
+
+/// ID and phone numbers are stored encrypted (AES-256-GCM or SM4-GCM) with the data keys of the
+/// key file; full-number lookups use a blind index under its separate index key.
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new key file (for a new registry); never overwrites one.
+    Init {
+        /// international (AES-256-GCM, HMAC-SHA-256; the default) or national (SM4-GCM,
+        /// HMAC-SM3).
+        #[arg(long, default_value = "international")]
+        cipher_suite: String,
+    },
+    /// The suite, the data keys and how many values each encrypts; no secret is printed.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a data key and re-encrypt every value under an older key with it, in batches each
+    /// committed on its own, while the server keeps running; a rerun resumes an interrupted
+    /// rotation. Audited.
+    Rotate {
+        /// Stop after this many batches (the rest is done by the next run).
+        #[arg(long)]
+        batches: Option<u64>,
+    },
+    /// Remove an old data key from the key file, once no value uses it. Audited.
+    Retire { key: u32 },
 }
 
 #[derive(Subcommand)]

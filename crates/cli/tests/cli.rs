@@ -567,7 +567,7 @@ fn division_import(env: Env) {
 fn division(url: &str, code: &str) -> Option<zhenxing_store::divisions::Division> {
     let code = zhenxing_core::DivisionCode::parse(code).unwrap();
     common::block_on(async {
-        let db = zhenxing_store::Db::open(url).await.unwrap();
+        let db = common::open_db(url).await;
         let d = db.division(&code).await.unwrap();
         db.close().await;
         d
@@ -890,7 +890,7 @@ fn only_the_legacy_import_sets_monitoring_categories(env: Env) {
 /// The action of the newest audit record, read with the store API.
 fn last_audit_action(url: &str) -> String {
     common::block_on(async {
-        let db = zhenxing_store::Db::open(url).await.unwrap();
+        let db = common::open_db(url).await;
         let last = zhenxing_store::audit::recent(&db, 1).await.unwrap();
         db.close().await;
         last[0].action.clone()

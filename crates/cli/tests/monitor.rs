@@ -124,6 +124,8 @@ fn with_stdout_closed(db: &str, args: &[&str]) -> (Option<i32>, String) {
         .args(args)
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LOG")
+        .env_remove("ZHENXING_KEYS")
+        .env("ZHENXING_KEY_FILE", common::key_file(db))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

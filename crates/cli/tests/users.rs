@@ -15,7 +15,6 @@ use serde_json::Value;
 use sqlx::Connection;
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
-use zhenxing_store::Db;
 use zhenxing_store::accounts::{SessionPolicy, SignIn};
 
 macro_rules! scenarios {
@@ -61,6 +60,8 @@ fn zx_stdin(db: &str, args: &[&str], input: &str) -> Run {
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")
+        .env_remove("ZHENXING_KEYS")
+        .env("ZHENXING_KEY_FILE", common::key_file(db))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,7 +111,7 @@ fn account<'a>(list: &'a [Value], name: &str) -> &'a Value {
 /// Whether the store lets `name` sign in with `password`.
 fn signs_in(url: &str, name: &str, password: &str) -> bool {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_db(url).await;
         let r = db
             .sign_in(name, password, "test", &SessionPolicy::default())
             .await
@@ -123,7 +124,7 @@ fn signs_in(url: &str, name: &str, password: &str) -> bool {
 /// The account behind an API token, if it opens one.
 fn token_account(url: &str, token: &str) -> Option<String> {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_db(url).await;
         let a = db.account_by_api_token(token).await.unwrap();
         db.close().await;
         a.map(|a| a.name)
@@ -134,7 +135,7 @@ fn token_account(url: &str, token: &str) -> Option<String> {
 /// about something else can use the account's tokens.
 fn keep_password(url: &str, name: &str) {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_db(url).await;
         assert!(db.waive_password_change(name, "test").await.unwrap());
         db.close().await;
     })
@@ -143,7 +144,7 @@ fn keep_password(url: &str, name: &str) {
 /// The account changes its own password from `current` to `new`, as on the web page.
 fn change_own(url: &str, name: &str, current: &str, new: &str) {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_db(url).await;
         let account = db.account_by_name(name).await.unwrap().unwrap();
         db.change_own_password(&account, current, new, "test")
             .await
@@ -685,6 +686,8 @@ fn demo_run(db: &str) -> (Vec<(String, String, String)>, usize) {
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")
+        .env_remove("ZHENXING_KEYS")
+        .env("ZHENXING_KEY_FILE", common::key_file(db))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

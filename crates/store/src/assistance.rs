@@ -18,6 +18,7 @@
 
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
+use crate::keys;
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -64,6 +65,12 @@ pub struct PairingRow {
 }
 
 impl PairingRow {
+    /// The row as read, its sealed phone number opened.
+    fn opened(mut self) -> Result<PairingRow> {
+        keys::open_in_place(&keys::PAIRINGS_PHONE, &mut self.phone)?;
+        Ok(self)
+    }
+
     pub fn masked_phone(&self) -> String {
         mask_phone(&self.phone)
     }
@@ -210,6 +217,10 @@ pub async fn household_assistance(
     );
     let pairings: Vec<PairingRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(pairings_sql))
         .bind(&county_code).bind(household_no).fetch_all(pool).await?);
+    let pairings = pairings
+        .into_iter()
+        .map(PairingRow::opened)
+        .collect::<Result<Vec<_>>>()?;
     let measures: Vec<MeasureRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(measures_sql))
         .bind(&county_code).bind(household_no).fetch_all(pool).await?);
     Ok(Some(HouseholdAssistance {
@@ -227,7 +238,9 @@ pub async fn pairing(db: &Db, scope: &Scope, id: i64) -> Result<Option<PairingRo
     let sql = format!("SELECT {PAIRING_COLUMNS} FROM pairings WHERE id = $1");
     let row: Option<PairingRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id).fetch_optional(pool).await?);
-    Ok(row.filter(|p| scope.contains_code(&p.division_code)))
+    row.filter(|p| scope.contains_code(&p.division_code))
+        .map(PairingRow::opened)
+        .transpose()
 }
 
 /// One measure, if it lies in `scope`.
@@ -377,7 +390,7 @@ pub async fn add_pairing(
                 Bind::Text(p.sex.map(|s| s.code().to_owned())),
                 Bind::Text(p.political_status.map(|s| s.code().to_owned())),
                 Bind::Text(Some(p.unit.clone())),
-                Bind::Text(Some(p.phone.as_str().to_owned())),
+                Bind::Text(Some(keys::seal(&keys::PAIRINGS_PHONE, p.phone.as_str())?)),
                 Bind::Text(Some(p.starts_on.to_string())),
                 Bind::Text(date_text(p.ends_on)),
             ],

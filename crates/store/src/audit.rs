@@ -234,8 +234,20 @@ impl Operation {
             .text(Some(item.object_id))
             .text(item.county_code)
             .text(item.division_code)
-            .text(item.before)
-            .text(item.after);
+            // The digest above is of the plaintext; the stored JSON has its ID and phone
+            // numbers sealed ([`crate::keys::seal_item_json`]).
+            .text(
+                item.before
+                    .as_deref()
+                    .map(crate::keys::seal_item_json)
+                    .transpose()?,
+            )
+            .text(
+                item.after
+                    .as_deref()
+                    .map(crate::keys::seal_item_json)
+                    .transpose()?,
+            );
         if self.batch.len() >= 20_000 {
             self.batch.flush(tx).await?;
         }
@@ -490,6 +502,12 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
                 }
             let (_, count, hasher) = current.get_or_insert_with(|| (row.seq, 0, Sha256::new()));
             *count += 1;
+            // Digested as the plaintext it was made from; a sealed value that does not open
+            // (altered) is digested as stored, and shows as an altered record.
+            let opened = |stored: Option<String>| {
+                stored.map(|s| crate::keys::open_item_json(&s).unwrap_or(s))
+            };
+            let (before_data, after_data) = (opened(row.before_data), opened(row.after_data));
             // The stored item number is hashed as stored: a renumbered item shows as altered.
             digest_item(hasher, row.item, &ItemRef {
                 action: &row.action,
@@ -497,8 +515,8 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
                 object_id: &row.object_id,
                 county_code: row.county_code.as_deref(),
                 division_code: row.division_code.as_deref(),
-                before: row.before_data.as_deref(),
-                after: row.after_data.as_deref(),
+                before: before_data.as_deref(),
+                after: after_data.as_deref(),
             });
         }
         if let Some((seq, count, hasher)) = current.take() {
@@ -632,7 +650,7 @@ pub async fn history(
     object_id: &str,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>> {
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, HistoryEntry>(
+    let entries: Vec<HistoryEntry> = on_pool!(db, pool => sqlx::query_as::<_, HistoryEntry>(
         "SELECT * FROM ( \
            SELECT l.seq, l.at, l.actor, l.action AS operation, CAST('create' AS TEXT) AS action, l.reason, \
                   CAST(NULL AS TEXT) AS before_data, CAST(NULL AS TEXT) AS after_data \
@@ -647,7 +665,15 @@ pub async fn history(
         .bind(object_id)
         .bind(limit)
         .fetch_all(pool)
-        .await?))
+        .await?);
+    entries
+        .into_iter()
+        .map(|mut e| {
+            e.before_data = crate::keys::open_item_json_opt(e.before_data)?;
+            e.after_data = crate::keys::open_item_json_opt(e.after_data)?;
+            Ok(e)
+        })
+        .collect()
 }
 
 /// The most recent operations, newest first.

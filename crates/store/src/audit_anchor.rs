@@ -121,7 +121,7 @@ fn io_error(path: &Path, e: std::io::Error) -> StoreError {
 
 /// The database's identity: the SQLite file's path (empty in memory) or the PostgreSQL
 /// database's name.
-async fn identity(db: &Db) -> Result<String> {
+pub(crate) async fn identity(db: &Db) -> Result<String> {
     Ok(match db {
         Db::Sqlite(pool) => sqlx::query_scalar(SQLITE_IDENTITY).fetch_one(pool).await?,
         Db::Postgres(pool) => {

@@ -272,7 +272,15 @@ pub async fn items(
          before_data, after_data FROM audit_items \
          WHERE seq = $1 AND item > $2{scope} ORDER BY item LIMIT $3"
     );
-    Ok(run_query!(db, AuditItemRecord, sql, binds, fetch_all))
+    let items: Vec<AuditItemRecord> = run_query!(db, AuditItemRecord, sql, binds, fetch_all);
+    items
+        .into_iter()
+        .map(|mut i| {
+            i.before_data = crate::keys::open_item_json_opt(i.before_data)?;
+            i.after_data = crate::keys::open_item_json_opt(i.after_data)?;
+            Ok(i)
+        })
+        .collect()
 }
 
 /// How many items of operation `seq` lie outside `scope_prefix` (0 without a scope): the

@@ -233,9 +233,10 @@ impl Db {
         }
         match &filter.search {
             None => {}
+            // By the blind index: the stored number is sealed.
             Some(Search::IdNumber(id)) => condition(
-                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number = $n)",
-                Bind::Text(id.as_str().to_owned()),
+                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number_index = $n)",
+                Bind::Text(crate::keys::blind_id_number(id.as_str())?),
             ),
             Some(Search::Text(text)) => condition(
                 " AND h.id IN (SELECT m.household_id FROM members m WHERE m.name = $n \

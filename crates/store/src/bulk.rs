@@ -8,7 +8,9 @@
 //! - PostgreSQL takes one array per column through `UNNEST`, which avoids both the parameter
 //!   limit and per-row statements.
 
-use crate::{Result, Tx};
+use crate::keys::SealedColumn;
+use crate::{Result, StoreError, Tx};
+use rayon::prelude::*;
 use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Copy)]
@@ -16,12 +18,18 @@ pub enum ColType {
     Text,
     Int,
     Bool,
+    /// Text pushed in plaintext and sealed for its column when the batch is flushed
+    /// ([`crate::keys`]), on every core: a full-scale load seals millions of values.
+    Sealed(&'static SealedColumn),
+    /// The blind index of the ID number pushed (in plaintext) to the column at this position;
+    /// the row pushes `None` here and the flush fills it.
+    IdNumberIndexOf(usize),
 }
 
 impl ColType {
     fn pg_array(self) -> &'static str {
         match self {
-            ColType::Text => "text[]",
+            ColType::Text | ColType::Sealed(_) | ColType::IdNumberIndexOf(_) => "text[]",
             ColType::Int => "int8[]",
             ColType::Bool => "bool[]",
         }
@@ -77,7 +85,7 @@ impl Batch {
         let columns = names
             .iter()
             .map(|(_, t)| match t {
-                ColType::Text => Column::Text {
+                ColType::Text | ColType::Sealed(_) | ColType::IdNumberIndexOf(_) => Column::Text {
                     data: String::new(),
                     spans: Vec::new(),
                 },
@@ -119,6 +127,7 @@ impl Batch {
         if self.rows == 0 {
             return Ok(());
         }
+        self.seal()?;
         let cols = self.column_list();
         match tx {
             Tx::Sqlite(t) => {
@@ -164,6 +173,58 @@ impl Batch {
         }
         self.rows = 0;
         self.columns.iter_mut().for_each(Column::clear);
+        Ok(())
+    }
+}
+
+impl Batch {
+    /// Replaces the plaintext of the sealed columns by their sealed values and fills the blind
+    /// index columns, in parallel. Indexes first: they are made from the plaintext.
+    fn seal(&mut self) -> Result<()> {
+        let work: Vec<(usize, ColType)> = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, t))| matches!(t, ColType::Sealed(_) | ColType::IdNumberIndexOf(_)))
+            .map(|(i, (_, t))| (i, *t))
+            .collect();
+        if work.is_empty() {
+            return Ok(());
+        }
+        let (ring, _) = crate::keys::current().ok_or_else(|| {
+            StoreError::Corrupt(format!("no key ring to seal the rows of {}", self.table))
+        })?;
+        let rows = self.rows;
+        let mut ordered = work;
+        ordered.sort_by_key(|(_, t)| matches!(t, ColType::Sealed(_)));
+        for (i, ty) in ordered {
+            let (source, make): (usize, &(dyn Fn(&str) -> String + Sync)) = match ty {
+                ColType::IdNumberIndexOf(of) => (of, &|v: &str| {
+                    ring.blind_index(crate::keys::ID_NUMBER_INDEX, v)
+                }),
+                ColType::Sealed(column) => (i, &|v: &str| ring.seal_field(column.context, v)),
+                _ => continue,
+            };
+            let values: Vec<Option<String>> = {
+                let column = &self.columns[source];
+                (0..rows)
+                    .into_par_iter()
+                    .map(|r| column.text_at(r).map(make))
+                    .collect()
+            };
+            let mut data = String::with_capacity(values.iter().flatten().map(String::len).sum());
+            let spans = values
+                .iter()
+                .map(|v| {
+                    v.as_ref().map(|v| {
+                        let start = data.len();
+                        data.push_str(v);
+                        (start, data.len())
+                    })
+                })
+                .collect();
+            self.columns[i] = Column::Text { data, spans };
+        }
         Ok(())
     }
 }

@@ -19,6 +19,7 @@
 
 use crate::audit::{AuditEntry, Operation};
 use crate::bulk::{Batch, ColType};
+use crate::keys;
 use crate::monitoring::{current_rule_set, ensure_builtin_rule_sets};
 use crate::placeholders;
 use crate::warnings::{NewWarning, Raised, raise, reason_json};
@@ -224,25 +225,33 @@ pub fn key_digest(natural_key: &str) -> String {
     hex::encode(Sha256::digest(natural_key.as_bytes()))
 }
 
+/// The households of the given ID numbers, found by the numbers' blind index.
 async fn match_members(tx: &mut Tx, ids: &[&str]) -> Result<HashMap<String, Match>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
+        let mut by_index: HashMap<String, &str> = HashMap::with_capacity(chunk.len());
+        for id in chunk {
+            by_index.insert(keys::blind_id_number(id)?, id);
+        }
         let sql = format!(
-            "SELECT m.id_number, m.household_id, h.county_code, h.household_no, h.division_code \
+            "SELECT m.id_number_index, m.household_id, h.county_code, h.household_no, h.division_code \
              FROM members m JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
-             WHERE m.id_number IN ({})",
-            placeholders(chunk.len(), 1)
+             WHERE m.id_number_index IN ({})",
+            placeholders(by_index.len(), 1)
         );
         let rows: Vec<(String, i64, String, String, String)> = on_tx!(tx, conn => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
+            for index in by_index.keys() {
+                q = q.bind(index.as_str());
             }
             q.fetch_all(conn).await?
         });
-        for (id, household_id, county_code, household_no, division_code) in rows {
+        for (index, household_id, county_code, household_no, division_code) in rows {
+            let Some(id) = by_index.get(&index) else {
+                continue;
+            };
             out.insert(
-                id,
+                (*id).to_owned(),
                 Match {
                     household_id,
                     county_code,
@@ -339,7 +348,8 @@ async fn load_facts(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, F
                     .map_err(|t| StoreError::Corrupt(t.en))?;
             if let Some(h) = out.get_mut(&household_id) {
                 h.members.push(facts);
-                h.id_numbers.push(id_number);
+                h.id_numbers
+                    .push(keys::open(&keys::MEMBERS_ID_NUMBER, &id_number)?);
             }
         }
     }
@@ -353,7 +363,7 @@ const RECORD_COLUMNS: &[(&str, ColType)] = &[
     ("kind", ColType::Text),
     ("natural_key", ColType::Text),
     ("row_number", ColType::Int),
-    ("id_number", ColType::Text),
+    ("id_number", ColType::Sealed(&keys::DEPARTMENT_ID_NUMBER)),
     ("household_no", ColType::Text),
     ("record_date", ColType::Text),
     ("data", ColType::Text),

@@ -79,7 +79,8 @@ async fn income_history(
         .bind(household_no).fetch_all(pool).await?);
     let parse = |s: &Option<String>| -> Value {
         s.as_deref()
-            .and_then(|t| serde_json::from_str(t).ok())
+            .and_then(|t| crate::keys::open_item_json(t).ok())
+            .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null)
     };
     let mut state = current;

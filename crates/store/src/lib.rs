@@ -22,6 +22,7 @@ pub mod edit;
 pub mod elimination;
 pub mod figure_cache;
 pub mod files;
+pub mod keys;
 pub mod monitoring;
 pub mod portal;
 pub mod poverty_figures;
@@ -130,10 +131,18 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Db {
-    /// Connects, applies the migrations and seeds the division list when it is empty.
+    /// Connects, applies the migrations, installs the key ring ([`keys::install`], as
+    /// [`keys::configure`]d or from the environment) and seeds the division list when it is
+    /// empty.
     pub async fn open(url: &str) -> Result<Db> {
+        Db::open_with_keys(url, &keys::configured()).await
+    }
+
+    /// [`Db::open`] with the key ring from `keys` rather than the process's configuration.
+    pub async fn open_with_keys(url: &str, keys: &keys::KeyConfig) -> Result<Db> {
         let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
         db.migrate().await?;
+        keys::install(&db, keys).await?;
         db.seed_divisions_if_empty().await?;
         Ok(db)
     }
@@ -153,6 +162,7 @@ impl Db {
         {
             audit_anchor::install(&db, config).await?;
         }
+        keys::install(&db, &keys::configured()).await?;
         db.seed_divisions_if_empty().await?;
         Ok(db)
     }
@@ -230,17 +240,20 @@ impl Db {
     /// (one writer at a time), PostgreSQL's transaction-scoped advisory lock. Registry-wide
     /// uniqueness checks (household numbers, ID numbers) and the audit hash chain rely on it.
     pub async fn begin_write(&self) -> Result<Tx> {
-        match self {
-            Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+        let mut tx = match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(REGISTRY_WRITE_LOCK)
                     .execute(&mut *tx)
                     .await?;
-                Ok(Tx::Postgres(tx))
+                Tx::Postgres(tx)
             }
-        }
+        };
+        // A rotation by another process may have added a data key: learn it before sealing.
+        keys::catch_up(&mut tx).await?;
+        Ok(tx)
     }
 
     pub async fn close(&self) {

@@ -22,6 +22,7 @@ use crate::assistance::Outcome;
 use crate::audit::{AuditEntry, Operation};
 use crate::browse::code_range;
 use crate::files::AcceptedFile;
+use crate::keys;
 use crate::procedures::write_setting;
 use crate::warnings::{NewWarning, Raised};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
@@ -171,7 +172,10 @@ pub async fn track(db: &Db, input: &str) -> Result<Option<Tracked>> {
     let sql = format!("{TICKET_SELECT} WHERE code_hash = $1");
     let ticket: Option<TicketRow> = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&hash).fetch_optional(pool).await?);
-    Ok(ticket.map(|t| Tracked::Ticket(Box::new(t))))
+    Ok(ticket
+        .map(TicketRow::opened)
+        .transpose()?
+        .map(|t| Tracked::Ticket(Box::new(t))))
 }
 
 /// The next id of a table whose ids are unique across counties (assigned under the write lock).
@@ -286,8 +290,8 @@ pub async fn declare(
     let registered: Option<(String, String)> = on_tx!(&mut tx, conn => sqlx::query_as(
         "SELECT h.household_no, h.division_code FROM members m \
          JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
-         WHERE m.id_number = $1 LIMIT 1")
-        .bind(d.id_number.as_str()).fetch_optional(conn).await?);
+         WHERE m.id_number_index = $1 LIMIT 1")
+        .bind(keys::blind_id_number(d.id_number.as_str())?).fetch_optional(conn).await?);
     let village = match &registered {
         Some((_, division)) => DivisionCode::parse(division)
             .map_err(|_| StoreError::Corrupt(format!("household division code '{division}'")))?,
@@ -371,7 +375,9 @@ pub async fn declare(
          consent_version, consent_at, created_at, created_seq) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)")
         .bind(&intake.county_code).bind(id).bind(&intake.division).bind(d.village.as_str())
-        .bind(&intake.code_hash).bind(name).bind(d.id_number.as_str()).bind(d.phone.as_str())
+        .bind(&intake.code_hash).bind(name)
+        .bind(keys::seal(&keys::DECLARATIONS_ID_NUMBER, d.id_number.as_str())?)
+        .bind(keys::seal(&keys::DECLARATIONS_PHONE, d.phone.as_str())?)
         .bind(events.join(",")).bind(account).bind(&household_no).bind(warning_id)
         .bind(CONSENT_VERSION).bind(&intake.now).bind(seq)
         .execute(conn).await.map(drop)?);
@@ -400,6 +406,13 @@ pub struct DeclarationRow {
 }
 
 impl DeclarationRow {
+    /// The row as read, its sealed numbers opened.
+    fn opened(mut self) -> Result<DeclarationRow> {
+        keys::open_in_place(&keys::DECLARATIONS_ID_NUMBER, &mut self.id_number)?;
+        keys::open_in_place(&keys::DECLARATIONS_PHONE, &mut self.phone)?;
+        Ok(self)
+    }
+
     pub fn masked_id_number(&self) -> String {
         zhenxing_core::access::mask_id_number(&self.id_number)
     }
@@ -420,10 +433,10 @@ pub async fn declarations_of_warning(
          household_no, warning_id, consent_version, consent_at, created_at \
          FROM declarations WHERE warning_id = $1 ORDER BY id")
         .bind(warning_id).fetch_all(pool).await?);
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .filter(|d| scope.contains_code(&d.division_code))
-        .collect())
+        .map(DeclarationRow::opened)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,6 +474,12 @@ const TICKET_SELECT: &str = "SELECT county_code, id, division_code, kind, catego
     CAST(row_version AS BIGINT) AS row_version FROM tickets";
 
 impl TicketRow {
+    /// The row as read, its sealed phone number opened.
+    fn opened(mut self) -> Result<TicketRow> {
+        self.phone = keys::open_opt(&keys::TICKETS_PHONE, self.phone)?;
+        Ok(self)
+    }
+
     pub fn status(&self) -> Option<TicketStatus> {
         TicketStatus::from_code(&self.status)
     }
@@ -501,7 +520,10 @@ pub async fn submit_ticket(
         return Ok(None);
     };
     let (requester, phone) = match &t.requester {
-        Some((name, phone)) => (Some(name.as_str()), Some(phone.as_str())),
+        Some((name, phone)) => (
+            Some(name.as_str()),
+            Some(keys::seal(&keys::TICKETS_PHONE, phone.as_str())?),
+        ),
         None => (None, None),
     };
     let (id, seq) = (intake.id, intake.operation.seq());
@@ -667,7 +689,7 @@ pub async fn ticket_inbox_page(
         limit.clamp(1, 501),
         offset.max(0)
     );
-    Ok(on_pool!(db, pool => {
+    let rows: Vec<TicketRow> = on_pool!(db, pool => {
         let query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&low).bind(&high).bind(person);
         let query = if filter == TicketFilter::Overdue {
@@ -676,7 +698,8 @@ pub async fn ticket_inbox_page(
             query
         };
         query.fetch_all(pool).await?
-    }))
+    });
+    rows.into_iter().map(TicketRow::opened).collect()
 }
 
 /// One ticket, if the account may read it; `None` answers alike for a ticket outside the
@@ -694,7 +717,7 @@ pub async fn ticket(db: &Db, account: &Account, id: i64) -> Result<Option<Ticket
     if row.about_person && !reads_person_reports(db, account).await? {
         return Ok(None);
     }
-    Ok(Some(row))
+    Ok(Some(row.opened()?))
 }
 
 /// The accounts a ticket can be assigned to: active accounts that work tickets, in the
@@ -1221,9 +1244,17 @@ pub async fn link_household(
     let declarants: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT id_number FROM declarations WHERE county_code = $1 AND warning_id = $2")
         .bind(&w.county_code).bind(w.id).fetch_all(conn).await?);
+    let declarants = declarants
+        .iter()
+        .map(|d| keys::open(&keys::DECLARATIONS_ID_NUMBER, d))
+        .collect::<Result<Vec<_>>>()?;
     let members: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT id_number FROM members WHERE county_code = $1 AND household_id = $2")
         .bind(&target.county_code).bind(target.id).fetch_all(conn).await?);
+    let members = members
+        .iter()
+        .map(|m| keys::open(&keys::MEMBERS_ID_NUMBER, m))
+        .collect::<Result<Vec<_>>>()?;
     if declarants.is_empty() || declarants.iter().any(|d| !members.contains(d)) {
         let no = &target.household_no;
         return refuse(tx, Outcome::Refused(text!(

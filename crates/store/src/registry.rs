@@ -4,6 +4,7 @@
 
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::bulk::{Batch, ColType};
+use crate::keys;
 use crate::placeholders;
 use crate::records::{HouseholdRecord, MemberRecord};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
@@ -730,22 +731,31 @@ async fn load_existing(
             let binds: Vec<Bind> = chunk.iter().map(|s| Bind::Text(s.clone())).collect();
             stream_records(tx, &filter, &binds, &mut take).await?;
         }
-        // Households that hold one of the batch's ID numbers but are not in the batch.
-        let ids: Vec<String> = wanted_ids.iter().cloned().collect();
-        for chunk in ids.chunks(CHUNK) {
+        // Households that hold one of the batch's ID numbers but are not in the batch, found
+        // by the numbers' blind index.
+        let mut by_index: HashMap<String, String> = HashMap::with_capacity(wanted_ids.len());
+        for id in &wanted_ids {
+            by_index.insert(keys::blind_id_number(id)?, id.clone());
+        }
+        let indexes: Vec<&String> = by_index.keys().collect();
+        for chunk in indexes.chunks(CHUNK) {
             let sql = format!(
-                "SELECT m.id_number, h.household_no FROM members m JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
-                 WHERE m.id_number IN ({})",
+                "SELECT m.id_number_index, h.household_no FROM members m JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id \
+                 WHERE m.id_number_index IN ({})",
                 placeholders(chunk.len(), 1)
             );
             let rows: Vec<(String, String)> = on_tx!(tx, conn => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id);
+                for index in chunk {
+                    q = q.bind(index.as_str());
                 }
                 q.fetch_all(conn).await?
             });
-            owners.extend(rows);
+            for (index, household_no) in rows {
+                if let Some(id) = by_index.get(&index) {
+                    owners.insert(id.clone(), household_no);
+                }
+            }
         }
     }
     Ok((existing, owners))
@@ -890,7 +900,7 @@ const HOUSEHOLD_COLUMNS: &[(&str, ColType)] = &[
     ("household_type", ColType::Text),
     ("lifted_out_year", ColType::Int),
     ("monitoring_category", ColType::Text),
-    ("phone", ColType::Text),
+    ("phone", ColType::Sealed(&keys::HOUSEHOLDS_PHONE)),
     ("address", ColType::Text),
     ("wage_income", ColType::Int),
     ("business_income", ColType::Int),
@@ -920,7 +930,7 @@ const MEMBER_COLUMNS: &[(&str, ColType)] = &[
     ("household_id", ColType::Int),
     ("position", ColType::Int),
     ("name", ColType::Text),
-    ("id_number", ColType::Text),
+    ("id_number", ColType::Sealed(&keys::MEMBERS_ID_NUMBER)),
     ("disability_category", ColType::Int),
     ("disability_level", ColType::Int),
     ("relation", ColType::Text),
@@ -934,6 +944,7 @@ const MEMBER_COLUMNS: &[(&str, ColType)] = &[
     ("work_months", ColType::Int),
     ("medical_insurance", ColType::Bool),
     ("dibao", ColType::Bool),
+    ("id_number_index", ColType::IdNumberIndexOf(5)),
 ];
 
 /// When and by which operation a stored household was created and last changed, and what the
@@ -1037,7 +1048,8 @@ fn push_member(
         .text(Some(m.labor.as_str()))
         .int(m.work_months)
         .bool(Some(m.medical_insurance))
-        .bool(m.dibao);
+        .bool(m.dibao)
+        .text(None::<&str>);
 }
 
 /// Stored metadata that is not part of a record's content.
@@ -1102,10 +1114,12 @@ struct Assembler {
 }
 
 impl Assembler {
-    fn push(&mut self, row: JoinedRow) -> Option<(HouseholdRecord, RowMeta)> {
+    /// The next row; the household before it when this row starts another. Sealed values are
+    /// opened here, so that everything above the store sees the numbers.
+    fn push(&mut self, row: JoinedRow) -> Result<Option<(HouseholdRecord, RowMeta)>> {
         let member = MemberRecord {
             name: row.name,
-            id_number: row.id_number,
+            id_number: keys::open(&keys::MEMBERS_ID_NUMBER, &row.id_number)?,
             disability_category: row.disability_category,
             disability_level: row.disability_level,
             relation: row.relation,
@@ -1124,7 +1138,7 @@ impl Assembler {
             && meta.id == row.h_id
         {
             record.members.push(member);
-            return None;
+            return Ok(None);
         }
         let record = HouseholdRecord {
             household_no: row.household_no,
@@ -1132,7 +1146,7 @@ impl Assembler {
             household_type: row.household_type,
             lifted_out_year: row.lifted_out_year,
             monitoring_category: row.monitoring_category,
-            phone: row.phone,
+            phone: keys::open_opt(&keys::HOUSEHOLDS_PHONE, row.phone)?,
             address: row.address,
             wage_income: row.wage_income,
             business_income: row.business_income,
@@ -1150,7 +1164,7 @@ impl Assembler {
             created_at: row.h_created_at,
             created_seq: row.h_created_seq,
         };
-        self.current.replace((record, meta))
+        Ok(self.current.replace((record, meta)))
     }
 }
 
@@ -1180,7 +1194,7 @@ async fn stream_records(
         }
         let mut rows = q.fetch(conn);
         while let Some(row) = rows.try_next().await? {
-            if let Some((record, meta)) = assembler.push(row) {
+            if let Some((record, meta)) = assembler.push(row)? {
                 each(record, meta);
             }
         }
@@ -1216,7 +1230,7 @@ pub async fn for_each_household<E: From<StoreError>>(
         }
         let mut rows = q.fetch(pool);
         while let Some(row) = rows.try_next().await.map_err(sql_error)? {
-            if let Some((record, _)) = assembler.push(row) {
+            if let Some((record, _)) = assembler.push(row).map_err(E::from)? {
                 each(record)?;
                 count += 1;
             }
@@ -1236,7 +1250,7 @@ pub async fn household(db: &Db, household_no: &str) -> Result<Option<(HouseholdR
         .bind(household_no).fetch_all(pool).await?);
     let mut assembler = Assembler { current: None };
     for row in rows {
-        assembler.push(row);
+        assembler.push(row)?;
     }
     Ok(assembler.current)
 }

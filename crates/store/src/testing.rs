@@ -33,7 +33,26 @@ fn unique_name() -> String {
     format!("zx_test_{}_{}_{}", std::process::id(), nanos, n)
 }
 
+/// The key ring every test database is encrypted with (fixed, so that a failing test's
+/// database can be read back).
+pub const TEST_KEYS: &str = r#"{
+  "format": "zhenxing-keys/1",
+  "suite": "international",
+  "data_keys": { "1": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" },
+  "index_key": "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+}"#;
+
+/// Installs [`TEST_KEYS`] unless this process has a key ring already.
+pub fn install_test_keys() {
+    if crate::keys::current().is_none()
+        && let Ok(ring) = zhenxing_crypto::KeyRing::parse(TEST_KEYS, "TEST_KEYS")
+    {
+        crate::keys::install_ring(ring, crate::keys::KeySource::Memory);
+    }
+}
+
 pub async fn sqlite() -> Result<TestDb> {
+    install_test_keys();
     let dir = std::env::temp_dir().join(unique_name());
     std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
     let url = format!("sqlite://{}", dir.join("registry.db").display());
@@ -53,6 +72,7 @@ pub async fn postgres() -> Result<Option<TestDb>> {
         }
         return Ok(None);
     };
+    install_test_keys();
     let name = unique_name();
     let admin = Db::connect(&crate::DatabaseUrl::parse(&admin_url)?).await?;
     if let Db::Postgres(pool) = &admin {

@@ -6,14 +6,15 @@ mod department;
 mod export;
 mod generate;
 mod import;
+mod keys;
 mod monitor;
 mod report;
 mod stats;
 pub mod users;
 
 use crate::{
-    AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, ImportCommand, MonitorCommand,
-    TokenCommand,
+    AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, ImportCommand, KeysCommand,
+    MonitorCommand, TokenCommand,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -71,8 +72,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         report::list(lang);
         return Ok(ExitCode::SUCCESS);
     }
+    let new_suite = match &cli.command {
+        Command::Keys(KeysCommand::Init { cipher_suite }) => Some(keys::parse_suite(cipher_suite)?),
+        _ => None,
+    };
     let url = zhenxing_store::DatabaseUrl::parse(&cli.database)?;
     tracing::info!(database = %url.redacted(), "opening");
+    let mut key_config = zhenxing_store::keys::KeyConfig::from_env();
+    key_config.key_file = cli.key_file.clone();
+    key_config.new_suite = new_suite;
+    if let Some(suite) = new_suite {
+        return keys::init(&cli.database, key_config, suite, lang).await;
+    }
+    zhenxing_store::keys::configure(key_config);
     // Every command anchors the audit chain, so the server and the CLI keep one checkpoint.
     let db = Db::open_anchored(
         &cli.database,
@@ -171,6 +183,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             department::import(&db, lang, kind, &file, as_account.as_deref()).await?
         }
+        Command::Keys(KeysCommand::Status { json }) => keys::status(&db, lang, json).await?,
+        Command::Keys(KeysCommand::Rotate { batches }) => keys::rotate(&db, lang, batches).await?,
+        Command::Keys(KeysCommand::Retire { key }) => keys::retire(&db, lang, key).await?,
+        // Handled before the database is opened.
+        Command::Keys(KeysCommand::Init { .. }) => ExitCode::FAILURE,
         Command::Department(DepartmentCommand::Uploads { json }) => {
             department::uploads(&db, lang, json).await?
         }

@@ -282,6 +282,29 @@ pub fn audit_checkpoint_file(url: &str) -> PathBuf {
     }
 }
 
+/// The key file of the database `url`, where the CLI writes it in the tests: beside the SQLite
+/// file (the default), in the temporary directory for PostgreSQL.
+pub fn key_file(url: &str) -> PathBuf {
+    match url.strip_prefix("sqlite://") {
+        Some(file) => PathBuf::from(format!("{file}.keys")),
+        None => {
+            let name = url.rsplit('/').next().unwrap_or("postgres");
+            std::env::temp_dir().join(format!("{name}.keys"))
+        }
+    }
+}
+
+/// The database `url` opened with the store API and its key file, as the CLI opens it.
+pub async fn open_db(url: &str) -> zhenxing_store::Db {
+    let keys = zhenxing_store::keys::KeyConfig {
+        key_file: Some(key_file(url)),
+        ..Default::default()
+    };
+    zhenxing_store::Db::open_with_keys(url, &keys)
+        .await
+        .unwrap()
+}
+
 /// `zhenxing --database DB --lang en ARGS...`
 pub fn zx(db: &str, args: &[&str]) -> Run {
     let mut all = vec!["--database", db, "--lang", "en"];
@@ -297,12 +320,16 @@ pub fn zx_in(cwd: Option<&Path>, args: &[&str]) -> Run {
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")
         .env_remove("ZHENXING_AUDIT_KEY")
-        .env_remove("ZHENXING_AUDIT_CHECKPOINT");
-    // A PostgreSQL database's audit anchor would default to the working directory (the crate's).
+        .env_remove("ZHENXING_AUDIT_CHECKPOINT")
+        .env_remove("ZHENXING_KEY_FILE")
+        .env_remove("ZHENXING_KEYS");
+    // A PostgreSQL database's audit anchor and key file would default to the working directory
+    // (the crate's).
     if let Some(url) = args.iter().find(|a| a.starts_with("postgres")) {
         let (key, checkpoint) = postgres_audit_anchor(url);
         cmd.env("ZHENXING_AUDIT_KEY", key)
-            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint);
+            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint)
+            .env("ZHENXING_KEY_FILE", key_file(url));
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
