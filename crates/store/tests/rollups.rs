@@ -514,12 +514,7 @@ async fn figure_cache_follows_every_write() {
         );
 
         // A failed sign-in is audited but changes no figure; a settings change changes all.
-        db.sign_in(
-            "cache_officer",
-            "wrong password",
-            "127.0.0.1",
-            &zhenxing_store::accounts::SessionPolicy::default(),
-        )
+        db.sign_in("cache_officer", "wrong password", "127.0.0.1")
         .await
         .expect("refused, not failed");
         check_cache(db, &cache, &city, today).await;
