@@ -760,14 +760,16 @@ fn demo_accounts_one_per_role(env: Env) {
             "demo_auditor",
             "demo_county",
             "demo_department",
+            "demo_security",
             "demo_township",
             "demo_village"
         ]
     );
     let list = accounts(&db);
-    assert_eq!(list.len(), 6, "{list:?}");
+    assert_eq!(list.len(), 7, "{list:?}");
     for (name, role) in [
         ("demo_admin", "municipal_admin"),
+        ("demo_security", "security_admin"),
         ("demo_auditor", "auditor"),
         ("demo_county", "county_officer"),
         ("demo_department", "department_officer"),
@@ -797,7 +799,7 @@ fn demo_accounts_one_per_role(env: Env) {
     // A restarted demo keeps the accounts (and the cases) and gives them new passwords.
     let (second, cases_again) = demo_run(&db);
     assert_eq!(cases_again, 0, "a restarted demo opens no new cases");
-    assert_eq!(accounts(&db).len(), 6);
+    assert_eq!(accounts(&db).len(), 7);
     for ((name, code, old), (name2, code2, new)) in first.iter().zip(&second) {
         assert_eq!((name, code), (name2, code2));
         assert_ne!(old, new, "{name}: the same password twice");

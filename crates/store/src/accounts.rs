@@ -5,7 +5,7 @@ use crate::audit::{self, AuditEntry};
 use crate::credentials::{
     check_password_policy, dummy_hash, hash_password, random_token, token_hash, verify_password,
 };
-use crate::factor::{CodeCheck, check_code};
+use crate::factor::check_code;
 use crate::security_policy::SecurityPolicy;
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde_json::json;

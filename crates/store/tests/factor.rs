@@ -293,14 +293,14 @@ async fn the_policy_applies_and_every_change_is_audited() {
         // A password older than the maximum age must be changed at sign-in (audited).
         db.waive_password_change("officer", "cli").await.unwrap();
         age_password(db, officer.id).await;
-        let SignIn::Ok { account, .. } = db
+        let SignIn::Ok { account: aged, .. } = db
             .sign_in("officer", "lower-and-digits-12-UP", "::1")
             .await
             .unwrap()
         else {
             panic!("refused")
         };
-        assert!(account.must_change_password);
+        assert!(aged.must_change_password);
         let expired = audit::recent(db, 3).await.unwrap();
         assert!(
             expired

@@ -85,14 +85,14 @@ impl PolicyForm {
     /// The numbers in the order of the form, with their field names.
     fn values(&self) -> [(&'static str, &str); 8] {
         [
-            ("min_length", &self.min_length),
-            ("min_classes", &self.min_classes),
-            ("max_age_days", &self.max_age_days),
-            ("lockout_failures", &self.lockout_failures),
-            ("lockout_minutes", &self.lockout_minutes),
-            ("idle_minutes", &self.idle_minutes),
-            ("absolute_minutes", &self.absolute_minutes),
-            ("max_sessions", &self.max_sessions),
+            ("min_length", self.min_length.as_str()),
+            ("min_classes", self.min_classes.as_str()),
+            ("max_age_days", self.max_age_days.as_str()),
+            ("lockout_failures", self.lockout_failures.as_str()),
+            ("lockout_minutes", self.lockout_minutes.as_str()),
+            ("idle_minutes", self.idle_minutes.as_str()),
+            ("absolute_minutes", self.absolute_minutes.as_str()),
+            ("max_sessions", self.max_sessions.as_str()),
         ]
     }
 
@@ -150,7 +150,7 @@ fn page(
         .values()
         .iter()
         .map(|(name, value)| Field {
-            name,
+            name: *name,
             label: c.t(&format!("policy-{}", name.replace('_', "-"))),
             value: (*value).to_owned(),
         })
