@@ -73,7 +73,7 @@ async fn change_own_password(server: &Server, name: &str, current: &str, new: &s
 #[tokio::test]
 async fn the_administrator_creates_an_account_that_can_sign_in() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         let list = admin.get("/accounts").await;
         assert_eq!(list.status, 200, "{}", list.body);
         let table = list.element("accounts");
@@ -135,7 +135,7 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
             .await
             .unwrap();
         assert!(recent.iter().any(|r| r.action == "account.create"
-            && r.actor == "admin"
+            && r.actor == "security"
             && r.object_id.as_deref() == Some("xinzhuang")));
     }
 }
@@ -143,7 +143,7 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
 #[tokio::test]
 async fn invalid_accounts_are_refused_on_the_form_in_the_page_language() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         // A village cadre attached to a county.
         let refused = create(&mut admin, "wrong", "village_cadre", "500229000000", "").await;
         assert_eq!(refused.status, 422, "{}", refused.body);
@@ -211,9 +211,10 @@ async fn invalid_accounts_are_refused_on_the_form_in_the_page_language() {
 }
 
 #[tokio::test]
-async fn only_the_administrator_manages_accounts() {
+async fn only_the_security_administrator_manages_accounts() {
     for server in Server::all().await {
-        for name in ["chengkou", "lixin", "auditor", "department"] {
+        // The system administrator no longer manages accounts (issue 15), nor does the auditor.
+        for name in ["admin", "chengkou", "lixin", "auditor", "department"] {
             let mut client = server.signed_in(name).await;
             assert_eq!(client.get("/accounts").await.status, 403, "{name}");
             let csrf = client.csrf().await;
@@ -229,9 +230,13 @@ async fn only_the_administrator_manages_accounts() {
                 )
                 .await;
             assert_eq!(refused.status, 403, "{name}");
-            for action in ["/accounts/disable", "/accounts/password"] {
+            for action in [
+                "/accounts/disable",
+                "/accounts/password",
+                "/accounts/factor-reset",
+            ] {
                 let refused = client
-                    .post_form(action, &[("csrf", &csrf), ("name", "admin")])
+                    .post_form(action, &[("csrf", &csrf), ("name", "lixin")])
                     .await;
                 assert_eq!(refused.status, 403, "{name} {action}");
             }
@@ -251,7 +256,7 @@ async fn only_the_administrator_manages_accounts() {
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         let refused = admin
             .post_form(
                 "/accounts",
@@ -294,7 +299,7 @@ async fn forms_without_the_csrf_token_are_refused() {
 #[tokio::test]
 async fn disable_enable_and_reset_password() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         let mut lixin = server.signed_in("lixin").await;
         assert_eq!(lixin.get("/households").await.status, 200);
 
@@ -327,7 +332,7 @@ async fn disable_enable_and_reset_password() {
 
         // Not one's own account.
         let refused = admin
-            .post_form("/accounts/disable", &[("csrf", &csrf), ("name", "admin")])
+            .post_form("/accounts/disable", &[("csrf", &csrf), ("name", "security")])
             .await;
         assert_eq!(refused.status, 422);
         assert!(refused.element("errors").contains("不能停用"));
@@ -365,50 +370,70 @@ async fn disable_enable_and_reset_password() {
             assert!(
                 trail
                     .iter()
-                    .any(|r| r.action == action && r.actor == "admin"),
+                    .any(|r| r.action == action && r.actor == "security"),
                 "{action}"
             );
         }
     }
 }
 
-/// Issue 14, item 5: the administrator cannot take over the auditor, who checks the
-/// administrator's work: no reset of the auditor's password, no new auditor account from the
-/// web (the operator makes auditors with `zhenxing user`).
+/// Issues 14 and 15: none of the three administrators can take over another, or make a second
+/// account of an administrator's role: the security administrator resets no administrator's
+/// password or factor and creates no administrator account on the web (the operator does, with
+/// `zhenxing user`), and the form does not offer those roles.
 #[tokio::test]
-async fn the_administrator_cannot_set_the_auditors_password() {
+async fn the_security_administrator_cannot_act_as_another_administrator() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
-        let csrf = admin.csrf().await;
-        let refused = admin
-            .post_form(
-                "/accounts/password",
-                &[("csrf", &csrf), ("name", "auditor")],
-            )
-            .await;
-        assert_eq!(refused.status, 403, "{}", refused.body);
-        assert!(
-            refused.element("errors").contains("审计人员"),
-            "{}",
-            refused.body
-        );
-        assert!(!refused.body.contains("id=\"new-password\""));
-        // The auditor's own password still works, and nothing asks the auditor to change it.
+        let mut security = server.signed_in("security").await;
+        let csrf = security.csrf().await;
+        for (name, label) in [
+            ("auditor", "审计人员"),
+            ("admin", "系统管理员"),
+            ("security", "安全管理员"),
+        ] {
+            let refused = security
+                .post_form("/accounts/password", &[("csrf", &csrf), ("name", name)])
+                .await;
+            assert_eq!(refused.status, 403, "{}", refused.body);
+            assert!(
+                refused.element("errors").contains(label),
+                "{}",
+                refused.body
+            );
+            assert!(!refused.body.contains("id=\"new-password\""));
+            let refused = security
+                .post_form(
+                    "/accounts/factor-reset",
+                    &[("csrf", &csrf), ("name", name), ("reason", "lost phone")],
+                )
+                .await;
+            assert_eq!(refused.status, 403, "{name} factor: {}", refused.body);
+        }
+        // Their own passwords and factors still work, and nothing asks them to change.
         let mut auditor = server.signed_in("auditor").await;
         assert_eq!(auditor.get("/audit").await.status, 200);
         let trail = zhenxing_store::audit::recent(&server.test_db.db, 50)
             .await
             .unwrap();
         assert!(!trail.iter().any(|r| r.action == "account.password"));
+        assert!(!trail.iter().any(|r| r.action == "factor.reset"));
 
-        // No new auditor either, and the form does not offer the role.
-        let refused = create(&mut admin, "auditor2", "auditor", "500000000000", "").await;
-        assert_eq!(refused.status, 422, "{}", refused.body);
+        // No new administrator account either, and the form does not offer the roles.
         let db = &server.test_db.db;
-        assert!(db.account_by_name("auditor2").await.unwrap().is_none());
-        let list = admin.get("/accounts").await;
-        assert!(!list.element("new-role").contains("value=\"auditor\""));
-        // The auditor's row has no reset button; the others do.
+        for role in ["auditor", "municipal_admin", "security_admin"] {
+            let refused = create(&mut security, "admin2", role, "500000000000", "").await;
+            assert_eq!(refused.status, 422, "{}", refused.body);
+            assert!(db.account_by_name("admin2").await.unwrap().is_none());
+        }
+        let list = security.get("/accounts").await;
+        for role in ["auditor", "municipal_admin", "security_admin"] {
+            assert!(
+                !list
+                    .element("new-role")
+                    .contains(&format!("value=\"{role}\""))
+            );
+        }
+        // The administrators' rows have no reset button; the operators' do.
         let rows: Vec<&str> = list.element("accounts").split("<tr>").collect();
         let row = |name: &str| {
             rows.iter()
@@ -416,7 +441,9 @@ async fn the_administrator_cannot_set_the_auditors_password() {
                 .unwrap()
                 .to_string()
         };
-        assert!(!row("auditor").contains("/accounts/password"));
+        for name in ["auditor", "admin"] {
+            assert!(!row(name).contains("/accounts/password"), "{name}");
+        }
         assert!(row("chengkou").contains("/accounts/password"));
     }
 }
