@@ -1,25 +1,10 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
-//! Account administration: the municipal administrator creates, disables, enables accounts and
+//! Account administration: the security administrator creates, disables, enables accounts and
 //! resets passwords; everyone else is refused; forms without the CSRF token are refused.
 
 mod common;
 
 use common::{Client, PASSWORD, Response, Server};
-
-/// The text of the element with `id` (tags removed).
-fn text_of(page: &Response, id: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in page.element(id).chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.trim().to_owned()
-}
 
 async fn create(
     admin: &mut Client,
@@ -88,8 +73,8 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
         // A generated password, shown once.
         let done = create(&mut admin, "xinzhuang", "village_cadre", "500229102202", "").await;
         assert_eq!(done.status, 200, "{}", done.body);
-        assert_eq!(text_of(&done, "result-name"), "xinzhuang");
-        let password = text_of(&done, "new-password");
+        assert_eq!(done.text_of("result-name"), "xinzhuang");
+        let password = done.text_of("new-password");
         assert!(password.len() >= 12, "{password}");
         assert!(done.element("accounts").contains("xinzhuang"));
         let mut clerk = server.client();
@@ -349,7 +334,7 @@ async fn disable_enable_and_reset_password() {
             .post_form("/accounts/password", &[("csrf", &csrf), ("name", "bashan")])
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
-        let password = text_of(&done, "new-password");
+        let password = done.text_of("new-password");
         assert!(password.len() >= 12);
         assert_eq!(
             server.client().sign_in("bashan", PASSWORD).await.status,

@@ -53,16 +53,17 @@ pub fn step_now() -> i64 {
 }
 
 /// Enrols a second factor for `account` through the store, as the enrolment page does, with
-/// the code of the current step; the secret.
-pub async fn enrol(db: &zhenxing_store::Db, name: &str) -> Vec<u8> {
+/// the code of the current step; the secret and the step used.
+pub async fn enrol(db: &zhenxing_store::Db, name: &str) -> (Vec<u8>, i64) {
     let account = db.account_by_name(name).await.unwrap().unwrap();
     let enrolment = db.begin_factor_enrolment(&account).await.unwrap();
     let secret = zhenxing_store::factor::base32_decode(&enrolment.secret_base32).unwrap();
-    let code = zhenxing_store::factor::totp_code(&secret, step_now());
+    let step = step_now();
+    let code = zhenxing_store::factor::totp_code(&secret, step);
     db.confirm_factor_enrolment(&account, &code, "test")
         .await
         .unwrap();
-    secret
+    (secret, step)
 }
 
 impl Drop for Server {
@@ -144,10 +145,12 @@ impl Server {
             // change its password first: accounts_pages.rs tests that).
             db.waive_password_change(name, "test").await.unwrap();
         }
-        let mut secrets = HashMap::new();
+        let (mut secrets, mut last_steps) = (HashMap::new(), HashMap::new());
         for (name, role, _) in ACCOUNTS {
             if role.requires_second_factor() {
-                secrets.insert((*name).to_owned(), enrol(&db, name).await);
+                let (secret, step) = enrol(&db, name).await;
+                secrets.insert((*name).to_owned(), secret);
+                last_steps.insert((*name).to_owned(), step);
             }
         }
         // Tests sign in as the same account many times and keep using the first session.
@@ -170,7 +173,6 @@ impl Server {
             .await
             .unwrap();
         });
-        let last_steps = secrets.keys().map(|n| (n.clone(), step_now())).collect();
         Server {
             addr,
             test_db,
@@ -179,6 +181,11 @@ impl Server {
             factor_sessions: std::sync::Mutex::new(HashMap::new()),
             last_steps: std::sync::Mutex::new(last_steps),
         }
+    }
+
+    /// The last time step of `name`'s factor used (by the enrolment or a sign-in).
+    pub fn last_step(&self, name: &str) -> i64 {
+        self.last_steps.lock().unwrap()[name]
     }
 
     /// The next code of `name`'s factor that is not a replay: the first step after the last
@@ -557,6 +564,21 @@ impl Client {
 }
 
 impl Response {
+    /// The text of the element with `id` (tags removed, trimmed).
+    pub fn text_of(&self, id: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in self.element(id).chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.trim().to_owned()
+    }
+
     /// The HTML element with `id="{id}"` and everything up to its closing tag of the same
     /// name (no nesting of the same tag inside); empty when absent.
     pub fn element(&self, id: &str) -> &str {
