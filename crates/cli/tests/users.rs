@@ -45,6 +45,7 @@ scenarios!(
     api_token_alone_on_the_last_line,
     demo_accounts_one_per_role,
     passwords_set_here_must_be_changed_and_tokens_expire,
+    reset_factor_removes_the_second_factor,
 );
 
 /// 城口县 and one of its villages (立新村, in 巴山镇) from the built-in division list.
@@ -459,7 +460,7 @@ fn refusals_create_nothing(env: Env) {
             "a simple password",
             add("zhao", "county_officer", COUNTY),
             "onlylowercaseletters",
-            "at least three of",
+            "at least 3 of",
         ),
         (
             "a taken name",
@@ -609,7 +610,7 @@ fn disable_enable_and_new_password(env: Env) {
     let new = "Neue-Losung-77";
     let weak = zx_stdin(&db, &["user", "password", "chen"], "weakweakweak\n");
     assert!(!weak.success(), "{}", weak.all());
-    weak.assert_contains("at least three of", "a weak new password");
+    weak.assert_contains("at least 3 of", "a weak new password");
     assert!(signs_in(&db, "chen", PASSWORD));
     let run = zx_stdin(&db, &["user", "password", "chen"], &format!("{new}\n"));
     run.assert_success("user password from stdin");
@@ -887,4 +888,62 @@ fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
             .any(|t| t.contains("account.password_changed"))
     );
     assert_audit_clean(&env, &db, &[PASSWORD, new, &early, &token]);
+}
+
+/// Issue 15: `user reset-factor NAME --reason ...` removes an account's second factor and
+/// recovery codes (a lost phone), audited with the reason and the operator as the actor; the
+/// reason is required; an unknown name is refused.
+fn reset_factor_removes_the_second_factor(env: Env) {
+    let db = env.fresh_db("factor");
+    zx_stdin(
+        &db,
+        &[
+            "user",
+            "add",
+            "shenji",
+            "--role",
+            "auditor",
+            "--division",
+            "500000000000",
+        ],
+        &format!("{PASSWORD}\n"),
+    )
+    .assert_success("user add shenji");
+    block_on(async {
+        let store = Db::open(&db).await.unwrap();
+        let account = store.account_by_name("shenji").await.unwrap().unwrap();
+        let enrolment = store.begin_factor_enrolment(&account).await.unwrap();
+        let secret = zhenxing_store::factor::base32_decode(&enrolment.secret_base32).unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let code = zhenxing_store::factor::totp_code(&secret, zhenxing_store::factor::step_at(now));
+        store
+            .confirm_factor_enrolment(&account, &code, "test")
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    assert_eq!(account(&accounts(&db), "shenji")["second_factor"], true);
+
+    let no_reason = zx(&db, &["user", "reset-factor", "shenji"]);
+    assert!(!no_reason.success(), "{}", no_reason.all());
+    assert_eq!(account(&accounts(&db), "shenji")["second_factor"], true);
+    let unknown = zx(&db, &["user", "reset-factor", "ghost", "--reason", "x"]);
+    assert!(!unknown.success(), "{}", unknown.all());
+    unknown.assert_contains("there is no account named 'ghost'", "reset-factor ghost");
+
+    let run = zx(
+        &db,
+        &["user", "reset-factor", "shenji", "--reason", "lost phone"],
+    );
+    run.assert_success("user reset-factor");
+    run.assert_contains("second factor and recovery codes of account 'shenji' are removed", "reset-factor");
+    assert_eq!(account(&accounts(&db), "shenji")["second_factor"], false);
+    let rows = audit_texts(&env, &db);
+    assert!(
+        rows.iter().any(|r| r.starts_with("cli:")
+            && r.contains("\tfactor.reset\t")
+            && r.contains("lost phone")),
+        "{rows:#?}"
+    );
+    assert_audit_clean(&env, &db, &[PASSWORD]);
 }

@@ -17,7 +17,7 @@ use zhenxing_core::china_time::now_stored;
 use zhenxing_core::{DivisionCode, Lang, Role, Text, text};
 use zhenxing_store::Db;
 use zhenxing_store::accounts::{Account, AccountError, check_account_name};
-use zhenxing_store::credentials::{PasswordRules, check_password_policy, generate_password};
+use zhenxing_store::credentials::{check_password_basics, generate_password};
 use zhenxing_store::divisions::Division;
 
 /// A password for an account, and whether the person typed it or zhenxing made it up (and so
@@ -37,8 +37,8 @@ impl Password {
 
 /// The first line of standard input when it is not a terminal and not empty (trailing newline
 /// removed, nothing else: spaces are part of a password); otherwise a generated password.
-/// A given password is checked against the policy for the account `name` here, before
-/// anything is opened.
+/// A given password is checked here, before anything is opened, for what no policy changes
+/// (the account's name, the common list, the length limit).
 fn read_password(name: &str) -> Result<Password> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -60,13 +60,9 @@ fn read_password(name: &str) -> Result<Password> {
     if let Some(l) = line.strip_suffix('\r') {
         line.truncate(l.len());
     }
-    // The most lenient rules any policy may set, checked before the database is opened; the
-    // store checks the policy in force.
-    let lenient = PasswordRules {
-        min_chars: 8,
-        min_classes: 2,
-    };
-    check_password_policy(&line, name, &lenient).map_err(anyhow::Error::new)?;
+    // What no policy changes is checked before the database is opened; the store checks the
+    // length and classes of the policy in force.
+    check_password_basics(&line, name).map_err(anyhow::Error::new)?;
     Ok(Password::Given(line))
 }
 
