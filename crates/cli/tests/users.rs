@@ -112,10 +112,7 @@ fn account<'a>(list: &'a [Value], name: &str) -> &'a Value {
 fn signs_in(url: &str, name: &str, password: &str) -> bool {
     block_on(async {
         let db = Db::open(url).await.unwrap();
-        let r = db
-            .sign_in(name, password, "test")
-            .await
-            .unwrap();
+        let r = db.sign_in(name, password, "test").await.unwrap();
         db.close().await;
         // A password accepted (the second factor, if any, is the next step).
         matches!(r, SignIn::Ok { .. } | SignIn::SecondFactor { .. })
@@ -375,7 +372,8 @@ fn generated_passwords_are_printed_once(env: Env) {
             "the password is printed once\n{}",
             run.all()
         );
-        zhenxing_store::credentials::check_password_policy(&password, name, &Default::default()).unwrap();
+        zhenxing_store::credentials::check_password_policy(&password, name, &Default::default())
+            .unwrap();
         assert!(signs_in(&db, name, &password), "{name} cannot sign in");
         secrets.push(password);
     }
@@ -936,7 +934,10 @@ fn reset_factor_removes_the_second_factor(env: Env) {
         &["user", "reset-factor", "shenji", "--reason", "lost phone"],
     );
     run.assert_success("user reset-factor");
-    run.assert_contains("second factor and recovery codes of account 'shenji' are removed", "reset-factor");
+    run.assert_contains(
+        "second factor and recovery codes of account 'shenji' are removed",
+        "reset-factor",
+    );
     assert_eq!(account(&accounts(&db), "shenji")["second_factor"], false);
     let rows = audit_texts(&env, &db);
     assert!(

@@ -135,7 +135,10 @@ impl Role {
     /// administrator and the auditor. Their accounts are made and reset only by the
     /// operating-system operator (`zhenxing user`), and they must sign in with a second factor.
     pub fn is_administrator(self) -> bool {
-        matches!(self, Role::MunicipalAdmin | Role::SecurityAdmin | Role::Auditor)
+        matches!(
+            self,
+            Role::MunicipalAdmin | Role::SecurityAdmin | Role::Auditor
+        )
     }
 
     /// Whether this role checks the work of `other` (so that `other` must not be able to act
@@ -278,23 +281,41 @@ mod tests {
     fn three_administrators_are_separate() {
         use Role::*;
         let who = |action: Action| -> Vec<Role> {
-            Role::ALL.iter().copied().filter(|r| r.may(action)).collect()
+            Role::ALL
+                .iter()
+                .copied()
+                .filter(|r| r.may(action))
+                .collect()
         };
         assert_eq!(who(Action::ReadAudit), vec![Auditor]);
         assert_eq!(who(Action::ManageAccounts), vec![SecurityAdmin]);
         // The auditor reads the audit trail and nothing else.
         let actions = [
-            Action::ReadRegistry, Action::WriteRegistry, Action::ExportRegistry,
-            Action::RevealPersonalNumbers, Action::ManageAccounts, Action::UploadDepartmentData,
-            Action::ReadRuleSets, Action::ManageRuleSets, Action::RunScreening, Action::WhatIf,
-            Action::ReadCases, Action::WorkCases, Action::ManageAssistance,
-            Action::ManageSettings, Action::ManagePortal, Action::ReadTickets,
+            Action::ReadRegistry,
+            Action::WriteRegistry,
+            Action::ExportRegistry,
+            Action::RevealPersonalNumbers,
+            Action::ManageAccounts,
+            Action::UploadDepartmentData,
+            Action::ReadRuleSets,
+            Action::ManageRuleSets,
+            Action::RunScreening,
+            Action::WhatIf,
+            Action::ReadCases,
+            Action::WorkCases,
+            Action::ManageAssistance,
+            Action::ManageSettings,
+            Action::ManagePortal,
+            Action::ReadTickets,
             Action::WorkTickets,
         ];
         for action in actions {
             assert!(!Auditor.may(action), "auditor {action:?}");
             if action != Action::ManageAccounts {
-                assert!(!SecurityAdmin.may(action), "security administrator {action:?}");
+                assert!(
+                    !SecurityAdmin.may(action),
+                    "security administrator {action:?}"
+                );
             }
         }
         // None sets the password of another, nor of itself under a second account.
@@ -304,7 +325,12 @@ mod tests {
                 assert!(!role.may_set_password_of(target), "{role:?} {target:?}");
             }
         }
-        for operator in [CountyOfficer, TownshipOfficer, VillageCadre, DepartmentOfficer] {
+        for operator in [
+            CountyOfficer,
+            TownshipOfficer,
+            VillageCadre,
+            DepartmentOfficer,
+        ] {
             assert!(SecurityAdmin.may_set_password_of(operator));
             assert!(!operator.requires_second_factor());
         }

@@ -131,7 +131,9 @@ pub enum SignIn {
     /// The password was right and the account has a second factor: `pending` (for a cookie)
     /// names a pending sign-in that [`Db::complete_sign_in`] turns into a session with a code.
     /// It opens nothing by itself.
-    SecondFactor { pending: String },
+    SecondFactor {
+        pending: String,
+    },
     Refused,
 }
 

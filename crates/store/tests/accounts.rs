@@ -105,23 +105,16 @@ async fn sign_in_sessions_lockout_and_sign_out() {
 
         // Unknown names and wrong passwords are refused alike.
         assert!(matches!(
-            db.sign_in("nobody", PASSWORD, "127.0.0.1")
-                .await
-                .unwrap(),
+            db.sign_in("nobody", PASSWORD, "127.0.0.1").await.unwrap(),
             SignIn::Refused
         ));
         assert!(matches!(
-            db.sign_in("zhang", "wrong", "127.0.0.1")
-                .await
-                .unwrap(),
+            db.sign_in("zhang", "wrong", "127.0.0.1").await.unwrap(),
             SignIn::Refused
         ));
 
         // A good sign-in opens a session found by its token only.
-        let SignIn::Ok { session, .. } = db
-            .sign_in("zhang", PASSWORD, "127.0.0.1")
-            .await
-            .unwrap()
+        let SignIn::Ok { session, .. } = db.sign_in("zhang", PASSWORD, "127.0.0.1").await.unwrap()
         else {
             panic!("sign-in refused")
         };
@@ -138,9 +131,7 @@ async fn sign_in_sessions_lockout_and_sign_out() {
         // answer is the same refusal as for a wrong password or an unknown name.
         for _ in 0..3 {
             assert!(matches!(
-                db.sign_in("zhang", "wrong", "10.0.0.1")
-                    .await
-                    .unwrap(),
+                db.sign_in("zhang", "wrong", "10.0.0.1").await.unwrap(),
                 SignIn::Refused
             ));
         }
@@ -153,9 +144,7 @@ async fn sign_in_sessions_lockout_and_sign_out() {
                 .is_some()
         );
         assert!(matches!(
-            db.sign_in("zhang", PASSWORD, "10.0.0.1")
-                .await
-                .unwrap(),
+            db.sign_in("zhang", PASSWORD, "10.0.0.1").await.unwrap(),
             SignIn::Refused
         ));
 
@@ -199,10 +188,7 @@ async fn disabling_ends_sessions_and_tokens() {
             db.account_by_api_token(&token).await.unwrap().unwrap().name,
             "auditor1"
         );
-        let SignIn::Ok { session, .. } = db
-            .sign_in("auditor1", PASSWORD, "::1")
-            .await
-            .unwrap()
+        let SignIn::Ok { session, .. } = db.sign_in("auditor1", PASSWORD, "::1").await.unwrap()
         else {
             panic!("sign-in refused")
         };
@@ -215,9 +201,7 @@ async fn disabling_ends_sessions_and_tokens() {
         assert!(db.session(&session.token).await.unwrap().is_none());
         assert!(db.account_by_api_token(&token).await.unwrap().is_none());
         assert!(matches!(
-            db.sign_in("auditor1", PASSWORD, "::1")
-                .await
-                .unwrap(),
+            db.sign_in("auditor1", PASSWORD, "::1").await.unwrap(),
             SignIn::Refused
         ));
         assert!(
@@ -270,9 +254,7 @@ async fn a_password_set_by_someone_else_must_be_changed() {
         )
         .await
         .unwrap();
-        let SignIn::Ok { account, .. } =
-            db.sign_in("qian", PASSWORD, "::1").await.unwrap()
-        else {
+        let SignIn::Ok { account, .. } = db.sign_in("qian", PASSWORD, "::1").await.unwrap() else {
             panic!("sign-in refused")
         };
         assert!(

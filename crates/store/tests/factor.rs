@@ -81,7 +81,13 @@ async fn sign_in_takes_a_code_once_with_one_step_of_drift() {
         else {
             panic!("refused")
         };
-        assert!(db.session(&session.token).await.unwrap().unwrap().must_enrol);
+        assert!(
+            db.session(&session.token)
+                .await
+                .unwrap()
+                .unwrap()
+                .must_enrol
+        );
 
         let (secret, recovery) = enrol(db, &admin).await;
         let now = step_at(unix_now());
@@ -157,7 +163,10 @@ async fn sign_in_takes_a_code_once_with_one_step_of_drift() {
         let records = audit::recent(db, 40).await.unwrap();
         let text = format!("{records:?}");
         assert!(text.contains("replayed") && text.contains("recovery_code"));
-        assert!(!text.contains(&recovery[0]), "recovery codes never reach the audit");
+        assert!(
+            !text.contains(&recovery[0]),
+            "recovery codes never reach the audit"
+        );
         assert!(audit::verify(db).await.unwrap().problems.is_empty());
     }
 }
@@ -279,7 +288,9 @@ async fn the_policy_applies_and_every_change_is_audited() {
         assert!(db.session(&tokens[2]).await.unwrap().is_some());
 
         // The password rules of the policy in force.
-        let short = db.set_password("officer", "Short-pass-12", "security").await;
+        let short = db
+            .set_password("officer", "Short-pass-12", "security")
+            .await;
         assert!(matches!(short, Err(AccountError::Invalid(t)) if t.en.contains("at least 14")));
         let three = db
             .set_password("officer", "lower-and-digits-12-UP", "security")
@@ -322,7 +333,13 @@ async fn the_policy_applies_and_every_change_is_audited() {
         else {
             panic!("refused")
         };
-        assert!(db.session(&session.token).await.unwrap().unwrap().must_enrol);
+        assert!(
+            db.session(&session.token)
+                .await
+                .unwrap()
+                .unwrap()
+                .must_enrol
+        );
     }
 }
 
@@ -330,8 +347,18 @@ async fn the_policy_applies_and_every_change_is_audited() {
 async fn age_password(db: &Db, id: i64) {
     let sql = "UPDATE accounts SET password_changed_at = '2020-01-01T00:00:00.000Z' WHERE id = $1";
     match db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(id).execute(p).await.map(drop).unwrap(),
-        Db::Postgres(p) => sqlx::query(sql).bind(id).execute(p).await.map(drop).unwrap(),
+        Db::Sqlite(p) => sqlx::query(sql)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(drop)
+            .unwrap(),
+        Db::Postgres(p) => sqlx::query(sql)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(drop)
+            .unwrap(),
     }
 }
 

@@ -97,8 +97,12 @@ impl WebConfig {
         for old in ["ZHENXING_SESSION_IDLE_MINUTES", "ZHENXING_LOCKOUT_MINUTES"] {
             if std::env::var_os(old).is_some() {
                 return Err(zhenxing_core::Text::new(
-                    format!("环境变量{old}已不再使用：会话和锁定的时限由安全管理员在“安全策略”页面设置（存于数据库）。请删除该变量。"),
-                    format!("the environment variable {old} is no longer used: session and lockout limits are set by the security administrator on the security policy page (stored in the database). Remove the variable."),
+                    format!(
+                        "环境变量{old}已不再使用：会话和锁定的时限由安全管理员在“安全策略”页面设置（存于数据库）。请删除该变量。"
+                    ),
+                    format!(
+                        "the environment variable {old} is no longer used: session and lockout limits are set by the security administrator on the security policy page (stored in the database). Remove the variable."
+                    ),
                 ));
             }
         }

@@ -317,7 +317,10 @@ async fn disable_enable_and_reset_password() {
 
         // Not one's own account.
         let refused = admin
-            .post_form("/accounts/disable", &[("csrf", &csrf), ("name", "security")])
+            .post_form(
+                "/accounts/disable",
+                &[("csrf", &csrf), ("name", "security")],
+            )
             .await;
         assert_eq!(refused.status, 422);
         assert!(refused.element("errors").contains("不能停用"));

@@ -56,9 +56,8 @@ async fn a_day_in_the_browser() {
     };
     let shots = screenshot_dir();
     std::fs::create_dir_all(&shots).unwrap();
-    let server = std::sync::Arc::new(
-        Server::start(zhenxing_store::testing::sqlite().await.unwrap()).await,
-    );
+    let server =
+        std::sync::Arc::new(Server::start(zhenxing_store::testing::sqlite().await.unwrap()).await);
     zhenxing_store::testing::write_test_households(
         &server.test_db.db,
         vec![zhenxing_store::testing::test_household(

@@ -57,7 +57,10 @@ async fn signing_in_takes_the_password_then_a_code() {
             .filter(|r| r.action == "auth.factor_failed")
             .map(|r| r.after_data.clone().unwrap_or_default())
             .collect();
-        assert!(failed.iter().any(|a| a.contains("wrong_code")), "{failed:?}");
+        assert!(
+            failed.iter().any(|a| a.contains("wrong_code")),
+            "{failed:?}"
+        );
         assert!(failed.iter().any(|a| a.contains("replayed")), "{failed:?}");
         assert!(
             trail
@@ -165,7 +168,10 @@ async fn the_security_administrator_sets_the_policy_and_it_applies() {
         let mut security = server.signed_in("security").await;
         let page = security.get("/security/policy").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("id=\"policy-max_sessions\" value=\"20\""));
+        assert!(
+            page.body
+                .contains("id=\"policy-max_sessions\" value=\"20\"")
+        );
         let csrf = page.hidden("csrf");
         let form = |min_length: &str, max_sessions: &str, all: bool| {
             let mut f = vec![
@@ -191,8 +197,16 @@ async fn the_security_administrator_sets_the_policy_and_it_applies() {
         // Refused forms keep their input and say what is wrong; nothing changes.
         let refused = post(&mut security, form("7", "1", false)).await;
         assert_eq!(refused.status, 422);
-        assert!(refused.element("errors").contains("密码最短长度须在8到64之间"));
-        assert!(refused.body.contains("id=\"policy-min_length\" value=\"7\""));
+        assert!(
+            refused
+                .element("errors")
+                .contains("密码最短长度须在8到64之间")
+        );
+        assert!(
+            refused
+                .body
+                .contains("id=\"policy-min_length\" value=\"7\"")
+        );
         let refused = post(&mut security, form("12", "many", false)).await;
         assert_eq!(refused.status, 422);
         assert!(refused.body.contains("value=\"many\""));
@@ -205,8 +219,20 @@ async fn the_security_administrator_sets_the_policy_and_it_applies() {
         let change = &audit_actions(&server, 1).await[0];
         assert_eq!(change.action, "settings.security_policy");
         assert_eq!(change.actor, "security");
-        assert!(change.before_data.as_deref().unwrap().contains("\"max_sessions\":20"));
-        assert!(change.after_data.as_deref().unwrap().contains("\"max_sessions\":1"));
+        assert!(
+            change
+                .before_data
+                .as_deref()
+                .unwrap()
+                .contains("\"max_sessions\":20")
+        );
+        assert!(
+            change
+                .after_data
+                .as_deref()
+                .unwrap()
+                .contains("\"max_sessions\":1")
+        );
         let mut first = server.signed_in("lixin").await;
         assert_eq!(first.get("/households").await.status, 200);
         let mut second = server.signed_in("lixin").await;
@@ -239,7 +265,13 @@ async fn the_security_administrator_sets_the_policy_and_it_applies() {
             )
             .await;
         assert_eq!(no_reason.status, 422);
-        assert!(db.account_by_name("lixin").await.unwrap().unwrap().factor_enrolled);
+        assert!(
+            db.account_by_name("lixin")
+                .await
+                .unwrap()
+                .unwrap()
+                .factor_enrolled
+        );
         let done = security
             .post_form(
                 "/accounts/factor-reset",
@@ -247,7 +279,13 @@ async fn the_security_administrator_sets_the_policy_and_it_applies() {
             )
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
-        assert!(!db.account_by_name("lixin").await.unwrap().unwrap().factor_enrolled);
+        assert!(
+            !db.account_by_name("lixin")
+                .await
+                .unwrap()
+                .unwrap()
+                .factor_enrolled
+        );
         let reset = &audit_actions(&server, 1).await[0];
         assert_eq!(
             (reset.action.as_str(), reset.actor.as_str()),

@@ -305,7 +305,10 @@ mod tests {
     #[test]
     fn the_qr_code_is_an_inline_svg_element() {
         let svg = qr_svg("otpauth://totp/zhenxing:admin?secret=MZXW6YTBOI&issuer=zhenxing");
-        assert!(svg.starts_with("<svg role=\"img\" id=\"factor-qr\""), "{svg}");
+        assert!(
+            svg.starts_with("<svg role=\"img\" id=\"factor-qr\""),
+            "{svg}"
+        );
         assert!(svg.trim_end().ends_with("</svg>"));
         assert!(!svg.contains("<script") && !svg.contains("<style"));
     }

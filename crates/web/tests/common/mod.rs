@@ -192,7 +192,10 @@ impl Server {
     /// one used, no earlier than one step back; waits for the clock when both the current and
     /// the next step are used up.
     pub async fn next_code(&self, name: &str) -> String {
-        let secret = self.secrets.get(name).unwrap_or_else(|| panic!("{name} has no factor"));
+        let secret = self
+            .secrets
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} has no factor"));
         loop {
             let now = step_now();
             let step = {
