@@ -230,7 +230,11 @@ pub async fn session_layer(
         };
     }
     if viewer.must_enrol && !allowed_before_enrolment(request.uri().path()) {
-        return Redirect::to(crate::pages::factor::ENROL_PATH).into_response();
+        return if is_api {
+            render_error(&state, &viewer, is_api, AppError::Forbidden)
+        } else {
+            Redirect::to(crate::pages::factor::ENROL_PATH).into_response()
+        };
     }
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();

@@ -315,15 +315,15 @@ async fn disable_enable_and_reset_password() {
         let mut lixin = server.client();
         assert_eq!(lixin.sign_in("lixin", PASSWORD).await.status, 303);
 
-        // Not one's own account.
+        // Not one's own account (an administrator's: the operator's, like the other two).
         let refused = admin
             .post_form(
                 "/accounts/disable",
                 &[("csrf", &csrf), ("name", "security")],
             )
             .await;
-        assert_eq!(refused.status, 422);
-        assert!(refused.element("errors").contains("不能停用"));
+        assert_eq!(refused.status, 403);
+        assert!(refused.element("errors").contains("安全管理员"));
         assert_eq!(admin.get("/accounts").await.status, 200, "still signed in");
 
         // No such account.
@@ -396,6 +396,14 @@ async fn the_security_administrator_cannot_act_as_another_administrator() {
                 )
                 .await;
             assert_eq!(refused.status, 403, "{name} factor: {}", refused.body);
+            for action in ["/accounts/disable", "/accounts/enable"] {
+                let refused = security
+                    .post_form(action, &[("csrf", &csrf), ("name", name)])
+                    .await;
+                assert_eq!(refused.status, 403, "{name} {action}");
+            }
+            let account = server.test_db.db.account_by_name(name).await.unwrap();
+            assert!(!account.unwrap().disabled, "{name}");
         }
         // Their own passwords and factors still work, and nothing asks them to change.
         let mut auditor = server.signed_in("auditor").await;
@@ -430,7 +438,13 @@ async fn the_security_administrator_cannot_act_as_another_administrator() {
                 .to_string()
         };
         for name in ["auditor", "admin"] {
-            assert!(!row(name).contains("/accounts/password"), "{name}");
+            for action in [
+                "/accounts/password",
+                "/accounts/disable",
+                "/accounts/factor-reset",
+            ] {
+                assert!(!row(name).contains(action), "{name} {action}");
+            }
         }
         assert!(row("chengkou").contains("/accounts/password"));
     }

@@ -321,6 +321,13 @@ async fn set_disabled(
     viewer.check_csrf(&form.csrf)?;
     let me = admin(&viewer)?.clone();
     let account = target(&state, &viewer, form.name.trim()).await?;
+    if !me.role.may_set_password_of(account.role) {
+        // The three administrators' accounts are the operator's, disabling included.
+        let tr = Tr::new(state.i18n.clone(), viewer.lang);
+        let errors = vec![tr.text(&checks_you(account.role))];
+        let page = page(&state, &viewer, &CreateForm::default(), errors, None).await?;
+        return Ok(with_status(StatusCode::FORBIDDEN, render(&page)));
+    }
     if disabled && account.id == me.id {
         let tr = Tr::new(state.i18n.clone(), viewer.lang);
         let page = page(
