@@ -468,12 +468,26 @@ impl DeniedLog {
     }
 }
 
-/// The refusal of a sign-in step when the client address has used up its attempts.
-pub fn too_many_sign_ins() -> AppError {
-    AppError::TooManyRequests(Text::new(
-        "登录尝试过于频繁，请几分钟后再试。",
-        "Too many sign-in attempts from this address; try again in a few minutes.",
-    ))
+/// What every step of a sign-in (the password, the code) checks first: the double-submit CSRF
+/// token of the sign-in forms, then the client address's attempts (both steps count).
+pub fn check_sign_in_step(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    submitted_csrf: &str,
+) -> AppResult<()> {
+    let jar = cookies(headers);
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(String::as_str).unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), submitted_csrf.as_bytes()) {
+        return Err(AppError::Csrf);
+    }
+    if !state.limiter.allow(&viewer.client) {
+        return Err(AppError::TooManyRequests(Text::new(
+            "登录尝试过于频繁，请几分钟后再试。",
+            "Too many sign-in attempts from this address; try again in a few minutes.",
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Template)]
@@ -548,14 +562,7 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let jar = cookies(&headers);
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(String::as_str).unwrap_or("");
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return Err(AppError::Csrf);
-    }
-    if !state.limiter.allow(&viewer.client) {
-        return Err(too_many_sign_ins());
-    }
+    check_sign_in_step(&state, &viewer, &headers, &form.csrf)?;
     let name = form.name.trim();
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let refused = |message: String| login_form(&state, &viewer, name.to_owned(), message);

@@ -312,6 +312,25 @@ async fn target(state: &AppState, viewer: &Viewer, name: &str) -> AppResult<Acco
     }
 }
 
+/// The security administrator and the account named in a form, when it may manage that
+/// account (`Role::may_set_password_of`: the operators' only); otherwise the accounts page
+/// with the refusal (403), and nothing done.
+async fn managed(
+    state: &AppState,
+    viewer: &Viewer,
+    name: &str,
+) -> AppResult<Result<(Account, Account), Response>> {
+    let me = admin(viewer)?.clone();
+    let account = target(state, viewer, name).await?;
+    if me.role.may_set_password_of(account.role) {
+        return Ok(Ok((me, account)));
+    }
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let errors = vec![tr.text(&checks_you(account.role))];
+    let page = page(state, viewer, &CreateForm::default(), errors, None).await?;
+    Ok(Err(with_status(StatusCode::FORBIDDEN, render(&page))))
+}
+
 async fn set_disabled(
     state: AppState,
     viewer: Viewer,
@@ -319,15 +338,11 @@ async fn set_disabled(
     disabled: bool,
 ) -> AppResult<Response> {
     viewer.check_csrf(&form.csrf)?;
-    let me = admin(&viewer)?.clone();
-    let account = target(&state, &viewer, form.name.trim()).await?;
-    if !me.role.may_set_password_of(account.role) {
-        // The three administrators' accounts are the operator's, disabling included.
-        let tr = Tr::new(state.i18n.clone(), viewer.lang);
-        let errors = vec![tr.text(&checks_you(account.role))];
-        let page = page(&state, &viewer, &CreateForm::default(), errors, None).await?;
-        return Ok(with_status(StatusCode::FORBIDDEN, render(&page)));
-    }
+    // The three administrators' accounts are the operator's, disabling included.
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
     if disabled && account.id == me.id {
         let tr = Tr::new(state.i18n.clone(), viewer.lang);
         let page = page(
@@ -372,14 +387,11 @@ pub async fn reset_password(
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
     viewer.check_csrf(&form.csrf)?;
-    let me = admin(&viewer)?.clone();
-    let account = target(&state, &viewer, form.name.trim()).await?;
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
-    if !me.role.may_set_password_of(account.role) {
-        let errors = vec![tr.text(&checks_you(account.role))];
-        let page = page(&state, &viewer, &CreateForm::default(), errors, None).await?;
-        return Ok(with_status(StatusCode::FORBIDDEN, render(&page)));
-    }
     let password = generate_password();
     match state
         .db
@@ -434,14 +446,11 @@ pub async fn reset_factor(
     Form(form): Form<ResetFactorForm>,
 ) -> AppResult<Response> {
     viewer.check_csrf(&form.csrf)?;
-    let me = admin(&viewer)?.clone();
-    let account = target(&state, &viewer, form.name.trim()).await?;
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
-    if !me.role.may_set_password_of(account.role) {
-        let errors = vec![tr.text(&checks_you(account.role))];
-        let page = page(&state, &viewer, &CreateForm::default(), errors, None).await?;
-        return Ok(with_status(StatusCode::FORBIDDEN, render(&page)));
-    }
     let reason: String = form.reason.chars().take(500).collect();
     let (errors, result) = match state
         .db

@@ -7,8 +7,8 @@
 
 use crate::AppState;
 use crate::auth::{
-    LOGIN_CSRF_COOKIE, PENDING_COOKIE, SESSION_COOKIE, Viewer, constant_time_eq, cookie, cookies,
-    lang_code, with_cookies,
+    LOGIN_CSRF_COOKIE, PENDING_COOKIE, SESSION_COOKIE, Viewer, cookie, cookies, lang_code,
+    with_cookies,
 };
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
@@ -90,14 +90,8 @@ pub async fn code_submit(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> AppResult<Response> {
+    crate::auth::check_sign_in_step(&state, &viewer, &headers, &form.csrf)?;
     let jar = cookies(&headers);
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(String::as_str).unwrap_or("");
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return Err(AppError::Csrf);
-    }
-    if !state.limiter.allow(&viewer.client) {
-        return Err(crate::auth::too_many_sign_ins());
-    }
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let Some(pending) = jar.get(PENDING_COOKIE).filter(|p| p.len() == 64) else {
         return Ok(Redirect::to("/login").into_response());
