@@ -79,12 +79,10 @@ impl Suite {
             out
         }
         match self {
-            Suite::International => {
-                match hmac::Hmac::<sha2_for_hmac::Sha256>::new_from_slice(key) {
-                    Ok(m) => run(m, parts),
-                    Err(_) => unreachable_hmac(),
-                }
-            }
+            Suite::International => match hmac::Hmac::<sha2_for_hmac::Sha256>::new_from_slice(key) {
+                Ok(m) => run(m, parts),
+                Err(_) => unreachable_hmac(),
+            },
             Suite::National => match hmac::Hmac::<sm3::Sm3>::new_from_slice(key) {
                 Ok(m) => run(m, parts),
                 Err(_) => unreachable_hmac(),
@@ -505,10 +503,10 @@ impl KeyRing {
     /// index key, hex. The same value always gives the same index; without the key, the index
     /// tells nothing about the value.
     pub fn blind_index(&self, context: &str, value: &str) -> String {
-        hex::encode(self.suite.mac(
-            self.index_key.bytes(),
-            &[context.as_bytes(), value.as_bytes()],
-        ))
+        hex::encode(
+            self.suite
+                .mac(self.index_key.bytes(), &[context.as_bytes(), value.as_bytes()]),
+        )
     }
 }
 

@@ -64,10 +64,7 @@ fn rotation_keeps_old_values_readable_until_the_old_key_is_retired() {
     assert_eq!(ring.open_field("phone", &old).as_deref(), Ok("13800000001"));
     assert!(ring.retire(2).is_err(), "the current key stays");
     ring.retire(1).unwrap_or_default();
-    assert_eq!(
-        ring.open_field("phone", &old),
-        Err(CryptoError::UnknownKey(1))
-    );
+    assert_eq!(ring.open_field("phone", &old), Err(CryptoError::UnknownKey(1)));
     assert_eq!(ring.open_field("phone", &new).as_deref(), Ok("13800000001"));
 }
 
@@ -130,10 +127,7 @@ fn the_key_file_round_trips_and_bad_files_say_what_is_wrong() {
             "16 bytes",
         ),
     ] {
-        let e = KeyRing::parse(text, "k.json")
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
+        let e = KeyRing::parse(text, "k.json").map(|_| ()).unwrap_err().to_string();
         assert!(e.contains(says) && e.contains("k.json"), "{text}: {e}");
     }
 }
@@ -172,8 +166,7 @@ fn the_algorithms_are_the_standard_ones() {
     use sm4::cipher::{BlockCipherEncrypt as _, KeyInit as _};
     let key = hex::decode("0123456789abcdeffedcba9876543210").unwrap_or_default();
     let cipher = sm4::Sm4::new_from_slice(&key).unwrap_or_else(|e| panic!("{e}"));
-    let mut block =
-        sm4::cipher::Block::<sm4::Sm4>::try_from(&key[..]).unwrap_or_else(|e| panic!("{e}"));
+    let mut block = sm4::cipher::Block::<sm4::Sm4>::try_from(&key[..]).unwrap_or_else(|e| panic!("{e}"));
     cipher.encrypt_block(&mut block);
     assert_eq!(hex::encode(block), "681edf34d206965e86b3e94f536e4246");
 }
