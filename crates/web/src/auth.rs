@@ -409,10 +409,13 @@ impl DeniedKind {
 /// once; the others of that minute are only counted, and the count goes into the next event
 /// written for that client and kind (`suppressed_before`). At most one write per client, kind
 /// and minute, whatever the rate.
+/// Whose refusals of which kind: (kind, client address, account name or `-`).
+type DeniedKey = (DeniedKind, String, String);
+
 #[derive(Default)]
 pub struct DeniedLog {
-    /// (kind, client, account) → (minute of the last event written, refusals since).
-    recent: Mutex<HashMap<(DeniedKind, String, String), (i64, u64)>>,
+    /// → (minute of the last event written, refusals since).
+    recent: Mutex<HashMap<DeniedKey, (i64, u64)>>,
 }
 
 impl DeniedLog {

@@ -150,7 +150,7 @@ fn page(
         .values()
         .iter()
         .map(|(name, value)| Field {
-            name: *name,
+            name,
             label: c.t(&format!("policy-{}", name.replace('_', "-"))),
             value: (*value).to_owned(),
         })
