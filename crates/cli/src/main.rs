@@ -290,8 +290,10 @@ enum UserCommand {
     /// Create an account.
     Add {
         name: String,
-        /// municipal_admin, county_officer, township_officer, village_cadre, auditor or
-        /// department_officer (or the role's Chinese or English name).
+        /// municipal_admin (system administrator), security_admin, auditor, county_officer,
+        /// township_officer, village_cadre or department_officer (or the role's Chinese or
+        /// English name). The three administrators' accounts are made only here: none of them
+        /// can make or reset another's.
         #[arg(long)]
         role: String,
         /// The division the account works in; its level must fit the role.
@@ -310,6 +312,14 @@ enum UserCommand {
     /// Set a new password (from standard input, or generated and printed); the account must
     /// change it at its next sign-in, and its API tokens are revoked.
     Password { name: String },
+    /// Remove the account's second factor and recovery codes (a lost phone); its sessions end
+    /// and, if its role or the policy requires a factor, it enrols again at its next sign-in.
+    ResetFactor {
+        name: String,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sqlx::Connection;
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
-use zhenxing_store::accounts::{SessionPolicy, SignIn};
+use zhenxing_store::accounts::SignIn;
 
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
@@ -44,6 +44,7 @@ scenarios!(
     api_token_alone_on_the_last_line,
     demo_accounts_one_per_role,
     passwords_set_here_must_be_changed_and_tokens_expire,
+    reset_factor_removes_the_second_factor,
 );
 
 /// 城口县 and one of its villages (立新村, in 巴山镇) from the built-in division list.
@@ -112,12 +113,10 @@ fn account<'a>(list: &'a [Value], name: &str) -> &'a Value {
 fn signs_in(url: &str, name: &str, password: &str) -> bool {
     block_on(async {
         let db = common::open_db(url).await;
-        let r = db
-            .sign_in(name, password, "test", &SessionPolicy::default())
-            .await
-            .unwrap();
+        let r = db.sign_in(name, password, "test").await.unwrap();
         db.close().await;
-        matches!(r, SignIn::Ok { .. })
+        // A password accepted (the second factor, if any, is the next step).
+        matches!(r, SignIn::Ok { .. } | SignIn::SecondFactor { .. })
     })
 }
 
@@ -374,7 +373,8 @@ fn generated_passwords_are_printed_once(env: Env) {
             "the password is printed once\n{}",
             run.all()
         );
-        zhenxing_store::credentials::check_password_policy(&password, name).unwrap();
+        zhenxing_store::credentials::check_password_policy(&password, name, &Default::default())
+            .unwrap();
         assert!(signs_in(&db, name, &password), "{name} cannot sign in");
         secrets.push(password);
     }
@@ -385,7 +385,7 @@ fn generated_passwords_are_printed_once(env: Env) {
     run.assert_success("user password dept1");
     run.assert_contains("generated password", "user password");
     let new = run.stdout.lines().last().unwrap().to_owned();
-    zhenxing_store::credentials::check_password_policy(&new, "dept1").unwrap();
+    zhenxing_store::credentials::check_password_policy(&new, "dept1", &Default::default()).unwrap();
     assert!(signs_in(&db, "dept1", &new));
     assert!(!signs_in(&db, "dept1", &secrets[1]));
     secrets.push(new);
@@ -459,7 +459,7 @@ fn refusals_create_nothing(env: Env) {
             "a simple password",
             add("zhao", "county_officer", COUNTY),
             "onlylowercaseletters",
-            "at least three of",
+            "at least 3 of",
         ),
         (
             "a taken name",
@@ -609,7 +609,7 @@ fn disable_enable_and_new_password(env: Env) {
     let new = "Neue-Losung-77";
     let weak = zx_stdin(&db, &["user", "password", "chen"], "weakweakweak\n");
     assert!(!weak.success(), "{}", weak.all());
-    weak.assert_contains("at least three of", "a weak new password");
+    weak.assert_contains("at least 3 of", "a weak new password");
     assert!(signs_in(&db, "chen", PASSWORD));
     let run = zx_stdin(&db, &["user", "password", "chen"], &format!("{new}\n"));
     run.assert_success("user password from stdin");
@@ -762,14 +762,16 @@ fn demo_accounts_one_per_role(env: Env) {
             "demo_auditor",
             "demo_county",
             "demo_department",
+            "demo_security",
             "demo_township",
             "demo_village"
         ]
     );
     let list = accounts(&db);
-    assert_eq!(list.len(), 6, "{list:?}");
+    assert_eq!(list.len(), 7, "{list:?}");
     for (name, role) in [
         ("demo_admin", "municipal_admin"),
+        ("demo_security", "security_admin"),
         ("demo_auditor", "auditor"),
         ("demo_county", "county_officer"),
         ("demo_department", "department_officer"),
@@ -799,7 +801,7 @@ fn demo_accounts_one_per_role(env: Env) {
     // A restarted demo keeps the accounts (and the cases) and gives them new passwords.
     let (second, cases_again) = demo_run(&db);
     assert_eq!(cases_again, 0, "a restarted demo opens no new cases");
-    assert_eq!(accounts(&db).len(), 6);
+    assert_eq!(accounts(&db).len(), 7);
     for ((name, code, old), (name2, code2, new)) in first.iter().zip(&second) {
         assert_eq!((name, code), (name2, code2));
         assert_ne!(old, new, "{name}: the same password twice");
@@ -887,4 +889,65 @@ fn passwords_set_here_must_be_changed_and_tokens_expire(env: Env) {
             .any(|t| t.contains("account.password_changed"))
     );
     assert_audit_clean(&env, &db, &[PASSWORD, new, &early, &token]);
+}
+
+/// Issue 15: `user reset-factor NAME --reason ...` removes an account's second factor and
+/// recovery codes (a lost phone), audited with the reason and the operator as the actor; the
+/// reason is required; an unknown name is refused.
+fn reset_factor_removes_the_second_factor(env: Env) {
+    let db = env.fresh_db("factor");
+    zx_stdin(
+        &db,
+        &[
+            "user",
+            "add",
+            "shenji",
+            "--role",
+            "auditor",
+            "--division",
+            "500000000000",
+        ],
+        &format!("{PASSWORD}\n"),
+    )
+    .assert_success("user add shenji");
+    block_on(async {
+        let store = common::open_db(&db).await;
+        let account = store.account_by_name("shenji").await.unwrap().unwrap();
+        let enrolment = store.begin_factor_enrolment(&account).await.unwrap();
+        let secret = zhenxing_store::factor::base32_decode(&enrolment.secret_base32).unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let code = zhenxing_store::factor::totp_code(&secret, zhenxing_store::factor::step_at(now));
+        store
+            .confirm_factor_enrolment(&account, &code, "test")
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    assert_eq!(account(&accounts(&db), "shenji")["second_factor"], true);
+
+    let no_reason = zx(&db, &["user", "reset-factor", "shenji"]);
+    assert!(!no_reason.success(), "{}", no_reason.all());
+    assert_eq!(account(&accounts(&db), "shenji")["second_factor"], true);
+    let unknown = zx(&db, &["user", "reset-factor", "ghost", "--reason", "x"]);
+    assert!(!unknown.success(), "{}", unknown.all());
+    unknown.assert_contains("there is no account named 'ghost'", "reset-factor ghost");
+
+    let run = zx(
+        &db,
+        &["user", "reset-factor", "shenji", "--reason", "lost phone"],
+    );
+    run.assert_success("user reset-factor");
+    run.assert_contains(
+        "second factor and recovery codes of account 'shenji' are removed",
+        "reset-factor",
+    );
+    assert_eq!(account(&accounts(&db), "shenji")["second_factor"], false);
+    let rows = audit_texts(&env, &db);
+    assert!(
+        rows.iter().any(|r| r.starts_with("cli:")
+            && r.contains("\tfactor.reset\t")
+            && r.contains("lost phone")),
+        "{rows:#?}"
+    );
+    assert_audit_clean(&env, &db, &[PASSWORD]);
 }

@@ -156,12 +156,11 @@ pub fn ticket_step_allowed(status: TicketStatus, step: TicketStep) -> Result<(),
     }
 }
 
-/// Who reads a report (举报) about a person: the auditors, and the officers of the ticket's
-/// county whom the administrator designated (`designated`). A township officer never does,
+/// Who reads a report (举报) about a person: the officers of the ticket's county whom the
+/// administrator designated (`designated`). The auditor reads the audit trail only (issue 15). A township officer never does,
 /// nor an undesignated county officer: the report may be about them or their colleagues.
 pub fn may_read_person_report(role: Role, designated: bool) -> bool {
     match role {
-        Role::Auditor => true,
         Role::CountyOfficer => designated,
         _ => false,
     }
@@ -813,7 +812,7 @@ mod tests {
         assert!(is_person_report(Report, CadreConduct, false));
         assert!(is_person_report(Report, Funds, true));
         assert!(!is_person_report(Complaint, CadreConduct, true));
-        assert!(may_read_person_report(Role::Auditor, false));
+        assert!(!may_read_person_report(Role::Auditor, false));
         assert!(may_read_person_report(Role::CountyOfficer, true));
         assert!(!may_read_person_report(Role::CountyOfficer, false));
         assert!(!may_read_person_report(Role::TownshipOfficer, true));

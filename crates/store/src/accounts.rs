@@ -5,6 +5,8 @@ use crate::audit::{self, AuditEntry};
 use crate::credentials::{
     check_password_policy, dummy_hash, hash_password, random_token, token_hash, verify_password,
 };
+use crate::factor::check_code;
+use crate::security_policy::SecurityPolicy;
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -25,6 +27,9 @@ pub struct Account {
     /// The password was set by someone else (an administrator, the CLI): until the account
     /// changes it, it reaches only the change-password page and its API tokens open nothing.
     pub must_change_password: bool,
+    /// A second factor is in force (`store::factor`).
+    pub factor_enrolled: bool,
+    pub password_changed_at: String,
 }
 
 impl Account {
@@ -48,6 +53,8 @@ struct AccountRow {
     locked_until: Option<String>,
     created_at: String,
     must_change_password: bool,
+    factor_enrolled: bool,
+    password_changed_at: String,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -63,41 +70,23 @@ impl TryFrom<AccountRow> for Account {
             locked_until: r.locked_until,
             created_at: r.created_at,
             must_change_password: r.must_change_password,
+            factor_enrolled: r.factor_enrolled,
+            password_changed_at: r.password_changed_at,
             name: r.name,
         })
     }
 }
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.division_code, a.lang, a.disabled, \
-     a.locked_until, a.created_at, a.must_change_password";
+     a.locked_until, a.created_at, a.must_change_password, \
+     (a.totp_enrolled_at IS NOT NULL) AS factor_enrolled, a.password_changed_at";
 
 /// How long an API token lives when its maker does not say, and at most.
 pub const API_TOKEN_DEFAULT_DAYS: i64 = 90;
 pub const API_TOKEN_MAX_DAYS: i64 = 365;
 
-/// How long sessions live and how sign-in failures are limited.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionPolicy {
-    /// A session unused for this long ends.
-    pub idle: Duration,
-    /// A session ends this long after sign-in, used or not.
-    pub absolute: Duration,
-    /// Consecutive failed sign-ins that lock an account...
-    pub max_failures: i64,
-    /// ...for this long.
-    pub lockout: Duration,
-}
-
-impl Default for SessionPolicy {
-    fn default() -> Self {
-        SessionPolicy {
-            idle: Duration::minutes(30),
-            absolute: Duration::hours(12),
-            max_failures: 5,
-            lockout: Duration::minutes(15),
-        }
-    }
-}
+/// How long a pending sign-in (password right, second factor not yet given) lasts.
+pub const PENDING_SIGN_IN_MINUTES: i64 = 5;
 
 /// A valid account name: 2 to 64 letters, digits, `_`, `-` or `.` (Chinese letters included).
 pub fn check_account_name(name: &str) -> Result<(), Text> {
@@ -139,7 +128,27 @@ pub enum SignIn {
         account: Account,
         session: NewSession,
     },
+    /// The password was right and the account has a second factor: `pending` (for a cookie)
+    /// names a pending sign-in that [`Db::complete_sign_in`] turns into a session with a code.
+    /// It opens nothing by itself.
+    SecondFactor {
+        pending: String,
+    },
     Refused,
+}
+
+/// The outcome of the second step of a sign-in.
+#[derive(Debug)]
+pub enum FactorSignIn {
+    Ok {
+        account: Account,
+        session: NewSession,
+    },
+    /// The code was wrong or replayed; the pending sign-in stays (until it expires or the
+    /// account locks) for another try.
+    Retry,
+    /// No such pending sign-in (expired, used, or the account locked meanwhile): sign in again.
+    Expired,
 }
 
 /// An API token just made: the token is shown once, with its expiry.
@@ -170,6 +179,9 @@ pub struct NewSession {
 pub struct Session {
     pub account: Account,
     pub csrf_token: String,
+    /// The account's role or the policy requires a second factor and it has none: until it
+    /// enrols, the session reaches only the enrolment page.
+    pub must_enrol: bool,
 }
 
 async fn hash_off_thread(password: String) -> Result<String, AccountError> {
@@ -185,7 +197,12 @@ async fn verify_off_thread(password: String, stored: String) -> bool {
         .unwrap_or(false)
 }
 
-fn entry(actor: &str, action: &str, object: &str, after: serde_json::Value) -> AuditEntry {
+pub(crate) fn entry(
+    actor: &str,
+    action: &str,
+    object: &str,
+    after: serde_json::Value,
+) -> AuditEntry {
     AuditEntry {
         actor: actor.to_owned(),
         action: action.to_owned(),
@@ -209,7 +226,8 @@ impl Db {
         check_account_name(name).map_err(AccountError::Invalid)?;
         role.fits_division(division)
             .map_err(AccountError::Invalid)?;
-        check_password_policy(password, name).map_err(AccountError::Invalid)?;
+        let rules = self.security_policy().await?.password_rules();
+        check_password_policy(password, name, &rules).map_err(AccountError::Invalid)?;
         if self.division(division).await?.is_none() {
             let code = division.as_str();
             return Err(AccountError::Invalid(text!(
@@ -311,7 +329,8 @@ impl Db {
         password: &str,
         actor: &str,
     ) -> Result<(), AccountError> {
-        check_password_policy(password, name).map_err(AccountError::Invalid)?;
+        let rules = self.security_policy().await?.password_rules();
+        check_password_policy(password, name, &rules).map_err(AccountError::Invalid)?;
         let hash = hash_off_thread(password.to_owned()).await?;
         let mut tx = self.begin_write().await?;
         let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
@@ -373,7 +392,8 @@ impl Db {
                 "the new password must differ from the current one"
             )));
         }
-        check_password_policy(new, &account.name).map_err(AccountError::Invalid)?;
+        let rules = self.security_policy().await?.password_rules();
+        check_password_policy(new, &account.name, &rules).map_err(AccountError::Invalid)?;
         let hash = hash_off_thread(new.to_owned()).await?;
         let mut tx = self.begin_write().await?;
         on_tx!(&mut tx, conn => sqlx::query(
@@ -433,15 +453,13 @@ impl Db {
         Ok(())
     }
 
-    /// Checks a name and password; on success opens a session. `from` is the client's address,
-    /// recorded in the audit trail. Failures count towards the account's lockout.
-    pub async fn sign_in(
-        &self,
-        name: &str,
-        password: &str,
-        from: &str,
-        policy: &SessionPolicy,
-    ) -> Result<SignIn> {
+    /// Checks a name and password. An account with a second factor gets a pending sign-in
+    /// ([`SignIn::SecondFactor`]), any other a session. `from` is the client's address,
+    /// recorded in the audit trail. Failures count towards the account's lockout; a password
+    /// older than the policy's maximum age must be changed (the account reaches only the
+    /// change-password page until it is).
+    pub async fn sign_in(&self, name: &str, password: &str, from: &str) -> Result<SignIn> {
+        let policy = self.security_policy().await?;
         let sql =
             format!("SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a WHERE a.name = $1");
         #[derive(sqlx::FromRow)]
@@ -472,14 +490,10 @@ impl Db {
             .await?;
             return Ok(SignIn::Refused);
         };
-        let account = Account::try_from(row.account)?;
+        let mut account = Account::try_from(row.account)?;
         let matches = verify_off_thread(password.to_owned(), row.password_hash).await;
-        let locked = account
-            .locked_until
-            .as_deref()
-            .is_some_and(|u| u > now_text.as_str());
         let mut tx = self.begin_write().await?;
-        if locked {
+        if is_locked(&account, &now_text) {
             // The lock holds even against the right password until it runs out.
             audit::append(
                 &mut tx,
@@ -495,69 +509,137 @@ impl Db {
             return Ok(SignIn::Refused);
         }
         if !matches || account.disabled {
-            let failures: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
-                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
-                .bind(account.id).fetch_one(conn).await?);
-            let now_locked = failures >= policy.max_failures;
-            if now_locked {
-                on_tx!(&mut tx, conn => sqlx::query(
-                    "UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
-                    .bind(stored(now + policy.lockout)).bind(account.id).execute(conn).await.map(drop)?);
-            }
             let why = if account.disabled {
                 "disabled"
             } else {
                 "wrong_password"
             };
+            record_failure(&mut tx, &account, &policy, "auth.sign_in_failed", why, from).await?;
+            tx.commit().await?;
+            return Ok(SignIn::Refused);
+        }
+        if policy.max_age_days > 0 && !account.must_change_password {
+            let oldest = stored(now - Duration::days(policy.max_age_days.into()));
+            if account.password_changed_at < oldest {
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "UPDATE accounts SET must_change_password = TRUE, version = version + 1 WHERE id = $1")
+                    .bind(account.id).execute(conn).await.map(drop)?);
+                audit::append(
+                    &mut tx,
+                    vec![entry(
+                        &account.name,
+                        "account.password_expired",
+                        &account.name,
+                        json!({"changed_at": account.password_changed_at,
+                               "max_age_days": policy.max_age_days}),
+                    )],
+                )
+                .await?;
+                account.must_change_password = true;
+            }
+        }
+        if account.factor_enrolled {
+            let pending = random_token();
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO pending_sign_ins (token_hash, account_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4)")
+                .bind(token_hash(&pending)).bind(account.id).bind(&now_text)
+                .bind(stored(now + Duration::minutes(PENDING_SIGN_IN_MINUTES)))
+                .execute(conn).await.map(drop)?);
+            on_tx!(&mut tx, conn => sqlx::query("DELETE FROM pending_sign_ins WHERE expires_at < $1")
+                .bind(&now_text).execute(conn).await.map(drop)?);
             audit::append(
                 &mut tx,
                 vec![entry(
                     &account.name,
-                    "auth.sign_in_failed",
+                    "auth.password_ok",
                     &account.name,
-                    json!({"from": from, "why": why, "failures": failures, "locked": now_locked}),
+                    json!({"from": from, "next": "second_factor"}),
                 )],
             )
             .await?;
             tx.commit().await?;
-            return Ok(SignIn::Refused);
+            return Ok(SignIn::SecondFactor { pending });
         }
-        let session = NewSession {
-            token: random_token(),
-            csrf_token: random_token(),
-        };
-        on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(account.id).execute(conn).await.map(drop)?);
-        on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $4, $5)")
-            .bind(token_hash(&session.token)).bind(account.id).bind(&session.csrf_token)
-            .bind(&now_text).bind(stored(now + policy.absolute))
-            .execute(conn).await.map(drop)?);
-        // Expired sessions of everyone go with each sign-in: the table stays small without a
-        // background job.
-        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
-            .bind(&now_text).bind(stored(now - policy.idle)).execute(conn).await.map(drop)?);
-        audit::append(
-            &mut tx,
-            vec![entry(
-                &account.name,
-                "auth.sign_in",
-                &account.name,
-                json!({"from": from}),
-            )],
-        )
-        .await?;
+        let session = open_session(&mut tx, &account, &policy, from, "password").await?;
         tx.commit().await?;
         Ok(SignIn::Ok { account, session })
     }
 
+    /// The second step of a sign-in: a time code or a recovery code for the pending sign-in
+    /// `pending`. A wrong or replayed code counts towards the lockout; every outcome is
+    /// audited.
+    pub async fn complete_sign_in(
+        &self,
+        pending: &str,
+        code: &str,
+        from: &str,
+    ) -> Result<FactorSignIn> {
+        let policy = self.security_policy().await?;
+        let now_text = now_stored();
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM pending_sign_ins p JOIN accounts a ON a.id = p.account_id \
+             WHERE p.token_hash = $1 AND p.expires_at > $2 AND NOT a.disabled"
+        );
+        let hash = token_hash(pending);
+        let row: Option<AccountRow> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&hash).bind(&now_text).fetch_optional(pool).await?);
+        let Some(row) = row else {
+            return Ok(FactorSignIn::Expired);
+        };
+        let account = Account::try_from(row)?;
+        let mut tx = self.begin_write().await?;
+        if is_locked(&account, &now_text) {
+            on_tx!(&mut tx, conn => sqlx::query("DELETE FROM pending_sign_ins WHERE account_id = $1")
+                .bind(account.id).execute(conn).await.map(drop)?);
+            audit::append(
+                &mut tx,
+                vec![entry(
+                    &account.name,
+                    "auth.factor_failed",
+                    &account.name,
+                    json!({"from": from, "why": "locked"}),
+                )],
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(FactorSignIn::Expired);
+        }
+        let check = check_code(&mut tx, account.id, code).await?;
+        if !check.ok() {
+            let locked = record_failure(
+                &mut tx,
+                &account,
+                &policy,
+                "auth.factor_failed",
+                check.code(),
+                from,
+            )
+            .await?;
+            if locked {
+                on_tx!(&mut tx, conn => sqlx::query("DELETE FROM pending_sign_ins WHERE account_id = $1")
+                    .bind(account.id).execute(conn).await.map(drop)?);
+            }
+            tx.commit().await?;
+            return Ok(if locked {
+                FactorSignIn::Expired
+            } else {
+                FactorSignIn::Retry
+            });
+        }
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM pending_sign_ins WHERE token_hash = $1")
+            .bind(&hash).execute(conn).await.map(drop)?);
+        let session = open_session(&mut tx, &account, &policy, from, check.code()).await?;
+        tx.commit().await?;
+        Ok(FactorSignIn::Ok { account, session })
+    }
+
     /// The live session of a cookie's token, if any; using it keeps it alive.
-    pub async fn session(&self, token: &str, policy: &SessionPolicy) -> Result<Option<Session>> {
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let policy = self.security_policy().await?;
         let now = OffsetDateTime::now_utc();
         let now_text = stored(now);
-        let idle_limit = stored(now - policy.idle);
+        let idle_limit = stored(now - policy.idle());
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.last_seen_at FROM sessions s \
              JOIN accounts a ON a.id = s.account_id \
@@ -579,8 +661,10 @@ impl Db {
             on_pool!(self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(&now_text).bind(&hash).execute(pool).await.map(drop)?);
         }
+        let account = Account::try_from(row.account)?;
         Ok(Some(Session {
-            account: Account::try_from(row.account)?,
+            must_enrol: policy.requires_factor(account.role) && !account.factor_enrolled,
+            account,
             csrf_token: row.csrf_token,
         }))
     }
@@ -674,6 +758,93 @@ impl Db {
             .bind(account_id).fetch_all(pool).await?);
         Ok(rows)
     }
+}
+
+fn is_locked(account: &Account, now_text: &str) -> bool {
+    account
+        .locked_until
+        .as_deref()
+        .is_some_and(|u| u > now_text)
+}
+
+/// Counts a failed sign-in step (wrong password, wrong or replayed code) towards the lockout
+/// and audits it as `action` with `why`; whether the account is now locked.
+async fn record_failure(
+    tx: &mut crate::Tx,
+    account: &Account,
+    policy: &SecurityPolicy,
+    action: &str,
+    why: &str,
+    from: &str,
+) -> Result<bool> {
+    let failures: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+        .bind(account.id).fetch_one(conn).await?);
+    let now_locked = failures >= i64::from(policy.lockout_failures);
+    if now_locked {
+        let until = stored(OffsetDateTime::now_utc() + policy.lockout());
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+            .bind(until).bind(account.id).execute(conn).await.map(drop)?);
+    }
+    audit::append(
+        tx,
+        vec![entry(
+            &account.name,
+            action,
+            &account.name,
+            json!({"from": from, "why": why, "failures": failures, "locked": now_locked}),
+        )],
+    )
+    .await?;
+    Ok(now_locked)
+}
+
+/// Opens a session for an account that passed every step of sign-in (`by`: how the last step
+/// was passed), ending its oldest sessions beyond the policy's number, audited.
+async fn open_session(
+    tx: &mut crate::Tx,
+    account: &Account,
+    policy: &SecurityPolicy,
+    from: &str,
+    by: &str,
+) -> Result<NewSession> {
+    let now = OffsetDateTime::now_utc();
+    let now_text = stored(now);
+    let session = NewSession {
+        token: random_token(),
+        csrf_token: random_token(),
+    };
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(account.id).execute(conn).await.map(drop)?);
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $4, $5)")
+        .bind(token_hash(&session.token)).bind(account.id).bind(&session.csrf_token)
+        .bind(&now_text).bind(stored(now + policy.absolute()))
+        .execute(conn).await.map(drop)?);
+    // Expired sessions of everyone go with each sign-in: the table stays small without a
+    // background job.
+    on_tx!(tx, conn => sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+        .bind(&now_text).bind(stored(now - policy.idle())).execute(conn).await.map(drop)?);
+    let ended = on_tx!(tx, conn => sqlx::query(
+        "DELETE FROM sessions WHERE account_id = $1 AND token_hash NOT IN \
+         (SELECT token_hash FROM sessions WHERE account_id = $1 \
+          ORDER BY created_at DESC, token_hash LIMIT $2)")
+        .bind(account.id).bind(i64::from(policy.max_sessions))
+        .execute(conn).await?.rows_affected());
+    audit::append(
+        tx,
+        vec![entry(
+            &account.name,
+            "auth.sign_in",
+            &account.name,
+            json!({"from": from, "by": by, "oldest_sessions_ended": ended}),
+        )],
+    )
+    .await?;
+    Ok(session)
 }
 
 /// Ends every session of an account and revokes its API tokens; how many live tokens went.

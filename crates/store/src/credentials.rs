@@ -8,9 +8,27 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
 use zhenxing_core::{Text, text};
 
-/// The password rules (MLPS 2.0 level 3 asks for length and complexity).
-pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest password accepted (argon2 would take more, a form field does not).
 pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// The password rules of the policy in force (MLPS 2.0 level 3 asks for length and
+/// complexity; `security_policy::SecurityPolicy` holds them). The account's name and the
+/// common list are refused whatever the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordRules {
+    pub min_chars: usize,
+    /// How many of lower-case, upper-case, digits and other symbols.
+    pub min_classes: usize,
+}
+
+impl Default for PasswordRules {
+    fn default() -> Self {
+        PasswordRules {
+            min_chars: 10,
+            min_classes: 3,
+        }
+    }
+}
 
 /// The common passwords refused whatever their length (`common_passwords.txt`, one a line,
 /// lines starting with `#` are comments), lower-case.
@@ -56,18 +74,17 @@ fn contains_name(password: &str, account_name: &str) -> bool {
 
 /// Checks a new password for the account `account_name` against the rules; the answer says
 /// what is missing.
-pub fn check_password_policy(password: &str, account_name: &str) -> Result<(), Text> {
+pub fn check_password_policy(
+    password: &str,
+    account_name: &str,
+    rules: &PasswordRules,
+) -> Result<(), Text> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_CHARS {
+    let (min, classes_needed) = (rules.min_chars, rules.min_classes);
+    if n < min {
         return Err(text!(
-            "密码太短：至少{MIN_PASSWORD_CHARS}个字符",
-            "the password is too short: at least {MIN_PASSWORD_CHARS} characters"
-        ));
-    }
-    if n > MAX_PASSWORD_CHARS {
-        return Err(text!(
-            "密码太长：最多{MAX_PASSWORD_CHARS}个字符",
-            "the password is too long: at most {MAX_PASSWORD_CHARS} characters"
+            "密码太短：至少{min}个字符",
+            "the password is too short: at least {min} characters"
         ));
     }
     let classes = [
@@ -79,10 +96,23 @@ pub fn check_password_policy(password: &str, account_name: &str) -> Result<(), T
     .iter()
     .filter(|b| **b)
     .count();
-    if classes < 3 {
+    if classes < classes_needed {
         return Err(text!(
-            "密码须包含以下四类中的至少三类：小写字母、大写字母、数字、其他符号",
-            "the password must contain at least three of: lower-case letters, upper-case letters, digits, other symbols"
+            "密码须包含以下四类中的至少{classes_needed}类：小写字母、大写字母、数字、其他符号",
+            "the password must contain at least {classes_needed} of: lower-case letters, upper-case letters, digits, other symbols"
+        ));
+    }
+    check_password_basics(password, account_name)
+}
+
+/// The checks of a password that no policy changes: not too long, not built from the account's
+/// name, not a common password. The command line runs them before it opens the database (the
+/// store checks the whole policy in force).
+pub fn check_password_basics(password: &str, account_name: &str) -> Result<(), Text> {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(text!(
+            "密码太长：最多{MAX_PASSWORD_CHARS}个字符",
+            "the password is too long: at most {MAX_PASSWORD_CHARS} characters"
         ));
     }
     if contains_name(password, account_name) {
@@ -159,6 +189,11 @@ pub fn generate_password() -> String {
         .collect()
 }
 
+/// Compares two secrets in time that depends on their length only (CSRF tokens, codes).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -198,20 +233,34 @@ mod tests {
         for _ in 0..50 {
             let p = generate_password();
             assert_eq!(p.len(), 16);
-            check_password_policy(&p, "someone").unwrap();
+            // The strictest policy the page allows: generated passwords pass every policy.
+            let strictest = PasswordRules {
+                min_chars: 16,
+                min_classes: 4,
+            };
+            check_password_policy(&p, "someone", &strictest).unwrap();
         }
     }
 
     #[test]
     fn policy_names_what_is_missing() {
-        assert!(check_password_policy("short1A", "wang").is_err());
-        assert!(check_password_policy("alllowercase", "wang").is_err());
-        assert!(check_password_policy("lower-and-9-digits", "wang").is_ok());
+        let rules = PasswordRules::default();
+        assert!(check_password_policy("short1A", "wang", &rules).is_err());
+        assert!(check_password_policy("alllowercase", "wang", &rules).is_err());
+        assert!(check_password_policy("lower-and-9-digits", "wang", &rules).is_ok());
+        let four = PasswordRules {
+            min_chars: 12,
+            min_classes: 4,
+        };
+        let refused = check_password_policy("lower-and-9-digits", "wang", &four).unwrap_err();
+        assert!(refused.en.contains("at least 4 of"), "{refused:?}");
+        assert!(check_password_policy("Lower-and-9-digits", "wang", &four).is_ok());
     }
 
     #[test]
     fn policy_refuses_the_name_and_common_passwords() {
-        let refused = |p: &str, name: &str| check_password_policy(p, name).is_err();
+        let rules = PasswordRules::default();
+        let refused = |p: &str, name: &str| check_password_policy(p, name, &rules).is_err();
         // The name, in any case, reversed, or inside.
         assert!(refused("Zhangsan-2026", "zhangsan"));
         assert!(refused("2026-NASGNAHZ!", "zhangsan"));
@@ -229,7 +278,7 @@ mod tests {
         ] {
             assert!(refused(p, "someone"), "{p}");
         }
-        let message = check_password_policy("Woaini1314!!", "someone").unwrap_err();
+        let message = check_password_policy("Woaini1314!!", "someone", &rules).unwrap_err();
         assert!(message.en.contains("common password"), "{message:?}");
         assert!(common_passwords().len() > 250);
     }

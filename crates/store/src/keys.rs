@@ -28,11 +28,14 @@ use zhenxing_crypto::{CryptoError, KeyRing, Suite, is_sealed_field};
 
 pub use zhenxing_crypto;
 
-/// A column holding sealed values. Every such table has `county_code` and `id`.
+/// A column holding sealed values. Every such table has an `id`; the registry's tables are
+/// also distributed by `county_code` (Citus), which is then part of the row's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SealedColumn {
     pub table: &'static str,
     pub column: &'static str,
+    /// Whether the table is distributed by `county_code` (every table but `accounts`).
+    pub by_county: bool,
     /// The blind index column kept beside it, for exact lookups.
     pub index: Option<&'static str>,
     /// What a value is bound to when sealed (`table.column`): a sealed value copied into
@@ -42,9 +45,13 @@ pub struct SealedColumn {
 
 macro_rules! sealed_column {
     ($name:ident, $table:literal, $column:literal, $index:expr) => {
+        sealed_column!($name, $table, $column, $index, true);
+    };
+    ($name:ident, $table:literal, $column:literal, $index:expr, $by_county:expr) => {
         pub const $name: SealedColumn = SealedColumn {
             table: $table,
             column: $column,
+            by_county: $by_county,
             index: $index,
             context: concat!($table, ".", $column),
         };
@@ -68,6 +75,13 @@ sealed_column!(PAIRINGS_PHONE, "pairings", "phone", None);
 sealed_column!(DECLARATIONS_ID_NUMBER, "declarations", "id_number", None);
 sealed_column!(DECLARATIONS_PHONE, "declarations", "phone", None);
 sealed_column!(TICKETS_PHONE, "tickets", "phone", None);
+// The second factor's secrets (`store::factor`), confirmed and offered for enrolment. One
+// context for both: confirming an enrolment copies the pending secret as it is sealed.
+sealed_column!(ACCOUNTS_TOTP_SECRET, "accounts", "totp_secret", None, false);
+pub const ACCOUNTS_TOTP_PENDING_SECRET: SealedColumn = SealedColumn {
+    column: "totp_pending_secret",
+    ..ACCOUNTS_TOTP_SECRET
+};
 
 /// The sealed columns. Another one (the bank accounts of issue 20) is one line above and one
 /// here, plus its [`seal`]/[`open`] calls where it is written and read; rotation, status and
@@ -80,6 +94,8 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     DECLARATIONS_ID_NUMBER,
     DECLARATIONS_PHONE,
     TICKETS_PHONE,
+    ACCOUNTS_TOTP_SECRET,
+    ACCOUNTS_TOTP_PENDING_SECRET,
 ];
 
 /// The context of the ID numbers' blind index: one for every table, so that a declaration's
@@ -627,9 +643,16 @@ pub async fn reencrypt(db: &Db, max_batches: Option<u64>) -> Result<Reencrypted>
             let mut tx = db.begin_write().await?;
             let (ring, _) = current().ok_or_else(no_ring)?;
             let current_prefix = format!("zx1:{}:%", ring.current());
+            // A table not distributed by county reads '' as its county, which every
+            // comparison below then passes.
+            let county = if column.by_county {
+                "county_code"
+            } else {
+                "CAST('' AS TEXT)"
+            };
             let sql = format!(
-                "SELECT id, county_code, {c} FROM {t} WHERE {c} IS NOT NULL AND {c} NOT LIKE $1 \
-                 AND id >= $2 AND (id > $2 OR county_code > $3) ORDER BY id, county_code LIMIT {BATCH_ROWS}",
+                "SELECT id, {county}, {c} FROM {t} WHERE {c} IS NOT NULL AND {c} NOT LIKE $1 \
+                 AND id >= $2 AND (id > $2 OR {county} > $3) ORDER BY id, {county} LIMIT {BATCH_ROWS}",
                 c = column.column,
                 t = column.table
             );
@@ -644,7 +667,7 @@ pub async fn reencrypt(db: &Db, max_batches: Option<u64>) -> Result<Reencrypted>
             for (id, county, stored) in &rows {
                 let plain = open(column, stored)?;
                 let sealed = ring.seal_field(column.context, &plain);
-                let condition = format!("county_code = $2 AND id = $3 AND {} = $4", column.column);
+                let condition = format!("{county} = $2 AND id = $3 AND {} = $4", column.column);
                 let sql = match column.index {
                     Some(index) => format!(
                         "UPDATE {} SET {} = $1, {index} = $5 WHERE {condition}",

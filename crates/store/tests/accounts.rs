@@ -2,7 +2,7 @@
 //! Accounts, sign-in, sessions and tokens behave the same on SQLite and PostgreSQL.
 
 use zhenxing_core::{DivisionCode, Role};
-use zhenxing_store::accounts::{AccountError, SessionPolicy, SignIn};
+use zhenxing_store::accounts::{AccountError, SignIn};
 use zhenxing_store::{audit, testing};
 
 fn code(s: &str) -> DivisionCode {
@@ -85,10 +85,14 @@ async fn accounts_are_created_checked_and_audited() {
 async fn sign_in_sessions_lockout_and_sign_out() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;
-        let policy = SessionPolicy {
-            max_failures: 3,
-            ..SessionPolicy::default()
+        let policy = zhenxing_store::security_policy::SecurityPolicy {
+            lockout_failures: 3,
+            ..Default::default()
         };
+        db.set_security_policy("security", &policy)
+            .await
+            .unwrap()
+            .unwrap();
         db.create_account(
             "zhang",
             Role::CountyOfficer,
@@ -101,42 +105,33 @@ async fn sign_in_sessions_lockout_and_sign_out() {
 
         // Unknown names and wrong passwords are refused alike.
         assert!(matches!(
-            db.sign_in("nobody", PASSWORD, "127.0.0.1", &policy)
-                .await
-                .unwrap(),
+            db.sign_in("nobody", PASSWORD, "127.0.0.1").await.unwrap(),
             SignIn::Refused
         ));
         assert!(matches!(
-            db.sign_in("zhang", "wrong", "127.0.0.1", &policy)
-                .await
-                .unwrap(),
+            db.sign_in("zhang", "wrong", "127.0.0.1").await.unwrap(),
             SignIn::Refused
         ));
 
         // A good sign-in opens a session found by its token only.
-        let SignIn::Ok { session, .. } = db
-            .sign_in("zhang", PASSWORD, "127.0.0.1", &policy)
-            .await
-            .unwrap()
+        let SignIn::Ok { session, .. } = db.sign_in("zhang", PASSWORD, "127.0.0.1").await.unwrap()
         else {
             panic!("sign-in refused")
         };
-        let found = db.session(&session.token, &policy).await.unwrap().unwrap();
+        let found = db.session(&session.token).await.unwrap().unwrap();
         assert_eq!(found.account.name, "zhang");
         assert_eq!(found.csrf_token, session.csrf_token);
-        assert!(db.session("forged", &policy).await.unwrap().is_none());
+        assert!(db.session("forged").await.unwrap().is_none());
 
         // Sign-out ends it.
         db.sign_out(&session.token, &found.account).await.unwrap();
-        assert!(db.session(&session.token, &policy).await.unwrap().is_none());
+        assert!(db.session(&session.token).await.unwrap().is_none());
 
         // Three failures in a row lock the account, even against the right password; the
         // answer is the same refusal as for a wrong password or an unknown name.
         for _ in 0..3 {
             assert!(matches!(
-                db.sign_in("zhang", "wrong", "10.0.0.1", &policy)
-                    .await
-                    .unwrap(),
+                db.sign_in("zhang", "wrong", "10.0.0.1").await.unwrap(),
                 SignIn::Refused
             ));
         }
@@ -149,9 +144,7 @@ async fn sign_in_sessions_lockout_and_sign_out() {
                 .is_some()
         );
         assert!(matches!(
-            db.sign_in("zhang", PASSWORD, "10.0.0.1", &policy)
-                .await
-                .unwrap(),
+            db.sign_in("zhang", PASSWORD, "10.0.0.1").await.unwrap(),
             SignIn::Refused
         ));
 
@@ -175,7 +168,6 @@ async fn sign_in_sessions_lockout_and_sign_out() {
 async fn disabling_ends_sessions_and_tokens() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;
-        let policy = SessionPolicy::default();
         db.create_account(
             "auditor1",
             Role::Auditor,
@@ -196,10 +188,7 @@ async fn disabling_ends_sessions_and_tokens() {
             db.account_by_api_token(&token).await.unwrap().unwrap().name,
             "auditor1"
         );
-        let SignIn::Ok { session, .. } = db
-            .sign_in("auditor1", PASSWORD, "::1", &policy)
-            .await
-            .unwrap()
+        let SignIn::Ok { session, .. } = db.sign_in("auditor1", PASSWORD, "::1").await.unwrap()
         else {
             panic!("sign-in refused")
         };
@@ -209,12 +198,10 @@ async fn disabling_ends_sessions_and_tokens() {
                 .await
                 .unwrap()
         );
-        assert!(db.session(&session.token, &policy).await.unwrap().is_none());
+        assert!(db.session(&session.token).await.unwrap().is_none());
         assert!(db.account_by_api_token(&token).await.unwrap().is_none());
         assert!(matches!(
-            db.sign_in("auditor1", PASSWORD, "::1", &policy)
-                .await
-                .unwrap(),
+            db.sign_in("auditor1", PASSWORD, "::1").await.unwrap(),
             SignIn::Refused
         ));
         assert!(
@@ -234,7 +221,7 @@ async fn disabling_ends_sessions_and_tokens() {
             .unwrap();
         assert!(db.account_by_api_token(&token).await.unwrap().is_none());
         let SignIn::Ok { account, .. } = db
-            .sign_in("auditor1", "Another-pass-77", "::1", &policy)
+            .sign_in("auditor1", "Another-pass-77", "::1")
             .await
             .unwrap()
         else {
@@ -258,7 +245,6 @@ async fn execute(db: &zhenxing_store::Db, sql: &'static str) {
 async fn a_password_set_by_someone_else_must_be_changed() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;
-        let policy = SessionPolicy::default();
         db.create_account(
             "qian",
             Role::CountyOfficer,
@@ -268,9 +254,7 @@ async fn a_password_set_by_someone_else_must_be_changed() {
         )
         .await
         .unwrap();
-        let SignIn::Ok { account, .. } =
-            db.sign_in("qian", PASSWORD, "::1", &policy).await.unwrap()
-        else {
+        let SignIn::Ok { account, .. } = db.sign_in("qian", PASSWORD, "::1").await.unwrap() else {
             panic!("sign-in refused")
         };
         assert!(

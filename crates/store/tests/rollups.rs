@@ -514,14 +514,9 @@ async fn figure_cache_follows_every_write() {
         );
 
         // A failed sign-in is audited but changes no figure; a settings change changes all.
-        db.sign_in(
-            "cache_officer",
-            "wrong password",
-            "127.0.0.1",
-            &zhenxing_store::accounts::SessionPolicy::default(),
-        )
-        .await
-        .expect("refused, not failed");
+        db.sign_in("cache_officer", "wrong password", "127.0.0.1")
+            .await
+            .expect("refused, not failed");
         check_cache(db, &cache, &city, today).await;
         assert_eq!(cache.stats().await.full_reads, 1);
         let mut policy = procedures::policy(db).await.expect("policy");

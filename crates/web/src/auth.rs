@@ -25,6 +25,9 @@ use zhenxing_store::accounts::{Account, SignIn};
 pub const SESSION_COOKIE: &str = "zx_session";
 pub const LANG_COOKIE: &str = "zx_lang";
 pub const LOGIN_CSRF_COOKIE: &str = "zx_login_csrf";
+/// A pending sign-in: the password was right, the second factor is still to come. It opens
+/// nothing but the code form.
+pub const PENDING_COOKIE: &str = "zx_pending";
 
 /// The person (or API client) behind a request.
 #[derive(Clone)]
@@ -35,6 +38,8 @@ pub struct Viewer {
     /// The session cookie's token, for sign-out.
     pub session_token: Option<String>,
     pub via_api_token: bool,
+    /// The account must enrol a second factor before anything else.
+    pub must_enrol: bool,
     pub lang: Lang,
     pub client: String,
 }
@@ -68,9 +73,7 @@ impl Viewer {
     }
 }
 
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub(crate) use zhenxing_store::credentials::constant_time_eq;
 
 /// The cookies of a request, by name.
 pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
@@ -153,7 +156,17 @@ fn allowed_before_password_change(path: &str) -> bool {
     )
 }
 
+/// Where an account that must enrol a second factor may go: the enrolment page, signing out,
+/// the language switch and the stylesheet.
+fn allowed_before_enrolment(path: &str) -> bool {
+    matches!(
+        path,
+        crate::pages::factor::ENROL_PATH | "/logout" | "/lang" | "/static/style.css"
+    )
+}
+
 /// Resolves the viewer, runs the handler, renders any [`AppError`] in the viewer's language.
+/// Refusals (403, a failed CSRF check, too many sign-ins) are audit events ([`DeniedLog`]).
 pub async fn session_layer(
     State(state): State<AppState>,
     mut request: Request,
@@ -167,6 +180,7 @@ pub async fn session_layer(
         csrf: None,
         session_token: None,
         via_api_token: false,
+        must_enrol: false,
         lang: lang_from_headers(request.headers(), &jar),
         client: client.as_ref().map_or_else(|_| String::new(), Clone::clone),
     };
@@ -187,8 +201,9 @@ pub async fn session_layer(
                 viewer.via_api_token = true;
             }
         } else if let Some(token) = jar.get(SESSION_COOKIE).filter(|t| t.len() == 64)
-            && let Some(session) = state.db.session(token, &state.config.session).await?
+            && let Some(session) = state.db.session(token).await?
         {
+            viewer.must_enrol = session.must_enrol;
             viewer.lang = session.account.lang;
             viewer.account = Some(session.account);
             viewer.csrf = Some(session.csrf_token);
@@ -214,14 +229,32 @@ pub async fn session_layer(
             Redirect::to(crate::pages::accounts::OWN_PASSWORD_PATH).into_response()
         };
     }
+    if viewer.must_enrol && !allowed_before_enrolment(request.uri().path()) {
+        return if is_api {
+            render_error(&state, &viewer, is_api, AppError::Forbidden)
+        } else {
+            Redirect::to(crate::pages::factor::ENROL_PATH).into_response()
+        };
+    }
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
     request.extensions_mut().insert(viewer.clone());
     let response = next.run(request).await;
-    let mut response = match response.extensions().get::<AppError>().cloned() {
-        Some(error) => render_error(&state, &viewer, is_api, error),
-        None => match rejection(response).await {
-            Ok(response) => response,
-            Err(error) => render_error(&state, &viewer, is_api, error),
-        },
+    let error = match response.extensions().get::<AppError>().cloned() {
+        Some(error) => Err(error),
+        None => rejection(response).await,
+    };
+    let mut response = match error {
+        Ok(response) => response,
+        Err(error) => {
+            if let Some(kind) = DeniedKind::of(&error) {
+                state
+                    .denied
+                    .record(&state.db, kind, &viewer, &method, &path)
+                    .await;
+            }
+            render_error(&state, &viewer, is_api, error)
+        }
     };
     if let Some(account) = &viewer.account {
         response
@@ -344,6 +377,122 @@ impl RateLimiter {
     }
 }
 
+/// Which refusal an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeniedKind {
+    Forbidden,
+    Csrf,
+    RateLimited,
+}
+
+impl DeniedKind {
+    fn of(error: &AppError) -> Option<DeniedKind> {
+        match error {
+            AppError::Forbidden => Some(DeniedKind::Forbidden),
+            AppError::Csrf => Some(DeniedKind::Csrf),
+            AppError::TooManyRequests(_) => Some(DeniedKind::RateLimited),
+            _ => None,
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            DeniedKind::Forbidden => "access.denied",
+            DeniedKind::Csrf => "access.csrf_failed",
+            DeniedKind::RateLimited => "auth.rate_limited",
+        }
+    }
+}
+
+/// Refusals as audit events, coalesced so that a flood does not flood the audit trail: the
+/// first refusal of a kind from a client address (and account) in a minute is written at
+/// once; the others of that minute are only counted, and the count goes into the next event
+/// written for that client and kind (`suppressed_before`). At most one write per client, kind
+/// and minute, whatever the rate.
+/// Whose refusals of which kind: (kind, client address, account name or `-`).
+type DeniedKey = (DeniedKind, String, String);
+
+#[derive(Default)]
+pub struct DeniedLog {
+    /// → (minute of the last event written, refusals since).
+    recent: Mutex<HashMap<DeniedKey, (i64, u64)>>,
+}
+
+impl DeniedLog {
+    /// Counts a refusal; writes it to the audit trail unless one of its kind from the same
+    /// client was written this minute. A failed write is logged: the refusal stands anyway.
+    pub async fn record(
+        &self,
+        db: &zhenxing_store::Db,
+        kind: DeniedKind,
+        viewer: &Viewer,
+        method: &str,
+        path: &str,
+    ) {
+        let minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+        let actor = viewer
+            .account
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |a| a.name.clone());
+        let suppressed = {
+            let Ok(mut recent) = self.recent.lock() else {
+                return;
+            };
+            if recent.len() > 10_000 {
+                recent.retain(|_, (m, _)| *m >= minute - 1);
+            }
+            let slot = recent
+                .entry((kind, viewer.client.clone(), actor.clone()))
+                .or_insert((i64::MIN, 0));
+            if slot.0 == minute {
+                slot.1 += 1;
+                return;
+            }
+            let suppressed = slot.1;
+            *slot = (minute, 0);
+            suppressed
+        };
+        // The path only: a query string may hold what someone searched for (an ID number).
+        let entry = zhenxing_store::audit::AuditEntry {
+            actor,
+            action: kind.action().to_owned(),
+            object_type: "request".to_owned(),
+            object_id: Some(path.chars().take(200).collect()),
+            after: Some(serde_json::json!({
+                "from": viewer.client,
+                "method": method,
+                "suppressed_before": suppressed,
+            })),
+            ..Default::default()
+        };
+        if let Err(e) = zhenxing_store::audit::append_one(db, entry).await {
+            tracing::error!(error = %e, "recording a refusal in the audit trail failed");
+        }
+    }
+}
+
+/// What every step of a sign-in (the password, the code) checks first: the double-submit CSRF
+/// token of the sign-in forms, then the client address's attempts (both steps count).
+pub fn check_sign_in_step(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    submitted_csrf: &str,
+) -> AppResult<()> {
+    let jar = cookies(headers);
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(String::as_str).unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), submitted_csrf.as_bytes()) {
+        return Err(AppError::Csrf);
+    }
+    if !state.limiter.allow(&viewer.client) {
+        return Err(AppError::TooManyRequests(Text::new(
+            "登录尝试过于频繁，请几分钟后再试。",
+            "Too many sign-in attempts from this address; try again in a few minutes.",
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -416,42 +565,27 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let jar = cookies(&headers);
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(String::as_str).unwrap_or("");
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return Err(AppError::Csrf);
-    }
-    if !state.limiter.allow(&viewer.client) {
-        return Err(AppError::TooManyRequests(Text::new(
-            "登录尝试过于频繁，请几分钟后再试。",
-            "Too many sign-in attempts from this address; try again in a few minutes.",
-        )));
-    }
+    check_sign_in_step(&state, &viewer, &headers, &form.csrf)?;
     let name = form.name.trim();
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
-    let refused = |message: String| {
-        let csrf = zhenxing_store::credentials::random_token();
-        let page = LoginPage {
-            c: Chrome::new(&state, &viewer, tr.t("login-title")),
-            csrf: csrf.clone(),
-            name: name.chars().take(64).collect(),
-            message: Some(message),
-        };
-        let mut response = with_cookies(
-            render(&page),
-            vec![cookie(&state, LOGIN_CSRF_COOKIE, &csrf, Some(3600))],
-        );
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        response
-    };
+    let refused = |message: String| login_form(&state, &viewer, name.to_owned(), message);
     if name.is_empty() || name.len() > 256 || form.password.len() > 1024 {
         return Ok(refused(tr.t("login-refused")));
     }
     match state
         .db
-        .sign_in(name, &form.password, &viewer.client, &state.config.session)
+        .sign_in(name, &form.password, &viewer.client)
         .await?
     {
+        SignIn::SecondFactor { pending } => Ok(with_cookies(
+            Redirect::to(crate::pages::factor::CODE_PATH).into_response(),
+            vec![cookie(
+                &state,
+                PENDING_COOKIE,
+                &pending,
+                Some(crate::pages::factor::pending_cookie_seconds()),
+            )],
+        )),
         SignIn::Ok { account, session } => {
             tracing::info!(account = account.id, "signed in");
             let response = Redirect::to("/").into_response();
@@ -471,6 +605,24 @@ pub async fn login(
         }
         SignIn::Refused => Ok(refused(tr.t("login-refused"))),
     }
+}
+
+/// The sign-in form again, refused with `message` (401), keeping the name typed.
+pub fn login_form(state: &AppState, viewer: &Viewer, name: String, message: String) -> Response {
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let csrf = zhenxing_store::credentials::random_token();
+    let page = LoginPage {
+        c: Chrome::new(state, viewer, tr.t("login-title")),
+        csrf: csrf.clone(),
+        name: name.chars().take(64).collect(),
+        message: Some(message),
+    };
+    let mut response = with_cookies(
+        render(&page),
+        vec![cookie(state, LOGIN_CSRF_COOKIE, &csrf, Some(3600))],
+    );
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use zhenxing_store::Db;
-use zhenxing_store::accounts::SessionPolicy;
 
 pub use auth::Viewer;
 pub use error::{AppError, AppResult};
@@ -30,7 +29,6 @@ pub use error::{AppError, AppResult};
 /// Settings of the web application.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    pub session: SessionPolicy,
     /// Mark cookies `Secure` (set when the server is reached over TLS, directly or through a
     /// proxy): `ZHENXING_SECURE_COOKIES=1`.
     pub secure_cookies: bool,
@@ -57,7 +55,6 @@ pub struct WebConfig {
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
-            session: SessionPolicy::default(),
             secure_cookies: false,
             trust_forwarded_for: false,
             trusted_proxies: Vec::new(),
@@ -79,12 +76,6 @@ impl WebConfig {
         let flag = |name: &str| {
             std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
         };
-        let minutes = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse::<i64>().ok())
-                .filter(|m| *m > 0)
-        };
         let proxies = std::env::var("ZHENXING_TRUSTED_PROXIES").unwrap_or_default();
         let trusted_proxies = security::parse_ip_ranges(&proxies).map_err(|bad| {
             zhenxing_core::Text::new(
@@ -94,17 +85,26 @@ impl WebConfig {
                 ),
             )
         })?;
-        let mut config = WebConfig {
+        let config = WebConfig {
             secure_cookies: flag("ZHENXING_SECURE_COOKIES"),
             trust_forwarded_for: flag("ZHENXING_TRUST_FORWARDED_FOR"),
             trusted_proxies,
             ..WebConfig::default()
         };
-        if let Some(m) = minutes("ZHENXING_SESSION_IDLE_MINUTES") {
-            config.session.idle = time::Duration::minutes(m);
-        }
-        if let Some(m) = minutes("ZHENXING_LOCKOUT_MINUTES") {
-            config.session.lockout = time::Duration::minutes(m);
+        // The session and lockout limits are the security administrator's policy, in the
+        // database (issue 15): an environment variable that overrode them would make the
+        // policy page wrong about what is in force, so the old ones are refused, not ignored.
+        for old in ["ZHENXING_SESSION_IDLE_MINUTES", "ZHENXING_LOCKOUT_MINUTES"] {
+            if std::env::var_os(old).is_some() {
+                return Err(zhenxing_core::Text::new(
+                    format!(
+                        "环境变量{old}已不再使用：会话和锁定的时限由安全管理员在“安全策略”页面设置（存于数据库）。请删除该变量。"
+                    ),
+                    format!(
+                        "the environment variable {old} is no longer used: session and lockout limits are set by the security administrator on the security policy page (stored in the database). Remove the variable."
+                    ),
+                ));
+            }
         }
         Ok(config)
     }
@@ -118,6 +118,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub i18n: Arc<i18n::I18n>,
     pub limiter: Arc<auth::RateLimiter>,
+    /// Refusals recorded in the audit trail, coalesced per client and minute.
+    pub denied: Arc<auth::DeniedLog>,
     /// The public portal's submissions and tracking look-ups, per client address.
     pub portal_limiter: Arc<auth::RateLimiter>,
     pub tracking_limiter: Arc<auth::RateLimiter>,
@@ -131,6 +133,7 @@ impl AppState {
         AppState {
             db,
             demo,
+            denied: Arc::new(auth::DeniedLog::default()),
             limiter: Arc::new(auth::RateLimiter::new(
                 config.login_attempts_per_window,
                 config.login_window,
@@ -176,6 +179,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(pages::audit::routes())
         .merge(pages::accounts::routes())
+        .merge(pages::factor::routes())
+        .merge(pages::security_policy::routes())
         .merge(pages::transfer::routes())
         .merge(pages::monitoring::routes())
         .merge(pages::department::routes())

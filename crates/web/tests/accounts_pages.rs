@@ -1,25 +1,10 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
-//! Account administration: the municipal administrator creates, disables, enables accounts and
+//! Account administration: the security administrator creates, disables, enables accounts and
 //! resets passwords; everyone else is refused; forms without the CSRF token are refused.
 
 mod common;
 
 use common::{Client, PASSWORD, Response, Server};
-
-/// The text of the element with `id` (tags removed).
-fn text_of(page: &Response, id: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in page.element(id).chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.trim().to_owned()
-}
 
 async fn create(
     admin: &mut Client,
@@ -73,7 +58,7 @@ async fn change_own_password(server: &Server, name: &str, current: &str, new: &s
 #[tokio::test]
 async fn the_administrator_creates_an_account_that_can_sign_in() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         let list = admin.get("/accounts").await;
         assert_eq!(list.status, 200, "{}", list.body);
         let table = list.element("accounts");
@@ -88,8 +73,8 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
         // A generated password, shown once.
         let done = create(&mut admin, "xinzhuang", "village_cadre", "500229102202", "").await;
         assert_eq!(done.status, 200, "{}", done.body);
-        assert_eq!(text_of(&done, "result-name"), "xinzhuang");
-        let password = text_of(&done, "new-password");
+        assert_eq!(done.text_of("result-name"), "xinzhuang");
+        let password = done.text_of("new-password");
         assert!(password.len() >= 12, "{password}");
         assert!(done.element("accounts").contains("xinzhuang"));
         let mut clerk = server.client();
@@ -135,7 +120,7 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
             .await
             .unwrap();
         assert!(recent.iter().any(|r| r.action == "account.create"
-            && r.actor == "admin"
+            && r.actor == "security"
             && r.object_id.as_deref() == Some("xinzhuang")));
     }
 }
@@ -143,7 +128,7 @@ async fn the_administrator_creates_an_account_that_can_sign_in() {
 #[tokio::test]
 async fn invalid_accounts_are_refused_on_the_form_in_the_page_language() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         // A village cadre attached to a county.
         let refused = create(&mut admin, "wrong", "village_cadre", "500229000000", "").await;
         assert_eq!(refused.status, 422, "{}", refused.body);
@@ -211,9 +196,10 @@ async fn invalid_accounts_are_refused_on_the_form_in_the_page_language() {
 }
 
 #[tokio::test]
-async fn only_the_administrator_manages_accounts() {
+async fn only_the_security_administrator_manages_accounts() {
     for server in Server::all().await {
-        for name in ["chengkou", "lixin", "auditor", "department"] {
+        // The system administrator no longer manages accounts (issue 15), nor does the auditor.
+        for name in ["admin", "chengkou", "lixin", "auditor", "department"] {
             let mut client = server.signed_in(name).await;
             assert_eq!(client.get("/accounts").await.status, 403, "{name}");
             let csrf = client.csrf().await;
@@ -229,9 +215,13 @@ async fn only_the_administrator_manages_accounts() {
                 )
                 .await;
             assert_eq!(refused.status, 403, "{name}");
-            for action in ["/accounts/disable", "/accounts/password"] {
+            for action in [
+                "/accounts/disable",
+                "/accounts/password",
+                "/accounts/factor-reset",
+            ] {
                 let refused = client
-                    .post_form(action, &[("csrf", &csrf), ("name", "admin")])
+                    .post_form(action, &[("csrf", &csrf), ("name", "lixin")])
                     .await;
                 assert_eq!(refused.status, 403, "{name} {action}");
             }
@@ -251,7 +241,7 @@ async fn only_the_administrator_manages_accounts() {
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         let refused = admin
             .post_form(
                 "/accounts",
@@ -294,7 +284,7 @@ async fn forms_without_the_csrf_token_are_refused() {
 #[tokio::test]
 async fn disable_enable_and_reset_password() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
+        let mut admin = server.signed_in("security").await;
         let mut lixin = server.signed_in("lixin").await;
         assert_eq!(lixin.get("/households").await.status, 200);
 
@@ -325,12 +315,15 @@ async fn disable_enable_and_reset_password() {
         let mut lixin = server.client();
         assert_eq!(lixin.sign_in("lixin", PASSWORD).await.status, 303);
 
-        // Not one's own account.
+        // Not one's own account (an administrator's: the operator's, like the other two).
         let refused = admin
-            .post_form("/accounts/disable", &[("csrf", &csrf), ("name", "admin")])
+            .post_form(
+                "/accounts/disable",
+                &[("csrf", &csrf), ("name", "security")],
+            )
             .await;
-        assert_eq!(refused.status, 422);
-        assert!(refused.element("errors").contains("不能停用"));
+        assert_eq!(refused.status, 403);
+        assert!(refused.element("errors").contains("安全管理员"));
         assert_eq!(admin.get("/accounts").await.status, 200, "still signed in");
 
         // No such account.
@@ -344,7 +337,7 @@ async fn disable_enable_and_reset_password() {
             .post_form("/accounts/password", &[("csrf", &csrf), ("name", "bashan")])
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
-        let password = text_of(&done, "new-password");
+        let password = done.text_of("new-password");
         assert!(password.len() >= 12);
         assert_eq!(
             server.client().sign_in("bashan", PASSWORD).await.status,
@@ -365,58 +358,95 @@ async fn disable_enable_and_reset_password() {
             assert!(
                 trail
                     .iter()
-                    .any(|r| r.action == action && r.actor == "admin"),
+                    .any(|r| r.action == action && r.actor == "security"),
                 "{action}"
             );
         }
     }
 }
 
-/// Issue 14, item 5: the administrator cannot take over the auditor, who checks the
-/// administrator's work: no reset of the auditor's password, no new auditor account from the
-/// web (the operator makes auditors with `zhenxing user`).
+/// Issues 14 and 15: none of the three administrators can take over another, or make a second
+/// account of an administrator's role: the security administrator resets no administrator's
+/// password or factor and creates no administrator account on the web (the operator does, with
+/// `zhenxing user`), and the form does not offer those roles.
 #[tokio::test]
-async fn the_administrator_cannot_set_the_auditors_password() {
+async fn the_security_administrator_cannot_act_as_another_administrator() {
     for server in Server::all().await {
-        let mut admin = server.signed_in("admin").await;
-        let csrf = admin.csrf().await;
-        let refused = admin
-            .post_form(
-                "/accounts/password",
-                &[("csrf", &csrf), ("name", "auditor")],
-            )
-            .await;
-        assert_eq!(refused.status, 403, "{}", refused.body);
-        assert!(
-            refused.element("errors").contains("审计人员"),
-            "{}",
-            refused.body
-        );
-        assert!(!refused.body.contains("id=\"new-password\""));
-        // The auditor's own password still works, and nothing asks the auditor to change it.
+        let mut security = server.signed_in("security").await;
+        let csrf = security.csrf().await;
+        for (name, label) in [
+            ("auditor", "审计人员"),
+            ("admin", "系统管理员"),
+            ("security", "安全管理员"),
+        ] {
+            let refused = security
+                .post_form("/accounts/password", &[("csrf", &csrf), ("name", name)])
+                .await;
+            assert_eq!(refused.status, 403, "{}", refused.body);
+            assert!(
+                refused.element("errors").contains(label),
+                "{}",
+                refused.body
+            );
+            assert!(!refused.body.contains("id=\"new-password\""));
+            let refused = security
+                .post_form(
+                    "/accounts/factor-reset",
+                    &[("csrf", &csrf), ("name", name), ("reason", "lost phone")],
+                )
+                .await;
+            assert_eq!(refused.status, 403, "{name} factor: {}", refused.body);
+            for action in ["/accounts/disable", "/accounts/enable"] {
+                let refused = security
+                    .post_form(action, &[("csrf", &csrf), ("name", name)])
+                    .await;
+                assert_eq!(refused.status, 403, "{name} {action}");
+            }
+            let account = server.test_db.db.account_by_name(name).await.unwrap();
+            assert!(!account.unwrap().disabled, "{name}");
+        }
+        // Their own passwords and factors still work, and nothing asks them to change.
         let mut auditor = server.signed_in("auditor").await;
         assert_eq!(auditor.get("/audit").await.status, 200);
         let trail = zhenxing_store::audit::recent(&server.test_db.db, 50)
             .await
             .unwrap();
         assert!(!trail.iter().any(|r| r.action == "account.password"));
+        assert!(!trail.iter().any(|r| r.action == "factor.reset"));
 
-        // No new auditor either, and the form does not offer the role.
-        let refused = create(&mut admin, "auditor2", "auditor", "500000000000", "").await;
-        assert_eq!(refused.status, 422, "{}", refused.body);
+        // No new administrator account either, and the form does not offer the roles.
         let db = &server.test_db.db;
-        assert!(db.account_by_name("auditor2").await.unwrap().is_none());
-        let list = admin.get("/accounts").await;
-        assert!(!list.element("new-role").contains("value=\"auditor\""));
-        // The auditor's row has no reset button; the others do.
+        for role in ["auditor", "municipal_admin", "security_admin"] {
+            let refused = create(&mut security, "admin2", role, "500000000000", "").await;
+            assert_eq!(refused.status, 422, "{}", refused.body);
+            assert!(db.account_by_name("admin2").await.unwrap().is_none());
+        }
+        let list = security.get("/accounts").await;
+        for role in ["auditor", "municipal_admin", "security_admin"] {
+            assert!(
+                !list
+                    .element("new-role")
+                    .contains(&format!("value=\"{role}\""))
+            );
+        }
+        // The administrators' rows have no reset button; the operators' do.
         let rows: Vec<&str> = list.element("accounts").split("<tr>").collect();
+        // A row starts with the account's name cell.
         let row = |name: &str| {
             rows.iter()
-                .find(|r| r.contains(&format!("value=\"{name}\"")))
-                .unwrap()
+                .find(|r| r.starts_with(&format!("<td>{name}<")))
+                .unwrap_or_else(|| panic!("no row for {name}"))
                 .to_string()
         };
-        assert!(!row("auditor").contains("/accounts/password"));
+        for name in ["auditor", "admin"] {
+            for action in [
+                "/accounts/password",
+                "/accounts/disable",
+                "/accounts/factor-reset",
+            ] {
+                assert!(!row(name).contains(action), "{name} {action}");
+            }
+        }
         assert!(row("chengkou").contains("/accounts/password"));
     }
 }

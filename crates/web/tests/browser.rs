@@ -6,7 +6,8 @@
 //! search, open it, edit an income with a reason, see the new figure and the change in the
 //! household's history, the same pages and the county's statistics dashboard and map on a
 //! 375-pixel phone screen, switch language and back,
-//! sign out; the auditor sees the edit on the audit page; a village cadre cannot reach another
+//! sign out; the auditor signs in with a second factor (a code computed from its secret) and
+//! sees the edit on the audit page; a village cadre cannot reach another
 //! village's household, by URL or by search; on her phone she records a visit, finds the
 //! warning in her inbox, and takes her part of an identification (lead, home verification,
 //! appraisal, notice) up to the township's review, then opens the public notice; a farmer,
@@ -55,7 +56,8 @@ async fn a_day_in_the_browser() {
     };
     let shots = screenshot_dir();
     std::fs::create_dir_all(&shots).unwrap();
-    let server = Server::start(zhenxing_store::testing::sqlite().await.unwrap()).await;
+    let server =
+        std::sync::Arc::new(Server::start(zhenxing_store::testing::sqlite().await.unwrap()).await);
     zhenxing_store::testing::write_test_households(
         &server.test_db.db,
         vec![zhenxing_store::testing::test_household(
@@ -73,6 +75,7 @@ async fn a_day_in_the_browser() {
         c: client.clone(),
         base: format!("http://{}", server.addr),
         shots,
+        server: server.clone(),
     };
     // The scenario runs as its own task so that a failed assertion still lets the session
     // close (and Chromium quit) before the failure is reported.
@@ -600,6 +603,8 @@ struct Browser {
     c: Client,
     base: String,
     shots: PathBuf,
+    /// The server, for the second-factor codes of the accounts that have one.
+    server: std::sync::Arc<Server>,
 }
 
 impl Browser {
@@ -754,6 +759,19 @@ impl Browser {
         self.fill("name", name).await;
         self.fill("password", PASSWORD).await;
         self.click("sign-in").await;
+        if self.server.secrets.contains_key(name) {
+            // The second step: the code its authenticator app would show now.
+            self.wait_for(
+                "the second-factor form",
+                "return location.pathname === '/login/code' \
+                 && document.getElementById('code') !== null",
+            )
+            .await;
+            self.screenshot(&format!("second-factor-{name}")).await;
+            let code = self.server.next_code(name).await;
+            self.fill("code", &code).await;
+            self.click("verify").await;
+        }
         self.wait_for(
             &format!("{name} to be signed in"),
             "return !location.pathname.startsWith('/login') \

@@ -64,7 +64,8 @@ async fn the_pages_as_each_role() {
         ("lixin", 403, 403, 403, false),
         ("other_village", 403, 403, 403, false),
         ("wuxi", 200, 403, 200, true),
-        ("auditor", 200, 403, 403, false),
+        ("auditor", 403, 403, 403, false),
+        ("security", 403, 403, 403, false),
         ("department", 403, 403, 403, false),
     ];
     for server in Server::all().await {

@@ -93,18 +93,18 @@ async fn count(server: &Server, what: &str) -> i64 {
                 .unwrap();
             c.new + c.assigned + c.verified + c.dismissed + c.closed
         }
+        // Every ticket, read from the table: no role reads all of them (a report about a
+        // person is its designated officer's only, and the auditor reads the audit trail only).
         "tickets" => {
-            let auditor = db.account_by_name("auditor").await.unwrap().unwrap();
-            zhenxing_store::portal::ticket_inbox(
-                db,
-                &auditor,
-                zhenxing_store::portal::TicketFilter::All,
-                today,
-                500,
-            )
-            .await
-            .unwrap()
-            .len() as i64
+            let sql = "SELECT COUNT(*) FROM tickets";
+            match db {
+                zhenxing_store::Db::Sqlite(p) => {
+                    sqlx::query_scalar(sql).fetch_one(p).await.unwrap()
+                }
+                zhenxing_store::Db::Postgres(p) => {
+                    sqlx::query_scalar(sql).fetch_one(p).await.unwrap()
+                }
+            }
         }
         other => panic!("count of {other}"),
     }
@@ -987,17 +987,17 @@ async fn a_declarants_numbers_are_shown_only_after_an_audited_reveal() {
             "{trail}"
         );
 
-        // The auditor may reveal too; the next ordinary page is masked again.
-        let mut auditor = server.signed_in("auditor").await;
-        let auditor_csrf = auditor.csrf().await;
-        let by_auditor = auditor
+        // The township's officer may reveal too; the next ordinary page is masked again.
+        let mut township = server.signed_in("bashan").await;
+        let township_csrf = township.csrf().await;
+        let by_township = township
             .post_form(
                 &reveal_path,
-                &[("csrf", &auditor_csrf), ("declaration", "1")],
+                &[("csrf", &township_csrf), ("declaration", "1")],
             )
             .await;
-        assert_eq!(by_auditor.status, 200);
-        assert!(by_auditor.body.contains(PHONE));
+        assert_eq!(by_township.status, 200, "{}", by_township.body);
+        assert!(by_township.body.contains(PHONE));
         assert_eq!(audited(&server, "personal_data.reveal").await.len(), 2);
         let again = officer.get(&page_path).await;
         assert!(!again.body.contains(ID_NUMBER) && !again.body.contains(PHONE));

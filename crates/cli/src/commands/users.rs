@@ -17,7 +17,7 @@ use zhenxing_core::china_time::now_stored;
 use zhenxing_core::{DivisionCode, Lang, Role, Text, text};
 use zhenxing_store::Db;
 use zhenxing_store::accounts::{Account, AccountError, check_account_name};
-use zhenxing_store::credentials::{check_password_policy, generate_password};
+use zhenxing_store::credentials::{check_password_basics, generate_password};
 use zhenxing_store::divisions::Division;
 
 /// A password for an account, and whether the person typed it or zhenxing made it up (and so
@@ -37,8 +37,8 @@ impl Password {
 
 /// The first line of standard input when it is not a terminal and not empty (trailing newline
 /// removed, nothing else: spaces are part of a password); otherwise a generated password.
-/// A given password is checked against the policy for the account `name` here, before
-/// anything is opened.
+/// A given password is checked here, before anything is opened, for what no policy changes
+/// (the account's name, the common list, the length limit).
 fn read_password(name: &str) -> Result<Password> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -60,7 +60,9 @@ fn read_password(name: &str) -> Result<Password> {
     if let Some(l) = line.strip_suffix('\r') {
         line.truncate(l.len());
     }
-    check_password_policy(&line, name).map_err(anyhow::Error::new)?;
+    // What no policy changes is checked before the database is opened; the store checks the
+    // length and classes of the policy in force.
+    check_password_basics(&line, name).map_err(anyhow::Error::new)?;
     Ok(Password::Given(line))
 }
 
@@ -83,6 +85,10 @@ pub enum UserAction {
     Password {
         name: String,
         password: Password,
+    },
+    ResetFactor {
+        name: String,
+        reason: String,
     },
 }
 
@@ -117,6 +123,10 @@ pub fn prepare(cmd: &UserCommand) -> Result<UserAction> {
         UserCommand::Password { name } => UserAction::Password {
             name: name.clone(),
             password: read_password(name)?,
+        },
+        UserCommand::ResetFactor { name, reason } => UserAction::ResetFactor {
+            name: name.clone(),
+            reason: reason.clone(),
         },
     })
 }
@@ -206,6 +216,19 @@ pub async fn run(db: &Db, lang: Lang, action: UserAction) -> Result<ExitCode> {
             );
             print_generated(lang, &password);
         }
+        UserAction::ResetFactor { name, reason } => {
+            db.reset_factor(&name, &actor, &reason)
+                .await
+                .map_err(refusal)?;
+            outln!(
+                "{}",
+                text!(
+                    "账号“{name}”的动态口令和恢复码已清除，其会话已结束；如其角色或策略要求，下次登录时须重新绑定",
+                    "the second factor and recovery codes of account '{name}' are removed and its sessions ended; if its role or the policy requires a factor, it enrols again at its next sign-in"
+                )
+                .get(lang)
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -264,6 +287,7 @@ async fn list(db: &Db, lang: Lang, json: bool) -> Result<()> {
                     "division_name_en": d.map(|d| d.name_en.as_str()),
                     "disabled": a.disabled,
                     "must_change_password": a.must_change_password,
+                    "second_factor": a.factor_enrolled,
                     "locked_until": current_lock(a, &now),
                     "created_at": a.created_at,
                 })
@@ -397,6 +421,7 @@ pub async fn ensure_demo_accounts(db: &Db) -> Result<Vec<DemoAccount>> {
     let village = busiest_child(db, &township).await?;
     let plan = [
         ("demo_admin", Role::MunicipalAdmin, &municipality),
+        ("demo_security", Role::SecurityAdmin, &municipality),
         ("demo_county", Role::CountyOfficer, &county),
         ("demo_township", Role::TownshipOfficer, &township),
         ("demo_village", Role::VillageCadre, &village),
@@ -412,6 +437,13 @@ pub async fn ensure_demo_accounts(db: &Db) -> Result<Vec<DemoAccount>> {
                 db.set_password(name, &password, &actor)
                     .await
                     .map_err(refusal)?;
+                // Like the password, the second factor starts anew with each demo: whoever
+                // tries it enrols their own authenticator app at the first sign-in.
+                if existing.factor_enrolled {
+                    db.reset_factor(name, &actor, "demo restarted")
+                        .await
+                        .map_err(refusal)?;
+                }
                 existing
             }
             None => db

@@ -73,8 +73,9 @@ impl DivisionRef {
 pub struct Me {
     /// The account name.
     pub name: String,
-    /// The role's code: `municipal_admin`, `county_officer`, `township_officer`,
-    /// `village_cadre`, `auditor` or `department_officer`.
+    /// The role's code: `municipal_admin` (the system administrator), `security_admin`,
+    /// `auditor`, `county_officer`, `township_officer`, `village_cadre` or
+    /// `department_officer`.
     #[schema(example = "county_officer")]
     pub role: String,
     /// The role's name in the account's language.

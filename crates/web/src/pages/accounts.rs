@@ -1,12 +1,13 @@
-//! Account administration for the municipal administrator (`Action::ManageAccounts`): the list
+//! Account administration for the security administrator (`Action::ManageAccounts`): the list
 //! of accounts, creating one (with a generated or typed password, shown once), disabling and
-//! enabling, and resetting a password (generated, shown once). The store audits every change,
-//! with the administrator's account name as the actor. An administrator attached to a county
-//! manages the accounts of that county only, and nobody can disable their own account.
-//! Nobody creates or resets the password of an account of a role that checks them
-//! (`Role::may_set_password_of`: the administrator not the auditor's), and a password set
-//! here must be changed at the next sign-in, on the change-password page
-//! ([`OWN_PASSWORD_PATH`]), which every signed-in account has.
+//! enabling (which lifts a lockout), resetting a password (generated, shown once) and
+//! resetting a second factor (with a reason). The store audits every change, with the
+//! administrator's account name as the actor. Nobody can disable their own account. The
+//! security administrator creates and resets only the operators' accounts
+//! (`Role::may_set_password_of`): the three administrators' accounts are the
+//! operating-system operator's (`zhenxing user`). A password set here must be changed at the
+//! next sign-in, on the change-password page ([`OWN_PASSWORD_PATH`]), which every signed-in
+//! account has.
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/disable", post(disable))
         .route("/accounts/enable", post(enable))
         .route("/accounts/password", post(reset_password))
+        .route("/accounts/factor-reset", post(reset_factor))
         .route(
             OWN_PASSWORD_PATH,
             get(own_password_form).post(change_own_password),
@@ -49,6 +51,8 @@ pub struct AccountRow {
     pub disabled: bool,
     pub locked: bool,
     pub created_at: String,
+    pub factor: String,
+    pub factor_enrolled: bool,
     pub is_self: bool,
     /// The administrator may reset its password (not when its role checks the administrator's).
     pub may_reset: bool,
@@ -136,6 +140,12 @@ async fn page(
                 disabled: a.disabled,
                 locked,
                 created_at: china_time_text(&a.created_at),
+                factor: c.t(if a.factor_enrolled {
+                    "accounts-factor-on"
+                } else {
+                    "accounts-factor-off"
+                }),
+                factor_enrolled: a.factor_enrolled,
                 is_self: a.id == me.id,
                 may_reset: me.role.may_set_password_of(a.role),
             }
@@ -268,15 +278,15 @@ pub async fn create(
     }
 }
 
-/// The refusal to make or reset an account of a role that checks the administrator.
+/// The refusal to make or reset an account of one of the three administrators.
 fn checks_you(role: Role) -> Text {
     let (zh, en) = (role.zh(), role.en());
     Text::new(
         format!(
-            "{zh}账号负责核查您的工作，您不能创建它或设置它的密码；请由系统运维人员用命令行（zhenxing user）办理"
+            "{zh}是三类管理员之一，其账号不能由其他管理员创建或重置（密码、动态口令）；请由系统运维人员用命令行（zhenxing user）办理"
         ),
         format!(
-            "a {en} checks your work: you cannot create such an account or set its password; the system's operator does it on the command line (zhenxing user)"
+            "a {en} is one of the three administrators: another administrator cannot create such an account or reset its password or second factor; the system's operator does it on the command line (zhenxing user)"
         ),
     )
 }
@@ -302,6 +312,25 @@ async fn target(state: &AppState, viewer: &Viewer, name: &str) -> AppResult<Acco
     }
 }
 
+/// The security administrator and the account named in a form, when it may manage that
+/// account (`Role::may_set_password_of`: the operators' only); otherwise the accounts page
+/// with the refusal (403), and nothing done.
+async fn managed(
+    state: &AppState,
+    viewer: &Viewer,
+    name: &str,
+) -> AppResult<Result<(Account, Account), Response>> {
+    let me = admin(viewer)?.clone();
+    let account = target(state, viewer, name).await?;
+    if me.role.may_set_password_of(account.role) {
+        return Ok(Ok((me, account)));
+    }
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let errors = vec![tr.text(&checks_you(account.role))];
+    let page = page(state, viewer, &CreateForm::default(), errors, None).await?;
+    Ok(Err(with_status(StatusCode::FORBIDDEN, render(&page))))
+}
+
 async fn set_disabled(
     state: AppState,
     viewer: Viewer,
@@ -309,8 +338,11 @@ async fn set_disabled(
     disabled: bool,
 ) -> AppResult<Response> {
     viewer.check_csrf(&form.csrf)?;
-    let me = admin(&viewer)?.clone();
-    let account = target(&state, &viewer, form.name.trim()).await?;
+    // The three administrators' accounts are the operator's, disabling included.
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
     if disabled && account.id == me.id {
         let tr = Tr::new(state.i18n.clone(), viewer.lang);
         let page = page(
@@ -355,14 +387,11 @@ pub async fn reset_password(
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
     viewer.check_csrf(&form.csrf)?;
-    let me = admin(&viewer)?.clone();
-    let account = target(&state, &viewer, form.name.trim()).await?;
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
-    if !me.role.may_set_password_of(account.role) {
-        let errors = vec![tr.text(&checks_you(account.role))];
-        let page = page(&state, &viewer, &CreateForm::default(), errors, None).await?;
-        return Ok(with_status(StatusCode::FORBIDDEN, render(&page)));
-    }
     let password = generate_password();
     match state
         .db
@@ -400,6 +429,55 @@ pub async fn reset_password(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ResetFactorForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Removes an operator account's second factor (a lost phone), with a reason; audited.
+pub async fn reset_factor(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Form(form): Form<ResetFactorForm>,
+) -> AppResult<Response> {
+    viewer.check_csrf(&form.csrf)?;
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let reason: String = form.reason.chars().take(500).collect();
+    let (errors, result) = match state
+        .db
+        .reset_factor(&account.name, &me.name, &reason)
+        .await
+    {
+        Ok(()) => (
+            Vec::new(),
+            Some(NewPassword {
+                message: tr.t("accounts-factor-reset"),
+                name: account.name.clone(),
+                password: String::new(),
+            }),
+        ),
+        Err(AccountError::Invalid(t)) => (vec![tr.text(&t)], None),
+        Err(AccountError::Store(e)) => return Err(e.into()),
+    };
+    let refused = !errors.is_empty();
+    let page = page(&state, &viewer, &CreateForm::default(), errors, result).await?;
+    let response = render(&page);
+    Ok(if refused {
+        with_status(StatusCode::UNPROCESSABLE_ENTITY, response)
+    } else {
+        response
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // One's own password
 
@@ -409,6 +487,8 @@ struct OwnPasswordPage {
     c: Chrome,
     /// Someone else set the password: it must be changed before anything else.
     must_change: bool,
+    /// The password rules of the policy in force, in words.
+    rules: String,
     errors: Vec<String>,
 }
 
@@ -424,21 +504,30 @@ pub struct OwnPasswordForm {
     pub repeat: String,
 }
 
-fn own_password_page(
+async fn own_password_page(
     state: &AppState,
     viewer: &Viewer,
     account: &Account,
     errors: Vec<String>,
-) -> Response {
+) -> AppResult<Response> {
+    let policy = state.db.security_policy().await?;
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = c.t("account-password-title");
+    let rules = c.tr.t_args(
+        "account-password-rules",
+        &[
+            ("min", policy.min_length.into()),
+            ("classes", policy.min_classes.into()),
+        ],
+    );
     let page = OwnPasswordPage {
         c,
         must_change: account.must_change_password,
+        rules,
         errors,
     };
     let refused = !page.errors.is_empty();
-    crate::pages::render_form(&page, refused)
+    Ok(crate::pages::render_form(&page, refused))
 }
 
 pub async fn own_password_form(
@@ -446,7 +535,7 @@ pub async fn own_password_form(
     Extension(viewer): Extension<Viewer>,
 ) -> AppResult<Response> {
     let account = viewer.account()?;
-    Ok(own_password_page(&state, &viewer, account, Vec::new()))
+    own_password_page(&state, &viewer, account, Vec::new()).await
 }
 
 /// Changes the signed-in account's own password; every session ends (this one too) and the
@@ -461,11 +550,11 @@ pub async fn change_own_password(
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     if form.new != form.repeat {
         let errors = vec![tr.t("account-password-mismatch")];
-        return Ok(own_password_page(&state, &viewer, account, errors));
+        return own_password_page(&state, &viewer, account, errors).await;
     }
     if form.current.len() > 1024 || form.new.len() > 1024 {
         let errors = vec![tr.t("account-password-too-long")];
-        return Ok(own_password_page(&state, &viewer, account, errors));
+        return own_password_page(&state, &viewer, account, errors).await;
     }
     match state
         .db
@@ -481,12 +570,9 @@ pub async fn change_own_password(
                 Some(0),
             )],
         )),
-        Err(AccountError::Invalid(t)) => Ok(own_password_page(
-            &state,
-            &viewer,
-            account,
-            vec![tr.text(&t)],
-        )),
+        Err(AccountError::Invalid(t)) => {
+            own_password_page(&state, &viewer, account, vec![tr.text(&t)]).await
+        }
         Err(AccountError::Store(e)) => Err(e.into()),
     }
 }

@@ -8,11 +8,13 @@ pub mod cases;
 pub mod coverage;
 pub mod department;
 pub mod divisions;
+pub mod factor;
 pub mod households;
 pub mod monitoring;
 pub mod portal;
 pub mod portal_admin;
 pub mod reports;
+pub mod security_policy;
 pub mod statistics;
 pub mod timeline;
 pub mod transfer;
@@ -119,11 +121,18 @@ impl Chrome {
     }
 }
 
-/// An account's first page: its division, or the department data page for a department
-/// officer, who does not read the registry.
+/// An account's first page: its division; for the roles that do not read the registry, the
+/// department data page (department officer), the accounts (security administrator) or the
+/// audit trail (auditor).
 pub fn home_of(account: &zhenxing_store::accounts::Account) -> String {
-    if !account.may(Action::ReadRegistry) && account.may(Action::UploadDepartmentData) {
+    if account.may(Action::ReadRegistry) {
+        format!("/divisions/{}", account.division.as_str())
+    } else if account.may(Action::UploadDepartmentData) {
         "/department".to_owned()
+    } else if account.may(Action::ManageAccounts) {
+        "/accounts".to_owned()
+    } else if account.may(Action::ReadAudit) {
+        "/audit".to_owned()
     } else {
         format!("/divisions/{}", account.division.as_str())
     }

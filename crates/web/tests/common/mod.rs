@@ -1,7 +1,9 @@
 #![allow(dead_code, clippy::unwrap_used)] // shared by several test files; tests unwrap
 //! Test servers: the real application on port 0 over a fresh database (SQLite always,
 //! PostgreSQL when `TEST_DATABASE_URL` is set), holding the four households of
-//! `fixtures/registry/good-utf8.csv` and one account per role, driven over real HTTP.
+//! `fixtures/registry/good-utf8.csv` and one account per role, driven over real HTTP. The three
+//! administrators' accounts have a second factor, enrolled through the store with a code
+//! computed here; signing in as them takes the real two steps with codes computed here.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,6 +17,7 @@ pub const PASSWORD: &str = "Test-password-2026";
 /// The accounts every test server has: (name, role, division).
 pub const ACCOUNTS: &[(&str, Role, &str)] = &[
     ("admin", Role::MunicipalAdmin, "500000000000"),
+    ("security", Role::SecurityAdmin, "500000000000"),
     ("chengkou", Role::CountyOfficer, "500229000000"),
     ("bashan", Role::TownshipOfficer, "500229102000"),
     ("lixin", Role::VillageCadre, "500229102202"),
@@ -36,6 +39,31 @@ pub struct Server {
     pub addr: SocketAddr,
     pub test_db: TestDb,
     task: tokio::task::JoinHandle<()>,
+    /// The second-factor secrets of the accounts that have one, by name.
+    pub secrets: HashMap<String, Vec<u8>>,
+    /// Each factor account's signed-in cookies and the last time step used, so that tests that
+    /// sign in as it many times share one session and never replay a code.
+    factor_sessions: std::sync::Mutex<HashMap<String, HashMap<String, String>>>,
+    last_steps: std::sync::Mutex<HashMap<String, i64>>,
+}
+
+/// The current TOTP time step.
+pub fn step_now() -> i64 {
+    zhenxing_store::factor::step_at(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// Enrols a second factor for `account` through the store, as the enrolment page does, with
+/// the code of the current step; the secret and the step used.
+pub async fn enrol(db: &zhenxing_store::Db, name: &str) -> (Vec<u8>, i64) {
+    let account = db.account_by_name(name).await.unwrap().unwrap();
+    let enrolment = db.begin_factor_enrolment(&account).await.unwrap();
+    let secret = zhenxing_store::factor::base32_decode(&enrolment.secret_base32).unwrap();
+    let step = step_now();
+    let code = zhenxing_store::factor::totp_code(&secret, step);
+    db.confirm_factor_enrolment(&account, &code, "test")
+        .await
+        .unwrap();
+    (secret, step)
 }
 
 impl Drop for Server {
@@ -117,6 +145,23 @@ impl Server {
             // change its password first: accounts_pages.rs tests that).
             db.waive_password_change(name, "test").await.unwrap();
         }
+        let (mut secrets, mut last_steps) = (HashMap::new(), HashMap::new());
+        for (name, role, _) in ACCOUNTS {
+            if role.requires_second_factor() {
+                let (secret, step) = enrol(&db, name).await;
+                secrets.insert((*name).to_owned(), secret);
+                last_steps.insert((*name).to_owned(), step);
+            }
+        }
+        // Tests sign in as the same account many times and keep using the first session.
+        let policy = zhenxing_store::security_policy::SecurityPolicy {
+            max_sessions: 20,
+            ..db.security_policy().await.unwrap()
+        };
+        db.set_security_policy("test", &policy)
+            .await
+            .unwrap()
+            .unwrap();
         let state = zhenxing_web::AppState::new(db, true, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -132,7 +177,54 @@ impl Server {
             addr,
             test_db,
             task,
+            secrets,
+            factor_sessions: std::sync::Mutex::new(HashMap::new()),
+            last_steps: std::sync::Mutex::new(last_steps),
         }
+    }
+
+    /// The last time step of `name`'s factor used (by the enrolment or a sign-in).
+    pub fn last_step(&self, name: &str) -> i64 {
+        self.last_steps.lock().unwrap()[name]
+    }
+
+    /// The next code of `name`'s factor that is not a replay: the first step after the last
+    /// one used, no earlier than one step back; waits for the clock when both the current and
+    /// the next step are used up.
+    pub async fn next_code(&self, name: &str) -> String {
+        let secret = self
+            .secrets
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} has no factor"));
+        loop {
+            let now = step_now();
+            let step = {
+                let mut last = self.last_steps.lock().unwrap();
+                let entry = last.entry(name.to_owned()).or_insert(now - 2);
+                let step = (*entry + 1).max(now - 1);
+                if step <= now + 1 {
+                    *entry = step;
+                    Some(step)
+                } else {
+                    None
+                }
+            };
+            match step {
+                Some(step) => return zhenxing_store::factor::totp_code(secret, step),
+                None => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+            }
+        }
+    }
+
+    /// Signs `client` in with a password and, for an account with a factor, its next code.
+    /// The answer to the last step.
+    pub async fn sign_in_fully(&self, client: &mut Client, name: &str, password: &str) -> Response {
+        let first = client.sign_in(name, password).await;
+        if first.header("location") != Some("/login/code") {
+            return first;
+        }
+        let code = self.next_code(name).await;
+        client.submit_code(&code).await
     }
 
     pub fn client(&self) -> Client {
@@ -144,11 +236,25 @@ impl Server {
         }
     }
 
-    /// A client signed in as `name`.
+    /// A client signed in as `name` (an account with a factor shares one session per server).
     pub async fn signed_in(&self, name: &str) -> Client {
         let mut client = self.client();
-        let response = client.sign_in(name, PASSWORD).await;
+        if self.secrets.contains_key(name) {
+            let cached = self.factor_sessions.lock().unwrap().get(name).cloned();
+            if let Some(cookies) = cached {
+                client.cookies = cookies;
+                return client;
+            }
+        }
+        let response = self.sign_in_fully(&mut client, name, PASSWORD).await;
         assert_eq!(response.status, 303, "sign-in as {name}: {}", response.body);
+        assert_eq!(response.header("location"), Some("/"), "sign-in as {name}");
+        if self.secrets.contains_key(name) {
+            self.factor_sessions
+                .lock()
+                .unwrap()
+                .insert(name.to_owned(), client.cookies.clone());
+        }
         client
     }
 
@@ -334,6 +440,14 @@ impl Client {
         .await
     }
 
+    /// The second step of a sign-in: a code (or recovery code) on the code form.
+    pub async fn submit_code(&mut self, code: &str) -> Response {
+        let page = self.get("/login/code").await;
+        let csrf = page.hidden("csrf");
+        self.post_form("/login/code", &[("code", code), ("csrf", &csrf)])
+            .await
+    }
+
     /// The CSRF token of the signed-in session (from any page's sign-out form).
     pub async fn csrf(&mut self) -> String {
         let page = self.get("/households").await;
@@ -453,6 +567,21 @@ impl Client {
 }
 
 impl Response {
+    /// The text of the element with `id` (tags removed, trimmed).
+    pub fn text_of(&self, id: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in self.element(id).chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.trim().to_owned()
+    }
+
     /// The HTML element with `id="{id}"` and everything up to its closing tag of the same
     /// name (no nesting of the same tag inside); empty when absent.
     pub fn element(&self, id: &str) -> &str {
