@@ -56,6 +56,8 @@ enum Command {
         seed: u64,
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Generate the synthetic registry (deterministic for a seed) into an empty database.
     Generate {
@@ -85,6 +87,8 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Take the monthly snapshot of the key figures (municipality, counties, townships);
     /// taking a month again replaces it.
@@ -114,6 +118,27 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Back the database up into FILE while the server runs: SQLite's online backup API or
+    /// PostgreSQL's pg_dump (custom format), with a manifest (registry, row counts, audit
+    /// head, digest); encrypted with the key ring's data key when --key-file is given.
+    Backup {
+        file: PathBuf,
+        /// The key ring file whose current data key encrypts the backup.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Restore a backup made by `zhenxing backup`, then check the audit chain and the row
+    /// counts against its manifest and anchor the chain at the restored head. Stop the server
+    /// first. A corrupt, truncated or foreign backup, or a wrong key, changes nothing.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that already holds this registry's data.
+        #[arg(long)]
+        replace: bool,
+        /// The key ring file of an encrypted backup.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
     /// Accounts of the people who use zhenxing.
     #[command(subcommand)]
     User(UserCommand),
@@ -127,6 +152,18 @@ enum Command {
     /// raised) and the list of uploads.
     #[command(subcommand)]
     Department(DepartmentCommand),
+}
+
+/// TLS served by zhenxing itself (TLS 1.2 and 1.3); cookies are then `Secure` and answers
+/// carry HSTS. Without them, terminate TLS in a reverse proxy (README).
+#[derive(clap::Args, Debug, Clone)]
+struct TlsArgs {
+    /// The certificate chain, PEM (server certificate first).
+    #[arg(long, requires = "tls_key", env = "ZHENXING_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", env = "ZHENXING_TLS_KEY")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -235,8 +272,23 @@ enum ExportCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Re-compute the hash chain and report any altered or deleted record, and a trail cut or
-    /// wiped behind the checkpoint kept outside the database.
-    Verify,
+    /// wiped behind the checkpoint kept outside the database; keyed records need the audit key.
+    /// With --archive, check an audit archive instead.
+    Verify {
+        /// An archive made by `zhenxing audit archive`: its MAC, its chain, and the records the
+        /// database still holds.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
+    /// Write the audit records and their items, with their hashes, to FILE, MACed under the
+    /// audit key (audited).
+    Archive {
+        #[arg(long)]
+        to: PathBuf,
+        /// The last day (Beijing time, YYYY-MM-DD) whose records go in (default: all).
+        #[arg(long)]
+        through: Option<String>,
+    },
     /// Checkpoint the chain's current head, recorded in the trail: for a trail that has no
     /// checkpoint yet, or after a restore the operator has checked.
     Anchor {

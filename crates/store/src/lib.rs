@@ -11,7 +11,9 @@ pub mod accounts;
 pub mod assistance;
 pub mod audit;
 pub mod audit_anchor;
+pub mod audit_archive;
 pub mod audit_query;
+pub mod backup;
 pub mod browse;
 mod bulk;
 pub mod coverage;
@@ -141,15 +143,17 @@ impl Db {
     /// [`Db::open`] with the audit chain anchored outside the database ([`audit_anchor`]) in
     /// the files given or their defaults. The anchor is installed before the division list is
     /// seeded, so that a new database is anchored from its first record.
+    /// `suite` keys the audit chain's new records (the deployment's suite).
     pub async fn open_anchored(
         url: &str,
         key_file: Option<std::path::PathBuf>,
         checkpoint_file: Option<std::path::PathBuf>,
+        suite: zhenxing_crypto::Suite,
     ) -> Result<Db> {
         let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
         db.migrate().await?;
         if let Some(config) =
-            audit_anchor::AnchorConfig::resolve(&db, key_file, checkpoint_file).await?
+            audit_anchor::AnchorConfig::resolve(&db, key_file, checkpoint_file, suite).await?
         {
             audit_anchor::install(&db, config).await?;
         }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod security;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -34,6 +35,8 @@ pub struct WebConfig {
     /// Mark cookies `Secure` (set when the server is reached over TLS, directly or through a
     /// proxy): `ZHENXING_SECURE_COOKIES=1`.
     pub secure_cookies: bool,
+    /// Send `Strict-Transport-Security` (when the application itself serves TLS).
+    pub hsts: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy):
     /// `ZHENXING_TRUST_FORWARDED_FOR=1`. The address is the rightmost entry that is not one of
     /// `trusted_proxies` (`security::forwarded_client`); a header that does not parse is 400.
@@ -59,6 +62,7 @@ impl Default for WebConfig {
         WebConfig {
             session: SessionPolicy::default(),
             secure_cookies: false,
+            hsts: false,
             trust_forwarded_for: false,
             trusted_proxies: Vec::new(),
             login_attempts_per_window: 20,
@@ -73,6 +77,13 @@ impl Default for WebConfig {
 }
 
 impl WebConfig {
+    /// For a server that terminates TLS itself: cookies `Secure`, answers with HSTS.
+    pub fn served_over_tls(mut self) -> WebConfig {
+        self.secure_cookies = true;
+        self.hsts = true;
+        self
+    }
+
     /// Defaults, then `ZHENXING_*` environment variables; a list of proxies that does not
     /// parse stops the server rather than trusting a guess.
     pub fn from_env() -> Result<WebConfig, zhenxing_core::Text> {
@@ -151,6 +162,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let hsts = state.config.hsts;
     let pages = Router::new()
         .route("/", get(home))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -200,6 +212,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::request_log))
         .layer(axum::middleware::map_response(security::security_headers))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            security::strict_transport_security(response, hsts)
+        }))
         .with_state(state)
 }
 
@@ -266,6 +281,23 @@ async fn not_found() -> AppError {
 /// Serves on a bound listener until Ctrl-C or SIGTERM, with client addresses available to
 /// the sign-in rate limit and the audit trail.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_listener(listener, state).await
+}
+
+/// [`serve_on`] over TLS ([`tls`]); `state`'s configuration should be
+/// [`WebConfig::served_over_tls`].
+pub async fn serve_tls_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    serve_listener(tls::TlsListener::new(listener, tls)?, state).await
+}
+
+async fn serve_listener<L>(listener: L, state: AppState) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
     tracing::info!(address = %listener.local_addr()?, "serving");
     tokio::spawn(keep_figures_warm(state.clone()));
     axum::serve(

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit;
+mod backup;
 mod demo;
 mod department;
 mod export;
@@ -13,7 +14,7 @@ pub mod users;
 
 use crate::{
     AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, ImportCommand, MonitorCommand,
-    TokenCommand,
+    TlsArgs, TokenCommand,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -74,14 +75,32 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let url = zhenxing_store::DatabaseUrl::parse(&cli.database)?;
     tracing::info!(database = %url.redacted(), "opening");
     // Every command anchors the audit chain, so the server and the CLI keep one checkpoint.
-    let db = Db::open_anchored(
+    let db = open(
         &cli.database,
         cli.audit_key.clone(),
         cli.audit_checkpoint.clone(),
     )
     .await?;
+    if let Command::Restore {
+        file,
+        key_file,
+        replace,
+    } = &cli.command
+    {
+        let reopen = backup::Reopen {
+            url: cli.database.clone(),
+            audit_key: cli.audit_key.clone(),
+            audit_checkpoint: cli.audit_checkpoint.clone(),
+        };
+        return backup::restore(db, reopen, lang, file, key_file.as_deref(), *replace).await;
+    }
     let code = match cli.command {
-        Command::Demo { scale, seed, bind } => {
+        Command::Demo {
+            scale,
+            seed,
+            bind,
+            tls,
+        } => {
             let empty = db.stats(None).await?.households == 0;
             if empty {
                 generate::run(&db, lang, scale, seed, None).await?;
@@ -104,7 +123,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             users::print_demo_accounts(&accounts, lang);
-            serve(&db, bind, true).await?;
+            serve(&db, bind, &tls, true).await?;
             ExitCode::SUCCESS
         }
         Command::Generate {
@@ -133,8 +152,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export(ExportCommand::Template { file }) => export::template(lang, &file)?,
         Command::Stats { json, .. } => stats::run(&db, lang, scope.as_ref(), json).await?,
-        Command::Serve { bind } => {
-            serve(&db, bind, false).await?;
+        Command::Serve { bind, tls } => {
+            serve(&db, bind, &tls, false).await?;
             ExitCode::SUCCESS
         }
         Command::Snapshot { .. } => match snapshot_month {
@@ -145,7 +164,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Some(request) => report::write(&db, lang, request).await?,
             None => ExitCode::FAILURE,
         },
-        Command::Audit(AuditCommand::Verify) => audit::verify(&db, lang).await?,
+        Command::Audit(AuditCommand::Verify { archive: None }) => audit::verify(&db, lang).await?,
+        Command::Audit(AuditCommand::Verify {
+            archive: Some(file),
+        }) => audit::verify_archive(&db, lang, &file).await?,
+        Command::Audit(AuditCommand::Archive { to, through }) => {
+            audit::archive(&db, lang, &to, through.as_deref()).await?
+        }
+        Command::Backup { file, key_file } => {
+            backup::backup(&db, &cli.database, lang, &file, key_file.as_deref()).await?
+        }
+        Command::Restore { .. } => ExitCode::FAILURE,
         Command::Audit(AuditCommand::Anchor { reason }) => {
             audit::anchor(&db, lang, &reason).await?
         }
@@ -179,15 +208,50 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// Opens the database with the audit chain anchored ([`Db::open_anchored`]).
+pub async fn open(
+    url: &str,
+    audit_key: Option<std::path::PathBuf>,
+    audit_checkpoint: Option<std::path::PathBuf>,
+) -> Result<Db> {
+    // The one place the deployment's suite reaches the audit chain: the default until the key
+    // ring's configuration is merged, then the key ring's suite.
+    Ok(Db::open_anchored(
+        url,
+        audit_key,
+        audit_checkpoint,
+        zhenxing_crypto::Suite::default(),
+    )
+    .await?)
+}
+
 fn parse_division(s: &str) -> Result<DivisionCode> {
     DivisionCode::parse(s).map_err(|e| anyhow::Error::new(e.text()))
 }
 
-async fn serve(db: &Db, bind: std::net::SocketAddr, demo: bool) -> Result<()> {
-    let config = zhenxing_web::WebConfig::from_env().map_err(anyhow::Error::new)?;
+async fn serve(db: &Db, bind: std::net::SocketAddr, tls: &TlsArgs, demo: bool) -> Result<()> {
+    let mut config = zhenxing_web::WebConfig::from_env().map_err(anyhow::Error::new)?;
+    // The certificate and key are read before anything is bound: a bad file stops the start.
+    let tls = match (&tls.tls_cert, &tls.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            zhenxing_web::tls::server_config(cert, key).map_err(anyhow::Error::new)?,
+        ),
+        _ => None,
+    };
+    if tls.is_some() {
+        config = config.served_over_tls();
+    }
     let state = zhenxing_web::AppState::new(db.clone(), demo, config);
-    eprintln!("http://{bind}/");
-    zhenxing_web::serve(state, bind).await.map_err(|e| {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("{scheme}://{bind}/");
+    let served = async {
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        match tls {
+            Some(tls) => zhenxing_web::serve_tls_on(listener, state, tls).await,
+            None => zhenxing_web::serve_on(listener, state).await,
+        }
+    };
+    served.await.map_err(|e| {
         anyhow::Error::new(Text::new(
             format!("无法在{bind}上提供服务：{e}"),
             format!("cannot serve on {bind}: {e}"),
