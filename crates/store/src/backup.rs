@@ -184,9 +184,17 @@ fn sqlite_snapshot(source: &Path, target: &Path) -> Result<Manifest> {
         .map_err(sqlite_error)?;
     let mut to = Connection::open(target).map_err(sqlite_error)?;
     {
+        use rusqlite::backup::StepResult;
         let copy = rusqlite::backup::Backup::new(&from, &mut to).map_err(sqlite_error)?;
-        copy.run_to_completion(-1, std::time::Duration::ZERO, None)
-            .map_err(sqlite_error)?;
+        // -1: every page in one step, so one read transaction (rusqlite's run_to_completion
+        // takes positive steps only, and between steps a write restarts the copy).
+        loop {
+            match copy.step(-1).map_err(sqlite_error)? {
+                StepResult::Done => break,
+                StepResult::More => {}
+                _ => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
     }
     drop(from);
     let facts = sqlite_facts(&to)?;

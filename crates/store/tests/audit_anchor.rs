@@ -239,7 +239,7 @@ fn drop_all_triggers(db: &Db) -> Vec<String> {
             "audit_items_no_delete",
         ]
         .iter()
-        .map(|t| format!("DROP TRIGGER {t}"))
+        .map(|t| format!("DROP TRIGGER IF EXISTS {t}"))
         .collect(),
         Db::Postgres(_) => vec![
             "ALTER TABLE audit_log DISABLE TRIGGER USER".into(),
