@@ -281,7 +281,13 @@ async fn not_found() -> AppError {
 /// Serves on a bound listener until Ctrl-C or SIGTERM, with client addresses available to
 /// the sign-in rate limit and the audit trail.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    serve_listener(listener, state).await
+    announce(listener.local_addr()?, &state);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 /// [`serve_on`] over TLS ([`tls`]); `state`'s configuration should be
@@ -291,21 +297,18 @@ pub async fn serve_tls_on(
     state: AppState,
     tls: Arc<rustls::ServerConfig>,
 ) -> std::io::Result<()> {
-    serve_listener(tls::TlsListener::new(listener, tls)?, state).await
-}
-
-async fn serve_listener<L>(listener: L, state: AppState) -> std::io::Result<()>
-where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-{
-    tracing::info!(address = %listener.local_addr()?, "serving");
-    tokio::spawn(keep_figures_warm(state.clone()));
+    announce(listener.local_addr()?, &state);
     axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        tls::TlsListener::new(listener, tls)?,
+        tls::PeerMakeService::new(router(state)),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
+}
+
+fn announce(address: SocketAddr, state: &AppState) {
+    tracing::info!(address = %address, "serving");
+    tokio::spawn(keep_figures_warm(state.clone()));
 }
 
 /// Fills the figure cache at start and again just after every midnight in China, so that no

@@ -66,9 +66,7 @@ async fn get(
     roots
         .add(CertificateDer::from_pem_file(cert).unwrap())
         .unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
+    let config = rustls::ClientConfig::builder_with_provider(zhenxing_web::tls::ring_provider())
     .with_protocol_versions(&[version])
     .unwrap()
     .with_root_certificates(roots)
