@@ -289,6 +289,18 @@ enum AuditCommand {
         #[arg(long)]
         through: Option<String>,
     },
+    /// Show the audit retention, or set it in months (at least 6; audited).
+    Retention { months: Option<u32> },
+    /// Delete the records older than the retention (and 6 months in any case) that are in
+    /// ARCHIVE, once it verifies against the database; the chain's verification then starts at
+    /// the pruned boundary. Audited as audit.prune.
+    Prune {
+        #[arg(long)]
+        archive: PathBuf,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
     /// Checkpoint the chain's current head, recorded in the trail: for a trail that has no
     /// checkpoint yet, or after a restore the operator has checked.
     Anchor {

@@ -427,6 +427,9 @@ pub enum ChainProblem {
     /// Keyed records exist but the audit key is not at hand, so they could not be checked (not
     /// evidence of tampering by itself; the chain is not shown intact either).
     KeyNeeded { seq: i64 },
+    /// The records up to `through_seq` are gone as pruned, but no `audit.prune` record of the
+    /// chain says so: the boundary was moved behind zhenxing's back.
+    PruneUnrecorded { through_seq: i64 },
 }
 
 impl ChainProblem {
@@ -475,6 +478,10 @@ impl ChainProblem {
             ChainProblem::Downgraded { seq } => text!(
                 "第{seq}条审计记录未用密钥计算（仅SHA-256），而审计链此处应已用密钥：此后的记录被不持有密钥者重算过",
                 "audit record {seq} is hashed without the key (plain SHA-256) where the chain is keyed: someone without the key recomputed the chain from there"
+            ),
+            ChainProblem::PruneUnrecorded { through_seq } => text!(
+                "审计记录显示已清理至第{through_seq}条，但审计链中没有与之相符的清理记录（audit.prune）：清理边界被擅自改动",
+                "the audit records through {through_seq} are marked as pruned, but no prune record (audit.prune) in the chain says so: the boundary was moved behind zhenxing's back"
             ),
             ChainProblem::KeyNeeded { seq } => text!(
                 "自第{seq}条起的审计记录以密钥计算，校验需要审计密钥文件（--audit-key）；未找到该文件，这些记录未校验",
@@ -602,8 +609,17 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         problems: Vec::new(),
         notices: Vec::new(),
     };
+    // After a prune the chain starts at its boundary ([`crate::audit_archive::prune`]).
+    let pruned: Option<(i64, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT through_seq, through_hash FROM audit_pruned WHERE id = 1").fetch_optional(pool).await?);
+    if let Some((through_seq, _)) = &pruned {
+        report.last_seq = *through_seq;
+    }
+    let mut prune_recorded = None;
     let mut chain = ChainState {
-        prev_hash: GENESIS_HASH.to_owned(),
+        prev_hash: pruned
+            .as_ref()
+            .map_or(GENESIS_HASH.to_owned(), |(_, hash)| hash.clone()),
         key: crate::audit_anchor::verification_key(db).await?,
         keyed_from: match &checkpoint {
             CheckpointState::Valid(c) => c.keyed_from,
@@ -617,6 +633,9 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         let mut rows = sqlx::query_as::<_, AuditRecord>(select_records!("ORDER BY seq")).fetch(pool);
         while let Some(record) = rows.try_next().await? {
             check_record(&record, &mut report, &mut chain);
+            if record.action == crate::audit_archive::PRUNE_ACTION {
+                prune_recorded = record.after_data.as_deref().and_then(prune_boundary);
+            }
             if Some(record.seq) == checkpoint_seq {
                 hash_at_checkpoint = Some(record.hash.clone());
             }
@@ -639,6 +658,13 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
             report.problems.push(ChainProblem::BrokenLink { seq });
         }
     }
+    if let Some(boundary) = pruned
+        && prune_recorded.as_ref() != Some(&boundary)
+    {
+        report.problems.push(ChainProblem::PruneUnrecorded {
+            through_seq: boundary.0,
+        });
+    }
     check_checkpoint(&checkpoint, hash_at_checkpoint, &mut report);
     // Items whose operation record is gone.
     let mut orphans: Vec<i64> = digests.into_keys().collect();
@@ -649,6 +675,15 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         }
     }
     Ok(report)
+}
+
+/// The boundary a prune's record names.
+fn prune_boundary(after: &str) -> Option<(i64, String)> {
+    let value: Value = serde_json::from_str(after).ok()?;
+    Some((
+        value.get("through_seq")?.as_i64()?,
+        value.get("through_hash")?.as_str()?.to_owned(),
+    ))
 }
 
 /// The chain against the checkpoint kept outside the database.

@@ -14,7 +14,7 @@
 //! outside the database; an assessor checks it there.
 
 use crate::audit::{AuditRecord, ItemRow, digest_item_row, select_records};
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, on_pool, on_tx};
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -523,3 +523,172 @@ pub async fn verify_archive(db: &Db, path: &Path) -> Result<ArchiveReport> {
     report.summary = Some(summary);
     Ok(report)
 }
+
+/// The shortest retention: records younger than this are never deleted, whatever is set.
+pub const MIN_RETENTION_MONTHS: u32 = 6;
+const RETENTION_KEY: &str = "audit.retention_months";
+
+/// The audit retention in months, when one has been set.
+pub async fn retention_months(db: &Db) -> Result<Option<u32>> {
+    let value: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT value FROM settings WHERE key = $1").bind(RETENTION_KEY).fetch_optional(pool).await?);
+    Ok(value.and_then(|v| v.parse().ok()))
+}
+
+/// Sets the retention (audited as `settings.audit_retention`); below
+/// [`MIN_RETENTION_MONTHS`] is refused.
+pub async fn set_retention(db: &Db, actor: &str, months: u32) -> Result<()> {
+    if months < MIN_RETENTION_MONTHS {
+        return Err(StoreError::Config(text!(
+            "审计记录保存期不得少于{MIN_RETENTION_MONTHS}个月（给出的是{months}个月）",
+            "the audit retention cannot be shorter than {MIN_RETENTION_MONTHS} months ({months} given)"
+        )));
+    }
+    let before = retention_months(db).await?;
+    let mut tx = db.begin_write().await?;
+    let operation = crate::audit::Operation::begin(
+        &mut tx,
+        crate::audit::AuditEntry {
+            actor: actor.to_owned(),
+            action: "settings.audit_retention".into(),
+            object_type: "settings".into(),
+            object_id: Some(RETENTION_KEY.into()),
+            before: Some(serde_json::json!({ "months": before })),
+            after: Some(serde_json::json!({ "months": months })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    crate::procedures::write_setting(
+        &mut tx,
+        RETENTION_KEY,
+        &months.to_string(),
+        actor,
+        operation.seq(),
+    )
+    .await?;
+    operation.finish(&mut tx, None).await?;
+    tx.commit().await
+}
+
+/// The first Beijing day whose records are within `months` of `today`.
+fn retention_start(today: time::Date, months: u32) -> time::Date {
+    let total = i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1
+        - i64::from(months);
+    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .unwrap_or(time::Month::January);
+    let year = i32::try_from(year).unwrap_or(today.year());
+    let last_day = month.length(year);
+    time::Date::from_calendar_date(year, month, today.day().min(last_day)).unwrap_or(today)
+}
+
+/// What a prune deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    pub from_seq: i64,
+    pub through_seq: i64,
+    pub records: i64,
+}
+
+fn refused(message: Text) -> StoreError {
+    StoreError::Config(message)
+}
+
+/// Deletes the records that are older than the retention (and [`MIN_RETENTION_MONTHS`] in any
+/// case) and in the archive at `archive_path`, which must verify against the database first.
+/// One write transaction: the prune's own audited record (`audit.prune`, with the boundary and
+/// the archive's digest), the boundary (`audit_pruned`), the deletes.
+pub async fn prune(
+    db: &Db,
+    archive_path: &Path,
+    actor: &str,
+    reason: &str,
+    today: time::Date,
+) -> Result<Pruned> {
+    use sha2::Digest;
+    let Some(months) = retention_months(db).await? else {
+        return Err(refused(text!(
+            "尚未设定审计记录保存期：请先运行 zhenxing audit retention 月数（至少{MIN_RETENTION_MONTHS}）",
+            "no audit retention is set: run zhenxing audit retention MONTHS (at least {MIN_RETENTION_MONTHS}) first"
+        )));
+    };
+    let report = verify_archive(db, archive_path).await?;
+    if let Some(problem) = report.problems.first() {
+        let why = problem.text();
+        let (zh, en) = (&why.zh, &why.en);
+        return Err(refused(text!(
+            "归档未通过校验，未删除任何记录：{zh}",
+            "the archive does not verify, nothing was deleted: {en}"
+        )));
+    }
+    let Some(summary) = report.summary else {
+        return Err(StoreError::Corrupt("the archive has no summary".into()));
+    };
+    let cutoff = end_of_china_day(
+        retention_start(today, months.max(MIN_RETENTION_MONTHS)) - time::Duration::days(1),
+    );
+    let first: Option<i64> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT MIN(seq) FROM audit_log").fetch_one(pool).await?);
+    let first_young: Option<i64> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT MIN(seq) FROM audit_log WHERE at >= $1").bind(&cutoff).fetch_one(pool).await?);
+    let first = first.unwrap_or(0);
+    let through = first_young.map_or(summary.through_seq, |young| {
+        summary.through_seq.min(young - 1)
+    });
+    if summary.from_seq > first || through < first {
+        return Err(refused(text!(
+            "没有既早于保存期（{months}个月）又已在此归档中的审计记录，未删除任何记录",
+            "no audit record is both older than the retention ({months} months) and in this archive; nothing was deleted"
+        )));
+    }
+    let through_hash: String = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT hash FROM audit_log WHERE seq = $1").bind(through).fetch_one(pool).await?);
+    let mut hasher = sha2::Sha256::new();
+    let mut file = File::open(archive_path).map_err(|e| io_error(archive_path, e))?;
+    std::io::copy(&mut file, &mut crate::backup::HashSink(&mut hasher))
+        .map_err(|e| io_error(archive_path, e))?;
+    let archive_sha256 = hex::encode(hasher.finalize());
+
+    let mut tx = db.begin_write().await?;
+    crate::audit::append(
+        &mut tx,
+        vec![crate::audit::AuditEntry {
+            actor: actor.to_owned(),
+            action: PRUNE_ACTION.into(),
+            object_type: "audit_log".into(),
+            reason: Some(reason.to_owned()),
+            after: Some(serde_json::json!({
+                "from_seq": first,
+                "through_seq": through,
+                "through_hash": through_hash,
+                "archive_sha256": archive_sha256,
+                "retention_months": months,
+            })),
+            ..Default::default()
+        }],
+    )
+    .await?;
+    on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO audit_pruned (id, through_seq, through_hash, archive_sha256, pruned_at) \
+         VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET \
+         through_seq = excluded.through_seq, through_hash = excluded.through_hash, \
+         archive_sha256 = excluded.archive_sha256, pruned_at = excluded.pruned_at")
+        .bind(through).bind(&through_hash).bind(&archive_sha256).bind(now_stored())
+        .execute(conn).await.map(drop)?);
+    on_tx!(&mut tx, conn => sqlx::query("DELETE FROM audit_items WHERE seq <= $1")
+        .bind(through).execute(conn).await.map(drop)?);
+    on_tx!(&mut tx, conn => sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
+        .bind(through).execute(conn).await.map(drop)?);
+    tx.commit().await?;
+    Ok(Pruned {
+        from_seq: first,
+        through_seq: through,
+        records: through - first + 1,
+    })
+}
+
+/// The action of a prune's own record, which [`crate::audit::verify`] matches with the boundary.
+pub const PRUNE_ACTION: &str = "audit.prune";

@@ -343,7 +343,7 @@ fn digest_file(path: &Path) -> Result<(u64, String)> {
     Ok((bytes, hex::encode(hasher.finalize())))
 }
 
-struct HashSink<'a>(&'a mut Sha256);
+pub(crate) struct HashSink<'a>(pub(crate) &'a mut Sha256);
 
 impl Write for HashSink<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

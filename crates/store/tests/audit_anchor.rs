@@ -7,7 +7,10 @@ use zhenxing_store::audit::{
     AuditEntry, AuditRecord, ChainNotice, ChainProblem, UNKEYED, append_one, hash_alg_of, recent,
     verify,
 };
-use zhenxing_store::audit_archive::{ArchiveProblem, archive, end_of_china_day, verify_archive};
+use zhenxing_store::audit_archive::{
+    ArchiveProblem, archive, end_of_china_day, prune, retention_months, set_retention,
+    verify_archive,
+};
 use zhenxing_store::audit_anchor::{
     AnchorConfig, CheckpointState, anchor_now, checkpoint_of, install,
 };
@@ -488,5 +491,87 @@ async fn an_archive_verifies_and_any_change_to_it_or_the_database_is_reported() 
             let error = verify_archive(db, &file).await.unwrap_err().to_string();
             assert!(error.contains("audit key"), "{error}");
         }
+    }
+}
+
+#[tokio::test]
+async fn prune_deletes_only_old_archived_records_and_verification_starts_at_the_boundary() {
+    for (test_db, dir, _config) in anchored().await {
+        let db = &test_db.db;
+        itemised_operation(db, "PR0001", 5_000).await;
+        operations(db, 3).await;
+        let file = dir.0.join("old.zxaudit");
+        let summary = archive(db, &file, None).await.unwrap();
+        let today = zhenxing_core::china_time::today_in_china();
+        let later = today + time::Duration::days(200);
+
+        // No retention yet; then below six months refused.
+        let e = prune(db, &file, "op", "retention", later).await.unwrap_err();
+        assert!(e.to_string().contains("no audit retention is set"), "{e}");
+        let e = set_retention(db, "op", 5).await.unwrap_err();
+        assert!(e.to_string().contains("cannot be shorter than 6 months"), "{e}");
+        set_retention(db, "op", 6).await.unwrap();
+        assert_eq!(retention_months(db).await.unwrap(), Some(6));
+
+        // Today everything is younger than six months: nothing goes.
+        let e = prune(db, &file, "op", "retention", today).await.unwrap_err();
+        assert!(e.to_string().contains("nothing was deleted"), "{e}");
+        // An archive that does not verify: nothing goes.
+        let edited = dir.0.join("edited.zxaudit");
+        std::fs::copy(&file, &edited).unwrap();
+        rewrite_lines(&edited, |lines| {
+            let at = lines.iter().position(|l| l.contains("\"test.op\"")).unwrap();
+            lines[at] = lines[at].replace("\"tester\"", "\"mallory\"");
+        });
+        let e = prune(db, &edited, "op", "retention", later).await.unwrap_err();
+        assert!(e.to_string().contains("does not verify"), "{e}");
+        assert_eq!(verify(db).await.unwrap().problems, []);
+
+        // Seven months on, the archived records go; the rest verifies from the boundary.
+        let pruned = prune(db, &file, "op", "retention", later).await.unwrap();
+        assert_eq!(pruned.through_seq, summary.through_seq);
+        let report = verify(db).await.unwrap();
+        assert_eq!(report.problems, [], "{}", db.backend_name());
+        assert_eq!(report.records, 2, "the retention setting and the prune");
+        // The next archive starts at the boundary and verifies.
+        let next = dir.0.join("next.zxaudit");
+        let second = archive(db, &next, None).await.unwrap();
+        assert_eq!(second.from_seq, summary.through_seq + 1);
+        assert_eq!(verify_archive(db, &next).await.unwrap().problems, []);
+
+        // Records above the boundary still cannot be deleted.
+        let delete = format!("DELETE FROM audit_log WHERE seq = {}", report.last_seq);
+        let refused = match db {
+            Db::Sqlite(pool) => sqlx::query(sqlx::AssertSqlSafe(delete.as_str()))
+                .execute(pool)
+                .await
+                .map(drop),
+            Db::Postgres(pool) => sqlx::query(sqlx::AssertSqlSafe(delete.as_str()))
+                .execute(pool)
+                .await
+                .map(drop),
+        };
+        assert!(refused.is_err());
+
+        // The boundary moved behind zhenxing's back.
+        execute(
+            db,
+            &[
+                format!(
+                    "UPDATE audit_pruned SET through_seq = {}",
+                    summary.through_seq + 1
+                ),
+                format!("DELETE FROM audit_log WHERE seq = {}", summary.through_seq + 1),
+            ],
+        )
+        .await;
+        let report = verify(db).await.unwrap();
+        assert!(
+            report.problems.contains(&ChainProblem::PruneUnrecorded {
+                through_seq: summary.through_seq + 1
+            }),
+            "{:?}",
+            report.problems
+        );
     }
 }

@@ -182,3 +182,57 @@ pub async fn verify_archive(db: &Db, lang: Lang, file: &Path) -> Result<ExitCode
         _ => Ok(ExitCode::FAILURE),
     }
 }
+
+/// `audit retention [MONTHS]`.
+pub async fn retention(db: &Db, lang: Lang, months: Option<u32>) -> Result<ExitCode> {
+    if let Some(months) = months {
+        audit_archive::set_retention(db, &super::cli_actor(), months).await?;
+    }
+    match audit_archive::retention_months(db).await? {
+        Some(months) => outln!(
+            "{}",
+            say(
+                lang,
+                &format!("审计记录保存期：{months}个月"),
+                &format!("audit retention: {months} months"),
+            )
+        ),
+        None => outln!(
+            "{}",
+            say(
+                lang,
+                "尚未设定审计记录保存期：不会清理任何记录",
+                "no audit retention is set: no record is pruned",
+            )
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `audit prune --archive FILE --reason R`.
+pub async fn prune(db: &Db, lang: Lang, archive: &Path, reason: &str) -> Result<ExitCode> {
+    if reason.trim().is_empty() {
+        eprintln!(
+            "{}",
+            say(
+                lang,
+                "请用 --reason 说明为何清理审计记录",
+                "say why audit records are pruned with --reason"
+            )
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let today = zhenxing_core::china_time::today_in_china();
+    let pruned =
+        audit_archive::prune(db, archive, &super::cli_actor(), reason.trim(), today).await?;
+    let (from, through, n) = (pruned.from_seq, pruned.through_seq, pruned.records);
+    outln!(
+        "{}",
+        say(
+            lang,
+            &format!("已清理第{from}至{through}条审计记录（{n}条，均已在归档中核对）"),
+            &format!("audit records {from} to {through} pruned ({n}, each checked against the archive)"),
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}

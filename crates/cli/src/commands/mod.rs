@@ -171,6 +171,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(AuditCommand::Archive { to, through }) => {
             audit::archive(&db, lang, &to, through.as_deref()).await?
         }
+        Command::Audit(AuditCommand::Retention { months }) => {
+            audit::retention(&db, lang, months).await?
+        }
+        Command::Audit(AuditCommand::Prune { archive, reason }) => {
+            audit::prune(&db, lang, &archive, &reason).await?
+        }
         Command::Backup { file, key_file } => {
             backup::backup(&db, &cli.database, lang, &file, key_file.as_deref()).await?
         }
