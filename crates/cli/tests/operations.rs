@@ -79,7 +79,13 @@ fn backup_and_restore() {
         std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
         let run = zx(
             &target,
-            &["--audit-key", key, "restore", cut.to_str().unwrap(), "--replace"],
+            &[
+                "--audit-key",
+                key,
+                "restore",
+                cut.to_str().unwrap(),
+                "--replace",
+            ],
         );
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("nothing was changed", "a cut backup");
@@ -104,11 +110,28 @@ fn keyed_chain_verification_needs_the_key_and_archives_verify() {
         run.assert_contains("the archive is intact", "audit verify --archive");
         let run = zx(
             &db,
-            &["audit", "archive", "--to", archive, "--through", "2000-01-01"],
+            &[
+                "audit",
+                "archive",
+                "--to",
+                archive,
+                "--through",
+                "2000-01-01",
+            ],
         );
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("no audit records to archive", "an archive of nothing");
-        let run = zx(&db, &["audit", "archive", "--to", archive, "--through", "yesterday"]);
+        let run = zx(
+            &db,
+            &[
+                "audit",
+                "archive",
+                "--to",
+                archive,
+                "--through",
+                "yesterday",
+            ],
+        );
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("should be YYYY-MM-DD", "a bad date");
 
@@ -118,11 +141,20 @@ fn keyed_chain_verification_needs_the_key_and_archives_verify() {
         std::fs::rename(&key, &saved).unwrap();
         let run = zx(&db, &["audit", "verify"]);
         assert!(!run.success(), "{}", run.all());
-        run.assert_contains("checking them needs the audit key file", "audit verify without key");
+        run.assert_contains(
+            "checking them needs the audit key file",
+            "audit verify without key",
+        );
         let run = zx(&db, &["audit", "verify", "--archive", archive]);
         assert!(!run.success(), "{}", run.all());
-        run.assert_contains("audit key file (--audit-key) is needed", "archive without key");
-        let run = zx(&db, &["audit", "anchor", "--reason", "trying without the key"]);
+        run.assert_contains(
+            "audit key file (--audit-key) is needed",
+            "archive without key",
+        );
+        let run = zx(
+            &db,
+            &["audit", "anchor", "--reason", "trying without the key"],
+        );
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("no audit record can be written", "a write without key");
         assert!(!key.exists(), "a new key was made");
@@ -152,7 +184,10 @@ fn serve_refuses_bad_tls_files_at_start() {
     );
     assert!(!run.success(), "{}", run.all());
     run.assert_contains("holds no certificate", "serve with a bad certificate");
-    let run = zx(&db, &["serve", "--bind", "127.0.0.1:0", "--tls-cert", garbage]);
+    let run = zx(
+        &db,
+        &["serve", "--bind", "127.0.0.1:0", "--tls-cert", garbage],
+    );
     assert!(!run.success(), "{}", run.all());
     run.assert_contains("--tls-key", "serve with a certificate and no key");
 }

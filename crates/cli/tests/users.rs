@@ -15,7 +15,6 @@ use serde_json::Value;
 use sqlx::Connection;
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
-use zhenxing_store::Db;
 use zhenxing_store::accounts::{SessionPolicy, SignIn};
 
 macro_rules! scenarios {
@@ -56,7 +55,9 @@ const PASSWORD: &str = "Qiao-Tou-2026!";
 fn zx_stdin(db: &str, args: &[&str], input: &str) -> Run {
     let mut all = vec!["--database", db, "--lang", "en"];
     all.extend_from_slice(args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zhenxing"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zhenxing"));
+    common::anchor_env(&mut command, &all);
+    let mut child = command
         .args(&all)
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
@@ -110,7 +111,7 @@ fn account<'a>(list: &'a [Value], name: &str) -> &'a Value {
 /// Whether the store lets `name` sign in with `password`.
 fn signs_in(url: &str, name: &str, password: &str) -> bool {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_as_cli(url).await;
         let r = db
             .sign_in(name, password, "test", &SessionPolicy::default())
             .await
@@ -123,7 +124,7 @@ fn signs_in(url: &str, name: &str, password: &str) -> bool {
 /// The account behind an API token, if it opens one.
 fn token_account(url: &str, token: &str) -> Option<String> {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_as_cli(url).await;
         let a = db.account_by_api_token(token).await.unwrap();
         db.close().await;
         a.map(|a| a.name)
@@ -134,7 +135,7 @@ fn token_account(url: &str, token: &str) -> Option<String> {
 /// about something else can use the account's tokens.
 fn keep_password(url: &str, name: &str) {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_as_cli(url).await;
         assert!(db.waive_password_change(name, "test").await.unwrap());
         db.close().await;
     })
@@ -143,7 +144,7 @@ fn keep_password(url: &str, name: &str) {
 /// The account changes its own password from `current` to `new`, as on the web page.
 fn change_own(url: &str, name: &str, current: &str, new: &str) {
     block_on(async {
-        let db = Db::open(url).await.unwrap();
+        let db = common::open_as_cli(url).await;
         let account = db.account_by_name(name).await.unwrap().unwrap();
         db.change_own_password(&account, current, new, "test")
             .await
@@ -670,18 +671,21 @@ fn api_token_alone_on_the_last_line(env: Env) {
 /// demo accounts are printed, stops it; returns `(name, division code, password)` by name, and
 /// the number of demo cases it says it opened.
 fn demo_run(db: &str) -> (Vec<(String, String, String)>, usize) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zhenxing"))
-        .args([
-            "--database",
-            db,
-            "--lang",
-            "en",
-            "demo",
-            "--scale",
-            "0.001",
-            "--bind",
-            "127.0.0.1:0",
-        ])
+    let args = [
+        "--database",
+        db,
+        "--lang",
+        "en",
+        "demo",
+        "--scale",
+        "0.001",
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zhenxing"));
+    common::anchor_env(&mut command, &args);
+    let mut child = command
+        .args(args)
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")

@@ -62,8 +62,8 @@ pub struct AuditItem {
     pub after: Option<String>,
 }
 
-/// A stored operation record.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+/// A stored operation record (also a line of an audit archive).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: String,
@@ -526,7 +526,8 @@ pub struct VerifyReport {
     pub notices: Vec<ChainNotice>,
 }
 
-#[derive(sqlx::FromRow)]
+/// A stored item (also a line of an audit archive).
+#[derive(sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ItemRow {
     pub(crate) seq: i64,
     pub(crate) item: i64,
@@ -747,8 +748,7 @@ fn check_record(record: &AuditRecord, report: &mut VerifyReport, chain: &mut Cha
             .problems
             .push(ChainProblem::BrokenLink { seq: record.seq });
     }
-    let must_be_keyed =
-        chain.keyed_seen || chain.keyed_from.is_some_and(|from| record.seq >= from);
+    let must_be_keyed = chain.keyed_seen || chain.keyed_from.is_some_and(|from| record.seq >= from);
     if record.is_keyed() {
         chain.keyed_seen = true;
     } else if must_be_keyed && !chain.downgrade_reported {
@@ -759,7 +759,10 @@ fn check_record(record: &AuditRecord, report: &mut VerifyReport, chain: &mut Cha
     }
     match record.compute_hash(chain.key.as_deref()) {
         Some(hash) if hash == record.hash => {}
-        None if record.is_keyed() && chain.key.is_none() && suite_of_hash_alg(&record.hash_alg).is_some() => {
+        None if record.is_keyed()
+            && chain.key.is_none()
+            && suite_of_hash_alg(&record.hash_alg).is_some() =>
+        {
             if !chain.key_needed_reported {
                 chain.key_needed_reported = true;
                 report

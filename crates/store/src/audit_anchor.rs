@@ -265,7 +265,11 @@ pub(crate) async fn chain_key(tx: &mut Tx) -> Result<Option<ChainKey>> {
         return Ok(None);
     }
     let identity: String = match tx {
-        Tx::Sqlite(t) => sqlx::query_scalar(SQLITE_IDENTITY).fetch_one(&mut **t).await?,
+        Tx::Sqlite(t) => {
+            sqlx::query_scalar(SQLITE_IDENTITY)
+                .fetch_one(&mut **t)
+                .await?
+        }
         Tx::Postgres(t) => {
             sqlx::query_scalar(POSTGRES_IDENTITY)
                 .fetch_one(&mut **t)
@@ -379,13 +383,7 @@ impl PendingCheckpoint {
     /// After the commit. A failure is logged, not returned: the transaction has committed, and
     /// a checkpoint left behind only narrows what `audit verify` can tell.
     pub(crate) fn write(self) {
-        match write_checkpoint(
-            &self.anchor,
-            self.seq,
-            &self.hash,
-            self.keyed_from,
-            false,
-        ) {
+        match write_checkpoint(&self.anchor, self.seq, &self.hash, self.keyed_from, false) {
             Ok(Some(checkpoint)) => log_checkpoint(&self.anchor, &checkpoint, false),
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "the audit checkpoint could not be written"),

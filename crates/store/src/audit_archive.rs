@@ -47,104 +47,9 @@ pub struct ArchiveSummary {
 #[serde(rename_all = "snake_case")]
 enum Line {
     Summary(ArchiveSummary),
-    Record(ArchivedRecord),
-    Item(ArchivedItem),
+    Record(AuditRecord),
+    Item(ItemRow),
     Mac(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct ArchivedRecord {
-    seq: i64,
-    at: String,
-    actor: String,
-    action: String,
-    object_type: String,
-    object_id: Option<String>,
-    county_code: Option<String>,
-    division_code: Option<String>,
-    reason: Option<String>,
-    before_data: Option<String>,
-    after_data: Option<String>,
-    item_count: i64,
-    items_digest: Option<String>,
-    prev_hash: String,
-    hash: String,
-    hash_alg: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-struct ArchivedItem {
-    seq: i64,
-    item: i64,
-    action: String,
-    object_type: String,
-    object_id: String,
-    county_code: Option<String>,
-    division_code: Option<String>,
-    before_data: Option<String>,
-    after_data: Option<String>,
-}
-
-impl From<AuditRecord> for ArchivedRecord {
-    fn from(r: AuditRecord) -> Self {
-        ArchivedRecord {
-            seq: r.seq,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            object_type: r.object_type,
-            object_id: r.object_id,
-            county_code: r.county_code,
-            division_code: r.division_code,
-            reason: r.reason,
-            before_data: r.before_data,
-            after_data: r.after_data,
-            item_count: r.item_count,
-            items_digest: r.items_digest,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-            hash_alg: r.hash_alg,
-        }
-    }
-}
-
-impl From<ArchivedRecord> for AuditRecord {
-    fn from(r: ArchivedRecord) -> Self {
-        AuditRecord {
-            seq: r.seq,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            object_type: r.object_type,
-            object_id: r.object_id,
-            county_code: r.county_code,
-            division_code: r.division_code,
-            reason: r.reason,
-            before_data: r.before_data,
-            after_data: r.after_data,
-            item_count: r.item_count,
-            items_digest: r.items_digest,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-            hash_alg: r.hash_alg,
-        }
-    }
-}
-
-impl ArchivedItem {
-    fn row(&self) -> ItemRow {
-        ItemRow {
-            seq: self.seq,
-            item: self.item,
-            action: self.action.clone(),
-            object_type: self.object_type.clone(),
-            object_id: self.object_id.clone(),
-            county_code: self.county_code.clone(),
-            division_code: self.division_code.clone(),
-            before_data: self.before_data.clone(),
-            after_data: self.after_data.clone(),
-        }
-    }
 }
 
 /// The suite's hash of the archive's lines, streamed.
@@ -255,10 +160,10 @@ pub async fn archive(db: &Db, out: &Path, before: Option<&str>) -> Result<Archiv
     writer.json(&Line::Summary(summary.clone()))?;
     for record in records {
         let (seq, with_items) = (record.seq, record.item_count > 0);
-        writer.json(&Line::Record(record.into()))?;
+        writer.json(&Line::Record(record))?;
         if with_items {
             on_pool!(db, pool => {
-                let mut items = sqlx::query_as::<_, ArchivedItem>(
+                let mut items = sqlx::query_as::<_, ItemRow>(
                     "SELECT seq, item, action, object_type, object_id, county_code, division_code, \
                      before_data, after_data FROM audit_items WHERE seq = $1 ORDER BY item")
                     .bind(seq).fetch(pool);
@@ -437,7 +342,9 @@ pub async fn verify_archive(db: &Db, path: &Path) -> Result<ArchiveReport> {
         let parsed = match serde_json::from_str::<Line>(&line) {
             Ok(parsed) => parsed,
             Err(_) => {
-                report.problems.push(ArchiveProblem::Malformed { line: line_number });
+                report
+                    .problems
+                    .push(ArchiveProblem::Malformed { line: line_number });
                 return Ok(report);
             }
         };
@@ -450,11 +357,13 @@ pub async fn verify_archive(db: &Db, path: &Path) -> Result<ArchiveReport> {
                 if let Some(done) = open.take() {
                     done.close(&mut report.problems);
                 }
-                let record: AuditRecord = record.into();
                 let computed = record.compute_hash(Some(&key));
-                if computed.as_deref() != Some(record.hash.as_str()) || record.prev_hash != prev_hash
+                if computed.as_deref() != Some(record.hash.as_str())
+                    || record.prev_hash != prev_hash
                 {
-                    report.problems.push(ArchiveProblem::Altered { seq: record.seq });
+                    report
+                        .problems
+                        .push(ArchiveProblem::Altered { seq: record.seq });
                 }
                 let stored: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
                     "SELECT hash FROM audit_log WHERE seq = $1")
@@ -471,10 +380,7 @@ pub async fn verify_archive(db: &Db, path: &Path) -> Result<ArchiveReport> {
                 prev_hash = record.hash.clone();
                 open = Some(OpenRecord {
                     seq: record.seq,
-                    expected: record
-                        .items_digest
-                        .clone()
-                        .map(|d| (record.item_count, d)),
+                    expected: record.items_digest.clone().map(|d| (record.item_count, d)),
                     count: 0,
                     hasher: sha2::Sha256::new(),
                 });
@@ -482,7 +388,7 @@ pub async fn verify_archive(db: &Db, path: &Path) -> Result<ArchiveReport> {
             Line::Item(item) => match open.as_mut() {
                 Some(current) if current.seq == item.seq => {
                     current.count += 1;
-                    digest_item_row(&mut current.hasher, &item.row());
+                    digest_item_row(&mut current.hasher, &item);
                 }
                 _ => report
                     .problems
@@ -493,7 +399,9 @@ pub async fn verify_archive(db: &Db, path: &Path) -> Result<ArchiveReport> {
                 break;
             }
             Line::Summary(_) => {
-                report.problems.push(ArchiveProblem::Malformed { line: line_number });
+                report
+                    .problems
+                    .push(ArchiveProblem::Malformed { line: line_number });
                 return Ok(report);
             }
         }
@@ -573,8 +481,8 @@ pub async fn set_retention(db: &Db, actor: &str, months: u32) -> Result<()> {
 
 /// The first Beijing day whose records are within `months` of `today`.
 fn retention_start(today: time::Date, months: u32) -> time::Date {
-    let total = i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1
-        - i64::from(months);
+    let total =
+        i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1 - i64::from(months);
     let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
     let month = u8::try_from(month)
         .ok()

@@ -225,7 +225,9 @@ fn sqlite_facts(connection: &rusqlite::Connection) -> Result<Facts> {
     let mut tables = BTreeMap::new();
     for name in names {
         let count: i64 = connection
-            .query_row(&format!("SELECT COUNT(*) FROM \"{name}\""), [], |r| r.get(0))
+            .query_row(&format!("SELECT COUNT(*) FROM \"{name}\""), [], |r| {
+                r.get(0)
+            })
             .map_err(sqlite_error)?;
         tables.insert(name, count);
     }
@@ -339,7 +341,8 @@ fn run_tool(command: &mut std::process::Command, name: &str) -> Result<()> {
 fn digest_file(path: &Path) -> Result<(u64, String)> {
     let mut file = File::open(path).map_err(|e| io_error(path, e))?;
     let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut file, &mut HashSink(&mut hasher)).map_err(|e| io_error(path, e))?;
+    let bytes =
+        std::io::copy(&mut file, &mut HashSink(&mut hasher)).map_err(|e| io_error(path, e))?;
     Ok((bytes, hex::encode(hasher.finalize())))
 }
 
@@ -512,17 +515,18 @@ fn extract_payload(path: &Path, key_ring: Option<&KeyRing>, target: &Path) -> Re
                     .open_bytes(&chunk_context(&manifest, index, false), &sealed)
                 {
                     Ok(plain) => (plain, false),
-                    Err(_) => match ring.open_bytes(&chunk_context(&manifest, index, true), &sealed)
-                    {
-                        Ok(plain) => (plain, true),
-                        Err(e) => {
-                            let e = e.to_string();
-                            return Err(invalid(text!(
-                                "备份无法用所给密钥解密（{e}）：密钥不是备份时所用的，或文件已被改动。未作任何更改",
-                                "the backup does not decrypt with the key given ({e}): it is not the key the backup was made with, or the file was altered. Nothing was changed"
-                            )));
+                    Err(_) => {
+                        match ring.open_bytes(&chunk_context(&manifest, index, true), &sealed) {
+                            Ok(plain) => (plain, true),
+                            Err(e) => {
+                                let e = e.to_string();
+                                return Err(invalid(text!(
+                                    "备份无法用所给密钥解密（{e}）：密钥不是备份时所用的，或文件已被改动。未作任何更改",
+                                    "the backup does not decrypt with the key given ({e}): it is not the key the backup was made with, or the file was altered. Nothing was changed"
+                                )));
+                            }
                         }
-                    },
+                    }
                 };
                 hasher.update(&plain);
                 writer.write_all(&plain).map_err(io_out)?;
@@ -542,7 +546,8 @@ fn extract_payload(path: &Path, key_ring: Option<&KeyRing>, target: &Path) -> Re
         .into_inner()
         .map_err(|e| io_error(target, e.into_error()))?;
     file.sync_all().map_err(io_out)?;
-    if written != manifest.payload_bytes || hex::encode(hasher.finalize()) != manifest.payload_sha256
+    if written != manifest.payload_bytes
+        || hex::encode(hasher.finalize()) != manifest.payload_sha256
     {
         return Err(corrupt(path, "its digest does not match the manifest"));
     }

@@ -33,6 +33,13 @@ fn unique_name() -> String {
     format!("zx_test_{}_{}_{}", std::process::id(), nanos, n)
 }
 
+/// A fresh temporary directory, removed when the value is dropped.
+pub fn temp_dir() -> Result<TempDir> {
+    let dir = std::env::temp_dir().join(unique_name());
+    std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    Ok(TempDir(dir))
+}
+
 pub async fn sqlite() -> Result<TestDb> {
     let dir = std::env::temp_dir().join(unique_name());
     std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;

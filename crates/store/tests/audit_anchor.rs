@@ -3,20 +3,20 @@
 //! triggers dropped (as someone holding the database's files could) is reported, and so is a
 //! forged checkpoint; an ordinary history verifies clean.
 
+use zhenxing_crypto::Suite;
 use zhenxing_store::audit::{
     AuditEntry, AuditRecord, ChainNotice, ChainProblem, UNKEYED, append_one, hash_alg_of, recent,
     verify,
+};
+use zhenxing_store::audit_anchor::{
+    AnchorConfig, CheckpointState, anchor_now, checkpoint_of, install,
 };
 use zhenxing_store::audit_archive::{
     ArchiveProblem, archive, end_of_china_day, prune, retention_months, set_retention,
     verify_archive,
 };
-use zhenxing_store::audit_anchor::{
-    AnchorConfig, CheckpointState, anchor_now, checkpoint_of, install,
-};
 use zhenxing_store::testing::{self, TempDir};
 use zhenxing_store::{Db, testing::TestDb};
-use zhenxing_crypto::Suite;
 
 async fn execute(db: &Db, statements: &[String]) {
     for s in statements {
@@ -72,19 +72,11 @@ async fn anchored() -> Vec<(TestDb, TempDir, AnchorConfig)> {
 /// [`anchored`], the chain keyed with `suite`.
 async fn anchored_with(suite: Suite) -> Vec<(TestDb, TempDir, AnchorConfig)> {
     let mut out = Vec::new();
-    for (i, test_db) in testing::all().await.unwrap().into_iter().enumerate() {
-        let dir = std::env::temp_dir().join(format!(
-            "zx_anchor_{}_{}_{i}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+    for test_db in testing::all().await.unwrap() {
+        let dir = testing::temp_dir().unwrap();
         let config = AnchorConfig {
-            key_file: dir.join("audit.key"),
-            checkpoint_file: dir.join("audit.checkpoint"),
+            key_file: dir.0.join("audit.key"),
+            checkpoint_file: dir.0.join("audit.checkpoint"),
             suite,
         };
         // The test database's seeded divisions are audited before the anchor exists: it is
@@ -92,7 +84,7 @@ async fn anchored_with(suite: Suite) -> Vec<(TestDb, TempDir, AnchorConfig)> {
         let state = install(&test_db.db, config.clone()).await.unwrap();
         assert_eq!(state, CheckpointState::Missing);
         anchor_now(&test_db.db).await.unwrap().unwrap();
-        out.push((test_db, TempDir(dir), config));
+        out.push((test_db, dir, config));
     }
     out
 }
@@ -266,7 +258,11 @@ async fn records_are_keyed_with_either_suite_and_an_altered_one_is_reported() {
             operations(db, 4).await;
             let all = records(db).await;
             // The seeded records before the anchor stay plain SHA-256 and still verify.
-            assert!(all.iter().filter(|r| r.seq <= base).all(|r| r.hash_alg == UNKEYED));
+            assert!(
+                all.iter()
+                    .filter(|r| r.seq <= base)
+                    .all(|r| r.hash_alg == UNKEYED)
+            );
             assert!(
                 all.iter()
                     .filter(|r| r.seq > base)
@@ -430,7 +426,11 @@ async fn an_archive_verifies_and_any_change_to_it_or_the_database_is_reported() 
 
             // Through a day before everything: nothing to archive.
             let long_ago = end_of_china_day(time::macros::date!(2000 - 01 - 01));
-            assert!(archive(db, &dir.0.join("none"), Some(&long_ago)).await.is_err());
+            assert!(
+                archive(db, &dir.0.join("none"), Some(&long_ago))
+                    .await
+                    .is_err()
+            );
 
             let copy = |name: &str| {
                 let path = dir.0.join(name);
@@ -440,7 +440,10 @@ async fn an_archive_verifies_and_any_change_to_it_or_the_database_is_reported() 
             // A record edited in the file.
             let edited = copy("edited");
             rewrite_lines(&edited, |lines| {
-                let at = lines.iter().position(|l| l.contains("\"test.op\"")).unwrap();
+                let at = lines
+                    .iter()
+                    .position(|l| l.contains("\"test.op\""))
+                    .unwrap();
                 lines[at] = lines[at].replace("\"tester\"", "\"mallory\"");
             });
             let report = verify_archive(db, &edited).await.unwrap();
@@ -454,7 +457,10 @@ async fn an_archive_verifies_and_any_change_to_it_or_the_database_is_reported() 
             // An item edited in the file.
             let item = copy("item");
             rewrite_lines(&item, |lines| {
-                let at = lines.iter().position(|l| l.starts_with("{\"item\"")).unwrap();
+                let at = lines
+                    .iter()
+                    .position(|l| l.starts_with("{\"item\""))
+                    .unwrap();
                 lines[at] = lines[at].replace("AR0001", "AR0002");
             });
             let report = verify_archive(db, &item).await.unwrap();
@@ -506,24 +512,36 @@ async fn prune_deletes_only_old_archived_records_and_verification_starts_at_the_
         let later = today + time::Duration::days(200);
 
         // No retention yet; then below six months refused.
-        let e = prune(db, &file, "op", "retention", later).await.unwrap_err();
+        let e = prune(db, &file, "op", "retention", later)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("no audit retention is set"), "{e}");
         let e = set_retention(db, "op", 5).await.unwrap_err();
-        assert!(e.to_string().contains("cannot be shorter than 6 months"), "{e}");
+        assert!(
+            e.to_string().contains("cannot be shorter than 6 months"),
+            "{e}"
+        );
         set_retention(db, "op", 6).await.unwrap();
         assert_eq!(retention_months(db).await.unwrap(), Some(6));
 
         // Today everything is younger than six months: nothing goes.
-        let e = prune(db, &file, "op", "retention", today).await.unwrap_err();
+        let e = prune(db, &file, "op", "retention", today)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("nothing was deleted"), "{e}");
         // An archive that does not verify: nothing goes.
         let edited = dir.0.join("edited.zxaudit");
         std::fs::copy(&file, &edited).unwrap();
         rewrite_lines(&edited, |lines| {
-            let at = lines.iter().position(|l| l.contains("\"test.op\"")).unwrap();
+            let at = lines
+                .iter()
+                .position(|l| l.contains("\"test.op\""))
+                .unwrap();
             lines[at] = lines[at].replace("\"tester\"", "\"mallory\"");
         });
-        let e = prune(db, &edited, "op", "retention", later).await.unwrap_err();
+        let e = prune(db, &edited, "op", "retention", later)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("does not verify"), "{e}");
         assert_eq!(verify(db).await.unwrap().problems, []);
 
@@ -561,7 +579,10 @@ async fn prune_deletes_only_old_archived_records_and_verification_starts_at_the_
                     "UPDATE audit_pruned SET through_seq = {}",
                     summary.through_seq + 1
                 ),
-                format!("DELETE FROM audit_log WHERE seq = {}", summary.through_seq + 1),
+                format!(
+                    "DELETE FROM audit_log WHERE seq = {}",
+                    summary.through_seq + 1
+                ),
             ],
         )
         .await;

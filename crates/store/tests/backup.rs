@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use zhenxing_crypto::{KeyRing, Suite};
+use zhenxing_store::Db;
 use zhenxing_store::audit::{AuditEntry, append_one};
 use zhenxing_store::backup::{Manifest, backup, check_restored, registry_id, restore};
-use zhenxing_store::testing::{self, TempDir, TestDb};
-use zhenxing_store::Db;
+use zhenxing_store::testing::{self, TestDb};
 
 const VILLAGE: &str = "500229102202";
 
@@ -22,19 +22,6 @@ async fn fresh(like: &Db) -> TestDb {
         Db::Sqlite(_) => testing::sqlite().await.unwrap(),
         Db::Postgres(_) => testing::postgres().await.unwrap().unwrap(),
     }
-}
-
-fn scratch_dir() -> TempDir {
-    let dir = std::env::temp_dir().join(format!(
-        "zx_backup_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
 }
 
 async fn households(db: &Db, prefix: &str, n: u32) {
@@ -75,13 +62,12 @@ async fn rows(db: &Db, table: &str, through_seq: i64) -> Vec<String> {
     };
     let mut rows: Vec<String> = match db {
         Db::Sqlite(pool) => {
-            let columns: Vec<String> =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
-                )))
-                .fetch_all(pool)
-                .await
-                .unwrap();
+            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+            )))
+            .fetch_all(pool)
+            .await
+            .unwrap();
             let row = columns
                 .iter()
                 .map(|c| format!("quote(\"{c}\")"))
@@ -134,7 +120,7 @@ async fn a_backup_taken_under_writes_restores_every_table_row_by_row() {
     for source in testing::all().await.unwrap() {
         let db = source.db.clone();
         households(&db, "BK", 30).await;
-        let dir = scratch_dir();
+        let dir = testing::temp_dir().unwrap();
         let file = dir.0.join("registry.zxbackup");
 
         // A writer appends operations all through the backup.
@@ -182,10 +168,7 @@ async fn a_backup_taken_under_writes_restores_every_table_row_by_row() {
         let restored = Db::open(&target_url).await.unwrap();
         let check = check_restored(&restored, &manifest).await.unwrap();
         assert!(check.is_clean(), "{check:?}");
-        assert_eq!(
-            registry_id(&restored).await.unwrap(),
-            manifest.registry_id
-        );
+        assert_eq!(registry_id(&restored).await.unwrap(), manifest.registry_id);
         assert_same_as_at_snapshot(&db, &restored, &manifest).await;
         restored.close().await;
     }
@@ -225,7 +208,7 @@ async fn encrypted_backups_restore_with_their_key_and_bad_input_changes_nothing(
     for source in testing::all().await.unwrap() {
         let db = source.db.clone();
         households(&db, "EN", 12).await;
-        let dir = scratch_dir();
+        let dir = testing::temp_dir().unwrap();
         for suite in [Suite::International, Suite::National] {
             let ring = KeyRing::generate(suite);
             let file = dir.0.join(format!("registry-{suite}.zxbackup"));
@@ -237,7 +220,11 @@ async fn encrypted_backups_restore_with_their_key_and_bad_input_changes_nothing(
                 Db::Sqlite(_) => b"SQLite format 3",
                 Db::Postgres(_) => b"PGDMP",
             };
-            assert!(!bytes.windows(payload_marker.len()).any(|w| w == payload_marker));
+            assert!(
+                !bytes
+                    .windows(payload_marker.len())
+                    .any(|w| w == payload_marker)
+            );
 
             let target = fresh(&db).await;
             let url = target.url.clone();
@@ -261,20 +248,37 @@ async fn encrypted_backups_restore_with_their_key_and_bad_input_changes_nothing(
                 "{truncated}"
             );
 
-            restore(Db::open(&url).await.unwrap(), &url, &file, Some(&ring), false)
-                .await
-                .unwrap();
+            restore(
+                Db::open(&url).await.unwrap(),
+                &url,
+                &file,
+                Some(&ring),
+                false,
+            )
+            .await
+            .unwrap();
             let restored = Db::open(&url).await.unwrap();
-            assert!(check_restored(&restored, &manifest).await.unwrap().is_clean());
+            assert!(
+                check_restored(&restored, &manifest)
+                    .await
+                    .unwrap()
+                    .is_clean()
+            );
             assert_same_as_at_snapshot(&db, &restored, &manifest).await;
             restored.close().await;
 
             // The target now holds this registry: again only with --replace.
             let again = refused(&url, &file, Some(&ring), false).await;
             assert!(again.contains("--replace"), "{again}");
-            restore(Db::open(&url).await.unwrap(), &url, &file, Some(&ring), true)
-                .await
-                .unwrap();
+            restore(
+                Db::open(&url).await.unwrap(),
+                &url,
+                &file,
+                Some(&ring),
+                true,
+            )
+            .await
+            .unwrap();
         }
 
         // Plain backups: corrupt, truncated, another registry, another database kind.
@@ -293,7 +297,10 @@ async fn encrypted_backups_restore_with_their_key_and_bad_input_changes_nothing(
         assert!(truncated.contains("cut short"), "{truncated}");
         let not_backup = damaged(&file, "not-backup", |b| b[0] = b'X');
         let foreign_file = refused(&url, &not_backup, None, false).await;
-        assert!(foreign_file.contains("not a zhenxing backup"), "{foreign_file}");
+        assert!(
+            foreign_file.contains("not a zhenxing backup"),
+            "{foreign_file}"
+        );
 
         households(&target.db, "OT", 2).await;
         let another = refused(&url, &file, None, true).await;

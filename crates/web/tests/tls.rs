@@ -20,24 +20,15 @@ struct Pem {
 
 /// A self-signed certificate for `localhost` and its key, in PEM files.
 fn certificate(name: &str) -> Pem {
-    let dir = std::env::temp_dir().join(format!(
-        "zx_tls_{name}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = testing::temp_dir().unwrap();
     let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let (cert, key) = (
+        dir.0.join(format!("{name}-cert.pem")),
+        dir.0.join(format!("{name}-key.pem")),
+    );
     std::fs::write(&cert, made.cert.pem()).unwrap();
     std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
-    Pem {
-        dir: TempDir(dir),
-        cert,
-        key,
-    }
+    Pem { dir, cert, key }
 }
 
 async fn start(pem: &Pem) -> (SocketAddr, tokio::task::JoinHandle<()>, testing::TestDb) {
@@ -67,10 +58,10 @@ async fn get(
         .add(CertificateDer::from_pem_file(cert).unwrap())
         .unwrap();
     let config = rustls::ClientConfig::builder_with_provider(zhenxing_web::tls::ring_provider())
-    .with_protocol_versions(&[version])
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut tls = connector
@@ -116,7 +107,10 @@ async fn the_server_speaks_tls_1_2_and_1_3_with_hsts_and_secure_cookies() {
         );
         let cookies = header(&head, "set-cookie");
         assert!(!cookies.is_empty(), "{head}");
-        assert!(cookies.iter().all(|c| c.contains("; Secure")), "{cookies:?}");
+        assert!(
+            cookies.iter().all(|c| c.contains("; Secure")),
+            "{cookies:?}"
+        );
     }
 
     // Plain HTTP on the TLS port gets no HTTP answer.
@@ -137,8 +131,11 @@ async fn the_server_speaks_tls_1_2_and_1_3_with_hsts_and_secure_cookies() {
 #[tokio::test]
 async fn without_tls_there_is_no_hsts() {
     let test_db = testing::sqlite().await.unwrap();
-    let state =
-        zhenxing_web::AppState::new(test_db.db.clone(), false, zhenxing_web::WebConfig::default());
+    let state = zhenxing_web::AppState::new(
+        test_db.db.clone(),
+        false,
+        zhenxing_web::WebConfig::default(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -154,7 +151,10 @@ async fn without_tls_there_is_no_hsts() {
     let text = String::from_utf8_lossy(&raw);
     let head = text.split("\r\n\r\n").next().unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert_eq!(header(head, "strict-transport-security"), Vec::<&str>::new());
+    assert_eq!(
+        header(head, "strict-transport-security"),
+        Vec::<&str>::new()
+    );
     assert!(
         header(head, "set-cookie")
             .iter()

@@ -106,7 +106,9 @@ pub async fn archive(db: &Db, lang: Lang, to: &Path, through: Option<&str>) -> R
                         say(
                             lang,
                             &format!("--through 的日期“{day}”应为 YYYY-MM-DD（北京时间）"),
-                            &format!("the --through date '{day}' should be YYYY-MM-DD (Beijing time)"),
+                            &format!(
+                                "the --through date '{day}' should be YYYY-MM-DD (Beijing time)"
+                            ),
                         )
                     );
                     return Ok(ExitCode::FAILURE);
@@ -164,7 +166,8 @@ pub async fn verify_archive(db: &Db, lang: Lang, file: &Path) -> Result<ExitCode
     }
     match (&report.summary, report.problems.is_empty()) {
         (Some(summary), true) => {
-            let (from, through, compared) = (summary.from_seq, summary.through_seq, report.compared);
+            let (from, through, compared) =
+                (summary.from_seq, summary.through_seq, report.compared);
             outln!(
                 "{}",
                 say(
@@ -231,7 +234,9 @@ pub async fn prune(db: &Db, lang: Lang, archive: &Path, reason: &str) -> Result<
         say(
             lang,
             &format!("已清理第{from}至{through}条审计记录（{n}条，均已在归档中核对）"),
-            &format!("audit records {from} to {through} pruned ({n}, each checked against the archive)"),
+            &format!(
+                "audit records {from} to {through} pruned ({n}, each checked against the archive)"
+            ),
         )
     );
     Ok(ExitCode::SUCCESS)

@@ -70,7 +70,11 @@ pub async fn backup(
         say(
             lang,
             &format!("已备份到 {}：{}", file.display(), describe(&manifest, lang)),
-            &format!("backed up to {}: {}", file.display(), describe(&manifest, lang)),
+            &format!(
+                "backed up to {}: {}",
+                file.display(),
+                describe(&manifest, lang)
+            ),
         )
     );
     Ok(ExitCode::SUCCESS)
@@ -101,7 +105,9 @@ pub async fn restore(
             say(
                 lang,
                 &format!("表 {table}：备份清单记{expected}行，恢复后为{found}行"),
-                &format!("table {table}: the manifest says {expected} rows, the restored database has {found}"),
+                &format!(
+                    "table {table}: the manifest says {expected} rows, the restored database has {found}"
+                ),
             )
         );
     }

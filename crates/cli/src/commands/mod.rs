@@ -239,9 +239,9 @@ async fn serve(db: &Db, bind: std::net::SocketAddr, tls: &TlsArgs, demo: bool) -
     let mut config = zhenxing_web::WebConfig::from_env().map_err(anyhow::Error::new)?;
     // The certificate and key are read before anything is bound: a bad file stops the start.
     let tls = match (&tls.tls_cert, &tls.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            zhenxing_web::tls::server_config(cert, key).map_err(anyhow::Error::new)?,
-        ),
+        (Some(cert), Some(key)) => {
+            Some(zhenxing_web::tls::server_config(cert, key).map_err(anyhow::Error::new)?)
+        }
         _ => None,
     };
     if tls.is_some() {

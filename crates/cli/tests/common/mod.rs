@@ -274,6 +274,34 @@ fn postgres_audit_anchor(url: &str) -> (PathBuf, PathBuf) {
     )
 }
 
+/// The audit anchor's files of the tests for the binary run with `args`: a PostgreSQL
+/// database's would default to the working directory (the crate's), and every run on one
+/// database must use the same key (the chain is keyed with it).
+pub fn anchor_env(cmd: &mut Command, args: &[&str]) {
+    cmd.env_remove("ZHENXING_AUDIT_KEY")
+        .env_remove("ZHENXING_AUDIT_CHECKPOINT");
+    if let Some(url) = args.iter().find(|a| a.starts_with("postgres")) {
+        let (key, checkpoint) = postgres_audit_anchor(url);
+        cmd.env("ZHENXING_AUDIT_KEY", key)
+            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint);
+    }
+}
+
+/// The database `url` opened with the store API as the CLI opens it: anchored in the same files
+/// (its audit chain is keyed, and a record written unkeyed after keyed ones is a downgrade).
+pub async fn open_as_cli(url: &str) -> zhenxing_store::Db {
+    let (key, checkpoint) = match url.strip_prefix("sqlite://") {
+        Some(_) => (None, None),
+        None => {
+            let (key, checkpoint) = postgres_audit_anchor(url);
+            (Some(key), Some(checkpoint))
+        }
+    };
+    zhenxing_store::Db::open_anchored(url, key, checkpoint, zhenxing_crypto::Suite::default())
+        .await
+        .unwrap()
+}
+
 /// The audit checkpoint file of the database `url`, where the CLI writes it in the tests.
 pub fn audit_checkpoint_file(url: &str) -> PathBuf {
     match url.strip_prefix("sqlite://") {
@@ -298,12 +326,7 @@ pub fn zx_in(cwd: Option<&Path>, args: &[&str]) -> Run {
         .env_remove("ZHENXING_LOG")
         .env_remove("ZHENXING_AUDIT_KEY")
         .env_remove("ZHENXING_AUDIT_CHECKPOINT");
-    // A PostgreSQL database's audit anchor would default to the working directory (the crate's).
-    if let Some(url) = args.iter().find(|a| a.starts_with("postgres")) {
-        let (key, checkpoint) = postgres_audit_anchor(url);
-        cmd.env("ZHENXING_AUDIT_KEY", key)
-            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint);
-    }
+    anchor_env(&mut cmd, args);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
