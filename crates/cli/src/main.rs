@@ -62,6 +62,8 @@ enum Command {
         seed: u64,
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Generate the synthetic registry (deterministic for a seed) into an empty database.
     Generate {
@@ -91,6 +93,8 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Take the monthly snapshot of the key figures (municipality, counties, townships);
     /// taking a month again replaces it.
@@ -120,6 +124,25 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Back the database up into FILE while the server runs: SQLite's online backup API or
+    /// PostgreSQL's pg_dump (custom format), with a manifest (registry, row counts, audit
+    /// head, digest); with --encrypt, encrypted with the current data key of the key file.
+    Backup {
+        file: PathBuf,
+        /// Encrypt the whole backup with the registry's current data key (AES-256-GCM or
+        /// SM4-GCM, as the key file says); the ID and phone numbers inside are sealed anyway.
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Restore a backup made by `zhenxing backup`, then check the audit chain and the row
+    /// counts against its manifest and anchor the chain at the restored head. Stop the server
+    /// first. A corrupt, truncated or foreign backup, or a wrong key, changes nothing.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that already holds this registry's data.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Accounts of the people who use zhenxing.
     #[command(subcommand)]
     User(UserCommand),
@@ -164,6 +187,18 @@ enum KeysCommand {
     },
     /// Remove an old data key from the key file, once no value uses it. Audited.
     Retire { key: u32 },
+}
+
+/// TLS served by zhenxing itself (TLS 1.2 and 1.3); cookies are then `Secure` and answers
+/// carry HSTS. Without them, terminate TLS in a reverse proxy (README).
+#[derive(clap::Args, Debug, Clone)]
+struct TlsArgs {
+    /// The certificate chain, PEM (server certificate first).
+    #[arg(long, requires = "tls_key", env = "ZHENXING_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", env = "ZHENXING_TLS_KEY")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -272,8 +307,35 @@ enum ExportCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Re-compute the hash chain and report any altered or deleted record, and a trail cut or
-    /// wiped behind the checkpoint kept outside the database.
-    Verify,
+    /// wiped behind the checkpoint kept outside the database; keyed records need the audit key.
+    /// With --archive, check an audit archive instead.
+    Verify {
+        /// An archive made by `zhenxing audit archive`: its MAC, its chain, and the records the
+        /// database still holds.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
+    /// Write the audit records and their items, with their hashes, to FILE, MACed under the
+    /// audit key (audited).
+    Archive {
+        #[arg(long)]
+        to: PathBuf,
+        /// The last day (Beijing time, YYYY-MM-DD) whose records go in (default: all).
+        #[arg(long)]
+        through: Option<String>,
+    },
+    /// Show the audit retention, or set it in months (at least 6; audited).
+    Retention { months: Option<u32> },
+    /// Delete the records older than the retention (and 6 months in any case) that are in
+    /// ARCHIVE, once it verifies against the database; the chain's verification then starts at
+    /// the pruned boundary. Audited as audit.prune.
+    Prune {
+        #[arg(long)]
+        archive: PathBuf,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
     /// Checkpoint the chain's current head, recorded in the trail: for a trail that has no
     /// checkpoint yet, or after a restore the operator has checked.
     Anchor {

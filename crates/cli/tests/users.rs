@@ -56,7 +56,9 @@ const PASSWORD: &str = "Qiao-Tou-2026!";
 fn zx_stdin(db: &str, args: &[&str], input: &str) -> Run {
     let mut all = vec!["--database", db, "--lang", "en"];
     all.extend_from_slice(args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zhenxing"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zhenxing"));
+    common::anchor_env(&mut command, &all);
+    let mut child = command
         .args(&all)
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
@@ -671,18 +673,21 @@ fn api_token_alone_on_the_last_line(env: Env) {
 /// demo accounts are printed, stops it; returns `(name, division code, password)` by name, and
 /// the number of demo cases it says it opened.
 fn demo_run(db: &str) -> (Vec<(String, String, String)>, usize) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zhenxing"))
-        .args([
-            "--database",
-            db,
-            "--lang",
-            "en",
-            "demo",
-            "--scale",
-            "0.001",
-            "--bind",
-            "127.0.0.1:0",
-        ])
+    let args = [
+        "--database",
+        db,
+        "--lang",
+        "en",
+        "demo",
+        "--scale",
+        "0.001",
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zhenxing"));
+    common::anchor_env(&mut command, &args);
+    let mut child = command
+        .args(args)
         .env_remove("ZHENXING_DATABASE_URL")
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")

@@ -3,8 +3,13 @@
 //! One record per operation (an import, an edit, a sign-in) in `audit_log`, and one item per
 //! record the operation changed in `audit_items`, with the fields before and after. A created
 //! household is not itemised: its row names the creating operation (`created_seq`), and its
-//! state as created is the `before` of its first change. Each operation's hash is SHA-256(previous hash ‖ canonical JSON of the operation),
-//! and the operation includes the count and SHA-256 digest of its items, so altering or deleting
+//! state as created is the `before` of its first change. Each operation's hash is an HMAC
+//! (HMAC-SHA-256 or HMAC-SM3, the deployment's suite) under the audit key kept outside the
+//! database ([`crate::audit_anchor`]) of the previous hash and the canonical JSON of the
+//! operation; records written before the chain was keyed, or in a database nobody anchored,
+//! are SHA-256(previous hash ‖ canonical JSON), and each record's `hash_alg` says which. Once a
+//! keyed record exists, every later one must be keyed ([`ChainProblem::Downgraded`]). The
+//! operation includes the count and SHA-256 digest of its items, so altering or deleting
 //! any record or item breaks the chain, and [`verify`] says where. `audit_head` remembers the
 //! last hash so that records cut from the end are noticed too, as long as it is left alone; the
 //! checkpoint outside the database ([`crate::audit_anchor`]) notices a cut or wiped trail even
@@ -17,7 +22,7 @@
 //! `created_seq` pointer lives in the household row and is not covered by the chain; an
 //! operation's summary records how many households it created.
 
-use crate::audit_anchor::CheckpointState;
+use crate::audit_anchor::{ChainKey, CheckpointState};
 use crate::bulk::{Batch, ColType};
 use crate::{Db, Result, Tx, on_pool, on_tx};
 use futures_util::TryStreamExt;
@@ -25,6 +30,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use zhenxing_core::china_time::now_stored;
+use zhenxing_crypto::Suite;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -56,8 +62,8 @@ pub struct AuditItem {
     pub after: Option<String>,
 }
 
-/// A stored operation record.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+/// A stored operation record (also a line of an audit archive).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: String,
@@ -74,10 +80,56 @@ pub struct AuditRecord {
     pub items_digest: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// [`UNKEYED`], or the HMAC that made `hash` ([`hash_alg_of`]).
+    pub hash_alg: String,
+}
+
+/// The `hash_alg` of records hashed with plain SHA-256 (before the chain was keyed).
+pub const UNKEYED: &str = "sha256";
+
+/// The `hash_alg` of records keyed with `suite`'s HMAC.
+pub fn hash_alg_of(suite: Suite) -> &'static str {
+    match suite {
+        Suite::International => "hmac-sha256",
+        Suite::National => "hmac-sm3",
+    }
+}
+
+fn suite_of_hash_alg(alg: &str) -> Option<Suite> {
+    [Suite::International, Suite::National]
+        .into_iter()
+        .find(|s| hash_alg_of(*s) == alg)
 }
 
 impl AuditRecord {
-    fn compute_hash(&self) -> String {
+    /// The record's hash as its `hash_alg` makes it; `None` when that needs a key and `key` is
+    /// `None`, or the algorithm is unknown (verify reports the record as altered).
+    pub fn compute_hash(&self, key: Option<&[u8]>) -> Option<String> {
+        let canonical = self.canonical();
+        if self.hash_alg == UNKEYED {
+            let mut hasher = Sha256::new();
+            hasher.update(self.prev_hash.as_bytes());
+            hasher.update(canonical.as_bytes());
+            return Some(hex::encode(hasher.finalize()));
+        }
+        let suite = suite_of_hash_alg(&self.hash_alg)?;
+        let key = key?;
+        Some(hex::encode(suite.mac(
+            key,
+            &[
+                b"zhenxing audit record",
+                self.hash_alg.as_bytes(),
+                self.prev_hash.as_bytes(),
+                canonical.as_bytes(),
+            ],
+        )))
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        self.hash_alg != UNKEYED
+    }
+
+    fn canonical(&self) -> String {
         let canonical = serde_json::json!([
             self.seq,
             self.at,
@@ -93,10 +145,7 @@ impl AuditRecord {
             self.item_count,
             self.items_digest,
         ]);
-        let mut hasher = Sha256::new();
-        hasher.update(self.prev_hash.as_bytes());
-        hasher.update(canonical.to_string().as_bytes());
-        hex::encode(hasher.finalize())
+        canonical.to_string()
     }
 }
 
@@ -156,6 +205,7 @@ const LOG_COLUMNS: &[(&str, ColType)] = &[
     ("items_digest", ColType::Text),
     ("prev_hash", ColType::Text),
     ("hash", ColType::Text),
+    ("hash_alg", ColType::Text),
 ];
 
 const ITEM_COLUMNS: &[(&str, ColType)] = &[
@@ -176,6 +226,8 @@ pub struct Operation {
     entry: AuditEntry,
     seq: i64,
     prev_hash: String,
+    /// The key of the database's anchor, if it has one ([`crate::audit_anchor::chain_key`]).
+    key: Option<ChainKey>,
     items: i64,
     hasher: Sha256,
     batch: Batch,
@@ -194,10 +246,12 @@ impl Operation {
         .fetch_optional(conn)
         .await?);
         let (seq, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_owned()));
+        let key = crate::audit_anchor::chain_key(tx).await?;
         Ok(Operation {
             entry,
             seq: seq + 1,
             prev_hash,
+            key,
             items: 0,
             hasher: Sha256::new(),
             batch: Batch::new("audit_items", ITEM_COLUMNS),
@@ -275,8 +329,16 @@ impl Operation {
             items_digest: digest,
             prev_hash: self.prev_hash,
             hash: String::new(),
+            hash_alg: self
+                .key
+                .as_ref()
+                .map_or(UNKEYED, |k| hash_alg_of(k.suite))
+                .to_owned(),
         };
-        record.hash = record.compute_hash();
+        // Computable: the algorithm is known and its key is at hand.
+        record.hash = record
+            .compute_hash(self.key.as_ref().map(|k| &*k.key))
+            .unwrap_or_default();
         let mut log = Batch::new("audit_log", LOG_COLUMNS);
         log.row()
             .int(Some(record.seq))
@@ -293,7 +355,8 @@ impl Operation {
             .int(Some(record.item_count))
             .text(record.items_digest)
             .text(Some(record.prev_hash))
-            .text(Some(record.hash.clone()));
+            .text(Some(record.hash.clone()))
+            .text(Some(record.hash_alg));
         log.flush(tx).await?;
         on_tx!(tx, conn => sqlx::query(
             "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) \
@@ -369,6 +432,16 @@ pub enum ChainProblem {
     CheckpointForged,
     /// The checkpoint exists but its key file does not.
     CheckpointKeyMissing,
+    /// An unkeyed (plain SHA-256) record where the chain is keyed: after a keyed record, or at
+    /// or after the first keyed record the checkpoint remembers. Someone without the key
+    /// recomputed the chain from here.
+    Downgraded { seq: i64 },
+    /// Keyed records exist but the audit key is not at hand, so they could not be checked (not
+    /// evidence of tampering by itself; the chain is not shown intact either).
+    KeyNeeded { seq: i64 },
+    /// The records up to `through_seq` are gone as pruned, but no `audit.prune` record of the
+    /// chain says so: the boundary was moved behind zhenxing's back.
+    PruneUnrecorded { through_seq: i64 },
 }
 
 impl ChainProblem {
@@ -414,6 +487,18 @@ impl ChainProblem {
                 "审计检查点的密钥文件不存在，检查点无法校验。请从备份恢复密钥文件",
                 "the key file of the audit checkpoint is missing, so the checkpoint cannot be checked. Restore the key file from its backup"
             ),
+            ChainProblem::Downgraded { seq } => text!(
+                "第{seq}条审计记录未用密钥计算（仅SHA-256），而审计链此处应已用密钥：此后的记录被不持有密钥者重算过",
+                "audit record {seq} is hashed without the key (plain SHA-256) where the chain is keyed: someone without the key recomputed the chain from there"
+            ),
+            ChainProblem::PruneUnrecorded { through_seq } => text!(
+                "审计记录显示已清理至第{through_seq}条，但审计链中没有与之相符的清理记录（audit.prune）：清理边界被擅自改动",
+                "the audit records through {through_seq} are marked as pruned, but no prune record (audit.prune) in the chain says so: the boundary was moved behind zhenxing's back"
+            ),
+            ChainProblem::KeyNeeded { seq } => text!(
+                "自第{seq}条起的审计记录以密钥计算，校验需要审计密钥文件（--audit-key）；未找到该文件，这些记录未校验",
+                "the audit records from {seq} on are keyed, and checking them needs the audit key file (--audit-key), which was not found: they were not checked"
+            ),
         }
     }
 }
@@ -453,17 +538,45 @@ pub struct VerifyReport {
     pub notices: Vec<ChainNotice>,
 }
 
-#[derive(sqlx::FromRow)]
-struct ItemRow {
-    seq: i64,
-    item: i64,
-    action: String,
-    object_type: String,
-    object_id: String,
-    county_code: Option<String>,
-    division_code: Option<String>,
-    before_data: Option<String>,
-    after_data: Option<String>,
+/// A stored item (also a line of an audit archive).
+#[derive(sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ItemRow {
+    pub(crate) seq: i64,
+    pub(crate) item: i64,
+    pub(crate) action: String,
+    pub(crate) object_type: String,
+    pub(crate) object_id: String,
+    pub(crate) county_code: Option<String>,
+    pub(crate) division_code: Option<String>,
+    pub(crate) before_data: Option<String>,
+    pub(crate) after_data: Option<String>,
+}
+
+/// Adds a stored item to its operation's digest, its number as stored (a renumbered item
+/// shows as altered).
+pub(crate) fn digest_item_row(hasher: &mut Sha256, row: &ItemRow) {
+    // Digested as the plaintext it was made from; a sealed value that does not open
+    // (altered) is digested as stored, and shows as an altered record.
+    let opened = |stored: &Option<String>| {
+        stored
+            .as_ref()
+            .map(|s| crate::keys::open_item_json(s).unwrap_or_else(|_| s.clone()))
+    };
+    let (before_data, after_data) = (opened(&row.before_data), opened(&row.after_data));
+    // The stored item number is hashed as stored: a renumbered item shows as altered.
+    digest_item(
+        hasher,
+        row.item,
+        &ItemRef {
+            action: &row.action,
+            object_type: &row.object_type,
+            object_id: &row.object_id,
+            county_code: row.county_code.as_deref(),
+            division_code: row.division_code.as_deref(),
+            before: before_data.as_deref(),
+            after: after_data.as_deref(),
+        },
+    );
 }
 
 /// `SELECT` of every audit column, followed by the given clause.
@@ -471,11 +584,13 @@ macro_rules! select_records {
     ($clause:literal) => {
         concat!(
             "SELECT seq, at, actor, action, object_type, object_id, county_code, division_code, ",
-            "reason, before_data, after_data, item_count, items_digest, prev_hash, hash FROM audit_log ",
+            "reason, before_data, after_data, item_count, items_digest, prev_hash, hash, hash_alg ",
+            "FROM audit_log ",
             $clause
         )
     };
 }
+pub(crate) use select_records;
 
 /// Re-computes the whole chain and every operation's item digest.
 pub async fn verify(db: &Db) -> Result<VerifyReport> {
@@ -502,22 +617,7 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
                 }
             let (_, count, hasher) = current.get_or_insert_with(|| (row.seq, 0, Sha256::new()));
             *count += 1;
-            // Digested as the plaintext it was made from; a sealed value that does not open
-            // (altered) is digested as stored, and shows as an altered record.
-            let opened = |stored: Option<String>| {
-                stored.map(|s| crate::keys::open_item_json(&s).unwrap_or(s))
-            };
-            let (before_data, after_data) = (opened(row.before_data), opened(row.after_data));
-            // The stored item number is hashed as stored: a renumbered item shows as altered.
-            digest_item(hasher, row.item, &ItemRef {
-                action: &row.action,
-                object_type: &row.object_type,
-                object_id: &row.object_id,
-                county_code: row.county_code.as_deref(),
-                division_code: row.division_code.as_deref(),
-                before: before_data.as_deref(),
-                after: after_data.as_deref(),
-            });
+            digest_item_row(hasher, &row);
         }
         if let Some((seq, count, hasher)) = current.take() {
             digests.insert(seq, (count, hex::encode(hasher.finalize())));
@@ -531,11 +631,33 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         problems: Vec::new(),
         notices: Vec::new(),
     };
-    let mut prev_hash = GENESIS_HASH.to_owned();
+    // After a prune the chain starts at its boundary ([`crate::audit_archive::prune`]).
+    let pruned: Option<(i64, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT through_seq, through_hash FROM audit_pruned WHERE id = 1").fetch_optional(pool).await?);
+    if let Some((through_seq, _)) = &pruned {
+        report.last_seq = *through_seq;
+    }
+    let mut prune_recorded = None;
+    let mut chain = ChainState {
+        prev_hash: pruned
+            .as_ref()
+            .map_or(GENESIS_HASH.to_owned(), |(_, hash)| hash.clone()),
+        key: crate::audit_anchor::verification_key(db).await?,
+        keyed_from: match &checkpoint {
+            CheckpointState::Valid(c) => c.keyed_from,
+            _ => None,
+        },
+        keyed_seen: false,
+        key_needed_reported: false,
+        downgrade_reported: false,
+    };
     on_pool!(db, pool => {
         let mut rows = sqlx::query_as::<_, AuditRecord>(select_records!("ORDER BY seq")).fetch(pool);
         while let Some(record) = rows.try_next().await? {
-            check_record(&record, &mut report, &mut prev_hash);
+            check_record(&record, &mut report, &mut chain);
+            if record.action == crate::audit_archive::PRUNE_ACTION {
+                prune_recorded = record.after_data.as_deref().and_then(prune_boundary);
+            }
             if Some(record.seq) == checkpoint_seq {
                 hash_at_checkpoint = Some(record.hash.clone());
             }
@@ -554,9 +676,16 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
                 from_seq: report.last_seq + 1,
                 to_seq: seq,
             });
-        } else if seq == report.last_seq && hash != prev_hash {
+        } else if seq == report.last_seq && hash != chain.prev_hash {
             report.problems.push(ChainProblem::BrokenLink { seq });
         }
+    }
+    if let Some(boundary) = pruned
+        && prune_recorded.as_ref() != Some(&boundary)
+    {
+        report.problems.push(ChainProblem::PruneUnrecorded {
+            through_seq: boundary.0,
+        });
     }
     check_checkpoint(&checkpoint, hash_at_checkpoint, &mut report);
     // Items whose operation record is gone.
@@ -568,6 +697,15 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         }
     }
     Ok(report)
+}
+
+/// The boundary a prune's record names.
+fn prune_boundary(after: &str) -> Option<(i64, String)> {
+    let value: Value = serde_json::from_str(after).ok()?;
+    Some((
+        value.get("through_seq")?.as_i64()?,
+        value.get("through_hash")?.as_str()?.to_owned(),
+    ))
 }
 
 /// The chain against the checkpoint kept outside the database.
@@ -606,25 +744,60 @@ fn check_checkpoint(
     }
 }
 
-fn check_record(record: &AuditRecord, report: &mut VerifyReport, prev_hash: &mut String) {
+/// What [`check_record`] carries from one record to the next.
+struct ChainState {
+    prev_hash: String,
+    /// The audit key, when at hand.
+    key: Option<std::sync::Arc<[u8]>>,
+    /// The first keyed record as the checkpoint remembers it.
+    keyed_from: Option<i64>,
+    /// Whether a keyed record came before.
+    keyed_seen: bool,
+    key_needed_reported: bool,
+    /// Only the first downgraded record is reported: the rest were recomputed with it.
+    downgrade_reported: bool,
+}
+
+fn check_record(record: &AuditRecord, report: &mut VerifyReport, chain: &mut ChainState) {
     if record.seq != report.last_seq + 1 {
         report.problems.push(ChainProblem::Missing {
             from_seq: report.last_seq + 1,
             to_seq: record.seq - 1,
         });
-    } else if record.prev_hash != *prev_hash {
+    } else if record.prev_hash != chain.prev_hash {
         report
             .problems
             .push(ChainProblem::BrokenLink { seq: record.seq });
     }
-    if record.compute_hash() != record.hash {
+    let must_be_keyed = chain.keyed_seen || chain.keyed_from.is_some_and(|from| record.seq >= from);
+    if record.is_keyed() {
+        chain.keyed_seen = true;
+    } else if must_be_keyed && !chain.downgrade_reported {
+        chain.downgrade_reported = true;
         report
             .problems
-            .push(ChainProblem::Altered { seq: record.seq });
+            .push(ChainProblem::Downgraded { seq: record.seq });
+    }
+    match record.compute_hash(chain.key.as_deref()) {
+        Some(hash) if hash == record.hash => {}
+        None if record.is_keyed()
+            && chain.key.is_none()
+            && suite_of_hash_alg(&record.hash_alg).is_some() =>
+        {
+            if !chain.key_needed_reported {
+                chain.key_needed_reported = true;
+                report
+                    .problems
+                    .push(ChainProblem::KeyNeeded { seq: record.seq });
+            }
+        }
+        _ => report
+            .problems
+            .push(ChainProblem::Altered { seq: record.seq }),
     }
     report.records += 1;
     report.last_seq = record.seq;
-    *prev_hash = record.hash.clone();
+    chain.prev_hash = record.hash.clone();
 }
 
 /// One change to one record, with the operation that made it.

@@ -13,6 +13,12 @@
 //!
 //! The anchor is configured per database, once per process ([`install`]); the CLI does it for
 //! every command and thereby for the server. Databases nobody anchored are not checkpointed.
+//!
+//! The same key keys the chain itself (issue 15): every record written while an anchor is
+//! installed is hashed with an HMAC under it, in the deployment's [`Suite`] (HMAC-SHA-256 or
+//! HMAC-SM3), so that someone who can write the database but not read the key cannot recompute
+//! the chain after altering it. The checkpoint remembers the first keyed record (`keyed_from`),
+//! so a keyed tail rewritten as plain SHA-256 is a downgrade [`crate::audit::verify`] reports.
 
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use hmac::{KeyInit, Mac};
@@ -22,16 +28,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use time::Date;
 use zhenxing_core::china_time::{now_stored, today_in_china};
+use zhenxing_crypto::Suite;
 
 type HmacSha256 = hmac::Hmac<sha2_for_hmac::Sha256>;
 
-/// Where an anchor's two files are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an anchor's two files are, and the suite that keys the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AnchorConfig {
     /// The MAC key (32 random bytes, hex), created with mode 0600 at first use.
     pub key_file: PathBuf,
     /// The checkpoint, one JSON line.
     pub checkpoint_file: PathBuf,
+    /// The HMAC of new audit records: the deployment's suite (International by default).
+    pub suite: Suite,
 }
 
 impl AnchorConfig {
@@ -43,6 +52,7 @@ impl AnchorConfig {
         db: &Db,
         key_file: Option<PathBuf>,
         checkpoint_file: Option<PathBuf>,
+        suite: Suite,
     ) -> Result<Option<AnchorConfig>> {
         let identity = identity(db).await?;
         let (key_default, checkpoint_default) = match db {
@@ -52,6 +62,7 @@ impl AnchorConfig {
                     .map(|(key_file, checkpoint_file)| AnchorConfig {
                         key_file,
                         checkpoint_file,
+                        suite,
                     }));
             }
             Db::Sqlite(_) => (
@@ -66,6 +77,7 @@ impl AnchorConfig {
         Ok(Some(AnchorConfig {
             key_file: key_file.unwrap_or(key_default),
             checkpoint_file: checkpoint_file.unwrap_or(checkpoint_default),
+            suite,
         }))
     }
 }
@@ -77,7 +89,11 @@ pub struct Checkpoint {
     pub hash: String,
     /// When it was written, in the stored format.
     pub at: String,
-    /// HMAC-SHA256 of the three fields above, hex.
+    /// The first keyed record of the chain, once there is one: from there on every record
+    /// must be keyed. Absent from checkpoints written before the chain was keyed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyed_from: Option<i64>,
+    /// HMAC-SHA256 of the fields above, hex.
     pub mac: String,
 }
 
@@ -99,6 +115,10 @@ struct Anchor {
     /// The database it belongs to ([`identity`]).
     identity: String,
     config: AnchorConfig,
+    /// The key read (or made) at [`install`], for keying new records; `None` when the key file
+    /// is gone while a checkpoint exists: then audited writes are refused, since records
+    /// written unkeyed after keyed ones would read as a downgrade.
+    key: Option<Arc<[u8]>>,
     /// The Beijing day the checkpoint line was last logged.
     logged_on: Mutex<Option<Date>>,
 }
@@ -140,23 +160,43 @@ const POSTGRES_IDENTITY: &str = "SELECT CAST(current_database() AS TEXT)";
 /// checkpoint is logged as a warning and stays unanchored until [`anchor_now`].
 pub async fn install(db: &Db, config: AnchorConfig) -> Result<CheckpointState> {
     let identity = identity(db).await?;
+    let mut state = read_checkpoint(&config);
+    // A key made anew for a chain that already holds keyed records would make them all read
+    // as altered: the lost key has to be restored instead.
+    let keyed_records_exist = !config.key_file.exists()
+        && on_pool!(db, pool =>
+            sqlx::query_scalar::<_, i64>(FIRST_KEYED).fetch_optional(pool).await?)
+        .is_some();
+    if keyed_records_exist && state == CheckpointState::Missing {
+        state = CheckpointState::KeyMissing;
+    }
+    let key = match state {
+        CheckpointState::KeyMissing => {
+            tracing::error!(
+                key = %config.key_file.display(),
+                "the audit key file is missing or unreadable: audited writes are refused until it is restored"
+            );
+            None
+        }
+        _ => Some(Arc::from(key_or_create(&config.key_file)?)),
+    };
     let anchor = {
         let mut list = anchors();
         list.retain(|a| a.identity != identity);
         let anchor = Arc::new(Anchor {
             identity,
             config,
+            key,
             logged_on: Mutex::new(None),
         });
         list.push(anchor.clone());
         anchor
     };
-    let mut state = read_checkpoint(&anchor.config);
     if state == CheckpointState::Missing {
         let records: i64 = on_pool!(db, pool =>
             sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await?);
         if records == 0 {
-            write_checkpoint(&anchor, 0, crate::audit::GENESIS_HASH, true)?;
+            write_checkpoint(&anchor, 0, crate::audit::GENESIS_HASH, None, true)?;
             state = read_checkpoint(&anchor.config);
         } else {
             tracing::warn!(
@@ -191,11 +231,88 @@ pub async fn anchor_now(db: &Db) -> Result<Option<Checkpoint>> {
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(pool).await?);
     let (seq, hash) = head.unwrap_or((0, crate::audit::GENESIS_HASH.to_owned()));
-    let checkpoint = write_checkpoint(&anchor, seq, &hash, true)?;
+    let keyed_from: Option<i64> = on_pool!(db, pool =>
+        sqlx::query_scalar(FIRST_KEYED).fetch_optional(pool).await?);
+    let checkpoint = write_checkpoint(&anchor, seq, &hash, keyed_from, true)?;
     if let Some(checkpoint) = &checkpoint {
         log_checkpoint(&anchor, checkpoint, true);
     }
     Ok(checkpoint)
+}
+
+/// The first keyed record of the chain.
+const FIRST_KEYED: &str =
+    "SELECT seq FROM audit_log WHERE hash_alg <> 'sha256' ORDER BY seq LIMIT 1";
+
+/// The key and algorithm new audit records are hashed with.
+#[derive(Clone)]
+pub struct ChainKey {
+    pub suite: Suite,
+    pub key: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChainKey({})", self.suite)
+    }
+}
+
+/// Inside a write transaction: the key that new records are hashed with, `None` when the
+/// database is not anchored (records then use plain SHA-256, as before issue 15). An anchor
+/// whose key is gone refuses the write.
+pub(crate) async fn chain_key(tx: &mut Tx) -> Result<Option<ChainKey>> {
+    if anchors().is_empty() {
+        return Ok(None);
+    }
+    let identity: String = match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_scalar(SQLITE_IDENTITY)
+                .fetch_one(&mut **t)
+                .await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_scalar(POSTGRES_IDENTITY)
+                .fetch_one(&mut **t)
+                .await?
+        }
+    };
+    let Some(anchor) = anchor_of(&identity) else {
+        return Ok(None);
+    };
+    match &anchor.key {
+        Some(key) => Ok(Some(ChainKey {
+            suite: anchor.config.suite,
+            key: key.clone(),
+        })),
+        None => {
+            let path = anchor.config.key_file.display();
+            Err(StoreError::Config(zhenxing_core::text!(
+                "审计密钥文件 {path} 不存在或无法读取，审计记录无法写入：请从备份恢复该文件后重启",
+                "the audit key file {path} is missing or unreadable, so no audit record can be written: restore it from its backup and restart"
+            )))
+        }
+    }
+}
+
+/// For verification: the key as its file holds it now (not as read at start), `None` when no
+/// anchor is configured or the file is gone.
+pub async fn verification_key(db: &Db) -> Result<Option<Arc<[u8]>>> {
+    let identity = identity(db).await?;
+    Ok(anchor_of(&identity)
+        .and_then(|anchor| read_key(&anchor.config.key_file))
+        .map(Arc::from))
+}
+
+/// The suite of `db`'s anchor, `None` when it has none.
+pub async fn suite_of(db: &Db) -> Result<Option<Suite>> {
+    let identity = identity(db).await?;
+    Ok(anchor_of(&identity).map(|a| a.config.suite))
+}
+
+/// The key file of `db`'s anchor, for messages.
+pub async fn key_file_of(db: &Db) -> Result<Option<PathBuf>> {
+    let identity = identity(db).await?;
+    Ok(anchor_of(&identity).map(|a| a.config.key_file.clone()))
 }
 
 /// A head to checkpoint once its transaction has committed.
@@ -203,6 +320,7 @@ pub(crate) struct PendingCheckpoint {
     anchor: Arc<Anchor>,
     seq: i64,
     hash: String,
+    keyed_from: Option<i64>,
 }
 
 /// Inside a transaction about to commit: the head to checkpoint afterwards, if the database is
@@ -236,6 +354,10 @@ pub(crate) async fn pending(tx: &mut Tx) -> Result<Option<PendingCheckpoint>> {
     if seq <= checkpoint.seq {
         return Ok(None);
     }
+    let keyed_from = match checkpoint.keyed_from {
+        Some(seq) => Some(seq),
+        None => on_tx!(tx, conn => sqlx::query_scalar(FIRST_KEYED).fetch_optional(conn).await?),
+    };
     if checkpoint.seq > 0 {
         let at_checkpoint: Option<String> = on_tx!(tx, conn =>
             sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
@@ -249,14 +371,19 @@ pub(crate) async fn pending(tx: &mut Tx) -> Result<Option<PendingCheckpoint>> {
             return Ok(None);
         }
     }
-    Ok(Some(PendingCheckpoint { anchor, seq, hash }))
+    Ok(Some(PendingCheckpoint {
+        anchor,
+        seq,
+        hash,
+        keyed_from,
+    }))
 }
 
 impl PendingCheckpoint {
     /// After the commit. A failure is logged, not returned: the transaction has committed, and
     /// a checkpoint left behind only narrows what `audit verify` can tell.
     pub(crate) fn write(self) {
-        match write_checkpoint(&self.anchor, self.seq, &self.hash, false) {
+        match write_checkpoint(&self.anchor, self.seq, &self.hash, self.keyed_from, false) {
             Ok(Some(checkpoint)) => log_checkpoint(&self.anchor, &checkpoint, false),
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "the audit checkpoint could not be written"),
@@ -264,11 +391,15 @@ impl PendingCheckpoint {
     }
 }
 
-/// The MAC of a checkpoint's fields under the key.
-fn mac(key: &[u8], seq: i64, hash: &str, at: &str) -> Result<String> {
+/// The MAC of a checkpoint's fields under the key (`keyed_from` only when there is one, so
+/// that checkpoints written before the chain was keyed still verify).
+fn mac(key: &[u8], seq: i64, hash: &str, at: &str, keyed_from: Option<i64>) -> Result<String> {
     let mut mac = HmacSha256::new_from_slice(key)
         .map_err(|e| StoreError::Corrupt(format!("audit key: {e}")))?;
     mac.update(format!("zhenxing audit checkpoint\n{seq}\n{hash}\n{at}").as_bytes());
+    if let Some(keyed_from) = keyed_from {
+        mac.update(format!("\nkeyed_from {keyed_from}").as_bytes());
+    }
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -309,7 +440,13 @@ fn read_checkpoint(config: &AnchorConfig) -> CheckpointState {
     let Ok(checkpoint) = serde_json::from_str::<Checkpoint>(text.trim()) else {
         return CheckpointState::Forged;
     };
-    let expected = mac(&key, checkpoint.seq, &checkpoint.hash, &checkpoint.at);
+    let expected = mac(
+        &key,
+        checkpoint.seq,
+        &checkpoint.hash,
+        &checkpoint.at,
+        checkpoint.keyed_from,
+    );
     // Comparing MACs in constant time is moot here: the attacker holds the file, not an oracle.
     match expected {
         Ok(expected) if expected == checkpoint.mac => CheckpointState::Valid(checkpoint),
@@ -318,11 +455,13 @@ fn read_checkpoint(config: &AnchorConfig) -> CheckpointState {
 }
 
 /// Writes the checkpoint at `seq`, under the lock file, unless (without `force`) the one on
-/// disk is already there or further: the server and the CLI may both write.
+/// disk is already there or further: the server and the CLI may both write. The first keyed
+/// record, once known, is never forgotten.
 fn write_checkpoint(
     anchor: &Anchor,
     seq: i64,
     hash: &str,
+    keyed_from: Option<i64>,
     force: bool,
 ) -> Result<Option<Checkpoint>> {
     let config = &anchor.config;
@@ -330,18 +469,24 @@ fn write_checkpoint(
     let lock_path = config.checkpoint_file.with_extension("lock");
     let lock = File::create(&lock_path).map_err(|e| io_error(&lock_path, e))?;
     lock.lock().map_err(|e| io_error(&lock_path, e))?;
-    if !force
-        && let CheckpointState::Valid(current) = read_checkpoint(config)
-        && current.seq >= seq
-    {
+    let current = match read_checkpoint(config) {
+        CheckpointState::Valid(current) => Some(current),
+        _ => None,
+    };
+    if !force && current.as_ref().is_some_and(|c| c.seq >= seq) {
         return Ok(None);
     }
+    let keyed_from = match (keyed_from, current.and_then(|c| c.keyed_from)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let at = now_stored();
     let checkpoint = Checkpoint {
         seq,
         hash: hash.to_owned(),
-        mac: mac(&key, seq, hash, &at)?,
+        mac: mac(&key, seq, hash, &at, keyed_from)?,
         at,
+        keyed_from,
     };
     let line =
         serde_json::to_string(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?;

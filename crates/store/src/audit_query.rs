@@ -55,7 +55,7 @@ pub struct AuditItemRecord {
 
 const RECORD_COLUMNS: &str = "l.seq, l.at, l.actor, l.action, l.object_type, l.object_id, \
      l.county_code, l.division_code, l.reason, l.before_data, l.after_data, l.item_count, \
-     l.items_digest, l.prev_hash, l.hash";
+     l.items_digest, l.prev_hash, l.hash, l.hash_alg";
 
 enum Bind {
     Text(String),

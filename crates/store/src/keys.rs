@@ -321,7 +321,7 @@ fn extends(fresh: &KeyRing, old: &KeyRing) -> bool {
 }
 
 /// What the database records about its keys.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recorded {
     /// The suite's code and the index key's check; `None` before keys were first recorded.
     pub settings: Option<(String, String)>,
@@ -361,7 +361,17 @@ fn refused(zh: String, en: String) -> StoreError {
 /// (a missing key file for a database with keys, a wrong key, another suite) is refused with
 /// what to do, and nothing is changed.
 pub async fn install(db: &Db, config: &KeyConfig) -> Result<Arc<KeyRing>> {
-    let recorded = recorded(db).await?;
+    let mut recorded = recorded(db).await?;
+    if recorded.settings.is_some() && seals_nothing(db).await? {
+        // Keys that protect nothing yet (a new registry, e.g. one opened to restore a backup
+        // into) give way to the key file given now.
+        if let Some(given) = given_ring(config)
+            && verify(&given.0, &given.1, &recorded).is_err()
+        {
+            forget_recorded(db).await?;
+            recorded = Recorded::default();
+        }
+    }
     let (ring, source) = resolve(db, config, &recorded).await?;
     verify(&ring, &source, &recorded)?;
     // A new database records the ring; a key the database does not list yet is one a rotation
@@ -385,6 +395,35 @@ pub async fn install(db: &Db, config: &KeyConfig) -> Result<Arc<KeyRing>> {
         record_ring(db, &ring).await?;
     }
     Ok(ring)
+}
+
+/// The key ring the operator gave explicitly (`ZHENXING_KEYS` or an existing `--key-file`).
+fn given_ring(config: &KeyConfig) -> Option<(KeyRing, KeySource)> {
+    if let Some(text) = &config.keys_json {
+        return KeyRing::parse(text, "ZHENXING_KEYS")
+            .ok()
+            .map(|ring| (ring, KeySource::Environment));
+    }
+    let path = config.key_file.as_ref()?;
+    KeyRing::load(path)
+        .ok()
+        .map(|ring| (ring, KeySource::File(path.clone())))
+}
+
+/// Whether no value of the database is sealed: no sealed column and no audit item holds one.
+async fn seals_nothing(db: &Db) -> Result<bool> {
+    let items: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_items WHERE before_data LIKE '%zx1:%' OR after_data LIKE '%zx1:%'")
+        .fetch_one(pool).await?);
+    Ok(items == 0 && count_all(db, "zx1:%", true).await? == 0)
+}
+
+async fn forget_recorded(db: &Db) -> Result<()> {
+    on_pool!(db, pool => {
+        sqlx::query("DELETE FROM encryption_keys").execute(pool).await?;
+        sqlx::query("DELETE FROM encryption_settings").execute(pool).await?;
+    });
+    Ok(())
 }
 
 async fn resolve(db: &Db, config: &KeyConfig, recorded: &Recorded) -> Result<(KeyRing, KeySource)> {

@@ -11,7 +11,9 @@ pub mod accounts;
 pub mod assistance;
 pub mod audit;
 pub mod audit_anchor;
+pub mod audit_archive;
 pub mod audit_query;
+pub mod backup;
 pub mod browse;
 mod bulk;
 pub mod coverage;
@@ -149,22 +151,26 @@ impl Db {
         Ok(db)
     }
 
-    /// [`Db::open`] with the audit chain anchored outside the database ([`audit_anchor`]) in
-    /// the files given or their defaults. The anchor is installed before the division list is
-    /// seeded, so that a new database is anchored from its first record.
+    /// [`Db::open_with_keys`] with the audit chain anchored outside the database
+    /// ([`audit_anchor`]) in the files given or their defaults, its new records keyed in the
+    /// key ring's suite (one suite per deployment: SM4 data keys go with HMAC-SM3 audit
+    /// records). The anchor is installed before the division list is seeded, so that a new
+    /// database is anchored from its first record.
     pub async fn open_anchored(
         url: &str,
         key_file: Option<std::path::PathBuf>,
         checkpoint_file: Option<std::path::PathBuf>,
+        keys: &keys::KeyConfig,
     ) -> Result<Db> {
         let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
         db.migrate().await?;
+        let ring = keys::install(&db, keys).await?;
         if let Some(config) =
-            audit_anchor::AnchorConfig::resolve(&db, key_file, checkpoint_file).await?
+            audit_anchor::AnchorConfig::resolve(&db, key_file, checkpoint_file, ring.suite())
+                .await?
         {
             audit_anchor::install(&db, config).await?;
         }
-        keys::install(&db, &keys::configured()).await?;
         db.seed_divisions_if_empty().await?;
         Ok(db)
     }

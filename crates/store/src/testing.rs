@@ -51,6 +51,13 @@ pub fn install_test_keys() {
     }
 }
 
+/// A fresh temporary directory, removed when the value is dropped.
+pub fn temp_dir() -> Result<TempDir> {
+    let dir = std::env::temp_dir().join(unique_name());
+    std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    Ok(TempDir(dir))
+}
+
 pub async fn sqlite() -> Result<TestDb> {
     install_test_keys();
     let dir = std::env::temp_dir().join(unique_name());

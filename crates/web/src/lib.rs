@@ -12,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod security;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -32,6 +33,8 @@ pub struct WebConfig {
     /// Mark cookies `Secure` (set when the server is reached over TLS, directly or through a
     /// proxy): `ZHENXING_SECURE_COOKIES=1`.
     pub secure_cookies: bool,
+    /// Send `Strict-Transport-Security` (when the application itself serves TLS).
+    pub hsts: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy):
     /// `ZHENXING_TRUST_FORWARDED_FOR=1`. The address is the rightmost entry that is not one of
     /// `trusted_proxies` (`security::forwarded_client`); a header that does not parse is 400.
@@ -56,6 +59,7 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             secure_cookies: false,
+            hsts: false,
             trust_forwarded_for: false,
             trusted_proxies: Vec::new(),
             login_attempts_per_window: 20,
@@ -70,6 +74,13 @@ impl Default for WebConfig {
 }
 
 impl WebConfig {
+    /// For a server that terminates TLS itself: cookies `Secure`, answers with HSTS.
+    pub fn served_over_tls(mut self) -> WebConfig {
+        self.secure_cookies = true;
+        self.hsts = true;
+        self
+    }
+
     /// Defaults, then `ZHENXING_*` environment variables; a list of proxies that does not
     /// parse stops the server rather than trusting a guess.
     pub fn from_env() -> Result<WebConfig, zhenxing_core::Text> {
@@ -154,6 +165,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let hsts = state.config.hsts;
     let pages = Router::new()
         .route("/", get(home))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -205,6 +217,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::request_log))
         .layer(axum::middleware::map_response(security::security_headers))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            security::strict_transport_security(response, hsts)
+        }))
         .with_state(state)
 }
 
@@ -271,14 +286,34 @@ async fn not_found() -> AppError {
 /// Serves on a bound listener until Ctrl-C or SIGTERM, with client addresses available to
 /// the sign-in rate limit and the audit trail.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    tracing::info!(address = %listener.local_addr()?, "serving");
-    tokio::spawn(keep_figures_warm(state.clone()));
+    announce(listener.local_addr()?, &state);
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
+}
+
+/// [`serve_on`] over TLS ([`tls`]); `state`'s configuration should be
+/// [`WebConfig::served_over_tls`].
+pub async fn serve_tls_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    announce(listener.local_addr()?, &state);
+    axum::serve(
+        tls::TlsListener::new(listener, tls)?,
+        tls::PeerMakeService::new(router(state)),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+fn announce(address: SocketAddr, state: &AppState) {
+    tracing::info!(address = %address, "serving");
+    tokio::spawn(keep_figures_warm(state.clone()));
 }
 
 /// Fills the figure cache at start and again just after every midnight in China, so that no

@@ -34,6 +34,18 @@ pub async fn security_headers(mut response: Response) -> Response {
     response
 }
 
+/// HSTS, when the application serves TLS itself: a year, subdomains included (the bureau's
+/// hosts are all served over TLS).
+pub async fn strict_transport_security(mut response: Response, on: bool) -> Response {
+    if on {
+        response.headers_mut().insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
 pub async fn request_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();

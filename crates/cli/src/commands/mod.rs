@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit;
+mod backup;
 mod demo;
 mod department;
 mod export;
@@ -14,7 +15,7 @@ pub mod users;
 
 use crate::{
     AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, ImportCommand, KeysCommand,
-    MonitorCommand, TokenCommand,
+    MonitorCommand, TlsArgs, TokenCommand,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -86,14 +87,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     zhenxing_store::keys::configure(key_config);
     // Every command anchors the audit chain, so the server and the CLI keep one checkpoint.
-    let db = Db::open_anchored(
+    let db = open(
         &cli.database,
         cli.audit_key.clone(),
         cli.audit_checkpoint.clone(),
     )
     .await?;
+    if let Command::Restore { file, replace } = &cli.command {
+        let reopen = backup::Reopen {
+            url: cli.database.clone(),
+            audit_key: cli.audit_key.clone(),
+            audit_checkpoint: cli.audit_checkpoint.clone(),
+        };
+        return backup::restore(db, reopen, lang, file, *replace).await;
+    }
     let code = match cli.command {
-        Command::Demo { scale, seed, bind } => {
+        Command::Demo {
+            scale,
+            seed,
+            bind,
+            tls,
+        } => {
             let empty = db.stats(None).await?.households == 0;
             if empty {
                 generate::run(&db, lang, scale, seed, None).await?;
@@ -116,7 +130,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             users::print_demo_accounts(&accounts, lang);
-            serve(&db, bind, true).await?;
+            serve(&db, bind, &tls, true).await?;
             ExitCode::SUCCESS
         }
         Command::Generate {
@@ -145,8 +159,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export(ExportCommand::Template { file }) => export::template(lang, &file)?,
         Command::Stats { json, .. } => stats::run(&db, lang, scope.as_ref(), json).await?,
-        Command::Serve { bind } => {
-            serve(&db, bind, false).await?;
+        Command::Serve { bind, tls } => {
+            serve(&db, bind, &tls, false).await?;
             ExitCode::SUCCESS
         }
         Command::Snapshot { .. } => match snapshot_month {
@@ -157,7 +171,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Some(request) => report::write(&db, lang, request).await?,
             None => ExitCode::FAILURE,
         },
-        Command::Audit(AuditCommand::Verify) => audit::verify(&db, lang).await?,
+        Command::Audit(AuditCommand::Verify { archive: None }) => audit::verify(&db, lang).await?,
+        Command::Audit(AuditCommand::Verify {
+            archive: Some(file),
+        }) => audit::verify_archive(&db, lang, &file).await?,
+        Command::Audit(AuditCommand::Archive { to, through }) => {
+            audit::archive(&db, lang, &to, through.as_deref()).await?
+        }
+        Command::Audit(AuditCommand::Retention { months }) => {
+            audit::retention(&db, lang, months).await?
+        }
+        Command::Audit(AuditCommand::Prune { archive, reason }) => {
+            audit::prune(&db, lang, &archive, &reason).await?
+        }
+        Command::Backup { file, encrypt } => {
+            backup::backup(&db, &cli.database, lang, &file, encrypt).await?
+        }
+        Command::Restore { .. } => ExitCode::FAILURE,
         Command::Audit(AuditCommand::Anchor { reason }) => {
             audit::anchor(&db, lang, &reason).await?
         }
@@ -196,15 +226,50 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// Opens the database with the audit chain anchored ([`Db::open_anchored`]).
+pub async fn open(
+    url: &str,
+    audit_key: Option<std::path::PathBuf>,
+    audit_checkpoint: Option<std::path::PathBuf>,
+) -> Result<Db> {
+    // The key ring as configured (`--key-file`, the environment, the default file); its suite
+    // keys the audit chain too.
+    Ok(Db::open_anchored(
+        url,
+        audit_key,
+        audit_checkpoint,
+        &zhenxing_store::keys::configured(),
+    )
+    .await?)
+}
+
 fn parse_division(s: &str) -> Result<DivisionCode> {
     DivisionCode::parse(s).map_err(|e| anyhow::Error::new(e.text()))
 }
 
-async fn serve(db: &Db, bind: std::net::SocketAddr, demo: bool) -> Result<()> {
-    let config = zhenxing_web::WebConfig::from_env().map_err(anyhow::Error::new)?;
+async fn serve(db: &Db, bind: std::net::SocketAddr, tls: &TlsArgs, demo: bool) -> Result<()> {
+    let mut config = zhenxing_web::WebConfig::from_env().map_err(anyhow::Error::new)?;
+    // The certificate and key are read before anything is bound: a bad file stops the start.
+    let tls = match (&tls.tls_cert, &tls.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(zhenxing_web::tls::server_config(cert, key).map_err(anyhow::Error::new)?)
+        }
+        _ => None,
+    };
+    if tls.is_some() {
+        config = config.served_over_tls();
+    }
     let state = zhenxing_web::AppState::new(db.clone(), demo, config);
-    eprintln!("http://{bind}/");
-    zhenxing_web::serve(state, bind).await.map_err(|e| {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("{scheme}://{bind}/");
+    let served = async {
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        match tls {
+            Some(tls) => zhenxing_web::serve_tls_on(listener, state, tls).await,
+            None => zhenxing_web::serve_on(listener, state).await,
+        }
+    };
+    served.await.map_err(|e| {
         anyhow::Error::new(Text::new(
             format!("无法在{bind}上提供服务：{e}"),
             format!("cannot serve on {bind}: {e}"),

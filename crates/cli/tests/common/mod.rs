@@ -274,6 +274,40 @@ fn postgres_audit_anchor(url: &str) -> (PathBuf, PathBuf) {
     )
 }
 
+/// The audit anchor's files of the tests for the binary run with `args`: a PostgreSQL
+/// database's would default to the working directory (the crate's), and every run on one
+/// database must use the same key (the chain is keyed with it).
+pub fn anchor_env(cmd: &mut Command, args: &[&str]) {
+    cmd.env_remove("ZHENXING_AUDIT_KEY")
+        .env_remove("ZHENXING_AUDIT_CHECKPOINT")
+        .env_remove("ZHENXING_KEY_FILE")
+        .env_remove("ZHENXING_KEYS");
+    // A PostgreSQL database's audit anchor and key file would default to the working directory
+    // (the crate's).
+    if let Some(url) = args.iter().find(|a| a.starts_with("postgres")) {
+        let (key, checkpoint) = postgres_audit_anchor(url);
+        cmd.env("ZHENXING_AUDIT_KEY", key)
+            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint)
+            .env("ZHENXING_KEY_FILE", key_file(url));
+    }
+}
+
+/// The database `url` opened with the store API as the CLI opens it: anchored in the same files
+/// (its audit chain is keyed, and a record written unkeyed after keyed ones is a downgrade),
+/// with the same key file.
+pub async fn open_db(url: &str) -> zhenxing_store::Db {
+    let (key, checkpoint) = match url.strip_prefix("sqlite://") {
+        Some(_) => (None, None),
+        None => {
+            let (key, checkpoint) = postgres_audit_anchor(url);
+            (Some(key), Some(checkpoint))
+        }
+    };
+    zhenxing_store::Db::open_anchored(url, key, checkpoint, &key_config(url))
+        .await
+        .unwrap()
+}
+
 /// The audit checkpoint file of the database `url`, where the CLI writes it in the tests.
 pub fn audit_checkpoint_file(url: &str) -> PathBuf {
     match url.strip_prefix("sqlite://") {
@@ -295,14 +329,12 @@ pub fn key_file(url: &str) -> PathBuf {
 }
 
 /// The database `url` opened with the store API and its key file, as the CLI opens it.
-pub async fn open_db(url: &str) -> zhenxing_store::Db {
-    let keys = zhenxing_store::keys::KeyConfig {
+/// The key configuration the CLI uses for the database `url` in the tests.
+fn key_config(url: &str) -> zhenxing_store::keys::KeyConfig {
+    zhenxing_store::keys::KeyConfig {
         key_file: Some(key_file(url)),
         ..Default::default()
-    };
-    zhenxing_store::Db::open_with_keys(url, &keys)
-        .await
-        .unwrap()
+    }
 }
 
 /// `zhenxing --database DB --lang en ARGS...`
@@ -320,17 +352,8 @@ pub fn zx_in(cwd: Option<&Path>, args: &[&str]) -> Run {
         .env_remove("ZHENXING_LANG")
         .env_remove("ZHENXING_LOG")
         .env_remove("ZHENXING_AUDIT_KEY")
-        .env_remove("ZHENXING_AUDIT_CHECKPOINT")
-        .env_remove("ZHENXING_KEY_FILE")
-        .env_remove("ZHENXING_KEYS");
-    // A PostgreSQL database's audit anchor and key file would default to the working directory
-    // (the crate's).
-    if let Some(url) = args.iter().find(|a| a.starts_with("postgres")) {
-        let (key, checkpoint) = postgres_audit_anchor(url);
-        cmd.env("ZHENXING_AUDIT_KEY", key)
-            .env("ZHENXING_AUDIT_CHECKPOINT", checkpoint)
-            .env("ZHENXING_KEY_FILE", key_file(url));
-    }
+        .env_remove("ZHENXING_AUDIT_CHECKPOINT");
+    anchor_env(&mut cmd, args);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
