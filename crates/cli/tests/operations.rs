@@ -8,7 +8,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{Backend, Env, audit_checkpoint_file, fixture, stats, zx};
+use common::{Backend, Env, audit_checkpoint_file, fixture, key_file, stats, zx};
 
 /// Runs `scenario` on SQLite, then on PostgreSQL when it is configured.
 fn on_each_backend(scenario: fn(Env)) {
@@ -58,19 +58,51 @@ fn backup_and_restore() {
         let key = audit_key_file(&source);
         let key = key.to_str().unwrap();
         let target = env.fresh_db("target");
+        // Without the source's key file, its sealed ID and phone numbers would not open: refused
+        // before anything changes.
         let run = zx(&target, &["--audit-key", key, "restore", file]);
+        assert!(!run.success(), "{}", run.all());
+        run.assert_contains("another key file", "restore without the key file");
+        run.assert_contains("nothing was changed", "restore without the key file");
+        // With it (the new, empty target takes the key file given).
+        let keys = key_file(&source);
+        let keys = keys.to_str().unwrap();
+        let run = zx(
+            &target,
+            &["--key-file", keys, "--audit-key", key, "restore", file],
+        );
         run.assert_success("restore");
         run.assert_contains("the audit chain is intact and anchored again", "restore");
-        assert_eq!(stats(&target, &["--audit-key", key]), before);
-        let run = zx(&target, &["--audit-key", key, "audit", "verify"]);
+        assert_eq!(
+            stats(&target, &["--key-file", keys, "--audit-key", key]),
+            before
+        );
+        let run = zx(
+            &target,
+            &["--key-file", keys, "--audit-key", key, "audit", "verify"],
+        );
         run.assert_success("audit verify after restore");
         run.assert_contains("the hash chain is intact", "audit verify");
 
         // The target holds the registry now: only with --replace.
-        let run = zx(&target, &["--audit-key", key, "restore", file]);
+        let run = zx(
+            &target,
+            &["--key-file", keys, "--audit-key", key, "restore", file],
+        );
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("--replace", "restore without --replace");
-        let run = zx(&target, &["--audit-key", key, "restore", file, "--replace"]);
+        let run = zx(
+            &target,
+            &[
+                "--key-file",
+                keys,
+                "--audit-key",
+                key,
+                "restore",
+                file,
+                "--replace",
+            ],
+        );
         run.assert_success("restore --replace");
 
         // A cut file changes nothing.
@@ -80,6 +112,8 @@ fn backup_and_restore() {
         let run = zx(
             &target,
             &[
+                "--key-file",
+                keys,
                 "--audit-key",
                 key,
                 "restore",
@@ -89,7 +123,10 @@ fn backup_and_restore() {
         );
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("nothing was changed", "a cut backup");
-        assert_eq!(stats(&target, &["--audit-key", key]), before);
+        assert_eq!(
+            stats(&target, &["--key-file", keys, "--audit-key", key]),
+            before
+        );
     });
 }
 
