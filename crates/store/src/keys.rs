@@ -224,9 +224,16 @@ pub fn seal_opt(column: &SealedColumn, plaintext: Option<&str>) -> Result<Option
 
 /// The blind index of a full ID number, for `members.id_number_index` and lookups by it.
 pub fn blind_id_number(id_number: &str) -> Result<String> {
+    blind_index(ID_NUMBER_INDEX, id_number)
+}
+
+/// The blind index of `value` for exact matching in `context`: an HMAC under the index key, so
+/// that even a value from a small space (anything holding an ID number) cannot be guessed from
+/// it without the key.
+pub fn blind_index(context: &str, value: &str) -> Result<String> {
     let rings = rings_read();
     let ring = &rings.last().ok_or_else(no_ring)?.ring;
-    Ok(ring.blind_index(ID_NUMBER_INDEX, id_number))
+    Ok(ring.blind_index(context, value))
 }
 
 /// The plaintext of a stored value of `column`. A value stored before encryption (no `zx1:`
