@@ -369,15 +369,16 @@ fn refused(zh: String, en: String) -> StoreError {
 /// what to do, and nothing is changed.
 pub async fn install(db: &Db, config: &KeyConfig) -> Result<Arc<KeyRing>> {
     let mut recorded = recorded(db).await?;
-    if recorded.settings.is_some() && seals_nothing(db).await? {
-        // Keys that protect nothing yet (a new registry, e.g. one opened to restore a backup
-        // into) give way to the key file given now.
-        if let Some(given) = given_ring(config)
-            && verify(&given.0, &given.1, &recorded).is_err()
-        {
-            forget_recorded(db).await?;
-            recorded = Recorded::default();
-        }
+    // Keys that protect nothing yet (a new registry, e.g. one opened to restore a backup into)
+    // give way to a different key file given now. Asked only in that rare case: counting the
+    // sealed values scans the registry's tables.
+    if recorded.settings.is_some()
+        && let Some(given) = given_ring(config)
+        && verify(&given.0, &given.1, &recorded).is_err()
+        && seals_nothing(db).await?
+    {
+        forget_recorded(db).await?;
+        recorded = Recorded::default();
     }
     let (ring, source) = resolve(db, config, &recorded).await?;
     verify(&ring, &source, &recorded)?;
