@@ -4,12 +4,19 @@
 # household page under wrk (as bench/web.sh measures it). Prints the figures; BENCHMARKS.md's
 # "Encryption at rest" section records them.
 #
-#   bash bench/encryption.sh [SCALE] [SUITES]    # SCALE 1, SUITES "international national"
+#   bash bench/encryption.sh [SCALE] [SUITES] [RUNS]   # SCALE 1, SUITES "international national", RUNS 2
+#
+# With BASELINE=path/to/zhenxing, a release binary built from the commit before encryption
+# (9a561ee: `git worktree add /tmp/base 9a561ee && cargo build --release` there), the same import
+# and page are measured with it too, in the same run: each round imports with the baseline and
+# then with each suite, so that the machine's load falls on all of them alike.
 set -euo pipefail
 set -o errtrace
 
 SCALE=${1:-1}
 SUITES=${2:-international national}
+RUNS=${3:-2}
+BASELINE=${BASELINE:-}
 CONNECTIONS=64
 DURATION=15s
 PORT=18090
@@ -43,25 +50,58 @@ if [[ ! -s $CSV ]]; then
   "$BIN" --database "sqlite://$GEN" export registry "$CSV" >/dev/null 2>&1
 fi
 
-for suite in $SUITES; do
-  IMP="$OUT/import-$suite.db"
-  rm -f "$IMP" "$IMP".*
-  "$BIN" --database "sqlite://$IMP" keys init --cipher-suite "$suite" >/dev/null
-  log "import registry ($suite)"
-  /usr/bin/time -v "$BIN" --database "sqlite://$IMP" import registry "$CSV" \
+# One import into an empty registry: prints its wall time and peak RSS.
+import_once() {
+  local bin=$1 name=$2 suite=$3
+  local db="$OUT/import-$name.db"
+  rm -f "$db" "$db".*
+  if [[ -n $suite ]]; then
+    "$bin" --database "sqlite://$db" keys init --cipher-suite "$suite" >/dev/null
+  fi
+  log "import registry ($name)"
+  /usr/bin/time -v "$bin" --database "sqlite://$db" import registry "$CSV" \
     --legacy-monitoring --reason "benchmark: the generated registry, monitored before zhenxing" \
-    >"$OUT/import-$suite.out" 2>"$OUT/import-$suite.time"
-  echo "import ($suite): $(wall "$OUT/import-$suite.time") s, peak RSS $(rss "$OUT/import-$suite.time") MiB"
+    >"$OUT/import-$name.out" 2>"$OUT/import-$name.time"
+  echo "$(wall "$OUT/import-$name.time") $(rss "$OUT/import-$name.time")"
+}
+
+declare -A times
+for ((run = 1; run <= RUNS; run++)); do
+  if [[ -n $BASELINE ]]; then
+    read -r t m < <(import_once "$BASELINE" baseline "")
+    times[baseline]+="$t "
+    echo "import (baseline, unencrypted), run $run: $t s, peak RSS $m MiB"
+  fi
+  for suite in $SUITES; do
+    read -r t m < <(import_once "$BIN" "$suite" "$suite")
+    times[$suite]+="$t "
+    echo "import ($suite), run $run: $t s, peak RSS $m MiB"
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for name in ${BASELINE:+baseline} $SUITES; do
+  echo "import ($name): median of $RUNS runs $(median <<<"${times[$name]}") s"
 done
 
-# The household page, on the first suite's imported registry.
-first=${SUITES%% *}
-URL="sqlite://$OUT/import-$first.db"
-prepare "$URL" >/dev/null
-no=$(sqlite3 "$OUT/import-$first.db" "SELECT household_no FROM households WHERE division_code LIKE '500229%' ORDER BY id LIMIT 1 OFFSET 1000")
-start_server "$URL"
-cookie=$(session_cookie)
-[[ -n $cookie ]] || die "sign-in failed"
-read -r p50 p99 rps errors < <(measure "/households/$no" -H "Cookie: zx_session=$cookie")
-stop_server
-echo "household page ($first) /households/$no: p50 $p50, p99 $p99, $rps req/s, non-2xx $errors"
+# The household page, on the first suite's imported registry (and the baseline's).
+page() {
+  local name=$1
+  local url="sqlite://$OUT/import-$name.db"
+  prepare "$url" >/dev/null
+  local no
+  no=$(sqlite3 "$OUT/import-$name.db" "SELECT household_no FROM households WHERE division_code LIKE '500229%' ORDER BY id LIMIT 1 OFFSET 1000")
+  start_server "$url"
+  local cookie
+  cookie=$(session_cookie)
+  [[ -n $cookie ]] || die "sign-in failed"
+  read -r p50 p99 rps errors < <(measure "/households/$no" -H "Cookie: zx_session=$cookie")
+  stop_server
+  echo "household page ($name) /households/$no: p50 $p50, p99 $p99, $rps req/s, non-2xx $errors"
+}
+page "${SUITES%% *}"
+if [[ -n $BASELINE ]]; then
+  encrypted_bin=$BIN
+  BIN=$BASELINE
+  page baseline
+  BIN=$encrypted_bin
+fi

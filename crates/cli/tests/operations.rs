@@ -64,9 +64,26 @@ fn backup_and_restore() {
         assert!(!run.success(), "{}", run.all());
         run.assert_contains("another key file", "restore without the key file");
         run.assert_contains("nothing was changed", "restore without the key file");
-        // With it (the new, empty target takes the key file given).
         let keys = key_file(&source);
         let keys = keys.to_str().unwrap();
+        // With another audit key than the source's, its keyed chain would not verify: refused
+        // before anything changes too.
+        let other_audit_key = env.path("other.audit-key");
+        let run = zx(
+            &target,
+            &[
+                "--key-file",
+                keys,
+                "--audit-key",
+                other_audit_key.to_str().unwrap(),
+                "restore",
+                file,
+            ],
+        );
+        assert!(!run.success(), "{}", run.all());
+        run.assert_contains("another audit key", "restore with another audit key");
+        run.assert_contains("nothing was changed", "restore with another audit key");
+        // With both (the new, empty target takes the key file given).
         let run = zx(
             &target,
             &["--key-file", keys, "--audit-key", key, "restore", file],

@@ -403,6 +403,24 @@ fn mac(key: &[u8], seq: i64, hash: &str, at: &str, keyed_from: Option<i64>) -> R
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
+/// A check of the audit key, never the key: equal checks mean the same key. Recorded in
+/// backups, so that a restore refuses a database whose audit key would not verify the
+/// backup's keyed chain before it changes anything.
+pub fn key_check(key: &[u8]) -> Result<String> {
+    let mut mac = HmacSha256::new_from_slice(key)
+        .map_err(|e| StoreError::Corrupt(format!("audit key: {e}")))?;
+    mac.update(b"zhenxing audit key check");
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The check of `db`'s audit key as its file holds it now; `None` without one.
+pub async fn key_check_of(db: &Db) -> Result<Option<String>> {
+    verification_key(db)
+        .await?
+        .map(|key| key_check(&key))
+        .transpose()
+}
+
 fn read_key(path: &Path) -> Option<Vec<u8>> {
     let text = std::fs::read_to_string(path).ok()?;
     hex::decode(text.trim()).ok().filter(|k| k.len() >= 32)

@@ -61,6 +61,11 @@ pub struct Manifest {
     /// would not open them.
     #[serde(default)]
     pub keys: Option<crate::keys::Recorded>,
+    /// The check of the audit key ([`crate::audit_anchor::key_check`]) when the snapshot's
+    /// chain holds keyed records: a restore refuses, before it changes anything, a database
+    /// whose audit key would not verify them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_key_check: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +145,12 @@ pub async fn backup(
     manifest.payload_bytes = bytes;
     manifest.payload_sha256 = digest;
     manifest.keys = Some(crate::keys::recorded(db).await?);
+    manifest.audit_key_check = match &manifest.audit_head {
+        Some(head) if keyed_records_up_to(db, head.seq).await? => {
+            crate::audit_anchor::key_check_of(db).await?
+        }
+        _ => None,
+    };
     manifest.encryption = key_ring.map(|ring| Encryption {
         suite: ring.suite().code().to_owned(),
         chunk_bytes: CHUNK_BYTES as u64,
@@ -148,6 +159,15 @@ pub async fn backup(
     write_backup(&partial.0, &manifest, &payload.0, key_ring)?;
     std::fs::rename(&partial.0, out).map_err(|e| io_error(out, e))?;
     Ok(manifest)
+}
+
+/// Whether the chain holds keyed records up to `seq` (the snapshot's head: records are never
+/// rewritten, so those of the live database up to it are the snapshot's).
+async fn keyed_records_up_to(db: &Db, seq: i64) -> Result<bool> {
+    let first: Option<i64> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT seq FROM audit_log WHERE hash_alg <> 'sha256' AND seq <= $1 ORDER BY seq LIMIT 1")
+        .bind(seq).fetch_optional(pool).await?);
+    Ok(first.is_some())
 }
 
 /// A manifest with the snapshot's facts; the payload's are filled in by [`backup`].
@@ -170,6 +190,7 @@ fn manifest(
         payload_sha256: String::new(),
         encryption: None,
         keys: None,
+        audit_key_check: None,
     }
 }
 
@@ -610,6 +631,19 @@ pub async fn restore(
             return Err(invalid(text!(
                 "此备份中的个人数据是用另一个密钥文件加密的，当前给出的密钥打不开：未作任何更改。请用 --key-file 给出被备份登记库的密钥文件",
                 "this backup's personal data is encrypted with another key file than the one given, which cannot open it: nothing was changed. Give the backed-up registry's key file with --key-file"
+            )));
+        }
+    }
+    if let Some(recorded) = &manifest.audit_key_check {
+        let ours = crate::audit_anchor::key_check_of(&db).await?;
+        if ours.as_ref() != Some(recorded) {
+            let file = crate::audit_anchor::key_file_of(&db)
+                .await?
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
+            return Err(invalid(text!(
+                "此备份的审计链以另一个审计密钥生成，本数据库的审计密钥（{file}）无法验证：未作任何更改。请用 --audit-key 给出被备份登记库的审计密钥文件",
+                "this backup's audit trail is keyed with another audit key than this database's ({file}), which could not verify it: nothing was changed. Give the backed-up registry's audit key file with --audit-key"
             )));
         }
     }

@@ -309,6 +309,8 @@ async fn every_other_route_as_every_role() {
             let got = [
                 c.get("/audit").await.status,
                 c.get("/audit/1").await.status,
+                c.get("/audit.xlsx").await.status,
+                c.get("/audit.csv?actor=admin").await.status,
                 c.get("/accounts").await.status,
                 c.get("/security/policy").await.status,
                 c.get("/import").await.status,
@@ -318,6 +320,8 @@ async fn every_other_route_as_every_role() {
                 c.get("/divisions/500000000000").await.status,
             ];
             let want = [
+                *audit,
+                *audit,
                 *audit,
                 *audit,
                 *accounts,
@@ -330,7 +334,7 @@ async fn every_other_route_as_every_role() {
             ];
             assert_eq!(
                 got, want,
-                "{name}: /audit, /audit/1, /accounts, /security/policy, /import, /export, API household, API division, municipality"
+                "{name}: /audit, /audit/1, /audit.xlsx, /audit.csv, /accounts, /security/policy, /import, /export, API household, API division, municipality"
             );
             let icon = c.get("/favicon.ico").await;
             assert_eq!(icon.status, 200, "{name} /favicon.ico");
@@ -400,7 +404,13 @@ async fn every_other_route_as_every_role() {
         let mut anonymous = server.client();
         let r = anonymous.get("/account/password").await;
         assert_eq!(r.header("location"), Some("/login"));
-        for path in ["/account/factor", "/security/policy", "/login/code"] {
+        for path in [
+            "/account/factor",
+            "/security/policy",
+            "/login/code",
+            "/audit.xlsx",
+            "/audit.csv",
+        ] {
             let r = anonymous.get(path).await;
             assert_eq!(r.header("location"), Some("/login"), "anonymous {path}");
         }

@@ -343,3 +343,107 @@ async fn a_county_auditor_sees_only_the_items_inside_the_county() {
         assert!(detail.element("items-hidden").is_empty());
     }
 }
+
+/// The cells of the first sheet of an XLSX file, as text.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
+    sheet
+        .rows()
+        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_auditor_exports_what_the_filters_select_masked_and_the_export_is_audited() {
+    for server in Server::all().await {
+        let _officer = server.signed_in("chengkou").await;
+        edit_ck0001(&server).await;
+        // A reason with a full ID number: the export masks it as the page does.
+        append_one(
+            &server.test_db.db,
+            AuditEntry {
+                actor: "chengkou".into(),
+                action: "personal_data.reveal".into(),
+                object_type: "member".into(),
+                object_id: Some("500229199001010012".into()),
+                reason: Some("核对 500229199001010012".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut auditor = server.signed_in("auditor").await;
+
+        let page = auditor.get("/audit?actor=chengkou").await;
+        let shown = attributes(&page, "data-seq");
+        assert!(
+            page.element("export-xlsx")
+                .contains("/audit.xlsx?actor=chengkou"),
+            "{}",
+            page.body
+        );
+
+        let file = auditor.get("/audit.xlsx?actor=chengkou").await;
+        assert_eq!(file.status, 200, "{}", file.body);
+        assert!(
+            file.header("content-disposition")
+                .unwrap_or_default()
+                .contains("audit-"),
+            "{:?}",
+            file.headers
+        );
+        let rows = xlsx_rows(&file.bytes);
+        assert_eq!(
+            rows[0],
+            [
+                "序号",
+                "时间（北京时间）",
+                "操作人",
+                "操作",
+                "对象",
+                "区划",
+                "原因",
+                "明细数"
+            ]
+            .map(String::from),
+            "the page's columns, in the reader's language"
+        );
+        let seqs: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+        assert_eq!(seqs, shown, "exactly the operations the filters select");
+        assert!(rows[1..].iter().all(|r| r[2] == "chengkou"));
+        let all_cells = rows.concat().join("|");
+        assert!(!all_cells.contains("500229199001010012"), "{all_cells}");
+        assert!(all_cells.contains("500229********0012"), "{all_cells}");
+
+        // CSV: the same rows, UTF-8 with a byte-order mark.
+        let csv = auditor.get("/audit.csv?actor=chengkou").await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"));
+        let lines = csv.body.trim_start_matches('\u{feff}').lines().count();
+        assert_eq!(lines, rows.len());
+
+        // Both exports are in the trail, as the auditor's own operations, with their filters.
+        let page = auditor.get("/audit?action=audit.export").await;
+        assert_eq!(actions(&page), ["audit.export", "audit.export"]);
+        assert!(
+            attributes(&page, "data-actor")
+                .iter()
+                .all(|a| a == "auditor")
+        );
+        let recent = zhenxing_store::audit::recent(&server.test_db.db, 1)
+            .await
+            .unwrap();
+        let after = recent[0].after_data.clone().unwrap_or_default();
+        assert!(after.contains("\"actor\":\"chengkou\""), "{after}");
+        assert!(after.contains("\"format\":\"csv\""), "{after}");
+
+        // Bad filters are refused as on the page; other roles may not export.
+        let bad = auditor.get("/audit.xlsx?from=yesterday").await;
+        assert_eq!(bad.status, 400);
+        let mut officer = server.signed_in("chengkou").await;
+        assert_eq!(officer.get("/audit.xlsx").await.status, 403);
+        assert_eq!(officer.get("/audit.csv").await.status, 403);
+    }
+}

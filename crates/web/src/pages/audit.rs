@@ -8,7 +8,8 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::{Chrome, blank, pager, render};
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat};
+use crate::pages::{Chrome, blank, pager, query_string, render};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -22,6 +23,7 @@ use time::macros::format_description;
 use zhenxing_core::access::{mask_id_number, mask_phone};
 use zhenxing_core::china_time::{china_time_text, start_of_china_day, start_of_next_china_day};
 use zhenxing_core::{Action, DivisionCode, DivisionLevel};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::audit::{AuditRecord, verify};
 use zhenxing_store::audit_query::{self, AuditFilter, AuditItemRecord};
 
@@ -31,6 +33,8 @@ const ITEMS_PER_PAGE: u32 = 100;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/audit", get(list))
+        .route("/audit.xlsx", get(export_xlsx))
+        .route("/audit.csv", get(export_csv))
         .route("/audit/{seq}", get(detail))
 }
 
@@ -45,6 +49,7 @@ const ACTIONS: &[(&str, &str)] = &[
         "audit-action-registry-legacy-monitoring",
     ),
     ("registry.export", "audit-action-registry-export"),
+    ("audit.export", "audit-action-audit-export"),
     ("personal_data.reveal", "audit-action-reveal"),
     ("account.create", "audit-action-account-create"),
     ("account.disable", "audit-action-account-disable"),
@@ -346,6 +351,8 @@ async fn chain_status(state: &AppState, c: &Chrome) -> AppResult<ChainStatus> {
 #[template(path = "audit.html")]
 struct ListPage {
     c: Chrome,
+    /// The filters, for the export links.
+    export_query: String,
     chain: ChainStatus,
     actor: String,
     record: String,
@@ -387,7 +394,9 @@ pub async fn list(
         page.next_before,
         before.is_none(),
     );
+    let export_query = query_string(&values);
     let page = ListPage {
+        export_query,
         chain,
         actor: values[0].1.to_owned(),
         record: values[1].1.to_owned(),
@@ -407,6 +416,105 @@ pub async fn list(
         c,
     };
     Ok(render(&page))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list as a file
+
+/// Operations read per query while exporting.
+const EXPORT_PAGE: u32 = 5_000;
+
+pub async fn export_xlsx(
+    state: State<AppState>,
+    viewer: Extension<Viewer>,
+    params: Result<Params<AuditQuery>, AppError>,
+) -> AppResult<Response> {
+    export(state, viewer, params, ListFormat::Xlsx).await
+}
+
+pub async fn export_csv(
+    state: State<AppState>,
+    viewer: Extension<Viewer>,
+    params: Result<Params<AuditQuery>, AppError>,
+) -> AppResult<Response> {
+    export(state, viewer, params, ListFormat::Csv).await
+}
+
+/// Every operation the list's filters select (from `before` on, when given), with the page's
+/// columns and masking, newest first.
+async fn export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: Result<Params<AuditQuery>, AppError>,
+    format: ListFormat,
+) -> AppResult<Response> {
+    viewer.may(Action::ReadAudit)?;
+    let Params(query) = params?;
+    let (filter, mut before) = parse_filter(&viewer, &query)?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let header = |key: &str| ColumnSpec::new(c.t(key));
+    let text = |key: &str| ColumnSpec {
+        text: true,
+        ..header(key)
+    };
+    let columns = [
+        ColumnSpec::number(c.t("audit-col-seq")),
+        text("audit-col-time"),
+        text("audit-col-actor"),
+        header("audit-col-action"),
+        text("audit-col-object"),
+        text("audit-col-division"),
+        header("audit-col-reason"),
+        ColumnSpec::number(c.t("audit-col-items")),
+    ];
+    let mut file = ListFile::create("audit", format, &columns)?;
+    loop {
+        let page = audit_query::search(&state.db, &filter, before, EXPORT_PAGE).await?;
+        let rows = page
+            .records
+            .iter()
+            .map(|r| {
+                let r = row(&c, r);
+                vec![
+                    r.seq.to_string(),
+                    r.at,
+                    r.actor,
+                    r.action,
+                    r.object,
+                    r.division,
+                    r.reason,
+                    r.items.to_string(),
+                ]
+            })
+            .collect();
+        file.write(rows).await?;
+        match page.next_before {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    let filters = serde_json::json!({
+        "actor": blank(&query.actor),
+        "record": blank(&query.record).map(mask_free_text),
+        "division": blank(&query.division),
+        "action": blank(&query.action),
+        "from": blank(&query.from),
+        "to": blank(&query.to),
+    });
+    // The division the export covers: the one asked for when it is a division, else the
+    // account's own (its scope).
+    let account = viewer.account()?;
+    let division = blank(&query.division)
+        .and_then(|d| DivisionCode::parse(d).ok())
+        .filter(|d| account.scope().contains(d))
+        .unwrap_or(account.division);
+    let record = ExportRecord {
+        action: "audit.export",
+        county_code: division.county().map(|c| c.as_str().to_owned()),
+        division_code: Some(division.as_str().to_owned()),
+        filters,
+    };
+    file.send(&state, &viewer, record).await
 }
 
 // ---------------------------------------------------------------------------------------------

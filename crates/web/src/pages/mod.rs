@@ -10,6 +10,7 @@ pub mod department;
 pub mod divisions;
 pub mod factor;
 pub mod households;
+pub mod list_export;
 pub mod monitoring;
 pub mod portal;
 pub mod portal_admin;
