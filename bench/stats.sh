@@ -164,8 +164,8 @@ whole processes (start, open the database, read, write the XLSX).
 
 How the figures stay current: \`zhenxing_store::figure_cache\` keeps every village's figures
 and the sums above them, and before every read compares the audit chain's head with the last
-operation it has seen; the villages the new operations touched are read again (ARCHITECTURE.md,
-"Roll-ups"). A write costs nothing extra.
+operation it has seen; the villages the new operations touched are read again (decision record
+docs/decisions/0014). A write costs nothing extra.
 
 | What | Command or URL | Figure | Target | Met? |
 |---|---|---|---|---|

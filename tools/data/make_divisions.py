@@ -5,7 +5,9 @@ Usage (from the repository root):
 
     python3 tools/data/make_divisions.py [--shared ../shared] [--out data] [--fixtures fixtures]
 
-Inputs (read-only, from the shared reference folder):
+Inputs (read-only, from the project's reference data folder; a checkout of the repository does
+not have it, and does not need it: the outputs are committed. Maintainers keep it beside the
+repository, at ../shared, or give it with --shared):
     data/chongqing-divisions-2023.csv   code,name_zh,kind  (CRLF)
     data/chongqing-counties.csv         code,name_zh,name_en,kind,former_poverty_county
     data/chongqing-legacy-codes.csv
@@ -127,7 +129,7 @@ def to_lf(data: bytes) -> bytes:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO / ".." / "shared",
-                    help="shared reference folder (default: ../shared next to the repo)")
+                    help="the project's reference data folder, not in a checkout (default: ../shared next to the repo)")
     ap.add_argument("--out", type=Path, default=REPO / "data")
     ap.add_argument("--fixtures", type=Path, default=REPO / "fixtures")
     a = ap.parse_args(argv)

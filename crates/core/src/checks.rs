@@ -1,7 +1,7 @@
 //! The practitioners' consistency checks (DOMAIN.md 2.2, and the problem lists of story 11), as
 //! named findings a person can read.
 //!
-//! Decision (documented in ARCHITECTURE.md): a breach that makes the record contradict itself in
+//! Decision (docs/decisions/0017): a breach that makes the record contradict itself in
 //! a way the system cannot resolve blocks an import ([`crate::HouseholdError`], and the field
 //! errors of the importer: a sex that contradicts the ID number, an ID number in two households).
 //! The checks here describe facts that are unlikely but possible, or that the national system

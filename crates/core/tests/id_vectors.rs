@@ -1,5 +1,5 @@
-//! Every row of the shared ID test vectors (fixtures/id-numbers.csv, copied from
-//! shared/data/id-numbers.csv) is a test.
+//! Every row of the ID test vectors (fixtures/id-numbers.csv, copied from the project's
+//! reference data) is a test.
 
 use time::macros::date;
 use zhenxing_core::{DocumentNumber, IdNumber};

@@ -299,4 +299,7 @@ impl Tx {
     }
 }
 
+/// Fresh databases and test households for tests, here and in the other crates: behind the
+/// `testing` feature (the dev-dependencies turn it on), so not in the production library.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -7,7 +7,7 @@
 //! `GROUP BY division_code` per source table over the division's code range), added with
 //! [`Figures::add`]. [`division_figures`] reads them now; `figure_cache` keeps them between
 //! requests and re-reads only the villages that the audit chain says were written
-//! (ARCHITECTURE.md "Roll-ups"). No write path maintains anything for these figures beyond the
+//! (docs/decisions/0014). No write path maintains anything for these figures beyond the
 //! village counts `registry` already kept.
 //!
 //! Children add up to their parent, figure by figure ([`Figures::entries`]), with one

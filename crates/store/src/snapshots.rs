@@ -9,7 +9,7 @@
 //!
 //! The figures are read inside the write transaction, under the registry write lock, with one
 //! `GROUP BY` per table at township granularity (the first nine digits of the division code),
-//! summed up to counties and the municipality in Rust (ARCHITECTURE.md "Citus readiness": leaf
+//! summed up to counties and the municipality in Rust (docs/decisions/0013, Citus readiness: leaf
 //! `GROUP BY`s, never `ROLLUP`). They are the same figures as [`crate::rollups`] (a test compares
 //! them division by division).
 

@@ -107,9 +107,98 @@ async fn monitoring_fields(db: &Db, no: &str) -> (Option<String>, Option<String>
     row
 }
 
+/// The story of one household, step by step: each step is a function of its own, and
+/// [`named`] reports a failure with the step's name and the backend.
 #[tokio::test]
 async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
     testing::each_backend(async |db: &Db| {
+        let on = db.backend_name();
+        let s = Story::set_up(db).await;
+        let id = named(
+            on,
+            "a lead opens one case, inside the division",
+            s.open_the_lead(),
+        )
+        .await;
+        let v = named(
+            on,
+            "verification to the public notice",
+            s.up_to_the_notice(id),
+        )
+        .await;
+        let v = named(on, "an objection holds the notice", s.an_objection(id, v)).await;
+        let v = named(
+            on,
+            "two people act on one page",
+            s.two_people_at_once(id, v),
+        )
+        .await;
+        named(
+            on,
+            "each level approves: monitored",
+            s.each_level_approves(id, v),
+        )
+        .await;
+        named(
+            on,
+            "a registry write keeps the procedure's fields",
+            s.a_registry_write(),
+        )
+        .await;
+        named(on, "a completed case takes nothing more", s.completed(id)).await;
+        named(
+            on,
+            "elimination waits for its preconditions",
+            s.elimination_waits(),
+        )
+        .await;
+        named(
+            on,
+            "an elimination is withdrawn",
+            s.an_elimination_withdrawn(),
+        )
+        .await;
+        named(
+            on,
+            "an elimination to the end",
+            s.an_elimination_completed(),
+        )
+        .await;
+        named(on, "a new risk: re-entry", s.reentry()).await;
+        named(on, "the inbox lists by scope", s.inbox_by_scope()).await;
+        named(on, "steps are never edited", s.steps_are_never_edited()).await;
+    })
+    .await;
+}
+
+/// Runs one step of a story; if it fails, the test fails with the step's name and the backend
+/// (and the step's own message), so that the report says which step broke.
+async fn named<T>(backend: &str, name: &str, body: impl Future<Output = T>) -> T {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(body).catch_unwind().await {
+        Ok(value) => value,
+        Err(panic) => {
+            let message = (panic.downcast_ref::<String>().map(String::as_str))
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            panic!("step \"{name}\" failed on {backend}: {message}");
+        }
+    }
+}
+
+/// What the story's steps share: one household (CK-P1), the people, the policy, the day, and
+/// the two requests that open its cases.
+struct Story<'a> {
+    db: &'a Db,
+    p: People,
+    policy: ProcedurePolicy,
+    today: Date,
+    lead: OpenRequest,
+    elimination: OpenRequest,
+}
+
+impl<'a> Story<'a> {
+    async fn set_up(db: &'a Db) -> Story<'a> {
         let mut draft =
             testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
         draft.address = Some("城口县巴山镇立新村3组".into());
@@ -117,42 +206,67 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         zhenxing_store::monitoring::ensure_builtin_rule_sets(db, "test")
             .await
             .unwrap();
-        let p = people(db).await;
-        let policy = ProcedurePolicy::default();
         let today = today_in_china();
-        let ago = |days: i64| today - Duration::days(days);
-
         let lead = OpenRequest {
             household_no: "CK-P1".into(),
             kind: CaseKind::Identification,
             channel: Some(WarningChannel::Visit),
             warning_id: None,
-            found_on: ago(10),
+            found_on: today - Duration::days(10),
             emergency: None,
             note: "走访发现住院".into(),
         };
+        let elimination = OpenRequest {
+            kind: CaseKind::Elimination,
+            channel: None,
+            found_on: today,
+            note: String::new(),
+            ..lead.clone()
+        };
+        Story {
+            db,
+            p: people(db).await,
+            policy: ProcedurePolicy::default(),
+            today,
+            lead,
+            elimination,
+        }
+    }
+
+    fn ago(&self, days: i64) -> Date {
+        self.today - Duration::days(days)
+    }
+
+    /// The case's id.
+    async fn open_the_lead(&self) -> i64 {
+        let (db, p, policy, lead) = (self.db, &self.p, &self.policy, &self.lead);
         // Outside the division the household does not exist; the administrator takes no step.
-        let outside = procedures::open_case(db, &p.other_cadre, &lead, &policy)
+        let outside = procedures::open_case(db, &p.other_cadre, lead, policy)
             .await
             .unwrap();
         assert_eq!(outside, Outcome::NotFound);
-        let admin = procedures::open_case(db, &p.admin, &lead, &policy)
+        let admin = procedures::open_case(db, &p.admin, lead, policy)
             .await
             .unwrap();
         assert!(matches!(admin, Outcome::Refused(_)), "{admin:?}");
-        let Outcome::Done(id) = procedures::open_case(db, &p.cadre, &lead, &policy)
+        let Outcome::Done(id) = procedures::open_case(db, &p.cadre, lead, policy)
             .await
             .unwrap()
         else {
             panic!("the lead was refused");
         };
         // A second case on the same household waits for the first.
-        let again = procedures::open_case(db, &p.township, &lead, &policy)
+        let again = procedures::open_case(db, &p.township, lead, policy)
             .await
             .unwrap();
         assert!(matches!(again, Outcome::Refused(_)), "{again:?}");
+        id
+    }
 
-        let v = ok(db, &p.cadre, id, 1, verification(ago(10))).await;
+    /// The case's version after the notice is posted.
+    async fn up_to_the_notice(&self, id: i64) -> i64 {
+        let (db, p) = (self.db, &self.p);
+        let v = ok(db, &p.cadre, id, 1, verification(self.ago(10))).await;
         // Out of order: the township cannot approve before the appraisal and the notice.
         let early = step(
             db,
@@ -182,7 +296,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             id,
             v,
             Step::Appraise {
-                held_on: ago(9),
+                held_on: self.ago(9),
                 attendance: 11,
                 participants: "村两委、村民代表、驻村工作队".into(),
                 agreed: true,
@@ -197,8 +311,8 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             id,
             v,
             Step::PostNotice {
-                starts_on: ago(8),
-                ends_on: ago(5),
+                starts_on: self.ago(8),
+                ends_on: self.ago(5),
             },
         )
         .await;
@@ -209,29 +323,33 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             id,
             v,
             Step::PostNotice {
-                starts_on: ago(8),
-                ends_on: ago(4),
+                starts_on: self.ago(8),
+                ends_on: self.ago(4),
             },
         )
         .await;
 
         // The notice lists the head's name, village group and category, nothing else.
-        let village_code = VILLAGE;
-        let board = procedures::notices(db, village_code, today, 30)
+        let board = procedures::notices(db, VILLAGE, self.today, 30)
             .await
             .unwrap();
         assert_eq!(board.len(), 1);
         assert_eq!(board[0].head_name, "测试");
         assert_eq!(board[0].village_group.as_deref(), Some("3组"));
         assert_eq!(board[0].category, Some(MonitoringCategory::SuddenHardship));
+        v
+    }
 
+    /// The case's version once the objection is resolved.
+    async fn an_objection(&self, id: i64, v: i64) -> i64 {
+        let (db, p) = (self.db, &self.p);
         let v = ok(
             db,
             &p.cadre,
             id,
             v,
             Step::Object {
-                received_on: ago(6),
+                received_on: self.ago(6),
                 note: "该户有经营收入未申报".into(),
             },
         )
@@ -247,7 +365,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         )
         .await;
         assert!(matches!(blocked, Outcome::Refused(_)), "{blocked:?}");
-        let v = ok(
+        ok(
             db,
             &p.township,
             id,
@@ -257,9 +375,13 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
                 note: "经核实，收入已计入".into(),
             },
         )
-        .await;
+        .await
+    }
 
-        // Two people act on the same page: one succeeds, the other is told.
+    /// Two people act on the same page: one succeeds, the other is told. The case's version
+    /// after the one that succeeded.
+    async fn two_people_at_once(&self, id: i64, v: i64) -> i64 {
+        let (db, p) = (self.db, &self.p);
         let first = step(
             db,
             &p.cadre,
@@ -282,9 +404,11 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         )
         .await;
         assert_eq!(second, Outcome::Stale);
-        let v = v + 1;
+        v + 1
+    }
 
-        // Each level takes its own step.
+    async fn each_level_approves(&self, id: i64, v: i64) {
+        let (db, p) = (self.db, &self.p);
         let county_too_early = step(
             db,
             &p.county,
@@ -325,7 +449,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             id,
             v,
             Step::Announce {
-                on: today,
+                on: self.today,
                 note: String::new(),
             },
         )
@@ -335,8 +459,12 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         assert_eq!(category.as_deref(), Some("sudden_hardship"));
         assert_eq!(risks.as_deref(), Some("illness"));
         assert_eq!(eliminated, None);
-        // The registry replaces a household on any change (here its phone number, as an import
-        // or an edit would): what the procedure wrote stays.
+    }
+
+    /// The registry replaces a household on any change (here its phone number, as an import
+    /// or an edit would): what the procedure wrote stays.
+    async fn a_registry_write(&self) {
+        let db = self.db;
         let mut changed =
             testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
         changed.address = Some("城口县巴山镇立新村3组".into());
@@ -350,12 +478,16 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             Some("illness"),
             "risk types survive a registry write"
         );
+    }
+
+    async fn completed(&self, id: i64) {
+        let (db, p) = (self.db, &self.p);
         let view = procedures::monitoring_view(db, &p.county.scope(), "CK-P1")
             .await
             .unwrap()
             .unwrap()
             .0;
-        assert_eq!(view.identified_on, Some(today.to_string()));
+        assert_eq!(view.identified_on, Some(self.today.to_string()));
         let detail = procedures::case(db, &p.county.scope(), id)
             .await
             .unwrap()
@@ -390,21 +522,18 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
                 .await
                 .unwrap()
         );
+    }
 
-        // Identification again is refused; elimination with failed preconditions is refused with them.
-        let twice = procedures::open_case(db, &p.cadre, &lead, &policy)
+    /// Identification again is refused; elimination with failed preconditions is refused with
+    /// them; seven months later they hold.
+    async fn elimination_waits(&self) {
+        let (db, p, policy) = (self.db, &self.p, &self.policy);
+        let twice = procedures::open_case(db, &p.cadre, &self.lead, policy)
             .await
             .unwrap();
         assert!(matches!(twice, Outcome::Refused(_)));
-        let elimination = OpenRequest {
-            kind: CaseKind::Elimination,
-            channel: None,
-            found_on: today,
-            note: String::new(),
-            ..lead.clone()
-        };
         // Right after identification the preconditions do not hold, and the refusal says which.
-        let refused = procedures::open_case(db, &p.cadre, &elimination, &policy)
+        let refused = procedures::open_case(db, &p.cadre, &self.elimination, policy)
             .await
             .unwrap();
         let Outcome::Refused(why) = refused else {
@@ -413,18 +542,18 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         assert!(why.en.contains("six months"), "{}", why.en);
         // Seven months pass: the household was registered a year ago, identified seven months
         // ago, its income rose above the threshold, and a public-welfare job was taken up.
-        testing::seven_months_later(db, "CK-P1", today).await;
+        testing::seven_months_later(db, "CK-P1", self.today).await;
         let job = zhenxing_core::assistance::MeasureDraft {
             category: zhenxing_core::assistance::MeasureCategory::PublicWelfareJob,
             content: "村保洁员公益性岗位".into(),
             amount: Some(Fen::from_yuan(6_000)),
-            starts_on: ago(200),
+            starts_on: self.ago(200),
             ends_on: None,
             status: zhenxing_core::assistance::MeasureStatus::Implemented,
-            implemented_on: Some(ago(190)),
+            implemented_on: Some(self.ago(190)),
             risk: Some(RiskType::Illness),
         }
-        .build(today)
+        .build(self.today)
         .unwrap();
         let added = zhenxing_store::assistance::add_measure(db, &p.cadre, "CK-P1", &job)
             .await
@@ -433,7 +562,12 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             matches!(added, zhenxing_store::assistance::Outcome::Done { .. }),
             "{added:?}"
         );
-        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &elimination, &policy)
+    }
+
+    /// Withdrawal is a step too: the case closes and nothing else changes.
+    async fn an_elimination_withdrawn(&self) {
+        let (db, p, policy, today) = (self.db, &self.p, &self.policy, self.today);
+        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &self.elimination, policy)
             .await
             .unwrap()
         else {
@@ -493,7 +627,6 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         )
         .await;
         assert!(matches!(not_yet, Outcome::Refused(_)));
-        // Withdrawal is a step too: the case closes and nothing else changes.
         ok(
             db,
             &p.township,
@@ -506,19 +639,22 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         .await;
         let (_, _, eliminated) = monitoring_fields(db, "CK-P1").await;
         assert_eq!(eliminated, None);
+    }
 
-        // The elimination again, to the end this time (its notice posted days ago).
+    /// The elimination again, to the end this time (its notice posted days ago).
+    async fn an_elimination_completed(&self) {
+        let (db, p, policy, today) = (self.db, &self.p, &self.policy, self.today);
         let again = OpenRequest {
-            found_on: ago(8),
-            ..elimination.clone()
+            found_on: self.ago(8),
+            ..self.elimination.clone()
         };
-        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &again, &policy)
+        let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &again, policy)
             .await
             .unwrap()
         else {
             panic!("second elimination refused");
         };
-        let Step::Verify(form) = verification(ago(8)) else {
+        let Step::Verify(form) = verification(self.ago(8)) else {
             unreachable!()
         };
         let form = VerificationForm {
@@ -534,7 +670,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             eid,
             v,
             Step::Appraise {
-                held_on: ago(7),
+                held_on: self.ago(7),
                 attendance: 9,
                 participants: "村两委、村民代表".into(),
                 agreed: true,
@@ -548,8 +684,8 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             eid,
             v,
             Step::PostNotice {
-                starts_on: ago(6),
-                ends_on: ago(2),
+                starts_on: self.ago(6),
+                ends_on: self.ago(2),
             },
         )
         .await;
@@ -605,19 +741,22 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             "the household stays in the registry"
         );
         assert_eq!(eliminated, Some(today.to_string()));
+    }
 
-        // A new risk: re-entry by a new identification, which clears the elimination.
+    /// A new risk: re-entry by a new identification, which clears the elimination.
+    async fn reentry(&self) {
+        let (db, p, policy, today) = (self.db, &self.p, &self.policy, self.today);
         let reentry = OpenRequest {
-            found_on: ago(9),
-            ..lead.clone()
+            found_on: self.ago(9),
+            ..self.lead.clone()
         };
-        let Outcome::Done(rid) = procedures::open_case(db, &p.cadre, &reentry, &policy)
+        let Outcome::Done(rid) = procedures::open_case(db, &p.cadre, &reentry, policy)
             .await
             .unwrap()
         else {
             panic!("re-entry refused");
         };
-        let mut v = ok(db, &p.cadre, rid, 1, verification(ago(9))).await;
+        let mut v = ok(db, &p.cadre, rid, 1, verification(self.ago(9))).await;
         v = ok(
             db,
             &p.county,
@@ -635,7 +774,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             rid,
             v,
             Step::Appraise {
-                held_on: ago(8),
+                held_on: self.ago(8),
                 attendance: 10,
                 participants: "村两委、村民代表".into(),
                 agreed: true,
@@ -649,8 +788,8 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             rid,
             v,
             Step::PostNotice {
-                starts_on: ago(7),
-                ends_on: ago(3),
+                starts_on: self.ago(7),
+                ends_on: self.ago(3),
             },
         )
         .await;
@@ -702,15 +841,18 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         assert_eq!(category.as_deref(), Some("unstable_lifted_out"));
         assert_eq!(risks.as_deref(), Some("accident"));
         assert_eq!(eliminated, None);
+    }
 
-        // Listing: the county sees every case, the other village none.
+    /// The county sees every case, the other village none.
+    async fn inbox_by_scope(&self) {
+        let (db, p, policy, today) = (self.db, &self.p, &self.policy, self.today);
         let all = procedures::inbox(
             db,
             &p.county.scope(),
             CaseFilter::Closed,
             None,
             today,
-            &policy,
+            policy,
             50,
         )
         .await
@@ -722,14 +864,17 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
             CaseFilter::Closed,
             None,
             today,
-            &policy,
+            policy,
             50,
         )
         .await
         .unwrap();
         assert!(none.is_empty());
+    }
 
-        // Steps are never edited, by anyone.
+    /// Steps are never edited, by anyone; the audit chain stays whole.
+    async fn steps_are_never_edited(&self) {
+        let db = self.db;
         let edit = match db {
             Db::Sqlite(pool) => sqlx::query("UPDATE case_steps SET note = 'x'")
                 .execute(pool)
@@ -743,8 +888,7 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         assert!(edit.is_err());
         let chain = zhenxing_store::audit::verify(db).await.unwrap();
         assert!(chain.problems.is_empty(), "{:?}", chain.problems);
-    })
-    .await;
+    }
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ pub fn name(county: u32) -> Option<&'static str> {
 }
 
 /// A former address code of a county and the year from which the current code applies
-/// (/work/shared/data/chongqing-legacy-codes.csv; years of the State Council approvals). People
+/// (data/legacy-county-codes.csv; years of the State Council approvals). People
 /// registered before then keep the old code in their ID number for life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Legacy {

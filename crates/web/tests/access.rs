@@ -1097,3 +1097,115 @@ async fn portal_routes_as_every_role() {
         }
     }
 }
+
+/// The routes no other matrix above requests, as every role (the route inventory,
+/// `crates/tidy/tests/routes.rs`, fails when a route has no row here or above): the home page,
+/// the API's own account and list and its OpenAPI document, the health check, the stylesheet,
+/// the public portal's pages, a warning, an import and an announcement that do not exist, the
+/// account and announcement actions, the language switch and signing out. Refused requests
+/// change nothing; the public routes need no account.
+#[tokio::test]
+async fn the_remaining_routes_as_every_role() {
+    // (account, [home, OpenAPI document, API me, API households, health, stylesheet, portal
+    //  notices, privacy, contact, agree to cookies, an announcement that does not exist, a warning that
+    //  does not exist, an import that does not exist, enable an unknown account, a new
+    //  announcement (empty), publish and withdraw one that does not exist, an unknown
+    //  language, sign out])
+    #[rustfmt::skip]
+    const EXPECTED: &[(&str, [u16; 19])] = &[
+        ("admin",         [303, 200, 200, 200, 200, 200, 200, 200, 200, 303, 404, 404, 404, 403, 422, 404, 404, 400, 303]),
+        ("chengkou",      [303, 200, 200, 200, 200, 200, 200, 200, 200, 303, 404, 404, 404, 403, 403, 403, 403, 400, 303]),
+        ("bashan",        [303, 200, 200, 200, 200, 200, 200, 200, 200, 303, 404, 404, 404, 403, 403, 403, 403, 400, 303]),
+        ("lixin",         [303, 200, 200, 200, 200, 200, 200, 200, 200, 303, 404, 404, 404, 403, 403, 403, 403, 400, 303]),
+        ("other_village", [303, 200, 200, 200, 200, 200, 200, 200, 200, 303, 404, 404, 404, 403, 403, 403, 403, 400, 303]),
+        ("wuxi",          [303, 200, 200, 200, 200, 200, 200, 200, 200, 303, 404, 404, 404, 403, 403, 403, 403, 400, 303]),
+        ("auditor",       [303, 200, 200, 403, 200, 200, 200, 200, 200, 303, 404, 403, 403, 403, 403, 403, 403, 400, 303]),
+        ("security",      [303, 200, 200, 403, 200, 200, 200, 200, 200, 303, 404, 403, 403, 404, 403, 403, 403, 400, 303]),
+        ("department",    [303, 200, 200, 403, 200, 200, 200, 200, 200, 303, 404, 403, 403, 403, 403, 403, 403, 400, 303]),
+    ];
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let audit_before = zhenxing_store::audit::recent(db, 1000).await.unwrap().len();
+        for (name, want) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            // The portal's own form token (double-submit), for its cookie notice.
+            let portal_token = c.get("/portal").await.hidden("csrf");
+            // A forged token is refused before anything else, signing out too.
+            let forged = c.post_form("/logout", &[("csrf", "forged")]).await;
+            assert_eq!(forged.status, 403, "{name}: forged CSRF");
+            let got = [
+                c.get("/").await.status,
+                c.get("/api/openapi.json").await.status,
+                c.get("/api/v1/me").await.status,
+                c.get("/api/v1/households").await.status,
+                c.get("/healthz").await.status,
+                c.get("/static/style.css").await.status,
+                c.get("/portal/notices").await.status,
+                c.get("/portal/privacy").await.status,
+                c.get("/portal/contact").await.status,
+                c.post_form("/portal/cookies", &[("csrf", &portal_token)])
+                    .await
+                    .status,
+                c.get("/portal/announcements/999").await.status,
+                c.get("/warnings/999").await.status,
+                c.get("/import/999").await.status,
+                c.post_form("/accounts/enable", &[("csrf", &csrf), ("name", "nobody")])
+                    .await
+                    .status,
+                c.post_form("/portal-admin/announcements", &[("csrf", &csrf)])
+                    .await
+                    .status,
+                c.post_form(
+                    "/portal-admin/announcements/999/publish",
+                    &[("csrf", &csrf)],
+                )
+                .await
+                .status,
+                c.post_form(
+                    "/portal-admin/announcements/999/withdraw",
+                    &[("csrf", &csrf)],
+                )
+                .await
+                .status,
+                c.post_form("/lang", &[("csrf", &csrf), ("lang", "xx")])
+                    .await
+                    .status,
+                // Last: the session ends here.
+                c.post_form("/logout", &[("csrf", &csrf)]).await.status,
+            ];
+            assert_eq!(
+                &got, want,
+                "{name}: home, OpenAPI, API me, API households, health, stylesheet, notices, privacy, contact, agree to cookies, announcement, warning, import, enable, new announcement, publish, withdraw, language, sign out"
+            );
+            assert_eq!(
+                c.get("/households").await.header("location"),
+                Some("/login"),
+                "{name}: signed out"
+            );
+        }
+        // Without an account: the public routes answer.
+        for path in [
+            "/api/openapi.json",
+            "/healthz",
+            "/static/style.css",
+            "/portal/notices",
+            "/portal/privacy",
+            "/portal/contact",
+        ] {
+            assert_eq!(server.get(path).await.status, 200, "anonymous {path}");
+        }
+        // The home page sends a visitor to the public portal.
+        assert_eq!(server.get("/").await.header("location"), Some("/portal"));
+        // Nothing refused changed anything: the audit trail holds only the sign-ins and -outs
+        // and the refusals the server records.
+        let after = zhenxing_store::audit::recent(db, 1000).await.unwrap();
+        assert!(
+            after[..after.len() - audit_before]
+                .iter()
+                .all(|op| op.action.starts_with("auth.") || op.action.starts_with("access.")),
+            "{:?}",
+            after.iter().map(|op| &op.action).collect::<Vec<_>>()
+        );
+    }
+}

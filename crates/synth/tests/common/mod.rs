@@ -29,30 +29,17 @@ fn load() -> Chongqing {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut rows: Vec<(DivisionCode, String)> = Vec::new();
     let mut poverty = Vec::new();
-    if let Some(text) = read(&root.join("data/divisions.csv")) {
-        // code,name_zh,name_en,kind,former_poverty
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
-            let c = code(f[0]);
-            if f.last().is_some_and(|p| !p.is_empty()) && f[3] == "county" {
-                poverty.push(c);
-            }
-            rows.push((c, f[1].to_owned()));
+    // The division list the product ships (data/divisions.csv, copied from the project's
+    // reference data; a checkout has nothing beside it to fall back on).
+    let text = read(&root.join("data/divisions.csv")).expect("data/divisions.csv");
+    // code,name_zh,name_en,kind,former_poverty
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
+        let c = code(f[0]);
+        if f.last().is_some_and(|p| !p.is_empty()) && f[3] == "county" {
+            poverty.push(c);
         }
-    } else {
-        let shared = Path::new("/work/shared/data");
-        let divisions = read(&shared.join("chongqing-divisions-2023.csv")).expect("divisions");
-        for line in divisions.lines().skip(1) {
-            let f: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
-            rows.push((code(f[0]), f[1].to_owned()));
-        }
-        let counties = read(&shared.join("chongqing-counties.csv")).expect("counties");
-        for line in counties.lines().skip(1) {
-            let f: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
-            if f.last().is_some_and(|p| !p.is_empty()) {
-                poverty.push(code(f[0]));
-            }
-        }
+        rows.push((c, f[1].to_owned()));
     }
     assert_eq!(poverty.len(), 18, "the 18 former poverty counties");
     Chongqing {

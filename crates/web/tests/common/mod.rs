@@ -5,9 +5,13 @@
 //! administrators' accounts have a second factor, enrolled through the store with a code
 //! computed here; signing in as them takes the real two steps with codes computed here.
 
+use axum::body::Body;
+use axum::http::Request;
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zhenxing_core::{DivisionCode, Role};
 use zhenxing_store::registry::{MonitoringPermission, WriteRequest};
 use zhenxing_store::testing::{self, TestDb};
@@ -228,12 +232,7 @@ impl Server {
     }
 
     pub fn client(&self) -> Client {
-        Client {
-            addr: self.addr,
-            cookies: HashMap::new(),
-            bearer: None,
-            headers: Vec::new(),
-        }
+        Client::new(self.addr)
     }
 
     /// A client signed in as `name` (an account with a factor shares one session per server).
@@ -297,13 +296,15 @@ impl Response {
     }
 }
 
-/// A minimal HTTP/1.1 client with a cookie jar: one connection per request.
+/// An HTTP/1.1 client with a cookie jar: hyper's client (`hyper-util`), one connection per
+/// request, over plain TCP to the test server.
 pub struct Client {
     pub addr: SocketAddr,
     pub cookies: HashMap<String, String>,
     pub bearer: Option<String>,
     /// Further request headers (`X-Forwarded-For` in the proxy tests).
     pub headers: Vec<(String, String)>,
+    http: HttpClient<HttpConnector, Body>,
 }
 
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
@@ -325,7 +326,37 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// `path` as a URI may hold it: what a URI may not (non-ASCII, spaces, control characters,
+/// quotes, angle brackets, braces) percent-encoded, as a browser sends it; the server decodes it
+/// back.
+fn uri_path(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 impl Client {
+    fn new(addr: SocketAddr) -> Client {
+        // No idle connections kept: each request has a connection of its own, as a test that
+        // drops its server expects.
+        let http = HttpClient::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http();
+        Client {
+            addr,
+            cookies: HashMap::new(),
+            bearer: None,
+            headers: Vec::new(),
+            http,
+        }
+    }
+
     pub async fn request(
         &mut self,
         method: &str,
@@ -333,68 +364,49 @@ impl Client {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Response {
-        let stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
-        let mut head =
-            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{}", self.addr, uri_path(path)))
+            .header("host", "localhost");
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
                 .cookies
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+            request = request.header("cookie", jar.join("; "));
         }
         if let Some(token) = &self.bearer {
-            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+            request = request.header("authorization", format!("Bearer {token}"));
         }
         if let Some(ct) = content_type {
-            head.push_str(&format!("Content-Type: {ct}\r\n"));
+            request = request.header("content-type", ct);
         }
         for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            request = request.header(name.as_str(), value.as_str());
         }
         if method != "GET" {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+            request = request.header("content-length", body.len());
         }
-        head.push_str("\r\n");
-        // Written while the answer is read: a server may answer before it has read the whole
-        // body (413 for one too large) and close, and then the rest of the write fails.
-        let (mut reader, mut writer) = stream.into_split();
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        let sending = tokio::spawn(async move {
-            let sent = writer.write_all(&request).await;
-            (sent, writer)
-        });
-        let mut raw = Vec::new();
-        let read = reader.read_to_end(&mut raw).await;
-        let (sent, _writer) = sending.await.unwrap();
-        assert!(
-            raw.windows(4).any(|w| w == b"\r\n\r\n"),
-            "no answer to {method} {path}: read {read:?}, write {sent:?}"
-        );
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut body = raw[split + 4..].to_vec();
-        let mut lines = head.lines();
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        if headers
+        let request = request.body(Body::from(body.to_vec())).unwrap();
+        let answer = self
+            .http
+            .request(request)
+            .await
+            .unwrap_or_else(|e| panic!("no answer to {method} {path}: {e:?}"));
+        let status = answer.status().as_u16();
+        let headers: Vec<(String, String)> = answer
+            .headers()
             .iter()
-            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-        {
-            body = dechunk(&body);
-        }
+            .map(|(k, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (k.as_str().to_owned(), value)
+            })
+            .collect();
+        let body = axum::body::to_bytes(Body::new(answer.into_body()), usize::MAX)
+            .await
+            .unwrap_or_else(|e| panic!("the body of {method} {path}: {e:?}"))
+            .to_vec();
         for (k, v) in &headers {
             if k == "set-cookie" {
                 let pair = v.split(';').next().unwrap();
@@ -453,21 +465,6 @@ impl Client {
         let page = self.get("/households").await;
         page.hidden("csrf")
     }
-}
-
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
-                .unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
-        body = &body[line_end + 2 + size + 2..];
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
