@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use zhenxing_core::{Action, DivisionCode, DivisionLevel};
+use zhenxing_core::{DivisionCode, DivisionLevel};
 use zhenxing_store::browse::ChildDivision;
 use zhenxing_store::divisions::Division;
 

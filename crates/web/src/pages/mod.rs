@@ -25,11 +25,8 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use askama::Template;
-use axum::extract::{FromRequestParts, Query};
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
 use zhenxing_core::Action;
 
 pub use crate::extract::{Params, blank};

@@ -13,12 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 use zhenxing_app::households::{HouseholdEdit, apply_edit, parse_reason};
-use zhenxing_core::access::mask_phone;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::id_number::DocumentNumber;
 use zhenxing_core::{
-    Action, DivisionCode, Education, Fen, Health, HouseholdType, IncomeItems, Labor, Member,
-    MonitoringCategory, PersonName, Phone, Relation, SchoolStatus, Text,
+    Action, DivisionCode, Education, Health, HouseholdType, Labor, Member, MonitoringCategory,
+    PersonName, Relation, SchoolStatus, Text,
 };
 use zhenxing_store::HouseholdRecord;
 use zhenxing_store::edit::EditOutcome;

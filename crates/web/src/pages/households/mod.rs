@@ -22,11 +22,8 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Deserialize;
-use zhenxing_core::{Action, Fen, HouseholdType, MonitoringCategory, Text};
-use zhenxing_store::HouseholdRecord;
-use zhenxing_store::browse::{HouseholdFilter, HouseholdSummary, Search};
-use zhenxing_store::registry::RowMeta;
+use zhenxing_core::{Action, HouseholdType, MonitoringCategory};
+use zhenxing_store::browse::HouseholdSummary;
 
 const PAGE_SIZE: u32 = 50;
 
