@@ -2,17 +2,14 @@
 //! import format, imports back unchanged, and is audited with who exported through which front
 //! end; a report table is written as its extension says and audited as `report.export`.
 
-use crate::support::{fixture_registry, request};
+use crate::support::{fixture_registry, import_legacy};
 use serde_json::Value;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use zhenxing_app::export::{self, Exported, Exporter, Via};
-use zhenxing_app::import::{self, Quiet};
 use zhenxing_core::DivisionCode;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::report_table::find_report;
 use zhenxing_store::audit::AuditRecord;
-use zhenxing_store::registry::MonitoringPermission;
 use zhenxing_store::snapshots::Month;
 use zhenxing_store::{Db, testing};
 
@@ -79,15 +76,7 @@ async fn the_registry_export_imports_back_and_is_audited() {
         assert!(after.get("from").is_none());
 
         // It imports back unchanged.
-        let back = import::buffered(
-            db,
-            &path,
-            &request(MonitoringPermission::LegacyMonitoring),
-            None,
-            Arc::new(Quiet),
-        )
-        .await
-        .unwrap();
+        let back = import_legacy(db, &path).await;
         assert!(back.problems.is_empty(), "{:?}", back.problems);
         assert_eq!(back.summary.unwrap().unchanged, 2);
     })

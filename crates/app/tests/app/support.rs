@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use zhenxing_app::import::{self, Quiet};
+use zhenxing_app::import::{self, ImportOutcome, Quiet};
 use zhenxing_core::{DivisionCode, Lang, Role};
 use zhenxing_store::Db;
 use zhenxing_store::accounts::Account;
@@ -30,16 +30,21 @@ pub fn request(monitoring: MonitoringPermission) -> WriteRequest {
 /// Writes the four households of `fixtures/registry/good-utf8.csv` (CK0001 monitored before
 /// zhenxing, hence the legacy permission).
 pub async fn fixture_registry(db: &Db) {
-    let outcome = import::buffered(
+    let outcome = import_legacy(db, &fixture("registry", "good-utf8.csv")).await;
+    assert!(outcome.summary.is_some(), "{:?}", outcome.problems);
+}
+
+/// Imports a registry file as the CLI's buffered path does with `--legacy-monitoring`.
+pub async fn import_legacy(db: &Db, path: &Path) -> ImportOutcome {
+    import::buffered(
         db,
-        &fixture("registry", "good-utf8.csv"),
+        path,
         &request(MonitoringPermission::LegacyMonitoring),
         None,
         Arc::new(Quiet),
     )
     .await
-    .unwrap();
-    assert!(outcome.summary.is_some(), "{:?}", outcome.problems);
+    .unwrap()
 }
 
 /// An account as the store reads it (not stored: the use cases take it as given).
