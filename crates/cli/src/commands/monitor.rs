@@ -17,7 +17,7 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang, text};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_engine::pass::{self, Named, PassError, Phase, Progress};
+use zhenxing_engine::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::StoredRuleSet;
 
@@ -217,7 +217,7 @@ async fn whatif(
         changes,
         ..
     } = report;
-    let named: Vec<(&str, Vec<Named>)> = levels
+    let named: Vec<(&'static str, Vec<Named>)> = levels
         .into_iter()
         .map(|(level, rows)| {
             let key = match level {
@@ -228,58 +228,107 @@ async fn whatif(
             (key, rows)
         })
         .collect();
+    let shown = WhatIfShown {
+        rule_set: &rule_set,
+        scope,
+        threshold,
+        current,
+        total,
+        named,
+        changes,
+    };
     if json_out {
-        let mut out = counts_json(&total);
-        out.insert("threshold_yuan".into(), json!(threshold.to_string()));
-        out.insert("current_threshold_yuan".into(), json!(current.to_string()));
-        out.insert(
-            "division".into(),
-            json!(scope.map(|c| c.as_str()).unwrap_or(CHONGQING)),
-        );
-        out.insert(
-            "rule_set".into(),
-            json!({
-                "id": rule_set.id,
-                "year": rule_set.rules.year,
-                "jurisdiction": rule_set.rules.jurisdiction,
-                "version": rule_set.rules.version,
-                "assumed": rule_set.rules.assumed,
-            }),
-        );
-        for (key, rows) in &named {
-            let list: Vec<Value> = rows
+        whatif_json(&shown, output.list)?;
+    } else {
+        whatif_text(lang, &shown, output.list);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A what-if's outcome, as printed.
+struct WhatIfShown<'a> {
+    rule_set: &'a StoredRuleSet,
+    scope: Option<&'a DivisionCode>,
+    threshold: Fen,
+    current: Fen,
+    total: WhatIfCounts,
+    /// The JSON key of each level (`by_county` …) and its divisions.
+    named: Vec<(&'static str, Vec<Named>)>,
+    changes: Vec<Change>,
+}
+
+fn whatif_json(shown: &WhatIfShown<'_>, list: bool) -> Result<()> {
+    let WhatIfShown {
+        rule_set,
+        scope,
+        threshold,
+        current,
+        total,
+        named,
+        changes,
+    } = shown;
+    let mut out = counts_json(total);
+    out.insert("threshold_yuan".into(), json!(threshold.to_string()));
+    out.insert("current_threshold_yuan".into(), json!(current.to_string()));
+    out.insert(
+        "division".into(),
+        json!(scope.map(|c| c.as_str()).unwrap_or(CHONGQING)),
+    );
+    out.insert(
+        "rule_set".into(),
+        json!({
+            "id": rule_set.id,
+            "year": rule_set.rules.year,
+            "jurisdiction": rule_set.rules.jurisdiction,
+            "version": rule_set.rules.version,
+            "assumed": rule_set.rules.assumed,
+        }),
+    );
+    for (key, rows) in named {
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut m = serde_json::Map::new();
+                m.insert("code".into(), json!(r.code));
+                m.insert("name_zh".into(), json!(r.name_zh));
+                m.insert("name_en".into(), json!(r.name_en));
+                m.extend(counts_json(&r.counts));
+                Value::Object(m)
+            })
+            .collect();
+        out.insert((*key).into(), Value::Array(list));
+    }
+    if list {
+        for (key, entering) in [("entering", true), ("leaving", false)] {
+            let list: Vec<Value> = changes
                 .iter()
-                .map(|r| {
-                    let mut m = serde_json::Map::new();
-                    m.insert("code".into(), json!(r.code));
-                    m.insert("name_zh".into(), json!(r.name_zh));
-                    m.insert("name_en".into(), json!(r.name_en));
-                    m.extend(counts_json(&r.counts));
-                    Value::Object(m)
+                .filter(|c| c.entering == entering)
+                .map(|c| {
+                    json!({
+                        "household_no": c.household_no,
+                        "division_code": c.village,
+                        "per_capita_net_income_yuan": c.per_capita_net_income.to_string(),
+                    })
                 })
                 .collect();
-            out.insert((*key).into(), Value::Array(list));
+            out.insert(key.into(), Value::Array(list));
         }
-        if output.list {
-            for (key, entering) in [("entering", true), ("leaving", false)] {
-                let list: Vec<Value> = changes
-                    .iter()
-                    .filter(|c| c.entering == entering)
-                    .map(|c| {
-                        json!({
-                            "household_no": c.household_no,
-                            "division_code": c.village,
-                            "per_capita_net_income_yuan": c.per_capita_net_income.to_string(),
-                        })
-                    })
-                    .collect();
-                out.insert(key.into(), Value::Array(list));
-            }
-        }
-        outln!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
-        return Ok(ExitCode::SUCCESS);
     }
-    for line in rule_set_lines(lang, &rule_set) {
+    outln!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
+    Ok(())
+}
+
+fn whatif_text(lang: Lang, shown: &WhatIfShown<'_>, list: bool) {
+    let WhatIfShown {
+        rule_set,
+        threshold,
+        current,
+        total,
+        named,
+        changes,
+        ..
+    } = shown;
+    for line in rule_set_lines(lang, rule_set) {
         outln!("{line}");
     }
     let (t, cur) = (threshold.to_string(), current.to_string());
@@ -310,7 +359,7 @@ async fn whatif(
             "people",
         ],
     };
-    for (key, rows) in &named {
+    for (key, rows) in named {
         let title = match (*key, lang) {
             ("by_county", Lang::Zh) => "按区县",
             ("by_county", Lang::En) => "by county",
@@ -350,9 +399,9 @@ async fn whatif(
             );
         }
     }
-    if output.list {
+    if list {
         outln!();
-        for ch in &changes {
+        for ch in changes {
             let (no, village, income) = (&ch.household_no, &ch.village, ch.per_capita_net_income);
             let change = match (ch.entering, lang) {
                 (true, Lang::Zh) => "新进入",
@@ -384,7 +433,6 @@ async fn whatif(
             ),
         }
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn list(db: &Db, lang: Lang, json_out: bool) -> Result<ExitCode> {
