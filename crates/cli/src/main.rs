@@ -103,8 +103,8 @@ enum Command {
         #[arg(long)]
         month: Option<String>,
     },
-    /// Write one of the standard monthly report tables (XLSX or CSV by the file's extension),
-    /// or list them with --list.
+    /// Write one of the standard monthly report tables (XLSX or CSV by the file's extension;
+    /// audited as report.export, like the web's downloads), or list them with --list.
     Report {
         /// The report's name (see --list).
         name: Option<String>,

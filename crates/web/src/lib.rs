@@ -9,10 +9,13 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod pages;
+pub mod scope;
 pub mod security;
 pub mod tls;
+pub mod upload;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};

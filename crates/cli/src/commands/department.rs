@@ -2,20 +2,18 @@
 //!
 //! `import --kind KIND FILE [--as ACCOUNT]` reads and checks the file (all or nothing: a
 //! malformed row refuses it with every problem, exit status 1), then matches, evaluates and
-//! raises warnings in one transaction (the store's `department::import`) and prints the counts
-//! and the unmatched rows. `uploads` lists the uploads.
+//! raises warnings in one transaction (`zhenxing_app::department::upload`, as the upload page
+//! and the API do) and prints the counts and the unmatched rows. `uploads` lists the uploads.
 
 use crate::output::say;
 use anyhow::Result;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Instant;
-use zhenxing_core::china_time::today_in_china;
+use zhenxing_app::department::{self, UploadOutcome, Uploader};
 use zhenxing_core::department::DepartmentKind;
-use zhenxing_core::monitoring::CHONGQING;
-use zhenxing_core::{Action, DivisionCode, Lang, text};
+use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
-use zhenxing_store::department::{self, NewUpload, UploadReport};
+use zhenxing_store::department::UploadReport;
 
 /// Unmatched rows printed; the count is always complete.
 const MAX_UNMATCHED_PRINTED: usize = 200;
@@ -42,86 +40,49 @@ pub async fn import(
     file: &Path,
     as_account: Option<&str>,
 ) -> Result<ExitCode> {
-    let (actor, account_id, division) = match as_account {
-        None => (
-            super::cli_actor(),
-            None,
-            DivisionCode::parse(CHONGQING).map_err(|e| anyhow::Error::new(e.text()))?,
-        ),
+    let uploader = match as_account {
+        None => Uploader::operator(super::cli_actor()),
         Some(name) => {
             let account = db.account_by_name(name).await?.ok_or_else(|| {
                 anyhow::Error::new(text!("没有名为“{name}”的账号", "no account named '{name}'"))
             })?;
-            if account.disabled || !account.may(Action::UploadDepartmentData) {
-                let (zh, en) = (account.role.zh(), account.role.en());
-                return Err(anyhow::Error::new(text!(
-                    "账号“{name}”（{zh}）已停用或无权上传部门数据；只有行业部门人员和市级管理员可以上传",
-                    "the account '{name}' ({en}) is disabled or may not upload department data; only department officers and the municipal administrator may"
-                )));
-            }
-            (account.name.clone(), Some(account.id), account.division)
+            Uploader::account(&account)
         }
-    };
-    let today = today_in_china();
-    let started = Instant::now();
-    let path = file.to_path_buf();
-    let (parsed, sha256) = tokio::task::spawn_blocking(move || {
-        (
-            zhenxing_io::department::parse_department(&path, kind, today),
-            zhenxing_io::department::file_sha256(&path),
-        )
-    })
-    .await?;
-    if !parsed.is_accepted() {
-        for p in &parsed.problems {
-            outln!("{}", p.render(lang));
-        }
-        let (n, rows, file) = (parsed.problems.len(), parsed.rows, &parsed.file);
-        outln!(
-            "{}",
-            text!(
-                "“{file}”被拒绝：共{rows}行，发现{n}个问题。未写入任何数据；请改正后重新导入整个文件。",
-                "'{file}' refused: {n} problem(s) in {rows} rows. Nothing was written; correct them and import the whole file again."
-            )
-            .get(lang)
-        );
-        return Ok(ExitCode::FAILURE);
     }
+    .map_err(anyhow::Error::new)?;
+    let upload = department::upload(db, &uploader, kind, file, None).await?;
+    let (report, parsed) = match upload.outcome {
+        UploadOutcome::Refused(parsed) => {
+            for p in &parsed.problems {
+                outln!("{}", p.render(lang));
+            }
+            let (n, rows, file) = (parsed.problems.len(), parsed.rows, &parsed.file);
+            outln!(
+                "{}",
+                text!(
+                    "“{file}”被拒绝：共{rows}行，发现{n}个问题。未写入任何数据；请改正后重新导入整个文件。",
+                    "'{file}' refused: {n} problem(s) in {rows} rows. Nothing was written; correct them and import the whole file again."
+                )
+                .get(lang)
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        UploadOutcome::Accepted { report, parsed } => (report, parsed),
+    };
     for w in &parsed.warnings {
         outln!("{}", w.render(lang));
     }
-    let sha256 = sha256?;
-    let read = started.elapsed();
-    let report = department::import(
-        db,
-        &NewUpload {
-            kind,
-            file_name: &parsed.file,
-            sha256: &sha256,
-            actor: &actor,
-            account_id,
-            division,
-        },
-        &parsed.records,
-        parsed.rows,
-        today,
-    )
-    .await?;
     print_report(lang, &report);
+    let (read, write) = (
+        upload.read_time.as_secs_f64(),
+        upload.write_time.as_secs_f64(),
+    );
     outln!(
         "{}",
         say(
             lang,
-            &format!(
-                "用时：读取检查{:.3} s，比对写入{:.3} s",
-                read.as_secs_f64(),
-                (started.elapsed() - read).as_secs_f64()
-            ),
-            &format!(
-                "time: read and check {:.3} s, match and write {:.3} s",
-                read.as_secs_f64(),
-                (started.elapsed() - read).as_secs_f64()
-            ),
+            &format!("用时：读取检查{read:.3} s，比对写入{write:.3} s"),
+            &format!("time: read and check {read:.3} s, match and write {write:.3} s"),
         )
     );
     Ok(ExitCode::SUCCESS)
@@ -175,7 +136,7 @@ fn print_report(lang: Lang, report: &UploadReport) {
 }
 
 pub async fn uploads(db: &Db, lang: Lang, json: bool) -> Result<ExitCode> {
-    let list = department::uploads(db, None, 1_000).await?;
+    let list = zhenxing_store::department::uploads(db, None, 1_000).await?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);

@@ -1,29 +1,29 @@
-//! `zhenxing export registry|template`.
+//! `zhenxing export registry|template`. The registry export (written, then audited) is
+//! `zhenxing_app::export::registry`, which the web's export shares.
 
 use crate::output::{progress, say};
 use anyhow::Result;
 use std::path::Path;
 use std::process::ExitCode;
+use zhenxing_app::export::{self, ExportError, Exporter, Via};
 use zhenxing_core::{DivisionCode, Lang, Text, text};
 use zhenxing_io::WriteError;
-use zhenxing_io::registry::{RegistryWriter, template_columns};
-use zhenxing_store::audit::{AuditEntry, append_one};
-use zhenxing_store::{Db, StoreError, registry};
-
-/// Stops an export: the store's error, or the writer's.
-enum ExportError {
-    Store(StoreError),
-    Write(WriteError),
-}
-
-impl From<StoreError> for ExportError {
-    fn from(e: StoreError) -> Self {
-        ExportError::Store(e)
-    }
-}
+use zhenxing_io::registry::template_columns;
+use zhenxing_store::Db;
 
 fn write_text(e: &WriteError) -> Text {
     Text::new(e.zh(), e.en())
+}
+
+/// The export's error as the CLI reports it: the writer's in both languages, or the store's.
+pub fn export_failed(e: ExportError) -> anyhow::Error {
+    match e {
+        ExportError::Store(e) => anyhow::Error::new(e),
+        e => match e.write_text() {
+            Some(text) => anyhow::Error::new(text),
+            None => anyhow::Error::new(e),
+        },
+    }
 }
 
 pub async fn registry(
@@ -32,47 +32,25 @@ pub async fn registry(
     file: &Path,
     scope: Option<&DivisionCode>,
 ) -> Result<ExitCode> {
-    let stats = db.stats(scope).await?;
-    let mut writer = RegistryWriter::create(file, Some(stats.members as u64))
-        .map_err(|e| anyhow::Error::new(write_text(&e)))?;
-    let bar = progress(stats.households as u64, &say(lang, "导出户", "exporting"));
-    let result = registry::for_each_household(db, scope, |record| {
-        let draft = record.to_draft().map_err(StoreError::Corrupt)?;
-        writer.write_household(&draft).map_err(ExportError::Write)?;
-        bar.inc(1);
-        Ok::<(), ExportError>(())
+    let bar = progress(0, &say(lang, "导出户", "exporting"));
+    let actor = super::cli_actor();
+    let exporter = Exporter {
+        actor: &actor,
+        via: Via::Cli,
+    };
+    let shown = file.display().to_string();
+    let exported = export::registry(db, exporter, scope, file, &shown, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
     })
     .await;
     bar.finish_and_clear();
-    let households = match result {
-        Ok(n) => n,
-        Err(ExportError::Store(e)) => return Err(e.into()),
-        Err(ExportError::Write(e)) => return Err(anyhow::Error::new(write_text(&e))),
-    };
-    let rows = writer.rows();
-    writer
-        .finish()
-        .map_err(|e| anyhow::Error::new(write_text(&e)))?;
-    // Exports of personal data are audited.
-    append_one(
-        db,
-        AuditEntry {
-            actor: super::cli_actor(),
-            action: "registry.export".into(),
-            object_type: "registry".into(),
-            object_id: scope.map(|c| c.to_string()),
-            division_code: scope.map(|c| c.to_string()),
-            after: Some(serde_json::json!({ "file": file.display().to_string(), "households": households, "rows": rows })),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let f = file.display();
+    let export::Exported { households, rows } = exported.map_err(export_failed)?;
     outln!(
         "{}",
         text!(
-            "已导出{households}户、{rows}行到{f}",
-            "exported {households} households, {rows} rows to {f}"
+            "已导出{households}户、{rows}行到{shown}",
+            "exported {households} households, {rows} rows to {shown}"
         )
         .get(lang)
     );

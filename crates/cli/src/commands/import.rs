@@ -1,23 +1,22 @@
 //! `zhenxing import registry|divisions`: all or nothing, every problem reported.
+//!
+//! The import itself is `zhenxing_app::import`, which the web's import shares; this module
+//! chooses the path (streamed into an empty registry, else buffered), draws the progress bars
+//! and prints the report.
 
-use crate::output::{print_report, say, spinner};
+use crate::output::{print_report, progress, say, spinner};
 use anyhow::Result;
+use indicatif::ProgressBar;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
-use zhenxing_core::china_time::today_in_china;
+use std::sync::{Arc, OnceLock};
+use zhenxing_app::import::{self, ImportOutcome, ImportProgress};
 use zhenxing_core::{Lang, text};
-use zhenxing_io::registry::{
-    ImportReport, ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,
-};
-use zhenxing_store::HouseholdRecord;
+use zhenxing_io::registry::Problem;
+use zhenxing_store::Db;
 use zhenxing_store::divisions::{Division, required_parent};
-use zhenxing_store::registry::{
-    Conflict, ConflictField, LEGACY_MONITORING_ACTION, MonitoringPermission, WriteRequest,
-    WriteSummary, begin_operation, finish_operation, refresh_all_village_counts, restore_indexes,
-    suspend_indexes, write_chunk,
-};
-use zhenxing_store::{Db, StoreError};
+use zhenxing_store::registry::{LEGACY_MONITORING_ACTION, MonitoringPermission, WriteRequest};
 
 pub async fn registry(
     db: &Db,
@@ -46,8 +45,11 @@ pub async fn registry(
         monitoring,
     };
     if db.stats(None).await?.households == 0 {
-        if let Some(code) = stream_into_empty(db, lang, file, &request).await? {
-            return Ok(code);
+        let bars = Arc::new(Bars::new(lang, "导入行", "importing rows"));
+        let streamed = import::stream_into_empty(db, file, &request, bars.clone()).await;
+        bars.clear();
+        if let Some(outcome) = streamed? {
+            return Ok(finish(lang, &outcome, dry_run));
         }
         eprintln!(
             "{}",
@@ -58,153 +60,61 @@ pub async fn registry(
             )
         );
     }
-    buffered(db, lang, file, &request).await
+    let bars = Arc::new(Bars::new(lang, "读取行", "reading rows"));
+    let outcome = import::buffered(db, file, &request, None, bars.clone()).await;
+    bars.clear();
+    Ok(finish(lang, &outcome?, dry_run))
 }
 
-/// Imports into an empty registry while the file is still being read: households go to the
-/// database in chunks as soon as they are complete, in one transaction that is rolled back if
-/// any problem turns up. `None` when the file's households are not contiguous.
-async fn stream_into_empty(
-    db: &Db,
+/// The import's progress on standard error: a spinner while the file is read, then a bar
+/// while households are written.
+struct Bars {
     lang: Lang,
-    file: &Path,
-    request: &WriteRequest,
-) -> Result<Option<ExitCode>> {
-    let started = std::time::Instant::now();
-    let request = WriteRequest {
-        known_new: true,
-        defer_counts: true,
-        ..request.clone()
-    };
-    let mut tx = db.begin_write().await?;
-    let indexes = suspend_indexes(&mut tx).await?;
-    let mut operation = begin_operation(&mut tx, &request).await?;
-    let mut summary = WriteSummary::default();
-    let bar = spinner(&say(lang, "导入行", "importing rows"));
-    // The reader thread also turns households into the records the store writes, and frees
-    // the chunks the writer is done with: on two cores, that keeps the writer (the slower of
-    // the two) on SQLite's work alone.
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<HouseholdRecord>>(2);
-    let (done_sender, done_receiver) = std::sync::mpsc::channel::<Vec<HouseholdRecord>>();
-    let path = file.to_path_buf();
-    let reader_bar = bar.clone();
-    let reader = tokio::task::spawn_blocking(move || {
-        stream_registry(
-            &path,
-            today_in_china(),
-            &|n| reader_bar.set_position(n),
-            5_000,
-            &mut |chunk| {
-                let records = chunk.iter().map(HouseholdRecord::from_household).collect();
-                drop(chunk);
-                done_receiver.try_iter().for_each(drop);
-                sender.blocking_send(records).is_ok()
-            },
-        )
-    });
-    let mut conflicts = Vec::new();
-    // Time spent waiting for the reader, and writing: which of the two sets the pace.
-    let (mut waited, mut wrote) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-    loop {
-        let asked = std::time::Instant::now();
-        let Some(chunk) = receiver.recv().await else {
-            break;
-        };
-        let got = std::time::Instant::now();
-        waited += got - asked;
-        if !conflicts.is_empty() {
-            // Refused already: only look for more conflicts, so that the report is complete.
-            conflicts.extend(db.conflicts(&chunk, request.monitoring).await?);
-            continue;
-        }
-        match write_chunk(
-            &mut tx,
-            &chunk,
-            &request,
-            &mut operation,
-            &mut summary,
-            &|_| {},
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflicts(found)) => conflicts.extend(found),
-            Err(e) => return Err(e.into()),
-        }
-        // Freed on the reader's thread; if it has finished, here.
-        let _ = done_sender.send(chunk);
-        wrote += got.elapsed();
-    }
-    let streamed = reader.await?;
-    bar.finish_and_clear();
-    tracing::info!(
-        rows = streamed.report.rows,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        waiting_for_reader_ms = waited.as_millis() as u64,
-        writing_ms = wrote.as_millis() as u64,
-        "file read, checked and written"
-    );
-    if !streamed.contiguous {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    let mut problems = streamed.report.problems.clone();
-    problems.extend(conflicts.iter().map(|c| {
-        conflict_problem(
-            c,
-            |no, _| streamed.first_row_of(no),
-            |col| streamed.header(col),
-        )
-    }));
-    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    if !problems.is_empty() {
-        tx.rollback().await?;
-        return Ok(Some(finish(
+    reading: ProgressBar,
+    writing: OnceLock<ProgressBar>,
+}
+
+impl Bars {
+    fn new(lang: Lang, zh: &str, en: &str) -> Bars {
+        Bars {
             lang,
-            &problems,
-            &streamed.report,
-            None,
-            request.dry_run,
-        )));
+            reading: spinner(&say(lang, zh, en)),
+            writing: OnceLock::new(),
+        }
     }
-    restore_indexes(&mut tx, indexes).await?;
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "indexes built"
-    );
-    refresh_all_village_counts(&mut tx).await?;
-    finish_operation(&mut tx, operation, &request, &summary).await?;
-    if request.dry_run {
-        tx.rollback().await?;
-    } else {
-        tx.commit().await?;
+
+    fn clear(&self) {
+        self.reading.finish_and_clear();
+        if let Some(bar) = self.writing.get() {
+            bar.finish_and_clear();
+        }
     }
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "registry committed"
-    );
-    Ok(Some(finish(
-        lang,
-        &problems,
-        &streamed.report,
-        Some(summary),
-        request.dry_run,
-    )))
+}
+
+impl ImportProgress for Bars {
+    fn reading(&self, rows: u64) {
+        self.reading.set_position(rows);
+    }
+
+    fn checking(&self, _rows: u64, _households: u64) {
+        self.reading.finish_and_clear();
+    }
+
+    fn writing(&self, done: u64, total: u64) {
+        self.writing
+            .get_or_init(|| progress(total, &say(self.lang, "写入户", "writing")))
+            .set_position(done);
+    }
 }
 
 /// Prints the report and the outcome; the exit status says whether the file was accepted.
-fn finish(
-    lang: Lang,
-    problems: &[Problem],
-    report: &ImportReport,
-    summary: Option<WriteSummary>,
-    dry_run: bool,
-) -> ExitCode {
-    print_report(lang, problems, &report.warnings, 20);
-    match summary {
+fn finish(lang: Lang, outcome: &ImportOutcome, dry_run: bool) -> ExitCode {
+    let problems = &outcome.problems;
+    print_report(lang, problems, &outcome.warnings, 20);
+    match &outcome.summary {
         Some(s) => {
             let (rows, c, u, n, m) = (
-                report.rows,
+                outcome.rows,
                 s.created,
                 s.updated,
                 s.unchanged,
@@ -233,7 +143,7 @@ fn finish(
             ExitCode::SUCCESS
         }
         None => {
-            let (n, rows) = (problems.len(), report.rows);
+            let (n, rows) = (problems.len(), outcome.rows);
             let line = text!(
                 "导入被拒绝：发现{n}个问题（共{rows}行）。未写入任何数据；请改正后重新导入整个文件。",
                 "import refused: {n} problem(s) in {rows} rows. Nothing was written; correct them and import the whole file again."
@@ -241,95 +151,6 @@ fn finish(
             outln!("{}", line.get(lang));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Reads the whole file, then writes: for a registry that already holds households (updates
-/// and moves between households need the whole file) and for files whose rows are not grouped.
-async fn buffered(db: &Db, lang: Lang, file: &Path, request: &WriteRequest) -> Result<ExitCode> {
-    let started = std::time::Instant::now();
-    let bar = spinner(&say(lang, "读取行", "reading rows"));
-    let path = file.to_path_buf();
-    let reader_bar = bar.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        parse_registry(&path, today_in_china(), &|n| reader_bar.set_position(n))
-    })
-    .await?;
-    bar.finish_and_clear();
-    tracing::info!(
-        rows = parsed.report.rows,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "file read and checked"
-    );
-    let mut problems = parsed.report.problems.clone();
-
-    let summary = if problems.is_empty() {
-        let bar = crate::output::progress(
-            parsed.households.len() as u64,
-            &say(lang, "写入户", "writing"),
-        );
-        let progress_bar = bar.clone();
-        let result = db
-            .write_households(&parsed.households, request, &move |n| {
-                progress_bar.set_position(n)
-            })
-            .await;
-        bar.finish_and_clear();
-        tracing::info!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "registry written"
-        );
-        match result {
-            Ok(summary) => Some(summary),
-            Err(StoreError::Conflicts(conflicts)) => {
-                problems.extend(conflict_problems(&parsed, &conflicts));
-                None
-            }
-            Err(e) => return Err(e.into()),
-        }
-    } else {
-        // The file is refused already; the registry's own checks still run, so that one report
-        // lists every problem.
-        let conflicts = db.conflicts(&parsed.households, request.monitoring).await?;
-        problems.extend(conflict_problems(&parsed, &conflicts));
-        None
-    };
-    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    Ok(finish(
-        lang,
-        &problems,
-        &parsed.report,
-        summary,
-        request.dry_run,
-    ))
-}
-
-fn conflict_problems(parsed: &ParsedRegistry, conflicts: &[Conflict]) -> Vec<Problem> {
-    let locate = parsed.locator();
-    conflicts
-        .iter()
-        .map(|c| conflict_problem(c, |no, id| locate.row(no, id), |col| parsed.header(col)))
-        .collect()
-}
-
-/// A store conflict as a report line: at the member's row for an ID number, else at the
-/// household's first row.
-fn conflict_problem(
-    c: &Conflict,
-    row_of: impl Fn(&str, Option<&str>) -> u64,
-    header: impl Fn(RegistryColumn) -> String,
-) -> Problem {
-    let (column, id) = match c.field() {
-        ConflictField::DivisionCode => (RegistryColumn::DivisionCode, None),
-        ConflictField::HouseholdNo => (RegistryColumn::HouseholdNo, None),
-        ConflictField::IdNumber(id) => (RegistryColumn::IdNumber, Some(id)),
-        ConflictField::MonitoringCategory => (RegistryColumn::MonitoringCategory, None),
-    };
-    Problem {
-        row: row_of(c.household_no(), id),
-        column: header(column),
-        value: c.shown_value(),
-        reason: c.text(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! `zhenxing monitor …`: screening runs, what-if thresholds and rule sets.
 //!
-//! A thin caller of `zhenxing_engine::pass`, which the web application shares: a run is three
-//! timed steps there (load, evaluate, write); this module draws the loading progress bar from
-//! the pass's progress reports and prints the outcome.
+//! A thin caller of `zhenxing_app::monitoring` and `zhenxing_engine::pass`, which the web
+//! application shares: a run is three timed steps there (load, evaluate, write); this module
+//! draws the loading progress bar from the pass's progress reports and prints the outcome.
 
 use crate::output::{progress, say};
 use crate::{MonitorCommand, RulesCommand};
@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
+use zhenxing_app::monitoring::{self, WhatIfReport, WhatIfRequest};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang, text};
 use zhenxing_engine::WhatIfCounts;
 use zhenxing_engine::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_store::Db;
-use zhenxing_store::monitoring::{self, StoredRuleSet};
+use zhenxing_store::monitoring::StoredRuleSet;
 
 /// Checks the arguments before the database is opened.
 pub fn check_arguments(cmd: &MonitorCommand) -> Result<()> {
@@ -47,7 +48,7 @@ pub async fn run(
     scope: Option<&DivisionCode>,
 ) -> Result<ExitCode> {
     let actor = super::cli_actor();
-    monitoring::ensure_builtin_rule_sets(db, &actor).await?;
+    zhenxing_store::monitoring::ensure_builtin_rule_sets(db, &actor).await?;
     match cmd {
         MonitorCommand::Run { year, .. } => screen(db, lang, scope, year, &actor).await,
         MonitorCommand::Whatif {
@@ -110,8 +111,9 @@ async fn screen(
     year: Option<u16>,
     actor: &str,
 ) -> Result<ExitCode> {
-    pass::check_scope(db, scope).await.map_err(stopped)?;
-    let rule_set = pass::rule_set_in_force(db, year).await.map_err(stopped)?;
+    let rule_set = monitoring::rule_set_for(db, scope, year)
+        .await
+        .map_err(stopped)?;
     for line in rule_set_lines(lang, &rule_set) {
         outln!("{line}");
     }
@@ -190,81 +192,143 @@ async fn whatif(
     output: WhatIfOutput,
 ) -> Result<ExitCode> {
     let json_out = output.json;
-    pass::check_scope(db, scope).await.map_err(stopped)?;
-    let rule_set = pass::rule_set_in_force(db, year).await.map_err(stopped)?;
-    let current = rule_set.rules.threshold.unwrap_or(Fen::ZERO);
-    let bar = loading_bar(lang);
-    let result = pass::whatif(db, scope, current, threshold, &|p| draw(&bar, p)).await;
-    bar.finish_and_clear();
-    let result = result.map_err(stopped)?;
-    let total = result.total;
-    let mut levels: Vec<(&str, DivisionLevel)> = vec![("by_county", DivisionLevel::County)];
+    let rule_set = monitoring::rule_set_for(db, scope, year)
+        .await
+        .map_err(stopped)?;
+    let mut levels = vec![DivisionLevel::County];
     if scope.is_some() {
-        levels.push(("by_township", DivisionLevel::Township));
-        levels.push(("by_village", DivisionLevel::Village));
+        levels.extend([DivisionLevel::Township, DivisionLevel::Village]);
     }
-    let changes: Vec<Change> = if output.list {
-        result.changes()
-    } else {
-        Vec::new()
+    let request = WhatIfRequest {
+        rule_set: &rule_set,
+        scope,
+        proposed: threshold,
+        levels: &levels,
+        changes: output.list,
     };
-    let mut named: Vec<(&str, Vec<Named>)> = Vec::new();
-    for (key, level) in levels {
-        let rows = pass::named(db, &result.by(level)).await.map_err(stopped)?;
-        named.push((key, rows));
-    }
+    let bar = loading_bar(lang);
+    let report = monitoring::whatif(db, &request, &|p| draw(&bar, p)).await;
+    bar.finish_and_clear();
+    let report = report.map_err(stopped)?;
+    let WhatIfReport {
+        current,
+        total,
+        levels,
+        changes,
+        ..
+    } = report;
+    let named: Vec<(&'static str, Vec<Named>)> = levels
+        .into_iter()
+        .map(|(level, rows)| {
+            let key = match level {
+                DivisionLevel::Township => "by_township",
+                DivisionLevel::Village => "by_village",
+                _ => "by_county",
+            };
+            (key, rows)
+        })
+        .collect();
+    let shown = WhatIfShown {
+        rule_set: &rule_set,
+        scope,
+        threshold,
+        current,
+        total,
+        named,
+        changes,
+    };
     if json_out {
-        let mut out = counts_json(&total);
-        out.insert("threshold_yuan".into(), json!(threshold.to_string()));
-        out.insert("current_threshold_yuan".into(), json!(current.to_string()));
-        out.insert(
-            "division".into(),
-            json!(scope.map(|c| c.as_str()).unwrap_or(CHONGQING)),
-        );
-        out.insert(
-            "rule_set".into(),
-            json!({
-                "id": rule_set.id,
-                "year": rule_set.rules.year,
-                "jurisdiction": rule_set.rules.jurisdiction,
-                "version": rule_set.rules.version,
-                "assumed": rule_set.rules.assumed,
-            }),
-        );
-        for (key, rows) in &named {
-            let list: Vec<Value> = rows
+        whatif_json(&shown, output.list)?;
+    } else {
+        whatif_text(lang, &shown, output.list);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A what-if's outcome, as printed.
+struct WhatIfShown<'a> {
+    rule_set: &'a StoredRuleSet,
+    scope: Option<&'a DivisionCode>,
+    threshold: Fen,
+    current: Fen,
+    total: WhatIfCounts,
+    /// The JSON key of each level (`by_county` …) and its divisions.
+    named: Vec<(&'static str, Vec<Named>)>,
+    changes: Vec<Change>,
+}
+
+fn whatif_json(shown: &WhatIfShown<'_>, list: bool) -> Result<()> {
+    let WhatIfShown {
+        rule_set,
+        scope,
+        threshold,
+        current,
+        total,
+        named,
+        changes,
+    } = shown;
+    let mut out = counts_json(total);
+    out.insert("threshold_yuan".into(), json!(threshold.to_string()));
+    out.insert("current_threshold_yuan".into(), json!(current.to_string()));
+    out.insert(
+        "division".into(),
+        json!(scope.map(|c| c.as_str()).unwrap_or(CHONGQING)),
+    );
+    out.insert(
+        "rule_set".into(),
+        json!({
+            "id": rule_set.id,
+            "year": rule_set.rules.year,
+            "jurisdiction": rule_set.rules.jurisdiction,
+            "version": rule_set.rules.version,
+            "assumed": rule_set.rules.assumed,
+        }),
+    );
+    for (key, rows) in named {
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut m = serde_json::Map::new();
+                m.insert("code".into(), json!(r.code));
+                m.insert("name_zh".into(), json!(r.name_zh));
+                m.insert("name_en".into(), json!(r.name_en));
+                m.extend(counts_json(&r.counts));
+                Value::Object(m)
+            })
+            .collect();
+        out.insert((*key).into(), Value::Array(list));
+    }
+    if list {
+        for (key, entering) in [("entering", true), ("leaving", false)] {
+            let list: Vec<Value> = changes
                 .iter()
-                .map(|r| {
-                    let mut m = serde_json::Map::new();
-                    m.insert("code".into(), json!(r.code));
-                    m.insert("name_zh".into(), json!(r.name_zh));
-                    m.insert("name_en".into(), json!(r.name_en));
-                    m.extend(counts_json(&r.counts));
-                    Value::Object(m)
+                .filter(|c| c.entering == entering)
+                .map(|c| {
+                    json!({
+                        "household_no": c.household_no,
+                        "division_code": c.village,
+                        "per_capita_net_income_yuan": c.per_capita_net_income.to_string(),
+                    })
                 })
                 .collect();
-            out.insert((*key).into(), Value::Array(list));
+            out.insert(key.into(), Value::Array(list));
         }
-        if output.list {
-            for (key, entering) in [("entering", true), ("leaving", false)] {
-                let list: Vec<Value> = changes
-                    .iter()
-                    .filter(|c| c.entering == entering)
-                    .map(|c| {
-                        json!({
-                            "household_no": c.household_no,
-                            "division_code": c.village,
-                            "per_capita_net_income_yuan": c.per_capita_net_income.to_string(),
-                        })
-                    })
-                    .collect();
-                out.insert(key.into(), Value::Array(list));
-            }
-        }
-        outln!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
-        return Ok(ExitCode::SUCCESS);
     }
-    for line in rule_set_lines(lang, &rule_set) {
+    outln!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
+    Ok(())
+}
+
+fn whatif_text(lang: Lang, shown: &WhatIfShown<'_>, list: bool) {
+    let WhatIfShown {
+        rule_set,
+        threshold,
+        current,
+        total,
+        named,
+        changes,
+        ..
+    } = shown;
+    for line in rule_set_lines(lang, rule_set) {
         outln!("{line}");
     }
     let (t, cur) = (threshold.to_string(), current.to_string());
@@ -295,7 +359,7 @@ async fn whatif(
             "people",
         ],
     };
-    for (key, rows) in &named {
+    for (key, rows) in named {
         let title = match (*key, lang) {
             ("by_county", Lang::Zh) => "按区县",
             ("by_county", Lang::En) => "by county",
@@ -335,9 +399,9 @@ async fn whatif(
             );
         }
     }
-    if output.list {
+    if list {
         outln!();
-        for ch in &changes {
+        for ch in changes {
             let (no, village, income) = (&ch.household_no, &ch.village, ch.per_capita_net_income);
             let change = match (ch.entering, lang) {
                 (true, Lang::Zh) => "新进入",
@@ -369,11 +433,10 @@ async fn whatif(
             ),
         }
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn list(db: &Db, lang: Lang, json_out: bool) -> Result<ExitCode> {
-    let sets = monitoring::rule_sets(db).await?;
+    let sets = zhenxing_store::monitoring::rule_sets(db).await?;
     if json_out {
         outln!("{}", serde_json::to_string_pretty(&sets)?);
         return Ok(ExitCode::SUCCESS);
@@ -423,7 +486,7 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
         );
         return Ok(ExitCode::FAILURE);
     };
-    let rules = match monitoring::parse_rule_set_json(input) {
+    let rules = match zhenxing_store::monitoring::parse_rule_set_json(input) {
         Ok(r) => r,
         Err(e) => {
             outln!("{}", e.get(lang));
@@ -435,7 +498,7 @@ async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> 
         }
     };
     let named_version = rules.version;
-    match monitoring::add_rule_set(db, rules, actor).await? {
+    match zhenxing_store::monitoring::add_rule_set(db, rules, actor).await? {
         Err(problems) => {
             for p in &problems {
                 outln!("{}", p.get(lang));

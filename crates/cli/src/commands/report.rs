@@ -1,12 +1,14 @@
 //! `zhenxing report` and `zhenxing snapshot`: the standard monthly tables (filled by
-//! `store::report_tables`, written by `io::reports`) and the monthly snapshot (`store::snapshots`).
+//! `store::report_tables`, written and audited by `zhenxing_app::export::report`, as the web's
+//! downloads are) and the monthly snapshot (`store::snapshots`).
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use zhenxing_app::export::{self, Exporter, Via};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{DivisionCode, Lang, text};
-use zhenxing_io::reports::{REPORTS, ReportInfo, find_report, write_report};
+use zhenxing_io::reports::{REPORTS, ReportInfo, find_report};
 use zhenxing_store::Db;
 use zhenxing_store::report_tables;
 use zhenxing_store::snapshots::{self, Month};
@@ -145,23 +147,20 @@ pub async fn write(db: &Db, lang: Lang, request: Request) -> Result<ExitCode> {
             "division {c} is not in the registry"
         )));
     };
-    write_report(&out, &table)
-        .map_err(|e| anyhow::Error::new(zhenxing_core::Text::new(e.zh(), e.en())))?;
+    let actor = super::cli_actor();
+    let exporter = Exporter {
+        actor: &actor,
+        via: Via::Cli,
+    };
+    let shown = out.display().to_string();
+    let rows = export::report(db, exporter, table, &division, month, &out, &shown)
+        .await
+        .map_err(super::export::export_failed)?;
     outln!(
         "{}",
         match lang {
-            Lang::Zh => format!(
-                "已写入 {}：{}，{} 行",
-                out.display(),
-                info.title_zh,
-                table.rows.len()
-            ),
-            Lang::En => format!(
-                "wrote {}: {}, {} rows",
-                out.display(),
-                info.title_en,
-                table.rows.len()
-            ),
+            Lang::Zh => format!("已写入 {}：{}，{} 行", out.display(), info.title_zh, rows),
+            Lang::En => format!("wrote {}: {}, {} rows", out.display(), info.title_en, rows),
         }
     );
     Ok(ExitCode::SUCCESS)

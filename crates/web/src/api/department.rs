@@ -1,15 +1,15 @@
 //! Department data by API token: `POST /api/v1/department-uploads?kind=…` with the file's
 //! bytes as the body, and `GET /api/v1/department-uploads` for the account's own uploads (the
-//! administrator's: everyone's). The work is the upload page's (`pages::department::process`):
-//! all or nothing, unmatched rows reported back, warnings raised.
+//! administrator's: everyone's). The work is the upload page's and the CLI's
+//! (`zhenxing_app::department::upload`): all or nothing, unmatched rows reported back, warnings
+//! raised.
 
 use crate::AppState;
 use crate::api::dto::ApiError;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::Params;
-use crate::pages::department::{UploadOutcome, clean_file_name, owner_filter, process};
-use crate::pages::transfer::UPLOAD_BODY_LIMIT;
+use crate::extract::Params;
+use crate::upload::{UPLOAD_BODY_LIMIT, clean_file_name, uploader};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use zhenxing_app::department::{self, UploadOutcome, owner_filter};
 use zhenxing_core::Action;
 use zhenxing_core::department::DepartmentKind;
 use zhenxing_io::department::RowProblem;
@@ -272,10 +273,17 @@ pub async fn upload(
         tracing::error!(error = %e, "saving an upload failed");
         AppError::Internal
     })?;
-    let outcome = process(&state, &account, kind, temp.path(), &file_name).await?;
+    let upload = department::upload(
+        &state.db,
+        &uploader(&account)?,
+        kind,
+        temp.path(),
+        Some(&file_name),
+    )
+    .await?;
     drop(temp);
-    Ok(match outcome {
-        UploadOutcome::Accepted(report) => {
+    Ok(match upload.outcome {
+        UploadOutcome::Accepted { report, .. } => {
             let report = (*report).disclosed(Disclosure::for_role(account.role));
             (StatusCode::CREATED, Json(accepted(&viewer, &report))).into_response()
         }

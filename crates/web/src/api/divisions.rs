@@ -5,7 +5,7 @@ use crate::api::dto::{ApiError, ChildDivisionInfo, DivisionDetail, DivisionInfo,
 use crate::api::path_rejection;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::divisions::scoped_division;
+use crate::scope::scoped_division;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};

@@ -1,7 +1,7 @@
 //! Households: the filtered, keyset-paginated list with search, one household with its
-//! members, and changes to a household with optimistic concurrency. The filters, the scope,
-//! the reason rule and the edit rules are the pages' own (`pages::households`), so the API
-//! and the browser cannot disagree about what is allowed.
+//! members, and changes to a household with optimistic concurrency. The filters and the scope
+//! (`crate::scope`) and the edit rules (`zhenxing_app::households`) are the pages' too, so the
+//! API and the browser cannot disagree about what is allowed.
 
 use crate::AppState;
 use crate::api::dto::{
@@ -10,14 +10,13 @@ use crate::api::dto::{
 use crate::api::{json_rejection, path_rejection};
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::Params;
-use crate::pages::households::{
-    EditForm, ListQuery, apply_form, parse_filter, parse_reason, scoped_household,
-};
+use crate::extract::Params;
+use crate::scope::{ListQuery, parse_filter, scoped_household};
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use serde_json::{Map, Value};
+use zhenxing_app::households::{HouseholdEdit, apply_edit, parse_reason};
 use zhenxing_core::{Action, DivisionCode, Fen, Text};
 use zhenxing_store::HouseholdRecord;
 use zhenxing_store::edit::EditOutcome;
@@ -189,7 +188,7 @@ pub async fn patch(
     if patch.version != meta.version {
         return Err(stale(patch.version, meta.version));
     }
-    let updated = apply_form(&record, &patched_form(&record, &patch)).map_err(refused)?;
+    let updated = apply_edit(&record, &patched_form(&record, &patch)).map_err(refused)?;
     match state
         .db
         .edit_household(&updated, patch.version, &account.name, "api", &reason)
@@ -387,10 +386,10 @@ fn parse_patch(body: Value) -> Result<HouseholdPatch, Vec<Text>> {
     }
 }
 
-/// The household's edit form with the patch laid over it; the pages' `apply_form` then checks
-/// and applies it exactly as it does for the browser.
-fn patched_form(record: &HouseholdRecord, patch: &HouseholdPatch) -> EditForm {
-    let mut form = EditForm::from_record(record, patch.version);
+/// The household's edit with the patch laid over it; `apply_edit` then checks and applies it
+/// exactly as it does for the edit page.
+fn patched_form(record: &HouseholdRecord, patch: &HouseholdPatch) -> HouseholdEdit {
+    let mut form = HouseholdEdit::from_record(record, patch.version);
     let yuan = |fen: i64| Fen(fen).to_string();
     let tri = |b: Option<bool>| match b {
         Some(true) => "yes",

@@ -883,7 +883,7 @@ pub async fn upload(
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    use crate::pages::upload::{UploadError, small_bytes, small_text};
+    use crate::upload::{UploadError, small_bytes, small_text};
     let account = viewer.may(Action::WorkCases)?;
     let id = parse_id(&id)?;
     let mut csrf = String::new();
@@ -911,7 +911,7 @@ pub async fn upload(
                     .map_err(UploadError::into_app_error)?;
                 file = Some((name, bytes));
             }
-            _ => crate::pages::upload::skip(&mut field)
+            _ => crate::upload::skip(&mut field)
                 .await
                 .map_err(UploadError::into_app_error)?,
         }

@@ -16,9 +16,11 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::transfer::UPLOAD_BODY_LIMIT;
-use crate::pages::upload::{self, UploadError, save_file, skip, small_text};
 use crate::pages::{Chrome, count, render};
+use crate::upload::{
+    UPLOAD_BODY_LIMIT, UploadError, clean_file_name, limit_mib, max_file, multipart_rejected,
+    save_file, skip, small_text, uploader,
+};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
@@ -27,14 +29,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use fluent_bundle::FluentValue;
+use zhenxing_app::department::{self, UploadOutcome, owner_filter};
+use zhenxing_core::Action;
 use zhenxing_core::china_time::china_time_text;
-use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::department::DepartmentKind;
-use zhenxing_core::{Action, Role};
 use zhenxing_io::department::{ParsedDepartment, RowProblem};
-use zhenxing_store::StoreError;
-use zhenxing_store::accounts::Account;
-use zhenxing_store::department::{self, Disclosure, NewUpload, UploadReport, UploadSummary};
+use zhenxing_store::department::{Disclosure, UploadSummary};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -51,61 +51,6 @@ pub fn routes() -> Router<AppState> {
 const MAX_PROBLEMS_SHOWN: usize = 2_000;
 /// Unmatched rows shown on the page.
 const MAX_UNMATCHED_SHOWN: usize = 5_000;
-
-// ---------------------------------------------------------------------------------------------
-// The work, shared with the API
-
-/// How an upload ended.
-pub enum UploadOutcome {
-    /// Malformed: nothing was written.
-    Refused(ParsedDepartment),
-    Accepted(Box<UploadReport>),
-}
-
-/// The uploads an account sees: its own, or everyone's for the administrator.
-pub fn owner_filter(account: &Account) -> Option<&str> {
-    (account.role != Role::MunicipalAdmin).then_some(account.name.as_str())
-}
-
-/// Reads and checks the file at `path`, then imports it as `account`: all or nothing.
-pub async fn process(
-    state: &AppState,
-    account: &Account,
-    kind: DepartmentKind,
-    path: &std::path::Path,
-    file_name: &str,
-) -> Result<UploadOutcome, StoreError> {
-    let today = today_in_china();
-    let owned = path.to_path_buf();
-    let (mut parsed, sha256) = tokio::task::spawn_blocking(move || {
-        let parsed = zhenxing_io::department::parse_department(&owned, kind, today);
-        let sha = zhenxing_io::department::file_sha256(&owned);
-        (parsed, sha)
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(format!("the file reader stopped: {e}")))?;
-    parsed.file = file_name.to_owned();
-    if !parsed.is_accepted() {
-        return Ok(UploadOutcome::Refused(parsed));
-    }
-    let sha256 = sha256.map_err(|e| StoreError::Corrupt(format!("reading the upload: {e}")))?;
-    let report = department::import(
-        &state.db,
-        &NewUpload {
-            kind,
-            file_name,
-            sha256: &sha256,
-            actor: &account.name,
-            account_id: Some(account.id),
-            division: account.division,
-        },
-        &parsed.records,
-        parsed.rows,
-        today,
-    )
-    .await?;
-    Ok(UploadOutcome::Accepted(Box::new(report)))
-}
 
 // ---------------------------------------------------------------------------------------------
 // The form and the list
@@ -198,14 +143,6 @@ fn problem_lines(tr: &Tr, problems: &[RowProblem]) -> Vec<ProblemLine> {
         .collect()
 }
 
-fn limit_mib(state: &AppState) -> usize {
-    state
-        .config
-        .max_upload_bytes
-        .min(UPLOAD_BODY_LIMIT)
-        .div_ceil(1024 * 1024)
-}
-
 async fn form_page(
     state: &AppState,
     viewer: &Viewer,
@@ -226,7 +163,7 @@ async fn form_page(
         })
         .collect();
     let disclosure = Disclosure::for_role(account.role);
-    let uploads = department::uploads(&state.db, owner_filter(account), 50)
+    let uploads = zhenxing_store::department::uploads(&state.db, owner_filter(account), 50)
         .await?
         .iter()
         .map(|u| upload_line(&tr, u, disclosure))
@@ -303,17 +240,6 @@ async fn read_form(mut multipart: Multipart, max_file: usize) -> Result<Form, Up
     Ok(form)
 }
 
-/// The last part of an uploaded file's name, without control characters, at most 200
-/// characters; "upload" when empty.
-pub fn clean_file_name(name: &str) -> String {
-    let name = upload::file_name(name);
-    if name.trim().is_empty() {
-        "upload".to_owned()
-    } else {
-        name
-    }
-}
-
 pub async fn upload(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -321,13 +247,8 @@ pub async fn upload(
 ) -> AppResult<Response> {
     let account = viewer.may(Action::UploadDepartmentData)?.clone();
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
-    let max_file = state.config.max_upload_bytes.min(UPLOAD_BODY_LIMIT);
-    let multipart = multipart.map_err(|e| {
-        AppError::bad_request(
-            format!("上传请求有误：{}", e.body_text()),
-            format!("the upload request is not valid: {}", e.body_text()),
-        )
-    })?;
+    let max_file = max_file(&state);
+    let multipart = multipart.map_err(multipart_rejected)?;
     let form = match read_form(multipart, max_file).await {
         Ok(f) => f,
         Err(UploadError::TooLarge) => {
@@ -357,10 +278,16 @@ pub async fn upload(
         let page = form_page(&state, &viewer, kind, errors, None).await?;
         return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)));
     };
-    let started = std::time::Instant::now();
-    let outcome = process(&state, &account, kind, file.path(), &form.file_name).await?;
+    let upload = department::upload(
+        &state.db,
+        &uploader(&account)?,
+        kind,
+        file.path(),
+        Some(&form.file_name),
+    )
+    .await?;
     drop(file);
-    match outcome {
+    match upload.outcome {
         UploadOutcome::Refused(parsed) => {
             tracing::info!(
                 account = account.id,
@@ -371,13 +298,13 @@ pub async fn upload(
             let page = form_page(&state, &viewer, Some(kind), Vec::new(), Some(&parsed)).await?;
             Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
         }
-        UploadOutcome::Accepted(report) => {
+        UploadOutcome::Accepted { report, .. } => {
             tracing::info!(
                 account = account.id,
                 upload = report.summary.id,
                 rows = report.summary.rows,
                 matched = report.summary.matched,
-                elapsed_ms = started.elapsed().as_millis() as u64,
+                elapsed_ms = (upload.read_time + upload.write_time).as_millis() as u64,
                 "department upload imported"
             );
             Ok(Redirect::to(&format!("/department/uploads/{}", report.summary.id)).into_response())
@@ -427,7 +354,7 @@ pub async fn result(
     let account = viewer.may(Action::UploadDepartmentData)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let disclosure = Disclosure::for_role(account.role);
-    let report = department::upload(&state.db, id, owner_filter(account))
+    let report = zhenxing_store::department::upload(&state.db, id, owner_filter(account))
         .await?
         .ok_or(AppError::NotFound)?
         .disclosed(disclosure);

@@ -5,11 +5,12 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::{Chrome, count, render};
+pub use crate::scope::scoped_division;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use zhenxing_core::{Action, DivisionCode, DivisionLevel};
+use zhenxing_core::{DivisionCode, DivisionLevel};
 use zhenxing_store::browse::ChildDivision;
 use zhenxing_store::divisions::Division;
 
@@ -68,17 +69,6 @@ pub fn division_name(viewer: &Viewer, d: &Division) -> String {
     match viewer.lang {
         zhenxing_core::Lang::Zh => d.name_zh.clone(),
         zhenxing_core::Lang::En => d.name_en.clone(),
-    }
-}
-
-/// A division code from a URL, if it lies in the account's scope; otherwise "not found".
-pub fn scoped_division(viewer: &Viewer, code: &str) -> AppResult<DivisionCode> {
-    let account = viewer.may(Action::ReadRegistry)?;
-    let code = DivisionCode::parse(code).map_err(|_| AppError::NotFound)?;
-    if account.scope().contains(&code) {
-        Ok(code)
-    } else {
-        Err(AppError::NotFound)
     }
 }
 

@@ -29,8 +29,8 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::Params;
 use crate::pages::divisions::{Crumb, division_name, scoped_division};
-use crate::pages::upload::{UploadError, skip, small_bytes, small_text};
 use crate::pages::{Chrome, blank, count, query_string, render, yuan};
+use crate::upload::{UploadError, skip, small_bytes, small_text};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
@@ -45,6 +45,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zhenxing_app::monitoring::{self as app_monitoring, WhatIfRequest};
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::china_time::today_in_china;
@@ -103,14 +104,6 @@ fn pass_reason(e: PassError) -> AppResult<Text> {
     match e {
         PassError::Stopped(t) => Ok(t),
         PassError::Store(e) => Err(e.into()),
-    }
-}
-
-/// A pass's error where the page has no place for a reason.
-fn pass_error(e: PassError) -> AppError {
-    match e {
-        PassError::Stopped(t) => AppError::BadRequest(t),
-        PassError::Store(e) => e.into(),
     }
 }
 
@@ -503,11 +496,7 @@ pub async fn start_run(
         }
     };
     let scope = pass_scope(&division);
-    let rule_set = match pass::check_scope(&state.db, scope.as_ref()).await {
-        Ok(()) => pass::rule_set_in_force(&state.db, None).await,
-        Err(e) => Err(e),
-    };
-    let rule_set = match rule_set {
+    let rule_set = match app_monitoring::rule_set_for(&state.db, scope.as_ref(), None).await {
         Ok(rs) => rs,
         Err(e) => {
             let reason = pass_reason(e)?;
@@ -1390,7 +1379,7 @@ pub async fn whatif(
     };
     let current = rule_set
         .as_ref()
-        .and_then(|rs| rs.rules.threshold)
+        .map(app_monitoring::current_threshold)
         .unwrap_or(Fen::ZERO);
     let typed = blank(&query.threshold).map(str::to_owned);
     let proposed = match &typed {
@@ -1413,11 +1402,26 @@ pub async fn whatif(
     };
     let threshold_shown = typed.clone().unwrap_or_else(|| current.to_string());
     let mut result = None;
-    if let (Some(proposed), Some(_), true) = (proposed, &rule_set, errors.is_empty()) {
+    if let (Some(proposed), Some(rule_set), true) = (proposed, &rule_set, errors.is_empty()) {
         let db = state.db.clone();
         let scope = pass_scope(&division);
+        let rule_set = rule_set.clone();
+        let child = pass::child_level(division.level());
+        // A village has no divisions below it to count by.
+        let levels = if division.level() == DivisionLevel::Village {
+            Vec::new()
+        } else {
+            vec![child]
+        };
         let computed = off_the_workers(async move || {
-            pass::whatif(&db, scope.as_ref(), current, proposed, &pass::no_progress).await
+            let request = WhatIfRequest {
+                rule_set: &rule_set,
+                scope: scope.as_ref(),
+                proposed,
+                levels: &levels,
+                changes: true,
+            };
+            app_monitoring::whatif(&db, &request, &pass::no_progress).await
         })
         .await?;
         let computed = match computed {
@@ -1429,19 +1433,17 @@ pub async fn whatif(
         };
         if let Some(w) = computed {
             let threshold_param = typed.clone().unwrap_or_default();
-            let child = pass::child_level(division.level());
-            let mut children = Vec::new();
-            if division.level() != DivisionLevel::Village {
-                for named in pass::named(&state.db, &w.by(child))
-                    .await
-                    .map_err(pass_error)?
-                {
+            let children = w
+                .levels
+                .iter()
+                .flat_map(|(_, named)| named)
+                .map(|named| {
                     let name = tr.name(&named.name_zh, &named.name_en).to_owned();
                     let href = whatif_href(&threshold_param, &year_text, &named.code, 1);
-                    children.push(counts_row(named.code, name, Some(href), &named.counts));
-                }
-            }
-            let changes = w.changes();
+                    counts_row(named.code.clone(), name, Some(href), &named.counts)
+                })
+                .collect();
+            let changes = &w.changes;
             let pages = changes.len().div_ceil(CHANGES_PER_PAGE).max(1);
             let page_no = page_no.min(pages);
             let shown: Vec<_> = changes

@@ -19,8 +19,8 @@ use crate::auth::{
 };
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::upload::{UploadError, capped_bytes, skip, small_text};
 use crate::pages::{Chrome, Fields, render_form};
+use crate::upload::{UploadError, capped_bytes, skip, small_text};
 use askama::Template;
 use axum::Router;
 use axum::extract::{

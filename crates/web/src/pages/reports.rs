@@ -7,12 +7,13 @@
 //! The tables hold counts and amounts, no personal data, so reading and downloading need
 //! `ReadRegistry` only, for a division inside the account's scope (outside it answers as a
 //! division that does not exist). Each download is still an audited operation
-//! (`report.export`), like every export.
+//! (`report.export`, by `zhenxing_app::export::report`, as the CLI's), like every export.
 
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
+use crate::pages::transfer::export_failed;
 use crate::pages::{Chrome, blank, count, query_string, render, send_file, yuan};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -20,12 +21,10 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Deserialize;
+use zhenxing_app::export::{self, Exporter, Via};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Action, DivisionCode};
-use zhenxing_io::reports::{
-    ColumnKind, REPORTS, ReportCell, ReportTable, find_report, write_report,
-};
-use zhenxing_store::audit::{AuditEntry, append_one};
+use zhenxing_io::reports::{ColumnKind, REPORTS, ReportCell, ReportTable, find_report};
 use zhenxing_store::report_tables::{build, check_has_rows, requested_month};
 
 pub fn routes() -> Router<AppState> {
@@ -288,42 +287,16 @@ async fn download(
         format.extension()
     );
     let path = dir.path().join(&file_name);
-    let rows = table.rows.len();
-    let written = {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || write_report(&path, &table)).await
-    };
-    match written {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "report file failed");
-            return Err(AppError::Internal);
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "report writer stopped");
-            return Err(AppError::Internal);
-        }
-    }
-    append_one(
-        &state.db,
-        AuditEntry {
-            actor: actor.to_owned(),
-            action: "report.export".into(),
-            object_type: "report".into(),
-            object_id: Some(file_name.clone()),
-            county_code: division.county().map(|c| c.as_str().to_owned()),
-            division_code: Some(division.as_str().to_owned()),
-            after: Some(serde_json::json!({
-                "file": file_name,
-                "format": format.extension(),
-                "via": "web",
-                "from": viewer.client,
-                "month": month.to_string(),
-                "rows": rows,
-            })),
-            ..Default::default()
+    let exporter = Exporter {
+        actor,
+        via: Via::Web {
+            client: &viewer.client,
         },
+    };
+    export::report(
+        &state.db, exporter, table, division, month, &path, &file_name,
     )
-    .await?;
+    .await
+    .map_err(export_failed)?;
     send_file(dir, &path, format.content_type(), &file_name).await
 }

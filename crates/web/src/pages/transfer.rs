@@ -5,7 +5,7 @@
 //! temporary file and starts the import as a background job, then sends the browser to
 //! `GET /import/{id}`, which refreshes itself every two seconds (no script: the CSP forbids
 //! inline script) and shows the rows read so far, then the report. The import is the CLI's
-//! buffered path (`parse_registry`, then `write_households`): all or nothing, every problem
+//! buffered path (`zhenxing_app::import::buffered`): all or nothing, every problem
 //! listed with its row, column, masked value and reason in the page's language. Households
 //! outside the account's division are refused as problems, as are household numbers already
 //! registered outside it.
@@ -19,8 +19,11 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::Params;
-use crate::pages::upload::{UploadError, file_name, save_file, skip, small_text};
 use crate::pages::{Chrome, render, send_file};
+use crate::upload::{
+    UPLOAD_BODY_LIMIT, UploadError, file_name, limit_mib, max_file, multipart_rejected, save_file,
+    skip, small_text,
+};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
@@ -34,21 +37,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zhenxing_app::export::{self, ExportError, Exported, Exporter, Via};
+use zhenxing_app::import::{self, ImportProgress};
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Action, DivisionCode, Text, text};
-use zhenxing_io::registry::{ParsedRegistry, Problem, RegistryColumn, RegistryWriter};
+use zhenxing_io::registry::Problem;
+use zhenxing_store::StoreError;
 use zhenxing_store::accounts::Account;
-use zhenxing_store::audit::{AuditEntry, append_one};
-use zhenxing_store::registry::{
-    Conflict, ConflictField, MonitoringPermission, WriteRequest, WriteSummary, for_each_household,
-};
-use zhenxing_store::{StoreError, registry};
+use zhenxing_store::registry::{MonitoringPermission, WriteRequest, WriteSummary};
 
-/// The largest request `POST /import` accepts, whatever the configuration (which may set a
-/// smaller limit for the file itself: `WebConfig::max_upload_bytes`).
-pub const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// Problems and warnings kept for the report page; the counts are always complete.
 const MAX_PROBLEMS_SHOWN: usize = 2_000;
 const MAX_WARNINGS_SHOWN: usize = 500;
@@ -168,6 +167,24 @@ impl Job {
     }
 }
 
+/// What the status page shows while the import runs.
+impl ImportProgress for Job {
+    fn reading(&self, rows: u64) {
+        self.rows.store(rows, Ordering::Relaxed);
+    }
+
+    fn checking(&self, rows: u64, households: u64) {
+        self.rows.store(rows, Ordering::Relaxed);
+        self.total.store(households, Ordering::Relaxed);
+        self.phase.store(CHECKING, Ordering::Release);
+    }
+
+    fn writing(&self, done: u64, _total: u64) {
+        self.written.store(done, Ordering::Relaxed);
+        self.phase.store(WRITING, Ordering::Release);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The form
 
@@ -188,14 +205,6 @@ struct FormPage {
     limit_mib: usize,
     export_division: String,
     recent: Vec<JobLink>,
-}
-
-fn limit_mib(state: &AppState) -> usize {
-    state
-        .config
-        .max_upload_bytes
-        .min(UPLOAD_BODY_LIMIT)
-        .div_ceil(1024 * 1024)
 }
 
 fn form_page(
@@ -323,7 +332,7 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::WriteRegistry)?.clone();
-    let max_file = state.config.max_upload_bytes.min(UPLOAD_BODY_LIMIT);
+    let max_file = max_file(&state);
     // A declared length far beyond the limit is refused before anything is read.
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -332,12 +341,7 @@ pub async fn upload(
     if declared.is_some_and(|n| n > max_file.saturating_add(64 * 1024)) {
         return too_large(&state, &viewer, &jobs);
     }
-    let multipart = multipart.map_err(|e| {
-        AppError::bad_request(
-            format!("上传请求有误：{}", e.body_text()),
-            format!("the upload request is not valid: {}", e.body_text()),
-        )
-    })?;
+    let multipart = multipart.map_err(multipart_rejected)?;
     let upload = match read_upload(multipart, max_file).await {
         Ok(u) => u,
         Err(UploadError::TooLarge) => return too_large(&state, &viewer, &jobs),
@@ -447,21 +451,6 @@ async fn import(
     account: &Account,
     reason: String,
 ) -> Result<Outcome, StoreError> {
-    let path = file.path().to_path_buf();
-    let progress = job.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        zhenxing_io::registry::parse_registry(&path, today_in_china(), &|n| {
-            progress.rows.store(n, Ordering::Relaxed)
-        })
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(format!("the file reader stopped: {e}")))?;
-    job.rows.store(parsed.report.rows, Ordering::Relaxed);
-    job.total
-        .store(parsed.households.len() as u64, Ordering::Relaxed);
-    job.phase.store(CHECKING, Ordering::Release);
-    let mut problems = parsed.report.problems.clone();
-    problems.extend(scope_problems(state, &parsed, account).await?);
     let request = WriteRequest {
         actor: account.name.clone(),
         source: format!("web import {}", job.file_name),
@@ -473,134 +462,23 @@ async fn import(
         // households monitored before zhenxing come through the CLI's legacy import.
         monitoring: MonitoringPermission::ProceduresOnly,
     };
-    let summary = if problems.is_empty() {
-        job.phase.store(WRITING, Ordering::Release);
-        let progress = job.clone();
-        let result = state
-            .db
-            .write_households(&parsed.households, &request, &move |n| {
-                progress.written.store(n, Ordering::Relaxed)
-            })
-            .await;
-        match result {
-            Ok(summary) => Some(summary),
-            Err(StoreError::Conflicts(conflicts)) => {
-                problems.extend(conflict_problems(state, &parsed, &conflicts, account).await?);
-                None
-            }
-            Err(e) => return Err(e),
-        }
-    } else {
-        // Refused already; the registry's own checks still run, so that one report lists
-        // every problem.
-        let conflicts = state
-            .db
-            .conflicts(&parsed.households, request.monitoring)
-            .await?;
-        problems.extend(conflict_problems(state, &parsed, &conflicts, account).await?);
-        None
-    };
-    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    let problem_count = problems.len();
+    let outcome =
+        import::buffered(&state.db, file.path(), &request, Some(account), job.clone()).await?;
+    let problem_count = outcome.problems.len();
+    let mut problems = outcome.problems;
     problems.truncate(MAX_PROBLEMS_SHOWN);
-    let warning_count = parsed.report.warnings.len();
-    let mut warnings = parsed.report.warnings;
+    let warning_count = outcome.warnings.len();
+    let mut warnings = outcome.warnings;
     warnings.truncate(MAX_WARNINGS_SHOWN);
     Ok(Outcome {
-        rows: parsed.report.rows,
+        rows: outcome.rows,
         problems,
         problem_count,
         warnings,
         warning_count,
-        summary,
+        summary: outcome.summary,
         failed: false,
     })
-}
-
-/// Households the account may not write: in a division outside its own, or (by household
-/// number) stored in one.
-async fn scope_problems(
-    state: &AppState,
-    parsed: &ParsedRegistry,
-    account: &Account,
-) -> Result<Vec<Problem>, StoreError> {
-    let scope = account.scope();
-    let locate = parsed.locator();
-    let column = parsed.header(RegistryColumn::DivisionCode);
-    let mut problems = Vec::new();
-    // An account of the whole municipality cannot reach outside it.
-    let whole = account.division.level() == zhenxing_core::DivisionLevel::Province;
-    for h in &parsed.households {
-        let no = h.household_no.as_str();
-        let code = h.division.as_str();
-        if !scope.contains(&h.division) {
-            let own = account.division.as_str();
-            problems.push(Problem {
-                row: locate.row(no, None),
-                column: column.clone(),
-                value: code.to_owned(),
-                reason: text!(
-                    "户{no}属于区划{code}，不在您账号的管辖范围（{own}）内；只能导入本辖区的农户",
-                    "household {no} belongs to division {code}, outside your account's division ({own}); you can import households of your own division only"
-                ),
-            });
-        } else if !whole
-            && let Some((stored, _)) = registry::household(&state.db, no).await?
-            && !scope.contains_code(&stored.division_code)
-        {
-            problems.push(Problem {
-                row: locate.row(no, None),
-                column: parsed.header(RegistryColumn::HouseholdNo),
-                value: no.to_owned(),
-                reason: text!(
-                    "户编号{no}已登记在您管辖范围以外的区划；不能通过导入改动或迁入该户，请联系上级部门",
-                    "household number {no} is registered in a division outside yours; an import cannot change it or move it in. Ask the office above you"
-                ),
-            });
-        }
-    }
-    Ok(problems)
-}
-
-/// The store's conflicts as report lines (as the CLI shows them); a household outside the
-/// account's division is not named.
-async fn conflict_problems(
-    state: &AppState,
-    parsed: &ParsedRegistry,
-    conflicts: &[Conflict],
-    account: &Account,
-) -> Result<Vec<Problem>, StoreError> {
-    let locate = parsed.locator();
-    let scope = account.scope();
-    let mut problems = Vec::new();
-    for c in conflicts {
-        let (column, id) = match c.field() {
-            ConflictField::DivisionCode => (RegistryColumn::DivisionCode, None),
-            ConflictField::HouseholdNo => (RegistryColumn::HouseholdNo, None),
-            ConflictField::IdNumber(id) => (RegistryColumn::IdNumber, Some(id)),
-            ConflictField::MonitoringCategory => (RegistryColumn::MonitoringCategory, None),
-        };
-        let mut reason = c.text();
-        if let Conflict::IdNumberInAnotherHousehold { registered_in, .. } = c {
-            let visible = match registry::household(&state.db, registered_in).await? {
-                Some((stored, _)) => scope.contains_code(&stored.division_code),
-                None => false,
-            };
-            if !visible {
-                reason = text!(
-                    "该证件号码已登记在您管辖范围以外的另一户中；一人只能属于一户。如需迁入，请联系上级部门办理",
-                    "this ID number is registered in another household outside your division; a person belongs to one household only. To move the person in, ask the office above you"
-                );
-            }
-        }
-        problems.push(Problem {
-            row: locate.row(c.household_no(), id),
-            column: parsed.header(column),
-            value: c.shown_value(),
-            reason,
-        });
-    }
-    Ok(problems)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,21 +620,15 @@ pub struct ExportQuery {
     pub division: Option<String>,
 }
 
-/// Stops an export: the store's error, or the writer's.
-enum ExportError {
-    Store(StoreError),
-    Write(zhenxing_io::WriteError),
-}
-
-impl From<StoreError> for ExportError {
-    fn from(e: StoreError) -> Self {
-        ExportError::Store(e)
+/// An export that failed: the store's error, or an internal one (logged).
+pub fn export_failed(e: ExportError) -> AppError {
+    match e {
+        ExportError::Store(e) => e.into(),
+        e => {
+            tracing::error!(error = %e, "export file failed");
+            AppError::Internal
+        }
     }
-}
-
-fn write_failed(e: &zhenxing_io::WriteError) -> AppError {
-    tracing::error!(error = %e, "export file failed");
-    AppError::Internal
 }
 
 pub async fn export(
@@ -784,9 +656,9 @@ pub async fn export(
     if state.db.division(&division).await?.is_none() {
         return Err(AppError::NotFound);
     }
-    // The export is written to a private temporary file first (the CLI's writer: UTF-8 with
-    // a BOM, CRLF, the import format), then streamed from it; memory stays bounded whatever
-    // the size of the division.
+    // The export is written (and audited) to a private temporary file first (as the CLI
+    // writes it: UTF-8 with a BOM, CRLF, the import format), then streamed from it; memory
+    // stays bounded whatever the size of the division.
     let dir = tempfile::Builder::new()
         .prefix("zhenxing-export-")
         .tempdir()
@@ -795,43 +667,23 @@ pub async fn export(
             AppError::Internal
         })?;
     let path = dir.path().join("export.csv");
-    let mut writer = RegistryWriter::create(&path, None).map_err(|e| write_failed(&e))?;
-    let result = for_each_household(&state.db, Some(&division), |record| {
-        let draft = record.to_draft().map_err(StoreError::Corrupt)?;
-        writer.write_household(&draft).map_err(ExportError::Write)?;
-        Ok::<(), ExportError>(())
-    })
-    .await;
-    let households = match result {
-        Ok(n) => n,
-        Err(ExportError::Store(e)) => return Err(e.into()),
-        Err(ExportError::Write(e)) => return Err(write_failed(&e)),
-    };
-    let rows = writer.rows();
-    writer.finish().map_err(|e| write_failed(&e))?;
     let file_name = format!("registry-{}-{}.csv", division.as_str(), today_in_china());
-    // Exports of personal data are audited, before anything leaves.
-    append_one(
-        &state.db,
-        AuditEntry {
-            actor: account.name.clone(),
-            action: "registry.export".into(),
-            object_type: "registry".into(),
-            object_id: Some(division.as_str().to_owned()),
-            county_code: division.county().map(|c| c.as_str().to_owned()),
-            division_code: Some(division.as_str().to_owned()),
-            after: Some(serde_json::json!({
-                "file": file_name,
-                "format": "csv",
-                "via": "web",
-                "from": viewer.client,
-                "households": households,
-                "rows": rows,
-            })),
-            ..Default::default()
+    let exporter = Exporter {
+        actor: &account.name,
+        via: Via::Web {
+            client: &viewer.client,
         },
+    };
+    let Exported { households, rows } = export::registry(
+        &state.db,
+        exporter,
+        Some(&division),
+        &path,
+        &file_name,
+        &|_, _| {},
     )
-    .await?;
+    .await
+    .map_err(export_failed)?;
     let response = send_file(dir, &path, "text/csv; charset=utf-8", &file_name).await?;
     tracing::info!(account = account.id, households, rows, "registry exported");
     Ok(response)

@@ -8,95 +8,27 @@ mod history;
 pub use history::describe_changes;
 mod page;
 
-pub use edit::{EditForm, add_member, apply_form, edit, edit_form, parse_reason, remove_member};
+pub use edit::{EditForm, add_member, edit, edit_form, remove_member};
 pub use page::{detail, reveal};
 
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::divisions::{Crumb, crumbs, scoped_division};
+use crate::pages::divisions::{Crumb, crumbs};
 use crate::pages::{Chrome, blank, pager, render, yuan};
+pub use crate::scope::{ListQuery, parse_filter, scoped_household};
 use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Deserialize;
-use zhenxing_core::{Action, Fen, HouseholdType, MonitoringCategory, Text};
-use zhenxing_store::HouseholdRecord;
-use zhenxing_store::browse::{HouseholdFilter, HouseholdSummary, Search};
-use zhenxing_store::registry::RowMeta;
+use zhenxing_core::{Action, HouseholdType, MonitoringCategory};
+use zhenxing_store::browse::HouseholdSummary;
 
 const PAGE_SIZE: u32 = 50;
 
 // ---------------------------------------------------------------------------------------------
 // The list
-
-/// The list's query string. Unknown parameters are refused (400), not ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub division: Option<String>,
-    #[serde(rename = "type")]
-    pub household_type: Option<String>,
-    pub category: Option<String>,
-    /// Per-capita net income below this many yuan.
-    pub below: Option<String>,
-    pub q: Option<String>,
-    pub after: Option<String>,
-}
-
-/// The filter a query asks for, within the account's scope; bad values are a 400 that names
-/// the parameter.
-pub fn parse_filter(
-    viewer: &Viewer,
-    query: &ListQuery,
-) -> AppResult<(HouseholdFilter, Option<i64>)> {
-    let account = viewer.may(Action::ReadRegistry)?;
-    let division = match blank(&query.division) {
-        Some(code) => Some(scoped_division(viewer, code)?),
-        None => None,
-    };
-    let household_type = blank(&query.household_type)
-        .map(|t| HouseholdType::parse(t).map_err(AppError::BadRequest))
-        .transpose()?;
-    let category = blank(&query.category)
-        .map(|t| MonitoringCategory::parse(t).map_err(AppError::BadRequest))
-        .transpose()?;
-    let income_below = blank(&query.below)
-        .map(|b| {
-            Fen::parse_non_negative(b).map(|f| f.0).map_err(|e| {
-                let t = e.text();
-                AppError::BadRequest(Text::new(
-                    format!("参数below（人均纯收入低于，元）：{}", t.zh),
-                    format!(
-                        "parameter below (per-capita net income below, yuan): {}",
-                        t.en
-                    ),
-                ))
-            })
-        })
-        .transpose()?;
-    let after = blank(&query.after)
-        .map(|a| {
-            a.parse::<i64>().map_err(|_| {
-                AppError::bad_request("参数after须为整数", "parameter after must be an integer")
-            })
-        })
-        .transpose()?;
-    let search = blank(&query.q).and_then(Search::recognise);
-    Ok((
-        HouseholdFilter {
-            scope: account.division,
-            division,
-            household_type,
-            category,
-            income_below,
-            search,
-        },
-        after,
-    ))
-}
 
 pub struct ListRow {
     pub household_no: String,
@@ -194,24 +126,4 @@ pub async fn list(
         c,
     };
     Ok(render(&page))
-}
-
-/// The household if it exists and lies in the account's scope; otherwise "not found", the
-/// same answer for both.
-pub async fn scoped_household(
-    state: &AppState,
-    viewer: &Viewer,
-    no: &str,
-) -> AppResult<(HouseholdRecord, RowMeta)> {
-    let account = viewer.may(Action::ReadRegistry)?;
-    if no.len() > 64 {
-        return Err(AppError::NotFound);
-    }
-    let Some((record, meta)) = zhenxing_store::registry::household(&state.db, no).await? else {
-        return Err(AppError::NotFound);
-    };
-    if !account.scope().contains_code(&record.division_code) {
-        return Err(AppError::NotFound);
-    }
-    Ok((record, meta))
 }

@@ -1,11 +1,14 @@
-//! Reading multipart uploads, shared by every form that takes a file (registry import,
-//! department data, rule sets): small fields with a byte limit, the file streamed to a
-//! temporary file with its own limit, and the uploaded name made safe to show.
+//! Reading uploads, shared by every form that takes a file (registry import, department data,
+//! rule sets) and the API's department upload: small fields with a byte limit, the file
+//! streamed to a temporary file with its own limit, and the uploaded name made safe to show.
 
+use crate::AppState;
 use crate::error::AppError;
-use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::http::StatusCode;
 use tokio::io::AsyncWriteExt;
+use zhenxing_app::department::Uploader;
+use zhenxing_store::accounts::Account;
 
 /// Why reading the upload failed: too large (413), a malformed request (400), or the server
 /// could not store it (500).
@@ -115,4 +118,42 @@ pub(crate) fn file_name(raw: &str) -> String {
         .filter(|c| !c.is_control())
         .take(200)
         .collect()
+}
+
+/// The last part of an uploaded file's name, without control characters, at most 200
+/// characters; "upload" when empty (the department upload page and the API's).
+pub(crate) fn clean_file_name(name: &str) -> String {
+    let name = file_name(name);
+    if name.trim().is_empty() {
+        "upload".to_owned()
+    } else {
+        name
+    }
+}
+
+/// The largest request an upload form or endpoint accepts, whatever the configuration (which
+/// may set a smaller limit for the file itself: `WebConfig::max_upload_bytes`).
+pub const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The largest file accepted: the configuration's limit within [`UPLOAD_BODY_LIMIT`].
+pub(crate) fn max_file(state: &AppState) -> usize {
+    state.config.max_upload_bytes.min(UPLOAD_BODY_LIMIT)
+}
+
+/// [`max_file`] in MiB, rounded up, as the forms state it.
+pub(crate) fn limit_mib(state: &AppState) -> usize {
+    max_file(state).div_ceil(1024 * 1024)
+}
+
+/// A request that is not a multipart form: 400 with the framework's reason.
+pub(crate) fn multipart_rejected(e: MultipartRejection) -> AppError {
+    AppError::bad_request(
+        format!("上传请求有误：{}", e.body_text()),
+        format!("the upload request is not valid: {}", e.body_text()),
+    )
+}
+
+/// The uploader of department data an account is (it has passed `UploadDepartmentData`).
+pub(crate) fn uploader(account: &Account) -> Result<Uploader, AppError> {
+    Uploader::account(account).map_err(|_| AppError::Forbidden)
 }

@@ -1,0 +1,154 @@
+//! Exports, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL: the registry export writes the
+//! import format, imports back unchanged, and is audited with who exported through which front
+//! end; a report table is written as its extension says and audited as `report.export`.
+
+use crate::support::{fixture_registry, import_legacy};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use zhenxing_app::export::{self, Exported, Exporter, Via};
+use zhenxing_core::DivisionCode;
+use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::report_table::find_report;
+use zhenxing_store::audit::AuditRecord;
+use zhenxing_store::snapshots::Month;
+use zhenxing_store::{Db, testing};
+
+async fn last_audit(db: &Db, action: &str) -> AuditRecord {
+    zhenxing_store::audit::recent(db, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == action)
+        .unwrap_or_else(|| panic!("no {action} in the audit trail"))
+}
+
+fn after(record: &AuditRecord) -> Value {
+    serde_json::from_str(record.after_data.as_deref().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_registry_export_imports_back_and_is_audited() {
+    testing::each_backend(async |db: &Db| {
+        fixture_registry(db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chengkou.csv");
+        let chengkou = DivisionCode::parse("500229000000").unwrap();
+        let seen = AtomicU64::new(0);
+        let exported = export::registry(
+            db,
+            Exporter {
+                actor: "cli:test",
+                via: Via::Cli,
+            },
+            Some(&chengkou),
+            &path,
+            "chengkou.csv",
+            &|done, total| {
+                assert_eq!(total, 2);
+                seen.store(done, Ordering::Relaxed);
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            exported,
+            Exported {
+                households: 2,
+                rows: 7
+            }
+        );
+        assert_eq!(
+            seen.load(Ordering::Relaxed),
+            2,
+            "progress up to the last household"
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 with a BOM");
+
+        let record = last_audit(db, "registry.export").await;
+        assert_eq!(record.actor, "cli:test");
+        assert_eq!(record.division_code.as_deref(), Some("500229000000"));
+        assert_eq!(record.county_code.as_deref(), Some("500229000000"));
+        let after = after(&record);
+        assert_eq!(after["via"], "cli");
+        assert_eq!(after["households"], 2);
+        assert_eq!(after["rows"], 7);
+        assert!(after.get("from").is_none());
+
+        // It imports back unchanged.
+        let back = import_legacy(db, &path).await;
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        assert_eq!(back.summary.unwrap().unchanged, 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_report_table_is_written_by_its_extension_and_audited() {
+    testing::each_backend(async |db: &Db| {
+        fixture_registry(db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let info = find_report("counts").unwrap();
+        let municipality = DivisionCode::parse("500000000000").unwrap();
+        let today = today_in_china();
+        let month = Month::of(today);
+        for name in ["counts.xlsx", "counts.csv"] {
+            let table = zhenxing_store::report_tables::build(db, info, &municipality, month, today)
+                .await
+                .unwrap()
+                .unwrap();
+            let expected_rows = table.rows.len();
+            let path = dir.path().join(name);
+            let rows = export::report(
+                db,
+                Exporter {
+                    actor: "admin",
+                    via: Via::Web {
+                        client: "192.0.2.7",
+                    },
+                },
+                table,
+                &municipality,
+                month,
+                &path,
+                name,
+            )
+            .await
+            .unwrap();
+            assert_eq!(rows, expected_rows);
+            assert!(std::fs::metadata(&path).unwrap().len() > 0);
+            let record = last_audit(db, "report.export").await;
+            assert_eq!(record.object_id.as_deref(), Some(name));
+            let after = after(&record);
+            assert_eq!(after["format"], name.rsplit('.').next().unwrap());
+            assert_eq!(after["via"], "web");
+            assert_eq!(after["from"], "192.0.2.7");
+            assert_eq!(after["month"], month.to_string());
+        }
+        // A file the writer does not know is refused, and nothing is audited for it.
+        let table = zhenxing_store::report_tables::build(db, info, &municipality, month, today)
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = export::report(
+            db,
+            Exporter {
+                actor: "admin",
+                via: Via::Cli,
+            },
+            table,
+            &municipality,
+            month,
+            &dir.path().join("counts.pdf"),
+            "counts.pdf",
+        )
+        .await
+        .unwrap_err();
+        assert!(refused.write_text().is_some(), "{refused}");
+        assert_eq!(
+            last_audit(db, "report.export").await.object_id.as_deref(),
+            Some("counts.csv")
+        );
+    })
+    .await;
+}
