@@ -414,11 +414,11 @@ impl DeclarationRow {
     }
 
     pub fn masked_id_number(&self) -> String {
-        zhenxing_core::access::mask_id_number(&self.id_number)
+        zhenxing_core::mask::mask_id_number(&self.id_number)
     }
 
     pub fn masked_phone(&self) -> String {
-        zhenxing_core::access::mask_phone(&self.phone)
+        zhenxing_core::mask::mask_phone(&self.phone)
     }
 }
 
@@ -491,7 +491,7 @@ impl TicketRow {
     }
 
     pub fn masked_phone(&self) -> Option<String> {
-        self.phone.as_deref().map(zhenxing_core::access::mask_phone)
+        self.phone.as_deref().map(zhenxing_core::mask::mask_phone)
     }
 }
 

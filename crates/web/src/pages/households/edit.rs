@@ -12,9 +12,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
-use zhenxing_core::access::mask_phone;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::id_number::DocumentNumber;
+use zhenxing_core::mask::mask_phone;
 use zhenxing_core::{
     Action, DivisionCode, Education, Fen, Health, HouseholdType, IncomeItems, Labor, Member,
     MonitoringCategory, PersonName, Phone, Relation, SchoolStatus, Text,
