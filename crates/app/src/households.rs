@@ -3,7 +3,7 @@
 //! about what is allowed.
 
 use serde::Deserialize;
-use zhenxing_core::access::mask_phone;
+use zhenxing_core::mask::mask_phone;
 use zhenxing_core::{Fen, HouseholdType, IncomeItems, MonitoringCategory, Phone, Text};
 use zhenxing_store::HouseholdRecord;
 

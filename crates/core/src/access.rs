@@ -225,25 +225,6 @@ impl Scope {
     }
 }
 
-/// Masks an ID number for display: the address code and the last four characters stay
-/// (`500229********001X`); anything that is not an 18-character ID is masked entirely.
-pub fn mask_id_number(id: &str) -> String {
-    if id.len() == 18 && id.is_ascii() {
-        format!("{}********{}", &id[..6], &id[14..])
-    } else {
-        "*".repeat(id.chars().count())
-    }
-}
-
-/// Masks a mobile number for display (`138****0001`); anything else is masked entirely.
-pub fn mask_phone(phone: &str) -> String {
-    if phone.len() == 11 && phone.is_ascii() {
-        format!("{}****{}", &phone[..3], &phone[7..])
-    } else {
-        "*".repeat(phone.chars().count())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,12 +391,5 @@ mod tests {
                 .fits_division(&code("500000000000"))
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn masks_keep_only_the_ends() {
-        assert_eq!(mask_id_number("50022919800101001X"), "500229********001X");
-        assert_eq!(mask_phone("13800000001"), "138****0001");
-        assert_eq!(mask_phone("12"), "**");
     }
 }

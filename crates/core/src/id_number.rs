@@ -290,7 +290,7 @@ impl IdNumber {
 
     /// `500229********001X`: the address code and the last four characters.
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.as_str()[..6], &self.as_str()[14..])
+        crate::mask::mask_id_number(self.as_str())
     }
 }
 

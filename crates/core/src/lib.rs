@@ -19,6 +19,7 @@ pub mod household;
 pub mod id_number;
 pub mod income;
 pub mod lang;
+pub mod mask;
 pub mod money;
 pub mod monitoring;
 pub mod portal;

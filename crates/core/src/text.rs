@@ -168,7 +168,7 @@ impl Phone {
     }
 
     pub fn masked(&self) -> String {
-        format!("{}****{}", &self.0[..3], &self.0[7..])
+        crate::mask::mask_phone(&self.0)
     }
 }
 

@@ -8,7 +8,6 @@
 //! file. An ID number that is valid but not in the registry is not a problem here: matching is
 //! the store's, and unmatched records are reported back, not refused.
 
-use crate::mask::mask_id_like;
 use crate::registry::for_each_data_row;
 use crate::table::{Cell, TableReader};
 use serde::Serialize;
@@ -20,6 +19,7 @@ use zhenxing_core::department::{
     AllowanceKind, CivilEvent, DepartmentKind, DisasterKind, EnrolmentStatus, HousingGrade,
 };
 pub use zhenxing_core::department::{DepartmentRecord, RecordData};
+use zhenxing_core::mask::{mask_free_text, mask_id_number};
 use zhenxing_core::{Fen, IdNumber, Lang, Text, text};
 
 /// What a column holds.
@@ -566,7 +566,11 @@ impl RowReader<'_, '_> {
             row: self.row.number,
             column: self.layout.header(field),
             field: key.to_owned(),
-            value: value.to_owned(),
+            // Reports get printed and mailed around: the row number finds the value in the file.
+            value: match field {
+                Field::IdNumber => mask_id_number(value),
+                _ => mask_free_text(value),
+            },
             reason,
         });
     }
@@ -633,7 +637,7 @@ impl RowReader<'_, '_> {
                 let (zh, en) = (reason.zh, reason.en);
                 self.problem(
                     Field::IdNumber,
-                    &mask_id_like(&raw),
+                    &raw,
                     text!(
                         "{zh}；在部门系统中改正后重新导出（整个文件未导入）",
                         "{en}; correct it in the department's system and export the file again (nothing was imported)"
@@ -842,10 +846,9 @@ pub fn parse_department(path: &Path, kind: DepartmentKind, today: Date) -> Parse
             let key = record.natural_key();
             match first_row_of.get(&key) {
                 Some(&first) => {
-                    let shown = record.id_number.masked();
                     r.problem(
                         Field::IdNumber,
-                        &shown,
+                        record.id_number.as_str(),
                         text!(
                             "与第{first}行是同一条记录（证件号码及识别该记录的各列相同）；请删去重复的一行",
                             "the same record as row {first} (same ID number and the columns that identify a record); delete the repeated row"

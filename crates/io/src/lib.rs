@@ -12,7 +12,6 @@ mod decode;
 pub mod department;
 pub mod divisions;
 pub mod error;
-mod mask;
 pub mod registry;
 pub mod reports;
 pub mod sniff;

@@ -23,12 +23,12 @@ use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::Date;
-use zhenxing_core::access::mask_phone;
 use zhenxing_core::assistance::{
     Measure, MeasureCategory, MeasureFact, MeasureStatus, Pairing, check_cancel_reason,
     check_implemented_on, check_pairing_end,
 };
 use zhenxing_core::china_time::now_stored;
+use zhenxing_core::mask::mask_phone;
 use zhenxing_core::monitoring::{RiskType, parse_stored_date};
 use zhenxing_core::{Action, Scope, Text, text};
 

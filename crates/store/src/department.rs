@@ -34,7 +34,7 @@ use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, Reason};
 use zhenxing_core::warning::InboxPolicy;
 use zhenxing_core::{
     Action, DivisionCode, DivisionLevel, Fen, HouseholdType, MonitoringCategory, Role, Scope, Text,
-    access::mask_id_number, text,
+    mask::mask_id_number, text,
 };
 
 /// ID numbers per matching query.

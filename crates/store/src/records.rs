@@ -221,8 +221,7 @@ impl MemberRecord {
     }
 }
 
-/// The masks of the access policy, under the names the store has always used.
-pub use zhenxing_core::access::{mask_id_number as mask_id, mask_phone};
+use zhenxing_core::mask::{mask_id_number, mask_phone};
 
 impl std::fmt::Debug for HouseholdRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -241,7 +240,7 @@ impl std::fmt::Debug for HouseholdRecord {
 impl std::fmt::Debug for MemberRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemberRecord")
-            .field("id_number", &mask_id(&self.id_number))
+            .field("id_number", &mask_id_number(&self.id_number))
             .field("relation", &self.relation)
             .field("sex", &self.sex)
             .finish_non_exhaustive()

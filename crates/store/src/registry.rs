@@ -67,7 +67,7 @@ impl std::fmt::Debug for Conflict {
             } => f
                 .debug_struct("IdNumberInAnotherHousehold")
                 .field("household_no", household_no)
-                .field("id_number", &crate::records::mask_id(id_number))
+                .field("id_number", &zhenxing_core::mask::mask_id_number(id_number))
                 .field("registered_in", registered_in)
                 .finish(),
             Conflict::DuplicateInWrite {
@@ -78,7 +78,9 @@ impl std::fmt::Debug for Conflict {
                 .field("household_no", household_no)
                 .field(
                     "id_number",
-                    &id_number.as_deref().map(crate::records::mask_id),
+                    &id_number
+                        .as_deref()
+                        .map(zhenxing_core::mask::mask_id_number),
                 )
                 .finish(),
             Conflict::MonitoringOutsideProcedures {
@@ -139,7 +141,7 @@ impl Conflict {
             | Conflict::DuplicateInWrite {
                 id_number: Some(id_number),
                 ..
-            } => crate::records::mask_id(id_number),
+            } => zhenxing_core::mask::mask_id_number(id_number),
             Conflict::DuplicateInWrite {
                 id_number: None,
                 household_no,

@@ -8,7 +8,7 @@
 use crate::auth::{Viewer, lang_code};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhenxing_core::access::{mask_id_number, mask_phone};
+use zhenxing_core::mask::{mask_id_number, mask_phone};
 use zhenxing_core::{Fen, Role};
 use zhenxing_store::HouseholdRecord;
 use zhenxing_store::accounts::Account;

@@ -17,11 +17,10 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use fluent_bundle::FluentValue;
 use serde::Deserialize;
-use serde_json::Value;
 use time::Date;
 use time::macros::format_description;
-use zhenxing_core::access::{mask_id_number, mask_phone};
 use zhenxing_core::china_time::{china_time_text, start_of_china_day, start_of_next_china_day};
+use zhenxing_core::mask::{mask_free_text, mask_json_text};
 use zhenxing_core::{Action, DivisionCode, DivisionLevel};
 use zhenxing_io::ColumnSpec;
 use zhenxing_store::audit::{AuditRecord, verify};
@@ -99,100 +98,6 @@ fn action_label(c: &Chrome, action: &str) -> String {
         .iter()
         .find(|(code, _)| *code == action)
         .map_or_else(|| action.to_owned(), |(_, key)| c.t(key))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Masking what the trail recorded
-
-/// Whether a string has the shape of a resident ID number (15 or 18 characters) or of a
-/// disability certificate number (20).
-fn looks_like_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    matches!(b.len(), 15 | 18 | 20)
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || (i == 17 && (*c == b'X' || *c == b'x')))
-}
-
-fn mask_id_like(s: &str) -> String {
-    if s.len() == 20 {
-        // A disability certificate: the ID number and two digits of category and level.
-        format!("{}**", mask_id_number(&s[..18]))
-    } else {
-        mask_id_number(s)
-    }
-}
-
-/// Masks ID and phone numbers inside a JSON value: fields named `id_number` and `phone`,
-/// members keyed by ID number, and any other string shaped like an ID number.
-pub fn mask_json(value: &mut Value, key: Option<&str>) {
-    match value {
-        Value::String(s) => {
-            *s = match key {
-                Some("id_number") => mask_id_like(s),
-                Some("phone") => mask_phone(s),
-                _ if looks_like_id(s) => mask_id_like(s),
-                _ => return,
-            }
-        }
-        Value::Array(values) => values.iter_mut().for_each(|v| mask_json(v, key)),
-        Value::Object(map) => {
-            let keyed_by_id = key == Some("members");
-            let entries = std::mem::take(map);
-            for (k, mut v) in entries {
-                mask_json(&mut v, Some(&k));
-                let mut shown = if keyed_by_id || looks_like_id(&k) {
-                    mask_id_like(&k)
-                } else {
-                    k
-                };
-                // Two numbers may mask alike: keep both.
-                while map.contains_key(&shown) {
-                    shown.push('\'');
-                }
-                map.insert(shown, v);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// JSON from the trail, masked and indented; text that is not JSON is masked as free text.
-pub fn masked_json_text(text: &str) -> String {
-    match serde_json::from_str::<Value>(text) {
-        Ok(mut value) => {
-            mask_json(&mut value, None);
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        }
-        Err(_) => mask_free_text(text),
-    }
-}
-
-/// Masks runs of digits shaped like ID numbers or mobile numbers in free text (reasons).
-pub fn mask_free_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if looks_like_id(run) {
-            out.push_str(&mask_id_like(run));
-        } else if run.len() == 11 && run.starts_with('1') && run.bytes().all(|b| b.is_ascii_digit())
-        {
-            out.push_str(&mask_phone(run));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for ch in text.chars() {
-        if ch.is_ascii_digit() || ch == 'X' || ch == 'x' {
-            run.push(ch);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(ch);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,12 +449,12 @@ fn item_row(c: &Chrome, i: &AuditItemRecord) -> ItemRow {
         before: i
             .before_data
             .as_deref()
-            .map(masked_json_text)
+            .map(mask_json_text)
             .unwrap_or_default(),
         after: i
             .after_data
             .as_deref()
-            .map(masked_json_text)
+            .map(mask_json_text)
             .unwrap_or_default(),
     }
 }
@@ -608,12 +513,12 @@ pub async fn detail(
         before: record
             .before_data
             .as_deref()
-            .map(masked_json_text)
+            .map(mask_json_text)
             .unwrap_or_default(),
         after: record
             .after_data
             .as_deref()
-            .map(masked_json_text)
+            .map(mask_json_text)
             .unwrap_or_default(),
         hash: record.hash.clone(),
         prev_hash: record.prev_hash.clone(),
@@ -630,33 +535,4 @@ pub async fn detail(
         c,
     };
     Ok(render(&page))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_numbers_in_recorded_json() {
-        let before = r#"{"phone":"13900230001","members":{"500229198203150139":{"id_number":"500229198203150139","name":"王建国"}},"address":"x"}"#;
-        let shown = masked_json_text(before);
-        assert!(!shown.contains("500229198203150139"), "{shown}");
-        assert!(!shown.contains("13900230001"), "{shown}");
-        assert!(shown.contains("500229********0139"), "{shown}");
-        assert!(shown.contains("139****0001"), "{shown}");
-        assert!(shown.contains("王建国"));
-        let list = r#"{"members":[{"id_number":"50022919601102051743","phone":"13900230002"}]}"#;
-        let shown = masked_json_text(list);
-        assert!(!shown.contains("5002291960110205"), "{shown}");
-        assert!(!shown.contains("13900230002"), "{shown}");
-    }
-
-    #[test]
-    fn masks_numbers_in_free_text() {
-        assert_eq!(
-            mask_free_text("户主500229198203150139，电话13900230001"),
-            "户主500229********0139，电话139****0001"
-        );
-        assert_eq!(mask_free_text("2026年度动态调整"), "2026年度动态调整");
-    }
 }

@@ -9,7 +9,6 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::audit::mask_free_text;
 use crate::pages::households::scoped_household;
 use crate::pages::{
     Chrome, Fields, blank, render, render_form, risk_labels, saved_redirect, whole_days, yuan,
@@ -24,6 +23,7 @@ use serde_json::Value;
 use time::{Date, Duration};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::china_time::{china_day, china_day_text};
+use zhenxing_core::mask::mask_free_text;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{
     CaseKind, CaseState, Conditions, DayCounting, EliminationMethod, EmergencyCause,

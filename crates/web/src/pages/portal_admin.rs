@@ -817,7 +817,7 @@ pub async fn declaration_lines(
                     .map(|e| e.label(lang))
                     .collect::<Vec<_>>()
                     .join(sep),
-                account: crate::pages::audit::mask_free_text(&d.account),
+                account: zhenxing_core::mask::mask_free_text(&d.account),
                 submitted: d.created_at,
                 consent: format!("{} · {}", d.consent_version, d.consent_at),
                 applicant: d.applicant,

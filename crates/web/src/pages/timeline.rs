@@ -7,7 +7,6 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppResult;
-use crate::pages::audit::mask_free_text;
 use crate::pages::households::{describe_changes, scoped_household};
 use crate::pages::{Chrome, render, risk_labels, yuan};
 use askama::Template;
@@ -17,6 +16,7 @@ use axum::response::Response;
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::elimination::EliminationMethod;
+use zhenxing_core::mask::mask_free_text;
 use zhenxing_core::procedure::{CaseKind, MonitoringStatus, Stage, StepKind};
 use zhenxing_core::warning::{WarningChannel, WarningStatus};
 use zhenxing_core::{Action, Lang, MonitoringCategory};

@@ -9,7 +9,6 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::audit::mask_free_text as mask_free_text_digits;
 use crate::pages::households::scoped_household;
 use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels};
 use askama::Template;
@@ -22,6 +21,7 @@ use serde_json::Value;
 use time::{Date, Duration};
 use zhenxing_core::china_time::china_day_text;
 use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::mask::mask_free_text;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::warning::{
     Actor, InboxPolicy, StepKind, WarningChannel, WarningStatus, WarningStep, check_report,
@@ -326,7 +326,7 @@ fn origin_lines(origin: Option<&str>, c: &Chrome) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(" · ")
         })
-        .map(|s| mask_free_text_digits(&s))
+        .map(|s| mask_free_text(&s))
         .collect()
 }
 
@@ -393,7 +393,7 @@ async fn detail_page(
         reasons: w
             .reason_texts()
             .into_iter()
-            .map(|(rule, text)| (rule, mask_free_text_digits(text.get(lang))))
+            .map(|(rule, text)| (rule, mask_free_text(text.get(lang))))
             .collect(),
         origins: origin_lines(w.origin.as_deref(), &c),
         overdue: w.is_overdue(today, &policy),
@@ -629,7 +629,7 @@ pub async fn link(
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],
                 // Typed by a person: an ID or phone number typed here by mistake is not echoed.
-                link_no: mask_free_text_digits(household),
+                link_no: mask_free_text(household),
                 ..Shown::default()
             };
             detail_page(&state, &viewer, id, shown).await
@@ -767,11 +767,11 @@ pub async fn report_submit(
                 Text::new(
                     format!(
                         "未知的来源“{}”：请选择走访或农户申报",
-                        mask_free_text_digits(other)
+                        mask_free_text(other)
                     ),
                     format!(
                         "unknown source '{}': choose a visit or a self-declaration",
-                        mask_free_text_digits(other)
+                        mask_free_text(other)
                     ),
                 )
                 .get(lang)
@@ -787,8 +787,8 @@ pub async fn report_submit(
             Some(_) => {}
             None => errors.push(
                 Text::new(
-                    format!("未知的风险类型“{}”", mask_free_text_digits(code)),
-                    format!("unknown risk type '{}'", mask_free_text_digits(code)),
+                    format!("未知的风险类型“{}”", mask_free_text(code)),
+                    format!("unknown risk type '{}'", mask_free_text(code)),
                 )
                 .get(lang)
                 .to_owned(),

@@ -3,7 +3,7 @@
 
 use crate::i18n::Tr;
 use crate::pages::yuan;
-use zhenxing_core::access::{mask_id_number, mask_phone};
+use zhenxing_core::mask::{mask_field, mask_id_number};
 use zhenxing_core::{
     Education, HealthCondition, HouseholdType, Labor, MonitoringCategory, Relation, SchoolStatus,
     Sex,
@@ -138,11 +138,11 @@ fn union<'a>(
         .collect()
 }
 
-/// A value for the history, masked when it is an ID or phone number.
 fn label(tr: &Tr, key: &str) -> String {
     field_key(key).map_or_else(|| key.to_owned(), |k| tr.t(k))
 }
 
+/// A value for the history: ID and phone numbers masked, by the field's name or inside a text.
 fn shown(tr: &Tr, key: &str, value: Option<&serde_json::Value>) -> String {
     let s = match value {
         None | Some(serde_json::Value::Null) => return "–".to_owned(),
@@ -166,12 +166,8 @@ fn shown(tr: &Tr, key: &str, value: Option<&serde_json::Value>) -> String {
         tr.t(if value { "yes" } else { "no" })
     } else if let Some(label) = code_label(tr, key, &s) {
         label
-    } else if key.contains("id_number") {
-        mask_id_number(&s)
-    } else if key.contains("phone") {
-        mask_phone(&s)
     } else {
-        s
+        mask_field(key, &s)
     }
 }
 

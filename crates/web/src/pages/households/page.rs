@@ -13,9 +13,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::{Extension, Form};
 use serde::Deserialize;
-use zhenxing_core::access::{mask_id_number, mask_phone};
 use zhenxing_core::checks::check_household;
 use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::mask::{mask_id_number, mask_phone};
 use zhenxing_core::{
     Action, DivisionCode, Education, Fen, HealthCondition, HouseholdType, Labor,
     MonitoringCategory, Relation, SchoolStatus,
