@@ -15,7 +15,6 @@ use serde::Deserialize;
 use zhenxing_app::households::{HouseholdEdit, apply_edit, parse_reason};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::id_number::DocumentNumber;
-use zhenxing_core::mask::mask_phone;
 use zhenxing_core::{
     Action, DivisionCode, Education, Health, HouseholdType, Labor, Member, MonitoringCategory,
     PersonName, Relation, SchoolStatus, Text,
