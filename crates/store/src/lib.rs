@@ -27,6 +27,7 @@ pub mod figure_cache;
 pub mod files;
 pub mod keys;
 pub mod monitoring;
+mod outcome;
 pub mod portal;
 pub mod poverty_figures;
 pub mod procedures;
@@ -50,6 +51,7 @@ pub(crate) fn placeholders(n: usize, from: usize) -> String {
 }
 
 pub use crate::url::{DEFAULT_DATABASE_URL, DatabaseUrl};
+pub use outcome::Outcome;
 pub use records::{HouseholdRecord, MemberRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -29,17 +29,7 @@ use zhenxing_core::procedure::{
 use zhenxing_core::warning::{WarningChannel, WarningStatus};
 use zhenxing_core::{MonitoringCategory, Scope, Text, text};
 
-/// What became of a request on a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome<T> {
-    Done(T),
-    /// Someone acted on the case after the page was loaded; nothing was written.
-    Stale,
-    /// Not in the actor's scope, or no such record.
-    NotFound,
-    /// Not allowed, with the reason.
-    Refused(Text),
-}
+pub use crate::outcome::Outcome;
 
 /// A case as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -1,0 +1,16 @@
+//! What became of a request that changes a record: the one answer every write in the store gives
+//! its callers, so that each front end maps it to a response in one place.
+
+use zhenxing_core::Text;
+
+/// What became of a request on a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<T> {
+    Done(T),
+    /// Someone acted on the record after the page was loaded; nothing was written.
+    Stale,
+    /// Not in the actor's scope, or no such record.
+    NotFound,
+    /// Not allowed, with the reason.
+    Refused(Text),
+}
