@@ -8,7 +8,8 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::list_export::{ExportRecord, ListFile, ListFormat};
+use crate::pages::download::FileFormat;
+use crate::pages::list_export::{ExportRecord, ListFile};
 use crate::pages::{Chrome, blank, pager, query_string, render};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -334,7 +335,7 @@ pub async fn export_xlsx(
     viewer: Extension<Viewer>,
     params: Result<Params<AuditQuery>, AppError>,
 ) -> AppResult<Response> {
-    export(state, viewer, params, ListFormat::Xlsx).await
+    export(state, viewer, params, FileFormat::Xlsx).await
 }
 
 pub async fn export_csv(
@@ -342,7 +343,7 @@ pub async fn export_csv(
     viewer: Extension<Viewer>,
     params: Result<Params<AuditQuery>, AppError>,
 ) -> AppResult<Response> {
-    export(state, viewer, params, ListFormat::Csv).await
+    export(state, viewer, params, FileFormat::Csv).await
 }
 
 /// Every operation the list's filters select (from `before` on, when given), with the page's
@@ -351,7 +352,7 @@ async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     params: Result<Params<AuditQuery>, AppError>,
-    format: ListFormat,
+    format: FileFormat,
 ) -> AppResult<Response> {
     viewer.may(Action::ReadAudit)?;
     let Params(query) = params?;

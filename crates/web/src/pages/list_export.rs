@@ -11,40 +11,14 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::send_file;
+use crate::pages::download::{FileFormat, TempDownload};
 use axum::response::Response;
-use std::path::PathBuf;
 use zhenxing_io::{ColumnSpec, TableWriter, WriteError, create_writer};
 use zhenxing_store::audit::{AuditEntry, append_one};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListFormat {
-    Xlsx,
-    Csv,
-}
-
-impl ListFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ListFormat::Xlsx => "xlsx",
-            ListFormat::Csv => "csv",
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            ListFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ListFormat::Csv => "text/csv; charset=utf-8",
-        }
-    }
-}
-
 /// An export being written.
 pub struct ListFile {
-    dir: tempfile::TempDir,
-    path: PathBuf,
-    file_name: String,
-    format: ListFormat,
+    file: TempDownload,
     /// Taken while a page of rows is written on a blocking thread.
     writer: Option<Box<dyn TableWriter>>,
     rows: u64,
@@ -71,23 +45,12 @@ fn write_failed(e: WriteError) -> AppError {
 
 impl ListFile {
     /// Starts `STEM-DATE.EXT` with its header row.
-    pub fn create(stem: &str, format: ListFormat, columns: &[ColumnSpec]) -> AppResult<ListFile> {
-        let dir = tempfile::Builder::new()
-            .prefix("zhenxing-list-")
-            .tempdir()
-            .map_err(|e| {
-                tracing::error!(error = %e, "no temporary directory for a list export");
-                AppError::Internal
-            })?;
+    pub fn create(stem: &str, format: FileFormat, columns: &[ColumnSpec]) -> AppResult<ListFile> {
         let today = zhenxing_core::china_time::today_in_china();
-        let file_name = format!("{stem}-{today}.{}", format.extension());
-        let path = dir.path().join(&file_name);
-        let writer = create_writer(&path, columns, None).map_err(write_failed)?;
+        let file = TempDownload::create(format!("{stem}-{today}.{}", format.extension()), format)?;
+        let writer = create_writer(file.path(), columns, None).map_err(write_failed)?;
         Ok(ListFile {
-            dir,
-            path,
-            file_name,
-            format,
+            file,
             writer: Some(writer),
             rows: 0,
         })
@@ -140,12 +103,12 @@ impl ListFile {
                 actor: account.name.clone(),
                 action: record.action.to_owned(),
                 object_type: "list".into(),
-                object_id: Some(self.file_name.clone()),
+                object_id: Some(self.file.file_name().to_owned()),
                 county_code: record.county_code,
                 division_code: record.division_code,
                 after: Some(serde_json::json!({
-                    "file": self.file_name,
-                    "format": self.format.extension(),
+                    "file": self.file.file_name(),
+                    "format": self.file.format().extension(),
                     "via": "web",
                     "from": viewer.client,
                     "rows": self.rows,
@@ -155,12 +118,6 @@ impl ListFile {
             },
         )
         .await?;
-        send_file(
-            self.dir,
-            &self.path,
-            self.format.content_type(),
-            &self.file_name,
-        )
-        .await
+        self.file.send().await
     }
 }

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod coverage;
 pub mod department;
 pub mod divisions;
+pub mod download;
 pub mod factor;
 pub mod households;
 pub mod list_export;
@@ -23,7 +24,6 @@ pub mod warnings;
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -289,47 +289,6 @@ pub fn pager(
     });
     let first = (!on_first_page).then(|| format!("{path}?{}", query_string(values)));
     (next, first)
-}
-
-/// Sends a file written into the private temporary directory `dir` as a download named
-/// `file_name`, streamed from disk (memory stays bounded whatever its size); the stream owns
-/// the directory, which is removed when the download ends.
-pub async fn send_file(
-    dir: tempfile::TempDir,
-    path: &std::path::Path,
-    content_type: &'static str,
-    file_name: &str,
-) -> AppResult<Response> {
-    use tokio::io::AsyncReadExt;
-    let file = tokio::fs::File::open(path).await.map_err(|e| {
-        tracing::error!(error = %e, "reopening a download failed");
-        AppError::Internal
-    })?;
-    let length = file.metadata().await.map(|m| m.len()).ok();
-    let stream = futures_util::stream::unfold(Some((file, dir)), |state| async move {
-        let (mut file, dir) = state?;
-        let mut buffer = vec![0u8; 64 * 1024];
-        match file.read(&mut buffer).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buffer.truncate(n);
-                Some((Ok::<_, std::io::Error>(buffer), Some((file, dir))))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    });
-    let mut response = axum::body::Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    if let Some(len) = length
-        && let Ok(v) = HeaderValue::from_str(&len.to_string())
-    {
-        headers.insert(header::CONTENT_LENGTH, v);
-    }
-    Ok(response)
 }
 
 /// A stored attachment (a case's scan, a ticket's photo) as a download: always saved, never

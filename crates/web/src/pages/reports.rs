@@ -13,8 +13,9 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
+use crate::pages::download::{FileFormat, TempDownload};
 use crate::pages::transfer::export_failed;
-use crate::pages::{Chrome, blank, count, query_string, render, send_file, yuan};
+use crate::pages::{Chrome, blank, count, query_string, render, yuan};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -39,39 +40,18 @@ pub struct ReportParams {
     month: Option<String>,
 }
 
-/// What a download is written as.
+/// What a report is sent as: the page, or a file.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
     Page,
-    Xlsx,
-    Csv,
-}
-
-impl Format {
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Page => "",
-            Format::Xlsx => "xlsx",
-            Format::Csv => "csv",
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Page => "text/html; charset=utf-8",
-            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Format::Csv => "text/csv; charset=utf-8",
-        }
-    }
+    File(FileFormat),
 }
 
 /// `counts`, `counts.xlsx`, `counts.csv` → the report's name and the format.
 fn split_name(file: &str) -> (&str, Option<Format>) {
     match file.rsplit_once('.') {
         None => (file, Some(Format::Page)),
-        Some((name, ext)) if ext.eq_ignore_ascii_case("xlsx") => (name, Some(Format::Xlsx)),
-        Some((name, ext)) if ext.eq_ignore_ascii_case("csv") => (name, Some(Format::Csv)),
-        Some((name, _)) => (name, None),
+        Some((name, ext)) => (name, FileFormat::from_extension(ext).map(Format::File)),
     }
 }
 
@@ -194,7 +174,7 @@ pub async fn report(
     let table = build(&state.db, info, &division, month, today)
         .await?
         .ok_or(AppError::NotFound)?;
-    if format != Format::Page {
+    if let Format::File(format) = format {
         return download(
             &state,
             &viewer,
@@ -271,22 +251,17 @@ async fn download(
     table: ReportTable,
     division: &DivisionCode,
     month: zhenxing_store::snapshots::Month,
-    format: Format,
+    format: FileFormat,
 ) -> AppResult<Response> {
-    let dir = tempfile::Builder::new()
-        .prefix("zhenxing-report-")
-        .tempdir()
-        .map_err(|e| {
-            tracing::error!(error = %e, "no temporary directory for a report");
-            AppError::Internal
-        })?;
-    let file_name = format!(
-        "{}-{}-{month}.{}",
-        table.info.code,
-        division.as_str(),
-        format.extension()
-    );
-    let path = dir.path().join(&file_name);
+    let file = TempDownload::create(
+        format!(
+            "{}-{}-{month}.{}",
+            table.info.code,
+            division.as_str(),
+            format.extension()
+        ),
+        format,
+    )?;
     let exporter = Exporter {
         actor,
         via: Via::Web {
@@ -294,9 +269,15 @@ async fn download(
         },
     };
     export::report(
-        &state.db, exporter, table, division, month, &path, &file_name,
+        &state.db,
+        exporter,
+        table,
+        division,
+        month,
+        file.path(),
+        file.file_name(),
     )
     .await
     .map_err(export_failed)?;
-    send_file(dir, &path, format.content_type(), &file_name).await
+    file.send().await
 }

@@ -19,7 +19,8 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::Params;
-use crate::pages::{Chrome, render, send_file};
+use crate::pages::download::{FileFormat, TempDownload};
+use crate::pages::{Chrome, render};
 use crate::upload::{
     UPLOAD_BODY_LIMIT, UploadError, file_name, limit_mib, max_file, multipart_rejected, save_file,
     skip, small_text,
@@ -659,15 +660,10 @@ pub async fn export(
     // The export is written (and audited) to a private temporary file first (as the CLI
     // writes it: UTF-8 with a BOM, CRLF, the import format), then streamed from it; memory
     // stays bounded whatever the size of the division.
-    let dir = tempfile::Builder::new()
-        .prefix("zhenxing-export-")
-        .tempdir()
-        .map_err(|e| {
-            tracing::error!(error = %e, "no temporary directory for an export");
-            AppError::Internal
-        })?;
-    let path = dir.path().join("export.csv");
-    let file_name = format!("registry-{}-{}.csv", division.as_str(), today_in_china());
+    let file = TempDownload::create(
+        format!("registry-{}-{}.csv", division.as_str(), today_in_china()),
+        FileFormat::Csv,
+    )?;
     let exporter = Exporter {
         actor: &account.name,
         via: Via::Web {
@@ -678,13 +674,13 @@ pub async fn export(
         &state.db,
         exporter,
         Some(&division),
-        &path,
-        &file_name,
+        file.path(),
+        file.file_name(),
         &|_, _| {},
     )
     .await
     .map_err(export_failed)?;
-    let response = send_file(dir, &path, "text/csv; charset=utf-8", &file_name).await?;
+    let response = file.send().await?;
     tracing::info!(account = account.id, households, rows, "registry exported");
     Ok(response)
 }
