@@ -28,6 +28,7 @@ pub mod procedure;
 pub mod report_table;
 pub mod text;
 pub mod warning;
+pub mod working_days;
 
 pub use access::{Action, Role, Scope};
 pub use checks::{Finding, FindingCode, Severity};

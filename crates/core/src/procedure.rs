@@ -26,7 +26,8 @@ use crate::lang::Text;
 use crate::money::Fen;
 use crate::monitoring::{MAX_RISK_TYPES, RiskType};
 use crate::text;
-use time::{Date, Duration, Weekday};
+use crate::working_days::WorkCalendar;
+use time::{Date, Duration};
 
 labelled_enum!(
     /// The two procedures.
@@ -92,7 +93,8 @@ pub const MAX_NOTE_CHARS: usize = 2_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayCounting {
     Calendar,
-    /// Monday to Friday; public holidays are not known to zhenxing and count as working days.
+    /// Monday to Friday, except public holidays, and the weekend days worked instead, as the
+    /// State Council's notice of the year sets them ([`crate::working_days`]).
     Working,
 }
 
@@ -209,18 +211,7 @@ impl ProcedurePolicy {
 pub fn add_days(date: Date, days: i64, counting: DayCounting) -> Date {
     match counting {
         DayCounting::Calendar => date + Duration::days(days),
-        DayCounting::Working => {
-            let step = if days < 0 { -1 } else { 1 };
-            let mut d = date;
-            let mut left = days.abs();
-            while left > 0 {
-                d += Duration::days(step);
-                if !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
-                    left -= 1;
-                }
-            }
-            d
-        }
+        DayCounting::Working => WorkCalendar::built_in().add_working_days(date, days),
     }
 }
 
