@@ -159,6 +159,25 @@ enum Command {
     /// raised) and the list of uploads.
     #[command(subcommand)]
     Department(DepartmentCommand),
+    /// The State Council's holiday notices that time limits in working days follow (2021 to
+    /// 2026 ship with zhenxing): list them, or add a year.
+    #[command(subcommand)]
+    Holidays(HolidaysCommand),
+}
+
+#[derive(Subcommand)]
+enum HolidaysCommand {
+    /// Add (or replace) the notices of the years in FILE: CSV in UTF-8 with the header
+    /// year,notice,name_zh,name_en,off_from,off_to,working_days, one row per holiday of the
+    /// notice, swapped working days separated by ";". Checked whole first; audited.
+    Add { file: PathBuf },
+    /// The calendar in use: each year's holidays and swapped working days.
+    List {
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// ID and phone numbers are stored encrypted (AES-256-GCM or SM4-GCM) with the data keys of the

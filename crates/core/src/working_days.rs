@@ -316,6 +316,26 @@ pub fn parse_holiday_file(content: &str) -> Result<Vec<HolidayPeriod>, Vec<Holid
     }
 }
 
+/// `periods` as a holiday file (header and rows), which [`parse_holiday_file`] reads back.
+pub fn holiday_file_text(periods: &[HolidayPeriod]) -> String {
+    let mut out = HOLIDAY_FILE_COLUMNS.join(",");
+    out.push('\n');
+    for p in periods {
+        let working: Vec<String> = p.working_days.iter().map(Date::to_string).collect();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            p.year,
+            p.notice,
+            p.name.zh,
+            p.name.en,
+            p.off_from,
+            p.off_to,
+            working.join(";")
+        ));
+    }
+    out
+}
+
 /// The days off and the swapped working days of the years whose notices are known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
@@ -377,6 +397,11 @@ impl WorkCalendar {
     /// The years whose notices are known, in order.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
         self.years.keys().copied()
+    }
+
+    /// Whether `year`'s notice is one that ships with zhenxing, unchanged.
+    pub fn is_built_in(&self, year: i32) -> bool {
+        self.years.get(&year) == WorkCalendar::built_in().years.get(&year)
     }
 
     /// The holidays of `year`'s notice, in the notice's order.

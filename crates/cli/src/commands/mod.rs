@@ -6,6 +6,7 @@ mod demo;
 mod department;
 mod export;
 mod generate;
+mod holidays;
 mod import;
 mod keys;
 mod monitor;
@@ -14,8 +15,8 @@ mod stats;
 pub mod users;
 
 use crate::{
-    AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, ImportCommand, KeysCommand,
-    MonitorCommand, TlsArgs, TokenCommand,
+    AuditCommand, Cli, Command, DepartmentCommand, ExportCommand, HolidaysCommand, ImportCommand,
+    KeysCommand, MonitorCommand, TlsArgs, TokenCommand,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -63,6 +64,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     };
     let snapshot_month = match &cli.command {
         Command::Snapshot { month } => Some(report::parse_month(month.as_deref())?),
+        _ => None,
+    };
+    // A holiday file is read and checked whole before the database opens.
+    let holidays_to_add = match &cli.command {
+        Command::Holidays(HolidaysCommand::Add { file }) => {
+            match holidays::read_file(lang, file)? {
+                Some(periods) => Some(periods),
+                None => return Ok(ExitCode::FAILURE),
+            }
+        }
         _ => None,
     };
     let user_action = match &cli.command {
@@ -220,6 +231,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Keys(KeysCommand::Init { .. }) => ExitCode::FAILURE,
         Command::Department(DepartmentCommand::Uploads { json }) => {
             department::uploads(&db, lang, json).await?
+        }
+        Command::Holidays(HolidaysCommand::Add { .. }) => match holidays_to_add {
+            Some(periods) => holidays::add(&db, lang, &periods).await?,
+            None => ExitCode::FAILURE,
+        },
+        Command::Holidays(HolidaysCommand::List { year, json }) => {
+            holidays::list(&db, lang, year, json).await?
         }
     };
     db.close().await;

@@ -30,6 +30,17 @@ fn the_shipped_notices_parse_and_cover_2021_to_2026() {
 /// One check per year against its notice: a day off that is a weekday, a swapped weekend day
 /// that is worked, and a time limit that crosses the Spring Festival.
 #[test]
+fn a_calendar_written_as_a_file_reads_back_the_same() {
+    let periods: Vec<HolidayPeriod> = (2021..=2026)
+        .flat_map(|y| built_in().periods(y).to_vec())
+        .collect();
+    let text = holiday_file_text(&periods);
+    assert_eq!(parse_holiday_file(&text), Ok(periods));
+    assert!(built_in().is_built_in(2026));
+    assert!(!built_in().is_built_in(2027));
+}
+
+#[test]
 fn each_year_follows_its_notice() {
     let c = built_in();
     // 2021: Spring Festival 11–17 February; Sunday 7 and Saturday 20 February worked.
