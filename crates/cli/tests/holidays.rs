@@ -30,7 +30,10 @@ fn holidays_are_listed_checked_and_added(env: Env) {
     let list = zx(&db, &["holidays", "list", "--year", "2026"]);
     list.assert_success("list 2026")
         .assert_contains("2026 (shipped with zhenxing)", "list 2026")
-        .assert_contains("2026-02-15 – 2026-02-23  worked: 2026-02-14, 2026-02-28", "list 2026");
+        .assert_contains(
+            "2026-02-15 – 2026-02-23  worked: 2026-02-14, 2026-02-28",
+            "list 2026",
+        );
     zx(&db, &["holidays", "list", "--year", "2027"])
         .assert_success("list 2027")
         .assert_contains("No holiday notice for 2027", "list 2027");
@@ -86,7 +89,11 @@ fn holidays_are_listed_checked_and_added(env: Env) {
             "Added the holidays of 2027: 2 holidays, 2 swapped working days.",
             "add 2027",
         );
-    assert_eq!(audit_records(&db), records_before + 1, "one audited operation");
+    assert_eq!(
+        audit_records(&db),
+        records_before + 1,
+        "one audited operation"
+    );
     let listed = zx(&db, &["holidays", "list", "--year", "2027", "--json"]);
     listed.assert_success("list 2027 json");
     let years: Value = serde_json::from_str(&listed.stdout).unwrap();
