@@ -8,9 +8,6 @@
 //! orchestrates the store's functions and the engine's evaluation, and holds no SQL. Callers see the pass through a progress callback
 //! ([`Progress`]): the CLI draws its progress bar from it, the web application its status line.
 
-use zhenxing_engine::{
-    HouseholdColumns, HouseholdInput, MemberColumns, MemberInput, Snapshot, WhatIfCounts,
-};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +17,9 @@ use time::Date;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Text, text};
+use zhenxing_engine::{
+    HouseholdColumns, HouseholdInput, MemberColumns, MemberInput, Snapshot, WhatIfCounts,
+};
 use zhenxing_store::monitoring::{self, RunSummary, ScreeningResult, ScreeningRun, StoredRuleSet};
 use zhenxing_store::{Db, StoreError};
 

@@ -4,10 +4,10 @@
 //! entering or leaving are the ones counted.
 
 use crate::support::fixture_registry;
+use zhenxing_app::monitoring::pass::{Named, PassError, no_progress};
 use zhenxing_app::monitoring::{self, WhatIfRequest};
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_app::monitoring::pass::{Named, PassError, no_progress};
 use zhenxing_store::{Db, testing};
 
 fn sum(rows: &[Named]) -> WhatIfCounts {

@@ -4,17 +4,17 @@
 //! with core's own classification, not from the engine's snapshot. (The pass moved here from
 //! `zhenxing-engine` with its code, issue 16.)
 
+use crate::support::request;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 use time::macros::date;
+use zhenxing_app::monitoring::pass::{self, PassError, Phase, Progress};
 use zhenxing_core::household::Household;
 use zhenxing_core::monitoring::{HouseholdFacts, MemberFacts, RuleSet};
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
-use zhenxing_app::monitoring::pass::{self, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::{self, StoredRuleSet, WarningRecord};
-use crate::support::request;
 use zhenxing_store::registry::MonitoringPermission;
 use zhenxing_store::testing;
 

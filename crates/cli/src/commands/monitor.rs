@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
+use zhenxing_app::monitoring::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_app::monitoring::{self, WhatIfReport, WhatIfRequest};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang, text};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_app::monitoring::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::StoredRuleSet;
 
