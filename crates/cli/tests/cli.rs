@@ -48,26 +48,6 @@ fn legacy_import(db: &str, file: &str) -> common::Run {
     zx(db, &args)
 }
 
-/// `#[test]`s for each scenario on each backend.
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(
     good_files_import_and_reimport_unchanged,
     bad_files_are_refused_with_every_problem,

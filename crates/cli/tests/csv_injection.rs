@@ -11,25 +11,6 @@ mod common;
 
 use common::{Backend, Env, fixture, zx};
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(formula_like_names_and_addresses_round_trip);
 
 /// What addresses (by household, in the fixture's order) and names (by row) start with.

@@ -10,25 +10,6 @@ mod common;
 
 use common::{Backend, Env, audit_records, fixture, zx};
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(import_uploads_and_refusals);
 
 fn import_uploads_and_refusals(env: Env) {

@@ -10,25 +10,6 @@ use common::{Backend, Env, block_on, fixture, zx};
 use serde_json::Value;
 use sqlx::Connection;
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(
     stored_numbers_are_sealed_and_read_as_before,
     a_missing_wrong_or_other_suite_key_is_refused_at_open,

@@ -10,25 +10,6 @@ mod common;
 use common::{Backend, Env, Run, audit_records, zx};
 use serde_json::Value;
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(
     run_is_idempotent,
     whatif_counts_and_writes_nothing,

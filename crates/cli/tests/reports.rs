@@ -15,25 +15,6 @@ use std::io::Read;
 use std::path::Path;
 use zhenxing_io::reports::REPORTS;
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(reports_write_workbooks_and_csv, bad_arguments_write_nothing);
 
 fn number(d: &Data) -> f64 {

@@ -17,25 +17,6 @@ use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
 use zhenxing_store::accounts::SignIn;
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    match super::Env::postgres() {
-                        Some(env) => super::$name(env),
-                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
-
 scenarios!(
     add_with_password_on_stdin_then_list,
     generated_passwords_are_printed_once,

@@ -8,15 +8,13 @@
 //! that raise a warning. [`whatif`] counts, per village, the households and people at or below
 //! a proposed threshold and those who would enter or leave the monitoring range.
 //!
-//! [`pass`] runs all of it against the database (through the store's loaders and
-//! `apply_screening`), once for the command line and the web application.
+//! The pass that runs all of it against the database (the store's loaders and
+//! `apply_screening`) is `zhenxing_app::monitoring::pass`, once for the command line and the
+//! web application.
 //!
-//! Architecture invariant: the engine knows nothing about SQL or files; the rules themselves
-//! live in `core`, so that the engine, the store's tests and the web application classify a
-//! household the same way. This file is pure: only [`pass`] touches the database, and only
-//! through the store's functions.
-
-pub mod pass;
+//! Architecture invariant: the engine knows nothing about SQL or files and does not depend on
+//! the store; the rules themselves live in `core`, so that the engine, the store's tests and
+//! the web application classify a household the same way.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

@@ -273,3 +273,25 @@ pub async fn each_backend(test: impl AsyncFn(&Db)) {
         t.db.close().await;
     }
 }
+
+/// Runs `sql` as it is, behind zhenxing's back, as someone holding the database's files could
+/// (drop the append-only triggers, alter or delete audit records): for the tamper tests.
+pub async fn execute_raw(db: &Db, sql: &str) -> std::result::Result<(), sqlx::Error> {
+    crate::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(pool)
+        .await
+        .map(drop))
+}
+
+/// Asserts that the audit chain of `db` verifies with no problem.
+pub async fn assert_chain_intact(db: &Db) {
+    let report = crate::audit::verify(db)
+        .await
+        .expect("the audit trail reads");
+    assert!(
+        report.problems.is_empty(),
+        "{}: {:?}",
+        db.backend_name(),
+        report.problems
+    );
+}

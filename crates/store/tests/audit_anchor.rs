@@ -3,6 +3,7 @@
 //! triggers dropped (as someone holding the database's files could) is reported, and so is a
 //! forged checkpoint; an ordinary history verifies clean.
 
+use std::path::Path;
 use zhenxing_crypto::Suite;
 use zhenxing_store::audit::{
     AuditEntry, AuditRecord, ChainNotice, ChainProblem, UNKEYED, append_one, hash_alg_of, recent,
@@ -20,17 +21,9 @@ use zhenxing_store::{Db, testing::TestDb};
 
 async fn execute(db: &Db, statements: &[String]) {
     for s in statements {
-        match db {
-            Db::Sqlite(pool) => sqlx::query(sqlx::AssertSqlSafe(s.as_str()))
-                .execute(pool)
-                .await
-                .map(drop),
-            Db::Postgres(pool) => sqlx::query(sqlx::AssertSqlSafe(s.as_str()))
-                .execute(pool)
-                .await
-                .map(drop),
-        }
-        .unwrap_or_else(|e| panic!("{s}: {e}"));
+        testing::execute_raw(db, s)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
     }
 }
 
@@ -47,20 +40,22 @@ fn drop_triggers(db: &Db) -> Vec<String> {
     }
 }
 
+/// An audited test operation by "tester" (the archive tests find it by its action).
+fn test_op(object_id: Option<String>) -> AuditEntry {
+    AuditEntry {
+        actor: "tester".into(),
+        action: "test.op".into(),
+        object_type: "test".into(),
+        object_id,
+        ..Default::default()
+    }
+}
+
 async fn operations(db: &Db, n: usize) {
     for i in 0..n {
-        append_one(
-            db,
-            AuditEntry {
-                actor: "tester".into(),
-                action: "test.op".into(),
-                object_type: "test".into(),
-                object_id: Some(format!("op{i}")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        append_one(db, test_op(Some(format!("op{i}"))))
+            .await
+            .unwrap();
     }
 }
 
@@ -367,17 +362,7 @@ async fn without_its_key_an_anchored_database_refuses_audited_writes() {
             install(db, config.clone()).await.unwrap(),
             CheckpointState::KeyMissing
         );
-        let refused = append_one(
-            db,
-            AuditEntry {
-                actor: "tester".into(),
-                action: "test.op".into(),
-                object_type: "test".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+        let refused = append_one(db, test_op(None)).await.unwrap_err();
         assert!(refused.to_string().contains("audit key file"), "{refused}");
         std::fs::write(&config.key_file, key).unwrap();
         install(db, config.clone()).await.unwrap();
@@ -403,11 +388,32 @@ async fn itemised_operation(db: &Db, no: &str, income: i64) {
     }
 }
 
-fn rewrite_lines(path: &std::path::Path, change: impl FnOnce(&mut Vec<String>)) {
-    let text = std::fs::read_to_string(path).unwrap();
+/// A copy of the archive `file` at `path`, its lines changed by `change`.
+fn changed_copy(file: &Path, path: &Path, change: impl FnOnce(&mut Vec<String>)) {
+    let text = std::fs::read_to_string(file).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     change(&mut lines);
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// A copy of the archive `file` at `path` with `from` replaced by `to` in the first line that
+/// `line` picks.
+fn edited_copy(file: &Path, path: &Path, line: impl Fn(&str) -> bool, from: &str, to: &str) {
+    changed_copy(file, path, |lines| {
+        let at = lines.iter().position(|l| line(l)).unwrap();
+        lines[at] = lines[at].replace(from, to);
+    });
+}
+
+/// Whether an archive line is a record of [`test_op`].
+fn test_op_line(line: &str) -> bool {
+    line.contains("\"test.op\"")
+}
+
+/// The archive's MAC no longer matches, and a problem `named` says what changed.
+fn assert_tampered(problems: &[ArchiveProblem], named: impl Fn(&ArchiveProblem) -> bool) {
+    assert!(problems.contains(&ArchiveProblem::BadMac));
+    assert!(problems.iter().any(named));
 }
 
 #[tokio::test]
@@ -432,48 +438,29 @@ async fn an_archive_verifies_and_any_change_to_it_or_the_database_is_reported() 
                     .is_err()
             );
 
-            let copy = |name: &str| {
-                let path = dir.0.join(name);
-                std::fs::copy(&file, &path).unwrap();
-                path
-            };
             // A record edited in the file.
-            let edited = copy("edited");
-            rewrite_lines(&edited, |lines| {
-                let at = lines
-                    .iter()
-                    .position(|l| l.contains("\"test.op\""))
-                    .unwrap();
-                lines[at] = lines[at].replace("\"tester\"", "\"mallory\"");
-            });
+            let edited = dir.0.join("edited");
+            edited_copy(&file, &edited, test_op_line, "\"tester\"", "\"mallory\"");
             let report = verify_archive(db, &edited).await.unwrap();
-            assert!(report.problems.contains(&ArchiveProblem::BadMac));
-            assert!(
-                report
-                    .problems
-                    .iter()
-                    .any(|p| matches!(p, ArchiveProblem::Altered { .. }))
-            );
-            // An item edited in the file.
-            let item = copy("item");
-            rewrite_lines(&item, |lines| {
-                let at = lines
-                    .iter()
-                    .position(|l| l.starts_with("{\"item\""))
-                    .unwrap();
-                lines[at] = lines[at].replace("AR0001", "AR0002");
+            assert_tampered(&report.problems, |p| {
+                matches!(p, ArchiveProblem::Altered { .. })
             });
-            let report = verify_archive(db, &item).await.unwrap();
-            assert!(report.problems.contains(&ArchiveProblem::BadMac));
-            assert!(
-                report
-                    .problems
-                    .iter()
-                    .any(|p| matches!(p, ArchiveProblem::ItemsAltered { .. }))
+            // An item edited in the file.
+            let item = dir.0.join("item");
+            edited_copy(
+                &file,
+                &item,
+                |l| l.starts_with("{\"item\""),
+                "AR0001",
+                "AR0002",
             );
+            let report = verify_archive(db, &item).await.unwrap();
+            assert_tampered(&report.problems, |p| {
+                matches!(p, ArchiveProblem::ItemsAltered { .. })
+            });
             // Cut short.
-            let cut = copy("cut");
-            rewrite_lines(&cut, |lines| {
+            let cut = dir.0.join("cut");
+            changed_copy(&file, &cut, |lines| {
                 lines.truncate(lines.len() - 2);
             });
             let report = verify_archive(db, &cut).await.unwrap();
@@ -531,14 +518,7 @@ async fn prune_deletes_only_old_archived_records_and_verification_starts_at_the_
         assert!(e.to_string().contains("nothing was deleted"), "{e}");
         // An archive that does not verify: nothing goes.
         let edited = dir.0.join("edited.zxaudit");
-        std::fs::copy(&file, &edited).unwrap();
-        rewrite_lines(&edited, |lines| {
-            let at = lines
-                .iter()
-                .position(|l| l.contains("\"test.op\""))
-                .unwrap();
-            lines[at] = lines[at].replace("\"tester\"", "\"mallory\"");
-        });
+        edited_copy(&file, &edited, test_op_line, "\"tester\"", "\"mallory\"");
         let e = prune(db, &edited, "op", "retention", later)
             .await
             .unwrap_err();
@@ -559,17 +539,7 @@ async fn prune_deletes_only_old_archived_records_and_verification_starts_at_the_
 
         // Records above the boundary still cannot be deleted.
         let delete = format!("DELETE FROM audit_log WHERE seq = {}", report.last_seq);
-        let refused = match db {
-            Db::Sqlite(pool) => sqlx::query(sqlx::AssertSqlSafe(delete.as_str()))
-                .execute(pool)
-                .await
-                .map(drop),
-            Db::Postgres(pool) => sqlx::query(sqlx::AssertSqlSafe(delete.as_str()))
-                .execute(pool)
-                .await
-                .map(drop),
-        };
-        assert!(refused.is_err());
+        assert!(testing::execute_raw(db, &delete).await.is_err());
 
         // The boundary moved behind zhenxing's back.
         execute(

@@ -268,19 +268,6 @@ async fn a_dry_run_reports_and_writes_nothing() {
 const ITEM_UPDATE: &str = "UPDATE audit_items SET after_data = '{}' WHERE seq = 3 AND item = 1";
 const LOG_UPDATE: &str = "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2";
 
-async fn run(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
-    match db {
-        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(p)
-            .await
-            .map(drop),
-        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(p)
-            .await
-            .map(drop),
-    }
-}
-
 #[tokio::test]
 async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
     testing::each_backend(async |db| {
@@ -297,13 +284,7 @@ async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
         db.write_households(&both[1..], &request(false), &|_| {})
             .await
             .unwrap();
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
         for sql in [
             LOG_UPDATE,
             ITEM_UPDATE,
@@ -311,7 +292,7 @@ async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
             "DELETE FROM audit_items",
         ] {
             assert!(
-                run(db, sql).await.is_err(),
+                testing::execute_raw(db, sql).await.is_err(),
                 "the append-only triggers refuse: {sql}"
             );
         }
@@ -328,14 +309,14 @@ async fn the_audit_trail_cannot_be_changed_and_tampering_is_found() {
             ],
         };
         for sql in unprotect {
-            run(db, sql).await.unwrap();
+            testing::execute_raw(db, sql).await.unwrap();
         }
         for sql in [
             LOG_UPDATE,
             ITEM_UPDATE,
             "DELETE FROM audit_log WHERE seq = 4",
         ] {
-            run(db, sql).await.unwrap();
+            testing::execute_raw(db, sql).await.unwrap();
         }
         let report = zhenxing_store::audit::verify(db).await.unwrap();
         use zhenxing_store::audit::ChainProblem::*;
@@ -490,13 +471,7 @@ async fn a_legacy_import_sets_monitoring_and_is_audited_as_such() {
             .unwrap();
         assert_eq!((s.updated, s.monitoring_set), (1, 1));
         assert_eq!(db.stats(None).await.unwrap().monitored_households, 0);
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
     })
     .await;
 }

@@ -209,13 +209,7 @@ async fn medical_claims_raise_warnings_once() {
             actions.iter().filter(|a| *a == "department.import").count(),
             3
         );
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
         // The uploads, newest first, and one upload's report read back.
         let list = department::uploads(db, Some("yb_officer"), 10)
             .await

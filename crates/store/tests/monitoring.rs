@@ -587,13 +587,7 @@ async fn the_inbox_takes_checked_audited_steps() {
         ] {
             assert!(actions.contains(&expected), "{expected} in {actions:?}");
         }
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
     })
     .await;
 }

@@ -197,13 +197,7 @@ async fn a_declaration_is_a_lead_in_the_township_inbox() {
                 assert!(!text.contains(secret), "{secret} in {text}");
             }
         }
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
     })
     .await;
 }
@@ -403,13 +397,7 @@ async fn a_ticket_from_question_to_answer() {
         let closed = portal::ticket(db, &county, s.id).await.unwrap().unwrap();
         assert_eq!(closed.status, "closed");
         assert!(closed.closed_at.is_some());
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
     })
     .await;
 }
@@ -922,13 +910,7 @@ async fn a_declaration_naming_another_countys_village_goes_to_the_households_own
                 .len(),
             2
         );
-        assert!(
-            zhenxing_store::audit::verify(db)
-                .await
-                .unwrap()
-                .problems
-                .is_empty()
-        );
+        testing::assert_chain_intact(db).await;
     })
     .await;
 }

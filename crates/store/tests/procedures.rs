@@ -237,6 +237,58 @@ impl<'a> Story<'a> {
         self.today - Duration::days(days)
     }
 
+    /// After the verification: the village's democratic appraisal `held` days ago with
+    /// `attendance` people, its notice from the next day for five days, closed, and the
+    /// township's approval. The case's new version.
+    async fn village_and_township_agree(&self, id: i64, v: i64, held: i64, attendance: u32) -> i64 {
+        let (db, p) = (self.db, &self.p);
+        let mut v = ok(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::Appraise {
+                held_on: self.ago(held),
+                attendance,
+                participants: "村两委、村民代表".into(),
+                agreed: true,
+                note: String::new(),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::PostNotice {
+                starts_on: self.ago(held - 1),
+                ends_on: self.ago(held - 5),
+            },
+        )
+        .await;
+        v = ok(
+            db,
+            &p.cadre,
+            id,
+            v,
+            Step::CloseNotice {
+                note: String::new(),
+            },
+        )
+        .await;
+        ok(
+            db,
+            &p.township,
+            id,
+            v,
+            Step::TownshipApprove {
+                note: "同意".into(),
+            },
+        )
+        .await
+    }
+
     /// The case's id.
     async fn open_the_lead(&self) -> i64 {
         let (db, p, policy, lead) = (self.db, &self.p, &self.policy, &self.lead);
@@ -664,51 +716,7 @@ impl<'a> Story<'a> {
             ..form
         };
         let mut v = ok(db, &p.cadre, eid, 1, Step::Verify(form)).await;
-        v = ok(
-            db,
-            &p.cadre,
-            eid,
-            v,
-            Step::Appraise {
-                held_on: self.ago(7),
-                attendance: 9,
-                participants: "村两委、村民代表".into(),
-                agreed: true,
-                note: String::new(),
-            },
-        )
-        .await;
-        v = ok(
-            db,
-            &p.cadre,
-            eid,
-            v,
-            Step::PostNotice {
-                starts_on: self.ago(6),
-                ends_on: self.ago(2),
-            },
-        )
-        .await;
-        v = ok(
-            db,
-            &p.cadre,
-            eid,
-            v,
-            Step::CloseNotice {
-                note: String::new(),
-            },
-        )
-        .await;
-        v = ok(
-            db,
-            &p.township,
-            eid,
-            v,
-            Step::TownshipApprove {
-                note: "同意".into(),
-            },
-        )
-        .await;
+        v = self.village_and_township_agree(eid, v, 7, 9).await;
         // The method must fit the measures: a development-type measure was implemented.
         v = ok(
             db,
@@ -768,51 +776,7 @@ impl<'a> Story<'a> {
             },
         )
         .await;
-        v = ok(
-            db,
-            &p.cadre,
-            rid,
-            v,
-            Step::Appraise {
-                held_on: self.ago(8),
-                attendance: 10,
-                participants: "村两委、村民代表".into(),
-                agreed: true,
-                note: String::new(),
-            },
-        )
-        .await;
-        v = ok(
-            db,
-            &p.cadre,
-            rid,
-            v,
-            Step::PostNotice {
-                starts_on: self.ago(7),
-                ends_on: self.ago(3),
-            },
-        )
-        .await;
-        v = ok(
-            db,
-            &p.cadre,
-            rid,
-            v,
-            Step::CloseNotice {
-                note: String::new(),
-            },
-        )
-        .await;
-        v = ok(
-            db,
-            &p.township,
-            rid,
-            v,
-            Step::TownshipApprove {
-                note: "同意".into(),
-            },
-        )
-        .await;
+        v = self.village_and_township_agree(rid, v, 8, 10).await;
         v = ok(
             db,
             &p.county,

@@ -49,7 +49,7 @@ async fn in_force(server: &Server) -> monitoring::StoredRuleSet {
     monitoring::ensure_builtin_rule_sets(&server.test_db.db, "test")
         .await
         .unwrap();
-    zhenxing_engine::pass::rule_set_in_force(&server.test_db.db, None)
+    zhenxing_app::monitoring::pass::rule_set_in_force(&server.test_db.db, None)
         .await
         .unwrap()
 }

@@ -8,4 +8,5 @@ mod export;
 mod households;
 mod import;
 mod monitoring;
+mod pass;
 mod support;

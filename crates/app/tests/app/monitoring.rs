@@ -4,13 +4,13 @@
 //! entering or leaving are the ones counted.
 
 use crate::support::fixture_registry;
+use zhenxing_app::monitoring::pass::{Named, PassError, no_progress};
 use zhenxing_app::monitoring::{self, WhatIfRequest};
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_engine::pass::{PassError, no_progress};
 use zhenxing_store::{Db, testing};
 
-fn sum(rows: &[zhenxing_engine::pass::Named]) -> WhatIfCounts {
+fn sum(rows: &[Named]) -> WhatIfCounts {
     let mut total = WhatIfCounts::default();
     for r in rows {
         total.add(&r.counts);

@@ -1,6 +1,6 @@
 //! `zhenxing monitor …`: screening runs, what-if thresholds and rule sets.
 //!
-//! A thin caller of `zhenxing_app::monitoring` and `zhenxing_engine::pass`, which the web
+//! A thin caller of `zhenxing_app::monitoring` and its `pass`, which the web
 //! application shares: a run is three timed steps there (load, evaluate, write); this module
 //! draws the loading progress bar from the pass's progress reports and prints the outcome.
 
@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
+use zhenxing_app::monitoring::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_app::monitoring::{self, WhatIfReport, WhatIfRequest};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang, text};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_engine::pass::{self, Change, Named, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::StoredRuleSet;
 

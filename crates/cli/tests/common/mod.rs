@@ -16,6 +16,30 @@ use std::time::{Duration, Instant};
 /// than hang the suite. Not a performance assertion.
 const STUCK: Duration = Duration::from_secs(600);
 
+/// `#[test]`s for each scenario on each backend: `scenarios!(a, b)` in a test file makes
+/// `sqlite::a` and `postgres::a` (skipped with a note when `TEST_DATABASE_URL` is not set), each
+/// calling the file's `fn a(env: Env)`. The file imports `Env` and `Backend` from here. Exported
+/// so that every test binary that includes this module can call it by name.
+#[macro_export]
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Env::new(super::Backend::Sqlite)); } )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    match super::Env::postgres() {
+                        Some(env) => super::$name(env),
+                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures")

@@ -3,7 +3,7 @@
 //! - `GET /monitoring` (`Action::ReadRuleSets`) is the overview: the rule set in force, and for
 //!   those who may re-screen (`Action::RunScreening`) a button and the status line of the run
 //!   (phase, progress, counts, duration, who started it), with the last run's summary from the
-//!   audit trail. `POST /monitoring/run` starts the shared pass (`zhenxing_engine::pass::screen`)
+//!   audit trail. `POST /monitoring/run` starts the app's shared pass (`monitoring::pass::screen`)
 //!   for the account's division or a division inside it, on a blocking thread (the SQLite
 //!   loaders read on the connection directly and would hold an async worker), one run at a time
 //!   per server: a second start while one runs is answered 409 with the running one named. The
@@ -45,6 +45,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zhenxing_app::monitoring::pass::{self, PassError, Phase, Progress, Screening};
 use zhenxing_app::monitoring::{self as app_monitoring, WhatIfRequest};
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
@@ -52,7 +53,6 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::{RuleId, RuleSet};
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Fen, Text, text};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_engine::pass::{self, PassError, Phase, Progress, Screening};
 use zhenxing_store::accounts::Account;
 use zhenxing_store::audit_query::{self, AuditFilter};
 use zhenxing_store::monitoring::{self, StoredRuleSet};

@@ -1,27 +1,27 @@
-#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! The shared monitoring pass against a real database: SQLite always, PostgreSQL too when
 //! `TEST_DATABASE_URL` names a server. The registry is the four households of
 //! `fixtures/registry/good-utf8.csv`; every expectation is computed here from the parsed file
-//! with core's own classification, not from the engine's snapshot.
+//! with core's own classification, not from the engine's snapshot. (The pass moved here from
+//! `zhenxing-engine` with its code, issue 16.)
 
+use crate::support::request;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 use time::macros::date;
+use zhenxing_app::monitoring::pass::{self, PassError, Phase, Progress};
 use zhenxing_core::household::Household;
 use zhenxing_core::monitoring::{HouseholdFacts, MemberFacts, RuleSet};
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
-use zhenxing_engine::pass::{self, PassError, Phase, Progress};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::{self, StoredRuleSet, WarningRecord};
-use zhenxing_store::registry::{MonitoringPermission, WriteRequest};
+use zhenxing_store::registry::MonitoringPermission;
 use zhenxing_store::testing;
 
 const TODAY: time::Date = date!(2026 - 11 - 29);
 
 fn fixture() -> Vec<Household> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/registry/good-utf8.csv");
+    let path = crate::support::fixture("registry", "good-utf8.csv");
     let parsed = zhenxing_io::registry::parse_registry(&path, TODAY, &|_| {});
     assert!(parsed.report.problems.is_empty());
     parsed.households
@@ -29,16 +29,8 @@ fn fixture() -> Vec<Household> {
 
 async fn registry(db: &Db) -> Vec<Household> {
     let households = fixture();
-    let request = WriteRequest {
-        actor: "test".into(),
-        source: "fixture good-utf8.csv".into(),
-        reason: None,
-        dry_run: false,
-        known_new: false,
-        defer_counts: false,
-        // The fixture's monitored household, registered before zhenxing.
-        monitoring: MonitoringPermission::LegacyMonitoring,
-    };
+    // The fixture's monitored household, registered before zhenxing.
+    let request = request(MonitoringPermission::LegacyMonitoring);
     db.write_households(&households, &request, &|_| {})
         .await
         .unwrap();
@@ -55,15 +47,7 @@ async fn more_households(db: &Db, n: u32) {
     let template = fixture().pop().unwrap();
     let households =
         testing::one_person_households(&template, "CUT", "500229102202", 5_000, n, TODAY).unwrap();
-    let request = WriteRequest {
-        actor: "test".into(),
-        source: "more households".into(),
-        reason: None,
-        dry_run: false,
-        known_new: false,
-        defer_counts: false,
-        monitoring: MonitoringPermission::ProceduresOnly,
-    };
+    let request = request(MonitoringPermission::ProceduresOnly);
     db.write_households(&households, &request, &|_| {})
         .await
         .unwrap();

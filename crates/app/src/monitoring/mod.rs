@@ -1,12 +1,15 @@
 //! Screening and what-if, as the CLI's `monitor` and the monitoring pages run them, over the
-//! pass of `zhenxing_engine::pass` (load, evaluate, write): the checks before a run, and a
-//! what-if with its divisions named and its households listed.
+//! pass of [`pass`] (load, evaluate, write): the checks before a run, and a what-if with its
+//! divisions named and its households listed.
+
+pub mod pass;
 
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen};
 use zhenxing_engine::WhatIfCounts;
-use zhenxing_engine::pass::{self, Change, Named, OnProgress, PassError};
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::StoredRuleSet;
+
+use pass::{Change, Named, OnProgress, PassError};
 
 /// What a run or a what-if of `scope` (the whole registry when `None`) is checked against: the
 /// division must exist, and a rule set must be in force for `year` (this year when `None`).

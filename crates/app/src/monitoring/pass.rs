@@ -3,12 +3,11 @@
 //! the rule set in force, write the outcome with the store's `apply_screening`; and the what-if
 //! counts, grouped by county, township or village, with the divisions' names.
 //!
-//! This module is the one part of the engine that depends on `zhenxing-store`: it orchestrates
-//! the store's functions and holds no SQL. `lib.rs` stays pure (no I/O, no database), so that
-//! evaluation can be timed and tested alone. Callers see the pass through a progress callback
+//! It moved here from `zhenxing-engine` (issue 16) so that the engine stays pure (no I/O, no
+//! database, no dependency on `zhenxing-store`) and can be timed and tested alone: this module
+//! orchestrates the store's functions and the engine's evaluation, and holds no SQL. Callers see the pass through a progress callback
 //! ([`Progress`]): the CLI draws its progress bar from it, the web application its status line.
 
-use crate::{HouseholdColumns, HouseholdInput, MemberColumns, MemberInput, Snapshot, WhatIfCounts};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,6 +17,9 @@ use time::Date;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Text, text};
+use zhenxing_engine::{
+    HouseholdColumns, HouseholdInput, MemberColumns, MemberInput, Snapshot, WhatIfCounts,
+};
 use zhenxing_store::monitoring::{self, RunSummary, ScreeningResult, ScreeningRun, StoredRuleSet};
 use zhenxing_store::{Db, StoreError};
 
@@ -255,7 +257,7 @@ pub async fn screen(
     });
     let started = Instant::now();
     let prepared = rule_set.rules.prepare(today);
-    let found = crate::evaluate(&snapshot, &prepared);
+    let found = zhenxing_engine::evaluate(&snapshot, &prepared);
     let evaluate_time = started.elapsed();
 
     progress(Progress {
@@ -364,7 +366,7 @@ impl WhatIf {
     pub fn changes(&self) -> Vec<Change> {
         let h = &self.snapshot.households;
         let mut out: Vec<Change> =
-            crate::whatif_changes(&self.snapshot, self.current, self.proposed)
+            zhenxing_engine::whatif_changes(&self.snapshot, self.current, self.proposed)
                 .into_iter()
                 .map(|(i, entering)| {
                     let i = i as usize;
@@ -391,7 +393,7 @@ pub async fn whatif(
     progress: OnProgress<'_>,
 ) -> Result<WhatIf, PassError> {
     let snapshot = load(db, scope, false, progress).await?;
-    let by_village = crate::whatif(&snapshot, current, proposed);
+    let by_village = zhenxing_engine::whatif(&snapshot, current, proposed);
     let mut total = WhatIfCounts::default();
     for c in by_village.values() {
         total.add(c);

@@ -1,0 +1,181 @@
+//! The inbox: the cases of a scope by filter, their counts, and what is late or near its limit.
+
+use super::CaseRow;
+use crate::browse::code_range;
+use crate::{Db, Result, on_pool};
+use serde::Serialize;
+use time::Date;
+use zhenxing_core::Scope;
+use zhenxing_core::procedure::{CaseKind, ProcedurePolicy, Stage};
+
+/// Which cases an inbox lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaseFilter {
+    /// Open cases, the nearest time limit first.
+    #[default]
+    Open,
+    /// Open identification cases past their time limit.
+    Overdue,
+    /// Open identification cases within the warning days of their limit, or past it.
+    Urgent,
+    /// Closed cases, the latest first.
+    Closed,
+}
+
+impl CaseFilter {
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseFilter::Open => "open",
+            CaseFilter::Overdue => "overdue",
+            CaseFilter::Urgent => "urgent",
+            CaseFilter::Closed => "closed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<CaseFilter> {
+        [
+            CaseFilter::Open,
+            CaseFilter::Overdue,
+            CaseFilter::Urgent,
+            CaseFilter::Closed,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
+    }
+}
+
+/// A row of an inbox: the case and the head of household's name.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CaseListRow {
+    #[sqlx(flatten)]
+    pub case: CaseRow,
+    pub head_name: Option<String>,
+}
+
+/// Counts for the inbox tabs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseCounts {
+    pub open: i64,
+    pub urgent: i64,
+    pub overdue: i64,
+}
+
+/// The cases of a scope by filter and kind, at most `limit`.
+pub async fn inbox(
+    db: &Db,
+    scope: &Scope,
+    filter: CaseFilter,
+    kind: Option<CaseKind>,
+    today: Date,
+    policy: &ProcedurePolicy,
+    limit: i64,
+) -> Result<Vec<CaseListRow>> {
+    let (lo, hi) = code_range(scope.division());
+    let (condition, order) = match filter {
+        // `$4 <> ''` only keeps the parameter typed for PostgreSQL when the filter needs no day.
+        CaseFilter::Open => (
+            "c.closed_on IS NULL AND $4 <> ''".to_owned(),
+            "c.due_on IS NULL, c.due_on, c.id",
+        ),
+        CaseFilter::Overdue | CaseFilter::Urgent => (late_condition("c.", "$4"), "c.due_on, c.id"),
+        CaseFilter::Closed => (
+            "c.closed_on IS NOT NULL AND $4 <> ''".to_owned(),
+            "c.closed_on DESC, c.id DESC",
+        ),
+    };
+    // Urgent: the last day before which a case is on time, for each counting; overdue: today.
+    let bound = match filter {
+        CaseFilter::Urgent => near_bound(today, policy),
+        _ => today.to_string(),
+    };
+    let sql = format!(
+        "SELECT c.id, c.county_code, c.household_no, c.division_code, c.kind, c.stage, \
+         c.lead_channel, c.warning_id, c.emergency, c.opened_on, c.due_on, c.compared, \
+         c.appraised_on, c.notice_starts_on, c.notice_ends_on, c.objections, c.category, \
+         c.risk_types, c.method, c.approved_on, c.closed_on, c.opened_by, c.row_version, \
+         c.opened_at, c.updated_at, \
+         (SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
+          WHERE h.household_no = c.household_no AND m.relation = 'head' \
+          ORDER BY m.position LIMIT 1) AS head_name \
+         FROM cases c WHERE c.division_code BETWEEN $1 AND $2 \
+         AND ($3 = '' OR c.kind = $3) AND {condition} ORDER BY {order} LIMIT $5"
+    );
+    let kind = kind.map_or("", CaseKind::code);
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(kind).bind(&bound).bind(limit)
+        .fetch_all(pool).await?),
+    )
+}
+
+/// The one condition "this case is late on the day in `day`" (a bound parameter such as
+/// `$3`): open, still in a stage that waits for a decision, and due before that day.
+/// `prefix` is the table's alias with its dot (`"c."`) or empty. The inbox's overdue and
+/// urgent lists and counts, the dashboard's leaves and the monthly snapshots all use it, so
+/// that "overdue" means the same everywhere.
+pub(crate) fn late_condition(prefix: &str, day: &str) -> String {
+    let undecided = undecided_stages();
+    format!(
+        "{prefix}closed_on IS NULL AND {prefix}stage IN ({undecided}) AND {prefix}due_on < {day}"
+    )
+}
+
+pub(crate) fn undecided_stages() -> String {
+    Stage::ALL
+        .iter()
+        .filter(|s| s.is_undecided())
+        .map(|s| format!("'{}'", s.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A case is near its limit on `today` when its due day is before this day.
+fn near_bound(today: Date, policy: &ProcedurePolicy) -> String {
+    // Near when today > due − near (core's `ProcedurePolicy::urgency`), that is when
+    // due < today + near (of the same counting).
+    zhenxing_core::procedure::add_days(today, policy.near_days, policy.counting).to_string()
+}
+
+/// The counts of open, urgent and overdue cases in a scope.
+pub async fn inbox_counts(
+    db: &Db,
+    scope: &Scope,
+    today: Date,
+    policy: &ProcedurePolicy,
+) -> Result<CaseCounts> {
+    let (lo, hi) = code_range(scope.division());
+    let (urgent, overdue) = (late_condition("", "$3"), late_condition("", "$4"));
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN {urgent} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM cases WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL"
+    );
+    let (open, urgent, overdue): (i64, i64, i64) = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(near_bound(today, policy)).bind(today.to_string())
+        .fetch_one(pool).await?);
+    Ok(CaseCounts {
+        open,
+        urgent,
+        overdue,
+    })
+}
+
+/// Overdue cases per village under the code range `lo..=hi` on `today`: the same condition as
+/// the overdue count of [`inbox_counts`], grouped (the dashboard's leaves).
+pub async fn overdue_by_village(
+    db: &Db,
+    lo: &str,
+    hi: &str,
+    today: Date,
+) -> Result<Vec<(String, i64)>> {
+    let overdue = late_condition("", "$3");
+    let sql = format!(
+        "SELECT division_code, CAST(COUNT(*) AS BIGINT) FROM cases \
+         WHERE division_code BETWEEN $1 AND $2 AND {overdue} GROUP BY division_code"
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(lo).bind(hi).bind(today.to_string()).fetch_all(pool).await?),
+    )
+}
