@@ -10,18 +10,7 @@ mod common;
 use common::{Backend, Env, audit_records, zx};
 use serde_json::Value;
 
-#[test]
-fn holidays_on_sqlite() {
-    holidays_are_listed_checked_and_added(Env::new(Backend::Sqlite));
-}
-
-#[test]
-fn holidays_on_postgres() {
-    match Env::postgres() {
-        Some(env) => holidays_are_listed_checked_and_added(env),
-        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
-    }
-}
+scenarios!(holidays_are_listed_checked_and_added);
 
 const HEADER: &str = "year,notice,name_zh,name_en,off_from,off_to,working_days\n";
 
