@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::{Chrome, render};
+use crate::pages::{Chrome, render, with_status};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -165,12 +165,6 @@ async fn page(
         result,
         c,
     })
-}
-
-fn with_status(status: StatusCode, response: Response) -> Response {
-    let mut response = response;
-    *response.status_mut() = status;
-    response
 }
 
 pub async fn list(

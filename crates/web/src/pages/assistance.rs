@@ -9,7 +9,7 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::pages::{Chrome, blank, render_form};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -24,7 +24,8 @@ use zhenxing_core::assistance::{
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::{Action, Fen, Lang, Sex, Text};
-use zhenxing_store::assistance::{self, HouseholdAssistance, MeasureRow, Outcome, PairingRow};
+use zhenxing_store::assistance::{self, HouseholdAssistance, MeasureRow, PairingRow};
+use zhenxing_store::{Outcome, Written};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -459,20 +460,13 @@ async fn answer(
     state: &AppState,
     viewer: &Viewer,
     no: &str,
-    outcome: Outcome,
+    outcome: Outcome<Written>,
     key: String,
     redo: Shown,
 ) -> AppResult<Response> {
-    match outcome {
-        Outcome::Done { .. } => {
-            Ok(Redirect::to(&format!("/households/{no}/assistance")).into_response())
-        }
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(AppError::Conflict(Text::new(
-            "未保存：自您打开此页以来，该记录已被他人修改。请重新打开本页，核对后再操作。",
-            "Not saved: someone changed this record after you opened the page. Open the page again and check it before acting.",
-        ))),
-        Outcome::Refused(reason) => {
+    match outcome.or_refused()? {
+        Ok(_) => Ok(Redirect::to(&format!("/households/{no}/assistance")).into_response()),
+        Err(reason) => {
             let mut shown = redo;
             shown.problems.push(key, &reason, viewer.lang);
             show(state, viewer, no, shown).await

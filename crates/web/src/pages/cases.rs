@@ -7,12 +7,12 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
-use crate::pages::Params;
+use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::pages::households::scoped_household;
 use crate::pages::{
     Chrome, Fields, blank, render, render_form, risk_labels, saved_redirect, whole_days, yuan,
 };
+use crate::pages::{Params, parse_id};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -32,7 +32,7 @@ use zhenxing_core::procedure::{
 use zhenxing_core::warning::WarningChannel;
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Fen, Lang, MonitoringCategory, Text};
 use zhenxing_store::procedures::{
-    self, CaseFilter, CaseListRow, CaseRow, NoticeEntry, OpenRequest, Outcome, StepRequest,
+    self, CaseFilter, CaseListRow, CaseRow, NoticeEntry, OpenRequest, StepRequest,
 };
 
 const PAGE_SIZE: i64 = 200;
@@ -54,13 +54,6 @@ pub fn routes() -> Router<AppState> {
             "/settings/procedures",
             get(settings_form).post(settings_save),
         )
-}
-
-fn parse_id(id: &str) -> AppResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
 }
 
 fn parse_date(s: &str) -> Option<Date> {
@@ -850,11 +843,12 @@ pub async fn take_step(
         expected_version: version,
         step,
     };
-    match procedures::take_step(&state.db, account, &request, &policy).await? {
-        Outcome::Done(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(stale()),
-        Outcome::Refused(why) => {
+    match procedures::take_step(&state.db, account, &request, &policy)
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(why) => {
             detail_page(
                 &state,
                 &viewer,
@@ -865,13 +859,6 @@ pub async fn take_step(
             .await
         }
     }
-}
-
-fn stale() -> AppError {
-    AppError::Conflict(Text::new(
-        "未保存：自您打开此页以来，该程序已被他人办理。请重新打开，核对后再操作。",
-        "Not saved: someone acted on this case after you opened the page. Open it again and check it before acting.",
-    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -931,11 +918,12 @@ pub async fn upload(
         )
         .await;
     };
-    match procedures::attach(&state.db, account, id, &name, &bytes).await? {
-        Outcome::Done(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(stale()),
-        Outcome::Refused(why) => {
+    match procedures::attach(&state.db, account, id, &name, &bytes)
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(why) => {
             detail_page(
                 &state,
                 &viewer,
@@ -1140,13 +1128,12 @@ pub async fn open_submit(
         note: input.note.clone(),
     };
     let policy = procedures::policy(&state.db).await?;
-    match procedures::open_case(&state.db, account, &request, &policy).await? {
-        Outcome::Done(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(stale()),
-        Outcome::Refused(why) => {
-            open_page(&state, &viewer, &no, input, vec![why.get(lang).to_owned()]).await
-        }
+    match procedures::open_case(&state.db, account, &request, &policy)
+        .await?
+        .or_refused()?
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(why) => open_page(&state, &viewer, &no, input, vec![why.get(lang).to_owned()]).await,
     }
 }
 

@@ -11,10 +11,10 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
-use crate::pages::Params;
+use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::pages::portal::paragraphs;
 use crate::pages::{Chrome, Fields, blank, render, render_form, saved_redirect, whole_days};
+use crate::pages::{Params, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,8 +27,7 @@ use zhenxing_core::portal::{
     AnnouncementForm, AnnouncementKind, AnnouncementStatus, PortalPolicy, TicketCategory,
     TicketKind, TicketStep, ticket_step_allowed,
 };
-use zhenxing_core::{Action, Lang, Text};
-use zhenxing_store::assistance::Outcome;
+use zhenxing_core::{Action, Lang};
 use zhenxing_store::portal::{self, TicketFilter, TicketRow, TicketStepRequest};
 
 pub fn routes() -> Router<AppState> {
@@ -49,26 +48,6 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/steps/{step}", post(ticket_step))
         .route("/tickets/{id}/files/{number}", get(ticket_file))
         .route("/tickets/{id}/reveal", post(reveal_ticket_phone))
-}
-
-fn parse_id(id: &str) -> AppResult<i64> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
-fn stale() -> AppError {
-    AppError::Conflict(Text::new(
-        "此内容在您打开页面后已被他人修改，未保存。请重新打开页面后再操作。",
-        "Someone changed this after you opened the page; nothing was saved. Open the page again and retry.",
-    ))
-}
-
-fn outcome_error(o: Outcome) -> AppError {
-    match o {
-        Outcome::Stale => stale(),
-        Outcome::NotFound => AppError::NotFound,
-        Outcome::Refused(reason) => AppError::BadRequest(reason),
-        Outcome::Done { .. } => AppError::Internal,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,12 +229,13 @@ async fn save(
         Ok(a) => {
             let expected = f.one("version").parse::<i64>().unwrap_or(-1);
             let target = existing.as_ref().map(|e| (e.id, expected));
-            match portal::save_announcement(&state.db, account, target, &a).await? {
-                Outcome::Done { id, .. } => {
-                    Ok(saved_redirect(&format!("/portal-admin/announcements/{id}")))
-                }
-                other => Err(outcome_error(other)),
-            }
+            let saved = portal::save_announcement(&state.db, account, target, &a)
+                .await?
+                .done()?;
+            Ok(saved_redirect(&format!(
+                "/portal-admin/announcements/{}",
+                saved.id
+            )))
         }
         Err(errors) => {
             let errors = errors
@@ -329,10 +309,10 @@ async fn change_status(
     } else {
         None
     };
-    match portal::set_announcement_status(&state.db, account, id, expected, day, today).await? {
-        Outcome::Done { .. } => Ok(saved_redirect(&format!("/portal-admin/announcements/{id}"))),
-        other => Err(outcome_error(other)),
-    }
+    portal::set_announcement_status(&state.db, account, id, expected, day, today)
+        .await?
+        .done()?;
+    Ok(saved_redirect(&format!("/portal-admin/announcements/{id}")))
 }
 
 pub async fn publish(
@@ -454,10 +434,10 @@ pub async fn designate(
     viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::ManagePortal)?;
     let on = f.one("designate") != "off";
-    match portal::designate(&state.db, account, &f.one("name"), on).await? {
-        Outcome::Done { .. } => Ok(saved_redirect("/settings/portal")),
-        other => Err(outcome_error(other)),
-    }
+    portal::designate(&state.db, account, &f.one("name"), on)
+        .await?
+        .done()?;
+    Ok(saved_redirect("/settings/portal"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -754,10 +734,10 @@ pub async fn ticket_step(
         assignee: Some(f.one("assignee")),
         answer: Some(f.one("answer")),
     };
-    match portal::take_ticket_step(&state.db, account, &req).await? {
-        Outcome::Done { .. } => Ok(Redirect::to(&format!("/tickets/{id}")).into_response()),
-        other => Err(outcome_error(other)),
-    }
+    portal::take_ticket_step(&state.db, account, &req)
+        .await?
+        .done()?;
+    Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
-use crate::pages::Params;
+use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::pages::households::scoped_household;
 use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels};
+use crate::pages::{Params, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,11 +28,9 @@ use zhenxing_core::warning::{
     may_take,
 };
 use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
-use zhenxing_store::assistance::Outcome;
 use zhenxing_store::portal;
 use zhenxing_store::warnings::{
-    self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepOutcome, StepRequest,
-    WarningDetail,
+    self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepRequest, WarningDetail,
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -435,20 +433,6 @@ pub async fn detail(
 }
 
 /// 409: the warning changed since the page was loaded.
-fn stale() -> AppError {
-    AppError::Conflict(Text::new(
-        "未保存：自您打开此页以来，该预警已被他人处理。请重新打开该预警，核对后再操作。",
-        "Not saved: someone acted on this warning after you opened the page. Open the warning again and check it before acting.",
-    ))
-}
-
-fn parse_id(id: &str) -> AppResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
 #[derive(Deserialize)]
 pub struct StepForm {
     csrf: String,
@@ -513,11 +497,12 @@ async fn step(
         step,
         assignee: form.assignee.clone().map(|a| a.trim().to_owned()),
     };
-    match warnings::take_step(&state.db, account, &request, &policy()).await? {
-        StepOutcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
-        StepOutcome::NotFound => Err(AppError::NotFound),
-        StepOutcome::Stale => Err(stale()),
-        StepOutcome::Refused(reason) => {
+    match warnings::take_step(&state.db, account, &request, &policy())
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Err(reason) => {
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],
                 note,
@@ -621,11 +606,12 @@ pub async fn link(
     let id = parse_id(&id)?;
     let version = parse_version(&form.version)?;
     let household = form.household.trim();
-    match portal::link_household(&state.db, account, id, version, household).await? {
-        Outcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(stale()),
-        Outcome::Refused(reason) => {
+    match portal::link_household(&state.db, account, id, version, household)
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Err(reason) => {
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],
                 // Typed by a person: an ID or phone number typed here by mistake is not echoed.

@@ -3,7 +3,7 @@
 use super::scoped_household;
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::pages::divisions::{Crumb, crumbs};
 use crate::pages::{Chrome, render_form};
 use crate::pages::{blank, urlencode};
@@ -20,7 +20,6 @@ use zhenxing_core::{
     PersonName, Relation, SchoolStatus, Text,
 };
 use zhenxing_store::HouseholdRecord;
-use zhenxing_store::edit::EditOutcome;
 
 #[derive(Template)]
 #[template(path = "household_edit.html")]
@@ -126,18 +125,12 @@ async fn save(
     reason: &str,
 ) -> AppResult<()> {
     let account = viewer.may(Action::WriteRegistry)?;
-    match state
+    state
         .db
         .edit_household(record, version, &account.name, "web", reason)
         .await?
-    {
-        EditOutcome::Saved { .. } => Ok(()),
-        EditOutcome::NotFound => Err(AppError::NotFound),
-        EditOutcome::Stale { .. } => Err(AppError::Conflict(Text::new(
-            "保存失败：自您打开此页以来，该户已被他人修改。您的修改未保存；请重新打开该户，核对后再改。",
-            "Not saved: someone changed this household after you opened the page. Your change was not saved; open the household again, check it, and redo your change.",
-        ))),
-    }
+        .done()?;
+    Ok(())
 }
 
 pub async fn edit(
