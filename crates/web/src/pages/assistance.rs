@@ -10,12 +10,13 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
+use crate::extract::{CsrfForm, NoFields};
 use crate::pages::{Chrome, blank, render_form};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use time::Date;
 use zhenxing_core::assistance::{
@@ -50,7 +51,6 @@ pub fn routes() -> Router<AppState> {
 /// The values of the two "new" forms, as typed.
 #[derive(Deserialize, Default, Clone)]
 pub struct PairingForm {
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -69,7 +69,6 @@ pub struct PairingForm {
 
 #[derive(Deserialize, Default, Clone)]
 pub struct MeasureForm {
-    csrf: String,
     #[serde(default)]
     category: String,
     #[serde(default)]
@@ -91,7 +90,6 @@ pub struct MeasureForm {
 /// A change to an existing pairing or measure: the version the page showed, a date or a reason.
 #[derive(Deserialize)]
 pub struct RowForm {
-    csrf: String,
     version: String,
     #[serde(default)]
     on: Option<String>,
@@ -340,19 +338,13 @@ pub async fn page(
     show(&state, &viewer, &no, Shown::plain()).await
 }
 
-#[derive(Deserialize)]
-pub struct RevealForm {
-    csrf: String,
-}
-
 /// The page with the cadres' full phone numbers; every reveal is audited.
 pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<RevealForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let a = load(&state, &viewer, &no).await?;
     let revealed = zhenxing_store::audit::Revealed {
@@ -370,12 +362,8 @@ pub async fn reveal(
     show(&state, &viewer, &no, shown).await
 }
 
-/// Checks the token and the right to manage assistance: 403 whatever the household.
-fn may_manage<'a>(
-    viewer: &'a Viewer,
-    csrf: &str,
-) -> AppResult<&'a zhenxing_store::accounts::Account> {
-    viewer.check_csrf(csrf)?;
+/// The right to manage assistance: 403 whatever the household.
+fn may_manage(viewer: &Viewer) -> AppResult<&zhenxing_store::accounts::Account> {
     viewer.may(Action::ManageAssistance)
 }
 
@@ -478,9 +466,9 @@ pub async fn add_pairing(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<PairingForm>,
+    CsrfForm(form): CsrfForm<PairingForm>,
 ) -> AppResult<Response> {
-    let account = may_manage(&viewer, &form.csrf)?;
+    let account = may_manage(&viewer)?;
     load(&state, &viewer, &no).await?;
     let lang = viewer.lang;
     let today = today_in_china();
@@ -528,9 +516,9 @@ pub async fn add_measure(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<MeasureForm>,
+    CsrfForm(form): CsrfForm<MeasureForm>,
 ) -> AppResult<Response> {
-    let account = may_manage(&viewer, &form.csrf)?;
+    let account = may_manage(&viewer)?;
     load(&state, &viewer, &no).await?;
     let lang = viewer.lang;
     let today = today_in_china();
@@ -626,7 +614,7 @@ async fn change_row(
     form: &RowForm,
     action: RowAction,
 ) -> AppResult<Response> {
-    let account = may_manage(viewer, &form.csrf)?;
+    let account = may_manage(viewer)?;
     load(state, viewer, no).await?;
     let id: i64 = id
         .parse()
@@ -681,7 +669,7 @@ pub async fn end_pairing(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, id)): Path<(String, String)>,
-    Form(form): Form<RowForm>,
+    CsrfForm(form): CsrfForm<RowForm>,
 ) -> AppResult<Response> {
     change_row(&state, &viewer, &no, &id, &form, RowAction::EndPairing).await
 }
@@ -690,7 +678,7 @@ pub async fn implement(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, id)): Path<(String, String)>,
-    Form(form): Form<RowForm>,
+    CsrfForm(form): CsrfForm<RowForm>,
 ) -> AppResult<Response> {
     change_row(&state, &viewer, &no, &id, &form, RowAction::Implement).await
 }
@@ -699,7 +687,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, id)): Path<(String, String)>,
-    Form(form): Form<RowForm>,
+    CsrfForm(form): CsrfForm<RowForm>,
 ) -> AppResult<Response> {
     change_row(&state, &viewer, &no, &id, &form, RowAction::Cancel).await
 }

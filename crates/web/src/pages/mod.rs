@@ -172,7 +172,11 @@ pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
 }
 
 /// A form's fields as posted, in order; checkboxes repeat their name. Each page adds the
-/// readers it needs (`impl Fields` in its own module).
+/// readers it needs (`impl Fields` in its own module). For forms whose checkboxes repeat a name
+/// (risk types, members), which a serde struct cannot read from a form body
+/// (`serde_urlencoded` has no sequences).
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
 pub struct Fields(pub Vec<(String, String)>);
 
 impl Fields {

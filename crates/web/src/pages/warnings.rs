@@ -8,14 +8,15 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
+use crate::extract::CsrfForm;
 use crate::pages::households::scoped_household;
-use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels};
+use crate::pages::{Chrome, Fields, blank, query_string, render, render_form, risk_labels};
 use crate::pages::{Params, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use time::{Date, Duration};
@@ -435,7 +436,6 @@ pub async fn detail(
 /// 409: the warning changed since the page was loaded.
 #[derive(Deserialize)]
 pub struct StepForm {
-    csrf: String,
     version: String,
     #[serde(default)]
     assignee: Option<String>,
@@ -467,7 +467,6 @@ async fn step(
     form: StepForm,
     code: &'static str,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::WriteRegistry)?;
     let id = parse_id(&id)?;
     // Outside the account's division the warning does not exist, whatever the form says.
@@ -517,7 +516,7 @@ pub async fn assign(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "assign").await
 }
@@ -526,7 +525,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "verify").await
 }
@@ -535,14 +534,13 @@ pub async fn dismiss(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "dismiss").await
 }
 
 #[derive(Deserialize)]
 pub struct RevealForm {
-    csrf: String,
     declaration: String,
 }
 
@@ -553,9 +551,8 @@ pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<RevealForm>,
+    CsrfForm(form): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let id = parse_id(&id)?;
     let declaration = parse_id(&form.declaration)?;
@@ -588,7 +585,6 @@ pub async fn reveal(
 
 #[derive(Deserialize)]
 pub struct LinkForm {
-    csrf: String,
     version: String,
     household: String,
 }
@@ -599,9 +595,8 @@ pub async fn link(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<LinkForm>,
+    CsrfForm(form): CsrfForm<LinkForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::WriteRegistry)?;
     let id = parse_id(&id)?;
     let version = parse_version(&form.version)?;
@@ -721,22 +716,16 @@ pub async fn report_submit(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Fields>,
 ) -> AppResult<Response> {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    viewer.check_csrf(&field("csrf"))?;
+    let field = |name: &str| fields.one(name);
     let account = viewer.may(Action::WriteRegistry)?;
     let lang = viewer.lang;
     let input = ReportInput {
         channel: field("channel"),
         on: field("on"),
-        risks: pairs
+        risks: fields
+            .0
             .iter()
             .filter(|(k, _)| k == "risk")
             .map(|(_, v)| v.clone())
