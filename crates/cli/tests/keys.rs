@@ -319,7 +319,7 @@ fn a_running_process_learns_the_rotated_key(env: Env) {
             .await
             .unwrap();
         assert!(
-            matches!(outcome, zhenxing_store::edit::EditOutcome::Saved { .. }),
+            matches!(outcome, zhenxing_store::Outcome::Done(_)),
             "{outcome:?}"
         );
         store.close().await;

@@ -19,6 +19,7 @@
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::keys;
+use crate::outcome::{Outcome, Written};
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -30,20 +31,7 @@ use zhenxing_core::assistance::{
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::mask::mask_phone;
 use zhenxing_core::monitoring::{RiskType, parse_stored_date};
-use zhenxing_core::{Action, Scope, Text, text};
-
-/// What became of a write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Saved: the row's id and its new `row_version`.
-    Done { id: i64, version: i64 },
-    /// Someone changed the row after the page was loaded; nothing was written.
-    Stale,
-    /// No such household, pairing or measure in the actor's scope.
-    NotFound,
-    /// Not allowed, with the reason.
-    Refused(Text),
-}
+use zhenxing_core::{Action, Scope, text};
 
 /// A stored pairing. `phone` is the full number: show it through [`PairingRow::masked_phone`]
 /// unless the viewer revealed it.
@@ -251,7 +239,7 @@ pub async fn measure(db: &Db, scope: &Scope, id: i64) -> Result<Option<MeasureRo
     Ok(row.filter(|m| scope.contains_code(&m.division_code)))
 }
 
-fn refused_role(actor: &Account) -> Option<Outcome> {
+fn refused_role(actor: &Account) -> Option<Outcome<Written>> {
     (!actor.may(Action::ManageAssistance)).then(|| {
         Outcome::Refused(text!(
             "只有区县、乡镇工作人员和村干部可以登记帮扶责任人和帮扶措施",
@@ -293,7 +281,7 @@ macro_rules! bind_all {
     }};
 }
 
-async fn insert(db: &Db, actor: &Account, row: Insert<'_>) -> Result<Outcome> {
+async fn insert(db: &Db, actor: &Account, row: Insert<'_>) -> Result<Outcome<Written>> {
     let mut tx = db.begin_write().await?;
     let mut operation = Operation::begin(
         &mut tx,
@@ -347,7 +335,7 @@ async fn insert(db: &Db, actor: &Account, row: Insert<'_>) -> Result<Outcome> {
         .await?;
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done { id, version: 1 })
+    Ok(Outcome::Done(Written { id, version: 1 }))
 }
 
 fn date_text(d: Option<Date>) -> Option<String> {
@@ -360,7 +348,7 @@ pub async fn add_pairing(
     actor: &Account,
     household_no: &str,
     p: &Pairing,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     if let Some(refused) = refused_role(actor) {
         return Ok(refused);
     }
@@ -408,7 +396,7 @@ pub async fn add_measure(
     actor: &Account,
     household_no: &str,
     m: &Measure,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     if let Some(refused) = refused_role(actor) {
         return Ok(refused);
     }
@@ -474,7 +462,7 @@ struct Change {
     after: Value,
 }
 
-async fn apply(db: &Db, actor: &Account, c: Change) -> Result<Outcome> {
+async fn apply(db: &Db, actor: &Account, c: Change) -> Result<Outcome<Written>> {
     let mut tx = db.begin_write().await?;
     let mut operation = Operation::begin(
         &mut tx,
@@ -529,10 +517,10 @@ async fn apply(db: &Db, actor: &Account, c: Change) -> Result<Outcome> {
         .await?;
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done {
+    Ok(Outcome::Done(Written {
         id: c.id,
         version: c.expected_version + 1,
-    })
+    }))
 }
 
 /// Ends a pairing on `ends_on` (not before it started, not after `today`).
@@ -543,7 +531,7 @@ pub async fn end_pairing(
     expected_version: i64,
     ends_on: Date,
     today: Date,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     if let Some(refused) = refused_role(actor) {
         return Ok(refused);
     }
@@ -600,7 +588,7 @@ pub async fn mark_implemented(
     expected_version: i64,
     on: Date,
     today: Date,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     let m = match changeable_measure(db, actor, id, expected_version).await? {
         Ok(m) => m,
         Err(outcome) => return Ok(outcome),
@@ -647,7 +635,7 @@ pub async fn cancel_measure(
     id: i64,
     expected_version: i64,
     reason: &str,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     let m = match changeable_measure(db, actor, id, expected_version).await? {
         Ok(m) => m,
         Err(outcome) => return Ok(outcome),
@@ -690,7 +678,7 @@ async fn changeable_measure(
     actor: &Account,
     id: i64,
     expected_version: i64,
-) -> Result<Result<MeasureRow, Outcome>> {
+) -> Result<Result<MeasureRow, Outcome<Written>>> {
     if let Some(refused) = refused_role(actor) {
         return Ok(Err(refused));
     }

@@ -5,22 +5,19 @@
 //! person's reason.
 
 use crate::registry::{MonitoringPermission, WriteRequest, WriteSummary, write_in_transaction};
-use crate::{Db, HouseholdRecord, Result, on_tx};
+use crate::{Db, HouseholdRecord, Outcome, Result, on_tx};
 
-/// The outcome of an edit.
+/// A saved edit: the household's new version and what the write path did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EditOutcome {
-    /// Saved; the household's new version.
-    Saved { version: i64, summary: WriteSummary },
-    /// Someone changed the household after the form was loaded; nothing was written.
-    Stale { current_version: i64 },
-    /// No such household (or it was removed).
-    NotFound,
+pub struct Saved {
+    pub version: i64,
+    pub summary: WriteSummary,
 }
 
 impl Db {
     /// Replaces the household `record.household_no` with `record`, if it is still at
-    /// `expected_version`. Conflicts (an ID number registered in another household, an unknown
+    /// `expected_version` ([`Outcome::Stale`] otherwise; [`Outcome::NotFound`] when there is no such
+    /// household). Conflicts (an ID number registered in another household, an unknown
     /// division, a changed monitoring category: only the procedures change it) are refused as
     /// [`crate::StoreError::Conflicts`].
     pub async fn edit_household(
@@ -30,18 +27,18 @@ impl Db {
         actor: &str,
         source: &str,
         reason: &str,
-    ) -> Result<EditOutcome> {
+    ) -> Result<Outcome<Saved>> {
         let mut tx = self.begin_write().await?;
         let current: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
             "SELECT CAST(version AS BIGINT) FROM households WHERE household_no = $1")
             .bind(&record.household_no).fetch_optional(conn).await?);
         let Some(current_version) = current else {
             tx.rollback().await?;
-            return Ok(EditOutcome::NotFound);
+            return Ok(Outcome::NotFound);
         };
         if current_version != expected_version {
             tx.rollback().await?;
-            return Ok(EditOutcome::Stale { current_version });
+            return Ok(Outcome::Stale);
         }
         let request = WriteRequest {
             actor: actor.to_owned(),
@@ -62,7 +59,7 @@ impl Db {
                 } else {
                     current_version + 1
                 };
-                Ok(EditOutcome::Saved { version, summary })
+                Ok(Outcome::Done(Saved { version, summary }))
             }
             Err(e) => {
                 tx.rollback().await?;

@@ -52,7 +52,7 @@ pub(crate) fn placeholders(n: usize, from: usize) -> String {
 }
 
 pub use crate::url::{DEFAULT_DATABASE_URL, DatabaseUrl};
-pub use outcome::Outcome;
+pub use outcome::{Outcome, Written};
 pub use records::{HouseholdRecord, MemberRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -14,3 +14,11 @@ pub enum Outcome<T> {
     /// Not allowed, with the reason.
     Refused(Text),
 }
+
+/// What a write of a versioned row answers when it is done: the row's id and its new
+/// `row_version` (the version the next page must send back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub id: i64,
+    pub version: i64,
+}

@@ -15,7 +15,7 @@
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::browse::code_range;
-use crate::{Db, Result, Tx, on_pool, on_tx};
+use crate::{Db, Outcome, Result, Tx, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -551,18 +551,11 @@ pub struct StepRequest {
     pub assignee: Option<String>,
 }
 
-/// What became of a step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepOutcome {
-    Done {
-        status: WarningStatus,
-        version: i64,
-    },
-    /// Someone acted on the warning after the page was loaded; nothing was written.
-    Stale,
-    NotFound,
-    /// Not allowed, with the reason.
-    Refused(Text),
+/// A step taken: the warning's new status and `row_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stepped {
+    pub status: WarningStatus,
+    pub version: i64,
 }
 
 /// Applies a step by `actor` to a warning in the actor's scope, audited with the note.
@@ -571,16 +564,16 @@ pub async fn take_step(
     actor: &Account,
     req: &StepRequest,
     policy: &InboxPolicy,
-) -> Result<StepOutcome> {
+) -> Result<Outcome<Stepped>> {
     let today = zhenxing_core::china_time::today_in_china();
     let Some(w) = warning(db, &actor.scope(), req.warning_id).await? else {
-        return Ok(StepOutcome::NotFound);
+        return Ok(Outcome::NotFound);
     };
     if w.row_version != req.expected_version {
-        return Ok(StepOutcome::Stale);
+        return Ok(Outcome::Stale);
     }
     let Some(status) = w.status() else {
-        return Ok(StepOutcome::NotFound);
+        return Ok(Outcome::NotFound);
     };
     let who = Actor {
         role: actor.role,
@@ -588,14 +581,14 @@ pub async fn take_step(
     };
     let target = match plan_step(status, &req.step, who, today, policy) {
         Ok(t) => t,
-        Err(reason) => return Ok(StepOutcome::Refused(reason)),
+        Err(reason) => return Ok(Outcome::Refused(reason)),
     };
     let assignee = match &req.step {
         WarningStep::Assign { .. } => {
             let name = req.assignee.as_deref().unwrap_or("");
             let cadres = assignable_cadres(db, &w.division_code).await?;
             if !cadres.iter().any(|a| a.name == name) {
-                return Ok(StepOutcome::Refused(text!(
+                return Ok(Outcome::Refused(text!(
                     "“{name}”不是本村在用的村干部账号；请从列表中选择",
                     "'{name}' is not an active village cadre account of this village; choose one from the list"
                 )));
@@ -649,7 +642,7 @@ pub async fn take_step(
     };
     if changed != 1 {
         tx.rollback().await?;
-        return Ok(StepOutcome::Stale);
+        return Ok(Outcome::Stale);
     }
     let after = json!({"status": target.code(), "assignee": assignee.or(w.assignee.clone()),
                        "deadline": match &req.step { WarningStep::Assign { deadline } => Some(deadline.to_string()), _ => w.deadline.clone() }});
@@ -669,10 +662,10 @@ pub async fn take_step(
         .await?;
     operation.finish(&mut tx, Some(after)).await?;
     tx.commit().await?;
-    Ok(StepOutcome::Done {
+    Ok(Outcome::Done(Stepped {
         status: target,
         version: w.row_version + 1,
-    })
+    }))
 }
 
 /// A cadre's visit or a household's self-declaration, as a village cadre records it.

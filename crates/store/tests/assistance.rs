@@ -17,8 +17,9 @@ use zhenxing_core::procedure::{CaseKind, EmergencyCause};
 use zhenxing_core::warning::WarningChannel;
 use zhenxing_core::{DivisionCode, Fen, MonitoringCategory, Relation, Role, Scope, Sex};
 use zhenxing_store::accounts::Account;
-use zhenxing_store::assistance::{self, Outcome};
+use zhenxing_store::assistance;
 use zhenxing_store::{Db, coverage, elimination, procedures, testing};
+use zhenxing_store::{Outcome, Written};
 
 const VILLAGE: &str = "500229102202";
 const PHONE: &str = "13912345678";
@@ -106,9 +107,9 @@ fn measure_draft(today: Date, category: MeasureCategory, implemented: bool) -> M
     }
 }
 
-fn done(outcome: Outcome) -> (i64, i64) {
+fn done(outcome: Outcome<Written>) -> (i64, i64) {
     match outcome {
-        Outcome::Done { id, version } => (id, version),
+        Outcome::Done(Written { id, version }) => (id, version),
         other => panic!("expected Done, got {other:?}"),
     }
 }

@@ -5,7 +5,7 @@
 use time::macros::date;
 use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::*;
-use zhenxing_store::edit::EditOutcome;
+use zhenxing_store::Outcome;
 use zhenxing_store::registry::{
     Conflict, LEGACY_MONITORING_ACTION, MonitoringPermission, WRITE_ACTION, WriteRequest,
 };
@@ -513,7 +513,7 @@ async fn unchanged_monitoring_categories_are_no_change() {
             .edit_household(&edited, meta.version, "cadre", "web", "核实")
             .await
             .unwrap();
-        assert!(matches!(saved, EditOutcome::Saved { .. }), "{saved:?}");
+        assert!(matches!(saved, Outcome::Done(_)), "{saved:?}");
 
         // Taking the category away is a change too.
         let mut removed = changed.clone();

@@ -380,8 +380,9 @@ const PASSWORD: &str = "Warnings-Test-2026";
 #[tokio::test]
 async fn the_inbox_takes_checked_audited_steps() {
     use zhenxing_core::warning::{InboxPolicy, WarningChannel, WarningStatus, WarningStep};
+    use zhenxing_store::Outcome;
     use zhenxing_store::warnings::{
-        self, InboxQuery, Raised, Report, StatusFilter, StepOutcome, StepRequest,
+        self, InboxQuery, Raised, Report, StatusFilter, StepRequest, Stepped,
     };
     testing::each_backend(async |db: &Db| {
         let rules = current(db).await;
@@ -441,26 +442,26 @@ async fn the_inbox_takes_checked_audited_steps() {
         let refused = warnings::take_step(db, &cadre, &assign(1, "lihong"), &policy)
             .await
             .unwrap();
-        assert!(matches!(refused, StepOutcome::Refused(_)), "{refused:?}");
+        assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
         let refused = warnings::take_step(db, &officer, &assign(1, "zhaomin"), &policy)
             .await
             .unwrap();
-        assert!(matches!(refused, StepOutcome::Refused(_)), "{refused:?}");
+        assert!(matches!(refused, Outcome::Refused(_)), "{refused:?}");
         let done = warnings::take_step(db, &officer, &assign(1, "lihong"), &policy)
             .await
             .unwrap();
         assert_eq!(
             done,
-            StepOutcome::Done {
+            Outcome::Done(Stepped {
                 status: WarningStatus::Assigned,
                 version: 2
-            }
+            })
         );
         // The page the officer loaded before the assignment is stale now.
         let stale = warnings::take_step(db, &officer, &assign(1, "lihong"), &policy)
             .await
             .unwrap();
-        assert_eq!(stale, StepOutcome::Stale);
+        assert_eq!(stale, Outcome::Stale);
         let mine = InboxQuery {
             assignee: Some("lihong".into()),
             limit: 50,
@@ -486,10 +487,10 @@ async fn the_inbox_takes_checked_audited_steps() {
             .unwrap();
         assert!(matches!(
             done,
-            StepOutcome::Done {
+            Outcome::Done(Stepped {
                 status: WarningStatus::Verified,
                 ..
-            }
+            })
         ));
         let settled = warnings::take_step(
             db,
@@ -502,7 +503,7 @@ async fn the_inbox_takes_checked_audited_steps() {
         )
         .await
         .unwrap();
-        assert!(matches!(settled, StepOutcome::Refused(_)), "{settled:?}");
+        assert!(matches!(settled, Outcome::Refused(_)), "{settled:?}");
         let detail = warnings::warning(db, &officer.scope(), id)
             .await
             .unwrap()

@@ -14,10 +14,10 @@ use zhenxing_core::portal::{
 use zhenxing_core::warning::{InboxPolicy, WarningChannel, WarningStatus};
 use zhenxing_core::*;
 use zhenxing_store::accounts::Account;
-use zhenxing_store::assistance::Outcome;
 use zhenxing_store::portal::{self, TicketFilter, TicketStepRequest, Tracked};
 use zhenxing_store::warnings::{self, InboxQuery, Raised, StatusFilter};
 use zhenxing_store::{Db, testing};
+use zhenxing_store::{Outcome, Written};
 
 const VILLAGE: &str = "500229102202";
 const TOWNSHIP: &str = "500229102000";
@@ -171,10 +171,7 @@ async fn a_declaration_is_a_lead_in_the_township_inbox() {
         )
         .await
         .unwrap();
-        assert!(
-            matches!(step, warnings::StepOutcome::Done { .. }),
-            "{step:?}"
-        );
+        assert!(matches!(step, Outcome::Done(_)), "{step:?}");
         let lowercase = first.tracking_code.to_lowercase().replace('-', " ");
         let Some(Tracked::Declaration { status, .. }) =
             portal::track(db, &lowercase).await.unwrap()
@@ -249,7 +246,7 @@ async fn step(db: &Db, who: &Account, id: i64, version: i64, s: TicketStep, text
     .await
     .unwrap();
     match out {
-        Outcome::Done { version, .. } => version,
+        Outcome::Done(Written { version, .. }) => version,
         other => panic!("{s:?} by {}: {other:?}", who.name),
     }
 }
@@ -439,7 +436,7 @@ async fn reports_about_a_person_only_for_designated_officers() {
                 portal::designate(db, &admin, &who.name, true)
                     .await
                     .unwrap(),
-                Outcome::Done { .. }
+                Outcome::Done(_)
             ));
         }
         // Only county officers can be designated, only by the administrator.
@@ -552,9 +549,10 @@ async fn publications_are_public_from_their_day_until_withdrawn() {
         }
         .check()
         .unwrap();
-        let Outcome::Done { id, version } = portal::save_announcement(db, &admin, None, &draft)
-            .await
-            .unwrap()
+        let Outcome::Done(Written { id, version }) =
+            portal::save_announcement(db, &admin, None, &draft)
+                .await
+                .unwrap()
         else {
             panic!("saved");
         };
@@ -571,7 +569,7 @@ async fn publications_are_public_from_their_day_until_withdrawn() {
             body_en: "To every county:\n\nplease monitor.".into(),
             ..draft.clone()
         };
-        let Outcome::Done { version, .. } =
+        let Outcome::Done(Written { version, .. }) =
             portal::save_announcement(db, &admin, Some((id, version)), &translated)
                 .await
                 .unwrap()
@@ -593,7 +591,7 @@ async fn publications_are_public_from_their_day_until_withdrawn() {
             Outcome::Refused(_)
         ));
         let tomorrow = today + Duration::days(1);
-        let Outcome::Done { version, .. } =
+        let Outcome::Done(Written { version, .. }) =
             portal::set_announcement_status(db, &admin, id, version, Some(tomorrow), today)
                 .await
                 .unwrap()
@@ -724,19 +722,16 @@ async fn a_provisional_lead_moves_to_its_registered_household_once() {
         )
         .await
         .unwrap();
-        assert!(
-            matches!(dismissed, warnings::StepOutcome::Done { .. }),
-            "{dismissed:?}"
-        );
+        assert!(matches!(dismissed, Outcome::Done(_)), "{dismissed:?}");
         let done = portal::link_household(db, &township, lead, version, "CK-P2")
             .await
             .unwrap();
         assert_eq!(
             done,
-            Outcome::Done {
+            Outcome::Done(Written {
                 id: lead,
                 version: version + 1
-            }
+            })
         );
         let w = warnings::warning(db, &township.scope(), lead)
             .await

@@ -610,10 +610,7 @@ impl<'a> Story<'a> {
         let added = zhenxing_store::assistance::add_measure(db, &p.cadre, "CK-P1", &job)
             .await
             .unwrap();
-        assert!(
-            matches!(added, zhenxing_store::assistance::Outcome::Done { .. }),
-            "{added:?}"
-        );
+        assert!(matches!(added, Outcome::Done(_)), "{added:?}");
     }
 
     /// Withdrawal is a step too: the case closes and nothing else changes.

@@ -13,7 +13,7 @@ use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Role};
 use zhenxing_store::figure_cache::FigureCache;
 use zhenxing_store::rollups::{self, Figures};
 use zhenxing_store::snapshots::{self, KeyFigures, Month};
-use zhenxing_store::{Db, testing};
+use zhenxing_store::{Db, Outcome, testing};
 use zhenxing_store::{assistance, portal, procedures};
 
 const MUNICIPALITY: &str = "500000000000";
@@ -387,10 +387,7 @@ async fn figure_cache_follows_every_write() {
         let added = assistance::add_measure(db, &officer, &no, &measure)
             .await
             .expect("added");
-        assert!(
-            matches!(added, assistance::Outcome::Done { .. }),
-            "{added:?}"
-        );
+        assert!(matches!(added, Outcome::Done(_)), "{added:?}");
         for d in levels.iter().chain(&[other_village]) {
             check_cache(db, &cache, d, today).await;
         }
@@ -500,10 +497,7 @@ async fn figure_cache_follows_every_write() {
         let linked = portal::link_household(db, &township_officer, lead.id, version, "NEW0002")
             .await
             .expect("linked");
-        assert!(
-            matches!(linked, assistance::Outcome::Done { .. }),
-            "{linked:?}"
-        );
+        assert!(matches!(linked, Outcome::Done(_)), "{linked:?}");
         for d in levels.iter().chain(&[sibling]) {
             check_cache(db, &cache, d, today).await;
         }

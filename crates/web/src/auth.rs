@@ -5,6 +5,7 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::extract::{CsrfForm, NoFields};
 use crate::i18n::Tr;
 use crate::pages::Params;
 use crate::pages::{Chrome, render};
@@ -625,18 +626,12 @@ pub fn login_form(state: &AppState, viewer: &Viewer, name: String, message: Stri
     response
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let account = viewer.account()?;
-    viewer.check_csrf(&form.csrf)?;
     if let Some(token) = &viewer.session_token {
         state.db.sign_out(token, account).await?;
     }
@@ -648,7 +643,6 @@ pub async fn logout(
 
 #[derive(Deserialize)]
 pub struct LangForm {
-    csrf: String,
     lang: String,
     back: Option<String>,
 }
@@ -657,10 +651,9 @@ pub struct LangForm {
 pub async fn switch_lang(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<LangForm>,
+    CsrfForm(form): CsrfForm<LangForm>,
 ) -> AppResult<Response> {
     let account = viewer.account()?;
-    viewer.check_csrf(&form.csrf)?;
     let lang = Lang::parse(&form.lang)
         .ok_or_else(|| AppError::bad_request("未知的语言", "unknown language"))?;
     state.db.set_account_lang(account.id, lang).await?;

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use zhenxing_core::Text;
+use zhenxing_store::Outcome;
 
 #[derive(Debug, Clone)]
 pub enum AppError {
@@ -90,6 +91,54 @@ impl AppError {
 
     pub fn bad_request(zh: impl Into<String>, en: impl Into<String>) -> AppError {
         AppError::BadRequest(Text::new(zh.into(), en.into()))
+    }
+
+    /// A change made from a page loaded before someone else changed the record: 409, nothing
+    /// was written. The one wording of it, for every page that sends a version back.
+    pub fn stale() -> AppError {
+        AppError::Conflict(Text::new(
+            "未保存：自您打开此页以来，该记录已被他人修改。请重新打开本页，核对后再操作。",
+            "Not saved: someone changed this after you opened the page. Open the page again and check it before acting.",
+        ))
+    }
+
+    /// [`AppError::stale`] for a program, which sent `sent` and can be told the version the
+    /// record is at now.
+    pub fn stale_since(sent: i64, current: i64) -> AppError {
+        AppError::Conflict(Text::new(
+            format!(
+                "未保存：该记录在版本{sent}之后已被修改（当前版本{current}）。请重新读取，核对后再改。"
+            ),
+            format!(
+                "Not saved: the record has changed since version {sent} (it is now at version {current}). Read it again, check it, and redo the change."
+            ),
+        ))
+    }
+}
+
+/// The one reading of a store write's [`Outcome`] as an answer: a missing record (or one outside
+/// the viewer's scope) is a 404 and a stale page a 409 ([`AppError::stale`]), everywhere alike.
+pub trait OutcomeExt<T> {
+    /// Done is `Ok(Ok(value))`; a refusal is `Ok(Err(reason))`, for the handler to show its
+    /// form again with the reason and the person's input.
+    fn or_refused(self) -> AppResult<Result<T, Text>>;
+    /// Done is `Ok(value)`; a refusal is a 400 with the reason (forms that have no page of
+    /// their own to show again).
+    fn done(self) -> AppResult<T>;
+}
+
+impl<T> OutcomeExt<T> for Outcome<T> {
+    fn or_refused(self) -> AppResult<Result<T, Text>> {
+        match self {
+            Outcome::Done(value) => Ok(Ok(value)),
+            Outcome::Refused(reason) => Ok(Err(reason)),
+            Outcome::Stale => Err(AppError::stale()),
+            Outcome::NotFound => Err(AppError::NotFound),
+        }
+    }
+
+    fn done(self) -> AppResult<T> {
+        self.or_refused()?.map_err(AppError::BadRequest)
     }
 }
 

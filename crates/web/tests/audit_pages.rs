@@ -41,10 +41,7 @@ async fn edit_ck0001(server: &Server) {
         .edit_household(&record, meta.version, "chengkou", "web", "电话号码更正")
         .await
         .unwrap();
-    assert!(matches!(
-        outcome,
-        zhenxing_store::edit::EditOutcome::Saved { .. }
-    ));
+    assert!(matches!(outcome, zhenxing_store::Outcome::Done(_)));
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@
 
 use super::intake::next_id;
 use crate::accounts::Account;
-use crate::assistance::Outcome;
 use crate::audit::{AuditEntry, Operation};
+use crate::outcome::{Outcome, Written};
 use crate::{Db, Result, on_pool, on_tx};
 use serde_json::json;
 use time::Date;
@@ -103,7 +103,7 @@ pub async fn save_announcement(
     actor: &Account,
     existing: Option<(i64, i64)>,
     a: &Announcement,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     if !actor.may(Action::ManagePortal) {
         return Ok(Outcome::NotFound);
     }
@@ -158,7 +158,7 @@ pub async fn save_announcement(
     }
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done { id, version })
+    Ok(Outcome::Done(Written { id, version }))
 }
 
 /// Publishes from `on` (`Some`: today or a later day) or withdraws (`None`), audited.
@@ -169,7 +169,7 @@ pub async fn set_announcement_status(
     expected_version: i64,
     publish_on: Option<Date>,
     today: Date,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     if !actor.may(Action::ManagePortal) {
         return Ok(Outcome::NotFound);
     }
@@ -225,8 +225,8 @@ pub async fn set_announcement_status(
     }
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done {
+    Ok(Outcome::Done(Written {
         id,
         version: expected_version + 1,
-    })
+    }))
 }

@@ -4,9 +4,9 @@
 
 use super::intake::{Intake, Submitted};
 use crate::accounts::Account;
-use crate::assistance::Outcome;
 use crate::audit::{AuditEntry, Operation};
 use crate::keys;
+use crate::outcome::{Outcome, Written};
 use crate::warnings::{NewWarning, Raised};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde_json::json;
@@ -198,7 +198,7 @@ pub fn is_provisional_household_no(household_no: &str) -> bool {
 }
 
 /// Ends a write transaction that wrote nothing, with `outcome`.
-async fn refuse(tx: Tx, outcome: Outcome) -> Result<Outcome> {
+async fn refuse(tx: Tx, outcome: Outcome<Written>) -> Result<Outcome<Written>> {
     tx.rollback().await?;
     Ok(outcome)
 }
@@ -225,7 +225,7 @@ pub async fn link_household(
     warning_id: i64,
     expected_version: i64,
     household_no: &str,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     let Some(w) = crate::warnings::warning(db, &actor.scope(), warning_id).await? else {
         return Ok(Outcome::NotFound);
     };
@@ -362,8 +362,8 @@ pub async fn link_household(
         .await?;
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done {
+    Ok(Outcome::Done(Written {
         id: w.id,
         version: expected_version + 1,
-    })
+    }))
 }

@@ -4,11 +4,11 @@
 
 use super::intake::{Intake, Submitted};
 use crate::accounts::Account;
-use crate::assistance::Outcome;
 use crate::audit::{AuditEntry, Operation};
 use crate::browse::code_range;
 use crate::files::AcceptedFile;
 use crate::keys;
+use crate::outcome::{Outcome, Written};
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde_json::json;
 use time::{Date, Duration};
@@ -338,7 +338,7 @@ pub async fn take_ticket_step(
     db: &Db,
     actor: &Account,
     req: &TicketStepRequest,
-) -> Result<Outcome> {
+) -> Result<Outcome<Written>> {
     let Some(t) = ticket(db, actor, req.ticket_id).await? else {
         return Ok(Outcome::NotFound);
     };
@@ -423,10 +423,10 @@ pub async fn take_ticket_step(
     }
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done {
+    Ok(Outcome::Done(Written {
         id: t.id,
         version: t.row_version + 1,
-    })
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +450,12 @@ pub async fn designations(db: &Db) -> Result<Vec<Designation>> {
 
 /// Designates (`on`) a county officer to read its county's reports about a person, or ends the
 /// designation, audited. `NotFound` for an unknown account; `Refused` for another role.
-pub async fn designate(db: &Db, actor: &Account, account_name: &str, on: bool) -> Result<Outcome> {
+pub async fn designate(
+    db: &Db,
+    actor: &Account,
+    account_name: &str,
+    on: bool,
+) -> Result<Outcome<Written>> {
     if !actor.may(Action::ManagePortal) {
         return Ok(Outcome::Refused(text!(
             "您的角色不能指定人员",
@@ -500,8 +505,8 @@ pub async fn designate(db: &Db, actor: &Account, account_name: &str, on: bool) -
     }
     operation.finish(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(Outcome::Done {
+    Ok(Outcome::Done(Written {
         id: account.id,
         version: 1,
-    })
+    }))
 }

@@ -9,7 +9,7 @@ use crate::api::dto::{
 };
 use crate::api::{json_rejection, path_rejection};
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::Params;
 use crate::scope::{ListQuery, parse_filter, scoped_household};
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -18,9 +18,8 @@ use axum::{Extension, Json};
 use serde_json::{Map, Value};
 use zhenxing_app::households::{HouseholdEdit, apply_edit, parse_reason};
 use zhenxing_core::{Action, DivisionCode, Fen, Text};
-use zhenxing_store::HouseholdRecord;
-use zhenxing_store::edit::EditOutcome;
 use zhenxing_store::registry::RowMeta;
+use zhenxing_store::{HouseholdRecord, Outcome};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -186,33 +185,21 @@ pub async fn patch(
     let patch = parse_patch(body).map_err(refused)?;
     let reason = parse_reason(&patch.reason).map_err(AppError::BadRequest)?;
     if patch.version != meta.version {
-        return Err(stale(patch.version, meta.version));
+        return Err(AppError::stale_since(patch.version, meta.version));
     }
     let updated = apply_edit(&record, &patched_form(&record, &patch)).map_err(refused)?;
-    match state
+    let saved = state
         .db
         .edit_household(&updated, patch.version, &account.name, "api", &reason)
-        .await?
-    {
-        EditOutcome::Saved { .. } => {}
-        EditOutcome::NotFound => return Err(AppError::NotFound),
-        EditOutcome::Stale { current_version } => {
-            return Err(stale(patch.version, current_version));
-        }
+        .await?;
+    if matches!(saved, Outcome::Stale) {
+        // Changed between the check above and the write: say what version it is at now.
+        let (_, now) = scoped_household(&state, &viewer, &no).await?;
+        return Err(AppError::stale_since(patch.version, now.version));
     }
+    saved.done()?;
     let (record, meta) = scoped_household(&state, &viewer, &no).await?;
     Ok(Json(household_json(&state, &record, &meta).await?))
-}
-
-fn stale(sent: i64, current: i64) -> AppError {
-    AppError::Conflict(Text::new(
-        format!(
-            "未保存：该户在版本{sent}之后已被修改（当前版本{current}）。请重新读取该户，核对后再改。"
-        ),
-        format!(
-            "Not saved: the household has changed since version {sent} (it is now at version {current}). Read it again, check it, and redo the change."
-        ),
-    ))
 }
 
 /// Every problem, each naming its field, in one 400.

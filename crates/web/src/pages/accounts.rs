@@ -12,14 +12,15 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::extract::CsrfForm;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, render};
+use crate::pages::{Chrome, render, with_status};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
@@ -167,12 +168,6 @@ async fn page(
     })
 }
 
-fn with_status(status: StatusCode, response: Response) -> Response {
-    let mut response = response;
-    *response.status_mut() = status;
-    response
-}
-
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -223,9 +218,8 @@ fn parse_create(me: &Account, form: &CreateForm) -> Result<(Role, DivisionCode),
 pub async fn create(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<CreateForm>,
+    CsrfForm(form): CsrfForm<CreateForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let me = admin(&viewer)?.clone();
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let name = form.name.trim().to_owned();
@@ -337,7 +331,6 @@ async fn set_disabled(
     form: NameForm,
     disabled: bool,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     // The three administrators' accounts are the operator's, disabling included.
     let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
         Ok(both) => both,
@@ -368,7 +361,7 @@ async fn set_disabled(
 pub async fn disable(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<NameForm>,
+    CsrfForm(form): CsrfForm<NameForm>,
 ) -> AppResult<Response> {
     set_disabled(state, viewer, form, true).await
 }
@@ -376,7 +369,7 @@ pub async fn disable(
 pub async fn enable(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<NameForm>,
+    CsrfForm(form): CsrfForm<NameForm>,
 ) -> AppResult<Response> {
     set_disabled(state, viewer, form, false).await
 }
@@ -384,9 +377,8 @@ pub async fn enable(
 pub async fn reset_password(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<NameForm>,
+    CsrfForm(form): CsrfForm<NameForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
         Ok(both) => both,
         Err(refused) => return Ok(refused),
@@ -443,9 +435,8 @@ pub struct ResetFactorForm {
 pub async fn reset_factor(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<ResetFactorForm>,
+    CsrfForm(form): CsrfForm<ResetFactorForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
         Ok(both) => both,
         Err(refused) => return Ok(refused),
@@ -543,10 +534,9 @@ pub async fn own_password_form(
 pub async fn change_own_password(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<OwnPasswordForm>,
+    CsrfForm(form): CsrfForm<OwnPasswordForm>,
 ) -> AppResult<Response> {
     let account = viewer.account()?;
-    viewer.check_csrf(&form.csrf)?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     if form.new != form.repeat {
         let errors = vec![tr.t("account-password-mismatch")];

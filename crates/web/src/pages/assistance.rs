@@ -9,13 +9,14 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OutcomeExt};
+use crate::extract::{CsrfForm, NoFields};
 use crate::pages::{Chrome, blank, render_form};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use time::Date;
 use zhenxing_core::assistance::{
@@ -24,7 +25,8 @@ use zhenxing_core::assistance::{
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::{Action, Fen, Lang, Sex, Text};
-use zhenxing_store::assistance::{self, HouseholdAssistance, MeasureRow, Outcome, PairingRow};
+use zhenxing_store::assistance::{self, HouseholdAssistance, MeasureRow, PairingRow};
+use zhenxing_store::{Outcome, Written};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,7 +51,6 @@ pub fn routes() -> Router<AppState> {
 /// The values of the two "new" forms, as typed.
 #[derive(Deserialize, Default, Clone)]
 pub struct PairingForm {
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -68,7 +69,6 @@ pub struct PairingForm {
 
 #[derive(Deserialize, Default, Clone)]
 pub struct MeasureForm {
-    csrf: String,
     #[serde(default)]
     category: String,
     #[serde(default)]
@@ -90,7 +90,6 @@ pub struct MeasureForm {
 /// A change to an existing pairing or measure: the version the page showed, a date or a reason.
 #[derive(Deserialize)]
 pub struct RowForm {
-    csrf: String,
     version: String,
     #[serde(default)]
     on: Option<String>,
@@ -339,19 +338,13 @@ pub async fn page(
     show(&state, &viewer, &no, Shown::plain()).await
 }
 
-#[derive(Deserialize)]
-pub struct RevealForm {
-    csrf: String,
-}
-
 /// The page with the cadres' full phone numbers; every reveal is audited.
 pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<RevealForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let a = load(&state, &viewer, &no).await?;
     let revealed = zhenxing_store::audit::Revealed {
@@ -369,12 +362,8 @@ pub async fn reveal(
     show(&state, &viewer, &no, shown).await
 }
 
-/// Checks the token and the right to manage assistance: 403 whatever the household.
-fn may_manage<'a>(
-    viewer: &'a Viewer,
-    csrf: &str,
-) -> AppResult<&'a zhenxing_store::accounts::Account> {
-    viewer.check_csrf(csrf)?;
+/// The right to manage assistance: 403 whatever the household.
+fn may_manage(viewer: &Viewer) -> AppResult<&zhenxing_store::accounts::Account> {
     viewer.may(Action::ManageAssistance)
 }
 
@@ -459,20 +448,13 @@ async fn answer(
     state: &AppState,
     viewer: &Viewer,
     no: &str,
-    outcome: Outcome,
+    outcome: Outcome<Written>,
     key: String,
     redo: Shown,
 ) -> AppResult<Response> {
-    match outcome {
-        Outcome::Done { .. } => {
-            Ok(Redirect::to(&format!("/households/{no}/assistance")).into_response())
-        }
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(AppError::Conflict(Text::new(
-            "未保存：自您打开此页以来，该记录已被他人修改。请重新打开本页，核对后再操作。",
-            "Not saved: someone changed this record after you opened the page. Open the page again and check it before acting.",
-        ))),
-        Outcome::Refused(reason) => {
+    match outcome.or_refused()? {
+        Ok(_) => Ok(Redirect::to(&format!("/households/{no}/assistance")).into_response()),
+        Err(reason) => {
             let mut shown = redo;
             shown.problems.push(key, &reason, viewer.lang);
             show(state, viewer, no, shown).await
@@ -484,9 +466,9 @@ pub async fn add_pairing(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<PairingForm>,
+    CsrfForm(form): CsrfForm<PairingForm>,
 ) -> AppResult<Response> {
-    let account = may_manage(&viewer, &form.csrf)?;
+    let account = may_manage(&viewer)?;
     load(&state, &viewer, &no).await?;
     let lang = viewer.lang;
     let today = today_in_china();
@@ -534,9 +516,9 @@ pub async fn add_measure(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<MeasureForm>,
+    CsrfForm(form): CsrfForm<MeasureForm>,
 ) -> AppResult<Response> {
-    let account = may_manage(&viewer, &form.csrf)?;
+    let account = may_manage(&viewer)?;
     load(&state, &viewer, &no).await?;
     let lang = viewer.lang;
     let today = today_in_china();
@@ -632,7 +614,7 @@ async fn change_row(
     form: &RowForm,
     action: RowAction,
 ) -> AppResult<Response> {
-    let account = may_manage(viewer, &form.csrf)?;
+    let account = may_manage(viewer)?;
     load(state, viewer, no).await?;
     let id: i64 = id
         .parse()
@@ -687,7 +669,7 @@ pub async fn end_pairing(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, id)): Path<(String, String)>,
-    Form(form): Form<RowForm>,
+    CsrfForm(form): CsrfForm<RowForm>,
 ) -> AppResult<Response> {
     change_row(&state, &viewer, &no, &id, &form, RowAction::EndPairing).await
 }
@@ -696,7 +678,7 @@ pub async fn implement(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, id)): Path<(String, String)>,
-    Form(form): Form<RowForm>,
+    CsrfForm(form): CsrfForm<RowForm>,
 ) -> AppResult<Response> {
     change_row(&state, &viewer, &no, &id, &form, RowAction::Implement).await
 }
@@ -705,7 +687,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, id)): Path<(String, String)>,
-    Form(form): Form<RowForm>,
+    CsrfForm(form): CsrfForm<RowForm>,
 ) -> AppResult<Response> {
     change_row(&state, &viewer, &no, &id, &form, RowAction::Cancel).await
 }

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::{Chrome, count, render};
+use crate::pages::{Chrome, count, render, with_status};
 use crate::upload::{
     UPLOAD_BODY_LIMIT, UploadError, clean_file_name, limit_mib, max_file, multipart_rejected,
     save_file, skip, small_text, uploader,
@@ -204,11 +204,6 @@ pub async fn form(
 ) -> AppResult<Response> {
     let page = form_page(&state, &viewer, None, Vec::new(), None).await?;
     Ok(render(&page))
-}
-
-fn with_status(status: StatusCode, mut response: Response) -> Response {
-    *response.status_mut() = status;
-    response
 }
 
 /// The form's fields: CSRF token, kind, and the file saved to a temporary file.

@@ -11,6 +11,7 @@ use crate::auth::{
     with_cookies,
 };
 use crate::error::{AppError, AppResult};
+use crate::extract::CsrfForm;
 use crate::i18n::Tr;
 use crate::pages::{Chrome, render, render_form};
 use askama::Template;
@@ -233,8 +234,6 @@ pub async fn enrol_page(
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     code: String,
 }
 
@@ -242,10 +241,9 @@ pub struct ConfirmForm {
 pub async fn enrol_confirm(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<ConfirmForm>,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> AppResult<Response> {
     let account = viewer.account()?;
-    viewer.check_csrf(&form.csrf)?;
     if viewer.via_api_token {
         return Err(AppError::Forbidden);
     }

@@ -141,6 +141,21 @@ pub fn render_form(template: &impl Template, refused: bool) -> Response {
     response
 }
 
+/// A response answered with `status` instead of its own (a form page refused as 422, an
+/// upload refused as 413).
+pub fn with_status(status: StatusCode, mut response: Response) -> Response {
+    *response.status_mut() = status;
+    response
+}
+
+/// A record's id from the path: a positive whole number, else no such record (404).
+pub fn parse_id(id: &str) -> crate::error::AppResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(crate::error::AppError::NotFound)
+}
+
 /// Stored risk type codes (`illness,disability`) as words in `lang`, joined.
 pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
     let sep = if lang == zhenxing_core::Lang::Zh {
@@ -157,7 +172,11 @@ pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
 }
 
 /// A form's fields as posted, in order; checkboxes repeat their name. Each page adds the
-/// readers it needs (`impl Fields` in its own module).
+/// readers it needs (`impl Fields` in its own module). For forms whose checkboxes repeat a name
+/// (risk types, members), which a serde struct cannot read from a form body
+/// (`serde_urlencoded` has no sequences).
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
 pub struct Fields(pub Vec<(String, String)>);
 
 impl Fields {

@@ -11,15 +11,16 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
-use crate::pages::Params;
+use crate::error::{AppError, AppResult, OutcomeExt};
+use crate::extract::{CsrfForm, NoFields, trimmed};
 use crate::pages::portal::paragraphs;
-use crate::pages::{Chrome, Fields, blank, render, render_form, saved_redirect, whole_days};
+use crate::pages::{Chrome, blank, render, render_form, saved_redirect, whole_days};
+use crate::pages::{Params, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use time::Date;
 use zhenxing_core::china_time::{china_time_text, today_in_china};
@@ -27,8 +28,7 @@ use zhenxing_core::portal::{
     AnnouncementForm, AnnouncementKind, AnnouncementStatus, PortalPolicy, TicketCategory,
     TicketKind, TicketStep, ticket_step_allowed,
 };
-use zhenxing_core::{Action, Lang, Text};
-use zhenxing_store::assistance::Outcome;
+use zhenxing_core::{Action, Lang};
 use zhenxing_store::portal::{self, TicketFilter, TicketRow, TicketStepRequest};
 
 pub fn routes() -> Router<AppState> {
@@ -49,26 +49,6 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/steps/{step}", post(ticket_step))
         .route("/tickets/{id}/files/{number}", get(ticket_file))
         .route("/tickets/{id}/reveal", post(reveal_ticket_phone))
-}
-
-fn parse_id(id: &str) -> AppResult<i64> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
-fn stale() -> AppError {
-    AppError::Conflict(Text::new(
-        "此内容在您打开页面后已被他人修改，未保存。请重新打开页面后再操作。",
-        "Someone changed this after you opened the page; nothing was saved. Open the page again and retry.",
-    ))
-}
-
-fn outcome_error(o: Outcome) -> AppError {
-    match o {
-        Outcome::Stale => stale(),
-        Outcome::NotFound => AppError::NotFound,
-        Outcome::Refused(reason) => AppError::BadRequest(reason),
-        Outcome::Done { .. } => AppError::Internal,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,35 +207,62 @@ pub async fn edit_announcement(
     ))
 }
 
-fn announcement_form(f: &Fields) -> AnnouncementForm {
-    AnnouncementForm {
-        kind: f.one("kind"),
-        title_zh: f.one("title_zh"),
-        title_en: f.one("title_en"),
-        body_zh: f.one("body_zh"),
-        body_en: f.one("body_en"),
+/// The announcement editor's form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AnnouncementFields {
+    #[serde(deserialize_with = "trimmed")]
+    kind: String,
+    #[serde(deserialize_with = "trimmed")]
+    title_zh: String,
+    #[serde(deserialize_with = "trimmed")]
+    title_en: String,
+    #[serde(deserialize_with = "trimmed")]
+    body_zh: String,
+    #[serde(deserialize_with = "trimmed")]
+    body_en: String,
+    /// The `row_version` the page showed (none for a new announcement).
+    #[serde(deserialize_with = "trimmed")]
+    version: String,
+}
+
+impl AnnouncementFields {
+    fn announcement(&self) -> AnnouncementForm {
+        AnnouncementForm {
+            kind: self.kind.clone(),
+            title_zh: self.title_zh.clone(),
+            title_en: self.title_en.clone(),
+            body_zh: self.body_zh.clone(),
+            body_en: self.body_en.clone(),
+        }
     }
+}
+
+/// A version a page sent back; one that is not a number matches no row (the store answers
+/// stale or not found).
+fn sent_version(version: &str) -> i64 {
+    version.parse::<i64>().unwrap_or(-1)
 }
 
 async fn save(
     state: &AppState,
     viewer: &Viewer,
     existing: Option<portal::AnnouncementRow>,
-    f: Fields,
+    f: AnnouncementFields,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::ManagePortal)?;
-    let form = announcement_form(&f);
+    let form = f.announcement();
     match form.check() {
         Ok(a) => {
-            let expected = f.one("version").parse::<i64>().unwrap_or(-1);
+            let expected = sent_version(&f.version);
             let target = existing.as_ref().map(|e| (e.id, expected));
-            match portal::save_announcement(&state.db, account, target, &a).await? {
-                Outcome::Done { id, .. } => {
-                    Ok(saved_redirect(&format!("/portal-admin/announcements/{id}")))
-                }
-                other => Err(outcome_error(other)),
-            }
+            let saved = portal::save_announcement(&state.db, account, target, &a)
+                .await?
+                .done()?;
+            Ok(saved_redirect(&format!(
+                "/portal-admin/announcements/{}",
+                saved.id
+            )))
         }
         Err(errors) => {
             let errors = errors
@@ -277,19 +284,17 @@ async fn save(
 pub async fn create_announcement(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<AnnouncementFields>,
 ) -> AppResult<Response> {
-    save(&state, &viewer, None, Fields(pairs)).await
+    save(&state, &viewer, None, f).await
 }
 
 pub async fn save_announcement(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<AnnouncementFields>,
 ) -> AppResult<Response> {
-    let f = Fields(pairs);
-    viewer.check_csrf(&f.one("csrf"))?;
     viewer.may(Action::ManagePortal)?;
     let existing = portal::announcement(&state.db, parse_id(&id)?)
         .await?
@@ -297,20 +302,30 @@ pub async fn save_announcement(
     save(&state, &viewer, Some(existing), f).await
 }
 
+/// Publishing or withdrawing an announcement.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StatusFields {
+    #[serde(deserialize_with = "trimmed")]
+    version: String,
+    /// Publishing only: the first day (today when empty).
+    #[serde(deserialize_with = "trimmed")]
+    publish_on: String,
+}
+
 async fn change_status(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
-    f: Fields,
+    f: StatusFields,
     publish: bool,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::ManagePortal)?;
     let id = parse_id(id)?;
-    let expected = f.one("version").parse::<i64>().unwrap_or(-1);
+    let expected = sent_version(&f.version);
     let today = today_in_china();
     let day = if publish {
-        let raw = f.one("publish_on");
+        let raw = f.publish_on;
         let day = if raw.trim().is_empty() {
             today
         } else {
@@ -329,28 +344,28 @@ async fn change_status(
     } else {
         None
     };
-    match portal::set_announcement_status(&state.db, account, id, expected, day, today).await? {
-        Outcome::Done { .. } => Ok(saved_redirect(&format!("/portal-admin/announcements/{id}"))),
-        other => Err(outcome_error(other)),
-    }
+    portal::set_announcement_status(&state.db, account, id, expected, day, today)
+        .await?
+        .done()?;
+    Ok(saved_redirect(&format!("/portal-admin/announcements/{id}")))
 }
 
 pub async fn publish(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<StatusFields>,
 ) -> AppResult<Response> {
-    change_status(&state, &viewer, &id, Fields(pairs), true).await
+    change_status(&state, &viewer, &id, f, true).await
 }
 
 pub async fn withdraw(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<StatusFields>,
 ) -> AppResult<Response> {
-    change_status(&state, &viewer, &id, Fields(pairs), false).await
+    change_status(&state, &viewer, &id, f, false).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,15 +422,23 @@ pub async fn settings_form(
     .await
 }
 
+/// The portal's time limits, in days.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PolicyFields {
+    #[serde(deserialize_with = "trimmed")]
+    accept_days: String,
+    #[serde(deserialize_with = "trimmed")]
+    ticket_days: String,
+}
+
 pub async fn settings_save(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<PolicyFields>,
 ) -> AppResult<Response> {
-    let f = Fields(pairs);
-    viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::ManageSettings)?;
-    let (accept, limit) = (f.one("accept_days"), f.one("ticket_days"));
+    let (accept, limit) = (f.accept_days, f.ticket_days);
     let parsed = (
         whole_days(
             &accept,
@@ -445,19 +468,27 @@ pub async fn settings_save(
     settings_page(&state, &viewer, (accept, limit), errors, false).await
 }
 
+/// Designating an officer to handle tickets (`designate=off` takes it back).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DesignateFields {
+    #[serde(deserialize_with = "trimmed")]
+    name: String,
+    #[serde(deserialize_with = "trimmed")]
+    designate: String,
+}
+
 pub async fn designate(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<DesignateFields>,
 ) -> AppResult<Response> {
-    let f = Fields(pairs);
-    viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::ManagePortal)?;
-    let on = f.one("designate") != "off";
-    match portal::designate(&state.db, account, &f.one("name"), on).await? {
-        Outcome::Done { .. } => Ok(saved_redirect("/settings/portal")),
-        other => Err(outcome_error(other)),
-    }
+    let on = f.designate != "off";
+    portal::designate(&state.db, account, &f.name, on)
+        .await?
+        .done()?;
+    Ok(saved_redirect("/settings/portal"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,9 +671,8 @@ pub async fn reveal_ticket_phone(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&Fields(pairs).one("csrf"))?;
     let account = viewer.may(Action::ReadTickets)?;
     viewer.may(Action::RevealPersonalNumbers)?;
     let t = portal::ticket(&state.db, account, parse_id(&id)?)
@@ -736,28 +766,39 @@ pub async fn ticket_file(
     Ok(crate::pages::send_attachment(&name, &content_type, bytes))
 }
 
+/// A step on a ticket: the version the page showed, and what the step needs (an assignee, an
+/// answer).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TicketStepFields {
+    #[serde(deserialize_with = "trimmed")]
+    version: String,
+    #[serde(deserialize_with = "trimmed")]
+    assignee: String,
+    #[serde(deserialize_with = "trimmed")]
+    answer: String,
+}
+
 pub async fn ticket_step(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((id, step)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<TicketStepFields>,
 ) -> AppResult<Response> {
-    let f = Fields(pairs);
-    viewer.check_csrf(&f.one("csrf"))?;
     let account = viewer.may(Action::WorkTickets)?;
     let id = parse_id(&id)?;
     let step = TicketStep::from_code(&step).ok_or(AppError::NotFound)?;
     let req = TicketStepRequest {
         ticket_id: id,
-        expected_version: f.one("version").parse::<i64>().unwrap_or(-1),
+        expected_version: sent_version(&f.version),
         step,
-        assignee: Some(f.one("assignee")),
-        answer: Some(f.one("answer")),
+        assignee: Some(f.assignee),
+        answer: Some(f.answer),
     };
-    match portal::take_ticket_step(&state.db, account, &req).await? {
-        Outcome::Done { .. } => Ok(Redirect::to(&format!("/tickets/{id}")).into_response()),
-        other => Err(outcome_error(other)),
-    }
+    portal::take_ticket_step(&state.db, account, &req)
+        .await?
+        .done()?;
+    Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------

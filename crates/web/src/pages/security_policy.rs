@@ -6,13 +6,14 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppResult;
+use crate::extract::CsrfForm;
 use crate::i18n::Tr;
 use crate::pages::{Chrome, render_form};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use zhenxing_core::Action;
 use zhenxing_store::security_policy::SecurityPolicy;
@@ -44,8 +45,6 @@ struct PolicyPage {
 #[derive(Debug, Default, Deserialize)]
 pub struct PolicyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     min_length: String,
     #[serde(default)]
     min_classes: String,
@@ -69,7 +68,6 @@ pub struct PolicyForm {
 impl PolicyForm {
     fn from_policy(p: &SecurityPolicy) -> PolicyForm {
         PolicyForm {
-            csrf: String::new(),
             min_length: p.min_length.to_string(),
             min_classes: p.min_classes.to_string(),
             max_age_days: p.max_age_days.to_string(),
@@ -192,9 +190,8 @@ pub async fn show(
 pub async fn save(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<PolicyForm>,
+    CsrfForm(form): CsrfForm<PolicyForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let me = viewer.may(Action::ManageAccounts)?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let policy = match form.parse(&tr) {

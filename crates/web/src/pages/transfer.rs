@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::Params;
 use crate::pages::download::{FileFormat, TempDownload};
-use crate::pages::{Chrome, render};
+use crate::pages::{Chrome, render, with_status};
 use crate::upload::{
     UPLOAD_BODY_LIMIT, UploadError, file_name, limit_mib, max_file, multipart_rejected, save_file,
     skip, small_text,
@@ -257,11 +257,6 @@ pub async fn form(
 ) -> AppResult<Response> {
     let page = form_page(&state, &viewer, &jobs, "", false, Vec::new())?;
     Ok(render(&page))
-}
-
-fn with_status(status: StatusCode, mut response: Response) -> Response {
-    *response.status_mut() = status;
-    response
 }
 
 /// The upload refused as too large: the form again, with the limit, as 413.

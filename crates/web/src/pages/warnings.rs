@@ -7,15 +7,16 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
-use crate::pages::Params;
+use crate::error::{AppError, AppResult, OutcomeExt};
+use crate::extract::CsrfForm;
 use crate::pages::households::scoped_household;
-use crate::pages::{Chrome, blank, query_string, render, render_form, risk_labels};
+use crate::pages::{Chrome, Fields, blank, query_string, render, render_form, risk_labels};
+use crate::pages::{Params, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use time::{Date, Duration};
@@ -28,11 +29,9 @@ use zhenxing_core::warning::{
     may_take,
 };
 use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
-use zhenxing_store::assistance::Outcome;
 use zhenxing_store::portal;
 use zhenxing_store::warnings::{
-    self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepOutcome, StepRequest,
-    WarningDetail,
+    self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepRequest, WarningDetail,
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -435,23 +434,8 @@ pub async fn detail(
 }
 
 /// 409: the warning changed since the page was loaded.
-fn stale() -> AppError {
-    AppError::Conflict(Text::new(
-        "未保存：自您打开此页以来，该预警已被他人处理。请重新打开该预警，核对后再操作。",
-        "Not saved: someone acted on this warning after you opened the page. Open the warning again and check it before acting.",
-    ))
-}
-
-fn parse_id(id: &str) -> AppResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
 #[derive(Deserialize)]
 pub struct StepForm {
-    csrf: String,
     version: String,
     #[serde(default)]
     assignee: Option<String>,
@@ -483,7 +467,6 @@ async fn step(
     form: StepForm,
     code: &'static str,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::WriteRegistry)?;
     let id = parse_id(&id)?;
     // Outside the account's division the warning does not exist, whatever the form says.
@@ -513,11 +496,12 @@ async fn step(
         step,
         assignee: form.assignee.clone().map(|a| a.trim().to_owned()),
     };
-    match warnings::take_step(&state.db, account, &request, &policy()).await? {
-        StepOutcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
-        StepOutcome::NotFound => Err(AppError::NotFound),
-        StepOutcome::Stale => Err(stale()),
-        StepOutcome::Refused(reason) => {
+    match warnings::take_step(&state.db, account, &request, &policy())
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Err(reason) => {
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],
                 note,
@@ -532,7 +516,7 @@ pub async fn assign(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "assign").await
 }
@@ -541,7 +525,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "verify").await
 }
@@ -550,14 +534,13 @@ pub async fn dismiss(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<Response> {
     step(state, viewer, id, form, "dismiss").await
 }
 
 #[derive(Deserialize)]
 pub struct RevealForm {
-    csrf: String,
     declaration: String,
 }
 
@@ -568,9 +551,8 @@ pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<RevealForm>,
+    CsrfForm(form): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let id = parse_id(&id)?;
     let declaration = parse_id(&form.declaration)?;
@@ -603,7 +585,6 @@ pub async fn reveal(
 
 #[derive(Deserialize)]
 pub struct LinkForm {
-    csrf: String,
     version: String,
     household: String,
 }
@@ -614,18 +595,18 @@ pub async fn link(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Form(form): Form<LinkForm>,
+    CsrfForm(form): CsrfForm<LinkForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::WriteRegistry)?;
     let id = parse_id(&id)?;
     let version = parse_version(&form.version)?;
     let household = form.household.trim();
-    match portal::link_household(&state.db, account, id, version, household).await? {
-        Outcome::Done { .. } => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
-        Outcome::NotFound => Err(AppError::NotFound),
-        Outcome::Stale => Err(stale()),
-        Outcome::Refused(reason) => {
+    match portal::link_household(&state.db, account, id, version, household)
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Err(reason) => {
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],
                 // Typed by a person: an ID or phone number typed here by mistake is not echoed.
@@ -735,22 +716,16 @@ pub async fn report_submit(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Fields>,
 ) -> AppResult<Response> {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    viewer.check_csrf(&field("csrf"))?;
+    let field = |name: &str| fields.one(name);
     let account = viewer.may(Action::WriteRegistry)?;
     let lang = viewer.lang;
     let input = ReportInput {
         channel: field("channel"),
         on: field("on"),
-        risks: pairs
+        risks: fields
+            .0
             .iter()
             .filter(|(k, _)| k == "risk")
             .map(|(_, v)| v.clone())

@@ -3,14 +3,15 @@
 use super::scoped_household;
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OutcomeExt};
+use crate::extract::CsrfForm;
 use crate::pages::divisions::{Crumb, crumbs};
 use crate::pages::{Chrome, render_form};
 use crate::pages::{blank, urlencode};
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use serde::Deserialize;
 use zhenxing_app::households::{HouseholdEdit, apply_edit, parse_reason};
 use zhenxing_core::china_time::today_in_china;
@@ -20,7 +21,6 @@ use zhenxing_core::{
     PersonName, Relation, SchoolStatus, Text,
 };
 use zhenxing_store::HouseholdRecord;
-use zhenxing_store::edit::EditOutcome;
 
 #[derive(Template)]
 #[template(path = "household_edit.html")]
@@ -126,27 +126,20 @@ async fn save(
     reason: &str,
 ) -> AppResult<()> {
     let account = viewer.may(Action::WriteRegistry)?;
-    match state
+    state
         .db
         .edit_household(record, version, &account.name, "web", reason)
         .await?
-    {
-        EditOutcome::Saved { .. } => Ok(()),
-        EditOutcome::NotFound => Err(AppError::NotFound),
-        EditOutcome::Stale { .. } => Err(AppError::Conflict(Text::new(
-            "保存失败：自您打开此页以来，该户已被他人修改。您的修改未保存；请重新打开该户，核对后再改。",
-            "Not saved: someone changed this household after you opened the page. Your change was not saved; open the household again, check it, and redo your change.",
-        ))),
-    }
+        .done()?;
+    Ok(())
 }
 
 pub async fn edit(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<EditForm>,
+    CsrfForm(form): CsrfForm<EditForm>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     viewer.may(Action::WriteRegistry)?;
     let (record, meta) = scoped_household(&state, &viewer, &no).await?;
     let version: i64 = form
@@ -259,16 +252,15 @@ fn refused(texts: &[Text]) -> AppError {
     ))
 }
 
-/// A change to a household's members: the checks every such form passes (CSRF, role, scope,
+/// A change to a household's members: the checks every such form passes (role, scope,
 /// reason, version), the change itself, the household rules again, then the one save.
 async fn change_members(
     state: &AppState,
     viewer: &Viewer,
     no: &str,
-    (csrf, version, reason): (&str, &str, &str),
+    (version, reason): (&str, &str),
     change: impl FnOnce(&mut Vec<Member>) -> AppResult<()>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(csrf)?;
     viewer.may(Action::WriteRegistry)?;
     let (record, _) = scoped_household(state, viewer, no).await?;
     let reason = parse_reason(reason).map_err(AppError::BadRequest)?;
@@ -295,13 +287,9 @@ pub async fn add_member(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<MemberForm>,
+    CsrfForm(form): CsrfForm<MemberForm>,
 ) -> AppResult<Response> {
-    let fields = (
-        form.csrf.as_str(),
-        form.version.as_str(),
-        form.reason.as_str(),
-    );
+    let fields = (form.version.as_str(), form.reason.as_str());
     change_members(&state, &viewer, &no, fields, |members| {
         members.push(member_from_form(&form).map_err(|t| refused(&t))?);
         Ok(())
@@ -320,13 +308,9 @@ pub async fn remove_member(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path((no, position)): Path<(String, usize)>,
-    Form(form): Form<RemoveForm>,
+    CsrfForm(form): CsrfForm<RemoveForm>,
 ) -> AppResult<Response> {
-    let fields = (
-        form.csrf.as_str(),
-        form.version.as_str(),
-        form.reason.as_str(),
-    );
+    let fields = (form.version.as_str(), form.reason.as_str());
     change_members(&state, &viewer, &no, fields, |members| {
         if position >= members.len() {
             return Err(AppError::NotFound);

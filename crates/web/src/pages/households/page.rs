@@ -6,13 +6,13 @@ use super::scoped_household;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::extract::{CsrfForm, NoFields};
 use crate::pages::divisions::{Crumb, crumbs};
 use crate::pages::{Chrome, render, yuan};
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::{Extension, Form};
-use serde::Deserialize;
 use zhenxing_core::checks::check_household;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::mask::{mask_id_number, mask_phone};
@@ -85,20 +85,14 @@ pub async fn detail(
     household_page(&state, &viewer, &no, false).await
 }
 
-#[derive(Deserialize)]
-pub struct RevealForm {
-    csrf: String,
-}
-
 /// Shows the household with full ID and phone numbers, for roles that need them; every reveal
 /// is an audited operation.
 pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    Form(form): Form<RevealForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    viewer.check_csrf(&form.csrf)?;
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let (record, _) = scoped_household(&state, &viewer, &no).await?;
     let revealed = zhenxing_store::audit::Revealed {

@@ -1,0 +1,202 @@
+//! A step taken on a case: the form read into a `Step` and sent to the store.
+
+use super::*;
+
+/// The procedures' readers of a form's fields (`pages::Fields`).
+impl Fields {
+    fn date(&self, name: &str, what: (&str, &str)) -> Result<Date, Text> {
+        let value = self.one(name);
+        parse_date(&value).ok_or_else(|| {
+            let (zh, en) = what;
+            Text::new(
+                format!("请填写{zh}（年-月-日）"),
+                format!("give {en} (year-month-day)"),
+            )
+        })
+    }
+
+    fn yes(&self, name: &str) -> Result<bool, Text> {
+        match self.one(name).as_str() {
+            "yes" => Ok(true),
+            "no" => Ok(false),
+            _ => Err(Text::new("请选择“是”或“否”", "choose yes or no")),
+        }
+    }
+
+    fn amount(&self, name: &str, what: (&str, &str)) -> Result<Fen, Text> {
+        let value = self.one(name);
+        let (zh, en) = what;
+        if value.is_empty() {
+            return Err(Text::new(
+                format!("请填写{zh}（元）"),
+                format!("give {en} (yuan)"),
+            ));
+        }
+        Fen::parse(&value).map_err(|e| {
+            let t = e.text();
+            Text::new(format!("{zh}：{}", t.zh), format!("{en}: {}", t.en))
+        })
+    }
+
+    fn risks(&self) -> Result<Vec<RiskType>, Text> {
+        self.all("risk")
+            .iter()
+            .map(|r| RiskType::parse(r))
+            .collect()
+    }
+
+    fn category(&self) -> Result<Option<MonitoringCategory>, Text> {
+        match self.one("category").as_str() {
+            "" => Ok(None),
+            code => MonitoringCategory::parse(code).map(Some),
+        }
+    }
+}
+
+/// The step a form describes, or what is wrong with the form.
+pub(super) fn step_from(code: &str, kind: CaseKind, f: &Fields) -> Result<Step, Text> {
+    let note = f.one("note");
+    Ok(match code {
+        "verify" => {
+            let identification = kind == CaseKind::Identification;
+            Step::Verify(VerificationForm {
+                visited_on: f.date("visited_on", ("入户日期", "the day of the visit"))?,
+                per_capita_income: f.amount(
+                    "income",
+                    (
+                        "近12个月家庭人均纯收入",
+                        "the per-capita net income of the last 12 months",
+                    ),
+                )?,
+                rigid_spending: f.amount("rigid_spending", ("刚性支出", "the rigid spending"))?,
+                problems: Conditions {
+                    food: f.has("problem", "food"),
+                    clothing: f.has("problem", "clothing"),
+                    schooling: f.has("problem", "schooling"),
+                    medical_insurance: f.has("problem", "medical_insurance"),
+                    housing: f.has("problem", "housing"),
+                    water: f.has("problem", "water"),
+                },
+                category: if identification { f.category()? } else { None },
+                risks: if identification {
+                    f.risks()?
+                } else {
+                    Vec::new()
+                },
+                commitment_signed: identification && f.has("commitment", "yes"),
+                note,
+            })
+        }
+        "compare" => Step::Compare {
+            consistent: f.yes("consistent")?,
+            note,
+        },
+        "appraise" => Step::Appraise {
+            held_on: f.date("held_on", ("评议日期", "the day of the appraisal"))?,
+            attendance: f.one("attendance").parse().map_err(|_| {
+                Text::new(
+                    "请填写参加人数（整数）",
+                    "give the number of participants (a whole number)",
+                )
+            })?,
+            participants: f.one("participants"),
+            agreed: f.yes("agreed")?,
+            note,
+        },
+        "post_notice" => Step::PostNotice {
+            starts_on: f.date("starts_on", ("公示开始日期", "the first day of the notice"))?,
+            ends_on: f.date("ends_on", ("公示结束日期", "the last day of the notice"))?,
+        },
+        "object" => Step::Object {
+            received_on: f.date(
+                "received_on",
+                ("收到异议的日期", "the day the objection came"),
+            )?,
+            note,
+        },
+        "resolve_objection" => Step::ResolveObjection {
+            number: f
+                .one("number")
+                .parse()
+                .map_err(|_| Text::new("请选择要处理的异议", "choose the objection to resolve"))?,
+            note,
+        },
+        "close_notice" => Step::CloseNotice { note },
+        "township_approve" => Step::TownshipApprove { note },
+        "county_approve" => Step::CountyApprove {
+            category: f.category()?,
+            risks: f.risks()?,
+            method: match f.one("method").as_str() {
+                "" => None,
+                m => Some(EliminationMethod::parse(m)?),
+            },
+            note,
+        },
+        "announce" => Step::Announce {
+            on: f.date("on", ("公告日期", "the day of the announcement"))?,
+            note,
+        },
+        "reject" => Step::Reject { reason: note },
+        "withdraw" => Step::Withdraw { reason: note },
+        "comment" => Step::Comment { note },
+        _ => return Err(Text::new("未知的办理步骤", "unknown step")),
+    })
+}
+
+pub async fn take_step(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, code)): Path<(String, String)>,
+    CsrfForm(fields): CsrfForm<Fields>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::WorkCases)?;
+    let id = parse_id(&id)?;
+    if StepKind::from_code(&code).is_none_or(|k| k == StepKind::Open) {
+        return Err(AppError::NotFound);
+    }
+    // Outside the account's division the case does not exist, whatever the form says.
+    let detail = procedures::case(&state.db, &account.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = detail.case.kind()?;
+    let version: i64 = fields
+        .one("version")
+        .parse()
+        .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
+    let note = fields.one("note");
+    let step = match step_from(&code, kind, &fields) {
+        Ok(step) => step,
+        Err(why) => {
+            return detail_page(
+                &state,
+                &viewer,
+                id,
+                vec![why.get(viewer.lang).to_owned()],
+                note,
+            )
+            .await;
+        }
+    };
+    let policy = procedures::policy(&state.db).await?;
+    let request = StepRequest {
+        case_id: id,
+        expected_version: version,
+        step,
+    };
+    match procedures::take_step(&state.db, account, &request, &policy)
+        .await?
+        .or_refused()?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(why) => {
+            detail_page(
+                &state,
+                &viewer,
+                id,
+                vec![why.get(viewer.lang).to_owned()],
+                note,
+            )
+            .await
+        }
+    }
+}
