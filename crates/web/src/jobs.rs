@@ -69,6 +69,18 @@ pub struct Job<K: Kind> {
     finished: OnceLock<(Instant, K::Outcome)>,
 }
 
+/// For logs and test failures: which job, not its work.
+impl<K: Kind> std::fmt::Debug for Job<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("id", &self.id)
+            .field("owner", &self.owner)
+            .field("started_at", &self.started_at)
+            .field("done", &self.is_done())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A poisoned lock is still used: the map stays consistent (every change to it is one call).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
