@@ -224,6 +224,7 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages/monitoring"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/src/api"),
         ];
         for root in roots {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod jobs;
 pub mod pages;
 pub mod scope;
 pub mod security;
@@ -140,6 +141,9 @@ pub struct AppState {
     /// The dashboard's figures, kept between requests and brought up to date from the audit
     /// chain on every read (`zhenxing_store::figure_cache`).
     pub figures: Arc<zhenxing_store::figure_cache::FigureCache>,
+    /// The background jobs (`jobs`): registry imports and re-screening runs.
+    pub imports: Arc<pages::transfer::Imports>,
+    pub runs: Arc<pages::monitoring::Runs>,
 }
 
 impl AppState {
@@ -163,6 +167,8 @@ impl AppState {
             config: Arc::new(config),
             i18n: Arc::new(i18n::I18n::new()),
             figures: Arc::new(zhenxing_store::figure_cache::FigureCache::new()),
+            imports: Arc::default(),
+            runs: Arc::default(),
         }
     }
 }

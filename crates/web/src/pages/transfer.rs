@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::jobs::{Job, Jobs, Kind, OneAtATime, Retention};
 use crate::pages::Params;
 use crate::pages::download::{FileFormat, TempDownload};
 use crate::pages::{Chrome, render, with_status};
@@ -34,14 +35,12 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use fluent_bundle::FluentValue;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use zhenxing_app::export::{self, ExportError, Exported, Exporter, Via};
 use zhenxing_app::import::{self, ImportProgress};
 use zhenxing_core::china_time::china_time_text;
-use zhenxing_core::china_time::now_stored;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Action, DivisionCode, Text, text};
 use zhenxing_io::registry::Problem;
@@ -57,7 +56,6 @@ const KEEP_FINISHED: Duration = Duration::from_secs(24 * 3600);
 const MAX_FINISHED: usize = 200;
 
 pub fn routes() -> Router<AppState> {
-    let jobs = Arc::new(Jobs::default());
     Router::new()
         .route(
             "/import",
@@ -67,35 +65,37 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/import/{id}", get(status))
         .route("/export", get(export))
-        .layer(Extension(jobs))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-/// The imports of this server: running and recently finished, by id.
-#[derive(Default)]
-pub struct Jobs {
-    jobs: Mutex<HashMap<String, Arc<Job>>>,
-}
+/// The imports of this server (`AppState::imports`): one running per account; finished ones
+/// kept for their status pages for a day, at most [`MAX_FINISHED`] of them.
+pub type Imports = Jobs<Import>;
 
 const READING: u8 = 0;
 const CHECKING: u8 = 1;
 const WRITING: u8 = 2;
-const DONE: u8 = 3;
 
-pub struct Job {
-    id: String,
-    owner: i64,
+/// An import: the file and the option, and its progress.
+pub struct Import {
     file_name: String,
     dry_run: bool,
-    started_at: String,
-    started: Instant,
     phase: AtomicU8,
     rows: AtomicU64,
     written: AtomicU64,
     total: AtomicU64,
-    outcome: Mutex<Option<(Instant, Outcome)>>,
+}
+
+impl Kind for Import {
+    type Outcome = Outcome;
+    const ONE_AT_A_TIME: OneAtATime = OneAtATime::PerAccount;
+    const RETENTION: Retention = Retention {
+        keep_for: Some(KEEP_FINISHED),
+        // With the one starting, MAX_FINISHED.
+        keep_finished: MAX_FINISHED - 1,
+    };
 }
 
 /// How an import ended.
@@ -111,78 +111,22 @@ pub struct Outcome {
     failed: bool,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Jobs {
-    fn get(&self, id: &str) -> Option<Arc<Job>> {
-        lock(&self.jobs).get(id).cloned()
-    }
-
-    fn owned_by(&self, owner: i64) -> Vec<Arc<Job>> {
-        let mut jobs: Vec<Arc<Job>> = lock(&self.jobs)
-            .values()
-            .filter(|j| j.owner == owner)
-            .cloned()
-            .collect();
-        jobs.sort_by_key(|j| std::cmp::Reverse(j.started));
-        jobs
-    }
-
-    /// Registers a job, unless the account has one running; forgets old finished jobs.
-    fn start(&self, job: Job) -> Option<Arc<Job>> {
-        let mut jobs = lock(&self.jobs);
-        if jobs.values().any(|j| j.owner == job.owner && !j.is_done()) {
-            return None;
-        }
-        jobs.retain(|_, j| j.finished_at().is_none_or(|t| t.elapsed() < KEEP_FINISHED));
-        let mut finished: Vec<(Instant, String)> = jobs
-            .values()
-            .filter_map(|j| j.finished_at().map(|t| (t, j.id.clone())))
-            .collect();
-        if finished.len() >= MAX_FINISHED {
-            finished.sort();
-            for (_, id) in &finished[..finished.len() + 1 - MAX_FINISHED] {
-                jobs.remove(id);
-            }
-        }
-        let job = Arc::new(job);
-        jobs.insert(job.id.clone(), job.clone());
-        Some(job)
-    }
-}
-
-impl Job {
-    fn is_done(&self) -> bool {
-        self.phase.load(Ordering::Acquire) == DONE
-    }
-
-    fn finished_at(&self) -> Option<Instant> {
-        lock(&self.outcome).as_ref().map(|(t, _)| *t)
-    }
-
-    fn finish(&self, outcome: Outcome) {
-        *lock(&self.outcome) = Some((Instant::now(), outcome));
-        self.phase.store(DONE, Ordering::Release);
-    }
-}
-
 /// What the status page shows while the import runs.
-impl ImportProgress for Job {
+impl ImportProgress for Job<Import> {
     fn reading(&self, rows: u64) {
-        self.rows.store(rows, Ordering::Relaxed);
+        self.work.rows.store(rows, Ordering::Relaxed);
     }
 
     fn checking(&self, rows: u64, households: u64) {
-        self.rows.store(rows, Ordering::Relaxed);
-        self.total.store(households, Ordering::Relaxed);
-        self.phase.store(CHECKING, Ordering::Release);
+        let work = &self.work;
+        work.rows.store(rows, Ordering::Relaxed);
+        work.total.store(households, Ordering::Relaxed);
+        work.phase.store(CHECKING, Ordering::Release);
     }
 
     fn writing(&self, done: u64, _total: u64) {
-        self.written.store(done, Ordering::Relaxed);
-        self.phase.store(WRITING, Ordering::Release);
+        self.work.written.store(done, Ordering::Relaxed);
+        self.work.phase.store(WRITING, Ordering::Release);
     }
 }
 
@@ -211,7 +155,6 @@ struct FormPage {
 fn form_page(
     state: &AppState,
     viewer: &Viewer,
-    jobs: &Jobs,
     reason: &str,
     dry_run: bool,
     errors: Vec<String>,
@@ -219,20 +162,18 @@ fn form_page(
     let account = viewer.may(Action::WriteRegistry)?;
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = c.t("import-title");
-    let recent = jobs
+    let recent = state
+        .imports
         .owned_by(account.id)
         .iter()
         .take(10)
         .map(|j| JobLink {
             href: format!("/import/{}", j.id),
-            file_name: j.file_name.clone(),
+            file_name: j.work.file_name.clone(),
             started_at: china_time_text(&j.started_at),
             state: c.t(if !j.is_done() {
                 "import-state-running"
-            } else if lock(&j.outcome)
-                .as_ref()
-                .is_some_and(|(_, o)| o.summary.is_some())
-            {
+            } else if j.outcome().is_some_and(|o| o.summary.is_some()) {
                 "import-state-accepted"
             } else {
                 "import-state-refused"
@@ -253,20 +194,19 @@ fn form_page(
 pub async fn form(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Extension(jobs): Extension<Arc<Jobs>>,
 ) -> AppResult<Response> {
-    let page = form_page(&state, &viewer, &jobs, "", false, Vec::new())?;
+    let page = form_page(&state, &viewer, "", false, Vec::new())?;
     Ok(render(&page))
 }
 
 /// The upload refused as too large: the form again, with the limit, as 413.
-fn too_large(state: &AppState, viewer: &Viewer, jobs: &Jobs) -> AppResult<Response> {
+fn too_large(state: &AppState, viewer: &Viewer) -> AppResult<Response> {
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let message = tr.t_args(
         "import-too-large",
         &[("limit", FluentValue::from(limit_mib(state) as f64))],
     );
-    let page = form_page(state, viewer, jobs, "", false, vec![message])?;
+    let page = form_page(state, viewer, "", false, vec![message])?;
     Ok(with_status(StatusCode::PAYLOAD_TOO_LARGE, render(&page)))
 }
 
@@ -323,7 +263,6 @@ fn parse_reason(reason: &str) -> Result<String, Text> {
 pub async fn upload(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Extension(jobs): Extension<Arc<Jobs>>,
     headers: axum::http::HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
@@ -335,12 +274,12 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > max_file.saturating_add(64 * 1024)) {
-        return too_large(&state, &viewer, &jobs);
+        return too_large(&state, &viewer);
     }
     let multipart = multipart.map_err(multipart_rejected)?;
     let upload = match read_upload(multipart, max_file).await {
         Ok(u) => u,
-        Err(UploadError::TooLarge) => return too_large(&state, &viewer, &jobs),
+        Err(UploadError::TooLarge) => return too_large(&state, &viewer),
         Err(e) => return Err(e.into_app_error()),
     };
     viewer.check_csrf(&upload.csrf)?;
@@ -357,34 +296,22 @@ pub async fn upload(
         }
     };
     let (Some(reason), Some(file)) = (reason, file) else {
-        let page = form_page(
-            &state,
-            &viewer,
-            &jobs,
-            &upload.reason,
-            upload.dry_run,
-            errors,
-        )?;
+        let page = form_page(&state, &viewer, &upload.reason, upload.dry_run, errors)?;
         return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)));
     };
-    let job = Job {
-        id: zhenxing_store::credentials::random_token()[..32].to_owned(),
-        owner: account.id,
+    let work = Import {
         file_name: if upload.file_name.is_empty() {
             "upload".to_owned()
         } else {
             upload.file_name.clone()
         },
         dry_run: upload.dry_run,
-        started_at: now_stored(),
-        started: Instant::now(),
         phase: AtomicU8::new(READING),
         rows: AtomicU64::new(0),
         written: AtomicU64::new(0),
         total: AtomicU64::new(0),
-        outcome: Mutex::new(None),
     };
-    let Some(job) = jobs.start(job) else {
+    let Ok(job) = state.imports.start(&account, work) else {
         return Err(AppError::Conflict(text!(
             "您的上一个导入仍在进行中；请等它结束后再导入（见“导入导出”页）",
             "your previous import is still running; wait for it to finish before starting another (see the import page)"
@@ -392,7 +319,7 @@ pub async fn upload(
     };
     tracing::info!(
         account = account.id,
-        dry_run = job.dry_run,
+        dry_run = job.work.dry_run,
         "import started"
     );
     tokio::spawn(run_import(
@@ -410,7 +337,7 @@ pub async fn upload(
 
 async fn run_import(
     state: AppState,
-    job: Arc<Job>,
+    job: Arc<Job<Import>>,
     file: tempfile::NamedTempFile,
     account: Account,
     reason: String,
@@ -420,7 +347,7 @@ async fn run_import(
         Err(e) => {
             tracing::error!(error = %e, "import failed");
             Outcome {
-                rows: job.rows.load(Ordering::Relaxed),
+                rows: job.work.rows.load(Ordering::Relaxed),
                 problems: Vec::new(),
                 problem_count: 0,
                 warnings: Vec::new(),
@@ -442,16 +369,16 @@ async fn run_import(
 
 async fn import(
     state: &AppState,
-    job: &Arc<Job>,
+    job: &Arc<Job<Import>>,
     file: &tempfile::NamedTempFile,
     account: &Account,
     reason: String,
 ) -> Result<Outcome, StoreError> {
     let request = WriteRequest {
         actor: account.name.clone(),
-        source: format!("web import {}", job.file_name),
+        source: format!("web import {}", job.work.file_name),
         reason: Some(reason),
-        dry_run: job.dry_run,
+        dry_run: job.work.dry_run,
         known_new: false,
         defer_counts: false,
         // Nothing on the web sets monitoring categories: only the procedures do, and
@@ -528,35 +455,36 @@ fn n(v: u64) -> FluentValue<'static> {
 pub async fn status(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Extension(jobs): Extension<Arc<Jobs>>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::WriteRegistry)?;
     // Someone else's job answers like a job that does not exist.
-    let job = jobs
-        .get(&id)
-        .filter(|j| j.owner == account.id)
+    let job = state
+        .imports
+        .owned(&id, account.id)
         .ok_or(AppError::NotFound)?;
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("import-status-title");
     let tr = c.tr.clone();
-    let rows = job.rows.load(Ordering::Relaxed);
-    let progress = match job.phase.load(Ordering::Acquire) {
+    let work = &job.work;
+    let rows = work.rows.load(Ordering::Relaxed);
+    let progress = match work.phase.load(Ordering::Acquire) {
+        _ if job.is_done() => String::new(),
         READING => tr.t_args("import-progress-reading", &[("rows", n(rows))]),
         CHECKING => tr.t_args("import-progress-checking", &[("rows", n(rows))]),
         WRITING => tr.t_args(
             "import-progress-writing",
             &[
-                ("done", n(job.written.load(Ordering::Relaxed))),
-                ("total", n(job.total.load(Ordering::Relaxed))),
+                ("done", n(work.written.load(Ordering::Relaxed))),
+                ("total", n(work.total.load(Ordering::Relaxed))),
             ],
         ),
         _ => String::new(),
     };
     let mut page = StatusPage {
-        file_name: job.file_name.clone(),
+        file_name: work.file_name.clone(),
         started_at: china_time_text(&job.started_at),
-        dry_run: job.dry_run,
+        dry_run: work.dry_run,
         running: !job.is_done(),
         progress,
         verdict: String::new(),
@@ -567,12 +495,12 @@ pub async fn status(
         warnings_hidden: 0,
         c,
     };
-    if let Some((_, outcome)) = lock(&job.outcome).as_ref() {
+    if let Some(outcome) = job.outcome() {
         page.accepted = outcome.summary.is_some();
         page.verdict = match &outcome.summary {
             _ if outcome.failed => tr.t("import-failed"),
             Some(s) => tr.t_args(
-                if job.dry_run {
+                if work.dry_run {
                     "import-dry-run-ok"
                 } else {
                     "import-done"
