@@ -44,10 +44,8 @@ pub use whatif::{ChangeRow, CountsRow, WhatIfQuery, WhatIfResult, whatif};
 use crate::AppState;
 use crate::error::AppResult;
 use crate::i18n::Tr;
-use crate::pages::yuan;
+use crate::pages::{with_status, yuan};
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post};
 use fluent_bundle::FluentValue;
 use std::time::Duration;
@@ -73,11 +71,6 @@ fn n(v: u64) -> FluentValue<'static> {
 
 fn seconds(d: Duration) -> FluentValue<'static> {
     FluentValue::from(format!("{:.1}", d.as_secs_f64()))
-}
-
-fn with_status(status: StatusCode, mut response: Response) -> Response {
-    *response.status_mut() = status;
-    response
 }
 
 /// Saves the built-in rule sets on first use (as the CLI does), in the account's name.

@@ -4,19 +4,21 @@
 
 use super::rule_form::{FormValues, form_values, rules_from_form};
 use super::triggers::{ParamKind, TRIGGERS, param_key, trigger_label, unit};
-use super::{RuleSetLine, ensure_rule_sets, pass_reason, rule_set_line, with_status};
+use super::{RuleSetLine, ensure_rule_sets, pass_reason, rule_set_line};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pages::{Chrome, Params, blank, render};
+
+use crate::extract::CsrfForm;
+use crate::pages::{Chrome, Params, blank, render, with_status};
 use crate::upload::{UploadError, skip, small_bytes, small_text};
 use askama::Template;
+use axum::Extension;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use serde::Deserialize;
 use zhenxing_app::monitoring::pass;
 use zhenxing_core::monitoring::RuleSet;
@@ -179,11 +181,10 @@ async fn save(
 pub async fn create(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ManageRuleSets)?.clone();
     let values: FormValues = fields.into_iter().collect();
-    viewer.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let rules = rules_from_form(&tr, &values);
     save(&state, &viewer, &account, rules, &values).await

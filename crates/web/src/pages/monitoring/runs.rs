@@ -8,15 +8,16 @@ use super::{
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppResult;
+use crate::extract::CsrfForm;
 use crate::i18n::Tr;
 use crate::jobs::{Job, Jobs, Kind, OneAtATime, Retention};
 use crate::pages::divisions::division_name;
 use crate::pages::{Chrome, render};
 use askama::Template;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use fluent_bundle::FluentValue;
 use serde::Deserialize;
 use serde_json::Value;
@@ -301,8 +302,6 @@ pub async fn overview(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RunForm {
-    #[serde(default)]
-    pub csrf: String,
     /// Empty: the account's own division.
     #[serde(default)]
     pub division: String,
@@ -311,10 +310,9 @@ pub struct RunForm {
 pub async fn start_run(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
-    Form(form): Form<RunForm>,
+    CsrfForm(form): CsrfForm<RunForm>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::RunScreening)?.clone();
-    viewer.check_csrf(&form.csrf)?;
     ensure_rule_sets(&state, &account).await?;
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let typed = form.division.trim();
