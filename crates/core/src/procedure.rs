@@ -116,8 +116,9 @@ impl DayCounting {
 }
 
 /// The time limits of the procedures: configurable per deployment (a `settings` row), checked
-/// by [`ProcedurePolicy::check`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// by [`ProcedurePolicy::check`], and the calendar their working days are counted in (the
+/// shipped holiday notices and the years added to the database: `store::holidays`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcedurePolicy {
     /// From the day the lead was found to the county's approval.
     pub limit_days: i64,
@@ -126,6 +127,8 @@ pub struct ProcedurePolicy {
     pub notice_days: i64,
     /// A case this many days (of the counting) before its limit stands out as near.
     pub near_days: i64,
+    /// Which days are working days, for [`DayCounting::Working`].
+    pub calendar: WorkCalendar,
 }
 
 impl Default for ProcedurePolicy {
@@ -137,6 +140,7 @@ impl Default for ProcedurePolicy {
             counting: DayCounting::Calendar,
             notice_days: MIN_NOTICE_DAYS,
             near_days: 3,
+            calendar: WorkCalendar::built_in().clone(),
         }
     }
 }
@@ -186,7 +190,7 @@ impl ProcedurePolicy {
 
     /// The last day of the time limit for a case opened on `opened_on`.
     pub fn due_on(&self, opened_on: Date) -> Date {
-        add_days(opened_on, self.limit_days, self.counting)
+        self.add_days(opened_on, self.limit_days)
     }
 
     /// How an undecided identification case opened on `opened_on` stands on `today`.
@@ -199,19 +203,19 @@ impl ProcedurePolicy {
         let due = self.due_on(opened_on);
         if today > due {
             Urgency::Overdue
-        } else if today > add_days(due, -self.near_days, self.counting) {
+        } else if today > self.add_days(due, -self.near_days) {
             Urgency::Near
         } else {
             Urgency::OnTime
         }
     }
-}
 
-/// `date` moved by `days` of the counting (negative: back).
-pub fn add_days(date: Date, days: i64, counting: DayCounting) -> Date {
-    match counting {
-        DayCounting::Calendar => date + Duration::days(days),
-        DayCounting::Working => WorkCalendar::built_in().add_working_days(date, days),
+    /// `date` moved by `days` of the policy's counting (negative: back).
+    pub fn add_days(&self, date: Date, days: i64) -> Date {
+        match self.counting {
+            DayCounting::Calendar => date + Duration::days(days),
+            DayCounting::Working => self.calendar.add_working_days(date, days),
+        }
     }
 }
 

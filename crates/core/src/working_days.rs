@@ -401,7 +401,9 @@ impl WorkCalendar {
 
     /// Whether `year`'s notice is one that ships with zhenxing, unchanged.
     pub fn is_built_in(&self, year: i32) -> bool {
-        self.years.get(&year) == WorkCalendar::built_in().years.get(&year)
+        self.years
+            .get(&year)
+            .is_some_and(|mine| WorkCalendar::built_in().years.get(&year) == Some(mine))
     }
 
     /// The holidays of `year`'s notice, in the notice's order.

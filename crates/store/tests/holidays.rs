@@ -3,8 +3,9 @@
 //! replacing a year, read back as the calendar time limits are counted with, audited.
 
 use time::macros::date;
+use zhenxing_core::procedure::{DayCounting, ProcedurePolicy};
 use zhenxing_core::working_days::parse_holiday_file;
-use zhenxing_store::{audit, testing};
+use zhenxing_store::{audit, procedures, testing};
 
 const YEAR_2027: &str = "year,notice,name_zh,name_en,off_from,off_to,working_days\n\
     2027,测试通知,元旦,New Year's Day,2027-01-01,2027-01-03,\n\
@@ -31,6 +32,16 @@ async fn an_added_year_counts_and_replacing_a_year_is_audited() {
         let after = |days| calendar.add_working_days(date!(2027 - 02 - 04), days);
         assert_eq!(after(1), date!(2027 - 02 - 12));
         assert_eq!(after(2), date!(2027 - 02 - 13));
+        // The procedures' time limits count in that calendar.
+        let policy = ProcedurePolicy {
+            counting: DayCounting::Working,
+            ..procedures::policy(db).await.unwrap()
+        };
+        assert!(policy.calendar.knows_year(2027));
+        assert_eq!(
+            policy.add_days(date!(2027 - 02 - 04), 1),
+            date!(2027 - 02 - 12)
+        );
         // The shipped years stay.
         assert!(!calendar.is_working_day(date!(2026 - 10 - 02)));
         assert_eq!(db.added_holidays().await.unwrap(), periods);

@@ -951,7 +951,7 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
         // A shorter notice than the law allows is refused; a longer limit is kept and audited.
         let bad = ProcedurePolicy {
             notice_days: 3,
-            ..policy
+            ..policy.clone()
         };
         assert!(
             procedures::set_policy(db, "admin", &bad)

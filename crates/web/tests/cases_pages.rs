@@ -657,6 +657,13 @@ async fn the_inbox_marks_cases_near_and_past_their_limit_and_the_limit_is_a_sett
         let mut admin = server.signed_in("admin").await;
         let form = admin.get("/settings/procedures").await;
         assert_eq!(form.status, 200);
+        // The page says which years' holiday notices working days follow.
+        assert!(
+            form.element("holidays")
+                .contains("2021, 2022, 2023, 2024, 2025, 2026"),
+            "{}",
+            form.body
+        );
         let csrf = form.hidden("csrf");
         let bad = admin
             .post_form(

@@ -7,20 +7,14 @@ use crate::output::say;
 use anyhow::Result;
 use std::path::Path;
 use std::process::ExitCode;
+use zhenxing_core::Lang;
 use zhenxing_core::working_days::{HolidayPeriod, parse_holiday_file};
-use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
 
 /// The holidays of a file, or the problems found in it (already printed).
 pub fn read_file(lang: Lang, file: &Path) -> Result<Option<Vec<HolidayPeriod>>> {
     let shown = file.display().to_string();
-    let bytes = std::fs::read(file).map_err(|e| {
-        anyhow::Error::new(text!(
-            "无法读取文件{shown}：{e}",
-            "cannot read the file {shown}: {e}"
-        ))
-    })?;
-    let Ok(content) = String::from_utf8(bytes) else {
+    let Ok(content) = String::from_utf8(super::read_input_file(file)?) else {
         outln!(
             "{shown}: {}",
             say(

@@ -261,6 +261,22 @@ pub async fn open(
     .await?)
 }
 
+/// A file named on the command line, read whole; its UTF-8 byte-order mark (which spreadsheet
+/// programs write) is left out.
+fn read_input_file(file: &std::path::Path) -> Result<Vec<u8>> {
+    let shown = file.display().to_string();
+    let mut bytes = std::fs::read(file).map_err(|e| {
+        anyhow::Error::new(zhenxing_core::text!(
+            "无法读取文件{shown}：{e}",
+            "cannot read the file {shown}: {e}"
+        ))
+    })?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    Ok(bytes)
+}
+
 fn parse_division(s: &str) -> Result<DivisionCode> {
     DivisionCode::parse(s).map_err(|e| anyhow::Error::new(e.text()))
 }

@@ -16,7 +16,7 @@ use zhenxing_app::monitoring::pass::{self, Change, Named, PassError, Phase, Prog
 use zhenxing_app::monitoring::{self, WhatIfReport, WhatIfRequest};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::monitoring::CHONGQING;
-use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang, text};
+use zhenxing_core::{DivisionCode, DivisionLevel, Fen, Lang};
 use zhenxing_engine::WhatIfCounts;
 use zhenxing_store::Db;
 use zhenxing_store::monitoring::StoredRuleSet;
@@ -467,15 +467,8 @@ async fn list(db: &Db, lang: Lang, json_out: bool) -> Result<ExitCode> {
 }
 
 async fn add(db: &Db, lang: Lang, file: &Path, actor: &str) -> Result<ExitCode> {
-    let shown = file.display().to_string();
-    let bytes = std::fs::read(file).map_err(|e| {
-        anyhow::Error::new(text!(
-            "无法读取文件{shown}：{e}",
-            "cannot read the file {shown}: {e}"
-        ))
-    })?;
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let Ok(input) = std::str::from_utf8(body) else {
+    let bytes = super::read_input_file(file)?;
+    let Ok(input) = std::str::from_utf8(&bytes) else {
         outln!(
             "{}",
             say(

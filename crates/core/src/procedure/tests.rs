@@ -544,9 +544,38 @@ fn time_limits_count_calendar_or_working_days() {
     // 20 working days from Monday 2 March: four weeks later, Monday 30 March.
     assert_eq!(working.due_on(opened), date!(2026 - 03 - 30));
     assert_eq!(
-        add_days(date!(2026 - 03 - 30), -3, DayCounting::Working),
+        working.add_days(date!(2026 - 03 - 30), -3),
         date!(2026 - 03 - 25)
     );
+}
+
+#[test]
+fn working_days_are_counted_in_the_policys_calendar() {
+    // A year added beyond the shipped notices (as `zhenxing holidays add` stores it): Monday
+    // 4 January 2027 off, Saturday 9 January worked.
+    let added = crate::working_days::parse_holiday_file(
+        "year,notice,name_zh,name_en,off_from,off_to,working_days\n\
+         2027,test notice,元旦,New Year's Day,2027-01-04,2027-01-04,2027-01-09\n",
+    )
+    .unwrap();
+    let shipped = ProcedurePolicy {
+        limit_days: 10,
+        counting: DayCounting::Working,
+        ..policy()
+    };
+    let with_2027 = ProcedurePolicy {
+        calendar: shipped.calendar.with_years(added),
+        ..shipped.clone()
+    };
+    let opened = date!(2027 - 01 - 01);
+    // Shipped only: 2027 is Monday to Friday, so ten working days after Friday 1 January end on
+    // Friday 15 January. With the notice: the 4th is off and the 9th counts, the same end.
+    assert_eq!(shipped.due_on(opened), date!(2027 - 01 - 15));
+    assert_eq!(with_2027.due_on(opened), date!(2027 - 01 - 15));
+    // Five working days: shipped, the 4th to the 8th; with the notice, the 5th to Saturday the
+    // 9th (the 4th is off).
+    assert_eq!(shipped.add_days(opened, 5), date!(2027 - 01 - 08));
+    assert_eq!(with_2027.add_days(opened, 5), date!(2027 - 01 - 09));
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub async fn policy(db: &Db) -> Result<ProcedurePolicy> {
             _ => {}
         }
     }
+    p.calendar = db.work_calendar().await?;
     Ok(p)
 }
 

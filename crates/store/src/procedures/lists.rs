@@ -133,7 +133,7 @@ pub(crate) fn undecided_stages() -> String {
 fn near_bound(today: Date, policy: &ProcedurePolicy) -> String {
     // Near when today > due − near (core's `ProcedurePolicy::urgency`), that is when
     // due < today + near (of the same counting).
-    zhenxing_core::procedure::add_days(today, policy.near_days, policy.counting).to_string()
+    policy.add_days(today, policy.near_days).to_string()
 }
 
 /// The counts of open, urgent and overdue cases in a scope.

@@ -1,6 +1,7 @@
 //! The procedures' time-limit settings.
 
 use super::*;
+use fluent_bundle::FluentValue;
 
 #[derive(Template)]
 #[template(path = "procedure_settings.html")]
@@ -12,6 +13,10 @@ pub(super) struct SettingsPage {
     near_days: String,
     errors: Vec<String>,
     saved: bool,
+    /// Which years' holiday notices working days follow, and the years about to be counted
+    /// without one.
+    holidays: String,
+    holidays_missing: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -19,15 +24,39 @@ pub struct SettingsParams {
     saved: Option<String>,
 }
 
-pub(super) fn settings_page(
+pub(super) async fn settings_page(
     state: &AppState,
     viewer: &Viewer,
     p: (&str, bool, &str, &str),
     errors: Vec<String>,
     saved: bool,
-) -> Response {
+) -> AppResult<Response> {
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = c.t("settings-procedures-title");
+    let calendar = state.db.work_calendar().await?;
+    let tr = &c.tr;
+    let years: Vec<String> = calendar.years().map(|y| y.to_string()).collect();
+    let holidays = tr.t_args(
+        "settings-holidays",
+        &[("years", FluentValue::from(years.join(", ")))],
+    );
+    // A year's notice comes out in the autumn before it: from November the next year is due.
+    let today = today_in_china();
+    let due = if u8::from(today.month()) >= 11 {
+        vec![today.year(), today.year() + 1]
+    } else {
+        vec![today.year()]
+    };
+    let holidays_missing = due
+        .into_iter()
+        .filter(|y| !calendar.knows_year(*y))
+        .map(|y| {
+            tr.t_args(
+                "settings-holidays-missing",
+                &[("year", FluentValue::from(y.to_string()))],
+            )
+        })
+        .collect();
     let page = SettingsPage {
         limit_days: p.0.to_owned(),
         working: p.1,
@@ -35,9 +64,11 @@ pub(super) fn settings_page(
         near_days: p.3.to_owned(),
         errors,
         saved,
+        holidays,
+        holidays_missing,
         c,
     };
-    render_form(&page, !page.errors.is_empty())
+    Ok(render_form(&page, !page.errors.is_empty()))
 }
 
 pub async fn settings_form(
@@ -47,7 +78,7 @@ pub async fn settings_form(
 ) -> AppResult<Response> {
     viewer.may(Action::ManageSettings)?;
     let p = procedures::policy(&state.db).await?;
-    Ok(settings_page(
+    settings_page(
         &state,
         &viewer,
         (
@@ -58,7 +89,8 @@ pub async fn settings_form(
         ),
         Vec::new(),
         blank(&params.saved).is_some(),
-    ))
+    )
+    .await
 }
 
 /// The time limits, in days, and how days are counted (`counting=working`: working days).
@@ -100,6 +132,7 @@ pub async fn settings_save(
                 },
                 notice_days,
                 near_days,
+                ..ProcedurePolicy::default()
             };
             match procedures::set_policy(&state.db, &account.name, &new).await? {
                 Ok(()) => return Ok(saved_redirect("/settings/procedures")),
@@ -108,11 +141,12 @@ pub async fn settings_save(
         }
         (a, b, c) => [a.err(), b.err(), c.err()].into_iter().flatten().collect(),
     };
-    Ok(settings_page(
+    settings_page(
         &state,
         &viewer,
         (&limit, working, &notice, &near),
         problems.iter().map(|p| p.get(lang).to_owned()).collect(),
         false,
-    ))
+    )
+    .await
 }
