@@ -129,7 +129,7 @@ labelled_enum!(
     /// 帮扶措施实施情况. Only planned and implemented are chosen when a measure is recorded;
     /// cancelled is a later step with a reason.
     MeasureStatus, "实施情况", "status", [
-    (Planned, "planned", "计划实施", "planned"),
+    (Planned, "planned", "尚未实施", "not yet implemented"),
     (Implemented, "implemented", "已实施", "implemented"),
     (Cancelled, "cancelled", "已取消", "cancelled"),
 ]);
@@ -325,8 +325,8 @@ impl MeasureDraft {
                 errors.push(FieldError::new(
                     "implemented_on",
                     text!(
-                        "实施日期{on}晚于今天；尚未实施的请选“计划实施”",
-                        "the implementation date {on} is after today; choose 'planned' for a measure not yet implemented"
+                        "实施日期{on}晚于今天；还没有实施的请选“尚未实施”",
+                        "the implementation date {on} is after today; choose 'not yet implemented' for a measure not carried out yet"
                     ),
                 ))
             }
@@ -342,15 +342,15 @@ impl MeasureDraft {
             (MeasureStatus::Planned, Some(_)) => errors.push(FieldError::new(
                 "implemented_on",
                 text!(
-                    "计划实施的措施不填实施日期；已实施的请选“已实施”",
-                    "a planned measure has no implementation date; choose 'implemented' if it was"
+                    "尚未实施的措施不填实施日期；已实施的请选“已实施”",
+                    "a measure not yet implemented has no implementation date; choose 'implemented' if it was"
                 ),
             )),
             (MeasureStatus::Cancelled, _) => errors.push(FieldError::new(
                 "status",
                 text!(
-                    "新登记的措施只能是“计划实施”或“已实施”",
-                    "a new measure is either planned or implemented"
+                    "新登记的措施只能是“尚未实施”或“已实施”",
+                    "a new measure is either not yet implemented or implemented"
                 ),
             )),
             _ => {}

@@ -163,8 +163,8 @@ pub fn findings(f: &CoverageFacts, today: Date) -> Vec<Finding> {
         push(
             NoMeasureAfterMonth,
             text!(
-                "识别已{days}天（{since_zh}），尚无已实施的帮扶措施（计划中{planned}项）",
-                "{days} days since identification ({since_en}) and no measure implemented ({planned} planned)"
+                "识别已{days}天（{since_zh}），尚无已实施的帮扶措施（尚未实施{planned}项）",
+                "{days} days since identification ({since_en}) and no measure implemented ({planned} not yet implemented)"
             ),
             text!(
                 "落实至少一项帮扶措施并登记实施日期；已落实的请标记为已实施",
@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(found[0].rule, CoverageRule::NoMeasureAfterMonth);
         assert!(found[0].problem.zh.contains("识别已30天"), "{:?}", found[0]);
         assert!(
-            found[0].problem.en.contains("(1 planned)"),
+            found[0].problem.en.contains("(1 not yet implemented)"),
             "{:?}",
             found[0]
         );

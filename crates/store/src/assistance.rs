@@ -595,8 +595,8 @@ pub async fn mark_implemented(
     };
     if m.status() != Some(MeasureStatus::Planned) {
         return Ok(Outcome::Refused(text!(
-            "只有“计划实施”的措施可以标记为已实施",
-            "only a planned measure can be marked implemented"
+            "只有“尚未实施”的措施可以标记为已实施",
+            "only a measure not yet implemented can be marked implemented"
         )));
     }
     let Some(starts_on) = parse_stored_date(&m.starts_on) else {

@@ -153,12 +153,12 @@ pub async fn build(
         }
         "measures" => {
             columns.push(col("措施类别", "Measure category", ColumnKind::Text));
-            columns.push(col("计划", "Planned", ColumnKind::Count));
+            columns.push(col("尚未实施", "Not yet implemented", ColumnKind::Count));
             columns.push(col("已实施", "Implemented", ColumnKind::Count));
             columns.push(col("已取消", "Cancelled", ColumnKind::Count));
             columns.push(col(
-                "计划金额（元）",
-                "Planned amount (yuan)",
+                "尚未实施金额（元）",
+                "Not yet implemented, amount (yuan)",
                 ColumnKind::Yuan,
             ));
             columns.push(col(

@@ -147,7 +147,7 @@ impl PlanError {
             PlanError::NotEnoughFormerPovertyVillages { available } => {
                 let required = FORMER_POVERTY_VILLAGES;
                 text!(
-                    "18个原贫困区县只有{available}个村，不足{required}个原贫困村",
+                    "18个脱贫区县只有{available}个村，不足{required}个脱贫村",
                     "the former poverty counties have only {available} villages, fewer than the {required} former poverty villages"
                 )
             }

@@ -142,6 +142,8 @@ async fn a_cadre_records_pairings_and_measures() {
             "{measures}"
         );
         assert!(measures.contains("data-status=\"planned\""), "{measures}");
+        // The national field's words: 尚未实施, not 计划实施.
+        assert!(measures.contains("尚未实施"), "{measures}");
         let id = {
             let at = measures.find("id=\"measure-").unwrap() + 12;
             measures[at..].split('"').next().unwrap().to_owned()

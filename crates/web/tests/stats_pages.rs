@@ -145,6 +145,11 @@ async fn the_dashboard_shows_the_rollups_of_a_generated_registry() {
         for m in ["p0", "p1", "p2", "af-h", "af-a", "af-m0"] {
             assert!(poverty.contains(&format!("data-measure=\"{m}\"")), "{m}");
         }
+        // After 2020 the share below the threshold is not called a poverty incidence.
+        assert!(poverty.contains("监测范围以下人口占比"), "{poverty}");
+        assert!(!city.body.contains("贫困发生率"), "{}", city.body);
+        // The villages lifted out carry one name, as on the command line.
+        assert!(!city.body.contains("原贫困"), "{}", city.body);
         assert_eq!(admin.get("/statistics/method").await.status, 200);
 
         // A snapshot makes the trend.
