@@ -12,7 +12,10 @@ mod common;
 
 use common::{Backend, Env, audit_records, fixture, zx};
 
-scenarios!(import_uploads_and_refusals, outpatient_and_school_cost_triggers);
+scenarios!(
+    import_uploads_and_refusals,
+    outpatient_and_school_cost_triggers
+);
 
 fn import_uploads_and_refusals(env: Env) {
     let _ = Backend::Sqlite;
@@ -145,11 +148,19 @@ fn warnings_of(env: &Env, db: &str, source: &str) -> Vec<(String, String)> {
         match env.backend {
             Backend::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
-                sqlx::query_as(SQL).bind(source).fetch_all(&mut c).await.unwrap()
+                sqlx::query_as(SQL)
+                    .bind(source)
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
             }
             Backend::Postgres => {
                 let mut c = sqlx::PgConnection::connect(db).await.unwrap();
-                sqlx::query_as(SQL).bind(source).fetch_all(&mut c).await.unwrap()
+                sqlx::query_as(SQL)
+                    .bind(source)
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
             }
         }
     })
@@ -186,9 +197,9 @@ fn outpatient_and_school_cost_triggers(env: Env) {
     let households: Vec<&str> = medical.iter().map(|(h, _)| h.as_str()).collect();
     assert_eq!(households, ["CK0002", "WX0002"]);
     assert!(
-        medical[0].1.contains(
-            "2025年3月门诊结算2笔，合规自付支出合计580.00元，达到门诊每月筛查线500.00元"
-        ),
+        medical[0]
+            .1
+            .contains("2025年3月门诊结算2笔，合规自付支出合计580.00元，达到门诊每月筛查线500.00元"),
         "{}",
         medical[0].1
     );

@@ -750,7 +750,9 @@ pub fn parse_school_year(input: &str, today: Date) -> Result<u16, Text> {
             .then(|| t.parse::<u16>().ok())
             .flatten()
     };
-    let mut parts = bare.split(['-', '—', '–', '/', '~', '～', '至']).map(str::trim);
+    let mut parts = bare
+        .split(['-', '—', '–', '/', '~', '～', '至'])
+        .map(str::trim);
     let start = parts.next().and_then(year).ok_or_else(wrong)?;
     match (parts.next(), parts.next()) {
         (None, _) => {}

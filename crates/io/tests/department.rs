@@ -409,10 +409,11 @@ fn the_education_file_reports_a_school_years_costs() {
     );
     // The original example has no costs.
     let old = accepted("education.csv", DepartmentKind::Education);
-    assert!(old.records.iter().all(|r| matches!(
-        r.data,
-        RecordData::Education { costs: None, .. }
-    )));
+    assert!(
+        old.records
+            .iter()
+            .all(|r| matches!(r.data, RecordData::Education { costs: None, .. }))
+    );
 }
 
 #[test]
@@ -430,13 +431,25 @@ fn school_years_in_the_forms_education_systems_write() {
     ] {
         assert_eq!(parse_school_year(s, TODAY), Ok(2025), "{s}");
     }
-    for s in ["2025-2027", "25-26", "2025-", "abc", "", "2025-2026-2027", "二〇二五"] {
+    for s in [
+        "2025-2027",
+        "25-26",
+        "2025-",
+        "abc",
+        "",
+        "2025-2026-2027",
+        "二〇二五",
+    ] {
         let e = parse_school_year(s, TODAY).unwrap_err();
         assert!(e.en.contains("is not a school year"), "{s}: {}", e.en);
     }
     // One that has not started yet this year, and one long past, are typos.
     let e = parse_school_year("2027-2028", TODAY).unwrap_err();
-    assert!(e.en.contains("does not start between 2000 and this year (2026)"), "{}", e.en);
+    assert!(
+        e.en.contains("does not start between 2000 and this year (2026)"),
+        "{}",
+        e.en
+    );
     assert!(parse_school_year("1999-2000", TODAY).is_err());
     assert_eq!(parse_school_year("2026-2027", TODAY), Ok(2026));
 }
@@ -494,14 +507,29 @@ fn bad_care_types_school_years_and_costs_are_refused_at_their_row_and_column() {
         ]
     );
     let en: Vec<String> = p.problems.iter().map(|p| p.render(Lang::En)).collect();
-    assert!(en[0].contains("value “2025-2027”") && en[0].contains("is not a school year"), "{}", en[0]);
-    assert!(en[1].contains("does not start between 2000 and this year"), "{}", en[1]);
+    assert!(
+        en[0].contains("value “2025-2027”") && en[0].contains("is not a school year"),
+        "{}",
+        en[0]
+    );
+    assert!(
+        en[1].contains("does not start between 2000 and this year"),
+        "{}",
+        en[1]
+    );
     assert!(en[2].contains("non-negative amount"), "{}", en[2]);
     assert!(en[4].contains("the school year is empty"), "{}", en[4]);
-    assert!(en[5].contains("the non-compulsory schooling costs are empty"), "{}", en[5]);
+    assert!(
+        en[5].contains("the non-compulsory schooling costs are empty"),
+        "{}",
+        en[5]
+    );
     assert!(en[6].contains("the same record as row 2"), "{}", en[6]);
     let zh = p.problems[4].render(Lang::Zh);
-    assert!(zh.starts_with("第7行，列“学年”（字段school_year）："), "{zh}");
+    assert!(
+        zh.starts_with("第7行，列“学年”（字段school_year）："),
+        "{zh}"
+    );
 
     // Costs without a school-year column: say which column to add.
     let path = write(
@@ -513,7 +541,10 @@ fn bad_care_types_school_years_and_costs_are_refused_at_their_row_and_column() {
     );
     let p = parse_department(&path, DepartmentKind::Education, TODAY);
     assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
-    assert_eq!((p.problems[0].row, p.problems[0].field.as_str()), (2, "non_compulsory_costs"));
+    assert_eq!(
+        (p.problems[0].row, p.problems[0].field.as_str()),
+        (2, "non_compulsory_costs")
+    );
     assert!(p.problems[0].reason.en.contains("add the column '学年'"));
 }
 

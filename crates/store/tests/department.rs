@@ -241,11 +241,7 @@ async fn outpatient_months_and_school_costs_raise_their_rules() {
         // June; WX0001's 499.99 and 300 are in two months.
         let report = import(db, DepartmentKind::Medical, "medical-outpatient.csv").await;
         let s = &report.summary;
-        assert_eq!(
-            (s.rows, s.matched, s.warnings_opened),
-            (7, 7, 2),
-            "{name}"
-        );
+        assert_eq!((s.rows, s.matched, s.warnings_opened), (7, 7, 2), "{name}");
         let w = warnings_of(db, "department:medical").await;
         assert_eq!(
             w.iter()
@@ -265,7 +261,11 @@ async fn outpatient_months_and_school_costs_raise_their_rules() {
             assert!(ck.contains(needle), "{needle} not in {ck}");
         }
         assert_eq!(w[0].category.as_deref(), Some("sudden_hardship"));
-        assert!(w[0].risk_types.starts_with("illness"), "{}", w[0].risk_types);
+        assert!(
+            w[0].risk_types.starts_with("illness"),
+            "{}",
+            w[0].risk_types
+        );
         let wx = w[1]
             .reason_texts()
             .into_iter()
@@ -289,7 +289,11 @@ async fn outpatient_months_and_school_costs_raise_their_rules() {
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].household_no, "CK0002");
         assert_eq!(rules(&w[0])[0], "schooling_costs");
-        assert!(w[0].risk_types.starts_with("schooling"), "{}", w[0].risk_types);
+        assert!(
+            w[0].risk_types.starts_with("schooling"),
+            "{}",
+            w[0].risk_types
+        );
         assert_eq!(w[0].category.as_deref(), Some("sudden_hardship"));
         let zh = reasons_zh(&w[0]);
         assert!(

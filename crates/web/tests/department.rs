@@ -244,7 +244,10 @@ async fn outpatient_months_and_school_costs_raise_warnings() {
         let full = admin.get(&location).await;
         let raised = full.element("raised");
         assert!(raised.contains("门诊合规自付支出较大"), "{raised}");
-        assert!(raised.contains("2, 3") && raised.contains("6, 7"), "{raised}");
+        assert!(
+            raised.contains("2, 3") && raised.contains("6, 7"),
+            "{raised}"
+        );
 
         let mut api = server.api_client("department").await;
         let r = api
@@ -259,7 +262,10 @@ async fn outpatient_months_and_school_costs_raise_warnings() {
         let j = r.json();
         assert_eq!(j["upload"]["rows"], 3);
         // 刘小梅's 12,800 is above 10,000; 向丽's 10,000 is not.
-        assert_eq!(j["raised"], serde_json::json!([{"rows": [2], "rules": [], "category": null, "outcome": "review"}]));
+        assert_eq!(
+            j["raised"],
+            serde_json::json!([{"rows": [2], "rules": [], "category": null, "outcome": "review"}])
+        );
         assert_no_registry_words(&r.body);
         let mut admin_api = server.api_client("admin").await;
         let all = admin_api.get("/api/v1/department-uploads").await;
@@ -269,7 +275,8 @@ async fn outpatient_months_and_school_costs_raise_warnings() {
         let id = newest["id"].as_i64().unwrap();
         let full = admin.get(&format!("/department/uploads/{id}")).await;
         assert!(
-            full.element("raised").contains("非义务教育阶段教育支出较大"),
+            full.element("raised")
+                .contains("非义务教育阶段教育支出较大"),
             "{}",
             full.body
         );

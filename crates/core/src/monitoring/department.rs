@@ -203,12 +203,13 @@ impl Prepared<'_> {
             let reaching = outpatient.iter().filter(|(_, sum, _)| *sum >= threshold);
             let months = count(reaching.clone().count());
             // The month with the most; the earliest of equals.
-            let most = reaching.fold(None, |best: Option<&((i32, Month), Fen, u16)>, m| {
-                match best {
+            let most = reaching.fold(
+                None,
+                |best: Option<&((i32, Month), Fen, u16)>, m| match best {
                     Some(b) if b.1 >= m.1 => Some(b),
                     _ => Some(m),
-                }
-            });
+                },
+            );
             if let Some(&((year, month), sum, n)) = most {
                 found.push(reason(
                     Detail::OutpatientMonth {

@@ -392,8 +392,14 @@ impl Reason {
                 let record_en = if claims == 1 { "claim" } else { "claims" };
                 let (more_zh, more_en) = match months.saturating_sub(1) {
                     0 => (String::new(), String::new()),
-                    1 => ("；另有1个月也达到".to_owned(), "; 1 more month reaches it too".to_owned()),
-                    n => (format!("；另有{n}个月也达到"), format!("; {n} more months reach it too")),
+                    1 => (
+                        "；另有1个月也达到".to_owned(),
+                        "; 1 more month reaches it too".to_owned(),
+                    ),
+                    n => (
+                        format!("；另有{n}个月也达到"),
+                        format!("; {n} more months reach it too"),
+                    ),
                 };
                 text!(
                     "{year}年{m}月门诊结算{claims}笔，合规自付支出合计{out_of_pocket}元，达到门诊每月筛查线{threshold}元{more_zh}",

@@ -1,11 +1,11 @@
 use super::classify::years_before;
 use super::*;
 use crate::department::{AllowanceKind, DisasterKind, EnrolmentStatus, HousingGrade, Signal};
-use time::Month;
 use crate::enums::{HouseholdType, Labor, MonitoringCategory, SchoolStatus};
 use crate::lang::Text;
 use crate::money::Fen;
 use time::Date;
+use time::Month;
 use time::macros::date;
 
 const TODAY: Date = date!(2026 - 11 - 29);
@@ -757,7 +757,9 @@ fn non_compulsory_schooling_costs_above_10000_yuan_a_school_year() {
     assert_eq!(a.category, Some(MonitoringCategory::SuddenHardship));
     let t = a.reasons[0].text();
     assert!(
-        t.zh.contains("2025—2026学年非义务教育阶段教育费用合计10000.01元（1名学生），超过筛查线10000.00元"),
+        t.zh.contains(
+            "2025—2026学年非义务教育阶段教育费用合计10000.01元（1名学生），超过筛查线10000.00元"
+        ),
         "{t}"
     );
     assert!(
@@ -825,7 +827,10 @@ fn rule_sets_saved_before_the_outpatient_and_schooling_triggers_behave_as_before
     // A new file must name them; when on, with a positive amount.
     let en: Vec<String> = old.problems().into_iter().map(|t| t.en).collect();
     assert_eq!(en.len(), 2, "{en:?}");
-    assert!(en[0].contains("'outpatient_out_of_pocket' is missing"), "{en:?}");
+    assert!(
+        en[0].contains("'outpatient_out_of_pocket' is missing"),
+        "{en:?}"
+    );
     assert!(en[1].contains("'schooling_costs' is missing"), "{en:?}");
     let mut bad = rules();
     bad.triggers.outpatient_out_of_pocket = Some(OutpatientTrigger {
@@ -839,7 +844,10 @@ fn rule_sets_saved_before_the_outpatient_and_schooling_triggers_behave_as_before
     let en: Vec<String> = bad.problems().into_iter().map(|t| t.en).collect();
     assert_eq!(en.len(), 2, "{en:?}");
     assert!(en[0].contains("monthly_yuan is missing"), "{en:?}");
-    assert!(en[1].contains("above_yuan of the screening rule 'schooling_costs' must be above 0"), "{en:?}");
+    assert!(
+        en[1].contains("above_yuan of the screening rule 'schooling_costs' must be above 0"),
+        "{en:?}"
+    );
     // The parameters as a file writes them.
     let json = serde_json::to_value(rules().triggers).unwrap();
     assert_eq!(json["outpatient_out_of_pocket"]["monthly_yuan"], 500);
