@@ -17,22 +17,27 @@ scenarios!(
     outpatient_and_school_cost_triggers
 );
 
-fn import_uploads_and_refusals(env: Env) {
-    let _ = Backend::Sqlite;
-    let db = env.fresh_db("department");
+/// The registry fixture's households; CK0001 is monitored: brought in as monitored before
+/// zhenxing.
+fn import_registry(db: &str) {
     zx(
-        &db,
+        db,
         &[
             "import",
             "registry",
             fixture("registry/good-utf8.csv").to_str().unwrap(),
-            // CK0001 is monitored: brought in as monitored before zhenxing.
             "--legacy-monitoring",
             "--reason",
             "fixture",
         ],
     )
     .assert_success("registry");
+}
+
+fn import_uploads_and_refusals(env: Env) {
+    let _ = Backend::Sqlite;
+    let db = env.fresh_db("department");
+    import_registry(&db);
     let medical = fixture("department/medical.csv");
     let medical = medical.to_str().unwrap();
 
@@ -168,18 +173,7 @@ fn warnings_of(env: &Env, db: &str, source: &str) -> Vec<(String, String)> {
 
 fn outpatient_and_school_cost_triggers(env: Env) {
     let db = env.fresh_db("department_new_triggers");
-    zx(
-        &db,
-        &[
-            "import",
-            "registry",
-            fixture("registry/good-utf8.csv").to_str().unwrap(),
-            "--legacy-monitoring",
-            "--reason",
-            "fixture",
-        ],
-    )
-    .assert_success("registry");
+    import_registry(&db);
     let import = |kind: &str, file: &str| {
         let run = zx(&db, &["department", "import", "--kind", kind, file]);
         run.assert_success(file);

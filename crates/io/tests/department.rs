@@ -312,17 +312,18 @@ fn unknown_values_of_the_lists_are_refused() {
     assert_eq!(p.problems[0].field, "enrolment_status");
 }
 
+/// One value of each record of a file, as `pick` reads it from the record's data.
+fn each<T>(p: &ParsedDepartment, pick: impl Fn(&RecordData) -> Option<T>) -> Vec<Option<T>> {
+    p.records.iter().map(|r| pick(&r.data)).collect()
+}
+
 #[test]
 fn the_medical_file_says_which_claims_are_outpatient() {
     let p = accepted("medical-outpatient.csv", DepartmentKind::Medical);
-    let types: Vec<Option<CareType>> = p
-        .records
-        .iter()
-        .map(|r| match r.data {
-            RecordData::Medical { care_type, .. } => care_type,
-            _ => unreachable!(),
-        })
-        .collect();
+    let types = each(&p, |d| match d {
+        RecordData::Medical { care_type, .. } => *care_type,
+        other => panic!("{other:?}"),
+    });
     use CareType::{Inpatient, Outpatient};
     // 门诊, 门诊慢特病, 门诊, 普通门诊, 门诊, 住院, and one left empty.
     assert_eq!(
@@ -365,14 +366,10 @@ fn the_medical_file_says_which_claims_are_outpatient() {
 #[test]
 fn the_education_file_reports_a_school_years_costs() {
     let p = accepted("education-costs.csv", DepartmentKind::Education);
-    let costs: Vec<Option<SchoolYearCosts>> = p
-        .records
-        .iter()
-        .map(|r| match r.data {
-            RecordData::Education { costs, .. } => costs,
-            _ => unreachable!(),
-        })
-        .collect();
+    let costs = each(&p, |d| match d {
+        RecordData::Education { costs, .. } => *costs,
+        other => panic!("{other:?}"),
+    });
     assert_eq!(
         costs,
         [
