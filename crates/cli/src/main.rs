@@ -222,7 +222,10 @@ struct TlsArgs {
 
 #[derive(Subcommand)]
 enum DepartmentCommand {
-    /// Import a department's file (CSV or XLSX, keyed by ID number); all or nothing.
+    /// Import a department's file (CSV or XLSX, keyed by ID number); all or nothing. The
+    /// columns of each kind are in docs/department-formats.md (the medical file's optional
+    /// 医疗类别 feeds outpatient_out_of_pocket, the education file's optional 学年 and
+    /// 非义务教育阶段费用 feed schooling_costs).
     Import {
         /// medical, education, housing, disaster, civil_affairs or unemployment (or the
         /// kind's Chinese or English name).

@@ -111,6 +111,27 @@ labelled_enum!(
 ]);
 
 labelled_enum!(
+    /// 医疗类别 of a medical insurance settlement: outpatient settlements are also summed per
+    /// calendar month (rule `outpatient_out_of_pocket`).
+    CareType, "医疗类别", "type of care", [
+    (Outpatient, "outpatient", "门诊", "outpatient"),
+    (Inpatient, "inpatient", "住院", "inpatient"),
+]);
+
+impl CareType {
+    /// Also accepts the names medical insurance systems give the kinds of outpatient care
+    /// (普通门诊, 门诊慢特病, 急诊 …) and 住院治疗.
+    pub fn parse_loose(input: &str) -> Result<CareType, Text> {
+        match input.trim() {
+            "普通门诊" | "门诊慢特病" | "门诊慢病" | "门诊特病" | "门慢" | "门特" | "门急诊"
+            | "急诊" | "门诊统筹" => Ok(CareType::Outpatient),
+            "住院治疗" | "普通住院" => Ok(CareType::Inpatient),
+            other => CareType::parse(other),
+        }
+    }
+}
+
+labelled_enum!(
     /// The social assistance a civil affairs record is about.
     AllowanceKind, "救助类别", "assistance kind", [
     (Dibao, "dibao", "低保", "minimum living allowance (dibao)"),
@@ -130,8 +151,13 @@ labelled_enum!(
 /// index in the household as the registry holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
-    /// A medical insurance settlement: 合规自付 (out of pocket after reimbursement).
-    OutOfPocket { amount: Fen, date: Date },
+    /// A medical insurance settlement: 合规自付 (out of pocket after reimbursement);
+    /// `outpatient` when the file says it was outpatient care (门诊).
+    OutOfPocket {
+        amount: Fen,
+        date: Date,
+        outpatient: bool,
+    },
     /// A child's enrolment status.
     Enrolment {
         member: u16,
@@ -152,6 +178,13 @@ pub enum Signal {
         kind: AllowanceKind,
         stopped: bool,
         date: Date,
+    },
+    /// A member's costs of non-compulsory schooling (高中, 中职, 高校 …) in the school year that
+    /// starts in `school_year`.
+    SchoolCosts {
+        member: u16,
+        school_year: u16,
+        amount: Fen,
     },
     /// A member's death.
     Died { member: u16, date: Date },
@@ -213,11 +246,20 @@ pub enum RecordData {
         hospital: String,
         #[serde(serialize_with = "yuan")]
         out_of_pocket: Fen,
+        /// 医疗类别, when the file has the column and the row a value.
+        #[serde(
+            serialize_with = "code_of_care",
+            skip_serializing_if = "Option::is_none"
+        )]
+        care_type: Option<CareType>,
     },
     Education {
         #[serde(serialize_with = "code_of_status")]
         status: EnrolmentStatus,
         school: Option<String>,
+        /// A school year's non-compulsory schooling costs, when the row reports them.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        costs: Option<SchoolYearCosts>,
     },
     Housing {
         #[serde(serialize_with = "code_of_grade")]
@@ -238,11 +280,33 @@ pub enum RecordData {
     Unemployment,
 }
 
+/// What a household paid for a member's non-compulsory schooling (tuition, lodging, books …
+/// after any aid) in one school year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SchoolYearCosts {
+    /// The year the school year starts in: 2025 for 2025–2026.
+    pub school_year: u16,
+    #[serde(serialize_with = "yuan")]
+    pub amount: Fen,
+}
+
+/// "2025—2026学年" / "school year 2025–2026".
+pub fn school_year_text(start: u16) -> Text {
+    let end = start.saturating_add(1);
+    text!("{start}—{end}学年", "school year {start}–{end}")
+}
+
 fn yuan<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.to_string())
 }
 fn code_of_status<S: serde::Serializer>(v: &EnrolmentStatus, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.code())
+}
+fn code_of_care<S: serde::Serializer>(v: &Option<CareType>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(c) => s.serialize_str(c.code()),
+        None => s.serialize_none(),
+    }
 }
 fn code_of_grade<S: serde::Serializer>(v: &HousingGrade, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.code())
@@ -282,9 +346,22 @@ impl DepartmentRecord {
         let date = self.date;
         match &self.data {
             RecordData::Medical { settlement_no, .. } => format!("medical|{id}|{settlement_no}"),
-            RecordData::Education { status, .. } => {
-                format!("education|{id}|{}|{date}", status.code())
-            }
+            // A school year's costs are another record than the status change of the same day
+            // (records without costs keep the key they always had).
+            RecordData::Education {
+                status,
+                costs: None,
+                ..
+            } => format!("education|{id}|{}|{date}", status.code()),
+            RecordData::Education {
+                status,
+                costs: Some(c),
+                ..
+            } => format!(
+                "education|{id}|{}|{date}|costs|{}",
+                status.code(),
+                c.school_year
+            ),
             RecordData::Housing { grade } => format!("housing|{id}|{}|{date}", grade.code()),
             RecordData::Disaster { disaster_kind, .. } => {
                 format!("disaster|{id}|{}|{date}", disaster_kind.code())
@@ -301,13 +378,31 @@ impl DepartmentRecord {
         }
     }
 
-    /// What the record says about the household of the member at index `member`.
-    pub fn signal(&self, member: u16) -> Signal {
+    /// What the record says about the household of the member at index `member`: one signal,
+    /// and a second for an education record that reports a school year's costs.
+    pub fn signals(&self, member: u16) -> impl Iterator<Item = Signal> {
+        let costs = match &self.data {
+            RecordData::Education { costs: Some(c), .. } => Some(Signal::SchoolCosts {
+                member,
+                school_year: c.school_year,
+                amount: c.amount,
+            }),
+            _ => None,
+        };
+        std::iter::once(self.signal(member)).chain(costs)
+    }
+
+    fn signal(&self, member: u16) -> Signal {
         let date = self.date;
         match &self.data {
-            RecordData::Medical { out_of_pocket, .. } => Signal::OutOfPocket {
+            RecordData::Medical {
+                out_of_pocket,
+                care_type,
+                ..
+            } => Signal::OutOfPocket {
                 amount: *out_of_pocket,
                 date,
+                outpatient: *care_type == Some(CareType::Outpatient),
             },
             RecordData::Education { status, .. } => Signal::Enrolment {
                 member,

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use time::{Date, Month};
 use zhenxing_core::department::{
-    AllowanceKind, CivilEvent, DepartmentKind, DisasterKind, EnrolmentStatus, HousingGrade,
+    AllowanceKind, CareType, CivilEvent, DepartmentKind, DisasterKind, EnrolmentStatus,
+    HousingGrade, SchoolYearCosts,
 };
 pub use zhenxing_core::department::{DepartmentRecord, RecordData};
 use zhenxing_core::mask::{mask_free_text, mask_id_number};
@@ -38,6 +39,9 @@ pub enum Field {
     Loss,
     Event,
     AllowanceKind,
+    CareType,
+    SchoolYear,
+    SchoolCosts,
 }
 
 /// One column of a department format.
@@ -151,6 +155,18 @@ const MEDICAL: &[Column] = &[
             "the compliant amount paid by the patient after reimbursement, in yuan, at most 2 decimals, not negative",
         ),
     ),
+    col(
+        Field::CareType,
+        "care_type",
+        "医疗类别",
+        "Type of care",
+        &["就诊类型", "就医类型", "就诊类别"],
+        false,
+        (
+            "门诊或住院（普通门诊、门诊慢特病、急诊按门诊）；可留空；门诊结算按月合计",
+            "outpatient or inpatient (普通门诊, 门诊慢特病 and 急诊 count as outpatient); may be empty; outpatient claims are summed per month",
+        ),
+    ),
 ];
 
 const EDUCATION: &[Column] = &[
@@ -185,6 +201,30 @@ const EDUCATION: &[Column] = &[
         &["学校名称"],
         false,
         ("学校名称", "name of the school"),
+    ),
+    col(
+        Field::SchoolYear,
+        "school_year",
+        "学年",
+        "School year",
+        &["费用学年", "就读学年"],
+        false,
+        (
+            "费用所属学年，如2025-2026或2025—2026学年；与非义务教育阶段费用同时填写",
+            "the school year of the costs, such as 2025-2026; given together with the costs",
+        ),
+    ),
+    col(
+        Field::SchoolCosts,
+        "non_compulsory_costs",
+        "非义务教育阶段费用（元）",
+        "Non-compulsory schooling costs (yuan)",
+        &["非义务教育阶段费用", "非义务教育阶段教育费用（元）"],
+        false,
+        (
+            "该学年高中、中职或高校阶段家庭负担的学费、住宿费等（扣除资助后），元，最多两位小数，不小于0；与学年同时填写",
+            "tuition, lodging and other costs the household paid that school year for senior high, vocational or higher education (after any aid), in yuan, at most 2 decimals, not negative; given together with the school year",
+        ),
     ),
 ];
 
@@ -691,6 +731,102 @@ fn short_text(max: usize) -> impl Fn(&str) -> Result<String, Text> {
     }
 }
 
+/// The first school year a department file may report costs for; earlier ones are typos.
+const FIRST_SCHOOL_YEAR: u16 = 2000;
+
+/// A school year as education systems write it: `2025-2026`, `2025—2026学年`, `2025/26`,
+/// `2025学年` or `2025` (the year it starts in). Not one that starts after this year.
+pub fn parse_school_year(input: &str, today: Date) -> Result<u16, Text> {
+    let s = input.trim();
+    let bare = s.strip_suffix("学年").unwrap_or(s).trim();
+    let wrong = || {
+        text!(
+            "“{s}”不是学年；请写成2025-2026或2025—2026学年（开始的年份在前）",
+            "'{s}' is not a school year; write it as 2025-2026 (the year it starts in first)"
+        )
+    };
+    let year = |t: &str| {
+        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u16>().ok())
+            .flatten()
+    };
+    let mut parts = bare
+        .split(['-', '—', '–', '/', '~', '～', '至'])
+        .map(str::trim);
+    let start = parts.next().and_then(year).ok_or_else(wrong)?;
+    match (parts.next(), parts.next()) {
+        (None, _) => {}
+        (Some(end), None)
+            if year(end) == Some(start + 1)
+                || (end.len() == 2 && end.parse::<u16>().ok() == Some((start + 1) % 100)) => {}
+        _ => return Err(wrong()),
+    }
+    let this_year = u16::try_from(today.year()).unwrap_or(u16::MAX);
+    if !(FIRST_SCHOOL_YEAR..=this_year).contains(&start) {
+        let end = start + 1;
+        return Err(text!(
+            "学年{start}—{end}不在{FIRST_SCHOOL_YEAR}年至今年（{this_year}年）开始的学年之内；请核对",
+            "the school year {start}–{end} does not start between {FIRST_SCHOOL_YEAR} and this year ({this_year}); check it"
+        ));
+    }
+    Ok(start)
+}
+
+/// An education row's school year and costs: both or neither.
+fn school_costs(r: &mut RowReader<'_, '_>, today: Date) -> Result<Option<SchoolYearCosts>, ()> {
+    let has_year_column = r.layout.index.contains_key(&Field::SchoolYear);
+    match (
+        r.optional_text(Field::SchoolYear),
+        r.optional_text(Field::SchoolCosts),
+    ) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => {
+            let school_year = r.required(Field::SchoolYear, |s| parse_school_year(s, today));
+            let amount = r.required(Field::SchoolCosts, amount);
+            match (school_year, amount) {
+                (Some(school_year), Some(amount)) => Ok(Some(SchoolYearCosts {
+                    school_year,
+                    amount,
+                })),
+                _ => Err(()),
+            }
+        }
+        (Some(year), None) => {
+            r.problem(
+                Field::SchoolCosts,
+                "",
+                text!(
+                    "填写了学年“{year}”，但非义务教育阶段费用为空；请填写该学年的费用，或删去学年",
+                    "the school year '{year}' is given but the non-compulsory schooling costs are empty; fill in that year's costs, or delete the school year"
+                ),
+            );
+            Err(())
+        }
+        (None, Some(costs)) if has_year_column => {
+            r.problem(
+                Field::SchoolYear,
+                "",
+                text!(
+                    "填写了非义务教育阶段费用{costs}，但学年为空；请填写费用所属学年，如2025-2026",
+                    "non-compulsory schooling costs of {costs} are given but the school year is empty; fill in the school year of the costs, such as 2025-2026"
+                ),
+            );
+            Err(())
+        }
+        (None, Some(costs)) => {
+            r.problem(
+                Field::SchoolCosts,
+                &costs,
+                text!(
+                    "费用须注明所属学年；请在表头加上“学年”列（英文“School year”），并逐行填写，如2025-2026",
+                    "costs need their school year; add the column '学年' (English 'School year') to the header row and fill it in, such as 2025-2026"
+                ),
+            );
+            Err(())
+        }
+    }
+}
+
 fn civil_event(s: &str) -> Result<CivilEvent, Text> {
     match s.trim() {
         "享受" | "新增" | "发放中" => Ok(CivilEvent::Granted),
@@ -721,18 +857,29 @@ fn read_record(
             let settlement_no = r.required(Field::SettlementNo, short_text(64));
             let hospital = r.required(Field::Hospital, short_text(200));
             let out_of_pocket = r.required(Field::OutOfPocket, amount);
+            // Optional: a settlement without it counts towards the total only.
+            let care_type = match r.optional_text(Field::CareType) {
+                None => Ok(None),
+                Some(_) => r
+                    .required(Field::CareType, CareType::parse_loose)
+                    .map(Some)
+                    .ok_or(()),
+            };
             RecordData::Medical {
                 settlement_no: settlement_no?,
                 hospital: hospital?,
                 out_of_pocket: out_of_pocket?,
+                care_type: care_type.ok()?,
             }
         }
         DepartmentKind::Education => {
             let status = r.required(Field::EnrolmentStatus, EnrolmentStatus::parse);
             let school = r.optional_text(Field::School);
+            let costs = school_costs(r, today);
             RecordData::Education {
                 status: status?,
                 school,
+                costs: costs.ok()?,
             }
         }
         DepartmentKind::Housing => RecordData::Housing {

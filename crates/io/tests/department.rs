@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 use time::macros::date;
 use zhenxing_core::Lang;
 use zhenxing_core::department::{
-    AllowanceKind, CivilEvent, DepartmentKind, DisasterKind, EnrolmentStatus, HousingGrade,
+    AllowanceKind, CareType, CivilEvent, DepartmentKind, DisasterKind, EnrolmentStatus,
+    HousingGrade, SchoolYearCosts,
 };
-use zhenxing_io::department::{ParsedDepartment, RecordData, columns, parse_department};
+use zhenxing_core::{Fen, department::Signal};
+use zhenxing_io::department::{
+    ParsedDepartment, RecordData, columns, parse_department, parse_school_year,
+};
 
 const TODAY: time::Date = date!(2026 - 06 - 01);
 
@@ -306,6 +310,239 @@ fn unknown_values_of_the_lists_are_refused() {
     );
     let p = parse_department(&path, DepartmentKind::Education, TODAY);
     assert_eq!(p.problems[0].field, "enrolment_status");
+}
+
+/// One value of each record of a file, as `pick` reads it from the record's data.
+fn each<T>(p: &ParsedDepartment, pick: impl Fn(&RecordData) -> Option<T>) -> Vec<Option<T>> {
+    p.records.iter().map(|r| pick(&r.data)).collect()
+}
+
+#[test]
+fn the_medical_file_says_which_claims_are_outpatient() {
+    let p = accepted("medical-outpatient.csv", DepartmentKind::Medical);
+    let types = each(&p, |d| match d {
+        RecordData::Medical { care_type, .. } => *care_type,
+        other => panic!("{other:?}"),
+    });
+    use CareType::{Inpatient, Outpatient};
+    // 门诊, 门诊慢特病, 门诊, 普通门诊, 门诊, 住院, and one left empty.
+    assert_eq!(
+        types,
+        [
+            Some(Outpatient),
+            Some(Outpatient),
+            Some(Outpatient),
+            Some(Outpatient),
+            Some(Outpatient),
+            Some(Inpatient),
+            None
+        ]
+    );
+    // The key of a settlement is still its number; the signal says outpatient.
+    assert_eq!(
+        p.records[0].natural_key(),
+        "medical|500229195802140625|MZ2025030501"
+    );
+    let signals: Vec<Signal> = p.records[0].signals(1).collect();
+    assert_eq!(
+        signals,
+        [Signal::OutOfPocket {
+            amount: Fen::from_yuan(320),
+            date: date!(2025 - 03 - 05),
+            outpatient: true,
+        }]
+    );
+    // The files without the column read as before: no type, not outpatient.
+    let old = accepted("medical.csv", DepartmentKind::Medical);
+    assert!(old.records.iter().all(|r| matches!(
+        r.data,
+        RecordData::Medical {
+            care_type: None,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn the_education_file_reports_a_school_years_costs() {
+    let p = accepted("education-costs.csv", DepartmentKind::Education);
+    let costs = each(&p, |d| match d {
+        RecordData::Education { costs, .. } => *costs,
+        other => panic!("{other:?}"),
+    });
+    assert_eq!(
+        costs,
+        [
+            Some(SchoolYearCosts {
+                school_year: 2025,
+                amount: Fen::from_yuan(12_800),
+            }),
+            Some(SchoolYearCosts {
+                school_year: 2025,
+                amount: Fen::from_yuan(10_000),
+            }),
+            None
+        ]
+    );
+    // A row with costs is its own record (its school year in the key) and gives two signals;
+    // a row without keeps the key rows always had.
+    assert_eq!(
+        p.records[0].natural_key(),
+        "education|500229199006300841|enrolled|2025-09-01|costs|2025"
+    );
+    assert_eq!(
+        p.records[2].natural_key(),
+        "education|500229201309010358|enrolled|2025-09-01"
+    );
+    let signals: Vec<Signal> = p.records[0].signals(2).collect();
+    assert_eq!(signals.len(), 2);
+    assert_eq!(
+        signals[1],
+        Signal::SchoolCosts {
+            member: 2,
+            school_year: 2025,
+            amount: Fen::from_yuan(12_800),
+        }
+    );
+    // The original example has no costs.
+    let old = accepted("education.csv", DepartmentKind::Education);
+    assert!(
+        old.records
+            .iter()
+            .all(|r| matches!(r.data, RecordData::Education { costs: None, .. }))
+    );
+}
+
+#[test]
+fn school_years_in_the_forms_education_systems_write() {
+    for s in [
+        "2025-2026",
+        "2025—2026",
+        "2025–2026学年",
+        "2025/26",
+        "2025 - 2026",
+        "2025学年",
+        "2025",
+        "2025～2026",
+        "2025至2026学年",
+    ] {
+        assert_eq!(parse_school_year(s, TODAY), Ok(2025), "{s}");
+    }
+    for s in [
+        "2025-2027",
+        "25-26",
+        "2025-",
+        "abc",
+        "",
+        "2025-2026-2027",
+        "二〇二五",
+    ] {
+        let e = parse_school_year(s, TODAY).unwrap_err();
+        assert!(e.en.contains("is not a school year"), "{s}: {}", e.en);
+    }
+    // One that has not started yet this year, and one long past, are typos.
+    let e = parse_school_year("2027-2028", TODAY).unwrap_err();
+    assert!(
+        e.en.contains("does not start between 2000 and this year (2026)"),
+        "{}",
+        e.en
+    );
+    assert!(parse_school_year("1999-2000", TODAY).is_err());
+    assert_eq!(parse_school_year("2026-2027", TODAY), Ok(2026));
+}
+
+#[test]
+fn bad_care_types_school_years_and_costs_are_refused_at_their_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "outpatient.csv",
+        "证件号码,结算单号,结算日期,医疗机构,医疗类别,合规自付金额（元）\n\
+         500229198203150139,S1,2025-01-01,H,门诊,100\n\
+         500229198407080240,S2,2025-01-01,H,体检,100\n",
+    );
+    let p = parse_department(&path, DepartmentKind::Medical, TODAY);
+    assert!(p.records.is_empty(), "all or nothing");
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    let en = p.problems[0].render(Lang::En);
+    assert!(
+        en.starts_with("row 3, column “医疗类别” (field care_type), value “体检”"),
+        "{en}"
+    );
+    assert!(en.contains("allowed: outpatient, inpatient"), "{en}");
+
+    let path = write(
+        dir.path(),
+        "costs.csv",
+        "证件号码,学籍状态,状态日期,学年,非义务教育阶段费用（元）\n\
+         500229198203150139,在读,2025-09-01,2025-2026,12000\n\
+         500229198407080240,在读,2025-09-01,2025-2027,12000\n\
+         500229195802140625,在读,2025-09-01,2027-2028,12000\n\
+         500229199006300841,在读,2025-09-01,2025-2026,-5\n\
+         500229201309010358,在读,2025-09-01,2025-2026,一万\n\
+         500238201604110868,在读,2025-09-01,,12000\n\
+         500238199110030462,在读,2025-09-01,2025-2026,\n\
+         500229198203150139,在读,2025-09-01,2025-2026,100\n",
+    );
+    let p = parse_department(&path, DepartmentKind::Education, TODAY);
+    assert!(p.records.is_empty(), "all or nothing");
+    let got: Vec<(u64, &str)> = p
+        .problems
+        .iter()
+        .map(|p| (p.row, p.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "school_year"),
+            (4, "school_year"),
+            (5, "non_compulsory_costs"),
+            (6, "non_compulsory_costs"),
+            (7, "school_year"),
+            (8, "non_compulsory_costs"),
+            (9, "id_number"),
+        ]
+    );
+    let en: Vec<String> = p.problems.iter().map(|p| p.render(Lang::En)).collect();
+    assert!(
+        en[0].contains("value “2025-2027”") && en[0].contains("is not a school year"),
+        "{}",
+        en[0]
+    );
+    assert!(
+        en[1].contains("does not start between 2000 and this year"),
+        "{}",
+        en[1]
+    );
+    assert!(en[2].contains("non-negative amount"), "{}", en[2]);
+    assert!(en[4].contains("the school year is empty"), "{}", en[4]);
+    assert!(
+        en[5].contains("the non-compulsory schooling costs are empty"),
+        "{}",
+        en[5]
+    );
+    assert!(en[6].contains("the same record as row 2"), "{}", en[6]);
+    let zh = p.problems[4].render(Lang::Zh);
+    assert!(
+        zh.starts_with("第7行，列“学年”（字段school_year）："),
+        "{zh}"
+    );
+
+    // Costs without a school-year column: say which column to add.
+    let path = write(
+        dir.path(),
+        "no-year.csv",
+        "证件号码,学籍状态,状态日期,非义务教育阶段费用（元）\n\
+         500229198203150139,在读,2025-09-01,12000\n\
+         500229198407080240,在读,2025-09-01,\n",
+    );
+    let p = parse_department(&path, DepartmentKind::Education, TODAY);
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert_eq!(
+        (p.problems[0].row, p.problems[0].field.as_str()),
+        (2, "non_compulsory_costs")
+    );
+    assert!(p.problems[0].reason.en.contains("add the column '学年'"));
 }
 
 /// The documentation lists every column of every kind with its headers and field name.

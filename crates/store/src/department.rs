@@ -493,14 +493,14 @@ async fn import_in_transaction(
         };
         let signals: Vec<_> = indexes
             .iter()
-            .map(|&i| {
+            .flat_map(|&i| {
                 let (r, _, _) = matched[i];
                 let member = f
                     .id_numbers
                     .iter()
                     .position(|id| id == r.id_number.as_str())
                     .unwrap_or(0);
-                r.signal(u16::try_from(member).unwrap_or(u16::MAX))
+                r.signals(u16::try_from(member).unwrap_or(u16::MAX))
             })
             .collect();
         let household = HouseholdFacts {

@@ -232,6 +232,86 @@ async fn medical_claims_raise_warnings_once() {
     }
 }
 
+#[tokio::test]
+async fn outpatient_months_and_school_costs_raise_their_rules() {
+    for t in registries().await {
+        let db = &t.db;
+        let name = db.backend_name();
+        // Outpatient claims per calendar month: CK0002 580 in March, WX0002 exactly 500 in
+        // June; WX0001's 499.99 and 300 are in two months.
+        let report = import(db, DepartmentKind::Medical, "medical-outpatient.csv").await;
+        let s = &report.summary;
+        assert_eq!((s.rows, s.matched, s.warnings_opened), (7, 7, 2), "{name}");
+        let w = warnings_of(db, "department:medical").await;
+        assert_eq!(
+            w.iter()
+                .map(|w| (w.household_no.clone(), rules(w)[0].clone()))
+                .collect::<Vec<_>>(),
+            [
+                ("CK0002".to_owned(), "outpatient_out_of_pocket".to_owned()),
+                ("WX0002".to_owned(), "outpatient_out_of_pocket".to_owned())
+            ],
+            "{name}"
+        );
+        let ck = reasons_zh(&w[0]);
+        for needle in [
+            "2025年3月门诊结算2笔，合规自付支出合计580.00元，达到门诊每月筛查线500.00元（规则outpatient_out_of_pocket，",
+            "年度规则集第1版；来源：医疗保障部门数据，上传编号1“medical-outpatient.csv”第2、3行",
+        ] {
+            assert!(ck.contains(needle), "{needle} not in {ck}");
+        }
+        assert_eq!(w[0].category.as_deref(), Some("sudden_hardship"));
+        assert!(
+            w[0].risk_types.starts_with("illness"),
+            "{}",
+            w[0].risk_types
+        );
+        let wx = w[1]
+            .reason_texts()
+            .into_iter()
+            .find(|(rule, _)| rule == "outpatient_out_of_pocket")
+            .unwrap()
+            .1
+            .en;
+        assert!(
+            wx.contains(
+                "1 outpatient claim in June 2025 with out-of-pocket spending of 500.00 yuan in all, reaching the monthly outpatient screening threshold of 500.00 yuan"
+            ),
+            "{wx}"
+        );
+        assert!(wx.contains("rows 6, 7"), "{wx}");
+
+        // A school year's costs: 刘小梅's 12,800 is above 10,000, 向丽's 10,000 is not.
+        let report = import(db, DepartmentKind::Education, "education-costs.csv").await;
+        let s = &report.summary;
+        assert_eq!((s.rows, s.matched, s.warnings_opened), (3, 3, 1), "{name}");
+        let w = warnings_of(db, "department:education").await;
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].household_no, "CK0002");
+        assert_eq!(rules(&w[0])[0], "schooling_costs");
+        assert!(
+            w[0].risk_types.starts_with("schooling"),
+            "{}",
+            w[0].risk_types
+        );
+        assert_eq!(w[0].category.as_deref(), Some("sudden_hardship"));
+        let zh = reasons_zh(&w[0]);
+        assert!(
+            zh.contains("2025—2026学年非义务教育阶段教育费用合计12800.00元（1名学生），超过筛查线10000.00元（规则schooling_costs，"),
+            "{zh}"
+        );
+        assert!(zh.contains("教育部门数据"), "{zh}");
+        // Again: recognised, nothing raised.
+        let again = import(db, DepartmentKind::Education, "education-costs.csv").await;
+        assert_eq!(
+            (again.summary.repeated, again.summary.warnings_opened),
+            (3, 0)
+        );
+        assert!(again.raised.is_empty());
+        testing::assert_chain_intact(db).await;
+    }
+}
+
 /// A kind, its example file, and the (household, rule) pairs it must raise.
 type Case = (
     DepartmentKind,

@@ -217,6 +217,72 @@ async fn a_department_officer_uploads_and_reads_the_result() {
     }
 }
 
+/// The triggers of DOMAIN.md 1.6 that department data alone feeds: outpatient spending in a
+/// month (the medical file's 医疗类别) and a school year's non-compulsory costs (the education
+/// file's 学年 and costs), uploaded in the browser and by API token.
+#[tokio::test]
+async fn outpatient_months_and_school_costs_raise_warnings() {
+    for server in Server::all().await {
+        let mut c = server.signed_in("department").await;
+        let csrf = c.get("/department").await.hidden("csrf");
+        let file = department_fixture("medical-outpatient.csv");
+        let r = c
+            .post_multipart(
+                "/department",
+                &[("csrf", &csrf), ("kind", "medical")],
+                Some(("file", "outpatient.csv", &file)),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let location = r.header("location").unwrap().to_owned();
+        let page = c.get(&location).await;
+        assert!(page.element("rows").contains(">7<"), "{}", page.body);
+        // CK0002's rows 2 and 3 (580 in March) and WX0002's 6 and 7 (500 in June).
+        assert!(page.element("review").contains(">4<"), "{}", page.body);
+        assert_no_registry_words(&page.body);
+        let mut admin = server.signed_in("admin").await;
+        let full = admin.get(&location).await;
+        let raised = full.element("raised");
+        assert!(raised.contains("门诊合规自付支出较大"), "{raised}");
+        assert!(
+            raised.contains("2, 3") && raised.contains("6, 7"),
+            "{raised}"
+        );
+
+        let mut api = server.api_client("department").await;
+        let r = api
+            .request(
+                "POST",
+                "/api/v1/department-uploads?kind=education",
+                Some("text/csv"),
+                &department_fixture("education-costs.csv"),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["upload"]["rows"], 3);
+        // 刘小梅's 12,800 is above 10,000; 向丽's 10,000 is not.
+        assert_eq!(
+            j["raised"],
+            serde_json::json!([{"rows": [2], "rules": [], "category": null, "outcome": "review"}])
+        );
+        assert_no_registry_words(&r.body);
+        let mut admin_api = server.api_client("admin").await;
+        let all = admin_api.get("/api/v1/department-uploads").await;
+        let listed = all.json();
+        let newest = &listed["items"][0];
+        assert_eq!(newest["warnings_opened"], 1, "{}", all.body);
+        let id = newest["id"].as_i64().unwrap();
+        let full = admin.get(&format!("/department/uploads/{id}")).await;
+        assert!(
+            full.element("raised")
+                .contains("非义务教育阶段教育支出较大"),
+            "{}",
+            full.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn uploads_by_api_token() {
     for server in Server::all().await {

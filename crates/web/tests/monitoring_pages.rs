@@ -10,7 +10,9 @@ use common::{Client, Response, Server, fixture, unescape};
 use std::collections::{BTreeMap, BTreeSet};
 use zhenxing_core::Fen;
 use zhenxing_core::household::Household;
-use zhenxing_core::monitoring::{HouseholdFacts, MemberFacts, RuleSet};
+use zhenxing_core::monitoring::{
+    HouseholdFacts, MemberFacts, OutpatientTrigger, RuleSet, SchoolCostsTrigger,
+};
 use zhenxing_store::monitoring;
 
 fn households() -> Vec<Household> {
@@ -144,6 +146,19 @@ async fn rule_sets_are_listed_and_shown_in_words() {
         let school = page.element("trigger-child_out_of_school");
         assert!(school.contains("from age: 7 years old") && school.contains("to age: 15"));
         assert!(page.element("trigger-income_drop").contains("off"));
+        // The department triggers of DOMAIN.md 1.6 with their amounts.
+        let outpatient = page.element("trigger-outpatient_out_of_pocket");
+        assert!(
+            outpatient.contains("large outpatient out-of-pocket spending in a month")
+                && outpatient.contains("per month, from: 500 yuan"),
+            "{outpatient}"
+        );
+        let costs = page.element("trigger-schooling_costs");
+        assert!(
+            costs.contains("large non-compulsory schooling costs")
+                && costs.contains("per school year, more than: 10000 yuan"),
+            "{costs}"
+        );
         assert!(
             triggers.contains("\"threshold_yuan\": 6000"),
             "the file form"
@@ -156,6 +171,10 @@ async fn rule_sets_are_listed_and_shown_in_words() {
                 .contains("合规自付医疗支出较大")
         );
         assert!(page.element("threshold").contains("6,000.00 元"));
+        assert!(
+            page.element("trigger-schooling_costs")
+                .contains("每学年超过: 10000 元")
+        );
         // The county officer reads, but cannot add; there is no edit route.
         assert!(!page.body.contains("id=\"new-from-this\""));
         assert_eq!(zh.get("/monitoring/rules/999").await.status, 404);
@@ -280,6 +299,15 @@ async fn a_new_version_from_the_form_or_a_file_and_bad_ones_refused_with_every_r
         good.assumed = false;
         good.note = None;
         good.threshold = Some(Fen::from_yuan(7_500));
+        // The new triggers' amounts are edited like the others.
+        good.triggers.outpatient_out_of_pocket = Some(OutpatientTrigger {
+            enabled: true,
+            monthly: Some(Fen::from_yuan(650)),
+        });
+        good.triggers.schooling_costs = Some(SchoolCostsTrigger {
+            enabled: false,
+            above: Some(Fen::from_yuan(12_000)),
+        });
         let mut fields = form_fields(&good);
         fields.push(("csrf".into(), token.clone()));
         let r = admin
@@ -293,6 +321,11 @@ async fn a_new_version_from_the_form_or_a_file_and_bad_ones_refused_with_every_r
                 .contains("rule set 2026 for 500000000000, version 1")
         );
         assert!(page.element("threshold").contains("7,500.00"));
+        assert!(
+            page.element("trigger-outpatient_out_of_pocket")
+                .contains("per month, from: 650 yuan")
+        );
+        assert!(page.element("trigger-schooling_costs").contains("off"));
         let sets = monitoring::rule_sets(&server.test_db.db).await.unwrap();
         assert_eq!(sets.len(), count + 1);
         let saved = sets.iter().find(|s| s.rules.year == 2026).unwrap();

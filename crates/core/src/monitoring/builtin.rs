@@ -1,8 +1,8 @@
 //! The built-in rule sets: 2021 as published for Chongqing, 2022 to 2025 ASSUMED.
 
 use super::rule_set::{
-    CHONGQING, DisasterTrigger, IncomeDropTrigger, MedicalTrigger, RuleSet, SchoolTrigger, Switch,
-    Triggers,
+    CHONGQING, DisasterTrigger, IncomeDropTrigger, MedicalTrigger, OutpatientTrigger, RuleSet,
+    SchoolCostsTrigger, SchoolTrigger, Switch, Triggers,
 };
 use crate::lang::Text;
 use crate::money::Fen;
@@ -41,6 +41,16 @@ pub fn builtin() -> Vec<RuleSet> {
         member_died: Some(Switch { enabled: true }),
         unemployed: Some(Switch { enabled: true }),
         allowance_stopped: Some(Switch { enabled: true }),
+        // DOMAIN.md 1.6, one county's department screening: outpatient out-of-pocket spending
+        // of 500 yuan a month, non-compulsory schooling costs above 10,000 yuan a school year.
+        outpatient_out_of_pocket: Some(OutpatientTrigger {
+            enabled: true,
+            monthly: Some(Fen::from_yuan(500)),
+        }),
+        schooling_costs: Some(SchoolCostsTrigger {
+            enabled: true,
+            above: Some(Fen::from_yuan(10_000)),
+        }),
     };
     let mut sets = vec![RuleSet {
         year: 2021,
@@ -48,8 +58,8 @@ pub fn builtin() -> Vec<RuleSet> {
         version: 1,
         assumed: false,
         note: Some(Text::new(
-            "监测范围6000元依据渝委农组〔2021〕6号；医疗自付筛查线（脱贫人口5000元、其他20000元）参照区县部门筛查实践",
-            "threshold 6000 yuan per 渝委农组〔2021〕6号; the medical spending thresholds (5000 yuan for lifted-out households, 20000 for others) follow counties' department-screening practice",
+            "监测范围6000元依据渝委农组〔2021〕6号；医疗自付筛查线（脱贫人口5000元、其他20000元，门诊每月500元）和非义务教育阶段教育费用筛查线（每学年超过10000元）参照区县部门筛查实践",
+            "threshold 6000 yuan per 渝委农组〔2021〕6号; the medical spending thresholds (5000 yuan for lifted-out households, 20000 for others, 500 a month for outpatient care) and the non-compulsory schooling costs threshold (above 10000 yuan a school year) follow counties' department-screening practice",
         )),
         threshold: Some(Fen::from_yuan(6_000)),
         triggers,

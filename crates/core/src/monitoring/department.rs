@@ -8,14 +8,16 @@ use super::rule_set::Switch;
 use crate::department::{DisasterKind, EnrolmentStatus, HousingGrade, Signal};
 use crate::enums::HouseholdType;
 use crate::money::Fen;
-use time::Date;
+use time::{Date, Month};
 
 impl Prepared<'_> {
     /// Classifies one household on what a department's records say about it (`signals`),
     /// with the registry's facts for context. Only the rules that department data feeds can
     /// raise the warning: out-of-pocket medical spending (the household's claims in the file
-    /// summed), a child of compulsory-school age dropped out or not enrolled, a house assessed
-    /// C or D, disaster losses (summed), a death, unemployment, assistance stopped. An
+    /// summed), outpatient out-of-pocket spending (its outpatient claims summed per calendar
+    /// month), a child of compulsory-school age dropped out or not enrolled, non-compulsory
+    /// schooling costs (its members' summed per school year), a house assessed C or D,
+    /// disaster losses (summed), a death, unemployment, assistance stopped. An
     /// allowance granted is context. When the household's income is at or below the
     /// threshold, the income rule is added first: it decides the category, as in
     /// [`Prepared::classify`]; the members' health and a household without labour ability add
@@ -37,6 +39,10 @@ impl Prepared<'_> {
         let mut loss = Fen::ZERO;
         let mut largest: Option<(Fen, DisasterKind, Date)> = None;
         let mut house: Option<(HousingGrade, Date)> = None;
+        // Outpatient spending by calendar month: (year, month), sum, claims.
+        let mut outpatient: Vec<((i32, Month), Fen, u16)> = Vec::new();
+        // Schooling costs by school year: year, sum, members who paid.
+        let mut schooling: Vec<(u16, Fen, Vec<u16>)> = Vec::new();
         let mut members: Vec<Reason> = Vec::new();
         let mut context: Vec<Reason> = Vec::new();
         let mut seen: Vec<(u8, u16, u8)> = Vec::new();
@@ -50,10 +56,37 @@ impl Prepared<'_> {
         };
         for signal in signals {
             match *signal {
-                Signal::OutOfPocket { amount, .. } => {
+                Signal::OutOfPocket {
+                    amount,
+                    date,
+                    outpatient: is_outpatient,
+                } => {
                     out_of_pocket = Fen(out_of_pocket.0.saturating_add(amount.0));
                     claims = claims.saturating_add(1);
+                    if is_outpatient {
+                        let month = (date.year(), date.month());
+                        match outpatient.iter_mut().find(|(m, _, _)| *m == month) {
+                            Some((_, sum, n)) => {
+                                *sum = Fen(sum.0.saturating_add(amount.0));
+                                *n = n.saturating_add(1);
+                            }
+                            None => outpatient.push((month, amount, 1)),
+                        }
+                    }
                 }
+                Signal::SchoolCosts {
+                    member,
+                    school_year,
+                    amount,
+                } => match schooling.iter_mut().find(|(y, _, _)| *y == school_year) {
+                    Some((_, sum, students)) => {
+                        *sum = Fen(sum.0.saturating_add(amount.0));
+                        if !students.contains(&member) {
+                            students.push(member);
+                        }
+                    }
+                    None => schooling.push((school_year, amount, vec![member])),
+                },
                 Signal::Disaster {
                     loss: l,
                     kind,
@@ -160,11 +193,70 @@ impl Prepared<'_> {
                 Some(RiskType::Illness),
             ));
         }
+        if let Some(threshold) = t
+            .outpatient_out_of_pocket
+            .filter(|o| o.enabled)
+            .and_then(|o| o.monthly)
+            .filter(|m| m.0 > 0)
+        {
+            outpatient.sort_by_key(|((year, month), _, _)| (*year, *month as u8));
+            let reaching = outpatient.iter().filter(|(_, sum, _)| *sum >= threshold);
+            let months = count(reaching.clone().count());
+            // The month with the most; the earliest of equals.
+            let most = reaching.fold(
+                None,
+                |best: Option<&((i32, Month), Fen, u16)>, m| match best {
+                    Some(b) if b.1 >= m.1 => Some(b),
+                    _ => Some(m),
+                },
+            );
+            if let Some(&((year, month), sum, n)) = most {
+                found.push(reason(
+                    Detail::OutpatientMonth {
+                        out_of_pocket: sum,
+                        threshold,
+                        year,
+                        month,
+                        claims: n,
+                        months,
+                    },
+                    Some(RiskType::Illness),
+                ));
+            }
+        }
         // Children first after medical spending, as in `classify`.
         let (children, others): (Vec<Reason>, Vec<Reason>) = members
             .into_iter()
             .partition(|r| matches!(r.detail, Detail::DroppedOut { .. }));
         found.extend(children);
+        if let Some(threshold) = t
+            .schooling_costs
+            .filter(|c| c.enabled)
+            .and_then(|c| c.above)
+            .filter(|a| a.0 > 0)
+        {
+            // Strictly above: "超过10000元". The school year with the most; the earliest of
+            // equals.
+            schooling.sort_by_key(|(year, _, _)| *year);
+            let most = schooling
+                .iter()
+                .filter(|(_, sum, _)| *sum > threshold)
+                .fold(None, |best: Option<&(u16, Fen, Vec<u16>)>, y| match best {
+                    Some(b) if b.1 >= y.1 => Some(b),
+                    _ => Some(y),
+                });
+            if let Some((school_year, costs, students)) = most {
+                found.push(reason(
+                    Detail::SchoolingCosts {
+                        costs: *costs,
+                        threshold,
+                        school_year: *school_year,
+                        students: count(students.len()),
+                    },
+                    Some(RiskType::Schooling),
+                ));
+            }
+        }
         if on(t.unsafe_housing)
             && let Some((grade, date)) = house
             && grade.is_unsafe()

@@ -43,11 +43,16 @@
 //!   departments' records matched to a household feed the same triggers: medical claims (the
 //!   household's out-of-pocket amounts in one file summed, against the lifted-out or the
 //!   others' threshold), a child reported dropped out or not enrolled, a house assessed C or D,
-//!   disaster losses (summed; on in the built-in rule sets from 10,000 yuan), and three
+//!   disaster losses (summed; on in the built-in rule sets from 10,000 yuan), and five
 //!   triggers that only department data feeds: `member_died` (其他), `unemployed`
-//!   (因务工就业不稳) and `allowance_stopped` (其他; an allowance granted is context, see
-//!   [`crate::department`]). Rule sets saved before these three existed lack them, which
-//!   means off; a new rule set must say on or off like every other trigger.
+//!   (因务工就业不稳), `allowance_stopped` (其他; an allowance granted is context, see
+//!   [`crate::department`]), `outpatient_out_of_pocket` (因病: a household's outpatient claims
+//!   summed per calendar month, at or above `monthly_yuan`, 500 in the built-in sets) and
+//!   `schooling_costs` (因学: its members' non-compulsory schooling costs summed per school
+//!   year, strictly above `above_yuan`, 10,000 in the built-in sets; DOMAIN.md 1.6 says
+//!   "超过"). Both are large rigid spending, so above the income threshold they make the
+//!   household 突发严重困难户. Rule sets saved before these existed lack them, which means
+//!   off; a new rule set must say on or off like every other trigger.
 //!
 //! One job per file: [`rule_set`](self::rule_set) (the rule data and its check),
 //! [`builtin`](self::builtin) (the built-in sets), [`facts`](self::facts) (what the rules read),

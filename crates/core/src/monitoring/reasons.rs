@@ -1,12 +1,14 @@
 //! Why a rule fired: the rules' and the risk types' ids ([`RuleId`], [`RiskType`]), the numbers
 //! behind a [`Reason`] ([`Detail`]) and the reason in words ([`Reason::text`]).
 
-use crate::department::{AllowanceKind, DisasterKind, EnrolmentStatus, HousingGrade};
+use crate::department::{
+    AllowanceKind, DisasterKind, EnrolmentStatus, HousingGrade, school_year_text,
+};
 use crate::enums::labelled_enum;
 use crate::lang::Text;
 use crate::money::Fen;
 use crate::text;
-use time::Date;
+use time::{Date, Month};
 
 labelled_enum!(
     /// 致贫/返贫风险 (DOMAIN.md 1.5): up to five per household.
@@ -42,6 +44,8 @@ labelled_enum!(
     (Unemployed, "unemployed", "家庭成员登记失业", "a member registered as unemployed"),
     (AllowanceStopped, "allowance_stopped", "社会救助停发", "social assistance stopped"),
     (AllowanceGranted, "allowance_granted", "正在享受社会救助", "receiving social assistance"),
+    (OutpatientOutOfPocket, "outpatient_out_of_pocket", "门诊合规自付支出较大", "large outpatient out-of-pocket spending in a month"),
+    (SchoolingCosts, "schooling_costs", "非义务教育阶段教育支出较大", "large non-compulsory schooling costs"),
 ]);
 
 /// Why a rule fired: the input and the threshold, as numbers; [`Reason::text`] says it in
@@ -136,6 +140,25 @@ pub enum Detail {
         kind: AllowanceKind,
         date: Date,
     },
+    /// Outpatient out-of-pocket spending summed over a household's outpatient claims of one
+    /// calendar month in a medical insurance file: the month with the most.
+    OutpatientMonth {
+        out_of_pocket: Fen,
+        threshold: Fen,
+        year: i32,
+        month: Month,
+        claims: u16,
+        /// Months of the file at or above the threshold, this one included.
+        months: u16,
+    },
+    /// Non-compulsory schooling costs summed over a household's members for one school year
+    /// in an education file: the school year with the most.
+    SchoolingCosts {
+        costs: Fen,
+        threshold: Fen,
+        school_year: u16,
+        students: u16,
+    },
 }
 
 /// One rule that fired on a household, with the rule set that holds it.
@@ -169,15 +192,20 @@ impl Reason {
             Detail::Unemployed { .. } => RuleId::Unemployed,
             Detail::AllowanceStopped { .. } => RuleId::AllowanceStopped,
             Detail::AllowanceGranted { .. } => RuleId::AllowanceGranted,
+            Detail::OutpatientMonth { .. } => RuleId::OutpatientOutOfPocket,
+            Detail::SchoolingCosts { .. } => RuleId::SchoolingCosts,
         }
     }
 
-    /// A rule about a sudden severe difficulty (突发严重困难).
+    /// A rule about a sudden severe difficulty (突发严重困难): large rigid spending (medical,
+    /// non-compulsory schooling) or a large loss of income or property.
     pub fn is_sudden(&self) -> bool {
         matches!(
             self.detail,
             Detail::Medical { .. }
                 | Detail::MedicalClaims { .. }
+                | Detail::OutpatientMonth { .. }
+                | Detail::SchoolingCosts { .. }
                 | Detail::IncomeDrop { .. }
                 | Detail::DisasterLoss { .. }
                 | Detail::DisasterReported { .. }
@@ -350,6 +378,46 @@ impl Reason {
                 text!(
                     "第{n}名成员自{date}享受{kzh}（已有兜底保障）",
                     "member {n} receives {ken} since {date} (already assisted)"
+                )
+            }
+            Detail::OutpatientMonth {
+                out_of_pocket,
+                threshold,
+                year,
+                month,
+                claims,
+                months,
+            } => {
+                let (m, month_en) = (month as u8, month);
+                let record_en = if claims == 1 { "claim" } else { "claims" };
+                let (more_zh, more_en) = match months.saturating_sub(1) {
+                    0 => (String::new(), String::new()),
+                    1 => (
+                        "；另有1个月也达到".to_owned(),
+                        "; 1 more month reaches it too".to_owned(),
+                    ),
+                    n => (
+                        format!("；另有{n}个月也达到"),
+                        format!("; {n} more months reach it too"),
+                    ),
+                };
+                text!(
+                    "{year}年{m}月门诊结算{claims}笔，合规自付支出合计{out_of_pocket}元，达到门诊每月筛查线{threshold}元{more_zh}",
+                    "{claims} outpatient {record_en} in {month_en} {year} with out-of-pocket spending of {out_of_pocket} yuan in all, reaching the monthly outpatient screening threshold of {threshold} yuan{more_en}"
+                )
+            }
+            Detail::SchoolingCosts {
+                costs,
+                threshold,
+                school_year,
+                students,
+            } => {
+                let year = school_year_text(school_year);
+                let (yzh, yen) = (year.zh, year.en);
+                let student_en = if students == 1 { "student" } else { "students" };
+                text!(
+                    "{yzh}非义务教育阶段教育费用合计{costs}元（{students}名学生），超过筛查线{threshold}元",
+                    "non-compulsory schooling costs of {costs} yuan in {yen} ({students} {student_en}), above the screening threshold of {threshold} yuan"
                 )
             }
         };

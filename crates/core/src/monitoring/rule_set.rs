@@ -34,6 +34,26 @@ pub struct MedicalTrigger {
     pub others: Option<Fen>,
 }
 
+/// Out-of-pocket outpatient (门诊) spending of a household in one calendar month at or above an
+/// amount (DOMAIN.md 1.6: 500 yuan a month in one county's screening).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutpatientTrigger {
+    pub enabled: bool,
+    #[serde(default, with = "yuan", rename = "monthly_yuan")]
+    pub monthly: Option<Fen>,
+}
+
+/// A household's non-compulsory schooling costs in one school year **above** an amount
+/// (DOMAIN.md 1.6: more than 10,000 yuan per school year in one county's screening).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolCostsTrigger {
+    pub enabled: bool,
+    #[serde(default, with = "yuan", rename = "above_yuan")]
+    pub above: Option<Fen>,
+}
+
 /// A child of compulsory-education age (inclusive ages) out of school.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +115,14 @@ pub struct Triggers {
     /// (department data; 其他).
     #[serde(default)]
     pub allowance_stopped: Option<Switch>,
+    /// Outpatient out-of-pocket spending in a month (department data: the medical file's
+    /// 医疗类别; 因病). Rule sets saved before it existed lack it: missing means off.
+    #[serde(default)]
+    pub outpatient_out_of_pocket: Option<OutpatientTrigger>,
+    /// Non-compulsory schooling costs in a school year (department data: the education
+    /// file's costs; 因学). Missing means off, as above.
+    #[serde(default)]
+    pub schooling_costs: Option<SchoolCostsTrigger>,
 }
 
 /// A versioned set of monitoring rules. Amounts are written in yuan in files (`threshold_yuan`:
@@ -304,6 +332,21 @@ impl RuleSet {
         match t.disaster_loss {
             None => out.push(missing("disaster_loss")),
             Some(d) if d.enabled => positive("disaster_loss", "loss_yuan", d.loss, &mut out),
+            Some(_) => {}
+        }
+        match t.outpatient_out_of_pocket {
+            None => out.push(missing("outpatient_out_of_pocket")),
+            Some(o) if o.enabled => positive(
+                "outpatient_out_of_pocket",
+                "monthly_yuan",
+                o.monthly,
+                &mut out,
+            ),
+            Some(_) => {}
+        }
+        match t.schooling_costs {
+            None => out.push(missing("schooling_costs")),
+            Some(c) if c.enabled => positive("schooling_costs", "above_yuan", c.above, &mut out),
             Some(_) => {}
         }
         out

@@ -5,6 +5,7 @@ use crate::enums::{HouseholdType, Labor, MonitoringCategory, SchoolStatus};
 use crate::lang::Text;
 use crate::money::Fen;
 use time::Date;
+use time::Month;
 use time::macros::date;
 
 const TODAY: Date = date!(2026 - 11 - 29);
@@ -385,7 +386,7 @@ fn check_refuses_missing_and_contradictory_parameters() {
         threshold: None,
         triggers: Triggers::default(),
     };
-    assert_eq!(empty.problems().len(), 3 + 11);
+    assert_eq!(empty.problems().len(), 3 + 13);
     // A rule set saved before the department triggers existed is read, and evaluates
     // them as off; a new file must name them.
     let mut old = serde_json::to_value(rules()).unwrap();
@@ -441,6 +442,7 @@ fn department_medical_claims_are_summed_by_household_type() {
     let claim = |yuan: i64| Signal::OutOfPocket {
         amount: Fen::from_yuan(yuan),
         date: date!(2026 - 10 - 01),
+        outpatient: false,
     };
     let lifted = household(HouseholdType::LiftedOut, 9_000, &members);
     // 3,000 + 2,000 reaches 5,000 for a lifted-out household.
@@ -616,6 +618,240 @@ fn department_signals_each_raise_their_rule() {
         ),
         Assessment::default()
     );
+}
+
+/// An outpatient claim of `yuan` on `day`.
+fn outpatient(yuan: &str, day: Date) -> Signal {
+    Signal::OutOfPocket {
+        amount: Fen::parse(yuan).unwrap(),
+        date: day,
+        outpatient: true,
+    }
+}
+
+#[test]
+fn outpatient_spending_is_summed_per_month_from_500_yuan() {
+    let r = rules();
+    let p = r.prepare(TODAY);
+    let members = [adult(), adult()];
+    let h = household(HouseholdType::Ordinary, 9_000, &members);
+    // Below: 499.99 in March.
+    let below = [
+        outpatient("300", date!(2026 - 03 - 02)),
+        outpatient("199.99", date!(2026 - 03 - 31)),
+    ];
+    assert_eq!(p.classify_department(&h, &below), Assessment::default());
+    // At: 500.00 in March, from two claims.
+    let at = [
+        outpatient("300", date!(2026 - 03 - 02)),
+        outpatient("200", date!(2026 - 03 - 31)),
+    ];
+    let a = p.classify_department(&h, &at);
+    assert_eq!(rule_ids(&a), vec![RuleId::OutpatientOutOfPocket]);
+    assert_eq!(a.risk_types, vec![RiskType::Illness]);
+    // Above the income threshold: large rigid spending makes a sudden hardship.
+    assert_eq!(a.category, Some(MonitoringCategory::SuddenHardship));
+    let t = a.reasons[0].text();
+    assert!(
+        t.zh.contains("2026年3月门诊结算2笔，合规自付支出合计500.00元，达到门诊每月筛查线500.00元"),
+        "{t}"
+    );
+    assert!(
+        t.en.contains("2 outpatient claims in March 2026")
+            && t.en.contains("500.00 yuan in all")
+            && t.en.contains("threshold of 500.00 yuan"),
+        "{t}"
+    );
+    // Above, in two months: the month with the most is named, the other counted. Months are
+    // not summed together: 400 in May and 400 in June raise nothing.
+    let a = p.classify_department(
+        &h,
+        &[
+            outpatient("900", date!(2026 - 05 - 10)),
+            outpatient("650", date!(2026 - 04 - 10)),
+            outpatient("400", date!(2026 - 06 - 10)),
+        ],
+    );
+    assert_eq!(
+        a.reasons[0].detail,
+        Detail::OutpatientMonth {
+            out_of_pocket: Fen::from_yuan(900),
+            threshold: Fen::from_yuan(500),
+            year: 2026,
+            month: Month::May,
+            claims: 1,
+            months: 2,
+        }
+    );
+    assert!(a.reasons[0].text().zh.contains("另有1个月也达到"));
+    let spread = [
+        outpatient("400", date!(2026 - 05 - 10)),
+        outpatient("400", date!(2026 - 06 - 10)),
+    ];
+    assert_eq!(p.classify_department(&h, &spread), Assessment::default());
+    // The same month of another year is another month.
+    let years = [
+        outpatient("400", date!(2025 - 05 - 10)),
+        outpatient("400", date!(2026 - 05 - 10)),
+    ];
+    assert_eq!(p.classify_department(&h, &years), Assessment::default());
+    // Inpatient claims (or claims of no stated type) count towards the total only.
+    let mixed = [
+        outpatient("300", date!(2026 - 03 - 02)),
+        Signal::OutOfPocket {
+            amount: Fen::from_yuan(300),
+            date: date!(2026 - 03 - 03),
+            outpatient: false,
+        },
+    ];
+    assert_eq!(p.classify_department(&h, &mixed), Assessment::default());
+    // The monthly amount is the rule set's: 600 a month makes 500 too little.
+    let mut higher = rules();
+    higher.triggers.outpatient_out_of_pocket = Some(OutpatientTrigger {
+        enabled: true,
+        monthly: Some(Fen::from_yuan(600)),
+    });
+    assert_eq!(
+        higher.prepare(TODAY).classify_department(&h, &at),
+        Assessment::default()
+    );
+    // A lifted-out household's outpatient claims also reach the total of 5,000 yuan: both
+    // rules, the total first.
+    let lifted = household(HouseholdType::LiftedOut, 9_000, &members);
+    let a = p.classify_department(&lifted, &[outpatient("5000", date!(2026 - 03 - 02))]);
+    assert_eq!(
+        rule_ids(&a),
+        vec![RuleId::MedicalOutOfPocket, RuleId::OutpatientOutOfPocket]
+    );
+    assert_eq!(a.risk_types, vec![RiskType::Illness]);
+}
+
+/// The school year's costs of `yuan` for the member at `member`.
+fn costs(member: u16, school_year: u16, yuan: &str) -> Signal {
+    Signal::SchoolCosts {
+        member,
+        school_year,
+        amount: Fen::parse(yuan).unwrap(),
+    }
+}
+
+#[test]
+fn non_compulsory_schooling_costs_above_10000_yuan_a_school_year() {
+    let r = rules();
+    let p = r.prepare(TODAY);
+    let members = [adult(), adult(), adult()];
+    let h = household(HouseholdType::LiftedOut, 9_000, &members);
+    // Below and at: nothing ("超过", strictly above).
+    assert_eq!(
+        p.classify_department(&h, &[costs(1, 2025, "9999.99")]),
+        Assessment::default()
+    );
+    assert_eq!(
+        p.classify_department(&h, &[costs(1, 2025, "10000")]),
+        Assessment::default()
+    );
+    // Above by one fen.
+    let a = p.classify_department(&h, &[costs(1, 2025, "10000.01")]);
+    assert_eq!(rule_ids(&a), vec![RuleId::SchoolingCosts]);
+    assert_eq!(a.risk_types, vec![RiskType::Schooling]);
+    assert_eq!(a.category, Some(MonitoringCategory::SuddenHardship));
+    let t = a.reasons[0].text();
+    assert!(
+        t.zh.contains(
+            "2025—2026学年非义务教育阶段教育费用合计10000.01元（1名学生），超过筛查线10000.00元"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.en.contains("non-compulsory schooling costs of 10000.01 yuan in school year 2025–2026 (1 student), above the screening threshold of 10000.00 yuan"),
+        "{t}"
+    );
+    // Two students of one household in the same school year are summed; other years are not.
+    let a = p.classify_department(
+        &h,
+        &[
+            costs(1, 2025, "6000"),
+            costs(2, 2025, "4500"),
+            costs(2, 2024, "9000"),
+        ],
+    );
+    assert_eq!(
+        a.reasons[0].detail,
+        Detail::SchoolingCosts {
+            costs: Fen::from_yuan(10_500),
+            threshold: Fen::from_yuan(10_000),
+            school_year: 2025,
+            students: 2,
+        }
+    );
+    assert_eq!(
+        p.classify_department(&h, &[costs(1, 2024, "6000"), costs(1, 2025, "6000")]),
+        Assessment::default()
+    );
+    // Switched off: nothing.
+    let mut off = rules();
+    off.triggers.schooling_costs = Some(SchoolCostsTrigger {
+        enabled: false,
+        above: Some(Fen::from_yuan(10_000)),
+    });
+    assert_eq!(
+        off.prepare(TODAY)
+            .classify_department(&h, &[costs(1, 2025, "20000")]),
+        Assessment::default()
+    );
+}
+
+#[test]
+fn rule_sets_saved_before_the_outpatient_and_schooling_triggers_behave_as_before() {
+    let mut old = serde_json::to_value(rules()).unwrap();
+    for t in ["outpatient_out_of_pocket", "schooling_costs"] {
+        old["triggers"].as_object_mut().unwrap().remove(t);
+    }
+    let old: RuleSet = serde_json::from_value(old).unwrap();
+    assert_eq!(old.triggers.outpatient_out_of_pocket, None);
+    assert_eq!(old.triggers.schooling_costs, None);
+    let members = [adult(), adult()];
+    let h = household(HouseholdType::Ordinary, 9_000, &members);
+    let signals = [
+        outpatient("800", date!(2026 - 03 - 02)),
+        costs(1, 2025, "15000"),
+    ];
+    assert_eq!(
+        old.prepare(TODAY).classify_department(&h, &signals),
+        Assessment::default()
+    );
+    assert_eq!(
+        rule_ids(&rules().prepare(TODAY).classify_department(&h, &signals)),
+        vec![RuleId::OutpatientOutOfPocket, RuleId::SchoolingCosts]
+    );
+    // A new file must name them; when on, with a positive amount.
+    let en: Vec<String> = old.problems().into_iter().map(|t| t.en).collect();
+    assert_eq!(en.len(), 2, "{en:?}");
+    assert!(
+        en[0].contains("'outpatient_out_of_pocket' is missing"),
+        "{en:?}"
+    );
+    assert!(en[1].contains("'schooling_costs' is missing"), "{en:?}");
+    let mut bad = rules();
+    bad.triggers.outpatient_out_of_pocket = Some(OutpatientTrigger {
+        enabled: true,
+        monthly: None,
+    });
+    bad.triggers.schooling_costs = Some(SchoolCostsTrigger {
+        enabled: true,
+        above: Some(Fen::ZERO),
+    });
+    let en: Vec<String> = bad.problems().into_iter().map(|t| t.en).collect();
+    assert_eq!(en.len(), 2, "{en:?}");
+    assert!(en[0].contains("monthly_yuan is missing"), "{en:?}");
+    assert!(
+        en[1].contains("above_yuan of the screening rule 'schooling_costs' must be above 0"),
+        "{en:?}"
+    );
+    // The parameters as a file writes them.
+    let json = serde_json::to_value(rules().triggers).unwrap();
+    assert_eq!(json["outpatient_out_of_pocket"]["monthly_yuan"], 500);
+    assert_eq!(json["schooling_costs"]["above_yuan"], 10_000);
 }
 
 #[test]

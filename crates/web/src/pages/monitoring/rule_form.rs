@@ -7,7 +7,8 @@ use crate::i18n::Tr;
 use serde_json::Value;
 use std::collections::HashMap;
 use zhenxing_core::monitoring::{
-    DisasterTrigger, IncomeDropTrigger, MedicalTrigger, RuleSet, SchoolTrigger, Switch, Triggers,
+    DisasterTrigger, IncomeDropTrigger, MedicalTrigger, OutpatientTrigger, RuleSet,
+    SchoolCostsTrigger, SchoolTrigger, Switch, Triggers,
 };
 use zhenxing_core::{Fen, Text, text};
 
@@ -113,6 +114,14 @@ pub(super) fn rules_from_form(tr: &Tr, values: &FormValues) -> Result<RuleSet, V
         member_died: Some(form.switch("member_died")),
         unemployed: Some(form.switch("unemployed")),
         allowance_stopped: Some(form.switch("allowance_stopped")),
+        outpatient_out_of_pocket: Some(OutpatientTrigger {
+            enabled: form.on("outpatient_out_of_pocket"),
+            monthly: form.yuan("outpatient_out_of_pocket", "monthly_yuan"),
+        }),
+        schooling_costs: Some(SchoolCostsTrigger {
+            enabled: form.on("schooling_costs"),
+            above: form.yuan("schooling_costs", "above_yuan"),
+        }),
     };
     let rules = RuleSet {
         year,

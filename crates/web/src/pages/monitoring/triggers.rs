@@ -75,6 +75,14 @@ pub const TRIGGERS: &[TriggerDescriptor] = &[
         key: "allowance_stopped",
         params: &[],
     },
+    TriggerDescriptor {
+        key: "outpatient_out_of_pocket",
+        params: &[("monthly_yuan", ParamKind::Yuan)],
+    },
+    TriggerDescriptor {
+        key: "schooling_costs",
+        params: &[("above_yuan", ParamKind::Yuan)],
+    },
 ];
 
 pub(super) fn trigger_label(tr: &Tr, key: &str) -> String {
