@@ -374,6 +374,32 @@ async fn a_failing_run_leaves_the_warnings_as_they_were() {
 const TOWNSHIP: &str = "500229102000";
 const PASSWORD: &str = "Warnings-Test-2026";
 
+/// The township officer and the village cadre of the inbox tests.
+async fn inbox_people(
+    db: &Db,
+) -> (
+    zhenxing_store::accounts::Account,
+    zhenxing_store::accounts::Account,
+) {
+    let township = DivisionCode::parse(TOWNSHIP).unwrap();
+    let village = DivisionCode::parse(VILLAGE).unwrap();
+    let officer = db
+        .create_account(
+            "zhaomin",
+            Role::TownshipOfficer,
+            &township,
+            PASSWORD,
+            "test",
+        )
+        .await
+        .unwrap();
+    let cadre = db
+        .create_account("lihong", Role::VillageCadre, &village, PASSWORD, "test")
+        .await
+        .unwrap();
+    (officer, cadre)
+}
+
 /// The inbox on both backends: officers assign to the village's cadre with a deadline, only the
 /// assignee (or an officer) records the outcome, a stale page cannot act, settled warnings are
 /// not raised again by the same signal, and every step is audited.
@@ -396,22 +422,7 @@ async fn the_inbox_takes_checked_audited_steps() {
         .await;
         let first = screen(db, &rules, None).await;
         assert_eq!(first.opened, 1);
-        let township = DivisionCode::parse(TOWNSHIP).unwrap();
-        let village = DivisionCode::parse(VILLAGE).unwrap();
-        let officer = db
-            .create_account(
-                "zhaomin",
-                Role::TownshipOfficer,
-                &township,
-                PASSWORD,
-                "test",
-            )
-            .await
-            .unwrap();
-        let cadre = db
-            .create_account("lihong", Role::VillageCadre, &village, PASSWORD, "test")
-            .await
-            .unwrap();
+        let (officer, cadre) = inbox_people(db).await;
         let policy = InboxPolicy::default();
         let today = zhenxing_core::china_time::today_in_china();
         let query = InboxQuery {
@@ -623,22 +634,8 @@ async fn a_warning_on_a_monitored_household_is_a_new_risk_not_a_lead() {
         testing::set_monitoring_dates(db, "CK-M1", Some(date!(2026 - 03 - 10)), "illness", None)
             .await;
         assert_eq!(screen(db, &rules, None).await.opened, 2);
-        let township = DivisionCode::parse(TOWNSHIP).unwrap();
         let village = DivisionCode::parse(VILLAGE).unwrap();
-        let officer = db
-            .create_account(
-                "zhaomin",
-                Role::TownshipOfficer,
-                &township,
-                PASSWORD,
-                "test",
-            )
-            .await
-            .unwrap();
-        let cadre = db
-            .create_account("lihong", Role::VillageCadre, &village, PASSWORD, "test")
-            .await
-            .unwrap();
+        let (officer, cadre) = inbox_people(db).await;
         let today = zhenxing_core::china_time::today_in_china();
         let of_kind = async |kind: WarningKind| -> Vec<String> {
             let query = InboxQuery {

@@ -53,44 +53,6 @@ async fn refused(client: &mut Client, case: i64, code: &str, fields: &[(&str, &s
     answer.element("errors").to_owned()
 }
 
-/// A cadre's visit report of a new risk on the household: the warning's id.
-async fn report_visit(client: &mut Client, note: &str) -> i64 {
-    let csrf = client.csrf().await;
-    let today = today_in_china().to_string();
-    let sent = client
-        .post_form(
-            &format!("/households/{HOUSEHOLD}/report"),
-            &[
-                ("csrf", &csrf),
-                ("channel", "visit"),
-                ("on", &today),
-                ("risk", "accident"),
-                ("category", ""),
-                ("note", note),
-            ],
-        )
-        .await;
-    redirected(&sent, "/warnings/")
-}
-
-/// Settles a warning from its page: dismissed after the visit.
-async fn dismiss_warning(client: &mut Client, warning: i64) {
-    let page = client.get(&format!("/warnings/{warning}")).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let (csrf, version) = (page.hidden("csrf"), page.hidden("version"));
-    let done = client
-        .post_form(
-            &format!("/warnings/{warning}/dismiss"),
-            &[
-                ("csrf", &csrf),
-                ("version", &version),
-                ("note", "入户核实伤情轻微，已痊愈"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 303, "{}", done.body);
-}
-
 async fn open_case(client: &mut Client, kind: &str, found_on: &str, warning: &str) -> Response {
     let form = client
         .get(&format!(
@@ -560,13 +522,19 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
 
         // DOMAIN.md 1.9 (e): a new risk reported on a visit is an active warning; it stops the
         // elimination, named on the page, until it is settled.
-        let warning = report_visit(&mut cadre, "户主务工时摔伤，需要复查").await;
+        let reported = cadre
+            .report_visit(HOUSEHOLD, &["accident"], "户主务工时摔伤，需要复查")
+            .await;
+        let warning = redirected(&reported, "/warnings/");
         let blocked = open_case(&mut cadre, "elimination", &day(8), "").await;
         assert_eq!(blocked.status, 422, "{}", blocked.body);
         let why = blocked.element("errors");
         assert!(why.contains(&format!("预警{warning}")), "{why}");
         assert!(why.contains("请先入户核实"), "{why}");
-        dismiss_warning(&mut township, warning).await;
+        let dismissed = township
+            .warning_step(warning, "dismiss", "入户核实伤情轻微，已痊愈")
+            .await;
+        assert_eq!(dismissed.status, 303, "{}", dismissed.body);
 
         let opened = open_case(&mut cadre, "elimination", &day(8), "").await;
         let elimination = redirected(&opened, "/cases/");
@@ -576,33 +544,18 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
                 .contains("id=\"rigid_resolved\"")
         );
         // DOMAIN.md 1.9 (c): large rigid spending not marked resolved is refused with what to do.
-        let why = refused(
-            &mut cadre,
-            elimination,
-            "verify",
-            &[
-                ("visited_on", &day(8)),
-                ("income", "10200"),
-                ("rigid_spending", "23400"),
-                ("note", "住院费用已报销"),
-            ],
-        )
-        .await;
+        let visit = [
+            ("visited_on", day(8)),
+            ("income", "10200".to_owned()),
+            ("rigid_spending", "23400".to_owned()),
+            ("note", "住院费用已由医疗救助报销".to_owned()),
+        ];
+        let visit: Vec<(&str, &str)> = visit.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let why = refused(&mut cadre, elimination, "verify", &visit).await;
         assert!(why.contains("23400.00元属较大支出"), "{why}");
         assert!(why.contains("请勾选“已稳定解决”"), "{why}");
-        ok(
-            &mut cadre,
-            elimination,
-            "verify",
-            &[
-                ("visited_on", &day(8)),
-                ("income", "10200"),
-                ("rigid_spending", "23400"),
-                ("rigid_resolved", "yes"),
-                ("note", "住院费用已由医疗救助报销"),
-            ],
-        )
-        .await;
+        let resolved = [visit.as_slice(), &[("rigid_resolved", "yes")]].concat();
+        ok(&mut cadre, elimination, "verify", &resolved).await;
         ok(
             &mut cadre,
             elimination,

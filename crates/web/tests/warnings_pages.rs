@@ -17,21 +17,8 @@ fn redirected_id(page: &Response) -> i64 {
 }
 
 async fn report_visit(client: &mut Client, household: &str, note: &str) -> Response {
-    let csrf = client.csrf().await;
-    let today = zhenxing_core::china_time::today_in_china().to_string();
     client
-        .post_form(
-            &format!("/households/{household}/report"),
-            &[
-                ("csrf", &csrf),
-                ("channel", "visit"),
-                ("on", &today),
-                ("risk", "illness"),
-                ("risk", "lack_of_labor"),
-                ("category", ""),
-                ("note", note),
-            ],
-        )
+        .report_visit(household, &["illness", "lack_of_labor"], note)
         .await
 }
 
@@ -366,8 +353,9 @@ async fn a_new_risk_of_a_monitored_household_goes_to_its_responsible_cadre() {
             .await;
         assert_eq!(paired.status, 303, "{}", paired.body);
 
-        let risk = redirected_id(&report_accident(&mut cadre, "CK0001").await);
-        let lead = redirected_id(&report_accident(&mut cadre, "CK-L1").await);
+        let note = "户主务工时摔伤骨折";
+        let risk = redirected_id(&cadre.report_visit("CK0001", &["accident"], note).await);
+        let lead = redirected_id(&cadre.report_visit("CK-L1", &["accident"], note).await);
 
         let mut officer = server.signed_in("bashan").await;
         let inbox = officer.get("/warnings").await;
@@ -402,16 +390,8 @@ async fn a_new_risk_of_a_monitored_household_goes_to_its_responsible_cadre() {
                 .contains("href=\"/households/CK0001/assistance\" id=\"update-assistance\"")
         );
         assert!(page.element("step-verify").contains("风险类型并入该户"));
-        let (csrf, version) = (page.hidden("csrf"), page.hidden("version"));
         let verified = officer
-            .post_form(
-                &format!("/warnings/{risk}/verify"),
-                &[
-                    ("csrf", &csrf),
-                    ("version", &version),
-                    ("note", "入户核实：户主摔伤，需康复期帮扶"),
-                ],
-            )
+            .warning_step(risk, "verify", "入户核实：户主摔伤，需康复期帮扶")
             .await;
         assert_eq!(verified.status, 303, "{}", verified.body);
         let page = officer.get(&format!("/warnings/{risk}")).await;
@@ -439,22 +419,4 @@ async fn a_new_risk_of_a_monitored_household_goes_to_its_responsible_cadre() {
         );
         assert_eq!(figure_cell(&stats, "warnings.kind.lead.active"), "1");
     }
-}
-
-async fn report_accident(client: &mut Client, household: &str) -> Response {
-    let csrf = client.csrf().await;
-    let today = zhenxing_core::china_time::today_in_china().to_string();
-    client
-        .post_form(
-            &format!("/households/{household}/report"),
-            &[
-                ("csrf", &csrf),
-                ("channel", "visit"),
-                ("on", &today),
-                ("risk", "accident"),
-                ("category", ""),
-                ("note", "户主务工时摔伤骨折"),
-            ],
-        )
-        .await
 }
