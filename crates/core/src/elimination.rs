@@ -19,7 +19,13 @@
 //!    a child of compulsory-school age out of school, a member without basic medical insurance,
 //!    unsafe housing, unsafe water;
 //! 6. not a whole household without labour ability: such a household keeps being monitored
-//!    after safety-net measures (整户无劳动力 … 不标注风险消除).
+//!    after safety-net measures (整户无劳动力 … 不标注风险消除);
+//! 7. large rigid spending stably resolved (condition c): the rigid spending the elimination's
+//!    own home verification recorded is below [`LARGE_RIGID_SPENDING`], or the cadre marked it
+//!    resolved. The verification step refuses a large unresolved amount ([`check_rigid_spending`]);
+//!    before that step the figure of the latest earlier visit is shown for information;
+//! 8. no new risk (condition e): no active (new or assigned) warning on the household; it must be
+//!    verified, dismissed or closed first ([`check_no_new_risk`]).
 //!
 //! The method ([`check_method`]): 帮扶消除 requires 实施开发式帮扶措施情况 = 已实施 in the
 //! national system (DOMAIN.md 1.9, V S25, L S26), so an implemented development-type measure
@@ -63,7 +69,40 @@ labelled_enum!(
     (IncomeStable, "income_stable", "收入稳定高于监测范围满半年", "income above the threshold for at least half a year"),
     (BasicNeedsMet, "basic_needs_met", "两不愁三保障及饮水安全无风险", "no open risk in food, clothing, schooling, medical care, housing and water"),
     (NotWithoutLabor, "not_without_labor", "非整户无劳动能力", "not a whole household without labour ability"),
+    (RigidSpendingResolved, "rigid_spending_resolved", "大额刚性支出已稳定解决", "large rigid spending stably resolved"),
+    (NoNewRisk, "no_new_risk", "无新的风险（无未办结预警）", "no new risk (no unsettled warning)"),
 ]);
+
+/// Rigid spending (out-of-pocket medical and schooling costs over the twelve months before a
+/// home visit) from which it counts as large: 5,000 yuan, the lowest medical out-of-pocket
+/// screening line of DOMAIN.md 1.6 (the line for people lifted out of poverty; 20,000 for
+/// others, and 10,000 for non-compulsory schooling). The lowest line is taken because a spending
+/// that would raise a warning for some household must not pass an elimination unremarked; the
+/// mark "resolved" costs the cadre a tick and a sentence.
+pub const LARGE_RIGID_SPENDING: Fen = Fen(500_000);
+
+/// The rigid spending a home verification recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RigidSpending {
+    pub visited_on: Date,
+    pub amount: Fen,
+    /// The cadre marked it stably resolved (reimbursed, covered by a measure, paid off).
+    pub resolved: bool,
+    /// Recorded by the home verification of a risk-elimination case (else an earlier visit,
+    /// shown for information: the elimination's own visit decides).
+    pub in_elimination: bool,
+}
+
+/// An active warning on the household: a new risk that must be settled before elimination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenWarning {
+    pub id: i64,
+    pub raised_on: Date,
+    /// Where it came from (the channel's name).
+    pub source: Text,
+    /// Its status in words (new, assigned for home verification).
+    pub status: Text,
+}
 
 /// What the preconditions need to know about one monitored household.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +121,10 @@ pub struct EliminationFacts {
     pub income_history: Vec<(Date, Fen)>,
     pub open_needs: Vec<BasicNeed>,
     pub whole_household_without_labor: bool,
+    /// What the latest home verification recorded; `None` when none did.
+    pub rigid_spending: Option<RigidSpending>,
+    /// Active warnings on the household, oldest first.
+    pub open_warnings: Vec<OpenWarning>,
 }
 
 /// One precondition: whether it holds on the day, and the figures in words.
@@ -106,6 +149,8 @@ pub fn preconditions(f: &EliminationFacts, today: Date) -> Vec<Precondition> {
         stable(f, today),
         needs(f),
         labour(f),
+        rigid(f),
+        no_new_risk(f),
     ]
 }
 
@@ -305,6 +350,117 @@ fn labour(f: &EliminationFacts) -> Precondition {
     }
 }
 
+fn rigid(f: &EliminationFacts) -> Precondition {
+    let result = |holds, detail| Precondition {
+        condition: Condition::RigidSpendingResolved,
+        holds,
+        detail,
+    };
+    let Some(r) = f.rigid_spending else {
+        return result(
+            true,
+            text!(
+                "尚无入户核实记录的刚性支出；由风险消除的入户核实登记",
+                "no home verification has recorded rigid spending yet; the elimination's home verification records it"
+            ),
+        );
+    };
+    let (on, amount) = (r.visited_on, r.amount);
+    if !r.in_elimination {
+        let large = amount >= LARGE_RIGID_SPENDING;
+        let detail = if large {
+            text!(
+                "{on}入户核实登记刚性支出{amount}元，属较大支出（{LARGE_RIGID_SPENDING}元及以上）；风险消除的入户核实须确认其已稳定解决",
+                "the home visit on {on} recorded rigid spending of {amount} yuan, large ({LARGE_RIGID_SPENDING} yuan or more); the elimination's home verification must find it stably resolved"
+            )
+        } else {
+            text!(
+                "{on}入户核实登记刚性支出{amount}元，低于{LARGE_RIGID_SPENDING}元",
+                "the home visit on {on} recorded rigid spending of {amount} yuan, below {LARGE_RIGID_SPENDING} yuan"
+            )
+        };
+        return result(true, detail);
+    }
+    match check_rigid_spending(amount, r.resolved) {
+        Err(why) => result(false, why),
+        Ok(()) if r.resolved && amount >= LARGE_RIGID_SPENDING => result(
+            true,
+            text!(
+                "{on}风险消除入户核实登记刚性支出{amount}元，已确认稳定解决",
+                "the elimination's home visit on {on} recorded rigid spending of {amount} yuan, marked stably resolved"
+            ),
+        ),
+        Ok(()) => result(
+            true,
+            text!(
+                "{on}风险消除入户核实登记刚性支出{amount}元，低于{LARGE_RIGID_SPENDING}元",
+                "the elimination's home visit on {on} recorded rigid spending of {amount} yuan, below {LARGE_RIGID_SPENDING} yuan"
+            ),
+        ),
+    }
+}
+
+/// Whether a home verification of a risk elimination may record this rigid spending: a large
+/// amount must be marked stably resolved (DOMAIN.md 1.9 condition c: rigid spending
+/// uncontrollable is a reason not to eliminate).
+pub fn check_rigid_spending(amount: Fen, resolved: bool) -> Result<(), Text> {
+    if amount >= LARGE_RIGID_SPENDING && !resolved {
+        return Err(text!(
+            "刚性支出{amount}元属较大支出（{LARGE_RIGID_SPENDING}元及以上），尚未确认稳定解决，不能消除风险。如已通过报销、救助或帮扶措施解决，请勾选“已稳定解决”并在说明中写明如何解决；否则请撤回本程序，继续监测帮扶",
+            "rigid spending of {amount} yuan is large ({LARGE_RIGID_SPENDING} yuan or more) and not marked stably resolved, so the risk cannot be eliminated. If reimbursement, assistance or a measure has resolved it, tick 'stably resolved' and say how in the note; otherwise withdraw this case and keep monitoring"
+        ));
+    }
+    Ok(())
+}
+
+/// The warning in words: number, source, day raised and status.
+fn warning_words(w: &OpenWarning) -> (String, String) {
+    let (id, on) = (w.id, w.raised_on);
+    (
+        format!("预警{id}（{}，{on}发出，{}）", w.source.zh, w.status.zh),
+        format!(
+            "warning {id} ({}, raised {on}, {})",
+            w.source.en, w.status.en
+        ),
+    )
+}
+
+/// No new risk (DOMAIN.md 1.9 condition e): every active warning on the household stops the
+/// elimination until it is verified, dismissed or closed.
+pub fn check_no_new_risk(warnings: &[OpenWarning]) -> Result<(), Text> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let (zh, en) = names_owned(warnings.iter().map(warning_words));
+    Err(text!(
+        "该户有未办结的预警：{zh}。新的风险未排除前不能消除风险：请先入户核实，将预警核实（更新风险类型和帮扶措施）或排除",
+        "the household has an unsettled warning: {en}. The risk cannot be eliminated while a new risk is open: verify the warning at home first and settle it (verified, with risk types and measures updated, or dismissed)"
+    ))
+}
+
+fn names_owned(items: impl Iterator<Item = (String, String)>) -> (String, String) {
+    let (zh, en): (Vec<_>, Vec<_>) = items.unzip();
+    (zh.join("；"), en.join("; "))
+}
+
+fn no_new_risk(f: &EliminationFacts) -> Precondition {
+    let (holds, detail) = match check_no_new_risk(&f.open_warnings) {
+        Ok(()) => (
+            true,
+            text!(
+                "该户没有未办结的预警",
+                "the household has no unsettled warning"
+            ),
+        ),
+        Err(why) => (false, why),
+    };
+    Precondition {
+        condition: Condition::NoNewRisk,
+        holds,
+        detail,
+    }
+}
+
 /// Whether the method may be recorded with these measures: eliminated by assistance needs an
 /// implemented development-type measure (the national field 实施开发式帮扶措施情况 = 已实施).
 pub fn check_method(method: EliminationMethod, measures: &[MeasureFact]) -> Result<(), Text> {
@@ -357,7 +513,87 @@ mod tests {
             ],
             open_needs: vec![],
             whole_household_without_labor: false,
+            rigid_spending: Some(RigidSpending {
+                visited_on: date!(2026 - 11 - 01),
+                amount: Fen::from_yuan(1_200),
+                resolved: false,
+                in_elimination: true,
+            }),
+            open_warnings: vec![],
         }
+    }
+
+    fn screening_warning() -> OpenWarning {
+        OpenWarning {
+            id: 42,
+            raised_on: date!(2026 - 11 - 03),
+            source: Text::new("系统筛查", "registry screening"),
+            status: Text::new("待分派", "new"),
+        }
+    }
+
+    #[test]
+    fn large_rigid_spending_must_be_resolved() {
+        let large = |resolved, in_elimination| EliminationFacts {
+            rigid_spending: Some(RigidSpending {
+                visited_on: date!(2026 - 11 - 01),
+                amount: Fen::from_yuan(23_400),
+                resolved,
+                in_elimination,
+            }),
+            ..wang()
+        };
+        let p = preconditions(&large(false, true), TODAY);
+        assert_eq!(
+            failing(&large(false, true), TODAY),
+            [Condition::RigidSpendingResolved]
+        );
+        assert!(p[6].detail.zh.contains("23400.00元"), "{:?}", p[6]);
+        assert!(
+            p[6].detail.en.contains("tick 'stably resolved'"),
+            "{:?}",
+            p[6]
+        );
+        assert_eq!(failing(&large(true, true), TODAY), []);
+        // An earlier visit (the identification's) informs; the elimination's own visit decides.
+        let earlier = preconditions(&large(false, false), TODAY);
+        assert!(earlier[6].holds);
+        assert!(
+            earlier[6]
+                .detail
+                .en
+                .contains("must find it stably resolved")
+        );
+        let none = EliminationFacts {
+            rigid_spending: None,
+            ..wang()
+        };
+        assert_eq!(failing(&none, TODAY), []);
+        // The line itself is large; a fen below is not.
+        assert!(check_rigid_spending(LARGE_RIGID_SPENDING, false).is_err());
+        assert!(check_rigid_spending(Fen(LARGE_RIGID_SPENDING.0 - 1), false).is_ok());
+        assert!(check_rigid_spending(LARGE_RIGID_SPENDING, true).is_ok());
+    }
+
+    #[test]
+    fn an_active_warning_blocks_elimination_until_settled() {
+        let f = EliminationFacts {
+            open_warnings: vec![screening_warning()],
+            ..wang()
+        };
+        assert_eq!(failing(&f, TODAY), [Condition::NoNewRisk]);
+        let why = check_no_new_risk(&f.open_warnings).unwrap_err();
+        assert!(
+            why.zh
+                .contains("预警42（系统筛查，2026-11-03发出，待分派）"),
+            "{why:?}"
+        );
+        assert!(
+            why.en
+                .contains("warning 42 (registry screening, raised 2026-11-03, new)"),
+            "{why:?}"
+        );
+        assert!(check_no_new_risk(&[]).is_ok());
     }
 
     fn failing(f: &EliminationFacts, today: Date) -> Vec<Condition> {

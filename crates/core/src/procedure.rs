@@ -229,6 +229,9 @@ pub struct VerificationForm {
     pub per_capita_income: Fen,
     /// Out-of-pocket medical and schooling spending over the same months.
     pub rigid_spending: Fen,
+    /// Risk elimination: the cadre found the rigid spending stably resolved (reimbursed,
+    /// covered by a measure); a large amount needs it (DOMAIN.md 1.9 condition c).
+    pub rigid_spending_resolved: bool,
     /// The six conditions the law watches; `true` means a problem was found.
     pub problems: Conditions,
     /// Identification: the category proposed.
@@ -833,6 +836,12 @@ fn check_verification(kind: CaseKind, form: &VerificationForm) -> Result<(), Tex
         ));
     }
     check_note_length(&form.note)?;
+    if kind == CaseKind::Elimination {
+        crate::elimination::check_rigid_spending(
+            form.rigid_spending,
+            form.rigid_spending_resolved,
+        )?;
+    }
     if kind == CaseKind::Identification {
         if form.category.is_none() {
             return Err(text!(

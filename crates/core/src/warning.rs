@@ -33,6 +33,60 @@ impl WarningStatus {
 }
 
 labelled_enum!(
+    /// What a warning is to its household (issue 17 item 2), decided when the warning is raised
+    /// from the household's standing at that moment ([`WarningKind::for_household`]): on a
+    /// household not monitored (never, or its risk eliminated: re-entry) it is a **lead** for
+    /// identification; on a monitored household (identified, risk not eliminated) it is a **new
+    /// risk of a monitored household**, for its responsible cadre to add to the risk types and
+    /// meet with measures, since such a household needs no identification. Decided once and
+    /// stored rather than read from the household each time, so that a lead that led to an
+    /// identification stays a lead in the counts after the household is monitored.
+    WarningKind, "预警类型", "warning kind", [
+    (Lead, "lead", "识别线索", "identification lead"),
+    (MonitoredRisk, "monitored_risk", "监测户新风险", "new risk of a monitored household"),
+]);
+
+impl WarningKind {
+    /// The kind of a warning raised on a household that is (or is not) monitored, risk not
+    /// eliminated.
+    pub fn for_household(monitored_not_eliminated: bool) -> WarningKind {
+        if monitored_not_eliminated {
+            WarningKind::MonitoredRisk
+        } else {
+            WarningKind::Lead
+        }
+    }
+
+    /// What its status means, in words: a verified new risk of a monitored household is not a
+    /// lead for identification but a risk added to the household's.
+    pub fn status_words(self, status: WarningStatus) -> (&'static str, &'static str) {
+        match (self, status) {
+            (WarningKind::MonitoredRisk, WarningStatus::Verified) => (
+                "已核实，风险类型已并入该户，由帮扶责任人更新帮扶措施",
+                "verified: its risk types are added to the household's, for the responsible cadre to update the measures",
+            ),
+            _ => (status.zh(), status.en()),
+        }
+    }
+}
+
+/// The household's risk types with those of a verified new risk added after them, without
+/// repeats and at most [`crate::monitoring::MAX_RISK_TYPES`] (the national field holds five):
+/// the household's own come first.
+pub fn merged_risk_types(
+    household: &[crate::monitoring::RiskType],
+    new: &[crate::monitoring::RiskType],
+) -> Vec<crate::monitoring::RiskType> {
+    let mut out: Vec<_> = Vec::new();
+    for r in household.iter().chain(new) {
+        if !out.contains(r) && out.len() < crate::monitoring::MAX_RISK_TYPES {
+            out.push(*r);
+        }
+    }
+    out
+}
+
+labelled_enum!(
     /// The four discovery channels of DOMAIN.md 1.6, as stored in `warnings.source`; department
     /// warnings are stored as `department:<kind>`.
     WarningChannel, "预警来源", "warning source", [
@@ -462,5 +516,29 @@ mod tests {
             Some(WarningChannel::Screening)
         );
         assert_eq!(WarningChannel::of_source("rumour"), None);
+    }
+
+    #[test]
+    fn a_warning_on_a_monitored_household_is_a_new_risk_not_a_lead() {
+        assert_eq!(WarningKind::for_household(true), WarningKind::MonitoredRisk);
+        assert_eq!(WarningKind::for_household(false), WarningKind::Lead);
+        let (zh, en) = WarningKind::MonitoredRisk.status_words(WarningStatus::Verified);
+        assert!(zh.contains("并入该户") && en.contains("added to the household"));
+        assert_eq!(
+            WarningKind::Lead.status_words(WarningStatus::Verified).1,
+            WarningStatus::Verified.en()
+        );
+    }
+
+    #[test]
+    fn verified_new_risks_join_the_household_risk_types_up_to_five() {
+        use crate::monitoring::RiskType::{self, Accident, Illness};
+        assert_eq!(
+            merged_risk_types(&[Illness], &[Accident, Illness]),
+            [Illness, Accident]
+        );
+        let full = merged_risk_types(&RiskType::ALL[..4], &RiskType::ALL[3..]);
+        assert_eq!(full.len(), crate::monitoring::MAX_RISK_TYPES);
+        assert_eq!(full[..4], RiskType::ALL[..4]);
     }
 }

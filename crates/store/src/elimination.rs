@@ -13,12 +13,13 @@
 use crate::assistance::{MEASURE_FACT_COLUMNS, MeasureFactRow};
 use crate::coverage::{parse_risk_types, stored_day};
 use crate::monitoring::current_rule_set;
-use crate::{Db, Result, StoreError, on_pool};
+use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde_json::Value;
 use time::Date;
-use zhenxing_core::elimination::{BasicNeed, EliminationFacts};
+use zhenxing_core::elimination::{BasicNeed, EliminationFacts, OpenWarning};
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, RuleId};
-use zhenxing_core::{Fen, HouseholdType, IncomeItems, Scope};
+use zhenxing_core::warning::{WarningChannel, WarningStatus};
+use zhenxing_core::{Fen, HouseholdType, IncomeItems, Scope, Text};
 
 /// The income items as `registry::diff` names them, in `IncomeItems::new`'s order.
 const INCOME_FIELDS: [&str; 5] = [
@@ -92,6 +93,44 @@ async fn income_history(
     points.push((registered_on, state.per_capita()));
     points.reverse();
     Ok(points)
+}
+
+/// The household's active warnings (new or assigned), oldest first.
+const OPEN_WARNINGS: &str = "SELECT id, source, status, opened_at FROM warnings \
+     WHERE household_no = $1 AND status IN ('new', 'assigned') ORDER BY id";
+
+fn open_warning(
+    (id, source, status, opened_at): (i64, String, String, String),
+) -> Result<OpenWarning> {
+    let source = WarningChannel::of_source(&source).map_or_else(
+        || Text::new(source.clone(), source.clone()),
+        |c| Text::new(c.zh(), c.en()),
+    );
+    let status = WarningStatus::from_code(&status)
+        .map(|s| Text::new(s.zh(), s.en()))
+        .ok_or_else(|| StoreError::Corrupt(format!("warning {id} has status '{status}'")))?;
+    Ok(OpenWarning {
+        id,
+        raised_on: stored_day(&opened_at)?,
+        source,
+        status,
+    })
+}
+
+async fn open_warnings(db: &Db, household_no: &str) -> Result<Vec<OpenWarning>> {
+    let rows: Vec<(i64, String, String, String)> = on_pool!(db, pool => sqlx::query_as(OPEN_WARNINGS)
+        .bind(household_no).fetch_all(pool).await?);
+    rows.into_iter().map(open_warning).collect()
+}
+
+/// The household's active warnings, read in the caller's transaction.
+pub(crate) async fn open_warnings_in_tx(
+    tx: &mut Tx,
+    household_no: &str,
+) -> Result<Vec<OpenWarning>> {
+    let rows: Vec<(i64, String, String, String)> = on_tx!(tx, conn => sqlx::query_as(OPEN_WARNINGS)
+        .bind(household_no).fetch_all(conn).await?);
+    rows.into_iter().map(open_warning).collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -215,5 +254,8 @@ pub async fn facts(
         open_needs,
         whole_household_without_labor: !members.is_empty()
             && members.iter().all(|m| m.labor.is_without()),
+        // The caller adds what the latest home verification recorded.
+        rigid_spending: None,
+        open_warnings: open_warnings(db, household_no).await?,
     }))
 }

@@ -694,6 +694,7 @@ async fn apply_in_transaction(
         }
     }
     inserts.flush(tx).await?;
+    crate::warnings::decide_kinds_opened_by(tx, seq).await?;
     to_close.extend(open);
     to_close.sort_by_key(|(_, w)| w.id);
     for (household_no, w) in to_close {

@@ -29,7 +29,7 @@ use zhenxing_core::coverage::CoverageRule;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::poverty::{AfSpec, AfSums, FgtSums};
 use zhenxing_core::procedure::{CaseKind, Stage};
-use zhenxing_core::warning::WarningStatus;
+use zhenxing_core::warning::{WarningKind, WarningStatus};
 use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory};
 
 /// Households and their members.
@@ -163,6 +163,9 @@ pub struct Figures {
     pub warnings_by_status: Vec<(WarningStatus, i64)>,
     /// Active warnings (new, assigned) by age, in the bands of [`WARNING_AGE_BANDS`].
     pub active_warnings_by_age: [i64; 4],
+    /// Warnings by kind, in the order of `WarningKind::ALL`: all of them, and the active ones
+    /// (leads for identification apart from new risks of monitored households).
+    pub warnings_by_kind: Vec<(WarningKind, i64, i64)>,
     /// Open cases by kind and every stage that is not final, in the order of the enums.
     pub open_cases: Vec<(CaseKind, Stage, i64)>,
     /// Open identification cases at an undecided stage past their due day.
@@ -202,6 +205,7 @@ impl Figures {
             risk_types_unrecorded: Count::default(),
             warnings_by_status: WarningStatus::ALL.iter().map(|s| (*s, 0)).collect(),
             active_warnings_by_age: [0; 4],
+            warnings_by_kind: WarningKind::ALL.iter().map(|k| (*k, 0, 0)).collect(),
             open_cases: CaseKind::ALL
                 .iter()
                 .flat_map(|k| {
@@ -275,6 +279,10 @@ impl Figures {
             .zip(o.active_warnings_by_age)
         {
             *a += b;
+        }
+        for (a, b) in self.warnings_by_kind.iter_mut().zip(&o.warnings_by_kind) {
+            a.1 += b.1;
+            a.2 += b.2;
         }
         for (a, b) in self.open_cases.iter_mut().zip(&o.open_cases) {
             a.2 += b.2;
@@ -361,6 +369,10 @@ impl Figures {
         }
         for (band, n) in WARNING_AGE_BANDS.iter().zip(self.active_warnings_by_age) {
             out.push((format!("warnings.age.{}", band.3), n));
+        }
+        for (kind, all, active) in &self.warnings_by_kind {
+            out.push((format!("warnings.kind.{}", kind.code()), *all));
+            out.push((format!("warnings.kind.{}.active", kind.code()), *active));
         }
         for (kind, stage, n) in &self.open_cases {
             out.push((format!("cases.{}.{}", kind.code(), stage.code()), *n));

@@ -11,6 +11,11 @@
 //!   concurrency on `row_version` (two people acting at once: one succeeds, the other is told),
 //!   and audits it.
 //! - [`report`] records a cadre's visit or a self-declaration as a warning.
+//! - Every warning has a kind ([`WarningKind`]), decided when it is raised from its household's
+//!   standing ([`decide_kind`], in the raising transaction): a lead for identification, or a
+//!   new risk of a monitored household. Verifying a new risk adds its risk types to the
+//!   household's (audited as `household.monitoring`, in the step's transaction), for the
+//!   responsible cadre to meet them with measures.
 
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
@@ -23,7 +28,8 @@ use time::{Date, Duration};
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::monitoring::{MAX_RISK_TYPES, Reason, RiskType};
 use zhenxing_core::warning::{
-    Actor, InboxPolicy, WarningChannel, WarningStatus, WarningStep, is_overdue, plan_step,
+    Actor, InboxPolicy, WarningChannel, WarningKind, WarningStatus, WarningStep, is_overdue,
+    merged_risk_types, plan_step,
 };
 use zhenxing_core::{DivisionCode, MonitoringCategory, Role, Scope, Text, text};
 
@@ -120,6 +126,30 @@ async fn home(tx: &mut Tx, household_no: &str, named_division: &str) -> Result<(
     }))
 }
 
+/// Sets the kind ([`WarningKind`]) of warnings just raised from their household's standing in
+/// the same transaction: a new risk of a monitored household (identified, risk not eliminated),
+/// else a lead. `which` is the SQL condition naming the warnings, with its binds from `$1`.
+const DECIDE_KIND: &str = "UPDATE warnings SET kind = CASE WHEN EXISTS (\
+     SELECT 1 FROM households h WHERE h.household_no = warnings.household_no \
+     AND h.monitoring_category IS NOT NULL AND h.risk_eliminated_on IS NULL) \
+     THEN 'monitored_risk' ELSE 'lead' END WHERE ";
+
+/// Decides the kind of one warning (raised, or carried over to a registered household).
+pub(crate) async fn decide_kind(tx: &mut Tx, county_code: &str, id: i64) -> Result<()> {
+    let sql = format!("{DECIDE_KIND}county_code = $1 AND id = $2");
+    on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(county_code).bind(id).execute(conn).await.map(drop)?);
+    Ok(())
+}
+
+/// Decides the kind of every warning an audited operation opened (a screening run's batch).
+pub(crate) async fn decide_kinds_opened_by(tx: &mut Tx, seq: i64) -> Result<()> {
+    let sql = format!("{DECIDE_KIND}opened_seq = $1");
+    on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(seq).execute(conn).await.map(drop)?);
+    Ok(())
+}
+
 /// Opens a warning, or merges `w` into the household's active warning from the same source,
 /// inside the caller's write transaction and audit operation. A registered household's warning
 /// is always stored in the household's own county and village ([`home`]), whichever division
@@ -162,6 +192,7 @@ pub async fn raise(
             .bind(w.rule_set.map(|r| r.0)).bind(w.rule_set.map(|r| r.1)).bind(&now).bind(seq)
             .bind(&origin).bind(&due)
             .execute(conn).await.map(drop)?);
+        decide_kind(tx, &county_code, id).await?;
         operation
             .item(
                 tx,
@@ -305,6 +336,7 @@ pub enum StatusFilter {
 pub struct InboxQuery {
     pub status: StatusFilter,
     pub channel: Option<WarningChannel>,
+    pub kind: Option<WarningKind>,
     /// Only warnings assigned to this account.
     pub assignee: Option<String>,
     pub offset: i64,
@@ -319,6 +351,7 @@ pub struct InboxRow {
     pub division_code: String,
     pub source: String,
     pub status: String,
+    pub kind: String,
     pub category: Option<String>,
     pub risk_types: String,
     pub opened_at: String,
@@ -331,6 +364,10 @@ pub struct InboxRow {
 impl InboxRow {
     pub fn status(&self) -> Option<WarningStatus> {
         WarningStatus::from_code(&self.status)
+    }
+
+    pub fn kind(&self) -> Option<WarningKind> {
+        WarningKind::from_code(&self.kind)
     }
 
     /// Active and past its due day.
@@ -352,9 +389,13 @@ pub struct InboxCounts {
     pub verified: i64,
     pub dismissed: i64,
     pub closed: i64,
+    /// Active (new, assigned) warnings of each kind: leads for identification, and new risks of
+    /// monitored households for their responsible cadres.
+    pub active_leads: i64,
+    pub active_monitored_risks: i64,
 }
 
-const INBOX_COLUMNS: &str = "w.id, w.household_no, w.division_code, w.source, w.status, \
+const INBOX_COLUMNS: &str = "w.id, w.household_no, w.division_code, w.source, w.status, w.kind, \
     w.category, w.risk_types, w.opened_at, w.due_on, w.deadline, w.assignee, \
     (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
      AND m.relation = 'head' \
@@ -391,6 +432,10 @@ pub async fn inbox(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Resul
         binds.push(format!("{}:%", channel.code()));
         conditions.push(format!("(w.source = ${n} OR w.source LIKE ${})", n + 1));
     }
+    if let Some(kind) = q.kind {
+        binds.push(kind.code().to_owned());
+        conditions.push(format!("w.kind = ${}", binds.len()));
+    }
     if let Some(a) = &q.assignee {
         binds.push(a.clone());
         conditions.push(format!("w.assignee = ${}", binds.len()));
@@ -415,22 +460,30 @@ pub async fn inbox(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Resul
 /// The inbox's counts for `scope`.
 pub async fn inbox_counts(db: &Db, scope: &Scope, today: Date) -> Result<InboxCounts> {
     let (low, high) = code_range(scope.division());
-    let rows: Vec<(String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT status, CAST(COUNT(*) AS BIGINT), \
+    let rows: Vec<(String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT status, kind, CAST(COUNT(*) AS BIGINT), \
          CAST(SUM(CASE WHEN due_on < $3 AND status IN ('new', 'assigned') THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM warnings WHERE division_code BETWEEN $1 AND $2 GROUP BY status")
+         FROM warnings WHERE division_code BETWEEN $1 AND $2 GROUP BY status, kind")
         .bind(&low).bind(&high).bind(today.to_string())
         .fetch_all(pool).await?);
     let mut c = InboxCounts::default();
-    for (status, n, overdue) in rows {
+    for (status, kind, n, overdue) in rows {
         c.overdue += overdue;
-        match WarningStatus::from_code(&status) {
-            Some(WarningStatus::New) => c.new = n,
-            Some(WarningStatus::Assigned) => c.assigned = n,
-            Some(WarningStatus::Verified) => c.verified = n,
-            Some(WarningStatus::Dismissed) => c.dismissed = n,
-            Some(WarningStatus::Closed) => c.closed = n,
+        let status = WarningStatus::from_code(&status);
+        match status {
+            Some(WarningStatus::New) => c.new += n,
+            Some(WarningStatus::Assigned) => c.assigned += n,
+            Some(WarningStatus::Verified) => c.verified += n,
+            Some(WarningStatus::Dismissed) => c.dismissed += n,
+            Some(WarningStatus::Closed) => c.closed += n,
             None => {}
+        }
+        if status.is_some_and(WarningStatus::is_active) {
+            match WarningKind::from_code(&kind) {
+                Some(WarningKind::Lead) => c.active_leads += n,
+                Some(WarningKind::MonitoredRisk) => c.active_monitored_risks += n,
+                None => {}
+            }
         }
     }
     Ok(c)
@@ -445,6 +498,7 @@ pub struct WarningDetail {
     pub division_code: String,
     pub source: String,
     pub status: String,
+    pub kind: String,
     pub category: Option<String>,
     pub risk_types: String,
     pub reasons: String,
@@ -467,6 +521,10 @@ pub struct WarningDetail {
 impl WarningDetail {
     pub fn status(&self) -> Option<WarningStatus> {
         WarningStatus::from_code(&self.status)
+    }
+
+    pub fn kind(&self) -> Option<WarningKind> {
+        WarningKind::from_code(&self.kind)
     }
 
     pub fn is_overdue(&self, today: Date, policy: &InboxPolicy) -> bool {
@@ -498,7 +556,7 @@ impl WarningDetail {
 
 /// One warning, if it lies in `scope`.
 const DETAIL_SELECT: &str = "SELECT w.id, w.county_code, w.household_no, w.division_code, \
-    w.source, w.status, w.category, w.risk_types, w.reasons, w.rule_set_id, w.rule_set_version, \
+    w.source, w.status, w.kind, w.category, w.risk_types, w.reasons, w.rule_set_id, w.rule_set_version, \
     w.opened_at, w.closed_at, w.updated_at, w.origin, w.assignee, w.deadline, w.assigned_at, \
     w.due_on, w.resolution, w.resolved_by, CAST(w.row_version AS BIGINT) AS row_version, \
     (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
@@ -644,6 +702,9 @@ pub async fn take_step(
         tx.rollback().await?;
         return Ok(Outcome::Stale);
     }
+    if target == WarningStatus::Verified && w.kind() == Some(WarningKind::MonitoredRisk) {
+        add_new_risk(&mut tx, &mut operation, &w).await?;
+    }
     let after = json!({"status": target.code(), "assignee": assignee.or(w.assignee.clone()),
                        "deadline": match &req.step { WarningStep::Assign { deadline } => Some(deadline.to_string()), _ => w.deadline.clone() }});
     operation
@@ -666,6 +727,50 @@ pub async fn take_step(
         status: target,
         version: w.row_version + 1,
     }))
+}
+
+/// A verified new risk of a monitored household: its risk types join the household's (the
+/// household's first, at most five), so that the responsible cadre's measures can address them
+/// and a risk elimination weighs them. Nothing happens when the household is no longer
+/// monitored or already lists them all.
+async fn add_new_risk(tx: &mut Tx, operation: &mut Operation, w: &WarningDetail) -> Result<()> {
+    let row: Option<(Option<String>, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT risk_types, division_code FROM households WHERE household_no = $1 \
+         AND monitoring_category IS NOT NULL AND risk_eliminated_on IS NULL")
+        .bind(&w.household_no).fetch_optional(conn).await?);
+    let Some((before, division_code)) = row else {
+        return Ok(());
+    };
+    let parse = |codes: &str| -> Vec<RiskType> {
+        codes.split(',').filter_map(RiskType::from_code).collect()
+    };
+    let had = parse(before.as_deref().unwrap_or(""));
+    let merged = merged_risk_types(&had, &parse(&w.risk_types));
+    if merged == had {
+        return Ok(());
+    }
+    let after = risk_codes(&merged);
+    let seq = operation.seq();
+    // The version moves on so that an edit form opened before cannot write the old values back.
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE households SET risk_types = $1, version = version + 1, updated_seq = $2, \
+         updated_at = $3 WHERE household_no = $4")
+        .bind(&after).bind(seq).bind(now_stored()).bind(&w.household_no)
+        .execute(conn).await.map(drop)?);
+    operation
+        .item(
+            tx,
+            AuditItem {
+                action: "household.monitoring",
+                object_type: "household",
+                object_id: w.household_no.clone(),
+                county_code: division_code.get(..6).map(str::to_owned),
+                division_code: Some(division_code.clone()),
+                before: Some(json!({"risk_types": before}).to_string()),
+                after: Some(json!({"risk_types": after, "warning": w.id}).to_string()),
+            },
+        )
+        .await
 }
 
 /// A cadre's visit or a household's self-declaration, as a village cadre records it.

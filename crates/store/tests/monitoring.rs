@@ -374,6 +374,32 @@ async fn a_failing_run_leaves_the_warnings_as_they_were() {
 const TOWNSHIP: &str = "500229102000";
 const PASSWORD: &str = "Warnings-Test-2026";
 
+/// The township officer and the village cadre of the inbox tests.
+async fn inbox_people(
+    db: &Db,
+) -> (
+    zhenxing_store::accounts::Account,
+    zhenxing_store::accounts::Account,
+) {
+    let township = DivisionCode::parse(TOWNSHIP).unwrap();
+    let village = DivisionCode::parse(VILLAGE).unwrap();
+    let officer = db
+        .create_account(
+            "zhaomin",
+            Role::TownshipOfficer,
+            &township,
+            PASSWORD,
+            "test",
+        )
+        .await
+        .unwrap();
+    let cadre = db
+        .create_account("lihong", Role::VillageCadre, &village, PASSWORD, "test")
+        .await
+        .unwrap();
+    (officer, cadre)
+}
+
 /// The inbox on both backends: officers assign to the village's cadre with a deadline, only the
 /// assignee (or an officer) records the outcome, a stale page cannot act, settled warnings are
 /// not raised again by the same signal, and every step is audited.
@@ -396,22 +422,7 @@ async fn the_inbox_takes_checked_audited_steps() {
         .await;
         let first = screen(db, &rules, None).await;
         assert_eq!(first.opened, 1);
-        let township = DivisionCode::parse(TOWNSHIP).unwrap();
-        let village = DivisionCode::parse(VILLAGE).unwrap();
-        let officer = db
-            .create_account(
-                "zhaomin",
-                Role::TownshipOfficer,
-                &township,
-                PASSWORD,
-                "test",
-            )
-            .await
-            .unwrap();
-        let cadre = db
-            .create_account("lihong", Role::VillageCadre, &village, PASSWORD, "test")
-            .await
-            .unwrap();
+        let (officer, cadre) = inbox_people(db).await;
         let policy = InboxPolicy::default();
         let today = zhenxing_core::china_time::today_in_china();
         let query = InboxQuery {
@@ -588,6 +599,146 @@ async fn the_inbox_takes_checked_audited_steps() {
         ] {
             assert!(actions.contains(&expected), "{expected} in {actions:?}");
         }
+        testing::assert_chain_intact(db).await;
+    })
+    .await;
+}
+
+/// Issue 17 item 2 on both backends: a warning on a household already monitored (identified,
+/// risk not eliminated) is a new risk of a monitored household, not a lead, whichever channel
+/// raised it; the inbox filters and counts the two kinds apart, as do the statistics; verifying
+/// a new risk adds its risk types to the household's, audited.
+#[tokio::test]
+async fn a_warning_on_a_monitored_household_is_a_new_risk_not_a_lead() {
+    use zhenxing_core::warning::{InboxPolicy, WarningChannel, WarningKind, WarningStep};
+    use zhenxing_store::Outcome;
+    use zhenxing_store::warnings::{self, InboxQuery, Raised, Report, StepRequest};
+    testing::each_backend(async |db: &Db| {
+        let rules = current(db).await;
+        // Both below the threshold: the screening flags both; CK-M1 is monitored already.
+        write(
+            db,
+            vec![
+                household("CK-M1", VILLAGE, "500229199001011231", 3_000),
+                household("CK-M2", VILLAGE, "500229199001011258", 3_000),
+            ],
+        )
+        .await;
+        testing::execute_raw(
+            db,
+            "UPDATE households SET monitoring_category = 'sudden_hardship' \
+             WHERE household_no = 'CK-M1'",
+        )
+        .await
+        .unwrap();
+        testing::set_monitoring_dates(db, "CK-M1", Some(date!(2026 - 03 - 10)), "illness", None)
+            .await;
+        assert_eq!(screen(db, &rules, None).await.opened, 2);
+        let village = DivisionCode::parse(VILLAGE).unwrap();
+        let (officer, cadre) = inbox_people(db).await;
+        let today = zhenxing_core::china_time::today_in_china();
+        let of_kind = async |kind: WarningKind| -> Vec<String> {
+            let query = InboxQuery {
+                kind: Some(kind),
+                limit: 50,
+                ..Default::default()
+            };
+            warnings::inbox(db, &officer.scope(), &query, today)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| format!("{} {}", r.household_no, r.kind))
+                .collect()
+        };
+        assert_eq!(
+            of_kind(WarningKind::MonitoredRisk).await,
+            ["CK-M1 monitored_risk"]
+        );
+        assert_eq!(of_kind(WarningKind::Lead).await, ["CK-M2 lead"]);
+        let counts = warnings::inbox_counts(db, &officer.scope(), today)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                counts.new,
+                counts.active_leads,
+                counts.active_monitored_risks
+            ),
+            (2, 1, 1)
+        );
+
+        // A cadre's visit on the monitored household: a new risk too.
+        let report = Report {
+            household_no: "CK-M1".into(),
+            channel: WarningChannel::Visit,
+            on: today,
+            risks: vec![
+                zhenxing_core::monitoring::RiskType::Accident,
+                zhenxing_core::monitoring::RiskType::Illness,
+            ],
+            category: None,
+            note: "户主务工时摔伤骨折".into(),
+        };
+        let policy = InboxPolicy::default();
+        let Some(Raised::Opened(id)) = warnings::report(db, &cadre, &report, &policy)
+            .await
+            .unwrap()
+        else {
+            panic!("the visit raised no warning");
+        };
+        let w = warnings::warning(db, &officer.scope(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.kind(), Some(WarningKind::MonitoredRisk));
+
+        // Verified: the accident joins the household's risk types, after its own illness.
+        let verify = StepRequest {
+            warning_id: id,
+            expected_version: w.row_version,
+            step: WarningStep::Verify {
+                note: "入户核实属实，需要康复期帮扶".into(),
+            },
+            assignee: None,
+        };
+        let done = warnings::take_step(db, &officer, &verify, &policy)
+            .await
+            .unwrap();
+        assert!(matches!(done, Outcome::Done(_)), "{done:?}");
+        let text = async |sql: &str| -> String {
+            match db {
+                Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(pool)
+                    .await
+                    .unwrap(),
+                Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(pool)
+                    .await
+                    .unwrap(),
+            }
+        };
+        assert_eq!(
+            text("SELECT risk_types FROM households WHERE household_no = 'CK-M1'").await,
+            "illness,accident"
+        );
+        assert_eq!(
+            text(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM audit_items \
+                  WHERE action = 'household.monitoring' AND object_id = 'CK-M1'"
+            )
+            .await,
+            "1"
+        );
+
+        // The statistics count the kinds apart: two new risks (one still to handle), one lead.
+        let figures = zhenxing_store::rollups::division_figures(db, &village, today)
+            .await
+            .unwrap();
+        let entries: HashMap<String, i64> = figures.entries().into_iter().collect();
+        assert_eq!(entries["warnings.kind.monitored_risk"], 2);
+        assert_eq!(entries["warnings.kind.monitored_risk.active"], 1);
+        assert_eq!(entries["warnings.kind.lead"], 1);
+        assert_eq!(entries["warnings.kind.lead.active"], 1);
         testing::assert_chain_intact(db).await;
     })
     .await;

@@ -58,8 +58,64 @@ fn verification(on: Date) -> Step {
         category: Some(MonitoringCategory::SuddenHardship),
         risks: vec![RiskType::Illness],
         commitment_signed: true,
+        rigid_spending_resolved: false,
         note: "住院自付23400元".into(),
     })
+}
+
+/// An elimination's home verification: the 23,400 yuan of the identification's visit, resolved
+/// (or not) by the medical assistance reimbursement.
+fn elimination_verification(on: Date, resolved: bool) -> Step {
+    let Step::Verify(form) = verification(on) else {
+        unreachable!()
+    };
+    Step::Verify(VerificationForm {
+        category: None,
+        risks: Vec::new(),
+        commitment_signed: false,
+        rigid_spending_resolved: resolved,
+        note: if resolved {
+            "住院自付23400元已由医疗救助报销".into()
+        } else {
+            form.note.clone()
+        },
+        ..form
+    })
+}
+
+/// A cadre's visit reporting a new risk on the household: an active warning; its id.
+async fn new_risk_reported(db: &Db, cadre: &Account, no: &str, on: Date) -> i64 {
+    let report = zhenxing_store::warnings::Report {
+        household_no: no.into(),
+        channel: WarningChannel::Visit,
+        on,
+        risks: vec![RiskType::Accident],
+        category: None,
+        note: "户主务工时摔伤".into(),
+    };
+    match zhenxing_store::warnings::report(db, cadre, &report, &Default::default())
+        .await
+        .unwrap()
+    {
+        Some(zhenxing_store::warnings::Raised::Opened(id)) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Settles a warning: dismissed by the township after a visit.
+async fn dismissed(db: &Db, township: &Account, warning_id: i64) {
+    let req = zhenxing_store::warnings::StepRequest {
+        warning_id,
+        expected_version: 1,
+        step: zhenxing_core::warning::WarningStep::Dismiss {
+            reason: "入户核实伤情轻微，已痊愈".into(),
+        },
+        assignee: None,
+    };
+    let done = zhenxing_store::warnings::take_step(db, township, &req, &Default::default())
+        .await
+        .unwrap();
+    assert!(matches!(done, Outcome::Done(_)), "{done:?}");
 }
 
 async fn step(db: &Db, who: &Account, case_id: i64, version: i64, step: Step) -> Outcome<Moved> {
@@ -622,23 +678,16 @@ impl<'a> Story<'a> {
         else {
             panic!("elimination refused");
         };
-        let mut v = 1;
-        v = ok(
-            db,
-            &p.cadre,
-            eid,
-            v,
-            Step::Verify(VerificationForm {
-                category: None,
-                risks: Vec::new(),
-                commitment_signed: false,
-                ..match verification(today) {
-                    Step::Verify(f) => f,
-                    _ => unreachable!(),
-                }
-            }),
-        )
-        .await;
+        // DOMAIN.md 1.9 (c): the visit finds the 23,400 yuan of rigid spending; not resolved, the
+        // verification is refused and says what to do.
+        let Outcome::Refused(why) =
+            step(db, &p.cadre, eid, 1, elimination_verification(today, false)).await
+        else {
+            panic!("large unresolved rigid spending accepted");
+        };
+        assert!(why.en.contains("23400.00 yuan is large"), "{}", why.en);
+        assert!(why.zh.contains("已稳定解决"), "{}", why.zh);
+        let mut v = ok(db, &p.cadre, eid, 1, elimination_verification(today, true)).await;
         v = ok(
             db,
             &p.cadre,
@@ -697,23 +746,49 @@ impl<'a> Story<'a> {
             found_on: self.ago(8),
             ..self.elimination.clone()
         };
+        // DOMAIN.md 1.9 (e): a new risk reported on a visit stops the elimination until the
+        // warning is settled.
+        let first = new_risk_reported(db, &p.cadre, "CK-P1", today).await;
+        let Outcome::Refused(why) = procedures::open_case(db, &p.cadre, &again, policy)
+            .await
+            .unwrap()
+        else {
+            panic!("elimination opened with an active warning");
+        };
+        assert!(
+            why.en.contains(&format!("warning {first} (cadre's visit")),
+            "{}",
+            why.en
+        );
+        dismissed(db, &p.township, first).await;
         let Outcome::Done(eid) = procedures::open_case(db, &p.cadre, &again, policy)
             .await
             .unwrap()
         else {
             panic!("second elimination refused");
         };
-        let Step::Verify(form) = verification(self.ago(8)) else {
-            unreachable!()
-        };
-        let form = VerificationForm {
+        let mut v = ok(
+            db,
+            &p.cadre,
+            eid,
+            1,
+            elimination_verification(self.ago(8), true),
+        )
+        .await;
+        v = self.village_and_township_agree(eid, v, 7, 9).await;
+        // Another new risk, reported while the case waits for the county: refused, then settled.
+        let second = new_risk_reported(db, &p.cadre, "CK-P1", today).await;
+        let approve = Step::CountyApprove {
             category: None,
             risks: Vec::new(),
-            commitment_signed: false,
-            ..form
+            method: Some(zhenxing_core::procedure::EliminationMethod::ByAssistance),
+            note: String::new(),
         };
-        let mut v = ok(db, &p.cadre, eid, 1, Step::Verify(form)).await;
-        v = self.village_and_township_agree(eid, v, 7, 9).await;
+        let Outcome::Refused(why) = step(db, &p.county, eid, v, approve).await else {
+            panic!("eliminated with an active warning");
+        };
+        assert!(why.zh.contains(&format!("预警{second}")), "{}", why.zh);
+        dismissed(db, &p.township, second).await;
         // The method must fit the measures: a development-type measure was implemented.
         v = ok(
             db,

@@ -520,20 +520,42 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
             household.element("preconditions")
         );
 
+        // DOMAIN.md 1.9 (e): a new risk reported on a visit is an active warning; it stops the
+        // elimination, named on the page, until it is settled.
+        let reported = cadre
+            .report_visit(HOUSEHOLD, &["accident"], "户主务工时摔伤，需要复查")
+            .await;
+        let warning = redirected(&reported, "/warnings/");
+        let blocked = open_case(&mut cadre, "elimination", &day(8), "").await;
+        assert_eq!(blocked.status, 422, "{}", blocked.body);
+        let why = blocked.element("errors");
+        assert!(why.contains(&format!("预警{warning}")), "{why}");
+        assert!(why.contains("请先入户核实"), "{why}");
+        let dismissed = township
+            .warning_step(warning, "dismiss", "入户核实伤情轻微，已痊愈")
+            .await;
+        assert_eq!(dismissed.status, 303, "{}", dismissed.body);
+
         let opened = open_case(&mut cadre, "elimination", &day(8), "").await;
         let elimination = redirected(&opened, "/cases/");
-        ok(
-            &mut cadre,
-            elimination,
-            "verify",
-            &[
-                ("visited_on", &day(8)),
-                ("income", "10200"),
-                ("rigid_spending", "0"),
-                ("note", ""),
-            ],
-        )
-        .await;
+        let page = cadre.get(&format!("/cases/{elimination}")).await;
+        assert!(
+            page.element("verify-form")
+                .contains("id=\"rigid_resolved\"")
+        );
+        // DOMAIN.md 1.9 (c): large rigid spending not marked resolved is refused with what to do.
+        let visit = [
+            ("visited_on", day(8)),
+            ("income", "10200".to_owned()),
+            ("rigid_spending", "23400".to_owned()),
+            ("note", "住院费用已由医疗救助报销".to_owned()),
+        ];
+        let visit: Vec<(&str, &str)> = visit.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let why = refused(&mut cadre, elimination, "verify", &visit).await;
+        assert!(why.contains("23400.00元属较大支出"), "{why}");
+        assert!(why.contains("请勾选“已稳定解决”"), "{why}");
+        let resolved = [visit.as_slice(), &[("rigid_resolved", "yes")]].concat();
+        ok(&mut cadre, elimination, "verify", &resolved).await;
         ok(
             &mut cadre,
             elimination,

@@ -882,9 +882,8 @@ async fn declare_lead(server: &Server, id_number: &str) -> i64 {
     let query = zhenxing_store::warnings::InboxQuery {
         status: zhenxing_store::warnings::StatusFilter::All,
         channel: Some(zhenxing_core::warning::WarningChannel::SelfDeclaration),
-        assignee: None,
-        offset: 0,
         limit: 10,
+        ..Default::default()
     };
     let today = zhenxing_core::china_time::today_in_china();
     let leads = zhenxing_store::warnings::inbox(&server.test_db.db, &scope, &query, today)

@@ -17,21 +17,8 @@ fn redirected_id(page: &Response) -> i64 {
 }
 
 async fn report_visit(client: &mut Client, household: &str, note: &str) -> Response {
-    let csrf = client.csrf().await;
-    let today = zhenxing_core::china_time::today_in_china().to_string();
     client
-        .post_form(
-            &format!("/households/{household}/report"),
-            &[
-                ("csrf", &csrf),
-                ("channel", "visit"),
-                ("on", &today),
-                ("risk", "illness"),
-                ("risk", "lack_of_labor"),
-                ("category", ""),
-                ("note", note),
-            ],
-        )
+        .report_visit(household, &["illness", "lack_of_labor"], note)
         .await
 }
 
@@ -315,5 +302,121 @@ async fn times_are_beijing_time_on_warnings_cases_and_the_change_log() {
             assert_eq!(page.status, 200, "{path}");
             assert_eq!(raw_instants(&page.body), Vec::<&str>::new(), "{path}");
         }
+    }
+}
+
+/// The text of the statistics cell with `key` (its `data-key`).
+fn figure_cell(page: &Response, key: &str) -> String {
+    let marker = format!("data-key=\"{key}\"");
+    let at = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {key} on the page"));
+    let rest = &page.body[at..];
+    let cell = rest.split_once('>').map_or("", |(_, r)| r);
+    cell.split('<').next().unwrap_or("").trim().to_owned()
+}
+
+/// Issue 17 item 2: a visit on a household already monitored (the fixture's CK0001) is a new
+/// risk of a monitored household, not a lead: the inbox shows its kind in a column, filters
+/// and counts the kinds apart; its page names the responsible cadre and offers the assistance
+/// page instead of an identification; verifying adds its risk types to the household's; the
+/// statistics count it apart. A visit on a household not monitored stays a lead.
+#[tokio::test]
+async fn a_new_risk_of_a_monitored_household_goes_to_its_responsible_cadre() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let mut draft = zhenxing_store::testing::test_household(
+            "CK-L1",
+            "500229102202",
+            &zhenxing_store::testing::test_id_number(7),
+            5_200,
+        );
+        draft.address = Some("城口县巴山镇立新村5组".into());
+        zhenxing_store::testing::write_test_households(db, vec![draft]).await;
+        let mut cadre = server.signed_in("lixin").await;
+        let today = zhenxing_core::china_time::today_in_china().to_string();
+        // The household's responsible cadre, paired on the assistance page.
+        let csrf = cadre.csrf().await;
+        let paired = cadre
+            .post_form(
+                "/households/CK0001/assistance/pairings",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "王国华"),
+                    ("unit", "城口县农业农村委"),
+                    ("phone", "13912345678"),
+                    ("starts_on", &today),
+                    ("political_status", ""),
+                ],
+            )
+            .await;
+        assert_eq!(paired.status, 303, "{}", paired.body);
+
+        let note = "户主务工时摔伤骨折";
+        let risk = redirected_id(&cadre.report_visit("CK0001", &["accident"], note).await);
+        let lead = redirected_id(&cadre.report_visit("CK-L1", &["accident"], note).await);
+
+        let mut officer = server.signed_in("bashan").await;
+        let inbox = officer.get("/warnings").await;
+        let table = inbox.element("warnings");
+        assert!(table.contains("监测户新风险"), "{table}");
+        assert!(table.contains("识别线索"), "{table}");
+        assert!(inbox.element("count-monitored-risks").contains(">1<"));
+        assert!(inbox.element("count-leads").contains(">1<"));
+        let risks = officer.get("/warnings?kind=monitored_risk").await;
+        let table = risks.element("warnings");
+        assert!(table.contains(&format!("data-id=\"{risk}\"")), "{table}");
+        assert!(!table.contains(&format!("data-id=\"{lead}\"")), "{table}");
+        assert!(table.contains("data-kind=\"monitored_risk\""));
+        let leads = officer.get("/warnings?kind=lead").await;
+        assert!(
+            !leads
+                .element("warnings")
+                .contains(&format!("data-id=\"{risk}\""))
+        );
+        assert_eq!(officer.get("/warnings?kind=rumour").await.status, 400);
+
+        // Its page: the responsible cadre and the assistance page, no identification.
+        let page = officer.get(&format!("/warnings/{risk}")).await;
+        assert!(page.element("kind").contains("监测户新风险"));
+        assert!(
+            page.element("responsible").contains("王国华"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.element("monitored-risk")
+                .contains("href=\"/households/CK0001/assistance\" id=\"update-assistance\"")
+        );
+        assert!(page.element("step-verify").contains("风险类型并入该户"));
+        let verified = officer
+            .warning_step(risk, "verify", "入户核实：户主摔伤，需康复期帮扶")
+            .await;
+        assert_eq!(verified.status, 303, "{}", verified.body);
+        let page = officer.get(&format!("/warnings/{risk}")).await;
+        assert!(!page.body.contains("id=\"open-identification\""));
+        assert!(page.element("status").contains("风险类型已并入该户"));
+        let household = officer.get("/households/CK0001").await;
+        assert!(
+            household.element("monitoring").contains("因意外事故"),
+            "{}",
+            household.element("monitoring")
+        );
+
+        // The lead, verified, leads to an identification.
+        let page = officer.get(&format!("/warnings/{lead}")).await;
+        assert!(page.element("kind").contains("识别线索"));
+        assert!(!page.body.contains("id=\"monitored-risk\""));
+
+        // The statistics count the kinds apart.
+        let stats = officer.get("/statistics/500229102000").await;
+        assert_eq!(stats.status, 200, "{}", stats.body);
+        assert_eq!(figure_cell(&stats, "warnings.kind.monitored_risk"), "1");
+        assert_eq!(
+            figure_cell(&stats, "warnings.kind.monitored_risk.active"),
+            "0"
+        );
+        assert_eq!(figure_cell(&stats, "warnings.kind.lead.active"), "1");
     }
 }

@@ -174,6 +174,7 @@ async fn walk(
             category: Some(MonitoringCategory::SuddenHardship),
             risks: vec![RiskType::Illness],
             commitment_signed: true,
+            rigid_spending_resolved: false,
             note: "住院自付较多 / large out-of-pocket hospital costs".into(),
         }),
     )

@@ -24,6 +24,8 @@ fn form(kind: CaseKind, on: Date) -> VerificationForm {
             Vec::new()
         },
         commitment_signed: kind == CaseKind::Identification,
+        // An elimination's visit finds the 23,400 yuan of hospital bills reimbursed.
+        rigid_spending_resolved: kind == CaseKind::Elimination,
         note: "住院自付较多".into(),
     }
 }
@@ -354,6 +356,37 @@ fn short_notices_future_days_and_missing_content_are_refused() {
         day(1),
     );
     assert_eq!(rejected.stage, Stage::Rejected);
+}
+
+/// DOMAIN.md 1.9 (c): an elimination's home visit that finds large rigid spending not resolved
+/// stops the case there; an identification records it as a reason to monitor.
+#[test]
+fn elimination_verification_refuses_large_unresolved_rigid_spending() {
+    let s = CaseState::opened(CaseKind::Elimination, OPENED, None);
+    let mut unresolved = form(CaseKind::Elimination, day(0));
+    unresolved.rigid_spending_resolved = false;
+    let why = refused(
+        &s,
+        Step::Verify(unresolved.clone()),
+        Role::VillageCadre,
+        day(0),
+    );
+    assert!(why.contains("23400.00 yuan is large"), "{why}");
+    assert!(why.contains("withdraw this case"), "{why}");
+    let small = VerificationForm {
+        rigid_spending: Fen(499_999),
+        ..unresolved
+    };
+    take(&s, Step::Verify(small), Role::VillageCadre, day(0));
+    let identification = CaseState::opened(CaseKind::Identification, OPENED, None);
+    let mut found = form(CaseKind::Identification, day(0));
+    found.rigid_spending_resolved = false;
+    take(
+        &identification,
+        Step::Verify(found),
+        Role::VillageCadre,
+        day(0),
+    );
 }
 
 #[test]

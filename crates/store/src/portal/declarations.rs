@@ -346,6 +346,9 @@ pub async fn link_household(
          WHERE county_code = $3 AND warning_id = $4")
         .bind(&target.household_no).bind(&target.division_code).bind(&w.county_code).bind(w.id)
         .execute(conn).await.map(drop)?);
+    // Carried over to a registered household, the lead is what that household's standing
+    // makes it (a new risk when it is monitored).
+    crate::warnings::decide_kind(&mut tx, &w.county_code, w.id).await?;
     operation
         .item(
             &mut tx,

@@ -3,28 +3,46 @@
 
 use super::{CASE_COLUMNS, CaseRow};
 use crate::audit::{AuditItem, Operation};
+use crate::coverage::stored_day;
 use crate::warnings::risk_codes;
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde_json::{Value, json};
 use time::Date;
 use zhenxing_core::china_time::now_stored;
-use zhenxing_core::elimination::{EliminationFacts, Precondition, check_method, preconditions};
+use zhenxing_core::elimination::{
+    EliminationFacts, Precondition, RigidSpending, check_method, check_no_new_risk, preconditions,
+};
 use zhenxing_core::procedure::{CaseKind, CaseState, EliminationMethod, Stage};
-use zhenxing_core::{MonitoringCategory, Scope, Text};
+use zhenxing_core::{Fen, MonitoringCategory, Scope, Text};
 
-/// Whether the latest home verification of the household found food or clothing at risk:
-/// the registry has no field for it (the elimination preconditions ask).
-async fn food_or_clothing_at_risk(db: &Db, household_no: &str) -> Result<bool> {
-    let details: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT s.details FROM case_steps s JOIN cases c \
+/// What the latest home verification of the household found that the registry has no field
+/// for: food or clothing at risk, and the rigid spending (with the mark "resolved" of an
+/// elimination's visit). The elimination preconditions ask.
+async fn latest_visit(db: &Db, household_no: &str) -> Result<(bool, Option<RigidSpending>)> {
+    let row: Option<(String, String, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT c.kind, s.happened_on, s.details FROM case_steps s JOIN cases c \
          ON c.county_code = s.county_code AND c.id = s.case_id \
          WHERE c.household_no = $1 AND s.step = 'verify' ORDER BY s.recorded_at DESC, s.id DESC")
         .bind(household_no).fetch_optional(pool).await?);
-    let problems: Vec<String> = details
-        .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-        .and_then(|v| serde_json::from_value(v["problems"].clone()).ok())
-        .unwrap_or_default();
-    Ok(problems.iter().any(|p| p == "food" || p == "clothing"))
+    let Some((kind, happened_on, details)) = row else {
+        return Ok((false, None));
+    };
+    let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
+    let problems: Vec<String> =
+        serde_json::from_value(details["problems"].clone()).unwrap_or_default();
+    let food = problems.iter().any(|p| p == "food" || p == "clothing");
+    let rigid = details["rigid_spending_fen"]
+        .as_i64()
+        .map(|fen| -> Result<RigidSpending> {
+            Ok(RigidSpending {
+                visited_on: stored_day(&happened_on)?,
+                amount: Fen(fen),
+                resolved: details["rigid_spending_resolved"].as_bool() == Some(true),
+                in_elimination: kind == CaseKind::Elimination.code(),
+            })
+        })
+        .transpose()?;
+    Ok((food, rigid))
 }
 
 /// The preconditions of a risk elimination for a household in `scope` on `today`, each with
@@ -35,9 +53,20 @@ pub async fn elimination_preconditions(
     household_no: &str,
     today: Date,
 ) -> Result<Option<(Vec<Precondition>, EliminationFacts)>> {
-    let food = food_or_clothing_at_risk(db, household_no).await?;
+    let (food, rigid) = latest_visit(db, household_no).await?;
     let facts = crate::elimination::facts(db, scope, household_no, today, food).await?;
-    Ok(facts.map(|f| (preconditions(&f, today), f)))
+    Ok(facts.map(|mut f| {
+        f.rigid_spending = rigid;
+        (preconditions(&f, today), f)
+    }))
+}
+
+/// Refuses a risk elimination (opening it, or the county's approval) while a warning on the
+/// household is active, read in the step's own transaction: a warning raised after the page
+/// was read still stops it (DOMAIN.md 1.9 condition e).
+pub(super) async fn new_risk_in_tx(tx: &mut Tx, household_no: &str) -> Result<Option<Text>> {
+    let warnings = crate::elimination::open_warnings_in_tx(tx, household_no).await?;
+    Ok(check_no_new_risk(&warnings).err())
 }
 
 /// Why the household's risk may not be eliminated on `today`: the preconditions that do not

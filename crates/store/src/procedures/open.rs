@@ -1,6 +1,6 @@
 //! Opening a case on a household from a lead, and the first step it records.
 
-use super::completion::elimination_refusal;
+use super::completion::{elimination_refusal, new_risk_in_tx};
 use super::reading::standing;
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
@@ -87,6 +87,12 @@ pub async fn open_case(
     let due_on = (req.kind == CaseKind::Identification).then(|| policy.due_on(req.found_on));
     let now = now_stored();
     let mut tx = db.begin_write().await?;
+    if req.kind == CaseKind::Elimination
+        && let Some(why) = new_risk_in_tx(&mut tx, &req.household_no).await?
+    {
+        tx.rollback().await?;
+        return Ok(Outcome::Refused(why));
+    }
     let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM cases")
         .fetch_one(conn).await?);

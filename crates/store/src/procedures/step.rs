@@ -1,6 +1,6 @@
 //! Taking a step on a case, with optimistic concurrency on `row_version`.
 
-use super::completion::{complete, elimination_refusal, notify_village};
+use super::completion::{complete, elimination_refusal, new_risk_in_tx, notify_village};
 use super::open::{NewStep, insert_step};
 use super::reading::case_row;
 use crate::accounts::Account;
@@ -37,6 +37,7 @@ fn step_details(step: &Step) -> Value {
             "visited_on": f.visited_on.to_string(),
             "per_capita_income_fen": f.per_capita_income.0,
             "rigid_spending_fen": f.rigid_spending.0,
+            "rigid_spending_resolved": f.rigid_spending_resolved,
             "problems": f.problems.listed().iter().map(|(code, ..)| *code).collect::<Vec<_>>(),
             "category": f.category.map(MonitoringCategory::code),
             "risks": risk_codes(&f.risks),
@@ -107,6 +108,13 @@ pub async fn take_step(
     let note = req.step.note().trim();
     let now = now_stored();
     let mut tx = db.begin_write().await?;
+    if matches!(req.step, Step::CountyApprove { .. })
+        && state.kind == CaseKind::Elimination
+        && let Some(why) = new_risk_in_tx(&mut tx, &c.household_no).await?
+    {
+        tx.rollback().await?;
+        return Ok(Outcome::Refused(why));
+    }
     let mut operation = Operation::begin(
         &mut tx,
         AuditEntry {

@@ -18,7 +18,7 @@ use zhenxing_core::elimination::EliminationMethod;
 use zhenxing_core::monitoring::CHONGQING;
 use zhenxing_core::poverty::{AfSpec, HouseholdProfile};
 use zhenxing_core::procedure::{CaseKind, Stage};
-use zhenxing_core::warning::WarningStatus;
+use zhenxing_core::warning::{WarningKind, WarningStatus};
 use zhenxing_core::{DivisionCode, MonitoringCategory};
 
 /// The figures of each village, by village code.
@@ -307,17 +307,24 @@ fn add_income(f: &mut Figures, threshold: Option<Fen>, spec: &AfSpec, row: &Inco
 /// Warnings by status, and active ones by the day they were opened (their age on `today`). The
 /// UTC hour is kept (13 characters) because the China day of an instant depends on it.
 async fn warnings(db: &Db, lo: &str, hi: &str, b: &mut Builder) -> Result<()> {
-    let rows: Vec<(String, String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT division_code, status, substr(opened_at, 1, 13), CAST(COUNT(*) AS BIGINT) FROM warnings \
-         WHERE division_code BETWEEN $1 AND $2 GROUP BY division_code, status, substr(opened_at, 1, 13)")
+    let rows: Vec<(String, String, String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT division_code, status, kind, substr(opened_at, 1, 13), CAST(COUNT(*) AS BIGINT) FROM warnings \
+         WHERE division_code BETWEEN $1 AND $2 GROUP BY division_code, status, kind, substr(opened_at, 1, 13)")
         .bind(lo).bind(hi).fetch_all(pool).await?);
     let today = b.today;
-    for (code, status, day, n) in rows {
+    for (code, status, kind, day, n) in rows {
         let f = b.leaf(&code)?;
         let s =
             WarningStatus::from_code(&status).ok_or_else(|| corrupt("warning status", &status))?;
+        let k = WarningKind::from_code(&kind).ok_or_else(|| corrupt("warning kind", &kind))?;
         if let Some(slot) = f.warnings_by_status.iter_mut().find(|x| x.0 == s) {
             slot.1 += n;
+        }
+        if let Some(slot) = f.warnings_by_kind.iter_mut().find(|x| x.0 == k) {
+            slot.1 += n;
+            if s.is_active() {
+                slot.2 += n;
+            }
         }
         if s.is_active() {
             let opened = coverage::stored_day(&day)?;

@@ -68,6 +68,7 @@ case-no-attachments = No attachments yet.
 case-attach-file = Choose a photo or PDF (at most 5 MB)
 case-attach-submit = Upload
 case-commitment = The household signed the application, commitment and authorisation form
+case-rigid-resolved = Large rigid spending stably resolved (reimbursed, assisted or paid off: say how in the note; required from 5,000 yuan)
 case-reason = Reason
 case-note = Note
 case-open-title = Open a case

@@ -68,6 +68,7 @@ case-no-attachments = 暂无附件。
 case-attach-file = 选择照片或PDF（最大5 MB）
 case-attach-submit = 上传附件
 case-commitment = 农户已签署《监测对象申请及承诺授权查询书》
+case-rigid-resolved = 大额刚性支出已稳定解决（已报销、救助或还清，请在说明中写明；5000元及以上须确认）
 case-reason = 理由
 case-note = 说明
 case-open-title = 登记程序

@@ -421,6 +421,25 @@ fn warnings_chart(c: &Chrome, lang: Lang, f: &Figures) -> Chart {
         ),
         cells: vec![Cell::figure(format!("warnings.{}", st.code()), *n)],
     }));
+    // Leads for identification apart from new risks of monitored households (issue 17 item 2).
+    for (kind, all, active) in &f.warnings_by_kind {
+        let kind_label = || kind.label(lang).to_owned().into();
+        rows.push(Row {
+            label: c
+                .tr
+                .t_args("stats-warnings-kind-active", &[("kind", kind_label())]),
+            cells: vec![Cell::figure(
+                format!("warnings.kind.{}.active", kind.code()),
+                *active,
+            )],
+        });
+        rows.push(Row {
+            label: c
+                .tr
+                .t_args("stats-warnings-kind", &[("kind", kind_label())]),
+            cells: vec![Cell::figure(format!("warnings.kind.{}", kind.code()), *all)],
+        });
+    }
     Chart {
         id: "chart-warnings",
         heading,

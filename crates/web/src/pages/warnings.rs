@@ -25,8 +25,8 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::mask::mask_free_text;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::warning::{
-    Actor, InboxPolicy, StepKind, WarningChannel, WarningStatus, WarningStep, check_report,
-    may_take,
+    Actor, InboxPolicy, StepKind, WarningChannel, WarningKind, WarningStatus, WarningStep,
+    check_report, may_take,
 };
 use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
 use zhenxing_store::portal;
@@ -66,10 +66,21 @@ fn source_label(source: &str, lang: Lang) -> String {
     }
 }
 
-fn status_label(status: &str, lang: Lang) -> String {
+/// The status in words, as the kind reads it (a verified new risk is not a lead).
+fn status_label(status: &str, kind: &str, lang: Lang) -> String {
+    let kind = WarningKind::from_code(kind).unwrap_or(WarningKind::Lead);
     WarningStatus::from_code(status)
-        .map(|s| s.label(lang).to_owned())
+        .map(|s| {
+            let (zh, en) = kind.status_words(s);
+            Text::new(zh, en).get(lang).to_owned()
+        })
         .unwrap_or_else(|| status.to_owned())
+}
+
+fn kind_label(kind: &str, lang: Lang) -> String {
+    WarningKind::from_code(kind)
+        .map(|k| k.label(lang).to_owned())
+        .unwrap_or_else(|| kind.to_owned())
 }
 
 fn category_label(category: Option<&str>, lang: Lang) -> String {
@@ -86,6 +97,7 @@ fn category_label(category: Option<&str>, lang: Lang) -> String {
 pub struct InboxParams {
     status: Option<String>,
     source: Option<String>,
+    kind: Option<String>,
     mine: Option<String>,
     page: Option<String>,
 }
@@ -98,6 +110,8 @@ struct Line {
     source: String,
     status: String,
     status_code: String,
+    kind: String,
+    kind_code: String,
     category: String,
     risks: String,
     opened_on: String,
@@ -120,6 +134,11 @@ struct InboxPage {
     tabs: Vec<Tab>,
     sources: Vec<(&'static str, String)>,
     source: String,
+    kinds: Vec<(&'static str, String)>,
+    kind: String,
+    /// Active warnings of each kind, counted apart.
+    active_leads: i64,
+    active_monitored_risks: i64,
     mine: bool,
     lines: Vec<Line>,
     next: Option<String>,
@@ -133,13 +152,15 @@ fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
         id: r.id,
         head_name: r.head_name.clone().unwrap_or_default(),
         source: source_label(&r.source, lang),
-        status: status_label(&r.status, lang),
+        status: status_label(&r.status, &r.kind, lang),
+        kind: kind_label(&r.kind, lang),
         category: category_label(r.category.as_deref(), lang),
         risks: risk_labels(&r.risk_types, lang),
         opened_on: china_day_text(&r.opened_at),
         due_on: r.due_on.clone().unwrap_or_default(),
         assignee: r.assignee.clone().unwrap_or_default(),
         status_code: r.status,
+        kind_code: r.kind,
         household_no: r.household_no,
         division_code: r.division_code,
     }
@@ -175,6 +196,16 @@ pub async fn inbox(
             )
         })?),
     };
+    let kind_code = blank(&params.kind).unwrap_or("");
+    let kind = match kind_code {
+        "" => None,
+        code => Some(WarningKind::from_code(code).ok_or_else(|| {
+            AppError::bad_request(
+                format!("未知的预警类型“{code}”"),
+                format!("unknown warning kind '{code}'"),
+            )
+        })?),
+    };
     let mine = blank(&params.mine).is_some();
     let page: i64 = match blank(&params.page) {
         None => 0,
@@ -188,6 +219,7 @@ pub async fn inbox(
     let query = InboxQuery {
         status,
         channel,
+        kind,
         assignee: mine.then(|| account.name.clone()),
         offset: page * PAGE_SIZE,
         limit: PAGE_SIZE + 1,
@@ -228,6 +260,7 @@ pub async fn inbox(
             query_string(&[
                 ("status", status_code),
                 ("source", source),
+                ("kind", kind_code),
                 ("mine", mine_value),
                 ("page", &p)
             ])
@@ -239,6 +272,13 @@ pub async fn inbox(
         tabs,
         sources,
         source: source.to_owned(),
+        kinds: WarningKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label(lang).to_owned()))
+            .collect(),
+        kind: kind_code.to_owned(),
+        active_leads: counts.active_leads,
+        active_monitored_risks: counts.active_monitored_risks,
         mine,
         lines: rows.into_iter().map(|r| line(r, lang, today)).collect(),
         next: more.then(|| link(page + 1)),
@@ -280,6 +320,12 @@ struct DetailPage {
     note: String,
     /// A verified warning is a lead: the viewer may open an identification from it.
     can_open_case: bool,
+    /// What the warning is to its household (lead, or new risk of a monitored household).
+    kind: String,
+    /// A new risk of a monitored household: its responsible cadres (active pairings: name and
+    /// unit), who update risk types and measures on the assistance page.
+    monitored_risk: bool,
+    responsible: Vec<String>,
     /// The self-declarations from the public portal behind the warning (issue 7).
     declarations: Vec<crate::pages::portal_admin::DeclarationLine>,
     /// The viewer may reveal a declarant's full numbers (an audited POST).
@@ -367,11 +413,19 @@ async fn detail_page(
             role: account.role,
             is_assignee: w.assignee.as_deref() == Some(account.name.as_str()),
         };
-        for kind in StepKind::ALL {
-            if may_take(status, kind, actor).is_ok() {
+        for step in StepKind::ALL {
+            if may_take(status, step, actor).is_ok() {
+                // Verifying a new risk of a monitored household adds its risk types to the
+                // household's; it is no lead for identification.
+                let key = match (step, w.kind()) {
+                    (StepKind::Verify, Some(WarningKind::MonitoredRisk)) => {
+                        "warning-step-verify-monitored".to_owned()
+                    }
+                    _ => format!("warning-step-{}", step.code()),
+                };
                 steps.push(Step {
-                    code: kind.code(),
-                    label: c.t(&format!("warning-step-{}", kind.code())),
+                    code: step.code(),
+                    label: c.t(&key),
                 });
             }
         }
@@ -383,10 +437,32 @@ async fn detail_page(
                 .collect();
         }
     }
+    let monitored_risk = w.kind() == Some(WarningKind::MonitoredRisk);
+    let responsible = if monitored_risk {
+        zhenxing_store::assistance::household_assistance(
+            &state.db,
+            &account.scope(),
+            &w.household_no,
+        )
+        .await?
+        .map(|a| {
+            a.pairings
+                .iter()
+                .filter(|p| p.is_active(today))
+                .map(|p| format!("{}（{}）", p.cadre_name, p.unit))
+                .collect()
+        })
+        .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let page = DetailPage {
         opened_at: zhenxing_core::china_time::china_time_text(&w.opened_at),
         source: source_label(&w.source, lang),
-        status: status_label(&w.status, lang),
+        status: status_label(&w.status, &w.kind, lang),
+        kind: kind_label(&w.kind, lang),
+        monitored_risk,
+        responsible,
         category: category_label(w.category.as_deref(), lang),
         risks: risk_labels(&w.risk_types, lang),
         reasons: w
@@ -404,6 +480,7 @@ async fn detail_page(
         errors: shown.errors,
         note: shown.note,
         can_open_case: w.status() == Some(WarningStatus::Verified)
+            && !monitored_risk
             && account.may(Action::WorkCases),
         declarations: crate::pages::portal_admin::declaration_lines(
             state,

@@ -613,3 +613,34 @@ pub fn unescape(html: &str) -> String {
         .replace("&#38;", "&")
         .replace("&amp;", "&")
 }
+
+impl Client {
+    /// Records a cadre's visit on `household` from its report form, with the risks seen (codes)
+    /// and what happened; the answer (a redirect to the new warning).
+    pub async fn report_visit(&mut self, household: &str, risks: &[&str], note: &str) -> Response {
+        let csrf = self.csrf().await;
+        let today = zhenxing_core::china_time::today_in_china().to_string();
+        let mut pairs = vec![
+            ("csrf", csrf.as_str()),
+            ("channel", "visit"),
+            ("on", today.as_str()),
+            ("category", ""),
+            ("note", note),
+        ];
+        pairs.extend(risks.iter().map(|r| ("risk", *r)));
+        self.post_form(&format!("/households/{household}/report"), &pairs)
+            .await
+    }
+
+    /// Takes a step (`verify`, `dismiss`) on a warning from its page, with the note; the answer.
+    pub async fn warning_step(&mut self, warning: i64, step: &str, note: &str) -> Response {
+        let page = self.get(&format!("/warnings/{warning}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let (csrf, version) = (page.hidden("csrf"), page.hidden("version"));
+        self.post_form(
+            &format!("/warnings/{warning}/{step}"),
+            &[("csrf", &csrf), ("version", &version), ("note", note)],
+        )
+        .await
+    }
+}

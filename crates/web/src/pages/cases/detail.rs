@@ -119,6 +119,9 @@ pub(super) fn detail_lines(step: &str, details: &str, c: &Chrome, lang: Lang) ->
             if let Some(f) = get("rigid_spending_fen").as_i64() {
                 push("cases-rigid-spending", yuan(f));
             }
+            if get("rigid_spending_resolved").as_bool() == Some(true) {
+                push("case-rigid-resolved", c.t("cases-yes"));
+            }
             let problems: Vec<String> = get("problems")
                 .as_array()
                 .map(|a| {

@@ -84,6 +84,7 @@ pub(super) fn step_from(code: &str, kind: CaseKind, f: &Fields) -> Result<Step, 
                     Vec::new()
                 },
                 commitment_signed: identification && f.has("commitment", "yes"),
+                rigid_spending_resolved: !identification && f.has("rigid_resolved", "yes"),
                 note,
             })
         }
