@@ -76,7 +76,7 @@ enum Command {
         #[arg(long)]
         ordinary_members: Option<u64>,
     },
-    /// Import a file: the division list or the registry (CSV or XLSX).
+    /// Import a file: the division list or the registry (CSV, or an XLSX, XLS or ODS workbook).
     #[command(subcommand)]
     Import(ImportCommand),
     /// Export the registry or an empty import template.
@@ -222,7 +222,7 @@ struct TlsArgs {
 
 #[derive(Subcommand)]
 enum DepartmentCommand {
-    /// Import a department's file (CSV or XLSX, keyed by ID number); all or nothing.
+    /// Import a department's file (CSV, XLSX, XLS or ODS, keyed by ID number); all or nothing.
     Import {
         /// medical, education, housing, disaster, civil_affairs or unemployment (or the
         /// kind's Chinese or English name).
@@ -295,6 +295,8 @@ enum ImportCommand {
     },
     /// Households and members; all or nothing.
     Registry {
+        /// CSV (UTF-8, UTF-8 with a BOM, GB18030) or a workbook (.xlsx, .xls, .ods; the first
+        /// worksheet), told apart by content, not by extension.
         file: PathBuf,
         /// Check everything and report, write nothing.
         #[arg(long)]

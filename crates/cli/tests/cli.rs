@@ -19,22 +19,27 @@ use common::{
 use serde_json::Value;
 
 /// The five encodings of the `good` data set (4 households, 12 members).
-const GOOD_FILES: [&str; 5] = [
+const GOOD_FILES: [&str; 7] = [
     "registry/good-utf8.csv",
     "registry/good-utf8-bom.csv",
     "registry/good-gb18030.csv",
     "registry/good-openpyxl.xlsx",
     "registry/good-libreoffice.xlsx",
+    "registry/good-libreoffice.xls",
+    "registry/good-libreoffice.ods",
 ];
 
-const BAD_FILES: [&str; 7] = [
+/// A `.xls` shares the sidecar of its `.xlsx` namesake (`with_extension` finds the same file).
+const BAD_FILES: [&str; 9] = [
     "registry/bad-binary.csv",
     "registry/bad-corrupt.xlsx",
+    "registry/bad-corrupt.xls",
     "registry/bad-empty.csv",
     "registry/bad-excel-rounded.xlsx",
     "registry/bad-many.csv",
     "registry/bad-missing-column.csv",
     "registry/bad-truncated.xlsx",
+    "registry/bad-truncated.xls",
 ];
 
 /// Into an empty registry the fixtures' monitored household (CK0001) comes in as monitored
