@@ -264,6 +264,15 @@ fn round_trip_csv_and_xlsx(env: Env) {
     let b_csv = env.path("b.csv");
     zx(&b, &["export", "registry", b_csv.to_str().unwrap()]).assert_success("export b.csv");
     let (a_text, b_text) = (read(&a_csv), read(&b_csv));
+    // Every generated household has its village group (村民小组), and the export writes it: the
+    // comparisons below show that the imports keep it.
+    let header: Vec<&str> = a_text.lines().next().unwrap().split(',').collect();
+    let group = header.iter().position(|h| *h == "村民小组");
+    let group = group.unwrap_or_else(|| panic!("no 村民小组 column: {header:?}"));
+    for line in a_text.lines().skip(1) {
+        let value = line.split(',').nth(group).unwrap_or_default();
+        assert!(value.ends_with('组'), "village group {value:?} in {line}");
+    }
     common::assert_same_lines(&a_text, &b_text, "a.csv", "b.csv");
     assert!(
         a_text == b_text,
