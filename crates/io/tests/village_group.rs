@@ -5,8 +5,9 @@
 
 mod common;
 
+use std::path::Path;
 use time::macros::date;
-use zhenxing_io::registry::{RegistryWriter, parse_registry};
+use zhenxing_io::registry::{ParsedRegistry, RegistryWriter, parse_registry};
 
 const HEADER: &str = "行政区划代码,户编号,户类型,脱贫年度,家庭住址,村民小组,工资性收入（元）,生产经营性收入（元）,财产性收入（元）,转移性收入（元）,生产经营性支出（元）,姓名,证件号码,与户主关系,健康状况,劳动技能,是否参加基本医疗保险";
 
@@ -17,7 +18,14 @@ fn row(no: &str, group: &str, name: &str, id: &str, relation: &str) -> String {
     )
 }
 
-fn problems(parsed: &zhenxing_io::registry::ParsedRegistry) -> Vec<(u64, String, String)> {
+/// Writes the header and `rows` as `file` in `dir` and parses it.
+fn parse(dir: &Path, file: &str, rows: &[String]) -> ParsedRegistry {
+    let text = format!("{HEADER}\n{}", rows.join("\n"));
+    let path = common::write_file(dir, file, text.as_bytes());
+    parse_registry(&path, date!(2026 - 12 - 01), &|_| {})
+}
+
+fn problems(parsed: &ParsedRegistry) -> Vec<(u64, String, String)> {
     parsed
         .report
         .problems
@@ -29,8 +37,7 @@ fn problems(parsed: &zhenxing_io::registry::ParsedRegistry) -> Vec<(u64, String,
 #[test]
 fn village_groups_are_read_checked_and_written_back() {
     let dir = tempfile::tempdir().unwrap();
-    let text = [
-        HEADER.to_owned(),
+    let rows = [
         row(
             "CK0001",
             "第三村民小组",
@@ -47,10 +54,8 @@ fn village_groups_are_read_checked_and_written_back() {
         ),
         row("CK0002", " ５组 ", "刘小梅", "500229199006300841", "户主"),
         row("CK0003", "", "周红梅", "50023819861225068X", "户主"),
-    ]
-    .join("\n");
-    let path = common::write_file(dir.path(), "groups.csv", text.as_bytes());
-    let parsed = parse_registry(&path, date!(2026 - 12 - 01), &|_| {});
+    ];
+    let parsed = parse(dir.path(), "groups.csv", &rows);
     assert_eq!(problems(&parsed), []);
     let groups: Vec<Option<&str>> = parsed
         .households
@@ -76,8 +81,7 @@ fn village_groups_are_read_checked_and_written_back() {
 #[test]
 fn a_bad_or_disagreeing_village_group_is_refused_at_its_cell() {
     let dir = tempfile::tempdir().unwrap();
-    let text = [
-        HEADER.to_owned(),
+    let rows = [
         row(
             "CK0001",
             "巴山镇立新村3组",
@@ -88,10 +92,8 @@ fn a_bad_or_disagreeing_village_group_is_refused_at_its_cell() {
         row("CK0002", "3组", "刘小梅", "500229199006300841", "户主"),
         row("CK0002", "4组", "谭文军", "500238198801190313", "配偶"),
         row("CK0003", "三", "周红梅", "50023819861225068X", "户主"),
-    ]
-    .join("\n");
-    let path = common::write_file(dir.path(), "bad-groups.csv", text.as_bytes());
-    let parsed = parse_registry(&path, date!(2026 - 12 - 01), &|_| {});
+    ];
+    let parsed = parse(dir.path(), "bad-groups.csv", &rows);
     let found = problems(&parsed);
     let at: Vec<(u64, &str)> = found.iter().map(|(r, c, _)| (*r, c.as_str())).collect();
     assert_eq!(
