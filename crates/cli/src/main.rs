@@ -76,7 +76,7 @@ enum Command {
         #[arg(long)]
         ordinary_members: Option<u64>,
     },
-    /// Import a file: the division list or the registry (CSV or XLSX).
+    /// Import a file: the division list or the registry (CSV, or an XLSX, XLS or ODS workbook).
     #[command(subcommand)]
     Import(ImportCommand),
     /// Export the registry or an empty import template.
@@ -222,8 +222,8 @@ struct TlsArgs {
 
 #[derive(Subcommand)]
 enum DepartmentCommand {
-    /// Import a department's file (CSV or XLSX, keyed by ID number); all or nothing. The
-    /// columns of each kind are in docs/department-formats.md (the medical file's optional
+    /// Import a department's file (CSV, XLSX, XLS or ODS, keyed by ID number); all or nothing.
+    /// The columns of each kind are in docs/department-formats.md (the medical file's optional
     /// 医疗类别 feeds outpatient_out_of_pocket, the education file's optional 学年 and
     /// 非义务教育阶段费用 feed schooling_costs).
     Import {
@@ -298,6 +298,8 @@ enum ImportCommand {
     },
     /// Households and members; all or nothing.
     Registry {
+        /// CSV (UTF-8, UTF-8 with a BOM, GB18030) or a workbook (.xlsx, .xls, .ods; the first
+        /// worksheet), told apart by content, not by extension.
         file: PathBuf,
         /// Check everything and report, write nothing.
         #[arg(long)]

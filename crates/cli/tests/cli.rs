@@ -19,22 +19,27 @@ use common::{
 use serde_json::Value;
 
 /// The five encodings of the `good` data set (4 households, 12 members).
-const GOOD_FILES: [&str; 5] = [
+const GOOD_FILES: [&str; 7] = [
     "registry/good-utf8.csv",
     "registry/good-utf8-bom.csv",
     "registry/good-gb18030.csv",
     "registry/good-openpyxl.xlsx",
     "registry/good-libreoffice.xlsx",
+    "registry/good-libreoffice.xls",
+    "registry/good-libreoffice.ods",
 ];
 
-const BAD_FILES: [&str; 7] = [
+/// A `.xls` shares the sidecar of its `.xlsx` namesake (`with_extension` finds the same file).
+const BAD_FILES: [&str; 9] = [
     "registry/bad-binary.csv",
     "registry/bad-corrupt.xlsx",
+    "registry/bad-corrupt.xls",
     "registry/bad-empty.csv",
     "registry/bad-excel-rounded.xlsx",
     "registry/bad-many.csv",
     "registry/bad-missing-column.csv",
     "registry/bad-truncated.xlsx",
+    "registry/bad-truncated.xls",
 ];
 
 /// Into an empty registry the fixtures' monitored household (CK0001) comes in as monitored
@@ -259,6 +264,15 @@ fn round_trip_csv_and_xlsx(env: Env) {
     let b_csv = env.path("b.csv");
     zx(&b, &["export", "registry", b_csv.to_str().unwrap()]).assert_success("export b.csv");
     let (a_text, b_text) = (read(&a_csv), read(&b_csv));
+    // Every generated household has its village group (村民小组), and the export writes it: the
+    // comparisons below show that the imports keep it.
+    let header: Vec<&str> = a_text.lines().next().unwrap().split(',').collect();
+    let group = header.iter().position(|h| *h == "村民小组");
+    let group = group.unwrap_or_else(|| panic!("no 村民小组 column: {header:?}"));
+    for line in a_text.lines().skip(1) {
+        let value = line.split(',').nth(group).unwrap_or_default();
+        assert!(value.ends_with('组'), "village group {value:?} in {line}");
+    }
     common::assert_same_lines(&a_text, &b_text, "a.csv", "b.csv");
     assert!(
         a_text == b_text,

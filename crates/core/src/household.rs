@@ -16,6 +16,7 @@ use crate::lang::Text;
 use crate::money::Fen;
 use crate::text;
 use crate::text::{HouseholdNo, Lines, PersonName, Phone, TextError, check_characters};
+use crate::village_group::VillageGroup;
 use std::fmt;
 use std::ops::Deref;
 
@@ -120,6 +121,8 @@ pub struct HouseholdDraft {
     pub monitoring_category: Option<MonitoringCategory>,
     pub phone: Option<Phone>,
     pub address: Option<String>,
+    /// 村民小组; when `None`, the village notice falls back to the end of the address.
+    pub village_group: Option<VillageGroup>,
     pub income: IncomeItems,
     /// 合规自付支出: compliant out-of-pocket spending (medical and schooling after reimbursement).
     pub out_of_pocket: Fen,
@@ -363,6 +366,7 @@ pub(crate) mod tests {
             monitoring_category: None,
             phone: None,
             address: None,
+            village_group: None,
             income: IncomeItems::default(),
             out_of_pocket: Fen::ZERO,
             housing_safe: Some(true),

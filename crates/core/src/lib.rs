@@ -27,6 +27,7 @@ pub mod poverty;
 pub mod procedure;
 pub mod report_table;
 pub mod text;
+pub mod village_group;
 pub mod warning;
 pub mod working_days;
 
@@ -43,3 +44,4 @@ pub use income::IncomeItems;
 pub use lang::{Lang, Text};
 pub use money::{Fen, MoneyError};
 pub use text::{HouseholdNo, PersonName, Phone, TextError};
+pub use village_group::VillageGroup;

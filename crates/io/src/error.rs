@@ -8,7 +8,7 @@
 
 use crate::sniff::TextEncoding;
 
-/// Opening a table failed: the file cannot be read as a CSV or XLSX table.
+/// Opening a table failed: the file cannot be read as a CSV table or a workbook (XLSX, XLS, ODS).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
@@ -20,11 +20,9 @@ pub enum OpenError {
     },
     #[error("{}", self.bilingual())]
     Empty { file: String },
-    /// Excel 97-2003 `.xls`, or a password-protected workbook (both are OLE files).
+    /// A workbook encrypted with a password to open (XLSX or XLS): its content cannot be read.
     #[error("{}", self.bilingual())]
-    LegacyXls { file: String },
-    #[error("{}", self.bilingual())]
-    OpenDocument { file: String },
+    Protected { file: String },
     #[error("{}", self.bilingual())]
     Utf16 { file: String },
     #[error("{}", self.bilingual())]
@@ -124,22 +122,22 @@ impl OpenError {
                 "无法打开文件“{file}”：{source}。请确认文件存在、有读取权限，且没有被其他程序独占打开。"
             ),
             Self::Empty { file } => {
-                format!("文件“{file}”是空的（0 字节）。请选择包含数据的 CSV 或 XLSX 文件。")
+                format!(
+                    "文件“{file}”是空的（0 字节）。请选择包含数据的 CSV 文件或 Excel/WPS/LibreOffice 工作簿（.xlsx、.xls、.ods）。"
+                )
             }
-            Self::LegacyXls { file } => format!(
-                "文件“{file}”是旧版 Excel 97-2003 工作簿（.xls）或设有打开密码的工作簿，无法读取。\
-                 请用 Excel 或 WPS 打开，另存为“Excel 工作簿 (*.xlsx)”（不设密码）后再导入。"
-            ),
-            Self::OpenDocument { file } => format!(
-                "文件“{file}”是 OpenDocument 表格（.ods），无法读取。\
-                 请用 LibreOffice 或 WPS 打开，另存为 Excel 工作簿（.xlsx）后再导入。"
+            Self::Protected { file } => format!(
+                "工作簿“{file}”设有打开密码，内容已加密，无法读取。\
+                 请用 Excel 或 WPS 输入密码打开，取消密码（文件→信息→保护工作簿）后另存，再导入。"
             ),
             Self::Utf16 { file } => format!(
                 "文件“{file}”是 UTF-16 编码的文本（Excel 的“Unicode 文本”格式），无法读取。\
                  请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”或 Excel 工作簿（.xlsx）后再导入。"
             ),
             Self::Binary { file } => {
-                format!("文件“{file}”是二进制文件，不是 CSV 或 XLSX 表格。请确认选择了正确的文件。")
+                format!(
+                    "文件“{file}”是二进制文件，不是 CSV 表格或工作簿（.xlsx、.xls、.ods）。请确认选择了正确的文件。"
+                )
             }
             Self::UnknownEncoding { file, byte_offset } => format!(
                 "文件“{file}”的文字编码无法识别：从第 {byte_offset} 字节（从 0 起算）起既不是有效的 UTF-8，\
@@ -167,23 +165,19 @@ impl OpenError {
                  and that no other program holds it locked."
             ),
             Self::Empty { file } => format!(
-                "File \"{file}\" is empty (0 bytes). Choose a CSV or XLSX file that contains data."
+                "File \"{file}\" is empty (0 bytes). Choose a CSV file or an Excel/WPS/LibreOffice workbook (.xlsx, .xls, .ods) that contains data."
             ),
-            Self::LegacyXls { file } => format!(
-                "File \"{file}\" is a legacy Excel 97-2003 workbook (.xls) or a password-protected workbook, \
-                 which cannot be read. Open it in Excel or WPS, save it as \"Excel Workbook (*.xlsx)\" \
-                 without a password, and import that file."
-            ),
-            Self::OpenDocument { file } => format!(
-                "File \"{file}\" is an OpenDocument spreadsheet (.ods), which cannot be read. \
-                 Open it in LibreOffice or WPS, save it as an Excel workbook (.xlsx), and import that file."
+            Self::Protected { file } => format!(
+                "The workbook \"{file}\" is protected with a password to open, so its content is \
+                 encrypted and cannot be read. Open it in Excel or WPS with the password, remove the \
+                 password (File → Info → Protect Workbook), save it, and import that file."
             ),
             Self::Utf16 { file } => format!(
                 "File \"{file}\" is UTF-16 text (Excel's \"Unicode Text\"), which cannot be read. \
                  Save it from Excel or WPS as \"CSV UTF-8 (Comma delimited)\" or as an Excel workbook (.xlsx)."
             ),
             Self::Binary { file } => format!(
-                "File \"{file}\" is a binary file, not a CSV or XLSX table. Check that you chose the right file."
+                "File \"{file}\" is a binary file, not a CSV table or a workbook (.xlsx, .xls, .ods). Check that you chose the right file."
             ),
             Self::UnknownEncoding { file, byte_offset } => format!(
                 "Cannot tell the text encoding of file \"{file}\": from byte offset {byte_offset} \

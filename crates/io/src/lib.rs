@@ -1,5 +1,5 @@
-//! File-format layer of zhenxing: reading CSV (UTF-8 or GB18030) and XLSX
-//! tables row by row, and writing CSV / XLSX exports and XLSX templates.
+//! File-format layer of zhenxing: reading CSV (UTF-8 or GB18030) tables and
+//! workbooks (XLSX, XLS, ODS) row by row, and writing CSV / XLSX exports and XLSX templates.
 //!
 //! The generic layer (`table`, `sniff`, `write`) knows nothing about the
 //! registry: it turns files into rows of cells and back. `registry` and
@@ -17,12 +17,12 @@ pub mod reports;
 pub mod sniff;
 pub mod table;
 mod template;
+mod workbook_source;
 pub mod write;
-mod xlsx_source;
 mod xlsx_writer;
 
 pub use error::{OpenError, ReadError, WriteError};
-pub use sniff::{FileKind, TextEncoding, sniff};
+pub use sniff::{FileKind, TextEncoding, WorkbookFormat, sniff};
 pub use table::{Cell, Row, TableReader};
 pub use write::{
     ColumnSpec, TableWriter, create_writer, neutralise_formula, restore_neutralised, write_template,

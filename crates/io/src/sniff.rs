@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::error::{OpenError, display_name};
+pub use crate::workbook_source::WorkbookFormat;
 
 /// How much of the file is examined.
 pub const SAMPLE_BYTES: usize = 64 * 1024;
@@ -13,7 +14,7 @@ pub const SAMPLE_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Csv(TextEncoding),
-    Xlsx,
+    Workbook(WorkbookFormat),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,9 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0";
 /// An ODS zip stores this uncompressed as its first entry, so it is in the sample.
 const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument";
+/// The stream name (UTF-16LE in the OLE directory) of an XLSX encrypted with a password to open:
+/// such a file is an OLE file too, but no XLS.
+const ENCRYPTED_PACKAGE: &[u8] = b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0";
 
 /// Looks at the first [`SAMPLE_BYTES`] of `path` and says what it is.
 pub fn sniff(path: &Path) -> Result<FileKind, OpenError> {
@@ -80,8 +84,7 @@ pub(crate) fn read_sample(file: &mut impl Read) -> std::io::Result<(Vec<u8>, boo
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Problem {
     Empty,
-    LegacyXls,
-    OpenDocument,
+    Protected,
     Utf16,
     Binary,
     UnknownEncoding { byte_offset: u64 },
@@ -91,8 +94,7 @@ impl Problem {
     pub(crate) fn into_error(self, file: String) -> OpenError {
         match self {
             Self::Empty => OpenError::Empty { file },
-            Self::LegacyXls => OpenError::LegacyXls { file },
-            Self::OpenDocument => OpenError::OpenDocument { file },
+            Self::Protected => OpenError::Protected { file },
             Self::Utf16 => OpenError::Utf16 { file },
             Self::Binary => OpenError::Binary { file },
             Self::UnknownEncoding { byte_offset } => {
@@ -110,12 +112,15 @@ pub(crate) fn classify(sample: &[u8], truncated: bool) -> Result<FileKind, Probl
     }
     if sample.starts_with(ZIP_MAGIC) {
         if contains(&sample[..sample.len().min(256)], ODS_MIMETYPE) {
-            return Err(Problem::OpenDocument);
+            return Ok(FileKind::Workbook(WorkbookFormat::Ods));
         }
-        return Ok(FileKind::Xlsx);
+        return Ok(FileKind::Workbook(WorkbookFormat::Xlsx));
     }
     if sample.starts_with(OLE_MAGIC) {
-        return Err(Problem::LegacyXls);
+        if contains(sample, ENCRYPTED_PACKAGE) {
+            return Err(Problem::Protected);
+        }
+        return Ok(FileKind::Workbook(WorkbookFormat::Xls));
     }
     if sample.starts_with(b"\xFF\xFE") || sample.starts_with(b"\xFE\xFF") {
         return Err(Problem::Utf16);
@@ -218,11 +223,24 @@ mod tests {
     #[test]
     fn magics() {
         assert_eq!(classify(b"", false), Err(Problem::Empty));
-        assert_eq!(classify(b"PK\x03\x04rest", false), Ok(FileKind::Xlsx));
+        assert_eq!(
+            classify(b"PK\x03\x04rest", false),
+            Ok(FileKind::Workbook(WorkbookFormat::Xlsx))
+        );
+        assert_eq!(
+            classify(
+                b"PK\x03\x04\0\0mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+                false
+            ),
+            Ok(FileKind::Workbook(WorkbookFormat::Ods))
+        );
         assert_eq!(
             classify(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", false),
-            Err(Problem::LegacyXls)
+            Ok(FileKind::Workbook(WorkbookFormat::Xls))
         );
+        let mut encrypted = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+        encrypted.extend_from_slice(ENCRYPTED_PACKAGE);
+        assert_eq!(classify(&encrypted, false), Err(Problem::Protected));
         assert_eq!(classify(b"\xFF\xFEa\0b\0", false), Err(Problem::Utf16));
         assert_eq!(classify(b"a,b\n\x01\x02\x03", false), Err(Problem::Binary));
         assert_eq!(

@@ -1,4 +1,4 @@
-//! One streaming reader for CSV and XLSX tables.
+//! One streaming reader for CSV tables and workbooks (XLSX, XLS, ODS).
 //!
 //! ```no_run
 //! # fn demo(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -18,7 +18,7 @@
 //! spreadsheet shows: in a file whose first line is the header, the header
 //! is row 1 and the first data row is row 2. For CSV each record counts as
 //! one row however many lines its quoted cells span, and empty lines count
-//! too (a spreadsheet shows them as empty rows). For XLSX the number is the
+//! too (a spreadsheet shows them as empty rows). For a workbook the number is the
 //! worksheet row; rows without any value are not returned at all.
 
 use std::path::Path;
@@ -26,7 +26,7 @@ use std::path::Path;
 use crate::csv_source::{CsvRow, CsvSource, detect_dialect};
 use crate::error::{OpenError, ReadError, display_name};
 use crate::sniff::{FileKind, Sniffed, open_sniffed};
-use crate::xlsx_source::{Failure, XCell, XlsxSource};
+use crate::workbook_source::{Failure, WorkbookSource, XCell};
 
 /// A CSV record longer than this (in bytes) is rejected as an unclosed quote.
 pub const MAX_ROW_BYTES: u64 = 8 << 20;
@@ -39,10 +39,10 @@ const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
 pub enum Cell<'a> {
     /// Missing (short row) or empty text.
     Empty,
-    /// Text; XLSX booleans ("TRUE"/"FALSE"), dates ("YYYY-MM-DD", with
+    /// Text; workbook booleans ("TRUE"/"FALSE"), dates ("YYYY-MM-DD", with
     /// " HH:MM:SS" when a time is set) and errors ("#N/A") come as text too.
     Text(&'a str),
-    /// Only numeric XLSX cells. An ID number that Excel stored as a number
+    /// Only numeric workbook cells. An ID number that Excel stored as a number
     /// (e.g. 5.00229199001010e17) arrives here and has lost its last digits.
     Number(f64),
 }
@@ -95,7 +95,7 @@ pub struct Row<'a> {
 #[derive(Debug, Clone, Copy)]
 enum RowCells<'a> {
     Csv(CsvRow<'a>),
-    Xlsx(&'a [XCell]),
+    Workbook(&'a [XCell]),
 }
 
 impl<'a> Row<'a> {
@@ -106,7 +106,7 @@ impl<'a> Row<'a> {
                 None | Some("") => Cell::Empty,
                 Some(text) => Cell::Text(text),
             },
-            RowCells::Xlsx(cells) => match cells.get(col) {
+            RowCells::Workbook(cells) => match cells.get(col) {
                 None | Some(XCell::Empty) => Cell::Empty,
                 Some(XCell::Text(text)) => Cell::Text(text),
                 Some(XCell::Number(n)) => Cell::Number(*n),
@@ -118,7 +118,7 @@ impl<'a> Row<'a> {
     pub fn len(&self) -> usize {
         match self.cells {
             RowCells::Csv(row) => row.len(),
-            RowCells::Xlsx(cells) => cells.len(),
+            RowCells::Workbook(cells) => cells.len(),
         }
     }
 
@@ -138,10 +138,11 @@ impl<'a> Row<'a> {
 
 enum Source {
     Csv(CsvSource),
-    Xlsx(XlsxSource),
+    Workbook(WorkbookSource),
 }
 
-/// Reads a CSV or XLSX file row by row with bounded memory.
+/// Reads a CSV file or a workbook row by row (with bounded memory, but for an XLS or ODS
+/// worksheet, which is read whole).
 pub struct TableReader {
     file_name: String,
     kind: FileKind,
@@ -165,7 +166,9 @@ impl TableReader {
                 let dialect = detect_dialect(&sample);
                 Source::Csv(CsvSource::open(file, file_name.clone(), encoding, dialect)?)
             }
-            FileKind::Xlsx => Source::Xlsx(XlsxSource::spawn(file).map_err(io_err)?),
+            FileKind::Workbook(format) => {
+                Source::Workbook(WorkbookSource::spawn(file, format).map_err(io_err)?)
+            }
         };
         let mut reader = TableReader {
             file_name,
@@ -205,10 +208,10 @@ impl TableReader {
                 number,
                 cells: RowCells::Csv(record),
             })),
-            Source::Xlsx(xlsx) => match xlsx.next() {
+            Source::Workbook(workbook) => match workbook.next() {
                 Ok(row) => Ok(row.map(|r| Row {
                     number: r.number,
-                    cells: RowCells::Xlsx(&r.cells),
+                    cells: RowCells::Workbook(&r.cells),
                 })),
                 Err(failure) => Err(read_failure(file_name, failure)),
             },
@@ -223,6 +226,9 @@ impl TableReader {
                 Ok(None) => return Err(OpenError::NoHeader { file }),
                 Err(ReadError::CorruptWorkbook { detail, .. }) if detail == NO_WORKSHEET => {
                     return Err(OpenError::NoWorksheet { file });
+                }
+                Err(ReadError::CorruptWorkbook { detail, .. }) if detail == PROTECTED => {
+                    return Err(OpenError::Protected { file });
                 }
                 // At open time a damaged workbook is an open error, not a row error.
                 Err(ReadError::CorruptWorkbook { detail, .. }) => {
@@ -252,6 +258,8 @@ fn header_text(cell: Cell<'_>) -> String {
 
 /// Only ever seen before the header, where it becomes `OpenError::NoWorksheet`.
 const NO_WORKSHEET: &str = "the workbook has no worksheet";
+/// Only ever seen before the header, where it becomes `OpenError::Protected`.
+const PROTECTED: &str = "the workbook is protected with a password to open";
 
 fn read_failure(file: &str, failure: Failure) -> ReadError {
     match failure {
@@ -259,6 +267,11 @@ fn read_failure(file: &str, failure: Failure) -> ReadError {
             file: file.to_owned(),
             row: 0,
             detail: NO_WORKSHEET.into(),
+        },
+        Failure::Protected => ReadError::CorruptWorkbook {
+            file: file.to_owned(),
+            row: 0,
+            detail: PROTECTED.into(),
         },
         Failure::Corrupt { row, detail } => ReadError::CorruptWorkbook {
             file: file.to_owned(),

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use common::{read_all, strings};
 use zhenxing_io::{
-    Cell, ColumnSpec, FileKind, TableReader, WriteError, create_writer, restore_neutralised, sniff,
-    write_template,
+    Cell, ColumnSpec, FileKind, TableReader, WorkbookFormat, WriteError, create_writer,
+    restore_neutralised, sniff, write_template,
 };
 
 fn columns() -> Vec<ColumnSpec> {
@@ -105,7 +105,10 @@ fn numbers_dates_and_booleans_from_excel() {
     sheet.write_formula(4, 0, "=1/0").unwrap();
     workbook.save(&path).unwrap();
 
-    assert_eq!(sniff(&path).unwrap(), FileKind::Xlsx);
+    assert_eq!(
+        sniff(&path).unwrap(),
+        FileKind::Workbook(WorkbookFormat::Xlsx)
+    );
     let mut reader = TableReader::open(&path).unwrap();
     assert_eq!(reader.header_row_number(), 3);
     assert_eq!(

@@ -7,7 +7,7 @@ use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::id_number::{Disability, DocumentNumber, IdNumber};
 use zhenxing_core::{
     DivisionCode, Education, Fen, Health, HouseholdNo, HouseholdType, IncomeItems, Labor, Member,
-    MonitoringCategory, PersonName, Phone, Relation, SchoolStatus,
+    MonitoringCategory, PersonName, Phone, Relation, SchoolStatus, VillageGroup,
 };
 
 /// `Debug` masks the phone number: records must never reach a log in full.
@@ -20,6 +20,10 @@ pub struct HouseholdRecord {
     pub monitoring_category: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    /// 村民小组 (migration 0022). Left out of the audit trail's JSON when empty, so that the
+    /// records written before the column keep their shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub village_group: Option<String>,
     pub wage_income: i64,
     pub business_income: i64,
     pub property_income: i64,
@@ -70,6 +74,7 @@ impl HouseholdRecord {
             monitoring_category: h.monitoring_category.map(|c| c.code().to_owned()),
             phone: h.phone.as_ref().map(|p| p.as_str().to_owned()),
             address: h.address.clone(),
+            village_group: h.village_group.as_ref().map(|g| g.as_str().to_owned()),
             wage_income: wage.0,
             business_income: business.0,
             property_income: property.0,
@@ -135,6 +140,10 @@ impl HouseholdRecord {
                 Some(p) => Some(Phone::parse(p).map_err(|_| bad("phone", "(masked)"))?),
             },
             address: self.address.clone(),
+            village_group: match &self.village_group {
+                None => None,
+                Some(g) => Some(VillageGroup::parse(g).map_err(|_| bad("village_group", g))?),
+            },
             income: self.income(),
             out_of_pocket: Fen(self.out_of_pocket),
             housing_safe: self.housing_safe,

@@ -189,6 +189,7 @@ pub fn test_household(
         monitoring_category: None,
         phone: None,
         address: None,
+        village_group: None,
         income: IncomeItems::new(
             Fen::from_yuan(income_yuan),
             Fen::ZERO,

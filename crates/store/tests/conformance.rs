@@ -36,6 +36,7 @@ fn household(no: &str, village: &str, members: Vec<Member>) -> HouseholdRecord {
         monitoring_category: None,
         phone: Some(Phone::parse("13900000001").unwrap()),
         address: Some("城口县".into()),
+        village_group: None,
         income: IncomeItems::new(
             Fen::from_yuan(20_000),
             Fen::from_yuan(3_000),

@@ -569,13 +569,15 @@ impl<'a> Story<'a> {
         assert_eq!(eliminated, None);
     }
 
-    /// The registry replaces a household on any change (here its phone number, as an import
-    /// or an edit would): what the procedure wrote stays.
+    /// The registry replaces a household on any change (here its phone number and village
+    /// group, as an import or an edit would): what the procedure wrote stays, and the notice
+    /// names the household's own village group rather than the one read from its address.
     async fn a_registry_write(&self) {
         let db = self.db;
         let mut changed =
             testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
         changed.address = Some("城口县巴山镇立新村3组".into());
+        changed.village_group = Some(VillageGroup::parse("第五村民小组").unwrap());
         changed.phone = Some(Phone::parse("13900230011").unwrap());
         changed.monitoring_category = Some(MonitoringCategory::SuddenHardship);
         testing::write_test_households(db, vec![changed]).await;
@@ -586,6 +588,10 @@ impl<'a> Story<'a> {
             Some("illness"),
             "risk types survive a registry write"
         );
+        let board = procedures::notices(db, VILLAGE, self.today, 30)
+            .await
+            .unwrap();
+        assert_eq!(board[0].village_group.as_deref(), Some("第五村民小组"));
     }
 
     async fn completed(&self, id: i64) {

@@ -15,6 +15,7 @@ use crate::rng::Rng;
 use time::Date;
 use zhenxing_core::{
     DocumentNumber, Household, HouseholdDraft, HouseholdNo, HouseholdType, Labor, Member,
+    VillageGroup,
 };
 
 /// Years in which registered households were lifted out (‰), most in 2015-2017.
@@ -173,6 +174,7 @@ fn household(
         monitoring_category: None,
         phone,
         address: Some(address(&village.place, group)),
+        village_group: Some(VillageGroup::numbered(group as u32)),
         income,
         out_of_pocket,
         housing_safe: Some(!rng.chance(0.005)),

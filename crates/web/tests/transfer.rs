@@ -207,6 +207,40 @@ async fn a_bad_file_is_refused_whole_with_every_problem_listed() {
 }
 
 #[tokio::test]
+async fn xls_and_ods_workbooks_import_like_xlsx_and_a_damaged_one_is_refused() {
+    for server in Server::all().await {
+        let mut admin = server.signed_in("admin").await;
+        // The server holds the fixture's four households; LibreOffice's .xls and .ods of the
+        // same sheet hold the same registry, so every household is read and found unchanged.
+        for name in ["good-libreoffice.xls", "good-libreoffice.ods"] {
+            let page = import(&mut admin, name, &read(name), "复核", false).await;
+            let verdict = page.element("verdict");
+            assert!(verdict.contains("导入完成"), "{name}: {}", page.body);
+            assert!(verdict.contains("4户不变"), "{name}: {verdict}");
+        }
+        let page = import(
+            &mut admin,
+            "bad-truncated.xls",
+            &read("bad-truncated.xls"),
+            "测试",
+            false,
+        )
+        .await;
+        assert!(
+            page.element("verdict").contains("导入被拒绝"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.element("problems").contains("已损坏或不完整"),
+            "{}",
+            page.body
+        );
+        assert_eq!(household_count(&server).await, 4);
+    }
+}
+
+#[tokio::test]
 async fn a_village_cadre_imports_only_households_of_the_village() {
     for server in Server::all().await {
         let mut lixin = server.signed_in("lixin").await;

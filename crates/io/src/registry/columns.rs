@@ -22,6 +22,7 @@ pub enum RegistryColumn {
     MonitoringCategory,
     Phone,
     Address,
+    VillageGroup,
     WageIncome,
     BusinessIncome,
     PropertyIncome,
@@ -111,6 +112,14 @@ columns![
     ),
     (Phone, "phone", "联系电话", "Phone", Household, false),
     (Address, "address", "家庭住址", "Address", Household, false),
+    (
+        VillageGroup,
+        "village_group",
+        "村民小组",
+        "Village group",
+        Household,
+        false
+    ),
     (
         WageIncome,
         "wage_income",

@@ -59,6 +59,7 @@ pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
             }
             RegistryColumn::Phone => opt(h.phone.as_ref().map(|p| p.as_str().to_owned())),
             RegistryColumn::Address => opt(h.address.clone()),
+            RegistryColumn::VillageGroup => opt(h.village_group.as_ref().map(|g| g.to_string())),
             RegistryColumn::WageIncome => wage.to_string(),
             RegistryColumn::BusinessIncome => business.to_string(),
             RegistryColumn::PropertyIncome => property.to_string(),

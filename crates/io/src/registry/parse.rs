@@ -20,7 +20,7 @@ use zhenxing_core::text::{Lines, check_characters};
 use zhenxing_core::{
     DivisionCode, DocumentNumber, Education, Fen, Health, Household, HouseholdNo, HouseholdType,
     IdNumberError, IncomeItems, Labor, Member, MonitoringCategory, PersonName, Phone, Relation,
-    SchoolStatus, Sex, Text, checks, text,
+    SchoolStatus, Sex, Text, VillageGroup, checks, text,
 };
 
 /// The result of reading a file: households ready to write when the report has no problems.
@@ -91,6 +91,7 @@ struct HouseholdFields {
     monitoring_category: Option<Option<MonitoringCategory>>,
     phone: Option<Option<Phone>>,
     address: Option<Option<String>>,
+    village_group: Option<Option<VillageGroup>>,
     amounts: [Option<Fen>; 6],
     housing_safe: Option<Option<bool>>,
     water_safe: Option<Option<bool>>,
@@ -303,6 +304,9 @@ fn read_household_fields(r: &mut RowReader<'_, '_>, household_no: HouseholdNo) -
         monitoring_category: r.optional(C::MonitoringCategory, MonitoringCategory::parse),
         phone: r.optional(C::Phone, |s| Phone::parse(s).map_err(|e| e.text())),
         address: r.optional(C::Address, free_text),
+        village_group: r.optional(C::VillageGroup, |s| {
+            VillageGroup::parse(s).map_err(|e| e.message())
+        }),
         amounts,
         housing_safe: r.optional(C::HousingSafe, parse_yes_no),
         water_safe: r.optional(C::WaterSafe, parse_yes_no),
@@ -375,6 +379,19 @@ fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, 
             C::Address,
             show(first.address.clone()),
             show(later.address),
+        );
+    }
+    if first.village_group != later.village_group {
+        differs(
+            r,
+            C::VillageGroup,
+            show(
+                first
+                    .village_group
+                    .clone()
+                    .map(|g| g.map(|g| g.to_string())),
+            ),
+            show(later.village_group.map(|g| g.map(|g| g.to_string()))),
         );
     }
     for (i, column) in AMOUNT_COLUMNS.into_iter().enumerate() {
@@ -840,6 +857,7 @@ fn build(
         monitoring_category: f.monitoring_category?,
         phone: f.phone?,
         address: f.address?,
+        village_group: f.village_group?,
         income,
         out_of_pocket: amounts[5],
         housing_safe: f.housing_safe?,

@@ -47,9 +47,7 @@ pub use reading::{
     AttachmentInfo, CaseDetail, MonitoringView, StepRecord, case, household_cases, monitoring_view,
 };
 pub use step::{Moved, StepRequest, take_step};
-pub use villages::{
-    NoticeEntry, Notification, mark_read, notices, unread_notifications, village_group,
-};
+pub use villages::{NoticeEntry, Notification, mark_read, notices, unread_notifications};
 
 /// A case as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

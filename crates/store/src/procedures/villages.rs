@@ -8,7 +8,7 @@ use serde::Serialize;
 use time::Date;
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::procedure::CaseKind;
-use zhenxing_core::{MonitoringCategory, Scope};
+use zhenxing_core::{MonitoringCategory, Scope, VillageGroup};
 
 /// A notification to a village, unread until one of its cadres reads it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -50,29 +50,12 @@ pub struct NoticeEntry {
     pub case_id: i64,
     pub kind: CaseKind,
     pub head_name: String,
-    /// 村民小组, from the household's address (`…太白村3组`), when it names one.
+    /// 村民小组: the household's own (the exchange format's column), else read from the end of
+    /// its address (`…太白村3组`) for households recorded before the column.
     pub village_group: Option<String>,
     pub category: Option<MonitoringCategory>,
     pub starts_on: Date,
     pub ends_on: Date,
-}
-
-/// The village group at the end of an address (`城口县葛城街道太白村3组` → `3组`).
-pub fn village_group(address: &str) -> Option<String> {
-    let trimmed = address.trim();
-    let stem = trimmed
-        .strip_suffix('组')
-        .or_else(|| trimmed.strip_suffix('社'))?;
-    let digits: String = stem
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(*c))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let suffix = trimmed.chars().last()?;
-    (!digits.is_empty()).then(|| format!("{digits}{suffix}"))
 }
 
 /// The notices of a village (its code, exactly) whose period includes or ended within
@@ -92,47 +75,34 @@ pub async fn notices(
         String,
         Option<String>,
         Option<String>,
+        Option<String>,
     );
     let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(
         "SELECT c.id, c.kind, c.category, c.notice_starts_on, c.notice_ends_on, \
          (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = 'head' \
           ORDER BY m.position LIMIT 1), \
-         h.address \
+         h.village_group, h.address \
          FROM cases c JOIN households h ON h.household_no = c.household_no \
          WHERE c.division_code = $1 AND c.notice_starts_on IS NOT NULL \
          AND c.notice_ends_on >= $2 AND c.stage NOT IN ('rejected', 'withdrawn') \
          ORDER BY c.notice_starts_on, c.id")
         .bind(village_code).bind(&since).fetch_all(pool).await?);
     rows.into_iter()
-        .map(|(id, kind, category, starts, ends, head, address)| {
+        .map(|(id, kind, category, starts, ends, head, group, address)| {
             Ok(NoticeEntry {
                 case_id: id,
                 kind: CaseKind::from_code(&kind).ok_or_else(|| corrupt("kind", &kind))?,
                 head_name: head.unwrap_or_default(),
-                village_group: address.as_deref().and_then(village_group),
+                village_group: group.or_else(|| {
+                    address
+                        .as_deref()
+                        .and_then(VillageGroup::from_address)
+                        .map(|g| g.as_str().to_owned())
+                }),
                 category: category.as_deref().and_then(MonitoringCategory::from_code),
                 starts_on: parse_day("notice start", &starts)?,
                 ends_on: parse_day("notice end", &ends)?,
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn village_groups_come_from_the_end_of_the_address() {
-        assert_eq!(
-            village_group("城口县葛城街道太白村3组").as_deref(),
-            Some("3组")
-        );
-        assert_eq!(
-            village_group("巴山镇立新村十二社").as_deref(),
-            Some("十二社")
-        );
-        assert_eq!(village_group("巴山镇立新村"), None);
-        assert_eq!(village_group("组"), None);
-    }
 }

@@ -28,6 +28,7 @@ struct JoinedRow {
     monitoring_category: Option<String>,
     phone: Option<String>,
     address: Option<String>,
+    village_group: Option<String>,
     wage_income: i64,
     business_income: i64,
     property_income: i64,
@@ -55,7 +56,7 @@ struct JoinedRow {
 
 pub(crate) const JOINED_SELECT: &str = "SELECT h.id AS h_id, h.version AS h_version, \
     h.created_at AS h_created_at, h.created_seq AS h_created_seq, h.household_no, h.division_code, h.household_type, \
-    h.lifted_out_year, h.monitoring_category, h.phone, h.address, h.wage_income, h.business_income, \
+    h.lifted_out_year, h.monitoring_category, h.phone, h.address, h.village_group, h.wage_income, h.business_income, \
     h.property_income, h.transfer_income, h.business_expense, h.out_of_pocket, h.housing_safe, \
     h.water_safe, m.name, m.id_number, m.disability_category, m.disability_level, m.relation, m.sex, \
     m.birth_date, m.ethnicity, m.education, m.school_status, m.health, m.labor, m.work_months, \
@@ -102,6 +103,7 @@ impl Assembler {
             monitoring_category: row.monitoring_category,
             phone: keys::open_opt(&keys::HOUSEHOLDS_PHONE, row.phone)?,
             address: row.address,
+            village_group: row.village_group,
             wage_income: row.wage_income,
             business_income: row.business_income,
             property_income: row.property_income,

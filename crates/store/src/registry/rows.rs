@@ -62,6 +62,7 @@ pub(super) const HOUSEHOLD_COLUMNS: &[(&str, ColType)] = &[
     ("monitoring_category", ColType::Text),
     ("phone", ColType::Sealed(&keys::HOUSEHOLDS_PHONE)),
     ("address", ColType::Text),
+    ("village_group", ColType::Text),
     ("wage_income", ColType::Int),
     ("business_income", ColType::Int),
     ("property_income", ColType::Int),
@@ -161,6 +162,7 @@ pub(super) fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, st
         .text(h.monitoring_category.as_deref())
         .text(h.phone.as_deref())
         .text(h.address.as_deref())
+        .text(h.village_group.as_deref())
         .int(Some(h.wage_income))
         .int(Some(h.business_income))
         .int(Some(h.property_income))

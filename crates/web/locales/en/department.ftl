@@ -2,7 +2,7 @@
 nav-department = Department data
 department-title = Department data
 department-heading = Upload a department's file
-department-explain = Upload a file from another department (medical insurance claims, enrolment, housing safety assessments, disaster losses, civil affairs allowances and deaths, unemployment registrations) as CSV (UTF-8 or GB18030) or Excel (.xlsx), keyed by ID number. The file is imported only if every row is well formed; otherwise nothing is written and every problem is listed with its row, column and field. Rows whose ID number is not in the registry are listed back to you with the reason; matched rows are checked against the rule set in force and raise warnings on the households. A record already imported raises nothing again.
+department-explain = Upload a file from another department (medical insurance claims, enrolment, housing safety assessments, disaster losses, civil affairs allowances and deaths, unemployment registrations) as CSV (UTF-8 or GB18030) or a workbook (.xlsx, .xls, .ods), keyed by ID number. The file is imported only if every row is well formed; otherwise nothing is written and every problem is listed with its row, column and field. Rows whose ID number is not in the registry are listed back to you with the reason; matched rows are checked against the rule set in force and raise warnings on the households. A record already imported raises nothing again.
 department-kind = Kind of data
 department-choose-kind = Choose…
 department-submit = Upload and check

@@ -75,6 +75,7 @@ field-lifted-out-year = Year lifted out
 field-category = Monitoring category
 field-phone = Phone
 field-address = Address
+field-village-group = Village group
 field-housing-safe = Housing safe
 field-water-safe = Drinking water safe
 field-reason = Reason for the change

@@ -1,7 +1,7 @@
 # transfer — the import and export pages
 import-title = Import and export
 import-heading = Import a registry file
-import-explain = Upload a registry file with one row per member, as CSV (UTF-8 or GB18030) or Excel (.xlsx). The file is written only if all of it passes every check; if anything is wrong, nothing is written and every problem is listed with its row, column and reason. You can import households of your own division only.
+import-explain = Upload a registry file with one row per member, as CSV (UTF-8 or GB18030) or a workbook (Excel .xlsx or .xls, LibreOffice/WPS .ods). The file is written only if all of it passes every check; if anything is wrong, nothing is written and every problem is listed with its row, column and reason. You can import households of your own division only.
 import-file = File
 import-file-limit = at most
 import-reason = Reason for the import (recorded in the audit trail)

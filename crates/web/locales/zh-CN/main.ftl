@@ -75,6 +75,7 @@ field-lifted-out-year = 脱贫年度
 field-category = 监测对象类别
 field-phone = 联系电话
 field-address = 住址
+field-village-group = 村民小组
 field-housing-safe = 住房安全
 field-water-safe = 饮水安全
 field-reason = 修改原因

@@ -1,7 +1,7 @@
 # transfer — 导入导出页面
 import-title = 导入导出
 import-heading = 导入登记文件
-import-explain = 上传一户多行（每名成员一行）的登记文件，CSV（UTF-8或GB18030）或Excel（.xlsx）。整个文件全部通过检查才会写入；只要有一处问题，什么都不写入，并列出每个问题所在的行、列和原因。只能导入本账号辖区内的农户。
+import-explain = 上传一户多行（每名成员一行）的登记文件，CSV（UTF-8或GB18030）或工作簿（Excel的.xlsx、.xls，LibreOffice/WPS的.ods）。整个文件全部通过检查才会写入；只要有一处问题，什么都不写入，并列出每个问题所在的行、列和原因。只能导入本账号辖区内的农户。
 import-file = 文件
 import-file-limit = 最大
 import-reason = 导入原因（记入审计记录）

@@ -23,6 +23,7 @@ fn field_key(field: &str) -> Option<&'static str> {
         "monitoring_category" => "field-category",
         "phone" => "field-phone",
         "address" => "field-address",
+        "village_group" => "field-village-group",
         "housing_safe" => "field-housing-safe",
         "water_safe" => "field-water-safe",
         "name" => "col-name",

@@ -55,6 +55,7 @@ struct HouseholdPage {
     category: String,
     phone: String,
     address: String,
+    village_group: String,
     income_rows: Vec<(String, String)>,
     net_income: String,
     per_capita: String,
@@ -249,6 +250,7 @@ async fn household_page(
             })
             .unwrap_or_default(),
         address: record.address.clone().unwrap_or_default(),
+        village_group: record.village_group.clone().unwrap_or_default(),
         income_rows,
         net_income: yuan(record.net_income()),
         per_capita: yuan(record.per_capita_net_income()),

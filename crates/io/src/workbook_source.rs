@@ -1,16 +1,17 @@
-//! XLSX rows, streamed from the first worksheet by calamine's cell reader.
+//! Workbook rows (XLSX, Excel 97-2003 XLS, OpenDocument ODS) from the first worksheet.
 //!
-//! The cell reader borrows the workbook, so both live on a worker thread
-//! that sends batches of rows over a bounded channel: memory stays bounded
-//! (the shared-string table aside), and a panic inside the parser on a
-//! hostile file ends only that thread, which the reader reports as a
-//! damaged workbook instead of crashing the caller.
+//! XLSX is streamed by calamine's cell reader. XLS and ODS have no cell reader in calamine, so
+//! their first worksheet is read whole into a range and sent on from there: an XLS sheet holds
+//! at most 65,536 rows, and government offices send ODS files of the same size, so this costs
+//! little. Either way the workbook lives on a worker thread that sends batches of rows over a
+//! bounded channel: a panic inside the parser on a hostile file ends only that thread, which
+//! the reader reports as a damaged workbook instead of crashing the caller.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use calamine::{DataRef, Reader, SheetType, Xlsx};
+use calamine::{DataType, Ods, Reader, SheetType, Xls, XlsError, Xlsx};
 
 /// Excel's last column is XFD = 16,384.
 const MAX_COLUMNS: usize = 16_384;
@@ -33,9 +34,33 @@ pub(crate) struct XRow {
     pub cells: Vec<XCell>,
 }
 
+/// The workbook formats calamine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkbookFormat {
+    /// Office Open XML (Excel 2007 and later, WPS).
+    Xlsx,
+    /// Excel 97-2003 (BIFF8 in an OLE compound file).
+    Xls,
+    /// OpenDocument spreadsheet (LibreOffice, WPS).
+    Ods,
+}
+
+impl WorkbookFormat {
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Xlsx => "xlsx",
+            Self::Xls => "xls",
+            Self::Ods => "ods",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Failure {
     NoWorksheet,
+    /// An XLS workbook encrypted with a password to open.
+    Protected,
     /// The parser's message; `row` is where reading stopped (0: before any row).
     Corrupt {
         row: u64,
@@ -49,7 +74,7 @@ enum Message {
     Failed(Failure),
 }
 
-pub(crate) struct XlsxSource {
+pub(crate) struct WorkbookSource {
     rx: Receiver<Message>,
     batch: Vec<XRow>,
     next_in_batch: usize,
@@ -57,13 +82,13 @@ pub(crate) struct XlsxSource {
     done: bool,
 }
 
-impl XlsxSource {
-    pub(crate) fn spawn(file: File) -> std::io::Result<Self> {
+impl WorkbookSource {
+    pub(crate) fn spawn(file: File, format: WorkbookFormat) -> std::io::Result<Self> {
         let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
         std::thread::Builder::new()
-            .name("zhenxing-xlsx-reader".into())
+            .name("zhenxing-workbook-reader".into())
             .spawn(move || {
-                let last = match stream_rows(file, &tx) {
+                let last = match send_rows(file, format, &tx) {
                     Ok(()) => Message::Done,
                     Err(failure) => Message::Failed(failure),
                 };
@@ -99,7 +124,7 @@ impl XlsxSource {
                     self.done = true;
                     return Err(Failure::Corrupt {
                         row: self.last_row + 1,
-                        detail: "the XLSX parser stopped unexpectedly".into(),
+                        detail: "the workbook parser stopped unexpectedly".into(),
                     });
                 }
             }
@@ -111,23 +136,96 @@ impl XlsxSource {
     }
 }
 
-fn stream_rows(file: File, tx: &SyncSender<Message>) -> Result<(), Failure> {
-    let corrupt = |row: u64| {
-        move |e: calamine::XlsxError| Failure::Corrupt {
-            row,
-            detail: e.to_string(),
-        }
-    };
-    let mut workbook: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(corrupt(0))?;
-    let sheet = workbook
-        .sheets_metadata()
+fn send_rows(file: File, format: WorkbookFormat, tx: &SyncSender<Message>) -> Result<(), Failure> {
+    let reader = BufReader::new(file);
+    match format {
+        WorkbookFormat::Xlsx => stream_xlsx(reader, tx),
+        WorkbookFormat::Xls => match Xls::new(reader) {
+            Ok(workbook) => send_first_sheet(workbook, tx),
+            Err(XlsError::Password) => Err(Failure::Protected),
+            Err(e) => Err(corrupt_at(0, e)),
+        },
+        WorkbookFormat::Ods => match Ods::new(reader) {
+            Ok(workbook) => send_first_sheet(workbook, tx),
+            Err(e) => Err(corrupt_at(0, e)),
+        },
+    }
+}
+
+fn corrupt_at(row: u64, error: impl std::fmt::Display) -> Failure {
+    Failure::Corrupt {
+        row,
+        detail: error.to_string(),
+    }
+}
+
+fn first_worksheet(sheets: &[calamine::Sheet]) -> Result<String, Failure> {
+    sheets
         .iter()
         .find(|s| s.typ == SheetType::WorkSheet)
         .map(|s| s.name.clone())
-        .ok_or(Failure::NoWorksheet)?;
+        .ok_or(Failure::NoWorksheet)
+}
+
+/// Reads the first worksheet whole (XLS, ODS) and sends its non-empty rows in batches.
+fn send_first_sheet<R>(mut workbook: R, tx: &SyncSender<Message>) -> Result<(), Failure>
+where
+    R: Reader<BufReader<File>>,
+    R::Error: std::fmt::Display,
+{
+    let sheet = first_worksheet(workbook.sheets_metadata())?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|e| corrupt_at(0, e))?;
+    let Some((first_row, first_col)) = range.start() else {
+        return Ok(()); // an empty sheet: the table reader reports the missing header
+    };
+    let first_col = first_col as usize;
+    let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+    for (offset, cells) in range.rows().enumerate() {
+        let number = u64::from(first_row) + offset as u64 + 1;
+        let mut row = XRow {
+            number,
+            cells: Vec::new(),
+        };
+        for (index, cell) in cells.iter().enumerate() {
+            let value = convert(cell);
+            if value == XCell::Empty {
+                continue;
+            }
+            let col = first_col + index;
+            if col >= MAX_COLUMNS {
+                return Err(corrupt_at(
+                    number,
+                    format!("cell in column {} beyond the last column XFD", col + 1),
+                ));
+            }
+            row.cells.resize(col, XCell::Empty);
+            row.cells.push(value);
+        }
+        if row.cells.is_empty() {
+            continue; // as in XLSX, rows without any value are not returned
+        }
+        batch.push(row);
+        if batch.len() == ROWS_PER_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_BATCH));
+            if tx.send(Message::Rows(full)).is_err() {
+                return Ok(()); // the reader was dropped
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Message::Rows(batch));
+    }
+    Ok(())
+}
+
+fn stream_xlsx(reader: BufReader<File>, tx: &SyncSender<Message>) -> Result<(), Failure> {
+    let mut workbook: Xlsx<_> = Xlsx::new(reader).map_err(|e| corrupt_at(0, e))?;
+    let sheet = first_worksheet(workbook.sheets_metadata())?;
     let mut cells = workbook
         .worksheet_cells_reader(&sheet)
-        .map_err(corrupt(0))?;
+        .map_err(|e| corrupt_at(0, e))?;
 
     let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
     let mut current: Option<XRow> = None;
@@ -136,7 +234,7 @@ fn stream_rows(file: File, tx: &SyncSender<Message>) -> Result<(), Failure> {
         let cell = match cells.next_cell() {
             Ok(Some(cell)) => cell,
             Ok(None) => break,
-            Err(e) => return Err(corrupt(last_number + 1)(e)),
+            Err(e) => return Err(corrupt_at(last_number + 1, e)),
         };
         let value = convert(cell.get_value());
         if value == XCell::Empty {
@@ -181,7 +279,9 @@ fn stream_rows(file: File, tx: &SyncSender<Message>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn convert(value: &DataRef<'_>) -> XCell {
+/// One cell as a row holds it: calamine's `DataRef` (XLSX cells) and `Data` (XLS and ODS
+/// ranges) both answer through `DataType`.
+fn convert(value: &impl DataType) -> XCell {
     let text = |s: &str| {
         if s.is_empty() {
             XCell::Empty
@@ -189,17 +289,29 @@ fn convert(value: &DataRef<'_>) -> XCell {
             XCell::Text(s.to_owned())
         }
     };
-    match value {
-        DataRef::Empty => XCell::Empty,
-        DataRef::Int(i) => XCell::Number(*i as f64),
-        DataRef::Float(f) => XCell::Number(*f),
-        DataRef::String(s) => text(s),
-        DataRef::SharedString(s) => text(s),
-        DataRef::Bool(b) => XCell::Text(if *b { "TRUE" } else { "FALSE" }.into()),
-        DataRef::DateTime(dt) if dt.is_duration() => XCell::Text(render_duration(dt.as_f64())),
-        DataRef::DateTime(dt) => XCell::Text(render_datetime(dt)),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text(s),
-        DataRef::Error(e) => XCell::Text(e.to_string()),
+    if let Some(i) = value.get_int() {
+        XCell::Number(i as f64)
+    } else if let Some(f) = value.get_float() {
+        XCell::Number(f)
+    } else if let Some(s) = value.get_string() {
+        text(s)
+    } else if let Some(b) = value.get_bool() {
+        XCell::Text(if b { "TRUE" } else { "FALSE" }.into())
+    } else if let Some(dt) = value.get_datetime() {
+        XCell::Text(if dt.is_duration() {
+            render_duration(dt.as_f64())
+        } else {
+            render_datetime(&dt)
+        })
+    } else if let Some(s) = value
+        .get_datetime_iso()
+        .or_else(|| value.get_duration_iso())
+    {
+        text(s)
+    } else if let Some(e) = value.get_error() {
+        XCell::Text(e.to_string())
+    } else {
+        XCell::Empty
     }
 }
 
