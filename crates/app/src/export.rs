@@ -1,13 +1,16 @@
-//! Exports: the registry in the import format, and the standard monthly report tables. Every
-//! export is an audited operation (`registry.export`, `report.export`), written after the file
+//! Exports: the registry in the import format, the standard monthly report tables, and the
+//! month's completed cases for the national system. Every export is an audited operation
+//! (`registry.export`, `report.export`, `national.export`), written after the file
 //! and before anything leaves; the front ends only choose the file and send or name it.
 
 use std::path::Path;
 use zhenxing_core::{DivisionCode, Text};
 use zhenxing_io::WriteError;
+use zhenxing_io::national::{NationalRow, write_national};
 use zhenxing_io::registry::RegistryWriter;
 use zhenxing_io::reports::{ReportTable, write_report};
 use zhenxing_store::audit::{AuditEntry, append_one};
+use zhenxing_store::procedures::{NationalEntry, national_entries};
 use zhenxing_store::registry::for_each_household;
 use zhenxing_store::snapshots::Month;
 use zhenxing_store::{Db, StoreError};
@@ -173,4 +176,82 @@ pub async fn report(
     )
     .await?;
     Ok(rows)
+}
+
+/// Writes the completed identifications and risk eliminations of `division` in `month` in the
+/// national system's columns (`.xlsx` or `.csv`), then audits the export (`national.export`:
+/// the file holds heads' full ID numbers). The number of cases written.
+pub async fn national(
+    db: &Db,
+    exporter: Exporter<'_>,
+    division: &DivisionCode,
+    month: Month,
+    path: &Path,
+    file: &str,
+) -> Result<usize, ExportError> {
+    let entries = national_entries(db, division, month).await?;
+    let rows: Vec<NationalRow> = entries.iter().map(national_row).collect();
+    let owned = path.to_path_buf();
+    let count = rows.len();
+    tokio::task::spawn_blocking(move || write_national(&owned, &rows))
+        .await
+        .map_err(|e| ExportError::Stopped(e.to_string()))??;
+    let mut after = serde_json::Map::new();
+    after.insert("file".into(), file.into());
+    after.insert("month".into(), month.to_string().into());
+    after.insert("cases".into(), count.into());
+    append_one(
+        db,
+        audit_entry(
+            exporter,
+            "national.export",
+            "cases",
+            Some(division.as_str().to_owned()),
+            Some(division),
+            after,
+        ),
+    )
+    .await?;
+    Ok(count)
+}
+
+/// A case's cells in the national system's words (the labels of its dictionaries).
+fn national_row(e: &NationalEntry) -> NationalRow {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let risk = |i: usize| {
+        e.risks
+            .get(i)
+            .map(|r| r.zh().to_owned())
+            .unwrap_or_default()
+    };
+    let [county, township, village] = e.places.clone();
+    let (notice_starts, notice_ends) = e.notice.clone().unzip();
+    [
+        e.division_code.clone(),
+        county,
+        township,
+        village,
+        text(&e.village_group),
+        e.household_no.clone(),
+        e.head_name.clone(),
+        e.head_id_number.clone(),
+        e.members.to_string(),
+        e.kind.zh().to_owned(),
+        e.category.map(|c| c.zh().to_owned()).unwrap_or_default(),
+        risk(0),
+        risk(1),
+        risk(2),
+        risk(3),
+        risk(4),
+        text(&e.identified_on),
+        text(&e.eliminated_on),
+        e.method.map(|m| m.zh().to_owned()).unwrap_or_default(),
+        text(&notice_starts),
+        text(&notice_ends),
+        text(&e.announced_on),
+        e.closed_on.clone(),
+        text(&e.recorded_on),
+        text(&e.record_number),
+        e.case_id.to_string(),
+    ]
 }

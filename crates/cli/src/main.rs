@@ -326,6 +326,18 @@ enum ExportCommand {
     /// An empty XLSX workbook with the headers, text-formatted ID and phone columns and
     /// drop-down lists.
     Template { file: PathBuf },
+    /// The month's completed identifications and risk eliminations in the national monitoring
+    /// system's columns, for upload (录入建档; XLSX or CSV by extension). It holds the heads'
+    /// full ID numbers: audited as national.export.
+    National {
+        file: PathBuf,
+        /// YYYY-MM: the cases completed in that month (default: this month, China time).
+        #[arg(long)]
+        month: Option<String>,
+        /// The division whose cases are written (default: the municipality).
+        #[arg(long)]
+        division: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

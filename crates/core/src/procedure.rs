@@ -15,6 +15,11 @@
 //! **Risk elimination** (风险消除) mirrors it without the data comparison: verification, appraisal
 //! and notice, township review, county approval with the method, announcement.
 //!
+//! **录入建档** (step 7 of DOMAIN.md 1.7, and the flag of 1.9): once a case is completed, the
+//! township or the county records its entry into the national monitoring system (全国防返贫监测
+//! 信息系统): the day, and the national record's number when the system gave one. It is the one
+//! step a completed case takes, once.
+//!
 //! Any step before the county's approval may **reject** the case (with the reason; the village is
 //! told) or **withdraw** it (the household no longer applies). A **comment** adds a remark or a
 //! correction to an open case. Nothing is edited or deleted: every step is a new record.
@@ -87,6 +92,9 @@ pub const MAX_LEAD_AGE_DAYS: i64 = 90;
 pub const MIN_NOTE_CHARS: usize = 4;
 /// The longest one kept.
 pub const MAX_NOTE_CHARS: usize = 2_000;
+/// The longest national record number accepted (the national household number has 20 to 22
+/// characters; the rest is room for a system's prefix).
+pub const MAX_RECORD_NUMBER_CHARS: usize = 40;
 
 /// How days of the time limit are counted: DOMAIN.md 1.7 gives calendar days for the national
 /// rule (15 days) and working days in some provinces (Anhui, Hainan: 20 working days).
@@ -353,6 +361,13 @@ pub enum Step {
     Comment {
         note: String,
     },
+    /// 录入建档: the completed case entered into the national system on `on`, under
+    /// `record_number` when the system gave one.
+    RecordNational {
+        on: Date,
+        record_number: Option<String>,
+        note: String,
+    },
 }
 
 labelled_enum!(
@@ -372,6 +387,7 @@ labelled_enum!(
     (Reject, "reject", "不予通过", "rejected"),
     (Withdraw, "withdraw", "撤回", "withdrawn"),
     (Comment, "comment", "备注或更正", "comment or correction"),
+    (RecordNational, "record_national", "录入建档", "entered in the national system"),
 ]);
 
 impl Step {
@@ -390,6 +406,7 @@ impl Step {
             Step::Reject { .. } => StepKind::Reject,
             Step::Withdraw { .. } => StepKind::Withdraw,
             Step::Comment { .. } => StepKind::Comment,
+            Step::RecordNational { .. } => StepKind::RecordNational,
         }
     }
 
@@ -405,7 +422,8 @@ impl Step {
             | Step::TownshipApprove { note }
             | Step::CountyApprove { note, .. }
             | Step::Announce { note, .. }
-            | Step::Comment { note } => note,
+            | Step::Comment { note }
+            | Step::RecordNational { note, .. } => note,
             Step::Reject { reason } | Step::Withdraw { reason } => reason,
             Step::PostNotice { .. } => "",
         }
@@ -418,7 +436,7 @@ impl Step {
             Step::Appraise { held_on, .. } => Some(*held_on),
             Step::PostNotice { starts_on, .. } => Some(*starts_on),
             Step::Object { received_on, .. } => Some(*received_on),
-            Step::Announce { on, .. } => Some(*on),
+            Step::Announce { on, .. } | Step::RecordNational { on, .. } => Some(*on),
             _ => None,
         }
     }
@@ -443,6 +461,8 @@ pub struct CaseState {
     pub category: Option<MonitoringCategory>,
     pub risks: Vec<RiskType>,
     pub method: Option<EliminationMethod>,
+    /// The day the completed case was entered into the national system (录入建档).
+    pub recorded_on: Option<Date>,
 }
 
 impl CaseState {
@@ -460,6 +480,7 @@ impl CaseState {
             category: None,
             risks: Vec::new(),
             method: None,
+            recorded_on: None,
         }
     }
 
@@ -548,6 +569,11 @@ pub fn roles_for(kind: CaseKind, step: StepKind, stage: Stage) -> &'static [Role
     use Role::{CountyOfficer as C, TownshipOfficer as T, VillageCadre as V};
     use Stage as S;
     use StepKind as K;
+    // Entering the case into the national system is the township's or the county's work
+    // (the counties' offices hold the national system's accounts; townships often key in).
+    if (step, stage) == (K::RecordNational, S::Completed) {
+        return &[T, C];
+    }
     if stage.is_final() {
         return &[];
     }
@@ -574,6 +600,9 @@ pub fn roles_for(kind: CaseKind, step: StepKind, stage: Stage) -> &'static [Role
 /// Whether `role` may take a step of this kind on the case now, whatever its content: what a
 /// page asks to decide which forms to offer.
 pub fn may_take(state: &CaseState, step: StepKind, role: Role) -> Result<(), Text> {
+    if step == StepKind::RecordNational {
+        return may_record_national(state, role);
+    }
     if state.stage.is_final() {
         let (zh, en) = (state.stage.zh(), state.stage.en());
         return Err(text!(
@@ -631,6 +660,53 @@ pub fn may_take(state: &CaseState, step: StepKind, role: Role) -> Result<(), Tex
     }
 }
 
+fn may_record_national(state: &CaseState, role: Role) -> Result<(), Text> {
+    if state.stage != Stage::Completed {
+        return Err(text!(
+            "结果公告、程序办结后才能录入建档",
+            "a case is entered in the national system once it is announced and completed"
+        ));
+    }
+    if let Some(day) = state.recorded_on {
+        return Err(text!(
+            "该程序已于{day}录入全国防返贫监测信息系统；如需更正，请联系区县管理员",
+            "this case was entered in the national system on {day}; ask the county's administrator to correct it"
+        ));
+    }
+    if !matches!(role, Role::TownshipOfficer | Role::CountyOfficer) {
+        return Err(text!(
+            "录入建档由乡镇或区县工作人员办理",
+            "entry in the national system is recorded by a township or county officer"
+        ));
+    }
+    Ok(())
+}
+
+/// A national record number as typed: trimmed, empty for none; letters, digits and hyphens.
+pub fn check_record_number(number: &str) -> Result<Option<String>, Text> {
+    let number = number.trim();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    let n = number.chars().count();
+    if n > MAX_RECORD_NUMBER_CHARS {
+        return Err(text!(
+            "全国系统编号过长（{n}位），至多{MAX_RECORD_NUMBER_CHARS}位；没有编号时请留空",
+            "the national record number is too long ({n} characters, at most {MAX_RECORD_NUMBER_CHARS}); leave it empty when there is none"
+        ));
+    }
+    if let Some(bad) = number
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(text!(
+            "全国系统编号只能包含字母、数字和连字符，不能包含“{bad}”",
+            "the national record number has only letters, digits and hyphens, not '{bad}'"
+        ));
+    }
+    Ok(Some(number.to_owned()))
+}
+
 /// Applies `step` by `role` on `today`: the case's next state, or why not, in words. The
 /// division check (the case lies in the actor's scope) is the store's.
 pub fn apply(
@@ -647,6 +723,7 @@ pub fn apply(
             StepKind::Appraise => ("民主评议", "the appraisal"),
             StepKind::PostNotice => ("公示开始", "the notice"),
             StepKind::Object => ("收到异议", "the objection"),
+            StepKind::RecordNational => ("录入建档", "the entry in the national system"),
             _ => ("公告", "the announcement"),
         };
         check_past_day(day, today, Some(state.opened_on), what)?;
@@ -816,6 +893,15 @@ pub fn apply(
         }
         Step::Comment { note } => {
             check_note(note, ("备注或更正", "the comment or correction"))?;
+        }
+        Step::RecordNational {
+            on, record_number, ..
+        } => {
+            check_note_length(step.note())?;
+            if let Some(number) = record_number {
+                check_record_number(number)?;
+            }
+            next.recorded_on = Some(*on);
         }
     }
     Ok(next)

@@ -12,6 +12,7 @@ mod decode;
 pub mod department;
 pub mod divisions;
 pub mod error;
+pub mod national;
 pub mod registry;
 pub mod reports;
 pub mod sniff;

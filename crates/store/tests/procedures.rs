@@ -204,6 +204,12 @@ async fn a_household_walks_from_lead_to_monitored_to_eliminated_and_back() {
         named(on, "a completed case takes nothing more", s.completed(id)).await;
         named(
             on,
+            "the completed case is entered in the national system",
+            s.entered_in_the_national_system(id),
+        )
+        .await;
+        named(
+            on,
             "elimination waits for its preconditions",
             s.elimination_waits(),
         )
@@ -636,6 +642,128 @@ impl<'a> Story<'a> {
                 .await
                 .unwrap()
         );
+    }
+
+    /// Step 7, 录入建档: the completed case waits in its list and in the month's upload file,
+    /// the township records its entry (not the village, and only once); nothing else moves.
+    async fn entered_in_the_national_system(&self, id: i64) {
+        let (db, p, policy, today) = (self.db, &self.p, &self.policy, self.today);
+        let scope = p.county.scope();
+        let counts = procedures::inbox_counts(db, &scope, today, policy)
+            .await
+            .unwrap();
+        assert_eq!(counts.unrecorded, 1);
+        let waiting =
+            procedures::inbox(db, &scope, CaseFilter::Unrecorded, None, today, policy, 10)
+                .await
+                .unwrap();
+        assert_eq!(
+            waiting.iter().map(|r| r.case.id).collect::<Vec<_>>(),
+            vec![id]
+        );
+        let month = zhenxing_store::snapshots::Month::of(today);
+        let county = DivisionCode::parse(COUNTY).unwrap();
+        let entries = procedures::national_entries(db, &county, month)
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        let (record, _) = zhenxing_store::registry::household(db, "CK-P1")
+            .await
+            .unwrap()
+            .unwrap();
+        let head = record
+            .members
+            .iter()
+            .find(|m| m.relation == "head")
+            .unwrap();
+        let e = &entries[0];
+        assert_eq!(
+            (e.case_id, e.kind, e.household_no.as_str()),
+            (id, CaseKind::Identification, "CK-P1")
+        );
+        assert_eq!(
+            (e.head_name.as_str(), e.head_id_number.as_str()),
+            (head.name.as_str(), head.id_number.as_str())
+        );
+        assert_eq!(e.places[0], "城口县");
+        assert_eq!(e.identified_on, Some(today.to_string()));
+        assert_eq!(e.category, Some(MonitoringCategory::SuddenHardship));
+        assert_eq!(e.risks, vec![RiskType::Illness]);
+        assert_eq!(
+            (e.recorded_on.clone(), e.record_number.clone()),
+            (None, None)
+        );
+        // Another month, another division: not there.
+        let before = procedures::national_entries(db, &county, month.previous())
+            .await
+            .unwrap();
+        assert!(before.is_empty());
+        let elsewhere =
+            procedures::national_entries(db, &DivisionCode::parse("500230000000").unwrap(), month)
+                .await
+                .unwrap();
+        assert!(elsewhere.is_empty());
+
+        let detail = procedures::case(db, &scope, id).await.unwrap().unwrap();
+        let (version, closed_on) = (detail.case.row_version, detail.case.closed_on.clone());
+        let record = |number: &str| Step::RecordNational {
+            on: today,
+            record_number: Some(number.into()),
+            note: String::new(),
+        };
+        let Outcome::Refused(why) = step(db, &p.cadre, id, version, record("500229102")).await
+        else {
+            panic!("a village cadre recorded the national entry");
+        };
+        assert!(why.en.contains("township or county officer"), "{}", why.en);
+        let v = ok(db, &p.township, id, version, record(" 50022910220200012 ")).await;
+        assert_eq!(v, version + 1);
+        let Outcome::Refused(why) = step(db, &p.county, id, v, record("50022910220200012")).await
+        else {
+            panic!("recorded twice");
+        };
+        assert!(
+            why.en.contains("was entered in the national system on"),
+            "{}",
+            why.en
+        );
+        let detail = procedures::case(db, &scope, id).await.unwrap().unwrap();
+        let c = &detail.case;
+        assert_eq!(c.stage, "completed");
+        assert_eq!(c.closed_on, closed_on, "the closing day stays");
+        assert_eq!(c.national_recorded_on, Some(today.to_string()));
+        assert_eq!(
+            c.national_record_number.as_deref(),
+            Some("50022910220200012")
+        );
+        assert_eq!(c.national_recorded_by.as_deref(), Some("zhaomin"));
+        let last = detail.steps.last().unwrap();
+        assert_eq!(
+            (last.step.as_str(), last.actor.as_str()),
+            ("record_national", "zhaomin")
+        );
+        // The household is not completed again, and the village is not told twice.
+        assert!(
+            procedures::unread_notifications(db, &p.cadre.scope())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let view = procedures::monitoring_view(db, &scope, "CK-P1")
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!(view.identified_on, Some(today.to_string()));
+        let counts = procedures::inbox_counts(db, &scope, today, policy)
+            .await
+            .unwrap();
+        assert_eq!(counts.unrecorded, 0);
+        let e = &procedures::national_entries(db, &county, month)
+            .await
+            .unwrap()[0];
+        assert_eq!(e.recorded_on, Some(today.to_string()));
+        assert_eq!(e.record_number.as_deref(), Some("50022910220200012"));
     }
 
     /// Identification again is refused; elimination with failed preconditions is refused with

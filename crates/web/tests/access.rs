@@ -731,18 +731,19 @@ async fn assistance_and_coverage_routes_as_every_role() {
 #[tokio::test]
 async fn case_routes_as_every_role() {
     // (account, inbox, case page, stale step, open form, open empty, attachment, timeline,
-    // settings page, settings empty, notification of another division)
+    // settings page, settings empty, notification of another division, the national upload
+    // file of its own division, of the case's village, with a malformed month)
     #[rustfmt::skip]
-    const EXPECTED: &[(&str, [u16; 10])] = &[
-        ("admin",         [200, 200, 403, 403, 403, 200, 200, 200, 422, 404]),
-        ("chengkou",      [200, 200, 409, 200, 422, 200, 200, 403, 403, 404]),
-        ("bashan",        [200, 200, 409, 200, 422, 200, 200, 403, 403, 404]),
-        ("lixin",         [200, 200, 409, 200, 422, 200, 200, 403, 403, 404]),
-        ("other_village", [200, 404, 404, 404, 404, 404, 404, 403, 403, 404]),
-        ("wuxi",          [200, 404, 404, 404, 404, 404, 404, 403, 403, 404]),
-        ("auditor",       [403; 10]),
-        ("security",      [403; 10]),
-        ("department",    [403, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    const EXPECTED: &[(&str, [u16; 13])] = &[
+        ("admin",         [200, 200, 403, 403, 403, 200, 200, 200, 422, 404, 200, 200, 400]),
+        ("chengkou",      [200, 200, 409, 200, 422, 200, 200, 403, 403, 404, 200, 200, 400]),
+        ("bashan",        [200, 200, 409, 200, 422, 200, 200, 403, 403, 404, 200, 200, 400]),
+        ("lixin",         [200, 200, 409, 200, 422, 200, 200, 403, 403, 404, 403, 403, 403]),
+        ("other_village", [200, 404, 404, 404, 404, 404, 404, 403, 403, 404, 403, 403, 403]),
+        ("wuxi",          [200, 404, 404, 404, 404, 404, 404, 403, 403, 404, 200, 404, 400]),
+        ("auditor",       [403; 13]),
+        ("security",      [403; 13]),
+        ("department",    [403; 13]),
     ];
     const NO: &str = "CK-A1";
     for server in Server::all().await {
@@ -810,10 +811,15 @@ async fn case_routes_as_every_role() {
                 c.post_form("/cases/notifications/999/read", &[("csrf", &csrf)])
                     .await
                     .status,
+                c.get("/cases/national").await.status,
+                c.get("/cases/national?division=500229102202&month=2026-01")
+                    .await
+                    .status,
+                c.get("/cases/national?month=2026-13").await.status,
             ];
             assert_eq!(
                 &got, want,
-                "{name}: inbox, case, stale step, open form, open empty, attachment, timeline, settings, settings empty, notification"
+                "{name}: inbox, case, stale step, open form, open empty, attachment, timeline, settings, settings empty, notification, national file, of the village, bad month"
             );
             // A forged form token is refused before anything else.
             let forged = c

@@ -1,5 +1,5 @@
-//! `zhenxing export registry|template`. The registry export (written, then audited) is
-//! `zhenxing_app::export::registry`, which the web's export shares.
+//! `zhenxing export registry|template|national`. The registry export and the national file
+//! (written, then audited) are `zhenxing_app::export`'s, which the web's downloads share.
 
 use crate::output::{progress, say};
 use anyhow::Result;
@@ -10,6 +10,7 @@ use zhenxing_core::{DivisionCode, Lang, Text, text};
 use zhenxing_io::WriteError;
 use zhenxing_io::registry::template_columns;
 use zhenxing_store::Db;
+use zhenxing_store::snapshots::Month;
 
 fn write_text(e: &WriteError) -> Text {
     Text::new(e.zh(), e.en())
@@ -51,6 +52,39 @@ pub async fn registry(
         text!(
             "已导出{households}户、{rows}行到{shown}",
             "exported {households} households, {rows} rows to {shown}"
+        )
+        .get(lang)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The month's completed cases in the national system's columns.
+pub async fn national(
+    db: &Db,
+    lang: Lang,
+    file: &Path,
+    scope: Option<&DivisionCode>,
+    month: Month,
+) -> Result<ExitCode> {
+    let actor = super::cli_actor();
+    let exporter = Exporter {
+        actor: &actor,
+        via: Via::Cli,
+    };
+    let shown = file.display().to_string();
+    let division = match scope {
+        Some(d) => *d,
+        None => DivisionCode::parse(zhenxing_store::divisions::MUNICIPALITY)
+            .map_err(|e| anyhow::Error::new(e.text()))?,
+    };
+    let cases = export::national(db, exporter, &division, month, file, &shown)
+        .await
+        .map_err(export_failed)?;
+    outln!(
+        "{}",
+        text!(
+            "已导出{month}办结的{cases}件识别纳入和风险消除到{shown}，可上传全国防返贫监测信息系统",
+            "exported the {cases} identification and risk-elimination cases completed in {month} to {shown}, for upload to the national monitoring system"
         )
         .get(lang)
     );

@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let scope = match &cli.command {
         Command::Stats { division, .. }
         | Command::Export(ExportCommand::Registry { division, .. })
+        | Command::Export(ExportCommand::National { division, .. })
         | Command::Monitor(MonitorCommand::Run { division, .. })
         | Command::Monitor(MonitorCommand::Whatif { division, .. }) => {
             division.as_deref().map(parse_division).transpose()?
@@ -64,6 +65,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     };
     let snapshot_month = match &cli.command {
         Command::Snapshot { month } => Some(report::parse_month(month.as_deref())?),
+        Command::Export(ExportCommand::National { month, file, .. }) => {
+            report::check_table_file(file)?;
+            Some(report::parse_month(month.as_deref())?)
+        }
         _ => None,
     };
     // A holiday file is read and checked whole before the database opens.
@@ -169,6 +174,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             export::registry(&db, lang, &file, scope.as_ref()).await?
         }
         Command::Export(ExportCommand::Template { file }) => export::template(lang, &file)?,
+        Command::Export(ExportCommand::National { file, .. }) => match snapshot_month {
+            Some(month) => export::national(&db, lang, &file, scope.as_ref(), month).await?,
+            None => ExitCode::FAILURE,
+        },
         Command::Stats { json, .. } => stats::run(&db, lang, scope.as_ref(), json).await?,
         Command::Serve { bind, tls } => {
             serve(&db, bind, &tls, false).await?;

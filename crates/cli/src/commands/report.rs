@@ -32,6 +32,23 @@ pub fn parse_month(month: Option<&str>) -> Result<Month> {
     report_tables::requested_month(month, today_in_china()).map_err(anyhow::Error::new)
 }
 
+/// A file written as a table: `.xlsx` or `.csv`, refused before anything opens otherwise.
+pub fn check_table_file(out: &std::path::Path) -> Result<()> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext != "xlsx" && ext != "csv" {
+        let file = out.display();
+        return Err(anyhow::Error::new(text!(
+            "无法写入“{file}”：报表和上报文件只写成 .xlsx（Excel 工作簿）或 .csv（带 BOM 的 UTF-8）。请把扩展名改为 .xlsx 或 .csv",
+            "cannot write '{file}': reports and upload files are written as .xlsx (Excel workbook) or .csv (UTF-8 with a BOM). Give the file a .xlsx or .csv extension"
+        )));
+    }
+    Ok(())
+}
+
 fn names() -> String {
     REPORTS
         .iter()
@@ -69,18 +86,7 @@ pub fn check_arguments(
             "give the file to write with --out (.xlsx or .csv)"
         )));
     };
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext != "xlsx" && ext != "csv" {
-        let file = out.display();
-        return Err(anyhow::Error::new(text!(
-            "无法写入“{file}”：报表只写成 .xlsx（Excel 工作簿）或 .csv（带 BOM 的 UTF-8）。请把扩展名改为 .xlsx 或 .csv",
-            "cannot write '{file}': reports are written as .xlsx (Excel workbook) or .csv (UTF-8 with a BOM). Give the file a .xlsx or .csv extension"
-        )));
-    }
+    check_table_file(out)?;
     let division = match division {
         Some(d) => DivisionCode::parse(d).map_err(|e| anyhow::Error::new(e.text()))?,
         None => DivisionCode::parse(zhenxing_store::divisions::MUNICIPALITY)

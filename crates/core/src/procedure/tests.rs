@@ -139,6 +139,61 @@ fn identification_walks_from_lead_to_monitored() {
         )
         .is_err()
     );
+    // Step 7: the entry in the national system, by the township or the county, once.
+    let record = |number: &str| Step::RecordNational {
+        on: day(12),
+        record_number: Some(number.into()),
+        note: String::new(),
+    };
+    let why = refused(&s, record("5002401234567890123"), VillageCadre, day(12));
+    assert!(why.contains("township or county officer"), "{why}");
+    let why = refused(&s, record("5002 4012/3"), TownshipOfficer, day(12));
+    assert!(why.contains("not ' '"), "{why}");
+    let why = refused(&s, record(&"9".repeat(41)), TownshipOfficer, day(12));
+    assert!(why.contains("too long (41"), "{why}");
+    let early = Step::RecordNational {
+        on: day(-5),
+        record_number: None,
+        note: String::new(),
+    };
+    let why = refused(&s, early, TownshipOfficer, day(12));
+    assert!(why.contains("before the lead was found"), "{why}");
+    let s = take(&s, record("5002401234567890123"), TownshipOfficer, day(12));
+    assert_eq!((s.stage, s.recorded_on), (Stage::Completed, Some(day(12))));
+    let why = refused(&s, record("5002401234567890123"), CountyOfficer, day(13));
+    assert!(
+        why.contains("was entered in the national system on 2026-03-14"),
+        "{why}"
+    );
+}
+
+#[test]
+fn only_a_completed_case_is_entered_in_the_national_system() {
+    let open = CaseState::opened(CaseKind::Elimination, OPENED, None);
+    let step = Step::RecordNational {
+        on: OPENED,
+        record_number: None,
+        note: String::new(),
+    };
+    let why = refused(&open, step.clone(), Role::CountyOfficer, OPENED);
+    assert!(why.contains("once it is announced and completed"), "{why}");
+    let rejected = CaseState {
+        stage: Stage::Rejected,
+        ..open.clone()
+    };
+    assert!(refused(&rejected, step.clone(), Role::CountyOfficer, OPENED).contains("completed"));
+    // Without a number: the national system did not show one.
+    let completed = CaseState {
+        stage: Stage::Completed,
+        ..open
+    };
+    let s = take(&completed, step, Role::CountyOfficer, OPENED);
+    assert_eq!(s.recorded_on, Some(OPENED));
+    assert_eq!(check_record_number("  "), Ok(None));
+    assert_eq!(
+        check_record_number(" CQ-5002401 "),
+        Ok(Some("CQ-5002401".into()))
+    );
 }
 
 #[test]
@@ -719,6 +774,11 @@ fn make_step(kind: StepKind, case: CaseKind, good: bool, on: Date, n: u32) -> Op
         StepKind::Reject => Step::Reject { reason: words },
         StepKind::Withdraw => Step::Withdraw { reason: words },
         StepKind::Comment => Step::Comment { note: words },
+        StepKind::RecordNational => Step::RecordNational {
+            on,
+            record_number: good.then(|| format!("50024{n:015}")),
+            note: words,
+        },
     })
 }
 
@@ -852,7 +912,15 @@ proptest! {
             };
             match apply(&s, &step, role, today, &policy()) {
                 Ok(next) => {
-                    prop_assert!(!s.stage.is_final(), "a closed case took {:?}", step.kind());
+                    // A closed case takes one step only: a completed one is entered in the
+                    // national system, once.
+                    prop_assert!(
+                        !s.stage.is_final()
+                            || (s.stage == Stage::Completed
+                                && step.kind() == StepKind::RecordNational
+                                && s.recorded_on.is_none()),
+                        "a closed case took {:?}", step.kind()
+                    );
                     prop_assert!(roles_for(kind, step.kind(), s.stage).contains(&role));
                     // The stage only moves forward, or to a final stage.
                     if let (Some(a), Some(b)) = (rank(s.stage), rank(next.stage)) {

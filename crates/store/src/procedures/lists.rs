@@ -20,6 +20,8 @@ pub enum CaseFilter {
     Urgent,
     /// Closed cases, the latest first.
     Closed,
+    /// Completed cases not yet entered in the national system (录入建档), the oldest first.
+    Unrecorded,
 }
 
 impl CaseFilter {
@@ -29,6 +31,7 @@ impl CaseFilter {
             CaseFilter::Overdue => "overdue",
             CaseFilter::Urgent => "urgent",
             CaseFilter::Closed => "closed",
+            CaseFilter::Unrecorded => "unrecorded",
         }
     }
 
@@ -38,6 +41,7 @@ impl CaseFilter {
             CaseFilter::Overdue,
             CaseFilter::Urgent,
             CaseFilter::Closed,
+            CaseFilter::Unrecorded,
         ]
         .into_iter()
         .find(|f| f.code() == code)
@@ -58,6 +62,8 @@ pub struct CaseCounts {
     pub open: i64,
     pub urgent: i64,
     pub overdue: i64,
+    /// Completed, not yet entered in the national system.
+    pub unrecorded: i64,
 }
 
 /// The cases of a scope by filter and kind, at most `limit`.
@@ -82,6 +88,10 @@ pub async fn inbox(
             "c.closed_on IS NOT NULL AND $4 <> ''".to_owned(),
             "c.closed_on DESC, c.id DESC",
         ),
+        CaseFilter::Unrecorded => (
+            format!("{} AND $4 <> ''", unrecorded_condition("c.")),
+            "c.closed_on, c.id",
+        ),
     };
     // Urgent: the last day before which a case is on time, for each counting; overdue: today.
     let bound = match filter {
@@ -93,7 +103,8 @@ pub async fn inbox(
          c.lead_channel, c.warning_id, c.emergency, c.opened_on, c.due_on, c.compared, \
          c.appraised_on, c.notice_starts_on, c.notice_ends_on, c.objections, c.category, \
          c.risk_types, c.method, c.approved_on, c.closed_on, c.opened_by, c.row_version, \
-         c.opened_at, c.updated_at, \
+         c.opened_at, c.updated_at, c.national_recorded_on, c.national_record_number, \
+         c.national_recorded_by, \
          (SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
           WHERE h.household_no = c.household_no AND m.relation = 'head' \
           ORDER BY m.position LIMIT 1) AS head_name \
@@ -120,6 +131,12 @@ pub(crate) fn late_condition(prefix: &str, day: &str) -> String {
     )
 }
 
+/// Completed and not yet entered in the national system.
+fn unrecorded_condition(prefix: &str) -> String {
+    let completed = Stage::Completed.code();
+    format!("{prefix}stage = '{completed}' AND {prefix}national_recorded_on IS NULL")
+}
+
 pub(crate) fn undecided_stages() -> String {
     Stage::ALL
         .iter()
@@ -136,7 +153,8 @@ fn near_bound(today: Date, policy: &ProcedurePolicy) -> String {
     policy.add_days(today, policy.near_days).to_string()
 }
 
-/// The counts of open, urgent and overdue cases in a scope.
+/// The counts of open, urgent and overdue cases in a scope, and of completed ones waiting for
+/// their entry in the national system.
 pub async fn inbox_counts(
     db: &Db,
     scope: &Scope,
@@ -145,19 +163,23 @@ pub async fn inbox_counts(
 ) -> Result<CaseCounts> {
     let (lo, hi) = code_range(scope.division());
     let (urgent, overdue) = (late_condition("", "$3"), late_condition("", "$4"));
+    let unrecorded = unrecorded_condition("");
     let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT), \
+        "SELECT CAST(COALESCE(SUM(CASE WHEN closed_on IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN {urgent} THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM cases WHERE division_code BETWEEN $1 AND $2 AND closed_on IS NULL"
+         CAST(COALESCE(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN {unrecorded} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM cases WHERE division_code BETWEEN $1 AND $2 \
+         AND (closed_on IS NULL OR ({unrecorded}))"
     );
-    let (open, urgent, overdue): (i64, i64, i64) = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    let (open, urgent, overdue, unrecorded): (i64, i64, i64, i64) = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&lo).bind(&hi).bind(near_bound(today, policy)).bind(today.to_string())
         .fetch_one(pool).await?);
     Ok(CaseCounts {
         open,
         urgent,
         overdue,
+        unrecorded,
     })
 }
 

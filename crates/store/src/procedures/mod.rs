@@ -12,7 +12,8 @@
 //!
 //! One file per job (issue 16): `open` (opening a case), `step` (taking a step), `completion`
 //! (what a completed case writes), `reading` (a case, a household's cases), `lists` (the inbox),
-//! `villages` (notifications and public notices), `attachments` and `limits` (the time limits).
+//! `villages` (notifications and public notices), `attachments` and `limits` (the time limits),
+//! `national` (the month's completed cases for the national system).
 //! This file keeps the stored case ([`CaseRow`]) they all read; the paths above are re-exported
 //! here, so callers name `procedures::…` as before.
 
@@ -20,6 +21,7 @@ mod attachments;
 mod completion;
 mod limits;
 mod lists;
+mod national;
 mod open;
 mod reading;
 mod step;
@@ -42,6 +44,7 @@ pub(crate) use limits::write_setting;
 pub use limits::{policy, set_policy};
 pub(crate) use lists::late_condition;
 pub use lists::{CaseCounts, CaseFilter, CaseListRow, inbox, inbox_counts, overdue_by_village};
+pub use national::{NationalEntry, national_entries};
 pub use open::{OpenRequest, open_case};
 pub use reading::{
     AttachmentInfo, CaseDetail, MonitoringView, StepRecord, case, household_cases, monitoring_view,
@@ -77,12 +80,18 @@ pub struct CaseRow {
     pub row_version: i64,
     pub opened_at: String,
     pub updated_at: String,
+    /// 录入建档: the day the completed case was entered in the national system, its number
+    /// there, and who recorded it.
+    pub national_recorded_on: Option<String>,
+    pub national_record_number: Option<String>,
+    pub national_recorded_by: Option<String>,
 }
 
 const CASE_COLUMNS: &str = "id, county_code, household_no, division_code, kind, stage, \
     lead_channel, warning_id, emergency, opened_on, due_on, compared, appraised_on, \
     notice_starts_on, notice_ends_on, objections, category, risk_types, method, approved_on, \
-    closed_on, opened_by, row_version, opened_at, updated_at";
+    closed_on, opened_by, row_version, opened_at, updated_at, national_recorded_on, \
+    national_record_number, national_recorded_by";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("case {what} '{value}' does not parse"))
@@ -140,6 +149,7 @@ impl CaseRow {
                 .as_deref()
                 .map(|c| EliminationMethod::from_code(c).ok_or_else(|| corrupt("method", c)))
                 .transpose()?,
+            recorded_on: parse_opt_day("national entry day", self.national_recorded_on.as_deref())?,
         })
     }
 

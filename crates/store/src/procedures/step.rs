@@ -65,6 +65,10 @@ fn step_details(step: &Step) -> Value {
         } => json!({"category": category.map(MonitoringCategory::code),
                     "risks": risk_codes(risks), "method": method.map(EliminationMethod::code)}),
         Step::Announce { on, .. } => json!({"on": on.to_string()}),
+        Step::RecordNational {
+            on, record_number, ..
+        } => json!({"on": on.to_string(),
+                    "record_number": record_number.as_deref().map(str::trim).filter(|n| !n.is_empty())}),
         Step::CloseNotice { .. }
         | Step::TownshipApprove { .. }
         | Step::Reject { .. }
@@ -131,7 +135,31 @@ pub async fn take_step(
     )
     .await?;
     let seq = operation.seq();
-    let closed_on = next.stage.is_final().then(|| today.to_string());
+    // A completed case still takes its entry in the national system: it keeps its closing day.
+    let closed_on = if state.stage.is_final() {
+        c.closed_on.clone()
+    } else {
+        next.stage.is_final().then(|| today.to_string())
+    };
+    let (recorded_on, record_number, recorded_by) = match &req.step {
+        Step::RecordNational {
+            on, record_number, ..
+        } => (
+            Some(on.to_string()),
+            record_number
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+            Some(actor.name.clone()),
+        ),
+        _ => (
+            c.national_recorded_on.clone(),
+            c.national_record_number.clone(),
+            c.national_recorded_by.clone(),
+        ),
+    };
+    let completes = next.stage == Stage::Completed && state.stage != Stage::Completed;
     let approved_on = match req.step {
         Step::CountyApprove { .. } => Some(today.to_string()),
         _ => c.approved_on.clone(),
@@ -145,13 +173,15 @@ pub async fn take_step(
         "UPDATE cases SET stage = $1, compared = $2, appraised_on = $3, notice_starts_on = $4, \
          notice_ends_on = $5, objections = $6, category = $7, risk_types = $8, method = $9, \
          approved_on = $10, closed_on = $11, updated_seq = $12, updated_at = $13, \
+         national_recorded_on = $14, national_record_number = $15, national_recorded_by = $16, \
          row_version = row_version + 1 \
-         WHERE county_code = $14 AND id = $15 AND row_version = $16")
+         WHERE county_code = $17 AND id = $18 AND row_version = $19")
         .bind(next.stage.code()).bind(next.compared)
         .bind(next.appraised_on.map(|d| d.to_string())).bind(&notice_starts).bind(&notice_ends)
         .bind(&objections).bind(next.category.map(MonitoringCategory::code))
         .bind(risk_codes(&next.risks)).bind(next.method.map(EliminationMethod::code))
         .bind(&approved_on).bind(&closed_on).bind(seq).bind(&now)
+        .bind(&recorded_on).bind(&record_number).bind(&recorded_by)
         .bind(&c.county_code).bind(c.id).bind(req.expected_version)
         .execute(conn).await?.rows_affected());
     if changed != 1 {
@@ -194,10 +224,10 @@ pub async fn take_step(
             },
         )
         .await?;
-    if next.stage == Stage::Completed {
+    if completes {
         complete(&mut tx, &mut operation, &c, &next, approved_on.as_deref()).await?;
     }
-    if matches!(next.stage, Stage::Rejected | Stage::Completed) {
+    if completes || (next.stage == Stage::Rejected && state.stage != Stage::Rejected) {
         notify_village(&mut tx, &c, &next, note).await?;
     }
     operation.finish(&mut tx, None).await?;

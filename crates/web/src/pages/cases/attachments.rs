@@ -52,7 +52,7 @@ pub async fn upload(
                     .get(viewer.lang)
                     .to_owned(),
             ],
-            String::new(),
+            Kept::default(),
         )
         .await;
     };
@@ -67,7 +67,7 @@ pub async fn upload(
                 &viewer,
                 id,
                 vec![why.get(viewer.lang).to_owned()],
-                String::new(),
+                Kept::default(),
             )
             .await
         }

@@ -60,6 +60,14 @@ pub(super) struct DetailPage {
     notice_end: String,
     errors: Vec<String>,
     note: String,
+    record_number: String,
+}
+
+/// What a refused form had typed, shown again in it.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    pub(super) note: String,
+    pub(super) record_number: String,
 }
 
 /// The stages a case passes through, in order. Both procedures take the same stages;
@@ -201,6 +209,10 @@ pub(super) fn detail_lines(step: &str, details: &str, c: &Chrome, lang: Lang) ->
             );
         }
         "announce" => push("cases-announced-on", text("on")),
+        "record_national" => {
+            push("case-national-on", text("on"));
+            push("case-national-number", text("record_number"));
+        }
         _ => {}
     }
     out
@@ -211,7 +223,7 @@ pub(super) async fn detail_page(
     viewer: &Viewer,
     id: i64,
     errors: Vec<String>,
-    note: String,
+    kept: Kept,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadCases)?;
     let lang = viewer.lang;
@@ -346,7 +358,8 @@ pub(super) async fn detail_page(
         today: today.to_string(),
         notice_end: (notice_start + Duration::days(policy.notice_days - 1)).to_string(),
         errors,
-        note,
+        note: kept.note,
+        record_number: kept.record_number,
         case: detail.case,
         c,
     };
@@ -368,5 +381,5 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    detail_page(&state, &viewer, id, Vec::new(), String::new()).await
+    detail_page(&state, &viewer, id, Vec::new(), Kept::default()).await
 }

@@ -49,6 +49,8 @@ pub(super) struct InboxPage {
     notifications: Vec<NotificationLine>,
     limit_days: i64,
     truncated: bool,
+    /// YYYY-MM: the national file's default month.
+    this_month: String,
 }
 
 pub(super) fn line(r: CaseListRow, lang: Lang, today: Date, policy: &ProcedurePolicy) -> Line {
@@ -141,6 +143,7 @@ pub async fn inbox(
         tab("urgent", Some(counts.urgent)),
         tab("overdue", Some(counts.overdue)),
         tab("closed", None),
+        tab("unrecorded", Some(counts.unrecorded)),
     ];
     let page = InboxPage {
         tabs,
@@ -157,6 +160,7 @@ pub async fn inbox(
         notifications,
         limit_days: policy.limit_days,
         truncated,
+        this_month: Month::of(today).to_string(),
         c,
     };
     Ok(render(&page))

@@ -2,8 +2,9 @@
 //! urgent first, with those near or past their time limit marked; one page per case with its
 //! progress, every step signed and dated, its attachments, and a form for each step the viewer
 //! may take now (`zhenxing_core::procedure::may_take`); the form that opens a case from a lead;
-//! the printable public notice of a village; and the time-limit settings. Reading needs
-//! `ReadCases`, acting `WorkCases`, the settings `ManageSettings`.
+//! the printable public notice of a village; the time-limit settings; and the month's
+//! completed cases in the national system's columns (录入建档). Reading needs `ReadCases`,
+//! acting `WorkCases`, the settings `ManageSettings`, the national file `ExportRegistry`.
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -28,17 +29,20 @@ use zhenxing_core::mask::mask_free_text;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::procedure::{
     CaseKind, CaseState, Conditions, DayCounting, EliminationMethod, EmergencyCause,
-    ProcedurePolicy, Stage, Step, StepKind, Urgency, VerificationForm, may_take,
+    ProcedurePolicy, Stage, Step, StepKind, Urgency, VerificationForm, check_record_number,
+    may_take,
 };
 use zhenxing_core::warning::WarningChannel;
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Fen, Lang, MonitoringCategory, Text};
 use zhenxing_store::procedures::{
     self, CaseFilter, CaseListRow, CaseRow, NoticeEntry, OpenRequest, StepRequest,
 };
+use zhenxing_store::snapshots::Month;
 
 mod attachments;
 mod detail;
 mod inbox;
+mod national;
 mod notice;
 mod open;
 mod settings;
@@ -47,6 +51,7 @@ mod steps;
 use attachments::*;
 use detail::*;
 use inbox::*;
+use national::*;
 use notice::*;
 use open::*;
 use settings::*;
@@ -57,6 +62,7 @@ const PAGE_SIZE: i64 = 200;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(inbox))
+        .route("/cases/national", get(national_file))
         .route("/cases/{id}", get(detail))
         .route("/cases/{id}/steps/{step}", post(take_step))
         .route("/cases/{id}/attachments", post(upload))

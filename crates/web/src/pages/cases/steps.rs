@@ -140,6 +140,17 @@ pub(super) fn step_from(code: &str, kind: CaseKind, f: &Fields) -> Result<Step, 
         "reject" => Step::Reject { reason: note },
         "withdraw" => Step::Withdraw { reason: note },
         "comment" => Step::Comment { note },
+        "record_national" => Step::RecordNational {
+            on: f.date(
+                "on",
+                (
+                    "录入全国系统的日期",
+                    "the day of the entry in the national system",
+                ),
+            )?,
+            record_number: check_record_number(&f.one("record_number"))?,
+            note,
+        },
         _ => return Err(Text::new("未知的办理步骤", "unknown step")),
     })
 }
@@ -164,7 +175,10 @@ pub async fn take_step(
         .one("version")
         .parse()
         .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
-    let note = fields.one("note");
+    let kept = || Kept {
+        note: fields.one("note"),
+        record_number: fields.one("record_number"),
+    };
     let step = match step_from(&code, kind, &fields) {
         Ok(step) => step,
         Err(why) => {
@@ -173,7 +187,7 @@ pub async fn take_step(
                 &viewer,
                 id,
                 vec![why.get(viewer.lang).to_owned()],
-                note,
+                kept(),
             )
             .await;
         }
@@ -195,7 +209,7 @@ pub async fn take_step(
                 &viewer,
                 id,
                 vec![why.get(viewer.lang).to_owned()],
-                note,
+                kept(),
             )
             .await
         }
