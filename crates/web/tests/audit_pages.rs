@@ -341,17 +341,6 @@ async fn a_county_auditor_sees_only_the_items_inside_the_county() {
     }
 }
 
-/// The cells of the first sheet of an XLSX file, as text.
-fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    use calamine::Reader;
-    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
-    sheet
-        .rows()
-        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_auditor_exports_what_the_filters_select_masked_and_the_export_is_audited() {
     for server in Server::all().await {
@@ -391,7 +380,7 @@ async fn the_auditor_exports_what_the_filters_select_masked_and_the_export_is_au
             "{:?}",
             file.headers
         );
-        let rows = xlsx_rows(&file.bytes);
+        let rows = file.xlsx_rows();
         assert_eq!(
             rows[0],
             [

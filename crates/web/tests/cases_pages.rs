@@ -209,6 +209,97 @@ async fn identify(server: &Server, case: i64, start: i64, category: &str, risk: 
     .await;
 }
 
+/// Step 7 on a completed identification: waiting in the township's list, refused with the
+/// typed number kept, recorded, and in the month's upload file with the head's full ID number.
+async fn national_entry(cadre: &mut Client, township: &mut Client, case: i64) {
+    let page = cadre.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.body.contains("id=\"national-pending\""),
+        "{}",
+        page.element("case-facts")
+    );
+    assert!(
+        !page.body.contains("id=\"record_national-form\""),
+        "the village does not enter it"
+    );
+    let waiting = township.get("/cases?filter=unrecorded").await;
+    assert!(
+        waiting
+            .element("cases")
+            .contains(&format!("data-id=\"{case}\""))
+    );
+    assert!(
+        waiting.element("tab-unrecorded").contains(">1<"),
+        "{}",
+        waiting.element("case-tabs")
+    );
+    let today = day(0);
+    let why = refused(
+        township,
+        case,
+        "record_national",
+        &[("on", &today), ("record_number", "5002/29"), ("note", "")],
+    )
+    .await;
+    assert!(why.contains("连字符"), "{why}");
+    let page = township.get(&format!("/cases/{case}")).await;
+    assert!(page.body.contains("id=\"record_national-form\""));
+    let kept = step(
+        township,
+        case,
+        "record_national",
+        &[("on", &today), ("record_number", "5002/29"), ("note", "")],
+    )
+    .await;
+    assert!(
+        kept.body.contains("value=\"5002/29\""),
+        "the typed number is kept"
+    );
+    ok(
+        township,
+        case,
+        "record_national",
+        &[
+            ("on", &today),
+            ("record_number", "50022910220200007"),
+            ("note", "已录入国家系统"),
+        ],
+    )
+    .await;
+    let page = cadre.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.element("national").contains("50022910220200007"),
+        "{}",
+        page.element("national")
+    );
+    assert!(page.element("history").contains("录入建档"));
+    let waiting = township.get("/cases?filter=unrecorded").await;
+    assert!(!waiting.body.contains(&format!("data-id=\"{case}\"")));
+    // The month's upload file, as the township downloads it.
+    let inbox = township.get("/cases").await;
+    assert!(inbox.body.contains("id=\"national-export\""));
+    let file = township.get("/cases/national").await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    let rows = file.xlsx_rows();
+    let header = &rows[0];
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r[at("户编号")] == HOUSEHOLD)
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(
+        row[at("户主证件号码")],
+        zhenxing_store::testing::test_id_number(7)
+    );
+    assert_eq!(row[at("业务类型")], "监测对象识别");
+    assert_eq!(row[at("致贫返贫风险1")], "因病");
+    assert_eq!(row[at("乡镇")], "巴山镇");
+    assert_eq!(row[at("全国系统编号")], "50022910220200007");
+    assert_eq!(row[at("办理编号")], case.to_string());
+    // The cadre cannot download it.
+    assert_eq!(cadre.get("/cases/national").await.status, 403);
+}
+
 #[tokio::test]
 async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
     for server in Server::all().await {
@@ -481,9 +572,10 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
         ] {
             assert!(events.contains(expected), "{expected} missing: {events}");
         }
-        // A closed case takes nothing more.
+        // A closed case takes nothing more, but its entry in the national system (录入建档).
         let page = county.get(&format!("/cases/{case}")).await;
         assert!(!page.body.contains("id=\"comment-form\""));
+        national_entry(&mut cadre, &mut township, case).await;
 
         // Right away, elimination is refused with the preconditions that do not hold.
         let early = open_case(&mut cadre, "elimination", &today, "").await;

@@ -272,6 +272,17 @@ pub struct Response {
 }
 
 impl Response {
+    /// The cells of the first sheet of a downloaded XLSX file, as text.
+    pub fn xlsx_rows(&self) -> Vec<Vec<String>> {
+        use calamine::Reader;
+        let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(self.bytes.clone())).unwrap();
+        let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
+        sheet
+            .rows()
+            .map(|row| row.iter().map(|cell| cell.to_string()).collect())
+            .collect()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
