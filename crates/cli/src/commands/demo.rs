@@ -1,7 +1,7 @@
 //! The demo's cases: so that the procedures' pages have something to show, the demo opens up to
-//! five identifications in the demo village at different points (just opened, overdue at the
-//! appraisal, on notice with an open objection, at the township's review near its limit, and
-//! completed), each step taken by the demo account of its role through the store, as the web
+//! six identifications in the demo village at different points (just opened, overdue at the
+//! appraisal, on notice with an open objection, at the township's review near its limit,
+//! completed and waiting for its entry in the national system, and entered there), each step taken by the demo account of its role through the store, as the web
 //! would. Only when the database has no case yet, so a restarted demo keeps what people did.
 
 use super::users::DemoAccount;
@@ -25,14 +25,17 @@ enum Reach {
     Objected,
     NoticeClosed,
     Completed,
+    /// Completed and entered in the national system (录入建档).
+    Recorded,
 }
 
-const PLAN: [(i64, Reach); 5] = [
+const PLAN: [(i64, Reach); 6] = [
     (2, Reach::Opened),
     (18, Reach::Verified),
     (8, Reach::Objected),
     (13, Reach::NoticeClosed),
     (14, Reach::Completed),
+    (12, Reach::Recorded),
 ];
 
 /// Opens and moves the demo cases, unless the database already has cases.
@@ -255,5 +258,22 @@ async fn walk(
             note: String::new(),
         },
     )
+    .await?;
+    if reach < Reach::Recorded {
+        return Ok(());
+    }
+    take(
+        p.township,
+        Step::RecordNational {
+            on: today,
+            record_number: Some(format!("{}{id:05}", &no_digits(no))),
+            note: "已录入全国防返贫监测信息系统 / entered in the national system".into(),
+        },
+    )
     .await
+}
+
+/// The digits of a household number (a plausible national record number is all digits).
+fn no_digits(no: &str) -> String {
+    no.chars().filter(char::is_ascii_digit).take(15).collect()
 }
