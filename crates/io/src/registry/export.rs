@@ -1,7 +1,7 @@
 //! Writing households in the registry format (Chinese headers and values, as the national
 //! system's exports are), so that an export re-imports to the same registry.
 
-use super::columns::{COLUMNS, RegistryColumn, template_columns};
+use super::columns::{COLUMNS, RISK_TYPE_COLUMNS, RegistryColumn, template_columns};
 use crate::error::WriteError;
 use crate::write::{TableWriter, create_writer};
 use std::path::Path;
@@ -47,6 +47,7 @@ pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
     let m = &h.members[i];
     let [wage, business, property, transfer, expense] = h.income.as_array();
     let opt = |o: Option<String>| o.unwrap_or_default();
+    let outcome = &h.monitoring_outcome;
     COLUMNS
         .iter()
         .map(|c| match c.column {
@@ -56,6 +57,23 @@ pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
             RegistryColumn::LiftedOutYear => opt(h.lifted_out_year.map(|y| y.to_string())),
             RegistryColumn::MonitoringCategory => {
                 opt(h.monitoring_category.map(|c| c.zh().to_owned()))
+            }
+            RegistryColumn::IdentifiedOn => opt(outcome.identified_on.map(|d| d.to_string())),
+            RegistryColumn::RiskType1
+            | RegistryColumn::RiskType2
+            | RegistryColumn::RiskType3
+            | RegistryColumn::RiskType4
+            | RegistryColumn::RiskType5 => {
+                let index = RISK_TYPE_COLUMNS.iter().position(|r| *r == c.column);
+                opt(index
+                    .and_then(|i| outcome.risk_types.get(i))
+                    .map(|r| r.zh().to_owned()))
+            }
+            RegistryColumn::RiskEliminatedOn => {
+                opt(outcome.risk_eliminated_on.map(|d| d.to_string()))
+            }
+            RegistryColumn::EliminationMethod => {
+                opt(outcome.elimination_method.map(|m| m.zh().to_owned()))
             }
             RegistryColumn::Phone => opt(h.phone.as_ref().map(|p| p.as_str().to_owned())),
             RegistryColumn::Address => opt(h.address.clone()),

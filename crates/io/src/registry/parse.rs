@@ -4,6 +4,7 @@
 //! conflicts back to rows with [`ParsedRegistry::rows_of`].
 
 use super::columns::{COLUMNS, RegistryColumn, column_for_header};
+use super::outcome::{OutcomeCells, read_outcome};
 use super::report::{ImportReport, Problem};
 use crate::sniff::FileKind;
 use crate::table::{Cell, TableReader};
@@ -89,6 +90,7 @@ struct HouseholdFields {
     household_type: Option<HouseholdType>,
     lifted_out_year: Option<Option<u16>>,
     monitoring_category: Option<Option<MonitoringCategory>>,
+    outcome: Option<OutcomeCells>,
     phone: Option<Option<Phone>>,
     address: Option<Option<String>>,
     village_group: Option<Option<VillageGroup>>,
@@ -146,7 +148,7 @@ fn cell_text(cell: Cell<'_>) -> Result<Cow<'_, str>, f64> {
     }
 }
 
-struct RowReader<'r, 'a> {
+pub(super) struct RowReader<'r, 'a> {
     layout: &'a Layout,
     row: crate::table::Row<'r>,
     problems: Vec<Problem>,
@@ -163,7 +165,7 @@ impl<'r> RowReader<'r, '_> {
         }
     }
 
-    fn problem(&mut self, column: RegistryColumn, value: &str, reason: Text) {
+    pub(super) fn problem(&mut self, column: RegistryColumn, value: &str, reason: Text) {
         self.problems.push(Problem {
             row: self.row.number,
             column: self.layout.header(column),
@@ -193,7 +195,7 @@ impl<'r> RowReader<'r, '_> {
     }
 
     /// A value that may be empty: `Some(None)` when empty, `None` when it does not parse.
-    fn optional<T>(
+    pub(super) fn optional<T>(
         &mut self,
         column: RegistryColumn,
         parse: impl Fn(&str) -> Result<T, Text>,
@@ -302,6 +304,7 @@ fn read_household_fields(r: &mut RowReader<'_, '_>, household_no: HouseholdNo) -
         household_type: r.required(C::HouseholdType, HouseholdType::parse),
         lifted_out_year: r.optional(C::LiftedOutYear, year),
         monitoring_category: r.optional(C::MonitoringCategory, MonitoringCategory::parse),
+        outcome: read_outcome(r),
         phone: r.optional(C::Phone, |s| Phone::parse(s).map_err(|e| e.text())),
         address: r.optional(C::Address, free_text),
         village_group: r.optional(C::VillageGroup, |s| {
@@ -364,6 +367,11 @@ fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, 
             show(first.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
             show(later.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
         );
+    }
+    if let (Some(first), Some(later)) = (&first.outcome, &later.outcome) {
+        for (column, a, b) in first.differences(later) {
+            differs(r, column, Some(a), Some(b));
+        }
     }
     if first.phone != later.phone {
         differs(
@@ -590,6 +598,10 @@ impl<'a> Parser<'a> {
             },
             None => {
                 let fields = read_household_fields(&mut r, household_no.clone());
+                // On the first row only: a later row that differs is reported as such.
+                if let (Some(outcome), Some(category)) = (&fields.outcome, fields.monitoring_category) {
+                    outcome.check(category, &mut r);
+                }
                 let g = self.group_count;
                 self.group_count += 1;
                 self.groups.insert(
@@ -862,6 +874,7 @@ fn build(
         out_of_pocket: amounts[5],
         housing_safe: f.housing_safe?,
         water_safe: f.water_safe?,
+        monitoring_outcome: f.outcome?.outcome,
         members: group.members,
     };
     let first_row = group.first_row;
