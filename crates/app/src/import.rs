@@ -17,7 +17,7 @@ use zhenxing_io::registry::{
 };
 use zhenxing_store::accounts::Account;
 use zhenxing_store::registry::{
-    self, Conflict, ConflictField, WriteRequest, WriteSummary, begin_operation, finish_operation,
+    self, Conflict, ConflictField, MonitoringField, WriteRequest, WriteSummary, begin_operation, finish_operation,
     refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
 };
 use zhenxing_store::{Db, HouseholdRecord, StoreError};
@@ -340,6 +340,16 @@ async fn conflict_problems(
     Ok(problems)
 }
 
+/// The registry column of a monitoring field; the risk types at the first of their columns.
+fn monitoring_column(field: MonitoringField) -> RegistryColumn {
+    match field {
+        MonitoringField::IdentifiedOn => RegistryColumn::IdentifiedOn,
+        MonitoringField::RiskTypes => RegistryColumn::RiskType1,
+        MonitoringField::RiskEliminatedOn => RegistryColumn::RiskEliminatedOn,
+        MonitoringField::EliminationMethod => RegistryColumn::EliminationMethod,
+    }
+}
+
 /// A store conflict as a report line: at the member's row for an ID number, else at the
 /// household's first row.
 pub fn conflict_problem(
@@ -352,6 +362,7 @@ pub fn conflict_problem(
         ConflictField::HouseholdNo => (RegistryColumn::HouseholdNo, None),
         ConflictField::IdNumber(id) => (RegistryColumn::IdNumber, Some(id)),
         ConflictField::MonitoringCategory => (RegistryColumn::MonitoringCategory, None),
+        ConflictField::Monitoring(field) => (monitoring_column(field), None),
     };
     Problem {
         row: row_of(c.household_no(), id),

@@ -259,3 +259,30 @@ fn english_headers_name_the_column_in_the_report() {
     let columns: Vec<String> = problems(&parsed).into_iter().map(|p| p.1).collect();
     assert_eq!(columns, ["Identified on", "risk_type_2"]);
 }
+
+#[test]
+fn the_fixtures_read_alike_with_the_dates_of_date_cells() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/registry");
+    let csv = parse_registry(
+        &dir.join("monitoring-columns.csv"),
+        date!(2026 - 12 - 01),
+        &|_| {},
+    );
+    // openpyxl wrote the two dates as date cells (a number with a date format), as Excel and
+    // LibreOffice keep a typed date.
+    let xlsx = parse_registry(
+        &dir.join("monitoring-columns-openpyxl.xlsx"),
+        date!(2026 - 12 - 01),
+        &|_| {},
+    );
+    assert_eq!(problems(&csv), []);
+    assert_eq!(problems(&xlsx), []);
+    assert_eq!(csv.households.len(), 4);
+    assert_eq!(xlsx.households, csv.households);
+    let ck0001 = &csv.households[0].monitoring_outcome;
+    assert_eq!(ck0001.identified_on, Some(date!(2024 - 03 - 01)));
+    assert_eq!(ck0001.risk_eliminated_on, Some(date!(2025 - 01 - 10)));
+    assert!(csv.households[1..]
+        .iter()
+        .all(|h| h.monitoring_outcome.is_empty()));
+}
