@@ -17,8 +17,8 @@ use zhenxing_io::registry::{
 };
 use zhenxing_store::accounts::Account;
 use zhenxing_store::registry::{
-    self, Conflict, ConflictField, MonitoringField, WriteRequest, WriteSummary, begin_operation, finish_operation,
-    refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
+    self, Conflict, ConflictField, MonitoringField, WriteRequest, WriteSummary, begin_operation,
+    finish_operation, refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
 };
 use zhenxing_store::{Db, HouseholdRecord, StoreError};
 

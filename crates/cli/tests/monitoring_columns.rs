@@ -34,7 +34,11 @@ fn only_the_legacy_import_sets_the_monitoring_columns(env: Env) {
     assert!(!run.success(), "{}", run.all());
     let problems = common::problem_lines(&run.stdout);
     assert_eq!(problems.len(), 1, "{}", run.all());
-    assert!(problems[0].starts_with("row 2, column “监测对象类别”"), "{}", problems[0]);
+    assert!(
+        problems[0].starts_with("row 2, column “监测对象类别”"),
+        "{}",
+        problems[0]
+    );
 
     // Legacy: written with its record, audited as such.
     let mut args = vec!["import", "registry", file];
@@ -71,8 +75,16 @@ fn only_the_legacy_import_sets_the_monitoring_columns(env: Env) {
     assert!(!run.success(), "{}", run.all());
     let problems = common::problem_lines(&run.stdout);
     assert_eq!(problems.len(), 1, "{}", run.all());
-    assert!(problems[0].starts_with("row 2, column “致贫返贫风险1”"), "{}", problems[0]);
-    for words in ["household CK0001", "'illness, schooling'", "--legacy-monitoring"] {
+    assert!(
+        problems[0].starts_with("row 2, column “致贫返贫风险1”"),
+        "{}",
+        problems[0]
+    );
+    for words in [
+        "household CK0001",
+        "'illness, schooling'",
+        "--legacy-monitoring",
+    ] {
         assert!(problems[0].contains(words), "{words}: {}", problems[0]);
     }
     // As a legacy import it is written.

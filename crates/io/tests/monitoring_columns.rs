@@ -132,7 +132,10 @@ fn the_columns_are_read_and_written_back() {
         "{written}"
     );
     // One risk type per column, as the national system writes them.
-    assert!(written.contains(",2025-06-03,因病,因残,因意外事故,,,,,"), "{written}");
+    assert!(
+        written.contains(",2025-06-03,因病,因残,因意外事故,,,,,"),
+        "{written}"
+    );
     let again = parse_registry(&out, date!(2026 - 12 - 01), &|_| {});
     assert_eq!(problems(&again), []);
     assert_eq!(again.households, parsed.households);
@@ -176,7 +179,12 @@ fn an_unknown_risk_type_is_refused_at_its_column() {
 fn a_repeated_risk_type_is_refused_where_it_repeats() {
     let mut m = MONITORED;
     m.risks[2] = "illness";
-    refused(&m, "致贫返贫风险3", "重复", "repeated (already risk type 1)");
+    refused(
+        &m,
+        "致贫返贫风险3",
+        "重复",
+        "repeated (already risk type 1)",
+    );
 }
 
 #[test]
@@ -190,10 +198,20 @@ fn more_than_five_risk_types_are_refused() {
 fn the_method_goes_with_the_elimination_date() {
     let mut m = MONITORED;
     m.method = "";
-    refused(&m, "风险消除方式", "须同时填写风险消除方式", "needs its elimination method");
+    refused(
+        &m,
+        "风险消除方式",
+        "须同时填写风险消除方式",
+        "needs its elimination method",
+    );
     let mut m = MONITORED;
     m.eliminated_on = "";
-    refused(&m, "风险消除方式", "没有风险消除时间", "has no risk elimination date");
+    refused(
+        &m,
+        "风险消除方式",
+        "没有风险消除时间",
+        "has no risk elimination date",
+    );
     let mut m = MONITORED;
     m.method = "已消除";
     refused(
@@ -208,7 +226,12 @@ fn the_method_goes_with_the_elimination_date() {
 fn the_elimination_is_not_before_the_identification() {
     let mut m = MONITORED;
     m.eliminated_on = "2024-02-29";
-    refused(&m, "风险消除时间", "早于识别监测时间", "before the identification date");
+    refused(
+        &m,
+        "风险消除时间",
+        "早于识别监测时间",
+        "before the identification date",
+    );
 }
 
 #[test]
@@ -219,7 +242,12 @@ fn an_outcome_without_a_category_is_refused_at_each_cell() {
     let columns: Vec<&str> = found.iter().map(|p| p.1.as_str()).collect();
     assert_eq!(
         columns,
-        ["致贫返贫风险1", "识别监测时间", "风险消除方式", "风险消除时间"]
+        [
+            "致贫返贫风险1",
+            "识别监测时间",
+            "风险消除方式",
+            "风险消除时间"
+        ]
     );
     assert!(found.iter().all(|p| p.0 == 2
         && p.2.contains("没有监测对象类别")
@@ -282,7 +310,9 @@ fn the_fixtures_read_alike_with_the_dates_of_date_cells() {
     let ck0001 = &csv.households[0].monitoring_outcome;
     assert_eq!(ck0001.identified_on, Some(date!(2024 - 03 - 01)));
     assert_eq!(ck0001.risk_eliminated_on, Some(date!(2025 - 01 - 10)));
-    assert!(csv.households[1..]
-        .iter()
-        .all(|h| h.monitoring_outcome.is_empty()));
+    assert!(
+        csv.households[1..]
+            .iter()
+            .all(|h| h.monitoring_outcome.is_empty())
+    );
 }

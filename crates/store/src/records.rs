@@ -3,8 +3,8 @@
 //! types of zhenxing-core.
 
 use serde::Serialize;
-use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::elimination::EliminationMethod;
+use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::id_number::{Disability, DocumentNumber, IdNumber};
 use zhenxing_core::monitoring::{MonitoringOutcome, parse_stored_date};
 use zhenxing_core::{

@@ -570,7 +570,10 @@ async fn a_legacy_import_writes_the_procedures_record_and_is_audited() {
         let draft = stored.to_draft().unwrap();
         assert_eq!(
             draft.monitoring_outcome.risk_types,
-            [monitoring::RiskType::Illness, monitoring::RiskType::Schooling]
+            [
+                monitoring::RiskType::Illness,
+                monitoring::RiskType::Schooling
+            ]
         );
 
         // A later legacy import corrects the risk types: audited as a legacy write, with the
@@ -661,7 +664,8 @@ async fn a_plain_write_keeps_the_procedures_record_or_is_refused() {
         );
         let text = conflicts[1].text();
         assert!(
-            text.zh.contains("户CK-0001的“致贫返贫风险”不能由“因病、因学”改为“因病”")
+            text.zh
+                .contains("户CK-0001的“致贫返贫风险”不能由“因病、因学”改为“因病”")
                 && text.zh.contains("--legacy-monitoring"),
             "{}",
             text.zh

@@ -6,8 +6,8 @@ use crate::support::{fixture, fixture_registry, import_legacy, request};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use zhenxing_app::import::{self, Quiet};
 use zhenxing_app::export::{self, Exported, Exporter, Via};
+use zhenxing_app::import::{self, Quiet};
 use zhenxing_core::DivisionCode;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::report_table::find_report;
@@ -203,8 +203,11 @@ async fn the_monitoring_columns_round_trip_and_only_a_legacy_import_changes_them
         assert_eq!(same.summary.unwrap().unchanged, 4);
 
         let changed = dir.path().join("changed.csv");
-        std::fs::write(&changed, written.replace(",2025-01-10,帮扶消除,", ",2025-01-10,自然消除,"))
-            .unwrap();
+        std::fs::write(
+            &changed,
+            written.replace(",2025-01-10,帮扶消除,", ",2025-01-10,自然消除,"),
+        )
+        .unwrap();
         let refused = import::buffered(db, &changed, &plain, None, Arc::new(Quiet))
             .await
             .unwrap();

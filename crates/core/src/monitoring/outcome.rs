@@ -72,7 +72,12 @@ impl MonitoringOutcome {
                 self.elimination_method
                     .map(|_| OutcomeField::EliminationMethod),
             ];
-            errors.extend(given.into_iter().flatten().map(OutcomeError::WithoutCategory));
+            errors.extend(
+                given
+                    .into_iter()
+                    .flatten()
+                    .map(OutcomeError::WithoutCategory),
+            );
         }
         for (index, risk) in self.risk_types.iter().enumerate() {
             if let Some(first) = self.risk_types[..index].iter().position(|r| r == risk) {
@@ -120,9 +125,8 @@ impl OutcomeError {
     pub fn field(&self) -> OutcomeField {
         match self {
             OutcomeError::WithoutCategory(field) => *field,
-            OutcomeError::TooManyRiskTypes(index) | OutcomeError::RepeatedRiskType { index, .. } => {
-                OutcomeField::RiskType(*index)
-            }
+            OutcomeError::TooManyRiskTypes(index)
+            | OutcomeError::RepeatedRiskType { index, .. } => OutcomeField::RiskType(*index),
             OutcomeError::EliminatedWithoutMethod => OutcomeField::EliminationMethod,
             OutcomeError::MethodWithoutElimination(_) => OutcomeField::EliminationMethod,
             OutcomeError::EliminatedBeforeIdentified { .. } => OutcomeField::RiskEliminatedOn,
@@ -135,10 +139,9 @@ impl OutcomeError {
                 "此户没有监测对象类别：识别监测时间、致贫返贫风险、风险消除时间和方式只属于监测对象；请填写监测对象类别或清空此列",
                 "this household has no monitoring category: the identification date, risk types and the risk elimination belong to monitored households only; fill in the monitoring category or empty this column"
             ),
-            OutcomeError::TooManyRiskTypes(_) => text!(
-                "致贫返贫风险最多五项",
-                "at most five risk types"
-            ),
+            OutcomeError::TooManyRiskTypes(_) => {
+                text!("致贫返贫风险最多五项", "at most five risk types")
+            }
             OutcomeError::RepeatedRiskType { first, risk, .. } => {
                 let (n, zh, en) = (first + 1, risk.zh(), risk.en());
                 text!(

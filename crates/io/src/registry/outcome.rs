@@ -98,7 +98,10 @@ impl OutcomeCells {
 
     /// The values of a later row that differ from the first row's, by column, as shown
     /// (equal values show the same).
-    pub(super) fn differences(&self, later: &OutcomeCells) -> Vec<(RegistryColumn, String, String)> {
+    pub(super) fn differences(
+        &self,
+        later: &OutcomeCells,
+    ) -> Vec<(RegistryColumn, String, String)> {
         let joined_risks = |o: &MonitoringOutcome| {
             o.risk_types
                 .iter()

@@ -599,7 +599,9 @@ impl<'a> Parser<'a> {
             None => {
                 let fields = read_household_fields(&mut r, household_no.clone());
                 // On the first row only: a later row that differs is reported as such.
-                if let (Some(outcome), Some(category)) = (&fields.outcome, fields.monitoring_category) {
+                if let (Some(outcome), Some(category)) =
+                    (&fields.outcome, fields.monitoring_category)
+                {
                     outcome.check(category, &mut r);
                 }
                 let g = self.group_count;

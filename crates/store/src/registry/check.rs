@@ -102,20 +102,38 @@ fn monitoring_conflicts(
         }];
     }
     let fields = [
-        (MonitoringField::IdentifiedOn, &stored.identified_on, written.identified_on),
-        (MonitoringField::RiskTypes, &stored.risk_types, written.risk_types),
-        (MonitoringField::RiskEliminatedOn, &stored.risk_eliminated_on, written.risk_eliminated_on),
-        (MonitoringField::EliminationMethod, &stored.elimination_method, written.elimination_method),
+        (
+            MonitoringField::IdentifiedOn,
+            &stored.identified_on,
+            written.identified_on,
+        ),
+        (
+            MonitoringField::RiskTypes,
+            &stored.risk_types,
+            written.risk_types,
+        ),
+        (
+            MonitoringField::RiskEliminatedOn,
+            &stored.risk_eliminated_on,
+            written.risk_eliminated_on,
+        ),
+        (
+            MonitoringField::EliminationMethod,
+            &stored.elimination_method,
+            written.elimination_method,
+        ),
     ];
     fields
         .into_iter()
         .filter(|(_, stored, written)| *stored != written)
-        .map(|(field, stored, written)| Conflict::OutcomeOutsideProcedures {
-            household_no: household_no.to_owned(),
-            field,
-            stored: stored.clone(),
-            written,
-        })
+        .map(
+            |(field, stored, written)| Conflict::OutcomeOutsideProcedures {
+                household_no: household_no.to_owned(),
+                field,
+                stored: stored.clone(),
+                written,
+            },
+        )
         .collect()
 }
 

@@ -85,7 +85,10 @@ impl MonitoringField {
                         .map(|code| RiskType::from_code(code).map_or(code, label))
                         .collect::<Vec<_>>()
                 };
-                Text::new(names(RiskType::zh).join("、"), names(RiskType::en).join(", "))
+                Text::new(
+                    names(RiskType::zh).join("、"),
+                    names(RiskType::en).join(", "),
+                )
             }
             MonitoringField::EliminationMethod => match EliminationMethod::from_code(value) {
                 Some(m) => Text::new(m.zh(), m.en()),
