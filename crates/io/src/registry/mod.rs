@@ -3,6 +3,7 @@
 
 mod columns;
 mod export;
+mod fields;
 mod outcome;
 mod parse;
 mod report;
