@@ -83,7 +83,7 @@ fn drafts() -> Vec<HouseholdDraft> {
 fn export(path: &Path, drafts: &[HouseholdDraft]) {
     let mut writer = RegistryWriter::create(path, None).unwrap();
     for d in drafts {
-        writer.write_household(d).unwrap();
+        writer.write_household(d, &[]).unwrap();
     }
     writer.finish().unwrap();
 }

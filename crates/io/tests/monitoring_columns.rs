@@ -123,7 +123,7 @@ fn the_columns_are_read_and_written_back() {
     let out = dir.path().join("export.csv");
     let mut export = RegistryWriter::create(&out, Some(3)).unwrap();
     for h in &parsed.households {
-        export.write_household(h).unwrap();
+        export.write_household(h, &[]).unwrap();
     }
     export.finish().unwrap();
     let written = std::fs::read_to_string(&out).unwrap();

@@ -39,6 +39,7 @@ pub enum RegistryColumn {
     RiskType5,
     RiskEliminatedOn,
     EliminationMethod,
+    ResponsibleCadre,
     Phone,
     Address,
     VillageGroup,
@@ -190,6 +191,14 @@ columns![
         "elimination_method",
         "风险消除方式",
         "Elimination method",
+        Household,
+        false
+    ),
+    (
+        ResponsibleCadre,
+        "responsible_cadre",
+        "帮扶责任人",
+        "Responsible cadre",
         Household,
         false
     ),

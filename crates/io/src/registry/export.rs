@@ -23,9 +23,15 @@ impl RegistryWriter {
         })
     }
 
-    pub fn write_household(&mut self, household: &HouseholdDraft) -> Result<(), WriteError> {
+    /// Writes the household's rows, with the names of its cadres in force (its pairings: not
+    /// a household field, so the caller looks them up).
+    pub fn write_household(
+        &mut self,
+        household: &HouseholdDraft,
+        responsible_cadres: &[String],
+    ) -> Result<(), WriteError> {
         for i in 0..household.members.len() {
-            let cells = record_cells(household, i);
+            let cells = record_cells(household, responsible_cadres, i);
             let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
             self.inner.write_row(&refs)?;
             self.rows += 1;
@@ -42,8 +48,9 @@ impl RegistryWriter {
     }
 }
 
-/// The cells of member `i`'s row, in the order of [`COLUMNS`].
-pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
+/// The cells of member `i`'s row, in the order of [`COLUMNS`]. Only the cadres' names: their
+/// phone numbers are never exported.
+pub fn record_cells(h: &HouseholdDraft, responsible_cadres: &[String], i: usize) -> Vec<String> {
     let m = &h.members[i];
     let [wage, business, property, transfer, expense] = h.income.as_array();
     let opt = |o: Option<String>| o.unwrap_or_default();
@@ -75,6 +82,7 @@ pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
             RegistryColumn::EliminationMethod => {
                 opt(outcome.elimination_method.map(|m| m.zh().to_owned()))
             }
+            RegistryColumn::ResponsibleCadre => responsible_cadres.join("、"),
             RegistryColumn::Phone => opt(h.phone.as_ref().map(|p| p.as_str().to_owned())),
             RegistryColumn::Address => opt(h.address.clone()),
             RegistryColumn::VillageGroup => opt(h.village_group.as_ref().map(|g| g.to_string())),

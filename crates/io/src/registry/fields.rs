@@ -6,11 +6,11 @@ use super::columns::RegistryColumn;
 use super::outcome::{OutcomeCells, read_outcome};
 use super::parse::RowReader;
 use zhenxing_core::enums::parse_yes_no;
-use zhenxing_core::household::LIFTED_OUT_YEARS;
+use zhenxing_core::household::{LIFTED_OUT_YEARS, list_items};
 use zhenxing_core::text::{Lines, check_characters};
 use zhenxing_core::{
-    DivisionCode, Fen, HouseholdNo, HouseholdType, MonitoringCategory, Phone, Text, VillageGroup,
-    text,
+    DivisionCode, Fen, HouseholdNo, HouseholdType, MonitoringCategory, PersonName, Phone, Text,
+    VillageGroup, text,
 };
 
 /// What one household's columns said on its first row; `None` where the value was refused.
@@ -24,6 +24,9 @@ pub(super) struct HouseholdFields {
     pub(super) phone: Option<Option<Phone>>,
     pub(super) address: Option<Option<String>>,
     pub(super) village_group: Option<Option<VillageGroup>>,
+    /// 帮扶责任人, in the order written; empty when the cell is. Checked against the stored
+    /// pairings by the importer, never written.
+    pub(super) responsible_cadres: Option<Vec<PersonName>>,
     pub(super) amounts: [Option<Fen>; 6],
     pub(super) housing_safe: Option<Option<bool>>,
     pub(super) water_safe: Option<Option<bool>>,
@@ -71,6 +74,22 @@ pub(super) fn months(s: &str) -> Result<u8, Text> {
     })
 }
 
+/// Names listed in one cell, separated as in the health column.
+fn person_names(s: &str) -> Result<Vec<PersonName>, Text> {
+    list_items(s)
+        .map(|name| PersonName::parse(name).map_err(|e| e.text()))
+        .collect()
+}
+
+/// Names as one cell shows them.
+pub(super) fn joined_names(names: &[PersonName]) -> String {
+    names
+        .iter()
+        .map(PersonName::as_str)
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 pub(super) fn read_household_fields(
     r: &mut RowReader<'_, '_>,
     household_no: HouseholdNo,
@@ -98,6 +117,9 @@ pub(super) fn read_household_fields(
         village_group: r.optional(C::VillageGroup, |s| {
             VillageGroup::parse(s).map_err(|e| e.message())
         }),
+        responsible_cadres: r
+            .optional(C::ResponsibleCadre, person_names)
+            .map(Option::unwrap_or_default),
         amounts,
         housing_safe: r.optional(C::HousingSafe, parse_yes_no),
         water_safe: r.optional(C::WaterSafe, parse_yes_no),
@@ -179,6 +201,14 @@ pub(super) fn compare_household_fields(
             C::Address,
             show(first.address.clone()),
             show(later.address),
+        );
+    }
+    if first.responsible_cadres != later.responsible_cadres {
+        differs(
+            r,
+            C::ResponsibleCadre,
+            first.responsible_cadres.as_deref().map(joined_names),
+            later.responsible_cadres.as_deref().map(joined_names),
         );
     }
     if first.village_group != later.village_group {

@@ -24,10 +24,21 @@ use zhenxing_core::{
     Labor, Member, PersonName, Relation, SchoolStatus, Sex, Text, checks, text,
 };
 
+/// A household's 帮扶责任人 cell, when not empty: the importer checks the names against the
+/// household's pairings in force (the registry does not store them with the household).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CadreCell {
+    pub household_no: String,
+    /// The household's first row, where the cell is checked.
+    pub row: u64,
+    pub names: Vec<String>,
+}
+
 /// The result of reading a file: households ready to write when the report has no problems.
 pub struct ParsedRegistry {
     pub report: ImportReport,
     pub households: Vec<Household>,
+    pub responsible_cadres: Vec<CadreCell>,
     /// First spreadsheet row of each household, parallel to `households`.
     first_rows: Vec<u64>,
     /// Spreadsheet row of each member, parallel to `households` and their members.
@@ -338,6 +349,7 @@ struct Parser<'a> {
     /// seen in. Compact because a registry holds millions.
     seen_ids: FxHashMap<u64, (u32, u32)>,
     last_group: Option<usize>,
+    responsible_cadres: Vec<CadreCell>,
 }
 
 enum RowEffect {
@@ -362,6 +374,7 @@ impl<'a> Parser<'a> {
             group_of: FxHashMap::default(),
             seen_ids: FxHashMap::default(),
             last_group: None,
+            responsible_cadres: Vec::new(),
         }
     }
 
@@ -398,6 +411,13 @@ impl<'a> Parser<'a> {
                     (&fields.outcome, fields.monitoring_category)
                 {
                     outcome.check(category, &mut r);
+                }
+                if let Some(names) = fields.responsible_cadres.as_ref().filter(|n| !n.is_empty()) {
+                    self.responsible_cadres.push(CadreCell {
+                        household_no: household_no.as_str().to_owned(),
+                        row: number,
+                        names: names.iter().map(|n| n.as_str().to_owned()).collect(),
+                    });
                 }
                 let g = self.group_count;
                 self.group_count += 1;
@@ -520,6 +540,7 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
     let mut parsed = ParsedRegistry {
         report: ImportReport::default(),
         households: Vec::new(),
+        responsible_cadres: Vec::new(),
         first_rows: Vec::new(),
         member_rows: Vec::new(),
         layout: None,
@@ -547,6 +568,7 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
     let mut report = std::mem::take(&mut parser.report);
     report.sort();
     parsed.report = report;
+    parsed.responsible_cadres = std::mem::take(&mut parser.responsible_cadres);
     parsed.layout = Some(layout);
     parsed
 }
@@ -557,6 +579,7 @@ pub struct StreamedRegistry {
     /// False when a household's rows were not together; the stream stopped there, and the
     /// caller reads the file again with [`parse_registry`].
     pub contiguous: bool,
+    pub responsible_cadres: Vec<CadreCell>,
     /// The parser's own index, handed over as it is: household number → group, and each
     /// group's first row. Rebuilding it as one map would cost the writer a wait at the end.
     group_of: FxHashMap<Box<str>, u32>,
@@ -594,6 +617,7 @@ pub fn stream_registry(
     let mut streamed = StreamedRegistry {
         report: ImportReport::default(),
         contiguous: true,
+        responsible_cadres: Vec::new(),
         group_of: FxHashMap::default(),
         first_rows: Vec::new(),
         layout: None,
@@ -639,6 +663,7 @@ pub fn stream_registry(
     }
     let mut report = std::mem::take(&mut parser.report);
     report.sort();
+    streamed.responsible_cadres = parser.responsible_cadres;
     streamed.group_of = parser.group_of;
     streamed.first_rows = parser.first_rows;
     streamed.report = report;
