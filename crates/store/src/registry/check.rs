@@ -74,14 +74,14 @@ pub(super) async fn find_conflicts(
                 });
             }
         });
-        let stored = existing.get(h.household_no());
-        let written = h.monitoring();
-        if monitoring == MonitoringPermission::ProceduresOnly
-            && changes_monitoring(&written, stored)
-        {
-            let none = MonitoringColumns::default();
-            let stored = stored.map_or(&none, |e| &e.monitoring);
-            conflicts.extend(monitoring_conflicts(h.household_no(), stored, written));
+        if monitoring == MonitoringPermission::ProceduresOnly {
+            let stored = existing.get(h.household_no());
+            let written = h.monitoring();
+            if changes_monitoring(&written, stored) {
+                let none = MonitoringColumns::default();
+                let stored = stored.map_or(&none, |e| &e.monitoring);
+                conflicts.extend(monitoring_conflicts(h.household_no(), stored, written));
+            }
         }
     }
     Ok((existing, conflicts))
