@@ -4,11 +4,13 @@
 //! and before anything leaves; the front ends only choose the file and send or name it.
 
 use std::path::Path;
+use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{DivisionCode, Text};
 use zhenxing_io::WriteError;
 use zhenxing_io::national::{NationalRow, write_national};
 use zhenxing_io::registry::RegistryWriter;
 use zhenxing_io::reports::{ReportTable, write_report};
+use zhenxing_store::assistance::{CadresOf, responsible_cadres};
 use zhenxing_store::audit::{AuditEntry, append_one};
 use zhenxing_store::procedures::{NationalEntry, national_entries};
 use zhenxing_store::registry::for_each_household;
@@ -106,10 +108,15 @@ pub async fn registry(
     let stats = db.stats(division).await?;
     let total = stats.households as u64;
     let mut writer = RegistryWriter::create(path, Some(stats.members as u64))?;
+    // Read before the households stream: one query, names only (never a cadre's phone).
+    let cadres = responsible_cadres(db, CadresOf::Division(division), today_in_china()).await?;
     let mut done = 0;
     let households = for_each_household(db, division, |record| {
         let draft = record.to_draft().map_err(StoreError::Corrupt)?;
-        writer.write_household(&draft)?;
+        let names = cadres
+            .get(&record.household_no)
+            .map_or(&[][..], Vec::as_slice);
+        writer.write_household(&draft, names)?;
         done += 1;
         progress(done, total);
         Ok::<(), ExportError>(())

@@ -7,18 +7,20 @@
 //! go to the database in chunks while the file is still being read, in one transaction rolled
 //! back if any problem turns up (benchmarked: see BENCHMARKS.md).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{DivisionLevel, text};
 use zhenxing_io::registry::{
-    ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,
+    CadreCell, ParsedRegistry, Problem, RegistryColumn, parse_registry, stream_registry,
 };
 use zhenxing_store::accounts::Account;
+use zhenxing_store::assistance::{CadresOf, responsible_cadres};
 use zhenxing_store::registry::{
-    self, Conflict, ConflictField, WriteRequest, WriteSummary, begin_operation, finish_operation,
-    refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
+    self, Conflict, ConflictField, MonitoringField, WriteRequest, WriteSummary, begin_operation,
+    finish_operation, refresh_all_village_counts, restore_indexes, suspend_indexes, write_chunk,
 };
 use zhenxing_store::{Db, HouseholdRecord, StoreError};
 
@@ -100,6 +102,22 @@ pub async fn buffered(
     let mut problems = parsed.report.problems.clone();
     if let Some(account) = account {
         problems.extend(scope_problems(db, &parsed, account).await?);
+    }
+    // After the scope check, so that a refusal never names the cadres of a household the
+    // account may not see.
+    if problems.is_empty() && !parsed.responsible_cadres.is_empty() {
+        let households: Vec<&str> = parsed
+            .responsible_cadres
+            .iter()
+            .map(|c| c.household_no.as_str())
+            .collect();
+        let paired =
+            responsible_cadres(db, CadresOf::Households(&households), today_in_china()).await?;
+        problems.extend(cadre_problems(
+            &parsed.responsible_cadres,
+            &paired,
+            &parsed.header(RegistryColumn::ResponsibleCadre),
+        ));
     }
     let summary = if problems.is_empty() {
         progress.writing(0, total);
@@ -223,6 +241,13 @@ pub async fn stream_into_empty(
         return Ok(None);
     }
     let mut problems = streamed.report.problems.clone();
+    // The registry is empty, so no household has a pairing: any cadre named disagrees. (The
+    // write transaction is open, so the pool is not asked: in memory it has one connection.)
+    problems.extend(cadre_problems(
+        &streamed.responsible_cadres,
+        &HashMap::new(),
+        &streamed.header(RegistryColumn::ResponsibleCadre),
+    ));
     problems.extend(conflicts.iter().map(|c| {
         conflict_problem(
             c,
@@ -261,6 +286,50 @@ pub async fn stream_into_empty(
         streamed.report.warnings,
         Some(summary),
     )))
+}
+
+/// The 帮扶责任人 cells that disagree with the households' pairings in force (`paired`, by
+/// household number): the column is checked, never written, since pairings are made and ended
+/// on the assistance page. The same names in another order agree.
+fn cadre_problems(
+    cells: &[CadreCell],
+    paired: &HashMap<String, Vec<String>>,
+    header: &str,
+) -> Vec<Problem> {
+    let sorted = |names: &[String]| {
+        let mut names = names.to_vec();
+        names.sort();
+        names
+    };
+    cells
+        .iter()
+        .filter_map(|cell| {
+            let stored = paired
+                .get(&cell.household_no)
+                .map_or(&[][..], Vec::as_slice);
+            if sorted(&cell.names) == sorted(stored) {
+                return None;
+            }
+            let (no, given, stored) = (&cell.household_no, cell.names.join("、"), stored.join("、"));
+            let reason = if stored.is_empty() {
+                text!(
+                    "户{no}没有在结对中的帮扶责任人，此列应留空：结对在帮扶页面建立，导入不会改动",
+                    "household {no} has no responsible cadre paired with it, so leave this cell empty: pairings are made on the assistance page, not by an import"
+                )
+            } else {
+                text!(
+                    "户{no}的帮扶责任人“{given}”与其在结对中的帮扶责任人“{stored}”不符：结对在帮扶页面建立和结束，导入不会改动；请填写“{stored}”或留空此列",
+                    "household {no}: responsible cadre '{given}' does not agree with the cadres paired with it, '{stored}': pairings are made and ended on the assistance page, not by an import; write '{stored}' or leave the cell empty"
+                )
+            };
+            Some(Problem {
+                row: cell.row,
+                column: header.to_owned(),
+                value: given,
+                reason,
+            })
+        })
+        .collect()
 }
 
 /// Households the account may not write: in a division outside its own, or (by household
@@ -340,6 +409,16 @@ async fn conflict_problems(
     Ok(problems)
 }
 
+/// The registry column of a monitoring field; the risk types at the first of their columns.
+fn monitoring_column(field: MonitoringField) -> RegistryColumn {
+    match field {
+        MonitoringField::IdentifiedOn => RegistryColumn::IdentifiedOn,
+        MonitoringField::RiskTypes => RegistryColumn::RiskType1,
+        MonitoringField::RiskEliminatedOn => RegistryColumn::RiskEliminatedOn,
+        MonitoringField::EliminationMethod => RegistryColumn::EliminationMethod,
+    }
+}
+
 /// A store conflict as a report line: at the member's row for an ID number, else at the
 /// household's first row.
 pub fn conflict_problem(
@@ -352,6 +431,7 @@ pub fn conflict_problem(
         ConflictField::HouseholdNo => (RegistryColumn::HouseholdNo, None),
         ConflictField::IdNumber(id) => (RegistryColumn::IdNumber, Some(id)),
         ConflictField::MonitoringCategory => (RegistryColumn::MonitoringCategory, None),
+        ConflictField::Monitoring(field) => (monitoring_column(field), None),
     };
     Problem {
         row: row_of(c.household_no(), id),

@@ -849,7 +849,7 @@ fn only_the_legacy_import_sets_monitoring_categories(env: Env) {
     let run = legacy_import(&db, good);
     run.assert_success("legacy import");
     run.assert_contains(
-        "1 of them have their monitoring category as identified before zhenxing",
+        "1 of them have their monitoring category, identification date, risk types and risk elimination as recorded before zhenxing",
         "legacy import",
     );
     assert_eq!(int(&stats(&db, &[]), "monitored_households"), 1);

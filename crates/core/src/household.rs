@@ -14,11 +14,21 @@ use crate::id_number::DocumentNumber;
 use crate::income::IncomeItems;
 use crate::lang::Text;
 use crate::money::Fen;
+use crate::monitoring::MonitoringOutcome;
 use crate::text;
 use crate::text::{HouseholdNo, Lines, PersonName, Phone, TextError, check_characters};
 use crate::village_group::VillageGroup;
 use std::fmt;
 use std::ops::Deref;
+
+/// The items of a cell that lists several values, separated by any of `,，、;；/` as people
+/// write lists in Chinese and English.
+pub fn list_items(input: &str) -> impl Iterator<Item = &str> {
+    input
+        .split([',', '，', '、', ';', '；', '/'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+}
 
 /// 健康状况: one or more conditions; "healthy" stands alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,14 +37,10 @@ pub struct Health(u8);
 impl Health {
     pub const HEALTHY: Health = Health(1 << HealthCondition::Healthy as u8);
 
-    /// Parses `健康`, `残疾,长期慢性病` (separated by any of `,，、;；/`).
+    /// Parses `健康`, `残疾,长期慢性病` (separated as [`list_items`] says).
     pub fn parse(input: &str) -> Result<Health, Text> {
         let mut bits = 0u8;
-        for part in input
-            .split([',', '，', '、', ';', '；', '/'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
+        for part in list_items(input) {
             bits |= 1 << HealthCondition::parse(part)? as u8;
         }
         let health = Health(bits);
@@ -128,6 +134,9 @@ pub struct HouseholdDraft {
     pub out_of_pocket: Fen,
     pub housing_safe: Option<bool>,
     pub water_safe: Option<bool>,
+    /// What the monitoring procedures recorded; see [`MonitoringOutcome::check`] for why
+    /// [`HouseholdDraft::build`] leaves its rules to the importers.
+    pub monitoring_outcome: MonitoringOutcome,
     pub members: Vec<Member>,
 }
 
@@ -371,6 +380,7 @@ pub(crate) mod tests {
             out_of_pocket: Fen::ZERO,
             housing_safe: Some(true),
             water_safe: Some(true),
+            monitoring_outcome: MonitoringOutcome::default(),
             members,
         }
     }

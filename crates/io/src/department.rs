@@ -583,6 +583,16 @@ pub fn parse_date(input: &str) -> Option<Date> {
     Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
 }
 
+/// [`parse_date`], with what to write instead when it is not a date.
+pub fn parse_date_or_why(s: &str) -> Result<Date, Text> {
+    parse_date(s).ok_or_else(|| {
+        text!(
+            "“{s}”不是日期；请写成2026-03-01、2026/3/1、20260301或2026年3月1日",
+            "'{s}' is not a date; write it as 2026-03-01, 2026/3/1, 20260301 or 2026年3月1日"
+        )
+    })
+}
+
 struct RowReader<'a, 'r> {
     layout: &'a Layout,
     row: crate::table::Row<'r>,
@@ -690,12 +700,7 @@ impl RowReader<'_, '_> {
 
     fn date(&mut self, today: Date) -> Option<Date> {
         self.required(Field::Date, |s| {
-            let date = parse_date(s).ok_or_else(|| {
-                text!(
-                    "“{s}”不是日期；请写成2026-03-01、2026/3/1、20260301或2026年3月1日",
-                    "'{s}' is not a date; write it as 2026-03-01, 2026/3/1, 20260301 or 2026年3月1日"
-                )
-            })?;
+            let date = parse_date_or_why(s)?;
             if date > today {
                 return Err(text!(
                     "日期{date}晚于今天（{today}）；部门数据只能报告已经发生的事，请核对日期",

@@ -47,6 +47,7 @@ fn household(n: usize, start: &str) -> HouseholdDraft {
         phone: None,
         address: Some(format!("{start}HYPERLINK(\"http://evil.example\")巫山县")),
         village_group: None,
+        monitoring_outcome: Default::default(),
         income: IncomeItems::new(
             Fen::from_yuan(12_000),
             Fen::from_yuan(500),
@@ -82,7 +83,7 @@ fn drafts() -> Vec<HouseholdDraft> {
 fn export(path: &Path, drafts: &[HouseholdDraft]) {
     let mut writer = RegistryWriter::create(path, None).unwrap();
     for d in drafts {
-        writer.write_household(d).unwrap();
+        writer.write_household(d, &[]).unwrap();
     }
     writer.finish().unwrap();
 }

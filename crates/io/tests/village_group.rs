@@ -68,7 +68,7 @@ fn village_groups_are_read_checked_and_written_back() {
     let out = dir.path().join("export.csv");
     let mut export = RegistryWriter::create(&out, Some(4)).unwrap();
     for h in &parsed.households {
-        export.write_household(h).unwrap();
+        export.write_household(h, &[]).unwrap();
     }
     export.finish().unwrap();
     let written = std::fs::read_to_string(&out).unwrap();

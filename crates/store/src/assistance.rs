@@ -20,9 +20,10 @@ use crate::accounts::Account;
 use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::keys;
 use crate::outcome::{Outcome, Written};
-use crate::{Db, Result, StoreError, on_pool, on_tx};
+use crate::{Db, Result, StoreError, on_pool, on_tx, placeholders};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use time::Date;
 use zhenxing_core::assistance::{
     Measure, MeasureCategory, MeasureFact, MeasureStatus, Pairing, check_cancel_reason,
@@ -31,7 +32,7 @@ use zhenxing_core::assistance::{
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::mask::mask_phone;
 use zhenxing_core::monitoring::{RiskType, parse_stored_date};
-use zhenxing_core::{Action, Scope, text};
+use zhenxing_core::{Action, DivisionCode, Scope, text};
 
 /// A stored pairing. `phone` is the full number: show it through [`PairingRow::masked_phone`]
 /// unless the viewer revealed it.
@@ -229,6 +230,58 @@ pub async fn pairing(db: &Db, scope: &Scope, id: i64) -> Result<Option<PairingRo
     row.filter(|p| scope.contains_code(&p.division_code))
         .map(PairingRow::opened)
         .transpose()
+}
+
+/// Whose 帮扶责任人 [`responsible_cadres`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum CadresOf<'a> {
+    /// Every household under a division (all with `None`): an export.
+    Division(Option<&'a DivisionCode>),
+    /// These households: an import's check.
+    Households(&'a [&'a str]),
+}
+
+/// The names of each household's cadres in force on `today` (paired, and the pairing not
+/// ended before today, as [`PairingRow::is_active`]), in the order they were paired: the
+/// registry format's 帮扶责任人. Names only: no phone number leaves this query.
+pub async fn responsible_cadres(
+    db: &Db,
+    of: CadresOf<'_>,
+    today: Date,
+) -> Result<HashMap<String, Vec<String>>> {
+    const IN_FORCE: &str = "SELECT household_no, cadre_name FROM pairings \
+        WHERE starts_on <= $1 AND (ends_on IS NULL OR ends_on >= $1)";
+    let today = today.to_string();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    match of {
+        CadresOf::Division(division) => {
+            let prefix = format!("{}%", division.map_or("", |d| d.prefix()));
+            let sql = format!("{IN_FORCE} AND division_code LIKE $2 ORDER BY starts_on, id");
+            rows = on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&today).bind(&prefix).fetch_all(pool).await?);
+        }
+        CadresOf::Households(households) => {
+            for chunk in households.chunks(500) {
+                let sql = format!(
+                    "{IN_FORCE} AND household_no IN ({}) ORDER BY starts_on, id",
+                    placeholders(chunk.len(), 2)
+                );
+                let found: Vec<(String, String)> = on_pool!(db, pool => {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&today);
+                    for no in chunk {
+                        q = q.bind(*no);
+                    }
+                    q.fetch_all(pool).await?
+                });
+                rows.extend(found);
+            }
+        }
+    }
+    let mut cadres: HashMap<String, Vec<String>> = HashMap::new();
+    for (household_no, name) in rows {
+        cadres.entry(household_no).or_default().push(name);
+    }
+    Ok(cadres)
 }
 
 /// One measure, if it lies in `scope`.

@@ -3,8 +3,10 @@
 //! types of zhenxing-core.
 
 use serde::Serialize;
+use zhenxing_core::elimination::EliminationMethod;
 use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::id_number::{Disability, DocumentNumber, IdNumber};
+use zhenxing_core::monitoring::{MonitoringOutcome, parse_stored_date};
 use zhenxing_core::{
     DivisionCode, Education, Fen, Health, HouseholdNo, HouseholdType, IncomeItems, Labor, Member,
     MonitoringCategory, PersonName, Phone, Relation, SchoolStatus, VillageGroup,
@@ -32,6 +34,17 @@ pub struct HouseholdRecord {
     pub out_of_pocket: i64,
     pub housing_safe: Option<bool>,
     pub water_safe: Option<bool>,
+    /// What the monitoring procedures recorded (migration 0009): dates as `YYYY-MM-DD`, risk
+    /// types as codes joined by commas, the method's code. Left out of the audit trail's JSON
+    /// when empty, as `village_group` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identified_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_types: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_eliminated_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elimination_method: Option<String>,
     pub members: Vec<MemberRecord>,
 }
 
@@ -66,12 +79,13 @@ impl HouseholdRecord {
 
     pub fn from_household(h: &zhenxing_core::Household) -> HouseholdRecord {
         let [wage, business, property, transfer, expense] = h.income.as_array();
+        let monitoring = MonitoringColumns::of_household(h);
         HouseholdRecord {
             household_no: h.household_no.as_str().to_owned(),
             division_code: h.division.as_str().to_owned(),
             household_type: h.household_type.code().to_owned(),
             lifted_out_year: h.lifted_out_year.map(i64::from),
-            monitoring_category: h.monitoring_category.map(|c| c.code().to_owned()),
+            monitoring_category: monitoring.category,
             phone: h.phone.as_ref().map(|p| p.as_str().to_owned()),
             address: h.address.clone(),
             village_group: h.village_group.as_ref().map(|g| g.as_str().to_owned()),
@@ -83,6 +97,10 @@ impl HouseholdRecord {
             out_of_pocket: h.out_of_pocket.0,
             housing_safe: h.housing_safe,
             water_safe: h.water_safe,
+            identified_on: monitoring.identified_on,
+            risk_types: monitoring.risk_types,
+            risk_eliminated_on: monitoring.risk_eliminated_on,
+            elimination_method: monitoring.elimination_method,
             members: h.members.iter().map(MemberRecord::from_member).collect(),
         }
     }
@@ -148,11 +166,79 @@ impl HouseholdRecord {
             out_of_pocket: Fen(self.out_of_pocket),
             housing_safe: self.housing_safe,
             water_safe: self.water_safe,
+            monitoring_outcome: self.monitoring_outcome().map_err(|field| {
+                let value = match field {
+                    "identified_on" => self.identified_on.as_deref(),
+                    "risk_types" => self.risk_types.as_deref(),
+                    "risk_eliminated_on" => self.risk_eliminated_on.as_deref(),
+                    _ => self.elimination_method.as_deref(),
+                };
+                bad(field, value.unwrap_or_default())
+            })?,
             members: self
                 .members
                 .iter()
                 .map(|m| m.to_member().map_err(|f| bad(f, "(stored)")))
                 .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// A household's monitoring fields as stored: the category and what the procedures recorded.
+/// Only the procedures change them, and a legacy import (see
+/// [`crate::registry::MonitoringPermission`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonitoringColumns {
+    pub category: Option<String>,
+    pub identified_on: Option<String>,
+    pub risk_types: Option<String>,
+    pub risk_eliminated_on: Option<String>,
+    pub elimination_method: Option<String>,
+}
+
+impl MonitoringColumns {
+    pub fn of_household(h: &zhenxing_core::Household) -> MonitoringColumns {
+        let outcome = &h.monitoring_outcome;
+        MonitoringColumns {
+            category: h.monitoring_category.map(|c| c.code().to_owned()),
+            identified_on: outcome.identified_on.map(|d| d.to_string()),
+            risk_types: outcome.risk_codes(),
+            risk_eliminated_on: outcome.risk_eliminated_on.map(|d| d.to_string()),
+            elimination_method: outcome.elimination_method.map(|m| m.code().to_owned()),
+        }
+    }
+
+    pub fn of_record(r: &HouseholdRecord) -> MonitoringColumns {
+        MonitoringColumns {
+            category: r.monitoring_category.clone(),
+            identified_on: r.identified_on.clone(),
+            risk_types: r.risk_types.clone(),
+            risk_eliminated_on: r.risk_eliminated_on.clone(),
+            elimination_method: r.elimination_method.clone(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == MonitoringColumns::default()
+    }
+}
+
+impl HouseholdRecord {
+    /// The stored monitoring fields as the domain's outcome; `Err` names an unreadable field.
+    fn monitoring_outcome(&self) -> Result<MonitoringOutcome, &'static str> {
+        let date = |value: &Option<String>, field: &'static str| match value {
+            None => Ok(None),
+            Some(d) => parse_stored_date(d).map(Some).ok_or(field),
+        };
+        Ok(MonitoringOutcome {
+            identified_on: date(&self.identified_on, "identified_on")?,
+            risk_types: crate::coverage::parse_risk_types(self.risk_types.as_deref())
+                .map_err(|_| "risk_types")?,
+            risk_eliminated_on: date(&self.risk_eliminated_on, "risk_eliminated_on")?,
+            elimination_method: match &self.elimination_method {
+                None => None,
+                Some(m) => Some(EliminationMethod::from_code(m).ok_or("elimination_method")?),
+            },
         })
     }
 }

@@ -190,6 +190,7 @@ pub fn test_household(
         phone: None,
         address: None,
         village_group: None,
+        monitoring_outcome: Default::default(),
         income: IncomeItems::new(
             Fen::from_yuan(income_yuan),
             Fen::ZERO,

@@ -497,3 +497,51 @@ async fn elimination_facts_rebuild_the_income_history_from_the_audit_trail() {
         );
     }
 }
+
+/// The registry format's 帮扶责任人: the names of the cadres in force, by household, for an
+/// export (by division) and an import's check (by household); an ended pairing drops out.
+#[tokio::test]
+async fn responsible_cadres_are_the_names_of_the_pairings_in_force() {
+    use assistance::{CadresOf, responsible_cadres};
+    let today = today_in_china();
+    for t in registries().await {
+        let db = &t.db;
+        let cadre = account(db, "lx_cadre", Role::VillageCadre, VILLAGE).await;
+        let p = pairing_draft(today).build(today).unwrap();
+        let (id, version) = done(
+            assistance::add_pairing(db, &cadre, "CK0001", &p)
+                .await
+                .unwrap(),
+        );
+        let expected =
+            std::collections::HashMap::from([("CK0001".to_owned(), vec!["刘德明".to_owned()])]);
+        let village = DivisionCode::parse(VILLAGE).unwrap();
+        let elsewhere = DivisionCode::parse("500229104201").unwrap();
+        for of in [
+            CadresOf::Households(&["CK0001", "CK0002"]),
+            CadresOf::Division(Some(&village)),
+            CadresOf::Division(None),
+        ] {
+            assert_eq!(
+                responsible_cadres(db, of, today).await.unwrap(),
+                expected,
+                "{of:?}"
+            );
+        }
+        let none = responsible_cadres(db, CadresOf::Division(Some(&elsewhere)), today)
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "{none:?}");
+
+        let yesterday = today - Duration::days(1);
+        done(
+            assistance::end_pairing(db, &cadre, id, version, yesterday, today)
+                .await
+                .unwrap(),
+        );
+        let ended = responsible_cadres(db, CadresOf::Households(&["CK0001"]), today)
+            .await
+            .unwrap();
+        assert!(ended.is_empty(), "{ended:?}");
+    }
+}

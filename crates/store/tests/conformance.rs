@@ -7,7 +7,8 @@ use zhenxing_core::household::HouseholdDraft;
 use zhenxing_core::*;
 use zhenxing_store::Outcome;
 use zhenxing_store::registry::{
-    Conflict, LEGACY_MONITORING_ACTION, MonitoringPermission, WRITE_ACTION, WriteRequest,
+    Conflict, LEGACY_MONITORING_ACTION, MonitoringField, MonitoringPermission, WRITE_ACTION,
+    WriteRequest,
 };
 use zhenxing_store::{Db, HouseholdRecord, StoreError, testing};
 
@@ -37,6 +38,7 @@ fn household(no: &str, village: &str, members: Vec<Member>) -> HouseholdRecord {
         phone: Some(Phone::parse("13900000001").unwrap()),
         address: Some("城口县".into()),
         village_group: None,
+        monitoring_outcome: Default::default(),
         income: IncomeItems::new(
             Fen::from_yuan(20_000),
             Fen::from_yuan(3_000),
@@ -527,6 +529,186 @@ async fn unchanged_monitoring_categories_are_no_change() {
             monitoring_conflicts(err),
             [("CK-0001".into(), Some(UNSTABLE.into()), None)]
         );
+    })
+    .await;
+}
+
+/// What the procedures record, as a legacy import brings it for CK-0001: identified, two risk
+/// types, risk eliminated by assistance.
+fn with_procedures_record(mut batch: Vec<HouseholdRecord>) -> Vec<HouseholdRecord> {
+    let h = &mut batch[0];
+    h.monitoring_category = Some(UNSTABLE.into());
+    h.identified_on = Some("2024-03-01".into());
+    h.risk_types = Some("illness,schooling".into());
+    h.risk_eliminated_on = Some("2025-01-10".into());
+    h.elimination_method = Some("by_assistance".into());
+    batch
+}
+
+/// The refusals of a write of the procedures' record: household, field, stored, written.
+fn outcome_conflicts(err: StoreError) -> Vec<Conflict> {
+    let StoreError::Conflicts(conflicts) = err else {
+        panic!("not refused with conflicts: {err}")
+    };
+    conflicts
+}
+
+#[tokio::test]
+async fn a_legacy_import_writes_the_procedures_record_and_is_audited() {
+    testing::each_backend(async |db| {
+        let batch = with_procedures_record(two_households());
+        let s = db
+            .write_households(&batch, &legacy_request(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.created, s.monitoring_set), (2, 1));
+        let (stored, _) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, batch[0], "stored as given");
+        let draft = stored.to_draft().unwrap();
+        assert_eq!(
+            draft.monitoring_outcome.risk_types,
+            [
+                monitoring::RiskType::Illness,
+                monitoring::RiskType::Schooling
+            ]
+        );
+
+        // A later legacy import corrects the risk types: audited as a legacy write, with the
+        // field before and after in the household's item.
+        let mut corrected = batch.clone();
+        corrected[0].risk_types = Some("illness".into());
+        let s = db
+            .write_households(&corrected, &legacy_request(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.updated, s.unchanged, s.monitoring_set), (1, 1, 1));
+        let history = zhenxing_store::audit::history(db, "household", "CK-0001", 5)
+            .await
+            .unwrap();
+        assert_eq!(history[0].operation, LEGACY_MONITORING_ACTION);
+        let item = zhenxing_store::audit::recent(db, 1).await.unwrap();
+        assert_eq!(item[0].action, LEGACY_MONITORING_ACTION);
+        let before = history[0].before_data.as_deref().unwrap_or_default();
+        let after = history[0].after_data.as_deref().unwrap_or_default();
+        assert!(
+            before.contains("\"risk_types\":\"illness,schooling\""),
+            "{before}"
+        );
+        assert!(after.contains("\"risk_types\":\"illness\""), "{after}");
+        testing::assert_chain_intact(db).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_plain_write_keeps_the_procedures_record_or_is_refused() {
+    testing::each_backend(async |db| {
+        let batch = with_procedures_record(two_households());
+        db.write_households(&batch, &legacy_request(), &|_| {})
+            .await
+            .unwrap();
+
+        // Written again as stored (an export re-imported): no change.
+        let s = db
+            .write_households(&batch, &request(false), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((s.unchanged, s.updated), (2, 0));
+
+        // Changed, or emptied (an empty cell is a value, as for the category): refused, each
+        // field named with the household and what to do.
+        let mut changed = batch.clone();
+        changed[0].risk_types = Some("illness".into());
+        changed[0].identified_on = None;
+        let err = db
+            .write_households(&changed, &request(false), &|_| {})
+            .await
+            .unwrap_err();
+        let conflicts = outcome_conflicts(err);
+        let fields: Vec<_> = conflicts
+            .iter()
+            .map(|c| match c {
+                Conflict::OutcomeOutsideProcedures {
+                    household_no,
+                    field,
+                    stored,
+                    written,
+                } => (
+                    household_no.as_str(),
+                    *field,
+                    stored.as_deref(),
+                    written.as_deref(),
+                ),
+                other => panic!("another conflict: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (
+                    "CK-0001",
+                    MonitoringField::IdentifiedOn,
+                    Some("2024-03-01"),
+                    None
+                ),
+                (
+                    "CK-0001",
+                    MonitoringField::RiskTypes,
+                    Some("illness,schooling"),
+                    Some("illness")
+                ),
+            ]
+        );
+        let text = conflicts[1].text();
+        assert!(
+            text.zh
+                .contains("户CK-0001的“致贫返贫风险”不能由“因病、因学”改为“因病”")
+                && text.zh.contains("--legacy-monitoring"),
+            "{}",
+            text.zh
+        );
+        assert!(
+            text.en.contains("household CK-0001: 'Risk types'")
+                && text.en.contains("Write the registry's value"),
+            "{}",
+            text.en
+        );
+        assert_eq!(conflicts[1].shown_value(), "因病");
+
+        // A new household with a record, its category given, is refused alike.
+        let mut new = with_procedures_record(vec![household(
+            "CK-0005",
+            VILLAGE,
+            vec![member("500243201003010037", Relation::Head, "冉明")],
+        )]);
+        new[0].monitoring_category = None;
+        let found = db
+            .conflicts(&new, MonitoringPermission::ProceduresOnly)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 4, "{found:?}");
+
+        // An edit of another field keeps the record (the form's record carries it).
+        let (stored, meta) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut edited = stored.clone();
+        edited.address = Some("城口县巴山镇".into());
+        let saved = db
+            .edit_household(&edited, meta.version, "cadre", "web", "核实")
+            .await
+            .unwrap();
+        assert!(matches!(saved, Outcome::Done(_)), "{saved:?}");
+        let (after, _) = zhenxing_store::registry::household(db, "CK-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.risk_types.as_deref(), Some("illness,schooling"));
+        assert_eq!(after.elimination_method.as_deref(), Some("by_assistance"));
     })
     .await;
 }

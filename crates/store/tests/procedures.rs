@@ -576,16 +576,19 @@ impl<'a> Story<'a> {
     }
 
     /// The registry replaces a household on any change (here its phone number and village
-    /// group, as an import or an edit would): what the procedure wrote stays, and the notice
-    /// names the household's own village group rather than the one read from its address.
+    /// group, as an import of an export or an edit would: the record it writes carries what
+    /// the procedure wrote): that stays, and the notice names the household's own village
+    /// group rather than the one read from its address.
     async fn a_registry_write(&self) {
         let db = self.db;
-        let mut changed =
-            testing::test_household("CK-P1", VILLAGE, &testing::test_id_number(1), 5_200);
+        let (stored, _) = zhenxing_store::registry::household(db, "CK-P1")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut changed = stored.to_draft().unwrap();
         changed.address = Some("城口县巴山镇立新村3组".into());
         changed.village_group = Some(VillageGroup::parse("第五村民小组").unwrap());
         changed.phone = Some(Phone::parse("13900230011").unwrap());
-        changed.monitoring_category = Some(MonitoringCategory::SuddenHardship);
         testing::write_test_households(db, vec![changed]).await;
         let (category, risks, _) = monitoring_fields(db, "CK-P1").await;
         assert_eq!(category.as_deref(), Some("sudden_hardship"));

@@ -175,6 +175,7 @@ fn household(
         phone,
         address: Some(address(&village.place, group)),
         village_group: Some(VillageGroup::numbered(group as u32)),
+        monitoring_outcome: Default::default(),
         income,
         out_of_pocket,
         housing_safe: Some(!rng.chance(0.005)),

@@ -2,16 +2,20 @@
 //! import format, imports back unchanged, and is audited with who exported through which front
 //! end; a report table is written as its extension says and audited as `report.export`.
 
-use crate::support::{fixture_registry, import_legacy};
+use crate::support::{fixture, fixture_registry, import_legacy, request};
 use serde_json::Value;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use zhenxing_app::export::{self, Exported, Exporter, Via};
-use zhenxing_core::DivisionCode;
+use zhenxing_app::import::{self, Quiet};
+use zhenxing_core::assistance::PairingDraft;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::report_table::find_report;
+use zhenxing_core::{DivisionCode, Role, Sex};
 use zhenxing_store::audit::AuditRecord;
+use zhenxing_store::registry::MonitoringPermission;
 use zhenxing_store::snapshots::Month;
-use zhenxing_store::{Db, testing};
+use zhenxing_store::{Db, Outcome, assistance, testing};
 
 async fn last_audit(db: &Db, action: &str) -> AuditRecord {
     zhenxing_store::audit::recent(db, 20)
@@ -148,6 +152,155 @@ async fn a_report_table_is_written_by_its_extension_and_audited() {
         assert_eq!(
             last_audit(db, "report.export").await.object_id.as_deref(),
             Some("counts.csv")
+        );
+    })
+    .await;
+}
+
+/// The monitoring columns through the whole loop: a legacy import sets them, the export writes
+/// them, the export imports back as a plain import without a change, and a plain import that
+/// changes one is refused at its row and column, naming the household.
+#[tokio::test]
+async fn the_monitoring_columns_round_trip_and_only_a_legacy_import_changes_them() {
+    testing::each_backend(async |db: &Db| {
+        let legacy = import_legacy(db, &fixture("registry", "monitoring-columns.csv")).await;
+        assert!(legacy.problems.is_empty(), "{:?}", legacy.problems);
+        assert_eq!(legacy.summary.unwrap().monitoring_set, 1);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.csv");
+        export::registry(
+            db,
+            Exporter {
+                actor: "cli:test",
+                via: Via::Cli,
+            },
+            None,
+            &path,
+            "all.csv",
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            written.contains(",脱贫不稳定户,2024-03-01,因病,因学,,,,2025-01-10,帮扶消除,"),
+            "{written}"
+        );
+
+        let plain = request(MonitoringPermission::ProceduresOnly);
+        let back = import::buffered(db, &path, &plain, None, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        assert_eq!(back.summary.unwrap().unchanged, 4);
+
+        // The openpyxl workbook (dates as date cells) is the same registry.
+        let xlsx = fixture("registry", "monitoring-columns-openpyxl.xlsx");
+        let same = import::buffered(db, &xlsx, &plain, None, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert!(same.problems.is_empty(), "{:?}", same.problems);
+        assert_eq!(same.summary.unwrap().unchanged, 4);
+
+        let changed = dir.path().join("changed.csv");
+        std::fs::write(
+            &changed,
+            written.replace(",2025-01-10,帮扶消除,", ",2025-01-10,自然消除,"),
+        )
+        .unwrap();
+        let refused = import::buffered(db, &changed, &plain, None, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert!(refused.summary.is_none());
+        let found: Vec<(u64, &str)> = refused
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column.as_str()))
+            .collect();
+        assert_eq!(found, [(2, "风险消除方式")]);
+        let reason = &refused.problems[0].reason;
+        assert!(reason.zh.contains("户CK0001") && reason.zh.contains("--legacy-monitoring"));
+        assert!(reason.en.contains("household CK0001"));
+    })
+    .await;
+}
+
+/// 帮扶责任人: the export writes the names of the household's cadres in force (never their
+/// phone numbers); an import checks a filled cell against the pairings and never writes it.
+#[tokio::test]
+async fn the_responsible_cadre_is_exported_and_checked_on_import() {
+    testing::each_backend(async |db: &Db| {
+        fixture_registry(db).await;
+        let today = today_in_china();
+        let cadre = crate::support::account("lx_cadre", Role::VillageCadre, "500229102202");
+        let pairing = PairingDraft {
+            name: "张明".into(),
+            sex: Some(Sex::Male),
+            political_status: None,
+            unit: "城口县农业农村委员会".into(),
+            phone: "13912345678".into(),
+            starts_on: today - time::Duration::days(10),
+            ends_on: None,
+        }
+        .build(today)
+        .unwrap();
+        let added = assistance::add_pairing(db, &cadre, "CK0001", &pairing)
+            .await
+            .unwrap();
+        assert!(matches!(added, Outcome::Done(_)), "{added:?}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.csv");
+        let exporter = Exporter {
+            actor: "cli:test",
+            via: Via::Cli,
+        };
+        export::registry(db, exporter, None, &path, "all.csv", &|_, _| {})
+            .await
+            .unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains(",脱贫不稳定户,,,,,,,,,张明,"), "{written}");
+        assert!(
+            !written.contains("13912345678"),
+            "a cadre's phone was exported"
+        );
+
+        let plain = request(MonitoringPermission::ProceduresOnly);
+        let import = async |text: String| {
+            let file = dir.path().join("in.csv");
+            std::fs::write(&file, text).unwrap();
+            import::buffered(db, &file, &plain, None, Arc::new(Quiet))
+                .await
+                .unwrap()
+        };
+        let back = import(written.clone()).await;
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        assert_eq!(back.summary.unwrap().unchanged, 4);
+        // Empty: not checked.
+        let back = import(written.replace(",张明,", ",,")).await;
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+
+        // Another name, or a name for a household without a pairing: refused at the cell.
+        let wrong = written.replace(",张明,", ",李四,").replace(
+            "CK0002,一般农户,,,,,,,,,,,",
+            "CK0002,一般农户,,,,,,,,,,,王五",
+        );
+        let refused = import(wrong).await;
+        assert!(refused.summary.is_none());
+        let found: Vec<(u64, &str)> = refused
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column.as_str()))
+            .collect();
+        assert_eq!(found, [(2, "帮扶责任人"), (6, "帮扶责任人")]);
+        let (ck0001, ck0002) = (&refused.problems[0].reason, &refused.problems[1].reason);
+        assert!(ck0001.zh.contains("户CK0001的帮扶责任人“李四”") && ck0001.zh.contains("“张明”"));
+        assert!(ck0001.en.contains("household CK0001") && ck0001.en.contains("assistance page"));
+        assert!(
+            ck0002
+                .en
+                .contains("household CK0002 has no responsible cadre")
         );
     })
     .await;

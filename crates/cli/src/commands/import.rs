@@ -135,8 +135,8 @@ fn finish(lang: Lang, outcome: &ImportOutcome, dry_run: bool) -> ExitCode {
             let k = s.monitoring_set;
             if k > 0 {
                 let line = text!(
-                    "其中{k}户的监测对象类别按 zhenxing 启用前已认定的情况写入（审计记为 {LEGACY_MONITORING_ACTION}）。",
-                    "{k} of them have their monitoring category as identified before zhenxing (audited as {LEGACY_MONITORING_ACTION})."
+                    "其中{k}户的监测对象类别及识别监测时间、致贫返贫风险、风险消除时间和方式按 zhenxing 启用前已认定的情况写入（审计记为 {LEGACY_MONITORING_ACTION}）。",
+                    "{k} of them have their monitoring category, identification date, risk types and risk elimination as recorded before zhenxing (audited as {LEGACY_MONITORING_ACTION})."
                 );
                 outln!("{}", line.get(lang));
             }

@@ -57,18 +57,21 @@
 //! One job per file: [`rule_set`](self::rule_set) (the rule data and its check),
 //! [`builtin`](self::builtin) (the built-in sets), [`facts`](self::facts) (what the rules read),
 //! [`reasons`](self::reasons) (rule and risk ids, reasons in words), [`classify`](self::classify)
-//! (the registry's rules) and [`department`](self::department) (department data's rules).
+//! (the registry's rules), [`department`](self::department) (department data's rules) and
+//! [`outcome`](self::outcome) (what a completed case records on the household).
 
 mod builtin;
 mod classify;
 mod department;
 mod facts;
+mod outcome;
 mod reasons;
 mod rule_set;
 
 pub use builtin::builtin;
 pub use classify::{Assessment, MAX_RISK_TYPES, Prepared, age_on};
 pub use facts::{HouseholdFacts, MemberFacts, parse_stored_date, unreadable_stored_value};
+pub use outcome::{MonitoringOutcome, OutcomeError, OutcomeField};
 pub use reasons::{Detail, Reason, RiskType, RuleId};
 pub use rule_set::*;
 

@@ -2,10 +2,21 @@
 //! that the two agree).
 
 use crate::write::ColumnSpec;
+use zhenxing_core::elimination::EliminationMethod;
+use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::{
     Education, HealthCondition, HouseholdType, Labor, MonitoringCategory, Relation, SchoolStatus,
     Sex,
 };
+
+/// The five risk-type columns, in order: a household's risk types fill them from the first.
+pub const RISK_TYPE_COLUMNS: [RegistryColumn; 5] = [
+    RegistryColumn::RiskType1,
+    RegistryColumn::RiskType2,
+    RegistryColumn::RiskType3,
+    RegistryColumn::RiskType4,
+    RegistryColumn::RiskType5,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -20,6 +31,15 @@ pub enum RegistryColumn {
     HouseholdType,
     LiftedOutYear,
     MonitoringCategory,
+    IdentifiedOn,
+    RiskType1,
+    RiskType2,
+    RiskType3,
+    RiskType4,
+    RiskType5,
+    RiskEliminatedOn,
+    EliminationMethod,
+    ResponsibleCadre,
     Phone,
     Address,
     VillageGroup,
@@ -107,6 +127,78 @@ columns![
         "monitoring_category",
         "监测对象类别",
         "Monitoring category",
+        Household,
+        false
+    ),
+    (
+        IdentifiedOn,
+        "identified_on",
+        "识别监测时间",
+        "Identified on",
+        Household,
+        false
+    ),
+    (
+        RiskType1,
+        "risk_type_1",
+        "致贫返贫风险1",
+        "Risk type 1",
+        Household,
+        false
+    ),
+    (
+        RiskType2,
+        "risk_type_2",
+        "致贫返贫风险2",
+        "Risk type 2",
+        Household,
+        false
+    ),
+    (
+        RiskType3,
+        "risk_type_3",
+        "致贫返贫风险3",
+        "Risk type 3",
+        Household,
+        false
+    ),
+    (
+        RiskType4,
+        "risk_type_4",
+        "致贫返贫风险4",
+        "Risk type 4",
+        Household,
+        false
+    ),
+    (
+        RiskType5,
+        "risk_type_5",
+        "致贫返贫风险5",
+        "Risk type 5",
+        Household,
+        false
+    ),
+    (
+        RiskEliminatedOn,
+        "risk_eliminated_on",
+        "风险消除时间",
+        "Risk eliminated on",
+        Household,
+        false
+    ),
+    (
+        EliminationMethod,
+        "elimination_method",
+        "风险消除方式",
+        "Elimination method",
+        Household,
+        false
+    ),
+    (
+        ResponsibleCadre,
+        "responsible_cadre",
+        "帮扶责任人",
+        "Responsible cadre",
         Household,
         false
     ),
@@ -301,6 +393,21 @@ pub fn template_columns() -> Vec<ColumnSpec> {
                 RegistryColumn::MonitoringCategory => {
                     spec.choices = Some(
                         MonitoringCategory::ALL
+                            .iter()
+                            .map(|v| v.zh().into())
+                            .collect(),
+                    )
+                }
+                RegistryColumn::RiskType1
+                | RegistryColumn::RiskType2
+                | RegistryColumn::RiskType3
+                | RegistryColumn::RiskType4
+                | RegistryColumn::RiskType5 => {
+                    spec.choices = Some(RiskType::ALL.iter().map(|v| v.zh().into()).collect())
+                }
+                RegistryColumn::EliminationMethod => {
+                    spec.choices = Some(
+                        EliminationMethod::ALL
                             .iter()
                             .map(|v| v.zh().into())
                             .collect(),

@@ -1,7 +1,7 @@
 //! Writing households in the registry format (Chinese headers and values, as the national
 //! system's exports are), so that an export re-imports to the same registry.
 
-use super::columns::{COLUMNS, RegistryColumn, template_columns};
+use super::columns::{COLUMNS, RISK_TYPE_COLUMNS, RegistryColumn, template_columns};
 use crate::error::WriteError;
 use crate::write::{TableWriter, create_writer};
 use std::path::Path;
@@ -23,9 +23,15 @@ impl RegistryWriter {
         })
     }
 
-    pub fn write_household(&mut self, household: &HouseholdDraft) -> Result<(), WriteError> {
+    /// Writes the household's rows, with the names of its cadres in force (its pairings: not
+    /// a household field, so the caller looks them up).
+    pub fn write_household(
+        &mut self,
+        household: &HouseholdDraft,
+        responsible_cadres: &[String],
+    ) -> Result<(), WriteError> {
         for i in 0..household.members.len() {
-            let cells = record_cells(household, i);
+            let cells = record_cells(household, responsible_cadres, i);
             let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
             self.inner.write_row(&refs)?;
             self.rows += 1;
@@ -42,11 +48,13 @@ impl RegistryWriter {
     }
 }
 
-/// The cells of member `i`'s row, in the order of [`COLUMNS`].
-pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
+/// The cells of member `i`'s row, in the order of [`COLUMNS`]. Only the cadres' names: their
+/// phone numbers are never exported.
+pub fn record_cells(h: &HouseholdDraft, responsible_cadres: &[String], i: usize) -> Vec<String> {
     let m = &h.members[i];
     let [wage, business, property, transfer, expense] = h.income.as_array();
     let opt = |o: Option<String>| o.unwrap_or_default();
+    let outcome = &h.monitoring_outcome;
     COLUMNS
         .iter()
         .map(|c| match c.column {
@@ -57,6 +65,24 @@ pub fn record_cells(h: &HouseholdDraft, i: usize) -> Vec<String> {
             RegistryColumn::MonitoringCategory => {
                 opt(h.monitoring_category.map(|c| c.zh().to_owned()))
             }
+            RegistryColumn::IdentifiedOn => opt(outcome.identified_on.map(|d| d.to_string())),
+            RegistryColumn::RiskType1
+            | RegistryColumn::RiskType2
+            | RegistryColumn::RiskType3
+            | RegistryColumn::RiskType4
+            | RegistryColumn::RiskType5 => {
+                let index = RISK_TYPE_COLUMNS.iter().position(|r| *r == c.column);
+                opt(index
+                    .and_then(|i| outcome.risk_types.get(i))
+                    .map(|r| r.zh().to_owned()))
+            }
+            RegistryColumn::RiskEliminatedOn => {
+                opt(outcome.risk_eliminated_on.map(|d| d.to_string()))
+            }
+            RegistryColumn::EliminationMethod => {
+                opt(outcome.elimination_method.map(|m| m.zh().to_owned()))
+            }
+            RegistryColumn::ResponsibleCadre => responsible_cadres.join("、"),
             RegistryColumn::Phone => opt(h.phone.as_ref().map(|p| p.as_str().to_owned())),
             RegistryColumn::Address => opt(h.address.clone()),
             RegistryColumn::VillageGroup => opt(h.village_group.as_ref().map(|g| g.to_string())),

@@ -3,12 +3,16 @@
 
 mod columns;
 mod export;
+mod fields;
+mod outcome;
 mod parse;
 mod report;
 
 pub(crate) use columns::header_key;
-pub use columns::{COLUMNS, Level, RegistryColumn, template_columns};
+pub use columns::{COLUMNS, Level, RISK_TYPE_COLUMNS, RegistryColumn, template_columns};
 pub use export::{RegistryWriter, record_cells};
-pub use parse::{ParsedRegistry, RowLocator, StreamedRegistry, parse_registry, stream_registry};
+pub use parse::{
+    CadreCell, ParsedRegistry, RowLocator, StreamedRegistry, parse_registry, stream_registry,
+};
 pub(crate) use report::for_each_data_row;
 pub use report::{ImportReport, Problem};

@@ -4,6 +4,9 @@
 //! conflicts back to rows with [`ParsedRegistry::rows_of`].
 
 use super::columns::{COLUMNS, RegistryColumn, column_for_header};
+use super::fields::{
+    HouseholdFields, compare_household_fields, free_text, months, read_household_fields,
+};
 use super::report::{ImportReport, Problem};
 use crate::sniff::FileKind;
 use crate::table::{Cell, TableReader};
@@ -14,19 +17,28 @@ use std::collections::HashMap;
 use std::path::Path;
 use time::Date;
 use zhenxing_core::enums::parse_yes_no;
-use zhenxing_core::household::{FreeTextField, HouseholdDraft, HouseholdError, LIFTED_OUT_YEARS};
+use zhenxing_core::household::{FreeTextField, HouseholdDraft, HouseholdError};
 use zhenxing_core::mask::{mask_free_text, mask_id_number, mask_phone};
-use zhenxing_core::text::{Lines, check_characters};
 use zhenxing_core::{
-    DivisionCode, DocumentNumber, Education, Fen, Health, Household, HouseholdNo, HouseholdType,
-    IdNumberError, IncomeItems, Labor, Member, MonitoringCategory, PersonName, Phone, Relation,
-    SchoolStatus, Sex, Text, VillageGroup, checks, text,
+    DocumentNumber, Education, Fen, Health, Household, HouseholdNo, IdNumberError, IncomeItems,
+    Labor, Member, PersonName, Relation, SchoolStatus, Sex, Text, checks, text,
 };
+
+/// A household's 帮扶责任人 cell, when not empty: the importer checks the names against the
+/// household's pairings in force (the registry does not store them with the household).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CadreCell {
+    pub household_no: String,
+    /// The household's first row, where the cell is checked.
+    pub row: u64,
+    pub names: Vec<String>,
+}
 
 /// The result of reading a file: households ready to write when the report has no problems.
 pub struct ParsedRegistry {
     pub report: ImportReport,
     pub households: Vec<Household>,
+    pub responsible_cadres: Vec<CadreCell>,
     /// First spreadsheet row of each household, parallel to `households`.
     first_rows: Vec<u64>,
     /// Spreadsheet row of each member, parallel to `households` and their members.
@@ -82,21 +94,6 @@ impl RowLocator<'_> {
     }
 }
 
-/// What one household's columns said on its first row; `None` where the value was refused.
-struct HouseholdFields {
-    division: Option<DivisionCode>,
-    household_no: HouseholdNo,
-    household_type: Option<HouseholdType>,
-    lifted_out_year: Option<Option<u16>>,
-    monitoring_category: Option<Option<MonitoringCategory>>,
-    phone: Option<Option<Phone>>,
-    address: Option<Option<String>>,
-    village_group: Option<Option<VillageGroup>>,
-    amounts: [Option<Fen>; 6],
-    housing_safe: Option<Option<bool>>,
-    water_safe: Option<Option<bool>>,
-}
-
 struct Group {
     first_row: u64,
     fields: HouseholdFields,
@@ -105,15 +102,6 @@ struct Group {
     /// A problem was reported for this household: it will not be built.
     refused: bool,
 }
-
-const AMOUNT_COLUMNS: [RegistryColumn; 6] = [
-    RegistryColumn::WageIncome,
-    RegistryColumn::BusinessIncome,
-    RegistryColumn::PropertyIncome,
-    RegistryColumn::TransferIncome,
-    RegistryColumn::BusinessExpense,
-    RegistryColumn::OutOfPocket,
-];
 
 /// Where each registry column is in the file, and its header as written there.
 struct Layout {
@@ -146,7 +134,7 @@ fn cell_text(cell: Cell<'_>) -> Result<Cow<'_, str>, f64> {
     }
 }
 
-struct RowReader<'r, 'a> {
+pub(super) struct RowReader<'r, 'a> {
     layout: &'a Layout,
     row: crate::table::Row<'r>,
     problems: Vec<Problem>,
@@ -163,7 +151,7 @@ impl<'r> RowReader<'r, '_> {
         }
     }
 
-    fn problem(&mut self, column: RegistryColumn, value: &str, reason: Text) {
+    pub(super) fn problem(&mut self, column: RegistryColumn, value: &str, reason: Text) {
         self.problems.push(Problem {
             row: self.row.number,
             column: self.layout.header(column),
@@ -173,7 +161,7 @@ impl<'r> RowReader<'r, '_> {
     }
 
     /// A value that must be present and parse.
-    fn required<T>(
+    pub(super) fn required<T>(
         &mut self,
         column: RegistryColumn,
         parse: impl Fn(&str) -> Result<T, Text>,
@@ -193,7 +181,7 @@ impl<'r> RowReader<'r, '_> {
     }
 
     /// A value that may be empty: `Some(None)` when empty, `None` when it does not parse.
-    fn optional<T>(
+    pub(super) fn optional<T>(
         &mut self,
         column: RegistryColumn,
         parse: impl Fn(&str) -> Result<T, Text>,
@@ -248,180 +236,6 @@ fn shown_value(column: RegistryColumn, value: &str) -> String {
         RegistryColumn::IdNumber => mask_id_number(value),
         RegistryColumn::Phone => mask_phone(value),
         _ => mask_free_text(value),
-    }
-}
-
-/// A one-line free text (address, ethnicity): refused at its cell when it holds a character no
-/// text may hold, as the household's own check would refuse it.
-fn free_text(s: &str) -> Result<String, Text> {
-    check_characters(s, Lines::One)
-        .map(|()| s.to_owned())
-        .map_err(|e| e.text())
-}
-
-fn money(s: &str) -> Result<Fen, Text> {
-    Fen::parse_non_negative(s).map_err(|e| e.text())
-}
-
-fn year(s: &str) -> Result<u16, Text> {
-    s.parse::<u16>()
-        .ok()
-        .filter(|y| LIFTED_OUT_YEARS.contains(y))
-        .ok_or_else(|| {
-            text!(
-                "脱贫年度“{s}”应为2014至2020之间的年份",
-                "year lifted out '{s}' must be a year from 2014 to 2020"
-            )
-        })
-}
-
-fn months(s: &str) -> Result<u8, Text> {
-    s.parse::<u8>().ok().filter(|m| *m <= 12).ok_or_else(|| {
-        text!(
-            "务工时间“{s}”应为0至12的整数（月）",
-            "months of work '{s}' must be a whole number from 0 to 12"
-        )
-    })
-}
-
-fn read_household_fields(r: &mut RowReader<'_, '_>, household_no: HouseholdNo) -> HouseholdFields {
-    use RegistryColumn as C;
-    let mut amounts = [None; 6];
-    for (slot, column) in amounts.iter_mut().zip(AMOUNT_COLUMNS) {
-        *slot = if column == C::OutOfPocket {
-            r.optional(column, money).map(|v| v.unwrap_or(Fen::ZERO))
-        } else {
-            r.required(column, money)
-        };
-    }
-    HouseholdFields {
-        division: r.required(C::DivisionCode, |s| {
-            DivisionCode::parse(s).map_err(|e| e.text())
-        }),
-        household_no,
-        household_type: r.required(C::HouseholdType, HouseholdType::parse),
-        lifted_out_year: r.optional(C::LiftedOutYear, year),
-        monitoring_category: r.optional(C::MonitoringCategory, MonitoringCategory::parse),
-        phone: r.optional(C::Phone, |s| Phone::parse(s).map_err(|e| e.text())),
-        address: r.optional(C::Address, free_text),
-        village_group: r.optional(C::VillageGroup, |s| {
-            VillageGroup::parse(s).map_err(|e| e.message())
-        }),
-        amounts,
-        housing_safe: r.optional(C::HousingSafe, parse_yes_no),
-        water_safe: r.optional(C::WaterSafe, parse_yes_no),
-    }
-}
-
-/// Reports household columns of a later row that disagree with the household's first row. The
-/// values are compared as shown in the report (a phone number masked); values that are equal
-/// as parsed show the same, so only those that differ are rendered and compared again.
-fn compare_household_fields(r: &mut RowReader<'_, '_>, first: &HouseholdFields, first_row: u64) {
-    use RegistryColumn as C;
-    let later = read_household_fields(r, first.household_no.clone());
-    let differs = |r: &mut RowReader<'_, '_>,
-                   column: RegistryColumn,
-                   a: Option<String>,
-                   b: Option<String>| {
-        if let (Some(a), Some(b)) = (a, b)
-            && a != b
-        {
-            r.problem(column, &b, text!(
-                    "同一户的户级信息各行应一致：第{first_row}行此列为“{a}”",
-                    "household columns must agree on every row of a household: row {first_row} has '{a}' here"
-                ));
-        }
-    };
-    let show = |o: Option<Option<String>>| o.map(|v| v.unwrap_or_default());
-    if first.division != later.division {
-        differs(
-            r,
-            C::DivisionCode,
-            first.division.map(|d| d.to_string()),
-            later.division.map(|d| d.to_string()),
-        );
-    }
-    if first.household_type != later.household_type {
-        differs(
-            r,
-            C::HouseholdType,
-            first.household_type.map(|t| t.zh().into()),
-            later.household_type.map(|t| t.zh().into()),
-        );
-    }
-    if first.lifted_out_year != later.lifted_out_year {
-        differs(
-            r,
-            C::LiftedOutYear,
-            show(first.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
-            show(later.lifted_out_year.map(|y| y.map(|y| y.to_string()))),
-        );
-    }
-    if first.monitoring_category != later.monitoring_category {
-        differs(
-            r,
-            C::MonitoringCategory,
-            show(first.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
-            show(later.monitoring_category.map(|c| c.map(|c| c.zh().into()))),
-        );
-    }
-    if first.phone != later.phone {
-        differs(
-            r,
-            C::Phone,
-            show(first.phone.clone().map(|p| p.map(|p| p.masked()))),
-            show(later.phone.map(|p| p.map(|p| p.masked()))),
-        );
-    }
-    if first.address != later.address {
-        differs(
-            r,
-            C::Address,
-            show(first.address.clone()),
-            show(later.address),
-        );
-    }
-    if first.village_group != later.village_group {
-        differs(
-            r,
-            C::VillageGroup,
-            show(
-                first
-                    .village_group
-                    .clone()
-                    .map(|g| g.map(|g| g.to_string())),
-            ),
-            show(later.village_group.map(|g| g.map(|g| g.to_string()))),
-        );
-    }
-    for (i, column) in AMOUNT_COLUMNS.into_iter().enumerate() {
-        if first.amounts[i] != later.amounts[i] {
-            differs(
-                r,
-                column,
-                first.amounts[i].map(|f| f.to_string()),
-                later.amounts[i].map(|f| f.to_string()),
-            );
-        }
-    }
-    let yes_no = |o: Option<Option<bool>>| {
-        show(o.map(|b| b.map(|b| zhenxing_core::enums::yes_no_zh(b).to_owned())))
-    };
-    if first.housing_safe != later.housing_safe {
-        differs(
-            r,
-            C::HousingSafe,
-            yes_no(first.housing_safe),
-            yes_no(later.housing_safe),
-        );
-    }
-    if first.water_safe != later.water_safe {
-        differs(
-            r,
-            C::WaterSafe,
-            yes_no(first.water_safe),
-            yes_no(later.water_safe),
-        );
     }
 }
 
@@ -535,6 +349,7 @@ struct Parser<'a> {
     /// seen in. Compact because a registry holds millions.
     seen_ids: FxHashMap<u64, (u32, u32)>,
     last_group: Option<usize>,
+    responsible_cadres: Vec<CadreCell>,
 }
 
 enum RowEffect {
@@ -559,6 +374,7 @@ impl<'a> Parser<'a> {
             group_of: FxHashMap::default(),
             seen_ids: FxHashMap::default(),
             last_group: None,
+            responsible_cadres: Vec::new(),
         }
     }
 
@@ -590,6 +406,19 @@ impl<'a> Parser<'a> {
             },
             None => {
                 let fields = read_household_fields(&mut r, household_no.clone());
+                // On the first row only: a later row that differs is reported as such.
+                if let (Some(outcome), Some(category)) =
+                    (&fields.outcome, fields.monitoring_category)
+                {
+                    outcome.check(category, &mut r);
+                }
+                if let Some(names) = fields.responsible_cadres.as_ref().filter(|n| !n.is_empty()) {
+                    self.responsible_cadres.push(CadreCell {
+                        household_no: household_no.as_str().to_owned(),
+                        row: number,
+                        names: names.iter().map(|n| n.as_str().to_owned()).collect(),
+                    });
+                }
                 let g = self.group_count;
                 self.group_count += 1;
                 self.groups.insert(
@@ -711,6 +540,7 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
     let mut parsed = ParsedRegistry {
         report: ImportReport::default(),
         households: Vec::new(),
+        responsible_cadres: Vec::new(),
         first_rows: Vec::new(),
         member_rows: Vec::new(),
         layout: None,
@@ -738,6 +568,7 @@ pub fn parse_registry(path: &Path, today: Date, progress: &dyn Fn(u64)) -> Parse
     let mut report = std::mem::take(&mut parser.report);
     report.sort();
     parsed.report = report;
+    parsed.responsible_cadres = std::mem::take(&mut parser.responsible_cadres);
     parsed.layout = Some(layout);
     parsed
 }
@@ -748,6 +579,7 @@ pub struct StreamedRegistry {
     /// False when a household's rows were not together; the stream stopped there, and the
     /// caller reads the file again with [`parse_registry`].
     pub contiguous: bool,
+    pub responsible_cadres: Vec<CadreCell>,
     /// The parser's own index, handed over as it is: household number → group, and each
     /// group's first row. Rebuilding it as one map would cost the writer a wait at the end.
     group_of: FxHashMap<Box<str>, u32>,
@@ -785,6 +617,7 @@ pub fn stream_registry(
     let mut streamed = StreamedRegistry {
         report: ImportReport::default(),
         contiguous: true,
+        responsible_cadres: Vec::new(),
         group_of: FxHashMap::default(),
         first_rows: Vec::new(),
         layout: None,
@@ -830,6 +663,7 @@ pub fn stream_registry(
     }
     let mut report = std::mem::take(&mut parser.report);
     report.sort();
+    streamed.responsible_cadres = parser.responsible_cadres;
     streamed.group_of = parser.group_of;
     streamed.first_rows = parser.first_rows;
     streamed.report = report;
@@ -862,6 +696,7 @@ fn build(
         out_of_pocket: amounts[5],
         housing_safe: f.housing_safe?,
         water_safe: f.water_safe?,
+        monitoring_outcome: f.outcome?.outcome,
         members: group.members,
     };
     let first_row = group.first_row;

@@ -1,7 +1,7 @@
 //! Before a write: the stored households among those given, the owners of their members' ID
 //! numbers, and every conflict that refuses the write.
 
-use super::conflict::Conflict;
+use super::conflict::{Conflict, MonitoringField};
 use super::read::{Bind, RowMeta, stream_records};
 use super::{
     CHUNK, Existing, FULL_SCAN_THRESHOLD, HouseholdSource, MonitoringPermission,
@@ -9,7 +9,7 @@ use super::{
 };
 use crate::keys;
 use crate::placeholders;
-use crate::records::HouseholdRecord;
+use crate::records::{HouseholdRecord, MonitoringColumns};
 use crate::{Db, Result, Tx, on_tx};
 use rustc_hash::FxHashSet;
 use std::collections::{HashMap, HashSet};
@@ -74,18 +74,67 @@ pub(super) async fn find_conflicts(
                 });
             }
         });
-        let stored = existing.get(h.household_no());
-        if monitoring == MonitoringPermission::ProceduresOnly
-            && changes_monitoring(h.monitoring_category(), stored)
-        {
-            conflicts.push(Conflict::MonitoringOutsideProcedures {
-                household_no: h.household_no().to_owned(),
-                stored: stored.and_then(|e| e.monitoring_category.clone()),
-                written: h.monitoring_category().map(str::to_owned),
-            });
+        if monitoring == MonitoringPermission::ProceduresOnly {
+            let stored = existing.get(h.household_no());
+            let written = h.monitoring();
+            if changes_monitoring(&written, stored) {
+                let none = MonitoringColumns::default();
+                let stored = stored.map_or(&none, |e| &e.monitoring);
+                conflicts.extend(monitoring_conflicts(h.household_no(), stored, written));
+            }
         }
     }
     Ok((existing, conflicts))
+}
+
+/// Why a write that may not change monitoring fields is refused: the category when it changes
+/// (its text names the legacy import already), else each field of the outcome that changes.
+fn monitoring_conflicts(
+    household_no: &str,
+    stored: &MonitoringColumns,
+    written: MonitoringColumns,
+) -> Vec<Conflict> {
+    if stored.category != written.category {
+        return vec![Conflict::MonitoringOutsideProcedures {
+            household_no: household_no.to_owned(),
+            stored: stored.category.clone(),
+            written: written.category,
+        }];
+    }
+    let fields = [
+        (
+            MonitoringField::IdentifiedOn,
+            &stored.identified_on,
+            written.identified_on,
+        ),
+        (
+            MonitoringField::RiskTypes,
+            &stored.risk_types,
+            written.risk_types,
+        ),
+        (
+            MonitoringField::RiskEliminatedOn,
+            &stored.risk_eliminated_on,
+            written.risk_eliminated_on,
+        ),
+        (
+            MonitoringField::EliminationMethod,
+            &stored.elimination_method,
+            written.elimination_method,
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, stored, written)| *stored != written)
+        .map(
+            |(field, stored, written)| Conflict::OutcomeOutsideProcedures {
+                household_no: household_no.to_owned(),
+                field,
+                stored: stored.clone(),
+                written,
+            },
+        )
+        .collect()
 }
 
 /// The codes of the villages (and communities) in the division table.
@@ -149,7 +198,7 @@ async fn load_existing(
                     created_at: meta.created_at,
                     created_seq: meta.created_seq,
                     division_code: record.division_code.clone(),
-                    monitoring_category: record.monitoring_category.clone(),
+                    monitoring: MonitoringColumns::of_record(&record),
                     fingerprint: fingerprint(&record),
                 },
             );

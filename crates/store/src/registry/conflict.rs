@@ -32,6 +32,70 @@ pub enum Conflict {
         stored: Option<String>,
         written: Option<String>,
     },
+    /// The write would set or change what the procedures recorded on the household (the
+    /// category staying as stored); see [`MonitoringPermission`](super::MonitoringPermission).
+    /// Values as stored ([`crate::records::MonitoringColumns`]); `None` for empty.
+    OutcomeOutsideProcedures {
+        household_no: String,
+        field: MonitoringField,
+        stored: Option<String>,
+        written: Option<String>,
+    },
+}
+
+/// A field that a completed case records on a household, besides the category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitoringField {
+    IdentifiedOn,
+    RiskTypes,
+    RiskEliminatedOn,
+    EliminationMethod,
+}
+
+impl MonitoringField {
+    /// The field's name as the registry format's header says it.
+    pub fn label(self) -> zhenxing_core::Text {
+        use zhenxing_core::Text;
+        match self {
+            MonitoringField::IdentifiedOn => Text::new("识别监测时间", "Identified on"),
+            MonitoringField::RiskTypes => Text::new("致贫返贫风险", "Risk types"),
+            MonitoringField::RiskEliminatedOn => Text::new("风险消除时间", "Risk eliminated on"),
+            MonitoringField::EliminationMethod => Text::new("风险消除方式", "Elimination method"),
+        }
+    }
+
+    /// A stored value as a registry file writes it: dates as they are, risk types and the
+    /// method by their Chinese names (codes that zhenxing does not know as they are).
+    fn shown(self, stored: Option<&str>) -> zhenxing_core::Text {
+        use zhenxing_core::Text;
+        use zhenxing_core::elimination::EliminationMethod;
+        use zhenxing_core::monitoring::RiskType;
+        let Some(value) = stored else {
+            return Text::new("空", "empty");
+        };
+        match self {
+            MonitoringField::IdentifiedOn | MonitoringField::RiskEliminatedOn => {
+                Text::new(value, value)
+            }
+            MonitoringField::RiskTypes => {
+                let names = |label: fn(RiskType) -> &'static str| {
+                    value
+                        .split(',')
+                        .map(|code| RiskType::from_code(code).map_or(code, label))
+                        .collect::<Vec<_>>()
+                };
+                Text::new(
+                    names(RiskType::zh).join("、"),
+                    names(RiskType::en).join(", "),
+                )
+            }
+            MonitoringField::EliminationMethod => match EliminationMethod::from_code(value) {
+                Some(m) => Text::new(m.zh(), m.en()),
+                None => Text::new(value, value),
+            },
+        }
+    }
 }
 
 impl std::fmt::Debug for Conflict {
@@ -78,6 +142,18 @@ impl std::fmt::Debug for Conflict {
                 .field("stored", stored)
                 .field("written", written)
                 .finish(),
+            Conflict::OutcomeOutsideProcedures {
+                household_no,
+                field,
+                stored,
+                written,
+            } => f
+                .debug_struct("OutcomeOutsideProcedures")
+                .field("household_no", household_no)
+                .field("field", field)
+                .field("stored", stored)
+                .field("written", written)
+                .finish(),
         }
     }
 }
@@ -90,6 +166,7 @@ pub enum ConflictField<'a> {
     HouseholdNo,
     IdNumber(&'a str),
     MonitoringCategory,
+    Monitoring(MonitoringField),
 }
 
 impl Conflict {
@@ -98,7 +175,8 @@ impl Conflict {
             Conflict::UnknownDivision { household_no, .. }
             | Conflict::IdNumberInAnotherHousehold { household_no, .. }
             | Conflict::DuplicateInWrite { household_no, .. }
-            | Conflict::MonitoringOutsideProcedures { household_no, .. } => household_no,
+            | Conflict::MonitoringOutsideProcedures { household_no, .. }
+            | Conflict::OutcomeOutsideProcedures { household_no, .. } => household_no,
         }
     }
 
@@ -114,6 +192,7 @@ impl Conflict {
                 id_number: None, ..
             } => ConflictField::HouseholdNo,
             Conflict::MonitoringOutsideProcedures { .. } => ConflictField::MonitoringCategory,
+            Conflict::OutcomeOutsideProcedures { field, .. } => ConflictField::Monitoring(*field),
         }
     }
 
@@ -134,6 +213,10 @@ impl Conflict {
             Conflict::MonitoringOutsideProcedures { written, .. } => {
                 category_label(written.as_deref()).zh
             }
+            Conflict::OutcomeOutsideProcedures { field, written, .. } => match written {
+                Some(_) => field.shown(written.as_deref()).zh,
+                None => String::new(),
+            },
         }
     }
 
@@ -171,6 +254,24 @@ impl Conflict {
                 text!(
                     "监测对象类别不能由“{from_zh}”改为“{to_zh}”：它是监测程序的结果，只在识别纳入或风险消除程序办结时改变（见 docs/procedures.md），不能通过修改、接口或导入改变。zhenxing 启用前已认定的监测对象，由市级管理员用 zhenxing import registry 文件 --legacy-monitoring --reason 原因 导入",
                     "the monitoring category cannot change from '{from_en}' to '{to_en}': it is the outcome of the monitoring procedures and changes only when an identification or risk-elimination case completes (see docs/procedures.md), not through an edit, the API or an import. Households monitored before zhenxing are brought in by the municipal administrator with zhenxing import registry FILE --legacy-monitoring --reason REASON"
+                )
+            }
+            Conflict::OutcomeOutsideProcedures {
+                household_no,
+                field,
+                stored,
+                written,
+            } => {
+                let (label, from, to) = (
+                    field.label(),
+                    field.shown(stored.as_deref()),
+                    field.shown(written.as_deref()),
+                );
+                let (column_zh, column_en) = (label.zh, label.en);
+                let (from_zh, to_zh, from_en, to_en) = (from.zh, to.zh, from.en, to.en);
+                text!(
+                    "户{household_no}的“{column_zh}”不能由“{from_zh}”改为“{to_zh}”：它由识别纳入或风险消除程序办结时记录（见 docs/procedures.md），不能通过修改、接口或导入改变。请在此列填写登记库中的值“{from_zh}”（重新导出的文件已包含）；zhenxing 启用前已认定的监测对象，由市级管理员用 zhenxing import registry 文件 --legacy-monitoring --reason 原因 导入",
+                    "household {household_no}: '{column_en}' cannot change from '{from_en}' to '{to_en}': it is recorded when an identification or risk-elimination case completes (see docs/procedures.md), not through an edit, the API or an import. Write the registry's value '{from_en}' in this column (a fresh export has it); households monitored before zhenxing are brought in by the municipal administrator with zhenxing import registry FILE --legacy-monitoring --reason REASON"
                 )
             }
         }

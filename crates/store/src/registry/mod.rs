@@ -16,12 +16,12 @@ mod read;
 mod rows;
 mod write;
 
-use crate::records::HouseholdRecord;
+use crate::records::{HouseholdRecord, MonitoringColumns};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
-pub use conflict::{Conflict, ConflictField};
+pub use conflict::{Conflict, ConflictField, MonitoringField};
 pub use counts::refresh_all_village_counts;
 pub(crate) use counts::refresh_village_counts;
 pub use indexes::{SuspendedIndexes, restore_indexes, suspend_indexes};
@@ -33,8 +33,8 @@ pub trait HouseholdSource: Sync {
     fn household_no(&self) -> &str;
     fn division_code(&self) -> &str;
     fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str));
-    /// The monitoring category's code, if any.
-    fn monitoring_category(&self) -> Option<&str>;
+    /// The monitoring category and what the procedures recorded, as stored.
+    fn monitoring(&self) -> MonitoringColumns;
     fn to_record(&self) -> HouseholdRecord;
     /// The record to store, borrowed when the source is one already.
     fn record(&self) -> Cow<'_, HouseholdRecord> {
@@ -52,8 +52,8 @@ impl HouseholdSource for HouseholdRecord {
     fn for_each_member_id<'a>(&'a self, each: &mut dyn FnMut(&'a str)) {
         self.members.iter().for_each(|m| each(&m.id_number));
     }
-    fn monitoring_category(&self) -> Option<&str> {
-        self.monitoring_category.as_deref()
+    fn monitoring(&self) -> MonitoringColumns {
+        MonitoringColumns::of_record(self)
     }
     fn to_record(&self) -> HouseholdRecord {
         self.clone()
@@ -75,9 +75,8 @@ impl HouseholdSource for zhenxing_core::Household {
             .iter()
             .for_each(|m| each(m.document.id().as_str()));
     }
-    fn monitoring_category(&self) -> Option<&str> {
-        self.monitoring_category
-            .map(zhenxing_core::MonitoringCategory::code)
+    fn monitoring(&self) -> MonitoringColumns {
+        MonitoringColumns::of_household(self)
     }
     fn to_record(&self) -> HouseholdRecord {
         HouseholdRecord::from_household(self)
@@ -105,15 +104,18 @@ pub struct WriteRequest {
 }
 
 /// Whether a registry write may set households' monitoring fields. The category, the risk
-/// types and the dates of identification and elimination are the outcome of the statutory
-/// procedures (docs/procedures.md): a completed case writes them ([`crate::procedures`]), and a
-/// registry record carries only the category (the rest is kept as the procedures left it).
+/// types, the dates of identification and elimination and the elimination method are the
+/// outcome of the statutory procedures (docs/procedures.md): a completed case writes them
+/// ([`crate::procedures`]). A registry record carries them all, so that an export re-imports
+/// unchanged; a write that is not a legacy one must carry them as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MonitoringPermission {
     /// Edits, the API, the web import and a plain `import registry`: a write that would create
     /// a household with a category, or change a stored household's, is refused with
-    /// [`Conflict::MonitoringOutsideProcedures`]. The stored category written again (an
-    /// export re-imported) is no change.
+    /// [`Conflict::MonitoringOutsideProcedures`], and one that would set or change what the
+    /// procedures recorded with [`Conflict::OutcomeOutsideProcedures`]. An empty value is a
+    /// value (not monitored, not recorded), as an empty category always was. The stored
+    /// values written again (an export re-imported) are no change.
     ProceduresOnly,
     /// Households monitored before zhenxing kept records, brought in by the operating-system
     /// operator (`import registry --legacy-monitoring --reason …`) or by the generator of
@@ -138,7 +140,8 @@ pub struct WriteSummary {
     pub updated: u64,
     pub unchanged: u64,
     pub members_written: u64,
-    /// Households whose monitoring category the write set or changed (a legacy import only).
+    /// Households whose monitoring fields (category, dates, risk types, method) the write set
+    /// or changed (a legacy import only).
     pub monitoring_set: u64,
 }
 
@@ -149,15 +152,15 @@ struct Existing {
     created_at: String,
     created_seq: i64,
     division_code: String,
-    monitoring_category: Option<String>,
+    monitoring: MonitoringColumns,
     fingerprint: u64,
 }
 
-/// Whether writing a household with `written` as its category sets or changes it.
-fn changes_monitoring(written: Option<&str>, stored: Option<&Existing>) -> bool {
+/// Whether writing a household with `written` as its monitoring fields sets or changes any.
+fn changes_monitoring(written: &MonitoringColumns, stored: Option<&Existing>) -> bool {
     match stored {
-        Some(e) => e.monitoring_category.as_deref() != written,
-        None => written.is_some(),
+        Some(e) => e.monitoring != *written,
+        None => !written.is_empty(),
     }
 }
 

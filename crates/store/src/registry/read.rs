@@ -37,6 +37,10 @@ struct JoinedRow {
     out_of_pocket: i64,
     housing_safe: Option<bool>,
     water_safe: Option<bool>,
+    identified_on: Option<String>,
+    risk_types: Option<String>,
+    risk_eliminated_on: Option<String>,
+    elimination_method: Option<String>,
     name: String,
     id_number: String,
     disability_category: Option<i64>,
@@ -58,7 +62,7 @@ pub(crate) const JOINED_SELECT: &str = "SELECT h.id AS h_id, h.version AS h_vers
     h.created_at AS h_created_at, h.created_seq AS h_created_seq, h.household_no, h.division_code, h.household_type, \
     h.lifted_out_year, h.monitoring_category, h.phone, h.address, h.village_group, h.wage_income, h.business_income, \
     h.property_income, h.transfer_income, h.business_expense, h.out_of_pocket, h.housing_safe, \
-    h.water_safe, m.name, m.id_number, m.disability_category, m.disability_level, m.relation, m.sex, \
+    h.water_safe, h.identified_on, h.risk_types, h.risk_eliminated_on, h.elimination_method, m.name, m.id_number, m.disability_category, m.disability_level, m.relation, m.sex, \
     m.birth_date, m.ethnicity, m.education, m.school_status, m.health, m.labor, m.work_months, \
     m.medical_insurance, m.dibao \
     FROM households h JOIN members m ON m.county_code = h.county_code AND m.household_id = h.id";
@@ -112,6 +116,11 @@ impl Assembler {
             out_of_pocket: row.out_of_pocket,
             housing_safe: row.housing_safe,
             water_safe: row.water_safe,
+            identified_on: row.identified_on,
+            // A case approved without risk types stores an empty list as ''.
+            risk_types: row.risk_types.filter(|r| !r.is_empty()),
+            risk_eliminated_on: row.risk_eliminated_on,
+            elimination_method: row.elimination_method,
             members: vec![member],
         };
         let meta = RowMeta {

@@ -1,5 +1,5 @@
 //! The household and member rows as the write path stores them: ids, deletions, the columns
-//! of a bulk insert, and the fields only completed cases write.
+//! of a bulk insert and the rows themselves.
 
 use super::read::{Bind, stream_records};
 use crate::bulk::{Batch, ColType};
@@ -108,46 +108,13 @@ pub(super) const MEMBER_COLUMNS: &[(&str, ColType)] = &[
     ("id_number_index", ColType::IdNumberIndexOf(5)),
 ];
 
-/// When and by which operation a stored household was created and last changed, and what the
-/// procedures wrote on it.
+/// When and by which operation a stored household was created and last changed.
 pub(super) struct Stamps<'a> {
     pub(super) version: i64,
     pub(super) created_at: &'a str,
     pub(super) updated_at: &'a str,
     pub(super) created_seq: i64,
     pub(super) updated_seq: i64,
-    pub(super) monitoring: &'a MonitoringFields,
-}
-
-/// A household's fields that only completed cases write (migration 0009,
-/// [`crate::procedures`]): kept when the registry replaces the household.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
-pub(super) struct MonitoringFields {
-    pub(super) id: i64,
-    pub(super) identified_on: Option<String>,
-    pub(super) risk_types: Option<String>,
-    pub(super) risk_eliminated_on: Option<String>,
-    pub(super) elimination_method: Option<String>,
-}
-
-pub(super) async fn monitoring_fields(
-    tx: &mut Tx,
-    ids: &[i64],
-) -> Result<Vec<(i64, MonitoringFields)>> {
-    let sql = format!(
-        "SELECT id, identified_on, risk_types, risk_eliminated_on, elimination_method \
-         FROM households WHERE id IN ({}) AND (identified_on IS NOT NULL \
-         OR risk_types IS NOT NULL OR risk_eliminated_on IS NOT NULL)",
-        placeholders(ids.len(), 1)
-    );
-    let rows: Vec<MonitoringFields> = on_tx!(tx, conn => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(conn).await?
-    });
-    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
 pub(super) fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, stamps: &Stamps<'_>) {
@@ -179,10 +146,10 @@ pub(super) fn push_household(batch: &mut Batch, h: &HouseholdRecord, id: i64, st
         .text(Some(stamps.updated_at))
         .int(Some(stamps.created_seq))
         .int(Some(stamps.updated_seq))
-        .text(stamps.monitoring.identified_on.as_deref())
-        .text(stamps.monitoring.risk_types.as_deref())
-        .text(stamps.monitoring.risk_eliminated_on.as_deref())
-        .text(stamps.monitoring.elimination_method.as_deref());
+        .text(h.identified_on.as_deref())
+        .text(h.risk_types.as_deref())
+        .text(h.risk_eliminated_on.as_deref())
+        .text(h.elimination_method.as_deref());
 }
 
 pub(super) fn push_member(

@@ -4,8 +4,8 @@
 use super::check::{find_conflicts, village_codes};
 use super::counts::refresh_village_counts;
 use super::rows::{
-    HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, MonitoringFields, Stamps, delete_households,
-    load_records_by_id, monitoring_fields, next_ids, push_household, push_member,
+    HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Stamps, delete_households, load_records_by_id, next_ids,
+    push_household, push_member,
 };
 use super::{
     CHUNK, Existing, HouseholdSource, LEGACY_MONITORING_ACTION, MonitoringPermission, WRITE_ACTION,
@@ -135,7 +135,7 @@ pub async fn write_chunk(
         } else {
             existing.get(h.household_no())
         };
-        if changes_monitoring(h.monitoring_category(), stored) {
+        if changes_monitoring(&h.monitoring(), stored) {
             summary.monitoring_set += 1;
         }
         match stored {
@@ -154,9 +154,6 @@ pub async fn write_chunk(
     // Replaced households: remember the state before, then delete (members cascade) and insert
     // again below under the same id with the next version.
     let mut affected_villages: HashSet<String> = HashSet::new();
-    // What the procedures wrote on a household (not part of a registry record) survives its
-    // replacement.
-    let mut kept: HashMap<i64, MonitoringFields> = HashMap::new();
     for chunk in to_replace.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|(_, e)| e.id).collect();
         let before = load_records_by_id(tx, &ids).await?;
@@ -177,7 +174,6 @@ pub async fn write_chunk(
             };
             operation.item(tx, item).await?;
         }
-        kept.extend(monitoring_fields(tx, &ids).await?);
         delete_households(tx, &ids).await?;
     }
 
@@ -208,14 +204,12 @@ pub async fn write_chunk(
         if !affected_villages.contains(&h.division_code) {
             affected_villages.insert(h.division_code.clone());
         }
-        let none = MonitoringFields::default();
         let stamps = Stamps {
             version,
             created_at: &created_at,
             updated_at: &now,
             created_seq,
             updated_seq: operation.seq(),
-            monitoring: kept.get(&id).unwrap_or(&none),
         };
         push_household(&mut household_batch, &h, id, &stamps);
         for (position, m) in h.members.iter().enumerate() {
