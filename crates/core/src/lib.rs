@@ -15,6 +15,7 @@ pub mod department;
 pub mod division;
 pub mod elimination;
 pub mod enums;
+pub mod history;
 pub mod household;
 pub mod id_number;
 pub mod income;

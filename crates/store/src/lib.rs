@@ -25,6 +25,7 @@ pub mod elimination;
 pub mod factor;
 pub mod figure_cache;
 pub mod files;
+pub mod history;
 pub mod holidays;
 pub mod keys;
 pub mod monitoring;

@@ -4,6 +4,7 @@
 
 use crate::counties;
 use crate::family::{self, Planned};
+use crate::history::{self, CountyHistory};
 use crate::ids::{IdAllocator, age_on};
 use crate::income::{self, Situation};
 use crate::monitoring;
@@ -34,12 +35,27 @@ impl Plan {
     /// (seed, county) and independent of the other counties, so counties can be generated in
     /// parallel or pipelined with the database writes.
     pub fn generate_county(&self, county: &zhenxing_core::DivisionCode) -> Vec<Household> {
+        self.generate_county_with_history(county)
+            .unwrap_or_else(|e| panic!("the synthetic history breaks a rule: {e}"))
+            .0
+    }
+
+    /// The households of a county and the history of its monitored caseload since 2021
+    /// ([`history`]): the households carry what the history's completed cases recorded.
+    /// An error is a step, pairing or measure the rules refused: a bug of the simulation.
+    pub fn generate_county_with_history(
+        &self,
+        county: &zhenxing_core::DivisionCode,
+    ) -> Result<(Vec<Household>, CountyHistory), String> {
         match self.county(county) {
             Some(c) => generate(self.seed, self.today, c),
-            None => Vec::new(),
+            None => Ok((Vec::new(), CountyHistory::default())),
         }
     }
 }
+
+/// Tag of the history's random streams (apart from the households', which it must not move).
+const HISTORY_STREAM: u64 = 0x4849_5354_4f52_5900;
 
 struct County {
     today: Date,
@@ -50,7 +66,11 @@ struct County {
     traits: Vec<Traits>,
 }
 
-fn generate(seed: u64, today: Date, plan: &CountyPlan) -> Vec<Household> {
+fn generate(
+    seed: u64,
+    today: Date,
+    plan: &CountyPlan,
+) -> Result<(Vec<Household>, CountyHistory), String> {
     let mut rng = Rng::stream(seed, u64::from(plan.number));
     let earning_level = match (plan.former_poverty, counties::is_national_key(plan.number)) {
         (true, true) => 0.94,
@@ -89,13 +109,18 @@ fn generate(seed: u64, today: Date, plan: &CountyPlan) -> Vec<Household> {
         }
     }
     monitoring::assign(&mut rng, &mut drafts, plan.monitored);
-    drafts
+    let mut history_rng = Rng::stream(seed ^ HISTORY_STREAM, u64::from(plan.number));
+    let county_name = counties::name(plan.number).unwrap_or("");
+    let history = history::simulate(&mut history_rng, &mut drafts, county_name, today)?;
+    history::record_outcomes(&mut drafts, &history);
+    let households = drafts
         .into_iter()
         .map(|d| {
             d.build()
-                .unwrap_or_else(|e| panic!("a synthetic household breaks a structural rule: {e:?}"))
+                .map_err(|e| format!("a synthetic household breaks a structural rule: {e:?}"))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((households, history))
 }
 
 fn digits(n: u64) -> usize {

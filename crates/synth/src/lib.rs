@@ -20,6 +20,7 @@
 mod counties;
 mod family;
 mod generate;
+pub mod history;
 mod ids;
 mod income;
 mod monitoring;

@@ -1,8 +1,10 @@
 //! The demo's cases: so that the procedures' pages have something to show, the demo opens up to
 //! six identifications in the demo village at different points (just opened, overdue at the
 //! appraisal, on notice with an open objection, at the township's review near its limit,
-//! completed and waiting for its entry in the national system, and entered there), each step taken by the demo account of its role through the store, as the web
-//! would. Only when the database has no case yet, so a restarted demo keeps what people did.
+//! completed and waiting for its entry in the national system, and entered there), each step
+//! taken by the demo account of its role through the store, as the web would. Only when the
+//! demo accounts have opened no case yet, so a restarted demo keeps what people did; the
+//! generated history's cases (`generate`, opened by its actor) are apart from these.
 
 use super::users::DemoAccount;
 use anyhow::{Result, anyhow};
@@ -60,27 +62,16 @@ pub async fn seed_cases(db: &Db, accounts: &[DemoAccount]) -> Result<usize> {
     );
     let policy = procedures::policy(db).await?;
     let today = today_in_china();
-    let any_case = procedures::inbox(
-        db,
-        &county.scope(),
-        procedures::CaseFilter::Open,
-        None,
-        today,
-        &policy,
-        1,
-    )
-    .await?;
-    let closed = procedures::inbox(
-        db,
-        &county.scope(),
-        procedures::CaseFilter::Closed,
-        None,
-        today,
-        &policy,
-        1,
-    )
-    .await?;
-    if !any_case.is_empty() || !closed.is_empty() {
+    let mut demo_cases = 0;
+    for filter in [procedures::CaseFilter::Open, procedures::CaseFilter::Closed] {
+        let listed =
+            procedures::inbox(db, &township.scope(), filter, None, today, &policy, 10_000).await?;
+        demo_cases += listed
+            .iter()
+            .filter(|r| r.case.opened_by == cadre.name || r.case.opened_by == township.name)
+            .count();
+    }
+    if demo_cases > 0 {
         return Ok(0);
     }
     // The demo village's households first; at small scales it may have too few that are not
@@ -98,7 +89,11 @@ pub async fn seed_cases(db: &Db, accounts: &[DemoAccount]) -> Result<usize> {
         };
         let page = db.household_page(&filter, None, 200).await?;
         for h in page.households {
+            let open_case = procedures::monitoring_view(db, &township.scope(), &h.household_no)
+                .await?
+                .and_then(|(_, open)| open);
             if h.monitoring_category.is_none()
+                && open_case.is_none()
                 && !candidates.iter().any(|(no, _)| *no == h.household_no)
             {
                 let own = in_village || cadre.scope().contains_code(&h.division_code);

@@ -1,6 +1,8 @@
 //! `zhenxing generate`: the synthetic registry, generated county by county on one thread while
 //! the previous county is written on another, all in one transaction (a generation that fails
-//! half-way leaves the database empty, as it was).
+//! half-way leaves the database empty, as it was). Each county comes with the history of its
+//! monitored caseload since 2021 (cases, pairings, measures: `zhenxing_synth::history`), written
+//! after its households (`store::history`).
 
 use crate::output::{progress, say};
 use anyhow::Result;
@@ -10,6 +12,7 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
 use zhenxing_store::divisions::set_former_poverty_villages;
+use zhenxing_store::history::{HistoryCounts, write_county};
 use zhenxing_store::registry::{
     MonitoringPermission, WriteRequest, refresh_all_village_counts, restore_indexes,
     suspend_indexes, write_in_transaction,
@@ -46,7 +49,10 @@ pub async fn run(
         let plan = Arc::clone(&plan);
         std::thread::spawn(move || {
             for county in plan.counties() {
-                if sender.blocking_send(plan.generate_county(county)).is_err() {
+                let generated = plan
+                    .generate_county_with_history(county)
+                    .map(|(households, history)| (*county, households, history));
+                if sender.blocking_send(generated).is_err() {
                     break;
                 }
             }
@@ -66,9 +72,28 @@ pub async fn run(
     let mut tx = db.begin_write().await?;
     set_former_poverty_villages(&mut tx, plan.former_poverty_villages(), &request.actor).await?;
     let indexes = suspend_indexes(&mut tx).await?;
-    while let Some(households) = receiver.recv().await {
+    let mut history = HistoryCounts::default();
+    while let Some(generated) = receiver.recv().await {
+        let (county, households, county_history) = generated.map_err(|e| {
+            anyhow::anyhow!("the synthetic history breaks a rule of the procedures: {e}")
+        })?;
         let members: u64 = households.iter().map(|h| h.members.len() as u64).sum();
         write_in_transaction(&mut tx, &households, &request, &|_| {}).await?;
+        // The history of the county's caseload, after its households (the cases name them).
+        let county_code = county.as_str().get(..6).unwrap_or(county.as_str());
+        let written = write_county(
+            &mut tx,
+            &actor,
+            county_code,
+            &county_history.cases,
+            &county_history.pairings,
+            &county_history.measures,
+        )
+        .await?;
+        history.cases += written.cases;
+        history.steps += written.steps;
+        history.pairings += written.pairings;
+        history.measures += written.measures;
         bar.inc(members);
     }
     producer
@@ -93,6 +118,20 @@ pub async fn run(
         text!(
             "已生成：{h}户{m}人，其中脱贫人口{lm}人；脱贫村{v}个，脱贫区县{c}个；监测对象{mm}人（合成数据）",
             "generated: {h} households, {m} members, {lm} of them in lifted-out households; {v} former poverty villages in {c} former poverty counties; {mm} monitored members (synthetic)"
+        )
+        .get(lang)
+    );
+    let (cases, steps, pairings, measures) = (
+        history.cases,
+        history.steps,
+        history.pairings,
+        history.measures,
+    );
+    outln!(
+        "{}",
+        text!(
+            "监测历史（2021年至今，逐步经程序规则校验）：识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项",
+            "monitoring history (2021 to today, every step checked by the procedures' rules): {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures"
         )
         .get(lang)
     );

@@ -49,6 +49,7 @@ pub use open::{OpenRequest, open_case};
 pub use reading::{
     AttachmentInfo, CaseDetail, MonitoringView, StepRecord, case, household_cases, monitoring_view,
 };
+pub(crate) use step::step_details;
 pub use step::{Moved, StepRequest, take_step};
 pub use villages::{NoticeEntry, Notification, mark_read, notices, unread_notifications};
 

@@ -31,7 +31,7 @@ pub struct Moved {
 }
 
 /// The step's content for the case's history.
-fn step_details(step: &Step) -> Value {
+pub(crate) fn step_details(step: &Step) -> Value {
     match step {
         Step::Verify(f) => json!({
             "visited_on": f.visited_on.to_string(),

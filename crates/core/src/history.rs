@@ -1,0 +1,58 @@
+//! A household's monitoring history as it happened: the cases with every step taken (what, by
+//! which role, on which day), the responsible cadre and the measures. `synth` simulates it for
+//! the demo (decision 0019) and `store` writes it in bulk; both read these plain types, checked
+//! where they were made (every step by [`crate::procedure::apply`], every pairing and measure by
+//! its draft's `build`).
+
+use crate::DivisionCode;
+use crate::access::Role;
+use crate::assistance::{Measure, Pairing};
+use crate::procedure::{CaseKind, CaseState, Stage, Step};
+use crate::warning::WarningChannel;
+use time::Date;
+
+/// A case with the steps it took, in order.
+#[derive(Debug, Clone)]
+pub struct CaseHistory {
+    pub household_no: String,
+    pub division: DivisionCode,
+    pub kind: CaseKind,
+    pub channel: WarningChannel,
+    pub opened_on: Date,
+    pub due_on: Option<Date>,
+    pub steps: Vec<TakenStep>,
+    /// The state after the last step.
+    pub state: CaseState,
+    /// The day of the county's approval.
+    pub approved_on: Option<Date>,
+    /// The day the case reached a final stage.
+    pub closed_on: Option<Date>,
+    /// The national record's number, once entered (录入建档).
+    pub record_number: Option<String>,
+}
+
+/// One step: what, by which role, on which day, and the stages around it.
+#[derive(Debug, Clone)]
+pub struct TakenStep {
+    pub step: Step,
+    pub role: Role,
+    pub on: Date,
+    pub before: Stage,
+    pub after: Stage,
+}
+
+/// A responsible cadre paired with a household.
+#[derive(Debug, Clone)]
+pub struct HouseholdPairing {
+    pub household_no: String,
+    pub division: DivisionCode,
+    pub pairing: Pairing,
+}
+
+/// A measure recorded for a household.
+#[derive(Debug, Clone)]
+pub struct HouseholdMeasure {
+    pub household_no: String,
+    pub division: DivisionCode,
+    pub measure: Measure,
+}

@@ -1,0 +1,314 @@
+//! Writes a county's monitoring history (`zhenxing_core::history`: cases with their steps,
+//! pairings, measures) in bulk, inside the caller's transaction, as one audit operation
+//! (`history.generate`) that every case step points to. Used by `generate` for the demo's
+//! history (decision 0019); the steps were taken through the state machine where they were
+//! made, so here they are only stored, with the same content and columns as
+//! `procedures::take_step` gives them.
+
+use crate::audit::{AuditEntry, Operation};
+use crate::bulk::{Batch, ColType};
+use crate::procedures::step_details;
+use crate::warnings::risk_codes;
+use crate::{Result, Tx, keys, on_tx};
+use serde_json::json;
+use time::{Date, PrimitiveDateTime, Time, UtcOffset};
+use zhenxing_core::MonitoringCategory;
+use zhenxing_core::china_time::stored;
+use zhenxing_core::history::{CaseHistory, HouseholdMeasure, HouseholdPairing};
+use zhenxing_core::procedure::{EliminationMethod, StepKind};
+
+/// What the audit operation of a county's history says was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistoryCounts {
+    pub cases: u64,
+    pub steps: u64,
+    pub pairings: u64,
+    pub measures: u64,
+}
+
+const CASE_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("household_no", ColType::Text),
+    ("division_code", ColType::Text),
+    ("kind", ColType::Text),
+    ("stage", ColType::Text),
+    ("lead_channel", ColType::Text),
+    ("opened_on", ColType::Text),
+    ("due_on", ColType::Text),
+    ("compared", ColType::Bool),
+    ("appraised_on", ColType::Text),
+    ("notice_starts_on", ColType::Text),
+    ("notice_ends_on", ColType::Text),
+    ("objections", ColType::Text),
+    ("category", ColType::Text),
+    ("risk_types", ColType::Text),
+    ("method", ColType::Text),
+    ("approved_on", ColType::Text),
+    ("closed_on", ColType::Text),
+    ("opened_by", ColType::Text),
+    ("row_version", ColType::Int),
+    ("opened_seq", ColType::Int),
+    ("updated_seq", ColType::Int),
+    ("opened_at", ColType::Text),
+    ("updated_at", ColType::Text),
+    ("national_recorded_on", ColType::Text),
+    ("national_record_number", ColType::Text),
+    ("national_recorded_by", ColType::Text),
+];
+
+const STEP_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("case_id", ColType::Int),
+    ("number", ColType::Int),
+    ("step", ColType::Text),
+    ("stage_before", ColType::Text),
+    ("stage_after", ColType::Text),
+    ("happened_on", ColType::Text),
+    ("actor", ColType::Text),
+    ("actor_role", ColType::Text),
+    ("note", ColType::Text),
+    ("details", ColType::Text),
+    ("recorded_at", ColType::Text),
+    ("audit_seq", ColType::Int),
+];
+
+const PAIRING_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("household_no", ColType::Text),
+    ("division_code", ColType::Text),
+    ("cadre_name", ColType::Text),
+    ("sex", ColType::Text),
+    ("political_status", ColType::Text),
+    ("unit", ColType::Text),
+    ("phone", ColType::Sealed(&keys::PAIRINGS_PHONE)),
+    ("starts_on", ColType::Text),
+    ("ends_on", ColType::Text),
+    ("row_version", ColType::Int),
+    ("created_seq", ColType::Int),
+    ("updated_seq", ColType::Int),
+    ("created_at", ColType::Text),
+    ("updated_at", ColType::Text),
+];
+
+const MEASURE_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("household_no", ColType::Text),
+    ("division_code", ColType::Text),
+    ("category", ColType::Text),
+    ("content", ColType::Text),
+    ("amount", ColType::Int),
+    ("starts_on", ColType::Text),
+    ("ends_on", ColType::Text),
+    ("status", ColType::Text),
+    ("implemented_on", ColType::Text),
+    ("risk_type", ColType::Text),
+    ("row_version", ColType::Int),
+    ("created_seq", ColType::Int),
+    ("updated_seq", ColType::Int),
+    ("created_at", ColType::Text),
+    ("updated_at", ColType::Text),
+];
+
+/// The stored instant of a day in the past: its working morning, China time.
+fn at_morning(day: Date) -> String {
+    let china = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
+    stored(
+        PrimitiveDateTime::new(day, Time::from_hms(10, 0, 0).unwrap_or(Time::MIDNIGHT))
+            .assume_offset(china),
+    )
+}
+
+fn day_text(day: Option<Date>) -> Option<String> {
+    day.map(|d| d.to_string())
+}
+
+/// The next free id of a table, in the transaction.
+async fn next_id(tx: &mut Tx, table: &str) -> Result<i64> {
+    let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM {table}");
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?))
+}
+
+/// Writes the history of the county `county_code` as `actor` (the steps are signed by it, with
+/// the role that took each). The households must be written already.
+pub async fn write_county(
+    tx: &mut Tx,
+    actor: &str,
+    county_code: &str,
+    cases: &[CaseHistory],
+    pairings: &[HouseholdPairing],
+    measures: &[HouseholdMeasure],
+) -> Result<HistoryCounts> {
+    let counts = HistoryCounts {
+        cases: cases.len() as u64,
+        steps: cases.iter().map(|c| c.steps.len() as u64 + 1).sum(),
+        pairings: pairings.len() as u64,
+        measures: measures.len() as u64,
+    };
+    let operation = Operation::begin(
+        tx,
+        AuditEntry {
+            actor: actor.to_owned(),
+            action: "history.generate".into(),
+            object_type: "county".into(),
+            object_id: Some(county_code.to_owned()),
+            county_code: Some(county_code.to_owned()),
+            reason: Some(
+                "合成的演示历史：每一步均经程序规则校验 / the demo's synthetic history, every step checked by the procedures' rules"
+                    .into(),
+            ),
+            after: Some(json!({"cases": counts.cases, "steps": counts.steps,
+                               "pairings": counts.pairings, "measures": counts.measures})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let seq = operation.seq();
+    let mut case_id = next_id(tx, "cases").await?;
+    let mut step_id = next_id(tx, "case_steps").await?;
+    let mut case_rows = Batch::new("cases", CASE_COLUMNS);
+    let mut step_rows = Batch::new("case_steps", STEP_COLUMNS);
+    for case in cases {
+        let state = &case.state;
+        let last_day = case.steps.last().map_or(case.opened_on, |s| s.on);
+        let recorded = case.steps.iter().find_map(|s| match &s.step {
+            zhenxing_core::procedure::Step::RecordNational { on, .. } => Some(*on),
+            _ => None,
+        });
+        let (notice_starts, notice_ends) = state.notice.unzip();
+        case_rows
+            .row()
+            .int(Some(case_id))
+            .text(Some(county_code))
+            .text(Some(&case.household_no))
+            .text(Some(case.division.as_str()))
+            .text(Some(case.kind.code()))
+            .text(Some(state.stage.code()))
+            .text(Some(case.channel.code()))
+            .text(Some(case.opened_on.to_string()))
+            .text(day_text(case.due_on))
+            .bool(Some(state.compared))
+            .text(day_text(state.appraised_on))
+            .text(day_text(notice_starts))
+            .text(day_text(notice_ends))
+            .text(Some(
+                serde_json::to_string(&state.objections).unwrap_or_else(|_| "[]".into()),
+            ))
+            .text(state.category.map(MonitoringCategory::code))
+            .text(Some(risk_codes(&state.risks)))
+            .text(state.method.map(EliminationMethod::code))
+            .text(day_text(case.approved_on))
+            .text(day_text(case.closed_on))
+            .text(Some(actor))
+            .int(Some(case.steps.len() as i64 + 1))
+            .int(Some(seq))
+            .int(Some(seq))
+            .text(Some(at_morning(case.opened_on)))
+            .text(Some(at_morning(last_day)))
+            .text(day_text(recorded))
+            .text(case.record_number.as_deref())
+            .text(recorded.map(|_| actor));
+        // The lead, as `open_case` records it, then every step as `take_step` does.
+        let open = json!({"channel": case.channel.code(), "warning_id": null, "emergency": null});
+        step_rows
+            .row()
+            .int(Some(step_id))
+            .text(Some(county_code))
+            .int(Some(case_id))
+            .int(Some(1))
+            .text(Some(StepKind::Open.code()))
+            .text(None::<&str>)
+            .text(Some(zhenxing_core::procedure::Stage::Verification.code()))
+            .text(Some(case.opened_on.to_string()))
+            .text(Some(actor))
+            .text(Some(zhenxing_core::Role::VillageCadre.code()))
+            .text(Some(""))
+            .text(Some(open.to_string()))
+            .text(Some(at_morning(case.opened_on)))
+            .int(Some(seq));
+        step_id += 1;
+        for (number, s) in (2..).zip(&case.steps) {
+            step_rows
+                .row()
+                .int(Some(step_id))
+                .text(Some(county_code))
+                .int(Some(case_id))
+                .int(Some(number))
+                .text(Some(s.step.kind().code()))
+                .text(Some(s.before.code()))
+                .text(Some(s.after.code()))
+                .text(Some(s.step.happened_on().unwrap_or(s.on).to_string()))
+                .text(Some(actor))
+                .text(Some(s.role.code()))
+                .text(Some(s.step.note().trim()))
+                .text(Some(step_details(&s.step).to_string()))
+                .text(Some(at_morning(s.on)))
+                .int(Some(seq));
+            step_id += 1;
+        }
+        case_id += 1;
+        if step_rows.len() >= 20_000 {
+            case_rows.flush(tx).await?;
+            step_rows.flush(tx).await?;
+        }
+    }
+    case_rows.flush(tx).await?;
+    step_rows.flush(tx).await?;
+
+    let mut id = next_id(tx, "pairings").await?;
+    let mut rows = Batch::new("pairings", PAIRING_COLUMNS);
+    for p in pairings {
+        let c = &p.pairing;
+        let at = at_morning(c.starts_on);
+        rows.row()
+            .int(Some(id))
+            .text(Some(county_code))
+            .text(Some(&p.household_no))
+            .text(Some(p.division.as_str()))
+            .text(Some(c.name.as_str()))
+            .text(c.sex.map(|s| s.code()))
+            .text(c.political_status.map(|s| s.code()))
+            .text(Some(&c.unit))
+            .text(Some(c.phone.as_str()))
+            .text(Some(c.starts_on.to_string()))
+            .text(day_text(c.ends_on))
+            .int(Some(1))
+            .int(Some(seq))
+            .int(Some(seq))
+            .text(Some(&at))
+            .text(Some(&at));
+        id += 1;
+    }
+    rows.flush(tx).await?;
+
+    let mut id = next_id(tx, "measures").await?;
+    let mut rows = Batch::new("measures", MEASURE_COLUMNS);
+    for m in measures {
+        let x = &m.measure;
+        rows.row()
+            .int(Some(id))
+            .text(Some(county_code))
+            .text(Some(&m.household_no))
+            .text(Some(m.division.as_str()))
+            .text(Some(x.category.code()))
+            .text(Some(&x.content))
+            .int(x.amount.map(|a| a.0))
+            .text(Some(x.starts_on.to_string()))
+            .text(day_text(x.ends_on))
+            .text(Some(x.status.code()))
+            .text(day_text(x.implemented_on))
+            .text(x.risk.map(|r| r.code()))
+            .int(Some(1))
+            .int(Some(seq))
+            .int(Some(seq))
+            .text(Some(at_morning(x.starts_on)))
+            .text(Some(at_morning(x.implemented_on.unwrap_or(x.starts_on))));
+        id += 1;
+    }
+    rows.flush(tx).await?;
+    operation.finish(tx, None).await?;
+    Ok(counts)
+}

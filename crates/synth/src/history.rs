@@ -1,0 +1,936 @@
+//! The history of a county's monitored caseload since 2021 (issue 17 item 1, first part;
+//! decision 0019): for each household the plan monitors, the identification that brought it in,
+//! its responsible cadre and measures, and, for most of those identified early, the risk
+//! elimination that took it out; a few households with cases in every stage and some rejected
+//! or withdrawn. Nothing here is written as a final state: every step of every case is taken
+//! through `zhenxing_core::procedure::apply` with the role that takes it on the day it happens,
+//! every pairing and measure is checked by its draft's `build`, and an elimination runs only when
+//! `zhenxing_core::elimination::preconditions` hold on its day. A step the rules refuse is a bug
+//! here, reported with the household and the reason.
+//!
+//! Pure and deterministic: the county's own random stream (apart from the households' stream, so
+//! that adding history changes no household's draws), and `today` as an input.
+
+use crate::monitoring::THRESHOLD;
+use crate::names;
+use crate::rng::Rng;
+use time::{Date, Duration, Month};
+use zhenxing_core::assistance::{
+    Measure, MeasureCategory, MeasureDraft, MeasureFact, MeasureStatus, PairingDraft,
+    PoliticalStatus, categories_for_risk,
+};
+use zhenxing_core::elimination::{
+    EliminationFacts, EliminationMethod, RigidSpending, all_hold, check_method, preconditions,
+};
+use zhenxing_core::history::{CaseHistory, HouseholdMeasure, HouseholdPairing, TakenStep};
+use zhenxing_core::monitoring::{MonitoringOutcome, RiskType};
+use zhenxing_core::procedure::{
+    CaseKind, CaseState, Conditions, ProcedurePolicy, Stage, Step, VerificationForm, apply,
+};
+use zhenxing_core::warning::WarningChannel;
+use zhenxing_core::{
+    Fen, HealthCondition, HouseholdDraft, HouseholdType, IncomeItems, Labor, MonitoringCategory,
+    Role, SchoolStatus, Sex,
+};
+
+/// The first day the history covers: the transition period began with 2021.
+pub const HISTORY_STARTS: Date = match Date::from_calendar_date(2021, Month::January, 4) {
+    Ok(d) => d,
+    Err(_) => panic!("a valid date"),
+};
+
+/// What the procedures recorded on a monitored household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedOutcome {
+    pub identified_on: Date,
+    pub risk_types: Vec<RiskType>,
+    pub eliminated: Option<(Date, EliminationMethod)>,
+}
+
+/// A county's history.
+#[derive(Debug, Clone, Default)]
+pub struct CountyHistory {
+    pub cases: Vec<CaseHistory>,
+    pub pairings: Vec<HouseholdPairing>,
+    pub measures: Vec<HouseholdMeasure>,
+    /// By the index of the household in the county's drafts.
+    pub outcomes: Vec<(usize, SimulatedOutcome)>,
+}
+
+/// Share of identifications by year of the lead, 2021 first: the caseload of the first year
+/// (DOMAIN.md 0: 68,869 monitored people in September 2021) and a steady flow afterwards.
+const YEAR_WEIGHTS: [(i32, u32); 6] = [
+    (2021, 38),
+    (2022, 18),
+    (2023, 14),
+    (2024, 12),
+    (2025, 12),
+    (2026, 6),
+];
+
+/// Chance that a household identified in a year has had its risk eliminated by now, if the
+/// preconditions allow it: most of 2021's by 2023 (DOMAIN.md 0 has 84.8% of the 2021 caseload
+/// eliminated), fewer of later years. Households without labour are never eliminated (1.9), so
+/// the share eliminated is lower than the chance.
+fn elimination_chance(identified: i32) -> f64 {
+    match identified {
+        ..=2021 => 0.93,
+        2022 => 0.85,
+        2023 => 0.72,
+        2024 => 0.55,
+        2025 => 0.28,
+        _ => 0.05,
+    }
+}
+
+/// The units that send responsible cadres (帮扶单位), after the county's name.
+const UNITS: [&str; 8] = [
+    "农业农村委员会",
+    "乡村振兴局",
+    "人力资源和社会保障局",
+    "卫生健康委员会",
+    "教育委员会",
+    "民政局",
+    "住房和城乡建设委员会",
+    "供销合作社",
+];
+
+/// Simulates the history of one county. `drafts` are the county's households with the plan's
+/// monitoring categories; the income of a household whose risk was eliminated is raised to what
+/// the elimination found (above the threshold). `county` is the county's code and name.
+pub fn simulate(
+    rng: &mut Rng,
+    drafts: &mut [HouseholdDraft],
+    county: &str,
+    today: Date,
+) -> Result<CountyHistory, String> {
+    let policy = ProcedurePolicy::default();
+    let mut history = CountyHistory::default();
+    let latest_lead = today - Duration::days(30);
+    if latest_lead < HISTORY_STARTS {
+        return Ok(history);
+    }
+    let mut cadres: Vec<(
+        zhenxing_core::PersonName,
+        Sex,
+        String,
+        zhenxing_core::Phone,
+        u32,
+    )> = Vec::new();
+    for i in 0..drafts.len() {
+        let Some(category) = drafts[i].monitoring_category else {
+            continue;
+        };
+        let sim = Sim {
+            policy: &policy,
+            today,
+        };
+        let lead = lead_day(rng, latest_lead);
+        let risks = risks_of(rng, &drafts[i], category);
+        let case = sim.identification(rng, &drafts[i], category, &risks, lead)?;
+        let approved = case.approved_on.ok_or_else(|| {
+            format!(
+                "{}: identification without approval",
+                drafts[i].household_no
+            )
+        })?;
+        let announced = case.closed_on.unwrap_or(approved);
+        history.cases.push(case);
+        // The responsible cadre: one per household, a cadre keeps up to five households.
+        if cadres.last().is_none_or(|c| c.4 >= 5) {
+            let sex = if rng.chance(0.7) {
+                Sex::Male
+            } else {
+                Sex::Female
+            };
+            let surname = names::surname(rng);
+            let born = 1965 + rng.range(0, 30) as i32;
+            let unit = format!("{county}{}", UNITS[rng.index(UNITS.len())]);
+            cadres.push((
+                names::person_name(rng, surname, sex, born),
+                sex,
+                unit,
+                names::phone(rng),
+                0,
+            ));
+        }
+        let cadre = cadres.last_mut().ok_or("no cadre")?;
+        cadre.4 += 1;
+        let starts_on = (announced + Duration::days(rng.range(1, 10))).min(today);
+        let pairing = PairingDraft {
+            name: cadre.0.as_str().to_owned(),
+            sex: Some(cadre.1),
+            political_status: Some(if rng.chance(0.85) {
+                PoliticalStatus::PartyMember
+            } else {
+                PoliticalStatus::Masses
+            }),
+            unit: cadre.2.clone(),
+            phone: cadre.3.as_str().to_owned(),
+            starts_on,
+            ends_on: None,
+        }
+        .build(today)
+        .map_err(|e| format!("{}: pairing refused: {e:?}", drafts[i].household_no))?;
+        history.pairings.push(HouseholdPairing {
+            household_no: drafts[i].household_no.as_str().to_owned(),
+            division: drafts[i].division,
+            pairing,
+        });
+        let measures = measures_for(rng, &drafts[i], &risks, announced, today)?;
+        let facts: Vec<MeasureFact> = measures
+            .iter()
+            .map(|m| MeasureFact {
+                category: m.category,
+                status: m.status,
+                implemented_on: m.implemented_on,
+                risk: m.risk,
+            })
+            .collect();
+        for measure in measures {
+            history.measures.push(HouseholdMeasure {
+                household_no: drafts[i].household_no.as_str().to_owned(),
+                division: drafts[i].division,
+                measure,
+            });
+        }
+        let mut outcome = SimulatedOutcome {
+            identified_on: approved,
+            risk_types: risks.clone(),
+            eliminated: None,
+        };
+        if rng.chance(elimination_chance(approved.year())) {
+            let months = rng.range(6, 20);
+            let lead = add_months(approved, months) + Duration::days(rng.range(0, 20));
+            if lead <= latest_lead
+                && let Some(case) =
+                    sim.elimination(rng, &mut drafts[i], &risks, &facts, approved, lead)?
+            {
+                if let (Some(day), Some(method)) = (case.approved_on, case.state.method) {
+                    outcome.eliminated = Some((day, method));
+                }
+                history.cases.push(case);
+            }
+        }
+        history.outcomes.push((i, outcome));
+    }
+    history.cases.extend(
+        Sim {
+            policy: &policy,
+            today,
+        }
+        .open_and_unsuccessful(rng, drafts)?,
+    );
+    Ok(history)
+}
+
+/// A lead's day: a year by [`YEAR_WEIGHTS`], a day within it, not after `latest`.
+fn lead_day(rng: &mut Rng, latest: Date) -> Date {
+    let weights: Vec<u32> = YEAR_WEIGHTS
+        .iter()
+        .map(|&(year, w)| if year <= latest.year() { w } else { 0 })
+        .collect();
+    let year = YEAR_WEIGHTS[rng.weighted(&weights)].0;
+    let first = Date::from_calendar_date(year, Month::January, 1).unwrap_or(HISTORY_STARTS);
+    let day = first + Duration::days(rng.range(0, 364));
+    day.clamp(HISTORY_STARTS, latest)
+}
+
+/// `months` calendar months after `day` (the day of the month kept where it exists).
+fn add_months(day: Date, months: i64) -> Date {
+    let total = i64::from(day.year()) * 12 + i64::from(u8::from(day.month()) - 1) + months;
+    let year = (total.div_euclid(12)) as i32;
+    let month = Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(Month::January);
+    let last = month.length(year);
+    Date::from_calendar_date(year, month, day.day().min(last)).unwrap_or(day)
+}
+
+/// The risk types a verification finds on the household: what its members and conditions show,
+/// the main one first, at most three.
+fn risks_of(rng: &mut Rng, d: &HouseholdDraft, category: MonitoringCategory) -> Vec<RiskType> {
+    let mut risks: Vec<RiskType> = Vec::new();
+    let add = |risks: &mut Vec<RiskType>, r: RiskType| {
+        if !risks.contains(&r) && risks.len() < 3 {
+            risks.push(r);
+        }
+    };
+    let ill = d.members.iter().any(|m| {
+        m.health.has(HealthCondition::SeriousIllness) || m.health.has(HealthCondition::Chronic)
+    });
+    if category == MonitoringCategory::SuddenHardship || d.out_of_pocket >= Fen::from_yuan(5_000) {
+        add(
+            &mut risks,
+            if rng.chance(0.85) {
+                RiskType::Illness
+            } else {
+                RiskType::Accident
+            },
+        );
+    }
+    if ill {
+        add(&mut risks, RiskType::Illness);
+    }
+    if d.members
+        .iter()
+        .any(|m| m.health.has(HealthCondition::Disabled))
+    {
+        add(&mut risks, RiskType::Disability);
+    }
+    if d.housing_safe == Some(false) {
+        add(&mut risks, RiskType::UnsafeHousing);
+    }
+    if d.water_safe == Some(false) {
+        add(&mut risks, RiskType::UnsafeWater);
+    }
+    let workers = d
+        .members
+        .iter()
+        .filter(|m| matches!(m.labor, Labor::Ordinary | Labor::Skilled))
+        .count();
+    if workers == 0 {
+        add(&mut risks, RiskType::LackOfLabor);
+    }
+    if d.members.iter().any(|m| {
+        matches!(
+            m.school_status,
+            Some(
+                SchoolStatus::SeniorHigh
+                    | SchoolStatus::SecondaryVocational
+                    | SchoolStatus::HigherVocational
+                    | SchoolStatus::TechnicianCollege
+                    | SchoolStatus::Undergraduate
+            )
+        )
+    }) {
+        add(&mut risks, RiskType::Schooling);
+    }
+    if risks.is_empty() {
+        add(
+            &mut risks,
+            rng.pick(&[
+                (5, RiskType::UnstableEmployment),
+                (2, RiskType::IndustryFailure),
+                (1, RiskType::NaturalDisaster),
+                (1, RiskType::Other),
+            ]),
+        );
+    }
+    risks
+}
+
+/// The conditions of the six a verification finds failing, from the registry.
+fn problems_of(d: &HouseholdDraft) -> Conditions {
+    Conditions {
+        housing: d.housing_safe == Some(false),
+        water: d.water_safe == Some(false),
+        medical_insurance: d.members.iter().any(|m| !m.medical_insurance),
+        ..Conditions::default()
+    }
+}
+
+/// 整户无劳动力, as the store's elimination facts read it.
+fn without_labor(d: &HouseholdDraft) -> bool {
+    !d.members.is_empty() && d.members.iter().all(|m| m.labor.is_without())
+}
+
+fn per_capita(d: &HouseholdDraft) -> Fen {
+    d.income
+        .per_capita_net(d.members.len() as u32)
+        .unwrap_or(Fen::ZERO)
+}
+
+const VILLAGE_MEETING: &str = "村两委、村民代表、驻村工作队";
+
+/// The stages open cases are left in, and how many days before today their lead was found.
+const STAGES_OPEN: [(Stage, i64); 6] = [
+    (Stage::Verification, 1),
+    (Stage::Appraisal, 3),
+    (Stage::Notice, 7),
+    (Stage::TownshipReview, 16),
+    (Stage::CountyApproval, 19),
+    (Stage::Announcement, 22),
+];
+
+struct Sim<'a> {
+    policy: &'a ProcedurePolicy,
+    today: Date,
+}
+
+/// A case being walked step by step.
+struct Walk<'a> {
+    case: CaseHistory,
+    policy: &'a ProcedurePolicy,
+}
+
+impl<'a> Walk<'a> {
+    fn new(
+        policy: &'a ProcedurePolicy,
+        d: &HouseholdDraft,
+        kind: CaseKind,
+        channel: WarningChannel,
+        opened_on: Date,
+    ) -> Walk<'a> {
+        Walk {
+            case: CaseHistory {
+                household_no: d.household_no.as_str().to_owned(),
+                division: d.division,
+                kind,
+                channel,
+                opened_on,
+                due_on: (kind == CaseKind::Identification).then(|| policy.due_on(opened_on)),
+                steps: Vec::new(),
+                state: CaseState::opened(kind, opened_on, None),
+                approved_on: None,
+                closed_on: None,
+                record_number: None,
+            },
+            policy,
+        }
+    }
+
+    /// Takes a step through the state machine on `on`; the rules' refusal is an error.
+    fn take(&mut self, step: Step, role: Role, on: Date) -> Result<(), String> {
+        let next = apply(&self.case.state, &step, role, on, self.policy).map_err(|why| {
+            format!(
+                "{} {:?} {:?} on {on}: {}",
+                self.case.household_no,
+                self.case.kind,
+                step.kind(),
+                why.en
+            )
+        })?;
+        if matches!(step, Step::CountyApprove { .. }) {
+            self.case.approved_on = Some(on);
+        }
+        if let Step::RecordNational { record_number, .. } = &step {
+            self.case.record_number = record_number.clone();
+        }
+        if next.stage.is_final() && !self.case.state.stage.is_final() {
+            self.case.closed_on = Some(on);
+        }
+        self.case.steps.push(TakenStep {
+            step,
+            role,
+            on,
+            before: self.case.state.stage,
+            after: next.stage,
+        });
+        self.case.state = next;
+        Ok(())
+    }
+
+    fn stage(&self) -> Stage {
+        self.case.state.stage
+    }
+}
+
+impl Sim<'_> {
+    /// The identification of a household the plan monitors, completed and (mostly) entered in
+    /// the national system.
+    fn identification(
+        &self,
+        rng: &mut Rng,
+        d: &HouseholdDraft,
+        category: MonitoringCategory,
+        risks: &[RiskType],
+        lead: Date,
+    ) -> Result<CaseHistory, String> {
+        let channel = rng.pick(&[
+            (4, WarningChannel::Visit),
+            (2, WarningChannel::Screening),
+            (2, WarningChannel::Department),
+            (2, WarningChannel::SelfDeclaration),
+        ]);
+        let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
+        self.identification_steps(rng, &mut walk, d, category, risks, Stage::Completed)?;
+        Ok(walk.case)
+    }
+
+    /// Walks an identification until it reaches `until` (or is completed and entered).
+    fn identification_steps(
+        &self,
+        rng: &mut Rng,
+        walk: &mut Walk<'_>,
+        d: &HouseholdDraft,
+        category: MonitoringCategory,
+        risks: &[RiskType],
+        until: Stage,
+    ) -> Result<(), String> {
+        let mut day = walk.case.opened_on + Duration::days(rng.range(0, 2));
+        let visited = day;
+        walk.take(
+            Step::Verify(VerificationForm {
+                visited_on: visited,
+                per_capita_income: per_capita(d),
+                rigid_spending: d.out_of_pocket,
+                rigid_spending_resolved: false,
+                problems: problems_of(d),
+                category: Some(category),
+                risks: risks.to_vec(),
+                commitment_signed: true,
+                note: "入户核实收支和“两不愁三保障”情况，农户签署承诺授权书".into(),
+            }),
+            Role::VillageCadre,
+            day,
+        )?;
+        if walk.stage() >= until {
+            return Ok(());
+        }
+        day += Duration::days(rng.range(1, 2));
+        walk.take(
+            Step::Compare {
+                consistent: true,
+                note: String::new(),
+            },
+            Role::TownshipOfficer,
+            day,
+        )?;
+        day += Duration::days(rng.range(0, 2));
+        walk.take(
+            Step::Appraise {
+                held_on: day,
+                attendance: rng.range(9, 25) as u32,
+                participants: VILLAGE_MEETING.into(),
+                agreed: true,
+                note: String::new(),
+            },
+            Role::VillageCadre,
+            day,
+        )?;
+        if walk.stage() >= until {
+            return Ok(());
+        }
+        let ends = day + Duration::days(rng.range(4, 6));
+        walk.take(
+            Step::PostNotice {
+                starts_on: day,
+                ends_on: ends,
+            },
+            Role::VillageCadre,
+            day,
+        )?;
+        if rng.chance(0.06) {
+            let objected = day + Duration::days(rng.range(1, 3));
+            walk.take(
+                Step::Object {
+                    received_on: objected,
+                    note: "村民反映该户有未申报的务工收入".into(),
+                },
+                Role::VillageCadre,
+                objected,
+            )?;
+            walk.take(
+                Step::ResolveObjection {
+                    number: 1,
+                    note: "经核实务工收入已计入，异议不成立".into(),
+                },
+                Role::TownshipOfficer,
+                objected + Duration::days(1),
+            )?;
+        }
+        if until == Stage::Notice {
+            return Ok(());
+        }
+        day = ends + Duration::days(rng.range(1, 2));
+        walk.take(
+            Step::CloseNotice {
+                note: "公示期满无异议".into(),
+            },
+            Role::VillageCadre,
+            day,
+        )?;
+        if walk.stage() >= until {
+            return Ok(());
+        }
+        day += Duration::days(rng.range(0, 2));
+        walk.take(
+            Step::TownshipApprove {
+                note: "同意纳入，报区县审批".into(),
+            },
+            Role::TownshipOfficer,
+            day,
+        )?;
+        if walk.stage() >= until {
+            return Ok(());
+        }
+        day += Duration::days(rng.range(0, 3));
+        walk.take(
+            Step::CountyApprove {
+                category: Some(category),
+                risks: risks.to_vec(),
+                method: None,
+                note: "同意纳入监测".into(),
+            },
+            Role::CountyOfficer,
+            day,
+        )?;
+        if walk.stage() >= until {
+            return Ok(());
+        }
+        day += Duration::days(rng.range(0, 2));
+        walk.take(
+            Step::Announce {
+                on: day,
+                note: String::new(),
+            },
+            Role::TownshipOfficer,
+            day,
+        )?;
+        self.record_national(rng, walk, day)
+    }
+
+    /// 录入建档 within a week, unless that is still to come.
+    fn record_national(
+        &self,
+        rng: &mut Rng,
+        walk: &mut Walk<'_>,
+        from: Date,
+    ) -> Result<(), String> {
+        let on = from + Duration::days(rng.range(1, 7));
+        if on > self.today {
+            return Ok(());
+        }
+        let number = national_number(rng, &walk.case.household_no);
+        walk.take(
+            Step::RecordNational {
+                on,
+                record_number: Some(number),
+                note: String::new(),
+            },
+            Role::CountyOfficer,
+            on,
+        )
+    }
+
+    /// The risk elimination of a monitored household opened on `lead`, when the preconditions
+    /// hold on that day: income raised above the threshold by the measures, the rigid spending
+    /// resolved. `None` when they do not (a household without labour is never eliminated).
+    fn elimination(
+        &self,
+        rng: &mut Rng,
+        d: &mut HouseholdDraft,
+        risks: &[RiskType],
+        measures: &[MeasureFact],
+        identified_on: Date,
+        lead: Date,
+    ) -> Result<Option<CaseHistory>, String> {
+        let members = d.members.len() as u32;
+        let before = per_capita(d);
+        let target = Fen((THRESHOLD.0 as f64 * rng.uniform(1.15, 1.7)) as i64);
+        let income = if before > THRESHOLD { before } else { target };
+        let without_labor = without_labor(d);
+        let implemented: Vec<MeasureFact> = measures
+            .iter()
+            .filter(|m| m.implemented_on.is_some_and(|on| on <= lead))
+            .cloned()
+            .collect();
+        let facts = EliminationFacts {
+            identified_on: Some(identified_on),
+            registered_on: HISTORY_STARTS,
+            risk_types: risks.to_vec(),
+            measures: implemented.clone(),
+            per_capita_net_income: income,
+            threshold: Some(THRESHOLD),
+            income_history: vec![(HISTORY_STARTS, income)],
+            open_needs: Vec::new(),
+            whole_household_without_labor: without_labor,
+            rigid_spending: Some(RigidSpending {
+                visited_on: lead,
+                amount: d.out_of_pocket,
+                resolved: true,
+                in_elimination: true,
+            }),
+            open_warnings: Vec::new(),
+        };
+        if !all_hold(&preconditions(&facts, lead)) {
+            return Ok(None);
+        }
+        // The household's income is what the elimination's verification found: the wage
+        // income carries the difference (a public-welfare job, steadier work).
+        if income > before {
+            let [wage, business, property, transfer, expense] = d.income.as_array();
+            let raise = Fen((income.0 - before.0) * i64::from(members));
+            d.income = IncomeItems::new(wage + raise, business, property, transfer, expense)
+                .ok_or_else(|| format!("{}: a negative income item", d.household_no))?;
+        }
+        let method = if check_method(EliminationMethod::ByAssistance, &implemented).is_ok() {
+            EliminationMethod::ByAssistance
+        } else {
+            EliminationMethod::Natural
+        };
+        let channel = WarningChannel::Visit;
+        let mut walk = Walk::new(self.policy, d, CaseKind::Elimination, channel, lead);
+        let mut day = lead + Duration::days(rng.range(0, 3));
+        walk.take(
+            Step::Verify(VerificationForm {
+                visited_on: day,
+                per_capita_income: per_capita(d),
+                rigid_spending: d.out_of_pocket,
+                rigid_spending_resolved: true,
+                problems: Conditions::default(),
+                category: None,
+                risks: Vec::new(),
+                commitment_signed: false,
+                note: "收入稳定超过监测范围，刚性支出已由医保和救助报销".into(),
+            }),
+            Role::VillageCadre,
+            day,
+        )?;
+        day += Duration::days(rng.range(1, 4));
+        walk.take(
+            Step::Appraise {
+                held_on: day,
+                attendance: rng.range(9, 25) as u32,
+                participants: VILLAGE_MEETING.into(),
+                agreed: true,
+                note: String::new(),
+            },
+            Role::VillageCadre,
+            day,
+        )?;
+        let ends = day + Duration::days(rng.range(4, 6));
+        walk.take(
+            Step::PostNotice {
+                starts_on: day,
+                ends_on: ends,
+            },
+            Role::VillageCadre,
+            day,
+        )?;
+        day = ends + Duration::days(rng.range(1, 3));
+        walk.take(
+            Step::CloseNotice {
+                note: "公示期满无异议".into(),
+            },
+            Role::VillageCadre,
+            day,
+        )?;
+        day += Duration::days(rng.range(1, 5));
+        walk.take(
+            Step::TownshipApprove {
+                note: "同意标注风险消除".into(),
+            },
+            Role::TownshipOfficer,
+            day,
+        )?;
+        day += Duration::days(rng.range(1, 7));
+        walk.take(
+            Step::CountyApprove {
+                category: None,
+                risks: Vec::new(),
+                method: Some(method),
+                note: String::new(),
+            },
+            Role::CountyOfficer,
+            day,
+        )?;
+        day += Duration::days(rng.range(0, 3));
+        walk.take(
+            Step::Announce {
+                on: day,
+                note: String::new(),
+            },
+            Role::TownshipOfficer,
+            day,
+        )?;
+        self.record_national(rng, &mut walk, day)?;
+        Ok(Some(walk.case))
+    }
+
+    /// Cases that are not (yet) an outcome: identifications open in every stage, led in the last
+    /// weeks, and older ones rejected at the appraisal or withdrawn, on the county's poorest
+    /// households that are not monitored.
+    fn open_and_unsuccessful(
+        &self,
+        rng: &mut Rng,
+        drafts: &[HouseholdDraft],
+    ) -> Result<Vec<CaseHistory>, String> {
+        let monitored = drafts
+            .iter()
+            .filter(|d| d.monitoring_category.is_some())
+            .count();
+        let mut poorest: Vec<(Fen, usize)> = drafts
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.monitoring_category.is_none())
+            .map(|(i, d)| (per_capita(d), i))
+            .collect();
+        poorest.sort();
+        let open = (monitored / 60).max(usize::from(monitored > 0));
+        let unsuccessful = monitored / 30;
+        let mut cases = Vec::new();
+        for (n, &(_, i)) in poorest.iter().take(open + unsuccessful).enumerate() {
+            let d = &drafts[i];
+            let category = match d.household_type {
+                HouseholdType::LiftedOut => MonitoringCategory::UnstableLiftedOut,
+                HouseholdType::Ordinary => MonitoringCategory::MarginalAtRisk,
+            };
+            let risks = risks_of(rng, d, category);
+            if n < open {
+                // How far it has gone decides how long ago its lead was (some stages a day or
+                // two past the time limit).
+                let k = (n + rng.index(STAGES_OPEN.len())) % STAGES_OPEN.len();
+                let (until, back) = STAGES_OPEN[k];
+                let lead = self.today - Duration::days(back + rng.range(0, 2));
+                let channel = WarningChannel::Visit;
+                let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
+                if until > Stage::Verification {
+                    self.identification_steps(rng, &mut walk, d, category, &risks, until)?;
+                }
+                // A walk that would need a day after today has not happened yet: left out.
+                if walk.case.steps.iter().all(|s| s.on <= self.today) {
+                    cases.push(walk.case);
+                }
+            } else {
+                let lead = lead_day(rng, self.today - Duration::days(60));
+                let channel = WarningChannel::SelfDeclaration;
+                let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
+                if rng.chance(0.4) {
+                    walk.take(
+                        Step::Withdraw {
+                            reason: "农户表示收入已恢复，不再申请".into(),
+                        },
+                        Role::VillageCadre,
+                        lead + Duration::days(1),
+                    )?;
+                } else {
+                    self.identification_steps(
+                        rng,
+                        &mut walk,
+                        d,
+                        category,
+                        &risks,
+                        Stage::Verification,
+                    )?;
+                    let day = lead + Duration::days(3);
+                    walk.take(
+                        Step::Appraise {
+                            held_on: day,
+                            attendance: rng.range(9, 25) as u32,
+                            participants: VILLAGE_MEETING.into(),
+                            agreed: false,
+                            note: "评议认为该户家庭收入稳定，不符合纳入条件".into(),
+                        },
+                        Role::VillageCadre,
+                        day,
+                    )?;
+                }
+                cases.push(walk.case);
+            }
+        }
+        Ok(cases)
+    }
+}
+
+/// A national record number: the household's village code and a serial (the national system's
+/// household numbers are digits).
+fn national_number(rng: &mut Rng, household_no: &str) -> String {
+    let village: String = household_no
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(12)
+        .collect();
+    format!("{village}{:08}", rng.below(100_000_000))
+}
+
+/// The measures of a newly identified household: one for its main risk, one development-type
+/// measure when it has labour, each implemented within months of the announcement (or still
+/// planned when that is yet to come).
+fn measures_for(
+    rng: &mut Rng,
+    d: &HouseholdDraft,
+    risks: &[RiskType],
+    announced: Date,
+    today: Date,
+) -> Result<Vec<Measure>, String> {
+    let mut plans: Vec<(MeasureCategory, Option<RiskType>)> = Vec::new();
+    if let Some(&main) = risks.first() {
+        let fitting = categories_for_risk(main);
+        if let Some(&category) = fitting.first() {
+            plans.push((category, Some(main)));
+        }
+    }
+    if without_labor(d) {
+        // No one can work: the safety net (兜底).
+        if !plans
+            .iter()
+            .any(|(c, _)| *c == MeasureCategory::SocialSecurity)
+        {
+            plans.push((MeasureCategory::SocialSecurity, Some(RiskType::LackOfLabor)));
+        }
+    } else {
+        let category = rng.pick(&[
+            (4, MeasureCategory::Industry),
+            (3, MeasureCategory::Employment),
+            (2, MeasureCategory::PublicWelfareJob),
+            (1, MeasureCategory::Finance),
+        ]);
+        if !plans.iter().any(|(c, _)| *c == category) {
+            plans.push((category, None));
+        }
+    }
+    let mut out = Vec::new();
+    for (category, risk) in plans {
+        let starts_on = announced + Duration::days(rng.range(3, 25));
+        if starts_on > today {
+            continue;
+        }
+        let done = starts_on + Duration::days(rng.range(15, 90));
+        let (status, implemented_on) = if done <= today {
+            (MeasureStatus::Implemented, Some(done))
+        } else {
+            (MeasureStatus::Planned, None)
+        };
+        let (content, amount) = measure_content(category);
+        let measure = MeasureDraft {
+            category,
+            content: content.into(),
+            amount: amount.map(Fen::from_yuan),
+            starts_on,
+            ends_on: None,
+            status,
+            implemented_on,
+            risk,
+        }
+        .build(today)
+        .map_err(|e| format!("{}: measure refused: {e:?}", d.household_no))?;
+        out.push(measure);
+    }
+    Ok(out)
+}
+
+/// What a measure of a category typically is, and its amount in yuan.
+fn measure_content(category: MeasureCategory) -> (&'static str, Option<i64>) {
+    use MeasureCategory::*;
+    match category {
+        Industry => ("发放中蜂养殖产业补助，技术员上门指导", Some(3_000)),
+        Employment => ("推荐到区内农业园区务工，落实稳岗补贴", Some(1_500)),
+        Finance => ("发放脱贫人口小额信贷，财政贴息", Some(50_000)),
+        PublicWelfareJob => ("安排村级保洁员公益性岗位", Some(6_000)),
+        Health => ("落实医疗救助和大病保险报销，家庭医生签约服务", Some(8_000)),
+        CompulsoryEducation => ("落实义务教育阶段学生资助", Some(1_000)),
+        OtherEducation => ("申请雨露计划职业教育补助", Some(3_000)),
+        SocialSecurity => ("纳入农村最低生活保障", Some(4_800)),
+        Housing => ("实施农村危房改造", Some(20_000)),
+        DrinkingWater => ("接通集中供水管网入户", Some(800)),
+        SocialHelp => ("帮扶单位结对慰问和爱心捐助", Some(2_000)),
+        Relocation => ("易地扶贫搬迁后续扶持", None),
+        LivingConditions => ("改造厨房厕所，完善入户便道", Some(5_000)),
+        Infrastructure => ("修建产业路连通入户", None),
+    }
+}
+
+/// Writes on each household what its completed cases recorded (the identification's day and
+/// risk types, the elimination's day and method), as a completed case writes them.
+pub fn record_outcomes(drafts: &mut [HouseholdDraft], history: &CountyHistory) {
+    for (i, outcome) in &history.outcomes {
+        if let Some(d) = drafts.get_mut(*i) {
+            d.monitoring_outcome = MonitoringOutcome {
+                identified_on: Some(outcome.identified_on),
+                risk_types: outcome.risk_types.clone(),
+                risk_eliminated_on: outcome.eliminated.map(|(day, _)| day),
+                elimination_method: outcome.eliminated.map(|(_, method)| method),
+            };
+        }
+    }
+}
