@@ -103,8 +103,9 @@ pub async fn buffered(
     if let Some(account) = account {
         problems.extend(scope_problems(db, &parsed, account).await?);
     }
-    // After the scope check, so that a refusal never names the cadres of a household the
+    // After the scope check, so that a report never names the cadres of a household the
     // account may not see.
+    let mut warnings = parsed.report.warnings.clone();
     if problems.is_empty() && !parsed.responsible_cadres.is_empty() {
         let households: Vec<&str> = parsed
             .responsible_cadres
@@ -113,7 +114,7 @@ pub async fn buffered(
             .collect();
         let paired =
             responsible_cadres(db, CadresOf::Households(&households), today_in_china()).await?;
-        problems.extend(cadre_problems(
+        warnings.extend(cadre_warnings(
             &parsed.responsible_cadres,
             &paired,
             &parsed.header(RegistryColumn::ResponsibleCadre),
@@ -149,7 +150,7 @@ pub async fn buffered(
     Ok(ImportOutcome::new(
         parsed.report.rows,
         problems,
-        parsed.report.warnings,
+        warnings,
         summary,
     ))
 }
@@ -241,9 +242,10 @@ pub async fn stream_into_empty(
         return Ok(None);
     }
     let mut problems = streamed.report.problems.clone();
-    // The registry is empty, so no household has a pairing: any cadre named disagrees. (The
+    // The registry is empty, so no household has a pairing: any cadre named is not paired. (The
     // write transaction is open, so the pool is not asked: in memory it has one connection.)
-    problems.extend(cadre_problems(
+    let mut warnings = streamed.report.warnings.clone();
+    warnings.extend(cadre_warnings(
         &streamed.responsible_cadres,
         &HashMap::new(),
         &streamed.header(RegistryColumn::ResponsibleCadre),
@@ -260,7 +262,7 @@ pub async fn stream_into_empty(
         return Ok(Some(ImportOutcome::new(
             streamed.report.rows,
             problems,
-            streamed.report.warnings,
+            warnings,
             None,
         )));
     }
@@ -283,15 +285,17 @@ pub async fn stream_into_empty(
     Ok(Some(ImportOutcome::new(
         streamed.report.rows,
         problems,
-        streamed.report.warnings,
+        warnings,
         Some(summary),
     )))
 }
 
 /// The 帮扶责任人 cells that disagree with the households' pairings in force (`paired`, by
-/// household number): the column is checked, never written, since pairings are made and ended
-/// on the assistance page. The same names in another order agree.
-fn cadre_problems(
+/// household number), as warnings: the column is read and compared, never written, since
+/// pairings are made and ended on the assistance page, so a disagreement loses nothing and does
+/// not block the file (a registry exported with its cadres imports into a new database, whose
+/// pairings are then recorded there). The same names in another order agree.
+fn cadre_warnings(
     cells: &[CadreCell],
     paired: &HashMap<String, Vec<String>>,
     header: &str,
@@ -313,13 +317,13 @@ fn cadre_problems(
             let (no, given, stored) = (&cell.household_no, cell.names.join("、"), stored.join("、"));
             let reason = if stored.is_empty() {
                 text!(
-                    "户{no}没有在结对中的帮扶责任人，此列应留空：结对在帮扶页面建立，导入不会改动",
-                    "household {no} has no responsible cadre paired with it, so leave this cell empty: pairings are made on the assistance page, not by an import"
+                    "户{no}没有在结对中的帮扶责任人，“{given}”未导入：结对在帮扶页面建立，导入不会改动",
+                    "household {no} has no responsible cadre paired with it, so '{given}' was not imported: pairings are made on the assistance page, not by an import"
                 )
             } else {
                 text!(
-                    "户{no}的帮扶责任人“{given}”与其在结对中的帮扶责任人“{stored}”不符：结对在帮扶页面建立和结束，导入不会改动；请填写“{stored}”或留空此列",
-                    "household {no}: responsible cadre '{given}' does not agree with the cadres paired with it, '{stored}': pairings are made and ended on the assistance page, not by an import; write '{stored}' or leave the cell empty"
+                    "户{no}的帮扶责任人“{given}”与其在结对中的帮扶责任人“{stored}”不符，未导入：结对在帮扶页面建立和结束，导入不会改动",
+                    "household {no}: responsible cadre '{given}' does not agree with the cadres paired with it, '{stored}', and was not imported: pairings are made and ended on the assistance page, not by an import"
                 )
             };
             Some(Problem {

@@ -757,7 +757,7 @@ impl Sim<'_> {
             .collect();
         poorest.sort();
         let open = (monitored / 60).max(usize::from(monitored > 0));
-        let unsuccessful = monitored / 30;
+        let unsuccessful = (monitored / 30).max(usize::from(monitored > 0));
         let mut cases = Vec::new();
         for (n, &(_, i)) in poorest.iter().take(open + unsuccessful).enumerate() {
             let d = &drafts[i];

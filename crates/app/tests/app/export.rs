@@ -227,7 +227,8 @@ async fn the_monitoring_columns_round_trip_and_only_a_legacy_import_changes_them
 }
 
 /// 帮扶责任人: the export writes the names of the household's cadres in force (never their
-/// phone numbers); an import checks a filled cell against the pairings and never writes it.
+/// phone numbers); an import compares a filled cell with the pairings, warns at the cell when
+/// they disagree, and never writes it.
 #[tokio::test]
 async fn the_responsible_cadre_is_exported_and_checked_on_import() {
     testing::each_backend(async |db: &Db| {
@@ -281,27 +282,47 @@ async fn the_responsible_cadre_is_exported_and_checked_on_import() {
         let back = import(written.replace(",张明,", ",,")).await;
         assert!(back.problems.is_empty(), "{:?}", back.problems);
 
-        // Another name, or a name for a household without a pairing: refused at the cell.
+        // Another name, or a name for a household without a pairing: a warning at the cell,
+        // the file imports, and no pairing is made or changed.
         let wrong = written.replace(",张明,", ",李四,").replace(
             "CK0002,一般农户,,,,,,,,,,,",
             "CK0002,一般农户,,,,,,,,,,,王五",
         );
-        let refused = import(wrong).await;
-        assert!(refused.summary.is_none());
-        let found: Vec<(u64, &str)> = refused
-            .problems
+        let warned = import(wrong).await;
+        assert!(warned.problems.is_empty(), "{:?}", warned.problems);
+        assert_eq!(warned.summary.unwrap().unchanged, 4);
+        let found: Vec<(u64, &str)> = warned
+            .warnings
             .iter()
+            .filter(|w| w.column == "帮扶责任人")
             .map(|p| (p.row, p.column.as_str()))
             .collect();
         assert_eq!(found, [(2, "帮扶责任人"), (6, "帮扶责任人")]);
-        let (ck0001, ck0002) = (&refused.problems[0].reason, &refused.problems[1].reason);
+        let cadre_warnings: Vec<_> = warned
+            .warnings
+            .iter()
+            .filter(|w| w.column == "帮扶责任人")
+            .collect();
+        let (ck0001, ck0002) = (&cadre_warnings[0].reason, &cadre_warnings[1].reason);
         assert!(ck0001.zh.contains("户CK0001的帮扶责任人“李四”") && ck0001.zh.contains("“张明”"));
-        assert!(ck0001.en.contains("household CK0001") && ck0001.en.contains("assistance page"));
+        assert!(ck0001.en.contains("household CK0001") && ck0001.en.contains("not imported"));
         assert!(
             ck0002
                 .en
                 .contains("household CK0002 has no responsible cadre")
         );
+        let still = assistance::responsible_cadres(
+            db,
+            assistance::CadresOf::Households(&["CK0001", "CK0002"]),
+            today,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            still.get("CK0001").map(Vec::as_slice),
+            Some(&["张明".to_owned()][..])
+        );
+        assert!(!still.contains_key("CK0002"));
     })
     .await;
 }

@@ -1,0 +1,189 @@
+//! The history of the monitored caseload (issue 17 item 1, first part; decision 0019) at scale
+//! 0.01: every simulated case replays step by step through the state machine to the state it
+//! ends in; every monitored household carries what its completed cases recorded, has its
+//! responsible cadre and its measures; the caseload moves through the years (most of 2021's
+//! eliminated, open cases in several stages, some rejected or withdrawn); the same seed gives
+//! the same history.
+
+mod common;
+
+use common::{TODAY, plan_at};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use time::macros::date;
+use zhenxing_core::Household;
+use zhenxing_core::procedure::{CaseKind, CaseState, ProcedurePolicy, Stage, apply};
+use zhenxing_synth::MONITORING_THRESHOLD;
+use zhenxing_synth::history::CountyHistory;
+
+fn generated() -> &'static Vec<(Vec<Household>, CountyHistory)> {
+    static DATA: OnceLock<Vec<(Vec<Household>, CountyHistory)>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let plan = plan_at(0.01, 20250630);
+        plan.counties()
+            .iter()
+            .map(|c| {
+                plan.generate_county_with_history(c)
+                    .unwrap_or_else(|e| panic!("{c}: {e}"))
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn every_case_replays_through_the_state_machine() {
+    let policy = ProcedurePolicy::default();
+    let mut cases = 0;
+    for (_, history) in generated() {
+        for case in &history.cases {
+            cases += 1;
+            let mut state = CaseState::opened(case.kind, case.opened_on, None);
+            let mut last = case.opened_on;
+            for s in &case.steps {
+                assert_eq!(state.stage, s.before, "{}: {:?}", case.household_no, s.step);
+                assert!(
+                    s.on >= last && s.on <= TODAY,
+                    "{}: {}",
+                    case.household_no,
+                    s.on
+                );
+                last = s.on;
+                state = apply(&state, &s.step, s.role, s.on, &policy).unwrap_or_else(|e| {
+                    panic!("{} {:?}: {}", case.household_no, s.step.kind(), e.en)
+                });
+                assert_eq!(state.stage, s.after);
+            }
+            assert_eq!(state, case.state, "{}", case.household_no);
+            assert_eq!(
+                case.closed_on.is_some(),
+                state.stage.is_final(),
+                "{}",
+                case.household_no
+            );
+            if case.kind == CaseKind::Identification {
+                assert_eq!(case.due_on, Some(policy.due_on(case.opened_on)));
+            }
+        }
+    }
+    assert!(cases > 300, "{cases} cases");
+}
+
+#[test]
+fn monitored_households_carry_their_outcome_cadre_and_measures() {
+    let first_day = date!(2021 - 01 - 04);
+    for (households, history) in generated() {
+        let paired: HashMap<&str, usize> =
+            history.pairings.iter().fold(HashMap::new(), |mut m, p| {
+                *m.entry(p.household_no.as_str()).or_default() += 1;
+                m
+            });
+        let with_measures: HashSet<&str> = history
+            .measures
+            .iter()
+            .map(|m| m.household_no.as_str())
+            .collect();
+        for h in households {
+            let no = h.household_no.as_str();
+            let outcome = &h.monitoring_outcome;
+            let Some(category) = h.monitoring_category else {
+                assert!(outcome.is_empty(), "{no}: an outcome without a category");
+                assert!(!paired.contains_key(no));
+                continue;
+            };
+            assert_eq!(outcome.check(Some(category)), [], "{no}");
+            let identified = outcome.identified_on.expect("identified");
+            assert!(
+                (first_day..=TODAY).contains(&identified),
+                "{no}: {identified}"
+            );
+            assert!((1..=3).contains(&outcome.risk_types.len()), "{no}");
+            assert_eq!(paired.get(no), Some(&1), "{no}: one responsible cadre");
+            // The identification that brought it in was approved on that day with these risks.
+            let identification = history
+                .cases
+                .iter()
+                .find(|c| c.household_no == no && c.kind == CaseKind::Identification)
+                .expect("its identification");
+            assert_eq!(identification.state.stage, Stage::Completed);
+            assert_eq!(identification.approved_on, Some(identified));
+            assert_eq!(identification.state.risks, outcome.risk_types);
+            assert_eq!(identification.state.category, Some(category));
+            match outcome.risk_eliminated_on {
+                Some(day) => {
+                    let elimination = history
+                        .cases
+                        .iter()
+                        .find(|c| c.household_no == no && c.kind == CaseKind::Elimination)
+                        .expect("its elimination");
+                    assert_eq!(elimination.approved_on, Some(day));
+                    assert_eq!(elimination.state.method, outcome.elimination_method);
+                    assert!(h.per_capita_net_income() > MONITORING_THRESHOLD, "{no}");
+                    assert!(
+                        with_measures.contains(no),
+                        "{no}: eliminated without a measure"
+                    );
+                }
+                None => assert!(outcome.elimination_method.is_none()),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_caseload_lives_through_the_years() {
+    let mut by_year: HashMap<i32, (u32, u32)> = HashMap::new();
+    let mut open_stages = HashSet::new();
+    let (mut rejected, mut withdrawn, mut recorded, mut completed) = (0, 0, 0, 0);
+    for (households, history) in generated() {
+        for h in households {
+            if let Some(day) = h.monitoring_outcome.identified_on {
+                let e = by_year.entry(day.year()).or_default();
+                e.0 += 1;
+                e.1 += u32::from(h.monitoring_outcome.risk_eliminated_on.is_some());
+            }
+        }
+        for c in &history.cases {
+            match c.state.stage {
+                Stage::Rejected => rejected += 1,
+                Stage::Withdrawn => withdrawn += 1,
+                Stage::Completed => {
+                    completed += 1;
+                    recorded += u32::from(c.state.recorded_on.is_some());
+                }
+                stage => {
+                    open_stages.insert(stage);
+                }
+            }
+        }
+    }
+    let share = |year: i32| {
+        let (n, eliminated) = by_year.get(&year).copied().unwrap_or_default();
+        f64::from(eliminated) / f64::from(n.max(1))
+    };
+    // Most of 2021's caseload eliminated (households without labour never are: DOMAIN.md 1.9),
+    // fewer of each later year.
+    assert!((0.5..0.9).contains(&share(2021)), "2021: {}", share(2021));
+    assert!(share(2021) > share(2024), "{by_year:?}");
+    assert!(share(2024) > share(2025), "{by_year:?}");
+    assert!(by_year.keys().copied().min() == Some(2021) && by_year.contains_key(&2025));
+    assert!(open_stages.len() >= 4, "open cases in {open_stages:?}");
+    assert!(
+        rejected > 0 && withdrawn > 0,
+        "{rejected} rejected, {withdrawn} withdrawn"
+    );
+    assert!(
+        recorded * 10 >= completed * 9,
+        "{recorded} of {completed} entered"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_history() {
+    let plan = plan_at(0.01, 20250630);
+    let county = plan.counties()[17];
+    let (a, ha) = plan.generate_county_with_history(&county).unwrap();
+    let (b, hb) = plan.generate_county_with_history(&county).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(format!("{ha:?}"), format!("{hb:?}"));
+    assert_eq!(plan.generate_county(&county), a);
+}
