@@ -117,8 +117,8 @@ pub fn simulate(
         zhenxing_core::Phone,
         u32,
     )> = Vec::new();
-    for i in 0..drafts.len() {
-        let Some(category) = drafts[i].monitoring_category else {
+    for (i, d) in drafts.iter_mut().enumerate() {
+        let Some(category) = d.monitoring_category else {
             continue;
         };
         let sim = Sim {
@@ -126,12 +126,12 @@ pub fn simulate(
             today,
         };
         let lead = lead_day(rng, latest_lead);
-        let risks = risks_of(rng, &drafts[i], category);
-        let case = sim.identification(rng, &drafts[i], category, &risks, lead)?;
+        let risks = risks_of(rng, d, category);
+        let case = sim.identification(rng, d, category, &risks, lead)?;
         let approved = case.approved_on.ok_or_else(|| {
             format!(
                 "{}: identification without approval",
-                drafts[i].household_no
+                d.household_no
             )
         })?;
         let announced = case.closed_on.unwrap_or(approved);
@@ -171,13 +171,13 @@ pub fn simulate(
             ends_on: None,
         }
         .build(today)
-        .map_err(|e| format!("{}: pairing refused: {e:?}", drafts[i].household_no))?;
+        .map_err(|e| format!("{}: pairing refused: {e:?}", d.household_no))?;
         history.pairings.push(HouseholdPairing {
-            household_no: drafts[i].household_no.as_str().to_owned(),
-            division: drafts[i].division,
+            household_no: d.household_no.as_str().to_owned(),
+            division: d.division,
             pairing,
         });
-        let measures = measures_for(rng, &drafts[i], &risks, announced, today)?;
+        let measures = measures_for(rng, d, &risks, announced, today)?;
         let facts: Vec<MeasureFact> = measures
             .iter()
             .map(|m| MeasureFact {
@@ -189,8 +189,8 @@ pub fn simulate(
             .collect();
         for measure in measures {
             history.measures.push(HouseholdMeasure {
-                household_no: drafts[i].household_no.as_str().to_owned(),
-                division: drafts[i].division,
+                household_no: d.household_no.as_str().to_owned(),
+                division: d.division,
                 measure,
             });
         }
@@ -204,7 +204,7 @@ pub fn simulate(
             let lead = add_months(approved, months) + Duration::days(rng.range(0, 20));
             if lead <= latest_lead
                 && let Some(case) =
-                    sim.elimination(rng, &mut drafts[i], &risks, &facts, approved, lead)?
+                    sim.elimination(rng, d, &risks, &facts, approved, lead)?
             {
                 if let (Some(day), Some(method)) = (case.approved_on, case.state.method) {
                     outcome.eliminated = Some((day, method));
