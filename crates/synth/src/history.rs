@@ -128,12 +128,9 @@ pub fn simulate(
         let lead = lead_day(rng, latest_lead);
         let risks = risks_of(rng, d, category);
         let case = sim.identification(rng, d, category, &risks, lead)?;
-        let approved = case.approved_on.ok_or_else(|| {
-            format!(
-                "{}: identification without approval",
-                d.household_no
-            )
-        })?;
+        let approved = case
+            .approved_on
+            .ok_or_else(|| format!("{}: identification without approval", d.household_no))?;
         let announced = case.closed_on.unwrap_or(approved);
         history.cases.push(case);
         // The responsible cadre: one per household, a cadre keeps up to five households.
@@ -203,8 +200,7 @@ pub fn simulate(
             let months = rng.range(6, 20);
             let lead = add_months(approved, months) + Duration::days(rng.range(0, 20));
             if lead <= latest_lead
-                && let Some(case) =
-                    sim.elimination(rng, d, &risks, &facts, approved, lead)?
+                && let Some(case) = sim.elimination(rng, d, &risks, &facts, approved, lead)?
             {
                 if let (Some(day), Some(method)) = (case.approved_on, case.state.method) {
                     outcome.eliminated = Some((day, method));
