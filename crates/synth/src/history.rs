@@ -29,8 +29,8 @@ use zhenxing_core::procedure::{
 };
 use zhenxing_core::warning::WarningChannel;
 use zhenxing_core::{
-    Fen, HealthCondition, HouseholdDraft, HouseholdType, IncomeItems, Labor, MonitoringCategory,
-    Role, SchoolStatus, Sex,
+    DocumentNumber, Fen, HealthCondition, HouseholdDraft, HouseholdType, IncomeItems, Labor,
+    MonitoringCategory, Role, SchoolStatus, Sex,
 };
 
 /// The first day the history covers: the transition period began with 2021.
@@ -83,6 +83,20 @@ fn elimination_chance(identified: i32) -> f64 {
     }
 }
 
+/// Shares of monitored households with a lapse of assistance, as real caseloads have and the
+/// coverage check exists to find: no responsible cadre yet, the first measure still not
+/// implemented, no development-type measure although someone can work.
+const LAPSE_NO_CADRE: f64 = 0.015;
+const LAPSE_LATE_MEASURE: f64 = 0.03;
+const LAPSE_NO_DEVELOPMENT: f64 = 0.04;
+
+/// The lapses drawn for one household.
+#[derive(Debug, Clone, Copy)]
+struct Lapses {
+    first_measure_late: bool,
+    no_development: bool,
+}
+
 /// The units that send responsible cadres (帮扶单位), after the county's name.
 const UNITS: [&str; 8] = [
     "农业农村委员会",
@@ -133,48 +147,55 @@ pub fn simulate(
             .ok_or_else(|| format!("{}: identification without approval", d.household_no))?;
         let announced = case.closed_on.unwrap_or(approved);
         history.cases.push(case);
-        // The responsible cadre: one per household, a cadre keeps up to five households.
-        if cadres.last().is_none_or(|c| c.4 >= 5) {
-            let sex = if rng.chance(0.7) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            let surname = names::surname(rng);
-            let born = 1965 + rng.range(0, 30) as i32;
-            let unit = format!("{county}{}", UNITS[rng.index(UNITS.len())]);
-            cadres.push((
-                names::person_name(rng, surname, sex, born),
-                sex,
-                unit,
-                names::phone(rng),
-                0,
-            ));
+        // The responsible cadre: one per household, a cadre keeps up to five households; a few
+        // households wait for theirs (a lapse the coverage check finds).
+        if !rng.chance(LAPSE_NO_CADRE) {
+            if cadres.last().is_none_or(|c| c.4 >= 5) {
+                let sex = if rng.chance(0.7) {
+                    Sex::Male
+                } else {
+                    Sex::Female
+                };
+                let surname = names::surname(rng);
+                let born = 1965 + rng.range(0, 30) as i32;
+                let unit = format!("{county}{}", UNITS[rng.index(UNITS.len())]);
+                cadres.push((
+                    names::person_name(rng, surname, sex, born),
+                    sex,
+                    unit,
+                    names::phone(rng),
+                    0,
+                ));
+            }
+            let cadre = cadres.last_mut().ok_or("no cadre")?;
+            cadre.4 += 1;
+            let starts_on = (announced + Duration::days(rng.range(1, 10))).min(today);
+            let pairing = PairingDraft {
+                name: cadre.0.as_str().to_owned(),
+                sex: Some(cadre.1),
+                political_status: Some(if rng.chance(0.85) {
+                    PoliticalStatus::PartyMember
+                } else {
+                    PoliticalStatus::Masses
+                }),
+                unit: cadre.2.clone(),
+                phone: cadre.3.as_str().to_owned(),
+                starts_on,
+                ends_on: None,
+            }
+            .build(today)
+            .map_err(|e| format!("{}: pairing refused: {e:?}", d.household_no))?;
+            history.pairings.push(HouseholdPairing {
+                household_no: d.household_no.as_str().to_owned(),
+                division: d.division,
+                pairing,
+            });
         }
-        let cadre = cadres.last_mut().ok_or("no cadre")?;
-        cadre.4 += 1;
-        let starts_on = (announced + Duration::days(rng.range(1, 10))).min(today);
-        let pairing = PairingDraft {
-            name: cadre.0.as_str().to_owned(),
-            sex: Some(cadre.1),
-            political_status: Some(if rng.chance(0.85) {
-                PoliticalStatus::PartyMember
-            } else {
-                PoliticalStatus::Masses
-            }),
-            unit: cadre.2.clone(),
-            phone: cadre.3.as_str().to_owned(),
-            starts_on,
-            ends_on: None,
-        }
-        .build(today)
-        .map_err(|e| format!("{}: pairing refused: {e:?}", d.household_no))?;
-        history.pairings.push(HouseholdPairing {
-            household_no: d.household_no.as_str().to_owned(),
-            division: d.division,
-            pairing,
-        });
-        let measures = measures_for(rng, d, &risks, announced, today)?;
+        let lapses = Lapses {
+            first_measure_late: rng.chance(LAPSE_LATE_MEASURE),
+            no_development: rng.chance(LAPSE_NO_DEVELOPMENT),
+        };
+        let measures = measures_for(rng, d, &risks, announced, today, lapses)?;
         let facts: Vec<MeasureFact> = measures
             .iter()
             .map(|m| MeasureFact {
@@ -266,11 +287,16 @@ fn risks_of(rng: &mut Rng, d: &HouseholdDraft, category: MonitoringCategory) -> 
     if ill {
         add(&mut risks, RiskType::Illness);
     }
+    // The national data checks (DOMAIN.md 1.5): 因残 needs a member with a disability
+    // certificate; a member without basic medical insurance needs 因病.
     if d.members
         .iter()
-        .any(|m| m.health.has(HealthCondition::Disabled))
+        .any(|m| matches!(m.document, DocumentNumber::DisabilityCertificate(..)))
     {
         add(&mut risks, RiskType::Disability);
+    }
+    if d.members.iter().any(|m| !m.medical_insurance) {
+        add(&mut risks, RiskType::Illness);
     }
     if d.housing_safe == Some(false) {
         add(&mut risks, RiskType::UnsafeHousing);
@@ -829,21 +855,25 @@ fn national_number(rng: &mut Rng, household_no: &str) -> String {
     format!("{village}{:08}", rng.below(100_000_000))
 }
 
-/// The measures of a newly identified household: one for its main risk, one development-type
-/// measure when it has labour, each implemented within months of the announcement (or still
-/// planned when that is yet to come).
+/// The measures of a newly identified household: one for each risk type (the first category
+/// that addresses it, so that an eliminated risk has its measure, as the national data checks
+/// ask), the safety net when nobody can work, else a development-type measure; the first begun
+/// within days of the announcement and implemented within a month, the others within months
+/// (or still planned when that is yet to come).
 fn measures_for(
     rng: &mut Rng,
     d: &HouseholdDraft,
     risks: &[RiskType],
     announced: Date,
     today: Date,
+    lapses: Lapses,
 ) -> Result<Vec<Measure>, String> {
     let mut plans: Vec<(MeasureCategory, Option<RiskType>)> = Vec::new();
-    if let Some(&main) = risks.first() {
-        let fitting = categories_for_risk(main);
-        if let Some(&category) = fitting.first() {
-            plans.push((category, Some(main)));
+    for &risk in risks {
+        if let Some(&category) = categories_for_risk(risk).first()
+            && !plans.iter().any(|(c, _)| *c == category)
+        {
+            plans.push((category, Some(risk)));
         }
     }
     if without_labor(d) {
@@ -854,7 +884,7 @@ fn measures_for(
         {
             plans.push((MeasureCategory::SocialSecurity, Some(RiskType::LackOfLabor)));
         }
-    } else {
+    } else if !lapses.no_development {
         let category = rng.pick(&[
             (4, MeasureCategory::Industry),
             (3, MeasureCategory::Employment),
@@ -866,13 +896,19 @@ fn measures_for(
         }
     }
     let mut out = Vec::new();
-    for (category, risk) in plans {
-        let starts_on = announced + Duration::days(rng.range(3, 25));
+    for (n, (category, risk)) in plans.into_iter().enumerate() {
+        let (start, take) = if n == 0 {
+            ((1, 8), (5, 20))
+        } else {
+            ((3, 25), (15, 90))
+        };
+        let starts_on = announced + Duration::days(rng.range(start.0, start.1));
         if starts_on > today {
             continue;
         }
-        let done = starts_on + Duration::days(rng.range(15, 90));
-        let (status, implemented_on) = if done <= today {
+        let done = starts_on + Duration::days(rng.range(take.0, take.1));
+        let late = n == 0 && lapses.first_measure_late;
+        let (status, implemented_on) = if done <= today && !late {
             (MeasureStatus::Implemented, Some(done))
         } else {
             (MeasureStatus::Planned, None)
