@@ -363,6 +363,13 @@ fn per_capita(d: &HouseholdDraft) -> Fen {
 
 const VILLAGE_MEETING: &str = "村两委、村民代表、驻村工作队";
 
+/// Whether a procedure runs against the time limit (identification) or not (elimination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    Timed,
+    Untimed,
+}
+
 /// The stages open cases are left in, and how many days before today their lead was found.
 const STAGES_OPEN: [(Stage, i64); 6] = [
     (Stage::Verification, 1),
@@ -508,6 +515,34 @@ impl Sim<'_> {
             day,
         )?;
         day += Duration::days(rng.range(0, 2));
+        let approve = Step::CountyApprove {
+            category: Some(category),
+            risks: risks.to_vec(),
+            method: None,
+            note: "同意纳入监测".into(),
+        };
+        self.village_to_announcement(rng, walk, day, Pace::Timed, approve, until)
+    }
+
+    /// The steps every procedure takes after the verification (DOMAIN.md 1.7, 1.9): democratic
+    /// appraisal, public notice (identification: sometimes an objection, then resolved), the
+    /// notice closed, the township's review, the county's `approve`, the announcement and the
+    /// entry in the national system; stopping once the case has reached `until`.
+    fn village_to_announcement(
+        &self,
+        rng: &mut Rng,
+        walk: &mut Walk<'_>,
+        mut day: Date,
+        pace: Pace,
+        approve: Step,
+        until: Stage,
+    ) -> Result<(), String> {
+        // Days between steps: an identification runs against its time limit, an elimination
+        // waits on nobody's clock.
+        let gap = |rng: &mut Rng, timed: (i64, i64), untimed: (i64, i64)| {
+            let (lo, hi) = if pace == Pace::Timed { timed } else { untimed };
+            Duration::days(rng.range(lo, hi))
+        };
         walk.take(
             Step::Appraise {
                 held_on: day,
@@ -531,7 +566,7 @@ impl Sim<'_> {
             Role::VillageCadre,
             day,
         )?;
-        if rng.chance(0.06) {
+        if walk.case.kind == CaseKind::Identification && rng.chance(0.06) {
             let objected = day + Duration::days(rng.range(1, 3));
             walk.take(
                 Step::Object {
@@ -553,7 +588,7 @@ impl Sim<'_> {
         if until == Stage::Notice {
             return Ok(());
         }
-        day = ends + Duration::days(rng.range(1, 2));
+        day = ends + gap(rng, (1, 2), (1, 3));
         walk.take(
             Step::CloseNotice {
                 note: "公示期满无异议".into(),
@@ -564,10 +599,14 @@ impl Sim<'_> {
         if walk.stage() >= until {
             return Ok(());
         }
-        day += Duration::days(rng.range(0, 2));
+        day += gap(rng, (0, 2), (1, 5));
+        let township_note = match walk.case.kind {
+            CaseKind::Identification => "同意纳入，报区县审批",
+            CaseKind::Elimination => "同意标注风险消除",
+        };
         walk.take(
             Step::TownshipApprove {
-                note: "同意纳入，报区县审批".into(),
+                note: township_note.into(),
             },
             Role::TownshipOfficer,
             day,
@@ -575,21 +614,12 @@ impl Sim<'_> {
         if walk.stage() >= until {
             return Ok(());
         }
-        day += Duration::days(rng.range(0, 3));
-        walk.take(
-            Step::CountyApprove {
-                category: Some(category),
-                risks: risks.to_vec(),
-                method: None,
-                note: "同意纳入监测".into(),
-            },
-            Role::CountyOfficer,
-            day,
-        )?;
+        day += gap(rng, (0, 3), (1, 7));
+        walk.take(approve, Role::CountyOfficer, day)?;
         if walk.stage() >= until {
             return Ok(());
         }
-        day += Duration::days(rng.range(0, 2));
+        day += gap(rng, (0, 2), (0, 3));
         walk.take(
             Step::Announce {
                 on: day,
@@ -699,63 +729,20 @@ impl Sim<'_> {
             day,
         )?;
         day += Duration::days(rng.range(1, 4));
-        walk.take(
-            Step::Appraise {
-                held_on: day,
-                attendance: rng.range(9, 25) as u32,
-                participants: VILLAGE_MEETING.into(),
-                agreed: true,
-                note: String::new(),
-            },
-            Role::VillageCadre,
+        let approve = Step::CountyApprove {
+            category: None,
+            risks: Vec::new(),
+            method: Some(method),
+            note: String::new(),
+        };
+        self.village_to_announcement(
+            rng,
+            &mut walk,
             day,
+            Pace::Untimed,
+            approve,
+            Stage::Completed,
         )?;
-        let ends = day + Duration::days(rng.range(4, 6));
-        walk.take(
-            Step::PostNotice {
-                starts_on: day,
-                ends_on: ends,
-            },
-            Role::VillageCadre,
-            day,
-        )?;
-        day = ends + Duration::days(rng.range(1, 3));
-        walk.take(
-            Step::CloseNotice {
-                note: "公示期满无异议".into(),
-            },
-            Role::VillageCadre,
-            day,
-        )?;
-        day += Duration::days(rng.range(1, 5));
-        walk.take(
-            Step::TownshipApprove {
-                note: "同意标注风险消除".into(),
-            },
-            Role::TownshipOfficer,
-            day,
-        )?;
-        day += Duration::days(rng.range(1, 7));
-        walk.take(
-            Step::CountyApprove {
-                category: None,
-                risks: Vec::new(),
-                method: Some(method),
-                note: String::new(),
-            },
-            Role::CountyOfficer,
-            day,
-        )?;
-        day += Duration::days(rng.range(0, 3));
-        walk.take(
-            Step::Announce {
-                on: day,
-                note: String::new(),
-            },
-            Role::TownshipOfficer,
-            day,
-        )?;
-        self.record_national(rng, &mut walk, day)?;
         Ok(Some(walk.case))
     }
 
