@@ -285,12 +285,17 @@ fn indices(household: &Household, pred: impl Fn(&Member) -> bool) -> Vec<usize> 
         .collect()
 }
 
-/// Whether every member lacks labour ability (整户无劳动力).
-pub fn whole_household_without_labor(household: &Household) -> bool {
-    household
-        .members
-        .iter()
-        .all(|m| m.labor == Labor::NoLabor || m.labor == Labor::Lost)
+/// 整户无劳动力: the household has members and none of them can work (lost or no labour
+/// ability). The screening rule, the elimination precondition and the demo's history ask it.
+pub fn whole_household_without_labor(labor: impl IntoIterator<Item = Labor>) -> bool {
+    let mut any = false;
+    for l in labor {
+        if !l.is_without() {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 #[cfg(test)]
@@ -307,6 +312,15 @@ mod tests {
             .into_iter()
             .map(|f| f.code)
             .collect()
+    }
+
+    #[test]
+    fn a_household_without_labour_has_members_and_none_can_work() {
+        use Labor::*;
+        assert!(whole_household_without_labor([Lost, NoLabor]));
+        assert!(!whole_household_without_labor([Lost, Weak]));
+        assert!(!whole_household_without_labor([NoLabor, Ordinary]));
+        assert!(!whole_household_without_labor([]));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::monitoring::current_rule_set;
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use serde_json::Value;
 use time::Date;
+use zhenxing_core::checks::whole_household_without_labor;
 use zhenxing_core::elimination::{BasicNeed, EliminationFacts, OpenWarning};
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, MemberFacts, RuleId};
 use zhenxing_core::warning::{WarningChannel, WarningStatus};
@@ -252,8 +253,9 @@ pub async fn facts(
         threshold: rule_set.and_then(|s| s.rules.threshold),
         income_history: income_history(db, household_no, current, registered_on).await?,
         open_needs,
-        whole_household_without_labor: !members.is_empty()
-            && members.iter().all(|m| m.labor.is_without()),
+        whole_household_without_labor: whole_household_without_labor(
+            members.iter().map(|m| m.labor),
+        ),
         // The caller adds what the latest home verification recorded.
         rigid_spending: None,
         open_warnings: open_warnings(db, household_no).await?,

@@ -19,6 +19,7 @@ use zhenxing_core::assistance::{
     Measure, MeasureCategory, MeasureDraft, MeasureFact, MeasureStatus, PairingDraft,
     PoliticalStatus, categories_for_risk,
 };
+use zhenxing_core::checks::whole_household_without_labor;
 use zhenxing_core::elimination::{
     EliminationFacts, EliminationMethod, RigidSpending, all_hold, check_method, preconditions,
 };
@@ -352,7 +353,7 @@ fn problems_of(d: &HouseholdDraft) -> Conditions {
 
 /// 整户无劳动力, as the store's elimination facts read it.
 fn without_labor(d: &HouseholdDraft) -> bool {
-    !d.members.is_empty() && d.members.iter().all(|m| m.labor.is_without())
+    whole_household_without_labor(d.members.iter().map(|m| m.labor))
 }
 
 fn per_capita(d: &HouseholdDraft) -> Fen {

@@ -4,6 +4,7 @@
 use super::facts::HouseholdFacts;
 use super::reasons::{Detail, Reason, RiskType};
 use super::rule_set::RuleSet;
+use crate::checks::whole_household_without_labor;
 use crate::enums::{HouseholdType, MonitoringCategory, SchoolStatus};
 use time::{Date, Month};
 
@@ -122,8 +123,7 @@ impl Prepared<'_> {
             }
         }
         if t.no_labor_ability.is_some_and(|s| s.enabled)
-            && !h.members.is_empty()
-            && h.members.iter().all(|m| m.labor.is_without())
+            && whole_household_without_labor(h.members.iter().map(|m| m.labor))
         {
             reasons.push(reason(
                 Detail::NoLaborAbility { members },

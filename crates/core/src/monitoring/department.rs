@@ -5,6 +5,7 @@ use super::classify::{Assessment, Prepared, age_on, count};
 use super::facts::HouseholdFacts;
 use super::reasons::{Detail, Reason, RiskType};
 use super::rule_set::Switch;
+use crate::checks::whole_household_without_labor;
 use crate::department::{DisasterKind, EnrolmentStatus, HousingGrade, Signal};
 use crate::enums::HouseholdType;
 use crate::money::Fen;
@@ -301,8 +302,7 @@ impl Prepared<'_> {
         reasons.extend(found);
         reasons.extend(context);
         if on(t.no_labor_ability)
-            && !h.members.is_empty()
-            && h.members.iter().all(|m| m.labor.is_without())
+            && whole_household_without_labor(h.members.iter().map(|m| m.labor))
         {
             reasons.push(reason(
                 Detail::NoLaborAbility {
