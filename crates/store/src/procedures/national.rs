@@ -72,11 +72,6 @@ pub async fn national_entries(
             )));
         };
         let head = household.members.iter().find(|m| m.relation == "head");
-        type Monitoring = (Option<String>, Option<String>, Option<String>);
-        let (household_category, household_risks, household_identified): Monitoring = on_pool!(db, pool => sqlx::query_as(
-            "SELECT monitoring_category, risk_types, identified_on FROM households \
-             WHERE household_no = $1")
-            .bind(&case.household_no).fetch_one(pool).await?);
         let (category, risks, identified_on, eliminated_on) = match state.kind {
             CaseKind::Identification => (
                 state.category,
@@ -84,12 +79,14 @@ pub async fn national_entries(
                 case.approved_on.clone(),
                 None,
             ),
+            // The household's record carries what its identification recorded.
             CaseKind::Elimination => (
-                household_category
+                household
+                    .monitoring_category
                     .as_deref()
                     .and_then(MonitoringCategory::from_code),
-                parse_risk_types(household_risks.as_deref())?,
-                household_identified,
+                parse_risk_types(household.risk_types.as_deref())?,
+                household.identified_on.clone(),
                 case.approved_on.clone(),
             ),
         };
