@@ -23,12 +23,31 @@ pub struct CaseHistory {
     pub steps: Vec<TakenStep>,
     /// The state after the last step.
     pub state: CaseState,
+}
+
+impl CaseHistory {
     /// The day of the county's approval.
-    pub approved_on: Option<Date>,
+    pub fn approved_on(&self) -> Option<Date> {
+        self.steps
+            .iter()
+            .find(|s| matches!(s.step, Step::CountyApprove { .. }))
+            .map(|s| s.on)
+    }
+
     /// The day the case reached a final stage.
-    pub closed_on: Option<Date>,
+    pub fn closed_on(&self) -> Option<Date> {
+        self.steps
+            .iter()
+            .find(|s| s.after.is_final() && !s.before.is_final())
+            .map(|s| s.on)
+    }
+
     /// The national record's number, once entered (录入建档).
-    pub record_number: Option<String>,
+    pub fn record_number(&self) -> Option<String> {
+        self.steps
+            .iter()
+            .find_map(|s| s.step.national_record_number())
+    }
 }
 
 /// One step: what, by which role, on which day, and the stages around it.

@@ -426,6 +426,18 @@ impl Step {
         }
     }
 
+    /// 录入建档: the national record number as it is kept (trimmed; `None` when empty, or for
+    /// another step).
+    pub fn national_record_number(&self) -> Option<String> {
+        match self {
+            Step::RecordNational {
+                record_number: Some(n),
+                ..
+            } => Some(n.trim()).filter(|n| !n.is_empty()).map(str::to_owned),
+            _ => None,
+        }
+    }
+
     /// The day the step's event happened, when it carries one (else the day it is recorded).
     pub fn happened_on(&self) -> Option<Date> {
         match self {

@@ -11,9 +11,9 @@ use crate::procedures::step_details;
 use crate::warnings::risk_codes;
 use crate::{Result, Tx, keys, on_tx};
 use serde_json::json;
-use time::{Date, PrimitiveDateTime, Time, UtcOffset};
+use time::{Date, PrimitiveDateTime, Time};
 use zhenxing_core::MonitoringCategory;
-use zhenxing_core::china_time::stored;
+use zhenxing_core::china_time::{CHINA, stored};
 use zhenxing_core::history::{CaseHistory, HouseholdMeasure, HouseholdPairing};
 use zhenxing_core::procedure::{EliminationMethod, StepKind};
 
@@ -115,11 +115,8 @@ const MEASURE_COLUMNS: &[(&str, ColType)] = &[
 
 /// The stored instant of a day in the past: its working morning, China time.
 fn at_morning(day: Date) -> String {
-    let china = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    stored(
-        PrimitiveDateTime::new(day, Time::from_hms(10, 0, 0).unwrap_or(Time::MIDNIGHT))
-            .assume_offset(china),
-    )
+    let ten = Time::from_hms(10, 0, 0).unwrap_or(Time::MIDNIGHT);
+    stored(PrimitiveDateTime::new(day, ten).assume_offset(CHINA))
 }
 
 fn day_text(day: Option<Date>) -> Option<String> {
@@ -174,10 +171,7 @@ pub async fn write_county(
     for case in cases {
         let state = &case.state;
         let last_day = case.steps.last().map_or(case.opened_on, |s| s.on);
-        let recorded = case.steps.iter().find_map(|s| match &s.step {
-            zhenxing_core::procedure::Step::RecordNational { on, .. } => Some(*on),
-            _ => None,
-        });
+        let recorded = state.recorded_on;
         let (notice_starts, notice_ends) = state.notice.unzip();
         case_rows
             .row()
@@ -200,8 +194,8 @@ pub async fn write_county(
             .text(state.category.map(MonitoringCategory::code))
             .text(Some(risk_codes(&state.risks)))
             .text(state.method.map(EliminationMethod::code))
-            .text(day_text(case.approved_on))
-            .text(day_text(case.closed_on))
+            .text(day_text(case.approved_on()))
+            .text(day_text(case.closed_on()))
             .text(Some(actor))
             .int(Some(case.steps.len() as i64 + 1))
             .int(Some(seq))
@@ -209,7 +203,7 @@ pub async fn write_county(
             .text(Some(at_morning(case.opened_on)))
             .text(Some(at_morning(last_day)))
             .text(day_text(recorded))
-            .text(case.record_number.as_deref())
+            .text(case.record_number())
             .text(recorded.map(|_| actor));
         // The lead, as `open_case` records it, then every step as `take_step` does.
         let open = json!({"channel": case.channel.code(), "warning_id": null, "emergency": null});

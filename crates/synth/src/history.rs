@@ -144,9 +144,9 @@ pub fn simulate(
         let risks = risks_of(rng, d, category);
         let case = sim.identification(rng, d, category, &risks, lead)?;
         let approved = case
-            .approved_on
+            .approved_on()
             .ok_or_else(|| format!("{}: identification without approval", d.household_no))?;
-        let announced = case.closed_on.unwrap_or(approved);
+        let announced = case.closed_on().unwrap_or(approved);
         history.cases.push(case);
         // The responsible cadre: one per household, a cadre keeps up to five households; a few
         // households wait for theirs (a lapse the coverage check finds).
@@ -224,7 +224,7 @@ pub fn simulate(
             if lead <= latest_lead
                 && let Some(case) = sim.elimination(rng, d, &risks, &facts, approved, lead)?
             {
-                if let (Some(day), Some(method)) = (case.approved_on, case.state.method) {
+                if let (Some(day), Some(method)) = (case.approved_on(), case.state.method) {
                     outcome.eliminated = Some((day, method));
                 }
                 history.cases.push(case);
@@ -410,9 +410,6 @@ impl<'a> Walk<'a> {
                 due_on: (kind == CaseKind::Identification).then(|| policy.due_on(opened_on)),
                 steps: Vec::new(),
                 state: CaseState::opened(kind, opened_on, None),
-                approved_on: None,
-                closed_on: None,
-                record_number: None,
             },
             policy,
         }
@@ -429,15 +426,6 @@ impl<'a> Walk<'a> {
                 why.en
             )
         })?;
-        if matches!(step, Step::CountyApprove { .. }) {
-            self.case.approved_on = Some(on);
-        }
-        if let Step::RecordNational { record_number, .. } = &step {
-            self.case.record_number = record_number.clone();
-        }
-        if next.stage.is_final() && !self.case.state.stage.is_final() {
-            self.case.closed_on = Some(on);
-        }
         self.case.steps.push(TakenStep {
             step,
             role,

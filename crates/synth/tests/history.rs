@@ -55,7 +55,7 @@ fn every_case_replays_through_the_state_machine() {
             }
             assert_eq!(state, case.state, "{}", case.household_no);
             assert_eq!(
-                case.closed_on.is_some(),
+                case.closed_on().is_some(),
                 state.stage.is_final(),
                 "{}",
                 case.household_no
@@ -110,7 +110,7 @@ fn monitored_households_carry_their_outcome_cadre_and_measures() {
                 .find(|c| c.household_no == no && c.kind == CaseKind::Identification)
                 .expect("its identification");
             assert_eq!(identification.state.stage, Stage::Completed);
-            assert_eq!(identification.approved_on, Some(identified));
+            assert_eq!(identification.approved_on(), Some(identified));
             assert_eq!(identification.state.risks, outcome.risk_types);
             assert_eq!(identification.state.category, Some(category));
             match outcome.risk_eliminated_on {
@@ -120,7 +120,7 @@ fn monitored_households_carry_their_outcome_cadre_and_measures() {
                         .iter()
                         .find(|c| c.household_no == no && c.kind == CaseKind::Elimination)
                         .expect("its elimination");
-                    assert_eq!(elimination.approved_on, Some(day));
+                    assert_eq!(elimination.approved_on(), Some(day));
                     assert_eq!(elimination.state.method, outcome.elimination_method);
                     assert!(h.per_capita_net_income() > MONITORING_THRESHOLD, "{no}");
                     assert!(

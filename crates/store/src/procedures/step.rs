@@ -65,10 +65,9 @@ pub(crate) fn step_details(step: &Step) -> Value {
         } => json!({"category": category.map(MonitoringCategory::code),
                     "risks": risk_codes(risks), "method": method.map(EliminationMethod::code)}),
         Step::Announce { on, .. } => json!({"on": on.to_string()}),
-        Step::RecordNational {
-            on, record_number, ..
-        } => json!({"on": on.to_string(),
-                    "record_number": record_number.as_deref().map(str::trim).filter(|n| !n.is_empty())}),
+        Step::RecordNational { on, .. } => {
+            json!({"on": on.to_string(), "record_number": step.national_record_number()})
+        }
         Step::CloseNotice { .. }
         | Step::TownshipApprove { .. }
         | Step::Reject { .. }
@@ -142,15 +141,9 @@ pub async fn take_step(
         next.stage.is_final().then(|| today.to_string())
     };
     let (recorded_on, record_number, recorded_by) = match &req.step {
-        Step::RecordNational {
-            on, record_number, ..
-        } => (
+        Step::RecordNational { on, .. } => (
             Some(on.to_string()),
-            record_number
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned),
+            req.step.national_record_number(),
             Some(actor.name.clone()),
         ),
         _ => (
