@@ -26,6 +26,15 @@ pub struct HistoryCounts {
     pub measures: u64,
 }
 
+impl std::ops::AddAssign for HistoryCounts {
+    fn add_assign(&mut self, other: HistoryCounts) {
+        self.cases += other.cases;
+        self.steps += other.steps;
+        self.pairings += other.pairings;
+        self.measures += other.measures;
+    }
+}
+
 const CASE_COLUMNS: &[(&str, ColType)] = &[
     ("id", ColType::Int),
     ("county_code", ColType::Text),

@@ -90,10 +90,7 @@ pub async fn run(
             &county_history.measures,
         )
         .await?;
-        history.cases += written.cases;
-        history.steps += written.steps;
-        history.pairings += written.pairings;
-        history.measures += written.measures;
+        history += written;
         bar.inc(members);
     }
     producer

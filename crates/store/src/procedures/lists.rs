@@ -1,6 +1,6 @@
 //! The inbox: the cases of a scope by filter, their counts, and what is late or near its limit.
 
-use super::CaseRow;
+use super::{CASE_COLUMNS, CaseRow};
 use crate::browse::code_range;
 use crate::{Db, Result, on_pool};
 use serde::Serialize;
@@ -98,13 +98,14 @@ pub async fn inbox(
         CaseFilter::Urgent => near_bound(today, policy),
         _ => today.to_string(),
     };
+    // The stored case's columns, as every reader of a case takes them, under the alias `c`.
+    let columns = CASE_COLUMNS
+        .split(',')
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "SELECT c.id, c.county_code, c.household_no, c.division_code, c.kind, c.stage, \
-         c.lead_channel, c.warning_id, c.emergency, c.opened_on, c.due_on, c.compared, \
-         c.appraised_on, c.notice_starts_on, c.notice_ends_on, c.objections, c.category, \
-         c.risk_types, c.method, c.approved_on, c.closed_on, c.opened_by, c.row_version, \
-         c.opened_at, c.updated_at, c.national_recorded_on, c.national_record_number, \
-         c.national_recorded_by, \
+        "SELECT {columns}, \
          (SELECT m.name FROM members m JOIN households h ON h.id = m.household_id \
           WHERE h.household_no = c.household_no AND m.relation = 'head' \
           ORDER BY m.position LIMIT 1) AS head_name \
