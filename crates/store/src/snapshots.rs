@@ -8,17 +8,21 @@
 //! consistent picture.
 //!
 //! The figures are read inside the write transaction, under the registry write lock, with one
-//! `GROUP BY` per table at township granularity (the first nine digits of the division code),
-//! summed up to counties and the municipality in Rust (docs/decisions/0013, Citus readiness: leaf
-//! `GROUP BY`s, never `ROLLUP`). They are the same figures as [`crate::rollups`] (a test compares
-//! them division by division).
+//! `GROUP BY` per table at township granularity (the first nine digits of the division code) and
+//! by the days that matter (identified, eliminated, opened, closed, due, implemented), counted
+//! for a day and summed up to counties and the municipality in Rust (docs/decisions/0013, Citus
+//! readiness: leaf `GROUP BY`s, never `ROLLUP`). On today they are the same figures as
+//! [`crate::rollups`] (a test compares them division by division); [`backfill`] counts the same
+//! records at the end of each past month, for a registry that comes with its history.
 
 use crate::audit::{AuditEntry, Operation};
+use crate::bulk::{Batch, ColType};
 use crate::{Db, Result, StoreError, on_pool, on_tx};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use time::Date;
+use zhenxing_core::procedure::Stage;
 use zhenxing_core::warning::WarningStatus;
 use zhenxing_core::{DivisionCode, Text, text};
 
@@ -214,42 +218,13 @@ pub async fn take(
     )
     .await?;
     let seq = op.seq();
-    let figures = township_figures(&mut tx, today).await?;
-    let divisions: Vec<(String, String)> = on_tx!(&mut tx, conn => sqlx::query_as(
-        "SELECT code, level FROM divisions WHERE level IN ('province', 'county', 'township') \
-         ORDER BY code")
-        .fetch_all(conn).await?);
+    let figures = DatedRecords::read(&mut tx).await?.figures_on(today);
+    let divisions = summarised_divisions(&mut tx).await?;
     let month_text = month.to_string();
     let replaced = on_tx!(&mut tx, conn => sqlx::query("DELETE FROM snapshots WHERE month = $1")
         .bind(&month_text).execute(conn).await?.rows_affected());
-    let sql = format!(
-        "INSERT INTO snapshots (month, division_code, level, as_of, taken_seq, {FIGURE_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-    );
     let as_of = today.to_string();
-    for (code, level) in &divisions {
-        let prefix = match level.as_str() {
-            "province" => code.get(..2),
-            "county" => code.get(..6),
-            _ => code.get(..9),
-        }
-        .ok_or_else(|| StoreError::Corrupt(format!("division code '{code}'")))?;
-        let mut k = KeyFigures::default();
-        for (_, f) in figures
-            .range(prefix.to_owned()..)
-            .take_while(|(p, _)| p.starts_with(prefix))
-        {
-            k.add(f);
-        }
-        on_tx!(&mut tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&month_text).bind(code).bind(level).bind(&as_of).bind(seq)
-            .bind(k.households).bind(k.members).bind(k.lifted_out_households)
-            .bind(k.lifted_out_members).bind(k.monitored_households).bind(k.monitored_members)
-            .bind(k.not_eliminated_households).bind(k.not_eliminated_members)
-            .bind(k.eliminated_households).bind(k.eliminated_members).bind(k.warnings_active)
-            .bind(k.cases_open).bind(k.cases_overdue).bind(k.measures_implemented)
-            .execute(conn).await.map(drop)?);
-    }
+    write_month(&mut tx, month, today, seq, &figures, &divisions).await?;
     op.finish(
         &mut tx,
         Some(json!({"month": month_text, "as_of": as_of, "rows": divisions.len(), "replaced": replaced})),
@@ -265,85 +240,325 @@ pub async fn take(
     }))
 }
 
-/// The key figures per township prefix (nine digits), read in the caller's transaction.
-async fn township_figures(tx: &mut crate::Tx, today: Date) -> Result<BTreeMap<String, KeyFigures>> {
-    let mut out: BTreeMap<String, KeyFigures> = BTreeMap::new();
-    let counts: Vec<(String, i64, i64, i64, i64, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT substr(division_code, 1, 9), CAST(SUM(households) AS BIGINT), \
-         CAST(SUM(members) AS BIGINT), CAST(SUM(lifted_out_households) AS BIGINT), \
-         CAST(SUM(lifted_out_members) AS BIGINT), CAST(SUM(monitored_households) AS BIGINT), \
-         CAST(SUM(monitored_members) AS BIGINT) FROM village_counts GROUP BY substr(division_code, 1, 9)")
+/// The divisions a month's snapshot has a row for (the municipality, counties, townships), with
+/// the prefix of the codes they sum up.
+async fn summarised_divisions(tx: &mut crate::Tx) -> Result<Vec<(String, String, String)>> {
+    let divisions: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT code, level FROM divisions WHERE level IN ('province', 'county', 'township') \
+         ORDER BY code")
         .fetch_all(conn).await?);
-    for (p, h, m, lh, lm, mh, mm) in counts {
-        let k = out.entry(p).or_default();
-        k.households += h;
-        k.members += m;
-        k.lifted_out_households += lh;
-        k.lifted_out_members += lm;
-        k.monitored_households += mh;
-        k.monitored_members += mm;
-    }
-    let risk: Vec<(String, i64, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT substr(division_code, 1, 9), \
-         CAST(CASE WHEN risk_eliminated_on IS NULL THEN 0 ELSE 1 END AS BIGINT), \
-         CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(member_count), 0) AS BIGINT) \
-         FROM households WHERE monitoring_category IS NOT NULL \
-         GROUP BY substr(division_code, 1, 9), CASE WHEN risk_eliminated_on IS NULL THEN 0 ELSE 1 END")
-        .fetch_all(conn).await?);
-    for (p, eliminated, h, m) in risk {
-        let k = out.entry(p).or_default();
-        if eliminated == 1 {
-            k.eliminated_households += h;
-            k.eliminated_members += m;
-        } else {
-            k.not_eliminated_households += h;
-            k.not_eliminated_members += m;
-        }
-    }
-    let active = code_list(
-        WarningStatus::ALL
-            .iter()
-            .filter(|s| s.is_active())
-            .map(|s| s.code()),
-    );
-    let sql = format!(
-        "SELECT substr(division_code, 1, 9), CAST(COUNT(*) AS BIGINT) FROM warnings \
-         WHERE status IN ({active}) GROUP BY substr(division_code, 1, 9)"
-    );
-    let warnings: Vec<(String, i64)> = on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .fetch_all(conn).await?);
-    for (p, n) in warnings {
-        out.entry(p).or_default().warnings_active += n;
-    }
-    // The overdue condition of `procedures::inbox_counts`.
-    let overdue = crate::procedures::late_condition("", "$1");
-    let sql = format!(
-        "SELECT substr(division_code, 1, 9), CAST(COUNT(*) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM cases WHERE closed_on IS NULL GROUP BY substr(division_code, 1, 9)"
-    );
-    let cases: Vec<(String, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(today.to_string()).fetch_all(conn).await?);
-    for (p, open, overdue) in cases {
-        let k = out.entry(p).or_default();
-        k.cases_open += open;
-        k.cases_overdue += overdue;
-    }
-    let measures: Vec<(String, i64)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT substr(division_code, 1, 9), CAST(COUNT(*) AS BIGINT) FROM measures \
-         WHERE status = 'implemented' GROUP BY substr(division_code, 1, 9)")
-        .fetch_all(conn).await?);
-    for (p, n) in measures {
-        out.entry(p).or_default().measures_implemented += n;
-    }
-    Ok(out)
+    divisions
+        .into_iter()
+        .map(|(code, level)| {
+            let prefix = match level.as_str() {
+                "province" => code.get(..2),
+                "county" => code.get(..6),
+                _ => code.get(..9),
+            }
+            .ok_or_else(|| StoreError::Corrupt(format!("division code '{code}'")))?
+            .to_owned();
+            Ok((code, level, prefix))
+        })
+        .collect()
 }
 
-fn code_list<'a>(codes: impl Iterator<Item = &'a str>) -> String {
-    codes
-        .map(|c| format!("'{c}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+const SNAPSHOT_COLUMNS: &[(&str, ColType)] = &[
+    ("month", ColType::Text),
+    ("division_code", ColType::Text),
+    ("level", ColType::Text),
+    ("as_of", ColType::Text),
+    ("taken_seq", ColType::Int),
+    ("households", ColType::Int),
+    ("members", ColType::Int),
+    ("lifted_out_households", ColType::Int),
+    ("lifted_out_members", ColType::Int),
+    ("monitored_households", ColType::Int),
+    ("monitored_members", ColType::Int),
+    ("not_eliminated_households", ColType::Int),
+    ("not_eliminated_members", ColType::Int),
+    ("eliminated_households", ColType::Int),
+    ("eliminated_members", ColType::Int),
+    ("warnings_active", ColType::Int),
+    ("cases_open", ColType::Int),
+    ("cases_overdue", ColType::Int),
+    ("measures_implemented", ColType::Int),
+];
+
+/// Writes one month's rows, summing the townships' figures up to each division, in bulk.
+async fn write_month(
+    tx: &mut crate::Tx,
+    month: Month,
+    as_of: Date,
+    seq: i64,
+    figures: &BTreeMap<String, KeyFigures>,
+    divisions: &[(String, String, String)],
+) -> Result<()> {
+    let mut batch = Batch::new("snapshots", SNAPSHOT_COLUMNS);
+    let month_text = month.to_string();
+    let as_of = as_of.to_string();
+    for (code, level, prefix) in divisions {
+        let mut k = KeyFigures::default();
+        for (_, f) in figures
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(prefix.as_str()))
+        {
+            k.add(f);
+        }
+        batch
+            .row()
+            .text(Some(&month_text))
+            .text(Some(code))
+            .text(Some(level))
+            .text(Some(&as_of))
+            .int(Some(seq))
+            .int(Some(k.households))
+            .int(Some(k.members))
+            .int(Some(k.lifted_out_households))
+            .int(Some(k.lifted_out_members))
+            .int(Some(k.monitored_households))
+            .int(Some(k.monitored_members))
+            .int(Some(k.not_eliminated_households))
+            .int(Some(k.not_eliminated_members))
+            .int(Some(k.eliminated_households))
+            .int(Some(k.eliminated_members))
+            .int(Some(k.warnings_active))
+            .int(Some(k.cases_open))
+            .int(Some(k.cases_overdue))
+            .int(Some(k.measures_implemented));
+    }
+    batch.flush(tx).await
+}
+
+/// The dated records the key figures are counted from, read once in the caller's transaction
+/// with one leaf `GROUP BY` per table (by township and by the days that matter), and counted for
+/// any day with [`DatedRecords::figures_on`]: the same definitions for this month's snapshot and
+/// for the months a generated or imported history lived through ([`backfill`]).
+struct DatedRecords {
+    /// Households, members and lifted-out ones per township, from the village counts: the
+    /// registry keeps no day on which a household came to it, so past months count today's.
+    registry: BTreeMap<String, KeyFigures>,
+    /// (township, identified on, risk eliminated on, households, members) of monitored
+    /// households; a household identified again after an elimination counts from its latest
+    /// identification, the one the registry keeps (like the national system's 风险识别时间).
+    monitored: Vec<MonitoredDays>,
+    /// (township, opened at, closed at, status, warnings): stored instants (UTC).
+    warnings: Vec<(String, String, Option<String>, String, i64)>,
+    /// (township, opened on, closed on, due on, approved on, stage, cases).
+    cases: Vec<CaseDays>,
+    /// (township, implemented on, measures).
+    measures: Vec<(String, Option<String>, i64)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MonitoredDays {
+    township: String,
+    identified_on: Option<String>,
+    risk_eliminated_on: Option<String>,
+    households: i64,
+    members: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseDays {
+    township: String,
+    opened_on: String,
+    closed_on: Option<String>,
+    due_on: Option<String>,
+    approved_on: Option<String>,
+    stage: String,
+    cases: i64,
+}
+
+impl DatedRecords {
+    async fn read(tx: &mut crate::Tx) -> Result<DatedRecords> {
+        let mut registry: BTreeMap<String, KeyFigures> = BTreeMap::new();
+        let counts: Vec<(String, i64, i64, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT substr(division_code, 1, 9), CAST(SUM(households) AS BIGINT), \
+             CAST(SUM(members) AS BIGINT), CAST(SUM(lifted_out_households) AS BIGINT), \
+             CAST(SUM(lifted_out_members) AS BIGINT) FROM village_counts \
+             GROUP BY substr(division_code, 1, 9)")
+            .fetch_all(conn).await?);
+        for (p, h, m, lh, lm) in counts {
+            let k = registry.entry(p).or_default();
+            k.households += h;
+            k.members += m;
+            k.lifted_out_households += lh;
+            k.lifted_out_members += lm;
+        }
+        let monitored = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT substr(division_code, 1, 9) AS township, identified_on, risk_eliminated_on, \
+             CAST(COUNT(*) AS BIGINT) AS households, \
+             CAST(COALESCE(SUM(member_count), 0) AS BIGINT) AS members \
+             FROM households WHERE monitoring_category IS NOT NULL \
+             GROUP BY substr(division_code, 1, 9), identified_on, risk_eliminated_on")
+            .fetch_all(conn).await?);
+        let warnings = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT substr(division_code, 1, 9), opened_at, closed_at, status, \
+             CAST(COUNT(*) AS BIGINT) FROM warnings \
+             GROUP BY substr(division_code, 1, 9), opened_at, closed_at, status")
+            .fetch_all(conn).await?);
+        let cases = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT substr(division_code, 1, 9) AS township, opened_on, closed_on, due_on, \
+             approved_on, stage, CAST(COUNT(*) AS BIGINT) AS cases FROM cases \
+             GROUP BY substr(division_code, 1, 9), opened_on, closed_on, due_on, approved_on, stage")
+            .fetch_all(conn).await?);
+        let measures = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT substr(division_code, 1, 9), implemented_on, CAST(COUNT(*) AS BIGINT) \
+             FROM measures WHERE status = 'implemented' \
+             GROUP BY substr(division_code, 1, 9), implemented_on")
+            .fetch_all(conn).await?);
+        Ok(DatedRecords {
+            registry,
+            monitored,
+            warnings,
+            cases,
+            measures,
+        })
+    }
+
+    /// The key figures per township prefix (nine digits) at the end of `day` (China time):
+    /// monitored once identified, eliminated once eliminated; a warning active from its
+    /// opening to its settling, a case open from its opening to its closing and overdue while
+    /// undecided past its due day (the condition of `procedures::inbox_counts`); a measure
+    /// counted once implemented. On today these are the live roll-ups' figures (a test
+    /// compares them division by division).
+    fn figures_on(&self, day: Date) -> BTreeMap<String, KeyFigures> {
+        let on = day.to_string();
+        let on = on.as_str();
+        // The stored instant at which the next day begins in China (UTC+8).
+        let next_day_begins = format!("{on}T16:00:00");
+        let by = |d: &Option<String>| d.as_deref().is_some_and(|d| d <= on);
+        let mut out = self.registry.clone();
+        for r in &self.monitored {
+            if r.identified_on.as_deref().is_some_and(|d| d > on) {
+                continue;
+            }
+            let (h, m) = (r.households, r.members);
+            let k = out.entry(r.township.clone()).or_default();
+            k.monitored_households += h;
+            k.monitored_members += m;
+            if by(&r.risk_eliminated_on) {
+                k.eliminated_households += h;
+                k.eliminated_members += m;
+            } else {
+                k.not_eliminated_households += h;
+                k.not_eliminated_members += m;
+            }
+        }
+        for (p, opened, closed, status, n) in &self.warnings {
+            // Settled warnings carry the instant they were settled; one without it counts by
+            // its status.
+            let active = opened.as_str() < next_day_begins.as_str()
+                && match closed {
+                    Some(c) => c.as_str() >= next_day_begins.as_str(),
+                    None => WarningStatus::ALL
+                        .iter()
+                        .any(|s| s.is_active() && s.code() == status),
+                };
+            if active {
+                out.entry(p.clone()).or_default().warnings_active += n;
+            }
+        }
+        for c in &self.cases {
+            if c.opened_on.as_str() > on || by(&c.closed_on) {
+                continue;
+            }
+            let undecided = match c.closed_on {
+                // Decided when approved (or when it closed without an approval, after `day`).
+                Some(_) => !by(&c.approved_on),
+                None => Stage::ALL
+                    .iter()
+                    .any(|s| s.is_undecided() && s.code() == c.stage),
+            };
+            let late = undecided && c.due_on.as_deref().is_some_and(|d| d < on);
+            let k = out.entry(c.township.clone()).or_default();
+            k.cases_open += c.cases;
+            if late {
+                k.cases_overdue += c.cases;
+            }
+        }
+        for (p, implemented, n) in &self.measures {
+            if implemented.is_none() || by(implemented) {
+                out.entry(p.clone()).or_default().measures_implemented += n;
+            }
+        }
+        out
+    }
+}
+
+/// What [`backfill`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backfilled {
+    pub months: usize,
+    pub rows: usize,
+}
+
+/// Writes the snapshot of every month from `from` through the month of `today` that has none,
+/// each counted from the dated records as they stood at the month's end (`today` for the
+/// current month): for a registry that comes with its history (`generate`: decision 0019), so
+/// that the trend has a line for every month it lived through. In the caller's transaction, as
+/// one audit operation (`snapshot.backfill`).
+pub async fn backfill(
+    tx: &mut crate::Tx,
+    actor: &str,
+    from: Month,
+    today: Date,
+) -> Result<Backfilled> {
+    let taken: Vec<(String,)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT DISTINCT month FROM snapshots").fetch_all(conn).await?);
+    let taken: std::collections::HashSet<String> = taken.into_iter().map(|(m,)| m).collect();
+    let mut months = Vec::new();
+    let mut month = Month::of(today);
+    while month >= from {
+        if !taken.contains(&month.to_string()) {
+            let end = month.last_day().map_or(today, |d| d.min(today));
+            months.push((month, end));
+        }
+        month = month.previous();
+    }
+    months.reverse();
+    if months.is_empty() {
+        return Ok(Backfilled { months: 0, rows: 0 });
+    }
+    let op = Operation::begin(
+        tx,
+        AuditEntry {
+            actor: actor.to_owned(),
+            action: "snapshot.backfill".into(),
+            object_type: "snapshot".into(),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    let records = DatedRecords::read(tx).await?;
+    let divisions = summarised_divisions(tx).await?;
+    for &(month, end) in &months {
+        write_month(
+            tx,
+            month,
+            end,
+            op.seq(),
+            &records.figures_on(end),
+            &divisions,
+        )
+        .await?;
+    }
+    let written = Backfilled {
+        months: months.len(),
+        rows: months.len() * divisions.len(),
+    };
+    let (first, last) = (
+        months[0].0.to_string(),
+        months[months.len() - 1].0.to_string(),
+    );
+    op.finish(
+        tx,
+        Some(
+            json!({"from": first, "through": last, "months": written.months, "rows": written.rows}),
+        ),
+    )
+    .await?;
+    Ok(written)
 }
 
 /// One month of a division's trend.

@@ -5,7 +5,7 @@
 #[path = "support/generated.rs"]
 mod generated;
 
-use generated::{generate, monitored, sprinkle};
+use generated::{at_risk, exec, generate, monitored, sprinkle};
 use time::{Date, Duration};
 use zhenxing_core::assistance::{MeasureCategory, MeasureDraft, MeasureStatus};
 use zhenxing_core::china_time::today_in_china;
@@ -295,8 +295,8 @@ async fn figure_cache_follows_every_write() {
         check_cache(db, &cache, &city, today).await;
         assert_eq!(cache.stats().await.full_reads, 1);
 
-        // A monitored household and the levels above it.
-        let (_, no, village) = monitored(db).await.swap_remove(0);
+        // A monitored household at risk and the levels above it.
+        let (_, no, village) = at_risk(db).await.swap_remove(0);
         let village = code(&village);
         let township = village.parent().expect("a township");
         let county = township.parent().expect("a county");
@@ -526,6 +526,143 @@ async fn figure_cache_follows_every_write() {
         let tomorrow = today + Duration::days(1);
         check_cache(db, &cache, &county, tomorrow).await;
         assert_eq!(cache.stats().await.full_reads, 3);
+    })
+    .await;
+}
+
+/// `backfill` writes a snapshot for every past month from the dated records as they stood at
+/// the month's end (China time), and this month's from the live figures; months already taken
+/// are left alone.
+#[tokio::test]
+async fn backfilled_months_count_the_records_as_they_stood() {
+    testing::each_backend(async |db| {
+        let today = today_in_china();
+        generate(db, today).await;
+        let households = monitored(db).await;
+        let (county, no, division) = households.first().expect("a monitored household").clone();
+        let township = format!("{}000", &division[..9]);
+        let county_division = format!("{}000000", &county[..6]);
+        // Two warnings: one settled on 2 May (China), one at 01:00 on 1 May (China), which is
+        // still 30 April in UTC; a case open through March, late from 21 March, approved
+        // 10 April, closed 20 April; a measure implemented on 15 April.
+        for (id, opened, closed) in [
+            (9001, "2021-03-10T08:00:00.000Z", "2021-05-02T02:00:00.000Z"),
+            (9002, "2021-04-01T08:00:00.000Z", "2021-04-30T17:00:00.000Z"),
+        ] {
+            exec(db, &format!(
+                "INSERT INTO warnings (id, county_code, household_no, division_code, source, status, \
+                 risk_types, reasons, fingerprint, opened_at, closed_at, updated_at, opened_seq, updated_seq) \
+                 VALUES ({id}, '{county}', '{no}', '{division}', 'visit', 'verified', '', '[]', 'x', \
+                 '{opened}', '{closed}', '{closed}', 1, 1)")).await;
+        }
+        exec(db, &format!(
+            "INSERT INTO cases (id, county_code, household_no, division_code, kind, stage, \
+             opened_on, due_on, closed_on, approved_on, opened_by, opened_seq, updated_seq, opened_at, updated_at) \
+             VALUES (9001, '{county}', '{no}', '{division}', 'identification', 'completed', '2021-03-01', \
+             '2021-03-20', '2021-04-20', '2021-04-10', 'test', 1, 1, '2021-03-01T08:00:00.000Z', \
+             '2021-04-20T08:00:00.000Z')")).await;
+        exec(db, &format!(
+            "INSERT INTO measures (id, county_code, household_no, division_code, category, content, \
+             amount, starts_on, status, implemented_on, created_seq, updated_seq, created_at, updated_at) \
+             VALUES (9001, '{county}', '{no}', '{division}', 'industry', '帮扶措施', 100000, '2021-03-01', \
+             'implemented', '2021-04-15', 1, 1, '2021-03-01T08:00:00.000Z', '2021-04-15T08:00:00.000Z')")).await;
+
+        let from = Month::parse("2021-01").expect("a month");
+        let mut tx = db.begin_write().await.expect("a transaction");
+        let written = snapshots::backfill(&mut tx, "test", from, today)
+            .await
+            .expect("backfilled");
+        tx.commit().await.expect("commit");
+        let mut months = 0;
+        let mut m = Month::of(today);
+        while m >= from {
+            months += 1;
+            m = m.previous();
+        }
+        assert_eq!(written.months, months);
+        let series = snapshots::series(db, &code(&township), Month::of(today), 240)
+            .await
+            .expect("a series");
+        assert_eq!(series.len(), months, "a line per month since 2021-01");
+        let at = |month: &str| {
+            series
+                .iter()
+                .find(|p| p.month.to_string() == month)
+                .unwrap_or_else(|| panic!("no {month}"))
+        };
+        let feb = at("2021-02").figures;
+        let (mar, apr, may) = (at("2021-03"), at("2021-04"), at("2021-05"));
+        assert_eq!(mar.as_of.to_string(), "2021-03-31");
+        assert_eq!((feb.warnings_active, mar.figures.warnings_active), (0, 1));
+        assert_eq!(apr.figures.warnings_active, 2, "01:00 on 1 May in China is after 30 April");
+        assert_eq!(may.figures.warnings_active, 0);
+        assert_eq!((mar.figures.cases_open, mar.figures.cases_overdue), (1, 1));
+        assert_eq!((apr.figures.cases_open, apr.figures.cases_overdue), (0, 0));
+        assert_eq!(
+            (mar.figures.measures_implemented, apr.figures.measures_implemented),
+            (0, 1)
+        );
+        // Monitored from the day of identification, eliminated from the day of elimination.
+        let count = |sql: String| async move {
+            match db {
+                Db::Sqlite(p) => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await,
+                Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await,
+            }
+            .expect("a count")
+        };
+        let monitored_by = |day: &str, eliminated: bool| {
+            let elimination = if eliminated {
+                format!("AND risk_eliminated_on <= '{day}'")
+            } else {
+                String::new()
+            };
+            format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM households WHERE monitoring_category IS NOT NULL \
+                 AND county_code = '{county}' AND (identified_on IS NULL OR identified_on <= '{day}') {elimination}"
+            )
+        };
+        let county_series = snapshots::series(db, &code(&county_division), Month::of(today), 240)
+            .await
+            .expect("a series");
+        let sept = county_series
+            .iter()
+            .find(|p| p.month.to_string() == "2021-09")
+            .expect("September 2021");
+        assert_eq!(
+            sept.figures.monitored_households,
+            count(monitored_by("2021-09-30", false)).await
+        );
+        assert_eq!(
+            sept.figures.eliminated_households,
+            count(monitored_by("2021-09-30", true)).await
+        );
+        assert!(sept.figures.monitored_households < county_series[months - 1].figures.monitored_households);
+        // This month's line is today's figures.
+        for division in [code(MUNICIPALITY), code(&county_division), code(&township)] {
+            let last = snapshots::series(db, &division, Month::of(today), 1)
+                .await
+                .expect("a series");
+            let live = rollups::division_figures(db, &division, today)
+                .await
+                .expect("figures");
+            assert_eq!(last[0].figures, KeyFigures::from_figures(&live), "{division}");
+        }
+        // Months that have a snapshot are left alone; one audited operation.
+        let mut tx = db.begin_write().await.expect("a transaction");
+        let again = snapshots::backfill(&mut tx, "test", from, today)
+            .await
+            .expect("backfilled");
+        tx.commit().await.expect("commit");
+        assert_eq!(again.months, 0);
+        let ops = count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'snapshot.backfill'".into()).await;
+        assert_eq!(ops, 1);
+        assert!(
+            zhenxing_store::audit::verify(db)
+                .await
+                .expect("verify")
+                .problems
+                .is_empty()
+        );
     })
     .await;
 }

@@ -111,7 +111,13 @@ fn generate(
     monitoring::assign(&mut rng, &mut drafts, plan.monitored);
     let mut history_rng = Rng::stream(seed ^ HISTORY_STREAM, u64::from(plan.number));
     let county_name = counties::name(plan.number).unwrap_or("");
-    let history = history::simulate(&mut history_rng, &mut drafts, county_name, today)?;
+    let history = history::simulate(
+        &mut history_rng,
+        &mut drafts,
+        county_name,
+        plan.monitored_by_september_2021,
+        today,
+    )?;
     history::record_outcomes(&mut drafts, &history);
     let households = drafts
         .into_iter()

@@ -40,6 +40,20 @@ pub const HISTORY_STARTS: Date = match Date::from_calendar_date(2021, Month::Jan
     Err(_) => panic!("a valid date"),
 };
 
+/// The first leads: the monitoring mechanism began with the State Council's guidance of
+/// 2020-03-20 (DOMAIN.md 1.1), before the transition period.
+pub const MONITORING_BEGAN: Date = match Date::from_calendar_date(2020, Month::April, 1) {
+    Ok(d) => d,
+    Err(_) => panic!("a valid date"),
+};
+
+/// The record's calibration point (DOMAIN.md 0): 68,869 people monitored around September
+/// 2021, 84.8% of them with their risk eliminated.
+pub const CALIBRATION_DAY: Date = match Date::from_calendar_date(2021, Month::September, 15) {
+    Ok(d) => d,
+    Err(_) => panic!("a valid date"),
+};
+
 /// What the procedures recorded on a monitored household.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimulatedOutcome {
@@ -58,16 +72,26 @@ pub struct CountyHistory {
     pub outcomes: Vec<(usize, SimulatedOutcome)>,
 }
 
-/// Share of identifications by year of the lead, 2021 first: the caseload of the first year
-/// (DOMAIN.md 0: 68,869 monitored people in September 2021) and a steady flow afterwards.
+/// Share of the later identifications (after September 2021) by year of the lead: a steady
+/// flow, the rules having no quota (DOMAIN.md 1.2).
 const YEAR_WEIGHTS: [(i32, u32); 6] = [
-    (2021, 38),
-    (2022, 18),
-    (2023, 14),
-    (2024, 12),
-    (2025, 12),
-    (2026, 6),
+    (2021, 5),
+    (2022, 22),
+    (2023, 20),
+    (2024, 18),
+    (2025, 18),
+    (2026, 17),
 ];
+
+/// Share of the caseload of September 2021 identified in 2020 under the first mechanism (the
+/// rest in 2021 up to August); with most of them eliminated by then, as the record has it.
+const SHARE_IDENTIFIED_IN_2020: f64 = 0.88;
+/// Chance that a household identified early enough has its risk eliminated by the calibration
+/// day (the record: 84.8% of the caseload).
+const ELIMINATED_BY_CALIBRATION: f64 = 0.97;
+/// Chance that a household whose risk was eliminated falls back into a risk later and is
+/// identified again.
+const REENTRY: f64 = 0.04;
 
 /// Chance that a household identified in a year has had its risk eliminated by now, if the
 /// preconditions allow it: most of 2021's by 2023 (DOMAIN.md 0 has 84.8% of the 2021 caseload
@@ -110,148 +134,246 @@ const UNITS: [&str; 8] = [
     "供销合作社",
 ];
 
+/// The county's responsible cadres (帮扶责任人) as they are paired: a cadre keeps up to five
+/// households, then the next one is called on.
+struct Cadres<'a> {
+    county: &'a str,
+    people: Vec<Cadre>,
+}
+
+struct Cadre {
+    name: zhenxing_core::PersonName,
+    sex: Sex,
+    unit: String,
+    phone: zhenxing_core::Phone,
+    households: u32,
+}
+
+impl<'a> Cadres<'a> {
+    fn new(county: &'a str) -> Cadres<'a> {
+        Cadres {
+            county,
+            people: Vec::new(),
+        }
+    }
+
+    /// The cadre who takes the next household.
+    fn next(&mut self, rng: &mut Rng) -> &Cadre {
+        if self.people.last().is_none_or(|c| c.households >= 5) {
+            let sex = if rng.chance(0.7) {
+                Sex::Male
+            } else {
+                Sex::Female
+            };
+            let surname = names::surname(rng);
+            let born = 1965 + rng.range(0, 30) as i32;
+            let unit = format!("{}{}", self.county, UNITS[rng.index(UNITS.len())]);
+            self.people.push(Cadre {
+                name: names::person_name(rng, surname, sex, born),
+                sex,
+                unit,
+                phone: names::phone(rng),
+                households: 0,
+            });
+        }
+        let last = self.people.len() - 1;
+        let cadre = &mut self.people[last];
+        cadre.households += 1;
+        cadre
+    }
+}
+
 /// Simulates the history of one county. `drafts` are the county's households with the plan's
 /// monitoring categories; the income of a household whose risk was eliminated is raised to what
-/// the elimination found (above the threshold). `county` is the county's code and name.
+/// the elimination found (above the threshold). `county` is the county's name;
+/// `by_september_2021` the members of its caseload identified by the calibration day.
 pub fn simulate(
     rng: &mut Rng,
     drafts: &mut [HouseholdDraft],
     county: &str,
+    by_september_2021: u64,
     today: Date,
 ) -> Result<CountyHistory, String> {
     let policy = ProcedurePolicy::default();
+    let sim = Sim {
+        policy: &policy,
+        today,
+    };
     let mut history = CountyHistory::default();
     let latest_lead = today - Duration::days(30);
-    if latest_lead < HISTORY_STARTS {
+    if latest_lead < MONITORING_BEGAN {
         return Ok(history);
     }
-    let mut cadres: Vec<(
-        zhenxing_core::PersonName,
-        Sex,
-        String,
-        zhenxing_core::Phone,
-        u32,
-    )> = Vec::new();
-    for (i, d) in drafts.iter_mut().enumerate() {
+    let leads = lead_days(rng, drafts, by_september_2021, latest_lead);
+    let mut cadres = Cadres::new(county);
+    for (i, lead) in leads {
+        let d = &mut drafts[i];
         let Some(category) = d.monitoring_category else {
             continue;
         };
-        let sim = Sim {
-            policy: &policy,
-            today,
-        };
-        let lead = lead_day(rng, latest_lead);
         let risks = risks_of(rng, d, category);
-        let case = sim.identification(rng, d, category, &risks, lead)?;
-        let approved = case
-            .approved_on()
-            .ok_or_else(|| format!("{}: identification without approval", d.household_no))?;
-        let announced = case.closed_on().unwrap_or(approved);
-        history.cases.push(case);
-        // The responsible cadre: one per household, a cadre keeps up to five households; a few
-        // households wait for theirs (a lapse the coverage check finds).
-        if !rng.chance(LAPSE_NO_CADRE) {
-            if cadres.last().is_none_or(|c| c.4 >= 5) {
-                let sex = if rng.chance(0.7) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                let surname = names::surname(rng);
-                let born = 1965 + rng.range(0, 30) as i32;
-                let unit = format!("{county}{}", UNITS[rng.index(UNITS.len())]);
-                cadres.push((
-                    names::person_name(rng, surname, sex, born),
-                    sex,
-                    unit,
-                    names::phone(rng),
-                    0,
-                ));
-            }
-            let cadre = cadres.last_mut().ok_or("no cadre")?;
-            cadre.4 += 1;
-            let starts_on = (announced + Duration::days(rng.range(1, 10))).min(today);
-            let pairing = PairingDraft {
-                name: cadre.0.as_str().to_owned(),
-                sex: Some(cadre.1),
-                political_status: Some(if rng.chance(0.85) {
-                    PoliticalStatus::PartyMember
-                } else {
-                    PoliticalStatus::Masses
-                }),
-                unit: cadre.2.clone(),
-                phone: cadre.3.as_str().to_owned(),
-                starts_on,
-                ends_on: None,
-            }
-            .build(today)
-            .map_err(|e| format!("{}: pairing refused: {e:?}", d.household_no))?;
-            history.pairings.push(HouseholdPairing {
-                household_no: d.household_no.as_str().to_owned(),
-                division: d.division,
-                pairing,
-            });
-        }
-        let lapses = Lapses {
-            first_measure_late: rng.chance(LAPSE_LATE_MEASURE),
-            no_development: rng.chance(LAPSE_NO_DEVELOPMENT),
-        };
-        let measures = measures_for(rng, d, &risks, announced, today, lapses)?;
-        let facts: Vec<MeasureFact> = measures
-            .iter()
-            .map(|m| MeasureFact {
-                category: m.category,
-                status: m.status,
-                implemented_on: m.implemented_on,
-                risk: m.risk,
-            })
-            .collect();
-        for measure in measures {
-            history.measures.push(HouseholdMeasure {
-                household_no: d.household_no.as_str().to_owned(),
-                division: d.division,
-                measure,
-            });
-        }
+        let (approved, facts) = sim.identified(
+            rng,
+            d,
+            category,
+            &risks,
+            lead,
+            &mut cadres,
+            false,
+            &mut history,
+        )?;
         let mut outcome = SimulatedOutcome {
             identified_on: approved,
             risk_types: risks.clone(),
             eliminated: None,
         };
-        if rng.chance(elimination_chance(approved.year())) {
-            let months = rng.range(6, 20);
-            let lead = add_months(approved, months) + Duration::days(rng.range(0, 20));
-            if lead <= latest_lead
-                && let Some(case) = sim.elimination(rng, d, &risks, &facts, approved, lead)?
-            {
-                if let (Some(day), Some(method)) = (case.approved_on(), case.state.method) {
-                    outcome.eliminated = Some((day, method));
-                }
-                history.cases.push(case);
-            }
+        let Some(elimination_lead) = elimination_lead(rng, approved, &facts, latest_lead) else {
+            history.outcomes.push((i, outcome));
+            continue;
+        };
+        let income_when_identified = d.income;
+        let Some(case) = sim.elimination(rng, d, &risks, &facts, approved, elimination_lead)?
+        else {
+            history.outcomes.push((i, outcome));
+            continue;
+        };
+        let (Some(day), Some(method)) = (case.approved_on(), case.state.method) else {
+            return Err(format!("{}: elimination without approval", d.household_no));
+        };
+        outcome.eliminated = Some((day, method));
+        history.cases.push(case);
+        // A few fall back into a risk later and are identified again.
+        let again = add_months(day, rng.range(6, 30)) + Duration::days(rng.range(0, 27));
+        if again <= latest_lead && rng.chance(REENTRY) {
+            // The income the elimination found is lost again (the household's registry
+            // income is today's).
+            d.income = income_when_identified;
+            let risks = risks_of(rng, d, category);
+            let (approved, _) = sim.identified(
+                rng,
+                d,
+                category,
+                &risks,
+                again,
+                &mut cadres,
+                true,
+                &mut history,
+            )?;
+            outcome = SimulatedOutcome {
+                identified_on: approved,
+                risk_types: risks,
+                eliminated: None,
+            };
         }
         history.outcomes.push((i, outcome));
     }
-    history.cases.extend(
-        Sim {
-            policy: &policy,
-            today,
-        }
-        .open_and_unsuccessful(rng, drafts)?,
-    );
+    history
+        .cases
+        .extend(sim.open_and_unsuccessful(rng, drafts)?);
     Ok(history)
 }
 
-/// A lead's day: a year by [`YEAR_WEIGHTS`], a day within it, not after `latest`.
-fn lead_day(rng: &mut Rng, latest: Date) -> Date {
+/// The day of each monitored household's lead, by the household's index. The caseload of the
+/// calibration day (`by_september_2021` members) is taken first, mostly from households who
+/// can work (whose risk can be eliminated: the record has 84.8% of it eliminated by then) and
+/// mostly identified in 2020; the others come in year by year after it ([`YEAR_WEIGHTS`]).
+/// In the order of the leads, so that a cadre's households are paired in time order.
+fn lead_days(
+    rng: &mut Rng,
+    drafts: &[HouseholdDraft],
+    by_september_2021: u64,
+    latest: Date,
+) -> Vec<(usize, Date)> {
+    let mut order: Vec<(f64, usize)> = drafts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.monitoring_category.is_some())
+        .map(|(i, d)| {
+            let later = if without_labor(d) { 0.8 } else { 0.0 };
+            (rng.uniform(0.0, 1.0) + later, i)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let early_end = Date::from_calendar_date(2021, Month::August, 31).unwrap_or(CALIBRATION_DAY);
+    let mut left = by_september_2021;
+    let mut leads = Vec::with_capacity(order.len());
+    for (_, i) in order {
+        let members = drafts[i].members.len() as u64;
+        let day = if members <= left && early_end <= latest {
+            left -= members;
+            if rng.chance(SHARE_IDENTIFIED_IN_2020) {
+                day_between(rng, MONITORING_BEGAN, HISTORY_STARTS - Duration::days(5))
+            } else {
+                day_between(rng, HISTORY_STARTS, early_end)
+            }
+        } else {
+            lead_day(rng, CALIBRATION_DAY.min(latest), latest)
+        };
+        leads.push((i, day));
+    }
+    leads.sort_by_key(|&(i, day)| (day, i));
+    leads
+}
+
+/// When a household's risk elimination is led, if it is: for the early caseload, mostly before
+/// the calibration day; otherwise with the chance of its year, 6 to 20 months after the
+/// identification. The income must have been above the threshold for half a year (since its
+/// first measure was implemented) and the lead must have happened by `latest`.
+fn elimination_lead(
+    rng: &mut Rng,
+    approved: Date,
+    facts: &[MeasureFact],
+    latest: Date,
+) -> Option<Date> {
+    let first_implemented = facts.iter().filter_map(|m| m.implemented_on).min()?;
+    let earliest =
+        add_months(approved, 6).max(add_months(first_implemented, 6)) + Duration::days(1);
+    let before_calibration = CALIBRATION_DAY - Duration::days(20);
+    let lead = if earliest <= before_calibration && rng.chance(ELIMINATED_BY_CALIBRATION) {
+        day_between(rng, earliest, before_calibration)
+    } else if rng.chance(elimination_chance(approved.year())) {
+        (add_months(approved, rng.range(6, 20)) + Duration::days(rng.range(0, 20))).max(earliest)
+    } else {
+        return None;
+    };
+    (lead <= latest).then_some(lead)
+}
+
+/// A day from `first` to `last` (both included; `first` if the span is empty).
+fn day_between(rng: &mut Rng, first: Date, last: Date) -> Date {
+    let span = (last - first).whole_days();
+    first + Duration::days(if span > 0 { rng.range(0, span) } else { 0 })
+}
+
+/// A lead's day from `from` to `latest`: a year by [`YEAR_WEIGHTS`] (by the share of it
+/// between the bounds), a day within it.
+fn lead_day(rng: &mut Rng, from: Date, latest: Date) -> Date {
+    let span = |year: i32| {
+        let first = Date::from_calendar_date(year, Month::January, 1)
+            .unwrap_or(from)
+            .max(from);
+        let last = Date::from_calendar_date(year, Month::December, 31)
+            .unwrap_or(latest)
+            .min(latest);
+        (first, last)
+    };
     let weights: Vec<u32> = YEAR_WEIGHTS
         .iter()
-        .map(|&(year, w)| if year <= latest.year() { w } else { 0 })
+        .map(|&(year, w)| {
+            let (first, last) = span(year);
+            let days = (last - first).whole_days() + 1;
+            if days > 0 {
+                (i64::from(w) * days / 365) as u32
+            } else {
+                0
+            }
+        })
         .collect();
-    let year = YEAR_WEIGHTS[rng.weighted(&weights)].0;
-    let first = Date::from_calendar_date(year, Month::January, 1).unwrap_or(HISTORY_STARTS);
-    let day = first + Duration::days(rng.range(0, 364));
-    day.clamp(HISTORY_STARTS, latest)
+    if weights.iter().all(|&w| w == 0) {
+        return from.min(latest);
+    }
+    let (first, last) = span(YEAR_WEIGHTS[rng.weighted(&weights)].0);
+    day_between(rng, first, last)
 }
 
 /// `months` calendar months after `day` (the day of the month kept where it exists).
@@ -443,6 +565,77 @@ impl<'a> Walk<'a> {
 }
 
 impl Sim<'_> {
+    /// A household identified from a lead on `lead`: the completed identification, its
+    /// responsible cadre (a few wait for theirs: a lapse the coverage check finds) and its
+    /// measures, all added to `history`; a household identified again (`paired`) keeps the
+    /// cadre it has. Returns the day of the approval and the measures.
+    #[allow(clippy::too_many_arguments)]
+    fn identified(
+        &self,
+        rng: &mut Rng,
+        d: &HouseholdDraft,
+        category: MonitoringCategory,
+        risks: &[RiskType],
+        lead: Date,
+        cadres: &mut Cadres<'_>,
+        paired: bool,
+        history: &mut CountyHistory,
+    ) -> Result<(Date, Vec<MeasureFact>), String> {
+        let today = self.today;
+        let case = self.identification(rng, d, category, risks, lead)?;
+        let approved = case
+            .approved_on()
+            .ok_or_else(|| format!("{}: identification without approval", d.household_no))?;
+        let announced = case.closed_on().unwrap_or(approved);
+        history.cases.push(case);
+        if !paired && !rng.chance(LAPSE_NO_CADRE) {
+            let cadre = cadres.next(rng);
+            let starts_on = (announced + Duration::days(rng.range(1, 10))).min(today);
+            let pairing = PairingDraft {
+                name: cadre.name.as_str().to_owned(),
+                sex: Some(cadre.sex),
+                political_status: Some(if rng.chance(0.85) {
+                    PoliticalStatus::PartyMember
+                } else {
+                    PoliticalStatus::Masses
+                }),
+                unit: cadre.unit.clone(),
+                phone: cadre.phone.as_str().to_owned(),
+                starts_on,
+                ends_on: None,
+            }
+            .build(today)
+            .map_err(|e| format!("{}: pairing refused: {e:?}", d.household_no))?;
+            history.pairings.push(HouseholdPairing {
+                household_no: d.household_no.as_str().to_owned(),
+                division: d.division,
+                pairing,
+            });
+        }
+        let lapses = Lapses {
+            first_measure_late: rng.chance(LAPSE_LATE_MEASURE),
+            no_development: rng.chance(LAPSE_NO_DEVELOPMENT),
+        };
+        let measures = measures_for(rng, d, risks, announced, today, lapses)?;
+        let facts = measures
+            .iter()
+            .map(|m| MeasureFact {
+                category: m.category,
+                status: m.status,
+                implemented_on: m.implemented_on,
+                risk: m.risk,
+            })
+            .collect();
+        for measure in measures {
+            history.measures.push(HouseholdMeasure {
+                household_no: d.household_no.as_str().to_owned(),
+                division: d.division,
+                measure,
+            });
+        }
+        Ok((approved, facts))
+    }
+
     /// The identification of a household the plan monitors, completed and (mostly) entered in
     /// the national system.
     fn identification(
@@ -660,6 +853,11 @@ impl Sim<'_> {
         let target = Fen((THRESHOLD.0 as f64 * rng.uniform(1.15, 1.7)) as i64);
         let income = if before > THRESHOLD { before } else { target };
         let without_labor = without_labor(d);
+        let since = measures
+            .iter()
+            .filter_map(|m| m.implemented_on)
+            .min()
+            .unwrap_or(identified_on);
         let implemented: Vec<MeasureFact> = measures
             .iter()
             .filter(|m| m.implemented_on.is_some_and(|on| on <= lead))
@@ -667,12 +865,14 @@ impl Sim<'_> {
             .collect();
         let facts = EliminationFacts {
             identified_on: Some(identified_on),
-            registered_on: HISTORY_STARTS,
+            registered_on: MONITORING_BEGAN,
             risk_types: risks.to_vec(),
             measures: implemented.clone(),
             per_capita_net_income: income,
             threshold: Some(THRESHOLD),
-            income_history: vec![(HISTORY_STARTS, income)],
+            // Low when identified, at the elimination's level since the first measure took
+            // effect.
+            income_history: vec![(identified_on, before), (since, income)],
             open_needs: Vec::new(),
             whole_household_without_labor: without_labor,
             rigid_spending: Some(RigidSpending {
@@ -780,7 +980,7 @@ impl Sim<'_> {
                     cases.push(walk.case);
                 }
             } else {
-                let lead = lead_day(rng, self.today - Duration::days(60));
+                let lead = lead_day(rng, HISTORY_STARTS, self.today - Duration::days(60));
                 let channel = WarningChannel::SelfDeclaration;
                 let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
                 if rng.chance(0.4) {

@@ -14,8 +14,14 @@ use zhenxing_core::{DivisionCode, Text, text};
 pub const LIFTED_OUT_MEMBERS: f64 = 1_906_000.0;
 /// Former poverty villages, at every scale.
 pub const FORMER_POVERTY_VILLAGES: usize = 1_919;
-/// People under monitoring at scale 1 (September 2021).
+/// People under monitoring at scale 1 in September 2021 (DOMAIN.md 0), the history's calibration
+/// point.
 pub const MONITORED_MEMBERS: f64 = 68_869.0;
+/// Share of everyone monitored since 2020 who had been identified by September 2021: the rest
+/// came in during the following years (no quota, DOMAIN.md 1.2), so today's registry holds
+/// `MONITORED_MEMBERS / SHARE_MONITORED_BY_SEPTEMBER_2021` monitored people at scale 1.
+/// An approximation [U]: the record gives the 2021 caseload, not the later ones.
+pub const SHARE_MONITORED_BY_SEPTEMBER_2021: f64 = 0.6;
 /// Share of lifted-out members living in the former poverty counties.
 const SHARE_IN_POVERTY_COUNTIES: f64 = 0.8;
 
@@ -180,7 +186,10 @@ pub(crate) struct CountyPlan {
     pub villages: Vec<VillagePlan>,
     pub lifted: u64,
     pub ordinary: u64,
+    /// Members monitored today (everyone identified since 2020, eliminated or not).
     pub monitored: u64,
+    /// Of those, the members identified by September 2021 (the history's calibration point).
+    pub monitored_by_september_2021: u64,
 }
 
 /// The budgets of a synthetic registry. Generate it county by county with
@@ -238,6 +247,7 @@ pub fn plan(
                 lifted: 0,
                 ordinary: 0,
                 monitored: 0,
+                monitored_by_september_2021: 0,
             });
         }
         if let Some(c) = counties.last_mut() {
@@ -335,17 +345,30 @@ pub fn plan(
         c.ordinary = ordinary_budgets[i];
     }
 
-    // The monitored caseload follows the population at risk: mostly lifted-out households.
-    let monitored = (MONITORED_MEMBERS * config.scale).round() as u64;
+    // The monitored caseload follows the population at risk, and the former poverty counties
+    // (the national key ones most) keep several times the others' share of it, with some
+    // spread between counties of the same kind.
+    let monitored =
+        (MONITORED_MEMBERS / SHARE_MONITORED_BY_SEPTEMBER_2021 * config.scale).round() as u64;
+    let by_september_2021 = (MONITORED_MEMBERS * config.scale).round() as u64;
     let monitored_weights: Vec<f64> = counties
         .iter()
-        .map(|c| c.lifted as f64 + 0.5 * c.ordinary as f64)
+        .map(|c| {
+            let kind = match (c.former_poverty, counties::is_national_key(c.number)) {
+                (true, true) => 2.4,
+                (true, false) => 1.6,
+                _ => 0.55,
+            };
+            (c.lifted as f64 + 0.5 * c.ordinary as f64) * kind * rng.lognormal(1.0, 0.25)
+        })
         .collect();
-    for (c, m) in counties
+    for ((c, m), early) in counties
         .iter_mut()
         .zip(apportion(monitored, &monitored_weights))
+        .zip(apportion(by_september_2021, &monitored_weights))
     {
         c.monitored = m;
+        c.monitored_by_september_2021 = early;
     }
 
     Ok(Plan {
@@ -497,6 +520,11 @@ impl Plan {
         &self.county_codes
     }
 
+    /// The day the registry is generated for (its history runs up to it).
+    pub fn today(&self) -> Date {
+        self.today
+    }
+
     /// Members of households lifted out of poverty: round(1,906,000 × scale).
     pub fn lifted_out_members(&self) -> u64 {
         self.lifted
@@ -510,10 +538,20 @@ impl Plan {
         self.lifted + self.ordinary
     }
 
-    /// The monitored caseload aimed at: round(68,869 × scale) people. The generated figure
-    /// can fall a little short where a county has too few households at risk.
+    /// The monitored caseload of today's registry aimed at: everyone identified since 2020,
+    /// round(68,869 / 0.6 × scale) people. The generated figure can fall a little short where a
+    /// county has too few households at risk.
     pub fn monitored_members_target(&self) -> u64 {
         self.monitored
+    }
+
+    /// Of those, the people identified by September 2021: round(68,869 × scale), the record's
+    /// caseload of that month.
+    pub fn monitored_in_september_2021_target(&self) -> u64 {
+        self.counties
+            .iter()
+            .map(|c| c.monitored_by_september_2021)
+            .sum()
     }
 
     /// Members (lifted-out, ordinary) planned for a county; `None` if it gets no households.

@@ -288,7 +288,9 @@ fn incomes_have_a_plausible_left_tail() {
     };
     let under_6000 = at_or_below(6_000);
     let under_7500 = at_or_below(7_500);
-    assert!((0.02..=0.05).contains(&under_6000), "{under_6000}");
+    // A few percent, fewer than drawn: the history's eliminations raised the incomes of the
+    // households whose risk they removed.
+    assert!((0.015..=0.05).contains(&under_6000), "{under_6000}");
     assert!(under_7500 > under_6000 + 0.01, "{under_7500}");
     let mut lifted: Vec<Fen> = households
         .iter()
@@ -309,9 +311,11 @@ fn incomes_have_a_plausible_left_tail() {
 }
 
 #[test]
-fn the_monitored_caseload_is_about_69000_times_the_scale() {
+fn the_monitored_caseload_is_about_115000_times_the_scale() {
     let (plan, households) = registry();
-    assert_eq!(plan.monitored_members_target(), 689);
+    // Everyone identified since 2020: the 68,869 of September 2021 are 60% of them.
+    assert_eq!(plan.monitored_members_target(), 1148);
+    assert_eq!(plan.monitored_in_september_2021_target(), 689);
     let mut monitored = 0u64;
     for h in households {
         let Some(category) = h.monitoring_category else {
@@ -334,7 +338,7 @@ fn the_monitored_caseload_is_about_69000_times_the_scale() {
             }
         }
     }
-    let expected = 68_869.0 * SCALE;
+    let expected = 68_869.0 / 0.6 * SCALE;
     assert!(
         (monitored as f64 - expected).abs() <= expected * 0.1,
         "{monitored} monitored"

@@ -17,6 +17,7 @@ use zhenxing_store::registry::{
     MonitoringPermission, WriteRequest, refresh_all_village_counts, restore_indexes,
     suspend_indexes, write_in_transaction,
 };
+use zhenxing_store::snapshots::{self, Month};
 use zhenxing_synth::{SynthConfig, plan, villages_from_divisions};
 
 pub async fn run(
@@ -99,6 +100,15 @@ pub async fn run(
     bar.set_message(say(lang, "建立索引", "indexing"));
     restore_indexes(&mut tx, indexes).await?;
     refresh_all_village_counts(&mut tx).await?;
+    // The monthly snapshots of the months the history lived through, so that the trend has a
+    // line for each since the transition period began.
+    let backfilled = snapshots::backfill(
+        &mut tx,
+        &actor,
+        Month::of(zhenxing_synth::history::HISTORY_STARTS),
+        plan.today(),
+    )
+    .await?;
     tx.commit().await?;
     bar.finish_and_clear();
     let s = db.stats(None).await?;
@@ -124,11 +134,12 @@ pub async fn run(
         history.pairings,
         history.measures,
     );
+    let months = backfilled.months;
     outln!(
         "{}",
         text!(
-            "监测历史（2021年至今，逐步经程序规则校验）：识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项",
-            "monitoring history (2021 to today, every step checked by the procedures' rules): {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures"
+            "监测历史（2020年起，逐步经程序规则校验）：识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项；月度快照{months}个月",
+            "monitoring history (since 2020, every step checked by the procedures' rules): {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures; monthly snapshots of {months} months"
         )
         .get(lang)
     );

@@ -42,7 +42,6 @@ pub use attachments::{attach, attachment};
 pub use completion::{allows_measures_first, elimination_preconditions, elimination_refusal};
 pub(crate) use limits::write_setting;
 pub use limits::{policy, set_policy};
-pub(crate) use lists::late_condition;
 pub use lists::{CaseCounts, CaseFilter, CaseListRow, inbox, inbox_counts, overdue_by_village};
 pub use national::{NationalEntry, national_entries};
 pub use open::{OpenRequest, open_case};
