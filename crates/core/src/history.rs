@@ -7,8 +7,10 @@
 use crate::DivisionCode;
 use crate::access::Role;
 use crate::assistance::{Measure, Pairing};
+use crate::enums::MonitoringCategory;
+use crate::monitoring::{Reason, RiskType};
 use crate::procedure::{CaseKind, CaseState, Stage, Step};
-use crate::warning::WarningChannel;
+use crate::warning::{WarningChannel, WarningKind, WarningStatus};
 use time::Date;
 
 /// A case with the steps it took, in order.
@@ -23,6 +25,8 @@ pub struct CaseHistory {
     pub steps: Vec<TakenStep>,
     /// The state after the last step.
     pub state: CaseState,
+    /// The warning the case was opened from, verified on the day the case opened.
+    pub lead: Option<WarningHistory>,
 }
 
 impl CaseHistory {
@@ -74,4 +78,49 @@ pub struct HouseholdMeasure {
     pub household_no: String,
     pub division: DivisionCode,
     pub measure: Measure,
+}
+
+/// A warning as it was raised and dealt with: every step checked by
+/// [`crate::warning::plan_step`] where it was made.
+#[derive(Debug, Clone)]
+pub struct WarningHistory {
+    pub household_no: String,
+    pub division: DivisionCode,
+    pub channel: WarningChannel,
+    /// As stored: `department:<kind>` for a department's data, else the channel's code.
+    pub source: String,
+    pub kind: WarningKind,
+    pub category: Option<MonitoringCategory>,
+    pub risks: Vec<RiskType>,
+    pub reasons: Vec<WarningReason>,
+    pub opened_on: Date,
+    /// The village cadre it was assigned to, on which day, with which deadline.
+    pub assigned: Option<Assignment>,
+    /// How it was settled, if it was.
+    pub settled: Option<Settlement>,
+    /// Where it stands after its last step.
+    pub status: WarningStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub cadre: String,
+    pub on: Date,
+    pub deadline: Date,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub on: Date,
+    pub by: String,
+    /// The verification's note or the dismissal's reason.
+    pub note: String,
+}
+
+/// Why a warning was raised: a rule of the rule set in force, or what a person reported (a
+/// cadre's visit, a household's self-declaration).
+#[derive(Debug, Clone)]
+pub enum WarningReason {
+    Rule(Reason),
+    Report { by: String, on: Date, note: String },
 }

@@ -8,14 +8,17 @@
 use crate::audit::{AuditEntry, Operation};
 use crate::bulk::{Batch, ColType};
 use crate::procedures::step_details;
-use crate::warnings::risk_codes;
+use crate::warnings::{due_when_new, fingerprint, reason_json, report_reason, risk_codes};
 use crate::{Result, Tx, keys, on_tx};
 use serde_json::json;
 use time::{Date, PrimitiveDateTime, Time};
 use zhenxing_core::MonitoringCategory;
 use zhenxing_core::china_time::{CHINA, stored};
-use zhenxing_core::history::{CaseHistory, HouseholdMeasure, HouseholdPairing};
+use zhenxing_core::history::{
+    CaseHistory, HouseholdMeasure, HouseholdPairing, WarningHistory, WarningReason,
+};
 use zhenxing_core::procedure::{EliminationMethod, StepKind};
+use zhenxing_core::warning::InboxPolicy;
 
 /// What the audit operation of a county's history says was written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,6 +27,7 @@ pub struct HistoryCounts {
     pub steps: u64,
     pub pairings: u64,
     pub measures: u64,
+    pub warnings: u64,
 }
 
 impl std::ops::AddAssign for HistoryCounts {
@@ -32,6 +36,7 @@ impl std::ops::AddAssign for HistoryCounts {
         self.steps += other.steps;
         self.pairings += other.pairings;
         self.measures += other.measures;
+        self.warnings += other.warnings;
     }
 }
 
@@ -64,6 +69,34 @@ const CASE_COLUMNS: &[(&str, ColType)] = &[
     ("national_recorded_on", ColType::Text),
     ("national_record_number", ColType::Text),
     ("national_recorded_by", ColType::Text),
+    ("warning_id", ColType::Int),
+];
+
+const WARNING_COLUMNS: &[(&str, ColType)] = &[
+    ("id", ColType::Int),
+    ("county_code", ColType::Text),
+    ("household_no", ColType::Text),
+    ("division_code", ColType::Text),
+    ("source", ColType::Text),
+    ("status", ColType::Text),
+    ("kind", ColType::Text),
+    ("category", ColType::Text),
+    ("risk_types", ColType::Text),
+    ("reasons", ColType::Text),
+    ("fingerprint", ColType::Text),
+    ("opened_at", ColType::Text),
+    ("closed_at", ColType::Text),
+    ("updated_at", ColType::Text),
+    ("opened_seq", ColType::Int),
+    ("updated_seq", ColType::Int),
+    ("origin", ColType::Text),
+    ("assignee", ColType::Text),
+    ("deadline", ColType::Text),
+    ("due_on", ColType::Text),
+    ("assigned_at", ColType::Text),
+    ("resolution", ColType::Text),
+    ("resolved_by", ColType::Text),
+    ("row_version", ColType::Int),
 ];
 
 const STEP_COLUMNS: &[(&str, ColType)] = &[
@@ -124,8 +157,17 @@ const MEASURE_COLUMNS: &[(&str, ColType)] = &[
 
 /// The stored instant of a day in the past: its working morning, China time.
 fn at_morning(day: Date) -> String {
-    let ten = Time::from_hms(10, 0, 0).unwrap_or(Time::MIDNIGHT);
-    stored(PrimitiveDateTime::new(day, ten).assume_offset(CHINA))
+    at_hour(day, 10)
+}
+
+/// Later the same working day (a step after the morning's).
+fn at_afternoon(day: Date) -> String {
+    at_hour(day, 15)
+}
+
+fn at_hour(day: Date, hour: u8) -> String {
+    let time = Time::from_hms(hour, 0, 0).unwrap_or(Time::MIDNIGHT);
+    stored(PrimitiveDateTime::new(day, time).assume_offset(CHINA))
 }
 
 fn day_text(day: Option<Date>) -> Option<String> {
@@ -147,12 +189,14 @@ pub async fn write_county(
     cases: &[CaseHistory],
     pairings: &[HouseholdPairing],
     measures: &[HouseholdMeasure],
+    warnings: &[WarningHistory],
 ) -> Result<HistoryCounts> {
     let counts = HistoryCounts {
         cases: cases.len() as u64,
         steps: cases.iter().map(|c| c.steps.len() as u64 + 1).sum(),
         pairings: pairings.len() as u64,
         measures: measures.len() as u64,
+        warnings: (warnings.len() + cases.iter().filter(|c| c.lead.is_some()).count()) as u64,
     };
     let operation = Operation::begin(
         tx,
@@ -167,7 +211,8 @@ pub async fn write_county(
                     .into(),
             ),
             after: Some(json!({"cases": counts.cases, "steps": counts.steps,
-                               "pairings": counts.pairings, "measures": counts.measures})),
+                               "pairings": counts.pairings, "measures": counts.measures,
+                               "warnings": counts.warnings})),
             ..Default::default()
         },
     )
@@ -177,7 +222,17 @@ pub async fn write_county(
     let mut step_id = next_id(tx, "case_steps").await?;
     let mut case_rows = Batch::new("cases", CASE_COLUMNS);
     let mut step_rows = Batch::new("case_steps", STEP_COLUMNS);
+    let mut warning_id = next_id(tx, "warnings").await?;
+    let mut warning_rows = Batch::new("warnings", WARNING_COLUMNS);
     for case in cases {
+        let lead = match &case.lead {
+            Some(w) => {
+                push_warning(&mut warning_rows, warning_id, county_code, seq, w);
+                warning_id += 1;
+                Some(warning_id - 1)
+            }
+            None => None,
+        };
         let state = &case.state;
         let last_day = case.steps.last().map_or(case.opened_on, |s| s.on);
         let recorded = state.recorded_on;
@@ -213,9 +268,10 @@ pub async fn write_county(
             .text(Some(at_morning(last_day)))
             .text(day_text(recorded))
             .text(case.record_number())
-            .text(recorded.map(|_| actor));
+            .text(recorded.map(|_| actor))
+            .int(lead);
         // The lead, as `open_case` records it, then every step as `take_step` does.
-        let open = json!({"channel": case.channel.code(), "warning_id": null, "emergency": null});
+        let open = json!({"channel": case.channel.code(), "warning_id": lead, "emergency": null});
         step_rows
             .row()
             .int(Some(step_id))
@@ -260,6 +316,11 @@ pub async fn write_county(
     }
     case_rows.flush(tx).await?;
     step_rows.flush(tx).await?;
+    for w in warnings {
+        push_warning(&mut warning_rows, warning_id, county_code, seq, w);
+        warning_id += 1;
+    }
+    warning_rows.flush(tx).await?;
 
     let mut id = next_id(tx, "pairings").await?;
     let mut rows = Batch::new("pairings", PAIRING_COLUMNS);
@@ -314,4 +375,66 @@ pub async fn write_county(
     rows.flush(tx).await?;
     operation.finish(tx, None).await?;
     Ok(counts)
+}
+
+/// A warning's row, as `warnings::raise` opens it and `warnings::take_step` moves it: the
+/// reasons as the rules or the report gave them, the assignment, the settlement.
+fn push_warning(rows: &mut Batch, id: i64, county_code: &str, seq: i64, w: &WarningHistory) {
+    let reasons: Vec<serde_json::Value> = w
+        .reasons
+        .iter()
+        .map(|r| match r {
+            WarningReason::Rule(reason) => reason_json(reason),
+            WarningReason::Report { by, on, note } => {
+                report_reason(w.channel, *on, by, note, &w.risks)
+            }
+        })
+        .collect();
+    let origin = w.reasons.iter().find_map(|r| match r {
+        WarningReason::Report { by, on, .. } => {
+            Some(json!({"account": by, "on": on.to_string()}).to_string())
+        }
+        WarningReason::Rule(_) => None,
+    });
+    let reasons = serde_json::Value::Array(reasons).to_string();
+    let risks = risk_codes(&w.risks);
+    let fingerprint = fingerprint(w.category, &risks, &reasons);
+    let opened_at = at_morning(w.opened_on);
+    let assigned_at = w.assigned.as_ref().map(|a| at_afternoon(a.on));
+    let closed_at = w.settled.as_ref().map(|s| at_afternoon(s.on));
+    let due_on = match &w.assigned {
+        Some(a) => a.deadline.to_string(),
+        None => due_when_new(w.opened_on, &InboxPolicy::default()),
+    };
+    let steps = i64::from(w.assigned.is_some()) + i64::from(w.settled.is_some());
+    rows.row()
+        .int(Some(id))
+        .text(Some(county_code))
+        .text(Some(&w.household_no))
+        .text(Some(w.division.as_str()))
+        .text(Some(&w.source))
+        .text(Some(w.status.code()))
+        .text(Some(w.kind.code()))
+        .text(w.category.map(MonitoringCategory::code))
+        .text(Some(&risks))
+        .text(Some(&reasons))
+        .text(Some(&fingerprint))
+        .text(Some(&opened_at))
+        .text(closed_at.as_deref())
+        .text(Some(
+            closed_at
+                .as_deref()
+                .or(assigned_at.as_deref())
+                .unwrap_or(&opened_at),
+        ))
+        .int(Some(seq))
+        .int(Some(seq))
+        .text(origin)
+        .text(w.assigned.as_ref().map(|a| a.cadre.as_str()))
+        .text(w.assigned.as_ref().map(|a| a.deadline.to_string()))
+        .text(Some(due_on))
+        .text(assigned_at.as_deref())
+        .text(w.settled.as_ref().map(|s| s.note.as_str()))
+        .text(w.settled.as_ref().map(|s| s.by.as_str()))
+        .int(Some(1 + steps));
 }

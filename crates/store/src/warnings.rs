@@ -785,6 +785,27 @@ pub struct Report {
     pub note: String,
 }
 
+/// The reason of a warning a person reported (a cadre's visit, a household's declaration), as
+/// stored: the channel, the day, who recorded it, what they wrote and the risks reported.
+pub fn report_reason(
+    channel: WarningChannel,
+    on: Date,
+    name: &str,
+    note: &str,
+    risks: &[RiskType],
+) -> Value {
+    let (channel_zh, channel_en) = (channel.zh(), channel.en());
+    let risk_words: Vec<&str> = risks.iter().map(|x| x.zh()).collect();
+    let risk_words_en: Vec<&str> = risks.iter().map(|x| x.en()).collect();
+    let (rz, re) = (risk_words.join("、"), risk_words_en.join(", "));
+    json!({
+        "rule": channel.code(),
+        "risk": risks.first().map(|x| x.code()),
+        "zh": format!("{channel_zh}（{on}，{name}记录）：{note}；反映风险：{rz}"),
+        "en": format!("{channel_en} ({on}, recorded by {name}): {note}; risks reported: {re}"),
+    })
+}
+
 /// Records a report as a warning on the household (merged into its active warning from the
 /// same channel), audited. `None` when the household is not in the actor's scope.
 pub async fn report(
@@ -799,19 +820,8 @@ pub async fn report(
     let Some(division) = division.filter(|d| actor.scope().contains_code(d)) else {
         return Ok(None);
     };
-    let (channel_zh, channel_en) = (r.channel.zh(), r.channel.en());
-    let on = r.on;
     let note = r.note.trim();
-    let risk_words: Vec<&str> = r.risks.iter().map(|x| x.zh()).collect();
-    let risk_words_en: Vec<&str> = r.risks.iter().map(|x| x.en()).collect();
-    let (rz, re) = (risk_words.join("、"), risk_words_en.join(", "));
-    let name = &actor.name;
-    let reason = json!({
-        "rule": r.channel.code(),
-        "risk": r.risks.first().map(|x| x.code()),
-        "zh": format!("{channel_zh}（{on}，{name}记录）：{note}；反映风险：{rz}"),
-        "en": format!("{channel_en} ({on}, recorded by {name}): {note}; risks reported: {re}"),
-    });
+    let reason = report_reason(r.channel, r.on, &actor.name, note, &r.risks);
     let source = r.channel.code().to_owned();
     let mut tx = db.begin_write().await?;
     let mut operation = Operation::begin(
@@ -839,7 +849,7 @@ pub async fn report(
             risk_types: r.risks.clone(),
             reasons: vec![reason],
             rule_set: None,
-            origin: Some(json!({"account": actor.name, "on": on.to_string()})),
+            origin: Some(json!({"account": actor.name, "on": r.on.to_string()})),
         },
         policy,
     )

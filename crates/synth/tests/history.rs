@@ -240,3 +240,134 @@ fn the_same_seed_gives_the_same_history() {
     assert_eq!(format!("{ha:?}"), format!("{hb:?}"));
     assert_eq!(plan.generate_county(&county), a);
 }
+
+/// Every identification opened from its lead, a warning verified that day; every warning's
+/// steps replay through the inbox's rules; dismissed leads, new risks of monitored households,
+/// and warnings still waiting today (some overdue), never two active on one household.
+#[test]
+fn warnings_lead_to_cases_and_wait_in_the_inbox() {
+    use zhenxing_core::history::WarningHistory;
+    use zhenxing_core::warning::{
+        Actor, InboxPolicy, WarningKind, WarningStatus, WarningStep, is_overdue, plan_step,
+    };
+    use zhenxing_core::{Role, monitoring::RiskType};
+    let policy = InboxPolicy::default();
+    let replay = |w: &WarningHistory| {
+        let mut status = WarningStatus::New;
+        let township = Actor {
+            role: Role::TownshipOfficer,
+            is_assignee: false,
+        };
+        let cadre = Actor {
+            role: Role::VillageCadre,
+            is_assignee: true,
+        };
+        if let Some(a) = &w.assigned {
+            assert!(a.on >= w.opened_on && a.on <= TODAY, "{}", w.household_no);
+            let step = WarningStep::Assign {
+                deadline: a.deadline,
+            };
+            status = plan_step(status, &step, township, a.on, &policy)
+                .unwrap_or_else(|e| panic!("{}: {}", w.household_no, e.en));
+        }
+        if let Some(s) = &w.settled {
+            assert!(s.on >= w.opened_on && s.on <= TODAY);
+            let step = if w.status == WarningStatus::Verified {
+                WarningStep::Verify {
+                    note: s.note.clone(),
+                }
+            } else {
+                WarningStep::Dismiss {
+                    reason: s.note.clone(),
+                }
+            };
+            status = plan_step(status, &step, cadre, s.on, &policy)
+                .unwrap_or_else(|e| panic!("{}: {}", w.household_no, e.en));
+        }
+        assert_eq!(status, w.status, "{}", w.household_no);
+        assert!(!w.reasons.is_empty());
+        let _: &[RiskType] = &w.risks;
+    };
+    let mut statuses: HashMap<(WarningKind, WarningStatus), u32> = HashMap::new();
+    let mut overdue = 0;
+    for (households, history) in generated() {
+        let eliminated: HashSet<&str> = households
+            .iter()
+            .filter(|h| h.monitoring_outcome.risk_eliminated_on.is_some())
+            .map(|h| h.household_no.as_str())
+            .collect();
+        let monitored: HashSet<&str> = households
+            .iter()
+            .filter(|h| h.monitoring_category.is_some())
+            .map(|h| h.household_no.as_str())
+            .collect();
+        let open_cases: HashSet<&str> = history
+            .cases
+            .iter()
+            .filter(|c| c.closed_on().is_none())
+            .map(|c| c.household_no.as_str())
+            .collect();
+        for c in &history.cases {
+            match (&c.lead, c.kind) {
+                (Some(w), CaseKind::Identification) => {
+                    replay(w);
+                    assert_eq!(w.status, WarningStatus::Verified);
+                    assert_eq!(w.kind, WarningKind::Lead);
+                    assert_eq!(w.channel, c.channel);
+                    assert_eq!(w.household_no, c.household_no);
+                    assert_eq!(w.settled.as_ref().map(|s| s.on), Some(c.opened_on));
+                    assert!(w.opened_on < c.opened_on);
+                    *statuses.entry((w.kind, w.status)).or_default() += 1;
+                }
+                (None, CaseKind::Elimination) => {}
+                (lead, kind) => panic!("{} {kind:?} with lead {lead:?}", c.household_no),
+            }
+        }
+        let mut active: HashSet<&str> = HashSet::new();
+        for w in &history.warnings {
+            replay(w);
+            *statuses.entry((w.kind, w.status)).or_default() += 1;
+            let no = w.household_no.as_str();
+            match w.kind {
+                WarningKind::Lead => assert!(!monitored.contains(no) || !w.status.is_active()),
+                WarningKind::MonitoredRisk => assert!(monitored.contains(no)),
+            }
+            if w.status.is_active() {
+                assert!(active.insert(no), "{no}: two active warnings");
+                assert!(
+                    !open_cases.contains(no),
+                    "{no}: an active warning beside an open case"
+                );
+                assert!(
+                    !eliminated.contains(no),
+                    "{no}: eliminated with an active warning"
+                );
+                let deadline = w.assigned.as_ref().map(|a| a.deadline);
+                overdue += u32::from(is_overdue(w.status, w.opened_on, deadline, TODAY, &policy));
+            }
+        }
+    }
+    for key in [
+        (WarningKind::Lead, WarningStatus::Verified),
+        (WarningKind::Lead, WarningStatus::Dismissed),
+        (WarningKind::Lead, WarningStatus::New),
+        (WarningKind::Lead, WarningStatus::Assigned),
+        (WarningKind::MonitoredRisk, WarningStatus::Verified),
+        (WarningKind::MonitoredRisk, WarningStatus::Dismissed),
+    ] {
+        assert!(
+            statuses.get(&key).copied().unwrap_or(0) > 0,
+            "no {key:?}: {statuses:?}"
+        );
+    }
+    let waiting_risks = statuses
+        .get(&(WarningKind::MonitoredRisk, WarningStatus::New))
+        .copied()
+        .unwrap_or(0)
+        + statuses
+            .get(&(WarningKind::MonitoredRisk, WarningStatus::Assigned))
+            .copied()
+            .unwrap_or(0);
+    assert!(waiting_risks > 0, "{statuses:?}");
+    assert!(overdue > 0, "none overdue");
+}

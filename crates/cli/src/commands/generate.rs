@@ -89,6 +89,7 @@ pub async fn run(
             &county_history.cases,
             &county_history.pairings,
             &county_history.measures,
+            &county_history.warnings,
         )
         .await?;
         history += written;
@@ -128,18 +129,19 @@ pub async fn run(
         )
         .get(lang)
     );
-    let (cases, steps, pairings, measures) = (
+    let (cases, steps, pairings, measures, warnings) = (
         history.cases,
         history.steps,
         history.pairings,
         history.measures,
+        history.warnings,
     );
     let months = backfilled.months;
     outln!(
         "{}",
         text!(
-            "监测历史（2020年起，逐步经程序规则校验）：识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项；月度快照{months}个月",
-            "monitoring history (since 2020, every step checked by the procedures' rules): {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures; monthly snapshots of {months} months"
+            "监测历史（2020年起，逐步经程序规则校验）：预警{warnings}条，识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项；月度快照{months}个月",
+            "monitoring history (since 2020, every step checked by the procedures' rules): {warnings} warnings, {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures; monthly snapshots of {months} months"
         )
         .get(lang)
     );

@@ -107,8 +107,12 @@ impl MemberFacts {
     }
 
     pub fn of(household: &Household) -> Vec<MemberFacts> {
-        household
-            .members
+        MemberFacts::of_members(&household.members)
+    }
+
+    /// The facts of members not yet built into a household (a draft's).
+    pub fn of_members(members: &[crate::household::Member]) -> Vec<MemberFacts> {
+        members
             .iter()
             .map(|m| MemberFacts {
                 birth_date: m.document.id().birth_date(),

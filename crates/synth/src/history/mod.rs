@@ -11,10 +11,13 @@
 //! Pure and deterministic: the county's own random stream (apart from the households' stream, so
 //! that adding history changes no household's draws), and `today` as an input.
 
+mod warnings;
+
 use crate::monitoring::THRESHOLD;
 use crate::names;
 use crate::rng::Rng;
 use time::{Date, Duration, Month};
+use warnings::{Ending, Warnings};
 use zhenxing_core::assistance::{
     Measure, MeasureCategory, MeasureDraft, MeasureFact, MeasureStatus, PairingDraft,
     PoliticalStatus, categories_for_risk,
@@ -23,12 +26,14 @@ use zhenxing_core::checks::whole_household_without_labor;
 use zhenxing_core::elimination::{
     EliminationFacts, EliminationMethod, RigidSpending, all_hold, check_method, preconditions,
 };
-use zhenxing_core::history::{CaseHistory, HouseholdMeasure, HouseholdPairing, TakenStep};
+use zhenxing_core::history::{
+    CaseHistory, HouseholdMeasure, HouseholdPairing, TakenStep, WarningHistory,
+};
 use zhenxing_core::monitoring::{MonitoringOutcome, RiskType};
 use zhenxing_core::procedure::{
     CaseKind, CaseState, Conditions, ProcedurePolicy, Stage, Step, VerificationForm, apply,
 };
-use zhenxing_core::warning::WarningChannel;
+use zhenxing_core::warning::{WarningChannel, WarningKind};
 use zhenxing_core::{
     DocumentNumber, Fen, HealthCondition, HouseholdDraft, HouseholdType, IncomeItems, Labor,
     MonitoringCategory, Role, SchoolStatus, Sex,
@@ -68,6 +73,9 @@ pub struct CountyHistory {
     pub cases: Vec<CaseHistory>,
     pub pairings: Vec<HouseholdPairing>,
     pub measures: Vec<HouseholdMeasure>,
+    /// The warnings that did not open a case (a case's lead is with the case): dismissed
+    /// leads, new risks of monitored households, and those still waiting today.
+    pub warnings: Vec<WarningHistory>,
     /// By the index of the household in the county's drafts.
     pub outcomes: Vec<(usize, SimulatedOutcome)>,
 }
@@ -89,6 +97,8 @@ const SHARE_IDENTIFIED_IN_2020: f64 = 0.88;
 /// Chance that a household identified early enough has its risk eliminated by the calibration
 /// day (the record: 84.8% of the caseload).
 const ELIMINATED_BY_CALIBRATION: f64 = 0.97;
+/// Chance that a monitored household reports a new risk while it is monitored.
+const NEW_RISK: f64 = 0.15;
 /// Chance that a household whose risk was eliminated falls back into a risk later and is
 /// identified again.
 const REENTRY: f64 = 0.04;
@@ -195,9 +205,10 @@ pub fn simulate(
     today: Date,
 ) -> Result<CountyHistory, String> {
     let policy = ProcedurePolicy::default();
-    let sim = Sim {
+    let mut sim = Sim {
         policy: &policy,
         today,
+        warnings: Warnings::new(today),
     };
     let mut history = CountyHistory::default();
     let latest_lead = today - Duration::days(30);
@@ -228,12 +239,14 @@ pub fn simulate(
             eliminated: None,
         };
         let Some(elimination_lead) = elimination_lead(rng, approved, &facts, latest_lead) else {
+            sim.new_risk(rng, d, &risks, approved, latest_lead, &mut history)?;
             history.outcomes.push((i, outcome));
             continue;
         };
         let income_when_identified = d.income;
         let Some(case) = sim.elimination(rng, d, &risks, &facts, approved, elimination_lead)?
         else {
+            sim.new_risk(rng, d, &risks, approved, latest_lead, &mut history)?;
             history.outcomes.push((i, outcome));
             continue;
         };
@@ -242,6 +255,7 @@ pub fn simulate(
         };
         outcome.eliminated = Some((day, method));
         history.cases.push(case);
+        sim.new_risk(rng, d, &risks, approved, elimination_lead, &mut history)?;
         // A few fall back into a risk later and are identified again.
         let again = add_months(day, rng.range(6, 30)) + Duration::days(rng.range(0, 27));
         if again <= latest_lead && rng.chance(REENTRY) {
@@ -270,6 +284,7 @@ pub fn simulate(
     history
         .cases
         .extend(sim.open_and_unsuccessful(rng, drafts)?);
+    sim.dismissed_and_waiting(rng, drafts, latest_lead, &mut history)?;
     Ok(history)
 }
 
@@ -506,6 +521,7 @@ const STAGES_OPEN: [(Stage, i64); 6] = [
 struct Sim<'a> {
     policy: &'a ProcedurePolicy,
     today: Date,
+    warnings: Warnings,
 }
 
 /// A case being walked step by step.
@@ -532,6 +548,7 @@ impl<'a> Walk<'a> {
                 due_on: (kind == CaseKind::Identification).then(|| policy.due_on(opened_on)),
                 steps: Vec::new(),
                 state: CaseState::opened(kind, opened_on, None),
+                lead: None,
             },
             policy,
         }
@@ -564,14 +581,14 @@ impl<'a> Walk<'a> {
     }
 }
 
-impl Sim<'_> {
+impl<'a> Sim<'a> {
     /// A household identified from a lead on `lead`: the completed identification, its
     /// responsible cadre (a few wait for theirs: a lapse the coverage check finds) and its
     /// measures, all added to `history`; a household identified again (`paired`) keeps the
     /// cadre it has. Returns the day of the approval and the measures.
     #[allow(clippy::too_many_arguments)]
     fn identified(
-        &self,
+        &mut self,
         rng: &mut Rng,
         d: &HouseholdDraft,
         category: MonitoringCategory,
@@ -639,7 +656,7 @@ impl Sim<'_> {
     /// The identification of a household the plan monitors, completed and (mostly) entered in
     /// the national system.
     fn identification(
-        &self,
+        &mut self,
         rng: &mut Rng,
         d: &HouseholdDraft,
         category: MonitoringCategory,
@@ -652,9 +669,194 @@ impl Sim<'_> {
             (2, WarningChannel::Department),
             (2, WarningChannel::SelfDeclaration),
         ]);
-        let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
+        let mut walk = self.opened_from_lead(rng, d, channel, category, risks, lead)?;
         self.identification_steps(rng, &mut walk, d, category, risks, Stage::Completed)?;
         Ok(walk.case)
+    }
+
+    /// An identification opened on `opened_on` from its lead: a warning raised a few days
+    /// before, assigned to the village cadre and verified that day.
+    fn opened_from_lead(
+        &mut self,
+        rng: &mut Rng,
+        d: &HouseholdDraft,
+        channel: WarningChannel,
+        category: MonitoringCategory,
+        risks: &[RiskType],
+        opened_on: Date,
+    ) -> Result<Walk<'a>, String> {
+        let raised = opened_on - Duration::days(rng.range(1, 4));
+        let lead = self.warnings.raise(
+            rng,
+            d,
+            WarningKind::Lead,
+            channel,
+            Some(category),
+            risks,
+            raised,
+            Ending::Verified(opened_on),
+        )?;
+        let mut walk = Walk::new(
+            self.policy,
+            d,
+            CaseKind::Identification,
+            lead.channel,
+            opened_on,
+        );
+        walk.case.lead = Some(lead);
+        Ok(walk)
+    }
+
+    /// A new risk of a monitored household, with a chance, some months after its
+    /// identification and settled a month before `until` (an active warning would block the
+    /// elimination): verified (the risk was one of its own) or dismissed.
+    fn new_risk(
+        &mut self,
+        rng: &mut Rng,
+        d: &HouseholdDraft,
+        risks: &[RiskType],
+        identified: Date,
+        until: Date,
+        history: &mut CountyHistory,
+    ) -> Result<(), String> {
+        let (first, last) = (identified + Duration::days(60), until - Duration::days(40));
+        if last <= first || !rng.chance(NEW_RISK) {
+            return Ok(());
+        }
+        let on = day_between(rng, first, last);
+        let settled = on + Duration::days(rng.range(2, 6));
+        let ending = if rng.chance(0.65) {
+            Ending::Verified(settled)
+        } else {
+            Ending::Dismissed(settled)
+        };
+        let channel = rng.pick(&[
+            (5, WarningChannel::Visit),
+            (2, WarningChannel::Department),
+            (1, WarningChannel::SelfDeclaration),
+        ]);
+        let risk = &risks[..risks.len().min(1)];
+        let w = self.warnings.raise(
+            rng,
+            d,
+            WarningKind::MonitoredRisk,
+            channel,
+            d.monitoring_category,
+            risk,
+            on,
+            ending,
+        )?;
+        history.warnings.push(w);
+        Ok(())
+    }
+
+    /// Leads that home verification dismissed over the years, on households never monitored,
+    /// and the warnings still waiting today (raised in the last two weeks, some past their
+    /// time): leads on households without a case, new risks of monitored households whose
+    /// risk is not eliminated.
+    fn dismissed_and_waiting(
+        &mut self,
+        rng: &mut Rng,
+        drafts: &[HouseholdDraft],
+        latest: Date,
+        history: &mut CountyHistory,
+    ) -> Result<(), String> {
+        let with_open_case: std::collections::HashSet<&str> = history
+            .cases
+            .iter()
+            .filter(|c| c.closed_on().is_none())
+            .map(|c| c.household_no.as_str())
+            .collect();
+        let eliminated: std::collections::HashSet<usize> = history
+            .outcomes
+            .iter()
+            .filter(|(_, o)| o.eliminated.is_some())
+            .map(|(i, _)| *i)
+            .collect();
+        let monitored = drafts
+            .iter()
+            .filter(|d| d.monitoring_category.is_some())
+            .count();
+        if drafts.is_empty() {
+            return Ok(());
+        }
+        let mut warnings = Vec::new();
+        for _ in 0..monitored {
+            let d = &drafts[rng.index(drafts.len())];
+            if d.monitoring_category.is_some() {
+                continue;
+            }
+            let on = lead_day(rng, MONITORING_BEGAN, latest);
+            let channel = rng.pick(&[
+                (4, WarningChannel::Visit),
+                (3, WarningChannel::Screening),
+                (2, WarningChannel::SelfDeclaration),
+                (1, WarningChannel::Department),
+            ]);
+            let risks = [rng.pick(&[
+                (4, RiskType::Illness),
+                (2, RiskType::UnstableEmployment),
+                (1, RiskType::Accident),
+                (1, RiskType::Schooling),
+            ])];
+            let ending = Ending::Dismissed(on + Duration::days(rng.range(2, 7)));
+            warnings.push(self.warnings.raise(
+                rng,
+                d,
+                WarningKind::Lead,
+                channel,
+                None,
+                &risks,
+                on,
+                ending,
+            )?);
+        }
+        let mut waiting: std::collections::HashSet<usize> = std::collections::HashSet::new();
+        let leads = (monitored / 40).max(usize::from(monitored > 0));
+        let risks = (monitored / 80).max(usize::from(monitored > 0));
+        let mut tries = 0;
+        while waiting.len() < leads + risks && tries < 50 * (leads + risks) {
+            tries += 1;
+            let i = rng.index(drafts.len());
+            let d = &drafts[i];
+            let wanted = if waiting.len() < leads {
+                d.monitoring_category.is_none()
+            } else {
+                d.monitoring_category.is_some() && !eliminated.contains(&i)
+            };
+            if !wanted || with_open_case.contains(d.household_no.as_str()) || !waiting.insert(i) {
+                continue;
+            }
+            let (kind, category, risk) = match d.monitoring_category {
+                None => (WarningKind::Lead, None, RiskType::Illness),
+                Some(c) => (
+                    WarningKind::MonitoredRisk,
+                    Some(c),
+                    RiskType::UnstableEmployment,
+                ),
+            };
+            let on = self.today - Duration::days(rng.range(0, 14));
+            let channel = rng.pick(&[
+                (3, WarningChannel::Visit),
+                (2, WarningChannel::Screening),
+                (2, WarningChannel::SelfDeclaration),
+            ]);
+            let ending = Ending::Waiting {
+                assigned: rng.chance(0.5),
+            };
+            warnings.push(self.warnings.raise(
+                rng,
+                d,
+                kind,
+                channel,
+                category,
+                &[risk],
+                on,
+                ending,
+            )?);
+        }
+        history.warnings.extend(warnings);
+        Ok(())
     }
 
     /// Walks an identification until it reaches `until` (or is completed and entered).
@@ -939,7 +1141,7 @@ impl Sim<'_> {
     /// weeks, and older ones rejected at the appraisal or withdrawn, on the county's poorest
     /// households that are not monitored.
     fn open_and_unsuccessful(
-        &self,
+        &mut self,
         rng: &mut Rng,
         drafts: &[HouseholdDraft],
     ) -> Result<Vec<CaseHistory>, String> {
@@ -971,7 +1173,7 @@ impl Sim<'_> {
                 let (until, back) = STAGES_OPEN[k];
                 let lead = self.today - Duration::days(back + rng.range(0, 2));
                 let channel = WarningChannel::Visit;
-                let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
+                let mut walk = self.opened_from_lead(rng, d, channel, category, &risks, lead)?;
                 if until > Stage::Verification {
                     self.identification_steps(rng, &mut walk, d, category, &risks, until)?;
                 }
@@ -982,7 +1184,7 @@ impl Sim<'_> {
             } else {
                 let lead = lead_day(rng, HISTORY_STARTS, self.today - Duration::days(60));
                 let channel = WarningChannel::SelfDeclaration;
-                let mut walk = Walk::new(self.policy, d, CaseKind::Identification, channel, lead);
+                let mut walk = self.opened_from_lead(rng, d, channel, category, &risks, lead)?;
                 if rng.chance(0.4) {
                     walk.take(
                         Step::Withdraw {
