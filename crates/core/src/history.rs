@@ -124,3 +124,26 @@ pub enum WarningReason {
     Rule(Reason),
     Report { by: String, on: Date, note: String },
 }
+
+/// A ticket of the public line as it was received and worked: every step checked by
+/// [`crate::portal::ticket_step_allowed`] where it was made.
+#[derive(Debug, Clone)]
+pub struct TicketHistory {
+    /// As the public's form gave it, checked by [`crate::portal::TicketForm::check`].
+    pub ticket: crate::portal::Ticket,
+    pub received_on: Date,
+    pub due_on: Date,
+    /// The officer it was assigned to, and the day.
+    pub assigned: Option<(String, Date)>,
+    /// The answer, who gave it and the day.
+    pub answer: Option<TicketAnswer>,
+    pub closed_on: Option<Date>,
+    pub status: crate::portal::TicketStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketAnswer {
+    pub text: String,
+    pub by: String,
+    pub on: Date,
+}

@@ -15,7 +15,7 @@ use time::{Date, PrimitiveDateTime, Time};
 use zhenxing_core::MonitoringCategory;
 use zhenxing_core::china_time::{CHINA, stored};
 use zhenxing_core::history::{
-    CaseHistory, HouseholdMeasure, HouseholdPairing, WarningHistory, WarningReason,
+    CaseHistory, HouseholdMeasure, HouseholdPairing, TicketHistory, WarningHistory, WarningReason,
 };
 use zhenxing_core::procedure::{EliminationMethod, StepKind};
 use zhenxing_core::warning::InboxPolicy;
@@ -28,6 +28,17 @@ pub struct HistoryCounts {
     pub pairings: u64,
     pub measures: u64,
     pub warnings: u64,
+    pub tickets: u64,
+}
+
+/// What a county's history holds, as [`write_county`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct CountyRecords<'a> {
+    pub cases: &'a [CaseHistory],
+    pub pairings: &'a [HouseholdPairing],
+    pub measures: &'a [HouseholdMeasure],
+    pub warnings: &'a [WarningHistory],
+    pub tickets: &'a [TicketHistory],
 }
 
 impl std::ops::AddAssign for HistoryCounts {
@@ -37,6 +48,7 @@ impl std::ops::AddAssign for HistoryCounts {
         self.pairings += other.pairings;
         self.measures += other.measures;
         self.warnings += other.warnings;
+        self.tickets += other.tickets;
     }
 }
 
@@ -70,6 +82,34 @@ const CASE_COLUMNS: &[(&str, ColType)] = &[
     ("national_record_number", ColType::Text),
     ("national_recorded_by", ColType::Text),
     ("warning_id", ColType::Int),
+];
+
+const TICKET_COLUMNS: &[(&str, ColType)] = &[
+    ("county_code", ColType::Text),
+    ("id", ColType::Int),
+    ("division_code", ColType::Text),
+    ("code_hash", ColType::Text),
+    ("kind", ColType::Text),
+    ("category", ColType::Text),
+    ("about_person", ColType::Bool),
+    ("subject", ColType::Text),
+    ("body", ColType::Text),
+    ("requester", ColType::Text),
+    ("phone", ColType::Sealed(&keys::TICKETS_PHONE)),
+    ("status", ColType::Text),
+    ("assignee", ColType::Text),
+    ("answer", ColType::Text),
+    ("answered_by", ColType::Text),
+    ("answered_at", ColType::Text),
+    ("closed_at", ColType::Text),
+    ("due_on", ColType::Text),
+    ("consent_version", ColType::Text),
+    ("consent_at", ColType::Text),
+    ("created_at", ColType::Text),
+    ("updated_at", ColType::Text),
+    ("created_seq", ColType::Int),
+    ("updated_seq", ColType::Int),
+    ("row_version", ColType::Int),
 ];
 
 const WARNING_COLUMNS: &[(&str, ColType)] = &[
@@ -186,17 +226,22 @@ pub async fn write_county(
     tx: &mut Tx,
     actor: &str,
     county_code: &str,
-    cases: &[CaseHistory],
-    pairings: &[HouseholdPairing],
-    measures: &[HouseholdMeasure],
-    warnings: &[WarningHistory],
+    history: &CountyRecords<'_>,
 ) -> Result<HistoryCounts> {
+    let CountyRecords {
+        cases,
+        pairings,
+        measures,
+        warnings,
+        tickets,
+    } = *history;
     let counts = HistoryCounts {
         cases: cases.len() as u64,
         steps: cases.iter().map(|c| c.steps.len() as u64 + 1).sum(),
         pairings: pairings.len() as u64,
         measures: measures.len() as u64,
         warnings: (warnings.len() + cases.iter().filter(|c| c.lead.is_some()).count()) as u64,
+        tickets: tickets.len() as u64,
     };
     let operation = Operation::begin(
         tx,
@@ -212,7 +257,7 @@ pub async fn write_county(
             ),
             after: Some(json!({"cases": counts.cases, "steps": counts.steps,
                                "pairings": counts.pairings, "measures": counts.measures,
-                               "warnings": counts.warnings})),
+                               "warnings": counts.warnings, "tickets": counts.tickets})),
             ..Default::default()
         },
     )
@@ -373,6 +418,14 @@ pub async fn write_county(
         id += 1;
     }
     rows.flush(tx).await?;
+
+    let mut id = next_id(tx, "tickets").await?;
+    let mut rows = Batch::new("tickets", TICKET_COLUMNS);
+    for t in tickets {
+        push_ticket(&mut rows, id, county_code, seq, t);
+        id += 1;
+    }
+    rows.flush(tx).await?;
     operation.finish(tx, None).await?;
     Ok(counts)
 }
@@ -436,5 +489,49 @@ fn push_warning(rows: &mut Batch, id: i64, county_code: &str, seq: i64, w: &Warn
         .text(assigned_at.as_deref())
         .text(w.settled.as_ref().map(|s| s.note.as_str()))
         .text(w.settled.as_ref().map(|s| s.by.as_str()))
+        .int(Some(1 + steps));
+}
+
+/// A ticket's row, as `portal::submit_ticket` stores it and `take_ticket_step` moves it. Its
+/// tracking code is drawn and dropped: the history's requesters are not there to track it.
+fn push_ticket(rows: &mut Batch, id: i64, county_code: &str, seq: i64, h: &TicketHistory) {
+    let t = &h.ticket;
+    let (_, code_hash) = crate::portal::intake::new_tracking_code();
+    let received = at_morning(h.received_on);
+    let answered_at = h.answer.as_ref().map(|a| at_afternoon(a.on));
+    let closed_at = h.closed_on.map(at_afternoon);
+    let updated = closed_at
+        .clone()
+        .or(answered_at.clone())
+        .or(h.assigned.as_ref().map(|(_, on)| at_afternoon(*on)))
+        .unwrap_or_else(|| received.clone());
+    let steps = i64::from(h.assigned.is_some())
+        + i64::from(h.answer.is_some())
+        + i64::from(h.closed_on.is_some());
+    rows.row()
+        .text(Some(county_code))
+        .int(Some(id))
+        .text(Some(t.division.as_str()))
+        .text(Some(code_hash))
+        .text(Some(t.kind.code()))
+        .text(Some(t.category.code()))
+        .bool(Some(t.about_person))
+        .text(Some(&t.subject))
+        .text(Some(&t.body))
+        .text(t.requester.as_ref().map(|(name, _)| name.as_str()))
+        .text(t.requester.as_ref().map(|(_, phone)| phone.as_str()))
+        .text(Some(h.status.code()))
+        .text(h.assigned.as_ref().map(|(name, _)| name.as_str()))
+        .text(h.answer.as_ref().map(|a| a.text.as_str()))
+        .text(h.answer.as_ref().map(|a| a.by.as_str()))
+        .text(answered_at)
+        .text(closed_at)
+        .text(Some(h.due_on.to_string()))
+        .text(Some(zhenxing_core::portal::CONSENT_VERSION))
+        .text(Some(&received))
+        .text(Some(&received))
+        .text(Some(updated))
+        .int(Some(seq))
+        .int(Some(seq))
         .int(Some(1 + steps));
 }

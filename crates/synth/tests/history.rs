@@ -371,3 +371,39 @@ fn warnings_lead_to_cases_and_wait_in_the_inbox() {
     assert!(waiting_risks > 0, "{statuses:?}");
     assert!(overdue > 0, "none overdue");
 }
+
+/// The public line's tickets: each step in its order and time, most answered within the limit
+/// and closed, some answered late, some still open.
+#[test]
+fn tickets_are_answered_mostly_in_time() {
+    use zhenxing_core::portal::TicketStatus;
+    let (mut closed, mut late, mut open, mut total) = (0, 0, 0, 0);
+    for (_, history) in generated() {
+        for t in &history.tickets {
+            total += 1;
+            assert!(t.received_on <= TODAY);
+            let assigned = t.assigned.as_ref().map(|(_, on)| *on);
+            let answered = t.answer.as_ref().map(|a| a.on);
+            assert!(assigned.is_none_or(|d| d >= t.received_on && d <= TODAY));
+            assert!(answered.is_none_or(|d| assigned.is_some_and(|a| d >= a) && d <= TODAY));
+            assert!(
+                t.closed_on
+                    .is_none_or(|d| answered.is_some_and(|a| d >= a) && d <= TODAY)
+            );
+            let expected = match (assigned, answered, t.closed_on) {
+                (None, _, _) => TicketStatus::Received,
+                (Some(_), None, _) => TicketStatus::Assigned,
+                (Some(_), Some(_), None) => TicketStatus::Answered,
+                (Some(_), Some(_), Some(_)) => TicketStatus::Closed,
+            };
+            assert_eq!(t.status, expected);
+            closed += u32::from(t.status == TicketStatus::Closed);
+            open += u32::from(t.status.is_open());
+            late += u32::from(answered.is_some_and(|a| a > t.due_on));
+            assert!(!t.ticket.about_person || t.ticket.requester.is_none());
+        }
+    }
+    // At this scale most counties get two tickets, one of them recent.
+    assert!(closed * 10 >= total * 6, "{closed} of {total} closed");
+    assert!(late > 0 && open > 0, "{late} late, {open} open");
+}

@@ -12,7 +12,7 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::{Lang, text};
 use zhenxing_store::Db;
 use zhenxing_store::divisions::set_former_poverty_villages;
-use zhenxing_store::history::{HistoryCounts, write_county};
+use zhenxing_store::history::{CountyRecords, HistoryCounts, write_county};
 use zhenxing_store::registry::{
     MonitoringPermission, WriteRequest, refresh_all_village_counts, restore_indexes,
     suspend_indexes, write_in_transaction,
@@ -82,16 +82,14 @@ pub async fn run(
         write_in_transaction(&mut tx, &households, &request, &|_| {}).await?;
         // The history of the county's caseload, after its households (the cases name them).
         let county_code = county.as_str().get(..6).unwrap_or(county.as_str());
-        let written = write_county(
-            &mut tx,
-            &actor,
-            county_code,
-            &county_history.cases,
-            &county_history.pairings,
-            &county_history.measures,
-            &county_history.warnings,
-        )
-        .await?;
+        let records = CountyRecords {
+            cases: &county_history.cases,
+            pairings: &county_history.pairings,
+            measures: &county_history.measures,
+            warnings: &county_history.warnings,
+            tickets: &county_history.tickets,
+        };
+        let written = write_county(&mut tx, &actor, county_code, &records).await?;
         history += written;
         bar.inc(members);
     }
@@ -129,19 +127,20 @@ pub async fn run(
         )
         .get(lang)
     );
-    let (cases, steps, pairings, measures, warnings) = (
+    let (cases, steps, pairings, measures, warnings, tickets) = (
         history.cases,
         history.steps,
         history.pairings,
         history.measures,
         history.warnings,
+        history.tickets,
     );
     let months = backfilled.months;
     outln!(
         "{}",
         text!(
-            "监测历史（2020年起，逐步经程序规则校验）：预警{warnings}条，识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项；月度快照{months}个月",
-            "monitoring history (since 2020, every step checked by the procedures' rules): {warnings} warnings, {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures; monthly snapshots of {months} months"
+            "监测历史（2020年起，逐步经程序规则校验）：预警{warnings}条，识别和风险消除程序{cases}件、办理步骤{steps}步，帮扶责任人结对{pairings}个，帮扶措施{measures}项，群众诉求{tickets}件；月度快照{months}个月",
+            "monitoring history (since 2020, every step checked by the procedures' rules): {warnings} warnings, {cases} identification and risk-elimination cases with {steps} steps, {pairings} pairings with responsible cadres, {measures} measures, {tickets} tickets of the public line; monthly snapshots of {months} months"
         )
         .get(lang)
     );

@@ -13,7 +13,7 @@ use zhenxing_core::portal::{normalise_tracking_code, tracking_code};
 use zhenxing_core::warning::WarningStatus;
 
 /// A new tracking code (80 random bits from the operating system) and the hash stored for it.
-fn new_tracking_code() -> (String, String) {
+pub(crate) fn new_tracking_code() -> (String, String) {
     let code = tracking_code(&crate::credentials::random_bytes::<10>());
     let hash = code_hash(&code.replace('-', ""));
     (code, hash)

@@ -23,7 +23,7 @@
 
 mod announcements;
 mod declarations;
-mod intake;
+pub(crate) mod intake;
 mod policy;
 mod tickets;
 

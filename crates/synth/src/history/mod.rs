@@ -11,6 +11,7 @@
 //! Pure and deterministic: the county's own random stream (apart from the households' stream, so
 //! that adding history changes no household's draws), and `today` as an input.
 
+mod tickets;
 mod warnings;
 
 use crate::monitoring::THRESHOLD;
@@ -27,7 +28,7 @@ use zhenxing_core::elimination::{
     EliminationFacts, EliminationMethod, RigidSpending, all_hold, check_method, preconditions,
 };
 use zhenxing_core::history::{
-    CaseHistory, HouseholdMeasure, HouseholdPairing, TakenStep, WarningHistory,
+    CaseHistory, HouseholdMeasure, HouseholdPairing, TakenStep, TicketHistory, WarningHistory,
 };
 use zhenxing_core::monitoring::{MonitoringOutcome, RiskType};
 use zhenxing_core::procedure::{
@@ -76,6 +77,8 @@ pub struct CountyHistory {
     /// The warnings that did not open a case (a case's lead is with the case): dismissed
     /// leads, new risks of monitored households, and those still waiting today.
     pub warnings: Vec<WarningHistory>,
+    /// The public line's tickets about the county's villages.
+    pub tickets: Vec<TicketHistory>,
     /// By the index of the household in the county's drafts.
     pub outcomes: Vec<(usize, SimulatedOutcome)>,
 }
@@ -285,6 +288,9 @@ pub fn simulate(
         .cases
         .extend(sim.open_and_unsuccessful(rng, drafts)?);
     sim.dismissed_and_waiting(rng, drafts, latest_lead, &mut history)?;
+    let mut villages: Vec<_> = drafts.iter().map(|d| d.division).collect();
+    villages.dedup();
+    history.tickets = tickets::simulate(rng, &villages, drafts.len(), HISTORY_STARTS, today)?;
     Ok(history)
 }
 
