@@ -124,6 +124,8 @@ const WARNING_COLUMNS: &[(&str, ColType)] = &[
     ("risk_types", ColType::Text),
     ("reasons", ColType::Text),
     ("fingerprint", ColType::Text),
+    ("rule_set_id", ColType::Int),
+    ("rule_set_version", ColType::Int),
     ("opened_at", ColType::Text),
     ("closed_at", ColType::Text),
     ("updated_at", ColType::Text),
@@ -268,11 +270,18 @@ pub async fn write_county(
     let mut case_rows = Batch::new("cases", CASE_COLUMNS);
     let mut step_rows = Batch::new("case_steps", STEP_COLUMNS);
     let mut warning_id = next_id(tx, "warnings").await?;
+    let rule_sets = RuleSetIds::read(tx).await?;
     let mut warning_rows = Batch::new("warnings", WARNING_COLUMNS);
     for case in cases {
         let lead = match &case.lead {
             Some(w) => {
-                push_warning(&mut warning_rows, warning_id, county_code, seq, w);
+                push_warning(
+                    &mut warning_rows,
+                    (warning_id, seq),
+                    county_code,
+                    &rule_sets,
+                    w,
+                );
                 warning_id += 1;
                 Some(warning_id - 1)
             }
@@ -362,7 +371,13 @@ pub async fn write_county(
     case_rows.flush(tx).await?;
     step_rows.flush(tx).await?;
     for w in warnings {
-        push_warning(&mut warning_rows, warning_id, county_code, seq, w);
+        push_warning(
+            &mut warning_rows,
+            (warning_id, seq),
+            county_code,
+            &rule_sets,
+            w,
+        );
         warning_id += 1;
     }
     warning_rows.flush(tx).await?;
@@ -432,7 +447,23 @@ pub async fn write_county(
 
 /// A warning's row, as `warnings::raise` opens it and `warnings::take_step` moves it: the
 /// reasons as the rules or the report gave them, the assignment, the settlement.
-fn push_warning(rows: &mut Batch, id: i64, county_code: &str, seq: i64, w: &WarningHistory) {
+fn push_warning(
+    rows: &mut Batch,
+    (id, seq): (i64, i64),
+    county_code: &str,
+    rule_sets: &RuleSetIds,
+    w: &WarningHistory,
+) {
+    let rule_set = w.reasons.iter().find_map(|r| match r {
+        WarningReason::Rule(reason) => rule_sets
+            .0
+            .get(&(
+                i64::from(reason.rule_set_year),
+                i64::from(reason.rule_set_version),
+            ))
+            .map(|&id| (id, i64::from(reason.rule_set_version))),
+        WarningReason::Report { .. } => None,
+    });
     let reasons: Vec<serde_json::Value> = w
         .reasons
         .iter()
@@ -472,6 +503,8 @@ fn push_warning(rows: &mut Batch, id: i64, county_code: &str, seq: i64, w: &Warn
         .text(Some(&risks))
         .text(Some(&reasons))
         .text(Some(&fingerprint))
+        .int(rule_set.map(|(id, _)| id))
+        .int(rule_set.map(|(_, version)| version))
         .text(Some(&opened_at))
         .text(closed_at.as_deref())
         .text(Some(
@@ -534,4 +567,20 @@ fn push_ticket(rows: &mut Batch, id: i64, county_code: &str, seq: i64, h: &Ticke
         .int(Some(seq))
         .int(Some(seq))
         .int(Some(1 + steps));
+}
+
+/// The stored municipal rule sets by (year, version): a warning the rules raised names the one
+/// whose rules fired, as a monitoring run's warnings do.
+struct RuleSetIds(std::collections::HashMap<(i64, i64), i64>);
+
+impl RuleSetIds {
+    async fn read(tx: &mut Tx) -> Result<RuleSetIds> {
+        let rows: Vec<(i64, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT CAST(year AS BIGINT), CAST(version AS BIGINT), CAST(id AS BIGINT) \
+             FROM rule_sets WHERE jurisdiction = $1")
+            .bind(zhenxing_core::monitoring::CHONGQING).fetch_all(conn).await?);
+        Ok(RuleSetIds(
+            rows.into_iter().map(|(y, v, id)| ((y, v), id)).collect(),
+        ))
+    }
 }

@@ -34,6 +34,19 @@ pub struct Month {
 }
 
 impl Month {
+    /// The first month of the transition period (DOMAIN.md 0: 2021 to 2025, and after): where
+    /// trends begin.
+    pub const TRANSITION_BEGAN: Month = Month {
+        year: 2021,
+        month: 1,
+    };
+
+    /// How many months from `self` through `until`, both included (at least 1).
+    pub fn count_through(self, until: Month) -> u16 {
+        let index = |m: Month| i64::from(m.year) * 12 + i64::from(m.month);
+        u16::try_from((index(until) - index(self) + 1).max(1)).unwrap_or(u16::MAX)
+    }
+
     /// `YYYY-MM` (years 2000 to 2999); anything else is refused with the reason in both
     /// languages.
     pub fn parse(input: &str) -> std::result::Result<Month, Text> {
@@ -641,6 +654,9 @@ mod tests {
     fn month_arithmetic() {
         let jan = Month::parse("2026-01").expect("a month");
         assert_eq!(jan.previous().to_string(), "2025-12");
+        assert_eq!(Month::TRANSITION_BEGAN.count_through(jan), 61);
+        assert_eq!(jan.count_through(jan), 1);
+        assert_eq!(jan.count_through(jan.previous()), 1);
         assert_eq!(Month::of(date!(2026 - 02 - 14)).to_string(), "2026-02");
         assert_eq!(
             Month::parse("2024-02").ok().and_then(Month::last_day),

@@ -70,6 +70,9 @@ pub async fn run(
         // were identified then, not by zhenxing's procedures.
         monitoring: MonitoringPermission::LegacyMonitoring,
     };
+    // The built-in rule sets, so that the history's warnings name the rule set whose rules
+    // raised them.
+    zhenxing_store::monitoring::ensure_builtin_rule_sets(db, &actor).await?;
     let mut tx = db.begin_write().await?;
     set_former_poverty_villages(&mut tx, plan.former_poverty_villages(), &request.actor).await?;
     let indexes = suspend_indexes(&mut tx).await?;
@@ -101,13 +104,8 @@ pub async fn run(
     refresh_all_village_counts(&mut tx).await?;
     // The monthly snapshots of the months the history lived through, so that the trend has a
     // line for each since the transition period began.
-    let backfilled = snapshots::backfill(
-        &mut tx,
-        &actor,
-        Month::of(zhenxing_synth::history::HISTORY_STARTS),
-        plan.today(),
-    )
-    .await?;
+    let backfilled =
+        snapshots::backfill(&mut tx, &actor, Month::TRANSITION_BEGAN, plan.today()).await?;
     tx.commit().await?;
     bar.finish_and_clear();
     let s = db.stats(None).await?;

@@ -124,9 +124,9 @@ fn elimination_chance(identified: i32) -> f64 {
 /// Shares of monitored households with a lapse of assistance, as real caseloads have and the
 /// coverage check exists to find: no responsible cadre yet, the first measure still not
 /// implemented, no development-type measure although someone can work.
-const LAPSE_NO_CADRE: f64 = 0.015;
+const LAPSE_NO_CADRE: f64 = 0.045;
 const LAPSE_LATE_MEASURE: f64 = 0.03;
-const LAPSE_NO_DEVELOPMENT: f64 = 0.04;
+const LAPSE_NO_DEVELOPMENT: f64 = 0.15;
 
 /// The lapses drawn for one household.
 #[derive(Debug, Clone, Copy)]
@@ -841,10 +841,10 @@ impl<'a> Sim<'a> {
                     RiskType::UnstableEmployment,
                 ),
             };
+            // Reported by people: today's screening warnings are the monitoring run's to raise.
             let on = self.today - Duration::days(rng.range(0, 14));
             let channel = rng.pick(&[
                 (3, WarningChannel::Visit),
-                (2, WarningChannel::Screening),
                 (2, WarningChannel::SelfDeclaration),
             ]);
             let ending = Ending::Waiting {

@@ -34,9 +34,6 @@ use zhenxing_store::poverty_figures::PovertyFigures;
 use zhenxing_store::rollups::{ChildFigures, Figures, WARNING_AGE_BANDS};
 use zhenxing_store::snapshots::{self, Month};
 
-/// Months of snapshots on the trend chart.
-const TREND_MONTHS: u16 = 12;
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/statistics", get(own_division))
@@ -525,14 +522,17 @@ fn income_chart(c: &Chrome, f: &Figures) -> Chart {
     }
 }
 
-/// The trend of the key figures from the monthly snapshots; `None` when there are none.
+/// The trend of the key figures from the monthly snapshots since the transition period began
+/// (a line per month); `None` when there are none.
 async fn trend_chart(
     state: &AppState,
     c: &Chrome,
     code: &DivisionCode,
     today: time::Date,
 ) -> AppResult<Option<Chart>> {
-    let points = snapshots::series(&state.db, code, Month::of(today), TREND_MONTHS).await?;
+    let now = Month::of(today);
+    let months = Month::TRANSITION_BEGAN.count_through(now);
+    let points = snapshots::series(&state.db, code, now, months).await?;
     if points.is_empty() {
         return Ok(None);
     }
