@@ -61,6 +61,7 @@ scenarios!(
     template_is_a_workbook_with_validation,
     stats_keys_scopes_and_generated_figures,
     generate_refuses_a_non_empty_registry,
+    generate_writes_the_history_and_a_snapshot_per_month,
     division_import,
     audit_verify_detects_tampering,
     audit_verify_detects_a_cut_or_wiped_trail,
@@ -395,6 +396,70 @@ fn template_is_a_workbook_with_validation(env: Env) {
 
 // ---------------------------------------------------------------------------------------------
 // 6. Stats
+
+/// `generate` writes the history of the monitored caseload (warnings, cases, pairings,
+/// measures, tickets, incomes of past years) and a snapshot for every month since 2021-01, and
+/// the audit trail stays verifiable.
+fn generate_writes_the_history_and_a_snapshot_per_month(env: Env) {
+    let db = env.fresh_db("history");
+    let run = zx(&db, &["generate", "--scale", "0.002", "--seed", "3"]);
+    run.assert_success("generate");
+    let today = zhenxing_core::china_time::today_in_china();
+    let months = (today.year() - 2021) * 12 + i32::from(u8::from(today.month()));
+    run.assert_contains(
+        &format!("monthly snapshots of {months} months"),
+        "a snapshot per month since 2021-01",
+    );
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("monitoring history"))
+        .unwrap_or_else(|| panic!("no history line\n{}", run.all()));
+    let number_before = |word: &str| -> u64 {
+        let i = line
+            .find(word)
+            .unwrap_or_else(|| panic!("no '{word}' in {line}"));
+        line[..i]
+            .trim_end()
+            .rsplit([' ', ':', ','])
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number before '{word}' in {line}"))
+    };
+    for what in [
+        " warnings",
+        " identification",
+        " pairings",
+        " measures",
+        " tickets",
+    ] {
+        assert!(number_before(what) > 0, "{what}: {line}");
+    }
+    assert!(audit_records(&db) > 0);
+    // The reports of a past month have rows: the history lived through it.
+    let out = env.path("procedures.csv");
+    zx(
+        &db,
+        &[
+            "report",
+            "procedures",
+            "--month",
+            "2021-06",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .assert_success("report procedures 2021-06");
+    let total = read(&out);
+    let total = total.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        total
+            .split(',')
+            .skip(2)
+            .any(|cell| cell.parse::<i64>().is_ok_and(|n| n > 0)),
+        "no procedure in June 2021: {total}"
+    );
+}
 
 fn stats_keys_scopes_and_generated_figures(env: Env) {
     let db = env.fresh_db("stats");

@@ -1,10 +1,11 @@
 //! A household's monitoring history as it happened: the cases with every step taken (what, by
-//! which role, on which day), the responsible cadre and the measures. `synth` simulates it for
-//! the demo (decision 0019) and `store` writes it in bulk; both read these plain types, checked
-//! where they were made (every step by [`crate::procedure::apply`], every pairing and measure by
-//! its draft's `build`).
+//! which role, on which day), the responsible cadre and the measures, and its income in each
+//! completed year ([`YearIncome`]). `synth` simulates it for the demo (decision 0019) and `store`
+//! writes it in bulk; both read these plain types, checked where they were made (every step by
+//! [`crate::procedure::apply`], every pairing and measure by its draft's `build`).
 
 use crate::DivisionCode;
+use crate::Fen;
 use crate::access::Role;
 use crate::assistance::{Measure, Pairing};
 use crate::enums::MonitoringCategory;
@@ -146,4 +147,17 @@ pub struct TicketAnswer {
     pub text: String,
     pub by: String,
     pub on: Date,
+}
+
+/// A household's income in one completed year (the current year's is in its income items):
+/// the year's household net income, the per-capita net income (the net divided by `members`,
+/// rounded as [`Fen::per_capita`]), the members that year and those who received rural dibao.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearIncome {
+    pub household_no: String,
+    pub year: i32,
+    pub net_income: Fen,
+    pub per_capita_net: Fen,
+    pub members: u32,
+    pub dibao_members: u32,
 }

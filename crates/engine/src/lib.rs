@@ -45,6 +45,8 @@ pub struct HouseholdColumns {
     pub lifted_out: Vec<bool>,
     pub member_count: Vec<u32>,
     pub per_capita_net_income: Vec<i64>,
+    /// Last year's per-capita net income, where the registry has it (`income_drop` reads it).
+    pub previous_per_capita_net_income: Vec<Option<i64>>,
     pub out_of_pocket: Vec<i64>,
     pub housing_safe: Vec<Option<bool>>,
     pub water_safe: Vec<Option<bool>>,
@@ -59,6 +61,8 @@ pub struct HouseholdInput<'a> {
     pub household_type: &'a str,
     pub member_count: i64,
     pub per_capita_net_income: i64,
+    /// Last year's per-capita net income, if recorded.
+    pub previous_per_capita_net_income: Option<i64>,
     pub out_of_pocket: i64,
     pub housing_safe: Option<bool>,
     pub water_safe: Option<bool>,
@@ -74,6 +78,7 @@ impl HouseholdColumns {
             lifted_out: Vec::with_capacity(n),
             member_count: Vec::with_capacity(n),
             per_capita_net_income: Vec::with_capacity(n),
+            previous_per_capita_net_income: Vec::with_capacity(n),
             out_of_pocket: Vec::with_capacity(n),
             housing_safe: Vec::with_capacity(n),
             water_safe: Vec::with_capacity(n),
@@ -101,6 +106,8 @@ impl HouseholdColumns {
         self.member_count
             .push(u32::try_from(h.member_count.max(0)).unwrap_or(u32::MAX));
         self.per_capita_net_income.push(h.per_capita_net_income);
+        self.previous_per_capita_net_income
+            .push(h.previous_per_capita_net_income);
         self.out_of_pocket.push(h.out_of_pocket);
         self.housing_safe.push(h.housing_safe);
         self.water_safe.push(h.water_safe);
@@ -265,7 +272,7 @@ impl Snapshot {
                 HouseholdType::Ordinary
             },
             per_capita_net_income: Fen(h.per_capita_net_income[i]),
-            previous_per_capita_net_income: None,
+            previous_per_capita_net_income: h.previous_per_capita_net_income[i].map(Fen),
             out_of_pocket: Fen(h.out_of_pocket[i]),
             housing_safe: h.housing_safe[i],
             water_safe: h.water_safe[i],
@@ -391,6 +398,7 @@ mod tests {
             household_type: kind,
             member_count: 2,
             per_capita_net_income: income_yuan * 100,
+            previous_per_capita_net_income: None,
             out_of_pocket: 0,
             housing_safe: Some(true),
             water_safe: Some(true),
@@ -471,6 +479,40 @@ mod tests {
                 zhenxing_core::monitoring::RiskType::UnsafeWater,
                 zhenxing_core::monitoring::RiskType::LackOfLabor
             ]
+        );
+    }
+
+    #[test]
+    fn last_years_income_reaches_the_income_drop_rule() {
+        let mut h = HouseholdColumns::default();
+        // 10,000 last year, 5,000 now; 12,000 last year, 11,000 now; no last year.
+        h.push(HouseholdInput {
+            previous_per_capita_net_income: Some(1_000_000),
+            ..household(1, "CK-1", "lifted_out", 5_000)
+        })
+        .unwrap();
+        h.push(HouseholdInput {
+            previous_per_capita_net_income: Some(1_200_000),
+            ..household(2, "CK-2", "ordinary", 11_000)
+        })
+        .unwrap();
+        h.push(household(3, "CK-3", "ordinary", 7_000)).unwrap();
+        let s = Snapshot::households_only(h);
+        assert_eq!(
+            s.facts(0).previous_per_capita_net_income,
+            Some(Fen::from_yuan(10_000))
+        );
+        assert_eq!(s.facts(2).previous_per_capita_net_income, None);
+        let mut rules = builtin().remove(0);
+        if let Some(d) = rules.triggers.income_drop.as_mut() {
+            d.enabled = true;
+        }
+        let found = evaluate(&s, &rules.prepare(date!(2026 - 11 - 29)));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let rules_fired: Vec<_> = found[0].1.reasons.iter().map(|r| r.rule()).collect();
+        assert!(
+            rules_fired.contains(&zhenxing_core::monitoring::RuleId::IncomeDrop),
+            "{rules_fired:?}"
         );
     }
 

@@ -36,6 +36,15 @@ fn snapshot() -> Snapshot {
             },
             member_count: 1 + id % 5,
             per_capita_net_income: 300_000 + (id * 7_919) % 2_000_000,
+            // Last year's figure for most households, a third higher for one in 29.
+            previous_per_capita_net_income: (id % 7 != 0).then(|| {
+                let now = 300_000 + (id * 7_919) % 2_000_000;
+                if id % 29 == 0 {
+                    now * 4 / 3
+                } else {
+                    now * 19 / 20
+                }
+            }),
             out_of_pocket: if id % 37 == 0 { 800_000 } else { 0 },
             housing_safe: Some(id % 101 != 0),
             water_safe: Some(id % 103 != 0),

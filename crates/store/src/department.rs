@@ -288,6 +288,8 @@ async fn known_keys(tx: &mut Tx, kind: &str, keys: &[String]) -> Result<HashSet<
 struct Facts {
     household_type: HouseholdType,
     per_capita_net_income: Fen,
+    /// Last year's (`household_incomes`), if recorded.
+    previous_per_capita_net_income: Option<Fen>,
     out_of_pocket: Fen,
     housing_safe: Option<bool>,
     water_safe: Option<bool>,
@@ -299,14 +301,30 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}'"))
 }
 
-async fn load_facts(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, Facts>> {
+/// The facts of the households, with their per-capita net income of `previous_year`.
+async fn load_facts(
+    tx: &mut Tx,
+    household_ids: &[i64],
+    previous_year: i32,
+) -> Result<HashMap<i64, Facts>> {
     let mut out: HashMap<i64, Facts> = HashMap::with_capacity(household_ids.len());
-    type HouseholdRow = (i64, String, i64, i64, Option<bool>, Option<bool>);
+    type HouseholdRow = (
+        i64,
+        String,
+        i64,
+        i64,
+        Option<bool>,
+        Option<bool>,
+        Option<i64>,
+    );
     type MemberRow = (i64, String, String, Option<String>, String, String, bool);
     for chunk in household_ids.chunks(CHUNK) {
         let sql = format!(
-            "SELECT id, household_type, per_capita_net_income, out_of_pocket, housing_safe, water_safe \
-             FROM households WHERE id IN ({})",
+            "SELECT h.id, h.household_type, h.per_capita_net_income, h.out_of_pocket, \
+             h.housing_safe, h.water_safe, i.per_capita_net FROM households h \
+             LEFT JOIN household_incomes i ON i.county_code = h.county_code \
+             AND i.household_no = h.household_no AND i.year = {previous_year} \
+             WHERE h.id IN ({})",
             placeholders(chunk.len(), 1)
         );
         let rows: Vec<HouseholdRow> = on_tx!(tx, conn => {
@@ -316,13 +334,16 @@ async fn load_facts(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, F
             }
             q.fetch_all(conn).await?
         });
-        for (id, household_type, per_capita, out_of_pocket, housing_safe, water_safe) in rows {
+        for (id, household_type, per_capita, out_of_pocket, housing_safe, water_safe, previous) in
+            rows
+        {
             out.insert(
                 id,
                 Facts {
                     household_type: HouseholdType::from_code(&household_type)
                         .ok_or_else(|| corrupt("household type", &household_type))?,
                     per_capita_net_income: Fen(per_capita),
+                    previous_per_capita_net_income: previous.map(Fen),
                     out_of_pocket: Fen(out_of_pocket),
                     housing_safe,
                     water_safe,
@@ -481,7 +502,7 @@ async fn import_in_transaction(
             })
             .push(i);
     }
-    let facts = load_facts(tx, &order).await?;
+    let facts = load_facts(tx, &order, today.year() - 1).await?;
     let prepared = rules.prepare(today);
     let policy = InboxPolicy::default();
     let mut raised = Vec::new();
@@ -506,7 +527,7 @@ async fn import_in_transaction(
         let household = HouseholdFacts {
             household_type: f.household_type,
             per_capita_net_income: f.per_capita_net_income,
-            previous_per_capita_net_income: None,
+            previous_per_capita_net_income: f.previous_per_capita_net_income,
             out_of_pocket: f.out_of_pocket,
             housing_safe: f.housing_safe,
             water_safe: f.water_safe,

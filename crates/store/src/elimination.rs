@@ -153,6 +153,8 @@ struct Row {
     housing_safe: Option<bool>,
     water_safe: Option<bool>,
     division_code: String,
+    /// Last year's (`household_incomes`), if recorded.
+    previous_per_capita_net: Option<i64>,
 }
 
 /// The elimination facts of a household in `scope` on `today`, or `None` (not found, outside
@@ -166,11 +168,15 @@ pub async fn facts(
     food_and_clothing_at_risk: bool,
 ) -> Result<Option<EliminationFacts>> {
     let row: Option<Row> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, county_code, household_type, identified_on, risk_types, created_at, \
-         wage_income, business_income, property_income, transfer_income, business_expense, \
-         out_of_pocket, member_count, per_capita_net_income, housing_safe, water_safe, \
-         division_code FROM households WHERE household_no = $1")
-        .bind(household_no).fetch_optional(pool).await?);
+        "SELECT h.id, h.county_code, h.household_type, h.identified_on, h.risk_types, \
+         h.created_at, h.wage_income, h.business_income, h.property_income, h.transfer_income, \
+         h.business_expense, h.out_of_pocket, h.member_count, h.per_capita_net_income, \
+         h.housing_safe, h.water_safe, h.division_code, \
+         i.per_capita_net AS previous_per_capita_net FROM households h \
+         LEFT JOIN household_incomes i ON i.county_code = h.county_code \
+         AND i.household_no = h.household_no AND i.year = $2 \
+         WHERE h.household_no = $1")
+        .bind(household_no).bind(today.year() - 1).fetch_optional(pool).await?);
     let Some(h) = row.filter(|h| scope.contains_code(&h.division_code)) else {
         return Ok(None);
     };
@@ -208,7 +214,7 @@ pub async fn facts(
         let assessment = stored.rules.prepare(today).classify(&HouseholdFacts {
             household_type,
             per_capita_net_income: Fen(h.per_capita_net_income),
-            previous_per_capita_net_income: None,
+            previous_per_capita_net_income: h.previous_per_capita_net.map(Fen),
             out_of_pocket: Fen(h.out_of_pocket),
             housing_safe: h.housing_safe,
             water_safe: h.water_safe,

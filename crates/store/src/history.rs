@@ -16,6 +16,7 @@ use zhenxing_core::MonitoringCategory;
 use zhenxing_core::china_time::{CHINA, stored};
 use zhenxing_core::history::{
     CaseHistory, HouseholdMeasure, HouseholdPairing, TicketHistory, WarningHistory, WarningReason,
+    YearIncome,
 };
 use zhenxing_core::procedure::{EliminationMethod, StepKind};
 use zhenxing_core::warning::InboxPolicy;
@@ -29,6 +30,7 @@ pub struct HistoryCounts {
     pub measures: u64,
     pub warnings: u64,
     pub tickets: u64,
+    pub incomes: u64,
 }
 
 /// What a county's history holds, as [`write_county`] takes it.
@@ -39,6 +41,7 @@ pub struct CountyRecords<'a> {
     pub measures: &'a [HouseholdMeasure],
     pub warnings: &'a [WarningHistory],
     pub tickets: &'a [TicketHistory],
+    pub incomes: &'a [YearIncome],
 }
 
 impl std::ops::AddAssign for HistoryCounts {
@@ -49,6 +52,7 @@ impl std::ops::AddAssign for HistoryCounts {
         self.measures += other.measures;
         self.warnings += other.warnings;
         self.tickets += other.tickets;
+        self.incomes += other.incomes;
     }
 }
 
@@ -236,6 +240,7 @@ pub async fn write_county(
         measures,
         warnings,
         tickets,
+        incomes,
     } = *history;
     let counts = HistoryCounts {
         cases: cases.len() as u64,
@@ -244,6 +249,7 @@ pub async fn write_county(
         measures: measures.len() as u64,
         warnings: (warnings.len() + cases.iter().filter(|c| c.lead.is_some()).count()) as u64,
         tickets: tickets.len() as u64,
+        incomes: incomes.len() as u64,
     };
     let operation = Operation::begin(
         tx,
@@ -259,7 +265,8 @@ pub async fn write_county(
             ),
             after: Some(json!({"cases": counts.cases, "steps": counts.steps,
                                "pairings": counts.pairings, "measures": counts.measures,
-                               "warnings": counts.warnings, "tickets": counts.tickets})),
+                               "warnings": counts.warnings, "tickets": counts.tickets,
+                               "incomes": counts.incomes})),
             ..Default::default()
         },
     )
@@ -441,6 +448,7 @@ pub async fn write_county(
         id += 1;
     }
     rows.flush(tx).await?;
+    crate::incomes::write_years(tx, county_code, seq, incomes).await?;
     operation.finish(tx, None).await?;
     Ok(counts)
 }

@@ -27,6 +27,7 @@ pub mod figure_cache;
 pub mod files;
 pub mod history;
 pub mod holidays;
+pub mod incomes;
 pub mod keys;
 pub mod monitoring;
 mod outcome;

@@ -216,6 +216,8 @@ pub struct HouseholdRow<'a> {
     pub out_of_pocket: i64,
     pub housing_safe: Option<bool>,
     pub water_safe: Option<bool>,
+    /// The per-capita net income of the year asked for (`household_incomes`), if recorded.
+    pub previous_per_capita_net_income: Option<i64>,
 }
 
 /// The member columns the rules read.
@@ -252,18 +254,35 @@ pub(crate) async fn sqlite_rows(
 }
 
 /// Streams the households of a division (all when `None`), in no particular order; returns how
-/// many. Values are borrowed from the database's row: nothing is allocated per row.
+/// many. Values are borrowed from the database's row: nothing is allocated per row. With
+/// `previous_year`, each household comes with its per-capita net income of that year from
+/// `household_incomes` (the screening passes last year, for `income_drop`), joined in the same
+/// scan on the table's key: no second pass, no query per household.
 pub async fn load_households(
     db: &Db,
     scope: Option<&DivisionCode>,
+    previous_year: Option<i32>,
     mut each: impl FnMut(HouseholdRow<'_>) + Send,
 ) -> Result<u64> {
     let prefix = scope_prefix(scope);
+    // The year is a number, written into the statement: both dialects compare it with the
+    // INTEGER column without a cast.
+    let (previous, join) = match previous_year {
+        Some(year) => (
+            "i.per_capita_net".to_owned(),
+            format!(
+                " LEFT JOIN household_incomes i ON i.county_code = h.county_code \
+                 AND i.household_no = h.household_no AND i.year = {year}"
+            ),
+        ),
+        None => ("CAST(NULL AS BIGINT)".to_owned(), String::new()),
+    };
     let sql = format!(
-        "SELECT id, county_code, household_no, division_code, household_type, member_count, \
-         per_capita_net_income, out_of_pocket, housing_safe, water_safe FROM households{}",
+        "SELECT h.id, h.county_code, h.household_no, h.division_code, h.household_type, \
+         h.member_count, h.per_capita_net_income, h.out_of_pocket, h.housing_safe, h.water_safe, \
+         {previous} FROM households h{join}{}",
         if prefix.is_some() {
-            " WHERE division_code LIKE $1"
+            " WHERE h.division_code LIKE $1"
         } else {
             ""
         }
@@ -286,6 +305,7 @@ pub async fn load_households(
                     out_of_pocket: row.get(7)?,
                     housing_safe: row.get(8)?,
                     water_safe: row.get(9)?,
+                    previous_per_capita_net_income: row.get(10)?,
                 });
                 Ok(())
             },
@@ -311,6 +331,7 @@ pub async fn load_households(
                 out_of_pocket: row.try_get(7)?,
                 housing_safe: row.try_get(8)?,
                 water_safe: row.try_get(9)?,
+                previous_per_capita_net_income: row.try_get(10)?,
             });
             n += 1;
         }

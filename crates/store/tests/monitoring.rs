@@ -47,12 +47,12 @@ async fn results(
     .unwrap();
     let prepared = rules.prepare(TODAY);
     let mut out = Vec::new();
-    let n = monitoring::load_households(db, scope, |h| {
+    let n = monitoring::load_households(db, scope, Some(TODAY.year() - 1), |h| {
         let ms = members.get(&h.id).map(Vec::as_slice).unwrap_or(&[]);
         let facts = HouseholdFacts {
             household_type: HouseholdType::from_code(h.household_type).unwrap(),
             per_capita_net_income: Fen(h.per_capita_net_income),
-            previous_per_capita_net_income: None,
+            previous_per_capita_net_income: h.previous_per_capita_net_income.map(Fen),
             out_of_pocket: Fen(h.out_of_pocket),
             housing_safe: h.housing_safe,
             water_safe: h.water_safe,

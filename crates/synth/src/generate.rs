@@ -7,6 +7,7 @@ use crate::family::{self, Planned};
 use crate::history::{self, CountyHistory};
 use crate::ids::{IdAllocator, age_on};
 use crate::income::{self, Situation};
+use crate::income_years::{self, LowIncome};
 use crate::monitoring;
 use crate::names;
 use crate::people::{self, Traits};
@@ -14,9 +15,10 @@ use crate::plan::{CountyPlan, Plan, VillagePlan};
 use crate::problems;
 use crate::rng::Rng;
 use time::Date;
+use zhenxing_core::history::YearIncome;
 use zhenxing_core::{
     DocumentNumber, Household, HouseholdDraft, HouseholdNo, HouseholdType, Labor, Member,
-    VillageGroup,
+    MonitoringCategory, VillageGroup,
 };
 
 /// Years in which registered households were lifted out (‰), most in 2015-2017.
@@ -118,7 +120,9 @@ fn generate(
         plan.monitored_by_september_2021,
         today,
     )?;
+    let mut history = history;
     history::record_outcomes(&mut drafts, &history);
+    history.incomes = incomes(seed, plan.number, today, &mut drafts);
     let households = drafts
         .into_iter()
         .map(|d| {
@@ -127,6 +131,40 @@ fn generate(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((households, history))
+}
+
+/// Tag of the incomes' random streams.
+const INCOME_STREAM: u64 = 0x494e_434f_4d45_5300;
+
+/// Dibao as this year's income calls for it, and the incomes of completed years: last year's
+/// for every household (what the income-drop rule compares with), and for a monitored
+/// household every year since the one before its identification (the low year that brought it
+/// in, and the years after its elimination above the threshold).
+fn incomes(seed: u64, county: u32, today: Date, drafts: &mut [HouseholdDraft]) -> Vec<YearIncome> {
+    let mut rng = Rng::stream(seed ^ INCOME_STREAM, u64::from(county));
+    let last_year = today.year() - 1;
+    let mut rows = Vec::with_capacity(drafts.len() + drafts.len() / 8);
+    for d in drafts.iter_mut() {
+        income_years::dibao_follows_income(&mut rng, d, today.year());
+        // A household in sudden hardship was identified for its spending, not a low income.
+        let outcome = &d.monitoring_outcome;
+        let low = d.monitoring_category != Some(MonitoringCategory::SuddenHardship);
+        let constraint = outcome.identified_on.filter(|_| low).map(|day| LowIncome {
+            identified: day.year(),
+            eliminated: outcome.risk_eliminated_on.map(|day| day.year()),
+        });
+        let first = match outcome.identified_on {
+            Some(day) => (day.year() - 1).clamp(2019, last_year),
+            None => last_year,
+        };
+        rows.extend(income_years::simulate(
+            &mut rng,
+            d,
+            first..=last_year,
+            constraint,
+        ));
+    }
+    rows
 }
 
 fn digits(n: u64) -> usize {

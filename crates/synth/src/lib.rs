@@ -23,6 +23,7 @@ mod generate;
 pub mod history;
 mod ids;
 mod income;
+pub mod income_years;
 mod monitoring;
 mod names;
 mod people;

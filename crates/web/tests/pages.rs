@@ -520,6 +520,88 @@ async fn pages_in_both_languages() {
     }
 }
 
+/// Writes completed years of a household as the generator does (one audited operation).
+async fn write_years(db: &zhenxing_store::Db, rows: &[zhenxing_core::history::YearIncome]) {
+    use zhenxing_store::audit::{AuditEntry, Operation};
+    let mut tx = db.begin_write().await.unwrap();
+    let operation = Operation::begin(
+        &mut tx,
+        AuditEntry {
+            actor: "test".into(),
+            action: "incomes.test".into(),
+            object_type: "county".into(),
+            object_id: Some("500229".into()),
+            county_code: Some("500229".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    zhenxing_store::incomes::write_years(&mut tx, "500229", operation.seq(), rows)
+        .await
+        .unwrap();
+    operation.finish(&mut tx, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_household_page_shows_the_income_by_year() {
+    use zhenxing_core::Fen;
+    use zhenxing_core::history::YearIncome;
+    let this_year = zhenxing_core::china_time::today_in_china().year();
+    for server in Server::all().await {
+        let mut c = server.signed_in("chengkou").await;
+        let page = c.get("/households/CK0001").await;
+        assert!(
+            !page.body.contains("id=\"income-years\""),
+            "no year recorded"
+        );
+        let year = |year: i32, yuan: i64, dibao: u32| YearIncome {
+            household_no: "CK0001".into(),
+            year,
+            net_income: Fen::from_yuan(yuan * 4),
+            per_capita_net: Fen::from_yuan(yuan),
+            members: 4,
+            dibao_members: dibao,
+        };
+        write_years(
+            &server.test_db.db,
+            &[
+                year(this_year - 3, 20_000, 0),
+                year(this_year - 2, 10_000, 4),
+                year(this_year - 1, 10_850, 2),
+            ],
+        )
+        .await;
+        let page = c.get("/households/CK0001").await;
+        assert!(page.body.contains("历年收入"), "{}", page.body);
+        let table = page.element("income-years");
+        let rows: Vec<&str> = table.split("<tr").skip(2).collect();
+        assert_eq!(rows.len(), 4, "three years and this one: {table}");
+        assert!(rows[0].contains(&(this_year - 3).to_string()) && rows[0].contains("20,000"));
+        assert!(rows[1].starts_with(" class=\"drop\"") && rows[1].contains("-50.0"));
+        assert!(
+            rows[2].contains("+8.5") && rows[2].contains(">2<"),
+            "{}",
+            rows[2]
+        );
+        assert!(rows[3].contains("本年度"), "{}", rows[3]);
+
+        let csrf = page.hidden("csrf");
+        c.post_form(
+            "/lang",
+            &[
+                ("csrf", &csrf),
+                ("lang", "en"),
+                ("back", "/households/CK0001"),
+            ],
+        )
+        .await;
+        let en = c.get("/households/CK0001").await;
+        assert!(en.body.contains("Income by year") && en.body.contains("Members on dibao"));
+    }
+}
+
 #[tokio::test]
 async fn refusals_of_the_framework_read_like_ours() {
     for server in Server::all().await {

@@ -129,11 +129,13 @@ pub async fn rule_set_in_force(db: &Db, year: Option<u16>) -> Result<StoredRuleS
 }
 
 /// Streams the registry (or a division) into a snapshot, with the members when
-/// `with_members`; the two scans run side by side.
+/// `with_members` and each household's per-capita net income of `previous_year` (from the
+/// store's `household_incomes`, in the same scan) when given; the two scans run side by side.
 pub async fn load(
     db: &Db,
     scope: Option<&DivisionCode>,
     with_members: bool,
+    previous_year: Option<i32>,
     progress: OnProgress<'_>,
 ) -> Result<Snapshot, PassError> {
     let stats = db.stats(scope).await?;
@@ -166,7 +168,7 @@ pub async fn load(
     let mut household_error: Option<Text> = None;
     let mut member_error: Option<Text> = None;
     let mut hn = 0u64;
-    let households_future = monitoring::load_households(db, scope, |h| {
+    let households_future = monitoring::load_households(db, scope, previous_year, |h| {
         step(&mut hn);
         if household_error.is_some() {
             return;
@@ -178,6 +180,7 @@ pub async fn load(
             household_type: h.household_type,
             member_count: h.member_count,
             per_capita_net_income: h.per_capita_net_income,
+            previous_per_capita_net_income: h.previous_per_capita_net_income,
             out_of_pocket: h.out_of_pocket,
             housing_safe: h.housing_safe,
             water_safe: h.water_safe,
@@ -236,8 +239,9 @@ pub struct Screening {
 }
 
 /// A full screening run over the registry or a division (which the caller has checked with
-/// [`check_scope`]): load, evaluate `rule_set` with ages counted on `today`, and write the
-/// warnings in one transaction (`apply_screening`: all of it or none of it).
+/// [`check_scope`]): load (with last year's incomes: the year before `today`'s), evaluate
+/// `rule_set` with ages counted on `today`, and write the warnings in one transaction
+/// (`apply_screening`: all of it or none of it).
 pub async fn screen(
     db: &Db,
     rule_set: &StoredRuleSet,
@@ -247,7 +251,7 @@ pub async fn screen(
     progress: OnProgress<'_>,
 ) -> Result<Screening, PassError> {
     let started = Instant::now();
-    let snapshot = load(db, scope, true, progress).await?;
+    let snapshot = load(db, scope, true, Some(today.year() - 1), progress).await?;
     let load_time = started.elapsed();
 
     progress(Progress {
@@ -392,7 +396,7 @@ pub async fn whatif(
     proposed: Fen,
     progress: OnProgress<'_>,
 ) -> Result<WhatIf, PassError> {
-    let snapshot = load(db, scope, false, progress).await?;
+    let snapshot = load(db, scope, false, None, progress).await?;
     let by_village = zhenxing_engine::whatif(&snapshot, current, proposed);
     let mut total = WhatIfCounts::default();
     for c in by_village.values() {

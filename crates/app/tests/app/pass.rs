@@ -378,3 +378,101 @@ async fn a_run_cut_off_anywhere_leaves_the_warnings_before_or_after() {
         t.db.close().await;
     }
 }
+
+/// Writes completed years of households of 城口县 in one audited operation.
+async fn write_years(db: &Db, rows: &[zhenxing_core::history::YearIncome]) {
+    use zhenxing_store::audit::{AuditEntry, Operation};
+    let mut tx = db.begin_write().await.unwrap();
+    let operation = Operation::begin(
+        &mut tx,
+        AuditEntry {
+            actor: "test".into(),
+            action: "incomes.test".into(),
+            object_type: "county".into(),
+            object_id: Some("500229".into()),
+            county_code: Some("500229".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    zhenxing_store::incomes::write_years(&mut tx, "500229", operation.seq(), rows)
+        .await
+        .unwrap();
+    operation.finish(&mut tx, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_pass_compares_with_last_years_income_when_the_drop_rule_is_on() {
+    use zhenxing_core::history::YearIncome;
+    use zhenxing_core::monitoring::RuleId;
+    testing::each_backend(async |db: &Db| {
+        monitoring::ensure_builtin_rule_sets(db, "test")
+            .await
+            .unwrap();
+        let mut rules = pass::rule_set_in_force(db, Some(2026)).await.unwrap().rules;
+        if let Some(d) = rules.triggers.income_drop.as_mut() {
+            d.enabled = true;
+        }
+        monitoring::add_rule_set(db, rules, "test")
+            .await
+            .unwrap()
+            .unwrap();
+        let rs = pass::rule_set_in_force(db, Some(2026)).await.unwrap();
+        let village = "500229102202";
+        let households: Vec<Household> = [("CK-1", 5_000), ("CK-2", 5_000), ("CK-3", 12_000)]
+            .iter()
+            .enumerate()
+            .map(|(i, (no, income))| {
+                let id = testing::test_id_number(i as u32 + 1);
+                testing::test_household(no, village, &id, *income)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        db.write_households(
+            &households,
+            &request(MonitoringPermission::ProceduresOnly),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+        // Last year (the year before TODAY's): 10,000 for CK-1, 20,000 for CK-3; CK-2 has only
+        // the year before.
+        let year = |no: &str, year: i32, yuan: i64| YearIncome {
+            household_no: no.into(),
+            year,
+            net_income: Fen::from_yuan(yuan),
+            per_capita_net: Fen::from_yuan(yuan),
+            members: 1,
+            dibao_members: 0,
+        };
+        write_years(
+            db,
+            &[
+                year("CK-1", 2025, 10_000),
+                year("CK-2", 2024, 10_000),
+                year("CK-3", 2025, 20_000),
+            ],
+        )
+        .await;
+        let run = pass::screen(db, &rs, None, "test", TODAY, &pass::no_progress)
+            .await
+            .unwrap();
+        assert_eq!((run.summary.evaluated, run.warned), (3, 3));
+        let drop = format!("\"rule\":\"{}\"", RuleId::IncomeDrop.code());
+        let mut stored = monitoring::warnings(db, None, true).await.unwrap();
+        stored.sort_by(|a, b| a.household_no.cmp(&b.household_no));
+        let with_drop: Vec<&str> = stored
+            .iter()
+            .filter(|w| w.reasons.contains(&drop))
+            .map(|w| w.household_no.as_str())
+            .collect();
+        assert_eq!(with_drop, vec!["CK-1", "CK-3"], "{stored:#?}");
+        // CK-2 is warned for its income alone; CK-3, above the threshold, for the drop alone.
+        assert!(stored[1].reasons.contains("\"rule\":\"income\""));
+        assert_eq!(stored[2].category.as_deref(), Some("sudden_hardship"));
+    })
+    .await;
+}

@@ -91,6 +91,7 @@ pub async fn run(
             measures: &county_history.measures,
             warnings: &county_history.warnings,
             tickets: &county_history.tickets,
+            incomes: &county_history.incomes,
         };
         let written = write_county(&mut tx, &actor, county_code, &records).await?;
         history += written;

@@ -26,7 +26,8 @@ pub fn builtin() -> Vec<RuleSet> {
         unsafe_water: Some(Switch { enabled: true }),
         no_medical_insurance: Some(Switch { enabled: true }),
         no_labor_ability: Some(Switch { enabled: true }),
-        // No income history in the registry yet: see the module documentation.
+        // Last year's income comes from the store's `household_incomes`; off until the bureau
+        // switches it on (see the module documentation).
         income_drop: Some(IncomeDropTrigger {
             enabled: false,
             percent: Some(30),

@@ -36,9 +36,12 @@
 //!   ages as the consistency check `school_age_not_in_school`) recorded with no school status or
 //!   as "below school age"; a child in kindergarten or already in senior high school is not out
 //!   of school.
-//! - **Income loss** needs last year's per-capita net income; the registry keeps no income
-//!   history yet, so the rule is disabled in the built-in rule sets. Its cause is unknown from
-//!   the figures, so its risk type is 其他.
+//! - **Income loss** compares the per-capita net income with last year's
+//!   ([`HouseholdFacts::previous_per_capita_net_income`]), which the store reads from its income
+//!   by completed year (`household_incomes`) for the year before the screening's day; without
+//!   that year's figure the rule does not fire. It is off in the built-in rule sets (a new rule
+//!   set version switches it on). Its cause is unknown from the figures, so its risk type is
+//!   其他.
 //! - **Department data** ([`Prepared::classify_department`], DOMAIN.md 1.6 部门筛查预警): other
 //!   departments' records matched to a household feed the same triggers: medical claims (the
 //!   household's out-of-pocket amounts in one file summed, against the lifted-out or the

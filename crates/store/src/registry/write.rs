@@ -175,6 +175,13 @@ pub async fn write_chunk(
             operation.item(tx, item).await?;
         }
         delete_households(tx, &ids).await?;
+        // A household registered in another county takes its past years' incomes along.
+        for (h, e) in chunk {
+            let from = e.division_code.get(..6).unwrap_or(&e.division_code);
+            if from != h.county_code() {
+                crate::incomes::move_county(tx, &h.household_no, from, h.county_code()).await?;
+            }
+        }
     }
 
     let now = now_stored();

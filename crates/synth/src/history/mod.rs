@@ -29,6 +29,7 @@ use zhenxing_core::elimination::{
 };
 use zhenxing_core::history::{
     CaseHistory, HouseholdMeasure, HouseholdPairing, TakenStep, TicketHistory, WarningHistory,
+    YearIncome,
 };
 use zhenxing_core::monitoring::{MonitoringOutcome, RiskType};
 use zhenxing_core::procedure::{
@@ -79,6 +80,8 @@ pub struct CountyHistory {
     pub warnings: Vec<WarningHistory>,
     /// The public line's tickets about the county's villages.
     pub tickets: Vec<TicketHistory>,
+    /// The households' incomes of completed years (`crate::income_years`).
+    pub incomes: Vec<YearIncome>,
     /// By the index of the household in the county's drafts.
     pub outcomes: Vec<(usize, SimulatedOutcome)>,
 }

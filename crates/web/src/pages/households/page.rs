@@ -1,4 +1,5 @@
-//! The household page: members, incomes, housing and water, findings, history; and the
+//! The household page: members, incomes (this year's items, and the completed years of
+//! `household_incomes` when there are any), housing and water, findings, history; and the
 //! audited reveal of full ID and phone numbers.
 
 use super::history::describe_changes;
@@ -35,6 +36,17 @@ pub struct MemberRow {
     pub disability: String,
 }
 
+/// One year of the income-by-year table.
+pub struct IncomeYearRow {
+    pub year: String,
+    pub per_capita: String,
+    /// Change from the year before in percent, one decimal, signed; empty for the first year.
+    pub change: String,
+    /// A drop of 30 % or more (the built-in rule sets' `income_drop` percentage).
+    pub drop: bool,
+    pub dibao_members: String,
+}
+
 pub struct HistoryRow {
     pub at: String,
     pub actor: String,
@@ -57,6 +69,7 @@ struct HouseholdPage {
     address: String,
     village_group: String,
     income_rows: Vec<(String, String)>,
+    income_years: Vec<IncomeYearRow>,
     net_income: String,
     per_capita: String,
     housing: String,
@@ -216,6 +229,10 @@ async fn household_page(
     .iter()
     .map(|(k, f)| (c.t(k), yuan(f.0)))
     .collect();
+    let years =
+        zhenxing_store::incomes::of_household(&state.db, &account.scope(), &record.household_no)
+            .await?;
+    let income_years = income_year_rows(&c, &years, &record, today.year());
     let page = HouseholdPage {
         crumbs: crumbs(
             state,
@@ -252,6 +269,7 @@ async fn household_page(
         address: record.address.clone().unwrap_or_default(),
         village_group: record.village_group.clone().unwrap_or_default(),
         income_rows,
+        income_years,
         net_income: yuan(record.net_income()),
         per_capita: yuan(record.per_capita_net_income()),
         housing: yes_no(&c, record.housing_safe),
@@ -273,4 +291,99 @@ async fn household_page(
         c,
     };
     Ok(render(&page))
+}
+
+/// The change from `before` to `now` in percent with one decimal (`+8.5`, `-31.0`), rounded
+/// half away from zero; `None` when `before` is not positive.
+fn change_percent(before: Fen, now: Fen) -> Option<(String, bool)> {
+    if before.0 <= 0 {
+        return None;
+    }
+    let diff = i128::from(now.0) - i128::from(before.0);
+    let den = i128::from(before.0);
+    // Tenths of a percent.
+    let tenths = (diff * 2_000 + den * diff.signum()) / (2 * den);
+    let sign = if tenths > 0 {
+        "+"
+    } else if tenths < 0 {
+        "-"
+    } else {
+        ""
+    };
+    let abs = tenths.unsigned_abs();
+    Some((
+        format!("{sign}{}.{}", abs / 10, abs % 10),
+        diff * 10 <= -3 * den,
+    ))
+}
+
+/// The completed years, oldest first, then this year's figure from the income items when the
+/// last completed year is the year before: the comparison the screening rule `income_drop`
+/// makes. Empty when no year is recorded.
+fn income_year_rows(
+    c: &Chrome,
+    years: &[zhenxing_core::history::YearIncome],
+    record: &zhenxing_store::HouseholdRecord,
+    this_year: i32,
+) -> Vec<IncomeYearRow> {
+    if years.is_empty() {
+        return Vec::new();
+    }
+    let mut rows = Vec::with_capacity(years.len() + 1);
+    let mut before: Option<(i32, Fen)> = None;
+    let change = |before: Option<(i32, Fen)>, year: i32, now: Fen| {
+        before
+            .filter(|(y, _)| *y == year - 1)
+            .and_then(|(_, b)| change_percent(b, now))
+            .unwrap_or_default()
+    };
+    for y in years {
+        let (change, drop) = change(before, y.year, y.per_capita_net);
+        rows.push(IncomeYearRow {
+            year: y.year.to_string(),
+            per_capita: yuan(y.per_capita_net.0),
+            change,
+            drop,
+            dibao_members: y.dibao_members.to_string(),
+        });
+        before = Some((y.year, y.per_capita_net));
+    }
+    if before.is_some_and(|(y, _)| y == this_year - 1) {
+        let now = Fen(record.per_capita_net_income());
+        let (change, drop) = change(before, this_year, now);
+        let dibao = record
+            .members
+            .iter()
+            .filter(|m| m.dibao == Some(true))
+            .count();
+        rows.push(IncomeYearRow {
+            year: format!("{this_year} {}", c.t("income-years-current")),
+            per_capita: yuan(now.0),
+            change,
+            drop,
+            dibao_members: dibao.to_string(),
+        });
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change_percent;
+    use zhenxing_core::Fen;
+
+    #[test]
+    fn changes_are_in_tenths_of_a_percent() {
+        let p = |a: i64, b: i64| change_percent(Fen::from_yuan(a), Fen::from_yuan(b));
+        assert_eq!(p(10_000, 5_000), Some(("-50.0".into(), true)));
+        assert_eq!(p(10_000, 7_000), Some(("-30.0".into(), true)));
+        assert_eq!(p(10_000, 7_010), Some(("-29.9".into(), false)));
+        // Rounded for display, flagged by the exact figures.
+        assert_eq!(p(10_000, 7_001), Some(("-30.0".into(), false)));
+        assert_eq!(p(10_000, 10_850), Some(("+8.5".into(), false)));
+        assert_eq!(p(3, 4), Some(("+33.3".into(), false)));
+        assert_eq!(p(3, 5), Some(("+66.7".into(), false)));
+        assert_eq!(p(10_000, 10_000), Some(("0.0".into(), false)));
+        assert_eq!(p(0, 5_000), None);
+    }
 }
