@@ -14,7 +14,7 @@ mod common;
 
 use common::{
     Backend, Env, assert_problems_match_sidecar, audit_checkpoint_file, audit_records, fixture,
-    read_sidecar, stats, zx,
+    number_before, read_sidecar, stats, zx,
 };
 use serde_json::Value;
 
@@ -415,17 +415,6 @@ fn generate_writes_the_history_and_a_snapshot_per_month(env: Env) {
         .lines()
         .find(|l| l.starts_with("monitoring history"))
         .unwrap_or_else(|| panic!("no history line\n{}", run.all()));
-    let number_before = |word: &str| -> u64 {
-        let i = line
-            .find(word)
-            .unwrap_or_else(|| panic!("no '{word}' in {line}"));
-        line[..i]
-            .trim_end()
-            .rsplit([' ', ':', ','])
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no number before '{word}' in {line}"))
-    };
     for what in [
         " warnings",
         " identification",
@@ -433,7 +422,7 @@ fn generate_writes_the_history_and_a_snapshot_per_month(env: Env) {
         " measures",
         " tickets",
     ] {
-        assert!(number_before(what) > 0, "{what}: {line}");
+        assert!(number_before(line, what) > 0, "{what}: {line}");
     }
     assert!(audit_records(&db) > 0);
     // The reports of a past month have rows: the history lived through it.

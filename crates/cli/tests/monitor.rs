@@ -7,7 +7,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{Backend, Env, Run, audit_records, zx};
+use common::{Backend, Env, Run, audit_records, number_before, zx};
 use serde_json::Value;
 
 scenarios!(
@@ -30,21 +30,10 @@ fn counts(run: &Run) -> (u64, u64, u64) {
         .lines()
         .find(|l| l.starts_with("screened "))
         .unwrap_or_else(|| panic!("no summary line\n{}", run.all()));
-    let number_before = |word: &str| -> u64 {
-        let i = line
-            .find(word)
-            .unwrap_or_else(|| panic!("no '{word}' in {line}"));
-        line[..i]
-            .trim_end()
-            .rsplit([' ', ':'])
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no number before '{word}' in {line}"))
-    };
     (
-        number_before(" opened"),
-        number_before(" updated"),
-        number_before(" closed"),
+        number_before(line, " opened"),
+        number_before(line, " updated"),
+        number_before(line, " closed"),
     )
 }
 

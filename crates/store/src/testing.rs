@@ -297,3 +297,31 @@ pub async fn assert_chain_intact(db: &Db) {
         report.problems
     );
 }
+
+/// Writes incomes of completed years of the county `county` in one audited operation, as
+/// `generate` does; returns the operation's sequence number.
+pub async fn write_years(
+    db: &Db,
+    county: &str,
+    rows: &[zhenxing_core::history::YearIncome],
+) -> Result<i64> {
+    use crate::audit::{AuditEntry, Operation};
+    let mut tx = db.begin_write().await?;
+    let operation = Operation::begin(
+        &mut tx,
+        AuditEntry {
+            actor: "test".into(),
+            action: "incomes.test".into(),
+            object_type: "county".into(),
+            object_id: Some(county.into()),
+            county_code: Some(county.into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let seq = operation.seq();
+    crate::incomes::write_years(&mut tx, county, seq, rows).await?;
+    operation.finish(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(seq)
+}

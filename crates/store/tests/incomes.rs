@@ -10,7 +10,6 @@ use time::macros::date;
 use zhenxing_core::history::YearIncome;
 use zhenxing_core::monitoring::{CHONGQING, HouseholdFacts, RuleId};
 use zhenxing_core::*;
-use zhenxing_store::audit::{AuditEntry, Operation};
 use zhenxing_store::monitoring::{self, ScreeningResult, ScreeningRun};
 use zhenxing_store::{Db, incomes, testing};
 
@@ -33,28 +32,9 @@ fn year(no: &str, year: i32, per_capita_yuan: i64, members: u32, dibao: u32) -> 
 
 /// Writes `rows` of the county `county` in one audited operation; returns its sequence number.
 async fn write_years(db: &Db, county: &str, rows: &[YearIncome]) -> i64 {
-    let mut tx = db.begin_write().await.unwrap();
-    let operation = Operation::begin(
-        &mut tx,
-        AuditEntry {
-            actor: "test".into(),
-            action: "incomes.test".into(),
-            object_type: "county".into(),
-            object_id: Some(county.into()),
-            county_code: Some(county.into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let seq = operation.seq();
-    let written = incomes::write_years(&mut tx, county, seq, rows)
+    zhenxing_store::testing::write_years(db, county, rows)
         .await
-        .unwrap();
-    assert_eq!(written, rows.len() as u64);
-    operation.finish(&mut tx, None).await.unwrap();
-    tx.commit().await.unwrap();
-    seq
+        .unwrap()
 }
 
 fn scope_of(code: &str) -> Scope {

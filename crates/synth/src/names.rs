@@ -174,6 +174,19 @@ impl Surname {
     }
 }
 
+/// Someone outside the registry (an official, a requester): a man with the chance `male`, born
+/// in `born_from + 0..=born_span`, and the sex drawn.
+pub fn someone(rng: &mut Rng, male: f64, born_from: i32, born_span: i64) -> (PersonName, Sex) {
+    let sex = if rng.chance(male) {
+        Sex::Male
+    } else {
+        Sex::Female
+    };
+    let surname = surname(rng);
+    let born = born_from + rng.range(0, born_span) as i32;
+    (person_name(rng, surname, sex, born), sex)
+}
+
 /// A full name for someone of this sex born in this year.
 pub fn person_name(rng: &mut Rng, surname: Surname, sex: Sex, birth_year: i32) -> PersonName {
     let pool = match (sex, birth_year) {

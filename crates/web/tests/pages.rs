@@ -522,26 +522,9 @@ async fn pages_in_both_languages() {
 
 /// Writes completed years of a household as the generator does (one audited operation).
 async fn write_years(db: &zhenxing_store::Db, rows: &[zhenxing_core::history::YearIncome]) {
-    use zhenxing_store::audit::{AuditEntry, Operation};
-    let mut tx = db.begin_write().await.unwrap();
-    let operation = Operation::begin(
-        &mut tx,
-        AuditEntry {
-            actor: "test".into(),
-            action: "incomes.test".into(),
-            object_type: "county".into(),
-            object_id: Some("500229".into()),
-            county_code: Some("500229".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    zhenxing_store::incomes::write_years(&mut tx, "500229", operation.seq(), rows)
+    zhenxing_store::testing::write_years(db, "500229", rows)
         .await
         .unwrap();
-    operation.finish(&mut tx, None).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 #[tokio::test]

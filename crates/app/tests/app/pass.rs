@@ -381,26 +381,9 @@ async fn a_run_cut_off_anywhere_leaves_the_warnings_before_or_after() {
 
 /// Writes completed years of households of 城口县 in one audited operation.
 async fn write_years(db: &Db, rows: &[zhenxing_core::history::YearIncome]) {
-    use zhenxing_store::audit::{AuditEntry, Operation};
-    let mut tx = db.begin_write().await.unwrap();
-    let operation = Operation::begin(
-        &mut tx,
-        AuditEntry {
-            actor: "test".into(),
-            action: "incomes.test".into(),
-            object_type: "county".into(),
-            object_id: Some("500229".into()),
-            county_code: Some("500229".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    zhenxing_store::incomes::write_years(&mut tx, "500229", operation.seq(), rows)
+    zhenxing_store::testing::write_years(db, "500229", rows)
         .await
         .unwrap();
-    operation.finish(&mut tx, None).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 #[tokio::test]

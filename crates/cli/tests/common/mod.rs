@@ -429,6 +429,19 @@ pub fn stats(db: &str, extra: &[&str]) -> serde_json::Map<String, Value> {
     }
 }
 
+/// The number written just before `word` in a summary line (`… 12 opened, 3 updated …`).
+pub fn number_before(line: &str, word: &str) -> u64 {
+    let i = line
+        .find(word)
+        .unwrap_or_else(|| panic!("no '{word}' in {line}"));
+    line[..i]
+        .trim_end()
+        .rsplit([' ', ':', ','])
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number before '{word}' in {line}"))
+}
+
 /// The number of audit records `audit verify` counts (and it must pass).
 pub fn audit_records(db: &str) -> u64 {
     let run = zx(db, &["audit", "verify"]);

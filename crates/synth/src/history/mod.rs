@@ -176,16 +176,10 @@ impl<'a> Cadres<'a> {
     /// The cadre who takes the next household.
     fn next(&mut self, rng: &mut Rng) -> &Cadre {
         if self.people.last().is_none_or(|c| c.households >= 5) {
-            let sex = if rng.chance(0.7) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            let surname = names::surname(rng);
-            let born = 1965 + rng.range(0, 30) as i32;
+            let (name, sex) = names::someone(rng, 0.7, 1965, 30);
             let unit = format!("{}{}", self.county, UNITS[rng.index(UNITS.len())]);
             self.people.push(Cadre {
-                name: names::person_name(rng, surname, sex, born),
+                name,
                 sex,
                 unit,
                 phone: names::phone(rng),

@@ -7,12 +7,12 @@
 use crate::names;
 use crate::rng::Rng;
 use time::{Date, Duration};
+use zhenxing_core::DivisionCode;
 use zhenxing_core::history::{TicketAnswer, TicketHistory};
 use zhenxing_core::portal::{
     PortalPolicy, TicketCategory, TicketForm, TicketKind, TicketStatus, TicketStep,
     ticket_step_allowed,
 };
-use zhenxing_core::{DivisionCode, Sex};
 
 /// What the public writes: kind, category, subject, body, and the answer it gets.
 const MATTERS: [(TicketKind, TicketCategory, &str, &str, &str); 9] = [
@@ -103,18 +103,7 @@ pub(super) fn simulate(
         .max(2.0) as usize;
     let mut officers: Vec<String> = Vec::new();
     for _ in 0..3 {
-        let sex = if rng.chance(0.5) {
-            Sex::Male
-        } else {
-            Sex::Female
-        };
-        let surname = names::surname(rng);
-        let born = 1975 + rng.range(0, 20) as i32;
-        officers.push(
-            names::person_name(rng, surname, sex, born)
-                .as_str()
-                .to_owned(),
-        );
+        officers.push(names::someone(rng, 0.5, 1975, 20).0.as_str().to_owned());
     }
     let span = (today - first).whole_days();
     let mut tickets = Vec::with_capacity(count);
@@ -128,16 +117,7 @@ pub(super) fn simulate(
         let (kind, category, subject, body, answer) = MATTERS[rng.index(MATTERS.len())];
         let named = kind != TicketKind::Report && rng.chance(0.6);
         let requester = if named {
-            let sex = if rng.chance(0.5) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            let surname = names::surname(rng);
-            let born = 1950 + rng.range(0, 50) as i32;
-            names::person_name(rng, surname, sex, born)
-                .as_str()
-                .to_owned()
+            names::someone(rng, 0.5, 1950, 50).0.as_str().to_owned()
         } else {
             String::new()
         };

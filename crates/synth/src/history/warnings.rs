@@ -17,7 +17,7 @@ use zhenxing_core::monitoring::{
 use zhenxing_core::warning::{
     Actor, InboxPolicy, WarningChannel, WarningKind, WarningStatus, WarningStep, plan_step,
 };
-use zhenxing_core::{DivisionCode, Fen, HouseholdDraft, MonitoringCategory, Role, Sex};
+use zhenxing_core::{DivisionCode, Fen, HouseholdDraft, MonitoringCategory, Role};
 
 /// How a warning ends in the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,18 +82,7 @@ impl Warnings {
     fn cadre(&mut self, rng: &mut Rng, village: DivisionCode) -> String {
         self.cadres
             .entry(village)
-            .or_insert_with(|| {
-                let sex = if rng.chance(0.6) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                let surname = names::surname(rng);
-                let born = 1968 + rng.range(0, 25) as i32;
-                names::person_name(rng, surname, sex, born)
-                    .as_str()
-                    .to_owned()
-            })
+            .or_insert_with(|| names::someone(rng, 0.6, 1968, 25).0.as_str().to_owned())
             .clone()
     }
 
