@@ -79,6 +79,8 @@ pub struct HouseholdMeasure {
     pub household_no: String,
     pub division: DivisionCode,
     pub measure: Measure,
+    /// Why it was cancelled, when it was (checked by [`crate::assistance::check_cancel_reason`]).
+    pub cancel_reason: Option<String>,
 }
 
 /// A warning as it was raised and dealt with: every step checked by

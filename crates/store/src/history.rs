@@ -194,6 +194,7 @@ const MEASURE_COLUMNS: &[(&str, ColType)] = &[
     ("status", ColType::Text),
     ("implemented_on", ColType::Text),
     ("risk_type", ColType::Text),
+    ("cancel_reason", ColType::Text),
     ("row_version", ColType::Int),
     ("created_seq", ColType::Int),
     ("updated_seq", ColType::Int),
@@ -432,7 +433,8 @@ pub async fn write_county(
             .text(Some(x.status.code()))
             .text(day_text(x.implemented_on))
             .text(x.risk.map(|r| r.code()))
-            .int(Some(1))
+            .text(m.cancel_reason.as_deref())
+            .int(Some(1 + i64::from(m.cancel_reason.is_some())))
             .int(Some(seq))
             .int(Some(seq))
             .text(Some(at_morning(x.starts_on)))

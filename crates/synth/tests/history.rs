@@ -407,3 +407,31 @@ fn tickets_are_answered_mostly_in_time() {
     assert!(closed * 10 >= total * 6, "{closed} of {total} closed");
     assert!(late > 0 && open > 0, "{late} late, {open} open");
 }
+
+/// The measures cover the 14 categories of the national field, in each status, and a cancelled
+/// one says why.
+#[test]
+fn measures_of_every_category_and_status() {
+    use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
+    let mut seen: HashSet<(MeasureCategory, MeasureStatus)> = HashSet::new();
+    for (_, history) in generated() {
+        for m in &history.measures {
+            seen.insert((m.measure.category, m.measure.status));
+            assert_eq!(
+                m.cancel_reason.is_some(),
+                m.measure.status == MeasureStatus::Cancelled,
+                "{}",
+                m.household_no
+            );
+        }
+    }
+    let categories: HashSet<MeasureCategory> = seen.iter().map(|(c, _)| *c).collect();
+    assert_eq!(
+        categories.len(),
+        MeasureCategory::ALL.len(),
+        "{categories:?}"
+    );
+    for &status in MeasureStatus::ALL {
+        assert!(seen.iter().any(|(_, s)| *s == status), "no {status:?}");
+    }
+}

@@ -21,7 +21,7 @@ use time::{Date, Duration, Month};
 use warnings::{Ending, Warnings};
 use zhenxing_core::assistance::{
     Measure, MeasureCategory, MeasureDraft, MeasureFact, MeasureStatus, PairingDraft,
-    PoliticalStatus, categories_for_risk,
+    PoliticalStatus, categories_for_risk, check_cancel_reason,
 };
 use zhenxing_core::checks::whole_household_without_labor;
 use zhenxing_core::elimination::{
@@ -130,6 +130,9 @@ fn elimination_chance(identified: i32) -> f64 {
 const LAPSE_NO_CADRE: f64 = 0.045;
 const LAPSE_LATE_MEASURE: f64 = 0.03;
 const LAPSE_NO_DEVELOPMENT: f64 = 0.15;
+
+/// Share of a household's later measures given up.
+const CANCELLED: f64 = 0.04;
 
 /// The lapses drawn for one household.
 #[derive(Debug, Clone, Copy)]
@@ -639,18 +642,19 @@ impl<'a> Sim<'a> {
         let measures = measures_for(rng, d, risks, announced, today, lapses)?;
         let facts = measures
             .iter()
-            .map(|m| MeasureFact {
+            .map(|(m, _)| MeasureFact {
                 category: m.category,
                 status: m.status,
                 implemented_on: m.implemented_on,
                 risk: m.risk,
             })
             .collect();
-        for measure in measures {
+        for (measure, cancel_reason) in measures {
             history.measures.push(HouseholdMeasure {
                 household_no: d.household_no.as_str().to_owned(),
                 division: d.division,
                 measure,
+                cancel_reason,
             });
         }
         Ok((approved, facts))
@@ -1248,7 +1252,7 @@ fn measures_for(
     announced: Date,
     today: Date,
     lapses: Lapses,
-) -> Result<Vec<Measure>, String> {
+) -> Result<Vec<(Measure, Option<String>)>, String> {
     let mut plans: Vec<(MeasureCategory, Option<RiskType>)> = Vec::new();
     for &risk in risks {
         if let Some(&category) = categories_for_risk(risk).first()
@@ -1276,6 +1280,35 @@ fn measures_for(
             plans.push((category, None));
         }
     }
+    // Beside them: the Rain and Dew plan for a member in vocational or higher education, the
+    // sending unit's social help, better living conditions, the follow-up support of a
+    // relocated household, a road to the house.
+    let studying = d.members.iter().any(|m| {
+        matches!(
+            m.school_status,
+            Some(
+                SchoolStatus::SecondaryVocational
+                    | SchoolStatus::HigherVocational
+                    | SchoolStatus::TechnicianCollege
+                    | SchoolStatus::Undergraduate
+            )
+        )
+    });
+    let extras = [
+        (MeasureCategory::OtherEducation, studying),
+        (MeasureCategory::SocialHelp, rng.chance(0.12)),
+        (MeasureCategory::LivingConditions, rng.chance(0.05)),
+        (
+            MeasureCategory::Relocation,
+            d.household_type == HouseholdType::LiftedOut && rng.chance(0.03),
+        ),
+        (MeasureCategory::Infrastructure, rng.chance(0.02)),
+    ];
+    for (category, wanted) in extras {
+        if wanted && !plans.iter().any(|(c, _)| *c == category) {
+            plans.push((category, None));
+        }
+    }
     let mut out = Vec::new();
     for (n, (category, risk)) in plans.into_iter().enumerate() {
         let (start, take) = if n == 0 {
@@ -1289,7 +1322,10 @@ fn measures_for(
         }
         let done = starts_on + Duration::days(rng.range(take.0, take.1));
         let late = n == 0 && lapses.first_measure_late;
-        let (status, implemented_on) = if done <= today && !late {
+        // Now and then a later measure is given up before it is carried out (the household
+        // declined it, or another measure met the need): recorded, then cancelled with a reason.
+        let cancelled = n > 0 && rng.chance(CANCELLED);
+        let (status, implemented_on) = if done <= today && !late && !cancelled {
             (MeasureStatus::Implemented, Some(done))
         } else {
             (MeasureStatus::Planned, None)
@@ -1307,7 +1343,15 @@ fn measures_for(
         }
         .build(today)
         .map_err(|e| format!("{}: measure refused: {e:?}", d.household_no))?;
-        out.push(measure);
+        if cancelled {
+            let reason = check_cancel_reason("农户自愿放弃，已由其他帮扶措施解决")
+                .map_err(|why| format!("{}: cancellation refused: {}", d.household_no, why.en))?;
+            let mut measure = measure;
+            measure.status = MeasureStatus::Cancelled;
+            out.push((measure, Some(reason)));
+        } else {
+            out.push((measure, None));
+        }
     }
     Ok(out)
 }
