@@ -103,6 +103,9 @@ pub struct WarningHistory {
     pub settled: Option<Settlement>,
     /// Where it stands after its last step.
     pub status: WarningStatus,
+    /// The self-declaration it came from (checked by [`crate::portal::DeclarationForm::check`]),
+    /// made on `opened_on`.
+    pub declaration: Option<crate::portal::Declaration>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,7 +128,13 @@ pub struct Settlement {
 #[derive(Debug, Clone)]
 pub enum WarningReason {
     Rule(Reason),
-    Report { by: String, on: Date, note: String },
+    Report {
+        by: String,
+        on: Date,
+        note: String,
+    },
+    /// The warning's declaration, worded as the portal words it.
+    Declared,
 }
 
 /// A ticket of the public line as it was received and worked: every step checked by

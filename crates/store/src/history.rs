@@ -7,6 +7,7 @@
 
 use crate::audit::{AuditEntry, Operation};
 use crate::bulk::{Batch, ColType};
+use crate::portal::declaration_reason;
 use crate::procedures::step_details;
 use crate::warnings::{due_when_new, fingerprint, reason_json, report_reason, risk_codes};
 use crate::{Result, Tx, keys, on_tx};
@@ -18,6 +19,7 @@ use zhenxing_core::history::{
     CaseHistory, HouseholdMeasure, HouseholdPairing, TicketHistory, WarningHistory, WarningReason,
     YearIncome,
 };
+use zhenxing_core::portal::Declaration;
 use zhenxing_core::procedure::{EliminationMethod, StepKind};
 use zhenxing_core::warning::InboxPolicy;
 
@@ -277,24 +279,9 @@ pub async fn write_county(
     let mut step_id = next_id(tx, "case_steps").await?;
     let mut case_rows = Batch::new("cases", CASE_COLUMNS);
     let mut step_rows = Batch::new("case_steps", STEP_COLUMNS);
-    let mut warning_id = next_id(tx, "warnings").await?;
-    let rule_sets = RuleSetIds::read(tx).await?;
-    let mut warning_rows = Batch::new("warnings", WARNING_COLUMNS);
+    let mut warning_rows = WarningWriter::new(tx, county_code, seq).await?;
     for case in cases {
-        let lead = match &case.lead {
-            Some(w) => {
-                push_warning(
-                    &mut warning_rows,
-                    (warning_id, seq),
-                    county_code,
-                    &rule_sets,
-                    w,
-                );
-                warning_id += 1;
-                Some(warning_id - 1)
-            }
-            None => None,
-        };
+        let lead = case.lead.as_ref().map(|w| warning_rows.push(w));
         let state = &case.state;
         let last_day = case.steps.last().map_or(case.opened_on, |s| s.on);
         let recorded = state.recorded_on;
@@ -379,14 +366,7 @@ pub async fn write_county(
     case_rows.flush(tx).await?;
     step_rows.flush(tx).await?;
     for w in warnings {
-        push_warning(
-            &mut warning_rows,
-            (warning_id, seq),
-            county_code,
-            &rule_sets,
-            w,
-        );
-        warning_id += 1;
+        warning_rows.push(w);
     }
     warning_rows.flush(tx).await?;
 
@@ -455,11 +435,120 @@ pub async fn write_county(
     Ok(counts)
 }
 
-/// A warning's row, as `warnings::raise` opens it and `warnings::take_step` moves it: the
-/// reasons as the rules or the report gave them, the assignment, the settlement.
-fn push_warning(
+const DECLARATION_COLUMNS: &[(&str, ColType)] = &[
+    ("county_code", ColType::Text),
+    ("id", ColType::Int),
+    ("division_code", ColType::Text),
+    ("declared_division_code", ColType::Text),
+    ("code_hash", ColType::Text),
+    ("applicant", ColType::Text),
+    ("id_number", ColType::Sealed(&keys::DECLARATIONS_ID_NUMBER)),
+    ("phone", ColType::Sealed(&keys::DECLARATIONS_PHONE)),
+    ("events", ColType::Text),
+    ("account", ColType::Text),
+    ("household_no", ColType::Text),
+    ("warning_id", ColType::Int),
+    ("consent_version", ColType::Text),
+    ("consent_at", ColType::Text),
+    ("created_at", ColType::Text),
+    ("created_seq", ColType::Int),
+];
+
+/// The county's warnings and the declarations behind the self-declared ones, numbered as they
+/// are pushed.
+struct WarningWriter<'a> {
+    county_code: &'a str,
+    seq: i64,
+    rule_sets: RuleSetIds,
+    warnings: Batch,
+    declarations: Batch,
+    next_warning: i64,
+    next_declaration: i64,
+}
+
+impl<'a> WarningWriter<'a> {
+    async fn new(tx: &mut Tx, county_code: &'a str, seq: i64) -> Result<WarningWriter<'a>> {
+        Ok(WarningWriter {
+            county_code,
+            seq,
+            rule_sets: RuleSetIds::read(tx).await?,
+            warnings: Batch::new("warnings", WARNING_COLUMNS),
+            declarations: Batch::new("declarations", DECLARATION_COLUMNS),
+            next_warning: next_id(tx, "warnings").await?,
+            next_declaration: next_id(tx, "declarations").await?,
+        })
+    }
+
+    /// Adds a warning (and its declaration); its id.
+    fn push(&mut self, w: &WarningHistory) -> i64 {
+        let id = self.next_warning;
+        self.next_warning += 1;
+        let declaration = w.declaration.as_ref().map(|d| {
+            let number = self.next_declaration;
+            self.next_declaration += 1;
+            push_declaration(
+                &mut self.declarations,
+                (number, self.seq),
+                self.county_code,
+                w,
+                d,
+                id,
+            );
+            number
+        });
+        push_warning(
+            &mut self.warnings,
+            (id, self.seq, declaration),
+            self.county_code,
+            &self.rule_sets,
+            w,
+        );
+        id
+    }
+
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        self.warnings.flush(tx).await?;
+        self.declarations.flush(tx).await
+    }
+}
+
+/// A declaration's row, as `portal::declare` stores it (its tracking code drawn and dropped).
+fn push_declaration(
     rows: &mut Batch,
     (id, seq): (i64, i64),
+    county_code: &str,
+    w: &WarningHistory,
+    d: &Declaration,
+    warning_id: i64,
+) {
+    let (_, code_hash) = crate::portal::intake::new_tracking_code();
+    let at = at_morning(w.opened_on);
+    let events: Vec<&str> = d.events.iter().map(|e| e.code()).collect();
+    rows.row()
+        .text(Some(county_code))
+        .int(Some(id))
+        .text(Some(w.division.as_str()))
+        .text(Some(d.village.as_str()))
+        .text(Some(code_hash))
+        .text(Some(d.applicant.as_str()))
+        .text(Some(d.id_number.as_str()))
+        .text(Some(d.phone.as_str()))
+        .text(Some(events.join(",")))
+        .text(Some(&d.account))
+        .text(Some(&w.household_no))
+        .int(Some(warning_id))
+        .text(Some(zhenxing_core::portal::CONSENT_VERSION))
+        .text(Some(&at))
+        .text(Some(&at))
+        .int(Some(seq));
+}
+
+/// A warning's row, as `warnings::raise` opens it and `warnings::take_step` moves it: the
+/// reasons as the rules, the report or the declaration (numbered `declaration`) gave them, the
+/// assignment, the settlement.
+fn push_warning(
+    rows: &mut Batch,
+    (id, seq, declaration): (i64, i64, Option<i64>),
     county_code: &str,
     rule_sets: &RuleSetIds,
     w: &WarningHistory,
@@ -472,7 +561,7 @@ fn push_warning(
                 i64::from(reason.rule_set_version),
             ))
             .map(|&id| (id, i64::from(reason.rule_set_version))),
-        WarningReason::Report { .. } => None,
+        WarningReason::Report { .. } | WarningReason::Declared => None,
     });
     let reasons: Vec<serde_json::Value> = w
         .reasons
@@ -482,12 +571,19 @@ fn push_warning(
             WarningReason::Report { by, on, note } => {
                 report_reason(w.channel, *on, by, note, &w.risks)
             }
+            WarningReason::Declared => match (&w.declaration, declaration) {
+                (Some(d), Some(number)) => declaration_reason(d, w.opened_on, number, ("", "")),
+                _ => serde_json::Value::Null,
+            },
         })
         .collect();
     let origin = w.reasons.iter().find_map(|r| match r {
         WarningReason::Report { by, on, .. } => {
             Some(json!({"account": by, "on": on.to_string()}).to_string())
         }
+        WarningReason::Declared => declaration.map(|number| {
+            json!({"declaration": number, "on": w.opened_on.to_string()}).to_string()
+        }),
         WarningReason::Rule(_) => None,
     });
     let reasons = serde_json::Value::Array(reasons).to_string();

@@ -286,6 +286,15 @@ fn warnings_lead_to_cases_and_wait_in_the_inbox() {
         }
         assert_eq!(status, w.status, "{}", w.household_no);
         assert!(!w.reasons.is_empty());
+        // A self-declared warning comes with the declaration, made by the household's head.
+        assert_eq!(
+            w.declaration.is_some(),
+            w.channel == zhenxing_core::warning::WarningChannel::SelfDeclaration
+        );
+        if let Some(d) = &w.declaration {
+            assert_eq!(d.village, w.division);
+            assert!(!d.events.is_empty());
+        }
         let _: &[RiskType] = &w.risks;
     };
     let mut statuses: HashMap<(WarningKind, WarningStatus), u32> = HashMap::new();

@@ -63,10 +63,8 @@ pub async fn declare(
         Some((no, _)) => no,
         None => format!("SB-{}-{id}", intake.county_code),
     };
-    let zh_events: Vec<&str> = d.events.iter().map(|e| e.zh()).collect();
-    let en_events: Vec<&str> = d.events.iter().map(|e| e.en()).collect();
-    let (name, phone, account) = (d.applicant.as_str(), d.phone.masked(), &d.account);
-    let (zh_events, en_events) = (zh_events.join("、"), en_events.join(", "));
+    let name = d.applicant.as_str();
+    let account = &d.account;
     let (zh_chosen, en_chosen) = if forwarded {
         let code = d.village.as_str();
         (
@@ -82,18 +80,8 @@ pub async fn declare(
     } else {
         (String::new(), String::new())
     };
-    let reason = json!({
-        "rule": WarningChannel::SelfDeclaration.code(),
-        "risk": d.events.first().map(|e| e.risk().code()),
-        "zh": format!("农户自主申报（网上，{today}，申报第{id}号{zh_chosen}）：申请人{name}，电话{phone}；发生情况：{zh_events}；自述：{account}"),
-        "en": format!("Self-declaration (online, {today}, declaration {id}{en_chosen}): applicant {name}, phone {phone}; what happened: {en_events}; in their words: {account}"),
-    });
-    let mut risks = Vec::new();
-    for risk in d.events.iter().map(|e| e.risk()) {
-        if !risks.contains(&risk) {
-            risks.push(risk);
-        }
-    }
+    let reason = declaration_reason(d, today, id, (&zh_chosen, &en_chosen));
+    let risks = declared_risks(d);
     let inbox_policy = InboxPolicy {
         unassigned_days: policy.declaration_accept_days,
         ..InboxPolicy::default()
@@ -133,6 +121,38 @@ pub async fn declare(
     Ok(Some(
         intake.finish(Some(json!({"warning": warning_id}))).await?,
     ))
+}
+
+/// The reason of the warning a declaration raises, as stored: the day, the declaration's number
+/// (and, when it was forwarded, the village the declarant chose), the applicant, the phone
+/// masked, what happened and their own words.
+pub(crate) fn declaration_reason(
+    d: &Declaration,
+    on: Date,
+    id: i64,
+    (zh_chosen, en_chosen): (&str, &str),
+) -> serde_json::Value {
+    let zh_events: Vec<&str> = d.events.iter().map(|e| e.zh()).collect();
+    let en_events: Vec<&str> = d.events.iter().map(|e| e.en()).collect();
+    let (name, phone, account) = (d.applicant.as_str(), d.phone.masked(), &d.account);
+    let (zh_events, en_events) = (zh_events.join("、"), en_events.join(", "));
+    json!({
+        "rule": WarningChannel::SelfDeclaration.code(),
+        "risk": d.events.first().map(|e| e.risk().code()),
+        "zh": format!("农户自主申报（网上，{on}，申报第{id}号{zh_chosen}）：申请人{name}，电话{phone}；发生情况：{zh_events}；自述：{account}"),
+        "en": format!("Self-declaration (online, {on}, declaration {id}{en_chosen}): applicant {name}, phone {phone}; what happened: {en_events}; in their words: {account}"),
+    })
+}
+
+/// The risk types a declaration reports, each once, in the order of its events.
+pub(crate) fn declared_risks(d: &Declaration) -> Vec<zhenxing_core::monitoring::RiskType> {
+    let mut risks = Vec::new();
+    for risk in d.events.iter().map(|e| e.risk()) {
+        if !risks.contains(&risk) {
+            risks.push(risk);
+        }
+    }
+    risks
 }
 
 /// A declaration as the back office reads it; `id_number` and `phone` are full values, shown

@@ -14,10 +14,11 @@ use zhenxing_core::history::{Assignment, Settlement, WarningHistory, WarningReas
 use zhenxing_core::monitoring::{
     Assessment, HouseholdFacts, MemberFacts, RiskType, RuleId, RuleSet, builtin,
 };
+use zhenxing_core::portal::{Declaration, DeclarationEvent, DeclarationForm};
 use zhenxing_core::warning::{
     Actor, InboxPolicy, WarningChannel, WarningKind, WarningStatus, WarningStep, plan_step,
 };
-use zhenxing_core::{DivisionCode, Fen, HouseholdDraft, MonitoringCategory, Role};
+use zhenxing_core::{DivisionCode, Fen, HouseholdDraft, MonitoringCategory, Relation, Role};
 
 /// How a warning ends in the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +104,15 @@ impl Warnings {
     ) -> Result<WarningHistory, String> {
         let (channel, source, category, risks, reasons) =
             self.signal(rng, d, channel, category, risks, on);
+        let declaration = match channel {
+            WarningChannel::SelfDeclaration => Some(declaration(rng, d, &risks, on)?),
+            _ => None,
+        };
+        let reasons = if declaration.is_some() {
+            vec![WarningReason::Declared]
+        } else {
+            reasons
+        };
         let mut w = WarningHistory {
             household_no: d.household_no.as_str().to_owned(),
             division: d.division,
@@ -116,6 +126,7 @@ impl Warnings {
             assigned: None,
             settled: None,
             status: WarningStatus::New,
+            declaration,
         };
         let cadre = self.cadre(rng, d.division);
         let settle_on = match ending {
@@ -266,6 +277,58 @@ impl Warnings {
             risks.to_vec(),
             vec![WarningReason::Report { by, on, note }],
         )
+    }
+}
+
+/// The household head's self-declaration on `on` (through the portal or the "渝悦·防贫" app),
+/// checked by the portal form's own rules; a refusal is a bug here.
+fn declaration(
+    rng: &mut Rng,
+    d: &HouseholdDraft,
+    risks: &[RiskType],
+    on: Date,
+) -> Result<Declaration, String> {
+    let head = d
+        .members
+        .iter()
+        .find(|m| m.relation == Relation::Head)
+        .or(d.members.first())
+        .ok_or_else(|| format!("{}: a household without members", d.household_no))?;
+    let phone = match &d.phone {
+        Some(p) => p.as_str().to_owned(),
+        None => names::phone(rng).as_str().to_owned(),
+    };
+    let mut events: Vec<String> = risks
+        .iter()
+        .map(|r| event_of(*r).code().to_owned())
+        .collect();
+    events.dedup();
+    let tick = Some("on".to_owned());
+    DeclarationForm {
+        applicant: head.name.as_str().to_owned(),
+        id_number: head.document.id().as_str().to_owned(),
+        village: d.division.as_str().to_owned(),
+        phone,
+        events,
+        account: situation(risks).to_owned(),
+        commitment: tick.clone(),
+        authorisation: tick.clone(),
+        privacy: tick,
+    }
+    .check(on)
+    .map_err(|e| format!("{}: a declaration refused: {e:?}", d.household_no))
+}
+
+/// The event of the declaration form that reports a risk.
+fn event_of(risk: RiskType) -> DeclarationEvent {
+    match risk {
+        RiskType::Illness | RiskType::Disability => DeclarationEvent::Illness,
+        RiskType::Accident => DeclarationEvent::Accident,
+        RiskType::NaturalDisaster => DeclarationEvent::Disaster,
+        RiskType::UnstableEmployment | RiskType::IndustryFailure => DeclarationEvent::JobLoss,
+        RiskType::Schooling => DeclarationEvent::Schooling,
+        RiskType::UnsafeHousing => DeclarationEvent::Housing,
+        _ => DeclarationEvent::Other,
     }
 }
 
