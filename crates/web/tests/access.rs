@@ -290,21 +290,24 @@ async fn masked_by_default_everywhere() {
 /// administrator only the accounts and the policy, the auditor only the audit trail.
 #[tokio::test]
 async fn every_other_route_as_every_role() {
-    // (account, audit, accounts and policy, import, export of village 500229102202, API on CK0001, the municipality's page)
-    const EXPECTED: &[(&str, u16, u16, u16, u16, u16, u16)] = &[
-        ("admin", 403, 403, 200, 200, 200, 200),
-        ("security", 403, 200, 403, 403, 403, 403),
-        ("chengkou", 403, 403, 200, 200, 200, 404),
-        ("bashan", 403, 403, 200, 200, 200, 404),
-        ("lixin", 403, 403, 200, 403, 200, 404),
-        ("other_village", 403, 403, 200, 403, 404, 404),
-        ("wuxi", 403, 403, 200, 404, 404, 404),
-        ("auditor", 200, 403, 403, 403, 403, 403),
-        ("department", 403, 403, 403, 403, 403, 403),
+    // (account, audit, accounts and policy, import, export of village 500229102202, API on CK0001,
+    // the municipality's page, the warnings inbox's export)
+    type Row = (&'static str, u16, u16, u16, u16, u16, u16, u16);
+    const EXPECTED: &[Row] = &[
+        ("admin", 403, 403, 200, 200, 200, 200, 200),
+        ("security", 403, 200, 403, 403, 403, 403, 403),
+        ("chengkou", 403, 403, 200, 200, 200, 404, 200),
+        ("bashan", 403, 403, 200, 200, 200, 404, 200),
+        ("lixin", 403, 403, 200, 403, 200, 404, 403),
+        ("other_village", 403, 403, 200, 403, 404, 404, 403),
+        ("wuxi", 403, 403, 200, 404, 404, 404, 200),
+        ("auditor", 200, 403, 403, 403, 403, 403, 403),
+        ("department", 403, 403, 403, 403, 403, 403, 403),
     ];
     for server in Server::all().await {
         let policy_before = server.test_db.db.security_policy().await.unwrap();
-        for (name, audit, accounts, import, export, api, municipality) in EXPECTED {
+        for (name, audit, accounts, import, export, api, municipality, warnings_export) in EXPECTED
+        {
             let mut c = server.signed_in(name).await;
             let got = [
                 c.get("/audit").await.status,
@@ -318,6 +321,9 @@ async fn every_other_route_as_every_role() {
                 c.get("/api/v1/households/CK0001").await.status,
                 c.get("/api/v1/divisions/500229102202").await.status,
                 c.get("/divisions/500000000000").await.status,
+                c.get("/warnings.xlsx?status=all").await.status,
+                c.get("/warnings.csv?kind=lead").await.status,
+                c.get("/warnings.xlsx?status=nonsense").await.status,
             ];
             let want = [
                 *audit,
@@ -331,10 +337,18 @@ async fn every_other_route_as_every_role() {
                 *api,
                 *api,
                 *municipality,
+                *warnings_export,
+                *warnings_export,
+                // A bad filter is refused on its merits where the export is allowed.
+                if *warnings_export == 200 {
+                    400
+                } else {
+                    *warnings_export
+                },
             ];
             assert_eq!(
                 got, want,
-                "{name}: /audit, /audit/1, /audit.xlsx, /audit.csv, /accounts, /security/policy, /import, /export, API household, API division, municipality"
+                "{name}: /audit, /audit/1, /audit.xlsx, /audit.csv, /accounts, /security/policy, /import, /export, API household, API division, municipality, /warnings.xlsx, /warnings.csv, a bad filter"
             );
             let icon = c.get("/favicon.ico").await;
             assert_eq!(icon.status, 200, "{name} /favicon.ico");
@@ -410,6 +424,8 @@ async fn every_other_route_as_every_role() {
             "/login/code",
             "/audit.xlsx",
             "/audit.csv",
+            "/warnings.xlsx",
+            "/warnings.csv",
         ] {
             let r = anonymous.get(path).await;
             assert_eq!(r.header("location"), Some("/login"), "anonymous {path}");

@@ -420,3 +420,81 @@ async fn a_new_risk_of_a_monitored_household_goes_to_its_responsible_cadre() {
         assert_eq!(figure_cell(&stats, "warnings.kind.lead.active"), "1");
     }
 }
+
+/// The inbox leaves the screen: the export holds exactly the warnings its filters select, with
+/// the page's columns in the reader's language and the village's name, audited; a village
+/// cadre (who may not export names in bulk) gets no link and no file.
+#[tokio::test]
+async fn the_inbox_exports_what_its_filters_select() {
+    for server in Server::all().await {
+        let mut cadre = server.signed_in("lixin").await;
+        let sent = report_visit(&mut cadre, "CK0001", "走访发现家庭收入明显下降").await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let page = cadre.get("/warnings").await;
+        assert!(
+            !page.body.contains("id=\"export-xlsx\""),
+            "no export for a cadre"
+        );
+        assert_eq!(cadre.get("/warnings.xlsx").await.status, 403);
+
+        let mut officer = server.signed_in("bashan").await;
+        let inbox = officer.get("/warnings?source=visit").await;
+        assert!(
+            inbox
+                .element("export-xlsx")
+                .contains("/warnings.xlsx?status=active&#38;source=visit"),
+            "{}",
+            inbox.element("export-xlsx")
+        );
+        let shown: Vec<String> = inbox
+            .body
+            .split("<tr data-id=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_owned))
+            .collect();
+        assert!(!shown.is_empty(), "{}", inbox.body);
+        let file = officer
+            .get("/warnings.xlsx?status=active&source=visit")
+            .await;
+        assert_eq!(file.status, 200, "{}", file.body);
+        assert!(
+            file.header("content-disposition")
+                .unwrap_or_default()
+                .contains("warnings-"),
+            "{:?}",
+            file.headers
+        );
+        let rows = file.xlsx_rows();
+        assert_eq!(rows[0][0], "编号", "the page's columns: {:?}", rows[0]);
+        assert!(rows[0].contains(&"户主".to_owned()) && rows[0].contains(&"是否逾期".to_owned()));
+        let ids: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+        assert_eq!(
+            ids, shown,
+            "exactly the warnings the filters select, in the page's order"
+        );
+        let village = rows[0].iter().position(|h| h == "村（社区）").unwrap();
+        assert!(rows[1][village].contains("500229"), "{:?}", rows[1]);
+        // Another source selects none of them.
+        let none = officer
+            .get("/warnings.xlsx?status=active&source=department")
+            .await;
+        assert_eq!(none.xlsx_rows().len(), 1, "the header only");
+        let audit = zhenxing_store::audit_query::search(
+            &server.test_db.db,
+            &zhenxing_store::audit_query::AuditFilter::default(),
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+        assert!(
+            audit
+                .records
+                .iter()
+                .filter(|r| r.action == "warnings.export" && r.actor == "bashan")
+                .count()
+                >= 2,
+            "every export audited"
+        );
+    }
+}

@@ -9,7 +9,9 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::CsrfForm;
+use crate::pages::download::FileFormat;
 use crate::pages::households::scoped_household;
+use crate::pages::list_export::{ExportRecord, ListFile};
 use crate::pages::{Chrome, Fields, blank, query_string, render, render_form, risk_labels};
 use crate::pages::{Params, parse_id};
 use askama::Template;
@@ -29,6 +31,7 @@ use zhenxing_core::warning::{
     check_report, may_take,
 };
 use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::portal;
 use zhenxing_store::warnings::{
     self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepRequest, WarningDetail,
@@ -39,6 +42,8 @@ const PAGE_SIZE: i64 = 50;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/warnings", get(inbox))
+        .route("/warnings.xlsx", get(export_xlsx))
+        .route("/warnings.csv", get(export_csv))
         .route("/warnings/{id}", get(detail))
         .route("/warnings/{id}/assign", post(assign))
         .route("/warnings/{id}/verify", post(verify))
@@ -144,6 +149,8 @@ struct InboxPage {
     next: Option<String>,
     previous: Option<String>,
     is_cadre: bool,
+    /// The query of the export links, when the viewer may export.
+    export_query: Option<String>,
 }
 
 fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
@@ -166,14 +173,20 @@ fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
     }
 }
 
-pub async fn inbox(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Params(params): Params<InboxParams>,
-) -> AppResult<Response> {
-    let account = viewer.may(Action::ReadRegistry)?;
-    let lang = viewer.lang;
-    let today = today_in_china();
+/// The inbox's filters as its query gives them, checked; the same for the page and its export.
+struct InboxFilter {
+    status_code: String,
+    source: String,
+    kind_code: String,
+    mine: bool,
+    page: i64,
+    query: InboxQuery,
+}
+
+fn inbox_filter(
+    params: &InboxParams,
+    account: &zhenxing_store::accounts::Account,
+) -> AppResult<InboxFilter> {
     let status_code = blank(&params.status).unwrap_or("active");
     let status = match status_code {
         "active" => StatusFilter::Active,
@@ -215,15 +228,42 @@ pub async fn inbox(
             .filter(|p| (0..=100_000).contains(p))
             .ok_or_else(|| AppError::bad_request("页码有误", "the page number is not valid"))?,
     };
+    Ok(InboxFilter {
+        status_code: status_code.to_owned(),
+        source: source.to_owned(),
+        kind_code: kind_code.to_owned(),
+        mine,
+        page,
+        query: InboxQuery {
+            status,
+            channel,
+            kind,
+            assignee: mine.then(|| account.name.clone()),
+            offset: page * PAGE_SIZE,
+            limit: PAGE_SIZE + 1,
+        },
+    })
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(params): Params<InboxParams>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let InboxFilter {
+        status_code,
+        source,
+        kind_code,
+        mine,
+        page,
+        query,
+    } = inbox_filter(&params, account)?;
+    let (status_code, source, kind_code) =
+        (status_code.as_str(), source.as_str(), kind_code.as_str());
     let scope = account.scope();
-    let query = InboxQuery {
-        status,
-        channel,
-        kind,
-        assignee: mine.then(|| account.name.clone()),
-        offset: page * PAGE_SIZE,
-        limit: PAGE_SIZE + 1,
-    };
     let mut rows = warnings::inbox(&state.db, &scope, &query, today).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
@@ -284,9 +324,127 @@ pub async fn inbox(
         next: more.then(|| link(page + 1)),
         previous: (page > 0).then(|| link(page - 1)),
         is_cadre: account.role == zhenxing_core::Role::VillageCadre,
+        export_query: viewer.may(Action::ExportRegistry).is_ok().then(|| {
+            query_string(&[
+                ("status", status_code),
+                ("source", source),
+                ("kind", kind_code),
+                ("mine", mine_value),
+            ])
+        }),
         c,
     };
     Ok(render(&page_html))
+}
+
+/// Warnings written per page of an export.
+const EXPORT_PAGE: i64 = 5_000;
+
+pub async fn export_xlsx(
+    state: State<AppState>,
+    viewer: Extension<Viewer>,
+    params: Params<InboxParams>,
+) -> AppResult<Response> {
+    export(state, viewer, params, FileFormat::Xlsx).await
+}
+
+pub async fn export_csv(
+    state: State<AppState>,
+    viewer: Extension<Viewer>,
+    params: Params<InboxParams>,
+) -> AppResult<Response> {
+    export(state, viewer, params, FileFormat::Csv).await
+}
+
+/// Every warning the inbox's filters select (all pages), with the page's columns and the
+/// village's name, most urgent first; audited as `warnings.export`. Needs `ExportRegistry`,
+/// like every export of names from the registry.
+async fn export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(params): Params<InboxParams>,
+    format: FileFormat,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ExportRegistry)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let filter = inbox_filter(&params, account)?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let text = |key: &str| ColumnSpec {
+        text: true,
+        ..ColumnSpec::new(c.t(key))
+    };
+    let columns = [
+        ColumnSpec::number(c.t("warnings-col-id")),
+        text("warnings-col-household"),
+        text("warnings-col-head"),
+        text("warnings-col-village"),
+        text("warnings-col-kind"),
+        text("warnings-col-source"),
+        text("warnings-col-status"),
+        text("warnings-col-overdue"),
+        text("warnings-col-category"),
+        text("warnings-col-risks"),
+        text("warnings-col-opened"),
+        text("warnings-col-due"),
+        text("warnings-col-assignee"),
+    ];
+    let names: std::collections::HashMap<String, String> = state
+        .db
+        .division_names()
+        .await?
+        .into_iter()
+        .map(|(code, name)| (code.as_str().to_owned(), name))
+        .collect();
+    let (yes, no) = (c.t("warnings-yes"), c.t("warnings-no"));
+    let mut file = ListFile::create("warnings", format, &columns)?;
+    let scope = account.scope();
+    let mut query = filter.query;
+    query.offset = 0;
+    query.limit = EXPORT_PAGE;
+    loop {
+        let rows = warnings::inbox(&state.db, &scope, &query, today).await?;
+        let count = rows.len() as i64;
+        let lines = rows
+            .into_iter()
+            .map(|r| {
+                let l = line(r, lang, today);
+                let village = names.get(&l.division_code).cloned().unwrap_or_default();
+                vec![
+                    l.id.to_string(),
+                    l.household_no,
+                    l.head_name,
+                    format!("{village} {}", l.division_code).trim().to_owned(),
+                    l.kind,
+                    l.source,
+                    l.status,
+                    if l.overdue { yes.clone() } else { no.clone() },
+                    l.category,
+                    l.risks,
+                    l.opened_on,
+                    l.due_on,
+                    l.assignee,
+                ]
+            })
+            .collect();
+        file.write(lines).await?;
+        if count < EXPORT_PAGE {
+            break;
+        }
+        query.offset += EXPORT_PAGE;
+    }
+    let record = ExportRecord {
+        action: "warnings.export",
+        county_code: account.division.county().map(|c| c.as_str().to_owned()),
+        division_code: Some(account.division.as_str().to_owned()),
+        filters: serde_json::json!({
+            "status": filter.status_code,
+            "source": filter.source,
+            "kind": filter.kind_code,
+            "mine": filter.mine,
+        }),
+    };
+    file.send(&state, &viewer, record).await
 }
 
 // ---------------------------------------------------------------------------------------------
