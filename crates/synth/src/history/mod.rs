@@ -241,14 +241,14 @@ pub fn simulate(
             risk_types: risks.clone(),
             eliminated: None,
         };
-        let Some(elimination_lead) = elimination_lead(rng, approved, &facts, latest_lead) else {
-            sim.new_risk(rng, d, &risks, approved, latest_lead, &mut history)?;
-            history.outcomes.push((i, outcome));
-            continue;
-        };
         let income_when_identified = d.income;
-        let Some(case) = sim.elimination(rng, d, &risks, &facts, approved, elimination_lead)?
-        else {
+        let eliminated = match elimination_lead(rng, approved, &facts, latest_lead) {
+            Some(lead) => sim
+                .elimination(rng, d, &risks, &facts, approved, lead)?
+                .map(|case| (lead, case)),
+            None => None,
+        };
+        let Some((elimination_lead, case)) = eliminated else {
             sim.new_risk(rng, d, &risks, approved, latest_lead, &mut history)?;
             history.outcomes.push((i, outcome));
             continue;

@@ -108,11 +108,6 @@ impl Warnings {
             WarningChannel::SelfDeclaration => Some(declaration(rng, d, &risks, on)?),
             _ => None,
         };
-        let reasons = if declaration.is_some() {
-            vec![WarningReason::Declared]
-        } else {
-            reasons
-        };
         let mut w = WarningHistory {
             household_no: d.household_no.as_str().to_owned(),
             division: d.division,
@@ -160,27 +155,23 @@ impl Warnings {
             });
         }
         let settled = match ending {
-            Ending::Verified(day) => Some((
-                day,
-                WarningStep::Verify {
-                    note: verified_note(kind).into(),
-                },
-            )),
-            Ending::Dismissed(day) => Some((
-                day,
-                WarningStep::Dismiss {
-                    reason: dismissed_note(rng, kind).into(),
-                },
-            )),
+            Ending::Verified(day) => {
+                let note = verified_note(kind).to_owned();
+                Some((day, WarningStep::Verify { note: note.clone() }, note))
+            }
+            Ending::Dismissed(day) => {
+                let note = dismissed_note(rng, kind).to_owned();
+                Some((
+                    day,
+                    WarningStep::Dismiss {
+                        reason: note.clone(),
+                    },
+                    note,
+                ))
+            }
             Ending::Waiting { .. } => None,
         };
-        if let Some((day, step)) = settled {
-            let note = match &step {
-                WarningStep::Verify { note } | WarningStep::Dismiss { reason: note } => {
-                    note.clone()
-                }
-                WarningStep::Assign { .. } => String::new(),
-            };
+        if let Some((day, step, note)) = settled {
             self.step(&mut w, step, Role::VillageCadre, day)?;
             w.settled = Some(Settlement {
                 on: day,
@@ -209,7 +200,7 @@ impl Warnings {
     }
 
     /// Why the warning was raised: the rules' reasons where the channel is a rule's, else what
-    /// the cadre or the household reported.
+    /// the cadre reported or the household declared (its declaration is made by [`declaration`]).
     #[allow(clippy::type_complexity)]
     fn signal(
         &mut self,
@@ -260,22 +251,20 @@ impl Warnings {
             WarningChannel::SelfDeclaration => WarningChannel::SelfDeclaration,
             _ => WarningChannel::Visit,
         };
-        let (by, note) = match channel {
-            WarningChannel::SelfDeclaration => (
-                "农户本人".to_owned(),
-                format!("通过“渝悦·防贫”一键申报：{}", situation(risks)),
-            ),
-            _ => (
-                self.cadre(rng, d.division),
-                format!("入户走访发现{}", situation(risks)),
-            ),
+        let reason = match channel {
+            WarningChannel::SelfDeclaration => WarningReason::Declared,
+            _ => WarningReason::Report {
+                by: self.cadre(rng, d.division),
+                on,
+                note: format!("入户走访发现{}", situation(risks)),
+            },
         };
         (
             channel,
             channel.code().to_owned(),
             category,
             risks.to_vec(),
-            vec![WarningReason::Report { by, on, note }],
+            vec![reason],
         )
     }
 }
