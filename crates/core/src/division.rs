@@ -196,8 +196,41 @@ impl std::str::FromStr for DivisionCode {
     }
 }
 
+/// The name people use for a village or community: the division table's official name
+/// without its committee (`立新村村民委员会` and `立新村民委员会` read `立新村`,
+/// `滨江社区居民委员会` reads `滨江社区`); other names as they are.
+pub fn short_name(name_zh: &str) -> String {
+    const COMMITTEES: &[(&str, &str)] = &[
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+        ("社区居民委员会", "社区"),
+        ("居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("居委会", "社区"),
+    ];
+    for (committee, kept) in COMMITTEES {
+        if let Some(stem) = name_zh.strip_suffix(committee) {
+            return if stem.ends_with(kept) {
+                stem.to_owned()
+            } else {
+                format!("{stem}{kept}")
+            };
+        }
+    }
+    name_zh.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_villages_short_name_drops_its_committee() {
+        assert_eq!(short_name("立新村村民委员会"), "立新村");
+        assert_eq!(short_name("立新村民委员会"), "立新村");
+        assert_eq!(short_name("滨江社区居民委员会"), "滨江社区");
+        assert_eq!(short_name("太白村委会"), "太白村");
+        assert_eq!(short_name("巴山镇"), "巴山镇");
+    }
+
     use super::*;
 
     fn code(s: &str) -> DivisionCode {

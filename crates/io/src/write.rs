@@ -52,6 +52,14 @@ impl ColumnSpec {
         }
     }
 
+    /// A column of text: formatted as text in XLSX (see [`ColumnSpec::text`]).
+    pub fn text(header: impl Into<String>) -> Self {
+        Self {
+            text: true,
+            ..Self::new(header)
+        }
+    }
+
     /// A column of numbers (see [`ColumnSpec::number`]).
     pub fn number(header: impl Into<String>) -> Self {
         Self {

@@ -160,17 +160,11 @@ impl Db {
         after: Option<i64>,
         limit: u32,
     ) -> Result<HouseholdPage> {
-        // The narrower of scope and chosen division; a division outside the scope selects
-        // nothing (the caller answers as if it did not exist).
-        let within = match &filter.division {
-            Some(d) if d.is_within(&filter.scope) => *d,
-            Some(_) => {
-                return Ok(HouseholdPage {
-                    households: Vec::new(),
-                    next_after: None,
-                });
-            }
-            None => filter.scope,
+        let Some(within) = filter.within() else {
+            return Ok(HouseholdPage {
+                households: Vec::new(),
+                next_after: None,
+            });
         };
         let (lo, hi) = code_range(&within);
         // The cursor: the household `after` and its division code. The page starts at that
@@ -189,13 +183,6 @@ impl Db {
             }
             _ => (lo.clone(), String::new(), 0),
         };
-        // Only the conditions that apply are written, so that each backend can plan with the
-        // index that serves them: monitored households walk the `households_monitored` partial
-        // index; a search starts from the matching members and household numbers.
-        enum Bind {
-            Text(String),
-            Int(i64),
-        }
         let mut binds = vec![
             Bind::Text(start),
             Bind::Text(hi),
@@ -212,42 +199,12 @@ impl Db {
              WHERE h.division_code >= $1 AND h.division_code <= $2 \
              AND NOT (h.division_code = $3 AND h.id <= $4)",
         );
-        let mut condition = |sql_part: &str, bind: Bind| {
-            binds.push(bind);
-            sql.push_str(&sql_part.replace("$n", &format!("${}", binds.len())));
-        };
-        if let Some(t) = filter.household_type {
-            condition(
-                " AND h.household_type = $n",
-                Bind::Text(t.code().to_owned()),
-            );
-        }
-        if let Some(c) = filter.category {
-            condition(
-                " AND h.monitoring_category IS NOT NULL AND h.monitoring_category = $n",
-                Bind::Text(c.code().to_owned()),
-            );
-        }
-        if let Some(below) = filter.income_below {
-            condition(" AND h.per_capita_net_income < $n", Bind::Int(below));
-        }
-        match &filter.search {
-            None => {}
-            // By the blind index: the stored number is sealed.
-            Some(Search::IdNumber(id)) => condition(
-                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number_index = $n)",
-                Bind::Text(crate::keys::blind_id_number(id.as_str())?),
-            ),
-            Some(Search::Text(text)) => condition(
-                " AND h.id IN (SELECT m.household_id FROM members m WHERE m.name = $n \
-                 UNION ALL SELECT x.id FROM households x WHERE x.household_no = $n)",
-                Bind::Text(text.clone()),
-            ),
-        }
-        condition(
-            " ORDER BY h.division_code, h.id LIMIT $n",
-            Bind::Int(i64::from(limit) + 1),
-        );
+        filter_conditions(filter, &mut sql, &mut binds)?;
+        binds.push(Bind::Int(i64::from(limit) + 1));
+        sql.push_str(&format!(
+            " ORDER BY h.division_code, h.id LIMIT ${}",
+            binds.len()
+        ));
         let mut rows: Vec<HouseholdSummary> = on_pool!(self, pool => {
             let mut q = sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(sql));
             for b in &binds {
@@ -269,6 +226,93 @@ impl Db {
             next_after,
         })
     }
+
+    /// How many households [`Db::household_page`] lists over all its pages ("共 N 户").
+    pub async fn household_total(&self, filter: &HouseholdFilter) -> Result<i64> {
+        let Some(within) = filter.within() else {
+            return Ok(0);
+        };
+        let (lo, hi) = code_range(&within);
+        let mut binds = vec![Bind::Text(lo), Bind::Text(hi)];
+        let mut sql = String::from(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM households h \
+             WHERE h.division_code >= $1 AND h.division_code <= $2",
+        );
+        filter_conditions(filter, &mut sql, &mut binds)?;
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                q = match b {
+                    Bind::Text(t) => q.bind(t.as_str()),
+                    Bind::Int(i) => q.bind(*i),
+                };
+            }
+            q.fetch_one(pool).await?
+        }))
+    }
+}
+
+impl HouseholdFilter {
+    /// The narrower of scope and chosen division; none when the chosen division is outside
+    /// the scope, which selects nothing (the caller answers as if it did not exist).
+    fn within(&self) -> Option<DivisionCode> {
+        match &self.division {
+            Some(d) if d.is_within(&self.scope) => Some(*d),
+            Some(_) => None,
+            None => Some(self.scope),
+        }
+    }
+}
+
+/// A value bound to a household list's query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Appends the filter's conditions (type, category, income, search) to `sql`, numbering their
+/// parameters after those already in `binds`. Only the conditions that apply are written, so
+/// that each backend can plan with the index that serves them: monitored households walk the
+/// `households_monitored` partial index; a search starts from the matching members and
+/// household numbers.
+fn filter_conditions(
+    filter: &HouseholdFilter,
+    sql: &mut String,
+    binds: &mut Vec<Bind>,
+) -> Result<()> {
+    let mut condition = |sql_part: &str, bind: Bind| {
+        binds.push(bind);
+        sql.push_str(&sql_part.replace("$n", &format!("${}", binds.len())));
+    };
+    if let Some(t) = filter.household_type {
+        condition(
+            " AND h.household_type = $n",
+            Bind::Text(t.code().to_owned()),
+        );
+    }
+    if let Some(c) = filter.category {
+        condition(
+            " AND h.monitoring_category IS NOT NULL AND h.monitoring_category = $n",
+            Bind::Text(c.code().to_owned()),
+        );
+    }
+    if let Some(below) = filter.income_below {
+        condition(" AND h.per_capita_net_income < $n", Bind::Int(below));
+    }
+    match &filter.search {
+        None => {}
+        // By the blind index: the stored number is sealed.
+        Some(Search::IdNumber(id)) => condition(
+            " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_number_index = $n)",
+            Bind::Text(crate::keys::blind_id_number(id.as_str())?),
+        ),
+        Some(Search::Text(text)) => condition(
+            " AND h.id IN (SELECT m.household_id FROM members m WHERE m.name = $n \
+             UNION ALL SELECT x.id FROM households x WHERE x.household_no = $n)",
+            Bind::Text(text.clone()),
+        ),
+    }
+    Ok(())
 }
 
 #[cfg(test)]

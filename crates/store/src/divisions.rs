@@ -264,4 +264,59 @@ impl Db {
             })
             .collect()
     }
+
+    /// The names of the divisions in `codes` (villages, most often) and of their parents
+    /// (townships), for lists that show where a row belongs in words rather than by code.
+    /// Codes not in the registry are left out.
+    pub async fn place_names(
+        &self,
+        codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, PlaceName>> {
+        let mut names = std::collections::HashMap::new();
+        let mut unique: Vec<&str> = codes.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        // Bounded so that neither backend meets its limit of bound parameters.
+        for chunk in unique.chunks(500) {
+            let marks = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT d.code, d.name_zh, d.name_en, p.name_zh, p.name_en FROM divisions d \
+                 LEFT JOIN divisions p ON p.code = d.parent_code WHERE d.code IN ({marks})"
+            );
+            let rows: Vec<PlaceRow> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for code in chunk {
+                    q = q.bind(*code);
+                }
+                q.fetch_all(pool).await?
+            });
+            for (code, name_zh, name_en, parent_zh, parent_en) in rows {
+                names.insert(
+                    code,
+                    PlaceName {
+                        name_zh,
+                        name_en,
+                        parent_zh: parent_zh.unwrap_or_default(),
+                        parent_en: parent_en.unwrap_or_default(),
+                    },
+                );
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// Code, names, and the parent's names (absent at the top).
+type PlaceRow = (String, String, String, Option<String>, Option<String>);
+
+/// A division's name and its parent's, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceName {
+    pub name_zh: String,
+    pub name_en: String,
+    pub parent_zh: String,
+    pub parent_en: String,
 }

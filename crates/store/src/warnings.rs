@@ -403,7 +403,15 @@ const INBOX_COLUMNS: &str = "w.id, w.household_no, w.division_code, w.source, w.
 
 /// A page of the warnings in `scope`, the most urgent first (by due day, then id); settled
 /// warnings newest first.
-pub async fn inbox(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Result<Vec<InboxRow>> {
+/// The most rows one call of [`inbox`] returns (a page of an export).
+pub const INBOX_MOST: i64 = 5_000;
+
+/// The condition, its bound values and the order of the inbox's filters.
+fn inbox_condition(
+    scope: &Scope,
+    q: &InboxQuery,
+    today: Date,
+) -> (String, Vec<String>, &'static str) {
     let (low, high) = code_range(scope.division());
     let mut conditions = vec!["w.division_code BETWEEN $1 AND $2".to_owned()];
     let mut binds: Vec<String> = vec![low, high];
@@ -440,12 +448,17 @@ pub async fn inbox(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Resul
         binds.push(a.clone());
         conditions.push(format!("w.assignee = ${}", binds.len()));
     }
+    (conditions.join(" AND "), binds, order)
+}
+
+/// A page of the warnings of `scope` that the query's filters select (at most [`INBOX_MOST`]).
+pub async fn inbox(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Result<Vec<InboxRow>> {
+    let (condition, binds, order) = inbox_condition(scope, q, today);
     let sql = format!(
         "SELECT {INBOX_COLUMNS} FROM warnings w \
          LEFT JOIN households h ON h.county_code = w.county_code AND h.household_no = w.household_no \
-         WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
-        conditions.join(" AND "),
-        q.limit.clamp(1, 500),
+         WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
+        q.limit.clamp(1, INBOX_MOST),
         q.offset.max(0)
     );
     Ok(on_pool!(db, pool => {
@@ -454,6 +467,19 @@ pub async fn inbox(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Resul
             query = query.bind(b);
         }
         query.fetch_all(pool).await?
+    }))
+}
+
+/// How many warnings [`inbox`] lists over all its pages.
+pub async fn inbox_total(db: &Db, scope: &Scope, q: &InboxQuery, today: Date) -> Result<i64> {
+    let (condition, binds, _) = inbox_condition(scope, q, today);
+    let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM warnings w WHERE {condition}");
+    Ok(on_pool!(db, pool => {
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        query.fetch_one(pool).await?
     }))
 }
 

@@ -11,7 +11,9 @@ use zhenxing_core::procedure::{CaseKind, Conditions, ProcedurePolicy, Step, Veri
 use zhenxing_core::warning::WarningChannel;
 use zhenxing_core::*;
 use zhenxing_store::accounts::Account;
-use zhenxing_store::procedures::{self, CaseFilter, Moved, OpenRequest, Outcome, StepRequest};
+use zhenxing_store::procedures::{
+    self, CaseFilter, CaseInboxQuery, Moved, OpenRequest, Outcome, StepRequest,
+};
 use zhenxing_store::{Db, testing};
 
 const VILLAGE: &str = "500229102202";
@@ -656,10 +658,15 @@ impl<'a> Story<'a> {
             .await
             .unwrap();
         assert_eq!(counts.unrecorded, 1);
-        let waiting =
-            procedures::inbox(db, &scope, CaseFilter::Unrecorded, None, today, policy, 10)
-                .await
-                .unwrap();
+        let waiting = procedures::inbox(
+            db,
+            &scope,
+            &CaseInboxQuery::first(CaseFilter::Unrecorded, 10),
+            today,
+            policy,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             waiting.iter().map(|r| r.case.id).collect::<Vec<_>>(),
             vec![id]
@@ -1022,11 +1029,9 @@ impl<'a> Story<'a> {
         let all = procedures::inbox(
             db,
             &p.county.scope(),
-            CaseFilter::Closed,
-            None,
+            &CaseInboxQuery::first(CaseFilter::Closed, 50),
             today,
             policy,
-            50,
         )
         .await
         .unwrap();
@@ -1034,11 +1039,9 @@ impl<'a> Story<'a> {
         let none = procedures::inbox(
             db,
             &p.other_cadre.scope(),
-            CaseFilter::Closed,
-            None,
+            &CaseInboxQuery::first(CaseFilter::Closed, 50),
             today,
             policy,
-            50,
         )
         .await
         .unwrap();
@@ -1106,11 +1109,9 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
         let open = procedures::inbox(
             db,
             &p.township.scope(),
-            CaseFilter::Open,
-            None,
+            &CaseInboxQuery::first(CaseFilter::Open, 50),
             today,
             &policy,
-            50,
         )
         .await
         .unwrap();
@@ -1120,14 +1121,51 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
                 .collect::<Vec<_>>(),
             ["CK-T0", "CK-T1", "CK-T2", "CK-T3"]
         );
+        // Pages follow one another in the same order, and the total counts them all.
+        let second_page = procedures::inbox(
+            db,
+            &p.township.scope(),
+            &CaseInboxQuery {
+                offset: 2,
+                limit: 2,
+                ..CaseInboxQuery::first(CaseFilter::Open, 2)
+            },
+            today,
+            &policy,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            second_page
+                .iter()
+                .map(|r| r.case.household_no.as_str())
+                .collect::<Vec<_>>(),
+            ["CK-T2", "CK-T3"]
+        );
+        let township_scope = p.township.scope();
+        let total = |filter, kind| {
+            procedures::inbox_total(db, &township_scope, filter, kind, today, &policy)
+        };
+        assert_eq!(total(CaseFilter::Open, None).await.unwrap(), 4);
+        assert_eq!(total(CaseFilter::Overdue, None).await.unwrap(), 1);
+        assert_eq!(
+            total(CaseFilter::Urgent, Some(CaseKind::Identification))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            total(CaseFilter::Open, Some(CaseKind::Elimination))
+                .await
+                .unwrap(),
+            0
+        );
         let overdue = procedures::inbox(
             db,
             &p.township.scope(),
-            CaseFilter::Overdue,
-            None,
+            &CaseInboxQuery::first(CaseFilter::Overdue, 50),
             today,
             &policy,
-            50,
         )
         .await
         .unwrap();
@@ -1139,11 +1177,12 @@ async fn overdue_cases_stand_out_and_the_time_limit_is_a_setting() {
         let urgent = procedures::inbox(
             db,
             &p.township.scope(),
-            CaseFilter::Urgent,
-            Some(CaseKind::Identification),
+            &CaseInboxQuery {
+                kind: Some(CaseKind::Identification),
+                ..CaseInboxQuery::first(CaseFilter::Urgent, 50)
+            },
             today,
             &policy,
-            50,
         )
         .await
         .unwrap();

@@ -69,17 +69,7 @@ impl VillageInput {
     /// From the names of the county, township and village as the division table has them;
     /// `太白村村民委员会` becomes `太白村`.
     pub fn named(code: DivisionCode, county: &str, township: &str, village: &str) -> VillageInput {
-        let village = village
-            .strip_suffix("村民委员会")
-            .map(|v| {
-                if v.ends_with('村') {
-                    v.to_owned()
-                } else {
-                    format!("{v}村")
-                }
-            })
-            .or_else(|| village.strip_suffix("委会").map(str::to_owned))
-            .unwrap_or_else(|| village.to_owned());
+        let village = zhenxing_core::division::short_name(village);
         VillageInput {
             code,
             place: format!("{county}{township}{village}"),

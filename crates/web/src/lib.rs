@@ -182,6 +182,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lang", post(auth::switch_lang))
         .route("/divisions/{code}", get(pages::divisions::division_page))
         .route("/households", get(pages::households::list))
+        .route("/households.xlsx", get(pages::households::export))
+        .route("/households.csv", get(pages::households::export))
         .route("/households/{no}", get(pages::households::detail))
         .route(
             "/households/{no}/edit",

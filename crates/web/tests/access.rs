@@ -283,6 +283,91 @@ async fn masked_by_default_everywhere() {
     }
 }
 
+/// Every working list's export (issue 18 item 3) as every role: the list's own permission and
+/// the export permission decide (403), a bad filter is refused on its merits (400) where the
+/// export is allowed, a division outside the scope does not exist (404); anonymous visitors
+/// are sent to sign in.
+#[tokio::test]
+async fn every_list_export_as_every_role() {
+    // (account, households, cases, coverage, tickets, accounts)
+    type Row = (&'static str, u16, u16, u16, u16, u16);
+    const EXPECTED: &[Row] = &[
+        ("admin", 200, 200, 200, 403, 403),
+        ("security", 403, 403, 403, 403, 200),
+        ("chengkou", 200, 200, 200, 200, 403),
+        ("bashan", 200, 200, 200, 200, 403),
+        ("lixin", 403, 403, 403, 403, 403),
+        ("other_village", 403, 403, 403, 403, 403),
+        ("wuxi", 200, 200, 200, 200, 403),
+        ("auditor", 403, 403, 403, 403, 403),
+        ("department", 403, 403, 403, 403, 403),
+    ];
+    let refused = |allowed: u16, when_allowed: u16| {
+        if allowed == 200 {
+            when_allowed
+        } else {
+            allowed
+        }
+    };
+    for server in Server::all().await {
+        for (name, households, cases, coverage, tickets, accounts) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let got = [
+                c.get("/households.xlsx").await.status,
+                c.get("/households.csv?category=unstable_lifted_out")
+                    .await
+                    .status,
+                c.get("/households.xlsx?type=nonsense").await.status,
+                c.get("/cases.xlsx?filter=closed").await.status,
+                c.get("/cases.csv?kind=identification").await.status,
+                c.get("/cases.xlsx?filter=nonsense").await.status,
+                c.get("/coverage.xlsx").await.status,
+                c.get("/coverage.csv").await.status,
+                c.get("/coverage.xlsx?division=500238000000").await.status,
+                c.get("/tickets.xlsx?status=all").await.status,
+                c.get("/tickets.csv").await.status,
+                c.get("/tickets.xlsx?status=nonsense").await.status,
+                c.get("/accounts.xlsx").await.status,
+                c.get("/accounts.csv").await.status,
+            ];
+            // Wuxi's own county is the one division of the list that is in its scope.
+            let other_county = if *name == "wuxi" || *name == "admin" {
+                200
+            } else {
+                404
+            };
+            let want = [
+                *households,
+                *households,
+                refused(*households, 400),
+                *cases,
+                *cases,
+                refused(*cases, 400),
+                *coverage,
+                *coverage,
+                refused(*coverage, other_county),
+                *tickets,
+                *tickets,
+                refused(*tickets, 400),
+                *accounts,
+                *accounts,
+            ];
+            assert_eq!(
+                got, want,
+                "{name}: /households.xlsx, .csv, a bad filter; /cases.xlsx, .csv, a bad filter; /coverage.xlsx, .csv, another county; /tickets.xlsx, .csv, a bad filter; /accounts.xlsx, .csv"
+            );
+        }
+        let mut anonymous = server.client();
+        for list in ["households", "cases", "coverage", "tickets", "accounts"] {
+            for ext in ["xlsx", "csv"] {
+                let path = format!("/{list}.{ext}");
+                let r = anonymous.get(&path).await;
+                assert_eq!(r.header("location"), Some("/login"), "anonymous {path}");
+            }
+        }
+    }
+}
+
 /// The other routes (audit trail, accounts and the security policy, import, export, the API,
 /// divisions above the account's own) as every role: the role decides (403), the scope decides
 /// (404), nothing else. The three administrators are separate (issue 15): the system

@@ -64,8 +64,14 @@ pub async fn seed_cases(db: &Db, accounts: &[DemoAccount]) -> Result<usize> {
     let today = today_in_china();
     let mut demo_cases = 0;
     for filter in [procedures::CaseFilter::Open, procedures::CaseFilter::Closed] {
-        let listed =
-            procedures::inbox(db, &township.scope(), filter, None, today, &policy, 10_000).await?;
+        let listed = procedures::inbox(
+            db,
+            &township.scope(),
+            &procedures::CaseInboxQuery::first(filter, 10_000),
+            today,
+            &policy,
+        )
+        .await?;
         demo_cases += listed
             .iter()
             .filter(|r| r.case.opened_by == cadre.name || r.case.opened_by == township.name)

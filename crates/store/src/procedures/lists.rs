@@ -66,17 +66,34 @@ pub struct CaseCounts {
     pub unrecorded: i64,
 }
 
-/// The cases of a scope by filter and kind, at most `limit`.
-pub async fn inbox(
-    db: &Db,
-    scope: &Scope,
+/// Which cases of a scope an inbox lists, and which page of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseInboxQuery {
+    pub filter: CaseFilter,
+    pub kind: Option<CaseKind>,
+    /// Rows skipped, in the filter's order.
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl CaseInboxQuery {
+    /// The first `limit` cases of a filter, of every kind.
+    pub fn first(filter: CaseFilter, limit: i64) -> CaseInboxQuery {
+        CaseInboxQuery {
+            filter,
+            kind: None,
+            offset: 0,
+            limit,
+        }
+    }
+}
+
+/// The condition and order of a filter, and the day its condition compares with (`$4`).
+fn filter_condition(
     filter: CaseFilter,
-    kind: Option<CaseKind>,
     today: Date,
     policy: &ProcedurePolicy,
-    limit: i64,
-) -> Result<Vec<CaseListRow>> {
-    let (lo, hi) = code_range(scope.division());
+) -> (String, &'static str, String) {
     let (condition, order) = match filter {
         // `$4 <> ''` only keeps the parameter typed for PostgreSQL when the filter needs no day.
         CaseFilter::Open => (
@@ -98,6 +115,19 @@ pub async fn inbox(
         CaseFilter::Urgent => near_bound(today, policy),
         _ => today.to_string(),
     };
+    (condition, order, bound)
+}
+
+/// A page of the cases of a scope by filter and kind.
+pub async fn inbox(
+    db: &Db,
+    scope: &Scope,
+    query: &CaseInboxQuery,
+    today: Date,
+    policy: &ProcedurePolicy,
+) -> Result<Vec<CaseListRow>> {
+    let (lo, hi) = code_range(scope.division());
+    let (condition, order, bound) = filter_condition(query.filter, today, policy);
     // The stored case's columns, as every reader of a case takes them, under the alias `c`.
     let columns = CASE_COLUMNS
         .split(',')
@@ -110,13 +140,36 @@ pub async fn inbox(
           WHERE h.household_no = c.household_no AND m.relation = 'head' \
           ORDER BY m.position LIMIT 1) AS head_name \
          FROM cases c WHERE c.division_code BETWEEN $1 AND $2 \
-         AND ($3 = '' OR c.kind = $3) AND {condition} ORDER BY {order} LIMIT $5"
+         AND ($3 = '' OR c.kind = $3) AND {condition} ORDER BY {order} LIMIT $5 OFFSET $6"
+    );
+    let kind = query.kind.map_or("", CaseKind::code);
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(kind).bind(&bound).bind(query.limit).bind(query.offset)
+        .fetch_all(pool).await?),
+    )
+}
+
+/// How many cases [`inbox`] lists over all its pages ("共 N 件").
+pub async fn inbox_total(
+    db: &Db,
+    scope: &Scope,
+    filter: CaseFilter,
+    kind: Option<CaseKind>,
+    today: Date,
+    policy: &ProcedurePolicy,
+) -> Result<i64> {
+    let (lo, hi) = code_range(scope.division());
+    let (condition, _, bound) = filter_condition(filter, today, policy);
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM cases c WHERE c.division_code BETWEEN $1 AND $2 \
+         AND ($3 = '' OR c.kind = $3) AND {condition}"
     );
     let kind = kind.map_or("", CaseKind::code);
     Ok(
-        on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(&lo).bind(&hi).bind(kind).bind(&bound).bind(limit)
-        .fetch_all(pool).await?),
+        on_pool!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(kind).bind(&bound)
+        .fetch_one(pool).await?),
     )
 }
 

@@ -42,7 +42,10 @@ pub use attachments::{attach, attachment};
 pub use completion::{allows_measures_first, elimination_preconditions, elimination_refusal};
 pub(crate) use limits::write_setting;
 pub use limits::{policy, set_policy};
-pub use lists::{CaseCounts, CaseFilter, CaseListRow, inbox, inbox_counts, overdue_by_village};
+pub use lists::{
+    CaseCounts, CaseFilter, CaseInboxQuery, CaseListRow, inbox, inbox_counts, inbox_total,
+    overdue_by_village,
+};
 pub use national::{NationalEntry, national_entries};
 pub use open::{OpenRequest, open_case};
 pub use reading::{

@@ -78,3 +78,4 @@ policy-fixed = Always, whatever the policy: a password may not contain the accou
 policy-save = Save policy
 policy-saved = The policy is saved.
 policy-not-a-number = not a whole number
+accounts-col-division-code = Division code

@@ -43,3 +43,6 @@ coverage-none = No problem found.
 coverage-todo = To do:
 coverage-too-many = Many households have problems; open a division below to see them
 coverage-assistance-link = Assistance
+coverage-col-rule = Check
+coverage-col-problem = Problem
+coverage-col-todo = What to do

@@ -125,3 +125,12 @@ edit-cancel = Cancel
 edit-category-by-procedures = The monitoring category, risk types and the dates of identification and risk elimination are the outcome of the monitoring procedures: they change only when an identification or risk-elimination case completes, not here.
 edit-category-procedures-link = Go to the household's monitoring section to open a case
 edit-phone-masked = The number is shown masked: left as it is, the stored number stays; a new number replaces it; an empty field removes it.
+# Working lists: the total over all pages, and the export links (issue 18).
+list-export-xlsx = Export Excel
+list-export-csv = Export CSV
+page-previous = Previous page
+list-total-households = { $count } households in all
+list-total-cases = { $count } cases in all
+list-total-warnings = { $count } warnings in all
+list-total-tickets = { $count } tickets in all
+list-total-accounts = { $count } accounts in all

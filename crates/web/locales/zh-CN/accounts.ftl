@@ -78,3 +78,4 @@ policy-fixed = 无论策略如何：密码不得包含账号名、不得是常�
 policy-save = 保存策略
 policy-saved = 策略已保存。
 policy-not-a-number = 不是整数
+accounts-col-division-code = 区划代码

@@ -43,3 +43,6 @@ coverage-none = 没有发现问题。
 coverage-todo = 处理：
 coverage-too-many = 问题户较多，请进入下级区划查看名单
 coverage-assistance-link = 帮扶
+coverage-col-rule = 检查项
+coverage-col-problem = 问题
+coverage-col-todo = 处理办法

@@ -125,3 +125,12 @@ edit-cancel = 取消
 edit-category-by-procedures = 监测对象类别、风险类型和识别、风险消除日期是监测程序的结果，只在识别纳入或风险消除程序办结时改变，不能在此修改。
 edit-category-procedures-link = 到本户的监测部分办理程序
 edit-phone-masked = 号码以遮蔽形式显示；不改动则保留原号码，输入新号码则替换，清空则删除。
+# Working lists: the total over all pages, and the export links (issue 18).
+list-export-xlsx = 导出 Excel
+list-export-csv = 导出 CSV
+page-previous = 上一页
+list-total-households = 共 { $count } 户
+list-total-cases = 共 { $count } 件
+list-total-warnings = 共 { $count } 条
+list-total-tickets = 共 { $count } 件
+list-total-accounts = 共 { $count } 个账号

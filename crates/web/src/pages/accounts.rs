@@ -14,6 +14,8 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::extract::CsrfForm;
 use crate::i18n::Tr;
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
+use crate::pages::place_names::Places;
 use crate::pages::{Chrome, render, with_status};
 use askama::Template;
 use axum::extract::State;
@@ -25,12 +27,15 @@ use serde::Deserialize;
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::{Action, DivisionCode, Role, Text};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::accounts::{Account, AccountError};
 use zhenxing_store::credentials::generate_password;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
+        .route("/accounts.xlsx", get(export))
+        .route("/accounts.csv", get(export))
         .route("/accounts/disable", post(disable))
         .route("/accounts/enable", post(enable))
         .route("/accounts/password", post(reset_password))
@@ -48,6 +53,8 @@ pub struct AccountRow {
     pub name: String,
     pub role: String,
     pub division: String,
+    /// The division in words.
+    pub place: String,
     pub status: String,
     pub disabled: bool,
     pub locked: bool,
@@ -86,6 +93,8 @@ pub struct CreateForm {
 #[template(path = "accounts.html")]
 struct AccountsPage {
     c: Chrome,
+    /// How many accounts, and the export links.
+    head: ListHead,
     rows: Vec<AccountRow>,
     roles: Vec<(String, String)>,
     form_name: String,
@@ -95,25 +104,17 @@ struct AccountsPage {
     result: Option<NewPassword>,
 }
 
-/// The administrator, if the role may manage accounts.
-fn admin(viewer: &Viewer) -> AppResult<&Account> {
-    viewer.may(Action::ManageAccounts)
-}
-
-async fn page(
+/// The accounts as the list and its export show them.
+async fn account_rows(
     state: &AppState,
-    viewer: &Viewer,
-    form: &CreateForm,
-    errors: Vec<String>,
-    result: Option<NewPassword>,
-) -> AppResult<AccountsPage> {
-    let me = admin(viewer)?;
-    let accounts = state.db.accounts(Some(&me.scope())).await?;
-    let mut c = Chrome::new(state, viewer, String::new());
-    c.title = c.t("accounts-title");
-    let lang = viewer.lang;
+    c: &Chrome,
+    me: &Account,
+    accounts: &[Account],
+) -> AppResult<Vec<AccountRow>> {
+    let lang = c.tr.lang;
+    let places = Places::of(state, lang, accounts.iter().map(|a| a.division.as_str())).await?;
     let now = now_stored();
-    let rows = accounts
+    Ok(accounts
         .iter()
         .map(|a| {
             let locked = a.locked_until.as_deref().is_some_and(|u| u > now.as_str());
@@ -137,6 +138,7 @@ async fn page(
                 name: a.name.clone(),
                 role: a.role.label(lang).to_owned(),
                 division: a.division.as_str().to_owned(),
+                place: places.label(a.division.as_str()),
                 status,
                 disabled: a.disabled,
                 locked,
@@ -151,8 +153,81 @@ async fn page(
                 may_reset: me.role.may_set_password_of(a.role),
             }
         })
+        .collect())
+}
+
+/// Every account of the administrator's division with the list's columns (never a password
+/// or a factor's secret); audited as `accounts.export`. Needs `ManageAccounts`.
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ListFormat(format): ListFormat,
+) -> AppResult<Response> {
+    let me = admin(&viewer)?;
+    let accounts = state.db.accounts(Some(&me.scope())).await?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let text = |key: &str| ColumnSpec::text(c.t(key));
+    let columns = [
+        text("accounts-field-name"),
+        text("accounts-field-role"),
+        text("accounts-field-division"),
+        text("accounts-col-division-code"),
+        text("accounts-col-status"),
+        text("accounts-col-factor"),
+        text("accounts-col-created"),
+    ];
+    let mut file = ListFile::create("accounts", format, &columns)?;
+    let rows = account_rows(&state, &c, me, &accounts)
+        .await?
+        .into_iter()
+        .map(|a| {
+            vec![
+                a.name,
+                a.role,
+                a.place,
+                a.division,
+                a.status,
+                a.factor,
+                a.created_at,
+            ]
+        })
         .collect();
+    file.write(rows).await?;
+    let record = ExportRecord {
+        action: "accounts.export",
+        county_code: me.division.county().map(|c| c.as_str().to_owned()),
+        division_code: Some(me.division.as_str().to_owned()),
+        filters: serde_json::json!({}),
+    };
+    file.send(&state, &viewer, record).await
+}
+
+/// The administrator, if the role may manage accounts.
+fn admin(viewer: &Viewer) -> AppResult<&Account> {
+    viewer.may(Action::ManageAccounts)
+}
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &CreateForm,
+    errors: Vec<String>,
+    result: Option<NewPassword>,
+) -> AppResult<AccountsPage> {
+    let me = admin(viewer)?;
+    let accounts = state.db.accounts(Some(&me.scope())).await?;
+    let mut c = Chrome::new(state, viewer, String::new());
+    c.title = c.t("accounts-title");
+    let lang = viewer.lang;
+    let rows = account_rows(state, &c, me, &accounts).await?;
     Ok(AccountsPage {
+        head: ListHead::new(
+            &c,
+            "list-total-accounts",
+            rows.len() as i64,
+            "/accounts",
+            Some(String::new()),
+        ),
         rows,
         roles: Role::ALL
             .iter()

@@ -8,8 +8,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
-use crate::pages::download::FileFormat;
-use crate::pages::list_export::{ExportRecord, ListFile};
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat};
 use crate::pages::{Chrome, blank, pager, query_string, render};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -33,8 +32,8 @@ const ITEMS_PER_PAGE: u32 = 100;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/audit", get(list))
-        .route("/audit.xlsx", get(export_xlsx))
-        .route("/audit.csv", get(export_csv))
+        .route("/audit.xlsx", get(export))
+        .route("/audit.csv", get(export))
         .route("/audit/{seq}", get(detail))
 }
 
@@ -330,39 +329,20 @@ pub async fn list(
 /// Operations read per query while exporting.
 const EXPORT_PAGE: u32 = 5_000;
 
-pub async fn export_xlsx(
-    state: State<AppState>,
-    viewer: Extension<Viewer>,
-    params: Result<Params<AuditQuery>, AppError>,
-) -> AppResult<Response> {
-    export(state, viewer, params, FileFormat::Xlsx).await
-}
-
-pub async fn export_csv(
-    state: State<AppState>,
-    viewer: Extension<Viewer>,
-    params: Result<Params<AuditQuery>, AppError>,
-) -> AppResult<Response> {
-    export(state, viewer, params, FileFormat::Csv).await
-}
-
 /// Every operation the list's filters select (from `before` on, when given), with the page's
 /// columns and masking, newest first.
-async fn export(
+pub async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     params: Result<Params<AuditQuery>, AppError>,
-    format: FileFormat,
+    ListFormat(format): ListFormat,
 ) -> AppResult<Response> {
     viewer.may(Action::ReadAudit)?;
     let Params(query) = params?;
     let (filter, mut before) = parse_filter(&viewer, &query)?;
     let c = Chrome::new(&state, &viewer, String::new());
     let header = |key: &str| ColumnSpec::new(c.t(key));
-    let text = |key: &str| ColumnSpec {
-        text: true,
-        ..header(key)
-    };
+    let text = |key: &str| ColumnSpec::text(c.t(key));
     let columns = [
         ColumnSpec::number(c.t("audit-col-seq")),
         text("audit-col-time"),

@@ -8,8 +8,9 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::pages::Params;
-use crate::pages::{Chrome, blank, render};
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
+use crate::pages::place_names::Places;
+use crate::pages::{Chrome, Params, blank, query_string, render};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -19,13 +20,17 @@ use serde::Deserialize;
 use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::coverage::CoverageRule;
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Lang};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::coverage::{self, Counts};
 
 /// Above this many households with findings, a list is shown only at village level.
 pub const LIST_LIMIT: usize = 200;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/coverage", get(page))
+    Router::new()
+        .route("/coverage", get(page))
+        .route("/coverage.xlsx", get(export))
+        .route("/coverage.csv", get(export))
 }
 
 #[derive(Deserialize)]
@@ -46,7 +51,8 @@ struct Row {
 struct Line {
     household_no: String,
     head_name: String,
-    division_code: String,
+    /// The village and its township, in words.
+    place: String,
     findings: Vec<(&'static str, String, String)>,
 }
 
@@ -62,6 +68,8 @@ struct CoveragePage {
     lines: Vec<Line>,
     listed: bool,
     hidden: usize,
+    /// The households with findings over the division, and the export links.
+    head: ListHead,
     today: String,
 }
 
@@ -79,22 +87,67 @@ fn row(code: String, name: String, counts: &Counts, lang: Lang) -> Row {
     }
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Params(params): Params<CoverageParams>,
-) -> AppResult<Response> {
+/// The division asked for (the account's own when none), and its report.
+async fn report_of(
+    state: &AppState,
+    viewer: &Viewer,
+    params: &CoverageParams,
+) -> AppResult<(DivisionCode, coverage::CoverageReport)> {
     let account = viewer.may(Action::ReadCases)?;
-    let lang = viewer.lang;
     let scope = account.scope();
     let division = match blank(&params.division) {
         None => *scope.division(),
         Some(code) => DivisionCode::parse(code).map_err(|_| AppError::NotFound)?,
     };
-    let today = today_in_china();
-    let report = coverage::report(&state.db, &scope, &division, today)
+    let report = coverage::report(&state.db, &scope, &division, today_in_china())
         .await?
         .ok_or(AppError::NotFound)?;
+    Ok((division, report))
+}
+
+/// The lines of the households with findings, as the page and the export show them.
+async fn lines_of(
+    state: &AppState,
+    lang: Lang,
+    households: Vec<coverage::HouseholdFindings>,
+) -> AppResult<Vec<Line>> {
+    let places = Places::of(
+        state,
+        lang,
+        households.iter().map(|h| h.division_code.as_str()),
+    )
+    .await?;
+    Ok(households
+        .into_iter()
+        .map(|h| Line {
+            household_no: h.household_no,
+            head_name: h.head_name.unwrap_or_default(),
+            place: places.label(&h.division_code),
+            findings: h
+                .findings
+                .into_iter()
+                .map(|f| {
+                    (
+                        f.rule.code(),
+                        f.problem.get(lang).to_owned(),
+                        f.action.get(lang).to_owned(),
+                    )
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(params): Params<CoverageParams>,
+) -> AppResult<Response> {
+    let (division, report) = report_of(&state, &viewer, &params).await?;
+    let account = viewer.account()?;
+    let scope = account.scope();
+    let lang = viewer.lang;
+    let today = today_in_china();
     let path = state.db.division_path(&division).await?;
     let Some(here) = path.last() else {
         return Err(AppError::NotFound);
@@ -108,27 +161,18 @@ pub async fn page(
     let listed =
         division.level() == DivisionLevel::Village || report.households.len() <= LIST_LIMIT;
     let hidden = if listed { 0 } else { report.households.len() };
+    let head = ListHead::new(
+        &c,
+        "list-total-households",
+        report.households.len() as i64,
+        "/coverage",
+        viewer
+            .may(Action::ExportRegistry)
+            .is_ok()
+            .then(|| query_string(&[("division", division.as_str())])),
+    );
     let lines = if listed {
-        report
-            .households
-            .into_iter()
-            .map(|h| Line {
-                household_no: h.household_no,
-                head_name: h.head_name.unwrap_or_default(),
-                division_code: h.division_code,
-                findings: h
-                    .findings
-                    .into_iter()
-                    .map(|f| {
-                        (
-                            f.rule.code(),
-                            f.problem.get(lang).to_owned(),
-                            f.action.get(lang).to_owned(),
-                        )
-                    })
-                    .collect(),
-            })
-            .collect()
+        lines_of(&state, lang, report.households).await?
     } else {
         Vec::new()
     };
@@ -154,8 +198,66 @@ pub async fn page(
         lines,
         listed,
         hidden,
+        head,
         today: today.to_string(),
         c,
     };
     Ok(render(&page))
+}
+
+/// Every finding in the division, one row each (a household with two findings has two rows),
+/// with what to do; audited as `coverage.export`. Needs `ReadCases` and `ExportRegistry`.
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(params): Params<CoverageParams>,
+    ListFormat(format): ListFormat,
+) -> AppResult<Response> {
+    viewer.may(Action::ExportRegistry)?;
+    let (division, report) = report_of(&state, &viewer, &params).await?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let text = |key: &str| ColumnSpec::text(c.t(key));
+    let columns = [
+        text("col-household-no"),
+        text("col-head"),
+        text("col-village"),
+        text("coverage-col-rule"),
+        text("coverage-col-problem"),
+        text("coverage-col-todo"),
+    ];
+    let mut file = ListFile::create("coverage", format, &columns)?;
+    let lines = lines_of(&state, viewer.lang, report.households).await?;
+    let rows = lines
+        .into_iter()
+        .flat_map(|l| {
+            let rule_label = |code: &str| {
+                CoverageRule::ALL
+                    .iter()
+                    .find(|r| r.code() == code)
+                    .map(|r| r.label(viewer.lang).to_owned())
+                    .unwrap_or_else(|| code.to_owned())
+            };
+            l.findings
+                .into_iter()
+                .map(|(rule, problem, todo)| {
+                    vec![
+                        l.household_no.clone(),
+                        l.head_name.clone(),
+                        l.place.clone(),
+                        rule_label(rule),
+                        problem,
+                        todo,
+                    ]
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    file.write(rows).await?;
+    let record = ExportRecord {
+        action: "coverage.export",
+        county_code: division.county().map(|c| c.as_str().to_owned()),
+        division_code: Some(division.as_str().to_owned()),
+        filters: serde_json::json!({ "division": division.as_str() }),
+    };
+    file.send(&state, &viewer, record).await
 }

@@ -12,9 +12,30 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::download::{FileFormat, TempDownload};
+use crate::pages::{Chrome, count};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::response::Response;
 use zhenxing_io::{ColumnSpec, TableWriter, WriteError, create_writer};
 use zhenxing_store::audit::{AuditEntry, append_one};
+
+/// The format a list's export route asks for: `/NAME.xlsx` or `/NAME.csv`, so that one
+/// handler serves both routes.
+pub struct ListFormat(pub FileFormat);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListFormat {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ListFormat, AppError> {
+        parts
+            .uri
+            .path()
+            .rsplit_once('.')
+            .and_then(|(_, extension)| FileFormat::from_extension(extension))
+            .map(ListFormat)
+            .ok_or(AppError::NotFound)
+    }
+}
 
 /// An export being written.
 pub struct ListFile {
@@ -119,5 +140,38 @@ impl ListFile {
         )
         .await?;
         self.file.send().await
+    }
+}
+
+/// What every working list shows above its rows: how many rows its filters select over all
+/// pages ("共 1,234 户", printed with the list), and the links to its export with the same
+/// filters when the viewer may export (`list_head.html`).
+pub struct ListHead {
+    pub total: String,
+    pub xlsx: Option<String>,
+    pub csv: Option<String>,
+}
+
+impl ListHead {
+    /// `total_key` is the list's message for its count (`list-total-households`); `path` the
+    /// list's route (`/households`); `export_query` its filters, when the viewer may export.
+    pub fn new(
+        c: &Chrome,
+        total_key: &str,
+        total: i64,
+        path: &str,
+        export_query: Option<String>,
+    ) -> ListHead {
+        let link = |ext: &str| {
+            export_query.as_ref().map(|q| match q.as_str() {
+                "" => format!("{path}.{ext}"),
+                q => format!("{path}.{ext}?{q}"),
+            })
+        };
+        ListHead {
+            total: c.tr.t_args(total_key, &[("count", count(total).into())]),
+            xlsx: link("xlsx"),
+            csv: link("csv"),
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod factor;
 pub mod households;
 pub mod list_export;
 pub mod monitoring;
+pub mod place_names;
 pub mod portal;
 pub mod portal_admin;
 pub mod reports;
@@ -267,6 +268,20 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The page number of an offset-paginated list (`page=N`, from 0); none is the first.
+pub fn page_number(page: &Option<String>) -> crate::error::AppResult<i64> {
+    match blank(page) {
+        None => Ok(0),
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (0..=100_000).contains(p))
+            .ok_or_else(|| {
+                crate::error::AppError::bad_request("页码有误", "the page number is not valid")
+            }),
+    }
 }
 
 /// `k=v&...` of the non-empty pairs, values percent-encoded.

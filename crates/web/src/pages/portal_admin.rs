@@ -13,9 +13,11 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::{CsrfForm, NoFields, trimmed};
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
+use crate::pages::place_names::Places;
 use crate::pages::portal::paragraphs;
 use crate::pages::{Chrome, blank, render, render_form, saved_redirect, whole_days};
-use crate::pages::{Params, parse_id};
+use crate::pages::{Params, parse_id, query_string};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -29,6 +31,7 @@ use zhenxing_core::portal::{
     TicketKind, TicketStep, ticket_step_allowed,
 };
 use zhenxing_core::{Action, Lang};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::portal::{self, TicketFilter, TicketRow, TicketStepRequest};
 
 pub fn routes() -> Router<AppState> {
@@ -45,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/portal", get(settings_form).post(settings_save))
         .route("/settings/portal/designations", post(designate))
         .route("/tickets", get(tickets))
+        .route("/tickets.xlsx", get(export_tickets))
+        .route("/tickets.csv", get(export_tickets))
         .route("/tickets/{id}", get(ticket))
         .route("/tickets/{id}/steps/{step}", post(ticket_step))
         .route("/tickets/{id}/files/{number}", get(ticket_file))
@@ -500,6 +505,8 @@ pub struct TicketLine {
     pub category: String,
     pub subject: String,
     pub division_code: String,
+    /// The village and its township, in words.
+    pub place: String,
     pub status: String,
     pub due_on: String,
     pub overdue: bool,
@@ -507,8 +514,9 @@ pub struct TicketLine {
     pub assignee: String,
 }
 
-fn ticket_line(t: &TicketRow, lang: Lang, today: Date) -> TicketLine {
+fn ticket_line(t: &TicketRow, lang: Lang, today: Date, places: &Places) -> TicketLine {
     TicketLine {
+        place: places.label(&t.division_code),
         id: t.id,
         kind: label(TicketKind::from_code(&t.kind).map(|k| k.label(lang))),
         category: label(TicketCategory::from_code(&t.category).map(|k| k.label(lang))),
@@ -534,6 +542,8 @@ pub struct Tab {
 struct TicketsPage {
     c: Chrome,
     tabs: Vec<Tab>,
+    /// The tickets of the current tab over all pages, and the export links.
+    head: ListHead,
     lines: Vec<TicketLine>,
     next: Option<String>,
     first_page: Option<String>,
@@ -594,12 +604,34 @@ pub async fn tickets(
         more.then_some(from + TICKETS_PER_PAGE),
         from == 0,
     );
+    let places = Places::of(
+        &state,
+        viewer.lang,
+        rows.iter().map(|t| t.division_code.as_str()),
+    )
+    .await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("tickets-title");
+    let counts = portal::ticket_counts(&state.db, account, today).await?;
+    let total = TicketFilter::ALL
+        .into_iter()
+        .zip(counts)
+        .find(|(f, _)| *f == filter)
+        .map_or(0, |(_, n)| n);
     let page = TicketsPage {
+        head: ListHead::new(
+            &c,
+            "list-total-tickets",
+            total,
+            "/tickets",
+            viewer
+                .may(Action::ExportRegistry)
+                .is_ok()
+                .then(|| query_string(&[("status", filter.code())])),
+        ),
         tabs: TicketFilter::ALL
             .into_iter()
-            .zip(portal::ticket_counts(&state.db, account, today).await?)
+            .zip(counts)
             .map(|(f, count)| Tab {
                 count,
                 code: f.code(),
@@ -613,7 +645,7 @@ pub async fn tickets(
             .collect(),
         lines: rows
             .iter()
-            .map(|t| ticket_line(t, viewer.lang, today))
+            .map(|t| ticket_line(t, viewer.lang, today, &places))
             .collect(),
         next,
         first_page,
@@ -621,6 +653,89 @@ pub async fn tickets(
     };
     Ok(render(&page))
 }
+
+/// Every ticket of the tab (all pages) with the list's columns, never the requester or the
+/// text; audited as `tickets.export`. Needs `ReadTickets` and `ExportRegistry`.
+pub async fn export_tickets(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(q): Params<TicketsQuery>,
+    ListFormat(format): ListFormat,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadTickets)?;
+    viewer.may(Action::ExportRegistry)?;
+    let status = blank(&q.status).unwrap_or("");
+    let filter = match status {
+        "" => TicketFilter::default(),
+        code => TicketFilter::from_code(code).ok_or_else(|| {
+            AppError::bad_request(
+                format!("未知的筛选“{code}”"),
+                format!("unknown filter '{code}'"),
+            )
+        })?,
+    };
+    let today = today_in_china();
+    let c = Chrome::new(&state, &viewer, String::new());
+    let text = |key: &str| ColumnSpec::text(c.t(key));
+    let columns = [
+        ColumnSpec::number(c.t("tickets-col-id")),
+        text("tickets-col-subject"),
+        text("col-village"),
+        text("tickets-col-kind"),
+        text("tickets-col-status"),
+        text("tickets-col-due"),
+        text("tickets-overdue"),
+        text("tickets-col-assignee"),
+    ];
+    let mut file = ListFile::create("tickets", format, &columns)?;
+    let mut from = 0;
+    loop {
+        let rows =
+            portal::ticket_inbox_page(&state.db, account, filter, today, EXPORT_PAGE, from).await?;
+        let count = rows.len() as i64;
+        let places = Places::of(
+            &state,
+            viewer.lang,
+            rows.iter().map(|t| t.division_code.as_str()),
+        )
+        .await?;
+        let lines = rows
+            .iter()
+            .map(|t| {
+                let l = ticket_line(t, viewer.lang, today, &places);
+                vec![
+                    l.id.to_string(),
+                    l.subject,
+                    l.place,
+                    format!("{} · {}", l.kind, l.category),
+                    l.status,
+                    l.due_on,
+                    if l.overdue {
+                        c.t("tickets-overdue")
+                    } else {
+                        String::new()
+                    },
+                    l.assignee,
+                ]
+            })
+            .collect();
+        file.write(lines).await?;
+        if count < EXPORT_PAGE {
+            break;
+        }
+        from += EXPORT_PAGE;
+    }
+    let record = ExportRecord {
+        action: "tickets.export",
+        county_code: account.division.county().map(|c| c.as_str().to_owned()),
+        division_code: Some(account.division.as_str().to_owned()),
+        filters: serde_json::json!({ "status": filter.code() }),
+    };
+    file.send(&state, &viewer, record).await
+}
+
+/// Tickets written per page of an export.
+const EXPORT_PAGE: i64 = 5_000;
 
 pub struct StepForm {
     pub code: &'static str,
@@ -723,11 +838,12 @@ async fn ticket_page(
     } else {
         Vec::new()
     };
+    let places = Places::of(state, lang, [t.division_code.as_str()]).await?;
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("ticket-title"), t.id);
     let anonymous = c.t("ticket-anonymous");
     let page = TicketPage {
-        t: ticket_line(&t, lang, today),
+        t: ticket_line(&t, lang, today, &places),
         version: t.row_version,
         body: paragraphs(&t.body),
         requester: t.requester.clone().unwrap_or(anonymous),

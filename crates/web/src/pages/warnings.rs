@@ -9,11 +9,11 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::CsrfForm;
-use crate::pages::download::FileFormat;
 use crate::pages::households::scoped_household;
-use crate::pages::list_export::{ExportRecord, ListFile};
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
+use crate::pages::place_names::Places;
 use crate::pages::{Chrome, Fields, blank, query_string, render, render_form, risk_labels};
-use crate::pages::{Params, parse_id};
+use crate::pages::{Params, page_number, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -42,8 +42,8 @@ const PAGE_SIZE: i64 = 50;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/warnings", get(inbox))
-        .route("/warnings.xlsx", get(export_xlsx))
-        .route("/warnings.csv", get(export_csv))
+        .route("/warnings.xlsx", get(export))
+        .route("/warnings.csv", get(export))
         .route("/warnings/{id}", get(detail))
         .route("/warnings/{id}/assign", post(assign))
         .route("/warnings/{id}/verify", post(verify))
@@ -112,6 +112,8 @@ struct Line {
     household_no: String,
     head_name: String,
     division_code: String,
+    /// The village and its township, in words.
+    place: String,
     source: String,
     status: String,
     status_code: String,
@@ -149,12 +151,13 @@ struct InboxPage {
     next: Option<String>,
     previous: Option<String>,
     is_cadre: bool,
-    /// The query of the export links, when the viewer may export.
-    export_query: Option<String>,
+    /// The total over all pages and the export links.
+    head: ListHead,
 }
 
-fn line(r: InboxRow, lang: Lang, today: Date) -> Line {
+fn line(r: InboxRow, lang: Lang, today: Date, places: &Places) -> Line {
     Line {
+        place: places.label(&r.division_code),
         overdue: r.is_overdue(today),
         id: r.id,
         head_name: r.head_name.clone().unwrap_or_default(),
@@ -220,14 +223,7 @@ fn inbox_filter(
         })?),
     };
     let mine = blank(&params.mine).is_some();
-    let page: i64 = match blank(&params.page) {
-        None => 0,
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|p| (0..=100_000).contains(p))
-            .ok_or_else(|| AppError::bad_request("页码有误", "the page number is not valid"))?,
-    };
+    let page = page_number(&params.page)?;
     Ok(InboxFilter {
         status_code: status_code.to_owned(),
         source: source.to_owned(),
@@ -268,6 +264,8 @@ pub async fn inbox(
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let counts = warnings::inbox_counts(&state.db, &scope, today).await?;
+    let total = warnings::inbox_total(&state.db, &scope, &query, today).await?;
+    let places = Places::of(&state, lang, rows.iter().map(|r| r.division_code.as_str())).await?;
     let c = Chrome::new(&state, &viewer, String::new());
     let tab = |code: &'static str, key: &str, count: i64| Tab {
         code,
@@ -320,60 +318,50 @@ pub async fn inbox(
         active_leads: counts.active_leads,
         active_monitored_risks: counts.active_monitored_risks,
         mine,
-        lines: rows.into_iter().map(|r| line(r, lang, today)).collect(),
+        lines: rows
+            .into_iter()
+            .map(|r| line(r, lang, today, &places))
+            .collect(),
         next: more.then(|| link(page + 1)),
         previous: (page > 0).then(|| link(page - 1)),
         is_cadre: account.role == zhenxing_core::Role::VillageCadre,
-        export_query: viewer.may(Action::ExportRegistry).is_ok().then(|| {
-            query_string(&[
-                ("status", status_code),
-                ("source", source),
-                ("kind", kind_code),
-                ("mine", mine_value),
-            ])
-        }),
+        head: ListHead::new(
+            &c,
+            "list-total-warnings",
+            total,
+            "/warnings",
+            viewer.may(Action::ExportRegistry).is_ok().then(|| {
+                query_string(&[
+                    ("status", status_code),
+                    ("source", source),
+                    ("kind", kind_code),
+                    ("mine", mine_value),
+                ])
+            }),
+        ),
         c,
     };
     Ok(render(&page_html))
 }
 
 /// Warnings written per page of an export.
-const EXPORT_PAGE: i64 = 5_000;
-
-pub async fn export_xlsx(
-    state: State<AppState>,
-    viewer: Extension<Viewer>,
-    params: Params<InboxParams>,
-) -> AppResult<Response> {
-    export(state, viewer, params, FileFormat::Xlsx).await
-}
-
-pub async fn export_csv(
-    state: State<AppState>,
-    viewer: Extension<Viewer>,
-    params: Params<InboxParams>,
-) -> AppResult<Response> {
-    export(state, viewer, params, FileFormat::Csv).await
-}
+const EXPORT_PAGE: i64 = warnings::INBOX_MOST;
 
 /// Every warning the inbox's filters select (all pages), with the page's columns and the
 /// village's name, most urgent first; audited as `warnings.export`. Needs `ExportRegistry`,
 /// like every export of names from the registry.
-async fn export(
+pub async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Params(params): Params<InboxParams>,
-    format: FileFormat,
+    ListFormat(format): ListFormat,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ExportRegistry)?;
     let lang = viewer.lang;
     let today = today_in_china();
     let filter = inbox_filter(&params, account)?;
     let c = Chrome::new(&state, &viewer, String::new());
-    let text = |key: &str| ColumnSpec {
-        text: true,
-        ..ColumnSpec::new(c.t(key))
-    };
+    let text = |key: &str| ColumnSpec::text(c.t(key));
     let columns = [
         ColumnSpec::number(c.t("warnings-col-id")),
         text("warnings-col-household"),
@@ -389,13 +377,6 @@ async fn export(
         text("warnings-col-due"),
         text("warnings-col-assignee"),
     ];
-    let names: std::collections::HashMap<String, String> = state
-        .db
-        .division_names()
-        .await?
-        .into_iter()
-        .map(|(code, name)| (code.as_str().to_owned(), name))
-        .collect();
     let (yes, no) = (c.t("warnings-yes"), c.t("warnings-no"));
     let mut file = ListFile::create("warnings", format, &columns)?;
     let scope = account.scope();
@@ -405,16 +386,17 @@ async fn export(
     loop {
         let rows = warnings::inbox(&state.db, &scope, &query, today).await?;
         let count = rows.len() as i64;
+        let places =
+            Places::of(&state, lang, rows.iter().map(|r| r.division_code.as_str())).await?;
         let lines = rows
             .into_iter()
             .map(|r| {
-                let l = line(r, lang, today);
-                let village = names.get(&l.division_code).cloned().unwrap_or_default();
+                let l = line(r, lang, today, &places);
                 vec![
                     l.id.to_string(),
                     l.household_no,
                     l.head_name,
-                    format!("{village} {}", l.division_code).trim().to_owned(),
+                    l.place,
                     l.kind,
                     l.source,
                     l.status,
@@ -460,6 +442,8 @@ struct Step {
 struct DetailPage {
     c: Chrome,
     w: WarningDetail,
+    /// The village and its township, in words.
+    place: String,
     /// When the warning was raised (`w.opened_at`), in Beijing time.
     opened_at: String,
     source: String,
@@ -615,6 +599,9 @@ async fn detail_page(
         Vec::new()
     };
     let page = DetailPage {
+        place: Places::of(state, lang, [w.division_code.as_str()])
+            .await?
+            .label(&w.division_code),
         opened_at: zhenxing_core::china_time::china_time_text(&w.opened_at),
         source: source_label(&w.source, lang),
         status: status_label(&w.status, &w.kind, lang),

@@ -6,6 +6,7 @@ use super::*;
 pub struct InboxParams {
     filter: Option<String>,
     kind: Option<String>,
+    page: Option<String>,
 }
 
 pub(super) struct Line {
@@ -13,6 +14,8 @@ pub(super) struct Line {
     household_no: String,
     head_name: String,
     division_code: String,
+    /// The village and its township, in words.
+    place: String,
     kind: String,
     stage: String,
     emergency: bool,
@@ -46,14 +49,23 @@ pub(super) struct InboxPage {
     kinds: Vec<(&'static str, String)>,
     kind: String,
     lines: Vec<Line>,
+    /// The total over all pages and the export links.
+    head: ListHead,
     notifications: Vec<NotificationLine>,
     limit_days: i64,
-    truncated: bool,
+    next: Option<String>,
+    previous: Option<String>,
     /// YYYY-MM: the national file's default month.
     this_month: String,
 }
 
-pub(super) fn line(r: CaseListRow, lang: Lang, today: Date, policy: &ProcedurePolicy) -> Line {
+pub(super) fn line(
+    r: CaseListRow,
+    lang: Lang,
+    today: Date,
+    policy: &ProcedurePolicy,
+    places: &Places,
+) -> Line {
     let c = r.case;
     let urgency = c.urgency(today, policy);
     let elapsed = parse_date(&c.opened_on)
@@ -72,18 +84,20 @@ pub(super) fn line(r: CaseListRow, lang: Lang, today: Date, policy: &ProcedurePo
         elapsed,
         urgency: urgency_code(urgency),
         household_no: c.household_no,
+        place: places.label(&c.division_code),
         division_code: c.division_code,
     }
 }
 
-pub async fn inbox(
-    State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Params(params): Params<InboxParams>,
-) -> AppResult<Response> {
-    let account = viewer.may(Action::ReadCases)?;
-    let lang = viewer.lang;
-    let today = today_in_china();
+/// The inbox's filters as its query gives them, checked; the same for the page and its export.
+struct InboxFilter {
+    filter_code: String,
+    kind_code: String,
+    page: i64,
+    query: CaseInboxQuery,
+}
+
+fn inbox_filter(params: &InboxParams) -> AppResult<InboxFilter> {
     let filter_code = blank(&params.filter).unwrap_or("open");
     let filter = CaseFilter::from_code(filter_code).ok_or_else(|| {
         AppError::bad_request(
@@ -101,20 +115,42 @@ pub async fn inbox(
             )
         })?),
     };
+    let page = page_number(&params.page)?;
+    Ok(InboxFilter {
+        filter_code: filter_code.to_owned(),
+        kind_code: kind_code.to_owned(),
+        page,
+        query: CaseInboxQuery {
+            filter,
+            kind,
+            offset: page * PAGE_SIZE,
+            limit: PAGE_SIZE + 1,
+        },
+    })
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(params): Params<InboxParams>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadCases)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let InboxFilter {
+        filter_code,
+        kind_code,
+        page,
+        query,
+    } = inbox_filter(&params)?;
     let policy = procedures::policy(&state.db).await?;
     let scope = account.scope();
-    let mut rows = procedures::inbox(
-        &state.db,
-        &scope,
-        filter,
-        kind,
-        today,
-        &policy,
-        PAGE_SIZE + 1,
-    )
-    .await?;
-    let truncated = rows.len() as i64 > PAGE_SIZE;
+    let mut rows = procedures::inbox(&state.db, &scope, &query, today, &policy).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
+    let total =
+        procedures::inbox_total(&state.db, &scope, query.filter, query.kind, today, &policy)
+            .await?;
     let counts = procedures::inbox_counts(&state.db, &scope, today, &policy).await?;
     let notifications = procedures::unread_notifications(&state.db, &scope)
         .await?
@@ -130,6 +166,12 @@ pub async fn inbox(
             at: china_day_text(&n.created_at),
         })
         .collect();
+    let places = Places::of(
+        &state,
+        lang,
+        rows.iter().map(|r| r.case.division_code.as_str()),
+    )
+    .await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("cases-title");
     let tab = |code: &'static str, count: Option<i64>| Tab {
@@ -145,25 +187,135 @@ pub async fn inbox(
         tab("closed", None),
         tab("unrecorded", Some(counts.unrecorded)),
     ];
-    let page = InboxPage {
+    let link = |p: i64| {
+        let p = p.to_string();
+        format!(
+            "/cases?{}",
+            query_string(&[("filter", &filter_code), ("kind", &kind_code), ("page", &p)])
+        )
+    };
+    let page_html = InboxPage {
         tabs,
-        filter: filter_code.to_owned(),
         kinds: CaseKind::ALL
             .iter()
             .map(|k| (k.code(), k.label(lang).to_owned()))
             .collect(),
-        kind: kind_code.to_owned(),
         lines: rows
             .into_iter()
-            .map(|r| line(r, lang, today, &policy))
+            .map(|r| line(r, lang, today, &policy, &places))
             .collect(),
+        head: ListHead::new(
+            &c,
+            "list-total-cases",
+            total,
+            "/cases",
+            viewer
+                .may(Action::ExportRegistry)
+                .is_ok()
+                .then(|| query_string(&[("filter", &filter_code), ("kind", &kind_code)])),
+        ),
         notifications,
         limit_days: policy.limit_days,
-        truncated,
+        next: more.then(|| link(page + 1)),
+        previous: (page > 0).then(|| link(page - 1)),
         this_month: Month::of(today).to_string(),
+        filter: filter_code,
+        kind: kind_code,
         c,
     };
-    Ok(render(&page))
+    Ok(render(&page_html))
+}
+
+/// Cases written per page of an export.
+const EXPORT_PAGE: i64 = 5_000;
+
+/// Every case the inbox's tab and filters select (all pages), with the page's columns, the
+/// village in words and whether the case is near or past its limit; audited as
+/// `cases.export`. Needs `ReadCases` and `ExportRegistry` (the rows name households).
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Params(params): Params<InboxParams>,
+    ListFormat(format): ListFormat,
+) -> AppResult<Response> {
+    viewer.may(Action::ReadCases)?;
+    let account = viewer.may(Action::ExportRegistry)?;
+    let lang = viewer.lang;
+    let today = today_in_china();
+    let filter = inbox_filter(&params)?;
+    let policy = procedures::policy(&state.db).await?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let text = |key: &str| ColumnSpec::text(c.t(key));
+    let columns = [
+        ColumnSpec::number(c.t("cases-col-id")),
+        text("cases-col-household"),
+        text("cases-col-head"),
+        text("cases-col-village"),
+        text("cases-col-kind"),
+        text("cases-col-stage"),
+        text("cases-col-urgency"),
+        text("cases-col-opened"),
+        text("cases-col-due"),
+        ColumnSpec::number(c.t("cases-col-elapsed")),
+    ];
+    let mut file = ListFile::create("cases", format, &columns)?;
+    let scope = account.scope();
+    let mut query = filter.query;
+    query.offset = 0;
+    query.limit = EXPORT_PAGE;
+    loop {
+        let rows = procedures::inbox(&state.db, &scope, &query, today, &policy).await?;
+        let count = rows.len() as i64;
+        let places = Places::of(
+            &state,
+            lang,
+            rows.iter().map(|r| r.case.division_code.as_str()),
+        )
+        .await?;
+        let lines = rows
+            .into_iter()
+            .map(|r| {
+                let emergency = r.case.emergency.is_some();
+                let l = line(r, lang, today, &policy, &places);
+                let mut kind = l.kind;
+                if emergency {
+                    kind = format!("{kind}（{}）", c.t("cases-emergency-badge"));
+                }
+                let urgency = match l.urgency {
+                    "overdue" => c.t("cases-overdue"),
+                    "near" => c.t("cases-near"),
+                    _ => String::new(),
+                };
+                vec![
+                    l.id.to_string(),
+                    l.household_no,
+                    l.head_name,
+                    l.place,
+                    kind,
+                    l.stage,
+                    urgency,
+                    l.opened_on,
+                    l.due_on,
+                    l.elapsed,
+                ]
+            })
+            .collect();
+        file.write(lines).await?;
+        if count < EXPORT_PAGE {
+            break;
+        }
+        query.offset += EXPORT_PAGE;
+    }
+    let record = ExportRecord {
+        action: "cases.export",
+        county_code: account.division.county().map(|c| c.as_str().to_owned()),
+        division_code: Some(account.division.as_str().to_owned()),
+        filters: serde_json::json!({
+            "filter": filter.filter_code,
+            "kind": filter.kind_code,
+        }),
+    };
+    file.send(&state, &viewer, record).await
 }
 
 pub async fn read_notification(

@@ -11,10 +11,12 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::{CsrfForm, NoFields, trimmed};
 use crate::pages::households::scoped_household;
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
+use crate::pages::place_names::Places;
 use crate::pages::{
     Chrome, Fields, blank, render, render_form, risk_labels, saved_redirect, whole_days, yuan,
 };
-use crate::pages::{Params, parse_id};
+use crate::pages::{Params, page_number, parse_id, query_string};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,8 +36,9 @@ use zhenxing_core::procedure::{
 };
 use zhenxing_core::warning::WarningChannel;
 use zhenxing_core::{Action, DivisionCode, DivisionLevel, Fen, Lang, MonitoringCategory, Text};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::procedures::{
-    self, CaseFilter, CaseListRow, CaseRow, NoticeEntry, OpenRequest, StepRequest,
+    self, CaseFilter, CaseInboxQuery, CaseListRow, CaseRow, NoticeEntry, OpenRequest, StepRequest,
 };
 use zhenxing_store::snapshots::Month;
 
@@ -57,11 +60,13 @@ use open::*;
 use settings::*;
 use steps::*;
 
-const PAGE_SIZE: i64 = 200;
+const PAGE_SIZE: i64 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(inbox))
+        .route("/cases.xlsx", get(export))
+        .route("/cases.csv", get(export))
         .route("/cases/national", get(national_file))
         .route("/cases/{id}", get(detail))
         .route("/cases/{id}/steps/{step}", post(take_step))
