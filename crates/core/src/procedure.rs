@@ -606,6 +606,31 @@ pub fn roles_for(kind: CaseKind, step: StepKind, stage: Stage) -> &'static [Role
     }
 }
 
+impl Stage {
+    /// The step that moves a case on from this stage; none for a final stage.
+    pub fn next_step(self) -> Option<StepKind> {
+        match self {
+            Stage::Verification => Some(StepKind::Verify),
+            Stage::Appraisal => Some(StepKind::Appraise),
+            Stage::Notice => Some(StepKind::CloseNotice),
+            Stage::TownshipReview => Some(StepKind::TownshipApprove),
+            Stage::CountyApproval => Some(StepKind::CountyApprove),
+            Stage::Announcement => Some(StepKind::Announce),
+            Stage::Completed | Stage::Rejected | Stage::Withdrawn => None,
+        }
+    }
+
+    /// The level whose work the case waits for at this stage ("待我办理"): the first of the
+    /// roles that may take [`Stage::next_step`], the one the step belongs to (the village's
+    /// verification, which the township may also take, waits for the village).
+    pub fn waits_for(self) -> Option<Role> {
+        let step = self.next_step()?;
+        [CaseKind::Identification, CaseKind::Elimination]
+            .into_iter()
+            .find_map(|kind| roles_for(kind, step, self).first().copied())
+    }
+}
+
 /// Whether `role` may take a step of this kind on the case now, whatever its content: what a
 /// page asks to decide which forms to offer.
 pub fn may_take(state: &CaseState, step: StepKind, role: Role) -> Result<(), Text> {

@@ -43,6 +43,8 @@ pub struct Viewer {
     pub must_enrol: bool,
     pub lang: Lang,
     pub client: String,
+    /// The menu's counts of the account's own work, for the pages of a signed-in session.
+    pub badges: Option<crate::pages::tasks::Badges>,
 }
 
 impl Viewer {
@@ -184,6 +186,7 @@ pub async fn session_layer(
         must_enrol: false,
         lang: lang_from_headers(request.headers(), &jar),
         client: client.as_ref().map_or_else(|_| String::new(), Clone::clone),
+        badges: None,
     };
     if let Err(refused) = client {
         return render_error(&state, &viewer, is_api, refused);
@@ -239,6 +242,19 @@ pub async fn session_layer(
     }
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
+    if !is_api
+        && viewer.session_token.is_some()
+        && let Some(account) = &viewer.account
+    {
+        if request.method() == axum::http::Method::GET {
+            if shows_menu(&path) {
+                viewer.badges = state.badges.get(&state, account).await;
+            }
+        } else {
+            // What the account just did shows in its menu at once.
+            state.badges.forget(account.id);
+        }
+    }
     request.extensions_mut().insert(viewer.clone());
     let response = next.run(request).await;
     let error = match response.extensions().get::<AppError>().cloned() {
@@ -263,6 +279,20 @@ pub async fn session_layer(
             .insert(crate::security::LoggedAccount(account.id));
     }
     response
+}
+
+/// Whether a GET of `path` renders a page with the menu (not a file, a download or the
+/// stylesheet), so that only those count the menu's badges.
+fn shows_menu(path: &str) -> bool {
+    !(path.starts_with("/static/")
+        || path == "/portal"
+        || path.starts_with("/portal/")
+        || path == "/favicon.ico"
+        || path == "/healthz"
+        || path.ends_with(".xlsx")
+        || path.ends_with(".csv")
+        || path.contains("/files/")
+        || path.contains("/attachments/"))
 }
 
 /// axum's own refusals (a form that does not parse, a body too large, a wrong method) come as

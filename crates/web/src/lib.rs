@@ -144,6 +144,8 @@ pub struct AppState {
     /// The background jobs (`jobs`): registry imports and re-screening runs.
     pub imports: Arc<pages::transfer::Imports>,
     pub runs: Arc<pages::monitoring::Runs>,
+    /// The menu's counts per account, kept for a few seconds (`pages::tasks`).
+    pub badges: Arc<pages::tasks::BadgeCache>,
 }
 
 impl AppState {
@@ -169,6 +171,7 @@ impl AppState {
             figures: Arc::new(zhenxing_store::figure_cache::FigureCache::new()),
             imports: Arc::default(),
             runs: Arc::default(),
+            badges: Arc::default(),
         }
     }
 }
@@ -177,6 +180,7 @@ pub fn router(state: AppState) -> Router {
     let hsts = state.config.hsts;
     let pages = Router::new()
         .route("/", get(home))
+        .route("/tasks", get(pages::tasks::page))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/lang", post(auth::switch_lang))

@@ -283,6 +283,33 @@ async fn masked_by_default_everywhere() {
     }
 }
 
+/// 我的待办 as every role: every staff role that works lists has it (and it is where `/`
+/// sends it); the auditor, who reads only the audit trail, does not; anonymous visitors are
+/// sent to sign in.
+#[tokio::test]
+async fn the_task_list_as_every_role() {
+    const EXPECTED: &[(&str, u16, &str)] = &[
+        ("admin", 200, "/tasks"),
+        ("security", 200, "/tasks"),
+        ("chengkou", 200, "/tasks"),
+        ("bashan", 200, "/tasks"),
+        ("lixin", 200, "/tasks"),
+        ("other_village", 200, "/tasks"),
+        ("wuxi", 200, "/tasks"),
+        ("auditor", 403, "/audit"),
+        ("department", 200, "/tasks"),
+    ];
+    for server in Server::all().await {
+        for (name, status, home) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            assert_eq!(c.get("/tasks").await.status, *status, "{name} /tasks");
+            assert_eq!(c.get("/").await.header("location"), Some(*home), "{name} /");
+        }
+        let r = server.client().get("/tasks").await;
+        assert_eq!(r.header("location"), Some("/login"), "anonymous /tasks");
+    }
+}
+
 /// Every working list's export (issue 18 item 3) as every role: the list's own permission and
 /// the export permission decide (403), a bad filter is refused on its merits (400) where the
 /// export is allowed, a division outside the scope does not exist (404); anonymous visitors

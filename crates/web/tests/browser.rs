@@ -102,10 +102,12 @@ async fn scenario(b: Browser) {
     assert!(b.find("sign-out").await.is_none(), "not signed in");
     b.screenshot("01-login-refused").await;
 
-    // Sign in as the county officer of Chengkou; the start page is the county's division page.
+    // Sign in as the county officer of Chengkou; the start page is 我的待办.
     b.sign_in("chengkou").await;
-    assert_eq!(b.path().await, "/divisions/500229000000");
+    assert_eq!(b.path().await, "/tasks");
     assert_eq!(b.lang().await, "zh-CN");
+    b.tasks_lead_to_their_lists("chengkou", "24-tasks-county")
+        .await;
 
     // Find the household by its head's name, from the menu's household list.
     b.c.find(Locator::Css("header nav a[href='/households']"))
@@ -309,6 +311,11 @@ async fn scenario(b: Browser) {
     // A village cadre of 立新村 (500229102202) cannot reach CK0002 of another village: the
     // direct URL answers exactly like a household that does not exist, and search finds nothing.
     b.sign_in("lixin").await;
+    assert_eq!(b.path().await, "/tasks");
+    b.c.set_window_size(375, 812).await.unwrap();
+    b.tasks_lead_to_their_lists("lixin", "25-phone-tasks-cadre")
+        .await;
+    b.c.set_window_size(1280, 900).await.unwrap();
     b.goto("/households/CK0002").await;
     let h1 = b.heading().await;
     assert_eq!(h1, "未找到", "{}", b.body_text().await);
@@ -589,6 +596,23 @@ async fn farmer_declares_on_the_portal(b: &Browser) {
     b.screenshot("22-phone-tracking").await;
 
     b.sign_in("bashan").await;
+    assert_eq!(b.path().await, "/tasks");
+    b.tasks_lead_to_their_lists("bashan", "26-phone-tasks-township")
+        .await;
+    // The self-declaration and the cadre's visit wait to be assigned: on the list and as the
+    // menu's badge.
+    let lines = b
+        .js("return [...document.querySelectorAll('#tasks li')].map(li => li.dataset.task + '=' + li.querySelector('.task-count').textContent)")
+        .await;
+    assert!(
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "tasks-warnings-to-assign=2"),
+        "{lines}"
+    );
+    assert_eq!(b.text("badge-warnings").await, "2");
     b.goto("/warnings?source=self_declaration").await;
     let rows = b.table_rows("warnings").await;
     assert!(
@@ -788,6 +812,55 @@ impl Browser {
              && document.getElementById('sign-in') !== null",
         )
         .await;
+    }
+
+    /// On 我的待办: every line is a target at least 44 × 44 CSS pixels, on a phone the page
+    /// fits the screen, and the first line with work opens its list, whose total is the
+    /// line's count.
+    async fn tasks_lead_to_their_lists(&self, who: &str, shot: &str) {
+        self.element("tasks").await;
+        let phone = self.js("return window.innerWidth").await.as_f64().unwrap() <= 400.0;
+        if phone {
+            self.assert_fits_phone("the task list").await;
+        }
+        let small = self
+            .js("return [...document.querySelectorAll('#tasks a')]\
+                 .map(a => a.getBoundingClientRect())\
+                 .filter(r => r.width < 44 || r.height < 44).length")
+            .await;
+        assert_eq!(small, json!(0), "{who}: task links smaller than 44 × 44 px");
+        self.screenshot(shot).await;
+        let first = self
+            .js("const li = [...document.querySelectorAll('#tasks li')].find(li => !li.classList.contains('done')); \
+                 return li ? [li.querySelector('a').getAttribute('href'), li.querySelector('.task-count').textContent] : null")
+            .await;
+        let Some([href, count]) = first.as_array().map(|a| [a[0].clone(), a[1].clone()]) else {
+            return;
+        };
+        let (href, count) = (
+            href.as_str().unwrap().to_owned(),
+            count.as_str().unwrap().replace(',', ""),
+        );
+        self.c
+            .find(Locator::Css(&format!("#tasks a[href='{href}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.wait_for(
+            "the list a task opens",
+            "return document.getElementById('list-total') !== null",
+        )
+        .await;
+        let total: String = self
+            .text("list-total")
+            .await
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert_eq!(total, count, "{who}: {href}");
+        self.c.back().await.unwrap();
     }
 
     /// The page is no wider than the phone's screen (one pixel of rounding allowed).

@@ -86,9 +86,9 @@ async fn a_department_officer_uploads_and_reads_the_result() {
             .await
             .unwrap();
         let mut c = server.signed_in("department").await;
-        // Home is the department page for a role that does not read the registry.
+        // Home is 我的待办 for every role that works lists, the department officer too.
         let home = c.get("/").await;
-        assert_eq!(home.header("location"), Some("/department"));
+        assert_eq!(home.header("location"), Some("/tasks"));
         let form = c.get("/department").await;
         assert_eq!(form.status, 200, "{}", form.body);
         assert!(form.body.contains("id=\"no-uploads\""));

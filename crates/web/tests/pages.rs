@@ -74,7 +74,11 @@ async fn sign_in_out_and_refusals() {
             "{cookie}"
         );
         let home = c.get("/").await;
-        assert_eq!(home.header("location"), Some("/divisions/500229000000"));
+        assert_eq!(
+            home.header("location"),
+            Some("/tasks"),
+            "我的待办 is the start page"
+        );
         let county = c.get("/divisions/500229000000").await;
         assert_eq!(county.status, 200);
         assert!(county.body.contains("城口县"));

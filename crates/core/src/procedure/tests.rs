@@ -946,3 +946,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn each_open_stage_waits_for_the_level_whose_step_it_is() {
+    use Role::{CountyOfficer, TownshipOfficer, VillageCadre};
+    let waits = |s: Stage| s.waits_for();
+    assert_eq!(waits(Stage::Verification), Some(VillageCadre));
+    assert_eq!(waits(Stage::Appraisal), Some(VillageCadre));
+    assert_eq!(waits(Stage::Notice), Some(VillageCadre));
+    assert_eq!(waits(Stage::TownshipReview), Some(TownshipOfficer));
+    assert_eq!(waits(Stage::CountyApproval), Some(CountyOfficer));
+    assert_eq!(waits(Stage::Announcement), Some(TownshipOfficer));
+    for s in [Stage::Completed, Stage::Rejected, Stage::Withdrawn] {
+        assert_eq!(waits(s), None);
+    }
+    // The level a stage waits for may take the step that moves it on.
+    for s in Stage::ALL {
+        if let (Some(role), Some(step)) = (s.waits_for(), s.next_step()) {
+            assert!(
+                roles_for(CaseKind::Identification, step, *s).contains(&role),
+                "{s:?}"
+            );
+        }
+    }
+}

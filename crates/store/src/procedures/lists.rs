@@ -5,8 +5,8 @@ use crate::browse::code_range;
 use crate::{Db, Result, on_pool};
 use serde::Serialize;
 use time::Date;
-use zhenxing_core::Scope;
 use zhenxing_core::procedure::{CaseKind, ProcedurePolicy, Stage};
+use zhenxing_core::{Role, Scope};
 
 /// Which cases an inbox lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,6 +22,12 @@ pub enum CaseFilter {
     Closed,
     /// Completed cases not yet entered in the national system (录入建档), the oldest first.
     Unrecorded,
+    /// Open cases at a stage that waits for this role's level (待我办理), the nearest time
+    /// limit first ([`Stage::waits_for`]).
+    WaitingFor(Role),
+    /// Village notices whose period is over and that are not yet closed (公示期满待结束),
+    /// the longest over first.
+    NoticeDue,
 }
 
 impl CaseFilter {
@@ -32,16 +38,21 @@ impl CaseFilter {
             CaseFilter::Urgent => "urgent",
             CaseFilter::Closed => "closed",
             CaseFilter::Unrecorded => "unrecorded",
+            CaseFilter::WaitingFor(_) => "waiting",
+            CaseFilter::NoticeDue => "notice_due",
         }
     }
 
-    pub fn from_code(code: &str) -> Option<CaseFilter> {
+    /// The filter of a code, as `role` reads it ("waiting" is what waits for its level).
+    pub fn from_code(code: &str, role: Role) -> Option<CaseFilter> {
         [
             CaseFilter::Open,
             CaseFilter::Overdue,
             CaseFilter::Urgent,
             CaseFilter::Closed,
             CaseFilter::Unrecorded,
+            CaseFilter::WaitingFor(role),
+            CaseFilter::NoticeDue,
         ]
         .into_iter()
         .find(|f| f.code() == code)
@@ -108,6 +119,29 @@ fn filter_condition(
         CaseFilter::Unrecorded => (
             format!("{} AND $4 <> ''", unrecorded_condition("c.")),
             "c.closed_on, c.id",
+        ),
+        CaseFilter::WaitingFor(role) => {
+            let stages = Stage::ALL
+                .iter()
+                .filter(|s| s.waits_for() == Some(role))
+                .map(|s| format!("'{}'", s.code()))
+                .collect::<Vec<_>>();
+            let condition = if stages.is_empty() {
+                "1 = 0 AND $4 <> ''".to_owned()
+            } else {
+                format!(
+                    "c.closed_on IS NULL AND c.stage IN ({}) AND $4 <> ''",
+                    stages.join(", ")
+                )
+            };
+            (condition, "c.due_on IS NULL, c.due_on, c.id")
+        }
+        CaseFilter::NoticeDue => (
+            format!(
+                "c.closed_on IS NULL AND c.stage = '{}' AND c.notice_ends_on < $4",
+                Stage::Notice.code()
+            ),
+            "c.notice_ends_on, c.id",
         ),
     };
     // Urgent: the last day before which a case is on time, for each counting; overdue: today.

@@ -139,3 +139,5 @@ cases-national-note = Identifications and risk eliminations completed in the mon
 cases-col-head = Head of household
 cases-col-village = Village
 cases-col-urgency = Time limit
+cases-tab-waiting = Waiting for me
+cases-tab-notice_due = Notices to close

@@ -139,3 +139,5 @@ cases-national-note = 当月办结的识别纳入和风险消除，含户主完�
 cases-col-head = 户主
 cases-col-village = 村（社区）
 cases-col-urgency = 时限状态
+cases-tab-waiting = 待我办理
+cases-tab-notice_due = 公示期满待结束

@@ -19,6 +19,7 @@ pub mod portal_admin;
 pub mod reports;
 pub mod security_policy;
 pub mod statistics;
+pub mod tasks;
 pub mod timeline;
 pub mod transfer;
 pub mod warnings;
@@ -57,6 +58,13 @@ pub struct Chrome {
     pub can_tickets: bool,
     pub can_portal: bool,
     pub home: String,
+    /// The account's division page (the menu's "区划").
+    pub division_home: String,
+    /// 我的待办 (every role but the auditor).
+    pub can_tasks: bool,
+    /// The menu's counts of the account's own work (none for anonymous visitors and when
+    /// they could not be read).
+    pub badges: tasks::Badges,
 }
 
 impl Chrome {
@@ -83,6 +91,11 @@ impl Chrome {
             can_tickets: account.is_some_and(|a| a.may(Action::ReadTickets)),
             can_portal: account.is_some_and(|a| a.may(Action::ManagePortal)),
             home: account.map(home_of).unwrap_or_else(|| "/login".to_owned()),
+            division_home: account
+                .map(|a| format!("/divisions/{}", a.division.as_str()))
+                .unwrap_or_default(),
+            can_tasks: account.is_some_and(has_tasks),
+            badges: viewer.badges.unwrap_or_default(),
             tr,
         }
     }
@@ -97,21 +110,27 @@ impl Chrome {
     }
 }
 
-/// An account's first page: its division; for the roles that do not read the registry, the
-/// department data page (department officer), the accounts (security administrator) or the
-/// audit trail (auditor).
+/// An account's first page: 我的待办 for every role that works lists, the audit trail for the
+/// auditor.
 pub fn home_of(account: &zhenxing_store::accounts::Account) -> String {
-    if account.may(Action::ReadRegistry) {
-        format!("/divisions/{}", account.division.as_str())
-    } else if account.may(Action::UploadDepartmentData) {
-        "/department".to_owned()
-    } else if account.may(Action::ManageAccounts) {
-        "/accounts".to_owned()
+    if has_tasks(account) {
+        "/tasks".to_owned()
     } else if account.may(Action::ReadAudit) {
         "/audit".to_owned()
     } else {
         format!("/divisions/{}", account.division.as_str())
     }
+}
+
+/// Whether the account works lists that 我的待办 counts (every staff role but the auditor).
+pub fn has_tasks(account: &zhenxing_store::accounts::Account) -> bool {
+    [
+        Action::ReadRegistry,
+        Action::UploadDepartmentData,
+        Action::ManageAccounts,
+    ]
+    .into_iter()
+    .any(|a| account.may(a))
 }
 
 /// Renders a template as an HTML response; a template failure is an internal error.

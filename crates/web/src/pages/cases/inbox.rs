@@ -1,6 +1,7 @@
 //! The inbox: the cases of the viewer's division, the most urgent first, and the notifications.
 
 use super::*;
+use zhenxing_core::Role;
 
 #[derive(Deserialize, Default)]
 pub struct InboxParams {
@@ -97,9 +98,9 @@ struct InboxFilter {
     query: CaseInboxQuery,
 }
 
-fn inbox_filter(params: &InboxParams) -> AppResult<InboxFilter> {
+fn inbox_filter(params: &InboxParams, role: Role) -> AppResult<InboxFilter> {
     let filter_code = blank(&params.filter).unwrap_or("open");
-    let filter = CaseFilter::from_code(filter_code).ok_or_else(|| {
+    let filter = CaseFilter::from_code(filter_code, role).ok_or_else(|| {
         AppError::bad_request(
             format!("未知的筛选“{filter_code}”"),
             format!("unknown filter '{filter_code}'"),
@@ -142,7 +143,7 @@ pub async fn inbox(
         kind_code,
         page,
         query,
-    } = inbox_filter(&params)?;
+    } = inbox_filter(&params, account.role)?;
     let policy = procedures::policy(&state.db).await?;
     let scope = account.scope();
     let mut rows = procedures::inbox(&state.db, &scope, &query, today, &policy).await?;
@@ -180,13 +181,23 @@ pub async fn inbox(
         count,
         current: code == filter_code,
     };
-    let tabs = vec![
+    let mut tabs = Vec::new();
+    // The work of the viewer's own level first, for the roles that take steps.
+    if account.may(Action::WorkCases) {
+        let waiting = CaseFilter::WaitingFor(account.role);
+        for (code, filter) in [("waiting", waiting), ("notice_due", CaseFilter::NoticeDue)] {
+            let n =
+                procedures::inbox_total(&state.db, &scope, filter, None, today, &policy).await?;
+            tabs.push(tab(code, Some(n)));
+        }
+    }
+    tabs.extend([
         tab("open", Some(counts.open)),
         tab("urgent", Some(counts.urgent)),
         tab("overdue", Some(counts.overdue)),
         tab("closed", None),
         tab("unrecorded", Some(counts.unrecorded)),
-    ];
+    ]);
     let link = |p: i64| {
         let p = p.to_string();
         format!(
@@ -242,7 +253,7 @@ pub async fn export(
     let account = viewer.may(Action::ExportRegistry)?;
     let lang = viewer.lang;
     let today = today_in_china();
-    let filter = inbox_filter(&params)?;
+    let filter = inbox_filter(&params, account.role)?;
     let policy = procedures::policy(&state.db).await?;
     let c = Chrome::new(&state, &viewer, String::new());
     let text = |key: &str| ColumnSpec::text(c.t(key));
