@@ -158,6 +158,39 @@ impl Db {
             .bind(code.as_str()).fetch_optional(pool).await?))
     }
 
+    /// The divisions strictly below `within` down to `deepest`, in code order (a township
+    /// before its villages): what a filter "by village, by name" offers.
+    pub async fn divisions_below(
+        &self,
+        within: &DivisionCode,
+        deepest: zhenxing_core::DivisionLevel,
+    ) -> Result<Vec<Division>> {
+        let (lo, hi) = crate::browse::code_range(within);
+        let levels: &[&str] = match deepest {
+            zhenxing_core::DivisionLevel::Province => &[],
+            zhenxing_core::DivisionLevel::County => &["county"],
+            zhenxing_core::DivisionLevel::Township => &["county", "township"],
+            zhenxing_core::DivisionLevel::Village => &["county", "township", "village"],
+        };
+        let levels = levels
+            .iter()
+            .map(|l| format!("'{l}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if levels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT code, parent_code, level, kind, name_zh, name_en, former_poverty_county, \
+             former_poverty_village, version_year FROM divisions \
+             WHERE code BETWEEN $1 AND $2 AND code <> $3 AND level IN ({levels}) ORDER BY code"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, Division>(sqlx::AssertSqlSafe(sql))
+            .bind(&lo).bind(&hi).bind(within.as_str()).fetch_all(pool).await?),
+        )
+    }
+
     /// Every division code in the table (a few tens of thousands at most).
     pub async fn division_codes(&self) -> Result<std::collections::HashSet<String>> {
         let codes: Vec<String> = on_pool!(self, pool =>

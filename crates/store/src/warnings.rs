@@ -31,7 +31,7 @@ use zhenxing_core::warning::{
     Actor, InboxPolicy, WarningChannel, WarningKind, WarningStatus, WarningStep, is_overdue,
     merged_risk_types, plan_step,
 };
-use zhenxing_core::{DivisionCode, MonitoringCategory, Role, Scope, Text, text};
+use zhenxing_core::{DivisionCode, Lang, MonitoringCategory, Role, Scope, Text, text};
 
 /// A reason as stored in `warnings.reasons`: the rule, the risk type, the words in both
 /// languages and the rule set that holds the rule.
@@ -359,6 +359,8 @@ pub struct InboxRow {
     pub deadline: Option<String>,
     pub assignee: Option<String>,
     pub head_name: Option<String>,
+    /// What a step from the list (a batch assignment) expects.
+    pub row_version: i64,
 }
 
 impl InboxRow {
@@ -396,7 +398,7 @@ pub struct InboxCounts {
 }
 
 const INBOX_COLUMNS: &str = "w.id, w.household_no, w.division_code, w.source, w.status, w.kind, \
-    w.category, w.risk_types, w.opened_at, w.due_on, w.deadline, w.assignee, \
+    w.category, w.risk_types, w.opened_at, w.due_on, w.deadline, w.assignee, w.row_version, \
     (SELECT m.name FROM members m WHERE m.county_code = h.county_code AND m.household_id = h.id \
      AND m.relation = 'head' \
      ORDER BY m.position LIMIT 1) AS head_name";
@@ -753,6 +755,191 @@ pub async fn take_step(
         status: target,
         version: w.row_version + 1,
     }))
+}
+
+/// "预警12：…": a problem of one warning of a batch.
+fn about(id: i64, reason: &Text) -> Text {
+    Text::new(
+        format!("预警{id}：{}", reason.get(Lang::Zh)),
+        format!("warning {id}: {}", reason.get(Lang::En)),
+    )
+}
+
+/// Who the warnings of a batch are assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAssignee {
+    /// This village cadre (every warning must be of the cadre's village).
+    Named(String),
+    /// Each warning's village cadre, where the village has exactly one active cadre account.
+    EachVillagesCadre,
+}
+
+/// Many warnings assigned at once ("分派所选" / "分派本页全部"), with one deadline.
+#[derive(Debug, Clone)]
+pub struct BatchAssign {
+    /// (warning id, the `row_version` the person's page showed).
+    pub warnings: Vec<(i64, i64)>,
+    pub assignee: BatchAssignee,
+    pub deadline: Date,
+}
+
+/// The most warnings one batch assigns.
+pub const BATCH_MOST: usize = 500;
+
+/// Assigns every warning of the batch, or none: each must be in the actor's division, as the
+/// page showed it, new, and have a cadre to go to; otherwise the answer lists every warning
+/// that cannot be assigned and why, and nothing changes. One audited operation
+/// (`warning.assign_batch`) with one item per warning. The assignee of each warning.
+pub async fn assign_many(
+    db: &Db,
+    actor: &Account,
+    req: &BatchAssign,
+    policy: &InboxPolicy,
+) -> Result<Outcome<Vec<(i64, String)>>> {
+    if req.warnings.is_empty() {
+        return Ok(Outcome::Refused(text!(
+            "没有选择预警：请勾选要分派的预警",
+            "no warning is selected: tick the warnings to assign"
+        )));
+    }
+    if req.warnings.len() > BATCH_MOST {
+        let (n, most) = (req.warnings.len(), BATCH_MOST);
+        return Ok(Outcome::Refused(text!(
+            "一次最多分派{most}条预警，本次选择了{n}条",
+            "at most {most} warnings are assigned at once; {n} are selected"
+        )));
+    }
+    let today = zhenxing_core::china_time::today_in_china();
+    let step = WarningStep::Assign {
+        deadline: req.deadline,
+    };
+    let scope = actor.scope();
+    let mut cadres: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut planned = Vec::with_capacity(req.warnings.len());
+    let mut problems: Vec<Text> = Vec::new();
+    for &(id, version) in &req.warnings {
+        let Some(w) = warning(db, &scope, id).await? else {
+            problems.push(text!("预警{id}：不存在", "warning {id}: it does not exist"));
+            continue;
+        };
+        if w.row_version != version {
+            return Ok(Outcome::Stale);
+        }
+        let who = Actor {
+            role: actor.role,
+            is_assignee: w.assignee.as_deref() == Some(actor.name.as_str()),
+        };
+        let planned_step = w
+            .status()
+            .ok_or_else(|| text!("状态无法识别", "its status is not recognised"))
+            .and_then(|status| plan_step(status, &step, who, today, policy));
+        if let Err(reason) = planned_step {
+            problems.push(about(id, &reason));
+            continue;
+        }
+        if !cadres.contains_key(&w.division_code) {
+            let names = assignable_cadres(db, &w.division_code)
+                .await?
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            cadres.insert(w.division_code.clone(), names);
+        }
+        let of_village = &cadres[&w.division_code];
+        let assignee = match &req.assignee {
+            BatchAssignee::Named(name) if of_village.contains(name) => Ok(name.clone()),
+            BatchAssignee::Named(name) => Err(text!(
+                "“{name}”不是该户所在村的在用村干部账号",
+                "'{name}' is not an active village cadre account of its household's village"
+            )),
+            BatchAssignee::EachVillagesCadre => match of_village.as_slice() {
+                [one] => Ok(one.clone()),
+                [] => Err(text!(
+                    "该村没有在用的村干部账号",
+                    "its village has no active village cadre account"
+                )),
+                _ => Err(text!(
+                    "该村有多名村干部，请指定分派给谁",
+                    "its village has several village cadres: choose one"
+                )),
+            },
+        };
+        match assignee {
+            Ok(name) => planned.push((w, name)),
+            Err(reason) => problems.push(about(id, &reason)),
+        }
+    }
+    if !problems.is_empty() {
+        let joined = |lang: Lang, sep: &str| {
+            problems
+                .iter()
+                .map(|t| t.get(lang))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        return Ok(Outcome::Refused(Text::new(
+            format!("没有分派任何预警：{}", joined(Lang::Zh, "；")),
+            format!("no warning was assigned: {}", joined(Lang::En, "; ")),
+        )));
+    }
+    let now = now_stored();
+    let deadline = req.deadline.to_string();
+    let mut tx = db.begin_write().await?;
+    let mut operation = Operation::begin(
+        &mut tx,
+        AuditEntry {
+            actor: actor.name.clone(),
+            action: "warning.assign_batch".into(),
+            object_type: "warnings".into(),
+            object_id: None,
+            county_code: actor.division.county().map(|c| c.as_str().to_owned()),
+            division_code: Some(actor.division.as_str().to_owned()),
+            reason: None,
+            before: None,
+            after: Some(json!({"warnings": planned.len(), "deadline": deadline,
+            "assignee": match &req.assignee {
+                BatchAssignee::Named(n) => n.as_str(),
+                BatchAssignee::EachVillagesCadre => "each village's cadre",
+            }})),
+        },
+    )
+    .await?;
+    let seq = operation.seq();
+    let mut assigned = Vec::with_capacity(planned.len());
+    for (w, name) in planned {
+        let changed: u64 = on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE warnings SET status = 'assigned', assignee = $1, deadline = $2, due_on = $2, \
+             assigned_at = $3, updated_at = $3, updated_seq = $4, row_version = row_version + 1 \
+             WHERE county_code = $5 AND id = $6 AND row_version = $7")
+            .bind(&name).bind(&deadline).bind(&now).bind(seq)
+            .bind(&w.county_code).bind(w.id).bind(w.row_version)
+            .execute(conn).await?.rows_affected());
+        if changed != 1 {
+            tx.rollback().await?;
+            return Ok(Outcome::Stale);
+        }
+        operation
+            .item(
+                &mut tx,
+                AuditItem {
+                    action: "warning.step",
+                    object_type: "warning",
+                    object_id: w.id.to_string(),
+                    county_code: Some(w.county_code.clone()),
+                    division_code: Some(w.division_code.clone()),
+                    before: Some(json!({"status": w.status}).to_string()),
+                    after: Some(
+                        json!({"status": WarningStatus::Assigned.code(), "assignee": name})
+                            .to_string(),
+                    ),
+                },
+            )
+            .await?;
+        assigned.push((w.id, name));
+    }
+    operation.finish(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(Outcome::Done(assigned))
 }
 
 /// A verified new risk of a monitored household: its risk types join the household's (the

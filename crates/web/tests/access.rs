@@ -310,6 +310,47 @@ async fn the_task_list_as_every_role() {
     }
 }
 
+/// A batch assignment as every role: the roles that assign get an answer on the merits (422:
+/// nothing selected), the others 403, whatever they send.
+#[tokio::test]
+async fn batch_assignment_as_every_role() {
+    const EXPECTED: &[(&str, u16)] = &[
+        ("admin", 422),
+        ("security", 403),
+        ("chengkou", 422),
+        ("bashan", 422),
+        ("lixin", 403),
+        ("other_village", 403),
+        ("wuxi", 422),
+        ("auditor", 403),
+        ("department", 403),
+    ];
+    let deadline =
+        (zhenxing_core::china_time::today_in_china() + time::Duration::days(7)).to_string();
+    for server in Server::all().await {
+        for (name, status) in EXPECTED {
+            let mut c = server.signed_in(name).await;
+            let csrf = c.get("/nowhere").await.hidden("csrf");
+            let r = c
+                .post_form(
+                    "/warnings/assign",
+                    &[
+                        ("csrf", &csrf),
+                        ("which", "selected"),
+                        ("deadline", &deadline),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, *status, "{name}: {}", r.body);
+        }
+        let r = server
+            .client()
+            .post_form("/warnings/assign", &[("which", "shown")])
+            .await;
+        assert_eq!(r.header("location"), Some("/login"), "anonymous");
+    }
+}
+
 /// Every working list's export (issue 18 item 3) as every role: the list's own permission and
 /// the export permission decide (403), a bad filter is refused on its merits (400) where the
 /// export is allowed, a division outside the scope does not exist (404); anonymous visitors

@@ -620,6 +620,34 @@ async fn farmer_declares_on_the_portal(b: &Browser) {
         "{rows:?}"
     );
     b.screenshot("23-phone-township-inbox").await;
+
+    // A batch assignment on the phone: she ticks both new warnings (each box a 44-pixel
+    // target) and assigns them to each village's cadre with the proposed deadline; the inbox
+    // says what happened.
+    b.goto("/warnings?status=new").await;
+    b.element("batch-assign").await;
+    b.assert_fits_phone("the inbox with its batch form").await;
+    let small = b
+        .js("return [...document.querySelectorAll('label.pick, #assign-selected, #assign-shown')]\
+             .map(e => e.getBoundingClientRect()).filter(r => r.width < 44 || r.height < 44).length")
+        .await;
+    assert_eq!(small, json!(0), "batch targets smaller than 44 × 44 px");
+    let boxes = b.c.find_all(Locator::Css("label.pick")).await.unwrap();
+    assert_eq!(boxes.len(), 2);
+    for label in boxes {
+        label.click().await.unwrap();
+    }
+    b.screenshot("27-phone-batch-ticked").await;
+    b.click("assign-selected").await;
+    b.wait_for(
+        "the inbox after the batch",
+        "return location.search.includes('assigned=')",
+    )
+    .await;
+    let done = b.text("done").await;
+    assert!(done.starts_with("已将2条预警分派给各村村干部"), "{done}");
+    assert_eq!(b.table_rows("warnings").await.len(), 2);
+    b.screenshot("28-phone-batch-done").await;
 }
 
 #[derive(Clone)]

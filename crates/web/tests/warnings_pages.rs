@@ -498,3 +498,157 @@ async fn the_inbox_exports_what_its_filters_select() {
         );
     }
 }
+
+/// Batch assignment (issue 18 item 2): the township officer ticks warnings, or takes every new
+/// warning shown, and assigns them with one deadline to one cadre or to each village's cadre.
+/// All or nothing: a batch with one warning that cannot go to the chosen cadre assigns none,
+/// shows every problem and keeps what was chosen; the inbox filters by village, by name.
+#[tokio::test]
+async fn many_warnings_are_assigned_at_once_or_not_at_all() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        // A second village of the township (民生村) with its household and its cadre.
+        let minsheng = zhenxing_core::DivisionCode::parse("500229102204").unwrap();
+        let households = vec![
+            zhenxing_store::testing::test_household(
+                "CK-M1",
+                "500229102204",
+                &zhenxing_store::testing::test_id_number(61),
+                5_000,
+            ),
+            zhenxing_store::testing::test_household(
+                "CK-L9",
+                "500229102202",
+                &zhenxing_store::testing::test_id_number(62),
+                5_000,
+            ),
+        ];
+        zhenxing_store::testing::write_test_households(db, households).await;
+        db.create_account(
+            "minsheng",
+            zhenxing_core::Role::VillageCadre,
+            &minsheng,
+            common::PASSWORD,
+            "test",
+        )
+        .await
+        .unwrap();
+        db.waive_password_change("minsheng", "test").await.unwrap();
+        let mut lixin = server.signed_in("lixin").await;
+        let mut ids = Vec::new();
+        for no in ["CK0001", "CK-L9"] {
+            ids.push(redirected_id(
+                &report_visit(&mut lixin, no, "走访发现收入下降").await,
+            ));
+        }
+        let mut minsheng_cadre = server.signed_in("minsheng").await;
+        ids.push(redirected_id(
+            &report_visit(&mut minsheng_cadre, "CK-M1", "走访发现家中有重病人").await,
+        ));
+        assert!(
+            lixin
+                .get("/warnings")
+                .await
+                .element("batch-assign")
+                .is_empty(),
+            "a cadre assigns nothing"
+        );
+
+        let mut officer = server.signed_in("bashan").await;
+        let inbox = officer.get("/warnings?status=new").await;
+        let form = inbox.element("batch-assign");
+        for id in &ids {
+            assert!(form.contains(&format!("id=\"pick-{id}\"")), "{form}");
+        }
+        assert!(
+            inbox
+                .element("batch-assignee")
+                .contains("minsheng（巴山镇 民生村）")
+        );
+        // The village filter offers the township's villages by name.
+        assert!(
+            inbox.element("village").contains(">民生村</option>"),
+            "{}",
+            inbox.element("village")
+        );
+        let only = officer
+            .get("/warnings?status=new&village=500229102204")
+            .await;
+        assert_eq!(only.text_of("list-total"), "共 1 条");
+        assert!(only.element("warnings").contains("CK-M1"));
+        assert_eq!(
+            officer.get("/warnings?village=500238000000").await.status,
+            404,
+            "another county is no village of this list"
+        );
+
+        // Every new warning shown, all to lixin: the one of 民生村 cannot go to her, so none
+        // is assigned, and the page keeps the choice and the deadline typed.
+        let csrf = inbox.hidden("csrf");
+        let deadline =
+            (zhenxing_core::china_time::today_in_china() + time::Duration::days(9)).to_string();
+        let shown: Vec<String> = inbox
+            .body
+            .split("name=\"shown\" value=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_owned))
+            .collect();
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        let mut pairs = vec![
+            ("csrf", csrf.as_str()),
+            ("status", "new"),
+            ("which", "shown"),
+            ("assignee", "lixin"),
+            ("deadline", deadline.as_str()),
+        ];
+        pairs.extend(shown.iter().map(|v| ("shown", v.as_str())));
+        let refused = officer.post_form("/warnings/assign", &pairs).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let errors = refused.element("batch-errors");
+        assert!(errors.contains("没有分派任何预警"), "{errors}");
+        assert!(errors.contains(&format!("预警{}", ids[2])), "{errors}");
+        assert!(
+            refused
+                .element("batch-deadline")
+                .contains(&format!("value=\"{deadline}\"")),
+            "the deadline typed is kept"
+        );
+        assert!(
+            refused
+                .element("batch-assignee")
+                .contains("<option value=\"lixin\" selected>"),
+            "the cadre chosen is kept"
+        );
+        let still = officer.get("/warnings?status=new").await;
+        assert_eq!(
+            still.text_of("list-total"),
+            "共 3 条",
+            "nothing was assigned"
+        );
+
+        // Each village's cadre: all three, one message saying so.
+        pairs[3] = ("assignee", "");
+        let done = officer.post_form("/warnings/assign", &pairs).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let location = done.header("location").unwrap().to_owned();
+        let page = officer.get(&location).await;
+        assert_eq!(
+            page.text_of("done"),
+            format!("已将3条预警分派给各村村干部，核实期限{deadline}")
+        );
+        let mine = lixin.get("/warnings?status=assigned&mine=1").await;
+        assert_eq!(mine.text_of("list-total"), "共 2 条");
+        let theirs = minsheng_cadre.get("/warnings?status=assigned&mine=1").await;
+        assert_eq!(theirs.text_of("list-total"), "共 1 条");
+        // The same form again is stale: the warnings changed since the page was shown.
+        let again = officer.post_form("/warnings/assign", &pairs).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        let audit = zhenxing_store::audit::recent(db, 50).await.unwrap();
+        let batch = audit
+            .iter()
+            .find(|r| r.action == "warning.assign_batch")
+            .expect("the batch is audited");
+        assert_eq!(batch.item_count, 3);
+        assert_eq!(batch.actor, "bashan");
+    }
+}

@@ -11,8 +11,8 @@ use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::CsrfForm;
 use crate::pages::households::scoped_household;
 use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
-use crate::pages::place_names::Places;
-use crate::pages::{Chrome, Fields, blank, query_string, render, render_form, risk_labels};
+use crate::pages::place_names::{PlaceChoice, Places, chosen_place, place_choices};
+use crate::pages::{Chrome, Fields, blank, query_string, render_form, risk_labels};
 use crate::pages::{Params, page_number, parse_id};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -30,11 +30,12 @@ use zhenxing_core::warning::{
     Actor, InboxPolicy, StepKind, WarningChannel, WarningKind, WarningStatus, WarningStep,
     check_report, may_take,
 };
-use zhenxing_core::{Action, Lang, MonitoringCategory, Text};
+use zhenxing_core::{Action, Lang, MonitoringCategory, Scope, Text};
 use zhenxing_io::ColumnSpec;
 use zhenxing_store::portal;
 use zhenxing_store::warnings::{
-    self, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepRequest, WarningDetail,
+    self, BatchAssignee, InboxQuery, InboxRow, Raised, Report, StatusFilter, StepRequest,
+    WarningDetail,
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -42,6 +43,7 @@ const PAGE_SIZE: i64 = 50;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/warnings", get(inbox))
+        .route("/warnings/assign", post(assign_batch))
         .route("/warnings.xlsx", get(export))
         .route("/warnings.csv", get(export))
         .route("/warnings/{id}", get(detail))
@@ -104,7 +106,14 @@ pub struct InboxParams {
     source: Option<String>,
     kind: Option<String>,
     mine: Option<String>,
+    /// A village (or township, or county) below the account's division, by code; chosen by
+    /// name from the page's list.
+    village: Option<String>,
     page: Option<String>,
+    /// After a batch assignment: how many, to whom (empty: each village's cadre), until when.
+    assigned: Option<String>,
+    to: Option<String>,
+    deadline: Option<String>,
 }
 
 struct Line {
@@ -125,6 +134,10 @@ struct Line {
     due_on: String,
     assignee: String,
     overdue: bool,
+    /// `ID:VERSION`, what a batch assignment of this warning sends.
+    batch_value: String,
+    /// Ticked in the batch form as it was sent (a refused batch keeps its choice).
+    ticked: bool,
 }
 
 struct Tab {
@@ -153,10 +166,42 @@ struct InboxPage {
     is_cadre: bool,
     /// The total over all pages and the export links.
     head: ListHead,
+    /// The place filter: the chosen code and the choices by name.
+    village: String,
+    places: Vec<PlaceChoice>,
+    /// The batch assignment form, for the roles that assign.
+    batch: Option<BatchForm>,
+    /// What the last step did ("已将3条预警分派给…").
+    done: Option<String>,
+    /// Why a batch assignment was refused.
+    errors: Vec<String>,
+}
+
+/// The batch assignment form: the cadres of the listed villages, and what was sent when a
+/// batch was refused.
+#[derive(Default)]
+struct BatchForm {
+    /// (account name, "name（village）").
+    cadres: Vec<(String, String)>,
+    assignee: String,
+    deadline: String,
+    /// Why the batch was refused (shown above the list).
+    errors: Vec<String>,
+    /// The `ID:VERSION` values ticked when the batch was sent.
+    ticked: Vec<String>,
+    /// The filters the list was shown with, sent back with the form.
+    status: String,
+    source: String,
+    kind: String,
+    mine: String,
+    village: String,
+    page: String,
 }
 
 fn line(r: InboxRow, lang: Lang, today: Date, places: &Places) -> Line {
     Line {
+        batch_value: format!("{}:{}", r.id, r.row_version),
+        ticked: false,
         place: places.label(&r.division_code),
         overdue: r.is_overdue(today),
         id: r.id,
@@ -183,6 +228,10 @@ struct InboxFilter {
     kind_code: String,
     mine: bool,
     page: i64,
+    /// The chosen place's code, or empty.
+    village: String,
+    /// The account's division, or the chosen place within it.
+    scope: Scope,
     query: InboxQuery,
 }
 
@@ -224,12 +273,15 @@ fn inbox_filter(
     };
     let mine = blank(&params.mine).is_some();
     let page = page_number(&params.page)?;
+    let place = chosen_place(account, params.village.as_deref())?;
     Ok(InboxFilter {
         status_code: status_code.to_owned(),
         source: source.to_owned(),
         kind_code: kind_code.to_owned(),
         mine,
         page,
+        village: place.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        scope: place.map_or_else(|| account.scope(), Scope::new),
         query: InboxQuery {
             status,
             channel,
@@ -246,6 +298,48 @@ pub async fn inbox(
     Extension(viewer): Extension<Viewer>,
     Params(params): Params<InboxParams>,
 ) -> AppResult<Response> {
+    let done = done_message(&params, viewer.lang);
+    inbox_page(&state, &viewer, &params, None, done).await
+}
+
+/// "已将3条预警分派给各村村干部，期限2026-12-14": what a batch assignment did, from the query
+/// it redirected to (counts and names only; nothing is read from the database).
+fn done_message(params: &InboxParams, lang: Lang) -> Option<String> {
+    let n: i64 = blank(&params.assigned)?.parse().ok()?;
+    let deadline = blank(&params.deadline).and_then(parse_date)?;
+    let to = blank(&params.to).map(str::to_owned);
+    Some(match (lang, to) {
+        (Lang::Zh, Some(to)) => format!("已将{n}条预警分派给{to}，核实期限{deadline}"),
+        (Lang::Zh, None) => format!("已将{n}条预警分派给各村村干部，核实期限{deadline}"),
+        (Lang::En, Some(to)) => format!("{n} warnings assigned to {to}, to verify by {deadline}"),
+        (Lang::En, None) => {
+            format!("{n} warnings assigned to each village's cadre, to verify by {deadline}")
+        }
+    })
+}
+
+/// Whether the account's role assigns warnings (the core's rule for the step).
+fn assigns(account: &zhenxing_store::accounts::Account) -> bool {
+    account.may(Action::WriteRegistry)
+        && may_take(
+            WarningStatus::New,
+            StepKind::Assign,
+            Actor {
+                role: account.role,
+                is_assignee: false,
+            },
+        )
+        .is_ok()
+}
+
+/// The inbox as `params` select it; with a refused batch's form as it was sent.
+async fn inbox_page(
+    state: &AppState,
+    viewer: &Viewer,
+    params: &InboxParams,
+    refused: Option<BatchForm>,
+    done: Option<String>,
+) -> AppResult<Response> {
     let account = viewer.may(Action::ReadRegistry)?;
     let lang = viewer.lang;
     let today = today_in_china();
@@ -255,18 +349,55 @@ pub async fn inbox(
         kind_code,
         mine,
         page,
+        village,
+        scope,
         query,
-    } = inbox_filter(&params, account)?;
+    } = inbox_filter(params, account)?;
     let (status_code, source, kind_code) =
         (status_code.as_str(), source.as_str(), kind_code.as_str());
-    let scope = account.scope();
     let mut rows = warnings::inbox(&state.db, &scope, &query, today).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let counts = warnings::inbox_counts(&state.db, &scope, today).await?;
     let total = warnings::inbox_total(&state.db, &scope, &query, today).await?;
-    let places = Places::of(&state, lang, rows.iter().map(|r| r.division_code.as_str())).await?;
-    let c = Chrome::new(&state, &viewer, String::new());
+    let places = Places::of(state, lang, rows.iter().map(|r| r.division_code.as_str())).await?;
+    let errors = refused
+        .as_ref()
+        .map(|b| b.errors.clone())
+        .unwrap_or_default();
+    let mut batch = None;
+    if assigns(account) && rows.iter().any(|r| r.status() == Some(WarningStatus::New)) {
+        let mut villages: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.status() == Some(WarningStatus::New))
+            .map(|r| r.division_code.as_str())
+            .collect();
+        villages.sort_unstable();
+        villages.dedup();
+        let mut cadres = Vec::new();
+        for v in villages {
+            for a in warnings::assignable_cadres(&state.db, v).await? {
+                cadres.push((a.name.clone(), format!("{}（{}）", a.name, places.label(v))));
+            }
+        }
+        let mut form = refused.unwrap_or_else(|| BatchForm {
+            deadline: (today + Duration::days(policy().default_days)).to_string(),
+            ..BatchForm::default()
+        });
+        form.cadres = cadres;
+        form.status = status_code.to_owned();
+        form.source = source.to_owned();
+        form.kind = kind_code.to_owned();
+        form.mine = if mine { "1".into() } else { String::new() };
+        form.village = village.clone();
+        form.page = page.to_string();
+        batch = Some(form);
+    }
+    let ticked: Vec<String> = batch
+        .as_ref()
+        .map(|b: &BatchForm| b.ticked.clone())
+        .unwrap_or_default();
+    let c = Chrome::new(state, viewer, String::new());
     let tab = |code: &'static str, key: &str, count: i64| Tab {
         code,
         label: c.t(key),
@@ -291,21 +422,29 @@ pub async fn inbox(
         .map(|ch| (ch.code(), ch.label(lang).to_owned()))
         .collect();
     let mine_value = if mine { "1" } else { "" };
-    let link = |p: i64| {
-        let p = p.to_string();
-        format!(
-            "/warnings?{}",
-            query_string(&[
-                ("status", status_code),
-                ("source", source),
-                ("kind", kind_code),
-                ("mine", mine_value),
-                ("page", &p)
-            ])
-        )
+    let filters = |page: Option<&str>| {
+        query_string(&[
+            ("status", status_code),
+            ("source", source),
+            ("kind", kind_code),
+            ("mine", mine_value),
+            ("village", &village),
+            ("page", page.unwrap_or("")),
+        ])
     };
+    let link = |p: i64| format!("/warnings?{}", filters(Some(&p.to_string())));
     let mut c = c;
     c.title = c.t("warnings-title");
+    let head = ListHead::new(
+        &c,
+        "list-total-warnings",
+        total,
+        "/warnings",
+        viewer
+            .may(Action::ExportRegistry)
+            .is_ok()
+            .then(|| filters(None)),
+    );
     let page_html = InboxPage {
         tabs,
         sources,
@@ -320,28 +459,117 @@ pub async fn inbox(
         mine,
         lines: rows
             .into_iter()
-            .map(|r| line(r, lang, today, &places))
+            .map(|r| {
+                let mut l = line(r, lang, today, &places);
+                l.ticked = ticked.contains(&l.batch_value);
+                l
+            })
             .collect(),
         next: more.then(|| link(page + 1)),
         previous: (page > 0).then(|| link(page - 1)),
         is_cadre: account.role == zhenxing_core::Role::VillageCadre,
-        head: ListHead::new(
-            &c,
-            "list-total-warnings",
-            total,
-            "/warnings",
-            viewer.may(Action::ExportRegistry).is_ok().then(|| {
-                query_string(&[
-                    ("status", status_code),
-                    ("source", source),
-                    ("kind", kind_code),
-                    ("mine", mine_value),
-                ])
-            }),
-        ),
+        head,
+        places: place_choices(state, lang, account).await?,
+        village,
+        done,
+        errors,
         c,
+        batch,
     };
-    Ok(render(&page_html))
+    let refused = !page_html.errors.is_empty();
+    Ok(render_form(&page_html, refused))
+}
+
+/// Assigns the ticked warnings ("分派所选"), or every new warning the page showed ("分派本页
+///全部"), to one village cadre or to each village's cadre, with one deadline: all of them or,
+/// when any cannot be assigned, none, with the page shown again as it was sent and every
+/// problem listed. Then back to the inbox with a message saying what happened.
+pub async fn assign_batch(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    CsrfForm(fields): CsrfForm<Fields>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::WriteRegistry)?;
+    if !assigns(account) {
+        return Err(AppError::Forbidden);
+    }
+    let params = InboxParams {
+        status: Some(fields.one("status")),
+        source: Some(fields.one("source")),
+        kind: Some(fields.one("kind")),
+        mine: Some(fields.one("mine")),
+        village: Some(fields.one("village")),
+        page: Some(fields.one("page")),
+        ..InboxParams::default()
+    };
+    let which = if fields.one("which") == "shown" {
+        "shown"
+    } else {
+        "id"
+    };
+    let values = fields.all(which);
+    let warnings_sent = values
+        .iter()
+        .map(|v| {
+            v.split_once(':')
+                .and_then(|(id, version)| Some((id.parse().ok()?, version.parse().ok()?)))
+        })
+        .collect::<Option<Vec<(i64, i64)>>>()
+        .ok_or_else(|| {
+            AppError::bad_request("所选预警有误", "the selected warnings are not valid")
+        })?;
+    let assignee_name = fields.one("assignee");
+    let deadline_text = fields.one("deadline");
+    let mut form = BatchForm {
+        assignee: assignee_name.clone(),
+        deadline: deadline_text.clone(),
+        ticked: if which == "id" { values } else { Vec::new() },
+        ..BatchForm::default()
+    };
+    let Some(deadline) = parse_date(&deadline_text) else {
+        form.errors.push(
+            Text::new(
+                "请填写核实期限（年-月-日）",
+                "give the verification deadline (year-month-day)",
+            )
+            .get(viewer.lang)
+            .to_owned(),
+        );
+        return inbox_page(&state, &viewer, &params, Some(form), None).await;
+    };
+    let request = warnings::BatchAssign {
+        warnings: warnings_sent,
+        assignee: if assignee_name.is_empty() {
+            BatchAssignee::EachVillagesCadre
+        } else {
+            BatchAssignee::Named(assignee_name.clone())
+        },
+        deadline,
+    };
+    match warnings::assign_many(&state.db, account, &request, &policy())
+        .await?
+        .or_refused()?
+    {
+        Ok(assigned) => {
+            let n = assigned.len().to_string();
+            let deadline = deadline.to_string();
+            Ok(Redirect::to(&format!(
+                "/warnings?{}",
+                query_string(&[
+                    ("status", "assigned"),
+                    ("village", &fields.one("village")),
+                    ("assigned", &n),
+                    ("to", &assignee_name),
+                    ("deadline", &deadline),
+                ])
+            ))
+            .into_response())
+        }
+        Err(reason) => {
+            form.errors.push(reason.get(viewer.lang).to_owned());
+            inbox_page(&state, &viewer, &params, Some(form), None).await
+        }
+    }
 }
 
 /// Warnings written per page of an export.
@@ -379,7 +607,7 @@ pub async fn export(
     ];
     let (yes, no) = (c.t("warnings-yes"), c.t("warnings-no"));
     let mut file = ListFile::create("warnings", format, &columns)?;
-    let scope = account.scope();
+    let scope = filter.scope;
     let mut query = filter.query;
     query.offset = 0;
     query.limit = EXPORT_PAGE;
@@ -424,6 +652,7 @@ pub async fn export(
             "source": filter.source,
             "kind": filter.kind_code,
             "mine": filter.mine,
+            "village": filter.village,
         }),
     };
     file.send(&state, &viewer, record).await

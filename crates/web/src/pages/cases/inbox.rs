@@ -1,12 +1,16 @@
 //! The inbox: the cases of the viewer's division, the most urgent first, and the notifications.
 
 use super::*;
-use zhenxing_core::Role;
+use crate::pages::place_names::{PlaceChoice, chosen_place, place_choices};
+use zhenxing_core::Scope;
+use zhenxing_store::accounts::Account;
 
 #[derive(Deserialize, Default)]
 pub struct InboxParams {
     filter: Option<String>,
     kind: Option<String>,
+    /// A division below the account's own, chosen by name.
+    village: Option<String>,
     page: Option<String>,
 }
 
@@ -58,6 +62,9 @@ pub(super) struct InboxPage {
     previous: Option<String>,
     /// YYYY-MM: the national file's default month.
     this_month: String,
+    /// The place filter: the chosen code and the choices by name.
+    village: String,
+    places: Vec<PlaceChoice>,
 }
 
 pub(super) fn line(
@@ -95,10 +102,15 @@ struct InboxFilter {
     filter_code: String,
     kind_code: String,
     page: i64,
+    /// The chosen place's code, or empty.
+    village: String,
+    /// The account's division, or the chosen place within it.
+    scope: Scope,
     query: CaseInboxQuery,
 }
 
-fn inbox_filter(params: &InboxParams, role: Role) -> AppResult<InboxFilter> {
+fn inbox_filter(params: &InboxParams, account: &Account) -> AppResult<InboxFilter> {
+    let role = account.role;
     let filter_code = blank(&params.filter).unwrap_or("open");
     let filter = CaseFilter::from_code(filter_code, role).ok_or_else(|| {
         AppError::bad_request(
@@ -117,10 +129,13 @@ fn inbox_filter(params: &InboxParams, role: Role) -> AppResult<InboxFilter> {
         })?),
     };
     let page = page_number(&params.page)?;
+    let place = chosen_place(account, params.village.as_deref())?;
     Ok(InboxFilter {
         filter_code: filter_code.to_owned(),
         kind_code: kind_code.to_owned(),
         page,
+        village: place.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        scope: place.map_or_else(|| account.scope(), Scope::new),
         query: CaseInboxQuery {
             filter,
             kind,
@@ -142,10 +157,11 @@ pub async fn inbox(
         filter_code,
         kind_code,
         page,
+        village,
+        scope,
         query,
-    } = inbox_filter(&params, account.role)?;
+    } = inbox_filter(&params, account)?;
     let policy = procedures::policy(&state.db).await?;
-    let scope = account.scope();
     let mut rows = procedures::inbox(&state.db, &scope, &query, today, &policy).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
@@ -202,7 +218,12 @@ pub async fn inbox(
         let p = p.to_string();
         format!(
             "/cases?{}",
-            query_string(&[("filter", &filter_code), ("kind", &kind_code), ("page", &p)])
+            query_string(&[
+                ("filter", &filter_code),
+                ("kind", &kind_code),
+                ("village", &village),
+                ("page", &p),
+            ])
         )
     };
     let page_html = InboxPage {
@@ -220,16 +241,21 @@ pub async fn inbox(
             "list-total-cases",
             total,
             "/cases",
-            viewer
-                .may(Action::ExportRegistry)
-                .is_ok()
-                .then(|| query_string(&[("filter", &filter_code), ("kind", &kind_code)])),
+            viewer.may(Action::ExportRegistry).is_ok().then(|| {
+                query_string(&[
+                    ("filter", &filter_code),
+                    ("kind", &kind_code),
+                    ("village", &village),
+                ])
+            }),
         ),
         notifications,
         limit_days: policy.limit_days,
         next: more.then(|| link(page + 1)),
         previous: (page > 0).then(|| link(page - 1)),
         this_month: Month::of(today).to_string(),
+        places: place_choices(&state, lang, account).await?,
+        village,
         filter: filter_code,
         kind: kind_code,
         c,
@@ -253,7 +279,7 @@ pub async fn export(
     let account = viewer.may(Action::ExportRegistry)?;
     let lang = viewer.lang;
     let today = today_in_china();
-    let filter = inbox_filter(&params, account.role)?;
+    let filter = inbox_filter(&params, account)?;
     let policy = procedures::policy(&state.db).await?;
     let c = Chrome::new(&state, &viewer, String::new());
     let text = |key: &str| ColumnSpec::text(c.t(key));
@@ -270,7 +296,7 @@ pub async fn export(
         ColumnSpec::number(c.t("cases-col-elapsed")),
     ];
     let mut file = ListFile::create("cases", format, &columns)?;
-    let scope = account.scope();
+    let scope = filter.scope;
     let mut query = filter.query;
     query.offset = 0;
     query.limit = EXPORT_PAGE;
@@ -324,6 +350,7 @@ pub async fn export(
         filters: serde_json::json!({
             "filter": filter.filter_code,
             "kind": filter.kind_code,
+            "village": filter.village,
         }),
     };
     file.send(&state, &viewer, record).await
