@@ -9,6 +9,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::pages::Params;
 use crate::pages::list_export::{ExportRecord, ListFile, ListFormat};
+use crate::pages::place_names::Places;
 use crate::pages::{Chrome, blank, pager, query_string, render};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -201,7 +202,7 @@ pub struct Row {
     pub items: i64,
 }
 
-fn row(c: &Chrome, r: &AuditRecord) -> Row {
+fn row(c: &Chrome, r: &AuditRecord, places: &Places) -> Row {
     Row {
         seq: r.seq,
         at: china_time_text(&r.at),
@@ -212,7 +213,14 @@ fn row(c: &Chrome, r: &AuditRecord) -> Row {
             Some(id) => format!("{} {}", r.object_type, mask_free_text(id)),
             None => r.object_type.clone(),
         },
-        division: r.division_code.clone().unwrap_or_default(),
+        division: r
+            .division_code
+            .as_deref()
+            .map(|code| match places.label(code) {
+                label if label == code => label,
+                label => format!("{label} {code}"),
+            })
+            .unwrap_or_default(),
         reason: mask_free_text(r.reason.as_deref().unwrap_or("")),
         items: r.item_count,
     }
@@ -281,6 +289,12 @@ pub async fn list(
     let Params(query) = params?;
     let (filter, before) = parse_filter(&viewer, &query)?;
     let page = audit_query::search(&state.db, &filter, before, PAGE_SIZE).await?;
+    let places = Places::of(
+        &state,
+        viewer.lang,
+        page.records.iter().filter_map(|r| r.division_code.as_deref()),
+    )
+    .await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("audit-title");
     let chain = chain_status(&state, &c).await?;
@@ -314,7 +328,11 @@ pub async fn list(
             .filter(|(code, _)| *code != "update")
             .map(|(code, key)| ((*code).to_owned(), c.t(key)))
             .collect(),
-        rows: page.records.iter().map(|r| row(&c, r)).collect(),
+        rows: page
+            .records
+            .iter()
+            .map(|r| row(&c, r, &places))
+            .collect(),
         next,
         first_page,
         scoped: filter.scope_prefix.clone(),
@@ -356,11 +374,17 @@ pub async fn export(
     let mut file = ListFile::create("audit", format, &columns)?;
     loop {
         let page = audit_query::search(&state.db, &filter, before, EXPORT_PAGE).await?;
+        let places = Places::of(
+            &state,
+            viewer.lang,
+            page.records.iter().filter_map(|r| r.division_code.as_deref()),
+        )
+        .await?;
         let rows = page
             .records
             .iter()
             .map(|r| {
-                let r = row(&c, r);
+                let r = row(&c, r, &places);
                 vec![
                     r.seq.to_string(),
                     r.at,
@@ -487,8 +511,9 @@ pub async fn detail(
                 .map(|i| format!("/audit/{seq}?after={}", i.item))
         })
         .flatten();
+    let places = Places::of(&state, viewer.lang, record.division_code.as_deref()).await?;
     let page = DetailPage {
-        op: row(&c, &record),
+        op: row(&c, &record, &places),
         action_code: record.action.clone(),
         county: record.county_code.clone().unwrap_or_default(),
         before: record

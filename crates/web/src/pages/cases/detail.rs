@@ -38,6 +38,8 @@ pub(super) struct DetailPage {
     c: Chrome,
     case: CaseRow,
     head_name: String,
+    /// The village and its township, in words.
+    place: String,
     kind: String,
     stage: String,
     lead: String,
@@ -298,6 +300,9 @@ pub(super) async fn detail_page(
         .collect();
     let notice_start = case_state.appraised_on.unwrap_or(today).max(today);
     let page = DetailPage {
+        place: Places::of(state, lang, [detail.case.division_code.as_str()])
+            .await?
+            .label(&detail.case.division_code),
         head_name: detail.head_name.clone().unwrap_or_default(),
         kind: case_state.kind.label(lang).to_owned(),
         stage: current.label(lang).to_owned(),
