@@ -740,7 +740,15 @@ fn demo_accounts_one_per_role(env: Env) {
     // The demo opens identification cases at different stages (up to six: a registry this
     // small has only a few households in the demo township that are not monitored), once.
     assert!((1..=6).contains(&cases), "the demo's cases: {cases}");
-    let names: Vec<&str> = first.iter().map(|a| a.0.as_str()).collect();
+    // Besides one account per role, a village cadre in every other village of the township.
+    let (others, names): (Vec<&str>, Vec<&str>) = first
+        .iter()
+        .map(|a| a.0.as_str())
+        .partition(|n| n.starts_with("demo_village_"));
+    assert!(
+        !others.is_empty(),
+        "no cadre in the township's other villages"
+    );
     assert_eq!(
         names,
         [
@@ -754,7 +762,7 @@ fn demo_accounts_one_per_role(env: Env) {
         ]
     );
     let list = accounts(&db);
-    assert_eq!(list.len(), 7, "{list:?}");
+    assert_eq!(list.len(), 7 + others.len(), "{list:?}");
     for (name, role) in [
         ("demo_admin", "municipal_admin"),
         ("demo_security", "security_admin"),
@@ -780,6 +788,20 @@ fn demo_accounts_one_per_role(env: Env) {
         division("demo_village").starts_with(&township[..9]),
         "the village is not in the township"
     );
+    let mut villages = vec![division("demo_village")];
+    for name in &others {
+        assert_eq!(account(&list, name)["role"], "village_cadre", "{name}");
+        let village = division(name);
+        assert!(village.starts_with(&township[..9]), "{name}: {village}");
+        assert!(
+            name.ends_with(&village[9..]),
+            "{name} is named after its village"
+        );
+        villages.push(village);
+    }
+    villages.sort();
+    villages.dedup();
+    assert_eq!(villages.len(), others.len() + 1, "one cadre per village");
     for (name, _, password) in &first {
         assert!(signs_in(&db, name, password), "{name} cannot sign in");
     }
@@ -787,7 +809,7 @@ fn demo_accounts_one_per_role(env: Env) {
     // A restarted demo keeps the accounts (and the cases) and gives them new passwords.
     let (second, cases_again) = demo_run(&db);
     assert_eq!(cases_again, 0, "a restarted demo opens no new cases");
-    assert_eq!(accounts(&db).len(), 7);
+    assert_eq!(accounts(&db).len(), 7 + others.len());
     for ((name, code, old), (name2, code2, new)) in first.iter().zip(&second) {
         assert_eq!((name, code), (name2, code2));
         assert_ne!(old, new, "{name}: the same password twice");

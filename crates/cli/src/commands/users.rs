@@ -409,7 +409,8 @@ pub struct DemoAccount {
 /// 城口县, a former poverty county.
 const DEMO_COUNTY: &str = "500229000000";
 
-/// Makes sure the demo has one account per role and gives each a freshly generated password
+/// Makes sure the demo has one account per role, and a village cadre in every village of the
+/// demo township, and gives each a freshly generated password
 /// (a restarted demo resets the passwords of the accounts it finds);
 /// [`print_demo_accounts`] prints them.
 /// The township is the one of 城口县 with the most households, the village the one of that
@@ -431,42 +432,70 @@ pub async fn ensure_demo_accounts(db: &Db) -> Result<Vec<DemoAccount>> {
     let actor = cli_actor();
     let mut accounts = Vec::with_capacity(plan.len());
     for (name, role, division) in plan {
-        let password = generate_password();
-        let account = match db.account_by_name(name).await? {
-            Some(existing) => {
-                db.set_password(name, &password, &actor)
-                    .await
-                    .map_err(refusal)?;
-                // Like the password, the second factor starts anew with each demo: whoever
-                // tries it enrols their own authenticator app at the first sign-in.
-                if existing.factor_enrolled {
-                    db.reset_factor(name, &actor, "demo restarted")
-                        .await
-                        .map_err(refusal)?;
-                }
-                existing
-            }
-            None => db
-                .create_account(name, role, division, &password, &actor)
-                .await
-                .map_err(refusal)?,
-        };
-        // The demo's passwords are printed for whoever tries it: no change is asked for.
-        db.waive_password_change(name, &actor).await?;
-        let d = db.division(&account.division).await?;
-        accounts.push(DemoAccount {
-            division_name: Text::new(
-                division_label(d.as_ref(), Lang::Zh),
-                division_label(d.as_ref(), Lang::En),
-            ),
-            name: account.name,
-            role: account.role,
-            division: account.division,
-            password,
-            disabled: account.disabled,
-        });
+        accounts.push(ensure_demo_account(db, name, role, division, &actor).await?);
+    }
+    // One village cadre in every other village of the township too, so that warnings of any
+    // of its villages can be assigned (one by one or in a batch, to each village's cadre);
+    // listed after the demo village's.
+    let mut at = accounts
+        .iter()
+        .position(|a| a.role == Role::VillageCadre)
+        .map_or(accounts.len(), |i| i + 1);
+    for other in db.child_divisions(&township).await? {
+        let code = demo_code(&other.division.code)?;
+        if code == village {
+            continue;
+        }
+        let name = format!("demo_village_{}", &code.as_str()[9..]);
+        let account = ensure_demo_account(db, &name, Role::VillageCadre, &code, &actor).await?;
+        accounts.insert(at, account);
+        at += 1;
     }
     Ok(accounts)
+}
+
+/// A demo account with a new password: created, or found and reset (its second factor too).
+async fn ensure_demo_account(
+    db: &Db,
+    name: &str,
+    role: Role,
+    division: &DivisionCode,
+    actor: &str,
+) -> Result<DemoAccount> {
+    let password = generate_password();
+    let account = match db.account_by_name(name).await? {
+        Some(existing) => {
+            db.set_password(name, &password, actor)
+                .await
+                .map_err(refusal)?;
+            // Like the password, the second factor starts anew with each demo: whoever
+            // tries it enrols their own authenticator app at the first sign-in.
+            if existing.factor_enrolled {
+                db.reset_factor(name, actor, "demo restarted")
+                    .await
+                    .map_err(refusal)?;
+            }
+            existing
+        }
+        None => db
+            .create_account(name, role, division, &password, actor)
+            .await
+            .map_err(refusal)?,
+    };
+    // The demo's passwords are printed for whoever tries it: no change is asked for.
+    db.waive_password_change(name, actor).await?;
+    let d = db.division(&account.division).await?;
+    Ok(DemoAccount {
+        division_name: Text::new(
+            division_label(d.as_ref(), Lang::Zh),
+            division_label(d.as_ref(), Lang::En),
+        ),
+        name: account.name,
+        role: account.role,
+        division: account.division,
+        password,
+        disabled: account.disabled,
+    })
 }
 
 fn demo_code(s: &str) -> Result<DivisionCode> {

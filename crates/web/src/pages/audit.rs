@@ -292,7 +292,9 @@ pub async fn list(
     let places = Places::of(
         &state,
         viewer.lang,
-        page.records.iter().filter_map(|r| r.division_code.as_deref()),
+        page.records
+            .iter()
+            .filter_map(|r| r.division_code.as_deref()),
     )
     .await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
@@ -328,11 +330,7 @@ pub async fn list(
             .filter(|(code, _)| *code != "update")
             .map(|(code, key)| ((*code).to_owned(), c.t(key)))
             .collect(),
-        rows: page
-            .records
-            .iter()
-            .map(|r| row(&c, r, &places))
-            .collect(),
+        rows: page.records.iter().map(|r| row(&c, r, &places)).collect(),
         next,
         first_page,
         scoped: filter.scope_prefix.clone(),
@@ -377,7 +375,9 @@ pub async fn export(
         let places = Places::of(
             &state,
             viewer.lang,
-            page.records.iter().filter_map(|r| r.division_code.as_deref()),
+            page.records
+                .iter()
+                .filter_map(|r| r.division_code.as_deref()),
         )
         .await?;
         let rows = page
