@@ -895,42 +895,65 @@ pub fn apply(
 }
 
 fn check_verification(kind: CaseKind, form: &VerificationForm) -> Result<(), Text> {
+    match verification_problems(kind, form).into_iter().next() {
+        Some((_, problem)) => Err(problem),
+        None => Ok(()),
+    }
+}
+
+/// Every problem of a home verification form at once, each with the form field it is about
+/// (`income`, `rigid_spending`, `note`, `rigid_resolved`, `category`, `risk`, `commitment`),
+/// so that a refused form can say them all next to their fields.
+pub fn verification_problems(kind: CaseKind, form: &VerificationForm) -> Vec<(&'static str, Text)> {
+    let mut problems = Vec::new();
     // A business loss can make income negative; a million yuan a head either way is a typo.
     if form.per_capita_income.0.abs() > 100_000_000 {
-        return Err(text!(
-            "人均纯收入数值不合理，请核对",
-            "the per-capita net income is not plausible; check it"
+        problems.push((
+            "income",
+            text!(
+                "人均纯收入数值不合理，请核对",
+                "the per-capita net income is not plausible; check it"
+            ),
         ));
     }
     if form.rigid_spending.0 < 0 {
-        return Err(text!(
-            "刚性支出不能为负数",
-            "rigid spending cannot be negative"
+        problems.push((
+            "rigid_spending",
+            text!("刚性支出不能为负数", "rigid spending cannot be negative"),
         ));
     }
-    check_note_length(&form.note)?;
-    if kind == CaseKind::Elimination {
-        crate::elimination::check_rigid_spending(
+    if let Err(e) = check_note_length(&form.note) {
+        problems.push(("note", e));
+    }
+    if kind == CaseKind::Elimination
+        && let Err(e) = crate::elimination::check_rigid_spending(
             form.rigid_spending,
             form.rigid_spending_resolved,
-        )?;
+        )
+    {
+        problems.push(("rigid_resolved", e));
     }
     if kind == CaseKind::Identification {
         if form.category.is_none() {
-            return Err(text!(
-                "请选择拟纳入的监测对象类别",
-                "choose the category proposed"
+            problems.push((
+                "category",
+                text!("请选择拟纳入的监测对象类别", "choose the category proposed"),
             ));
         }
-        check_risks(&form.risks)?;
+        if let Err(e) = check_risks(&form.risks) {
+            problems.push(("risk", e));
+        }
         if !form.commitment_signed {
-            return Err(text!(
-                "农户尚未签署承诺授权书：签署后才能继续；农户不申请时请撤回",
-                "the household has not signed the commitment and authorisation: it is needed to go on; withdraw the case if the household does not apply"
+            problems.push((
+                "commitment",
+                text!(
+                    "农户尚未签署承诺授权书：签署后才能继续；农户不申请时请撤回",
+                    "the household has not signed the commitment and authorisation: it is needed to go on; withdraw the case if the household does not apply"
+                ),
             ));
         }
     }
-    Ok(())
+    problems
 }
 
 fn check_risks(risks: &[RiskType]) -> Result<(), Text> {

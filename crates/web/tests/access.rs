@@ -830,7 +830,12 @@ async fn assistance_and_coverage_routes_as_every_role() {
                     .status,
                 c.post_form(
                     &format!("{base}/pairings/{pairing}/end"),
-                    &[("csrf", &csrf), ("version", "99"), ("on", &today)],
+                    &[
+                        ("csrf", &csrf),
+                        ("version", "99"),
+                        ("on", &today),
+                        ("confirm", "yes"),
+                    ],
                 )
                 .await
                 .status,

@@ -275,10 +275,25 @@ async fn officers_reveal_phones_audited_and_end_pairings() {
         let path = format!("{BASE}/pairings/{id}/end");
         let tomorrow =
             (zhenxing_core::china_time::today_in_china() + time::Duration::days(1)).to_string();
+        // Without the confirmation nothing ends: the box is asked for next to the pairing.
+        let unconfirmed = post(
+            &mut officer,
+            &path,
+            &[("version", &version), ("on", &today())],
+        )
+        .await;
+        assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+        assert!(
+            unconfirmed
+                .element(&format!("pairing-{id}"))
+                .contains("confirm the end of the pairing"),
+            "{}",
+            unconfirmed.element(&format!("pairing-{id}"))
+        );
         let future = post(
             &mut officer,
             &path,
-            &[("version", &version), ("on", &tomorrow)],
+            &[("version", &version), ("on", &tomorrow), ("confirm", "yes")],
         )
         .await;
         assert_eq!(future.status, 422, "{}", future.body);
@@ -290,7 +305,7 @@ async fn officers_reveal_phones_audited_and_end_pairings() {
         let done = post(
             &mut officer,
             &path,
-            &[("version", &version), ("on", &today())],
+            &[("version", &version), ("on", &today()), ("confirm", "yes")],
         )
         .await;
         assert_eq!(done.status, 303, "{}", done.body);

@@ -868,3 +868,118 @@ async fn attachments_are_kept_with_the_case_and_only_images_and_pdfs_are_accepte
         assert!(sent.element("errors").contains("JPEG"));
     }
 }
+
+/// A refused home verification names every problem next to its field and keeps what was
+/// typed; a step taken says what happened; rejecting asks for a confirmation (issue 18 item 4).
+#[tokio::test]
+async fn a_refused_form_keeps_its_input_and_names_every_problem() {
+    for server in Server::all().await {
+        let household = zhenxing_store::testing::test_household(
+            "CK-V1",
+            VILLAGE,
+            &zhenxing_store::testing::test_id_number(55),
+            5_000,
+        );
+        zhenxing_store::testing::write_test_households(&server.test_db.db, vec![household]).await;
+        let mut cadre = server.signed_in("lixin").await;
+        let form = cadre.get("/households/CK-V1/cases/new").await;
+        let opened = cadre
+            .post_form(
+                "/households/CK-V1/cases/new",
+                &[
+                    ("csrf", &form.hidden("csrf")),
+                    ("kind", "identification"),
+                    ("channel", "visit"),
+                    ("warning", ""),
+                    ("found_on", &day(3)),
+                    ("emergency", ""),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        let case = redirected(&opened, "/cases/");
+        // Five problems at once: a rigid spending that is no amount, no category, no risk, no
+        // commitment, and the income left blank.
+        let refused = step(
+            &mut cadre,
+            case,
+            "verify",
+            &[
+                ("visited_on", &day(1)),
+                ("income", ""),
+                ("rigid_spending", "三百"),
+                ("problem", "housing"),
+                ("category", ""),
+                ("note", "户主住院"),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let listed = refused.element("errors").matches("<li>").count();
+        assert_eq!(listed, 5, "{}", refused.element("errors"));
+        for field in ["income", "rigid_spending", "category", "risk", "commitment"] {
+            assert!(
+                !refused.element(&format!("{field}-error")).is_empty(),
+                "no problem shown next to {field}"
+            );
+        }
+        assert!(refused.element("rigid_spending").contains("value=\"三百\""));
+        assert!(
+            refused
+                .element("visited_on")
+                .contains(&format!("value=\"{}\"", day(1)))
+        );
+        assert!(refused.element("problem-housing").contains("checked"));
+        assert!(refused.element("verify-note").contains("户主住院"));
+        // Corrected and sent: the page says what happened and where the case is now.
+        let sent = step(
+            &mut cadre,
+            case,
+            "verify",
+            &[
+                ("visited_on", &day(1)),
+                ("income", "5200"),
+                ("rigid_spending", "300"),
+                ("category", "marginal_at_risk"),
+                ("risk", "illness"),
+                ("commitment", "yes"),
+                ("note", ""),
+            ],
+        )
+        .await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let page = cadre.get(sent.header("location").unwrap()).await;
+        assert_eq!(
+            page.text_of("done"),
+            "已办理“入户核实”；当前环节：民主评议",
+            "{}",
+            page.body
+        );
+        // Rejecting without ticking the confirmation changes nothing.
+        assert!(page.element("reject-details").contains("<summary>"));
+        let unconfirmed = step(
+            &mut cadre,
+            case,
+            "reject",
+            &[("note", "经核实家庭收入稳定，不符合纳入条件")],
+        )
+        .await;
+        assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+        assert!(unconfirmed.element("errors").contains("勾选确认"));
+        assert!(
+            unconfirmed.element("reject-details").contains(" open"),
+            "the refused form stays open"
+        );
+        let rejected = step(
+            &mut cadre,
+            case,
+            "reject",
+            &[
+                ("note", "经核实家庭收入稳定，不符合纳入条件"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+        assert_eq!(rejected.status, 303, "{}", rejected.body);
+    }
+}

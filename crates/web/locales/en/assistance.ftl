@@ -46,3 +46,4 @@ coverage-assistance-link = Assistance
 coverage-col-rule = Check
 coverage-col-problem = Problem
 coverage-col-todo = What to do
+assistance-end-confirm = Confirm the end of the pairing (the household loses this responsible cadre)

@@ -141,3 +141,5 @@ cases-col-village = Village
 cases-col-urgency = Time limit
 cases-tab-waiting = Waiting for me
 cases-tab-notice_due = Notices to close
+case-reject-confirm = Confirm the rejection (the case closes and the village is told)
+case-withdraw-confirm = Confirm the withdrawal (the case closes)

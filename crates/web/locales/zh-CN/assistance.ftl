@@ -46,3 +46,4 @@ coverage-assistance-link = 帮扶
 coverage-col-rule = 检查项
 coverage-col-problem = 问题
 coverage-col-todo = 处理办法
+assistance-end-confirm = 确认结束结对（该户将没有这位帮扶责任人）

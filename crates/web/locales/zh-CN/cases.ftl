@@ -141,3 +141,5 @@ cases-col-village = 村（社区）
 cases-col-urgency = 时限状态
 cases-tab-waiting = 待我办理
 cases-tab-notice_due = 公示期满待结束
+case-reject-confirm = 确认驳回（程序将结束，村里会收到通知）
+case-withdraw-confirm = 确认撤回（程序将结束）

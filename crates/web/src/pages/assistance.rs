@@ -95,6 +95,9 @@ pub struct RowForm {
     on: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// The confirmation a dangerous action asks for (ending a pairing): `yes`.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 /// Problems to show: per field of the "new" forms (`pairing-name`, `measure-content`, …), per
@@ -644,9 +647,21 @@ async fn change_row(
     } else {
         let mut problems = Problems::default();
         let typed = form.on.as_deref().unwrap_or("");
-        match required_date(typed, &key, &mut problems, viewer.lang) {
-            Some(on) => on,
-            None => return show(state, viewer, no, Shown::with_problems(problems)).await,
+        let on = required_date(typed, &key, &mut problems, viewer.lang);
+        // Ending a pairing leaves the household without this cadre: asked twice.
+        if action == RowAction::EndPairing && form.confirm.as_deref() != Some("yes") {
+            problems.push(
+                &key,
+                &Text::new(
+                    "请勾选“确认结束结对”后再提交",
+                    "tick 'confirm the end of the pairing' and send again",
+                ),
+                viewer.lang,
+            );
+        }
+        match on {
+            Some(on) if problems.0.is_empty() => on,
+            _ => return show(state, viewer, no, Shown::with_problems(problems)).await,
         }
     };
     let db = &state.db;

@@ -195,7 +195,7 @@ pub fn risk_labels(codes: &str, lang: zhenxing_core::Lang) -> String {
 /// readers it needs (`impl Fields` in its own module). For forms whose checkboxes repeat a name
 /// (risk types, members), which a serde struct cannot read from a form body
 /// (`serde_urlencoded` has no sequences).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Debug, Default, Clone)]
 #[serde(transparent)]
 pub struct Fields(pub Vec<(String, String)>);
 

@@ -671,6 +671,8 @@ struct Step {
 struct DetailPage {
     c: Chrome,
     w: WarningDetail,
+    /// What the step just taken did.
+    done: Option<String>,
     /// The village and its township, in words.
     place: String,
     /// When the warning was raised (`w.opened_at`), in Beijing time.
@@ -712,6 +714,8 @@ struct DetailPage {
 #[derive(Default)]
 struct Shown {
     errors: Vec<String>,
+    /// The step just taken (`?done=CODE`), for the message saying what happened.
+    done: String,
     note: String,
     /// The declaration whose full numbers are shown (after an audited reveal).
     revealed: Option<i64>,
@@ -827,7 +831,9 @@ async fn detail_page(
     } else {
         Vec::new()
     };
+    let done = done_step_message(&shown.done, &w, lang);
     let page = DetailPage {
+        done,
         place: Places::of(state, lang, [w.division_code.as_str()])
             .await?
             .label(&w.division_code),
@@ -875,13 +881,49 @@ async fn detail_page(
     Ok(render_form(&page, !page.errors.is_empty()))
 }
 
+#[derive(Deserialize, Default)]
+pub struct DetailParams {
+    done: Option<String>,
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
+    Params(params): Params<DetailParams>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    detail_page(&state, &viewer, id, Shown::default()).await
+    let shown = Shown {
+        done: params.done.unwrap_or_default(),
+        ..Shown::default()
+    };
+    detail_page(&state, &viewer, id, shown).await
+}
+
+/// "已分派给 lixin，核实期限 2026-12-14": what the step just taken did, read from the warning
+/// as it is now (the query names only the step).
+fn done_step_message(step: &str, w: &WarningDetail, lang: Lang) -> Option<String> {
+    let status = status_label(&w.status, &w.kind, lang);
+    let text = match step {
+        "assign" => {
+            let who = w.assignee.clone().unwrap_or_default();
+            let until = w.deadline.clone().unwrap_or_default();
+            Text::new(
+                format!("已分派给{who}，核实期限{until}"),
+                format!("assigned to {who}, to verify by {until}"),
+            )
+        }
+        "verify" | "dismiss" => Text::new(
+            format!("已记录核实结果：{status}"),
+            format!("the outcome is recorded: {status}"),
+        ),
+        "link" => Text::new(
+            format!("已关联到已登记农户{}", w.household_no),
+            format!("linked to the registered household {}", w.household_no),
+        ),
+        _ => return None,
+    };
+    Some(text.get(lang).to_owned())
 }
 
 /// 409: the warning changed since the page was loaded.
@@ -951,7 +993,7 @@ async fn step(
         .await?
         .or_refused()?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}?done={code}")).into_response()),
         Err(reason) => {
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],
@@ -1056,7 +1098,7 @@ pub async fn link(
         .await?
         .or_refused()?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}?done=link")).into_response()),
         Err(reason) => {
             let shown = Shown {
                 errors: vec![reason.get(viewer.lang).to_owned()],

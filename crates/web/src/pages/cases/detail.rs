@@ -63,13 +63,61 @@ pub(super) struct DetailPage {
     errors: Vec<String>,
     note: String,
     record_number: String,
+    /// The home verification form's values: as the refused form had them, else the defaults.
+    visited_on: String,
+    income: String,
+    rigid_spending: String,
+    commitment: bool,
+    rigid_resolved: bool,
+    /// (field, problem) of a refused form, shown next to the field.
+    field_errors: Vec<(String, String)>,
+    /// What the step just taken did ("已办理“入户核实”；当前环节：民主评议").
+    done: Option<String>,
+    /// The step whose form was refused (its folded form shows open).
+    refused_step: String,
 }
 
-/// What a refused form had typed, shown again in it.
+impl DetailPage {
+    /// The problems of a refused form's field, for the template.
+    fn errors_of(&self, field: &str) -> Vec<&str> {
+        self.field_errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, e)| e.as_str())
+            .collect()
+    }
+}
+
+/// What a refused form had typed, shown again in it, and its problems by field.
 #[derive(Debug, Default)]
 pub(super) struct Kept {
-    pub(super) note: String,
-    pub(super) record_number: String,
+    /// The step whose form was refused (empty: none).
+    pub(super) step: String,
+    pub(super) fields: Fields,
+    /// (field, problem in the reader's language).
+    pub(super) field_errors: Vec<(String, String)>,
+    /// The step just taken (`?done=CODE` after a step), for the message saying what happened.
+    pub(super) done: String,
+}
+
+impl Kept {
+    /// What the refused form of `step` held in `name`; `default` for any other form.
+    fn value(&self, step: &str, name: &str, default: &str) -> String {
+        if self.step == step {
+            self.fields.one(name)
+        } else {
+            default.to_owned()
+        }
+    }
+
+    /// Whether the refused form of `step` had `name=value` ticked; `default` otherwise.
+    fn ticked(&self, step: &str, name: &str, value: &str, default: bool) -> bool {
+        if self.step == step {
+            self.fields.has(name, value)
+        } else {
+            default
+        }
+    }
 }
 
 /// The stages a case passes through, in order. Both procedures take the same stages;
@@ -339,17 +387,17 @@ pub(super) async fn detail_page(
             MonitoringCategory::code,
             MonitoringCategory::label,
             lang,
-            |m| Some(m) == chosen_category,
+            |m| kept.ticked(&kept.step, "category", m.code(), Some(m) == chosen_category),
         ),
         risk_choices: choices(RiskType::ALL, RiskType::code, RiskType::label, lang, |r| {
-            chosen_risks.contains(&r)
+            kept.ticked(&kept.step, "risk", r.code(), chosen_risks.contains(&r))
         }),
         problems: PROBLEMS
             .iter()
             .map(|p| Choice {
                 code: p,
                 label: c.t(&format!("cases-problem-{p}")),
-                checked: false,
+                checked: kept.ticked("verify", "problem", p, false),
             })
             .collect(),
         methods: choices(
@@ -363,8 +411,31 @@ pub(super) async fn detail_page(
         today: today.to_string(),
         notice_end: (notice_start + Duration::days(policy.notice_days - 1)).to_string(),
         errors,
-        note: kept.note,
-        record_number: kept.record_number,
+        note: kept.value(&kept.step, "note", ""),
+        record_number: kept.value("record_national", "record_number", ""),
+        visited_on: kept.value("verify", "visited_on", &today.to_string()),
+        income: kept.value("verify", "income", ""),
+        rigid_spending: kept.value("verify", "rigid_spending", "0"),
+        commitment: kept.ticked("verify", "commitment", "yes", false),
+        rigid_resolved: kept.ticked("verify", "rigid_resolved", "yes", false),
+        done: StepKind::from_code(&kept.done).map(|step| {
+            Text::new(
+                format!(
+                    "已办理“{}”；当前环节：{}",
+                    step.label(Lang::Zh),
+                    current.label(Lang::Zh)
+                ),
+                format!(
+                    "'{}' recorded; the case is now at: {}",
+                    step.label(Lang::En),
+                    current.label(Lang::En)
+                ),
+            )
+            .get(lang)
+            .to_owned()
+        }),
+        field_errors: kept.field_errors,
+        refused_step: kept.step,
         case: detail.case,
         c,
     };
@@ -380,11 +451,21 @@ pub(super) const PROBLEMS: [&str; 6] = [
     "water",
 ];
 
+#[derive(Deserialize, Default)]
+pub struct DetailParams {
+    done: Option<String>,
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
+    Params(params): Params<DetailParams>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    detail_page(&state, &viewer, id, Vec::new(), Kept::default()).await
+    let kept = Kept {
+        done: params.done.unwrap_or_default(),
+        ..Kept::default()
+    };
+    detail_page(&state, &viewer, id, Vec::new(), kept).await
 }

@@ -53,6 +53,91 @@ impl Fields {
     }
 }
 
+/// A field's value, or its problem noted with the field.
+fn read<T>(
+    problems: &mut Vec<(&'static str, Text)>,
+    field: &'static str,
+    result: Result<T, Text>,
+) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push((field, e));
+            None
+        }
+    }
+}
+
+/// A home verification form read with every problem at once, each with its field: the
+/// fields that do not parse, and the core's checks of the ones that do.
+pub(super) fn verification_from(
+    kind: CaseKind,
+    f: &Fields,
+) -> Result<Step, Vec<(&'static str, Text)>> {
+    let mut problems: Vec<(&'static str, Text)> = Vec::new();
+    let identification = kind == CaseKind::Identification;
+    let visited_on = read(
+        &mut problems,
+        "visited_on",
+        f.date("visited_on", ("入户日期", "the day of the visit")),
+    );
+    let income = read(
+        &mut problems,
+        "income",
+        f.amount(
+            "income",
+            (
+                "近12个月家庭人均纯收入",
+                "the per-capita net income of the last 12 months",
+            ),
+        ),
+    );
+    let rigid = read(
+        &mut problems,
+        "rigid_spending",
+        f.amount("rigid_spending", ("刚性支出", "the rigid spending")),
+    );
+    let category = if identification {
+        read(&mut problems, "category", f.category()).flatten()
+    } else {
+        None
+    };
+    let risks = if identification {
+        read(&mut problems, "risk", f.risks()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let form = VerificationForm {
+        visited_on: visited_on.unwrap_or(Date::MIN),
+        per_capita_income: income.unwrap_or(Fen(0)),
+        rigid_spending: rigid.unwrap_or(Fen(0)),
+        problems: Conditions {
+            food: f.has("problem", "food"),
+            clothing: f.has("problem", "clothing"),
+            schooling: f.has("problem", "schooling"),
+            medical_insurance: f.has("problem", "medical_insurance"),
+            housing: f.has("problem", "housing"),
+            water: f.has("problem", "water"),
+        },
+        category,
+        risks,
+        commitment_signed: identification && f.has("commitment", "yes"),
+        rigid_spending_resolved: !identification && f.has("rigid_resolved", "yes"),
+        note: f.one("note"),
+    };
+    // The core's checks of what was read; a field already refused is not judged again.
+    for (field, problem) in zhenxing_core::procedure::verification_problems(kind, &form) {
+        if !problems.iter().any(|(f, _)| *f == field) {
+            problems.push((field, problem));
+        }
+    }
+    if problems.is_empty() {
+        Ok(Step::Verify(form))
+    } else {
+        Err(problems)
+    }
+}
+
 /// The step a form describes, or what is wrong with the form.
 pub(super) fn step_from(code: &str, kind: CaseKind, f: &Fields) -> Result<Step, Text> {
     let note = f.one("note");
@@ -175,21 +260,40 @@ pub async fn take_step(
         .one("version")
         .parse()
         .map_err(|_| AppError::bad_request("版本号有误", "the version is not valid"))?;
-    let kept = || Kept {
-        note: fields.one("note"),
-        record_number: fields.one("record_number"),
+    let lang = viewer.lang;
+    let kept = |field_errors: Vec<(String, String)>| Kept {
+        step: code.clone(),
+        fields: fields.clone(),
+        field_errors,
+        done: String::new(),
     };
-    let step = match step_from(&code, kind, &fields) {
+    let parsed = if code == "verify" {
+        verification_from(kind, &fields)
+    } else if matches!(code.as_str(), "reject" | "withdraw") && !fields.has("confirm", "yes") {
+        // Ending a case is asked twice.
+        Err(vec![(
+            "confirm",
+            Text::new(
+                "请勾选确认后再提交：驳回或撤回后程序即结束",
+                "tick the confirmation and send again: a rejected or withdrawn case is closed",
+            ),
+        )])
+    } else {
+        step_from(&code, kind, &fields).map_err(|why| vec![("", why)])
+    };
+    let step = match parsed {
         Ok(step) => step,
-        Err(why) => {
-            return detail_page(
-                &state,
-                &viewer,
-                id,
-                vec![why.get(viewer.lang).to_owned()],
-                kept(),
-            )
-            .await;
+        Err(problems) => {
+            let errors = problems
+                .iter()
+                .map(|(_, p)| p.get(lang).to_owned())
+                .collect();
+            let by_field = problems
+                .iter()
+                .filter(|(f, _)| !f.is_empty())
+                .map(|(f, p)| ((*f).to_owned(), p.get(lang).to_owned()))
+                .collect();
+            return detail_page(&state, &viewer, id, errors, kept(by_field)).await;
         }
     };
     let policy = procedures::policy(&state.db).await?;
@@ -202,14 +306,14 @@ pub async fn take_step(
         .await?
         .or_refused()?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={code}")).into_response()),
         Err(why) => {
             detail_page(
                 &state,
                 &viewer,
                 id,
-                vec![why.get(viewer.lang).to_owned()],
-                kept(),
+                vec![why.get(lang).to_owned()],
+                kept(Vec::new()),
             )
             .await
         }
