@@ -5,7 +5,8 @@
 //! pages and the reports use the same pictures and the tests read them as XML.
 //!
 //! Every picture:
-//! - is `<svg xmlns="http://www.w3.org/2000/svg" viewBox=… role="img">` with a `<title>` and a
+//! - is `<svg xmlns="http://www.w3.org/2000/svg" viewBox=… role="img">` (`role="group"` for a map
+//!   whose counties are links: an image holds nothing to focus) with a `<title>` and a
 //!   `<desc>` (for screen readers), in UTF-8;
 //! - escapes every text for XML ([`escape`]), whoever wrote it;
 //! - can be inlined in a page several times: no `id`s, and its style and classes are scoped by

@@ -27,7 +27,9 @@
 //! `<title>` (its tooltip and accessible name) gives the name and the value, and the legend
 //! gives the bounds of each class and how many counties it holds.
 
-use crate::svg::{close, escape, finite, format_value, legend_row, open, tenths_str};
+use crate::svg::{
+    close, escape, finite, format_value, legend_row, open, open_with_links, tenths_str,
+};
 use crate::{BLUES, Labels, NO_DATA_GREY};
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -308,7 +310,12 @@ pub fn choropleth(
     let legend = classes(&shown, classing);
     let height = (TOP + map.height + MARGIN).max(TOP + 40.0 + 20.0 * 7.0);
     let width = MARGIN * 2.0 + MAP_WIDTH + LEGEND_WIDTH;
-    let mut s = open(labels, width, height);
+    let linked = map.counties.iter().any(|c| href(&c.code).is_some());
+    let mut s = if linked {
+        open_with_links(labels, width, height)
+    } else {
+        open(labels, width, height)
+    };
     s.push_str(r##"<g class="zx-counties" stroke="#fff" stroke-width="0.6" fill-rule="evenodd">"##);
     let mut missing = 0;
     for county in &map.counties {

@@ -58,11 +58,22 @@ pub(crate) fn tenths_str(tenths: i64) -> String {
 /// The opening of a picture: the root element, `<title>`, `<desc>`, the style and the title
 /// drawn at the top.
 pub(crate) fn open(labels: &Labels<'_>, width: f64, height: f64) -> String {
+    open_as(labels, width, height, "img")
+}
+
+/// The opening of a picture with links inside (a map whose areas open their divisions): a
+/// `group`, since an `img` is one image to assistive technology and may hold nothing to
+/// focus (axe's `nested-interactive`).
+pub(crate) fn open_with_links(labels: &Labels<'_>, width: f64, height: f64) -> String {
+    open_as(labels, width, height, "group")
+}
+
+fn open_as(labels: &Labels<'_>, width: f64, height: f64, role: &str) -> String {
     let mut s = String::with_capacity(4096);
     let title = escape(labels.title);
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" class="zx-chart">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="{role}" class="zx-chart">"#,
         num(width),
         num(height)
     );

@@ -108,6 +108,8 @@ async fn scenario(b: Browser) {
     assert_eq!(b.lang().await, "zh-CN");
     b.tasks_lead_to_their_lists("chengkou", "24-tasks-county")
         .await;
+    // The main pages pass axe-core's WCAG 2.1 AA rules (issue 18 item 7).
+    b.accessible_pages().await;
 
     // Find the household by its head's name, from the menu's household list.
     b.c.find(Locator::Css("header nav a[href='/households']"))
@@ -842,6 +844,59 @@ impl Browser {
         .await;
     }
 
+    /// axe-core's WCAG 2.1 A and AA rules on the main pages of a county officer: none is
+    /// violated. axe comes from `tools/axe/fetch.py` (`.ci/run` runs it); without it the check
+    /// is skipped with a notice, except in CI.
+    async fn accessible_pages(&self) {
+        let Some(axe) = axe_script() else {
+            let message =
+                "browser test: target/axe/axe.min.js is missing (python3 tools/axe/fetch.py)";
+            assert!(std::env::var_os("CI").is_none(), "{message}");
+            eprintln!("{message}; the accessibility checks are skipped");
+            return;
+        };
+        const PAGES: [&str; 13] = [
+            "/tasks",
+            "/divisions/500229000000",
+            "/households",
+            "/households/CK0001",
+            "/households/CK0001/edit",
+            "/warnings",
+            "/cases",
+            "/coverage",
+            "/statistics",
+            "/statistics/map?indicator=monitored",
+            "/reports",
+            "/tickets",
+            "/monitoring",
+        ];
+        let mut found = Vec::new();
+        for page in PAGES {
+            self.goto(page).await;
+            self.c.execute(&axe, vec![]).await.unwrap();
+            let violations = self
+                .c
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; \
+                     axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}) \
+                       .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' \
+                         + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))) \
+                       .catch(e => done(['axe did not run: ' + e]));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            for v in violations.as_array().unwrap() {
+                found.push(format!("{page}: {}", v.as_str().unwrap_or_default()));
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "accessibility violations:\n{}",
+            found.join("\n")
+        );
+    }
+
     /// On 我的待办: every line is a target at least 44 × 44 CSS pixels, on a phone the page
     /// fits the screen, and the first line with work opens its list, whose total is the
     /// line's count.
@@ -925,6 +980,14 @@ fn browser_programs() -> Option<(PathBuf, PathBuf)> {
         .into_iter()
         .find_map(which)?;
     Some((chromium, which("chromedriver")?))
+}
+
+/// axe-core's script, as `tools/axe/fetch.py` leaves it in `target/axe/axe.min.js`.
+fn axe_script() -> Option<String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    std::fs::read_to_string(target.join("axe").join("axe.min.js")).ok()
 }
 
 /// `target/browser-screenshots` (under `CARGO_TARGET_DIR` when it is set).
