@@ -381,6 +381,7 @@ async fn scenario(b: Browser) {
     );
     b.goto("/warnings").await;
     b.assert_fits_phone("the inbox").await;
+    b.assert_phone_table("the cadre's inbox", "warnings").await;
     let rows = b.table_rows("warnings").await;
     assert!(
         rows.len() == 1 && rows[0].contains("CK0001") && rows[0].contains("待分派"),
@@ -629,6 +630,8 @@ async fn farmer_declares_on_the_portal(b: &Browser) {
     b.goto("/warnings?status=new").await;
     b.element("batch-assign").await;
     b.assert_fits_phone("the inbox with its batch form").await;
+    b.assert_phone_table("the township's inbox", "warnings")
+        .await;
     let small = b
         .js("return [...document.querySelectorAll('label.pick, #assign-selected, #assign-shown')]\
              .map(e => e.getBoundingClientRect()).filter(r => r.width < 44 || r.height < 44).length")
@@ -944,6 +947,44 @@ impl Browser {
             .collect();
         assert_eq!(total, count, "{who}: {href}");
         self.c.back().await.unwrap();
+    }
+
+    /// A working list on a phone, measured in the page: every link in it and the language
+    /// switch is a target of at least 44 × 44 CSS pixels; no cell breaks Chinese text one
+    /// character per line (each cell with two or more characters is at least two characters
+    /// wide); the first row's due date is on the screen.
+    async fn assert_phone_table(&self, what: &str, table: &str) {
+        let small = self
+            .js(&format!(
+                "return [...document.querySelectorAll('#{table} a'), document.getElementById('switch-lang')] \
+                 .filter(e => e) .map(e => [e.textContent.trim(), e.getBoundingClientRect()]) \
+                 .filter(([, r]) => r.width > 0 && (r.width < 44 || r.height < 44)) \
+                 .map(([t, r]) => t + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"
+            ))
+            .await;
+        assert_eq!(small, json!([]), "{what}: targets smaller than 44 × 44 px");
+        let squeezed = self
+            .js(&format!(
+                "return [...document.querySelectorAll('#{table} td')].filter(td => {{ \
+                   const text = td.textContent.trim(); \
+                   if (text.length < 2 || !/[\\u4e00-\\u9fff]/.test(text)) return false; \
+                   const style = getComputedStyle(td); \
+                   const inner = td.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight); \
+                   return inner < 2 * parseFloat(style.fontSize); }}).map(td => td.textContent.trim())"
+            ))
+            .await;
+        assert_eq!(squeezed, json!([]), "{what}: cells one character wide");
+        let due = self
+            .js(&format!(
+                "const d = document.querySelector('#{table} .due-inline'); \
+                 if (!d) return 'none'; const r = d.getBoundingClientRect(); \
+                 return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth"
+            ))
+            .await;
+        assert!(
+            due == json!(true) || due == json!("none"),
+            "{what}: the due date is off the screen ({due})"
+        );
     }
 
     /// The page is no wider than the phone's screen (one pixel of rounding allowed).
