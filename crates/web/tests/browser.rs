@@ -213,6 +213,21 @@ async fn scenario(b: Browser) {
     b.element("headline").await;
     assert_eq!(b.path().await, "/statistics/500229000000");
     b.assert_fits_phone("the statistics dashboard").await;
+    // In sections, with a table of contents whose every entry leads to its section, and each
+    // chart's numbers folded under it.
+    let toc = b
+        .js("return [...document.querySelectorAll('#stats-toc a')] \
+             .map(a => document.getElementById(a.getAttribute('href').slice(1)) !== null)")
+        .await;
+    let toc = toc.as_array().unwrap();
+    assert!(
+        toc.len() >= 6 && toc.iter().all(|t| t == &json!(true)),
+        "{toc:?}"
+    );
+    let open_numbers = b
+        .js("return document.querySelectorAll('details.chart-numbers[open]').length")
+        .await;
+    assert_eq!(open_numbers, json!(0));
     b.screenshot("06a-phone-dashboard").await;
     b.goto("/statistics/map?indicator=monitored").await;
     b.element("map").await;

@@ -110,3 +110,4 @@ reports-download-xlsx = Download XLSX
 reports-download-csv = Download CSV
 reports-all = All reports
 reports-empty = There is nothing to count under this division.
+stats-toc = On this page

@@ -110,3 +110,4 @@ reports-download-xlsx = 下载 XLSX
 reports-download-csv = 下载 CSV
 reports-all = 全部报表
 reports-empty = 该区划下没有可统计的数据。
+stats-toc = 本页目录
