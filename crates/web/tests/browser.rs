@@ -563,6 +563,17 @@ async fn farmer_declares_on_the_portal(b: &Browser) {
     b.goto("/portal?lang=zh").await;
     assert_eq!(b.lang().await, "zh-CN");
     b.assert_fits_phone("the portal's home page").await;
+    // The cookie notice is small: at most a tenth of the phone's first screen.
+    let share = b
+        .js("return document.getElementById('cookie-notice').getBoundingClientRect().height / window.innerHeight")
+        .await
+        .as_f64()
+        .unwrap();
+    assert!(
+        share <= 0.10,
+        "the cookie notice takes {:.0}% of the screen",
+        share * 100.0
+    );
     b.click("cookies-agree").await;
     b.wait_for(
         "the cookie notice to go",

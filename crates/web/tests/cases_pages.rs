@@ -503,6 +503,13 @@ async fn a_household_goes_from_a_visit_to_monitored_to_eliminated_and_back() {
         );
         assert!(entries.contains("突发严重困难户"), "{entries}");
         assert!(!notice.body.contains("13900230009") && !notice.body.contains("500229198001"));
+        // Its period ended four days ago: marked so on the printed notice, which gives the
+        // supervision line.
+        assert!(
+            entries.contains("data-ended=\"1\"") && entries.contains("（公示已结束）"),
+            "{entries}"
+        );
+        assert!(notice.element("supervision").contains("12317"));
 
         ok(
             &mut cadre,

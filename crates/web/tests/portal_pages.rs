@@ -253,6 +253,13 @@ async fn a_self_declaration_reaches_the_township_and_is_followed_by_its_code() {
         let tracked = track(&mut c, &code.to_lowercase().replace('-', " ")).await;
         assert_eq!(tracked.status, 200, "{}", tracked.body);
         assert!(tracked.body.contains("已收到，等待乡镇受理"));
+        // The due date itself, not "within the time limit".
+        let result = tracked.element("track-result");
+        assert!(result.contains("办理时限"), "{result}");
+        assert!(
+            result.contains(&zhenxing_core::china_time::today_in_china().year().to_string()),
+            "a date: {result}"
+        );
         assert!(!tracked.body.contains(ID_NUMBER) && !tracked.body.contains("13900000001"));
         // A wrong code tells nothing.
         let wrong = track(&mut c, "ZZZZ-ZZZZ-ZZZZ-ZZZZ").await;
@@ -1098,8 +1105,14 @@ async fn a_provisional_lead_is_carried_over_to_the_registered_household() {
 
         let done = link(&mut officer, &csrf, &version, " CK0100 ").await;
         assert_eq!(done.status, 303, "{}", done.body);
-        assert_eq!(done.header("location"), Some(page_path.as_str()));
-        let page = officer.get(&page_path).await;
+        let back = format!("{page_path}?done=link");
+        assert_eq!(done.header("location"), Some(back.as_str()));
+        let page = officer.get(&back).await;
+        assert!(
+            page.text_of("done").contains("已关联到已登记农户CK0100"),
+            "the page says what happened: {}",
+            page.text_of("done")
+        );
         assert!(
             page.body.contains("href=\"/households/CK0100\""),
             "{}",

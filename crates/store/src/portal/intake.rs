@@ -41,6 +41,8 @@ pub enum Tracked {
         division_code: String,
         /// The lead's status in the township's inbox.
         status: WarningStatus,
+        /// The day by which the township's work on it is due, while it is open.
+        due_on: Option<String>,
     },
     Ticket(Box<TicketRow>),
 }
@@ -53,18 +55,19 @@ pub async fn track(db: &Db, input: &str) -> Result<Option<Tracked>> {
     };
     let hash = code_hash(&canonical);
     // The village the declarant chose, never the one the declaration was forwarded to.
-    let declaration: Option<(String, String, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT d.created_at, COALESCE(d.declared_division_code, d.division_code), w.status \
+    let declaration: Option<(String, String, String, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT d.created_at, COALESCE(d.declared_division_code, d.division_code), w.status, w.due_on \
          FROM declarations d \
          JOIN warnings w ON w.county_code = d.county_code AND w.id = d.warning_id \
          WHERE d.code_hash = $1")
         .bind(&hash).fetch_optional(pool).await?);
-    if let Some((submitted_at, division_code, status)) = declaration {
+    if let Some((submitted_at, division_code, status, due_on)) = declaration {
         let status = WarningStatus::from_code(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("warning status '{status}'")))?;
         return Ok(Some(Tracked::Declaration {
             submitted_at,
             division_code,
+            due_on: due_on.filter(|_| status.is_active()),
             status,
         }));
     }

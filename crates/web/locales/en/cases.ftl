@@ -143,3 +143,5 @@ cases-tab-waiting = Waiting for me
 cases-tab-notice_due = Notices to close
 case-reject-confirm = Confirm the rejection (the case closes and the village is told)
 case-withdraw-confirm = Confirm the withdrawal (the case closes)
+notice-ended = (notice period over)
+notice-supervision = Supervision line: 12317 (the monitoring and rural revitalization service line, formerly 12317)

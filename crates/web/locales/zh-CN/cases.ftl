@@ -143,3 +143,5 @@ cases-tab-waiting = 待我办理
 cases-tab-notice_due = 公示期满待结束
 case-reject-confirm = 确认驳回（程序将结束，村里会收到通知）
 case-withdraw-confirm = 确认撤回（程序将结束）
+notice-ended = （公示已结束）
+notice-supervision = 监督电话：12317（防止返贫监测和乡村振兴咨询服务电话，原12317平台）

@@ -18,6 +18,8 @@ pub(super) struct NoticeLine {
     village_group: String,
     category: String,
     period: String,
+    /// The notice period is over (it stays listed for a month after).
+    ended: bool,
 }
 
 /// The names of a village and the divisions above it (county, township, village).
@@ -84,6 +86,7 @@ pub async fn notice(
                     .map(|m| m.label(lang).to_owned())
                     .unwrap_or_default(),
                 period: format!("{}{sep}{}", e.starts_on, e.ends_on),
+                ended: e.ends_on < today,
             })
             .collect(),
         today: today.to_string(),

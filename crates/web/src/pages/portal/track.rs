@@ -83,6 +83,7 @@ pub async fn track(
             submitted_at,
             division_code,
             status,
+            due_on,
         }) => Some(TrackResult {
             what: p.c.t("portal-track-declaration"),
             submitted: china_day_text(&submitted_at),
@@ -93,8 +94,10 @@ pub async fn track(
             explanation: p
                 .c
                 .t(&format!("portal-declaration-explain-{}", status.code())),
-            due_on: None,
-            overdue: false,
+            overdue: due_on
+                .as_deref()
+                .is_some_and(|d| d < today.to_string().as_str()),
+            due_on,
             subject: None,
             answer: Vec::new(),
             answered_at: None,
