@@ -257,7 +257,11 @@ async fn a_self_declaration_reaches_the_township_and_is_followed_by_its_code() {
         let result = tracked.element("track-result");
         assert!(result.contains("办理时限"), "{result}");
         assert!(
-            result.contains(&zhenxing_core::china_time::today_in_china().year().to_string()),
+            result.contains(
+                &zhenxing_core::china_time::today_in_china()
+                    .year()
+                    .to_string()
+            ),
             "a date: {result}"
         );
         assert!(!tracked.body.contains(ID_NUMBER) && !tracked.body.contains("13900000001"));

@@ -245,19 +245,53 @@ async fn the_map_has_the_38_counties_each_a_link() {
         assert_eq!(bad.status, 400);
         assert!(bad.body.contains("nonsense"));
 
-        // A county officer: the map, but only the own county coloured and linked.
+        // A county officer: no map of one coloured county among 37 grey ones, but the
+        // county's townships ranked by the indicator, highest first, each linked.
         let mut county = server.signed_in("chengkou").await;
-        let page = county.get("/statistics/map").await;
+        let page = county.get("/statistics/map?indicator=monitored").await;
         assert_eq!(page.status, 200);
-        let map = page.element("map");
-        assert_eq!(map.matches("<path ").count(), 38);
-        assert_eq!(map.matches("<a href=").count(), 1);
-        assert!(map.contains("<a href=\"/statistics/500229000000\">"));
-        // A township officer: no county is theirs.
+        let chart = page.element("map");
+        assert!(!chart.contains("<path "), "no map: {chart}");
+        assert!(chart.contains("zx-bar"), "{chart}");
+        let table = page.element("map-values");
+        let ranked: Vec<(String, f64)> = table
+            .split("<tr data-code=\"")
+            .skip(1)
+            .map(|r| {
+                let code = r.split('"').next().unwrap().to_owned();
+                let value = r
+                    .split("<td class=\"n\">")
+                    .nth(1)
+                    .and_then(|v| v.split('<').next())
+                    .unwrap()
+                    .replace(',', "")
+                    .parse()
+                    .unwrap();
+                (code, value)
+            })
+            .collect();
+        assert!(ranked.len() > 1, "{table}");
+        assert!(
+            ranked.iter().all(|(c, _)| c.starts_with("500229")
+                && c.ends_with("000")
+                && !c.ends_with("000000")),
+            "townships: {ranked:?}"
+        );
+        assert!(
+            ranked.windows(2).all(|w| w[0].1 >= w[1].1),
+            "highest first: {ranked:?}"
+        );
+        assert!(ranked[0].1 > 0.0, "{ranked:?}");
+        assert!(table.contains(&format!("href=\"/statistics/{}\"", ranked[0].0)));
+        assert!(page.element("map-note").contains("排序"));
+        // A township officer: its villages, ranked the same way.
         let mut township = server.signed_in("bashan").await;
         let page = township.get("/statistics/map").await;
-        assert_eq!(page.element("map").matches("<a href=").count(), 0);
-        assert!(!page.element("map-note").is_empty());
+        assert!(
+            page.element("map-values")
+                .contains("data-code=\"500229102202\"")
+        );
+        assert!(!page.element("map").contains("<path "));
     }
 }
 

@@ -836,8 +836,8 @@ pub async fn map_page(
     let today = today_in_china();
     let municipality = DivisionCode::parse(zhenxing_store::divisions::MUNICIPALITY)
         .map_err(|_| AppError::Internal)?;
-    // Only the counties inside the account's scope: all of them for the municipality's
-    // accounts, the own county for a county's.
+    // The municipality's accounts see every county; a village's account has no map (its
+    // county's figures hold other villages).
     let counties: Vec<(String, String, String, Figures)> = match scope.division().level() {
         DivisionLevel::Province => state
             .figures
@@ -846,21 +846,67 @@ pub async fn map_page(
             .into_iter()
             .map(|ch| (ch.code, ch.name_zh, ch.name_en, ch.figures))
             .collect(),
-        DivisionLevel::County => {
-            let county = *scope.division();
-            match state.db.division(&county).await? {
-                Some(d) => vec![(
-                    d.code,
-                    d.name_zh,
-                    d.name_en,
-                    state.figures.division(&state.db, &county, today).await?,
-                )],
-                None => Vec::new(),
-            }
-        }
         _ => Vec::new(),
     };
     let c0 = Chrome::new(&state, &viewer, String::new());
+    // Below the municipality there are no boundaries to draw: a county's townships (a
+    // township's villages) ranked by the indicator instead of a map of one coloured county.
+    if matches!(
+        scope.division().level(),
+        DivisionLevel::County | DivisionLevel::Township
+    ) {
+        let mut children: Vec<(String, String, f64)> = state
+            .figures
+            .children(&state.db, scope.division(), today)
+            .await?
+            .into_iter()
+            .map(|ch| {
+                let name = c0.tr.name(&ch.name_zh, &ch.name_en).to_owned();
+                (ch.code, name, indicator_value(indicator, &ch.figures))
+            })
+            .collect();
+        children.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let title = c0.t(indicator_key);
+        let level_key = if scope.division().level() == DivisionLevel::County {
+            "stats-map-ranked-townships"
+        } else {
+            "stats-map-ranked-villages"
+        };
+        let heading = format!("{} · {}", c0.t(level_key), title);
+        let description = c0.t("stats-map-ranked-desc");
+        let no_data = c0.t("stats-map-no-data");
+        let bars: Vec<Bar> = children
+            .iter()
+            .map(|(_, name, v)| Bar::new(name.clone(), *v))
+            .collect();
+        let svg = bar_chart(
+            &labels(&heading, &description, &no_data),
+            &bars,
+            Orientation::Horizontal,
+        );
+        let rows = children
+            .into_iter()
+            .map(|(code, name, v)| MapRow {
+                code,
+                name,
+                value: shown_value(indicator, v),
+            })
+            .collect();
+        let mut c = c0;
+        c.title = format!("{} · {title}", c.t("stats-map-title"));
+        let page = MapPage {
+            indicator: indicator.to_owned(),
+            indicators: INDICATORS
+                .iter()
+                .map(|i| (i.0.to_owned(), c.t(i.1)))
+                .collect(),
+            svg,
+            rows,
+            note: c.t("stats-map-ranked-note"),
+            c,
+        };
+        return Ok(render(&page));
+    }
     let values: Vec<MapValue> = counties
         .iter()
         .map(|(code, _, _, f)| MapValue {
@@ -895,7 +941,6 @@ pub async fn map_page(
         .collect();
     let note = match scope.division().level() {
         DivisionLevel::Province => String::new(),
-        DivisionLevel::County => c0.t("stats-map-own-county"),
         _ => c0.t("stats-map-below-county"),
     };
     let mut c = c0;
