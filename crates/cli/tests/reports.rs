@@ -53,8 +53,17 @@ fn check_workbook(path: &Path, code: &str) -> (Vec<Vec<Data>>, Vec<Data>) {
     let range = wb.worksheet_range(info.sheet_zh).unwrap();
     let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
     let title = text(&rows[0][0]);
+    // The title names the level of the rows (分区县, 分乡镇（街道）, 分村（社区）).
+    use zhenxing_core::{DivisionLevel, Lang};
     assert!(
-        title.contains(info.title_zh) && title.contains(info.title_en),
+        [
+            DivisionLevel::County,
+            DivisionLevel::Township,
+            DivisionLevel::Village
+        ]
+        .into_iter()
+        .any(|level| title.contains(&info.title_for(Lang::Zh, level))
+            && title.contains(&info.title_for(Lang::En, level))),
         "{title}"
     );
     assert_eq!(text(&rows[2][0]), "名称");

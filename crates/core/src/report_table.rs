@@ -23,6 +23,34 @@ impl ReportInfo {
             crate::Lang::En => self.title_en,
         }
     }
+
+    /// The title for a table whose rows are divisions of `rows` level: the municipality's
+    /// table is "分区县…" (by county), a county's names its townships ("分乡镇（街道）…"), a
+    /// township's its villages ("分村（社区）…").
+    pub fn title_for(&self, lang: crate::Lang, rows: crate::DivisionLevel) -> String {
+        let (zh, en) = match rows {
+            crate::DivisionLevel::Province | crate::DivisionLevel::County => {
+                ("分区县", "by county")
+            }
+            crate::DivisionLevel::Township => ("分乡镇（街道）", "by township"),
+            crate::DivisionLevel::Village => ("分村（社区）", "by village"),
+        };
+        match lang {
+            crate::Lang::Zh => self.title_zh.replacen("分区县", zh, 1),
+            crate::Lang::En => self.title_en.replacen("by county", en, 1),
+        }
+    }
+}
+
+/// The level of the rows of a division's report table: the divisions one level below it.
+pub fn rows_level(division: crate::DivisionLevel) -> crate::DivisionLevel {
+    match division {
+        crate::DivisionLevel::Province => crate::DivisionLevel::County,
+        crate::DivisionLevel::County => crate::DivisionLevel::Township,
+        crate::DivisionLevel::Township | crate::DivisionLevel::Village => {
+            crate::DivisionLevel::Village
+        }
+    }
 }
 
 /// The standard monthly tables, in the order the bureau sends them.
@@ -99,6 +127,8 @@ pub enum ReportCell {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportTable {
     pub info: ReportInfo,
+    /// The level of the divisions its rows are (counties, townships or villages).
+    pub rows_level: crate::DivisionLevel,
     /// The second line: division, month, and the day the figures are from, in both languages.
     pub subtitle: String,
     pub columns: Vec<ReportColumn>,
@@ -106,6 +136,11 @@ pub struct ReportTable {
 }
 
 impl ReportTable {
+    /// The title naming the level of its rows ([`ReportInfo::title_for`]).
+    pub fn title(&self, lang: crate::Lang) -> String {
+        self.info.title_for(lang, self.rows_level)
+    }
+
     /// The totals of each column: `Some(sum)` for numeric columns, `None` for text.
     pub fn totals(&self) -> Vec<Option<i64>> {
         self.columns
@@ -142,9 +177,29 @@ mod tests {
     }
 
     #[test]
+    fn a_title_names_the_level_of_its_rows() {
+        use crate::{DivisionLevel, Lang};
+        let counts = REPORTS[0];
+        assert_eq!(
+            counts.title_for(Lang::Zh, rows_level(DivisionLevel::Province)),
+            "分区县分类别户数和人数统计表"
+        );
+        assert_eq!(
+            counts.title_for(Lang::Zh, rows_level(DivisionLevel::County)),
+            "分乡镇（街道）分类别户数和人数统计表"
+        );
+        for r in REPORTS {
+            let en = r.title_for(Lang::En, DivisionLevel::Village);
+            assert!(en.contains("by village"), "{en}");
+            assert!(r.title_zh.starts_with("分区县"), "{}", r.title_zh);
+        }
+    }
+
+    #[test]
     fn totals_sum_numbers_and_skip_text() {
         let table = ReportTable {
             info: REPORTS[0],
+            rows_level: crate::DivisionLevel::County,
             subtitle: String::new(),
             columns: vec![
                 ReportColumn::new("名称", "Name", ColumnKind::Text),

@@ -169,7 +169,11 @@ fn write_xlsx(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
     let total_count = count.clone().set_bold();
     let total_yuan = yuan.clone().set_bold();
 
-    let title_text = format!("{} {}", table.info.title_zh, table.info.title_en);
+    let title_text = format!(
+        "{} {}",
+        table.title(zhenxing_core::Lang::Zh),
+        table.title(zhenxing_core::Lang::En)
+    );
     if last_col > 0 {
         sheet
             .merge_range(0, 0, 0, last_col, &title_text, &title)

@@ -156,6 +156,7 @@ fn report_csvs_neutralise_text_but_not_numbers() {
     let path = dir.path().join("report.csv");
     let table = ReportTable {
         info: REPORTS[0],
+        rows_level: zhenxing_core::DivisionLevel::County,
         subtitle: String::new(),
         columns: vec![
             ReportColumn::new("区划", "Division", ColumnKind::Text),

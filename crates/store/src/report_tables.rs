@@ -254,6 +254,7 @@ pub async fn build(
     }
     Ok(Some(ReportTable {
         info: *info,
+        rows_level: zhenxing_core::report_table::rows_level(division.level()),
         subtitle,
         columns,
         rows,

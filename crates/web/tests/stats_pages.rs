@@ -335,6 +335,19 @@ async fn report_tables_on_screen_and_as_files() {
             assert_eq!(page.status, 200, "{name}: {}", page.body);
             let totals = screen_totals(&page);
             assert!(!totals.is_empty(), "{name}");
+            // The reader's language only, and the footer an upward report needs.
+            assert!(!page.element("report").contains("lang=\"en\""), "{name}");
+            let footer = page.text_of("report-footer");
+            for label in [
+                "填报单位",
+                "重庆市",
+                "填表人",
+                "admin",
+                "审核人",
+                "报出日期",
+            ] {
+                assert!(footer.contains(label), "{name}: {footer}");
+            }
 
             let xlsx = admin.get(&format!("/reports/{name}.xlsx?{query}")).await;
             assert_eq!(xlsx.status, 200, "{name}");
@@ -390,6 +403,29 @@ async fn report_tables_on_screen_and_as_files() {
         };
         assert_eq!(audited, 8);
 
+        // A county's tables are by township, and say so.
+        let county_list = admin.get("/reports?division=500229000000").await;
+        assert!(
+            county_list
+                .body
+                .contains("分乡镇（街道）分类别户数和人数统计表")
+        );
+        let county_page = admin
+            .get(&format!(
+                "/reports/counts?division=500229000000&month={month}"
+            ))
+            .await;
+        assert_eq!(
+            county_page.text_of("report-title"),
+            "分乡镇（街道）分类别户数和人数统计表"
+        );
+        assert!(
+            admin
+                .get("/reports")
+                .await
+                .body
+                .contains("分区县分类别户数和人数统计表")
+        );
         // Bad input: a clear answer, never a panic.
         for (path, status) in [
             ("/reports/nothing", 404),

@@ -24,6 +24,7 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 use zhenxing_app::export::{self, Exporter, Via};
 use zhenxing_core::china_time::today_in_china;
+use zhenxing_core::report_table::rows_level;
 use zhenxing_core::{Action, DivisionCode};
 use zhenxing_io::reports::{ColumnKind, REPORTS, ReportCell, ReportTable, find_report};
 use zhenxing_store::report_tables::{build, check_has_rows, requested_month};
@@ -57,8 +58,8 @@ fn split_name(file: &str) -> (&str, Option<Format>) {
 
 struct Entry {
     code: &'static str,
-    title: &'static str,
-    other_title: &'static str,
+    title: String,
+    other_title: String,
 }
 
 #[derive(Template)]
@@ -105,8 +106,8 @@ pub async fn list(
             .iter()
             .map(|r| Entry {
                 code: r.code,
-                title: r.title(lang),
-                other_title: r.title(other),
+                title: r.title_for(lang, rows_level(division.level())),
+                other_title: r.title_for(other, rows_level(division.level())),
             })
             .collect(),
         division: division.as_str().to_owned(),
@@ -125,15 +126,25 @@ struct Shown {
     numeric: bool,
 }
 
+/// The footer of an upward report: 填报单位 (the division reported), 填表人 (the account that
+/// produced it), 审核人 (signed by hand on the printed table), 报出日期.
+struct ReportFooter {
+    unit: String,
+    filled_by: String,
+    reported_on: String,
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage {
     c: Chrome,
     code: String,
     title: String,
-    other_title: String,
     subtitle: String,
-    headers: Vec<(String, String, bool)>,
+    /// Each column's header in the reader's language, and whether it holds numbers.
+    headers: Vec<(String, bool)>,
+    /// What an upward report carries under its table.
+    footer: ReportFooter,
     rows: Vec<Vec<Shown>>,
     totals: Vec<Shown>,
     query: String,
@@ -187,7 +198,7 @@ pub async fn report(
         .await;
     }
     let lang = viewer.lang;
-    let mut c = Chrome::new(&state, &viewer, info.title(lang).to_owned());
+    let mut c = Chrome::new(&state, &viewer, String::new());
     let totals = table
         .columns
         .iter()
@@ -205,21 +216,33 @@ pub async fn report(
             },
         })
         .collect();
-    c.title = info.title(lang).to_owned();
-    let (title, other_title) = match lang {
-        zhenxing_core::Lang::Zh => (info.title_zh, info.title_en),
-        zhenxing_core::Lang::En => (info.title_en, info.title_zh),
-    };
+    c.title = table.title(lang);
+    let unit = state
+        .db
+        .division(&division)
+        .await?
+        .map(|d| c.tr.name(&d.name_zh, &d.name_en).to_owned())
+        .unwrap_or_else(|| division.as_str().to_owned());
     let page = ReportPage {
         code: info.code.to_owned(),
-        title: title.to_owned(),
-        other_title: other_title.to_owned(),
+        title: table.title(lang),
         subtitle: table.subtitle.clone(),
         headers: table
             .columns
             .iter()
-            .map(|col| (col.zh.clone(), col.en.clone(), col.kind != ColumnKind::Text))
+            .map(|col| {
+                let label = match lang {
+                    zhenxing_core::Lang::Zh => col.zh.clone(),
+                    zhenxing_core::Lang::En => col.en.clone(),
+                };
+                (label, col.kind != ColumnKind::Text)
+            })
             .collect(),
+        footer: ReportFooter {
+            unit,
+            filled_by: account.name.clone(),
+            reported_on: today.to_string(),
+        },
         rows: table
             .rows
             .iter()
