@@ -92,13 +92,98 @@ const ACTIONS: &[(&str, &str)] = &[
     ("portal.designate", "audit-action-portal-designate"),
     ("portal.undesignate", "audit-action-portal-undesignate"),
     ("settings.portal", "audit-action-settings-portal"),
+    ("access.denied", "audit-action-access-denied"),
+    ("access.csrf_failed", "audit-action-access-csrf-failed"),
+    ("auth.rate_limited", "audit-action-auth-rate-limited"),
+    ("households.export", "audit-action-households-export"),
+    ("warnings.export", "audit-action-warnings-export"),
+    ("cases.export", "audit-action-cases-export"),
+    ("coverage.export", "audit-action-coverage-export"),
+    ("tickets.export", "audit-action-tickets-export"),
+    ("accounts.export", "audit-action-accounts-export"),
+    ("report.export", "audit-action-report-export"),
+    ("warning.assign_batch", "audit-action-warning-assign-batch"),
+    ("warning.open", "audit-action-warning-open"),
+    ("warning.update", "audit-action-warning-update"),
+    ("warning.close", "audit-action-warning-close"),
+    ("warning.move", "audit-action-warning-move"),
+    ("warning.step", "audit-action-warning-step"),
+    (
+        "case.open.identification",
+        "audit-action-case-open-identification",
+    ),
+    (
+        "case.open.elimination",
+        "audit-action-case-open-elimination",
+    ),
+    ("case.open", "audit-action-case-open"),
+    ("case.attach", "audit-action-case-attach"),
+    ("case.step", "audit-action-case-step"),
+    ("household.monitoring", "audit-action-household-monitoring"),
+    ("assistance.pairing.add", "audit-action-pairing-add"),
+    ("assistance.pairing.end", "audit-action-pairing-end"),
+    ("assistance.measure.add", "audit-action-measure-add"),
+    (
+        "assistance.measure.implement",
+        "audit-action-measure-implement",
+    ),
+    ("assistance.measure.cancel", "audit-action-measure-cancel"),
+    ("department.import", "audit-action-department-import"),
+    ("history.generate", "audit-action-history-generate"),
+    ("snapshot.take", "audit-action-snapshot-take"),
+    ("snapshot.backfill", "audit-action-snapshot-backfill"),
+    ("audit.anchor", "audit-action-audit-anchor"),
+    ("audit.archive", "audit-action-audit-archive"),
+    ("backup.create", "audit-action-backup-create"),
+    ("backup.restore", "audit-action-backup-restore"),
+    ("keys.rotate", "audit-action-keys-rotate"),
+    ("keys.retire", "audit-action-keys-retire"),
+    ("settings.procedure", "audit-action-settings-procedure"),
+    ("settings.holidays", "audit-action-settings-holidays"),
+    (
+        "settings.security_policy",
+        "audit-action-settings-security-policy",
+    ),
+    (
+        "settings.audit_retention",
+        "audit-action-settings-audit-retention",
+    ),
+    ("incomes.test", "audit-action-incomes-test"),
 ];
 
 fn action_label(c: &Chrome, action: &str) -> String {
+    if let Some((_, key)) = ACTIONS.iter().find(|(code, _)| *code == action) {
+        return c.t(key);
+    }
+    // A step of a case: "程序办理 · 县级审批通过", in the core's words for the step.
+    if let Some(step) = action
+        .strip_prefix("case.")
+        .and_then(zhenxing_core::procedure::StepKind::from_code)
+    {
+        return format!(
+            "{} · {}",
+            c.t("audit-action-case-step"),
+            step.label(c.tr.lang)
+        );
+    }
+    action.to_owned()
+}
+
+/// Every action the audit page's filter offers: the table's, and each step of a case.
+fn filter_actions(c: &Chrome) -> Vec<(String, String)> {
+    let steps = zhenxing_core::procedure::StepKind::ALL
+        .iter()
+        .filter(|k| **k != zhenxing_core::procedure::StepKind::Open)
+        .map(|k| format!("case.{}", k.code()));
     ACTIONS
         .iter()
-        .find(|(code, _)| *code == action)
-        .map_or_else(|| action.to_owned(), |(_, key)| c.t(key))
+        .map(|(code, _)| (*code).to_owned())
+        .chain(steps)
+        .map(|code| {
+            let label = action_label(c, &code);
+            (code, label)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,10 +410,9 @@ pub async fn list(
         action: values[3].1.to_owned(),
         from: values[4].1.to_owned(),
         to: values[5].1.to_owned(),
-        actions: ACTIONS
-            .iter()
-            .filter(|(code, _)| *code != "update")
-            .map(|(code, key)| ((*code).to_owned(), c.t(key)))
+        actions: filter_actions(&c)
+            .into_iter()
+            .filter(|(code, _)| code != "update")
             .collect(),
         rows: page.records.iter().map(|r| row(&c, r, &places)).collect(),
         next,
@@ -541,4 +625,52 @@ pub async fn detail(
         c,
     };
     Ok(render(&page))
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::ACTIONS;
+
+    /// Every action the code writes to the audit trail has its words on the audit page (and so
+    /// its place in the filter): the literal ones found in the sources, and the families built
+    /// with `format!` (case steps, opening a case, warning and ticket steps, reports).
+    #[test]
+    fn every_action_written_has_words() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut found = Vec::new();
+        let mut dirs: Vec<std::path::PathBuf> = ["store/src", "web/src", "app/src", "cli/src"]
+            .iter()
+            .map(|d| std::path::Path::new(root).join(d))
+            .collect();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, _) in text.match_indices("action: \"") {
+                    let rest = &text[i + 9..];
+                    if let Some(end) = rest.find('"') {
+                        found.push((path.display().to_string(), rest[..end].to_owned()));
+                    }
+                }
+            }
+        }
+        assert!(
+            found.len() > 30,
+            "the scan found the actions ({})",
+            found.len()
+        );
+        let known = |a: &str| ACTIONS.iter().any(|(code, _)| *code == a);
+        let missing: Vec<_> = found
+            .iter()
+            .filter(|(_, a)| a.contains('.') && !known(a))
+            .collect();
+        assert!(missing.is_empty(), "actions without words: {missing:?}");
+    }
 }
