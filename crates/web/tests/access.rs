@@ -180,7 +180,10 @@ async fn every_route_as_every_role() {
                 _ => 200,
             };
             let r = c
-                .post_form("/households/CK0001/reveal", &[("csrf", &csrf)])
+                .post_form(
+                    "/households/CK0001/reveal",
+                    &[("csrf", &csrf), ("purpose", "contact")],
+                )
                 .await;
             assert_eq!(r.status, reveal_status, "{name} reveal");
             if reveal_status == 200 {
@@ -269,7 +272,10 @@ async fn masked_by_default_everywhere() {
         // The reveal is audited.
         let csrf = c.csrf().await;
         let r = c
-            .post_form("/households/CK0001/reveal", &[("csrf", &csrf)])
+            .post_form(
+                "/households/CK0001/reveal",
+                &[("csrf", &csrf), ("purpose", "contact")],
+            )
             .await;
         assert_eq!(r.status, 200);
         let recent = zhenxing_store::audit::recent(&server.test_db.db, 5)
@@ -855,9 +861,12 @@ async fn assistance_and_coverage_routes_as_every_role() {
                 )
                 .await
                 .status,
-                c.post_form(&format!("{base}/reveal"), &[("csrf", &csrf)])
-                    .await
-                    .status,
+                c.post_form(
+                    &format!("{base}/reveal"),
+                    &[("csrf", &csrf), ("purpose", "contact")],
+                )
+                .await
+                .status,
                 c.get("/coverage?division=500229102202").await.status,
                 c.get("/coverage").await.status,
                 c.post_form(&format!("{base}/pairings"), &[("csrf", "forged")])
@@ -1189,15 +1198,25 @@ async fn portal_routes_as_every_role() {
                     .status,
                 c.get(&format!("/tickets/{ordinary}/files/1")).await.status,
                 c.get(&format!("/tickets/{person}/files/1")).await.status,
-                c.post_form(&format!("/tickets/{ordinary}/reveal"), &[("csrf", &csrf)])
-                    .await
-                    .status,
-                c.post_form(&format!("/tickets/{person}/reveal"), &[("csrf", &csrf)])
-                    .await
-                    .status,
+                c.post_form(
+                    &format!("/tickets/{ordinary}/reveal"),
+                    &[("csrf", &csrf), ("purpose", "contact")],
+                )
+                .await
+                .status,
+                c.post_form(
+                    &format!("/tickets/{person}/reveal"),
+                    &[("csrf", &csrf), ("purpose", "contact")],
+                )
+                .await
+                .status,
                 c.post_form(
                     &format!("/warnings/{lead}/reveal"),
-                    &[("csrf", &csrf), ("declaration", &declaration)],
+                    &[
+                        ("csrf", &csrf),
+                        ("declaration", &declaration),
+                        ("purpose", "contact"),
+                    ],
                 )
                 .await
                 .status,

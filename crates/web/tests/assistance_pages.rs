@@ -253,7 +253,12 @@ async fn officers_reveal_phones_audited_and_end_pairings() {
         let page = officer.get(BASE).await;
         assert!(page.body.contains("Responsible cadres"), "English page");
         assert!(!page.body.contains("13912345678"));
-        let revealed = post(&mut officer, &format!("{BASE}/reveal"), &[]).await;
+        let revealed = post(
+            &mut officer,
+            &format!("{BASE}/reveal"),
+            &[("purpose", "contact")],
+        )
+        .await;
         assert_eq!(revealed.status, 200, "{}", revealed.body);
         assert!(revealed.element("pairings").contains("13912345678"));
         let recent = zhenxing_store::audit::recent(&server.test_db.db, 3)

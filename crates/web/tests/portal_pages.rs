@@ -520,6 +520,15 @@ async fn a_named_tickets_phone_is_masked_until_an_audited_reveal() {
         let shown = officer
             .post_form("/tickets/1/reveal", &[("csrf", &token)])
             .await;
+        assert_eq!(shown.status, 400, "no purpose, no number: {}", shown.body);
+        assert!(!shown.body.contains("13900001234"));
+        assert_eq!(reveals().await, 0);
+        let shown = officer
+            .post_form(
+                "/tickets/1/reveal",
+                &[("csrf", &token), ("purpose", "contact")],
+            )
+            .await;
         assert_eq!(shown.status, 200, "{}", shown.body);
         assert!(shown.body.contains("13900001234"));
         assert_eq!(reveals().await, 1);
@@ -971,9 +980,25 @@ async fn a_declarants_numbers_are_shown_only_after_an_audited_reveal() {
         assert_eq!(outside.status, 404);
         assert!(audited(&server, "personal_data.reveal").await.is_empty());
 
-        // The officer reveals: the full numbers on this answer, and the reveal in the trail.
-        let shown = officer
+        // Without a purpose: refused, nothing shown, nothing audited.
+        let no_purpose = officer
             .post_form(&reveal_path, &[("csrf", &csrf), ("declaration", "1")])
+            .await;
+        assert_eq!(no_purpose.status, 400, "{}", no_purpose.body);
+        assert!(!no_purpose.body.contains(ID_NUMBER) && !no_purpose.body.contains(PHONE));
+        assert!(audited(&server, "personal_data.reveal").await.is_empty());
+
+        // The officer reveals, saying why: the full numbers on this answer, and the reveal in
+        // the trail with its purpose.
+        let shown = officer
+            .post_form(
+                &reveal_path,
+                &[
+                    ("csrf", &csrf),
+                    ("declaration", "1"),
+                    ("purpose", "verification"),
+                ],
+            )
             .await;
         assert_eq!(shown.status, 200, "{}", shown.body);
         assert!(shown.body.contains(ID_NUMBER) && shown.body.contains(PHONE));
@@ -986,6 +1011,14 @@ async fn a_declarants_numbers_are_shown_only_after_an_audited_reveal() {
         assert_eq!(r.object_type, "declaration");
         assert_eq!(r.object_id.as_deref(), Some("1"));
         assert_eq!(r.division_code.as_deref(), Some(VILLAGE));
+        assert!(
+            r.reason
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("用途：入户核实或数据比对需要核对证件号码"),
+            "{:?}",
+            r.reason
+        );
         let trail = format!(
             "{:?}",
             zhenxing_store::audit::recent(&server.test_db.db, 1000)
@@ -1003,7 +1036,11 @@ async fn a_declarants_numbers_are_shown_only_after_an_audited_reveal() {
         let by_township = township
             .post_form(
                 &reveal_path,
-                &[("csrf", &township_csrf), ("declaration", "1")],
+                &[
+                    ("csrf", &township_csrf),
+                    ("declaration", "1"),
+                    ("purpose", "contact"),
+                ],
             )
             .await;
         assert_eq!(by_township.status, 200, "{}", by_township.body);

@@ -155,3 +155,10 @@ tasks-tickets-overdue = tickets past their time limit
 tasks-tickets-open = tickets to answer
 tasks-uploads-unmatched = department uploads (last 30 days) with unmatched rows
 tasks-accounts-locked = accounts locked
+# Why a full number is revealed (issue 18 item 6).
+reveal-purpose = Purpose
+reveal-purpose-verification = Checking the ID number for a verification or a data comparison
+reveal-purpose-contact = Contacting the person
+reveal-purpose-procedure = A procedure or an upward report needs the full number
+reveal-purpose-other = Other (say which)
+reveal-purpose-note = Note (required with "other")

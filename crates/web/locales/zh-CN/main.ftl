@@ -155,3 +155,10 @@ tasks-tickets-overdue = 件工单已超过答复期限
 tasks-tickets-open = 件工单待答复
 tasks-uploads-unmatched = 批部门数据（近30天）有未匹配的行
 tasks-accounts-locked = 个账号被锁定
+# Why a full number is revealed (issue 18 item 6).
+reveal-purpose = 查看用途
+reveal-purpose-verification = 入户核实或数据比对需要核对证件号码
+reveal-purpose-contact = 需要联系本人
+reveal-purpose-procedure = 办理程序或上报需要完整号码
+reveal-purpose-other = 其他（请说明）
+reveal-purpose-note = 说明（选择“其他”时必填）

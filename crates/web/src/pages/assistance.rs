@@ -10,7 +10,7 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
-use crate::extract::{CsrfForm, NoFields};
+use crate::extract::CsrfForm;
 use crate::pages::{Chrome, blank, render_form};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -346,16 +346,17 @@ pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<crate::pages::reveal::PurposeForm>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let a = load(&state, &viewer, &no).await?;
+    let purpose = form.check().map_err(AppError::BadRequest)?;
     let revealed = zhenxing_store::audit::Revealed {
         object_type: "household",
         object_id: a.household_no.clone(),
         county_code: a.county_code.clone(),
         division_code: a.division_code.clone(),
-        reason: Some("assistance: responsible cadres' phones".to_owned()),
+        reason: Some(format!("{purpose}；assistance: responsible cadres' phones")),
     };
     zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     let shown = Shown {

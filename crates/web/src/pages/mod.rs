@@ -17,6 +17,7 @@ pub mod place_names;
 pub mod portal;
 pub mod portal_admin;
 pub mod reports;
+pub mod reveal;
 pub mod security_policy;
 pub mod statistics;
 pub mod tasks;

@@ -12,7 +12,7 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
-use crate::extract::{CsrfForm, NoFields, trimmed};
+use crate::extract::{CsrfForm, trimmed};
 use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
 use crate::pages::place_names::Places;
 use crate::pages::portal::paragraphs;
@@ -786,19 +786,20 @@ pub async fn reveal_ticket_phone(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<crate::pages::reveal::PurposeForm>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadTickets)?;
     viewer.may(Action::RevealPersonalNumbers)?;
     let t = portal::ticket(&state.db, account, parse_id(&id)?)
         .await?
         .ok_or(AppError::NotFound)?;
+    let purpose = form.check().map_err(AppError::BadRequest)?;
     let revealed = zhenxing_store::audit::Revealed {
         object_type: "ticket",
         object_id: t.id.to_string(),
         county_code: t.county_code.clone(),
         division_code: t.division_code.clone(),
-        reason: Some("ticket: the requester's phone".to_owned()),
+        reason: Some(format!("{purpose}；ticket: the requester's phone")),
     };
     zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     ticket_page(&state, &viewer, account, t, true).await

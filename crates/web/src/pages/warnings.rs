@@ -1035,6 +1035,8 @@ pub async fn dismiss(
 #[derive(Deserialize)]
 pub struct RevealForm {
     declaration: String,
+    #[serde(flatten)]
+    purpose: crate::pages::reveal::PurposeForm,
 }
 
 /// The warning page with one declarant's full ID and phone numbers, for roles that may reveal
@@ -1059,13 +1061,14 @@ pub async fn reveal(
         .into_iter()
         .find(|d| d.id == declaration)
         .ok_or(AppError::NotFound)?;
+    let purpose = form.purpose.check().map_err(AppError::BadRequest)?;
     let revealed = zhenxing_store::audit::Revealed {
         object_type: "declaration",
         object_id: d.id.to_string(),
         county_code: d.county_code.clone(),
         division_code: d.division_code.clone(),
         reason: Some(format!(
-            "warning {id}: the declarant's ID and phone numbers"
+            "{purpose}；warning {id}: the declarant's ID and phone numbers"
         )),
     };
     zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;

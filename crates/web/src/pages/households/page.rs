@@ -7,7 +7,7 @@ use super::scoped_household;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::extract::{CsrfForm, NoFields};
+use crate::extract::CsrfForm;
 use crate::pages::divisions::{Crumb, crumbs};
 use crate::pages::{Chrome, render, yuan};
 use askama::Template;
@@ -105,16 +105,17 @@ pub async fn reveal(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(no): Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<crate::pages::reveal::PurposeForm>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::RevealPersonalNumbers)?;
     let (record, _) = scoped_household(&state, &viewer, &no).await?;
+    let purpose = form.check().map_err(AppError::BadRequest)?;
     let revealed = zhenxing_store::audit::Revealed {
         object_type: "household",
         object_id: record.household_no.clone(),
         county_code: record.county_code().to_owned(),
         division_code: record.division_code.clone(),
-        reason: None,
+        reason: Some(purpose),
     };
     zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
     household_page(&state, &viewer, &no, true).await
