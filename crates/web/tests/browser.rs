@@ -438,13 +438,43 @@ async fn cadre_part_of_an_identification(b: &Browser) {
     b.assert_fits_phone("the case page").await;
     b.screenshot("13-phone-case-verification").await;
 
+    // First sent with a rigid spending that is no amount, no risk type and no commitment: the
+    // page names the three problems next to their fields and keeps everything typed.
     b.set_value("visited_on", &day(10)).await;
     b.fill("income", "5200").await;
-    b.fill("rigid_spending", "23400").await;
+    b.fill("rigid_spending", "两万三").await;
     b.set_value("verify-category", "sudden_hardship").await;
+    b.fill("verify-note", "住院自付两万余元").await;
+    b.click("verify").await;
+    b.wait_for(
+        "the refused verification",
+        "return document.getElementById('errors') !== null",
+    )
+    .await;
+    for field in ["rigid_spending-error", "risk-error", "commitment-error"] {
+        assert!(b.find(field).await.is_some(), "no problem next to {field}");
+    }
+    let kept = b
+        .js("return [document.getElementById('income').value, document.getElementById('rigid_spending').value, \
+             document.getElementById('verify-category').value, document.getElementById('verify-note').value, \
+             document.getElementById('visited_on').value]")
+        .await;
+    assert_eq!(
+        kept,
+        json!([
+            "5200",
+            "两万三",
+            "sudden_hardship",
+            "住院自付两万余元",
+            day(10)
+        ]),
+        "the refused form keeps what was typed"
+    );
+    b.assert_fits_phone("the refused verification").await;
+    b.screenshot("13a-phone-verification-refused").await;
+    b.fill("rigid_spending", "23400").await;
     b.click("verify-risk-illness").await;
     b.click("commitment").await;
-    b.fill("verify-note", "住院自付两万余元").await;
     b.click("verify").await;
     b.wait_for(
         "the appraisal form",
