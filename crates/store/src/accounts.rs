@@ -856,3 +856,36 @@ async fn end_sessions_and_tokens(tx: &mut crate::Tx, account_id: i64) -> Result<
         .bind(account_id).execute(conn).await?.rows_affected());
     Ok(revoked)
 }
+
+impl Db {
+    /// The last sign-in of each of `names` (from the audit trail's `auth.sign_in`), as stored
+    /// (UTC); accounts that never signed in are left out.
+    pub async fn last_sign_ins(
+        &self,
+        names: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in names.chunks(200) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let marks = (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT actor, MAX(at) FROM audit_log WHERE action = $1 AND actor IN ({marks}) \
+                 GROUP BY actor"
+            );
+            let rows: Vec<(String, Option<String>)> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind("auth.sign_in");
+                for name in chunk {
+                    q = q.bind(*name);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(rows.into_iter().filter_map(|(a, at)| Some((a, at?))));
+        }
+        Ok(out)
+    }
+}

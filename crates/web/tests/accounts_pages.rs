@@ -702,3 +702,31 @@ async fn forwarded_for_is_read_from_the_right() {
         }
     }
 }
+
+/// The account list searches by name or division name, filters by role, says when each
+/// account last signed in, and its export holds what the search selects (issue 18 item 5).
+#[tokio::test]
+async fn the_account_list_searches_and_shows_the_last_sign_in() {
+    for server in Server::all().await {
+        // lixin signs in once, so that she has a last sign-in.
+        server.signed_in("lixin").await;
+        let mut security = server.signed_in("security").await;
+        let by_place = security.get("/accounts?q=立新").await;
+        assert_eq!(by_place.status, 200, "{}", by_place.body);
+        assert_eq!(by_place.text_of("list-total"), "共 1 个账号");
+        let table = by_place.element("accounts");
+        assert!(table.contains(">lixin"), "{table}");
+        let today = zhenxing_core::china_time::today_in_china().to_string();
+        assert!(table.contains(&today), "the last sign-in: {table}");
+        let cadres = security.get("/accounts?role=village_cadre").await;
+        assert_eq!(cadres.text_of("list-total"), "共 2 个账号");
+        assert_eq!(security.get("/accounts?role=nonsense").await.status, 400);
+        assert!(
+            cadres
+                .element("export-csv")
+                .contains("/accounts.csv?role=village_cadre")
+        );
+        let file = security.get("/accounts.csv?role=village_cadre").await;
+        assert_eq!(file.body.trim_start_matches('\u{feff}').lines().count(), 3);
+    }
+}

@@ -79,3 +79,6 @@ policy-save = Save policy
 policy-saved = The policy is saved.
 policy-not-a-number = not a whole number
 accounts-col-division-code = Division code
+accounts-col-last-sign-in = Last sign-in (Beijing time)
+accounts-search = Find
+accounts-search-hint = Account name, division name or code

@@ -79,3 +79,6 @@ policy-save = 保存策略
 policy-saved = 策略已保存。
 policy-not-a-number = 不是整数
 accounts-col-division-code = 区划代码
+accounts-col-last-sign-in = 最近登录（北京时间）
+accounts-search = 查找
+accounts-search-hint = 账号名、区划名称或代码

@@ -16,7 +16,7 @@ use crate::extract::CsrfForm;
 use crate::i18n::Tr;
 use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
 use crate::pages::place_names::Places;
-use crate::pages::{Chrome, render, with_status};
+use crate::pages::{Chrome, Params, page_number, query_string, render, with_status};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,7 +26,7 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
-use zhenxing_core::{Action, DivisionCode, Role, Text};
+use zhenxing_core::{Action, DivisionCode, Lang, Role, Text};
 use zhenxing_io::ColumnSpec;
 use zhenxing_store::accounts::{Account, AccountError};
 use zhenxing_store::credentials::generate_password;
@@ -59,6 +59,8 @@ pub struct AccountRow {
     pub disabled: bool,
     pub locked: bool,
     pub created_at: String,
+    /// The last sign-in, Beijing time; empty when never.
+    pub last_sign_in: String,
     pub factor: String,
     pub factor_enrolled: bool,
     pub is_self: bool,
@@ -93,8 +95,14 @@ pub struct CreateForm {
 #[template(path = "accounts.html")]
 struct AccountsPage {
     c: Chrome,
-    /// How many accounts, and the export links.
+    /// How many accounts the search selects, and the export links.
     head: ListHead,
+    next: Option<String>,
+    previous: Option<String>,
+    /// The search as typed, and every role for its filter.
+    q: String,
+    role_filter: String,
+    all_roles: Vec<(String, String)>,
     rows: Vec<AccountRow>,
     roles: Vec<(String, String)>,
     form_name: String,
@@ -113,6 +121,8 @@ async fn account_rows(
 ) -> AppResult<Vec<AccountRow>> {
     let lang = c.tr.lang;
     let places = Places::of(state, lang, accounts.iter().map(|a| a.division.as_str())).await?;
+    let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+    let last = state.db.last_sign_ins(&names).await?;
     let now = now_stored();
     Ok(accounts
         .iter()
@@ -143,6 +153,10 @@ async fn account_rows(
                 disabled: a.disabled,
                 locked,
                 created_at: china_time_text(&a.created_at),
+                last_sign_in: last
+                    .get(&a.name)
+                    .map(|at| china_time_text(at))
+                    .unwrap_or_default(),
                 factor: c.t(if a.factor_enrolled {
                     "accounts-factor-on"
                 } else {
@@ -161,10 +175,11 @@ async fn account_rows(
 pub async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
+    Params(query): Params<AccountsQuery>,
     ListFormat(format): ListFormat,
 ) -> AppResult<Response> {
     let me = admin(&viewer)?;
-    let accounts = state.db.accounts(Some(&me.scope())).await?;
+    let accounts = searched(&state, me, &query, viewer.lang).await?;
     let c = Chrome::new(&state, &viewer, String::new());
     let text = |key: &str| ColumnSpec::text(c.t(key));
     let columns = [
@@ -175,6 +190,7 @@ pub async fn export(
         text("accounts-col-status"),
         text("accounts-col-factor"),
         text("accounts-col-created"),
+        text("accounts-col-last-sign-in"),
     ];
     let mut file = ListFile::create("accounts", format, &columns)?;
     let rows = account_rows(&state, &c, me, &accounts)
@@ -189,6 +205,7 @@ pub async fn export(
                 a.status,
                 a.factor,
                 a.created_at,
+                a.last_sign_in,
             ]
         })
         .collect();
@@ -197,9 +214,60 @@ pub async fn export(
         action: "accounts.export",
         county_code: me.division.county().map(|c| c.as_str().to_owned()),
         division_code: Some(me.division.as_str().to_owned()),
-        filters: serde_json::json!({}),
+        filters: serde_json::json!({"q": query.q.trim(), "role": query.role.trim()}),
     };
     file.send(&state, &viewer, record).await
+}
+
+/// The list's search: by name or division name, by role, and its page.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountsQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+/// Accounts shown on one page of the list.
+const ACCOUNTS_PAGE: usize = 50;
+
+/// The accounts of the administrator's division that the search selects, in name order, with
+/// the labels of their divisions (for the search by division name).
+async fn searched(
+    state: &AppState,
+    me: &Account,
+    query: &AccountsQuery,
+    lang: Lang,
+) -> AppResult<Vec<Account>> {
+    let role = match query.role.trim() {
+        "" => None,
+        code => Some(Role::from_code(code).ok_or_else(|| {
+            AppError::bad_request(
+                format!("未知的角色“{code}”"),
+                format!("unknown role '{code}'"),
+            )
+        })?),
+    };
+    let mut accounts = state.db.accounts(Some(&me.scope())).await?;
+    let q = query.q.trim().to_lowercase();
+    if !q.is_empty() {
+        let places = Places::of(state, lang, accounts.iter().map(|a| a.division.as_str())).await?;
+        accounts.retain(|a| {
+            a.name.to_lowercase().contains(&q)
+                || places
+                    .label(a.division.as_str())
+                    .to_lowercase()
+                    .contains(&q)
+                || a.division.as_str().starts_with(&q)
+        });
+    }
+    if let Some(role) = role {
+        accounts.retain(|a| a.role == role);
+    }
+    accounts.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(accounts)
 }
 
 /// The administrator, if the role may manage accounts.
@@ -214,20 +282,61 @@ async fn page(
     errors: Vec<String>,
     result: Option<NewPassword>,
 ) -> AppResult<AccountsPage> {
+    list_page(
+        state,
+        viewer,
+        &AccountsQuery::default(),
+        form,
+        errors,
+        result,
+    )
+    .await
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &AccountsQuery,
+    form: &CreateForm,
+    errors: Vec<String>,
+    result: Option<NewPassword>,
+) -> AppResult<AccountsPage> {
     let me = admin(viewer)?;
-    let accounts = state.db.accounts(Some(&me.scope())).await?;
+    let lang = viewer.lang;
+    let accounts = searched(state, me, query, lang).await?;
+    let page = page_number(&query.page)? as usize;
+    let total = accounts.len();
+    let shown: Vec<Account> = accounts
+        .into_iter()
+        .skip(page * ACCOUNTS_PAGE)
+        .take(ACCOUNTS_PAGE)
+        .collect();
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = c.t("accounts-title");
-    let lang = viewer.lang;
-    let rows = account_rows(state, &c, me, &accounts).await?;
+    let rows = account_rows(state, &c, me, &shown).await?;
+    let filters = [("q", query.q.trim()), ("role", query.role.trim())];
+    let link = |p: usize| {
+        let p = p.to_string();
+        let mut pairs = filters.to_vec();
+        pairs.push(("page", &p));
+        format!("/accounts?{}", query_string(&pairs))
+    };
     Ok(AccountsPage {
         head: ListHead::new(
             &c,
             "list-total-accounts",
-            rows.len() as i64,
+            total as i64,
             "/accounts",
-            Some(String::new()),
+            Some(query_string(&filters)),
         ),
+        next: ((page + 1) * ACCOUNTS_PAGE < total).then(|| link(page + 1)),
+        previous: (page > 0).then(|| link(page - 1)),
+        q: query.q.trim().to_owned(),
+        role_filter: query.role.trim().to_owned(),
+        all_roles: Role::ALL
+            .iter()
+            .map(|r| (r.code().to_owned(), r.label(lang).to_owned()))
+            .collect(),
         rows,
         roles: Role::ALL
             .iter()
@@ -246,9 +355,18 @@ async fn page(
 pub async fn list(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
+    Params(query): Params<AccountsQuery>,
 ) -> AppResult<Response> {
     admin(&viewer)?;
-    let page = page(&state, &viewer, &CreateForm::default(), Vec::new(), None).await?;
+    let page = list_page(
+        &state,
+        &viewer,
+        &query,
+        &CreateForm::default(),
+        Vec::new(),
+        None,
+    )
+    .await?;
     Ok(render(&page))
 }
 
