@@ -709,13 +709,20 @@ pub async fn take_step(
     .await?;
     let seq = operation.seq();
     let changed: u64 = match &req.step {
-        WarningStep::Assign { deadline } => on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE warnings SET status = 'assigned', assignee = $1, deadline = $2, due_on = $2, \
-             assigned_at = $3, updated_at = $3, updated_seq = $4, row_version = row_version + 1 \
-             WHERE county_code = $5 AND id = $6 AND row_version = $7")
-            .bind(&assignee).bind(deadline.to_string()).bind(&now).bind(seq)
-            .bind(&w.county_code).bind(w.id).bind(req.expected_version)
-            .execute(conn).await?.rows_affected()),
+        WarningStep::Assign { deadline } => {
+            let name = assignee.as_deref().unwrap_or_default();
+            let deadline = deadline.to_string();
+            write_assignment(
+                &mut tx,
+                &w,
+                req.expected_version,
+                name,
+                &deadline,
+                &now,
+                seq,
+            )
+            .await?
+        }
         WarningStep::Verify { note } | WarningStep::Dismiss { reason: note } => {
             on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE warnings SET status = $1, resolution = $2, resolved_by = $3, closed_at = $4, \
@@ -755,6 +762,26 @@ pub async fn take_step(
         status: target,
         version: w.row_version + 1,
     }))
+}
+
+/// Assigns `w` to `name` until `deadline` (also its due day), if its version is still
+/// `expected`: the one write of an assignment, one by one or in a batch. The rows changed.
+async fn write_assignment(
+    tx: &mut Tx,
+    w: &WarningDetail,
+    expected: i64,
+    name: &str,
+    deadline: &str,
+    now: &str,
+    seq: i64,
+) -> Result<u64> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "UPDATE warnings SET status = 'assigned', assignee = $1, deadline = $2, due_on = $2, \
+         assigned_at = $3, updated_at = $3, updated_seq = $4, row_version = row_version + 1 \
+         WHERE county_code = $5 AND id = $6 AND row_version = $7")
+        .bind(name).bind(deadline).bind(now).bind(seq)
+        .bind(&w.county_code).bind(w.id).bind(expected)
+        .execute(conn).await?.rows_affected()))
 }
 
 /// "预警12：…": a problem of one warning of a batch.
@@ -907,13 +934,8 @@ pub async fn assign_many(
     let seq = operation.seq();
     let mut assigned = Vec::with_capacity(planned.len());
     for (w, name) in planned {
-        let changed: u64 = on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE warnings SET status = 'assigned', assignee = $1, deadline = $2, due_on = $2, \
-             assigned_at = $3, updated_at = $3, updated_seq = $4, row_version = row_version + 1 \
-             WHERE county_code = $5 AND id = $6 AND row_version = $7")
-            .bind(&name).bind(&deadline).bind(&now).bind(seq)
-            .bind(&w.county_code).bind(w.id).bind(w.row_version)
-            .execute(conn).await?.rows_affected());
+        let changed =
+            write_assignment(&mut tx, &w, w.row_version, &name, &deadline, &now, seq).await?;
         if changed != 1 {
             tx.rollback().await?;
             return Ok(Outcome::Stale);

@@ -212,8 +212,7 @@ pub async fn export(
     file.write(rows).await?;
     let record = ExportRecord {
         action: "accounts.export",
-        county_code: me.division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(me.division.as_str().to_owned()),
+        division: me.division,
         filters: serde_json::json!({"q": query.q.trim(), "role": query.role.trim()}),
     };
     file.send(&state, &viewer, record).await

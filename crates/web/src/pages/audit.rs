@@ -504,8 +504,7 @@ pub async fn export(
         .unwrap_or(account.division);
     let record = ExportRecord {
         action: "audit.export",
-        county_code: division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(division.as_str().to_owned()),
+        division,
         filters,
     };
     file.send(&state, &viewer, record).await

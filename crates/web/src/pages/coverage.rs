@@ -255,8 +255,7 @@ pub async fn export(
     file.write(rows).await?;
     let record = ExportRecord {
         action: "coverage.export",
-        county_code: division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(division.as_str().to_owned()),
+        division,
         filters: serde_json::json!({ "division": division.as_str() }),
     };
     file.send(&state, &viewer, record).await

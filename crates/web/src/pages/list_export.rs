@@ -49,8 +49,8 @@ pub struct ListFile {
 /// division it covers, and the filters, as the list's query gave them.
 pub struct ExportRecord {
     pub action: &'static str,
-    pub county_code: Option<String>,
-    pub division_code: Option<String>,
+    /// The division the export covers; its county is derived.
+    pub division: zhenxing_core::DivisionCode,
     pub filters: serde_json::Value,
 }
 
@@ -125,8 +125,8 @@ impl ListFile {
                 action: record.action.to_owned(),
                 object_type: "list".into(),
                 object_id: Some(self.file.file_name().to_owned()),
-                county_code: record.county_code,
-                division_code: record.division_code,
+                county_code: record.division.county().map(|c| c.as_str().to_owned()),
+                division_code: Some(record.division.as_str().to_owned()),
                 after: Some(serde_json::json!({
                     "file": self.file.file_name(),
                     "format": self.file.format().extension(),

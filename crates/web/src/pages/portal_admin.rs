@@ -727,8 +727,7 @@ pub async fn export_tickets(
     }
     let record = ExportRecord {
         action: "tickets.export",
-        county_code: account.division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(account.division.as_str().to_owned()),
+        division: account.division,
         filters: serde_json::json!({ "status": filter.code() }),
     };
     file.send(&state, &viewer, record).await

@@ -645,8 +645,7 @@ pub async fn export(
     }
     let record = ExportRecord {
         action: "warnings.export",
-        county_code: account.division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(account.division.as_str().to_owned()),
+        division: account.division,
         filters: serde_json::json!({
             "status": filter.status_code,
             "source": filter.source,

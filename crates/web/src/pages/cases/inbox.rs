@@ -345,8 +345,7 @@ pub async fn export(
     }
     let record = ExportRecord {
         action: "cases.export",
-        county_code: account.division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(account.division.as_str().to_owned()),
+        division: account.division,
         filters: serde_json::json!({
             "filter": filter.filter_code,
             "kind": filter.kind_code,

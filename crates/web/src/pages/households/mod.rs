@@ -233,8 +233,7 @@ pub async fn export(
     }
     let record = ExportRecord {
         action: "households.export",
-        county_code: division.county().map(|c| c.as_str().to_owned()),
-        division_code: Some(division.as_str().to_owned()),
+        division,
         filters: filters.into(),
     };
     file.send(&state, &viewer, record).await
