@@ -425,6 +425,32 @@ fn generate_writes_the_history_and_a_snapshot_per_month(env: Env) {
         assert!(number_before(line, what) > 0, "{what}: {line}");
     }
     assert!(audit_records(&db) > 0);
+    // The synthetic declarations carry the blind index of their ID number (what a code
+    // recovery looks them up by), and some a photo.
+    let (declarations, indexed, photos) = common::block_on(async {
+        let store = common::open_db(&db).await;
+        let mut counts = Vec::new();
+        for sql in [
+            "SELECT COUNT(*) FROM declarations",
+            "SELECT COUNT(*) FROM declarations WHERE id_number_index IS NOT NULL",
+            "SELECT COUNT(*) FROM declaration_files",
+        ] {
+            let n: i64 = match &store {
+                zhenxing_store::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+                zhenxing_store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            }
+            .unwrap();
+            counts.push(n);
+        }
+        store.close().await;
+        (counts[0], counts[1], counts[2])
+    });
+    assert!(declarations > 0, "no synthetic declaration");
+    assert_eq!(
+        indexed, declarations,
+        "a declaration without its blind index"
+    );
+    assert!(photos > 0 && photos < declarations, "{photos} photos");
     // The reports of a past month have rows: the history lived through it.
     let out = env.path("procedures.csv");
     zx(
@@ -440,7 +466,11 @@ fn generate_writes_the_history_and_a_snapshot_per_month(env: Env) {
     )
     .assert_success("report procedures 2021-06");
     let total = read(&out);
-    let total = total.lines().last().unwrap_or_default().to_owned();
+    let total = total
+        .lines()
+        .find(|l| l.trim_start_matches('\u{feff}').starts_with("合计"))
+        .unwrap_or_default()
+        .to_owned();
     assert!(
         total
             .split(',')

@@ -69,9 +69,32 @@ fn check_workbook(path: &Path, code: &str) -> (Vec<Vec<Data>>, Vec<Data>) {
     assert_eq!(text(&rows[2][0]), "名称");
     assert_eq!(text(&rows[3][0]), "Name");
     assert_eq!(text(&rows[2][1]), "区划代码");
-    let totals = rows.last().unwrap().clone();
-    assert_eq!(text(&totals[0]), "合计 Total");
-    let data: Vec<Vec<Data>> = rows[4..rows.len() - 1].to_vec();
+    let total_at = rows
+        .iter()
+        .position(|r| text(&r[0]) == "合计 Total")
+        .expect("a totals row");
+    let totals = rows[total_at].clone();
+    let data: Vec<Vec<Data>> = rows[4..total_at].to_vec();
+    // Under a blank row, the footer an upward report carries.
+    let footer: Vec<String> = rows[total_at + 2..]
+        .iter()
+        .map(|r| format!("{}|{}", text(&r[0]), text(&r[1])))
+        .collect();
+    assert_eq!(footer.len(), 4, "{code}: {footer:?}");
+    assert!(
+        footer[0].starts_with("填报单位 Reporting unit|"),
+        "{footer:?}"
+    );
+    assert!(
+        footer[1].starts_with("填表人 Prepared by|")
+            && footer[1].len() > "填表人 Prepared by|".len(),
+        "{footer:?}"
+    );
+    assert_eq!(footer[2], "审核人 Reviewed by|");
+    assert!(
+        footer[3].starts_with("报出日期 Date of report|20"),
+        "{footer:?}"
+    );
     // Every numeric column's total is the sum of its rows (amounts to the fen).
     for (c, total) in totals.iter().enumerate().skip(1) {
         if matches!(total, Data::String(_) | Data::Empty) {
@@ -85,7 +108,7 @@ fn check_workbook(path: &Path, code: &str) -> (Vec<Vec<Data>>, Vec<Data>) {
     }
     // The totals are formulas over the data rows.
     let formulas = wb.worksheet_formula(info.sheet_zh).unwrap();
-    let last = rows.len() as u32 - 1;
+    let last = total_at as u32;
     let first_number = totals
         .iter()
         .position(|t| matches!(t, Data::Float(_) | Data::Int(_)))
@@ -144,11 +167,16 @@ fn reports_write_workbooks_and_csv(env: Env) {
         );
         assert_eq!(
             lines.len(),
-            data.len() + 2,
-            "{}: header, rows, totals",
+            data.len() + 2 + 5,
+            "{}: header, rows, totals, a blank line and the footer's four",
             r.code
         );
-        let csv_totals: Vec<&str> = lines.last().unwrap().split(',').collect();
+        let csv_totals: Vec<&str> = lines[data.len() + 1].split(',').collect();
+        assert!(
+            lines[data.len() + 3].starts_with("填报单位 Reporting unit,"),
+            "{}",
+            r.code
+        );
         assert_eq!(csv_totals[0], "合计 / Total");
         for (c, t) in totals.iter().enumerate() {
             if let Data::Float(_) | Data::Int(_) = t {
@@ -180,7 +208,7 @@ fn reports_write_workbooks_and_csv(env: Env) {
         if let Some(converted) = libreoffice_csv(&env, &xlsx) {
             let last = converted
                 .lines()
-                .rfind(|l| !l.trim().is_empty())
+                .find(|l| l.trim_start_matches('"').starts_with("合计"))
                 .unwrap()
                 .to_owned();
             let cells: Vec<&str> = last.split(',').collect();
@@ -213,6 +241,40 @@ fn reports_write_workbooks_and_csv(env: Env) {
     .assert_success("a county");
     let (data, _) = check_workbook(&county, "counts");
     assert!(data.iter().all(|r| text(&r[1]).starts_with("500229")));
+    // A village's table is its one row, which it sends to its township.
+    let township = text(&data[0][1]);
+    let village = env.path("village.xlsx");
+    let township_file = env.path("township.xlsx");
+    let report = |code: &str, file: &Path| {
+        zx(
+            &db,
+            &[
+                "report",
+                "coverage",
+                "--division",
+                code,
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        )
+        .assert_success(code);
+    };
+    report(&township, &township_file);
+    let (township_rows, _) = check_workbook(&township_file, "coverage");
+    report(&text(&township_rows[0][1]), &village);
+    let (village_rows, _) = check_workbook(&village, "coverage");
+    assert_eq!(village_rows.len(), 1);
+    let first = &township_rows[0];
+    assert_eq!(
+        text(&village_rows[0][1]),
+        text(&first[1]),
+        "the township's first village"
+    );
+    assert_eq!(
+        number(&village_rows[0][2]),
+        number(&first[2]),
+        "the same monitored households"
+    );
 }
 
 /// The workbook converted to CSV by LibreOffice (`soffice --headless --convert-to csv`), when
@@ -293,8 +355,8 @@ fn bad_arguments_write_nothing(env: Env) {
             "12 digits",
         ),
         (
-            vec!["report", "counts", "--division", "500229100001", "--out", o],
-            "village",
+            vec!["report", "counts", "--division", "500229100999", "--out", o],
+            "not in the registry",
         ),
         (vec!["report", "counts"], "--out"),
         (vec!["report"], "--list"),

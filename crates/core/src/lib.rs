@@ -44,5 +44,5 @@ pub use id_number::{Disability, DocumentNumber, IdNumber, IdNumberError};
 pub use income::IncomeItems;
 pub use lang::{Lang, Text};
 pub use money::{Fen, MoneyError};
-pub use text::{HouseholdNo, PersonName, Phone, TextError};
+pub use text::{HouseholdNo, PersonName, Phone, TextError, UnitName};
 pub use village_group::VillageGroup;

@@ -133,6 +133,37 @@ pub struct ReportTable {
     pub subtitle: String,
     pub columns: Vec<ReportColumn>,
     pub rows: Vec<Vec<ReportCell>>,
+    /// What an upward report carries under its table.
+    pub footer: ReportFooter,
+}
+
+/// The footer of an upward report: 填报单位 (the division reported), 填表人 (the account or
+/// operator that produced it), 审核人 (left blank: signed by hand on the printed table) and
+/// 报出日期 (the day it was produced, Beijing time).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReportFooter {
+    pub unit_zh: String,
+    pub unit_en: String,
+    pub filled_by: String,
+    /// `YYYY-MM-DD`.
+    pub reported_on: String,
+}
+
+impl ReportFooter {
+    /// The footer's lines as (Chinese label, English label, value), in the order they are
+    /// printed; the reviewer's value is empty.
+    pub fn lines(&self, lang: crate::Lang) -> [(&'static str, &'static str, String); 4] {
+        let unit = match lang {
+            crate::Lang::Zh => self.unit_zh.clone(),
+            crate::Lang::En => self.unit_en.clone(),
+        };
+        [
+            ("填报单位", "Reporting unit", unit),
+            ("填表人", "Prepared by", self.filled_by.clone()),
+            ("审核人", "Reviewed by", String::new()),
+            ("报出日期", "Date of report", self.reported_on.clone()),
+        ]
+    }
 }
 
 impl ReportTable {
@@ -218,6 +249,7 @@ mod tests {
                     ReportCell::Number(-50),
                 ],
             ],
+            footer: ReportFooter::default(),
         };
         assert_eq!(table.totals(), vec![None, Some(7), Some(100)]);
     }

@@ -133,6 +133,11 @@ bounded_text!(
     PersonName,
     50
 );
+bounded_text!(
+    /// The unit an account holder works in (工作单位): "城口县乡村振兴局", "巴山镇人民政府".
+    UnitName,
+    100
+);
 
 /// An 11-digit mainland mobile number. Personal data: shown masked (`139****0001`).
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -7,6 +7,7 @@
 //! report of every problem. Nothing here touches the database. Every error is bilingual: its `Display` is
 //! "中文 / English", and `zh()` / `en()` give each language alone.
 
+pub mod accounts;
 mod csv_source;
 mod decode;
 pub mod department;

@@ -29,7 +29,8 @@ use crate::write::{ColumnSpec, Extension, TempTarget, create_writer};
 use crate::xlsx_writer::xlsx_error;
 
 pub use zhenxing_core::report_table::{
-    ColumnKind, REPORTS, ReportCell, ReportColumn, ReportInfo, ReportTable, find_report,
+    ColumnKind, REPORTS, ReportCell, ReportColumn, ReportFooter, ReportInfo, ReportTable,
+    find_report,
 };
 
 /// Every row has one cell per column, or the file would not line up.
@@ -62,6 +63,25 @@ pub fn write_report(path: &Path, table: &ReportTable) -> Result<(), WriteError> 
 const TOTAL_ZH: &str = "合计";
 const TOTAL_EN: &str = "Total";
 
+/// The footer's lines as a bilingual file shows them: "填报单位 Reporting unit" and the value
+/// (the unit in both languages where they differ).
+fn footer_lines(footer: &ReportFooter) -> Vec<(String, String)> {
+    footer
+        .lines(zhenxing_core::Lang::Zh)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (zh, en, value))| {
+            let value = if i == 0 && footer.unit_en != footer.unit_zh && !footer.unit_en.is_empty()
+            {
+                format!("{value} {}", footer.unit_en)
+            } else {
+                value
+            };
+            (format!("{zh} {en}"), value)
+        })
+        .collect()
+}
+
 fn yuan_text(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let abs = fen.unsigned_abs();
@@ -80,7 +100,12 @@ fn write_csv(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
             }
         })
         .collect();
-    let mut writer = create_writer(path, &columns, Some(table.rows.len() as u64 + 1))?;
+    let footer = footer_lines(&table.footer);
+    let mut writer = create_writer(
+        path,
+        &columns,
+        Some(table.rows.len() as u64 + 2 + footer.len() as u64),
+    )?;
     let cell_text = |kind: ColumnKind, cell: &ReportCell| match (kind, cell) {
         (_, ReportCell::Text(s)) => s.clone(),
         (ColumnKind::Yuan, ReportCell::Number(n)) => yuan_text(*n),
@@ -107,6 +132,17 @@ fn write_csv(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
         })
         .collect();
     writer.write_row(&totals.iter().map(String::as_str).collect::<Vec<_>>())?;
+    // A blank line, then the footer, label and value in the first two cells.
+    let width = table.columns.len();
+    writer.write_row(&vec![""; width])?;
+    for (label, value) in &footer {
+        let mut cells = vec![""; width];
+        cells[0] = label;
+        if width > 1 {
+            cells[1] = value;
+        }
+        writer.write_row(&cells)?;
+    }
     writer.finish()
 }
 
@@ -136,7 +172,7 @@ fn write_xlsx(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
             columns: table.columns.len(),
         });
     }
-    if table.rows.len() as u64 + u64::from(FIRST_DATA_ROW) + 1 > 1_048_576 {
+    if table.rows.len() as u64 + u64::from(FIRST_DATA_ROW) + 6 > 1_048_576 {
         return Err(WriteError::TooManyRowsForXlsx {
             file,
             rows: table.rows.len() as u64,
@@ -258,6 +294,17 @@ fn write_xlsx(path: &Path, table: &ReportTable) -> Result<(), WriteError> {
                     .map_err(err)?
             }
         };
+    }
+    // A blank row, then the footer: label and value.
+    let label = Format::new().set_bold();
+    for (i, (name, value)) in footer_lines(&table.footer).iter().enumerate() {
+        let at = total_row + 2 + i as u32;
+        sheet
+            .write_string_with_format(at, 0, name, &label)
+            .map_err(err)?;
+        if last_col > 0 {
+            sheet.write_string(at, 1, value).map_err(err)?;
+        }
     }
     sheet.set_freeze_panes(FIRST_DATA_ROW, 1).map_err(err)?;
     workbook.save(target.path()).map_err(err)?;

@@ -168,6 +168,7 @@ fn report_csvs_neutralise_text_but_not_numbers() {
             ReportCell::Number(-3),
             ReportCell::Number(-50_000),
         ]],
+        footer: zhenxing_core::report_table::ReportFooter::default(),
     };
     write_report(&path, &table).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();

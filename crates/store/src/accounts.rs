@@ -214,7 +214,8 @@ pub(crate) fn entry(
 }
 
 impl Db {
-    /// Creates an account; `actor` is who asked (an administrator's name, or `cli`).
+    /// Creates an account; `actor` is who asked (an administrator's name, or `cli`). Its
+    /// holder's profile is left empty ([`Db::create_accounts`] takes one).
     pub async fn create_account(
         &self,
         name: &str,
@@ -223,51 +224,16 @@ impl Db {
         password: &str,
         actor: &str,
     ) -> Result<Account, AccountError> {
-        check_account_name(name).map_err(AccountError::Invalid)?;
-        role.fits_division(division)
-            .map_err(AccountError::Invalid)?;
-        let rules = self.security_policy().await?.password_rules();
-        check_password_policy(password, name, &rules).map_err(AccountError::Invalid)?;
-        if self.division(division).await?.is_none() {
-            let code = division.as_str();
-            return Err(AccountError::Invalid(text!(
-                "区划代码{code}不在区划表中",
-                "division {code} is not in the division list"
-            )));
-        }
-        let hash = hash_off_thread(password.to_owned()).await?;
-        let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
-            "SELECT id FROM accounts WHERE name = $1").bind(name).fetch_optional(conn).await?);
-        if exists.is_some() {
-            tx.rollback().await?;
-            return Err(AccountError::Invalid(text!(
-                "账号“{name}”已存在",
-                "an account named '{name}' already exists"
-            )));
-        }
-        let now = now_stored();
-        on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO accounts (name, role, division_code, password_hash, created_at, password_changed_at, \
-             must_change_password) VALUES ($1, $2, $3, $4, $5, $5, TRUE)")
-            .bind(name).bind(role.code()).bind(division.as_str()).bind(&hash).bind(&now)
-            .execute(conn).await.map(drop)?);
-        audit::append(
-            &mut tx,
-            vec![AuditEntry {
-                division_code: Some(division.as_str().to_owned()),
-                ..entry(
-                    actor,
-                    "account.create",
-                    name,
-                    json!({"role": role.code(), "division": division.as_str()}),
-                )
-            }],
-        )
-        .await?;
-        tx.commit().await?;
-        self.account_by_name(name)
-            .await?
+        let new = crate::account_profiles::NewAccount {
+            name: name.to_owned(),
+            role,
+            division: *division,
+            password: password.to_owned(),
+            profile: Default::default(),
+        };
+        let mut created = self.create_accounts(&[new], actor).await?;
+        created
+            .pop()
             .ok_or_else(|| AccountError::Store(StoreError::Corrupt("account vanished".into())))
     }
 
@@ -297,26 +263,10 @@ impl Db {
         disabled: bool,
         actor: &str,
     ) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
-            "UPDATE accounts SET disabled = $1, failed_logins = 0, locked_until = NULL, version = version + 1 \
-             WHERE name = $2 RETURNING id")
-            .bind(disabled).bind(name).fetch_optional(conn).await?);
-        let Some(id) = id else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        if disabled {
-            end_sessions_and_tokens(&mut tx, id).await?;
-        }
-        let action = if disabled {
-            "account.disable"
-        } else {
-            "account.enable"
-        };
-        audit::append(&mut tx, vec![entry(actor, action, name, json!({}))]).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(self
+            .set_accounts_disabled(&[name.to_owned()], disabled, actor)
+            .await?
+            .is_ok())
     }
 
     /// Sets a new password chosen by someone else (`actor`: an administrator, the CLI),
@@ -848,7 +798,7 @@ async fn open_session(
 }
 
 /// Ends every session of an account and revokes its API tokens; how many live tokens went.
-async fn end_sessions_and_tokens(tx: &mut crate::Tx, account_id: i64) -> Result<u64> {
+pub(crate) async fn end_sessions_and_tokens(tx: &mut crate::Tx, account_id: i64) -> Result<u64> {
     on_tx!(tx, conn => sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id).execute(conn).await.map(drop)?);
     let revoked = on_tx!(tx, conn => sqlx::query(

@@ -158,6 +158,58 @@ impl Db {
             .bind(code.as_str()).fetch_optional(pool).await?))
     }
 
+    /// The divisions within `within` (itself included) that `typed` names, as a person writes
+    /// a place: the name last ("立新村", the committee left out, or the official or English
+    /// name), optionally after names of its ancestors ("巴山镇 立新村", "城口县 巴山镇 立新村"),
+    /// separated by spaces. At most `most`, in code order; more than one means the name is
+    /// ambiguous and the caller asks which.
+    pub async fn divisions_named(
+        &self,
+        within: &DivisionCode,
+        typed: &str,
+        most: usize,
+    ) -> Result<Vec<Division>> {
+        let words: Vec<&str> = typed
+            .split(|c: char| c.is_whitespace() || matches!(c, '/' | '·' | '，' | ','))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let Some((last, above)) = words.split_last() else {
+            return Ok(Vec::new());
+        };
+        let named = |d: &Division, word: &str| {
+            d.name_zh == word
+                || zhenxing_core::division::short_name(&d.name_zh) == word
+                || d.name_en.eq_ignore_ascii_case(word)
+        };
+        let (lo, hi) = crate::browse::code_range(within);
+        // The official name starts with what people call it (立新村 → 立新村村民委员会).
+        let prefix = format!("{}%", last.replace(['%', '_'], ""));
+        let candidates: Vec<Division> = on_pool!(self, pool => sqlx::query_as::<_, Division>(
+            "SELECT code, parent_code, level, kind, name_zh, name_en, former_poverty_county, \
+             former_poverty_village, version_year FROM divisions \
+             WHERE code BETWEEN $1 AND $2 AND (name_zh LIKE $3 OR lower(name_en) = lower($4)) \
+             ORDER BY code LIMIT 500")
+            .bind(&lo).bind(&hi).bind(&prefix).bind(*last).fetch_all(pool).await?);
+        let mut found = Vec::new();
+        for d in candidates.into_iter().filter(|d| named(d, last)) {
+            if !above.is_empty() {
+                let Ok(code) = DivisionCode::parse(&d.code) else {
+                    continue;
+                };
+                let path = self.division_path(&code).await?;
+                let ancestors = &path[..path.len().saturating_sub(1)];
+                if !above.iter().all(|w| ancestors.iter().any(|a| named(a, w))) {
+                    continue;
+                }
+            }
+            found.push(d);
+            if found.len() == most {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// The divisions strictly below `within` down to `deepest`, in code order (a township
     /// before its villages): what a filter "by village, by name" offers.
     pub async fn divisions_below(

@@ -1,7 +1,10 @@
-//! The files people attach: a case's scans and photos, a ticket's pictures and receipts. One
-//! rule for all of them: at most [`MAX_FILE_BYTES`], a JPEG, PNG or PDF by its first bytes
-//! (never by its name, which the sender chooses), and a name safe to show and to download.
+//! The files people attach: a case's scans and photos, a ticket's pictures and receipts, a
+//! self-declaration's photos. One rule for all of them: at most [`MAX_FILE_BYTES`], a JPEG, PNG
+//! or PDF by its first bytes (never by its name, which the sender chooses), and a name safe to
+//! show and to download. The public's submissions keep theirs in one table each, of the same
+//! shape ([`PublicFiles`]: `ticket_files`, `declaration_files`), written and read here.
 
+use crate::{Db, Result, Tx, on_pool, on_tx};
 use sha2::{Digest, Sha256};
 use zhenxing_core::{Text, text};
 
@@ -64,6 +67,94 @@ pub fn accept(file_name: &str, bytes: Vec<u8>) -> Result<AcceptedFile, Text> {
         content_type,
         bytes,
     })
+}
+
+/// A table of the files sent with a public submission: keyed by the submission's county and
+/// number (`owner`) and the file's number from 1, never edited (migrations 0013 and 0026).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PublicFiles {
+    table: &'static str,
+    owner: &'static str,
+}
+
+pub(crate) const TICKET_FILES: PublicFiles = PublicFiles {
+    table: "ticket_files",
+    owner: "ticket_id",
+};
+
+pub(crate) const DECLARATION_FILES: PublicFiles = PublicFiles {
+    table: "declaration_files",
+    owner: "declaration_id",
+};
+
+/// A stored file, without its bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredFile {
+    pub number: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+impl PublicFiles {
+    /// Stores `files`, numbered from 1, with the submission `(county_code, owner_id)`, inside
+    /// its write transaction.
+    pub(crate) async fn insert(
+        self,
+        tx: &mut Tx,
+        (county_code, owner_id): (&str, i64),
+        files: &[AcceptedFile],
+        now: &str,
+    ) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (county_code, {}, number, file_name, content_type, size_bytes, \
+             sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            self.table, self.owner
+        );
+        for (number, f) in (1i64..).zip(files) {
+            on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(county_code).bind(owner_id).bind(number).bind(&f.name)
+                .bind(f.content_type).bind(f.bytes.len() as i64).bind(&f.sha256).bind(&f.bytes)
+                .bind(now)
+                .execute(conn).await.map(drop)?);
+        }
+        Ok(())
+    }
+
+    /// The files of a submission the caller has found the reader may read, in their order.
+    pub(crate) async fn list(
+        self,
+        db: &Db,
+        (county_code, owner_id): (&str, i64),
+    ) -> Result<Vec<StoredFile>> {
+        let sql = format!(
+            "SELECT number, file_name, content_type, size_bytes FROM {} \
+             WHERE county_code = $1 AND {} = $2 ORDER BY number",
+            self.table, self.owner
+        );
+        Ok(
+            on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(county_code).bind(owner_id).fetch_all(pool).await?),
+        )
+    }
+
+    /// One file of such a submission: its name, content type and bytes.
+    pub(crate) async fn one(
+        self,
+        db: &Db,
+        (county_code, owner_id): (&str, i64),
+        number: i64,
+    ) -> Result<Option<(String, String, Vec<u8>)>> {
+        let sql = format!(
+            "SELECT file_name, content_type, content FROM {} \
+             WHERE county_code = $1 AND {} = $2 AND number = $3",
+            self.table, self.owner
+        );
+        Ok(
+            on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(county_code).bind(owner_id).bind(number).fetch_optional(pool).await?),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::bulk::{Batch, ColType};
 use crate::portal::declaration_reason;
 use crate::procedures::step_details;
 use crate::warnings::{due_when_new, fingerprint, reason_json, report_reason, risk_codes};
-use crate::{Result, Tx, keys, on_tx};
+use crate::{Result, StoreError, Tx, keys, on_tx};
 use serde_json::json;
 use time::{Date, PrimitiveDateTime, Time};
 use zhenxing_core::MonitoringCategory;
@@ -452,6 +452,7 @@ const DECLARATION_COLUMNS: &[(&str, ColType)] = &[
     ("consent_at", ColType::Text),
     ("created_at", ColType::Text),
     ("created_seq", ColType::Int),
+    ("id_number_index", ColType::IdNumberIndexOf(6)),
 ];
 
 /// The county's warnings and the declarations behind the self-declared ones, numbered as they
@@ -464,7 +465,16 @@ struct WarningWriter<'a> {
     declarations: Batch,
     next_warning: i64,
     next_declaration: i64,
+    /// The declarations given a demo photo (number, when stored), written after them.
+    photos: Vec<(i64, String)>,
 }
+
+/// Every how many synthetic declarations one carries a photo, so that the warning page shows
+/// the files of a declaration in the demo.
+const DEMO_PHOTO_EVERY: i64 = 5;
+
+/// The demo's photo: an 8 × 8 grey-green PNG, named as synthetic.
+const DEMO_PHOTO: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x08\x00\x00\x00\x08\x08\x02\x00\x00\x00\x4b\x6d\x29\xdc\x00\x00\x00\x11IDAT\x78\xda\x63\x98\xb5\xa1\x07\x2b\x62\x18\x5a\x12\x00\xec\xeb\x75\x81\x34\xac\x25\x49\x00\x00\x00\x00IEND\xae\x42\x60\x82";
 
 impl<'a> WarningWriter<'a> {
     async fn new(tx: &mut Tx, county_code: &'a str, seq: i64) -> Result<WarningWriter<'a>> {
@@ -476,6 +486,7 @@ impl<'a> WarningWriter<'a> {
             declarations: Batch::new("declarations", DECLARATION_COLUMNS),
             next_warning: next_id(tx, "warnings").await?,
             next_declaration: next_id(tx, "declarations").await?,
+            photos: Vec::new(),
         })
     }
 
@@ -486,6 +497,9 @@ impl<'a> WarningWriter<'a> {
         let declaration = w.declaration.as_ref().map(|d| {
             let number = self.next_declaration;
             self.next_declaration += 1;
+            if number % DEMO_PHOTO_EVERY == 0 {
+                self.photos.push((number, at_morning(w.opened_on)));
+            }
             push_declaration(
                 &mut self.declarations,
                 (number, self.seq),
@@ -508,7 +522,20 @@ impl<'a> WarningWriter<'a> {
 
     async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
         self.warnings.flush(tx).await?;
-        self.declarations.flush(tx).await
+        self.declarations.flush(tx).await?;
+        let photo = crate::files::accept("示例照片（合成数据）.png", DEMO_PHOTO.to_vec())
+            .map_err(|why| StoreError::Corrupt(why.en))?;
+        for (number, at) in std::mem::take(&mut self.photos) {
+            crate::files::DECLARATION_FILES
+                .insert(
+                    tx,
+                    (self.county_code, number),
+                    std::slice::from_ref(&photo),
+                    &at,
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -540,7 +567,8 @@ fn push_declaration(
         .text(Some(zhenxing_core::portal::CONSENT_VERSION))
         .text(Some(&at))
         .text(Some(&at))
-        .int(Some(seq));
+        .int(Some(seq))
+        .text(None::<&str>);
 }
 
 /// A warning's row, as `warnings::raise` opens it and `warnings::take_step` moves it: the

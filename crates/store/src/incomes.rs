@@ -7,11 +7,11 @@
 //! - [`of_household`] reads a household's years for its page, within a scope;
 //! - the monitoring pass reads last year's per-capita figure in the same scan as the households
 //!   (`monitoring::load_households`, a LEFT JOIN), and the elimination facts likewise;
-//! - [`move_county`] carries a household's rows to its new county when the write path moves it
-//!   (the table is keyed, and distributed, by county).
+//! - a household registered in another county takes its rows along with the rest of its file
+//!   (`household_file`; the table is keyed, and distributed, by county).
 
 use crate::bulk::{Batch, ColType};
-use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
+use crate::{Db, Result, StoreError, Tx, on_pool};
 use zhenxing_core::history::YearIncome;
 use zhenxing_core::{Fen, Scope};
 
@@ -96,23 +96,4 @@ pub async fn of_household(db: &Db, scope: &Scope, household_no: &str) -> Result<
         .filter(|r| scope.contains_code(&r.5))
         .map(|r| year_income(household_no, r))
         .collect()
-}
-
-/// Moves the years of `household_no` from county `from` to county `to` (the write path calls
-/// it when a household is registered in a village of another county). Copied, then deleted:
-/// a distributed table does not change a row's distribution column in place.
-pub async fn move_county(tx: &mut Tx, household_no: &str, from: &str, to: &str) -> Result<()> {
-    if from == to {
-        return Ok(());
-    }
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO household_incomes (county_code, household_no, year, net_income, \
-         per_capita_net, members, dibao_members, recorded_seq) \
-         SELECT $1, household_no, year, net_income, per_capita_net, members, dibao_members, \
-         recorded_seq FROM household_incomes WHERE county_code = $2 AND household_no = $3")
-        .bind(to).bind(from).bind(household_no).execute(conn).await.map(drop)?);
-    on_tx!(tx, conn => sqlx::query(
-        "DELETE FROM household_incomes WHERE county_code = $1 AND household_no = $2")
-        .bind(from).bind(household_no).execute(conn).await.map(drop)?);
-    Ok(())
 }

@@ -7,6 +7,7 @@
 //! Every write that changes the registry goes through [`registry`], which writes the audit
 //! record ([`audit`]) and the village counts in the same transaction.
 
+pub mod account_profiles;
 pub mod accounts;
 pub mod assistance;
 pub mod audit;
@@ -27,6 +28,7 @@ pub mod figure_cache;
 pub mod files;
 pub mod history;
 pub mod holidays;
+mod household_file;
 pub mod incomes;
 pub mod keys;
 pub mod monitoring;

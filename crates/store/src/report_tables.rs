@@ -11,8 +11,10 @@ use crate::snapshots::Month;
 use crate::{Db, Result, StoreError};
 use zhenxing_core::assistance::{MeasureCategory, MeasureStatus};
 use zhenxing_core::coverage::CoverageRule;
-use zhenxing_core::report_table::{ColumnKind, ReportCell, ReportColumn, ReportInfo, ReportTable};
-use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory, Text, text};
+use zhenxing_core::report_table::{
+    ColumnKind, ReportCell, ReportColumn, ReportFooter, ReportInfo, ReportTable,
+};
+use zhenxing_core::{DivisionCode, DivisionLevel, MonitoringCategory, Text};
 
 /// The month asked for (none: the month of `today`), refused when malformed or in the future.
 pub fn requested_month(month: Option<&str>, today: time::Date) -> std::result::Result<Month, Text> {
@@ -24,16 +26,18 @@ pub fn requested_month(month: Option<&str>, today: time::Date) -> std::result::R
     Ok(month)
 }
 
-/// A report's rows are the children of its division, so a village, which has none, is refused.
-pub fn check_has_rows(division: &DivisionCode) -> std::result::Result<(), Text> {
+/// The divisions a report has rows for: the children of `division`, or for a village, which
+/// has none, the village itself (its one-row table is what it reports to its township).
+async fn row_divisions(db: &Db, division: &DivisionCode) -> Result<Vec<Division>> {
     if division.level() == DivisionLevel::Village {
-        let c = division.as_str();
-        return Err(text!(
-            "{c}是村级区划，下面没有可分行统计的区划；请给出乡镇、区县或全市",
-            "{c} is a village, which has no divisions below it to make rows of; give a township, a county or the municipality"
-        ));
+        return Ok(db.division(division).await?.into_iter().collect());
     }
-    Ok(())
+    Ok(db
+        .child_divisions(division)
+        .await?
+        .into_iter()
+        .map(|c| c.division)
+        .collect())
 }
 
 fn col(zh: &str, en: &str, kind: ColumnKind) -> ReportColumn {
@@ -59,14 +63,15 @@ fn child_code(code: &str) -> Result<DivisionCode> {
         .map_err(|_| StoreError::Corrupt(format!("division code '{code}' does not parse")))
 }
 
-/// Fills one report for the children of `division` for `month` seen on `today`; `None` when the
-/// division is not in the registry.
+/// Fills one report for the children of `division` for `month` seen on `today`, produced by
+/// `filled_by` (its footer's 填表人); `None` when the division is not in the registry.
 pub async fn build(
     db: &Db,
     info: &'static ReportInfo,
     division: &DivisionCode,
     month: Month,
     today: time::Date,
+    filled_by: &str,
 ) -> Result<Option<ReportTable>> {
     let Some(Division {
         name_zh, name_en, ..
@@ -119,8 +124,8 @@ pub async fn build(
                 ));
             }
             // Only what the table shows: the leaf counts and the monitored households.
-            for child in db.child_divisions(division).await? {
-                let code = child_code(&child.division.code)?;
+            for child in row_divisions(db, division).await? {
+                let code = child_code(&child.code)?;
                 let stats = db.stats(Some(&code)).await?;
                 let m = rollups::monitored_figures(db, &code).await?;
                 let mut counts: Vec<Count> = vec![
@@ -143,7 +148,7 @@ pub async fn build(
                 }));
                 counts.push(m.risk_status.not_eliminated);
                 counts.push(m.risk_status.eliminated());
-                let mut row = label_cells(&child.division);
+                let mut row = label_cells(&child);
                 for n in counts {
                     row.push(ReportCell::Number(n.households));
                     row.push(ReportCell::Number(n.members));
@@ -166,9 +171,8 @@ pub async fn build(
                 "Implemented amount (yuan)",
                 ColumnKind::Yuan,
             ));
-            for child in db.child_divisions(division).await? {
-                let measures =
-                    rollups::measure_figures(db, &child_code(&child.division.code)?).await?;
+            for child in row_divisions(db, division).await? {
+                let measures = rollups::measure_figures(db, &child_code(&child.code)?).await?;
                 for category in MeasureCategory::ALL {
                     let get = |s: MeasureStatus| {
                         measures
@@ -185,7 +189,7 @@ pub async fn build(
                     if p.0 + i.0 + x.0 == 0 {
                         continue;
                     }
-                    let mut row = label_cells(&child.division);
+                    let mut row = label_cells(&child);
                     row.push(ReportCell::Text(category.zh().to_owned()));
                     row.extend([p.0, i.0, x.0, p.1, i.1].map(ReportCell::Number));
                     rows.push(row);
@@ -205,8 +209,8 @@ pub async fn build(
             }
             let first = month.first_day().unwrap_or(as_of);
             let figures = rollups::case_timeliness(db, division, first, as_of, as_of).await?;
-            for child in db.child_divisions(division).await? {
-                let code = &child.division.code;
+            for child in row_divisions(db, division).await? {
+                let code = &child.code;
                 let mut t = rollups::CaseTimeliness::default();
                 for (prefix, f) in &figures {
                     if code.starts_with(prefix.as_str()) {
@@ -214,7 +218,7 @@ pub async fn build(
                     }
                 }
                 rows.push(vec![
-                    ReportCell::Text(child.division.name_zh.clone()),
+                    ReportCell::Text(child.name_zh.clone()),
                     ReportCell::Text(code.clone()),
                     ReportCell::Number(t.opened),
                     ReportCell::Number(t.completed),
@@ -237,11 +241,21 @@ pub async fn build(
             }
             // One pass over the division's monitored households, counted per child.
             let scope = zhenxing_core::Scope::new(*division);
-            let report = crate::coverage::report(db, &scope, division, today)
-                .await?
-                .map(|r| r.children)
-                .unwrap_or_default();
-            for c in report {
+            let Some(report) = crate::coverage::report(db, &scope, division, today).await? else {
+                return Ok(None);
+            };
+            // A village's one row is the report's total.
+            let rows_of = if division.level() == DivisionLevel::Village {
+                vec![crate::coverage::ChildCounts {
+                    code: division.as_str().to_owned(),
+                    name_zh: name_zh.clone(),
+                    name_en: name_en.clone(),
+                    counts: report.total,
+                }]
+            } else {
+                report.children
+            };
+            for c in rows_of {
                 let mut row = vec![ReportCell::Text(c.name_zh), ReportCell::Text(c.code)];
                 row.push(ReportCell::Number(c.counts.monitored));
                 row.push(ReportCell::Number(c.counts.with_findings));
@@ -258,5 +272,11 @@ pub async fn build(
         subtitle,
         columns,
         rows,
+        footer: ReportFooter {
+            unit_zh: name_zh,
+            unit_en: name_en,
+            filled_by: filled_by.to_owned(),
+            reported_on: today.to_string(),
+        },
     }))
 }

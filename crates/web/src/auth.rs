@@ -370,11 +370,12 @@ fn render_error(state: &AppState, viewer: &Viewer, is_api: bool, error: AppError
 
 /// Sign-in attempts per client address, counted in memory over a sliding window. Together
 /// with the per-account lockout in the database this limits both guessing one account's
-/// password and trying one password on many accounts.
+/// password and trying one password on many accounts. The same counter, keyed by something
+/// else than an address ([`RateLimiter::allow_key`]), limits the attempts on one ID number.
 pub struct RateLimiter {
     window: Duration,
     max: usize,
-    attempts: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+    attempts: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
 impl RateLimiter {
@@ -391,6 +392,11 @@ impl RateLimiter {
         let Ok(ip) = client.parse::<IpAddr>() else {
             return true;
         };
+        self.allow_key(ip.to_string())
+    }
+
+    /// Records an attempt on `key`; false when it has used up its attempts.
+    pub fn allow_key(&self, key: String) -> bool {
         let now = Instant::now();
         let Ok(mut attempts) = self.attempts.lock() else {
             return false;
@@ -398,7 +404,7 @@ impl RateLimiter {
         if attempts.len() > 100_000 {
             attempts.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
         }
-        let times = attempts.entry(ip).or_default();
+        let times = attempts.entry(key).or_default();
         times.retain(|t| now.duration_since(*t) < self.window);
         if times.len() >= self.max {
             return false;

@@ -96,10 +96,15 @@ impl AppError {
     /// A change made from a page loaded before someone else changed the record: 409, nothing
     /// was written. The one wording of it, for every page that sends a version back.
     pub fn stale() -> AppError {
-        AppError::Conflict(Text::new(
+        AppError::Conflict(AppError::stale_text())
+    }
+
+    /// What [`AppError::stale`] says, for a page that shows it beside the form it kept.
+    pub fn stale_text() -> Text {
+        Text::new(
             "未保存：自您打开此页以来，该记录已被他人修改。请重新打开本页，核对后再操作。",
             "Not saved: someone changed this after you opened the page. Open the page again and check it before acting.",
-        ))
+        )
     }
 
     /// [`AppError::stale`] for a program, which sent `sent` and can be told the version the

@@ -57,6 +57,10 @@ pub struct WebConfig {
     pub portal_submissions_per_window: usize,
     pub tracking_lookups_per_window: usize,
     pub portal_window: Duration,
+    /// Tracking-code recoveries (a new code for the ID and phone numbers of a declaration) per
+    /// client address per `recovery_window`: few, since each is a guess at a pair of numbers.
+    pub recoveries_per_window: usize,
+    pub recovery_window: Duration,
 }
 
 impl Default for WebConfig {
@@ -73,6 +77,8 @@ impl Default for WebConfig {
             portal_submissions_per_window: 5,
             tracking_lookups_per_window: 30,
             portal_window: Duration::from_secs(600),
+            recoveries_per_window: 5,
+            recovery_window: Duration::from_secs(3600),
         }
     }
 }
@@ -138,6 +144,9 @@ pub struct AppState {
     /// The public portal's submissions and tracking look-ups, per client address.
     pub portal_limiter: Arc<auth::RateLimiter>,
     pub tracking_limiter: Arc<auth::RateLimiter>,
+    pub recovery_limiter: Arc<auth::RateLimiter>,
+    /// Tracking-code recoveries per ID number (by its keyed index), whatever the address.
+    pub recovery_id_limiter: Arc<auth::RateLimiter>,
     /// The dashboard's figures, kept between requests and brought up to date from the audit
     /// chain on every read (`zhenxing_store::figure_cache`).
     pub figures: Arc<zhenxing_store::figure_cache::FigureCache>,
@@ -165,6 +174,14 @@ impl AppState {
             tracking_limiter: Arc::new(auth::RateLimiter::new(
                 config.tracking_lookups_per_window,
                 config.portal_window,
+            )),
+            recovery_limiter: Arc::new(auth::RateLimiter::new(
+                config.recoveries_per_window,
+                config.recovery_window,
+            )),
+            recovery_id_limiter: Arc::new(auth::RateLimiter::new(
+                config.recoveries_per_window,
+                config.recovery_window,
             )),
             config: Arc::new(config),
             i18n: Arc::new(i18n::I18n::new()),

@@ -525,6 +525,30 @@ async fn every_other_route_as_every_role() {
                 )
                 .await;
             assert_eq!(r.status, if manager { 404 } else { 403 }, "{name} factor");
+            // Many accounts at once, a holder's profile, an account list: the administrator's
+            // only; nobody else learns anything (an unknown name is refused on its merits).
+            let r = c
+                .post_form(
+                    "/accounts/bulk",
+                    &[("csrf", &csrf), ("action", "enable"), ("names", "nobody")],
+                )
+                .await;
+            assert_eq!(r.status, if manager { 422 } else { 403 }, "{name} bulk");
+            let r = c
+                .post_form(
+                    "/accounts/profile",
+                    &[("csrf", &csrf), ("name", "nobody"), ("version", "1")],
+                )
+                .await;
+            assert_eq!(r.status, if manager { 404 } else { 403 }, "{name} profile");
+            let r = c
+                .post_multipart(
+                    "/accounts/import",
+                    &[("csrf", &csrf)],
+                    Some(("file", "a.csv", "账号,姓名,角色,区划\n".as_bytes())),
+                )
+                .await;
+            assert_eq!(r.status, if manager { 422 } else { 403 }, "{name} import");
             // A policy that does not pass: refused on its merits (422) to the security
             // administrator, by role (403) to everyone else; nothing changes either way.
             let r = c
@@ -1043,18 +1067,18 @@ async fn case_routes_as_every_role() {
 #[tokio::test]
 async fn statistics_and_report_routes_as_every_role() {
     // (account, [own dashboard redirect, 城口县, 巫溪县, 立新村, map, method, report list,
-    // the township report, its CSV, the municipality's measures workbook])
+    // the township report, its CSV, the municipality's measures workbook, 立新村's report])
     #[rustfmt::skip]
-    const EXPECTED: &[(&str, [u16; 10])] = &[
-        ("admin",         [303, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
-        ("chengkou",      [303, 200, 404, 200, 200, 200, 200, 200, 200, 404]),
-        ("bashan",        [303, 404, 404, 200, 200, 200, 200, 200, 200, 404]),
-        ("lixin",         [303, 404, 404, 200, 200, 200, 200, 404, 404, 404]),
-        ("other_village", [303, 404, 404, 404, 200, 200, 200, 404, 404, 404]),
-        ("wuxi",          [303, 404, 200, 404, 200, 200, 200, 404, 404, 404]),
-        ("auditor",       [403; 10]),
-        ("security",      [403; 10]),
-        ("department",    [403, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    const EXPECTED: &[(&str, [u16; 11])] = &[
+        ("admin",         [303, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("chengkou",      [303, 200, 404, 200, 200, 200, 200, 200, 200, 404, 200]),
+        ("bashan",        [303, 404, 404, 200, 200, 200, 200, 200, 200, 404, 200]),
+        ("lixin",         [303, 404, 404, 200, 200, 200, 200, 404, 404, 404, 200]),
+        ("other_village", [303, 404, 404, 404, 200, 200, 200, 404, 404, 404, 404]),
+        ("wuxi",          [303, 404, 200, 404, 200, 200, 200, 404, 404, 404, 404]),
+        ("auditor",       [403; 11]),
+        ("security",      [403; 11]),
+        ("department",    [403; 11]),
     ];
     let paths = [
         "/statistics",
@@ -1067,11 +1091,12 @@ async fn statistics_and_report_routes_as_every_role() {
         "/reports/counts?division=500229102000",
         "/reports/coverage.csv?division=500229102000",
         "/reports/measures.xlsx?division=500000000000",
+        "/reports/procedures?division=500229102202",
     ];
     for server in Server::all().await {
         for (name, want) in EXPECTED {
             let mut c = server.signed_in(name).await;
-            let mut got = [0u16; 10];
+            let mut got = [0u16; 11];
             for (slot, path) in got.iter_mut().zip(paths) {
                 let r = c.get(path).await;
                 if r.status == 200 && !path.contains('.') {
@@ -1105,18 +1130,19 @@ async fn portal_routes_as_every_role() {
     // (account, [publications, new publication, portal settings, designate, tickets,
     //  ticket in 城口县, report about a person there, step on the ticket, step on the report,
     //  the ticket's file, the report's file, reveal the ticket's phone, reveal the report's,
-    //  reveal a declarant's numbers on the lead, link the lead to a household (stale version)])
+    //  reveal a declarant's numbers on the lead, link the lead to a household (stale version),
+    //  the declaration's photo])
     #[rustfmt::skip]
-    const EXPECTED: &[(&str, [u16; 15])] = &[
-        ("admin",         [200, 200, 200, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 409]),
-        ("chengkou",      [403, 403, 403, 403, 200, 200, 404, 409, 404, 200, 404, 200, 404, 200, 409]),
-        ("bashan",        [403, 403, 403, 403, 200, 200, 404, 409, 404, 200, 404, 200, 404, 200, 409]),
-        ("lixin",         [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 409]),
-        ("other_village", [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 404]),
-        ("wuxi",          [403, 403, 403, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
-        ("auditor",       [403; 15]),
-        ("security",      [403; 15]),
-        ("department",    [403; 15]),
+    const EXPECTED: &[(&str, [u16; 16])] = &[
+        ("admin",         [200, 200, 200, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 409, 200]),
+        ("chengkou",      [403, 403, 403, 403, 200, 200, 404, 409, 404, 200, 404, 200, 404, 200, 409, 200]),
+        ("bashan",        [403, 403, 403, 403, 200, 200, 404, 409, 404, 200, 404, 200, 404, 200, 409, 200]),
+        ("lixin",         [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 409, 200]),
+        ("other_village", [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 404, 404]),
+        ("wuxi",          [403, 403, 403, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        ("auditor",       [403; 16]),
+        ("security",      [403; 16]),
+        ("department",    [403; 16]),
     ];
     for server in Server::all().await {
         let db = &server.test_db.db;
@@ -1157,10 +1183,12 @@ async fn portal_routes_as_every_role() {
         }
         .check(today)
         .unwrap();
-        let declared = zhenxing_store::portal::declare(db, &d, &policy, today)
-            .await
-            .unwrap()
-            .unwrap();
+        let photo = zhenxing_store::files::accept("房屋.png", b"\x89PNG\r\n\x1a\n".to_vec());
+        let declared =
+            zhenxing_store::portal::declare_with_files(db, &d, &[photo.unwrap()], &policy, today)
+                .await
+                .unwrap()
+                .unwrap();
         let everywhere =
             zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse("500000000000").unwrap());
         let provisional = format!("SB-500229-{}", declared.id);
@@ -1226,10 +1254,15 @@ async fn portal_routes_as_every_role() {
                 )
                 .await
                 .status,
+                c.get(&format!(
+                    "/warnings/{lead}/declarations/{declaration}/files/1"
+                ))
+                .await
+                .status,
             ];
             assert_eq!(
                 &got, want,
-                "{name}: publications, new, settings, designate, tickets, ticket, person report, step, step on report, file, report's file, reveal, report's reveal, declarant's reveal, link"
+                "{name}: publications, new, settings, designate, tickets, ticket, person report, step, step on report, file, report's file, reveal, report's reveal, declarant's reveal, link, declaration's photo"
             );
             let forged = c
                 .post_form(
@@ -1273,10 +1306,14 @@ async fn portal_routes_as_every_role() {
             "/portal/declare",
             "/portal/ask",
             "/portal/track",
+            "/portal/recover",
             "/favicon.ico",
         ] {
             assert_eq!(server.get(path).await.status, 200, "{path}");
         }
+        // The declaration's photo is never the public's.
+        let photo = format!("/warnings/{lead}/declarations/{declaration}/files/1");
+        assert_eq!(server.get(&photo).await.status, 303, "sign in first");
         for path in ["/portal-admin", "/tickets", "/settings/portal"] {
             assert_ne!(server.get(path).await.status, 200, "{path}");
         }

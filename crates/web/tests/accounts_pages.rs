@@ -23,6 +23,7 @@ async fn create(
                 ("role", role),
                 ("division", division),
                 ("password", password),
+                ("real_name", "测试人员"),
             ],
         )
         .await
@@ -431,10 +432,10 @@ async fn the_security_administrator_cannot_act_as_another_administrator() {
         }
         // The administrators' rows have no reset button; the operators' do.
         let rows: Vec<&str> = list.element("accounts").split("<tr>").collect();
-        // A row starts with the account's name cell.
+        // A row has its tick box cell, then the account's name cell.
         let row = |name: &str| {
             rows.iter()
-                .find(|r| r.starts_with(&format!("<td>{name}<")))
+                .find(|r| r.contains(&format!("</td><td>{name}<")))
                 .unwrap_or_else(|| panic!("no row for {name}"))
                 .to_string()
         };
@@ -728,5 +729,333 @@ async fn the_account_list_searches_and_shows_the_last_sign_in() {
         );
         let file = security.get("/accounts.csv?role=village_cadre").await;
         assert_eq!(file.body.trim_start_matches('\u{feff}').lines().count(), 3);
+    }
+}
+
+/// The audit entries of `action` on `account`.
+async fn audited(server: &Server, action: &str, account: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND object_id = $2";
+    match &server.test_db.db {
+        zhenxing_store::Db::Sqlite(p) => sqlx::query_scalar(sql)
+            .bind(action)
+            .bind(account)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        zhenxing_store::Db::Postgres(p) => sqlx::query_scalar(sql)
+            .bind(action)
+            .bind(account)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn an_account_has_a_holder_and_its_division_is_chosen_by_name() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let mut admin = server.signed_in("security").await;
+        let form = |name: &'static str, division: &'static str, phone: &'static str| {
+            [
+                ("name", name),
+                ("role", "village_cadre"),
+                ("division", division),
+                ("password", ""),
+                ("real_name", "李秀英"),
+                ("unit", "红岩村村民委员会"),
+                ("phone", phone),
+            ]
+        };
+        let post = async |admin: &mut Client, fields: [(&'static str, &'static str); 7]| {
+            let csrf = admin.csrf().await;
+            let mut pairs = vec![("csrf", csrf.as_str())];
+            pairs.extend_from_slice(&fields);
+            let pairs: Vec<(String, String)> = pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let refs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            admin.post_form("/accounts", &refs).await
+        };
+        // Two 红岩村 in 城口县: the form asks which, keeps what was typed, and does not show
+        // the phone number back.
+        let refused = post(&mut admin, form("hongyan", "城口县 红岩村", "13900230077")).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused.element("errors").contains("不止一个"),
+            "{}",
+            refused.element("errors")
+        );
+        let choices = refused.element("division-choices");
+        assert!(
+            choices.contains("500229104201") && choices.contains("500229208204"),
+            "{choices}"
+        );
+        assert!(
+            choices.contains("庙坝镇 红岩村") && choices.contains("沿河乡 红岩村"),
+            "{choices}"
+        );
+        assert!(
+            refused
+                .element("new-real-name")
+                .contains("value=\"李秀英\"")
+        );
+        assert!(
+            !refused.body.contains("13900230077"),
+            "no phone number shown back"
+        );
+        assert!(!refused.element("phone-again").is_empty());
+        // A name nowhere in the administrator's division.
+        let refused = post(&mut admin, form("hongyan", "不存在村", "")).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused
+                .element("errors")
+                .contains("没有名为“不存在村”的区划")
+        );
+        // A bad phone number is refused with its reason.
+        let refused = post(&mut admin, form("hongyan", "沿河乡 红岩村", "1234")).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.element("errors").contains("手机号须为11位数字"));
+        // The township before the name makes it one.
+        let created = post(&mut admin, form("hongyan", "沿河乡 红岩村", "13900230077")).await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let account = db.account_by_name("hongyan").await.unwrap().unwrap();
+        assert_eq!(account.division.as_str(), "500229208204");
+        let profiles = db.account_profiles(&["hongyan"]).await.unwrap();
+        let stored = &profiles["hongyan"];
+        assert_eq!(
+            stored.profile.real_name.as_ref().unwrap().as_str(),
+            "李秀英"
+        );
+        assert_eq!(
+            stored.profile.phone.as_ref().unwrap().as_str(),
+            "13900230077"
+        );
+        // The list shows the holder, the phone masked, and finds the account by real name.
+        let list = admin.get("/accounts?q=李秀英").await;
+        assert_eq!(list.status, 200);
+        let table = list.element("accounts");
+        assert!(
+            table.contains("hongyan") && table.contains("李秀英"),
+            "{table}"
+        );
+        assert!(table.contains("139****0077"), "{table}");
+        assert!(
+            !list.body.contains("13900230077"),
+            "the full number is never on the page"
+        );
+        // The profile edited; the phone left empty stays as it was.
+        let csrf = admin.csrf().await;
+        let version = stored.version.to_string();
+        let saved = admin
+            .post_form(
+                "/accounts/profile",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "hongyan"),
+                    ("version", &version),
+                    ("real_name", "李秀兰"),
+                    ("unit", "沿河乡人民政府"),
+                    ("phone", ""),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 200, "{}", saved.body);
+        assert!(saved.element("result").contains("hongyan"));
+        let now = &db.account_profiles(&["hongyan"]).await.unwrap()["hongyan"];
+        assert_eq!(now.profile.real_name.as_ref().unwrap().as_str(), "李秀兰");
+        assert_eq!(now.profile.phone.as_ref().unwrap().as_str(), "13900230077");
+        // The same (now stale) form again: refused, what was typed kept, nothing changed.
+        let stale = admin
+            .post_form(
+                "/accounts/profile",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "hongyan"),
+                    ("version", &version),
+                    ("real_name", "王五"),
+                    ("unit", ""),
+                    ("phone", ""),
+                ],
+            )
+            .await;
+        assert_eq!(stale.status, 409, "{}", stale.body);
+        assert!(stale.element("profile-hongyan").contains("value=\"王五\""));
+        let now = &db.account_profiles(&["hongyan"]).await.unwrap()["hongyan"];
+        assert_eq!(now.profile.real_name.as_ref().unwrap().as_str(), "李秀兰");
+        assert_eq!(audited(&server, "account.profile", "hongyan").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_disabled_and_enabled_many_at_once_all_or_nothing() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let mut admin = server.signed_in("security").await;
+        let bulk = async |admin: &mut Client, action: &str, names: &[&str], confirm: bool| {
+            let csrf = admin.csrf().await;
+            let mut pairs = vec![("csrf", csrf.as_str()), ("action", action)];
+            for n in names {
+                pairs.push(("names", n));
+            }
+            if confirm {
+                pairs.push(("confirm", "yes"));
+            }
+            admin.post_form("/accounts/bulk", &pairs).await
+        };
+        // Without the confirmation, nothing.
+        let refused = bulk(&mut admin, "disable", &["lixin", "bashan"], false).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.element("errors").contains("请勾选确认"));
+        // One account the administrator may not manage spoils the batch.
+        let refused = bulk(&mut admin, "disable", &["lixin", "admin"], true).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.element("errors").contains("三类管理员"),
+            "{}",
+            refused.element("errors")
+        );
+        let refused = bulk(&mut admin, "disable", &["lixin", "nobody-here"], true).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.element("errors").contains("nobody-here"));
+        assert!(!db.account_by_name("lixin").await.unwrap().unwrap().disabled);
+        // Nothing ticked.
+        let refused = bulk(&mut admin, "enable", &[], false).await;
+        assert_eq!(refused.status, 422);
+        // Both, and they are signed out.
+        let mut lixin = server.signed_in("lixin").await;
+        let done = bulk(&mut admin, "disable", &["lixin", "bashan"], true).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(
+            done.element("result").contains("已停用2个账号"),
+            "{}",
+            done.element("result")
+        );
+        for name in ["lixin", "bashan"] {
+            assert!(db.account_by_name(name).await.unwrap().unwrap().disabled);
+            assert_eq!(audited(&server, "account.disable", name).await, 1);
+        }
+        assert_eq!(lixin.get("/households").await.status, 303, "signed out");
+        let done = bulk(&mut admin, "enable", &["lixin", "bashan"], false).await;
+        assert_eq!(done.status, 200);
+        assert!(
+            !db.account_by_name("bashan")
+                .await
+                .unwrap()
+                .unwrap()
+                .disabled
+        );
+        // Malformed: an unknown action.
+        assert_eq!(
+            bulk(&mut admin, "delete", &["lixin"], true).await.status,
+            400
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_account_list_is_imported_whole_or_not_at_all() {
+    for server in Server::all().await {
+        let db = &server.test_db.db;
+        let mut admin = server.signed_in("security").await;
+        let import = async |admin: &mut Client, file: &str, bytes: &[u8]| {
+            let csrf = admin.csrf().await;
+            admin
+                .post_multipart(
+                    "/accounts/import",
+                    &[("csrf", &csrf)],
+                    Some(("file", file, bytes)),
+                )
+                .await
+        };
+        // Five problems in four rows: nothing is created, each is named with its row and
+        // column, the phone number masked.
+        let bad = "账号,姓名,角色,区划,单位,手机号\n\
+                   zhang_3,张三,村干部,巴山镇 立新村,立新村村民委员会,13900230101\n\
+                   lixin,李四,村干部,巴山镇 立新村,,\n\
+                   wang_5,王五,村长,城口县 红岩村,,12345678\n\
+                   li_6,李六,村干部,城口县 红岩村,,\n";
+        let refused = import(&mut admin, "accounts.csv", bad.as_bytes()).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let problems = refused.element("import-problems");
+        for expected in [
+            "第3行",
+            "已存在",
+            "第4行",
+            "“村长”不是角色的取值",
+            "手机号须为11位数字",
+            "第5行",
+            "不止一个",
+            "沿河乡 红岩村（500229208204）",
+        ] {
+            assert!(problems.contains(expected), "{expected}: {problems}");
+        }
+        assert!(
+            !refused.body.contains("12345678"),
+            "the phone number masked"
+        );
+        assert!(
+            db.account_by_name("zhang_3").await.unwrap().is_none(),
+            "nothing created"
+        );
+        // A GB18030 file, as Excel saves "CSV" on a Chinese Windows, with English headers:
+        // every account created, the passwords shown once.
+        let good = "Account,Real name,Role,Division,Unit,Phone\r\n\
+                    zhang_3,张三,村干部,巴山镇 立新村,立新村村民委员会,139 0023 0101\r\n\
+                    hongyan_2,王五,village cadre,沿河乡 红岩村,,\r\n\
+                    ck_officer,赵六,county_officer,500229000000,城口县乡村振兴局,\r\n";
+        let (gb, _, _) = encoding_rs::GB18030.encode(good);
+        let created = import(&mut admin, "accounts.csv", &gb).await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let table = created.element("import-created");
+        assert!(
+            table.contains("zhang_3") && table.contains("张三") && table.contains("巴山镇 立新村"),
+            "{table}"
+        );
+        assert_eq!(table.matches("<code").count(), 3, "one password each");
+        for (name, division) in [
+            ("zhang_3", "500229102202"),
+            ("hongyan_2", "500229208204"),
+            ("ck_officer", "500229000000"),
+        ] {
+            let a = db.account_by_name(name).await.unwrap().unwrap();
+            assert_eq!(a.division.as_str(), division);
+            assert!(a.must_change_password);
+            assert_eq!(audited(&server, "account.create", name).await, 1);
+        }
+        let profiles = db.account_profiles(&["zhang_3"]).await.unwrap();
+        assert_eq!(
+            profiles["zhang_3"].profile.phone.as_ref().unwrap().as_str(),
+            "13900230101"
+        );
+        // Importing the same file again: every name is taken, nothing changes.
+        let again = import(&mut admin, "accounts.csv", &gb).await;
+        assert_eq!(again.status, 422);
+        assert_eq!(
+            again.element("import-problems").matches("已存在").count(),
+            3
+        );
+        // Not a table at all, or no file.
+        let junk = import(&mut admin, "accounts.csv", b"\x00\x01\x02 not a table").await;
+        assert_eq!(junk.status, 422, "{}", junk.body);
+        let csrf = admin.csrf().await;
+        let none = admin
+            .post_multipart("/accounts/import", &[("csrf", &csrf)], None)
+            .await;
+        assert_eq!(none.status, 422);
+        // Without the CSRF token: refused.
+        let forged = admin
+            .post_multipart(
+                "/accounts/import",
+                &[],
+                Some(("file", "a.csv", good.as_bytes())),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
     }
 }

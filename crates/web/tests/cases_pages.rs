@@ -962,6 +962,42 @@ async fn a_refused_form_keeps_its_input_and_names_every_problem() {
             "{}",
             page.body
         );
+        // The appraisal's form too: every problem next to its field, what was typed kept.
+        let refused = step(
+            &mut cadre,
+            case,
+            "appraise",
+            &[
+                ("held_on", "上周"),
+                ("attendance", "很多"),
+                ("participants", "村两委、驻村工作队、群众代表"),
+                ("note", "评议意见一致"),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert_eq!(
+            refused.element("errors").matches("<li>").count(),
+            3,
+            "{}",
+            refused.element("errors")
+        );
+        for field in ["held_on", "attendance", "agreed"] {
+            assert!(
+                !refused
+                    .element(&format!("appraise-{field}-error"))
+                    .is_empty(),
+                "no problem shown next to {field}"
+            );
+        }
+        assert!(refused.element("held_on").contains("value=\"上周\""));
+        assert!(refused.element("attendance").contains("value=\"很多\""));
+        assert!(
+            refused
+                .element("participants")
+                .contains("value=\"村两委、驻村工作队、群众代表\"")
+        );
+        assert!(refused.element("appraise-note").contains("评议意见一致"));
         // Rejecting without ticking the confirmation changes nothing.
         assert!(page.element("reject-details").contains("<summary>"));
         let unconfirmed = step(

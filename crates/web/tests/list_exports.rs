@@ -273,8 +273,9 @@ async fn coverage_findings_tickets_and_accounts_export() {
         let rows = csv_rows(&rows);
         assert_eq!(rows.len(), 10, "{rows:?}");
         let lixin = rows.iter().find(|r| r[0] == "lixin").unwrap();
-        assert_eq!(lixin[2], "巴山镇 立新村");
-        assert_eq!(lixin[3], "500229102202");
+        // Account, real name, unit, phone (masked; none recorded here), role, place, code.
+        assert_eq!(lixin[5], "巴山镇 立新村");
+        assert_eq!(lixin[6], "500229102202");
         assert_eq!(audited(&server, "accounts.export").await.len(), 1);
     }
 }

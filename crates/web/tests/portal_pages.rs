@@ -582,6 +582,49 @@ async fn the_ticket_inbox_pages_through_every_ticket() {
         assert!(second.body.contains("/tickets/1\""));
         assert!(!second.body.contains("id=\"next-page\""));
         assert_eq!(officer.get("/tickets?status=all&from=17").await.status, 400);
+        // Narrowed to a village chosen by name: the village's tickets, its counts, its export.
+        let page = officer.get("/tickets?status=all").await;
+        assert!(
+            page.element("village")
+                .contains(&format!("value=\"{VILLAGE}\""))
+        );
+        assert!(
+            page.element("village").contains("立新村"),
+            "{}",
+            page.element("village")
+        );
+        let narrowed = officer
+            .get(&format!("/tickets?status=all&village={VILLAGE}"))
+            .await;
+        assert_eq!(rows(&narrowed), 200);
+        assert!(
+            narrowed.body.contains(&format!(
+                "href=\"/tickets?status=all&#38;village={VILLAGE}&#38;from=200\""
+            )),
+            "the next page keeps the village"
+        );
+        let other = officer
+            .get("/tickets?status=all&village=500229102204")
+            .await;
+        assert_eq!(rows(&other), 0);
+        assert!(other.body.contains("id=\"no-tickets\""));
+        let csv = officer
+            .get("/tickets.csv?status=all&village=500229102204")
+            .await;
+        assert_eq!(csv.status, 200);
+        assert_eq!(
+            csv.body.trim_start_matches('\u{feff}').lines().count(),
+            1,
+            "the header only"
+        );
+        // Another county's village, or a malformed code: a division that does not exist.
+        for bad in ["500238000000", "abc"] {
+            assert_eq!(
+                officer.get(&format!("/tickets?village={bad}")).await.status,
+                404,
+                "{bad}"
+            );
+        }
     }
 }
 
@@ -646,6 +689,12 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
+        // The page says what happened: to whom, and by when.
+        let location = r.header("location").unwrap().to_owned();
+        assert_eq!(location, "/tickets/1?done=assign");
+        let page = officer.get(&location).await;
+        let done = page.text_of("done");
+        assert!(done.starts_with("已分派给 bashan，答复期限 "), "{done}");
         // The same (now stale) page again: refused, nothing changed.
         let r = officer
             .post_form(
@@ -658,6 +707,9 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
             )
             .await;
         assert_eq!(r.status, 409);
+        // The typed answer is kept, beside the reason.
+        assert!(r.element("answer").contains("过时的答复内容"), "{}", r.body);
+        assert!(r.element("errors").contains("已被他人修改"));
         let mut township = server.signed_in("bashan").await;
         let page = township.get("/tickets/1").await;
         let (csrf_t, version) = (page.hidden("csrf"), page.hidden("version"));
@@ -669,6 +721,8 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
+        let page = township.get(r.header("location").unwrap()).await;
+        assert!(page.text_of("done").starts_with("已答复"), "{}", page.body);
         // Too short an answer is refused with the reason.
         let page = township.get("/tickets/1").await;
         let r = township
@@ -681,7 +735,13 @@ async fn a_ticket_is_answered_and_the_answer_read_with_the_code() {
                 ],
             )
             .await;
-        assert_eq!(r.status, 400);
+        assert_eq!(r.status, 422);
+        assert!(!r.element("errors").is_empty(), "{}", r.body);
+        assert!(
+            r.element("answer").contains(">好<"),
+            "the answer kept: {}",
+            r.body
+        );
         // The requester reads the answer, as text.
         let tracked = track(&mut c, &code).await;
         assert_eq!(tracked.status, 200);
@@ -1291,5 +1351,259 @@ async fn a_declaration_about_another_countys_household_goes_to_that_county_only(
         assert_eq!(leads.len(), 1, "{leads:?}");
         let page = wuxi.get(&page_path).await;
         assert!(page.body.contains("id=\"declaration-2\""), "{}", page.body);
+    }
+}
+
+/// Asks for a new tracking code with `id_number` and `phone`.
+async fn recover(c: &mut Client, id_number: &str, phone: &str) -> Response {
+    let csrf = portal_csrf(c, "/portal/recover").await;
+    c.post_form(
+        "/portal/recover",
+        &[
+            ("csrf", &csrf),
+            ("website", ""),
+            ("id_number", id_number),
+            ("phone", phone),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_lost_declaration_code_is_replaced_for_the_right_numbers_only() {
+    let logs = Logs::of_this_process();
+    // Numbers of no other test of this file (their logs land in the same place).
+    const ID: &str = "500229198001010410";
+    const PHONE: &str = "13912345678";
+    const WRONG_PHONE: &str = "13987654321";
+    let config = WebConfig {
+        recoveries_per_window: 4,
+        ..WebConfig::default()
+    };
+    for server in Server::all_with(config, true).await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, &format!("/portal/declare?{}", place_query())).await;
+        let mut form = declaration(&csrf, ID);
+        for (k, v) in form.iter_mut() {
+            if *k == "phone" {
+                *v = PHONE;
+            }
+        }
+        let received = c.post_form("/portal/declare", &form).await;
+        assert_eq!(received.status, 200, "{}", received.body);
+        // "Shown only this once" links to the recovery; so does the tracking page.
+        assert!(received.body.contains("只显示这一次"), "{}", received.body);
+        assert!(received.body.contains("href=\"/portal/recover\""));
+        let old = tracking_code(&received);
+        assert!(
+            c.get("/portal/track")
+                .await
+                .body
+                .contains("href=\"/portal/recover\"")
+        );
+        // A ticket's code cannot be recovered: its page says "shown only this once" without
+        // the link.
+        let ask_csrf = portal_csrf(&mut c, "/portal/ask").await;
+        let asked = c
+            .post_form("/portal/ask", &ticket(&ask_csrf, "补贴问题"))
+            .await;
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        assert!(asked.body.contains("只显示这一次"));
+        assert!(!asked.body.contains("/portal/recover"));
+        let form_page = c.get("/portal/recover").await;
+        assert_eq!(form_page.status, 200);
+        assert!(form_page.body.contains("id=\"recover-form\""));
+
+        // A wrong phone and an ID number that declared nothing answer the same page, status
+        // and words, each with a code that opens nothing; the old code still works.
+        let wrong = recover(&mut c, ID, WRONG_PHONE).await;
+        let unknown = recover(&mut c, ID_NUMBER, PHONE).await;
+        let right = recover(&mut c, ID, "139-1234-5678").await;
+        for r in [&wrong, &unknown, &right] {
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert!(r.body.contains("id=\"recovered\""), "{}", r.body);
+        }
+        let strip = |r: &Response| r.body.replace(&tracking_code(r), "CODE");
+        assert_eq!(strip(&wrong), strip(&unknown), "no match answers alike");
+        assert_eq!(strip(&wrong), strip(&right), "a match answers alike too");
+        for r in [&wrong, &unknown, &right] {
+            for number in [ID, PHONE, WRONG_PHONE, ID_NUMBER] {
+                assert!(!r.body.contains(number), "{number} on the page");
+            }
+        }
+        for r in [&wrong, &unknown] {
+            assert_eq!(track(&mut c, &tracking_code(r)).await.status, 422);
+        }
+        // The right pair's code tracks the declaration; the old one no longer does.
+        let tracked = track(&mut c, &tracking_code(&right)).await;
+        assert_eq!(tracked.status, 200, "{}", tracked.body);
+        assert!(tracked.body.contains("已收到，等待乡镇受理"));
+        assert_eq!(track(&mut c, &old).await.status, 422);
+
+        // Numbers that cannot be: refused with the fields named, the numbers not shown again,
+        // and not counted against the limit.
+        for (id, phone) in [("500229198001010411", PHONE), (ID, "12345")] {
+            let bad = recover(&mut c, id, phone).await;
+            assert_eq!(bad.status, 422, "{}", bad.body);
+            assert!(bad.body.contains("id=\"retype\""));
+            assert!(!bad.body.contains(id) && !bad.body.contains(phone));
+        }
+        let both = recover(&mut c, "1234", "").await;
+        assert!(both.body.contains("data-field=\"id_number\""));
+        assert!(both.body.contains("data-field=\"phone\""));
+        c.get("/portal/recover?lang=en").await;
+        let english = recover(&mut c, "1234", PHONE).await;
+        assert_eq!(english.status, 422);
+        assert!(english.body.contains("ID number:"), "{}", english.body);
+        let english = recover(&mut c, ID, WRONG_PHONE).await;
+        assert_eq!(english.status, 200);
+        assert!(english.body.contains("Your new tracking code"));
+
+        // Four well-formed attempts from this address so far: the fifth is refused.
+        let limited = recover(&mut c, ID, PHONE).await;
+        assert_eq!(limited.status, 429, "{}", limited.body);
+        assert!(!limited.body.contains("id=\"tracking-code\""));
+        // A forged form is refused before anything.
+        let forged = c
+            .post_form(
+                "/portal/recover",
+                &[("csrf", "forged"), ("id_number", ID), ("phone", PHONE)],
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+
+        // Every attempt that reached the registry is audited, the match on its declaration,
+        // and no number is in the trail.
+        let attempts = audited(&server, "portal.code_recovery").await;
+        assert_eq!(attempts.len(), 4, "{attempts:?}");
+        assert_eq!(attempts.iter().filter(|r| r.object_id.is_some()).count(), 1);
+        let trail = format!(
+            "{:?}",
+            zhenxing_store::audit::recent(&server.test_db.db, 1000)
+                .await
+                .unwrap()
+        );
+        for number in [ID, PHONE, WRONG_PHONE] {
+            assert!(!trail.contains(number), "{number} in the trail");
+        }
+    }
+    let logged = logs.text();
+    assert!(logged.contains("/portal/recover"), "requests were logged");
+    for number in [ID, PHONE, WRONG_PHONE, "139-1234-5678"] {
+        assert!(!logged.contains(number), "{number} in the logs");
+    }
+}
+
+/// Guesses at one person's phone number from many addresses stop too: the recoveries of one ID
+/// number are counted whatever the address; another ID number is not affected.
+#[tokio::test]
+async fn recoveries_of_one_id_number_are_limited_whatever_the_address() {
+    const ID: &str = "500229198001010410";
+    const OTHER_ID: &str = "11010519491231002X";
+    let config = WebConfig {
+        recoveries_per_window: 2,
+        trust_forwarded_for: true,
+        trusted_proxies: zhenxing_web::security::parse_ip_ranges("127.0.0.1").unwrap(),
+        ..WebConfig::default()
+    };
+    for server in Server::all_with(config, true).await {
+        let mut statuses = Vec::new();
+        let mut last = None;
+        for i in 0..4 {
+            let mut c = server.client();
+            c.headers
+                .push(("X-Forwarded-For".into(), format!("198.51.100.{i}")));
+            let r = recover(&mut c, ID, &format!("1391234567{i}")).await;
+            statuses.push(r.status);
+            last = Some(r);
+        }
+        assert_eq!(statuses, [200, 200, 429, 429], "{statuses:?}");
+        let refused = last.unwrap();
+        assert!(
+            refused.body.contains("这个身份证号找回查询码的次数过多"),
+            "{}",
+            refused.body
+        );
+        let mut c = server.client();
+        c.headers
+            .push(("X-Forwarded-For".into(), "198.51.100.9".into()));
+        let other = recover(&mut c, OTHER_ID, "13912345670").await;
+        assert_eq!(other.status, 200, "{}", other.body);
+    }
+}
+
+#[tokio::test]
+async fn photos_go_with_a_declaration_to_the_staff_of_its_division() {
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n a flooded kitchen";
+    for server in Server::all().await {
+        let mut c = server.client();
+        let csrf = portal_csrf(&mut c, &format!("/portal/declare?{}", place_query())).await;
+        let form = c.get(&format!("/portal/declare?{}", place_query())).await;
+        assert!(form.body.contains("enctype=\"multipart/form-data\""));
+        assert!(form.body.contains("type=\"file\" name=\"files\""));
+        let fields = declaration(&csrf, ID_NUMBER);
+
+        // A file that is not a photo or a scan: refused with its name, the rest kept, nothing
+        // stored.
+        let bad = c
+            .post_multipart_files(
+                "/portal/declare",
+                &fields,
+                &[("files", "病历.docx", b"PK\x03\x04 not a photo".as_slice())],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.body.contains("data-field=\"files\""));
+        assert!(bad.body.contains("病历.docx"), "{}", bad.body);
+        assert!(bad.body.contains("王世华") && bad.body.contains("儿子失业，妻子需要手术"));
+        assert!(
+            bad.body
+                .contains("value=\"job_loss\" id=\"event-job_loss\" checked")
+        );
+        assert_eq!(count(&server, "declarations").await, 0);
+
+        // A photo: stored with the declaration.
+        let r = c
+            .post_multipart_files("/portal/declare", &fields, &[("files", "厨房.png", png)])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("申报已收到"));
+        let code = tracking_code(&r);
+        // The tracking page does not show it.
+        let tracked = track(&mut c, &code).await;
+        assert!(!tracked.body.contains("厨房.png"));
+
+        let lead = {
+            let scope = zhenxing_core::Scope::new(
+                zhenxing_core::DivisionCode::parse("500000000000").unwrap(),
+            );
+            zhenxing_store::warnings::household_warnings(&server.test_db.db, &scope, "SB-500229-1")
+                .await
+                .unwrap()[0]
+                .id
+        };
+        let path = format!("/warnings/{lead}/declarations/1/files/1");
+        // The township's officer and the village's cadre see it on the lead and download it.
+        for name in ["bashan", "lixin"] {
+            let mut staff = server.signed_in(name).await;
+            let page = staff.get(&format!("/warnings/{lead}")).await;
+            assert!(page.body.contains("id=\"declaration-1-files\""), "{name}");
+            assert!(page.body.contains(&format!("href=\"{path}\"")), "{name}");
+            let file = staff.get(&path).await;
+            assert_eq!(file.status, 200, "{name}");
+            assert_eq!(file.header("content-type"), Some("image/png"));
+            assert!(
+                file.header("content-disposition")
+                    .unwrap()
+                    .starts_with("attachment;")
+            );
+            assert_eq!(file.bytes, png);
+            let past = format!("/warnings/{lead}/declarations/1/files/2");
+            assert_eq!(staff.get(&past).await.status, 404, "{name}");
+        }
+        // Another county's officer: it does not exist. The public: sign in first.
+        let mut other = server.signed_in("wuxi").await;
+        assert_eq!(other.get(&path).await.status, 404);
+        assert_eq!(c.get(&path).await.status, 303);
     }
 }

@@ -97,10 +97,17 @@ async fn a_report_table_is_written_by_its_extension_and_audited() {
         let today = today_in_china();
         let month = Month::of(today);
         for name in ["counts.xlsx", "counts.csv"] {
-            let table = zhenxing_store::report_tables::build(db, info, &municipality, month, today)
-                .await
-                .unwrap()
-                .unwrap();
+            let table = zhenxing_store::report_tables::build(
+                db,
+                info,
+                &municipality,
+                month,
+                today,
+                "admin",
+            )
+            .await
+            .unwrap()
+            .unwrap();
             let expected_rows = table.rows.len();
             let path = dir.path().join(name);
             let rows = export::report(
@@ -130,10 +137,11 @@ async fn a_report_table_is_written_by_its_extension_and_audited() {
             assert_eq!(after["month"], month.to_string());
         }
         // A file the writer does not know is refused, and nothing is audited for it.
-        let table = zhenxing_store::report_tables::build(db, info, &municipality, month, today)
-            .await
-            .unwrap()
-            .unwrap();
+        let table =
+            zhenxing_store::report_tables::build(db, info, &municipality, month, today, "admin")
+                .await
+                .unwrap()
+                .unwrap();
         let refused = export::report(
             db,
             Exporter {

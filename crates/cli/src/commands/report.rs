@@ -92,7 +92,6 @@ pub fn check_arguments(
         None => DivisionCode::parse(zhenxing_store::divisions::MUNICIPALITY)
             .map_err(|e| anyhow::Error::new(e.text()))?,
     };
-    report_tables::check_has_rows(&division).map_err(anyhow::Error::new)?;
     Ok(Request::Write {
         info,
         division,
@@ -146,14 +145,14 @@ pub async fn write(db: &Db, lang: Lang, request: Request) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let today = today_in_china();
-    let Some(table) = report_tables::build(db, info, &division, month, today).await? else {
+    let actor = super::cli_actor();
+    let Some(table) = report_tables::build(db, info, &division, month, today, &actor).await? else {
         let c = division.as_str();
         return Err(anyhow::Error::new(text!(
             "区划{c}不在登记库中",
             "division {c} is not in the registry"
         )));
     };
-    let actor = super::cli_actor();
     let exporter = Exporter {
         actor: &actor,
         via: Via::Cli,

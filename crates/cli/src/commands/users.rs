@@ -477,10 +477,20 @@ async fn ensure_demo_account(
             }
             existing
         }
-        None => db
-            .create_account(name, role, division, &password, actor)
-            .await
-            .map_err(refusal)?,
+        None => {
+            let new = zhenxing_store::account_profiles::NewAccount {
+                name: name.to_owned(),
+                role,
+                division: *division,
+                password: password.clone(),
+                profile: demo_profile(db, name, role, division).await?,
+            };
+            db.create_accounts(&[new], actor)
+                .await
+                .map_err(refusal)?
+                .pop()
+                .ok_or_else(|| anyhow::anyhow!("the demo account {name} was not created"))?
+        }
     };
     // The demo's passwords are printed for whoever tries it: no change is asked for.
     db.waive_password_change(name, actor).await?;
@@ -495,6 +505,64 @@ async fn ensure_demo_account(
         division: account.division,
         password,
         disabled: account.disabled,
+    })
+}
+
+/// A plausible holder for a demo account: a name drawn by the account's name, the unit its
+/// role works in, and a phone number of the fictional 139-0023 block.
+async fn demo_profile(
+    db: &Db,
+    name: &str,
+    role: Role,
+    division: &DivisionCode,
+) -> Result<zhenxing_store::account_profiles::AccountProfile> {
+    const NAMES: [&str; 16] = [
+        "王建国",
+        "李秀英",
+        "张德明",
+        "刘桂兰",
+        "陈志强",
+        "杨春梅",
+        "赵永富",
+        "黄丽华",
+        "周学文",
+        "吴明芳",
+        "徐大勇",
+        "孙红梅",
+        "马成林",
+        "朱晓燕",
+        "胡国平",
+        "郭玉珍",
+    ];
+    let seed = name
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let place = db
+        .division(division)
+        .await?
+        .map(|d| d.name_zh)
+        .unwrap_or_default();
+    let unit = match role {
+        Role::MunicipalAdmin | Role::SecurityAdmin => "重庆市乡村振兴局".to_owned(),
+        Role::Auditor => "重庆市审计局".to_owned(),
+        Role::DepartmentOfficer => "重庆市医疗保障局".to_owned(),
+        Role::CountyOfficer => format!("{place}乡村振兴局"),
+        Role::TownshipOfficer => format!("{place}人民政府"),
+        Role::VillageCadre => place,
+    };
+    let bad = |what: &str, e: zhenxing_core::TextError| {
+        anyhow::anyhow!("demo profile {what}: {}", e.text().en)
+    };
+    Ok(zhenxing_store::account_profiles::AccountProfile {
+        real_name: Some(
+            zhenxing_core::PersonName::parse(NAMES[seed as usize % NAMES.len()])
+                .map_err(|e| bad("name", e))?,
+        ),
+        unit: Some(zhenxing_core::UnitName::parse(&unit).map_err(|e| bad("unit", e))?),
+        phone: Some(
+            zhenxing_core::Phone::parse(&format!("1390023{:04}", seed % 10_000))
+                .map_err(|e| bad("phone", e))?,
+        ),
     })
 }
 

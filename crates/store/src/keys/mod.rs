@@ -36,7 +36,9 @@ pub use zhenxing_crypto;
 pub use key_files::{add_key, in_use, init_key_file, key_file, retire};
 pub(crate) use opening::catch_up;
 pub use opening::{Recorded, default_key_file, install, recorded, verify};
-pub use reencryption::{BATCH_ROWS, ColumnCounts, Reencrypted, counts, pending, reencrypt};
+pub use reencryption::{
+    BATCH_ROWS, ColumnCounts, Reencrypted, counts, fill_missing_indexes, pending, reencrypt,
+};
 pub use rings::{KeyConfig, KeySource, configure, configured, current, install_ring};
 pub use sealing::{
     blind_id_number, blind_index, open, open_in_place, open_item_json, open_item_json_opt,
@@ -87,11 +89,17 @@ sealed_column!(
     None
 );
 sealed_column!(PAIRINGS_PHONE, "pairings", "phone", None);
-sealed_column!(DECLARATIONS_ID_NUMBER, "declarations", "id_number", None);
+sealed_column!(
+    DECLARATIONS_ID_NUMBER,
+    "declarations",
+    "id_number",
+    Some("id_number_index")
+);
 sealed_column!(DECLARATIONS_PHONE, "declarations", "phone", None);
 sealed_column!(TICKETS_PHONE, "tickets", "phone", None);
 // The second factor's secrets (`store::factor`), confirmed and offered for enrolment. One
 // context for both: confirming an enrolment copies the pending secret as it is sealed.
+sealed_column!(ACCOUNTS_PHONE, "accounts", "phone", None, false);
 sealed_column!(ACCOUNTS_TOTP_SECRET, "accounts", "totp_secret", None, false);
 pub const ACCOUNTS_TOTP_PENDING_SECRET: SealedColumn = SealedColumn {
     column: "totp_pending_secret",
@@ -109,9 +117,16 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     DECLARATIONS_ID_NUMBER,
     DECLARATIONS_PHONE,
     TICKETS_PHONE,
+    ACCOUNTS_PHONE,
     ACCOUNTS_TOTP_SECRET,
     ACCOUNTS_TOTP_PENDING_SECRET,
 ];
+
+/// The sealed columns whose blind index came after their values (migration 0026 gave the
+/// declarations theirs): rows without one get it when the registry is opened
+/// ([`fill_missing_indexes`]). The members' index is as old as their encryption, so their
+/// millions of rows are not scanned at every open.
+pub const INDEXED_AFTER_SEALING: &[SealedColumn] = &[DECLARATIONS_ID_NUMBER];
 
 /// The context of the ID numbers' blind index: one for every table, so that a declaration's
 /// number finds the member.

@@ -1,7 +1,7 @@
 //! At open: the key ring resolved from what the operator gave and what the database records,
 //! verified against the recorded checks, and recorded when new.
 
-use super::reencryption::{count_all, encrypt_plaintext};
+use super::reencryption::{count_all, encrypt_plaintext, fill_missing_indexes};
 use super::rings::{KeyConfig, KeySource, current, install_ring, reload_all};
 use crate::{Db, Result, StoreError, Tx, on_pool, on_tx};
 use std::path::PathBuf;
@@ -85,6 +85,7 @@ pub async fn install(db: &Db, config: &KeyConfig) -> Result<Arc<KeyRing>> {
         encrypt_plaintext(db).await?;
         record_ring(db, &ring).await?;
     }
+    fill_missing_indexes(db).await?;
     Ok(ring)
 }
 

@@ -4,7 +4,7 @@
 use super::opening::recorded;
 use super::rings::{current, no_ring};
 use super::sealing::open;
-use super::{ID_NUMBER_INDEX, SEALED_COLUMNS, SealedColumn};
+use super::{ID_NUMBER_INDEX, INDEXED_AFTER_SEALING, SEALED_COLUMNS, SealedColumn};
 use crate::{Db, Result, on_pool, on_tx};
 
 /// How many values of a sealed column are under each key, and how many are plaintext.
@@ -181,4 +181,51 @@ pub(super) async fn encrypt_plaintext(db: &Db) -> Result<()> {
     let done = reencrypt(db, None).await?;
     tracing::warn!(values = done.values, "values encrypted");
     Ok(())
+}
+
+/// Fills the blind index of every row of [`INDEXED_AFTER_SEALING`] that has a value and no
+/// index yet (rows stored before the index existed), [`BATCH_ROWS`] rows per committed write
+/// transaction; how many rows. Run at every open: the index column is itself indexed, so a
+/// registry with nothing to fill answers at once.
+pub async fn fill_missing_indexes(db: &Db) -> Result<u64> {
+    let mut filled = 0u64;
+    for column in INDEXED_AFTER_SEALING {
+        let Some(index) = column.index else {
+            continue;
+        };
+        let select = format!(
+            "SELECT county_code, id, {c} FROM {t} WHERE {index} IS NULL AND {c} IS NOT NULL \
+             ORDER BY county_code, id LIMIT {BATCH_ROWS}",
+            c = column.column,
+            t = column.table
+        );
+        // Only rows still without one: a row filled meanwhile by another process is left.
+        let update = format!(
+            "UPDATE {t} SET {index} = $1 WHERE county_code = $2 AND id = $3 AND {index} IS NULL",
+            t = column.table
+        );
+        loop {
+            // Read outside a write transaction: an open with nothing to fill takes no lock.
+            let rows: Vec<(String, i64, String)> = on_pool!(db, pool => sqlx::query_as(
+                sqlx::AssertSqlSafe(select.as_str())).fetch_all(pool).await?);
+            if rows.is_empty() {
+                break;
+            }
+            let mut tx = db.begin_write().await?;
+            for (county, id, stored) in &rows {
+                let value = super::sealing::blind_index(ID_NUMBER_INDEX, &open(column, stored)?)?;
+                on_tx!(&mut tx, conn => sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+                    .bind(&value).bind(county).bind(*id).execute(conn).await.map(drop)?);
+            }
+            tx.commit().await?;
+            filled += rows.len() as u64;
+        }
+    }
+    if filled > 0 {
+        tracing::warn!(
+            rows = filled,
+            "blind indexes filled for rows stored before them"
+        );
+    }
+    Ok(filled)
 }

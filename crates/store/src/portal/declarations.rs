@@ -1,10 +1,11 @@
 //! Self-declarations: [`declare`] stores one with the lead it raises in the township's warnings
-//! inbox; [`link_household`] carries a lead on a provisional number over to the registered
-//! household.
+//! inbox (and [`declare_with_files`] with the photos sent with it); [`link_household`] carries
+//! a lead on a provisional number over to the registered household.
 
 use super::intake::{Intake, Submitted};
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, Operation};
+use crate::files::{AcceptedFile, DECLARATION_FILES, StoredFile};
 use crate::keys;
 use crate::outcome::{Outcome, Written};
 use crate::warnings::{NewWarning, Raised};
@@ -28,6 +29,18 @@ use zhenxing_core::{Action, DivisionCode, Scope, text};
 pub async fn declare(
     db: &Db,
     d: &Declaration,
+    policy: &PortalPolicy,
+    today: Date,
+) -> Result<Option<Submitted>> {
+    declare_with_files(db, d, &[], policy, today).await
+}
+
+/// [`declare`] with the files sent with the declaration (photos, a bill: checked by
+/// [`crate::files::accept`]), stored in the same transaction.
+pub async fn declare_with_files(
+    db: &Db,
+    d: &Declaration,
+    files: &[AcceptedFile],
     policy: &PortalPolicy,
     today: Date,
 ) -> Result<Option<Submitted>> {
@@ -109,17 +122,28 @@ pub async fn declare(
     on_tx!(&mut intake.tx, conn => sqlx::query(
         "INSERT INTO declarations (county_code, id, division_code, declared_division_code, \
          code_hash, applicant, id_number, phone, events, account, household_no, warning_id, \
-         consent_version, consent_at, created_at, created_seq) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)")
+         consent_version, consent_at, created_at, created_seq, id_number_index) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)")
         .bind(&intake.county_code).bind(id).bind(&intake.division).bind(d.village.as_str())
         .bind(&intake.code_hash).bind(name)
         .bind(keys::seal(&keys::DECLARATIONS_ID_NUMBER, d.id_number.as_str())?)
         .bind(keys::seal(&keys::DECLARATIONS_PHONE, d.phone.as_str())?)
         .bind(events.join(",")).bind(account).bind(&household_no).bind(warning_id)
         .bind(CONSENT_VERSION).bind(&intake.now).bind(seq)
+        .bind(keys::blind_id_number(d.id_number.as_str())?)
         .execute(conn).await.map(drop)?);
+    DECLARATION_FILES
+        .insert(
+            &mut intake.tx,
+            (&intake.county_code, id),
+            files,
+            &intake.now,
+        )
+        .await?;
     Ok(Some(
-        intake.finish(Some(json!({"warning": warning_id}))).await?,
+        intake
+            .finish(Some(json!({"warning": warning_id, "files": files.len()})))
+            .await?,
     ))
 }
 
@@ -206,6 +230,35 @@ pub async fn declarations_of_warning(
         .filter(|d| scope.contains_code(&d.division_code))
         .map(DeclarationRow::opened)
         .collect()
+}
+
+/// The files sent with a declaration the caller read through [`declarations_of_warning`]
+/// (which checks the reader's division).
+pub async fn declaration_files(db: &Db, d: &DeclarationRow) -> Result<Vec<StoredFile>> {
+    DECLARATION_FILES.list(db, (&d.county_code, d.id)).await
+}
+
+/// One file of the declaration `declaration_id` behind the lead `warning_id`, read in `scope`:
+/// its name, content type and bytes; `None` outside the scope, as for one that does not exist.
+pub async fn declaration_file(
+    db: &Db,
+    scope: &Scope,
+    (warning_id, declaration_id): (i64, i64),
+    number: i64,
+) -> Result<Option<(String, String, Vec<u8>)>> {
+    if crate::warnings::warning(db, scope, warning_id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let declarations = declarations_of_warning(db, scope, warning_id).await?;
+    let Some(d) = declarations.iter().find(|d| d.id == declaration_id) else {
+        return Ok(None);
+    };
+    DECLARATION_FILES
+        .one(db, (&d.county_code, d.id), number)
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------

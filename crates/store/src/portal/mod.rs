@@ -9,7 +9,8 @@
 //!   person's declaration goes to the village where the household is registered.
 //! - [`submit_ticket`], then [`ticket_inbox`], [`ticket`] and [`take_ticket_step`] for the
 //!   officers of the ticket's division.
-//! - [`track`]: what the holder of a tracking code may read.
+//! - [`track`]: what the holder of a tracking code may read; [`recover_declaration_code`]: a
+//!   new code for a lost one, to whoever knows the declaration's ID and phone numbers.
 //! - [`policy`] and [`set_policy`]: the time limits; [`designate`]: the county officers who
 //!   read reports about a person.
 //!
@@ -18,19 +19,21 @@
 //! submitted, where, and its number.
 //!
 //! One file per part: [`announcements`](self::announcements), [`declarations`](self::declarations),
-//! [`tickets`](self::tickets), and what they share: [`intake`](self::intake) (numbers, tracking
+//! [`tickets`](self::tickets), [`recovery`](self::recovery), and what they share: [`intake`](self::intake) (numbers, tracking
 //! codes, the audit operation of a submission) and [`policy`](self::policy) (the time limits).
 
 mod announcements;
 mod declarations;
 pub(crate) mod intake;
 mod policy;
+mod recovery;
 mod tickets;
 
 pub use announcements::*;
 pub use declarations::*;
 pub use intake::*;
 pub use policy::*;
+pub use recovery::*;
 pub use tickets::*;
 
 /// The actor of everything the public submits.

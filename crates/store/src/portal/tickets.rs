@@ -6,7 +6,7 @@ use super::intake::{Intake, Submitted};
 use crate::accounts::Account;
 use crate::audit::{AuditEntry, Operation};
 use crate::browse::code_range;
-use crate::files::AcceptedFile;
+use crate::files::{AcceptedFile, StoredFile, TICKET_FILES};
 use crate::keys;
 use crate::outcome::{Outcome, Written};
 use crate::{Db, Result, StoreError, on_pool, on_tx};
@@ -115,32 +115,20 @@ pub async fn submit_ticket(
         .bind(&t.body).bind(requester).bind(phone).bind(&due).bind(CONSENT_VERSION)
         .bind(&intake.now).bind(seq)
         .execute(conn).await.map(drop)?);
-    for (number, f) in (1i64..).zip(files) {
-        on_tx!(&mut intake.tx, conn => sqlx::query(
-            "INSERT INTO ticket_files (county_code, ticket_id, number, file_name, content_type, \
-             size_bytes, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&intake.county_code).bind(id).bind(number).bind(&f.name).bind(f.content_type)
-            .bind(f.bytes.len() as i64).bind(&f.sha256).bind(&f.bytes).bind(&intake.now)
-            .execute(conn).await.map(drop)?);
-    }
+    TICKET_FILES
+        .insert(
+            &mut intake.tx,
+            (&intake.county_code, id),
+            files,
+            &intake.now,
+        )
+        .await?;
     Ok(Some(intake.finish(None).await?))
 }
 
-/// A file sent with a ticket, without its bytes.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TicketFile {
-    pub number: i64,
-    pub file_name: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-}
-
 /// The files sent with a ticket, read through [`ticket`] (which checks the reader).
-pub async fn ticket_files(db: &Db, t: &TicketRow) -> Result<Vec<TicketFile>> {
-    Ok(on_pool!(db, pool => sqlx::query_as(
-        "SELECT number, file_name, content_type, size_bytes FROM ticket_files \
-         WHERE county_code = $1 AND ticket_id = $2 ORDER BY number")
-        .bind(&t.county_code).bind(t.id).fetch_all(pool).await?))
+pub async fn ticket_files(db: &Db, t: &TicketRow) -> Result<Vec<StoredFile>> {
+    TICKET_FILES.list(db, (&t.county_code, t.id)).await
 }
 
 /// One file of a ticket the account may read: its name, content type and bytes.
@@ -153,10 +141,7 @@ pub async fn ticket_file(
     let Some(t) = ticket(db, account, ticket_id).await? else {
         return Ok(None);
     };
-    Ok(on_pool!(db, pool => sqlx::query_as(
-        "SELECT file_name, content_type, content FROM ticket_files \
-         WHERE county_code = $1 AND ticket_id = $2 AND number = $3")
-        .bind(&t.county_code).bind(t.id).bind(number).fetch_optional(pool).await?))
+    TICKET_FILES.one(db, (&t.county_code, t.id), number).await
 }
 
 /// Whether the account is designated to read reports about a person in its county.
@@ -212,7 +197,7 @@ pub async fn ticket_inbox(
     today: Date,
     limit: i64,
 ) -> Result<Vec<TicketRow>> {
-    ticket_inbox_page(db, account, filter, today, limit, 0).await
+    ticket_inbox_page(db, account, filter, None, today, limit, 0).await
 }
 
 /// A ticket still to be answered, and one also past its time limit (`$4`: today), as SQL: the
@@ -222,11 +207,16 @@ const OVERDUE_TICKET: &str = "status IN ('received', 'assigned') AND due_on < $4
 
 /// How many tickets each [`TicketFilter`] of [`ticket_inbox`] holds, in its order
 /// (`TicketFilter::ALL`).
-pub async fn ticket_counts(db: &Db, account: &Account, today: Date) -> Result<[i64; 3]> {
+pub async fn ticket_counts(
+    db: &Db,
+    account: &Account,
+    within: Option<&DivisionCode>,
+    today: Date,
+) -> Result<[i64; 3]> {
     if !account.may(Action::ReadTickets) {
         return Ok([0; 3]);
     }
-    let (low, high) = code_range(&account.division);
+    let (low, high) = code_range(inbox_division(account, within));
     let person = reads_person_reports(db, account).await?;
     let sql = format!(
         "SELECT CAST(COALESCE(SUM(CASE WHEN {OPEN_TICKET} THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -240,11 +230,21 @@ pub async fn ticket_counts(db: &Db, account: &Account, today: Date) -> Result<[i
     Ok([open, overdue, all])
 }
 
-/// [`ticket_inbox`] from the `offset`-th ticket on (the inbox's later pages).
+/// The division an inbox covers: `within` (a village or township the list is narrowed to)
+/// when it lies in the account's division, the account's division otherwise.
+fn inbox_division<'a>(account: &'a Account, within: Option<&'a DivisionCode>) -> &'a DivisionCode {
+    within
+        .filter(|w| account.scope().contains(w))
+        .unwrap_or(&account.division)
+}
+
+/// [`ticket_inbox`] from the `offset`-th ticket on (the inbox's later pages), narrowed to
+/// `within` (inside the account's division) when given.
 pub async fn ticket_inbox_page(
     db: &Db,
     account: &Account,
     filter: TicketFilter,
+    within: Option<&DivisionCode>,
     today: Date,
     limit: i64,
     offset: i64,
@@ -252,7 +252,7 @@ pub async fn ticket_inbox_page(
     if !account.may(Action::ReadTickets) {
         return Ok(Vec::new());
     }
-    let (low, high) = code_range(&account.division);
+    let (low, high) = code_range(inbox_division(account, within));
     let person = reads_person_reports(db, account).await?;
     let condition = match filter {
         TicketFilter::Open => format!("AND {OPEN_TICKET} ORDER BY due_on, id"),

@@ -175,12 +175,16 @@ pub async fn write_chunk(
             operation.item(tx, item).await?;
         }
         delete_households(tx, &ids).await?;
-        // A household registered in another county takes its past years' incomes along.
+        // A household registered in another village takes its file along (warnings, cases,
+        // pairings, measures, and across a county line its past years' incomes).
         for (h, e) in chunk {
-            let from = e.division_code.get(..6).unwrap_or(&e.division_code);
-            if from != h.county_code() {
-                crate::incomes::move_county(tx, &h.household_no, from, h.county_code()).await?;
-            }
+            crate::household_file::move_file(
+                tx,
+                &h.household_no,
+                &e.division_code,
+                &h.division_code,
+            )
+            .await?;
         }
     }
 

@@ -53,6 +53,7 @@ audit-export-csv = Export CSV
 audit-action-reveal = Full ID and phone numbers shown
 audit-action-account-create = Account created
 audit-action-account-disable = Account disabled
+audit-action-account-profile = Account profile updated
 audit-action-account-enable = Account enabled
 audit-action-account-password = Password reset
 audit-action-token-create = API token created

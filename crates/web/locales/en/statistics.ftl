@@ -114,7 +114,3 @@ stats-map-ranked-townships = Townships ranked
 stats-map-ranked-villages = Villages ranked
 stats-map-ranked-desc = A horizontal bar chart of the chosen indicator, highest first; the numbers are in the table below.
 stats-map-ranked-note = There are no boundaries below the county, so instead of a map the divisions below yours are ranked by the chosen indicator; open one by its name.
-reports-footer-unit = Reporting unit
-reports-footer-filled-by = Prepared by
-reports-footer-reviewer = Reviewed by
-reports-footer-date = Date of report

@@ -47,6 +47,7 @@ audit-export-csv = 导出 CSV
 audit-action-reveal = 查看完整证件号和电话
 audit-action-account-create = 创建账号
 audit-action-account-disable = 停用账号
+audit-action-account-profile = 更新账号资料
 audit-action-account-enable = 启用账号
 audit-action-account-password = 重设密码
 audit-action-token-create = 创建接口令牌

@@ -114,7 +114,3 @@ stats-map-ranked-townships = 各乡镇（街道）排序
 stats-map-ranked-villages = 各村（社区）排序
 stats-map-ranked-desc = 按所选指标从高到低排列的横向条形图，数值见下表。
 stats-map-ranked-note = 区县以下没有行政区划边界数据，因此不画地图，改为按所选指标排序显示下一级区划；点击名称查看其统计。
-reports-footer-unit = 填报单位
-reports-footer-filled-by = 填表人
-reports-footer-reviewer = 审核人
-reports-footer-date = 报出日期

@@ -26,8 +26,9 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 use zhenxing_core::china_time::china_time_text;
 use zhenxing_core::china_time::now_stored;
-use zhenxing_core::{Action, DivisionCode, Lang, Role, Text};
+use zhenxing_core::{Action, DivisionCode, Lang, PersonName, Phone, Role, Text, UnitName};
 use zhenxing_io::ColumnSpec;
+use zhenxing_store::account_profiles::{AccountProfile, NewAccount};
 use zhenxing_store::accounts::{Account, AccountError};
 use zhenxing_store::credentials::generate_password;
 
@@ -37,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts.xlsx", get(export))
         .route("/accounts.csv", get(export))
         .route("/accounts/disable", post(disable))
+        .route("/accounts/profile", post(save_profile))
+        .merge(super::account_batch::routes())
         .route("/accounts/enable", post(enable))
         .route("/accounts/password", post(reset_password))
         .route("/accounts/factor-reset", post(reset_factor))
@@ -51,6 +54,13 @@ pub const OWN_PASSWORD_PATH: &str = "/account/password";
 
 pub struct AccountRow {
     pub name: String,
+    /// Who holds it (empty: not recorded).
+    pub real_name: String,
+    pub unit: String,
+    /// The phone number masked (`139****0001`); empty when none.
+    pub phone: String,
+    /// The version its profile form sends back.
+    pub version: i64,
     pub role: String,
     pub division: String,
     /// The division in words.
@@ -84,16 +94,26 @@ pub struct CreateForm {
     pub name: String,
     #[serde(default)]
     pub role: String,
+    /// A 12-digit code, or a name as people write it ("巴山镇 立新村").
     #[serde(default)]
     pub division: String,
+    /// The code chosen among the divisions a name fits (it wins over `division`).
+    #[serde(default)]
+    pub division_choice: String,
     /// Empty: generate one.
     #[serde(default)]
     pub password: String,
+    #[serde(default)]
+    pub real_name: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub phone: String,
 }
 
 #[derive(Template)]
 #[template(path = "accounts.html")]
-struct AccountsPage {
+pub(super) struct AccountsPage {
     c: Chrome,
     /// How many accounts the search selects, and the export links.
     head: ListHead,
@@ -108,8 +128,45 @@ struct AccountsPage {
     form_name: String,
     form_role: String,
     form_division: String,
+    form_real_name: String,
+    form_unit: String,
+    /// A phone number was typed in the refused form: it is not shown back (full numbers
+    /// appear only through an audited reveal), the form asks for it again.
+    form_phone_dropped: bool,
+    /// The divisions a name typed in the form could mean, (code, "城口县 巴山镇 立新村"), to
+    /// choose from.
+    division_choices: Vec<(String, String)>,
+    /// Counties and townships of the administrator's division, as the division field suggests them.
+    division_names: Vec<String>,
     errors: Vec<String>,
     result: Option<NewPassword>,
+    /// A refused profile form: (account, real name, unit) as typed, shown again on its row.
+    kept_profile: Option<(String, String, String)>,
+    /// What an account list import found or did.
+    pub(super) import: super::account_batch::ImportReport,
+}
+
+impl AccountsPage {
+    /// What `account`'s profile form shows: the refused form's values, else the stored ones.
+    fn profile_value(&self, account: &AccountRow, field: &str) -> String {
+        match &self.kept_profile {
+            Some((name, real_name, unit)) if *name == account.name => match field {
+                "real_name" => real_name.clone(),
+                _ => unit.clone(),
+            },
+            _ => match field {
+                "real_name" => account.real_name.clone(),
+                _ => account.unit.clone(),
+            },
+        }
+    }
+
+    /// Whether `account`'s profile form was the one refused (it shows open).
+    fn profile_refused(&self, account: &AccountRow) -> bool {
+        self.kept_profile
+            .as_ref()
+            .is_some_and(|(name, _, _)| *name == account.name)
+    }
 }
 
 /// The accounts as the list and its export show them.
@@ -123,6 +180,7 @@ async fn account_rows(
     let places = Places::of(state, lang, accounts.iter().map(|a| a.division.as_str())).await?;
     let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
     let last = state.db.last_sign_ins(&names).await?;
+    let profiles = state.db.account_profiles(&names).await?;
     let now = now_stored();
     Ok(accounts
         .iter()
@@ -144,7 +202,25 @@ async fn account_rows(
             } else {
                 status
             };
+            let stored = profiles.get(&a.name).cloned().unwrap_or_default();
+            let profile = &stored.profile;
             AccountRow {
+                real_name: profile
+                    .real_name
+                    .as_ref()
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default(),
+                unit: profile
+                    .unit
+                    .as_ref()
+                    .map(|u| u.as_str().to_owned())
+                    .unwrap_or_default(),
+                phone: profile
+                    .phone
+                    .as_ref()
+                    .map(|p| p.masked())
+                    .unwrap_or_default(),
+                version: stored.version,
                 name: a.name.clone(),
                 role: a.role.label(lang).to_owned(),
                 division: a.division.as_str().to_owned(),
@@ -184,6 +260,9 @@ pub async fn export(
     let text = |key: &str| ColumnSpec::text(c.t(key));
     let columns = [
         text("accounts-field-name"),
+        text("accounts-field-real-name"),
+        text("accounts-field-unit"),
+        text("accounts-field-phone"),
         text("accounts-field-role"),
         text("accounts-field-division"),
         text("accounts-col-division-code"),
@@ -199,6 +278,9 @@ pub async fn export(
         .map(|a| {
             vec![
                 a.name,
+                a.real_name,
+                a.unit,
+                a.phone,
                 a.role,
                 a.place,
                 a.division,
@@ -253,8 +335,22 @@ async fn searched(
     let q = query.q.trim().to_lowercase();
     if !q.is_empty() {
         let places = Places::of(state, lang, accounts.iter().map(|a| a.division.as_str())).await?;
+        let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+        let profiles = state.db.account_profiles(&names).await?;
+        let held_by = |a: &Account| {
+            profiles.get(&a.name).is_some_and(|p| {
+                let p = &p.profile;
+                p.real_name
+                    .as_ref()
+                    .is_some_and(|n| n.as_str().to_lowercase().contains(&q))
+                    || p.unit
+                        .as_ref()
+                        .is_some_and(|u| u.as_str().to_lowercase().contains(&q))
+            })
+        };
         accounts.retain(|a| {
-            a.name.to_lowercase().contains(&q)
+            held_by(a)
+                || a.name.to_lowercase().contains(&q)
                 || places
                     .label(a.division.as_str())
                     .to_lowercase()
@@ -270,11 +366,11 @@ async fn searched(
 }
 
 /// The administrator, if the role may manage accounts.
-fn admin(viewer: &Viewer) -> AppResult<&Account> {
+pub(super) fn admin(viewer: &Viewer) -> AppResult<&Account> {
     viewer.may(Action::ManageAccounts)
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     viewer: &Viewer,
     form: &CreateForm,
@@ -292,6 +388,137 @@ async fn page(
     .await
 }
 
+/// The accounts page saying what was just done (and a password, shown once, if one was set).
+pub(super) async fn result_page(
+    state: &AppState,
+    viewer: &Viewer,
+    result: NewPassword,
+) -> AppResult<Response> {
+    let page = page(
+        state,
+        viewer,
+        &CreateForm::default(),
+        Vec::new(),
+        Some(result),
+    )
+    .await?;
+    Ok(render(&page))
+}
+
+/// Counties and townships of `within` as the division field suggests them ("城口县 巴山镇").
+async fn division_names(state: &AppState, within: &DivisionCode) -> AppResult<Vec<String>> {
+    let divisions = state
+        .db
+        .divisions_below(within, zhenxing_core::DivisionLevel::Township)
+        .await?;
+    let county_of: std::collections::HashMap<&str, &str> = divisions
+        .iter()
+        .filter(|d| d.level == "county")
+        .map(|d| (&d.code[..6], d.name_zh.as_str()))
+        .collect();
+    Ok(divisions
+        .iter()
+        .map(|d| match (d.level.as_str(), county_of.get(&d.code[..6])) {
+            ("township", Some(county)) => format!("{county} {}", d.name_zh),
+            _ => d.name_zh.clone(),
+        })
+        .collect())
+}
+
+/// The most divisions offered when a typed name could mean several.
+const DIVISION_CHOICES: usize = 20;
+
+/// The division a form names, by code or by name, inside the administrator's division; or
+/// why not, with the divisions a name could mean, (code, path in words), to choose from.
+pub(super) async fn resolve_division(
+    state: &AppState,
+    me: &Account,
+    typed: &str,
+) -> AppResult<Result<DivisionCode, (Text, Vec<(String, String)>)>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(Err((
+            Text::new(
+                "请填写所属区划（名称或12位代码）",
+                "give the account's division (a name or the 12-digit code)",
+            ),
+            Vec::new(),
+        )));
+    }
+    if typed.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(match DivisionCode::parse(typed) {
+            Ok(d) if me.scope().contains(&d) => Ok(d),
+            Ok(d) => {
+                let code = d.as_str().to_owned();
+                Err((
+                    Text::new(
+                        format!("区划{code}不在您管理的范围内"),
+                        format!("division {code} is outside the part of the registry you manage"),
+                    ),
+                    Vec::new(),
+                ))
+            }
+            Err(e) => {
+                let t = e.text();
+                Err((
+                    Text::new(
+                        format!("区划代码：{}", t.zh),
+                        format!("division code: {}", t.en),
+                    ),
+                    Vec::new(),
+                ))
+            }
+        });
+    }
+    let found = state
+        .db
+        .divisions_named(&me.division, typed, DIVISION_CHOICES + 1)
+        .await?;
+    if let [one] = found.as_slice()
+        && let Ok(code) = DivisionCode::parse(&one.code)
+    {
+        return Ok(Ok(code));
+    }
+    if found.is_empty() {
+        return Ok(Err((
+            Text::new(
+                format!(
+                    "您管理的范围内没有名为“{typed}”的区划；请核对名称，或在名称前加上所属乡镇、区县（如“巴山镇 立新村”），或填写12位代码"
+                ),
+                format!(
+                    "no division named '{typed}' in the part of the registry you manage; check the name, put its township or county before it (e.g. '巴山镇 立新村'), or give the 12-digit code"
+                ),
+            ),
+            Vec::new(),
+        )));
+    }
+    let mut choices = Vec::new();
+    for d in found.iter().take(DIVISION_CHOICES) {
+        let Ok(code) = DivisionCode::parse(&d.code) else {
+            continue;
+        };
+        let path = state.db.division_path(&code).await?;
+        let words: Vec<String> = path
+            .iter()
+            .skip(1)
+            .map(|p| zhenxing_core::division::short_name(&p.name_zh))
+            .collect();
+        choices.push((d.code.clone(), words.join(" ")));
+    }
+    let n = found.len();
+    Ok(Err((
+        Text::new(
+            format!(
+                "名为“{typed}”的区划不止一个（{n}个）；请在下面选择一个，或在名称前加上所属乡镇、区县"
+            ),
+            format!(
+                "more than one division ({n}) is named '{typed}'; choose one below, or put its township or county before the name"
+            ),
+        ),
+        choices,
+    )))
+}
+
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
@@ -303,6 +530,15 @@ async fn list_page(
     let me = admin(viewer)?;
     let lang = viewer.lang;
     let accounts = searched(state, me, query, lang).await?;
+    // A refused form whose division name could mean several: the choices beside it.
+    let division_choices = if errors.is_empty() || form.division.trim().is_empty() {
+        Vec::new()
+    } else {
+        match resolve_division(state, me, &form.division).await? {
+            Err((_, choices)) => choices,
+            Ok(_) => Vec::new(),
+        }
+    };
     let page = page_number(&query.page)? as usize;
     let total = accounts.len();
     let shown: Vec<Account> = accounts
@@ -345,8 +581,15 @@ async fn list_page(
         form_name: form.name.clone(),
         form_role: form.role.clone(),
         form_division: form.division.clone(),
+        form_real_name: form.real_name.clone(),
+        form_unit: form.unit.clone(),
+        form_phone_dropped: !form.phone.trim().is_empty() && !errors.is_empty(),
+        division_choices,
+        division_names: division_names(state, &me.division).await?,
         errors,
         result,
+        kept_profile: None,
+        import: Default::default(),
         c,
     })
 }
@@ -369,30 +612,27 @@ pub async fn list(
     Ok(render(&page))
 }
 
-/// The create form's values, checked as far as the web layer can; the store checks the rest
-/// (name, role against division level, password policy, existence of the division).
-fn parse_create(me: &Account, form: &CreateForm) -> Result<(Role, DivisionCode), Vec<Text>> {
+/// The create form read into an account to make (its password still to choose), with every
+/// problem the web layer can find; the store checks the rest (name, role against division
+/// level, password policy, name taken).
+async fn parse_create(
+    state: &AppState,
+    me: &Account,
+    form: &CreateForm,
+) -> AppResult<Result<(Role, DivisionCode, AccountProfile), Vec<Text>>> {
     let mut errors = Vec::new();
     let role = Role::from_code(form.role.trim())
         .or_else(|| Role::parse(form.role.trim()).ok())
         .ok_or_else(|| errors.push(Text::new("请选择角色", "choose a role for the account")))
         .ok();
-    let division = match DivisionCode::parse(form.division.trim()) {
-        Ok(d) if me.scope().contains(&d) => Some(d),
-        Ok(d) => {
-            let code = d.as_str().to_owned();
-            errors.push(Text::new(
-                format!("区划{code}不在您管理的范围内"),
-                format!("division {code} is outside the part of the registry you manage"),
-            ));
-            None
-        }
-        Err(e) => {
-            let t = e.text();
-            errors.push(Text::new(
-                format!("区划代码：{}", t.zh),
-                format!("division code: {}", t.en),
-            ));
+    let typed = match form.division_choice.trim() {
+        "" => &form.division,
+        chosen => chosen,
+    };
+    let division = match resolve_division(state, me, typed).await? {
+        Ok(d) => Some(d),
+        Err((why, _)) => {
+            errors.push(why);
             None
         }
     };
@@ -401,9 +641,72 @@ fn parse_create(me: &Account, form: &CreateForm) -> Result<(Role, DivisionCode),
     {
         errors.push(checks_you(r));
     }
-    match (role, division) {
-        (Some(r), Some(d)) if errors.is_empty() => Ok((r, d)),
+    let profile = match profile_from(&form.real_name, &form.unit, &form.phone, true) {
+        Ok(p) => Some(p),
+        Err(mut why) => {
+            errors.append(&mut why);
+            None
+        }
+    };
+    Ok(match (role, division, profile) {
+        (Some(r), Some(d), Some(p)) if errors.is_empty() => Ok((r, d, p)),
         _ => Err(errors),
+    })
+}
+
+/// A profile form's fields read: the real name (required when `name_required`), the unit and
+/// the phone (optional; empty leaves it as it is).
+fn profile_from(
+    real_name: &str,
+    unit: &str,
+    phone: &str,
+    name_required: bool,
+) -> Result<AccountProfile, Vec<Text>> {
+    let mut errors = Vec::new();
+    if name_required && real_name.trim().is_empty() {
+        errors.push(Text::new(
+            "请填写姓名",
+            "give the account holder's real name",
+        ));
+    }
+    let labelled = |zh: &str, en: &str, e: zhenxing_core::TextError| {
+        let t = e.text();
+        Text::new(format!("{zh}：{}", t.zh), format!("{en}: {}", t.en))
+    };
+    let real_name = optional(real_name, PersonName::parse, &mut errors, |e| {
+        labelled("姓名", "real name", e)
+    });
+    let unit = optional(unit, UnitName::parse, &mut errors, |e| {
+        labelled("单位", "unit", e)
+    });
+    // Never the number in the message: it is shown back on the page.
+    let phone = optional(phone, Phone::parse, &mut errors, |_| {
+        Text::new(
+            "手机号须为11位数字，以1开头",
+            "a phone number is 11 digits starting with 1",
+        )
+    });
+    if errors.is_empty() {
+        Ok(AccountProfile {
+            real_name,
+            unit,
+            phone,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// An optional field: `None` when empty, its value when it parses, else its problem noted.
+fn optional<T, E>(
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+    errors: &mut Vec<Text>,
+    why: impl Fn(E) -> Text,
+) -> Option<T> {
+    match value.trim() {
+        "" => None,
+        v => parse(v).map_err(|e| errors.push(why(e))).ok(),
     }
 }
 
@@ -415,7 +718,7 @@ pub async fn create(
     let me = admin(&viewer)?.clone();
     let tr = Tr::new(state.i18n.clone(), viewer.lang);
     let name = form.name.trim().to_owned();
-    let (role, division) = match parse_create(&me, &form) {
+    let (role, division, profile) = match parse_create(&state, &me, &form).await? {
         Ok(ok) => ok,
         Err(errors) => {
             let errors = errors.iter().map(|t| tr.text(t)).collect();
@@ -429,12 +732,18 @@ pub async fn create(
     } else {
         generate_password()
     };
-    match state
-        .db
-        .create_account(&name, role, &division, &password, &me.name)
-        .await
-    {
-        Ok(account) => {
+    let new = NewAccount {
+        name: name.clone(),
+        role,
+        division,
+        password: password.clone(),
+        profile,
+    };
+    match state.db.create_accounts(&[new], &me.name).await {
+        Ok(mut created) => {
+            let Some(account) = created.pop() else {
+                return Err(AppError::NotFound);
+            };
             tracing::info!(account = account.id, "account created");
             let result = NewPassword {
                 message: tr.t(if typed {
@@ -446,15 +755,7 @@ pub async fn create(
                 // A typed password is not shown back: the administrator knows it.
                 password: if typed { String::new() } else { password },
             };
-            let page = page(
-                &state,
-                &viewer,
-                &CreateForm::default(),
-                Vec::new(),
-                Some(result),
-            )
-            .await?;
-            Ok(render(&page))
+            result_page(&state, &viewer, result).await
         }
         Err(AccountError::Invalid(t)) => {
             let page = page(&state, &viewer, &form, vec![tr.text(&t)], None).await?;
@@ -465,7 +766,7 @@ pub async fn create(
 }
 
 /// The refusal to make or reset an account of one of the three administrators.
-fn checks_you(role: Role) -> Text {
+pub(super) fn checks_you(role: Role) -> Text {
     let (zh, en) = (role.zh(), role.en());
     Text::new(
         format!(
@@ -501,7 +802,7 @@ async fn target(state: &AppState, viewer: &Viewer, name: &str) -> AppResult<Acco
 /// The security administrator and the account named in a form, when it may manage that
 /// account (`Role::may_set_password_of`: the operators' only); otherwise the accounts page
 /// with the refusal (403), and nothing done.
-async fn managed(
+pub(super) async fn managed(
     state: &AppState,
     viewer: &Viewer,
     name: &str,
@@ -588,15 +889,7 @@ pub async fn reset_password(
                 name: account.name.clone(),
                 password,
             };
-            let page = page(
-                &state,
-                &viewer,
-                &CreateForm::default(),
-                Vec::new(),
-                Some(result),
-            )
-            .await?;
-            Ok(render(&page))
+            result_page(&state, &viewer, result).await
         }
         Err(AccountError::Invalid(t)) => {
             let page = page(
@@ -757,4 +1050,83 @@ pub async fn change_own_password(
         }
         Err(AccountError::Store(e)) => Err(e.into()),
     }
+}
+
+/// An account's profile form (on its row of the list): the phone is never shown in it, and
+/// left empty it stays as it is.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub real_name: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> AppResult<Response> {
+    let (me, account) = match managed(&state, &viewer, form.name.trim()).await? {
+        Ok(both) => both,
+        Err(refused) => return Ok(refused),
+    };
+    let tr = Tr::new(state.i18n.clone(), viewer.lang);
+    let refused = |errors: Vec<String>, status: StatusCode| {
+        let (state, viewer, form) = (&state, &viewer, &form);
+        async move {
+            let mut page = page(state, viewer, &CreateForm::default(), errors, None).await?;
+            page.kept_profile = Some((
+                form.name.trim().to_owned(),
+                form.real_name.clone(),
+                form.unit.clone(),
+            ));
+            AppResult::Ok(with_status(status, render(&page)))
+        }
+    };
+    let version: i64 = match form.version.trim().parse() {
+        Ok(v) => v,
+        Err(_) => {
+            return Err(AppError::bad_request(
+                "版本号有误",
+                "the version is not valid",
+            ));
+        }
+    };
+    let profile = match profile_from(&form.real_name, &form.unit, &form.phone, false) {
+        Ok(p) => p,
+        Err(errors) => {
+            let errors = errors.iter().map(|t| tr.text(t)).collect();
+            return refused(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let saved = state
+        .db
+        .set_account_profile(
+            &account.name,
+            version,
+            profile.real_name.as_ref(),
+            profile.unit.as_ref(),
+            profile.phone.as_ref(),
+            &me.name,
+        )
+        .await?;
+    if !saved {
+        let errors = vec![tr.text(&AppError::stale_text())];
+        return refused(errors, StatusCode::CONFLICT).await;
+    }
+    let result = NewPassword {
+        message: tr.t("accounts-profile-saved"),
+        name: account.name.clone(),
+        password: String::new(),
+    };
+    result_page(&state, &viewer, result).await
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages: one module per part of the application, askama templates in
 //! `templates/` (escaped by default: text from users is shown as text, never run).
 
+pub mod account_batch;
 pub mod accounts;
 pub mod assistance;
 pub mod audit;

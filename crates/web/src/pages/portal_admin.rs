@@ -14,12 +14,13 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult, OutcomeExt};
 use crate::extract::{CsrfForm, trimmed};
 use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
-use crate::pages::place_names::Places;
+use crate::pages::place_names::{PlaceChoice, Places, chosen_place, place_choices};
 use crate::pages::portal::paragraphs;
 use crate::pages::{Chrome, blank, render, render_form, saved_redirect, whole_days};
 use crate::pages::{Params, parse_id, query_string};
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -30,8 +31,9 @@ use zhenxing_core::portal::{
     AnnouncementForm, AnnouncementKind, AnnouncementStatus, PortalPolicy, TicketCategory,
     TicketKind, TicketStep, ticket_step_allowed,
 };
-use zhenxing_core::{Action, Lang};
+use zhenxing_core::{Action, Lang, Text};
 use zhenxing_io::ColumnSpec;
+use zhenxing_store::Outcome;
 use zhenxing_store::portal::{self, TicketFilter, TicketRow, TicketStepRequest};
 
 pub fn routes() -> Router<AppState> {
@@ -547,11 +549,16 @@ struct TicketsPage {
     lines: Vec<TicketLine>,
     next: Option<String>,
     first_page: Option<String>,
+    /// The places the list can be narrowed to, by name, and the one chosen (a code; empty: all).
+    places: Vec<PlaceChoice>,
+    village: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct TicketsQuery {
     status: Option<String>,
+    /// A village or township below the account's division, by code, chosen by name.
+    village: Option<String>,
     /// How many tickets the earlier pages showed.
     from: Option<String>,
 }
@@ -568,6 +575,8 @@ pub async fn tickets(
     let filter = blank(&q.status)
         .and_then(TicketFilter::from_code)
         .unwrap_or_default();
+    let place = chosen_place(account, blank(&q.village))?;
+    let village = place.map(|p| p.as_str().to_owned()).unwrap_or_default();
     let today = today_in_china();
     let from = blank(&q.from)
         .map(|f| {
@@ -590,6 +599,7 @@ pub async fn tickets(
         &state.db,
         account,
         filter,
+        place.as_ref(),
         today,
         TICKETS_PER_PAGE + 1,
         from,
@@ -599,7 +609,7 @@ pub async fn tickets(
     rows.truncate(TICKETS_PER_PAGE as usize);
     let (next, first_page) = crate::pages::pager(
         "/tickets",
-        &[("status", filter.code())],
+        &[("status", filter.code()), ("village", &village)],
         "from",
         more.then_some(from + TICKETS_PER_PAGE),
         from == 0,
@@ -612,7 +622,7 @@ pub async fn tickets(
     .await?;
     let mut c = Chrome::new(&state, &viewer, String::new());
     c.title = c.t("tickets-title");
-    let counts = portal::ticket_counts(&state.db, account, today).await?;
+    let counts = portal::ticket_counts(&state.db, account, place.as_ref(), today).await?;
     let total = TicketFilter::ALL
         .into_iter()
         .zip(counts)
@@ -627,7 +637,7 @@ pub async fn tickets(
             viewer
                 .may(Action::ExportRegistry)
                 .is_ok()
-                .then(|| query_string(&[("status", filter.code())])),
+                .then(|| query_string(&[("status", filter.code()), ("village", &village)])),
         ),
         tabs: TicketFilter::ALL
             .into_iter()
@@ -649,6 +659,8 @@ pub async fn tickets(
             .collect(),
         next,
         first_page,
+        places: place_choices(&state, viewer.lang, account).await?,
+        village,
         c,
     };
     Ok(render(&page))
@@ -674,6 +686,7 @@ pub async fn export_tickets(
             )
         })?,
     };
+    let place = chosen_place(account, blank(&q.village))?;
     let today = today_in_china();
     let c = Chrome::new(&state, &viewer, String::new());
     let text = |key: &str| ColumnSpec::text(c.t(key));
@@ -690,8 +703,16 @@ pub async fn export_tickets(
     let mut file = ListFile::create("tickets", format, &columns)?;
     let mut from = 0;
     loop {
-        let rows =
-            portal::ticket_inbox_page(&state.db, account, filter, today, EXPORT_PAGE, from).await?;
+        let rows = portal::ticket_inbox_page(
+            &state.db,
+            account,
+            filter,
+            place.as_ref(),
+            today,
+            EXPORT_PAGE,
+            from,
+        )
+        .await?;
         let count = rows.len() as i64;
         let places = Places::of(
             &state,
@@ -728,7 +749,7 @@ pub async fn export_tickets(
     let record = ExportRecord {
         action: "tickets.export",
         division: account.division,
-        filters: serde_json::json!({ "status": filter.code() }),
+        filters: serde_json::json!({ "status": filter.code(), "village": place.map(|p| p.as_str().to_owned()) }),
     };
     file.send(&state, &viewer, record).await
 }
@@ -756,9 +777,50 @@ struct TicketPage {
     answered: String,
     steps: Vec<StepForm>,
     assignees: Vec<String>,
-    files: Vec<portal::TicketFile>,
+    files: Vec<zhenxing_store::files::StoredFile>,
     /// The full phone number may be asked for (a named ticket, an account that may reveal).
     can_reveal: bool,
+    /// What the step just taken did ("已分派给 张三，答复期限 2026-12-14").
+    done: Option<String>,
+    /// Why the step sent was refused, if it was.
+    errors: Vec<String>,
+    /// The answer a refused step had typed, kept in its form.
+    kept_answer: String,
+}
+
+/// What a ticket page says about the step just taken or refused.
+#[derive(Default)]
+struct TicketFeedback {
+    done: Option<TicketStep>,
+    /// Why the step was refused, and the status the page answers with (422 for a refused
+    /// form, 409 when someone else acted first).
+    refused: Option<(Text, StatusCode)>,
+    answer: String,
+}
+
+/// The message saying what a step did, read off the ticket as it is now.
+fn ticket_done_text(step: TicketStep, t: &TicketLine) -> Text {
+    match step {
+        TicketStep::Assign => Text::new(
+            format!("已分派给 {}，答复期限 {}", t.assignee, t.due_on),
+            format!(
+                "Assigned to {}; the answer is due by {}",
+                t.assignee, t.due_on
+            ),
+        ),
+        TicketStep::Answer => Text::new(
+            "已答复：提问人凭查询码即可看到答复",
+            "Answered: the requester reads the answer with the tracking code",
+        ),
+        TicketStep::Close => {
+            Text::new("已办结，此件不再办理", "Closed: nothing more happens on it")
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketParams {
+    done: Option<String>,
 }
 
 impl TicketPage {
@@ -771,12 +833,17 @@ pub async fn ticket(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
+    Params(params): Params<TicketParams>,
 ) -> AppResult<Response> {
     let account = viewer.may(Action::ReadTickets)?;
     let t = portal::ticket(&state.db, account, parse_id(&id)?)
         .await?
         .ok_or(AppError::NotFound)?;
-    ticket_page(&state, &viewer, account, t, false).await
+    let feedback = TicketFeedback {
+        done: params.done.as_deref().and_then(TicketStep::from_code),
+        ..TicketFeedback::default()
+    };
+    ticket_page(&state, &viewer, account, t, false, feedback).await
 }
 
 /// The full phone number of a named ticket, on this answer only, for an account that may
@@ -801,7 +868,7 @@ pub async fn reveal_ticket_phone(
         reason: Some(format!("{purpose}；ticket: the requester's phone")),
     };
     zhenxing_store::audit::record_reveal(&state.db, &account.name, revealed).await?;
-    ticket_page(&state, &viewer, account, t, true).await
+    ticket_page(&state, &viewer, account, t, true, TicketFeedback::default()).await
 }
 
 /// The ticket page for `account`, which read `t` through `portal::ticket`.
@@ -811,6 +878,7 @@ async fn ticket_page(
     account: &zhenxing_store::accounts::Account,
     t: TicketRow,
     revealed: bool,
+    feedback: TicketFeedback,
 ) -> AppResult<Response> {
     let lang = viewer.lang;
     let today = today_in_china();
@@ -842,8 +910,19 @@ async fn ticket_page(
     let mut c = Chrome::new(state, viewer, String::new());
     c.title = format!("{} {}", c.t("ticket-title"), t.id);
     let anonymous = c.t("ticket-anonymous");
+    let line = ticket_line(&t, lang, today, &places);
+    let status = feedback.refused.as_ref().map(|(_, status)| *status);
     let page = TicketPage {
-        t: ticket_line(&t, lang, today, &places),
+        done: feedback
+            .done
+            .map(|step| ticket_done_text(step, &line).get(lang).to_owned()),
+        errors: feedback
+            .refused
+            .iter()
+            .map(|(why, _)| why.get(lang).to_owned())
+            .collect(),
+        kept_answer: feedback.answer,
+        t: line,
         version: t.row_version,
         body: paragraphs(&t.body),
         requester: t.requester.clone().unwrap_or(anonymous),
@@ -865,7 +944,13 @@ async fn ticket_page(
         assignees,
         c,
     };
-    Ok(render(&page))
+    let response = render(&page);
+    Ok(match status {
+        Some(status) if response.status() == StatusCode::OK => {
+            crate::pages::with_status(status, response)
+        }
+        _ => response,
+    })
 }
 
 /// A file sent with a ticket, to whoever may read the ticket.
@@ -911,10 +996,24 @@ pub async fn ticket_step(
         assignee: Some(f.assignee),
         answer: Some(f.answer),
     };
-    portal::take_ticket_step(&state.db, account, &req)
+    let refused = match portal::take_ticket_step(&state.db, account, &req).await? {
+        Outcome::Done(_) => {
+            return Ok(Redirect::to(&format!("/tickets/{id}?done={}", step.code())).into_response());
+        }
+        Outcome::Refused(why) => (why, StatusCode::UNPROCESSABLE_ENTITY),
+        // Someone else acted first: the page as it is now, with what was typed kept.
+        Outcome::Stale => (AppError::stale_text(), StatusCode::CONFLICT),
+        Outcome::NotFound => return Err(AppError::NotFound),
+    };
+    let t = portal::ticket(&state.db, account, id)
         .await?
-        .done()?;
-    Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
+        .ok_or(AppError::NotFound)?;
+    let feedback = TicketFeedback {
+        done: None,
+        refused: Some(refused),
+        answer: req.answer.unwrap_or_default(),
+    };
+    ticket_page(&state, &viewer, account, t, false, feedback).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -933,6 +1032,9 @@ pub struct DeclarationLine {
     pub account: String,
     pub submitted: String,
     pub consent: String,
+    /// The photos and scans sent with it, downloaded from
+    /// `/warnings/{lead}/declarations/{id}/files/{number}`.
+    pub files: Vec<zhenxing_store::files::StoredFile>,
 }
 
 /// The declarations behind a self-declaration warning the account reads; none for others. The
@@ -950,35 +1052,35 @@ pub async fn declaration_lines(
         return Ok(Vec::new());
     }
     let sep = if lang == Lang::Zh { "、" } else { ", " };
-    Ok(
-        portal::declarations_of_warning(&state.db, &account.scope(), w.id)
-            .await?
-            .into_iter()
-            .map(|d| DeclarationLine {
-                revealed: revealed == Some(d.id),
-                id_number: if revealed == Some(d.id) {
-                    d.id_number.clone()
-                } else {
-                    d.masked_id_number()
-                },
-                phone: if revealed == Some(d.id) {
-                    d.phone.clone()
-                } else {
-                    d.masked_phone()
-                },
-                id: d.id,
-                events: d
-                    .events
-                    .split(',')
-                    .filter_map(zhenxing_core::portal::DeclarationEvent::from_code)
-                    .map(|e| e.label(lang))
-                    .collect::<Vec<_>>()
-                    .join(sep),
-                account: zhenxing_core::mask::mask_free_text(&d.account),
-                submitted: d.created_at,
-                consent: format!("{} · {}", d.consent_version, d.consent_at),
-                applicant: d.applicant,
-            })
-            .collect(),
-    )
+    let mut lines = Vec::new();
+    for d in portal::declarations_of_warning(&state.db, &account.scope(), w.id).await? {
+        let files = portal::declaration_files(&state.db, &d).await?;
+        lines.push(DeclarationLine {
+            revealed: revealed == Some(d.id),
+            id_number: if revealed == Some(d.id) {
+                d.id_number.clone()
+            } else {
+                d.masked_id_number()
+            },
+            phone: if revealed == Some(d.id) {
+                d.phone.clone()
+            } else {
+                d.masked_phone()
+            },
+            id: d.id,
+            events: d
+                .events
+                .split(',')
+                .filter_map(zhenxing_core::portal::DeclarationEvent::from_code)
+                .map(|e| e.label(lang))
+                .collect::<Vec<_>>()
+                .join(sep),
+            account: zhenxing_core::mask::mask_free_text(&d.account),
+            submitted: d.created_at,
+            consent: format!("{} · {}", d.consent_version, d.consent_at),
+            applicant: d.applicant,
+            files,
+        });
+    }
+    Ok(lines)
 }

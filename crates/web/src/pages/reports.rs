@@ -27,7 +27,7 @@ use zhenxing_core::china_time::today_in_china;
 use zhenxing_core::report_table::rows_level;
 use zhenxing_core::{Action, DivisionCode};
 use zhenxing_io::reports::{ColumnKind, REPORTS, ReportCell, ReportTable, find_report};
-use zhenxing_store::report_tables::{build, check_has_rows, requested_month};
+use zhenxing_store::report_tables::{build, requested_month};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -69,8 +69,6 @@ struct ListPage {
     reports: Vec<Entry>,
     division: String,
     month: String,
-    /// Why the division cannot be reported (a village has no rows), if it cannot.
-    no_rows: String,
 }
 
 /// The division asked for (default: the account's own), inside the account's scope.
@@ -112,10 +110,6 @@ pub async fn list(
             .collect(),
         division: division.as_str().to_owned(),
         month: month.to_string(),
-        no_rows: check_has_rows(&division)
-            .err()
-            .map(|why| c.tr.text(&why))
-            .unwrap_or_default(),
         c,
     };
     Ok(render(&page))
@@ -124,14 +118,6 @@ pub async fn list(
 struct Shown {
     text: String,
     numeric: bool,
-}
-
-/// The footer of an upward report: 填报单位 (the division reported), 填表人 (the account that
-/// produced it), 审核人 (signed by hand on the printed table), 报出日期.
-struct ReportFooter {
-    unit: String,
-    filled_by: String,
-    reported_on: String,
 }
 
 #[derive(Template)]
@@ -143,8 +129,9 @@ struct ReportPage {
     subtitle: String,
     /// Each column's header in the reader's language, and whether it holds numbers.
     headers: Vec<(String, bool)>,
-    /// What an upward report carries under its table.
-    footer: ReportFooter,
+    /// What an upward report carries under its table (`ReportFooter`), label and value in the
+    /// reader's language; the reviewer's value is empty (signed by hand).
+    footer: Vec<(String, String)>,
     rows: Vec<Vec<Shown>>,
     totals: Vec<Shown>,
     query: String,
@@ -179,10 +166,9 @@ pub async fn report(
         return Err(AppError::NotFound);
     };
     let division = division_of(&viewer, blank(&params.division))?;
-    check_has_rows(&division).map_err(AppError::BadRequest)?;
     let today = today_in_china();
     let month = requested_month(blank(&params.month), today).map_err(AppError::BadRequest)?;
-    let table = build(&state.db, info, &division, month, today)
+    let table = build(&state.db, info, &division, month, today, &account.name)
         .await?
         .ok_or(AppError::NotFound)?;
     if let Format::File(format) = format {
@@ -217,12 +203,6 @@ pub async fn report(
         })
         .collect();
     c.title = table.title(lang);
-    let unit = state
-        .db
-        .division(&division)
-        .await?
-        .map(|d| c.tr.name(&d.name_zh, &d.name_en).to_owned())
-        .unwrap_or_else(|| division.as_str().to_owned());
     let page = ReportPage {
         code: info.code.to_owned(),
         title: table.title(lang),
@@ -238,11 +218,18 @@ pub async fn report(
                 (label, col.kind != ColumnKind::Text)
             })
             .collect(),
-        footer: ReportFooter {
-            unit,
-            filled_by: account.name.clone(),
-            reported_on: today.to_string(),
-        },
+        footer: table
+            .footer
+            .lines(lang)
+            .into_iter()
+            .map(|(zh, en, value)| {
+                let label = match lang {
+                    zhenxing_core::Lang::Zh => zh,
+                    zhenxing_core::Lang::En => en,
+                };
+                (label.to_owned(), value)
+            })
+            .collect(),
         rows: table
             .rows
             .iter()

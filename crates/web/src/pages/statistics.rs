@@ -806,6 +806,33 @@ struct MapPage {
     note: String,
 }
 
+impl MapPage {
+    /// The map page of `indicator` titled `title`: the chart (a map, or a ranked bar chart
+    /// below the county), its table and a note.
+    fn render(
+        mut c: Chrome,
+        indicator: &str,
+        title: &str,
+        svg: String,
+        rows: Vec<MapRow>,
+        note: String,
+    ) -> Response {
+        c.title = format!("{} · {title}", c.t("stats-map-title"));
+        let page = MapPage {
+            indicator: indicator.to_owned(),
+            indicators: INDICATORS
+                .iter()
+                .map(|i| (i.0.to_owned(), c.t(i.1)))
+                .collect(),
+            svg,
+            rows,
+            note,
+            c,
+        };
+        render(&page)
+    }
+}
+
 fn shown_value(indicator: &str, v: f64) -> String {
     if !v.is_finite() {
         return "–".to_owned();
@@ -892,20 +919,8 @@ pub async fn map_page(
                 value: shown_value(indicator, v),
             })
             .collect();
-        let mut c = c0;
-        c.title = format!("{} · {title}", c.t("stats-map-title"));
-        let page = MapPage {
-            indicator: indicator.to_owned(),
-            indicators: INDICATORS
-                .iter()
-                .map(|i| (i.0.to_owned(), c.t(i.1)))
-                .collect(),
-            svg,
-            rows,
-            note: c.t("stats-map-ranked-note"),
-            c,
-        };
-        return Ok(render(&page));
+        let note = c0.t("stats-map-ranked-note");
+        return Ok(MapPage::render(c0, indicator, &title, svg, rows, note));
     }
     let values: Vec<MapValue> = counties
         .iter()
@@ -943,20 +958,7 @@ pub async fn map_page(
         DivisionLevel::Province => String::new(),
         _ => c0.t("stats-map-below-county"),
     };
-    let mut c = c0;
-    c.title = format!("{} · {title}", c.t("stats-map-title"));
-    let page = MapPage {
-        indicator: indicator.to_owned(),
-        indicators: INDICATORS
-            .iter()
-            .map(|i| (i.0.to_owned(), c.t(i.1)))
-            .collect(),
-        svg,
-        rows,
-        note,
-        c,
-    };
-    Ok(render(&page))
+    Ok(MapPage::render(c0, indicator, &title, svg, rows, note))
 }
 
 #[derive(Template)]

@@ -144,7 +144,7 @@ pub async fn badges(state: &AppState, account: &Account) -> AppResult<Badges> {
             .sum();
     }
     if account.may(Action::ReadTickets) {
-        b.tickets = portal::ticket_counts(&state.db, account, today).await?[0];
+        b.tickets = portal::ticket_counts(&state.db, account, None, today).await?[0];
     }
     Ok(b)
 }
@@ -218,7 +218,7 @@ pub async fn tasks_of(state: &AppState, account: &Account) -> AppResult<Vec<Task
         }
     }
     if account.may(Action::ReadTickets) {
-        let [open, overdue, _] = portal::ticket_counts(&state.db, account, today).await?;
+        let [open, overdue, _] = portal::ticket_counts(&state.db, account, None, today).await?;
         tasks.push(task(
             "tasks-tickets-overdue",
             overdue,

@@ -51,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/{id}/verify", post(verify))
         .route("/warnings/{id}/dismiss", post(dismiss))
         .route("/warnings/{id}/reveal", post(reveal))
+        .route(
+            "/warnings/{id}/declarations/{declaration}/files/{number}",
+            get(declaration_file),
+        )
         .route("/warnings/{id}/link", post(link))
         .route(
             "/households/{no}/report",
@@ -1082,6 +1086,22 @@ pub async fn reveal(
 pub struct LinkForm {
     version: String,
     household: String,
+}
+
+/// A photo or scan sent with a self-declaration behind the lead `id`, to whoever reads the lead
+/// (in their division; elsewhere it does not exist). Never to the public.
+pub async fn declaration_file(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, declaration, number)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::ReadRegistry)?;
+    let (id, declaration, number) = (parse_id(&id)?, parse_id(&declaration)?, parse_id(&number)?);
+    let (name, content_type, bytes) =
+        portal::declaration_file(&state.db, &account.scope(), (id, declaration), number)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    Ok(crate::pages::send_attachment(&name, &content_type, bytes))
 }
 
 /// "关联已登记农户": carries a self-declaration lead on a provisional number over to the

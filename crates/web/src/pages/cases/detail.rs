@@ -69,22 +69,40 @@ pub(super) struct DetailPage {
     rigid_spending: String,
     commitment: bool,
     rigid_resolved: bool,
-    /// (field, problem) of a refused form, shown next to the field.
-    field_errors: Vec<(String, String)>,
     /// What the step just taken did ("已办理“入户核实”；当前环节：民主评议").
     done: Option<String>,
-    /// The step whose form was refused (its folded form shows open).
-    refused_step: String,
+    /// The refused form (its step, what it held, its problems by field), if one was refused.
+    kept: Kept,
 }
 
 impl DetailPage {
     /// The problems of a refused form's field, for the template.
     fn errors_of(&self, field: &str) -> Vec<&str> {
-        self.field_errors
+        self.kept
+            .field_errors
             .iter()
             .filter(|(f, _)| f == field)
             .map(|(_, e)| e.as_str())
             .collect()
+    }
+
+    /// The problems of `field` when the refused form is `step`'s (forms share field names).
+    fn errors_at(&self, step: &str, field: &str) -> Vec<&str> {
+        if self.kept.step == step {
+            self.errors_of(field)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// What the refused form of `step` held in `name`, else `default`.
+    fn kept_value(&self, step: &str, name: &str, default: &str) -> String {
+        self.kept.value(step, name, default)
+    }
+
+    /// Whether the refused form of `step` had `name=value` chosen.
+    fn kept_choice(&self, step: &str, name: &str, value: &str) -> bool {
+        self.kept.ticked(step, name, value, false)
     }
 }
 
@@ -434,8 +452,7 @@ pub(super) async fn detail_page(
             .get(lang)
             .to_owned()
         }),
-        field_errors: kept.field_errors,
-        refused_step: kept.step,
+        kept,
         case: detail.case,
         c,
     };

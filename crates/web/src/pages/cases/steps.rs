@@ -70,10 +70,7 @@ fn read<T>(
 
 /// A home verification form read with every problem at once, each with its field: the
 /// fields that do not parse, and the core's checks of the ones that do.
-pub(super) fn verification_from(
-    kind: CaseKind,
-    f: &Fields,
-) -> Result<Step, Vec<(&'static str, Text)>> {
+fn verification_from(kind: CaseKind, f: &Fields) -> Result<Step, Vec<(&'static str, Text)>> {
     let mut problems: Vec<(&'static str, Text)> = Vec::new();
     let identification = kind == CaseKind::Identification;
     let visited_on = read(
@@ -138,106 +135,150 @@ pub(super) fn verification_from(
     }
 }
 
-/// The step a form describes, or what is wrong with the form.
-pub(super) fn step_from(code: &str, kind: CaseKind, f: &Fields) -> Result<Step, Text> {
+/// The step a form describes, or every problem of the form, each with its field (empty: the
+/// form as a whole).
+pub(super) fn step_from(
+    code: &str,
+    kind: CaseKind,
+    f: &Fields,
+) -> Result<Step, Vec<(&'static str, Text)>> {
+    if code == "verify" {
+        return verification_from(kind, f);
+    }
+    let mut problems: Vec<(&'static str, Text)> = Vec::new();
+    let p = &mut problems;
     let note = f.one("note");
-    Ok(match code {
-        "verify" => {
-            let identification = kind == CaseKind::Identification;
-            Step::Verify(VerificationForm {
-                visited_on: f.date("visited_on", ("入户日期", "the day of the visit"))?,
-                per_capita_income: f.amount(
-                    "income",
-                    (
-                        "近12个月家庭人均纯收入",
-                        "the per-capita net income of the last 12 months",
-                    ),
-                )?,
-                rigid_spending: f.amount("rigid_spending", ("刚性支出", "the rigid spending"))?,
-                problems: Conditions {
-                    food: f.has("problem", "food"),
-                    clothing: f.has("problem", "clothing"),
-                    schooling: f.has("problem", "schooling"),
-                    medical_insurance: f.has("problem", "medical_insurance"),
-                    housing: f.has("problem", "housing"),
-                    water: f.has("problem", "water"),
-                },
-                category: if identification { f.category()? } else { None },
-                risks: if identification {
-                    f.risks()?
-                } else {
-                    Vec::new()
-                },
-                commitment_signed: identification && f.has("commitment", "yes"),
-                rigid_spending_resolved: !identification && f.has("rigid_resolved", "yes"),
-                note,
-            })
+    let step = match code {
+        "compare" => read(p, "consistent", f.yes("consistent"))
+            .map(|consistent| Step::Compare { consistent, note }),
+        "appraise" => {
+            let held_on = read(
+                p,
+                "held_on",
+                f.date("held_on", ("评议日期", "the day of the appraisal")),
+            );
+            let attendance = read(
+                p,
+                "attendance",
+                f.one("attendance").parse().map_err(|_| {
+                    Text::new(
+                        "请填写参加人数（整数）",
+                        "give the number of participants (a whole number)",
+                    )
+                }),
+            );
+            let agreed = read(p, "agreed", f.yes("agreed"));
+            match (held_on, attendance, agreed) {
+                (Some(held_on), Some(attendance), Some(agreed)) => Some(Step::Appraise {
+                    held_on,
+                    attendance,
+                    participants: f.one("participants"),
+                    agreed,
+                    note,
+                }),
+                _ => None,
+            }
         }
-        "compare" => Step::Compare {
-            consistent: f.yes("consistent")?,
-            note,
-        },
-        "appraise" => Step::Appraise {
-            held_on: f.date("held_on", ("评议日期", "the day of the appraisal"))?,
-            attendance: f.one("attendance").parse().map_err(|_| {
-                Text::new(
-                    "请填写参加人数（整数）",
-                    "give the number of participants (a whole number)",
-                )
-            })?,
-            participants: f.one("participants"),
-            agreed: f.yes("agreed")?,
-            note,
-        },
-        "post_notice" => Step::PostNotice {
-            starts_on: f.date("starts_on", ("公示开始日期", "the first day of the notice"))?,
-            ends_on: f.date("ends_on", ("公示结束日期", "the last day of the notice"))?,
-        },
-        "object" => Step::Object {
-            received_on: f.date(
+        "post_notice" => {
+            let starts_on = read(
+                p,
+                "starts_on",
+                f.date("starts_on", ("公示开始日期", "the first day of the notice")),
+            );
+            let ends_on = read(
+                p,
+                "ends_on",
+                f.date("ends_on", ("公示结束日期", "the last day of the notice")),
+            );
+            match (starts_on, ends_on) {
+                (Some(starts_on), Some(ends_on)) => Some(Step::PostNotice { starts_on, ends_on }),
+                _ => None,
+            }
+        }
+        "object" => read(
+            p,
+            "received_on",
+            f.date(
                 "received_on",
                 ("收到异议的日期", "the day the objection came"),
-            )?,
-            note,
-        },
-        "resolve_objection" => Step::ResolveObjection {
-            number: f
-                .one("number")
+            ),
+        )
+        .map(|received_on| Step::Object { received_on, note }),
+        "resolve_objection" => read(
+            p,
+            "number",
+            f.one("number")
                 .parse()
-                .map_err(|_| Text::new("请选择要处理的异议", "choose the objection to resolve"))?,
-            note,
-        },
-        "close_notice" => Step::CloseNotice { note },
-        "township_approve" => Step::TownshipApprove { note },
-        "county_approve" => Step::CountyApprove {
-            category: f.category()?,
-            risks: f.risks()?,
-            method: match f.one("method").as_str() {
-                "" => None,
-                m => Some(EliminationMethod::parse(m)?),
-            },
-            note,
-        },
-        "announce" => Step::Announce {
-            on: f.date("on", ("公告日期", "the day of the announcement"))?,
-            note,
-        },
-        "reject" => Step::Reject { reason: note },
-        "withdraw" => Step::Withdraw { reason: note },
-        "comment" => Step::Comment { note },
-        "record_national" => Step::RecordNational {
-            on: f.date(
+                .map_err(|_| Text::new("请选择要处理的异议", "choose the objection to resolve")),
+        )
+        .map(|number| Step::ResolveObjection { number, note }),
+        "close_notice" => Some(Step::CloseNotice { note }),
+        "township_approve" => Some(Step::TownshipApprove { note }),
+        "county_approve" => {
+            let category = read(p, "category", f.category());
+            let risks = read(p, "risk", f.risks());
+            let method = read(
+                p,
+                "method",
+                match f.one("method").as_str() {
+                    "" => Ok(None),
+                    m => EliminationMethod::parse(m).map(Some),
+                },
+            );
+            match (category, risks, method) {
+                (Some(category), Some(risks), Some(method)) => Some(Step::CountyApprove {
+                    category,
+                    risks,
+                    method,
+                    note,
+                }),
+                _ => None,
+            }
+        }
+        "announce" => read(
+            p,
+            "on",
+            f.date("on", ("公告日期", "the day of the announcement")),
+        )
+        .map(|on| Step::Announce { on, note }),
+        "reject" => Some(Step::Reject { reason: note }),
+        "withdraw" => Some(Step::Withdraw { reason: note }),
+        "comment" => Some(Step::Comment { note }),
+        "record_national" => {
+            let on = read(
+                p,
                 "on",
-                (
-                    "录入全国系统的日期",
-                    "the day of the entry in the national system",
+                f.date(
+                    "on",
+                    (
+                        "录入全国系统的日期",
+                        "the day of the entry in the national system",
+                    ),
                 ),
-            )?,
-            record_number: check_record_number(&f.one("record_number"))?,
-            note,
-        },
-        _ => return Err(Text::new("未知的办理步骤", "unknown step")),
-    })
+            );
+            let record_number = read(
+                p,
+                "record_number",
+                check_record_number(&f.one("record_number")),
+            );
+            match (on, record_number) {
+                (Some(on), Some(record_number)) => Some(Step::RecordNational {
+                    on,
+                    record_number,
+                    note,
+                }),
+                _ => None,
+            }
+        }
+        _ => {
+            p.push(("", Text::new("未知的办理步骤", "unknown step")));
+            None
+        }
+    };
+    match step {
+        Some(step) if problems.is_empty() => Ok(step),
+        _ => Err(problems),
+    }
 }
 
 pub async fn take_step(
@@ -267,9 +308,8 @@ pub async fn take_step(
         field_errors,
         done: String::new(),
     };
-    let parsed = if code == "verify" {
-        verification_from(kind, &fields)
-    } else if matches!(code.as_str(), "reject" | "withdraw") && !fields.has("confirm", "yes") {
+    let parsed = if matches!(code.as_str(), "reject" | "withdraw") && !fields.has("confirm", "yes")
+    {
         // Ending a case is asked twice.
         Err(vec![(
             "confirm",
@@ -279,7 +319,7 @@ pub async fn take_step(
             ),
         )])
     } else {
-        step_from(&code, kind, &fields).map_err(|why| vec![("", why)])
+        step_from(&code, kind, &fields)
     };
     let step = match parsed {
         Ok(step) => step,

@@ -80,7 +80,8 @@ pub async fn ask_form(
     Ok(page.p.show(&page, false))
 }
 
-/// The most a ticket's form may carry: its text and [`MAX_TICKET_FILES`] files.
+/// The most a form with files may carry (a ticket's, a declaration's): its text and
+/// [`MAX_TICKET_FILES`] files (a declaration takes as many).
 pub const ASK_BODY_LIMIT: usize = MAX_TICKET_FILES * MAX_FILE_BYTES + 1024 * 1024;
 
 /// The longest text field of a multipart form (the longest field, the details, is 2,000
@@ -94,10 +95,11 @@ pub(super) fn bad_form(e: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// A ticket's form as sent: its fields, the files accepted, and the refusal of each other file.
-/// Without files it may come URL-encoded, within the server's ordinary body limit; the page's
-/// form sends multipart, within [`ASK_BODY_LIMIT`].
-pub(super) async fn read_ticket_form(
+/// A public form with files as sent (a ticket's, a declaration's, their files in the field
+/// `files`): its fields, the files accepted, and the refusal of each other file. Without files
+/// it may come URL-encoded, within the server's ordinary body limit; the pages' forms send
+/// multipart, within [`ASK_BODY_LIMIT`].
+pub(super) async fn read_form_with_files(
     state: &AppState,
     request: Request,
 ) -> AppResult<(Fields, Vec<AcceptedFile>, Vec<FieldError>)> {
@@ -164,12 +166,28 @@ pub(super) async fn read_ticket_form(
     Ok((Fields(pairs), files, refused))
 }
 
+/// A checked form and the refusals of its files: nothing is stored while any file is refused
+/// (the visitor chooses the files again), and every problem is listed at once.
+pub(super) fn with_refused_files<T>(
+    checked: Result<T, Vec<FieldError>>,
+    refused_files: Vec<FieldError>,
+) -> Result<T, Vec<FieldError>> {
+    match checked {
+        Ok(t) if refused_files.is_empty() => Ok(t),
+        Ok(_) => Err(refused_files),
+        Err(mut errors) => {
+            errors.extend(refused_files);
+            Err(errors)
+        }
+    }
+}
+
 pub async fn ask(
     State(state): State<AppState>,
     visit: Visit,
     request: Request,
 ) -> AppResult<Response> {
-    let (f, files, refused_files) = read_ticket_form(&state, request).await?;
+    let (f, files, refused_files) = read_form_with_files(&state, request).await?;
     visit.admit(&state, &f)?;
     let p = visit.frame(&state, "portal-ask-title", "/portal/ask");
     let lang = p.c.tr.lang;
@@ -185,20 +203,12 @@ pub async fn ask(
         names_person: f.ticked("names_person"),
         privacy: f.ticked("privacy"),
     };
-    // Nothing is stored while any file is refused: the visitor chooses the files again.
-    let checked = match form.check() {
-        Ok(t) if refused_files.is_empty() => Ok(t),
-        Ok(_) => Err(refused_files),
-        Err(mut errors) => {
-            errors.extend(refused_files);
-            Err(errors)
-        }
-    };
+    let checked = with_refused_files(form.check(), refused_files);
     let today = today_in_china();
     let policy = portal::policy(&state.db).await?;
     let store = async |t| portal::submit_ticket(&state.db, &t, &files, &policy, today).await;
     let errors = match store_checked(checked, "division", store).await? {
-        Ok(s) => return Ok(received(p, "portal-ask-received", "portal-ask-next", s)),
+        Ok(s) => return Ok(received(p, Received::Ticket, s)),
         Err(errors) => errors,
     };
     let place = place_of(&state, &form.division, lang).await?;

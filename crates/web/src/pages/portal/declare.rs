@@ -97,19 +97,28 @@ pub(super) struct ReceivedPage {
     what_next: String,
     number: i64,
     tracking_code: String,
+    /// A declaration's code can be replaced when lost (`/portal/recover`); a ticket's cannot.
+    recoverable: bool,
 }
 
-pub(super) fn received(
-    p: Public,
-    heading_key: &str,
-    next_key: &str,
-    s: portal::Submitted,
-) -> Response {
+/// What was received: a declaration or a ticket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Received {
+    Declaration,
+    Ticket,
+}
+
+pub(super) fn received(p: Public, what: Received, s: portal::Submitted) -> Response {
+    let (heading_key, next_key) = match what {
+        Received::Declaration => ("portal-declare-received", "portal-declare-next"),
+        Received::Ticket => ("portal-ask-received", "portal-ask-next"),
+    };
     let page = ReceivedPage {
         heading: p.c.t(heading_key),
         what_next: p.c.t(next_key),
         number: s.id,
         tracking_code: s.tracking_code,
+        recoverable: what == Received::Declaration,
         p,
     };
     page.p.show(&page, false)
@@ -128,12 +137,14 @@ pub(super) async fn store_checked<T>(
     }
 }
 
+/// A self-declaration, with up to [`MAX_TICKET_FILES`] photos or scans (multipart from the
+/// page's form; URL-encoded without files).
 pub async fn declare(
     State(state): State<AppState>,
     visit: Visit,
-    Form(pairs): Form<Vec<(String, String)>>,
+    request: Request,
 ) -> AppResult<Response> {
-    let f = Fields(pairs);
+    let (f, files, refused_files) = read_form_with_files(&state, request).await?;
     visit.admit(&state, &f)?;
     let p = visit.frame(&state, "portal-declare-title", "/portal/declare");
     let lang = p.c.tr.lang;
@@ -150,15 +161,11 @@ pub async fn declare(
     };
     let today = today_in_china();
     let policy = portal::policy(&state.db).await?;
-    let store = async |d| portal::declare(&state.db, &d, &policy, today).await;
-    let errors = match store_checked(form.check(today), "village", store).await? {
+    let checked = with_refused_files(form.check(today), refused_files);
+    let store = async |d| portal::declare_with_files(&state.db, &d, &files, &policy, today).await;
+    let errors = match store_checked(checked, "village", store).await? {
         Ok(s) => {
-            return Ok(received(
-                p,
-                "portal-declare-received",
-                "portal-declare-next",
-                s,
-            ));
+            return Ok(received(p, Received::Declaration, s));
         }
         Err(errors) => errors,
     };

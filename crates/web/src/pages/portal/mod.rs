@@ -4,12 +4,14 @@
 //! - `/portal`: announcements and policy documents; `/portal/announcements/{id}`.
 //! - `/portal/notices`: the village notices, found county → township → village.
 //! - `/portal/declare`: self-declaration; `/portal/ask`: a question, report, complaint or
-//!   suggestion; `/portal/track`: follow either with the tracking code.
+//!   suggestion; `/portal/track`: follow either with the tracking code; `/portal/recover`: a
+//!   new code for a lost declaration code, with its ID and phone numbers.
 //! - `/portal/privacy`, `/portal/contact`; `POST /portal/cookies`: the cookie notice's "I agree".
 //!
 //! Forms without a session carry a double-submit token (`zx_portal_csrf`), as the sign-in form
 //! does. Submissions are limited per client address (`AppState::portal_limiter`, and
-//! `AppState::tracking_limiter` for tracking codes), carry a hidden honeypot field, and are
+//! `AppState::tracking_limiter` for tracking codes, `AppState::recovery_limiter` for
+//! recoveries), carry a hidden honeypot field, and are
 //! stored before the page says "received". The tracking code travels in a POST body, never in a
 //! URL (URLs end up in logs, histories and shared screenshots).
 
@@ -45,12 +47,14 @@ mod ask;
 mod declare;
 mod information;
 mod places;
+mod recover;
 mod track;
 
 pub use ask::*;
 pub use declare::*;
 pub use information::*;
 pub use places::*;
+pub use recover::*;
 pub use track::*;
 
 /// The double-submit token of the portal's forms.
@@ -68,7 +72,12 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/privacy", get(privacy))
         .route("/portal/contact", get(contact))
         .route("/portal/cookies", post(agree_cookies))
-        .route("/portal/declare", get(declare_form).post(declare))
+        .route(
+            "/portal/declare",
+            get(declare_form)
+                .post(declare)
+                .layer(DefaultBodyLimit::max(ASK_BODY_LIMIT)),
+        )
         .route(
             "/portal/ask",
             get(ask_form)
@@ -76,6 +85,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(ASK_BODY_LIMIT)),
         )
         .route("/portal/track", get(track_form).post(track))
+        .route("/portal/recover", get(recover_form).post(recover))
 }
 
 /// What every portal page needs besides its content: the chrome, the form token, whether the
@@ -146,6 +156,17 @@ impl Visit {
     /// honeypot, then the rate limit (last, so that a forged or bot request does not use up a
     /// person's allowance).
     fn admit(&self, state: &AppState, f: &Fields) -> AppResult<()> {
+        self.screen(f)?;
+        if !state.portal_limiter.allow(&self.viewer.client) {
+            return Err(too_many());
+        }
+        Ok(())
+    }
+}
+
+impl Visit {
+    /// The form token and the honeypot, the checks before a public form is read.
+    fn screen(&self, f: &Fields) -> AppResult<()> {
         check_portal_csrf(&self.headers, &f.one("csrf"))?;
         if !f.one(HONEYPOT_FIELD).is_empty() {
             tracing::info!("portal submission refused by the honeypot");
@@ -153,9 +174,6 @@ impl Visit {
                 "提交未被接受。如果您是人工填写，请清空“网址”一栏后重新提交。",
                 "The submission was not accepted. If you filled the form in yourself, leave the 'website' field empty and submit again.",
             ));
-        }
-        if !state.portal_limiter.allow(&self.viewer.client) {
-            return Err(too_many());
         }
         Ok(())
     }

@@ -1,0 +1,43 @@
+-- Issue 18 item 9: a lost tracking code recovered with the ID and phone numbers given with the
+-- declaration, and photos sent with a self-declaration.
+--
+-- `declarations.id_number_index`: the blind index of the declarant's ID number (HMAC under the
+-- index key, `zhenxing_store::keys::blind_id_number`, the members' own), so that a recovery
+-- finds the declarations of an ID number without opening every sealed value. The key is not
+-- available to SQL: rows stored before this migration get theirs when the registry is next
+-- opened (`keys::fill_missing_indexes`). Not unique: one person may declare several times.
+ALTER TABLE declarations ADD COLUMN id_number_index TEXT;
+CREATE INDEX declarations_id_number_index ON declarations (id_number_index);
+
+-- Files sent with a self-declaration (photos of the damage, a hospital bill): JPEG, PNG or PDF
+-- by their first bytes, at most 5 MB each (zhenxing_store::files, the ticket files' rule),
+-- stored with the declaration in the same transaction. Distributed by `county_code` with the
+-- declarations. Never edited; they follow their declaration when its lead moves to another
+-- county (`warnings::raise` merging), the one change allowed.
+CREATE TABLE declaration_files (
+    county_code     TEXT NOT NULL,
+    declaration_id  BIGINT NOT NULL,
+    number          BIGINT NOT NULL,
+    file_name       TEXT NOT NULL,
+    content_type    TEXT NOT NULL,
+    size_bytes      BIGINT NOT NULL,
+    sha256          TEXT NOT NULL,
+    content         BYTEA NOT NULL,
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (county_code, declaration_id, number),
+    FOREIGN KEY (county_code, declaration_id) REFERENCES declarations (county_code, id)
+        ON UPDATE CASCADE
+);
+CREATE FUNCTION declaration_files_never_edited() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR (NEW.declaration_id, NEW.number, NEW.file_name, NEW.content_type,
+            NEW.size_bytes, NEW.sha256, NEW.content, NEW.created_at)
+        IS DISTINCT FROM (OLD.declaration_id, OLD.number, OLD.file_name, OLD.content_type,
+            OLD.size_bytes, OLD.sha256, OLD.content, OLD.created_at) THEN
+        RAISE EXCEPTION 'the files sent with a declaration are never edited';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER declaration_files_no_update BEFORE UPDATE OR DELETE ON declaration_files
+    FOR EACH ROW EXECUTE FUNCTION declaration_files_never_edited();
