@@ -12,3 +12,4 @@ pub mod export;
 pub mod households;
 pub mod import;
 pub mod monitoring;
+pub mod visits;

@@ -29,6 +29,7 @@ pub mod procedure;
 pub mod report_table;
 pub mod text;
 pub mod village_group;
+pub mod visit;
 pub mod warning;
 pub mod working_days;
 

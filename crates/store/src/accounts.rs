@@ -179,6 +179,8 @@ pub struct NewSession {
 pub struct Session {
     pub account: Account,
     pub csrf_token: String,
+    /// When the session ends whatever happens (its absolute limit), as stored (UTC).
+    pub expires_at: String,
     /// The account's role or the policy requires a second factor and it has none: until it
     /// enrols, the session reaches only the enrolment page.
     pub must_enrol: bool,
@@ -591,7 +593,7 @@ impl Db {
         let now_text = stored(now);
         let idle_limit = stored(now - policy.idle());
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.last_seen_at FROM sessions s \
+            "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.last_seen_at, s.expires_at FROM sessions s \
              JOIN accounts a ON a.id = s.account_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT a.disabled"
         );
@@ -601,6 +603,7 @@ impl Db {
             account: AccountRow,
             csrf_token: String,
             last_seen_at: String,
+            expires_at: String,
         }
         let hash = token_hash(token);
         let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -616,6 +619,7 @@ impl Db {
             must_enrol: policy.requires_factor(account.role) && !account.factor_enrolled,
             account,
             csrf_token: row.csrf_token,
+            expires_at: row.expires_at,
         }))
     }
 

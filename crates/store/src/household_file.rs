@@ -1,6 +1,7 @@
 //! A household's file follows it when the registry moves it to another village
 //! ([`move_file`], called by the write path). Its warnings, self-declarations, cases (with their
-//! steps, attachments and notifications), pairings and measures are work on the household, done
+//! steps, attachments and notifications), pairings, measures and visits (with their photos) are
+//! work on the household, done
 //! by whoever is responsible for it now: left in the old village they would sit in the inbox of
 //! a cadre who no longer has the household, and, across a county line, out of reach of the
 //! household's own page (which reads them in its county). The audit trail keeps where each step
@@ -42,6 +43,9 @@ pub(crate) async fn move_file(tx: &mut Tx, household_no: &str, from: &str, to: &
         };
         let key = match t.key {
             Key::Household => "household_no = $1".to_owned(),
+            Key::MovedVisits => format!(
+                "visit_id IN (SELECT id FROM visits WHERE county_code = '{new}' AND household_no = $1)"
+            ),
             Key::Cases => format!(
                 "case_id IN (SELECT id FROM cases WHERE county_code = '{old}' AND household_no = $1)"
             ),
@@ -69,6 +73,8 @@ enum Key {
     /// By the household's declarations, already under the new county (so these go after
     /// `declarations`; on PostgreSQL the foreign key's cascade has moved them already).
     MovedDeclarations,
+    /// By the household's visits, already under the new county (as declarations' files).
+    MovedVisits,
 }
 
 /// A table of the file.
@@ -79,7 +85,7 @@ struct FileTable {
 }
 
 /// The file's tables, in the order they are moved.
-const TABLES: [FileTable; 10] = [
+const TABLES: [FileTable; 12] = [
     FileTable {
         name: "case_steps",
         key: Key::Cases,
@@ -129,6 +135,16 @@ const TABLES: [FileTable; 10] = [
         name: "measures",
         key: Key::Household,
         has_division: true,
+    },
+    FileTable {
+        name: "visits",
+        key: Key::Household,
+        has_division: true,
+    },
+    FileTable {
+        name: "visit_files",
+        key: Key::MovedVisits,
+        has_division: false,
     },
 ];
 

@@ -45,6 +45,7 @@ pub mod snapshots;
 mod sqlite_direct;
 pub mod stats;
 mod url;
+pub mod visits;
 pub mod warnings;
 
 /// `$from,$from+1,…` for `n` bound parameters (both databases number them so through sqlx).

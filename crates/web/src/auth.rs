@@ -38,6 +38,9 @@ pub struct Viewer {
     pub csrf: Option<String>,
     /// The session cookie's token, for sign-out.
     pub session_token: Option<String>,
+    /// When the session reaches its absolute limit (UTC, as stored): the phone deletes the
+    /// pages it keeps for offline visits then.
+    pub session_ends: Option<String>,
     pub via_api_token: bool,
     /// The account must enrol a second factor before anything else.
     pub must_enrol: bool,
@@ -155,7 +158,11 @@ fn forwarded_for_refused() -> AppError {
 fn allowed_before_password_change(path: &str) -> bool {
     matches!(
         path,
-        crate::pages::accounts::OWN_PASSWORD_PATH | "/logout" | "/lang" | "/static/style.css"
+        crate::pages::accounts::OWN_PASSWORD_PATH
+            | "/logout"
+            | "/lang"
+            | "/static/style.css"
+            | "/static/visit.js"
     )
 }
 
@@ -164,7 +171,11 @@ fn allowed_before_password_change(path: &str) -> bool {
 fn allowed_before_enrolment(path: &str) -> bool {
     matches!(
         path,
-        crate::pages::factor::ENROL_PATH | "/logout" | "/lang" | "/static/style.css"
+        crate::pages::factor::ENROL_PATH
+            | "/logout"
+            | "/lang"
+            | "/static/style.css"
+            | "/static/visit.js"
     )
 }
 
@@ -182,6 +193,7 @@ pub async fn session_layer(
         account: None,
         csrf: None,
         session_token: None,
+        session_ends: None,
         via_api_token: false,
         must_enrol: false,
         lang: lang_from_headers(request.headers(), &jar),
@@ -212,6 +224,7 @@ pub async fn session_layer(
             viewer.account = Some(session.account);
             viewer.csrf = Some(session.csrf_token);
             viewer.session_token = Some(token.clone());
+            viewer.session_ends = Some(session.expires_at);
         }
         Ok::<_, zhenxing_store::StoreError>(())
     };
@@ -288,6 +301,9 @@ fn shows_menu(path: &str) -> bool {
         || path == "/portal"
         || path.starts_with("/portal/")
         || path == "/favicon.ico"
+        || path == "/sw.js"
+        || path == "/manifest.webmanifest"
+        || path.contains("/file/")
         || path == "/healthz"
         || path.ends_with(".xlsx")
         || path.ends_with(".csv")
@@ -671,8 +687,16 @@ pub async fn logout(
     if let Some(token) = &viewer.session_token {
         state.db.sign_out(token, account).await?;
     }
+    // What the phone keeps for offline visits (issue 19) goes with the session: the cached
+    // pages, the queue and the service worker (visit.js clears them too, first asking when
+    // visits are still waiting to be sent).
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        "clear-site-data",
+        axum::http::HeaderValue::from_static("\"cache\", \"storage\""),
+    );
     Ok(with_cookies(
-        Redirect::to("/login").into_response(),
+        response,
         vec![cookie(&state, SESSION_COOKIE, "", Some(0))],
     ))
 }

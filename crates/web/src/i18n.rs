@@ -55,6 +55,10 @@ macro_rules! locale_files {
                 "portal",
                 include_str!(concat!("../locales/", $lang, "/portal.ftl")),
             ),
+            (
+                "visits",
+                include_str!(concat!("../locales/", $lang, "/visits.ftl")),
+            ),
         ]
     };
 }

@@ -237,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::reports::routes())
         .merge(pages::portal::routes())
         .merge(pages::portal_admin::routes())
+        .merge(pages::visits::routes())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))

@@ -10,3 +10,4 @@ mod import;
 mod monitoring;
 mod pass;
 mod support;
+mod visits;

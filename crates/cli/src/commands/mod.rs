@@ -3,6 +3,7 @@
 mod audit;
 mod backup;
 mod demo;
+mod demo_visits;
 mod department;
 mod export;
 mod generate;
@@ -141,6 +142,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         &format!("演示：在演示村登记了{cases}件识别程序，处于不同环节。"),
                         &format!(
                             "Demo: {cases} identification cases opened in the demo village, at different stages."
+                        ),
+                    )
+                );
+            }
+            let visits = demo_visits::seed_visits(&db, &accounts).await?;
+            if visits > 0 {
+                eprintln!(
+                    "{}",
+                    crate::output::say(
+                        lang,
+                        &format!("演示：为各村村干部的监测户记录了{visits}次走访。"),
+                        &format!(
+                            "Demo: {visits} visits recorded for the village cadres' monitored households."
                         ),
                     )
                 );

@@ -25,6 +25,7 @@ pub use conflict::{Conflict, ConflictField, MonitoringField};
 pub use counts::refresh_all_village_counts;
 pub(crate) use counts::refresh_village_counts;
 pub use indexes::{SuspendedIndexes, restore_indexes, suspend_indexes};
+pub(crate) use read::household_in;
 pub use read::{RowMeta, for_each_household, household};
 pub use write::{begin_operation, finish_operation, write_chunk, write_in_transaction};
 

@@ -208,11 +208,29 @@ pub async fn for_each_household<E: From<StoreError>>(
     Ok(count)
 }
 
+const ONE_HOUSEHOLD: &str = " WHERE h.household_no = $1 ORDER BY h.id, m.position";
+
 /// One household by number, with its version (for the household page and optimistic edits).
 pub async fn household(db: &Db, household_no: &str) -> Result<Option<(HouseholdRecord, RowMeta)>> {
-    let sql = format!("{JOINED_SELECT} WHERE h.household_no = $1 ORDER BY h.id, m.position");
+    let sql = format!("{JOINED_SELECT}{ONE_HOUSEHOLD}");
     let rows: Vec<JoinedRow> = on_pool!(db, pool => sqlx::query_as::<_, JoinedRow>(sqlx::AssertSqlSafe(sql))
         .bind(household_no).fetch_all(pool).await?);
+    assemble_one(rows)
+}
+
+/// [`household`], read inside a write transaction (which holds the registry write lock, so
+/// that what is read cannot change before the transaction writes).
+pub(crate) async fn household_in(
+    tx: &mut Tx,
+    household_no: &str,
+) -> Result<Option<(HouseholdRecord, RowMeta)>> {
+    let sql = format!("{JOINED_SELECT}{ONE_HOUSEHOLD}");
+    let rows: Vec<JoinedRow> = on_tx!(tx, conn => sqlx::query_as::<_, JoinedRow>(sqlx::AssertSqlSafe(sql))
+        .bind(household_no).fetch_all(conn).await?);
+    assemble_one(rows)
+}
+
+fn assemble_one(rows: Vec<JoinedRow>) -> Result<Option<(HouseholdRecord, RowMeta)>> {
     let mut assembler = Assembler { current: None };
     for row in rows {
         assembler.push(row)?;

@@ -24,6 +24,7 @@ pub mod statistics;
 pub mod tasks;
 pub mod timeline;
 pub mod transfer;
+pub mod visits;
 pub mod warnings;
 
 use crate::AppState;

@@ -169,6 +169,22 @@ pub async fn tasks_of(state: &AppState, account: &Account) -> AppResult<Vec<Task
             Urgency::Overdue,
         ));
         if account.may(Action::WriteRegistry) {
+            // The monthly round of visits (issue 19), the village cadre's main work.
+            let (overdue, due, conflicts) =
+                crate::pages::visits::task_counts(state, &scope).await?;
+            tasks.push(task(
+                "tasks-visits-overdue",
+                overdue,
+                "/visits",
+                Urgency::Overdue,
+            ));
+            tasks.push(task("tasks-visits-due", due, "/visits", Urgency::Due));
+            tasks.push(task(
+                "tasks-visit-conflicts",
+                conflicts,
+                "/visits/conflicts",
+                Urgency::Due,
+            ));
             let own = own_warnings(state, account, today).await?;
             let assigns = own.key == "tasks-warnings-to-assign";
             tasks.push(own);

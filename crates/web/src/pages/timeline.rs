@@ -182,6 +182,26 @@ pub async fn timeline(
         });
     }
 
+    for v in
+        zhenxing_store::visits::household_visits(&state.db, &scope, &record.household_no).await?
+    {
+        let outcome = v
+            .outcome()
+            .map(|o| o.label(lang).to_owned())
+            .unwrap_or_default();
+        let mut text = format!("{} · {outcome}", v.visitor);
+        let changed = v.changes().len();
+        if changed > 0 {
+            text.push_str(&format!(" · {changed}"));
+        }
+        events.push(Event {
+            at: v.visited_on.clone(),
+            kind: c.t("timeline-visit"),
+            text,
+            link: Some(format!("/visits/record/{}/{}", v.county_code, v.id)),
+        });
+    }
+
     for w in zhenxing_store::warnings::household_warnings(&state.db, &scope, &record.household_no)
         .await?
     {

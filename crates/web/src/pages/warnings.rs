@@ -62,7 +62,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn policy() -> InboxPolicy {
+pub(crate) fn policy() -> InboxPolicy {
     InboxPolicy::default()
 }
 
