@@ -61,6 +61,33 @@ async fn every_route_as_every_role() {
             assert_eq!(r.status, 303, "{}", r.body);
             r.header("location").unwrap().to_owned()
         };
+        // A visit to CK0001 (issue 19), recorded by its village cadre: no change.
+        let visit = {
+            let db = &server.test_db.db;
+            let lixin = db.account_by_name("lixin").await.unwrap().unwrap();
+            let v = zhenxing_store::visits::NewVisit {
+                key: "access-matrix-visit-0001".into(),
+                household_no: "CK0001".into(),
+                visited_on: zhenxing_core::china_time::today_in_china(),
+                form_version: zhenxing_core::visit::FORM_VERSION,
+                no_change: true,
+                food_clothing: true,
+                changes: Vec::new(),
+                risks: Vec::new(),
+                note: String::new(),
+                photo: None,
+                signature: None,
+            };
+            let none = |_: &zhenxing_store::HouseholdRecord,
+                        _: &zhenxing_store::HouseholdRecord| {
+                zhenxing_store::visits::Screened::default()
+            };
+            let r = zhenxing_store::visits::record(db, &lixin, &v, &none, &Default::default())
+                .await
+                .unwrap()
+                .unwrap();
+            format!("/visits/record/{}/{}", r.county_code, r.id)
+        };
         for (name, reach, may_reveal) in ROLES {
             let mut c = server.signed_in(name).await;
             let csrf = c.get("/login").await; // signed in: redirected, no form
@@ -241,6 +268,54 @@ async fn every_route_as_every_role() {
                 )
                 .await;
             assert_eq!(r.status, write_status, "{name} POST report");
+
+            // The visits (issue 19): the form and its post where the household is written (an
+            // empty post refused on its merits inside, by access elsewhere); the round and the
+            // conflicts of one's own area; a visit, its files and a decision where it is read.
+            let r = c.get("/visits/CK0001").await;
+            assert_eq!(
+                r.status,
+                if write_status == 422 {
+                    200
+                } else {
+                    write_status
+                },
+                "{name} GET visit form"
+            );
+            let r = c.post_form("/visits/CK0001", &[("csrf", &csrf)]).await;
+            assert_eq!(r.status, write_status, "{name} POST visit: {}", r.body);
+            let own_area = if *reach == Reach::NoRegistry {
+                403
+            } else {
+                200
+            };
+            for path in ["/visits", "/visits/conflicts"] {
+                assert_eq!(c.get(path).await.status, own_area, "{name} GET {path}");
+            }
+            let r = c.get(&visit).await;
+            assert_eq!(r.status, read_status, "{name} GET {visit}");
+            let r = c.get(&format!("{visit}/file/photo")).await;
+            let file_status = if *reach == Reach::NoRegistry {
+                403
+            } else {
+                404
+            };
+            assert_eq!(
+                r.status, file_status,
+                "{name} GET the visit's photo (it has none)"
+            );
+            let r = c
+                .post_form(
+                    &format!("{visit}/decide"),
+                    &[("csrf", &csrf), ("choice", "office")],
+                )
+                .await;
+            let decide_status = match reach {
+                Reach::Write => 409, // not in conflict
+                Reach::Outside => 404,
+                Reach::NoRegistry => 403,
+            };
+            assert_eq!(r.status, decide_status, "{name} POST decide: {}", r.body);
 
             // Without the CSRF token every form is refused, whoever asks.
             let r = c
