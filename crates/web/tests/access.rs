@@ -584,8 +584,16 @@ async fn every_other_route_as_every_role() {
                 got, want,
                 "{name}: /audit, /audit/1, /audit.xlsx, /audit.csv, /accounts, /security/policy, /import, /export, API household, API division, municipality, /warnings.xlsx, /warnings.csv, a bad filter"
             );
-            let icon = c.get("/favicon.ico").await;
-            assert_eq!(icon.status, 200, "{name} /favicon.ico");
+            // The site's icon and the offline parts of the visits (issue 19): the same for
+            // everyone, personal data in none of them.
+            for path in [
+                "/favicon.ico",
+                "/sw.js",
+                "/manifest.webmanifest",
+                "/static/visit.js",
+            ] {
+                assert_eq!(c.get(path).await.status, 200, "{name} {path}");
+            }
             // Account changes: only the administrator; an unknown name is "not found" to it.
             let csrf = c.get("/nowhere").await.hidden("csrf");
             let r = c
@@ -1500,6 +1508,9 @@ async fn the_remaining_routes_as_every_role() {
             "/api/openapi.json",
             "/healthz",
             "/static/style.css",
+            "/static/visit.js",
+            "/sw.js",
+            "/manifest.webmanifest",
             "/portal/notices",
             "/portal/privacy",
             "/portal/contact",
