@@ -54,7 +54,8 @@ async function keep(path, response) {
 async function page(request, url) {
   try {
     const response = await fetch(request);
-    await keep(url.pathname, response);
+    // A part of the round (?show=…) or a page with a message is not the page to keep.
+    if (!url.search) await keep(url.pathname, response);
     return response;
   } catch (err) {
     if (await expired()) {

@@ -140,7 +140,7 @@
       li.append(discard);
       list.append(li);
     }
-    for (const { item, answer } of sentLog.splice(0)) {
+    for (const { item, answer } of sentLog) {
       const li = document.createElement('li');
       li.className = 'sent';
       const link = document.createElement('a');
@@ -150,6 +150,8 @@
       if (answer.status === 'conflict') li.append(` (${t('conflict')})`);
       list.append(li);
     }
+    const message = document.getElementById('queue-message');
+    if (message && !items.length && sentLog.length) message.textContent = '';
     const state = document.getElementById('offline-state');
     if (state) state.textContent = stop === 'signIn' ? t('signIn') : (!navigator.onLine || stop === 'offline') ? t('offline') : '';
   }
@@ -189,7 +191,9 @@
         for (const n of names(c.fields)) if (!value(n)) fail(n);
       } else if (c.check === 'visit_day') {
         const d = input.visited_on.trim();
-        const ok = /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d)) && d <= today
+        const real = /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d))
+          && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
+        const ok = real && d <= today
           && (Date.parse(today) - Date.parse(d)) / 86400000 <= c.max_days_before;
         if (!ok) fail('visited_on');
       } else if (c.check === 'money') {

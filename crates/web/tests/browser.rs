@@ -409,6 +409,467 @@ async fn scenario(b: Browser) {
     b.c.set_window_size(1280, 900).await.unwrap();
     b.sign_out().await;
     security_administrator_makes_an_account(&b).await;
+    cadre_round_without_signal(&b).await;
+}
+
+/// Issue 19: the village cadre's monthly round on her phone, without signal. Signed in on the
+/// phone (through [`Signal`], a relay the test can cut), the round and her households' forms
+/// are kept on the phone by the service worker; the office changes a household's wage; the
+/// signal goes (DevTools' network emulation for the page, and the relay cut, since the
+/// emulation does not reach the service worker's own requests); she records two visits, one
+/// "no change" with a photo and one changing the wage, and the page counts them waiting; the
+/// signal returns and each visit reaches the server once; the office's wage is not
+/// overwritten, the visit waits as a conflict; sign-out leaves nothing in the browser's
+/// storage. The on-the-spot checks of the page agree with the server's on the same inputs.
+/// Taps are counted: a no-change visit with a photo takes three, a one-change visit four.
+async fn cadre_round_without_signal(b: &Browser) {
+    let db = &b.server.test_db.db;
+    let mut monitored = zhenxing_store::testing::test_household(
+        "CK-V9",
+        "500229102202",
+        &zhenxing_store::testing::test_id_number(77),
+        9_000,
+    );
+    monitored.monitoring_category = Some(zhenxing_core::MonitoringCategory::SuddenHardship);
+    zhenxing_store::testing::write_test_households(db, vec![monitored]).await;
+    let signal = Signal::start(b.server.addr).await;
+    let phone = Browser {
+        base: format!("http://{}", signal.addr),
+        ..b.clone()
+    };
+    phone.c.set_window_size(375, 812).await.unwrap();
+    phone.goto("/login").await;
+    if phone.find("sign-out").await.is_some() {
+        phone.sign_out().await;
+    }
+    phone.sign_in("lixin").await;
+    // 我的待办 puts the round first: both households are overdue (never visited).
+    let overdue = phone
+        .js(
+            "const li = document.querySelector('li[data-task=\"tasks-visits-overdue\"]'); \
+             return li ? li.querySelector('.task-count').textContent : ''",
+        )
+        .await;
+    assert_eq!(
+        overdue,
+        json!("2"),
+        "two monitored households never visited"
+    );
+    phone
+        .c
+        .find(Locator::Css("li[data-task='tasks-visits-overdue'] a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    phone
+        .wait_for(
+            "the round kept on the phone",
+            "const a = document.getElementById('visit-app'); \
+             return !!a && Number(a.dataset.offlineReady || 0) >= 4 \
+             && !!navigator.serviceWorker.controller",
+        )
+        .await;
+    phone.assert_fits_phone("the round").await;
+    phone.accessible(&[]).await;
+    phone.scroll_to("list-total").await;
+    phone.screenshot("cadre-01-round").await;
+
+    // The page's checks and the server's, on the same inputs, agree.
+    phone.click_css("a.round-item[data-no='CK-V9']").await;
+    phone.element("visit-form").await;
+    check_parity(&phone).await;
+    phone.goto("/visits").await;
+
+    // The office changes CK0001's wage after the phone kept its form.
+    let (mut record, meta) = zhenxing_store::registry::household(db, "CK0001")
+        .await
+        .unwrap()
+        .unwrap();
+    record.wage_income = 1_600_000;
+    db.edit_household(
+        &record,
+        meta.version,
+        "chengkou",
+        "web",
+        "办公室核实务工收入",
+    )
+    .await
+    .unwrap();
+
+    // No signal.
+    signal.cut();
+    phone.network(false).await;
+    let mut taps = 0;
+    phone.click_css("a.round-item[data-no='CK-V9']").await;
+    taps += 1;
+    phone.element("visit-form").await;
+    assert_eq!(phone.js("return navigator.onLine").await, json!(false));
+    phone.assert_fits_phone("the visit form").await;
+    phone.scroll_to("no-change").await;
+    phone.screenshot("cadre-02-form").await;
+    // A photo from the phone's camera: 2,400 × 1,800 pixels, resized on the phone.
+    phone
+        .js("const c = document.createElement('canvas'); c.width = 2400; c.height = 1800; \
+             const g = c.getContext('2d'); g.fillStyle = '#2e7d32'; g.fillRect(0, 0, 2400, 1800); \
+             g.fillStyle = '#fff'; g.fillRect(300, 300, 900, 600); \
+             return new Promise((done) => c.toBlob((blob) => { \
+               const t = new DataTransfer(); \
+               t.items.add(new File([blob], 'IMG_0001.jpg', { type: 'image/jpeg' })); \
+               document.getElementById('photo').files = t.files; done(true); }, 'image/jpeg', 0.9));")
+        .await;
+    taps += 1;
+    phone.click("no-change").await;
+    taps += 1;
+    phone
+        .wait_for(
+            "one visit waiting",
+            "return document.getElementById('queue-count')?.textContent === '1'",
+        )
+        .await;
+    let no_change_taps = taps;
+
+    taps = 0;
+    phone.click_css("a.round-item[data-no='CK0001']").await;
+    taps += 1;
+    phone.element("visit-form").await;
+    phone.click("open-changes").await;
+    taps += 1;
+    phone.fill("wage", "12000").await;
+    taps += 1;
+    phone.scroll_to("wage").await;
+    phone.screenshot("cadre-03-one-change").await;
+    phone.click("save-visit").await;
+    taps += 1;
+    phone
+        .wait_for(
+            "two visits waiting",
+            "return document.getElementById('queue-count')?.textContent === '2'",
+        )
+        .await;
+    let one_change_taps = taps;
+    assert!(
+        no_change_taps <= 3,
+        "a no-change visit with a photo: {no_change_taps} taps"
+    );
+    assert!(
+        one_change_taps <= 4,
+        "a one-change visit: {one_change_taps} taps"
+    );
+    eprintln!("visit taps: no change with a photo {no_change_taps}, one change {one_change_taps}");
+    phone.scroll_to("queue").await;
+    phone.screenshot("cadre-04-waiting-offline").await;
+    let scope =
+        zhenxing_core::Scope::new(zhenxing_core::DivisionCode::parse("500229102202").unwrap());
+    let visits_of = async |no: &str| {
+        zhenxing_store::visits::household_visits(db, &scope, no)
+            .await
+            .unwrap()
+    };
+    assert!(
+        visits_of("CK-V9").await.is_empty(),
+        "nothing reached the server offline"
+    );
+
+    // The signal returns: the queue empties, each visit once.
+    signal.restore();
+    phone.network(true).await;
+    phone.click("queue-send").await;
+    phone
+        .wait_for(
+            "the queue sent",
+            "return document.getElementById('queue-count')?.textContent === '0' \
+             && document.querySelectorAll('#queue-list li.sent').length === 2",
+        )
+        .await;
+    phone.scroll_to("queue").await;
+    phone.screenshot("cadre-05-sent").await;
+    let v9 = visits_of("CK-V9").await;
+    assert_eq!(v9.len(), 1, "the no-change visit reached the server once");
+    assert!(v9[0].no_change && v9[0].has_photo);
+    let (content_type, photo) =
+        zhenxing_store::visits::visit_file(db, &scope, &v9[0].county_code, v9[0].id, "photo")
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(content_type, "image/jpeg");
+    let (width, height) = jpeg_size(&photo).expect("a JPEG with its size");
+    assert!(
+        width <= 1600 && height <= 1600 && width == 1600,
+        "resized on the phone: {width}×{height}"
+    );
+    let ck1 = visits_of("CK0001").await;
+    assert_eq!(
+        ck1.len(),
+        1,
+        "the visit with a change reached the server once"
+    );
+    assert_eq!(ck1[0].outcome.as_str(), "conflict");
+    let (now, _) = zhenxing_store::registry::household(db, "CK0001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.wage_income, 1_600_000,
+        "the office's change is not overwritten"
+    );
+    // Sending again (a second tap, a retry) changes nothing.
+    phone.click("queue-send").await;
+    assert_eq!(
+        visits_of("CK-V9").await.len() + visits_of("CK0001").await.len(),
+        2
+    );
+
+    // The conflict, as the cadre sees it: both values, and her choice.
+    phone.click_css("#queue-list li.sent:last-child a").await;
+    phone.element("visit-conflict").await;
+    phone.scroll_to("visit-conflict").await;
+    phone.screenshot("cadre-06-conflict").await;
+    phone.assert_fits_phone("the conflict").await;
+
+    // Sign-out leaves nothing personal in the browser.
+    phone.sign_out().await;
+    let left = phone
+        .c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; (async () => { \
+               const caches_ = await caches.keys(); \
+               const dbs = await indexedDB.databases(); \
+               const workers = await navigator.serviceWorker.getRegistrations(); \
+               return [caches_.length, dbs.length, workers.length, localStorage.length, sessionStorage.length]; \
+             })().then(done, (e) => done(String(e)));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        json!([0, 0, 0, 0, 0]),
+        "caches, IndexedDB, service workers, storage"
+    );
+    phone.c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// The visit form's checks in the page (visit.js) and in the server (zhenxing_core), on the
+/// same inputs: the same problems on the same fields.
+async fn check_parity(phone: &Browser) {
+    use std::collections::BTreeMap;
+    use zhenxing_core::visit::{CheckInput, form_checks, run_checks};
+    let today = zhenxing_core::china_time::today_in_china();
+    let day = |d: i64| (today - time::Duration::days(d)).to_string();
+    let cases: Vec<(Vec<(&str, &str)>, String, Vec<&str>, &str, Vec<i32>)> = vec![
+        (
+            vec![
+                ("food_clothing", ""),
+                ("m0.insured", "yes"),
+                ("m0.health", "healthy"),
+                ("wage", "12,000"),
+                ("business", "abc"),
+            ],
+            day(-1),
+            vec!["illness"],
+            " ",
+            vec![45],
+        ),
+        (
+            vec![
+                ("food_clothing", "yes"),
+                ("m0.insured", ""),
+                ("m0.health", ""),
+                ("m1.insured", "no"),
+                ("m1.health", "chronic"),
+                ("m1.school", ""),
+            ],
+            day(31),
+            vec![],
+            "",
+            vec![40, 9],
+        ),
+        (
+            vec![
+                ("food_clothing", "no"),
+                ("wage", "１２３"),
+                ("business", "¥1,234.50"),
+                ("property", "12.345"),
+                ("transfer", "1,23"),
+                ("business_expense", "-5"),
+                ("out_of_pocket", "12.300"),
+            ],
+            day(32),
+            vec![],
+            "",
+            vec![],
+        ),
+        (
+            vec![
+                ("food_clothing", "yes"),
+                ("m0.insured", "yes"),
+                ("m0.health", "healthy"),
+                ("m0.school", "primary"),
+                ("wage", "10000000.01"),
+                ("business", "10000000"),
+            ],
+            day(0),
+            vec![],
+            "",
+            vec![66],
+        ),
+        (
+            vec![
+                ("food_clothing", "yes"),
+                ("wage", "0"),
+                ("business", "0"),
+                ("property", "0"),
+                ("transfer", "0"),
+                ("business_expense", "0"),
+                ("out_of_pocket", "0"),
+            ],
+            "2026-02-30".to_owned(),
+            vec!["disability"],
+            "腿伤",
+            vec![],
+        ),
+    ];
+    let checks = form_checks();
+    for (values, visited_on, risks, note, ages) in cases {
+        let map: BTreeMap<String, String> = values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let risks: Vec<String> = risks.iter().map(|r| (*r).to_owned()).collect();
+        let server: Vec<(String, bool)> = run_checks(
+            &checks,
+            &CheckInput {
+                values: &map,
+                visited_on: &visited_on,
+                risks: &risks,
+                note,
+                ages: &ages,
+            },
+            today,
+        )
+        .into_iter()
+        .map(|p| (p.field, p.blocking))
+        .collect();
+        let input = json!({"values": map, "visited_on": visited_on, "risks": risks, "note": note, "ages": ages});
+        let script = format!(
+            "const checks = JSON.parse(document.getElementById('visit-form').dataset.checks); \
+             return window.zhenxingVisitChecks.runChecks(checks, {input}, {}).map((p) => [p.field, p.blocking]);",
+            json!(today.to_string())
+        );
+        let page: Vec<(String, bool)> = serde_json::from_value(phone.js(&script).await).unwrap();
+        assert_eq!(
+            page, server,
+            "the page's checks and the server's on {input}"
+        );
+    }
+}
+
+/// The width and height of a baseline or progressive JPEG, from its start-of-frame marker.
+fn jpeg_size(bytes: &[u8]) -> Option<(u16, u16)> {
+    let mut i = 2;
+    while i + 9 < bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        if matches!(marker, 0xC0 | 0xC1 | 0xC2) {
+            let height = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]);
+            let width = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]);
+            return Some((width, height));
+        }
+        i += 2 + length;
+    }
+    None
+}
+
+/// The phone's signal: a TCP relay between the browser and the server that the test cuts and
+/// restores. Cut, it closes every connection it carries and refuses new ones (a request fails
+/// as without signal).
+struct Signal {
+    addr: SocketAddr,
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    live: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Signal {
+    async fn start(server: SocketAddr) -> Signal {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let on = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let live: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
+            std::sync::Arc::default();
+        let (on2, live2) = (on.clone(), live.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !on2.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(server).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                live2.lock().unwrap().push(relay.abort_handle());
+            }
+        });
+        Signal {
+            addr,
+            on,
+            live,
+            task,
+        }
+    }
+
+    fn cut(&self) {
+        self.on.store(false, std::sync::atomic::Ordering::SeqCst);
+        for relay in self.live.lock().unwrap().drain(..) {
+            relay.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.on.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        self.cut();
+        self.task.abort();
+    }
+}
+
+/// Chromium's DevTools command `Network.emulateNetworkConditions`, through chromedriver.
+#[derive(Debug)]
+struct EmulateNetwork {
+    offline: bool,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for EmulateNetwork {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({
+            "cmd": "Network.emulateNetworkConditions",
+            "params": {"offline": self.offline, "latency": 0,
+                       "downloadThroughput": -1, "uploadThroughput": -1},
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
 
 /// The security administrator makes a village cadre's account, naming the village as people
@@ -877,6 +1338,37 @@ impl Browser {
             json!(value)
         );
         assert_eq!(self.js(&script).await, json!(value), "{id} takes {value}");
+    }
+
+    /// Takes the phone's network away or gives it back (the page's own requests).
+    async fn network(&self, online: bool) {
+        self.c
+            .issue_cmd(EmulateNetwork { offline: !online })
+            .await
+            .unwrap();
+    }
+
+    /// Brings the element with this id to the middle of the screen (for a screenshot).
+    async fn scroll_to(&self, id: &str) {
+        self.element(id).await;
+        self.js(&format!(
+            "document.getElementById({}).scrollIntoView({{block: 'center'}}); return true",
+            json!(id)
+        ))
+        .await;
+    }
+
+    /// Clicks the first element matching a CSS selector, waiting for it.
+    async fn click_css(&self, selector: &str) {
+        self.c
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no {selector} ({e})"))
+            .click()
+            .await
+            .unwrap();
     }
 
     async fn click(&self, id: &str) {

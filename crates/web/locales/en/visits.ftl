@@ -7,6 +7,7 @@ visits-queue = Waiting to send:
 visits-queue-send = Send now
 visits-conflicts = Visits in conflict with office changes, to decide
 visits-other-tasks = My other tasks (warnings, cases, notices)
+visits-all = The whole round
 visits-none = No monitored household of this area needs a monthly visit.
 visits-overdue = Not visited last month (overdue)
 visits-due = To visit this month

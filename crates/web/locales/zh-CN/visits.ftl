@@ -7,6 +7,7 @@ visits-queue = 待发送：
 visits-queue-send = 立即发送
 visits-conflicts = 走访与办公室修改冲突，待裁决
 visits-other-tasks = 我的其他待办（预警、案件、公示）
+visits-all = 全部名单
 visits-none = 本辖区没有需要每月走访的监测户。
 visits-overdue = 上月未走访（已逾期）
 visits-due = 本月待走访

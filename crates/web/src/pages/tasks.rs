@@ -175,10 +175,15 @@ pub async fn tasks_of(state: &AppState, account: &Account) -> AppResult<Vec<Task
             tasks.push(task(
                 "tasks-visits-overdue",
                 overdue,
-                "/visits",
+                "/visits?show=overdue",
                 Urgency::Overdue,
             ));
-            tasks.push(task("tasks-visits-due", due, "/visits", Urgency::Due));
+            tasks.push(task(
+                "tasks-visits-due",
+                due,
+                "/visits?show=due",
+                Urgency::Due,
+            ));
             tasks.push(task(
                 "tasks-visit-conflicts",
                 conflicts,

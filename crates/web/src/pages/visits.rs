@@ -74,10 +74,18 @@ struct RoundPage {
     due: Vec<RoundLine>,
     done: Vec<RoundLine>,
     total: usize,
+    /// "共 N 户": the households shown.
+    shown: String,
+    filtered: bool,
     conflicts: usize,
     message: Option<String>,
     session_ends: String,
     month: String,
+}
+
+fn households_total(n: usize, lang: Lang) -> String {
+    let n = crate::pages::count(n as i64);
+    text!("共{n}户", "{n} households").get(lang).to_owned()
 }
 
 /// The counts of a round: (not visited since last month, not visited this month, visited).
@@ -101,6 +109,8 @@ pub fn split_round(rows: Vec<RoundRow>, today: time::Date) -> [Vec<RoundRow>; 3]
 pub struct RoundQuery {
     done: Option<String>,
     no: Option<String>,
+    /// `overdue`, `due` or `done`: one part of the round (from 我的待办); all of it otherwise.
+    show: Option<String>,
 }
 
 async fn round(
@@ -118,7 +128,14 @@ async fn round(
         group: r.village_group.clone().unwrap_or_default(),
         no: r.household_no,
     };
-    let [overdue, due, done] = split_round(rows, today);
+    let [mut overdue, mut due, mut done] = split_round(rows, today);
+    match q.show.as_deref() {
+        Some("overdue") => (due, done) = (Vec::new(), Vec::new()),
+        Some("due") => (overdue, done) = (Vec::new(), Vec::new()),
+        Some("done") => (overdue, due) = (Vec::new(), Vec::new()),
+        _ => {}
+    }
+    let shown = overdue.len() + due.len() + done.len();
     let conflicts = visits::open_conflicts(&state.db, &account.scope())
         .await?
         .len();
@@ -138,6 +155,8 @@ async fn round(
         due: due.into_iter().map(line).collect(),
         done: done.into_iter().map(line).collect(),
         total,
+        shown: households_total(shown, viewer.lang),
+        filtered: q.show.is_some(),
         conflicts,
         message,
         session_ends: viewer.session_ends.clone().unwrap_or_default(),
@@ -807,6 +826,7 @@ async fn file(
 struct ConflictsPage {
     c: Chrome,
     rows: Vec<(String, String, String, String, String)>,
+    total: String,
 }
 
 async fn conflicts(
@@ -819,6 +839,7 @@ async fn conflicts(
     c.title = c.t("visit-conflicts-title");
     let lang = viewer.lang;
     let page = ConflictsPage {
+        total: households_total(rows.len(), lang),
         rows: rows
             .iter()
             .map(|v| {
