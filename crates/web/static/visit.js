@@ -262,7 +262,13 @@
     let drawing = false;
     let signed = false;
     const at = (e) => { const r = canvas.getBoundingClientRect(); return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height]; };
-    canvas.addEventListener('pointerdown', (e) => { drawing = true; signed = true; g.beginPath(); g.moveTo(...at(e)); canvas.setPointerCapture(e.pointerId); });
+    canvas.addEventListener('pointerdown', (e) => {
+      drawing = true;
+      signed = true;
+      g.beginPath();
+      g.moveTo(...at(e));
+      try { canvas.setPointerCapture(e.pointerId); } catch (err) { /* a pointer that is gone */ }
+    });
     canvas.addEventListener('pointermove', (e) => { if (drawing) { g.lineTo(...at(e)); g.stroke(); } });
     canvas.addEventListener('pointerup', () => { drawing = false; });
     document.getElementById('signature-clear').addEventListener('click', () => { g.clearRect(0, 0, canvas.width, canvas.height); signed = false; });

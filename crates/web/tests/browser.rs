@@ -472,6 +472,16 @@ async fn cadre_round_without_signal(b: &Browser) {
         )
         .await;
     phone.assert_fits_phone("the round").await;
+    // Installable: Chromium's own checks of the manifest and the service worker (those that
+    // Lighthouse reports), through DevTools.
+    let manifest = phone.cdp("Page.getAppManifest", json!({})).await;
+    assert_eq!(manifest["errors"], json!([]), "manifest: {manifest}");
+    let installable = phone.cdp("Page.getInstallabilityErrors", json!({})).await;
+    assert_eq!(
+        installable["installabilityErrors"],
+        json!([]),
+        "installability: {installable}"
+    );
     phone.accessible(&[]).await;
     phone.scroll_to("list-total").await;
     phone.screenshot("cadre-01-round").await;
@@ -538,6 +548,17 @@ async fn cadre_round_without_signal(b: &Browser) {
     taps += 1;
     phone.fill("wage", "12000").await;
     taps += 1;
+    // The head of household signs on the screen (optional, not counted as a step of the visit).
+    phone
+        .js(
+            "const c = document.getElementById('signature'); const r = c.getBoundingClientRect(); \
+             const at = (type, x, y) => c.dispatchEvent(new PointerEvent(type, \
+               { clientX: r.left + x, clientY: r.top + y, pointerId: 1, bubbles: true })); \
+             at('pointerdown', 20, 60); \
+             for (let x = 30; x < 280; x += 10) at('pointermove', x, 60 + Math.sin(x / 20) * 30); \
+             at('pointerup', 280, 60); return true;",
+        )
+        .await;
     phone.scroll_to("wage").await;
     phone.screenshot("cadre-03-one-change").await;
     phone.click("save-visit").await;
@@ -606,6 +627,7 @@ async fn cadre_round_without_signal(b: &Browser) {
         "the visit with a change reached the server once"
     );
     assert_eq!(ck1[0].outcome.as_str(), "conflict");
+    assert!(ck1[0].has_signature, "the signature went with the visit");
     let (now, _) = zhenxing_store::registry::household(db, "CK0001")
         .await
         .unwrap()
@@ -627,6 +649,41 @@ async fn cadre_round_without_signal(b: &Browser) {
     phone.scroll_to("visit-conflict").await;
     phone.screenshot("cadre-06-conflict").await;
     phone.assert_fits_phone("the conflict").await;
+
+    // The session's absolute limit passes (told to the service worker as the page tells it):
+    // without signal, the kept households are deleted instead of shown.
+    phone.goto("/visits").await;
+    phone
+        .js("navigator.serviceWorker.controller.postMessage(\
+               { type: 'precache', urls: [], sessionEnds: Date.now() - 1000 }); return true")
+        .await;
+    phone
+        .wait_for(
+            "the service worker to know the limit",
+            "return caches.match('/__session').then((r) => r ? r.text() : '0') \
+               .then((t) => Number(t) > 0 && Number(t) < Date.now())",
+        )
+        .await;
+    signal.cut();
+    phone.network(false).await;
+    phone.goto("/visits/CK-V9").await;
+    assert!(
+        phone.body_text().await.contains("登录已超过时限"),
+        "{}",
+        phone.body_text().await
+    );
+    let kept = phone
+        .js("return caches.keys().then((k) => k.includes('zx-pages-v1'))")
+        .await;
+    assert_eq!(
+        kept,
+        json!(false),
+        "the kept pages are deleted at the session's limit"
+    );
+    phone.screenshot("cadre-07-limit").await;
+    signal.restore();
+    phone.network(true).await;
+    phone.goto("/visits").await;
 
     // Sign-out leaves nothing personal in the browser.
     phone.sign_out().await;
@@ -844,13 +901,14 @@ impl Drop for Signal {
     }
 }
 
-/// Chromium's DevTools command `Network.emulateNetworkConditions`, through chromedriver.
+/// A command of Chromium's DevTools protocol, through chromedriver (`goog/cdp/execute`).
 #[derive(Debug)]
-struct EmulateNetwork {
-    offline: bool,
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
 }
 
-impl fantoccini::wd::WebDriverCompatibleCommand for EmulateNetwork {
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     fn endpoint(
         &self,
         base: &url::Url,
@@ -863,11 +921,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for EmulateNetwork {
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({
-            "cmd": "Network.emulateNetworkConditions",
-            "params": {"offline": self.offline, "latency": 0,
-                       "downloadThroughput": -1, "uploadThroughput": -1},
-        });
+        let body = json!({"cmd": self.cmd, "params": self.params});
         (http::Method::POST, Some(body.to_string()))
     }
 }
@@ -1342,10 +1396,20 @@ impl Browser {
 
     /// Takes the phone's network away or gives it back (the page's own requests).
     async fn network(&self, online: bool) {
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": !online, "latency": 0,
+                   "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await;
+    }
+
+    /// A DevTools command on the page; its answer.
+    async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
         self.c
-            .issue_cmd(EmulateNetwork { offline: !online })
+            .issue_cmd(Cdp { cmd, params })
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
     }
 
     /// Brings the element with this id to the middle of the screen (for a screenshot).
