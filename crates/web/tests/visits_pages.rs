@@ -168,6 +168,25 @@ async fn a_cadre_records_her_round() {
             "{}",
             timeline.body
         );
+        // Coverage counts the household as visited this month; 我的待办 has no overdue visit.
+        let coverage = c.get("/coverage").await;
+        assert!(
+            coverage
+                .body
+                .contains("data-visited=\"1\" id=\"coverage-visited\""),
+            "{}",
+            coverage.body
+        );
+        let tasks = c.get("/tasks").await;
+        let line = tasks
+            .body
+            .split("data-task=\"tasks-visits-overdue\"")
+            .nth(1)
+            .unwrap();
+        assert!(
+            line.starts_with(" data-urgency=\"overdue\" class=\"done\""),
+            "{line}"
+        );
     }
 }
 

@@ -44,6 +44,8 @@ struct Row {
     name: String,
     monitored: i64,
     with_findings: i64,
+    /// Monitored households (risk not eliminated) visited this month (issue 19).
+    visited: i64,
     /// The rules with at least one household, with their counts.
     rules: Vec<(String, i64)>,
 }
@@ -73,12 +75,13 @@ struct CoveragePage {
     today: String,
 }
 
-fn row(code: String, name: String, counts: &Counts, lang: Lang) -> Row {
+fn row(code: String, name: String, counts: &Counts, visited: i64, lang: Lang) -> Row {
     Row {
         code,
         name,
         monitored: counts.monitored,
         with_findings: counts.with_findings,
+        visited,
         rules: CoverageRule::ALL
             .iter()
             .map(|r| (r.label(lang).to_owned(), counts.of(*r)))
@@ -177,19 +180,38 @@ pub async fn page(
         Vec::new()
     };
     c.title = format!("{} · {}", c.t("coverage-title"), name);
+    // This month's visits of each row's monitored households.
+    let month = today.replace_day(1).unwrap_or(today);
+    let visited = async |code: &str| -> AppResult<i64> {
+        let Ok(d) = zhenxing_core::DivisionCode::parse(code) else {
+            return Ok(0);
+        };
+        let scope = zhenxing_core::Scope::new(d);
+        Ok(
+            zhenxing_store::visits::visited_count(&state.db, &scope, month)
+                .await?
+                .1,
+        )
+    };
+    let mut rows = Vec::new();
+    for ch in &report.children {
+        let n = c.tr.name(&ch.name_zh, &ch.name_en).to_owned();
+        rows.push(row(
+            ch.code.clone(),
+            n,
+            &ch.counts,
+            visited(&ch.code).await?,
+            lang,
+        ));
+    }
+    let total_visited = visited(division.as_str()).await?;
     let page = CoveragePage {
-        rows: report
-            .children
-            .iter()
-            .map(|ch| {
-                let n = c.tr.name(&ch.name_zh, &ch.name_en).to_owned();
-                row(ch.code.clone(), n, &ch.counts, lang)
-            })
-            .collect(),
+        rows,
         total: row(
             division.as_str().to_owned(),
             c.t("coverage-total"),
             &report.total,
+            total_visited,
             lang,
         ),
         code: division.as_str().to_owned(),
