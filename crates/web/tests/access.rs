@@ -292,6 +292,16 @@ async fn every_route_as_every_role() {
             for path in ["/visits", "/visits/conflicts"] {
                 assert_eq!(c.get(path).await.status, own_area, "{name} GET {path}");
             }
+            // The round's export: officers who export, for their own area.
+            let exports = matches!(*name, "admin" | "chengkou" | "bashan" | "wuxi");
+            for path in ["/visits.xlsx", "/visits.csv?show=overdue"] {
+                let r = c.get(path).await;
+                assert_eq!(
+                    r.status,
+                    if exports { 200 } else { 403 },
+                    "{name} GET {path}"
+                );
+            }
             let r = c.get(&visit).await;
             assert_eq!(r.status, read_status, "{name} GET {visit}");
             let r = c.get(&format!("{visit}/file/photo")).await;

@@ -177,6 +177,24 @@ async fn a_cadre_records_her_round() {
             "{}",
             coverage.body
         );
+        // The township exports the round of its villages: the household visited this month.
+        let mut township = server.signed_in("bashan").await;
+        let round = township.get("/visits").await;
+        assert!(
+            round.body.contains("href=\"/visits.xlsx\""),
+            "{}",
+            round.body
+        );
+        let xlsx = township.get("/visits.xlsx").await;
+        assert_eq!(xlsx.status, 200);
+        let rows = xlsx.xlsx_rows();
+        assert_eq!(rows[0][0], "户编号");
+        let ck = rows
+            .iter()
+            .find(|r| r[0] == "CK0001")
+            .expect("CK0001 in the round");
+        assert_eq!(ck[4], "本月已走访");
+        assert_eq!(ck[5], today_in_china().to_string());
         let tasks = c.get("/tasks").await;
         let line = tasks
             .body

@@ -9,7 +9,9 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::extract::CsrfForm;
-use crate::pages::{Chrome, Fields, parse_id, render, render_form};
+use crate::pages::list_export::{ExportRecord, ListFile, ListFormat, ListHead};
+use crate::pages::place_names::Places;
+use crate::pages::{Chrome, Fields, parse_id, query_string, render, render_form};
 use crate::scope::scoped_household;
 use crate::upload::{UploadError, capped_bytes, small_text};
 use askama::Template;
@@ -28,12 +30,15 @@ use zhenxing_core::visit::{
     value_words,
 };
 use zhenxing_core::{Action, HealthCondition, Lang, Relation, SchoolStatus, Text, text};
+use zhenxing_io::ColumnSpec;
 use zhenxing_store::files::{self, AcceptedFile, MAX_FILE_BYTES};
 use zhenxing_store::visits::{self, Choice, NotDecided, Recorded, Refused, RoundRow, field_values};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/visits", get(round))
+        .route("/visits.xlsx", get(round_export))
+        .route("/visits.csv", get(round_export))
         .route("/visits/conflicts", get(conflicts))
         .route("/visits/{no}", get(form).post(submit))
         .route("/visits/record/{county}/{id}", get(record_page))
@@ -63,6 +68,8 @@ struct RoundLine {
     no: String,
     name: String,
     group: String,
+    /// The village, on an officer's round.
+    place: String,
     last_visit: String,
 }
 
@@ -74,8 +81,8 @@ struct RoundPage {
     due: Vec<RoundLine>,
     done: Vec<RoundLine>,
     total: usize,
-    /// "共 N 户": the households shown.
-    shown: String,
+    /// "共 N 户" of the households shown, and the export links.
+    head: ListHead,
     filtered: bool,
     conflicts: usize,
     message: Option<String>,
@@ -113,6 +120,25 @@ pub struct RoundQuery {
     show: Option<String>,
 }
 
+/// The round of `account`, in its three parts, narrowed to the part `show` names: the one
+/// query of the page and its export.
+async fn round_parts(
+    state: &AppState,
+    account: &zhenxing_store::accounts::Account,
+    show: Option<&str>,
+) -> AppResult<(usize, [Vec<RoundRow>; 3])> {
+    let rows = visits::round(&state.db, &account.scope()).await?;
+    let total = rows.len();
+    let [mut overdue, mut due, mut done] = split_round(rows, today_in_china());
+    match show {
+        Some("overdue") => (due, done) = (Vec::new(), Vec::new()),
+        Some("due") => (overdue, done) = (Vec::new(), Vec::new()),
+        Some("done") => (overdue, due) = (Vec::new(), Vec::new()),
+        _ => {}
+    }
+    Ok((total, [overdue, due, done]))
+}
+
 async fn round(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -120,22 +146,28 @@ async fn round(
 ) -> AppResult<Response> {
     let account = viewer.may(Action::WriteRegistry)?;
     let today = today_in_china();
-    let rows = visits::round(&state.db, &account.scope()).await?;
-    let total = rows.len();
+    let (total, parts) = round_parts(&state, account, q.show.as_deref()).await?;
+    let shown: usize = parts.iter().map(Vec::len).sum();
+    // Officers' rounds span villages: each line names its village.
+    let places = Places::of(
+        &state,
+        viewer.lang,
+        parts.iter().flatten().map(|r| r.division_code.as_str()),
+    )
+    .await?;
+    let above_village = account.division.level() != zhenxing_core::DivisionLevel::Village;
     let line = |r: RoundRow| RoundLine {
         last_visit: r.last_visit.clone().unwrap_or_default(),
         name: r.head_name.clone().unwrap_or_default(),
         group: r.village_group.clone().unwrap_or_default(),
+        place: if above_village {
+            places.label(&r.division_code)
+        } else {
+            String::new()
+        },
         no: r.household_no,
     };
-    let [mut overdue, mut due, mut done] = split_round(rows, today);
-    match q.show.as_deref() {
-        Some("overdue") => (due, done) = (Vec::new(), Vec::new()),
-        Some("due") => (overdue, done) = (Vec::new(), Vec::new()),
-        Some("done") => (overdue, due) = (Vec::new(), Vec::new()),
-        _ => {}
-    }
-    let shown = overdue.len() + due.len() + done.len();
+    let [overdue, due, done] = parts;
     let conflicts = visits::open_conflicts(&state.db, &account.scope())
         .await?
         .len();
@@ -150,12 +182,25 @@ async fn round(
         .as_deref()
         .and_then(VisitOutcome::from_code)
         .map(|o| done_message(o, &no).get(viewer.lang).to_owned());
+    let export_query = viewer.may(Action::ExportRegistry).is_ok().then(|| {
+        q.show
+            .as_deref()
+            .map(|s| query_string(&[("show", s)]))
+            .unwrap_or_default()
+    });
+    let head = ListHead::new(
+        &c,
+        "list-total-households",
+        shown as i64,
+        "/visits",
+        export_query,
+    );
     let page = RoundPage {
         overdue: overdue.into_iter().map(line).collect(),
         due: due.into_iter().map(line).collect(),
         done: done.into_iter().map(line).collect(),
         total,
-        shown: households_total(shown, viewer.lang),
+        head,
         filtered: q.show.is_some(),
         conflicts,
         message,
@@ -164,6 +209,62 @@ async fn round(
         c,
     };
     Ok(render(&page))
+}
+
+/// The round as XLSX or CSV, as the page's `show` selects it, for those who may export.
+async fn round_export(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(q): Query<RoundQuery>,
+    ListFormat(format): ListFormat,
+) -> AppResult<Response> {
+    let account = viewer.may(Action::WriteRegistry)?;
+    viewer.may(Action::ExportRegistry)?;
+    let (_, parts) = round_parts(&state, account, q.show.as_deref()).await?;
+    let c = Chrome::new(&state, &viewer, String::new());
+    let places = Places::of(
+        &state,
+        viewer.lang,
+        parts.iter().flatten().map(|r| r.division_code.as_str()),
+    )
+    .await?;
+    let text = |key: &str| ColumnSpec::text(c.t(key));
+    let columns = [
+        text("col-household-no"),
+        text("col-head"),
+        text("col-village"),
+        text("visits-col-group"),
+        text("visits-col-state"),
+        text("visits-last"),
+    ];
+    let mut file = ListFile::create("visits", format, &columns)?;
+    let mut rows = Vec::new();
+    for (part, key) in parts
+        .into_iter()
+        .zip(["visits-overdue", "visits-due", "visits-done"])
+    {
+        for r in part {
+            rows.push(vec![
+                r.household_no,
+                r.head_name.unwrap_or_default(),
+                places.label(&r.division_code),
+                r.village_group.unwrap_or_default(),
+                c.t(key),
+                r.last_visit.unwrap_or_default(),
+            ]);
+        }
+    }
+    file.write(rows).await?;
+    file.send(
+        &state,
+        &viewer,
+        ExportRecord {
+            action: "visits.export",
+            division: account.division,
+            filters: json!({"show": q.show}),
+        },
+    )
+    .await
 }
 
 fn done_message(o: VisitOutcome, no: &str) -> Text {
