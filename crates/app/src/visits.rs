@@ -181,6 +181,7 @@ pub fn parse_visit(
         food_clothing: values.get("food_clothing").map(String::as_str) == Some("yes"),
         changes,
         risks,
+        declared: form.one("risk_source") == "declared",
         note: note.trim().to_owned(),
         photo: form.photo,
         signature: form.signature,

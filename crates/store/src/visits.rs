@@ -14,7 +14,7 @@ use crate::audit::{AuditEntry, AuditItem, Operation};
 use crate::browse::code_range;
 use crate::files::AcceptedFile;
 use crate::registry::{MonitoringPermission, WriteRequest, household_in, write_in_transaction};
-use crate::warnings::{NewWarning, Raised, raise, risk_codes};
+use crate::warnings::{NewWarning, Raised, raise, report_reason, risk_codes};
 use crate::{Db, HouseholdRecord, Result, StoreError, Tx, on_pool, on_tx};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::visit::{
     Change, Conflict, FieldKind, VisitField, VisitOutcome, canonical, observation_reasons, yuan,
 };
-use zhenxing_core::warning::InboxPolicy;
+use zhenxing_core::warning::{InboxPolicy, WarningChannel};
 use zhenxing_core::{Fen, Scope, Text, text};
 
 /// A visit as the phone sends it, parsed.
@@ -38,6 +38,8 @@ pub struct NewVisit {
     pub food_clothing: bool,
     pub changes: Vec<Change>,
     pub risks: Vec<RiskType>,
+    /// The household declared the risks itself (a self-declaration taken on the visit).
+    pub declared: bool,
     pub note: String,
     pub photo: Option<AcceptedFile>,
     pub signature: Option<AcceptedFile>,
@@ -292,13 +294,13 @@ pub async fn record(
     let now = now_stored();
     on_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO visits (county_code, id, household_no, division_code, visited_on, visitor, \
-         idempotency_key, form_version, no_change, food_clothing, changes, risk_types, note, \
-         outcome, conflicts, warning_id, created_at, audit_seq) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
+         idempotency_key, form_version, no_change, food_clothing, changes, risk_types, declared, \
+         note, outcome, conflicts, warning_id, created_at, audit_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(&county).bind(id).bind(&v.household_no).bind(&village)
         .bind(v.visited_on.to_string()).bind(&actor.name).bind(&v.key)
         .bind(i64::from(v.form_version)).bind(v.no_change).bind(v.food_clothing)
-        .bind(&changes_json).bind(risk_codes(&v.risks)).bind(v.note.trim())
+        .bind(&changes_json).bind(risk_codes(&v.risks)).bind(v.declared).bind(v.note.trim())
         .bind(outcome.code()).bind(&conflicts_json).bind(warning_id).bind(&now)
         .bind(operation.seq())
         .execute(conn).await.map(drop)?);
@@ -365,8 +367,10 @@ async fn write_household(
     Ok(())
 }
 
-/// Raises the warning a visit's observations and screening call for, if any: one warning from
-/// the source `visit`, merged into the household's active one from that source.
+/// Raises the warnings a visit calls for: from the source `visit`, the rules that newly fire
+/// and what the cadre saw (food and clothing lacking, risks she reports); from the source
+/// `self_declaration`, risks the household declared to her. Each is merged into the
+/// household's active warning from its source. The id of the first raised, if any.
 async fn raise_for_visit(
     tx: &mut Tx,
     operation: &mut Operation,
@@ -378,9 +382,10 @@ async fn raise_for_visit(
 ) -> Result<Option<i64>> {
     let mut reasons = screened.reasons;
     let mut risks = screened.risk_types;
+    let seen: &[RiskType] = if v.declared { &[] } else { &v.risks };
     for (risk, words) in observation_reasons(
         v.food_clothing,
-        &v.risks,
+        seen,
         v.visited_on,
         &actor.name,
         v.note.trim(),
@@ -388,36 +393,52 @@ async fn raise_for_visit(
         reasons.push(json!({"rule": "visit", "risk": risk.map(RiskType::code),
                             "zh": words.zh, "en": words.en}));
     }
-    for r in &v.risks {
+    for r in seen {
         if !risks.contains(r) {
             risks.push(*r);
         }
     }
-    if reasons.is_empty() {
-        return Ok(None);
-    }
-    let raised = raise(
-        tx,
-        operation,
-        NewWarning {
+    let origin = json!({"account": actor.name, "on": v.visited_on.to_string(), "visit_key": v.key});
+    let mut raised = Vec::new();
+    if !reasons.is_empty() {
+        raised.push(NewWarning {
             household_no: v.household_no.clone(),
             division_code: village.to_owned(),
-            source: "visit".to_owned(),
+            source: WarningChannel::Visit.code().to_owned(),
             category: None,
             risk_types: risks,
             reasons,
             rule_set: screened.rule_set,
-            origin: Some(
-                json!({"account": actor.name, "on": v.visited_on.to_string(),
-                                "visit_key": v.key}),
-            ),
-        },
-        policy,
-    )
-    .await?;
-    Ok(Some(match raised {
-        Raised::Opened(id) | Raised::Merged(id) | Raised::Unchanged(id) => id,
-    }))
+            origin: Some(origin.clone()),
+        });
+    }
+    if v.declared && !v.risks.is_empty() {
+        let channel = WarningChannel::SelfDeclaration;
+        raised.push(NewWarning {
+            household_no: v.household_no.clone(),
+            division_code: village.to_owned(),
+            source: channel.code().to_owned(),
+            category: None,
+            risk_types: v.risks.clone(),
+            reasons: vec![report_reason(
+                channel,
+                v.visited_on,
+                &actor.name,
+                v.note.trim(),
+                &v.risks,
+            )],
+            rule_set: None,
+            origin: Some(origin),
+        });
+    }
+    let mut first = None;
+    for w in raised {
+        let id = match raise(tx, operation, w, policy).await? {
+            Raised::Opened(id) | Raised::Merged(id) | Raised::Unchanged(id) => id,
+        };
+        first.get_or_insert(id);
+    }
+    Ok(first)
 }
 
 /// How a conflict is decided.
@@ -590,6 +611,7 @@ pub struct VisitRow {
     pub food_clothing: bool,
     pub changes: String,
     pub risk_types: String,
+    pub declared: bool,
     pub note: String,
     pub outcome: String,
     pub conflicts: Option<String>,
@@ -616,7 +638,8 @@ impl VisitRow {
 }
 
 const VISIT_COLUMNS: &str = "v.county_code, v.id, v.household_no, v.division_code, v.visited_on, \
-     v.visitor, v.no_change, v.food_clothing, v.changes, v.risk_types, v.note, v.outcome, \
+     v.visitor, v.no_change, v.food_clothing, v.changes, v.risk_types, v.declared, v.note, \
+     v.outcome, \
      v.conflicts, v.warning_id, v.decided_by, v.decided_at, v.created_at, \
      EXISTS (SELECT 1 FROM visit_files f WHERE f.county_code = v.county_code \
              AND f.visit_id = v.id AND f.kind = 'photo') AS has_photo, \

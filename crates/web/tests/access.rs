@@ -74,6 +74,7 @@ async fn every_route_as_every_role() {
                 food_clothing: true,
                 changes: Vec::new(),
                 risks: Vec::new(),
+                declared: false,
                 note: String::new(),
                 photo: None,
                 signature: None,

@@ -208,6 +208,25 @@ async fn a_visit_is_recorded_once_and_changes_only_what_changed() {
         .unwrap();
         assert!(r.warning_id.is_some());
 
+        // Risks the household declares to the cadre on the visit: a self-declaration lead, with
+        // the cadre's note, beside the visit's own warning.
+        let key = "00000000-0000-4000-8000-000000000006";
+        let mut f = for_household(form(&v2, key, &[], true), "CK-V2");
+        f.fields.push(("risk".into(), "illness".into()));
+        f.fields.push(("risk_source".into(), "declared".into()));
+        f.fields.push(("note".into(), "户主说近期住院".into()));
+        let r = record(db, &li, f).await.unwrap();
+        let declared = zhenxing_store::warnings::warning(db, &li.scope(), r.warning_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(declared.source, "self_declaration");
+        assert!(
+            declared.reasons.contains("户主说近期住院"),
+            "{}",
+            declared.reasons
+        );
+
         // The round and the month's coverage count the visits.
         let scope = Scope::new(DivisionCode::parse(VILLAGE).unwrap());
         let round = visits::round(db, &scope).await.unwrap();
@@ -224,6 +243,13 @@ async fn a_visit_is_recorded_once_and_changes_only_what_changed() {
         );
         let history = visits::household_visits(db, &scope, "CK-V1").await.unwrap();
         assert_eq!(history.len(), 4);
+        assert_eq!(
+            visits::household_visits(db, &scope, "CK-V2")
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         testing::assert_chain_intact(db).await;
     }
 }

@@ -62,6 +62,7 @@ pub async fn seed_visits(db: &Db, accounts: &[DemoAccount]) -> Result<usize> {
                 food_clothing: true,
                 changes,
                 risks: Vec::new(),
+                declared: false,
                 note: note.to_owned(),
                 photo: None,
                 signature: None,

@@ -2,7 +2,9 @@
 -- warning. A visit names its household and village, the day, who visited, whether the cadre
 -- confirmed "no change", what she saw (`food_clothing`: 吃穿不愁, an observation of the visit,
 -- not a registry field), the changes she made (JSON `[{field, was, now}]`, zhenxing_core::visit),
--- the risks she reported and her note.
+-- the risks reported and the note; `declared`: the household itself declared those risks
+-- to the cadre (a self-declaration taken on the visit, raised as one) rather than the cadre
+-- seeing them.
 --
 -- `idempotency_key`: chosen by the phone for each visit it queues, so that a visit sent twice
 -- (a lost answer, a replay) is recorded once: unique within the county, the distribution column.
@@ -24,6 +26,7 @@ CREATE TABLE visits (
     food_clothing    BOOLEAN NOT NULL,
     changes          TEXT NOT NULL,
     risk_types       TEXT NOT NULL,
+    declared         BOOLEAN NOT NULL,
     note             TEXT NOT NULL,
     outcome          TEXT NOT NULL CHECK (outcome IN
                          ('recorded', 'applied', 'conflict', 'kept_office', 'applied_visit')),

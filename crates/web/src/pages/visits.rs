@@ -335,6 +335,8 @@ struct FormPage {
     members: Vec<MemberLine>,
     risks: Vec<Choice2>,
     note: String,
+    /// The risks are the household's own declaration.
+    declared: bool,
     measures: Vec<String>,
     last_visit: String,
     checks: String,
@@ -520,6 +522,7 @@ async fn form_page(
             })
             .collect(),
         note: one("note"),
+        declared: one("risk_source") == "declared",
         measures,
         last_visit: last.map(|v| v.visited_on.clone()).unwrap_or_default(),
         checks: serde_json::to_string(&form_checks()).unwrap_or_else(|_| "[]".into()),
