@@ -197,12 +197,16 @@ fn facts_of(record: &HouseholdRecord) -> Option<(zhenxing_core::Household, Vec<M
 }
 
 /// The screening of a visit under `rule_set` on `today`: the rules that fire on the household
-/// after the visit's changes and did not before, as warning reasons.
+/// after the visit's changes and did not before, as warning reasons. Without a rule set (a
+/// registry that has none yet) nothing is screened: the visit raises only what the cadre saw.
 pub fn screen_with(
-    rule_set: &StoredRuleSet,
+    rule_set: Option<&StoredRuleSet>,
     today: Date,
 ) -> impl Fn(&HouseholdRecord, &HouseholdRecord) -> Screened + Sync + '_ {
     move |before, after| {
+        let Some(rule_set) = rule_set else {
+            return Screened::default();
+        };
         let prepared = rule_set.rules.prepare(today);
         let assess = |r: &HouseholdRecord| {
             facts_of(r).map(|(h, m)| prepared.classify(&HouseholdFacts::of(&h, &m)))

@@ -46,6 +46,14 @@ impl UploadError {
     }
 }
 
+/// Whether a request's body is `multipart/form-data` (a form with files).
+pub(crate) fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 /// A small field's bytes; a field longer than `max` bytes is refused.
 pub(crate) async fn small_bytes(field: &mut Field<'_>, max: usize) -> Result<Vec<u8>, UploadError> {
     let mut bytes = Vec::new();

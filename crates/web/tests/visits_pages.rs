@@ -130,6 +130,9 @@ async fn a_cadre_records_her_round() {
         assert_eq!(visits.len(), 1);
 
         // A change, with a photo: written, the photo kept and shown.
+        // The signature is a 600 KB image: larger than an ordinary form may be.
+        let mut signature = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        signature.resize(600 * 1024, 0);
         let form = c.get("/visits/CK0001").await;
         let mut fields = fields_of(
             &form,
@@ -142,7 +145,7 @@ async fn a_cadre_records_her_round() {
             .post_multipart_files(
                 "/visits/CK0001",
                 &pairs(&fields),
-                &[("photo", "p.png", PNG)],
+                &[("photo", "p.png", PNG), ("signature", "s.jpg", &signature)],
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -238,6 +241,28 @@ async fn bad_submissions_are_refused_and_record_nothing() {
         assert_eq!(problems[0]["field"], "photo");
         assert!(
             problems[0]["en"].as_str().unwrap().contains("JPEG"),
+            "{problems}"
+        );
+        // A photo of more than 5 MB: refused by name.
+        let mut big = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        big.resize(5 * 1024 * 1024 + 1, 0);
+        let fields = with_csrf(fields_of(
+            &form,
+            "bbbbbbbb-0000-4000-8000-000000000004",
+            &[],
+        ));
+        let r = j
+            .post_multipart_files(
+                "/visits/CK0001",
+                &pairs(&fields),
+                &[("photo", "big.jpg", &big)],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let problems = r.json()["problems"].clone();
+        assert_eq!(problems[0]["field"], "photo");
+        assert!(
+            problems[0]["en"].as_str().unwrap().contains("5 MB"),
             "{problems}"
         );
         // A form of an older version of the app.

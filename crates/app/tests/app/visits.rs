@@ -92,8 +92,8 @@ fn form(
 
 async fn record(db: &Db, account: &Account, f: VisitForm) -> Result<Recorded, Refused> {
     let today = today_in_china();
-    let rule_set = zhenxing_app::visits::visit_rule_set(db).await.unwrap();
-    let screen = screen_with(&rule_set, today);
+    let rule_set = zhenxing_app::visits::visit_rule_set(db).await;
+    let screen = screen_with(rule_set.as_ref(), today);
     let hh: String = f
         .fields
         .iter()
@@ -318,8 +318,8 @@ async fn an_office_change_meanwhile_is_never_overwritten() {
             )
             .await
             .unwrap();
-        let rule_set = zhenxing_app::visits::visit_rule_set(db).await.unwrap();
-        let screen = screen_with(&rule_set, today_in_china());
+        let rule_set = zhenxing_app::visits::visit_rule_set(db).await;
+        let screen = screen_with(rule_set.as_ref(), today_in_china());
         let decided = visits::decide(
             db,
             &township,

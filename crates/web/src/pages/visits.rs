@@ -40,7 +40,12 @@ pub fn routes() -> Router<AppState> {
         .route("/visits.xlsx", get(round_export))
         .route("/visits.csv", get(round_export))
         .route("/visits/conflicts", get(conflicts))
-        .route("/visits/{no}", get(form).post(submit))
+        .route(
+            "/visits/{no}",
+            get(form)
+                .post(submit)
+                .layer(axum::extract::DefaultBodyLimit::max(VISIT_BODY_LIMIT)),
+        )
         .route("/visits/record/{county}/{id}", get(record_page))
         .route("/visits/record/{county}/{id}/decide", post(decide))
         .route("/visits/record/{county}/{id}/file/{kind}", get(file))
@@ -559,12 +564,7 @@ async fn read_visit_form(
     state: &AppState,
     request: Request,
 ) -> AppResult<(VisitForm, Vec<Problem>)> {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !multipart {
+    if !crate::upload::is_multipart(request.headers()) {
         let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
             .await
             .map_err(|e| {
@@ -666,16 +666,9 @@ async fn submit(
         }
     };
     let rule_set = visit_rule_set(&state.db).await;
-    let screen = rule_set.as_ref().map(|r| screen_with(r, today));
-    let none = |_: &zhenxing_store::HouseholdRecord, _: &zhenxing_store::HouseholdRecord| {
-        visits::Screened::default()
-    };
-    let screen: visits::Screen<'_> = match &screen {
-        Some(s) => s,
-        None => &none,
-    };
+    let screen = screen_with(rule_set.as_ref(), today);
     let policy = crate::pages::warnings::policy();
-    let recorded = visits::record(&state.db, &account, &visit, screen, &policy).await?;
+    let recorded = visits::record(&state.db, &account, &visit, &screen, &policy).await?;
     state.badges.forget(account.id);
     let lang = viewer.lang;
     match recorded {
@@ -872,17 +865,10 @@ async fn decide(
     };
     let today = today_in_china();
     let rule_set = visit_rule_set(&state.db).await;
-    let screen = rule_set.as_ref().map(|r| screen_with(r, today));
-    let none = |_: &zhenxing_store::HouseholdRecord, _: &zhenxing_store::HouseholdRecord| {
-        visits::Screened::default()
-    };
-    let screen: visits::Screen<'_> = match &screen {
-        Some(s) => s,
-        None => &none,
-    };
+    let screen = screen_with(rule_set.as_ref(), today);
     let policy = crate::pages::warnings::policy();
     let here = format!("/visits/record/{county}/{id}");
-    match visits::decide(&state.db, &account, &county, id, choice, screen, &policy).await? {
+    match visits::decide(&state.db, &account, &county, id, choice, &screen, &policy).await? {
         Ok(o) => {
             state.badges.forget(account.id);
             Ok(Redirect::to(&format!("{here}?done={}", o.code())).into_response())

@@ -103,12 +103,7 @@ pub(super) async fn read_form_with_files(
     state: &AppState,
     request: Request,
 ) -> AppResult<(Fields, Vec<AcceptedFile>, Vec<FieldError>)> {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !multipart {
+    if !crate::upload::is_multipart(request.headers()) {
         let (parts, body) = request.into_parts();
         let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
             .await
