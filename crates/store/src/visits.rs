@@ -461,6 +461,19 @@ pub enum NotDecided {
     Invalid(Text),
 }
 
+/// A visit waiting for a decision, as `decide` reads it.
+#[derive(sqlx::FromRow)]
+struct Pending {
+    household_no: String,
+    division_code: String,
+    visited_on: String,
+    visitor: String,
+    changes: String,
+    conflicts: Option<String>,
+    outcome: String,
+    idempotency_key: String,
+}
+
 /// Decides a visit's conflict, by the visitor or an officer whose scope holds the village.
 pub async fn decide(
     db: &Db,
@@ -472,21 +485,20 @@ pub async fn decide(
     policy: &InboxPolicy,
 ) -> Result<std::result::Result<VisitOutcome, NotDecided>> {
     let mut tx = db.begin_write().await?;
-    let row: Option<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-    )> = on_tx!(&mut tx, conn => sqlx::query_as(
+    let row: Option<Pending> = on_tx!(&mut tx, conn => sqlx::query_as(
             "SELECT household_no, division_code, visited_on, visitor, changes, conflicts, \
              outcome, idempotency_key FROM visits WHERE county_code = $1 AND id = $2")
             .bind(county).bind(id).fetch_optional(conn).await?);
-    let Some((no, village, visited_on, visitor, changes, conflicts, outcome, key)) =
-        row.filter(|r| actor.scope().contains_code(&r.1))
+    let Some(Pending {
+        household_no: no,
+        division_code: village,
+        visited_on,
+        visitor,
+        changes,
+        conflicts,
+        outcome,
+        idempotency_key: key,
+    }) = row.filter(|r| actor.scope().contains_code(&r.division_code))
     else {
         tx.rollback().await?;
         return Ok(Err(NotDecided::NotFound));

@@ -715,7 +715,15 @@ async fn check_parity(phone: &Browser) {
     use zhenxing_core::visit::{CheckInput, form_checks, run_checks};
     let today = zhenxing_core::china_time::today_in_china();
     let day = |d: i64| (today - time::Duration::days(d)).to_string();
-    let cases: Vec<(Vec<(&str, &str)>, String, Vec<&str>, &str, Vec<i32>)> = vec![
+    // (values, visit day, risks, note, members' ages)
+    type Case<'a> = (
+        Vec<(&'a str, &'a str)>,
+        String,
+        Vec<&'a str>,
+        &'a str,
+        Vec<i32>,
+    );
+    let cases: Vec<Case> = vec![
         (
             vec![
                 ("food_clothing", ""),
@@ -832,7 +840,7 @@ fn jpeg_size(bytes: &[u8]) -> Option<(u16, u16)> {
         }
         let marker = bytes[i + 1];
         let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        if matches!(marker, 0xC0 | 0xC1 | 0xC2) {
+        if (0xC0..=0xC2).contains(&marker) {
             let height = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]);
             let width = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]);
             return Some((width, height));

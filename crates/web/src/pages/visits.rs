@@ -95,11 +95,6 @@ struct RoundPage {
     month: String,
 }
 
-fn households_total(n: usize, lang: Lang) -> String {
-    let n = crate::pages::count(n as i64);
-    text!("共{n}户", "{n} households").get(lang).to_owned()
-}
-
 /// The counts of a round: (not visited since last month, not visited this month, visited).
 pub fn split_round(rows: Vec<RoundRow>, today: time::Date) -> [Vec<RoundRow>; 3] {
     let this_month = first_of_month(today);
@@ -929,7 +924,10 @@ async fn conflicts(
     c.title = c.t("visit-conflicts-title");
     let lang = viewer.lang;
     let page = ConflictsPage {
-        total: households_total(rows.len(), lang),
+        total: {
+            let n = crate::pages::count(rows.len() as i64);
+            text!("共{n}条", "{n} in all").get(lang).to_owned()
+        },
         rows: rows
             .iter()
             .map(|v| {
