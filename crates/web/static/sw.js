@@ -10,6 +10,9 @@ const PAGES = 'zx-pages-v1';
 const SHELL = 'zx-shell-v1';
 const META = 'zx-meta-v1';
 const SHELL_URLS = ['/static/style.css', '/static/visit.js', '/favicon.ico', '/manifest.webmanifest'];
+// Set at sign-out (a 'stop' message): nothing is kept any more, so that a write still under
+// way cannot bring back what sign-out deletes.
+let stopped = false;
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(SHELL).then((c) => c.addAll(SHELL_URLS)).then(() => self.skipWaiting()));
@@ -44,7 +47,7 @@ function offlinePage(status) {
 
 async function keep(path, response) {
   const type = response.headers.get('Content-Type') || '';
-  if (response.ok && !response.redirected && type.startsWith('text/html')) {
+  if (!stopped && response.ok && !response.redirected && type.startsWith('text/html')) {
     await (await caches.open(PAGES)).put(path, response.clone());
     return true;
   }
@@ -69,7 +72,7 @@ async function page(request, url) {
 async function shell(request, url) {
   try {
     const response = await fetch(request);
-    if (response.ok) await (await caches.open(SHELL)).put(url.pathname, response.clone());
+    if (response.ok && !stopped) await (await caches.open(SHELL)).put(url.pathname, response.clone());
     return response;
   } catch (err) {
     return (await caches.match(url.pathname, { cacheName: SHELL })) || Response.error();
@@ -88,11 +91,20 @@ self.addEventListener('fetch', (e) => {
 // The round page asks for its households' forms to be kept: fetched now, while online.
 self.addEventListener('message', (e) => {
   const data = e.data || {};
-  if (data.type !== 'precache') return;
+  if (data.type === 'stop') {
+    stopped = true;
+    e.waitUntil((async () => {
+      for (const name of await caches.keys()) await caches.delete(name);
+      if (e.ports[0]) e.ports[0].postMessage({ stopped: true });
+    })());
+    return;
+  }
+  if (data.type !== 'precache' || stopped) return;
   e.waitUntil((async () => {
     await (await caches.open(META)).put('/__session', new Response(String(data.sessionEnds || 0)));
     let cached = 0;
     for (const path of (data.urls || []).slice(0, 2100)) {
+      if (stopped) break;
       const url = new URL(path, self.location.origin);
       if (!kept(url)) continue;
       try {

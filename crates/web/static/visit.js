@@ -28,6 +28,7 @@
     signOutWaiting: ['还有走访未发送，退出后将从手机上删除。仍要退出吗？', 'some visits are not sent yet and will be deleted from this phone when you sign out. Sign out anyway?'],
     confirmWarnings: ['请核对标出的项目；确认无误，再点一次保存', 'check the fields marked; if they are right, tap save again'],
     photoNotImage: ['所选文件不是照片：请选JPEG或PNG图片', 'the file chosen is not a photo: choose a JPEG or PNG image'],
+    waitingMark: ['待发送', 'waiting to send'],
     ready: ['本月名单和表单已保存在手机上，没有信号也能走访', "this month's round and forms are kept on the phone: visits work without signal"],
   };
   const t = (k) => T[k][zh ? 0 : 1];
@@ -114,6 +115,19 @@
     const items = (await queueExists()) ? await allItems() : [];
     count.textContent = String(items.length);
     document.body.dataset.queue = String(items.length);
+    // The round marks the households whose visit waits on the phone.
+    for (const a of document.querySelectorAll('a.round-item')) {
+      const waiting = items.some((i) => i.no === a.dataset.no && !i.refused);
+      let mark = a.querySelector('.queued-mark');
+      if (waiting && !mark) {
+        mark = document.createElement('strong');
+        mark.className = 'queued-mark';
+        mark.textContent = ` · ${t('waitingMark')}`;
+        a.append(mark);
+      } else if (!waiting && mark) {
+        mark.remove();
+      }
+    }
     const list = document.getElementById('queue-list');
     list.textContent = '';
     for (const item of items) {
@@ -344,11 +358,27 @@
   }
 
   // ---- The service worker, the cached pages and their limits ----------------------------
+  // The round's pages being kept by the service worker (settled when it has answered).
+  let precaching = Promise.resolve();
   async function clearCachedPages() {
     if (!('caches' in window)) return;
     for (const name of await caches.keys()) await caches.delete(name);
   }
+  // Asks the service worker to stop keeping pages and to delete them, and waits (a little) for
+  // it: a page it is still fetching would otherwise be kept again after sign-out.
+  function stopWorker() {
+    const worker = 'serviceWorker' in navigator && navigator.serviceWorker.controller;
+    if (!worker) return Promise.resolve();
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => resolve();
+      worker.postMessage({ type: 'stop' }, [channel.port2]);
+      setTimeout(resolve, 3000);
+    });
+  }
   async function clearEverything() {
+    await Promise.race([precaching, new Promise((resolve) => setTimeout(resolve, 10000))]);
+    await stopWorker();
     await clearCachedPages();
     if ('serviceWorker' in navigator) for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
     await new Promise((resolve) => { const req = indexedDB.deleteDatabase(DB_NAME); req.onsuccess = req.onerror = req.onblocked = () => resolve(); });
@@ -365,11 +395,14 @@
     if (!navigator.onLine || !target) return;
     const urls = ['/visits', '/tasks', ...[...document.querySelectorAll('a.round-item')].map((a) => a.getAttribute('href'))];
     const channel = new MessageChannel();
-    channel.port1.onmessage = (m) => {
-      app.dataset.offlineReady = String(m.data.cached);
-      const state = document.getElementById('offline-state');
-      if (state && !state.textContent) state.textContent = t('ready');
-    };
+    precaching = new Promise((resolve) => {
+      channel.port1.onmessage = (m) => {
+        app.dataset.offlineReady = String(m.data.cached);
+        const state = document.getElementById('offline-state');
+        if (state && !state.textContent) state.textContent = t('ready');
+        resolve();
+      };
+    });
     target.postMessage({ type: 'precache', urls, sessionEnds: Number.isNaN(ends) ? 0 : ends }, [channel.port2]);
   }
 

@@ -570,6 +570,14 @@ async fn cadre_round_without_signal(b: &Browser) {
         )
         .await;
     let one_change_taps = taps;
+    let marked = phone
+        .js("return [...document.querySelectorAll('a.round-item .queued-mark')].length")
+        .await;
+    assert_eq!(
+        marked,
+        json!(2),
+        "the round marks both households as waiting to send"
+    );
     assert!(
         no_change_taps <= 3,
         "a no-change visit with a photo: {no_change_taps} taps"

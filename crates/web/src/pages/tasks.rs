@@ -169,27 +169,6 @@ pub async fn tasks_of(state: &AppState, account: &Account) -> AppResult<Vec<Task
             Urgency::Overdue,
         ));
         if account.may(Action::WriteRegistry) {
-            // The monthly round of visits (issue 19), the village cadre's main work.
-            let (overdue, due, conflicts) =
-                crate::pages::visits::task_counts(state, &scope).await?;
-            tasks.push(task(
-                "tasks-visits-overdue",
-                overdue,
-                "/visits?show=overdue",
-                Urgency::Overdue,
-            ));
-            tasks.push(task(
-                "tasks-visits-due",
-                due,
-                "/visits?show=due",
-                Urgency::Due,
-            ));
-            tasks.push(task(
-                "tasks-visit-conflicts",
-                conflicts,
-                "/visits/conflicts",
-                Urgency::Due,
-            ));
             let own = own_warnings(state, account, today).await?;
             let assigns = own.key == "tasks-warnings-to-assign";
             tasks.push(own);
@@ -237,6 +216,28 @@ pub async fn tasks_of(state: &AppState, account: &Account) -> AppResult<Vec<Task
                 Urgency::Due,
             ));
         }
+    }
+    if account.may(Action::WriteRegistry) {
+        // The monthly round of visits (issue 19), the village cadre's main work.
+        let (overdue, due, conflicts) = crate::pages::visits::task_counts(state, &scope).await?;
+        tasks.push(task(
+            "tasks-visits-overdue",
+            overdue,
+            "/visits?show=overdue",
+            Urgency::Overdue,
+        ));
+        tasks.push(task(
+            "tasks-visits-due",
+            due,
+            "/visits?show=due",
+            Urgency::Due,
+        ));
+        tasks.push(task(
+            "tasks-visit-conflicts",
+            conflicts,
+            "/visits/conflicts",
+            Urgency::Due,
+        ));
     }
     if account.may(Action::ReadTickets) {
         let [open, overdue, _] = portal::ticket_counts(&state.db, account, None, today).await?;
