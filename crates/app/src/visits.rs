@@ -143,7 +143,11 @@ pub fn parse_visit(
     if no_change {
         // "No change" keeps every value as the form was filled in; only the observation stays.
         let food = values.get("food_clothing").cloned();
-        values = was.clone();
+        values = was
+            .iter()
+            .filter(|(k, _)| zhenxing_core::visit::VisitField::parse(k).is_some())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if let Some(f) = food {
             values.insert("food_clothing".into(), f);
         }

@@ -489,12 +489,21 @@ pub fn run_checks(checks: &[FormCheck], input: &CheckInput<'_>, today: Date) -> 
 // ---------------------------------------------------------------------------------------------
 // Changes and conflicts
 
-/// One field the cadre changed: the value the form was filled in with and the value sent.
+/// One field the cadre changed: the value the form was filled in with and the value sent; for a
+/// member's field, who the member was on the form (`was.m<position>.who`, the name), so that a
+/// change is never applied to another person when the office has added or removed members since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Change {
     pub field: String,
     pub was: String,
     pub now: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
+}
+
+/// The name under which the form carries who a member was (`m3.who`).
+pub fn member_who(position: usize) -> String {
+    format!("m{position}.who")
 }
 
 /// The changes of a form: every field whose value sent differs from the value it was filled in
@@ -529,6 +538,15 @@ pub fn changes(
                 field: name.clone(),
                 was: before,
                 now,
+                who: match field {
+                    VisitField::Member(i, _) => Some(
+                        was.get(&member_who(i))
+                            .map_or("", String::as_str)
+                            .trim()
+                            .to_owned(),
+                    ),
+                    VisitField::Household(_) => None,
+                },
             }),
             (Ok(_), Ok(_)) => {}
             (Err(t), _) | (_, Err(t)) => problems.push(Problem {

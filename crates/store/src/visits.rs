@@ -22,7 +22,8 @@ use time::Date;
 use zhenxing_core::china_time::now_stored;
 use zhenxing_core::monitoring::RiskType;
 use zhenxing_core::visit::{
-    Change, Conflict, FieldKind, VisitField, VisitOutcome, canonical, observation_reasons, yuan,
+    Change, Conflict, FieldKind, VisitField, VisitOutcome, canonical, member_who,
+    observation_reasons, yuan,
 };
 use zhenxing_core::warning::{InboxPolicy, WarningChannel};
 use zhenxing_core::{Fen, Scope, Text, text};
@@ -102,6 +103,7 @@ pub fn field_values(r: &HouseholdRecord) -> BTreeMap<String, String> {
     put("business_expense".into(), money(r.business_expense));
     put("out_of_pocket".into(), money(r.out_of_pocket));
     for (i, m) in r.members.iter().enumerate() {
+        put(member_who(i), m.name.clone());
         put(
             format!("m{i}.insured"),
             tri(Some(m.medical_insurance)).into(),
@@ -116,6 +118,24 @@ pub fn field_values(r: &HouseholdRecord) -> BTreeMap<String, String> {
         );
     }
     v
+}
+
+/// Why `changes` cannot be applied to `r` as it is now: a member's change whose member is
+/// another person than the one on the form (the office added or removed members since).
+pub fn members_moved(r: &HouseholdRecord, changes: &[Change]) -> Option<Text> {
+    changes.iter().find_map(|c| {
+        let Some(VisitField::Member(i, _)) = VisitField::parse(&c.field) else {
+            return None;
+        };
+        let now = r.members.get(i).map(|m| m.name.as_str());
+        (now != c.who.as_deref()).then(|| {
+            let n = i + 1;
+            text!(
+                "填表后户内成员有变动（第{n}位成员已不是表上的人）：请重新打开该户的走访表单再填",
+                "the household's members changed after the form was filled in (member {n} is no longer the person on the form): open the household's visit form again and fill it in"
+            )
+        })
+    })
 }
 
 /// The record with `changes` applied (values already canonical, [`zhenxing_core::visit::changes`]).
@@ -232,6 +252,10 @@ pub async fn record(
         tx.rollback().await?;
         return Ok(Err(Refused::NotFound));
     };
+    if let Some(why) = members_moved(&before, &v.changes) {
+        tx.rollback().await?;
+        return Ok(Err(Refused::Invalid(why)));
+    }
     let conflicts = zhenxing_core::visit::conflicts(&v.changes, &field_values(&before));
     // Changes the registry holds already (the office made the same change) are not written again.
     let current = field_values(&before);
@@ -521,6 +545,10 @@ pub async fn decide(
     {
         tx.rollback().await?;
         return Ok(Err(NotDecided::ChangedAgain));
+    }
+    if let Some(why) = members_moved(&before, &changes) {
+        tx.rollback().await?;
+        return Ok(Err(NotDecided::Invalid(why)));
     }
     let in_conflict = |c: &Change| conflicts.iter().any(|x| x.field == c.field);
     let to_write: Vec<Change> = changes

@@ -91,11 +91,10 @@
         if (res.ok && answer) {
           await deleteItem(item.key);
           sentLog.push({ item, answer });
-        } else if ((res.status === 422 || res.status === 409 || res.status === 413) && answer) {
-          item.refused = answer.problems || [];
-          await putItem(item);
-        } else if (res.status === 413) {
-          item.refused = [{ field: 'photo', zh: '照片太大', en: 'the photo is too large' }];
+        } else if ([400, 404, 409, 413, 422].includes(res.status)) {
+          // Refused on its merits: kept, with the reason, for the cadre to correct or discard;
+          // the rest of the queue goes on.
+          item.refused = (answer && answer.problems) || [REFUSALS[res.status]];
           await putItem(item);
         } else {
           stop = 'offline';
@@ -108,6 +107,14 @@
     await render(stop);
   }
   const sentLog = [];
+  // What a refusal without a JSON answer means, by status.
+  const REFUSALS = {
+    400: { field: '', zh: '表单有误，请重新打开表单再填', en: 'the form is not valid: open it again and fill it in' },
+    404: { field: '', zh: '该户不在您的辖区或已不存在', en: 'the household is not in your area or no longer exists' },
+    409: { field: '', zh: '与已记录的走访冲突，请重新打开表单', en: 'it conflicts with a visit already recorded: open the form again' },
+    413: { field: 'photo', zh: '照片或签字太大（每个最多5 MB）', en: 'the photo or signature is too large (5 MB each at most)' },
+    422: { field: '', zh: '表单有误，请修改', en: 'the form has problems: correct them' },
+  };
 
   async function render(stop) {
     const count = document.getElementById('queue-count');

@@ -600,20 +600,52 @@ async fn cadre_round_without_signal(b: &Browser) {
         visits_of("CK-V9").await.is_empty(),
         "nothing reached the server offline"
     );
+    // A third visit, from a form of an older version of the app (kept on a phone that was not
+    // updated): it will be refused, and must not hold up the others.
+    phone.click_css("a.round-item[data-no='CK-V9']").await;
+    phone.element("visit-form").await;
+    phone
+        .js("document.querySelector('input[name=form_version]').value = '0'; return true")
+        .await;
+    phone.click("no-change").await;
+    phone
+        .wait_for(
+            "three visits waiting",
+            "return document.getElementById('queue-count')?.textContent === '3'",
+        )
+        .await;
 
-    // The signal returns: the queue empties, each visit once.
+    // The signal returns: the queue empties, each visit once; the old form is refused with
+    // its reason and stays on the phone, the other two are sent.
     signal.restore();
     phone.network(true).await;
     phone.click("queue-send").await;
     phone
         .wait_for(
             "the queue sent",
-            "return document.getElementById('queue-count')?.textContent === '0' \
-             && document.querySelectorAll('#queue-list li.sent').length === 2",
+            "return document.getElementById('queue-count')?.textContent === '1' \
+             && document.querySelectorAll('#queue-list li.sent').length === 2 \
+             && document.querySelectorAll('#queue-list li.refused').length === 1",
         )
         .await;
+    let refused = phone
+        .js("return document.querySelector('#queue-list li.refused').textContent")
+        .await;
+    assert!(
+        refused.as_str().unwrap().contains("旧版本"),
+        "the phone says why: {refused}"
+    );
     phone.scroll_to("queue").await;
     phone.screenshot("cadre-05-sent").await;
+    // The cadre discards it (after confirming).
+    phone.click_css("#queue-list li.refused button").await;
+    phone.c.accept_alert().await.unwrap();
+    phone
+        .wait_for(
+            "the refused visit discarded",
+            "return document.getElementById('queue-count')?.textContent === '0'",
+        )
+        .await;
     let v9 = visits_of("CK-V9").await;
     assert_eq!(v9.len(), 1, "the no-change visit reached the server once");
     assert!(v9[0].no_change && v9[0].has_photo);

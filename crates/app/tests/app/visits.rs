@@ -418,6 +418,35 @@ async fn an_office_change_meanwhile_is_never_overwritten() {
 }
 
 #[tokio::test]
+async fn a_members_change_never_lands_on_another_person() {
+    for t in testing::all().await.unwrap() {
+        let db = &t.db;
+        registry(db).await;
+        let li = cadre(db).await;
+        let (seen, version) = household(db, "CK-V1").await;
+        // The office corrects the household's members after the phone kept the form: the
+        // first member on the form is no longer the first member of the household.
+        let mut office = seen.clone();
+        office.members[0].name = "张另一人".into();
+        db.edit_household(&office, version, "chengkou", "web", "更正成员")
+            .await
+            .unwrap();
+        let key = "00000000-0000-4000-8000-000000000031";
+        let f = form(&seen, key, &[("m0.insured", "no")], false);
+        let refused = record(db, &li, for_household(f, "CK-V1"))
+            .await
+            .unwrap_err();
+        let Refused::Invalid(why) = refused else {
+            panic!("{refused:?}")
+        };
+        assert!(why.en.contains("members changed"), "{}", why.en);
+        let (now, _) = household(db, "CK-V1").await;
+        assert!(now.members[0].medical_insurance, "nothing written");
+        assert_eq!(count(db).await, 0);
+    }
+}
+
+#[tokio::test]
 async fn bad_forms_are_refused_by_field() {
     for t in testing::all().await.unwrap() {
         let db = &t.db;

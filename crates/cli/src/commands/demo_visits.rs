@@ -83,6 +83,7 @@ pub async fn seed_visits(db: &Db, accounts: &[DemoAccount]) -> Result<usize> {
                         field: "out_of_pocket".into(),
                         was,
                         now,
+                        who: None,
                     }]
                 } else {
                     Vec::new()
@@ -105,6 +106,7 @@ pub async fn seed_visits(db: &Db, accounts: &[DemoAccount]) -> Result<usize> {
                     field: "wage".into(),
                     was: yuan(Fen(office + 100_000)),
                     now: yuan(Fen(office + 50_000)),
+                    who: None,
                 };
                 planned.push(visit(
                     key(3),

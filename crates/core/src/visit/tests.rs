@@ -77,8 +77,17 @@ fn only_what_changed_is_a_change() {
         vec![Change {
             field: "wage".into(),
             was: "12000.00".into(),
-            now: "9000.00".into()
+            now: "9000.00".into(),
+            who: None,
         }]
+    );
+    // A member's change carries who the member was on the form.
+    let mut was_named = was.clone();
+    was_named.insert("m0.who".into(), "王建国".into());
+    let member = map(&[("m0.insured", "no")]);
+    assert_eq!(
+        changes(&member, &was_named).unwrap()[0].who.as_deref(),
+        Some("王建国")
     );
     let bad = map(&[("wage", "nine thousand"), ("salary", "1")]);
     let problems = changes(&bad, &was).unwrap_err();
@@ -98,16 +107,19 @@ fn an_office_change_meanwhile_is_a_conflict_unless_it_agrees() {
             field: "wage".into(),
             was: "12000.00".into(),
             now: "9000.00".into(),
+            who: None,
         },
         Change {
             field: "water_safe".into(),
             was: "yes".into(),
             now: "no".into(),
+            who: None,
         },
         Change {
             field: "m0.insured".into(),
             was: "yes".into(),
             now: "no".into(),
+            who: Some("王建国".into()),
         },
     ];
     // The office changed the wage to something else, and the water to what the visit says;
