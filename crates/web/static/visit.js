@@ -136,6 +136,11 @@
       }
     }
     const list = document.getElementById('queue-list');
+    // Rebuilt only when what it shows changed: a retry that changes nothing leaves the list (and
+    // the focus, and what a finger is about to tap) alone.
+    const shown = JSON.stringify([items.map((i) => [i.key, i.refused]), sentLog.length]);
+    if (list.dataset.shown === shown) return renderState(stop);
+    list.dataset.shown = shown;
     list.textContent = '';
     for (const item of items) {
       const li = document.createElement('li');
@@ -173,6 +178,10 @@
     }
     const message = document.getElementById('queue-message');
     if (message && !items.length && sentLog.length) message.textContent = '';
+    renderState(stop);
+  }
+
+  function renderState(stop) {
     const state = document.getElementById('offline-state');
     if (state) state.textContent = stop === 'signIn' ? t('signIn') : (!navigator.onLine || stop === 'offline') ? t('offline') : '';
   }

@@ -684,7 +684,10 @@ async fn cadre_round_without_signal(b: &Browser) {
     );
 
     // The conflict, as the cadre sees it: both values, and her choice.
-    phone.click_css("#queue-list li.sent:last-child a").await;
+    let conflict = phone
+        .js("return document.querySelector('#queue-list li.sent:last-child a').getAttribute('href')")
+        .await;
+    phone.goto(conflict.as_str().unwrap()).await;
     phone.element("visit-conflict").await;
     phone.scroll_to("visit-conflict").await;
     phone.screenshot("cadre-06-conflict").await;
