@@ -26,6 +26,7 @@ pub mod monitoring;
 pub mod portal;
 pub mod poverty;
 pub mod procedure;
+pub mod project;
 pub mod report_table;
 pub mod text;
 pub mod village_group;
