@@ -696,6 +696,14 @@ async fn cadre_round_without_signal(b: &Browser) {
     // The session's absolute limit passes (told to the service worker as the page tells it):
     // without signal, the kept households are deleted instead of shown.
     phone.goto("/visits").await;
+    // The page tells the service worker the real limit first; the test's message comes after.
+    phone
+        .wait_for(
+            "the page's own message to the service worker answered",
+            "const a = document.getElementById('visit-app'); \
+             return !!a && Number(a.dataset.offlineReady || 0) >= 1",
+        )
+        .await;
     phone
         .js("navigator.serviceWorker.controller.postMessage(\
                { type: 'precache', urls: [], sessionEnds: Date.now() - 1000 }); return true")
